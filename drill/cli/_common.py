@@ -1,0 +1,43 @@
+"""What several commands share: the global options object and plan lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import click
+
+from drill.errors import UsageError
+from drill.plan import Config, LoadedPlan, find_plan, load_config, load_plan
+
+
+@dataclass
+class GlobalOptions:
+    plans_dir: Path
+    config_file: str | None
+    verbosity: int
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_file)
+
+    def load(self, name_or_path: str) -> LoadedPlan:
+        return load_plan(find_plan(name_or_path, self.plans_dir), self.config.tiers)
+
+
+pass_options = click.make_pass_decorator(GlobalOptions)
+
+
+def parse_context_flags(values: tuple[str, ...], roles: set[str]) -> dict[str, str]:
+    """``--context dr=gke_x`` pairs, each naming a role the plan declares."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        role, sep, kubecontext = value.partition("=")
+        if not sep or not role or not kubecontext:
+            raise UsageError(f"--context {value!r}: write it as ROLE=KUBECONTEXT, e.g. dr=gke_dr")
+        if role not in roles:
+            known = ", ".join(sorted(roles)) or "none"
+            raise UsageError(f"--context {value!r}: the plan has no role {role!r} (roles: {known})")
+        mapping[role] = kubecontext
+    return mapping

@@ -1,0 +1,85 @@
+"""A resolved plan as text or data: what `drill show` and `drill run --dry-run` print."""
+
+from __future__ import annotations
+
+from pydantic import JsonValue
+
+from drill.durations import format_duration
+from drill.plan import PHASES, ExecutionPlan, ResolvedStep
+
+
+def outline_text(plan: ExecutionPlan) -> str:
+    lines = [
+        f"{plan.name} ({plan.mode} mode): {plan.description}".rstrip(": "),
+        f"service {plan.service}, tier {plan.tier}: {plan.targets.describe()}",
+    ]
+    if plan.contexts:
+        lines.append(
+            "contexts: " + ", ".join(f"{role} -> {ctx}" for role, ctx in plan.contexts.items())
+        )
+    number = 0
+    for phase in PHASES:
+        stages = plan.phases.get(phase, ())
+        if not stages:
+            continue
+        lines += ["", phase + (" (only when rolling back)" if phase == "rollback" else "")]
+        for stage in stages:
+            together = f"  [parallel {stage.group_id or ''}]".rstrip() if stage.parallel else ""
+            for step in stage.steps:
+                number += 1
+                lines.append(_step_line(number, step) + together)
+    lines += _undo_lines(plan)
+    return "\n".join(lines) + "\n"
+
+
+def _step_line(number: int, step: ResolvedStep) -> str:
+    where = f" @{step.context_role}" if step.context_role else ""
+    head = f"  {number:>2}. {step.id} ({step.type.name}{where})"
+    if step.skipped:
+        return f"{head}: SKIPPED - {step.skip_reason}"
+    missing = "" if step.type.implemented else "  [not available in this version]"
+    limits = f"timeout {format_duration(step.timeout_s)}, retries {step.retries}"
+    return f"{head}: {step.describe()}  ({limits}){missing}"
+
+
+def _undo_lines(plan: ExecutionPlan) -> list[str]:
+    mutating = [
+        s.id
+        for s in plan.steps("preflight", "restore", "failover", "verify")
+        if s.type.mutating and not s.skipped
+    ]
+    if not mutating:
+        return []
+    if plan.mode == "live":
+        return [
+            "",
+            "live mode never rolls back by itself; `drill rollback RUN` undoes: "
+            + ", ".join(reversed(mutating)),
+        ]
+    return ["", "then undone, newest first: " + ", ".join(reversed(mutating))]
+
+
+def outline_data(plan: ExecutionPlan) -> dict[str, JsonValue]:
+    return {
+        "plan": plan.name,
+        "mode": plan.mode,
+        "service": plan.service,
+        "tier": plan.tier,
+        "targets": {"rpo_s": plan.targets.rpo_s, "rto_s": plan.targets.rto_s},
+        "contexts": dict(plan.contexts),
+        "steps": [_step_data(step) for step in plan.steps()],
+    }
+
+
+def _step_data(step: ResolvedStep) -> dict[str, JsonValue]:
+    return {
+        "id": step.id,
+        "phase": step.phase,
+        "type": step.type.name,
+        "context": step.context_role,
+        "skip_reason": step.skip_reason,
+        "description": step.describe(),
+        "timeout_s": step.timeout_s,
+        "retries": step.retries,
+        "available": step.type.implemented,
+    }

@@ -1,0 +1,174 @@
+"""`drill run PLAN`: dry-run, drill (default) or live; prints the report, exits per contract."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from drill.cli._common import GlobalOptions, parse_context_flags, pass_options
+from drill.cli._outline import outline_data, outline_text
+from drill.clock import SystemClock
+from drill.errors import ExitCode, UsageError
+from drill.executor import (
+    Cancellation,
+    Executor,
+    FileJournal,
+    StepRuntime,
+    cancel_on_signals,
+)
+from drill.logs import build_logger
+from drill.plan import ExecutionPlan, resolve
+from drill.report import RunReport, render_json, render_text
+from drill.steps import Mode
+from providers.live import LiveProviders
+
+REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DIR)."
+
+
+@click.command("run")
+@click.argument("plan")
+@click.option("--dry-run", is_flag=True, help="Print what would run; touch nothing.")
+@click.option("--live", is_flag=True, help="Real failover: act on what serves users.")
+@click.option("--yes", is_flag=True, help="Confirm --live without a prompt (automation).")
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="ROLE=KUBECONTEXT",
+    help="Map a plan's context role to a kubeconfig context (repeatable).",
+)
+@click.option(
+    "--disaster-at",
+    metavar="TIME",
+    help="When the disaster happened (ISO 8601, UTC if no offset): t0 of RPO/RTO.",
+)
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--report-dir",
+    envvar="DRILL_REPORT_DIR",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=REPORT_DIR_HELP,
+)
+@pass_options
+def run_command(
+    options: GlobalOptions,
+    plan: str,
+    dry_run: bool,
+    live: bool,
+    yes: bool,
+    contexts: tuple[str, ...],
+    disaster_at: str | None,
+    output: str,
+    report_dir: Path,
+) -> None:
+    """Run PLAN (a name in the plans directory, or a file path).
+
+    Exit codes: 0 passed; 1 completed but a target missed; 2 invalid plan or usage;
+    3 a step failed (rolled back); 4 rollback or cleanup incomplete; 130 interrupted.
+    """
+    clock = SystemClock()
+    t0 = parse_disaster_at(disaster_at, clock.now())
+    loaded = options.load(plan)
+    overrides = parse_context_flags(contexts, set(loaded.plan.contexts))
+    mode: Mode = "live" if live else "drill"
+    resolved = resolve(loaded.plan, loaded.source, mode, options.config.tiers, overrides)
+    if dry_run:
+        _print_dry_run(resolved, output)
+        return
+    refuse_unavailable(resolved)
+    if live:
+        confirm_live(resolved, yes)
+    report = execute(resolved, t0, report_dir, options.verbosity, clock)
+    sys.stdout.write(render_json(report) if output == "json" else render_text(report))
+    raise SystemExit(report.exit_code)
+
+
+def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--disaster-at {value!r}: not a time; use ISO 8601, e.g. 2026-11-23T02:10:00Z"
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now:
+        raise UsageError(f"--disaster-at {value!r} is in the future")
+    return moment.astimezone(UTC)
+
+
+def refuse_unavailable(plan: ExecutionPlan) -> None:
+    missing = plan.unavailable_step_types()
+    if missing:
+        raise UsageError(
+            f"plan {plan.name} uses step types this version of drill cannot run yet: "
+            f"{', '.join(missing)} (the plan is valid; `drill show` lists what would run)"
+        )
+
+
+def confirm_live(plan: ExecutionPlan, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "--live changes what serves users: confirm with --yes when not on a terminal"
+        )
+    click.echo(outline_text(plan), err=True)
+    answer = click.prompt(
+        f"LIVE failover of {plan.service}. Type the plan name ({plan.name}) to go on",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if answer.strip() != plan.name:
+        raise UsageError("not confirmed; nothing was changed")
+
+
+def _print_dry_run(plan: ExecutionPlan, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps(outline_data(plan), indent=2))
+    else:
+        click.echo("dry run: nothing will be touched\n\n" + outline_text(plan), nl=False)
+
+
+def new_run_id(plan_name: str, now: datetime) -> str:
+    return f"{plan_name}-{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+
+
+def execute(
+    plan: ExecutionPlan,
+    t0: datetime | None,
+    report_dir: Path,
+    verbosity: int,
+    clock: SystemClock,
+) -> RunReport:
+    run_id = new_run_id(plan.name, clock.now())
+    run_dir = report_dir / run_id
+    log = build_logger(verbosity).bind(run_id=run_id)
+    journal = FileJournal(run_dir / "journal.jsonl", run_id, clock)
+    cancellation = Cancellation()
+    executor = Executor(
+        StepRuntime(run_id=run_id, mode=plan.mode, clock=clock, providers=LiveProviders(), log=log),
+        journal,
+        cancellation,
+        journal_path=str(journal.path),
+        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}",
+    )
+    try:
+        with cancel_on_signals(cancellation, log):
+            report = executor.run(plan, t0)
+    finally:
+        journal.close()
+    (run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    return report
+
+
+__all__ = ["ExitCode", "run_command"]

@@ -1,0 +1,57 @@
+"""Durations as people write them in plans: ``90s``, ``15m``, ``1h30m``, ``7d``, ``500ms``."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+_UNITS_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``; raises ValueError with a message fit for a user."""
+    cleaned = text.strip()
+    match = _PATTERN.match(cleaned)
+    if not cleaned or match is None or not any(match.groups()):
+        raise ValueError(
+            f"{text!r} is not a duration; write a number with a unit, like 90s, 15m, 1h30m or 7d"
+        )
+    return sum(
+        int(value) * _UNITS_S[unit]
+        for value, unit in zip(match.groups(), ("d", "h", "m", "s", "ms"), strict=True)
+        if value
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form: ``850ms``, ``12.3s``, ``4m05s``, ``2h03m``, ``3d04h``."""
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 1:
+        return f"{sign}{s * 1000:.0f}ms"
+    if s < 60:
+        return f"{sign}{s:.1f}s"
+    whole = round(s)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m"
+    return f"{sign}{minutes}m{secs:02d}s"
+
+
+def _coerce_duration(value: object) -> object:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a duration such as 90s, 15m or 1h30m")
+    raise ValueError(f"{value!r} has no unit; write it like {value}s or {value}m")
+
+
+# A plan field holding a duration: written "1h30m", held as seconds.
+Duration = Annotated[float, BeforeValidator(_coerce_duration)]

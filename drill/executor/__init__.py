@@ -1,0 +1,37 @@
+"""Runs a resolved plan: phases, per-step timeouts and retries, journal, undo, the report.
+
+Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals, ``decide_outcome``.
+
+Must not: parse plans or flags, print anything for people (it returns a RunReport and logs
+structured events), read the clock except through the injected one, or touch SDKs.
+"""
+
+from drill.executor._journal import (
+    FileJournal,
+    Journal,
+    MemoryJournal,
+    MutationRecord,
+    RunRecord,
+    pending_undos,
+    read_events,
+    run_record,
+)
+from drill.executor._runner import Cancellation, Executor, decide_outcome
+from drill.executor._signals import cancel_on_signals
+from drill.executor._stepcall import StepRuntime
+
+__all__ = [
+    "Cancellation",
+    "Executor",
+    "FileJournal",
+    "Journal",
+    "MemoryJournal",
+    "MutationRecord",
+    "RunRecord",
+    "StepRuntime",
+    "cancel_on_signals",
+    "decide_outcome",
+    "pending_undos",
+    "read_events",
+    "run_record",
+]

@@ -1,0 +1,80 @@
+"""drill's own config file: tier targets (and, later, defaults for flags).
+
+Where it is read from, first match wins: ``--config FILE``, ``$DRILL_CONFIG``,
+``$XDG_CONFIG_HOME/drill/config.yaml`` (``~/.config/drill/config.yaml``). Only an explicitly
+named file must exist; otherwise the built-in tiers apply.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from drill.errors import PlanError, Problem
+from drill.fieldtypes import Duration
+from drill.plan._validate import pydantic_problems_for
+from drill.plan._yaml import YamlProblems, load_located
+from drill.tiers import DEFAULT_TIERS, Targets
+
+
+class _TierSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rpo: Duration
+    rto: Duration
+
+
+class _ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tiers: dict[str, _TierSpec] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    tiers: Mapping[str, Targets]
+    source: str | None  # the file it came from, None for built-in defaults
+
+
+def default_config_path(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "drill" / "config.yaml"
+
+
+def load_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    named = explicit or env.get("DRILL_CONFIG")
+    path = Path(named) if named else default_config_path(env)
+    if not named and not path.exists():
+        return Config(tiers=DEFAULT_TIERS, source=None)
+    text = read_text(path)
+    try:
+        located = load_located(text, str(path))
+    except YamlProblems as exc:
+        raise PlanError(exc.problems) from None
+    try:
+        parsed = _ConfigFile.model_validate(located.data)
+    except ValidationError as exc:
+        raise PlanError(pydantic_problems_for(exc, located, _ConfigFile)) from None
+    tiers = dict(DEFAULT_TIERS)
+    tiers.update({name: Targets(rpo_s=t.rpo, rto_s=t.rto) for name, t in parsed.tiers.items()})
+    return Config(tiers=tiers, source=str(path))
+
+
+def read_text(path: Path) -> str:
+    """A file's text, or one problem saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        message = "file not found"
+    except IsADirectoryError:
+        message = "is a directory, not a file"
+    except PermissionError:
+        message = "permission denied"
+    except UnicodeDecodeError:
+        message = "not UTF-8 text"
+    except OSError as exc:
+        message = exc.strerror or "cannot be read"
+    raise PlanError([Problem(str(path), 1, 1, "", message)])

@@ -1,0 +1,135 @@
+"""The plan file's schema: frozen pydantic models, unknown fields rejected."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from drill.fieldtypes import Duration, Scalar
+
+PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
+# The order phases run in; rollback only runs when a run is being undone.
+PHASES: tuple[PhaseName, ...] = (
+    "preflight",
+    "restore",
+    "failover",
+    "verify",
+    "cleanup",
+    "rollback",
+)
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ContextRole(_Model):
+    description: str = ""
+    kubecontext: str | None = Field(default=None, min_length=1)
+
+
+class ModeOverride(_Model):
+    """How a step behaves in one mode: skipped with a reason, or with some params replaced."""
+
+    skip: str | None = Field(default=None, min_length=1)
+    with_: dict[str, JsonValue] = Field(default_factory=dict, alias="with")
+
+    @model_validator(mode="after")
+    def _skip_or_with(self) -> ModeOverride:
+        if self.skip is not None and self.with_:
+            raise ValueError("give either skip (with its reason) or with, not both")
+        return self
+
+
+class StepSpec(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    type: str
+    description: str = ""
+    context: str | None = None
+    timeout: Duration | None = None
+    retries: int = Field(default=2, ge=0, le=20)
+    with_: dict[str, JsonValue] = Field(default_factory=dict, alias="with")
+    drill: ModeOverride | None = None
+    live: ModeOverride | None = None
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, timeout: float | None) -> float | None:
+        if timeout is not None and timeout <= 0:
+            raise ValueError("must be longer than zero")
+        return timeout
+
+
+class ParallelGroup(_Model):
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+    parallel: list[StepSpec] = Field(min_length=2)
+
+
+def _entry_kind(value: object) -> str:
+    if isinstance(value, dict) and "parallel" in value:
+        return "~group"
+    if isinstance(value, ParallelGroup):
+        return "~group"
+    return "~step"
+
+
+PhaseEntry = Annotated[
+    Annotated[StepSpec, Tag("~step")] | Annotated[ParallelGroup, Tag("~group")],
+    Discriminator(_entry_kind),
+]
+PhaseSteps = Annotated[list[PhaseEntry], Field(min_length=1)]
+
+
+class Phases(_Model):
+    preflight: PhaseSteps | None = None
+    restore: PhaseSteps | None = None
+    failover: PhaseSteps | None = None
+    # Without a verify step nothing proves the service recovered, and RTO has no end point.
+    verify: PhaseSteps
+    cleanup: PhaseSteps | None = None
+    rollback: PhaseSteps | None = None
+
+    def entries(self, phase: PhaseName) -> list[StepSpec | ParallelGroup]:
+        return list(getattr(self, phase) or [])
+
+
+class TargetOverrides(_Model):
+    rpo: Duration | None = None
+    rto: Duration | None = None
+
+
+class PerMode(_Model):
+    """A logical name's value in each mode; a plain value means the same in both."""
+
+    drill: Scalar
+    live: Scalar
+
+    @model_validator(mode="before")
+    @classmethod
+    def _same_in_both(cls, value: object) -> object:
+        return value if isinstance(value, dict) else {"drill": value, "live": value}
+
+
+class Plan(_Model):
+    version: Literal[1] = 1
+    name: str = Field(pattern=ID_PATTERN)
+    description: str = ""
+    service: str = Field(min_length=1)
+    tier: str
+    targets: TargetOverrides = TargetOverrides()
+    contexts: dict[str, ContextRole] = Field(default_factory=dict)
+    names: dict[str, PerMode] = Field(default_factory=dict)
+    phases: Phases

@@ -1,0 +1,140 @@
+"""A validated plan, resolved for one mode: names filled in, skips decided, params typed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from drill.plan._models import PHASES, ParallelGroup, PhaseName, Plan, StepSpec
+from drill.plan._validate import substitute
+from drill.steps import STEP_TYPES, AnyStepType, Mode, StepParams
+from drill.tiers import Targets
+
+
+@dataclass(frozen=True)
+class ResolvedStep:
+    id: str
+    phase: PhaseName
+    type: AnyStepType
+    params: StepParams | None  # None when skipped in this mode
+    skip_reason: str | None
+    context_role: str | None
+    timeout_s: float
+    retries: int
+    description: str
+
+    @property
+    def skipped(self) -> bool:
+        return self.skip_reason is not None
+
+    def describe(self) -> str:
+        if self.description:
+            return self.description
+        return self.type.describe(self.params) if self.params is not None else self.type.summary
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step, or a group of steps that run at the same time."""
+
+    steps: tuple[ResolvedStep, ...]
+    parallel: bool = False
+    group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    name: str
+    source: str
+    description: str
+    service: str
+    tier: str
+    targets: Targets
+    mode: Mode
+    contexts: Mapping[str, str]  # role -> kube context
+    phases: Mapping[PhaseName, tuple[Stage, ...]]
+
+    def steps(self, *phases: PhaseName) -> Iterator[ResolvedStep]:
+        for phase in phases or PHASES:
+            for stage in self.phases.get(phase, ()):
+                yield from stage.steps
+
+    def unavailable_step_types(self) -> list[str]:
+        """Types this plan would run that this version of drill only knows the syntax of."""
+        names = {s.type.name for s in self.steps() if not s.skipped and not s.type.implemented}
+        return sorted(names)
+
+
+def resolve(
+    plan: Plan,
+    source: str,
+    mode: Mode,
+    tiers: Mapping[str, Targets],
+    context_overrides: Mapping[str, str],
+) -> ExecutionPlan:
+    names = {name: {"drill": value.drill, "live": value.live} for name, value in plan.names.items()}
+    phases = {
+        phase: tuple(_stage(entry, phase, mode, names) for entry in plan.phases.entries(phase))
+        for phase in PHASES
+    }
+    return ExecutionPlan(
+        name=plan.name,
+        source=source,
+        description=plan.description,
+        service=plan.service,
+        tier=plan.tier,
+        targets=_targets(plan, tiers),
+        mode=mode,
+        contexts=_contexts(plan, context_overrides),
+        phases=phases,
+    )
+
+
+def _targets(plan: Plan, tiers: Mapping[str, Targets]) -> Targets:
+    base = tiers[plan.tier]
+    return Targets(
+        rpo_s=plan.targets.rpo if plan.targets.rpo is not None else base.rpo_s,
+        rto_s=plan.targets.rto if plan.targets.rto is not None else base.rto_s,
+    )
+
+
+def _contexts(plan: Plan, overrides: Mapping[str, str]) -> dict[str, str]:
+    return {
+        role: overrides.get(role) or spec.kubecontext or role
+        for role, spec in plan.contexts.items()
+    }
+
+
+def _stage(
+    entry: StepSpec | ParallelGroup,
+    phase: PhaseName,
+    mode: Mode,
+    names: Mapping[str, Mapping[str, object]],
+) -> Stage:
+    if isinstance(entry, ParallelGroup):
+        steps = tuple(_step(spec, phase, mode, names) for spec in entry.parallel)
+        return Stage(steps=steps, parallel=True, group_id=entry.id)
+    return Stage(steps=(_step(entry, phase, mode, names),))
+
+
+def _step(
+    spec: StepSpec, phase: PhaseName, mode: Mode, names: Mapping[str, Mapping[str, object]]
+) -> ResolvedStep:
+    step_type = STEP_TYPES[spec.type]
+    override = spec.drill if mode == "drill" else spec.live
+    skip_reason = override.skip if override is not None else None
+    params = None
+    if skip_reason is None:
+        raw = {**spec.with_, **(override.with_ if override is not None else {})}
+        params = step_type.params_model.model_validate(substitute(raw, names, mode))
+    return ResolvedStep(
+        id=spec.id,
+        phase=phase,
+        type=step_type,
+        params=params,
+        skip_reason=skip_reason,
+        context_role=spec.context,
+        timeout_s=spec.timeout if spec.timeout is not None else step_type.default_timeout_s,
+        retries=spec.retries,
+        description=spec.description,
+    )

@@ -1,0 +1,353 @@
+"""Turn a located YAML document into a Plan, or into every problem it has, in one pass.
+
+Two passes over the same document feed one list: pydantic checks the shape; the semantic pass
+walks the raw data (so it still runs when the shape is partly wrong) for what a schema cannot
+see: step types, their params in each mode, duplicate ids, context roles and name references.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from drill.errors import PlanError, Problem
+from drill.plan._models import NAME_REF, PHASES, ParallelGroup, Plan, StepSpec
+from drill.plan._yaml import Located, Path
+from drill.steps import STEP_TYPES, AnyStepType
+
+MODES = ("drill", "live")
+
+
+def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
+    plan, problems = _structure(located)
+    problems += _semantics(located, known_tiers)
+    unique = list(dict.fromkeys(problems))
+    if unique or plan is None:
+        raise PlanError(unique)
+    return plan
+
+
+def _structure(located: Located) -> tuple[Plan | None, list[Problem]]:
+    try:
+        return Plan.model_validate(located.data), []
+    except ValidationError as exc:
+        return None, pydantic_problems(exc, located, ())
+
+
+def pydantic_problems(exc: ValidationError, located: Located, base: Path) -> list[Problem]:
+    return pydantic_problems_for(exc, located, Plan, base)
+
+
+def pydantic_problems_for(
+    exc: ValidationError, located: Located, model: type[BaseModel], base: Path = ()
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        # "~step"/"~group" are our union tags: in pydantic's path, never in the file.
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("~")))
+        path = (*base, *loc)
+        known = fields_at(model, error["loc"])
+        message = _message(error, known)
+        problems.append(
+            located.problem(path, message, prefer_key=error["type"] == "extra_forbidden")
+        )
+    return problems
+
+
+def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field" + _did_you_mean(str(error["loc"][-1]), known_fields)
+    if kind == "too_short" and isinstance(error["input"], list):
+        return "is empty: add at least one step, or remove it"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{error['input']!r} is not a valid id: use lowercase letters, digits, '-', '_' "
+            "and '.', starting with a letter or digit, at most 63 characters"
+        )
+    text = str(error["msg"])
+    text = text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    text = text.replace("Input should be", "should be")
+    received = error.get("input")
+    if isinstance(received, str | int | float | bool) and kind not in ("value_error",):
+        text += f" (got {received!r})"
+    return text
+
+
+def fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The field names the model at ``loc[:-1]`` accepts, for a 'did you mean'."""
+    current: object = model
+    for part in loc[:-1]:
+        if isinstance(part, str) and part.startswith("~"):
+            current = ParallelGroup if part == "~group" else StepSpec
+            continue
+        current = _child_type(current, part)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [info.alias or name for name, info in current.model_fields.items()]
+    return []
+
+
+def _child_type(current: object, part: str | int) -> object:
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        for name, info in current.model_fields.items():
+            if part in (name, info.alias):
+                return _unwrap(info.annotation)
+        return None
+    args = [arg for arg in typing.get_args(current) if arg is not type(None)]
+    return _unwrap(args[-1]) if args else None
+
+
+def _unwrap(annotation: object) -> object:
+    """Optional[X] -> X and Annotated[X, ...] -> X; lists and dicts stay for the next part."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (types.UnionType, typing.Union):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _did_you_mean(word: str, candidates: Collection[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# --- semantic pass over raw data ---------------------------------------------------------------
+
+
+def _semantics(located: Located, known_tiers: Collection[str]) -> list[Problem]:
+    data = located.data
+    if not isinstance(data, dict):
+        return [located.problem((), "a plan is a mapping (name, tier, contexts, phases, ...)")]
+    problems = _tier_problems(located, data, known_tiers)
+    names = _declared_names(data)
+    roles = set(data["contexts"]) if isinstance(data.get("contexts"), dict) else set()
+    seen: dict[str, Path] = {}
+    for path, step in iter_raw_steps(data):
+        problems += _step_problems(located, path, step, names, roles, seen)
+    return problems
+
+
+def _tier_problems(located: Located, data: dict[str, Any], known: Collection[str]) -> list[Problem]:
+    tier = data.get("tier")
+    if not isinstance(tier, str) or tier in known:
+        return []
+    message = f"unknown tier {tier!r}; known tiers: {', '.join(known)}"
+    return [located.problem(("tier",), message + _did_you_mean(tier, known))]
+
+
+def _declared_names(data: dict[str, Any]) -> dict[str, dict[str, object]]:
+    """name -> {mode: value} for every well-formed name; malformed ones pydantic reports."""
+    declared = data.get("names")
+    if not isinstance(declared, dict):
+        return {}
+    result: dict[str, dict[str, object]] = {}
+    for name, value in declared.items():
+        if isinstance(value, dict):
+            result[name] = {mode: value.get(mode) for mode in MODES}
+        else:
+            result[name] = dict.fromkeys(MODES, value)
+    return result
+
+
+def iter_raw_steps(data: dict[str, Any]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every step mapping in phase order, parallel groups opened, with its path."""
+    phases = data.get("phases")
+    if not isinstance(phases, dict):
+        return
+    for phase in PHASES:
+        entries = phases.get(phase)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict) and isinstance(entry.get("parallel"), list):
+                for inner, step in enumerate(entry["parallel"]):
+                    if isinstance(step, dict):
+                        yield ("phases", phase, index, "parallel", inner), step
+            elif isinstance(entry, dict):
+                yield ("phases", phase, index), entry
+
+
+def _step_problems(
+    located: Located,
+    path: Path,
+    step: dict[str, Any],
+    names: dict[str, dict[str, object]],
+    roles: set[str],
+    seen: dict[str, Path],
+) -> list[Problem]:
+    problems = _id_problems(located, path, step, seen)
+    step_type = _known_type(step)
+    problems += _type_problems(located, path, step)
+    problems += _context_problems(located, path, step, roles, step_type)
+    reference_problems = _reference_problems(located, path, step, names)
+    problems += reference_problems
+    if step_type is not None and not reference_problems:
+        problems += _params_problems(located, path, step, step_type, names)
+    return problems
+
+
+def _id_problems(
+    located: Located, path: Path, step: dict[str, Any], seen: dict[str, Path]
+) -> list[Problem]:
+    step_id = step.get("id")
+    if not isinstance(step_id, str):
+        return []
+    if step_id in seen:
+        line, _ = located.where((*seen[step_id], "id"))
+        return [
+            located.problem((*path, "id"), f"duplicate step id {step_id!r} (first at line {line})")
+        ]
+    seen[step_id] = path
+    return []
+
+
+def _known_type(step: dict[str, Any]) -> AnyStepType | None:
+    name = step.get("type")
+    return STEP_TYPES.get(name) if isinstance(name, str) else None
+
+
+def _type_problems(located: Located, path: Path, step: dict[str, Any]) -> list[Problem]:
+    name = step.get("type")
+    if not isinstance(name, str) or name in STEP_TYPES:
+        return []
+    hint = _did_you_mean(name, STEP_TYPES) or "; see `drill list --types`"
+    return [located.problem((*path, "type"), f"unknown step type {name!r}{hint}")]
+
+
+def _context_problems(
+    located: Located,
+    path: Path,
+    step: dict[str, Any],
+    roles: set[str],
+    step_type: AnyStepType | None,
+) -> list[Problem]:
+    role = step.get("context")
+    if role is None:
+        if step_type is not None and step_type.needs_context:
+            message = f"{step_type.name} runs against a cluster: name its context role"
+            return [located.problem(path, f"context: {message}")]
+        return []
+    if isinstance(role, str) and role not in roles:
+        declared = ", ".join(sorted(roles)) or "none"
+        message = f"context role {role!r} is not defined under contexts (defined: {declared})"
+        return [located.problem((*path, "context"), message)]
+    return []
+
+
+def _reference_problems(
+    located: Located, path: Path, step: dict[str, Any], names: dict[str, dict[str, object]]
+) -> list[Problem]:
+    problems = []
+    for value_path, text in _strings(step, path):
+        for match in NAME_REF.finditer(text):
+            if match.group(1) not in names:
+                declared = ", ".join(sorted(names)) or "none"
+                message = f"unknown name ${{{match.group(1)}}} (declared under names: {declared})"
+                problems.append(located.problem(value_path, message))
+    return problems
+
+
+def _strings(value: object, path: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _params_problems(
+    located: Located,
+    path: Path,
+    step: dict[str, Any],
+    step_type: AnyStepType,
+    names: dict[str, dict[str, object]],
+) -> list[Problem]:
+    """Validate ``with`` as each mode will see it; a problem in one mode only says which."""
+    found: dict[Problem, list[str]] = {}
+    for mode in MODES:
+        merged = merged_params(step, mode)
+        if merged is None:
+            continue
+        values, origins = merged
+        try:
+            step_type.params_model.model_validate(substitute(values, names, mode))
+        except ValidationError as exc:
+            for problem in _param_problems(exc, located, path, origins, step_type.params_model):
+                found.setdefault(problem, []).append(mode)
+    return [
+        p
+        if len(modes) > 1
+        else Problem(p.file, p.line, p.column, p.field, f"{p.message} (in {modes[0]} mode)")
+        for p, modes in found.items()
+    ]
+
+
+def merged_params(step: dict[str, Any], mode: str) -> tuple[dict[str, Any], dict[str, Path]] | None:
+    """The step's ``with`` for ``mode`` (overrides applied) and where each key came from.
+
+    None when the step is skipped in that mode or its blocks are malformed.
+    """
+    base = step.get("with", {}) or {}
+    override = step.get(mode) or {}
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return None
+    if "skip" in override:
+        return None
+    extra = override.get("with", {}) or {}
+    if not isinstance(extra, dict):
+        return None
+    origins: dict[str, Path] = {key: ("with", key) for key in base}
+    origins.update({key: (mode, "with", key) for key in extra})
+    return {**base, **extra}, origins
+
+
+def _param_problems(
+    exc: ValidationError,
+    located: Located,
+    step_path: Path,
+    origins: dict[str, Path],
+    params_model: type[BaseModel],
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        head = loc[0] if loc else None
+        origin = origins.get(head) if isinstance(head, str) else None
+        path = (*step_path, *origin, *loc[1:]) if origin else (*step_path, "with", *loc)
+        message = _message(error, fields_at(params_model, loc))
+        problems.append(
+            located.problem(path, message, prefer_key=error["type"] == "extra_forbidden")
+        )
+    return problems
+
+
+def substitute(value: object, names: Mapping[str, Mapping[str, object]], mode: str) -> Any:
+    """Replace ``${name}`` with the name's value in ``mode``; a whole-string ref keeps its type."""
+    if isinstance(value, str):
+        whole = NAME_REF.fullmatch(value)
+        if whole and whole.group(1) in names:
+            return names[whole.group(1)][mode]
+        return NAME_REF.sub(
+            lambda m: str(names[m.group(1)][mode]) if m.group(1) in names else m.group(0), value
+        )
+    if isinstance(value, dict):
+        return {key: substitute(item, names, mode) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, names, mode) for item in value]
+    return value

@@ -1,0 +1,133 @@
+"""The contract between the executor and a step type."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from drill.clock import Clock
+from drill.errors import StepFailed
+from providers.protocols import HttpClient
+
+Mode = Literal["drill", "live"]
+Fact = str | int | float | bool | None
+
+
+class StepParams(BaseModel):
+    """Base of every step type's ``with:`` block: strict and immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+P = TypeVar("P", bound=StepParams)
+
+
+class Providers(Protocol):
+    """What a running step can reach. Adapters are built lazily on first use."""
+
+    def http(self) -> HttpClient: ...
+
+
+class Logger(Protocol):
+    def info(self, event: str, **kw: Any) -> Any: ...
+
+    def warning(self, event: str, **kw: Any) -> Any: ...
+
+    def debug(self, event: str, **kw: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RecoveryPoint:
+    """The newest moment whose data a recovery brings back, and what said so."""
+
+    at: datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class StepResult:
+    summary: str
+    facts: Mapping[str, Fact] = field(default_factory=dict)
+    recovery_point: RecoveryPoint | None = None
+
+
+class StepTimedOut(StepFailed):
+    """The step's own timeout ran out; the message says what it was waiting for."""
+
+
+@dataclass(frozen=True)
+class StepEnv:
+    """Everything one step run may use: identity, time, cancellation and providers."""
+
+    run_id: str
+    step_id: str
+    mode: Mode
+    context: str | None  # the kube context this step's role maps to
+    clock: Clock
+    cancel: threading.Event
+    deadline: float  # monotonic
+    providers: Providers
+    log: Logger
+
+    def remaining_s(self) -> float:
+        return self.deadline - self.clock.monotonic()
+
+    def wait(self, seconds: float, waiting_for: str) -> None:
+        """Sleep, but never past the deadline: then fail, saying what we were waiting for."""
+        remaining = self.remaining_s()
+        if remaining <= 0:
+            raise StepTimedOut(f"timed out waiting for {waiting_for}")
+        self.clock.sleep(min(seconds, remaining), self.cancel)
+
+    def run_labels(self) -> dict[str, str]:
+        """Labels for every object a run creates, so cleanup can prove ownership."""
+        return {"app.kubernetes.io/managed-by": "drill", "drill.dev/run-id": self.run_id}
+
+
+class StepType(ABC, Generic[P]):
+    """One kind of step. Subclasses live one per module and register in ``drill.steps``.
+
+    A mutating type captures the prior state before it acts; its undo is derived from that
+    record alone (plus the params), so ``drill rollback`` can undo a run from its journal.
+    """
+
+    name: ClassVar[str]
+    params_model: ClassVar[type[StepParams]]
+    summary: ClassVar[str]
+    mutating: ClassVar[bool] = False
+    needs_context: ClassVar[bool] = False
+    implemented: ClassVar[bool] = True
+    default_timeout_s: ClassVar[float] = 300.0
+
+    @abstractmethod
+    def describe(self, params: P) -> str:
+        """One line for ``drill show``: what this step would do, secrets masked."""
+
+    @abstractmethod
+    def run(self, params: P, env: StepEnv) -> StepResult: ...
+
+    def capture_prior_state(self, params: P, env: StepEnv) -> JsonValue:
+        """Read-only snapshot of what ``run`` is about to change (mutating types only)."""
+        raise NotImplementedError(f"{self.name} does not change anything")
+
+    def undo(self, params: P, prior: JsonValue, env: StepEnv) -> str:
+        """Put back ``prior``; returns a line saying what was restored."""
+        raise NotImplementedError(f"{self.name} does not change anything")
+
+
+class PlannedStepType(StepType[P]):
+    """A step type whose plan syntax is settled but whose runtime is not built yet.
+
+    Plans using it validate and show; ``drill run`` refuses them before touching anything.
+    """
+
+    implemented: ClassVar[bool] = False
+
+    def run(self, params: P, env: StepEnv) -> StepResult:
+        raise StepFailed(f"step type {self.name} is not available in this version of drill")

@@ -1,0 +1,20 @@
+"""``gcs.backup_fresh``: the newest object under a GCS prefix is young and big enough."""
+
+from __future__ import annotations
+
+from drill.steps._base import PlannedStepType
+from drill.steps._object_backup import ObjectBackupParams, describe_object_backup
+
+
+class GcsBackupFreshParams(ObjectBackupParams):
+    project: str | None = None
+
+
+class GcsBackupFresh(PlannedStepType[GcsBackupFreshParams]):
+    name = "gcs.backup_fresh"
+    params_model = GcsBackupFreshParams
+    summary = "newest object under a GCS prefix is fresh and big enough; sets the recovery point"
+    default_timeout_s = 120.0
+
+    def describe(self, params: GcsBackupFreshParams) -> str:
+        return describe_object_backup("gs", params)

@@ -1,0 +1,274 @@
+"""What drill needs from each external system, as small Protocols over drill's own models.
+
+Steps depend on these, never on an SDK. A test can satisfy any of them with a few lines of
+in-memory fake; the real adapters live beside this module. Every method raises only
+``drill.errors.TransientError`` or ``PermanentError`` for failures of the remote side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class HttpClient(Protocol):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout_s: float,
+    ) -> HttpResponse:
+        """One request, no retries. Connection failures and timeouts raise TransientError."""
+        ...
+
+
+# --- Kubernetes -------------------------------------------------------------------------------
+
+WorkloadKind = Literal["Deployment", "StatefulSet"]
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    kind: WorkloadKind
+    namespace: str
+    name: str
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    conditions: Sequence[str] = ()  # "Available=False: MinimumReplicasUnavailable"
+
+    @property
+    def rolled_out(self) -> bool:
+        return self.ready >= self.desired and self.updated >= self.desired
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    phase: str  # Active | Terminating
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    namespace: str
+    name: str
+    image: str
+    command: Sequence[str]
+    env: Mapping[str, str]
+    labels: Mapping[str, str]
+    active_deadline_s: int
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    name: str
+    state: Literal["running", "succeeded", "failed"]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    name: str
+    namespace: str
+    holder: str
+    renewed_at: datetime | None
+    duration_s: int
+
+
+class KubeApi(Protocol):
+    """One kube context."""
+
+    def server_version(self) -> str:
+        """Cheap reachability probe; the error names DNS, TLS, auth or timeout as the cause."""
+        ...
+
+    def get_replicas(self, kind: WorkloadKind, namespace: str, name: str) -> int: ...
+
+    def set_replicas(self, kind: WorkloadKind, namespace: str, name: str, replicas: int) -> None:
+        """Through the scale subresource, so nothing else in the object changes."""
+        ...
+
+    def workloads(self, namespace: str, selector: str) -> list[WorkloadStatus]: ...
+
+    def watch_workloads(
+        self, namespace: str, selector: str, timeout_s: float
+    ) -> Iterator[list[WorkloadStatus]]:
+        """Yields the full current list after every change, until ``timeout_s``."""
+        ...
+
+    def get_namespace(self, name: str) -> NamespaceInfo | None: ...
+
+    def create_namespace(self, name: str, labels: Mapping[str, str]) -> None: ...
+
+    def delete_namespace(self, name: str) -> None: ...
+
+    def create_job(self, spec: JobSpec) -> None: ...
+
+    def watch_job(self, namespace: str, name: str, timeout_s: float) -> Iterator[JobStatus]: ...
+
+    def job_logs(self, namespace: str, name: str, tail_lines: int) -> str: ...
+
+    def delete_job(self, namespace: str, name: str) -> None: ...
+
+    def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:
+        """Takes the lease, or raises PermanentError naming the current holder."""
+        ...
+
+    def release_lease(self, namespace: str, name: str, holder: str) -> None: ...
+
+
+# --- Velero -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    name: str
+    phase: str
+    storage_location: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    schedule: str | None
+    included_namespaces: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class StorageLocationInfo:
+    name: str
+    phase: str  # Available | Unavailable
+    last_validated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    name: str
+    backup_name: str | None
+    schedule_name: str | None
+    included_namespaces: Sequence[str]
+    namespace_mapping: Mapping[str, str]
+    included_resources: Sequence[str]
+    excluded_resources: Sequence[str]
+    label_selector: str | None
+    restore_pvs: bool
+    include_cluster_resources: bool
+    existing_resource_policy: Literal["none", "update"]
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RestoreStatus:
+    name: str
+    phase: str
+    warnings: int = 0
+    errors: int = 0
+    items_restored: int = 0
+    total_items: int = 0
+    failure_reason: str = ""
+    validation_errors: Sequence[str] = ()
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    TERMINAL = frozenset({"Completed", "PartiallyFailed", "Failed", "FailedValidation"})
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in self.TERMINAL
+
+
+class VeleroApi(Protocol):
+    """Velero CRs in one kube context's Velero namespace."""
+
+    def backups(self, *, schedule: str | None, selector: str | None) -> list[BackupInfo]: ...
+
+    def backup(self, name: str) -> BackupInfo | None: ...
+
+    def storage_location(self, name: str) -> StorageLocationInfo | None: ...
+
+    def create_restore(self, request: RestoreRequest) -> None: ...
+
+    def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]: ...
+
+    def delete_restore(self, name: str) -> None: ...
+
+
+# --- Object storage ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    bucket: str
+    name: str
+    size: int
+    created_at: datetime
+    metadata: Mapping[str, str]
+
+
+class ObjectStore(Protocol):
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
+        """Every object under ``prefix``, all pages."""
+        ...
+
+
+# --- DNS --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    name: str  # fully qualified, trailing dot
+    type: str
+    ttl: int
+    rrdatas: tuple[str, ...]
+
+
+class DnsApi(Protocol):
+    def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None: ...
+
+    def replace_record(
+        self, zone: str, current: RecordSet | None, new: RecordSet, timeout_s: float
+    ) -> None:
+        """One atomic change (delete exactly ``current``, add ``new``), waited until applied.
+
+        Raises PermanentError if ``current`` no longer matches the live record.
+        """
+        ...
+
+
+# --- Load-balancer backends -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackendTarget:
+    target: str  # instance group / NEG URL, or target id
+    capacity: float = 1.0  # capacity scaler or forward weight
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class BackendState:
+    service: str
+    targets: tuple[BackendTarget, ...]
+
+
+class BackendApi(Protocol):
+    def get_backends(self, service: str) -> BackendState: ...
+
+    def set_backends(self, state: BackendState, timeout_s: float) -> None:
+        """Replaces the backends, waiting for the operation to finish."""
+        ...
+
+    def healthy_targets(self, service: str) -> set[str]: ...
