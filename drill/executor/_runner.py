@@ -9,6 +9,7 @@ Order of a run:
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,7 @@ from drill.executor._journal import Journal, MutationRecord
 from drill.executor._stepcall import Attempts, StepRuntime, classify, json_params, with_retries
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
 from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
-from drill.steps import STEP_TYPES, RecoveryPoint, StepResult
+from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepResult
 
 FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
 
@@ -61,8 +62,10 @@ class Executor:
         cancellation: Cancellation,
         journal_path: str | None = None,
         rollback_command: str | None = None,
+        step_types: Mapping[str, AnyStepType] = STEP_TYPES,
     ) -> None:
         self.runtime = runtime
+        self.step_types = step_types
         self.journal = journal
         self.cancellation = cancellation
         self.journal_path = journal_path
@@ -270,7 +273,7 @@ class Executor:
         return reports
 
     def _undo_one(self, record: MutationRecord, anchor: Anchor) -> UndoReport:
-        step_type = STEP_TYPES[record.type]
+        step_type = self.step_types[record.type]
         started_mono, started_at = anchor.stamp()
         env = self.runtime.env_for(
             record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
