@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -19,11 +20,17 @@ def parse_duration(text: str) -> float:
         raise ValueError(
             f"{text!r} is not a duration; write a number with a unit, like 90s, 15m, 1h30m or 7d"
         )
-    return sum(
-        int(value) * _UNITS_S[unit]
-        for value, unit in zip(match.groups(), ("d", "h", "m", "s", "ms"), strict=True)
-        if value
-    )
+    try:
+        seconds = sum(
+            int(value) * _UNITS_S[unit]
+            for value, unit in zip(match.groups(), ("d", "h", "m", "s", "ms"), strict=True)
+            if value
+        )
+    except (OverflowError, ValueError):  # more digits than a float (or int parsing) takes
+        seconds = math.inf
+    if not math.isfinite(seconds):
+        raise ValueError(f"{text!r} is too long a duration to be meant")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

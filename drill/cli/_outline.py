@@ -24,7 +24,8 @@ def outline_text(plan: ExecutionPlan) -> str:
             continue
         lines += ["", phase + (" (only when rolling back)" if phase == "rollback" else "")]
         for stage in stages:
-            together = f"  [parallel {stage.group_id or ''}]".rstrip() if stage.parallel else ""
+            group = f"parallel group {stage.group_id}" if stage.group_id else "parallel group"
+            together = f"  [{group}]" if stage.parallel else ""
             for step in stage.steps:
                 number += 1
                 lines.append(_step_line(number, step) + together)

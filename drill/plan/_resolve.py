@@ -124,9 +124,12 @@ def _step(
     override = spec.drill if mode == "drill" else spec.live
     skip_reason = override.skip if override is not None else None
     params = None
+    timeout_s = spec.timeout if spec.timeout is not None else step_type.default_timeout_s
     if skip_reason is None:
         raw = {**spec.with_, **(override.with_ if override is not None else {})}
         params = step_type.params_model.model_validate(substitute(raw, names, mode))
+        if spec.timeout is None:
+            timeout_s = step_type.default_timeout(params)
     return ResolvedStep(
         id=spec.id,
         phase=phase,
@@ -134,7 +137,7 @@ def _step(
         params=params,
         skip_reason=skip_reason,
         context_role=spec.context,
-        timeout_s=spec.timeout if spec.timeout is not None else step_type.default_timeout_s,
+        timeout_s=timeout_s,
         retries=spec.retries,
         description=spec.description,
     )

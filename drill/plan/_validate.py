@@ -307,7 +307,7 @@ def merged_params(step: dict[str, Any], mode: str) -> tuple[dict[str, Any], dict
     override = step.get(mode) or {}
     if not isinstance(base, dict) or not isinstance(override, dict):
         return None
-    if "skip" in override:
+    if override.get("skip") is not None:  # `skip:` left empty skips nothing, as in resolve
         return None
     extra = override.get("with", {}) or {}
     if not isinstance(extra, dict):

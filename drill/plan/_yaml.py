@@ -18,6 +18,14 @@ Path = tuple[str | int, ...]
 # Aliases let a tiny file expand into a huge value (the "billion laughs" trick); no plan needs
 # anywhere near this many nodes.
 _MAX_NODES = 100_000
+# Plans nest a handful of levels; a limit keeps deep (or self-referring) documents from
+# exhausting the Python stack here or in the validators downstream.
+_MAX_DEPTH = 64
+# What PyYAML's scalar constructors raise for text its resolver accepted, e.g. `2001-13-45`
+# (looks like a timestamp, is no date) or `!!int x`; they are not YAMLErrors.
+_SCALAR_ERRORS = (ValueError, KeyError, TypeError, OverflowError)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_UNREADABLE = object()  # a scalar that could not be constructed; its problem is recorded
 
 
 @dataclass
@@ -58,29 +66,64 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.problems: list[Problem] = []
         self.count = 0
+        self.open: list[yaml.Node] = []  # the collection nodes enclosing the current one
+        self.own_counts: dict[int, int] = {}  # id(mapping node) -> pairs not merged in
 
     def build(self, node: yaml.Node, path: Path) -> object:
         self.count += 1
         if self.count > _MAX_NODES:
             raise _TooLarge
         self.located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if any(node is outer for outer in self.open):
+            self.problems.append(self._here(node, path, "an alias refers to a value containing it"))
+            return None
+        if len(self.open) >= _MAX_DEPTH:
+            message = f"nested more than {_MAX_DEPTH} levels deep"
+            self.problems.append(self._here(node, path, message))
+            return None
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.open.append(node)
+            try:
+                return self._collection(node, path)
+            finally:
+                self.open.pop()
+        value = self._scalar(node, path)
+        return None if value is _UNREADABLE else value
+
+    def _collection(self, node: yaml.Node, path: Path) -> object:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node)
+        return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+
+    def _scalar(self, node: yaml.Node, path: Path) -> object:
+        try:
+            return self.constructor.construct_object(node)
+        except _SCALAR_ERRORS as exc:
+            kind = node.tag.rsplit(":", 1)[-1]
+            reason = f": {exc}" if isinstance(exc, ValueError) else ""
+            message = f"not valid YAML: {node.value!r} is not a valid {kind}{reason}"
+            self.problems.append(self._here(node, path, message))
+            return _UNREADABLE
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, object]:
-        self.constructor.flatten_mapping(node)  # resolves `<<:` merge keys
+        own_count = self._own_pair_count(node)
+        # Resolves `<<:` merge keys: merged-in pairs come first, then the mapping's own.
+        self.constructor.flatten_mapping(node)
+        first_own = len(node.value) - own_count
         result: dict[str, object] = {}
-        for key_node, value_node in node.value:
+        own_keys: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self._key(key_node, path)
             if key is None:
                 continue
             child = (*path, key)
-            if key in result:
-                self.problems.append(self._here(key_node, child, f"duplicate key {key!r}"))
-                continue
+            if index >= first_own:
+                if key in own_keys:
+                    self.problems.append(self._here(key_node, child, f"duplicate key {key!r}"))
+                    continue
+                own_keys.add(key)
+            if key in result:  # a merged-in value, overridden as YAML merge keys intend
+                self._forget(child)
             self.located.keys[child] = (
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
@@ -88,11 +131,26 @@ class _Builder:
             result[key] = self.build(value_node, child)
         return result
 
+    def _own_pair_count(self, node: yaml.MappingNode) -> int:
+        """Pairs written in the mapping itself, not merged in; remembered, as merging mutates."""
+        if id(node) not in self.own_counts:
+            own = [key for key, _ in node.value if key.tag != _MERGE_TAG]
+            self.own_counts[id(node)] = len(own)
+        return self.own_counts[id(node)]
+
+    def _forget(self, path: Path) -> None:
+        """Drop the positions recorded under ``path`` (a merged-in value being overridden)."""
+        for table in (self.located.values, self.located.keys):
+            for stale in [p for p in table if p[: len(path)] == path]:
+                del table[stale]
+
     def _key(self, key_node: yaml.Node, path: Path) -> str | None:
         if not isinstance(key_node, yaml.ScalarNode):
             self.problems.append(self._here(key_node, path, "mapping keys must be plain strings"))
             return None
-        key = self.constructor.construct_object(key_node)
+        key = self._scalar(key_node, path)
+        if key is _UNREADABLE:
+            return None
         return key if isinstance(key, str) else str(key)
 
     def _here(self, node: yaml.Node, path: Path, message: str) -> Problem:
@@ -111,6 +169,12 @@ def load_located(text: str, file: str) -> Located:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise YamlProblems([_syntax_problem(exc, file)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlProblems([_reader_problem(exc, text, file)]) from None
+    except RecursionError:
+        # PyYAML's composer recurses once per level of nesting.
+        message = f"nested more than {_MAX_DEPTH} levels deep"
+        raise YamlProblems([Problem(file, 1, 1, "", message)]) from None
     except yaml.YAMLError as exc:
         raise YamlProblems([Problem(file, 1, 1, "", f"not valid YAML: {exc}")]) from None
     if node is None:
@@ -132,6 +196,16 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     message = " ".join(part for part in (exc.context, exc.problem) if part) or "not valid YAML"
     return Problem(file, line, column, "", f"not valid YAML: {message}")
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML does not allow; the reader gives its offset, not a line and column."""
+    offset = exc.position
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+    message = f"not valid YAML: unacceptable character #x{code:04x}: {exc.reason}"
+    return Problem(file, line, column, "", message)
 
 
 class YamlProblems(Exception):

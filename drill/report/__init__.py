@@ -32,3 +32,13 @@ def render_json(report: RunReport) -> str:
 
 
 __all__ += ["render_json", "render_text"]
+
+
+def json_schema() -> str:
+    """The JSON report's schema, as shipped in ``drill/report/schema.json``."""
+    import json
+
+    return json.dumps(RunReport.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+__all__ += ["json_schema"]

@@ -105,6 +105,10 @@ class StepType(ABC, Generic[P]):
     implemented: ClassVar[bool] = True
     default_timeout_s: ClassVar[float] = 300.0
 
+    def default_timeout(self, params: P) -> float:
+        """The timeout when the plan gives none; types whose params imply a wait stretch it."""
+        return self.default_timeout_s
+
     @abstractmethod
     def describe(self, params: P) -> str:
         """One line for ``drill show``: what this step would do, secrets masked."""

@@ -68,6 +68,10 @@ class HttpCheck(StepType[HttpCheckParams]):
     summary = "HTTP request from where drill runs; passes on the expected status and body"
     default_timeout_s = 300.0
 
+    def default_timeout(self, params: HttpCheckParams) -> float:
+        # The keep-trying window must fit inside the step's timeout, with one last attempt.
+        return max(self.default_timeout_s, params.within + params.attempt_timeout + 30.0)
+
     def describe(self, params: HttpCheckParams) -> str:
         expected = "/".join(str(code) for code in params.expect_status)
         text = f"{params.method} {redact_url(params.url)} expecting {expected}"

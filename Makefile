@@ -1,0 +1,36 @@
+# Everything runs from the project's own virtualenv, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint typecheck check schema bench clean
+
+$(BIN)/drill: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/drill
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+	$(BIN)/drill validate plans/*.yaml
+
+# Regenerate the JSON report schema after changing drill/report/_models.py.
+schema: install
+	$(BIN)/python -c "from drill.report import json_schema; open('drill/report/schema.json', 'w').write(json_schema())"
+
+bench: install
+	$(BIN)/python bench/import_time.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis reports

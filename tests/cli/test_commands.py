@@ -1,0 +1,100 @@
+"""validate, show, list, tiers and plan lookup through the real entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.conftest import REPO, Drill
+
+
+def test_shipped_plans_validate(drill: Drill) -> None:
+    plans = sorted(str(p) for p in (REPO / "plans").glob("*.yaml"))
+    result = drill("validate", *plans)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": ok") == len(plans) >= 2
+
+
+def test_broken_plan_prints_located_problems_and_exits_2(drill: Drill, write_plan) -> None:
+    path = write_plan(
+        "broken",
+        "version: 1\nname: broken\nservice: s\ntier: high\n"
+        "phases:\n  verify:\n    - id: a\n      type: http.chek\n      timeout: 5\n",
+    )
+    result = drill("validate", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert f"{path}:8:13: phases.verify[0].type: unknown step type 'http.chek'" in lines[0]
+    assert lines[1].startswith(f"{path}:9:16: phases.verify[0].timeout:")
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_reports_every_file(drill: Drill, write_plan) -> None:
+    bad = write_plan("bad", "name: [\n")
+    result = drill("validate", "region-failure", str(bad), "no-such-plan")
+    assert result.returncode == 2
+    assert "region-failure.yaml: ok" in result.stdout
+    assert f"{bad}:2:1: not valid YAML" in result.stderr
+    assert "no plan named 'no-such-plan'" in result.stderr
+
+
+def test_path_like_names_never_escape_the_plans_dir(drill: Drill) -> None:
+    result = drill("run", "../plans/region-failure", "--dry-run")
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_show_differs_per_mode(drill: Drill) -> None:
+    drill_mode = drill("show", "region-failure").stdout
+    live_mode = drill("show", "region-failure", "--live").stdout
+    assert "point A drill-api.example.com. at 34.56.78.90" in drill_mode
+    assert "public-endpoint (http.check): SKIPPED - the public endpoint serves users" in drill_mode
+    assert "then undone, newest first: scale-up-standby, switch-backend, switch-dns" in drill_mode
+    assert "point A api.example.com. at 34.56.78.90" in live_mode
+    assert "never rolls back by itself" in live_mode
+
+
+def test_list_shows_plans_and_types(drill: Drill) -> None:
+    plans = drill("list").stdout
+    assert "region-failure" in plans
+    assert "namespace-restore" in plans
+    types = drill("list", "--types").stdout
+    assert "http.check" in types
+    assert "velero.restore" in types
+
+
+def test_tiers_use_config_file_overrides(drill: Drill, tmp_path: Path) -> None:
+    config = tmp_path / "drill.yaml"
+    config.write_text("tiers:\n  critical: {rpo: 1m, rto: 10m}\n  gold: {rpo: 30s, rto: 2m}\n")
+    result = drill("tiers", env={"DRILL_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    rows = {
+        line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:] if line.strip()
+    }
+    assert rows["critical"] == ["1m00s", "10m00s"]
+    assert rows["gold"] == ["30.0s", "2m00s"]
+    assert rows["high"] == ["1h00m", "4h00m"]
+    assert str(config) in result.stdout
+
+
+def test_bad_config_file_is_located(drill: Drill, tmp_path: Path) -> None:
+    config = tmp_path / "drill.yaml"
+    config.write_text("tiers:\n  critical: {rpo: soon, rto: 10m}\n")
+    result = drill("--config", str(config), "tiers")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{config}:2:19: tiers.critical.rpo:")
+
+
+def test_help_and_version(drill: Drill) -> None:
+    assert drill("--help").returncode == 0
+    assert "0.1.0" in drill("--version").stdout
+    run_help = drill("run", "--help").stdout
+    for flag in (
+        "--dry-run",
+        "--live",
+        "--yes",
+        "--context",
+        "--disaster-at",
+        "--output",
+        "--report-dir",
+    ):
+        assert flag in run_help

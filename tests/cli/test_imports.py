@@ -1,0 +1,40 @@
+"""`drill --help` and `drill validate` must not pay for cloud SDKs (python -X importtime)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.cli.conftest import REPO
+
+HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
+
+
+def imported_modules(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "drill", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    assert modules, "importtime printed nothing"
+    return modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("validate", "plans/region-failure.yaml", "plans/namespace-restore.yaml")],
+)
+def test_no_cloud_sdk_is_imported(args: tuple[str, ...]) -> None:
+    modules = imported_modules(*args)
+    assert "drill.cli" in modules
+    heavy = sorted(m for m in modules if m.startswith(HEAVY))
+    assert heavy == []

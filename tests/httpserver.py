@@ -1,0 +1,66 @@
+"""A small HTTP server on 127.0.0.1 whose answers a test scripts, and which records requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b"ok"
+    delay_s: float = 0.0
+
+
+@dataclass
+class Script:
+    """Answers in order; the last one repeats. Requests are recorded (path, headers)."""
+
+    answers: list[Answer] = field(default_factory=lambda: [Answer()])
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def next_answer(self) -> Answer:
+        with self.lock:
+            return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            script.requests.append((self.command, self.path, dict(self.headers)))
+            answer = script.next_answer()
+            if answer.delay_s:
+                script.stop.wait(answer.delay_s)
+            self.send_response(answer.status)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer.body)
+
+        do_GET = do_POST = do_HEAD = do_PUT = _answer  # noqa: N815
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    return Handler
+
+
+@contextmanager
+def serve(script: Script) -> Iterator[str]:
+    """Serve ``script`` until the block ends; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        script.stop.set()
+        server.shutdown()
+        server.server_close()
