@@ -43,6 +43,7 @@ class _RunState:
     mutations: list[MutationRecord] = field(default_factory=list)
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
     recovered_at: datetime | None = None
+    stopped: bool = False  # a signal kept forward steps from starting
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def forward_failed(self) -> bool:
@@ -51,7 +52,7 @@ class _RunState:
         )
 
     def interrupted(self) -> bool:
-        return any(s.status == "interrupted" for s in self.steps)
+        return self.stopped or any(s.status == "interrupted" for s in self.steps)
 
 
 class Executor:
@@ -98,8 +99,8 @@ class Executor:
             if not state.forward_failed() and not state.interrupted():
                 self._run_phase("cleanup", plan, state, anchor)
             else:
-                self._mark_not_run(plan, state, ("cleanup",))
-            self._mark_not_run(plan, state, ("rollback",))
+                self._mark_not_run(plan, state, "cleanup", "not run in live mode after a failure")
+            self._mark_not_run(plan, state, "rollback", "live mode never rolls back by itself")
             return []
         undo = self.undo_all(list(state.mutations), anchor)
         self._run_phase("rollback", plan, state, anchor)
@@ -114,10 +115,10 @@ class Executor:
             self._run_stage(stage, plan, state, anchor, self.cancellation.abandon_undo)
 
     def _mark_not_run(
-        self, plan: ExecutionPlan, state: _RunState, phases: tuple[PhaseName, ...]
+        self, plan: ExecutionPlan, state: _RunState, phase: PhaseName, reason: str
     ) -> None:
-        for step in plan.steps(*phases):
-            state.steps.append(_not_run(step, "not run in live mode after a failure"))
+        for step in plan.steps(phase):
+            state.steps.append(_not_run(step, reason))
 
     # --- stages and steps ---------------------------------------------------------------------
 
@@ -134,6 +135,8 @@ class Executor:
             and (state.forward_failed() or state.interrupted())
         )
         if blocked:
+            if cancel.is_set() and stage.steps[0].phase in FORWARD_PHASES:
+                state.stopped = True
             reason = (
                 "interrupted before it started" if cancel.is_set() else "an earlier step failed"
             )
@@ -318,7 +321,9 @@ class Executor:
         )
         rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
         rto = _measure.rto(t0, state.recovered_at, verify_failed, plan.targets.rto_s)
-        outcome, exit_code = decide_outcome(state.steps, undo, rpo, rto)
+        outcome, exit_code = decide_outcome(
+            state.steps, undo, rpo, rto, interrupted=state.interrupted()
+        )
         finished_at = anchor.stamp()[1]
         self.journal.write("run_finished", outcome=outcome, exit_code=int(exit_code))
         self.log.info("run_finished", outcome=outcome, exit_code=int(exit_code))
@@ -348,15 +353,22 @@ class Executor:
 
 
 def decide_outcome(
-    steps: list[StepReport], undo: list[UndoReport], rpo: Objective, rto: Objective
+    steps: list[StepReport],
+    undo: list[UndoReport],
+    rpo: Objective,
+    rto: Objective,
+    interrupted: bool = False,
 ) -> tuple[Outcome, ExitCode]:
-    """DESIGN.md section 3's exit codes, in priority order."""
+    """DESIGN.md section 3's exit codes, in priority order.
+
+    ``interrupted``: a signal stopped forward work, even if no step was caught mid-wait.
+    """
     forward = [s for s in steps if s.phase in FORWARD_PHASES]
     after = [s for s in steps if s.phase not in FORWARD_PHASES]
     cleanup_ok = all(u.status != "failed" for u in undo) and not any(
         s.status in ("failed", "timed_out", "interrupted") for s in after
     )
-    if any(s.status == "interrupted" for s in forward):
+    if interrupted or any(s.status == "interrupted" for s in forward):
         return ("interrupted", ExitCode.INTERRUPTED) if cleanup_ok else _incomplete()
     if any(s.status in ("failed", "timed_out") for s in forward):
         return ("failed", ExitCode.STEP_FAILED) if cleanup_ok else _incomplete()

@@ -50,13 +50,19 @@ def pydantic_problems_for(
     for error in exc.errors(include_url=False):
         # "~step"/"~group" are our union tags: in pydantic's path, never in the file.
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("~")))
-        path = (*base, *loc)
+        path, at_key = _key_path((*base, *loc))
         known = fields_at(model, error["loc"])
         message = _message(error, known)
-        problems.append(
-            located.problem(path, message, prefer_key=error["type"] == "extra_forbidden")
-        )
+        prefer_key = at_key or error["type"] == "extra_forbidden"
+        problems.append(located.problem(path, message, prefer_key=prefer_key))
     return problems
+
+
+def _key_path(path: Path) -> tuple[Path, bool]:
+    """Pydantic ends the path of a bad mapping key with "[key]": point at that key instead."""
+    if path and path[-1] == "[key]":
+        return path[:-1], True
+    return path, False
 
 
 def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
@@ -66,7 +72,8 @@ def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
     if kind == "extra_forbidden":
         return "unknown field" + _did_you_mean(str(error["loc"][-1]), known_fields)
     if kind == "too_short" and isinstance(error["input"], list):
-        return "is empty: add at least one step, or remove it"
+        minimum = int((error.get("ctx") or {}).get("min_length", 1))
+        return _too_short(error["loc"], len(error["input"]), minimum)
     if kind == "string_pattern_mismatch":
         return (
             f"{error['input']!r} is not a valid id: use lowercase letters, digits, '-', '_' "
@@ -79,6 +86,17 @@ def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
     if isinstance(received, str | int | float | bool) and kind not in ("value_error",):
         text += f" (got {received!r})"
     return text
+
+
+def _too_short(loc: tuple[str | int, ...], given: int, minimum: int) -> str:
+    """Phases and parallel groups hold steps; a step's params hold other things."""
+    if loc and loc[-1] == "parallel":
+        return f"a parallel group needs at least {minimum} steps (got {given})"
+    if given or minimum > 1:
+        return f"needs at least {minimum} items (got {given})"
+    if len(loc) == 2 and loc[0] == "phases":
+        return "is empty: add at least one step, or remove it"
+    return "is empty: give at least one"
 
 
 def fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
@@ -329,11 +347,11 @@ def _param_problems(
         loc = error["loc"]
         head = loc[0] if loc else None
         origin = origins.get(head) if isinstance(head, str) else None
-        path = (*step_path, *origin, *loc[1:]) if origin else (*step_path, "with", *loc)
+        raw_path = (*step_path, *origin, *loc[1:]) if origin else (*step_path, "with", *loc)
+        path, at_key = _key_path(raw_path)
         message = _message(error, fields_at(params_model, loc))
-        problems.append(
-            located.problem(path, message, prefer_key=error["type"] == "extra_forbidden")
-        )
+        prefer_key = at_key or error["type"] == "extra_forbidden"
+        problems.append(located.problem(path, message, prefer_key=prefer_key))
     return problems
 
 
