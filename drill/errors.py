@@ -8,6 +8,8 @@ The tree::
     ├── ProviderError               an external system answered badly
     │   ├── TransientError          a retry can help: 5xx, 429, resets, timeouts
     │   └── PermanentError          a retry cannot help: 4xx, denied, not found
+    │       ├── NotFound            the named object does not exist
+    │       └── Conflict            it exists already, or changed under us
     ├── StepFailed                  a check ran and its condition was not met
     └── Interrupted                 SIGINT/SIGTERM or a deadline asked the work to stop
 
@@ -79,6 +81,14 @@ class TransientError(ProviderError):
 
 class PermanentError(ProviderError):
     """Not worth retrying: the request itself is wrong, denied or about a missing thing."""
+
+
+class NotFound(PermanentError):
+    """The object asked for does not exist."""
+
+
+class Conflict(PermanentError):
+    """The object exists already, or changed since we read it."""
 
 
 class StepFailed(DrillError):

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from drill.clock import Clock
 from providers.http import Urllib3Http
-from providers.protocols import HttpClient
+from providers.protocols import HttpClient, KubeApi, VeleroApi
 
 
 class LiveProviders:
+    """One adapter per system (and per kube context), created when a step first asks."""
+
+    def __init__(self, clock: Clock, kubeconfig: str | None = None) -> None:
+        self.clock = clock
+        self.kubeconfig = kubeconfig
+        self._kube: dict[str, KubeApi] = {}
+        self._velero: dict[tuple[str, str], VeleroApi] = {}
+
     @cached_property
     def _http(self) -> Urllib3Http:
         return Urllib3Http()
 
     def http(self) -> HttpClient:
         return self._http
+
+    def kube(self, context: str) -> KubeApi:
+        if context not in self._kube:
+            from providers.kube import connect
+
+            self._kube[context] = connect(context, self.kubeconfig, self.clock)
+        return self._kube[context]
+
+    def velero(self, context: str, namespace: str) -> VeleroApi:
+        key = (context, namespace)
+        if key not in self._velero:
+            from providers.kube import KubeAdapter
+            from providers.velero import VeleroAdapter
+
+            kube = self.kube(context)
+            assert isinstance(kube, KubeAdapter)  # noqa: S101 - built just above
+            self._velero[key] = VeleroAdapter(kube, namespace)
+        return self._velero[key]

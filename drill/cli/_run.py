@@ -140,7 +140,8 @@ def _print_dry_run(plan: ExecutionPlan, output: str) -> None:
 
 
 def new_run_id(plan_name: str, now: datetime) -> str:
-    return f"{plan_name}-{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+    # Lowercase and short: it becomes part of Kubernetes names and label values.
+    return f"{plan_name[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def execute(
@@ -156,7 +157,9 @@ def execute(
     journal = FileJournal(run_dir / "journal.jsonl", run_id, clock)
     cancellation = Cancellation()
     executor = Executor(
-        StepRuntime(run_id=run_id, mode=plan.mode, clock=clock, providers=LiveProviders(), log=log),
+        StepRuntime(
+            run_id=run_id, mode=plan.mode, clock=clock, providers=LiveProviders(clock), log=log
+        ),
         journal,
         cancellation,
         journal_path=str(journal.path),

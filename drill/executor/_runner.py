@@ -135,8 +135,12 @@ class Executor:
             and (state.forward_failed() or state.interrupted())
         )
         if blocked:
-            if cancel.is_set() and stage.steps[0].phase in FORWARD_PHASES:
-                state.stopped = True
+            forward = stage.steps[0].phase in FORWARD_PHASES
+            if cancel.is_set() and not forward:
+                # Undo work abandoned by a signal is unfinished business, not a normal skip.
+                state.steps.extend(_abandoned(step) for step in stage.steps)
+                return
+            state.stopped = state.stopped or cancel.is_set()
             reason = (
                 "interrupted before it started" if cancel.is_set() else "an earlier step failed"
             )
@@ -272,6 +276,15 @@ class Executor:
         """Undo each recorded mutation, newest first; one failing does not stop the others."""
         reports = []
         for record in reversed(mutations):
+            if self.cancellation.abandon_undo.is_set():
+                reports.append(_undo_abandoned(record, anchor))
+                self.journal.write(
+                    "undo_finished",
+                    step_id=record.step_id,
+                    status="skipped",
+                    detail="abandoned by signal",
+                )
+                continue
             reports.append(self._undo_one(record, anchor))
         return reports
 
@@ -365,7 +378,7 @@ def decide_outcome(
     """
     forward = [s for s in steps if s.phase in FORWARD_PHASES]
     after = [s for s in steps if s.phase not in FORWARD_PHASES]
-    cleanup_ok = all(u.status != "failed" for u in undo) and not any(
+    cleanup_ok = all(u.status == "undone" for u in undo) and not any(
         s.status in ("failed", "timed_out", "interrupted") for s in after
     )
     if interrupted or any(s.status == "interrupted" for s in forward):
@@ -391,6 +404,28 @@ def _skipped(step: ResolvedStep) -> StepReport:
         description=step.describe(),
         status="skipped",
         skip_reason=step.skip_reason,
+    )
+
+
+def _abandoned(step: ResolvedStep) -> StepReport:
+    return StepReport(
+        id=step.id,
+        type=step.type.name,
+        phase=step.phase,
+        description=step.describe(),
+        status="interrupted",
+        skip_reason="abandoned by signal before it started",
+    )
+
+
+def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
+    return UndoReport(
+        step_id=record.step_id,
+        type=record.type,
+        status="skipped",
+        detail="abandoned by signal: still changed",
+        started_at=anchor.stamp()[1],
+        duration_s=0.0,
     )
 
 

@@ -7,6 +7,7 @@ so every validation problem can name the exact spot in the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -25,6 +26,8 @@ _MAX_DEPTH = 64
 # (looks like a timestamp, is no date) or `!!int x`; they are not YAMLErrors.
 _SCALAR_ERRORS = (ValueError, KeyError, TypeError, OverflowError)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# What PyYAML counts as ending a line when it reports marks.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _UNREADABLE = object()  # a scalar that could not be constructed; its problem is recorded
 
 
@@ -201,8 +204,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
     """A character YAML does not allow; the reader gives its offset, not a line and column."""
     offset = exc.position
-    line = text.count("\n", 0, offset) + 1
-    column = offset - text.rfind("\n", 0, offset)
+    breaks = list(_LINE_BREAK.finditer(text, 0, offset))
+    line = len(breaks) + 1
+    column = offset - (breaks[-1].end() if breaks else 0) + 1
     code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
     message = f"not valid YAML: unacceptable character #x{code:04x}: {exc.reason}"
     return Problem(file, line, column, "", message)

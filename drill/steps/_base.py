@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
 from drill.errors import StepFailed
-from providers.protocols import HttpClient
+from providers.protocols import HttpClient, KubeApi, VeleroApi
 
 Mode = Literal["drill", "live"]
 Fact = str | int | float | bool | None
@@ -32,6 +33,10 @@ class Providers(Protocol):
     """What a running step can reach. Adapters are built lazily on first use."""
 
     def http(self) -> HttpClient: ...
+
+    def kube(self, context: str) -> KubeApi: ...
+
+    def velero(self, context: str, namespace: str) -> VeleroApi: ...
 
 
 class Logger(Protocol):
@@ -84,6 +89,17 @@ class StepEnv:
         if remaining <= 0:
             raise StepTimedOut(f"timed out waiting for {waiting_for}")
         self.clock.sleep(min(seconds, remaining), self.cancel)
+
+    def cluster(self) -> str:
+        """The kube context this step acts on (validation guarantees one for cluster steps)."""
+        if self.context is None:
+            raise StepFailed("this step needs a context role")
+        return self.context
+
+    def object_name(self, prefix: str) -> str:
+        """A Kubernetes name unique to this run and step, stable across retries and rollback."""
+        digest = hashlib.sha256(f"{self.run_id}/{self.step_id}".encode()).hexdigest()[:10]
+        return f"{prefix[:52]}-{digest}"
 
     def run_labels(self) -> dict[str, str]:
         """Labels for every object a run creates, so cleanup can prove ownership."""

@@ -26,7 +26,7 @@ def env_for(timeout_s: float = 10.0) -> StepEnv:
         clock=clock,
         cancel=threading.Event(),
         deadline=clock.monotonic() + timeout_s,
-        providers=LiveProviders(),
+        providers=LiveProviders(clock),
         log=build_logger(-1),
     )
 

@@ -1,0 +1,211 @@
+"""Velero's CRs (velero.io/v1) in one context's Velero namespace, over the kube client.
+
+Restores are created with a spec only (never a status: Velero CRs have no status subresource, and
+a client-written status would be trusted). Waiting on a restore is a watch, restarted from a fresh
+list when the API server drops it, so a stuck restore is seen in the phase it is stuck in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from drill.errors import NotFound, TransientError
+from providers.kube import REQUEST_TIMEOUT, KubeAdapter, translated
+from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus, StorageLocationInfo
+
+GROUP, VERSION = "velero.io", "v1"
+SCHEDULE_LABEL = "velero.io/schedule-name"
+
+
+class VeleroAdapter:
+    def __init__(self, kube: KubeAdapter, namespace: str) -> None:
+        from kubernetes import client
+
+        self.kube = kube
+        self.namespace = namespace
+        self.custom = client.CustomObjectsApi(kube.api_client)
+
+    def _list(self, plural: str, **selectors: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.kube.call(
+            f"list {plural} in {self.namespace}",
+            self.custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            plural,
+            **selectors,
+        )
+        return result
+
+    def _get(self, plural: str, name: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self.kube.call(
+                f"read {plural} {self.namespace}/{name}",
+                self.custom.get_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                self.namespace,
+                plural,
+                name,
+            )
+        except NotFound:
+            return None
+        return found
+
+    def backups(self, *, schedule: str | None, selector: str | None) -> list[BackupInfo]:
+        label_selector = f"{SCHEDULE_LABEL}={schedule}" if schedule else (selector or "")
+        listed = self._list("backups", label_selector=label_selector)
+        return [backup_info(item) for item in listed.get("items", [])]
+
+    def backup(self, name: str) -> BackupInfo | None:
+        found = self._get("backups", name)
+        return backup_info(found) if found else None
+
+    def storage_location(self, name: str) -> StorageLocationInfo | None:
+        found = self._get("backupstoragelocations", name)
+        if found is None:
+            return None
+        status = found.get("status") or {}
+        return StorageLocationInfo(
+            name=name,
+            phase=str(status.get("phase", "Unknown")),
+            last_validated_at=parse_time(status.get("lastValidationTime")),
+        )
+
+    def create_restore(self, request: RestoreRequest) -> None:
+        self.kube.call(
+            f"create restore {self.namespace}/{request.name}",
+            self.custom.create_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            "restores",
+            restore_manifest(request, self.namespace),
+        )
+
+    def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]:
+        deadline = self.kube.clock.monotonic() + timeout_s
+        while (remaining := deadline - self.kube.clock.monotonic()) > 0:
+            listed = self._list("restores", field_selector=f"metadata.name={name}")
+            items = listed.get("items", [])
+            if not items:
+                raise NotFound(f"{self.kube.context}: restore {self.namespace}/{name} is gone")
+            yield restore_status(items[0])
+            resource_version = str(listed.get("metadata", {}).get("resourceVersion", ""))
+            try:
+                yield from self._watch(name, resource_version, remaining)
+            except TransientError:
+                continue  # dropped or refused: re-list and watch again
+
+    def _watch(self, name: str, resource_version: str, timeout_s: float) -> Iterator[RestoreStatus]:
+        from kubernetes import watch
+
+        watcher = watch.Watch()
+        try:
+            with translated(self.kube.context, f"watch restore {name}"):
+                for event in watcher.stream(
+                    self.custom.list_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    self.namespace,
+                    "restores",
+                    field_selector=f"metadata.name={name}",
+                    resource_version=resource_version or None,
+                    timeout_seconds=max(int(timeout_s), 1),
+                    _request_timeout=(REQUEST_TIMEOUT[0], timeout_s + 5),
+                ):
+                    if event.get("type") == "DELETED":
+                        raise NotFound(f"{self.kube.context}: restore {name} was deleted")
+                    yield restore_status(event["object"])
+        finally:
+            watcher.stop()
+
+    def delete_restore(self, name: str) -> None:
+        try:
+            self.kube.call(
+                f"delete restore {self.namespace}/{name}",
+                self.custom.delete_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                self.namespace,
+                "restores",
+                name,
+            )
+        except NotFound:
+            return
+
+
+def restore_manifest(request: RestoreRequest, namespace: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "includedNamespaces": list(request.included_namespaces) or ["*"],
+        "namespaceMapping": dict(request.namespace_mapping),
+        "restorePVs": request.restore_pvs,
+        "includeClusterResources": request.include_cluster_resources,
+        "existingResourcePolicy": request.existing_resource_policy,
+    }
+    if request.backup_name:
+        spec["backupName"] = request.backup_name
+    else:
+        spec["scheduleName"] = request.schedule_name
+    optional = {
+        "includedResources": list(request.included_resources),
+        "excludedResources": list(request.excluded_resources),
+        "labelSelector": _label_selector(request.label_selector),
+    }
+    spec.update({key: value for key, value in optional.items() if value})
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Restore",
+        "metadata": {"name": request.name, "namespace": namespace, "labels": dict(request.labels)},
+        "spec": spec,
+    }
+
+
+def _label_selector(selector: str | None) -> dict[str, Any] | None:
+    """Velero takes a LabelSelector object; plans write ``a=b,c=d``."""
+    if not selector:
+        return None
+    labels = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
+    return {"matchLabels": labels}
+
+
+def backup_info(item: dict[str, Any]) -> BackupInfo:
+    metadata, spec, status = (
+        item.get("metadata", {}),
+        item.get("spec", {}),
+        item.get("status") or {},
+    )
+    return BackupInfo(
+        name=str(metadata.get("name", "")),
+        phase=str(status.get("phase", "New")),
+        storage_location=str(spec.get("storageLocation") or "default"),
+        started_at=parse_time(status.get("startTimestamp")),
+        completed_at=parse_time(status.get("completionTimestamp")),
+        schedule=(metadata.get("labels") or {}).get(SCHEDULE_LABEL),
+        included_namespaces=tuple(spec.get("includedNamespaces") or ()),
+    )
+
+
+def restore_status(item: dict[str, Any]) -> RestoreStatus:
+    status = item.get("status") or {}
+    progress = status.get("progress") or {}
+    return RestoreStatus(
+        name=str(item.get("metadata", {}).get("name", "")),
+        phase=str(status.get("phase") or "New"),
+        warnings=int(status.get("warnings") or 0),
+        errors=int(status.get("errors") or 0),
+        items_restored=int(progress.get("itemsRestored") or 0),
+        total_items=int(progress.get("totalItems") or 0),
+        failure_reason=str(status.get("failureReason") or ""),
+        validation_errors=tuple(status.get("validationErrors") or ()),
+        started_at=parse_time(status.get("startTimestamp")),
+        completed_at=parse_time(status.get("completionTimestamp")),
+    )
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,207 @@
+"""The journal: what a run writes, in which order, and what ``drill rollback`` reads back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drill.errors import UsageError
+from drill.executor import FileJournal, pending_undos, read_events, run_record
+
+from .fakes import START, Kit, TeeJournal, build_plan
+
+
+def mutation_plan(kit: Kit, mode: str = "drill", fail_undo_m1: bool = False):
+    return build_plan(
+        [
+            ("preflight", kit.step("p1", "fake.advance", seconds=1)),
+            (
+                "restore",
+                kit.step("r1", "fake.restore", at=START, source="velero backup b1"),
+            ),
+            (
+                "failover",
+                kit.step(
+                    "m1",
+                    "fake.mutate",
+                    context_role="dr",
+                    target="dns",
+                    retries=2,
+                    timeout_s=45,
+                    fail_undo=fail_undo_m1,
+                ),
+            ),
+            ("failover", kit.step("m2", "fake.mutate", target="replicas")),
+            ("verify", kit.step("v1", "fake.advance", seconds=2)),
+        ],
+        mode=mode,  # type: ignore[arg-type]
+    )
+
+
+def test_events_cover_the_whole_run_in_order() -> None:
+    kit = Kit()
+    journal = TeeJournal(kit.calls)
+    kit.executor(journal=journal).run(mutation_plan(kit))
+    assert journal.names() == [
+        "run_started",
+        "step_started",  # p1
+        "step_finished",
+        "step_started",  # r1
+        "recovery_point",
+        "step_finished",
+        "step_started",  # m1
+        "prior_state",
+        "step_finished",
+        "step_started",  # m2
+        "prior_state",
+        "step_finished",
+        "step_started",  # v1
+        "step_finished",
+        "undo_finished",  # m2
+        "undo_finished",  # m1
+        "run_finished",
+    ]
+
+
+def test_run_started_and_run_finished_carry_what_a_reader_needs() -> None:
+    kit = Kit()
+    journal = TeeJournal(kit.calls)
+    report = kit.executor(journal=journal).run(mutation_plan(kit))
+    started, finished = journal.events[0], journal.events[-1]
+    assert started["plan"] == "fake-plan"
+    assert started["plan_file"] == "plans/fake-plan.yaml"
+    assert started["mode"] == "drill"
+    assert started["disaster_at"] == START.isoformat()
+    assert started["contexts"] == {"primary": "kind-a", "dr": "kind-b"}
+    assert finished == {"event": "run_finished", "outcome": "passed", "exit_code": 0}
+    assert report.exit_code == 0
+
+
+def test_prior_state_is_journaled_after_capture_and_before_the_mutation() -> None:
+    kit = Kit()
+    kit.executor(journal=TeeJournal(kit.calls)).run(mutation_plan(kit))
+    for step_id in ("m1", "m2"):
+        order = [
+            kit.calls.index(("journal:step_started", step_id)),
+            kit.calls.index(("capture", step_id)),
+            kit.calls.index(("journal:prior_state", step_id)),
+            kit.calls.index(("mutate", step_id)),
+            kit.calls.index(("journal:step_finished", step_id)),
+            kit.calls.index(("undo", step_id)),
+            kit.calls.index(("journal:undo_finished", step_id)),
+        ]
+        assert order == sorted(order), step_id
+
+
+def test_prior_state_event_is_enough_to_undo_without_the_plan() -> None:
+    kit = Kit()
+    journal = TeeJournal(kit.calls)
+    kit.executor(journal=journal).run(mutation_plan(kit))
+    prior = next(e for e in journal.events if e["event"] == "prior_state")
+    assert prior == {
+        "event": "prior_state",
+        "step_id": "m1",
+        "type": "fake.mutate",
+        "params": {"target": "dns", "seconds": 0.0, "fail_run": False, "fail_undo": False},
+        "prior": {"target": "dns", "old": "old-m1"},
+        "context": "kind-b",
+        "timeout_s": 45.0,
+        "retries": 2,
+    }
+
+
+def test_step_finished_and_undo_finished_record_outcomes() -> None:
+    kit = Kit()
+    journal = TeeJournal(kit.calls)
+    kit.executor(journal=journal).run(mutation_plan(kit, fail_undo_m1=True))
+    finished = {e["step_id"]: e for e in journal.events if e["event"] == "step_finished"}
+    assert finished["p1"] == {
+        "event": "step_finished",
+        "step_id": "p1",
+        "status": "passed",
+        "duration_s": 1.0,
+        "attempts": 1,
+        "error": None,
+    }
+    undos = {e["step_id"]: e["status"] for e in journal.events if e["event"] == "undo_finished"}
+    assert undos == {"m2": "undone", "m1": "failed"}
+    assert journal.events[-1]["exit_code"] == 4
+
+
+def test_pending_undos_of_a_live_run_lists_every_mutation_oldest_first(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "run-1.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    try:
+        kit.executor(mode="live", journal=journal).run(mutation_plan(kit, mode="live"))
+    finally:
+        journal.close()
+    events = read_events(path)
+    assert all(e["run_id"] == "run-1" for e in events)
+    pending = pending_undos(events)
+    assert [m.step_id for m in pending] == ["m1", "m2"]
+    assert pending[0].type == "fake.mutate"
+    assert pending[0].prior == {"target": "dns", "old": "old-m1"}
+    assert pending[0].context == "kind-b"
+    assert (pending[0].timeout_s, pending[0].retries) == (45.0, 2)
+    record = run_record(events)
+    assert (record.run_id, record.mode, record.plan) == ("run-1", "live", "fake-plan")
+
+
+def test_pending_undos_after_a_drill_run_holds_only_what_failed_to_undo(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "run-1.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    try:
+        kit.executor(journal=journal).run(mutation_plan(kit, fail_undo_m1=True))
+    finally:
+        journal.close()
+    assert [m.step_id for m in pending_undos(read_events(path))] == ["m1"]
+
+
+def test_drill_rollback_undoes_a_live_run_from_its_journal(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "run-1.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    try:
+        kit.executor(mode="live", journal=journal).run(mutation_plan(kit, mode="live"))
+        assert kit.actions("undo") == []
+        pending = pending_undos(read_events(path))
+        undo, steps = kit.executor(mode="live", journal=journal).roll_back(pending, None)
+    finally:
+        journal.close()
+    assert kit.actions("undo") == ["m2", "m1"]
+    assert [(u.step_id, u.status) for u in undo] == [("m2", "undone"), ("m1", "undone")]
+    assert steps == []
+    events = read_events(path)
+    assert pending_undos(events) == []
+    names = [e["event"] for e in events]
+    assert names.index("rollback_started") < names.index("rollback_finished")
+
+
+def test_half_written_last_line_is_ignored(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "run-1.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    try:
+        kit.executor(mode="live", journal=journal).run(mutation_plan(kit, mode="live"))
+    finally:
+        journal.close()
+    complete = read_events(path)
+    with path.open("a", encoding="utf-8") as file:
+        file.write('{"ts": "2026-01-01T00:00:09+00:00", "event": "undo_fin')
+    assert read_events(path) == complete
+    assert [m.step_id for m in pending_undos(read_events(path))] == ["m1", "m2"]
+
+
+def test_a_broken_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"event": "run_started"}\nnot json\n{"event": "run_finished"}\n')
+    with pytest.raises(UsageError, match=r"broken\.jsonl:2: journal line is not JSON"):
+        read_events(path)
+
+
+def test_missing_journal_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read journal"):
+        read_events(tmp_path / "nope.jsonl")

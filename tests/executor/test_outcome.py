@@ -1,0 +1,126 @@
+"""``decide_outcome``: DESIGN.md section 3's exit codes, in priority order, as a table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from drill.errors import ExitCode
+from drill.executor import decide_outcome
+from drill.report import Objective, StepReport, UndoReport
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def step(phase: str, status: str) -> StepReport:
+    return StepReport(
+        id=f"{phase}-{status}", type="fake", phase=phase, description="", status=status
+    )  # type: ignore[arg-type]
+
+
+def undo(status: str) -> UndoReport:
+    return UndoReport(
+        step_id="m",
+        type="fake",
+        status=status,
+        detail="",
+        started_at=AT,
+        duration_s=0.0,  # type: ignore[arg-type]
+    )
+
+
+def objective(met: bool | None) -> Objective:
+    measured = None if met is None else (10.0 if met else 100.0)
+    margin = None if measured is None else 50.0 - measured
+    return Objective(target_s=50.0, measured_s=measured, margin_s=margin, met=met, source="t")
+
+
+P, F, T, INT, N, S = "passed", "failed", "timed_out", "interrupted", "not_run", "skipped"
+
+# forward statuses, after-phase (rollback/cleanup) statuses, undo statuses, rpo met, rto met
+CASES = [
+    # everything fine
+    ((P, P), (P,), ("undone",), True, True, "passed", ExitCode.PASSED),
+    ((P, S), (), (), None, None, "passed", ExitCode.PASSED),
+    ((P,), (N,), (), True, None, "passed", ExitCode.PASSED),  # live: rollback not run
+    # targets
+    ((P,), (P,), ("undone",), False, True, "target_missed", ExitCode.TARGET_MISSED),
+    ((P,), (P,), ("undone",), True, False, "target_missed", ExitCode.TARGET_MISSED),
+    ((P,), (), (), False, False, "target_missed", ExitCode.TARGET_MISSED),
+    # a step failed, rolled back cleanly; a failure outranks a missed target
+    ((P, F, N), (P,), ("undone",), True, None, "failed", ExitCode.STEP_FAILED),
+    ((P, T, N), (), ("undone",), False, False, "failed", ExitCode.STEP_FAILED),
+    ((F,), (N,), (), None, None, "failed", ExitCode.STEP_FAILED),  # live after a failure
+    # rollback or cleanup incomplete outranks failure, targets and success
+    ((P,), (P,), ("undone", "failed"), True, True, "rollback_incomplete", 4),
+    ((P,), (F,), (), True, True, "rollback_incomplete", 4),
+    ((P,), (T,), (), True, True, "rollback_incomplete", 4),
+    ((P,), (INT,), (), True, True, "rollback_incomplete", 4),
+    ((P, F), (P,), ("failed",), True, True, "rollback_incomplete", 4),
+    ((P, T), (F,), (), True, True, "rollback_incomplete", 4),
+    ((P,), (F,), (), False, False, "rollback_incomplete", 4),
+    # interrupted outranks failure and targets, not an incomplete rollback
+    ((P, INT, N), (P,), ("undone",), True, True, "interrupted", ExitCode.INTERRUPTED),
+    ((F, INT), (P,), (), True, True, "interrupted", ExitCode.INTERRUPTED),
+    ((INT,), (), (), False, False, "interrupted", ExitCode.INTERRUPTED),
+    ((INT,), (P,), ("failed",), True, True, "rollback_incomplete", 4),
+    ((INT,), (INT,), (), True, True, "rollback_incomplete", 4),
+]
+
+
+@pytest.mark.parametrize(
+    ("forward", "after", "undos", "rpo_met", "rto_met", "outcome", "exit_code"), CASES
+)
+def test_decide_outcome(
+    forward: tuple[str, ...],
+    after: tuple[str, ...],
+    undos: tuple[str, ...],
+    rpo_met: bool | None,
+    rto_met: bool | None,
+    outcome: str,
+    exit_code: int,
+) -> None:
+    phases = ("preflight", "restore", "failover", "verify")
+    steps = [step(phases[i % 4], s) for i, s in enumerate(forward)]
+    steps += [step("cleanup" if i % 2 else "rollback", s) for i, s in enumerate(after)]
+    got = decide_outcome(steps, [undo(u) for u in undos], objective(rpo_met), objective(rto_met))
+    assert got == (outcome, exit_code)
+    assert isinstance(got[1], ExitCode)
+
+
+@pytest.mark.parametrize(
+    ("forward", "after", "undos", "outcome", "exit_code"),
+    [
+        ((P, N), (P,), ("undone",), "interrupted", ExitCode.INTERRUPTED),
+        ((P, F, N), (), (), "interrupted", ExitCode.INTERRUPTED),
+        ((P, N), (F,), (), "rollback_incomplete", 4),
+        ((P, N), (P,), ("failed",), "rollback_incomplete", 4),
+    ],
+)
+def test_a_run_stopped_by_a_signal_is_interrupted_even_without_an_interrupted_step(
+    forward: tuple[str, ...],
+    after: tuple[str, ...],
+    undos: tuple[str, ...],
+    outcome: str,
+    exit_code: int,
+) -> None:
+    steps = [step("failover", s) for s in forward] + [step("cleanup", s) for s in after]
+    undo_reports = [undo(u) for u in undos]
+    assert decide_outcome(
+        steps, undo_reports, objective(True), objective(True), interrupted=True
+    ) == (outcome, exit_code)
+    if outcome == "interrupted":  # without the flag, the same steps would not say so
+        assert decide_outcome(steps, undo_reports, objective(True), objective(True))[0] != outcome
+
+
+def test_step_order_does_not_change_the_outcome() -> None:
+    steps = [step("cleanup", P), step("verify", INT), step("failover", F)]
+    assert decide_outcome(steps, [], objective(True), objective(True)) == (
+        "interrupted",
+        ExitCode.INTERRUPTED,
+    )
+    assert decide_outcome(list(reversed(steps)), [], objective(True), objective(True)) == (
+        "interrupted",
+        ExitCode.INTERRUPTED,
+    )
