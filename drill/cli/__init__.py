@@ -73,18 +73,32 @@ def _report_error(exc: DrillError) -> None:
     metavar="FILE",
     help="Config file with tier targets (env DRILL_CONFIG; default ~/.config/drill/config.yaml).",
 )
+@click.option(
+    "--kubeconfig",
+    metavar="FILE",
+    help="Kubeconfig with the contexts the plan's roles map to (default: $KUBECONFIG, then "
+    "~/.kube/config). `--context ROLE=in-cluster` uses the pod's own service account.",
+)
 @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 @click.pass_context
 def main(
-    ctx: click.Context, plans_dir: Path, config_file: str | None, verbose: int, quiet: bool
+    ctx: click.Context,
+    plans_dir: Path,
+    config_file: str | None,
+    kubeconfig: str | None,
+    verbose: int,
+    quiet: bool,
 ) -> None:
     """Rehearse and perform disaster recovery for services on Kubernetes.
 
     Logs go to stderr (JSON lines unless stderr is a terminal); stdout carries only reports.
     """
     ctx.obj = GlobalOptions(
-        plans_dir=plans_dir, config_file=config_file, verbosity=-1 if quiet else verbose
+        plans_dir=plans_dir,
+        config_file=config_file,
+        verbosity=-1 if quiet else verbose,
+        kubeconfig=kubeconfig,
     )
 
 

@@ -17,6 +17,7 @@ class GlobalOptions:
     plans_dir: Path
     config_file: str | None
     verbosity: int
+    kubeconfig: str | None = None
 
     @cached_property
     def config(self) -> Config:

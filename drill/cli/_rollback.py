@@ -57,7 +57,9 @@ def rollback_command(options: GlobalOptions, run: str, yes: bool, report_dir: Pa
     log = build_logger(options.verbosity).bind(run_id=record.run_id, action="rollback")
     journal = FileJournal(journal_path, record.run_id, clock)
     cancellation = Cancellation()
-    runtime = StepRuntime(record.run_id, _mode(record), clock, LiveProviders(clock), log)
+    runtime = StepRuntime(
+        record.run_id, _mode(record), clock, LiveProviders(clock, options.kubeconfig), log
+    )
     try:
         with cancel_on_signals(cancellation, log):
             undo, steps = Executor(runtime, journal, cancellation).roll_back(

@@ -85,7 +85,7 @@ def run_command(
     refuse_unavailable(resolved)
     if live:
         confirm_live(resolved, yes)
-    report = execute(resolved, t0, report_dir, options.verbosity, clock)
+    report = execute(resolved, t0, report_dir, options, clock)
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
     raise SystemExit(report.exit_code)
 
@@ -148,17 +148,21 @@ def execute(
     plan: ExecutionPlan,
     t0: datetime | None,
     report_dir: Path,
-    verbosity: int,
+    options: GlobalOptions,
     clock: SystemClock,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     run_dir = report_dir / run_id
-    log = build_logger(verbosity).bind(run_id=run_id)
+    log = build_logger(options.verbosity).bind(run_id=run_id)
     journal = FileJournal(run_dir / "journal.jsonl", run_id, clock)
     cancellation = Cancellation()
     executor = Executor(
         StepRuntime(
-            run_id=run_id, mode=plan.mode, clock=clock, providers=LiveProviders(clock), log=log
+            run_id=run_id,
+            mode=plan.mode,
+            clock=clock,
+            providers=LiveProviders(clock, options.kubeconfig),
+            log=log,
         ),
         journal,
         cancellation,

@@ -29,15 +29,16 @@ def rpo(t0: datetime, point: RecoveryPoint | None, target_s: float) -> Objective
 
 
 def rto(
-    t0: datetime, recovered_at: datetime | None, verify_failed: bool, target_s: float
+    t0: datetime, recovered_at: datetime | None, unverified: str | None, target_s: float
 ) -> Objective:
-    if recovered_at is None or verify_failed:
-        why = "a verify step failed" if verify_failed else "no verify step ran in this mode"
+    """``unverified`` names a verify step that did not pass; then recovery was not shown."""
+    if recovered_at is None or unverified:
+        why = unverified or "no verify step ran in this mode"
         return Objective(
             target_s=target_s,
             measured_s=None,
             margin_s=None,
-            met=False if verify_failed else None,
+            met=False if unverified else None,
             source=f"not measured: {why}",
         )
     measured_s = (recovered_at - t0).total_seconds()

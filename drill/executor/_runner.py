@@ -327,13 +327,8 @@ class Executor:
         t0_given: bool,
     ) -> RunReport:
         point = _measure.worst_recovery_point(state.recovery_points)
-        verify_failed = any(
-            s.status in ("failed", "timed_out", "interrupted")
-            for s in state.steps
-            if s.phase == "verify"
-        )
         rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
-        rto = _measure.rto(t0, state.recovered_at, verify_failed, plan.targets.rto_s)
+        rto = _measure.rto(t0, state.recovered_at, _unverified(state.steps), plan.targets.rto_s)
         outcome, exit_code = decide_outcome(
             state.steps, undo, rpo, rto, interrupted=state.interrupted()
         )
@@ -405,6 +400,14 @@ def _skipped(step: ResolvedStep) -> StepReport:
         status="skipped",
         skip_reason=step.skip_reason,
     )
+
+
+def _unverified(steps: list[StepReport]) -> str | None:
+    """Why recovery was not shown: the first verify step that did not pass, if any."""
+    for step in steps:
+        if step.phase == "verify" and step.status not in ("passed", "skipped"):
+            return f"verify step {step.id} {step.status.replace('_', ' ')}"
+    return None
 
 
 def _abandoned(step: ResolvedStep) -> StepReport:

@@ -22,9 +22,11 @@ _MAX_NODES = 100_000
 # Plans nest a handful of levels; a limit keeps deep (or self-referring) documents from
 # exhausting the Python stack here or in the validators downstream.
 _MAX_DEPTH = 64
-# What PyYAML's scalar constructors raise for text its resolver accepted, e.g. `2001-13-45`
-# (looks like a timestamp, is no date) or `!!int x`; they are not YAMLErrors.
-_SCALAR_ERRORS = (ValueError, KeyError, TypeError, OverflowError)
+# What PyYAML's scalar constructors raise, instead of a YAMLError, for text its resolver took
+# for a type (`2001-13-45` looks like a timestamp, is no date) or that is tagged with one it
+# cannot be: `!!int x` (ValueError), `!!int ''` (IndexError), `!!bool x` (KeyError),
+# `!!timestamp x` (AttributeError).
+_SCALAR_ERRORS = (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # What PyYAML counts as ending a line when it reports marks.
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")

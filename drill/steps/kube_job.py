@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepTimedOut, StepType
+from providers.protocols import JobSpec, JobStatus, KubeApi
+
+WATCH_WINDOW_S = 5.0
+_REPORTED_LOG_CHARS = 2000
 
 
 class KubeJobParams(StepParams):
@@ -18,7 +23,7 @@ class KubeJobParams(StepParams):
     active_deadline: Duration = 600.0
 
 
-class KubeJob(PlannedStepType[KubeJobParams]):
+class KubeJob(StepType[KubeJobParams]):
     name = "kube.job"
     params_model = KubeJobParams
     summary = "runs a Job to completion, keeps the tail of its logs, always deletes it"
@@ -27,3 +32,45 @@ class KubeJob(PlannedStepType[KubeJobParams]):
 
     def describe(self, params: KubeJobParams) -> str:
         return f"run {params.image} {' '.join(params.command)} as a Job in {params.namespace}"
+
+    def run(self, params: KubeJobParams, env: StepEnv) -> StepResult:
+        kube = env.providers.kube(env.cluster())
+        spec = JobSpec(
+            namespace=params.namespace,
+            name=env.object_name(params.name_prefix),
+            image=params.image,
+            command=params.command,
+            env=params.env,
+            labels=env.run_labels(),
+            active_deadline_s=int(params.active_deadline),
+        )
+        kube.delete_job(spec.namespace, spec.name)  # a retry must not trip over the last try
+        kube.create_job(spec)
+        try:
+            final = _wait(kube, spec, env)
+            logs = _tail(kube, spec, params.log_tail_lines)
+        finally:
+            kube.delete_job(spec.namespace, spec.name)
+        if final.state == "failed":
+            raise StepFailed(f"job {spec.name} failed: {final.message or 'see its log'}\n{logs}")
+        return StepResult(
+            summary=f"job {spec.name} succeeded",
+            facts={"job": spec.name, "log_tail": logs},
+        )
+
+
+def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:
+    while env.remaining_s() > 0:
+        window = min(WATCH_WINDOW_S, env.remaining_s())
+        for status in kube.watch_job(spec.namespace, spec.name, window):
+            if status.state != "running":
+                return status
+        if env.cancel.is_set():
+            env.wait(0, f"job {spec.name}")  # raises Interrupted
+    raise StepTimedOut(f"job {spec.name} still running")
+
+
+def _tail(kube: KubeApi, spec: JobSpec, lines: int) -> str:
+    if lines == 0:
+        return ""
+    return kube.job_logs(spec.namespace, spec.name, lines)[-_REPORTED_LOG_CHARS:]

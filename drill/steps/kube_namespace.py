@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import JsonValue
+
+from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+
+RUN_LABEL = "drill.dev/run-id"
 
 
 class KubeNamespaceParams(StepParams):
@@ -13,7 +18,7 @@ class KubeNamespaceParams(StepParams):
     name: KubeName
 
 
-class KubeNamespace(PlannedStepType[KubeNamespaceParams]):
+class KubeNamespace(StepType[KubeNamespaceParams]):
     name = "kube.namespace"
     params_model = KubeNamespaceParams
     summary = "creates a namespace labelled with the run id, or deletes one this run created"
@@ -23,3 +28,43 @@ class KubeNamespace(PlannedStepType[KubeNamespaceParams]):
 
     def describe(self, params: KubeNamespaceParams) -> str:
         return f"{params.action} namespace {params.name} (owned by this run)"
+
+    def capture_prior_state(self, params: KubeNamespaceParams, env: StepEnv) -> JsonValue:
+        existing = env.providers.kube(env.cluster()).get_namespace(params.name)
+        return {"existed": existing is not None}
+
+    def run(self, params: KubeNamespaceParams, env: StepEnv) -> StepResult:
+        kube = env.providers.kube(env.cluster())
+        existing = kube.get_namespace(params.name)
+        if params.action == "create":
+            if existing is not None:
+                owner = existing.labels.get(RUN_LABEL)
+                hint = f" by run {owner} (drill rollback {owner})" if owner else " (not by drill)"
+                raise StepFailed(f"namespace {params.name} already exists, created{hint}")
+            kube.create_namespace(params.name, env.run_labels())
+            return StepResult(summary=f"created namespace {params.name}")
+        if existing is None:
+            return StepResult(summary=f"namespace {params.name} is already gone")
+        self._require_owned(existing.labels.get(RUN_LABEL), params.name, env)
+        kube.delete_namespace(params.name)
+        return StepResult(summary=f"deleted namespace {params.name}")
+
+    def undo(self, params: KubeNamespaceParams, prior: JsonValue, env: StepEnv) -> str:
+        if params.action == "delete":
+            return f"namespace {params.name} stays deleted (a deletion cannot be undone)"
+        kube = env.providers.kube(env.cluster())
+        existing = kube.get_namespace(params.name)
+        if existing is None:
+            return f"namespace {params.name} already gone"
+        if existing.labels.get(RUN_LABEL) != env.run_id:
+            return f"namespace {params.name} left alone: not created by this run"
+        kube.delete_namespace(params.name)
+        return f"deleted namespace {params.name}"
+
+    @staticmethod
+    def _require_owned(owner: str | None, name: str, env: StepEnv) -> None:
+        if owner != env.run_id:
+            raise StepFailed(
+                f"refusing to delete namespace {name}: it was not created by this run "
+                f"(label {RUN_LABEL}={owner or 'absent'})"
+            )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
+from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepType
 
 
 class KubeScaleParams(StepParams):
@@ -16,8 +17,11 @@ class KubeScaleParams(StepParams):
     name: str = Field(min_length=1)
     replicas: int = Field(ge=0)
 
+    def target(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
 
-class KubeScale(PlannedStepType[KubeScaleParams]):
+
+class KubeScale(StepType[KubeScaleParams]):
     name = "kube.scale"
     params_model = KubeScaleParams
     summary = "scales a Deployment or StatefulSet; undo puts the previous replica count back"
@@ -26,4 +30,25 @@ class KubeScale(PlannedStepType[KubeScaleParams]):
     default_timeout_s = 60.0
 
     def describe(self, params: KubeScaleParams) -> str:
-        return f"scale {params.kind} {params.namespace}/{params.name} to {params.replicas}"
+        return f"scale {params.target()} to {params.replicas}"
+
+    def capture_prior_state(self, params: KubeScaleParams, env: StepEnv) -> JsonValue:
+        kube = env.providers.kube(env.cluster())
+        return {"replicas": kube.get_replicas(params.kind, params.namespace, params.name)}
+
+    def run(self, params: KubeScaleParams, env: StepEnv) -> StepResult:
+        kube = env.providers.kube(env.cluster())
+        before = kube.get_replicas(params.kind, params.namespace, params.name)
+        kube.set_replicas(params.kind, params.namespace, params.name, params.replicas)
+        return StepResult(
+            summary=f"{params.target()} scaled {before} -> {params.replicas}",
+            facts={"from": before, "to": params.replicas},
+        )
+
+    def undo(self, params: KubeScaleParams, prior: JsonValue, env: StepEnv) -> str:
+        replicas = prior.get("replicas") if isinstance(prior, dict) else None
+        if not isinstance(replicas, int):
+            raise StepFailed("journal holds no previous replica count for this scale")
+        kube = env.providers.kube(env.cluster())
+        kube.set_replicas(params.kind, params.namespace, params.name, replicas)
+        return f"{params.target()} back to {replicas} replicas"

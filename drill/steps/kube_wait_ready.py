@@ -6,10 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepTimedOut, StepType
+from providers.protocols import WorkloadStatus
 
 WorkloadKind = Literal["Deployment", "StatefulSet"]
+# How long one watch may block: the most a signal waits before the step notices it.
+WATCH_WINDOW_S = 5.0
 
 
 def _all_kinds() -> list[WorkloadKind]:
@@ -23,7 +27,7 @@ class KubeWaitReadyParams(StepParams):
     min_workloads: int = Field(default=1, ge=0)
 
 
-class KubeWaitReady(PlannedStepType[KubeWaitReadyParams]):
+class KubeWaitReady(StepType[KubeWaitReadyParams]):
     name = "kube.wait_ready"
     params_model = KubeWaitReadyParams
     summary = "waits until every matching Deployment/StatefulSet is rolled out and ready"
@@ -33,3 +37,46 @@ class KubeWaitReady(PlannedStepType[KubeWaitReadyParams]):
     def describe(self, params: KubeWaitReadyParams) -> str:
         selector = f" matching {params.selector}" if params.selector else ""
         return f"wait until workloads{selector} in {params.namespace} are ready"
+
+    def run(self, params: KubeWaitReadyParams, env: StepEnv) -> StepResult:
+        kube = env.providers.kube(env.cluster())
+        latest: list[WorkloadStatus] = []
+        while env.remaining_s() > 0:
+            window = min(WATCH_WINDOW_S, env.remaining_s())
+            for listed in kube.watch_workloads(params.namespace, params.selector, window):
+                latest = [w for w in listed if w.kind in params.kinds]
+                if _all_ready(latest, params.min_workloads):
+                    return _ready(latest)
+            if env.cancel.is_set():
+                env.wait(0, "workloads to become ready")  # raises Interrupted
+        raise StepTimedOut(_not_ready_message(latest, params))
+
+
+def _all_ready(workloads: list[WorkloadStatus], minimum: int) -> bool:
+    return len(workloads) >= minimum and all(w.rolled_out for w in workloads)
+
+
+def _ready(workloads: list[WorkloadStatus]) -> StepResult:
+    names = ", ".join(f"{w.name} {w.ready}/{w.desired}" for w in workloads)
+    return StepResult(
+        summary=f"{len(workloads)} workload(s) ready: {names}"
+        if workloads
+        else "nothing to wait for",
+        facts={"workloads": len(workloads), "ready_replicas": sum(w.ready for w in workloads)},
+    )
+
+
+def _not_ready_message(workloads: list[WorkloadStatus], params: KubeWaitReadyParams) -> str:
+    if len(workloads) < params.min_workloads:
+        selector = params.selector or "(all)"
+        raise StepFailed(
+            f"found {len(workloads)} workload(s) matching {selector} in {params.namespace}, "
+            f"expected at least {params.min_workloads}"
+        )
+    pending = [w for w in workloads if not w.rolled_out]
+    details = "; ".join(
+        f"{w.kind} {w.name} {w.ready}/{w.desired} ready"
+        + (f" ({', '.join(w.conditions)})" if w.conditions else "")
+        for w in pending
+    )
+    return f"not ready: {details}"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from drill.durations import format_duration
+from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
+from providers.protocols import BackupInfo, VeleroApi
 
 
 class VeleroBackupFreshParams(StepParams):
@@ -22,8 +24,13 @@ class VeleroBackupFreshParams(StepParams):
         exactly_one(self, "schedule", "backup", "selector")
         return self
 
+    def source(self) -> str:
+        if self.schedule:
+            return f"schedule {self.schedule}"
+        return f"backup {self.backup}" if self.backup else f"backups matching {self.selector}"
 
-class VeleroBackupFresh(PlannedStepType[VeleroBackupFreshParams]):
+
+class VeleroBackupFresh(StepType[VeleroBackupFreshParams]):
     name = "velero.backup_fresh"
     params_model = VeleroBackupFreshParams
     summary = "newest Completed Velero backup is younger than max_age; sets the recovery point"
@@ -31,11 +38,56 @@ class VeleroBackupFresh(PlannedStepType[VeleroBackupFreshParams]):
     default_timeout_s = 60.0
 
     def describe(self, params: VeleroBackupFreshParams) -> str:
-        source = (
-            f"schedule {params.schedule}"
-            if params.schedule
-            else f"backup {params.backup}"
-            if params.backup
-            else f"backups matching {params.selector}"
+        age = format_duration(params.max_age)
+        return f"newest Completed backup of {params.source()} is under {age} old"
+
+    def run(self, params: VeleroBackupFreshParams, env: StepEnv) -> StepResult:
+        velero = env.providers.velero(env.cluster(), params.velero_namespace)
+        newest = newest_completed(velero, params.schedule, params.backup, params.selector)
+        if newest is None or newest.started_at is None:
+            raise StepFailed(
+                f"no Completed backup of {params.source()} in {params.velero_namespace}"
+            )
+        age_s = (env.clock.now() - newest.started_at).total_seconds()
+        if age_s > params.max_age:
+            raise StepFailed(
+                f"newest Completed backup {newest.name} is {format_duration(age_s)} old, "
+                f"over max_age {format_duration(params.max_age)}"
+            )
+        if params.check_storage_location:
+            require_available_location(velero, newest)
+        return StepResult(
+            summary=f"backup {newest.name} completed, {format_duration(age_s)} old",
+            facts={
+                "backup": newest.name,
+                "age_s": round(age_s, 3),
+                "location": newest.storage_location,
+            },
+            recovery_point=RecoveryPoint(
+                at=newest.started_at, source=f"velero backup {newest.name} startTimestamp"
+            ),
         )
-        return f"newest Completed backup of {source} is under {format_duration(params.max_age)} old"
+
+
+def newest_completed(
+    velero: VeleroApi, schedule: str | None, backup: str | None, selector: str | None
+) -> BackupInfo | None:
+    """Velero's own rule for "latest": newest startTimestamp among Completed backups."""
+    if backup:
+        found = velero.backup(backup)
+        candidates = [found] if found else []
+    else:
+        candidates = velero.backups(schedule=schedule, selector=selector)
+    dated = [(b.started_at, b) for b in candidates if b.phase == "Completed" and b.started_at]
+    return max(dated, key=lambda pair: pair[0])[1] if dated else None
+
+
+def require_available_location(velero: VeleroApi, backup: BackupInfo) -> None:
+    location = velero.storage_location(backup.storage_location)
+    if location is None:
+        raise StepFailed(f"backup storage location {backup.storage_location} does not exist")
+    if location.phase != "Available":
+        raise StepFailed(
+            f"backup storage location {backup.storage_location} is {location.phase}: "
+            "a restore from it would fail validation"
+        )

@@ -112,8 +112,12 @@ def _wait_for_event(report_dir: Path, event: str, count: int) -> None:
 def test_disaster_at_sets_t0(drill: Drill, write_plan) -> None:
     with serve(Script()) as url:
         result = drill(
-            "run", str(http_plan(write_plan, url)), "--output", "json",
-            "--disaster-at", "2026-01-01T00:00:00Z",
+            "run",
+            str(http_plan(write_plan, url)),
+            "--output",
+            "json",
+            "--disaster-at",
+            "2026-01-01T00:00:00Z",
         )
     report = json.loads(result.stdout)
     assert report["disaster_at"].startswith("2026-01-01T00:00:00")
@@ -151,7 +155,7 @@ def test_secrets_never_reach_output_report_or_journal(
 def test_unimplemented_step_types_are_refused_before_anything_runs(
     drill: Drill, tmp_path: Path
 ) -> None:
-    result = drill("run", "namespace-restore")
+    result = drill("run", "region-failure")
     assert result.returncode == 2
     assert "cannot run yet" in result.stderr
     assert not (tmp_path / "reports").exists()
