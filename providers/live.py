@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from drill.clock import Clock
 from providers.http import Urllib3Http
 from providers.protocols import HttpClient, KubeApi, VeleroApi
+
+if TYPE_CHECKING:
+    from providers.kube import KubeAdapter
 
 
 class LiveProviders:
@@ -15,7 +19,7 @@ class LiveProviders:
     def __init__(self, clock: Clock, kubeconfig: str | None = None) -> None:
         self.clock = clock
         self.kubeconfig = kubeconfig
-        self._kube: dict[str, KubeApi] = {}
+        self._kube: dict[str, KubeAdapter] = {}
         self._velero: dict[tuple[str, str], VeleroApi] = {}
 
     @cached_property
@@ -26,6 +30,9 @@ class LiveProviders:
         return self._http
 
     def kube(self, context: str) -> KubeApi:
+        return self._adapter(context)
+
+    def _adapter(self, context: str) -> KubeAdapter:
         if context not in self._kube:
             from providers.kube import connect
 
@@ -35,10 +42,7 @@ class LiveProviders:
     def velero(self, context: str, namespace: str) -> VeleroApi:
         key = (context, namespace)
         if key not in self._velero:
-            from providers.kube import KubeAdapter
             from providers.velero import VeleroAdapter
 
-            kube = self.kube(context)
-            assert isinstance(kube, KubeAdapter)  # noqa: S101 - built just above
-            self._velero[key] = VeleroAdapter(kube, namespace)
+            self._velero[key] = VeleroAdapter(self._adapter(context), namespace)
         return self._velero[key]

@@ -28,6 +28,8 @@ PHASES: tuple[PhaseName, ...] = (
     "cleanup",
     "rollback",
 )
+# The step drill adds to preflight itself when a plan uses kube contexts.
+REACHABILITY_STEP_ID = "contexts-reachable"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

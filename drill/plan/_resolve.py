@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from drill.plan._models import PHASES, ParallelGroup, PhaseName, Plan, StepSpec
+from drill.plan._models import (
+    PHASES,
+    REACHABILITY_STEP_ID,
+    ParallelGroup,
+    PhaseName,
+    Plan,
+    StepSpec,
+)
 from drill.plan._validate import substitute
 from drill.steps import STEP_TYPES, AnyStepType, Mode, StepParams
 from drill.tiers import Targets
@@ -77,6 +84,10 @@ def resolve(
         phase: tuple(_stage(entry, phase, mode, names) for entry in plan.phases.entries(phase))
         for phase in PHASES
     }
+    contexts = _contexts(plan, context_overrides)
+    reachability = _reachability_stage(phases, contexts)
+    if reachability is not None:
+        phases["preflight"] = (reachability, *phases["preflight"])
     return ExecutionPlan(
         name=plan.name,
         source=source,
@@ -85,9 +96,40 @@ def resolve(
         tier=plan.tier,
         targets=_targets(plan, tiers),
         mode=mode,
-        contexts=_contexts(plan, context_overrides),
+        contexts=contexts,
         phases=phases,
     )
+
+
+def _reachability_stage(
+    phases: Mapping[PhaseName, tuple[Stage, ...]], contexts: Mapping[str, str]
+) -> Stage | None:
+    """A first preflight step checking every context role that an active step uses."""
+    used = {
+        step.context_role
+        for stages in phases.values()
+        for stage in stages
+        for step in stage.steps
+        if step.context_role and not step.skipped
+    }
+    if not used:
+        return None
+    step_type = STEP_TYPES["kube.reachable"]
+    params = step_type.params_model.model_validate(
+        {"contexts": {role: contexts[role] for role in sorted(used)}}
+    )
+    step = ResolvedStep(
+        id=REACHABILITY_STEP_ID,
+        phase="preflight",
+        type=step_type,
+        params=params,
+        skip_reason=None,
+        context_role=None,
+        timeout_s=step_type.default_timeout(params),
+        retries=1,
+        description="",
+    )
+    return Stage(steps=(step,))
 
 
 def _targets(plan: Plan, tiers: Mapping[str, Targets]) -> Targets:

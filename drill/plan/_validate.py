@@ -16,11 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from drill.errors import PlanError, Problem
-from drill.plan._models import NAME_REF, PHASES, ParallelGroup, Plan, StepSpec
+from drill.plan._models import NAME_REF, PHASES, REACHABILITY_STEP_ID, ParallelGroup, Plan, StepSpec
 from drill.plan._yaml import Located, Path
 from drill.steps import STEP_TYPES, AnyStepType
 
 MODES = ("drill", "live")
+# Ids of the steps drill adds to a plan by itself (see drill/plan/_resolve.py).
+RESERVED_IDS = frozenset({REACHABILITY_STEP_ID})
 
 
 def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
@@ -223,6 +225,8 @@ def _id_problems(
     step_id = step.get("id")
     if not isinstance(step_id, str):
         return []
+    if step_id in RESERVED_IDS:
+        return [located.problem((*path, "id"), f"{step_id!r} is reserved for drill's own step")]
     if step_id in seen:
         line, _ = located.where((*seen[step_id], "id"))
         return [

@@ -115,20 +115,24 @@ class _Builder:
         # Resolves `<<:` merge keys: merged-in pairs come first, then the mapping's own.
         self.constructor.flatten_mapping(node)
         first_own = len(node.value) - own_count
-        result: dict[str, object] = {}
+        chosen: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         own_keys: set[str] = set()
         for index, (key_node, value_node) in enumerate(node.value):
             key = self._key(key_node, path)
             if key is None:
                 continue
-            child = (*path, key)
             if index >= first_own:
                 if key in own_keys:
-                    self.problems.append(self._here(key_node, child, f"duplicate key {key!r}"))
+                    message = f"duplicate key {key!r}"
+                    self.problems.append(self._here(key_node, (*path, key), message))
                     continue
                 own_keys.add(key)
-            if key in result:  # a merged-in value, overridden as YAML merge keys intend
-                self._forget(child)
+            # A later pair wins, as YAML merge keys intend: own over merged-in, and among
+            # merged-in ones, the first mapping listed after `<<:`.
+            chosen[key] = (key_node, value_node)
+        result: dict[str, object] = {}
+        for key, (key_node, value_node) in chosen.items():
+            child = (*path, key)
             self.located.keys[child] = (
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
@@ -142,12 +146,6 @@ class _Builder:
             own = [key for key, _ in node.value if key.tag != _MERGE_TAG]
             self.own_counts[id(node)] = len(own)
         return self.own_counts[id(node)]
-
-    def _forget(self, path: Path) -> None:
-        """Drop the positions recorded under ``path`` (a merged-in value being overridden)."""
-        for table in (self.located.values, self.located.keys):
-            for stale in [p for p in table if p[: len(path)] == path]:
-                del table[stale]
 
     def _key(self, key_node: yaml.Node, path: Path) -> str | None:
         if not isinstance(key_node, yaml.ScalarNode):

@@ -30,6 +30,7 @@ from drill.steps.gcs_backup_fresh import GcsBackupFresh
 from drill.steps.http_check import HttpCheck
 from drill.steps.kube_job import KubeJob
 from drill.steps.kube_namespace import KubeNamespace
+from drill.steps.kube_reachable import KubeReachable
 from drill.steps.kube_scale import KubeScale
 from drill.steps.kube_wait_ready import KubeWaitReady
 from drill.steps.s3_backup_fresh import S3BackupFresh
@@ -48,6 +49,7 @@ STEP_TYPES: Mapping[str, AnyStepType] = {
         KubeWaitReady(),
         KubeJob(),
         KubeNamespace(),
+        KubeReachable(),
         GcsBackupFresh(),
         S3BackupFresh(),
         DnsSwitch(),
