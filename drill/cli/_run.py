@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +20,7 @@ from drill.executor import (
     Cancellation,
     Executor,
     FileJournal,
+    RunLease,
     StepRuntime,
     cancel_on_signals,
 )
@@ -152,18 +155,38 @@ def execute(
     clock: SystemClock,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
-    run_dir = report_dir / run_id
     log = build_logger(options.verbosity).bind(run_id=run_id)
+    providers = LiveProviders(clock, options.kubeconfig)
+    # The lease comes first: a run that may not start leaves no journal behind.
+    with run_lease(plan, providers, run_id, clock, log):
+        return _execute_locked(plan, t0, report_dir / run_id, report_dir, providers, clock, log)
+
+
+def run_lease(
+    plan: ExecutionPlan, providers: LiveProviders, run_id: str, clock: SystemClock, log: Any
+) -> AbstractContextManager[object]:
+    if plan.lock is None:
+        return nullcontext()
+    context, namespace = plan.lock
+    return RunLease(
+        lambda: providers.kube(context), namespace, f"drill-{plan.name}", run_id, clock, log
+    )
+
+
+def _execute_locked(
+    plan: ExecutionPlan,
+    t0: datetime | None,
+    run_dir: Path,
+    report_dir: Path,
+    providers: LiveProviders,
+    clock: SystemClock,
+    log: Any,
+) -> RunReport:
+    run_id = run_dir.name
     journal = FileJournal(run_dir / "journal.jsonl", run_id, clock)
     cancellation = Cancellation()
     executor = Executor(
-        StepRuntime(
-            run_id=run_id,
-            mode=plan.mode,
-            clock=clock,
-            providers=LiveProviders(clock, options.kubeconfig),
-            log=log,
-        ),
+        StepRuntime(run_id=run_id, mode=plan.mode, clock=clock, providers=providers, log=log),
         journal,
         cancellation,
         journal_path=str(journal.path),

@@ -16,6 +16,7 @@ from drill.executor._journal import (
     read_events,
     run_record,
 )
+from drill.executor._lease import RunLease, RunLocked
 from drill.executor._runner import Cancellation, Executor, decide_outcome
 from drill.executor._signals import cancel_on_signals
 from drill.executor._stepcall import StepRuntime
@@ -27,6 +28,8 @@ __all__ = [
     "Journal",
     "MemoryJournal",
     "MutationRecord",
+    "RunLease",
+    "RunLocked",
     "RunRecord",
     "StepRuntime",
     "cancel_on_signals",

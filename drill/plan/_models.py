@@ -125,6 +125,14 @@ class PerMode(_Model):
         return value if isinstance(value, dict) else {"drill": value, "live": value}
 
 
+class LockSpec(_Model):
+    """Where the Lease that keeps two runs of this plan apart lives."""
+
+    enabled: bool = True
+    context: str | None = Field(default=None, description="role; default dr, else the first used")
+    namespace: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
 class Plan(_Model):
     version: Literal[1] = 1
     name: str = Field(pattern=ID_PATTERN)
@@ -134,4 +142,5 @@ class Plan(_Model):
     targets: TargetOverrides = TargetOverrides()
     contexts: dict[str, ContextRole] = Field(default_factory=dict)
     names: dict[str, PerMode] = Field(default_factory=dict)
+    lock: LockSpec = LockSpec()
     phases: Phases

@@ -60,6 +60,7 @@ class ExecutionPlan:
     mode: Mode
     contexts: Mapping[str, str]  # role -> kube context
     phases: Mapping[PhaseName, tuple[Stage, ...]]
+    lock: tuple[str, str] | None = None  # (kube context, namespace) of the run's Lease
 
     def steps(self, *phases: PhaseName) -> Iterator[ResolvedStep]:
         for phase in phases or PHASES:
@@ -85,7 +86,8 @@ def resolve(
         for phase in PHASES
     }
     contexts = _contexts(plan, context_overrides)
-    reachability = _reachability_stage(phases, contexts)
+    used = _used_roles(phases)
+    reachability = _reachability_stage(used, contexts)
     if reachability is not None:
         phases["preflight"] = (reachability, *phases["preflight"])
     return ExecutionPlan(
@@ -98,25 +100,36 @@ def resolve(
         mode=mode,
         contexts=contexts,
         phases=phases,
+        lock=_lock(plan, used, contexts),
     )
 
 
-def _reachability_stage(
-    phases: Mapping[PhaseName, tuple[Stage, ...]], contexts: Mapping[str, str]
-) -> Stage | None:
-    """A first preflight step checking every context role that an active step uses."""
-    used = {
+def _used_roles(phases: Mapping[PhaseName, tuple[Stage, ...]]) -> list[str]:
+    """Context roles that active steps use, in the order they first appear."""
+    roles = (
         step.context_role
         for stages in phases.values()
         for stage in stages
         for step in stage.steps
         if step.context_role and not step.skipped
-    }
+    )
+    return list(dict.fromkeys(role for role in roles if role))
+
+
+def _lock(plan: Plan, used: list[str], contexts: Mapping[str, str]) -> tuple[str, str] | None:
+    if not plan.lock.enabled or not used:
+        return None
+    role = plan.lock.context or ("dr" if "dr" in used else used[0])
+    return contexts[role], plan.lock.namespace
+
+
+def _reachability_stage(used: list[str], contexts: Mapping[str, str]) -> Stage | None:
+    """A first preflight step checking every context role that an active step uses."""
     if not used:
         return None
     step_type = STEP_TYPES["kube.reachable"]
     params = step_type.params_model.model_validate(
-        {"contexts": {role: contexts[role] for role in sorted(used)}}
+        {"contexts": {role: contexts[role] for role in used}}
     )
     step = ResolvedStep(
         id=REACHABILITY_STEP_ID,

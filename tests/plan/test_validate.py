@@ -1,0 +1,1196 @@
+"""Plan loading and validation: every problem, at the right line, column and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drill.durations import format_duration, parse_duration
+from drill.errors import PlanError, Problem, UsageError
+from drill.plan import ExecutionPlan, ResolvedStep, find_plan, load_config, load_plan, resolve
+from drill.tiers import DEFAULT_TIERS, Targets
+from tests.plan.helpers import (
+    SHIPPED_PLANS,
+    at,
+    load_text,
+    only,
+    problems_of,
+    spot,
+    write,
+)
+
+HEADER = """\
+version: 1
+name: demo
+service: api
+tier: high
+contexts:
+  dr:
+    kubecontext: dr-cluster
+names:
+  ns:
+    drill: dr-test
+    live: production
+"""
+
+READY_STEP = """\
+    - id: ready
+      type: kube.wait_ready
+      context: dr
+      with:
+        namespace: ${ns}
+"""
+
+VALID = HEADER + "phases:\n  verify:\n" + READY_STEP
+
+
+def with_verify(steps: str, header: str = HEADER) -> str:
+    return header + "phases:\n  verify:\n" + steps
+
+
+def step_named(plan: ExecutionPlan, step_id: str) -> ResolvedStep:
+    matches = [s for s in plan.steps() if s.id == step_id]
+    assert len(matches) == 1, f"{step_id!r} in {[s.id for s in plan.steps()]}"
+    return matches[0]
+
+
+# --- a valid plan ---------------------------------------------------------------------------
+
+
+def test_the_base_plan_is_valid(tmp_path: Path) -> None:
+    loaded = load_text(tmp_path, VALID)
+    assert loaded.plan.name == "demo"
+    assert loaded.source == str(tmp_path / "plan.yaml")
+    (entry,) = loaded.plan.phases.entries("verify")
+    assert entry.id == "ready"
+
+
+# --- unknown fields -------------------------------------------------------------------------
+
+
+def test_unknown_top_level_field_points_at_its_key_and_suggests(tmp_path: Path) -> None:
+    text = VALID.replace("service: api", "servce: api")
+    problems = problems_of(tmp_path, text)
+    unknown = only(problems, "servce")
+    assert unknown.message == "unknown field; did you mean 'service'?"
+    assert spot(unknown) == at(text, "servce")
+    assert only(problems, "service").message == "required field is missing"
+    assert len(problems) == 2
+
+
+def test_unknown_step_field_points_at_its_key_and_suggests(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "      timout: 5m\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].timout"
+    assert problem.message == "unknown field; did you mean 'timeout'?"
+    assert spot(problem) == at(text, "timout")
+    assert problem.file == str(tmp_path / "plan.yaml")
+
+
+def test_unknown_param_suggests_the_params_field(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "        selectr: app=api\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.selectr"
+    assert problem.message == "unknown field; did you mean 'selector'?"
+    assert spot(problem) == at(text, "selectr")
+
+
+def test_unknown_field_far_from_any_known_one_has_no_suggestion(tmp_path: Path) -> None:
+    text = VALID + "zzzqqq: 1\n"
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "zzzqqq"
+    assert problem.message == "unknown field"
+
+
+def test_unknown_field_in_a_parallel_group_step(tmp_path: Path) -> None:
+    steps = """\
+    - id: both
+      parallel:
+        - id: one
+          type: http.check
+          with: {url: "https://a.example"}
+        - id: two
+          type: http.check
+          descripton: typo here
+          with: {url: "https://b.example"}
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].parallel[1].descripton"
+    assert problem.message == "unknown field; did you mean 'description'?"
+    assert spot(problem) == at(text, "descripton")
+
+
+# --- wrong types ----------------------------------------------------------------------------
+
+
+def test_wrong_scalar_type_points_at_the_value(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "      retries: many\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].retries"
+    assert "valid integer" in problem.message
+    assert "'many'" in problem.message
+    assert spot(problem) == at(text, "many")
+
+
+def test_list_where_a_string_belongs(tmp_path: Path) -> None:
+    text = VALID.replace("service: api", "service: [api, web]")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "service"
+    assert "valid string" in problem.message
+    assert spot(problem) == at(text, "[api, web]")
+
+
+def test_wrong_param_type_points_at_the_value(tmp_path: Path) -> None:
+    steps = """\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: dr-test
+        name: api
+        replicas: lots
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.replicas"
+    assert "valid integer" in problem.message
+    assert spot(problem) == at(text, "lots")
+
+
+def test_a_step_that_is_not_a_mapping(tmp_path: Path) -> None:
+    text = with_verify("    - just-a-string\n")
+    problems = problems_of(tmp_path, text)
+    problem = only(problems, "phases.verify[0]")
+    assert "dictionary" in problem.message
+    assert spot(problem) == at(text, "just-a-string")
+
+
+def test_a_plan_that_is_not_a_mapping(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, "- one\n- two\n")
+    assert problems
+    assert all(p.field == "" and spot(p) == (1, 1) for p in problems)
+    assert any("a plan is a mapping" in p.message for p in problems)
+
+
+def test_wrong_version(tmp_path: Path) -> None:
+    text = VALID.replace("version: 1", "version: 2")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "version"
+    assert problem.message == "should be 1 (got 2)"
+    assert spot(problem) == (1, len("version: ") + 1)
+
+
+# --- step types, ids, contexts --------------------------------------------------------------
+
+
+def test_misspelt_step_type_suggests_the_right_one(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("kube.wait_ready", "kube.wait_redy"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].type"
+    assert problem.message == "unknown step type 'kube.wait_redy'; did you mean 'kube.wait_ready'?"
+    assert spot(problem) == at(text, "kube.wait_redy")
+
+
+def test_unknown_step_type_points_to_the_list(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("kube.wait_ready", "frobnicate"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].type"
+    assert "unknown step type 'frobnicate'" in problem.message
+    assert "drill list --types" in problem.message
+
+
+def test_duplicate_step_id_names_the_first_line(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + "phases:\n  restore:\n"
+        + READY_STEP
+        + "  verify:\n"
+        + READY_STEP.replace("${ns}", "dr-test")
+    )
+    (problem,) = problems_of(tmp_path, text)
+    first_line, _ = at(text, "id: ready", 0)
+    second_line, second_column = at(text, "id: ready", 1)
+    assert problem.field == "phases.verify[0].id"
+    assert problem.message == f"duplicate step id 'ready' (first at line {first_line})"
+    assert spot(problem) == (second_line, second_column + len("id: "))
+
+
+def test_duplicate_step_id_inside_a_parallel_group(tmp_path: Path) -> None:
+    steps = """\
+    - parallel:
+        - id: same
+          type: http.check
+          with: {url: "https://a.example"}
+        - id: same
+          type: http.check
+          with: {url: "https://b.example"}
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].parallel[1].id"
+    assert problem.message == f"duplicate step id 'same' (first at line {at(text, 'id: same')[0]})"
+
+
+def test_bad_step_id(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("id: ready", "id: Ready Now"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].id"
+    assert "'Ready Now' is not a valid id" in problem.message
+    assert spot(problem) == at(text, "Ready Now")
+
+
+def test_undefined_context_role(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("context: dr", "context: primary"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].context"
+    assert problem.message == ("context role 'primary' is not defined under contexts (defined: dr)")
+    assert spot(problem) == at(text, "primary")
+
+
+def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("      context: dr\n", ""))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0]"
+    assert "kube.wait_ready runs against a cluster" in problem.message
+    assert "context" in problem.message
+    assert spot(problem) == at(text, "id: ready")
+
+
+def test_step_type_without_a_cluster_needs_no_context(tmp_path: Path) -> None:
+    text = with_verify("    - id: ping\n      type: http.check\n      with: {url: https://x.io}\n")
+    assert load_text(tmp_path, text).plan.phases.entries("verify")[0].context is None
+
+
+# --- durations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [("90s", 90), ("15m", 900), ("1h30m", 5400), ("7d", 604800), ("500ms", 0.5)],
+)
+def test_good_durations(tmp_path: Path, written: str, seconds: float) -> None:
+    text = with_verify(READY_STEP + f"      timeout: {written}\n")
+    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    assert step.timeout == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("90", "90 has no unit; write it like 90s or 90m"),
+        ("1x", "'1x' is not a duration"),
+        ('""', "'' is not a duration"),
+        ("1h 30m", "'1h 30m' is not a duration"),
+        ("[5m]", "expected a duration"),
+        ("0s", "must be longer than zero"),
+    ],
+)
+def test_bad_durations(tmp_path: Path, written: str, expected: str) -> None:
+    text = with_verify(READY_STEP + f"      timeout: {written}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].timeout"
+    assert expected in problem.message
+    line, column = at(text, "timeout: ")
+    assert spot(problem) == (line, column + len("timeout: "))
+
+
+def test_bad_duration_in_targets_and_in_params(tmp_path: Path) -> None:
+    header = HEADER.replace("tier: high\n", "tier: high\ntargets:\n  rto: 4 hours\n")
+    steps = """\
+    - id: fresh
+      type: velero.backup_fresh
+      context: dr
+      with:
+        schedule: daily
+        max_age: 26
+"""
+    text = with_verify(steps, header)
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 2
+    assert spot(only(problems, "targets.rto")) == at(text, "4 hours")
+    max_age = only(problems, "phases.verify[0].with.max_age")
+    assert "26 has no unit" in max_age.message
+    assert spot(max_age) == at(text, "26\n")
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+
+def test_empty_phase(tmp_path: Path) -> None:
+    text = HEADER + "phases:\n  restore: []\n  verify:\n" + READY_STEP
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.restore"
+    assert problem.message == "is empty: add at least one step, or remove it"
+    assert spot(problem) == at(text, "[]")
+
+
+def test_missing_verify_phase(tmp_path: Path) -> None:
+    text = HEADER + "phases:\n  restore:\n" + READY_STEP
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify"
+    assert problem.message == "required field is missing"
+    # Nothing to point at but the phases mapping, which starts at its first key.
+    assert spot(problem) == at(text, "restore:")
+
+
+def test_unknown_phase_suggests_a_known_one(tmp_path: Path) -> None:
+    text = VALID + "  failovr:\n" + READY_STEP.replace("id: ready", "id: other")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.failovr"
+    assert problem.message == "unknown field; did you mean 'failover'?"
+    assert spot(problem) == at(text, "failovr")
+
+
+def test_parallel_group_of_one_step_says_so(tmp_path: Path) -> None:
+    steps = """\
+    - parallel:
+        - id: alone
+          type: http.check
+          with: {url: "https://a.example"}
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].parallel"
+    # Not "is empty": the group has a step, just not the two that make it parallel.
+    assert problem.message == "a parallel group needs at least 2 steps (got 1)"
+
+
+def test_empty_list_param_is_not_called_an_empty_phase(tmp_path: Path) -> None:
+    steps = """\
+    - id: smoke
+      type: kube.job
+      context: dr
+      with:
+        namespace: dr-test
+        image: curl
+        command: []
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.command"
+    assert "is empty" in problem.message
+    assert "step" not in problem.message
+    assert spot(problem) == at(text, "[]")
+
+
+# --- names and modes ------------------------------------------------------------------------
+
+
+def test_unknown_name_reference(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("${ns}", "${namespace}"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.namespace"
+    assert problem.message == "unknown name ${namespace} (declared under names: ns)"
+    assert spot(problem) == at(text, "${namespace}")
+
+
+def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
+    steps = """\
+    - id: ping
+      type: http.check
+      with:
+        url: "https://${host}/healthz"
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.url"
+    assert "unknown name ${host}" in problem.message
+
+
+def test_params_invalid_only_in_live_mode(tmp_path: Path) -> None:
+    # Kubernetes names are lowercase: the live value is wrong, the drill value is fine.
+    text = VALID.replace("live: production", "live: Production")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.namespace"
+    assert problem.message.endswith("(in live mode)")
+    assert "'Production' is not a valid Kubernetes name" in problem.message
+    # The spot is where the reference is written, the step's param.
+    assert spot(problem) == at(text, "${ns}")
+
+
+def test_params_invalid_only_in_drill_mode_through_an_override(tmp_path: Path) -> None:
+    steps = """\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: dr-test
+        name: api
+        replicas: 3
+      drill:
+        with:
+          replicas: -1
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].drill.with.replicas"
+    assert problem.message.endswith("(in drill mode)")
+    assert spot(problem) == at(text, "-1")
+
+
+def test_params_invalid_in_both_modes_say_no_mode(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP.replace("${ns}", "Not_A_Name"))
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.namespace"
+    assert not problem.message.endswith("mode)")
+
+
+def test_skipped_mode_is_not_validated(tmp_path: Path) -> None:
+    text = VALID.replace("live: production", "live: Production") + (
+        "      live:\n        skip: not in a real recovery\n"
+    )
+    loaded = load_text(tmp_path, text)
+    live = resolve(loaded.plan, loaded.source, "live", DEFAULT_TIERS, {})
+    assert step_named(live, "ready").skip_reason == "not in a real recovery"
+
+
+def test_an_empty_skip_skips_nothing_so_that_mode_is_validated(tmp_path: Path) -> None:
+    # `skip:` with no reason is null: resolve runs the step, so validation must check it.
+    steps = """\
+    - id: ping
+      type: http.check
+      drill:
+        skip:
+      live:
+        with:
+          url: https://live.example
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.url"
+    assert problem.message == "required field is missing (in drill mode)"
+
+
+def test_skip_and_with_together(tmp_path: Path) -> None:
+    text = with_verify(
+        READY_STEP + "      drill:\n        skip: why\n        with: {selector: a=b}\n"
+    )
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].drill"
+    assert "not both" in problem.message
+
+
+def test_bad_mapping_key_in_params_points_at_the_key(tmp_path: Path) -> None:
+    steps = """\
+    - id: restore
+      type: velero.restore
+      context: dr
+      with:
+        schedule: daily
+        namespace_mapping:
+          Bad_NS: dr-test
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.namespace_mapping.Bad_NS"
+    assert "'Bad_NS' is not a valid Kubernetes name" in problem.message
+    assert spot(problem) == at(text, "Bad_NS")
+
+
+# --- YAML-level problems --------------------------------------------------------------------
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    text = VALID.replace("service: api", "service: api: web")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == ""
+    assert problem.message.startswith("not valid YAML: ")
+    assert "mapping values are not allowed" in problem.message
+    line, column = at(text, ": web")
+    assert spot(problem) == (line, column)
+
+
+def test_tab_indentation(tmp_path: Path) -> None:
+    text = VALID.replace("  dr:\n    kubecontext", "  dr:\n\tkubecontext")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message.startswith("not valid YAML: ")
+    assert spot(problem) == at(text, "\t")
+
+
+def test_duplicate_yaml_keys_are_all_reported(tmp_path: Path) -> None:
+    text = VALID.replace("tier: high\n", "tier: high\ntier: low\n") + "      type: http.check\n"
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 2
+    tier = only(problems, "tier")
+    assert tier.message == "duplicate key 'tier'"
+    assert spot(tier) == at(text, "tier: low")
+    step_type = only(problems, "phases.verify[0].type")
+    assert step_type.message == "duplicate key 'type'"
+    assert spot(step_type) == at(text, "type: http.check")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_empty_file(tmp_path: Path, text: str) -> None:
+    (problem,) = problems_of(tmp_path, text)
+    assert problem == Problem(str(tmp_path / "plan.yaml"), 1, 1, "", "the file is empty")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(PlanError) as caught:
+        load_plan(path, DEFAULT_TIERS)
+    assert caught.value.problems == [Problem(str(path), 1, 1, "", "file not found")]
+    assert str(caught.value) == f"{path}:1:1: file not found"
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(PlanError) as caught:
+        load_plan(tmp_path, DEFAULT_TIERS)
+    assert [p.message for p in caught.value.problems] == ["is a directory, not a file"]
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(VALID.replace("api", "caf\u00e9").encode("latin-1"))
+    with pytest.raises(PlanError) as caught:
+        load_plan(path, DEFAULT_TIERS)
+    assert caught.value.problems == [Problem(str(path), 1, 1, "", "not UTF-8 text")]
+
+
+def test_a_scalar_yaml_cannot_construct_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    # The resolver takes 2024-13-45 for a timestamp; constructing it raises ValueError.
+    text = with_verify(READY_STEP + "        selector: 2024-13-45\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.selector"
+    assert problem.message.startswith("not valid YAML: '2024-13-45' is not a valid timestamp")
+    assert spot(problem) == at(text, "2024-13-45")
+
+
+@pytest.mark.parametrize("value", ["!!int many", "!!bool maybe", "!!float x"])
+def test_explicit_tags_with_bad_values(tmp_path: Path, value: str) -> None:
+    text = with_verify(READY_STEP + f"      retries: {value}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].retries"
+    assert problem.message.startswith("not valid YAML: ")
+    assert spot(problem) == at(text, value)
+
+
+def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
+    text = VALID.replace("service: api", "service: !!python/name:os.system ''")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message.startswith("not valid YAML: ")
+    assert "could not determine a constructor" in problem.message
+    assert spot(problem) == at(text, "!!python")
+
+
+def test_forbidden_control_character_is_located(tmp_path: Path) -> None:
+    text = VALID.replace("service: api", "service: a\x07pi")
+    (problem,) = problems_of(tmp_path, text)
+    assert "unacceptable character #x0007" in problem.message
+    assert spot(problem) == at(text, "\x07")
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    for depth in (100, 1000):
+        text = VALID + "extra: " + "[" * depth + "]" * depth + "\n"
+        problems = problems_of(tmp_path, text)
+        assert any("nested more than" in p.message for p in problems), problems
+
+
+def test_self_referring_alias_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    text = VALID + "extra: &loop\n  again: *loop\n"
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "extra.again"
+    assert "alias" in problem.message
+
+
+def test_billion_laughs_is_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    (problem,) = problems_of(tmp_path, "\n".join(lines) + "\n")
+    assert problem.message == "the document is too large"
+
+
+def test_merge_keys_let_a_mapping_override_what_it_merges(tmp_path: Path) -> None:
+    steps = """\
+    - id: ready
+      type: kube.wait_ready
+      context: dr
+      with: &wait
+        namespace: ${ns}
+        selector: app=api
+    - id: ready-web
+      type: kube.wait_ready
+      context: dr
+      with:
+        <<: *wait
+        selector: app=web
+"""
+    loaded = load_text(tmp_path, with_verify(steps))
+    first, second = loaded.plan.phases.entries("verify")
+    assert first.with_ == {"namespace": "${ns}", "selector": "app=api"}
+    assert second.with_ == {"namespace": "${ns}", "selector": "app=web"}
+
+
+def test_merge_keys_earlier_mappings_in_a_list_win(tmp_path: Path) -> None:
+    text = with_verify(
+        READY_STEP.replace("        namespace: ${ns}\n", "")
+        + "        <<: [{namespace: first}, {namespace: second, selector: a=b}]\n"
+    )
+    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    assert step.with_ == {"namespace": "first", "selector": "a=b"}
+
+
+def test_a_problem_in_a_merged_in_value_points_where_it_is_written(tmp_path: Path) -> None:
+    steps = """\
+    - id: ready
+      type: kube.wait_ready
+      context: dr
+      with: &wait
+        namespace: ${ns}
+        min_workloads: -1
+    - id: ready-web
+      type: kube.wait_ready
+      context: dr
+      with:
+        <<: *wait
+        selector: app=web
+"""
+    text = with_verify(steps)
+    problems = problems_of(tmp_path, text)
+    assert [p.field for p in problems] == [
+        "phases.verify[0].with.min_workloads",
+        "phases.verify[1].with.min_workloads",
+    ]
+    assert {spot(p) for p in problems} == {at(text, "-1")}
+
+
+def test_merge_keys_still_catch_a_real_duplicate(tmp_path: Path) -> None:
+    text = with_verify(
+        READY_STEP + "    - id: two\n      type: http.check\n      with:\n"
+        "        <<: {url: 'https://a.example'}\n"
+        "        url: https://b.example\n        url: https://c.example\n"
+    )
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message == "duplicate key 'url'"
+    assert spot(problem) == at(text, "url: https://c")
+
+
+# --- tiers ----------------------------------------------------------------------------------
+
+
+def test_unknown_tier(tmp_path: Path) -> None:
+    text = VALID.replace("tier: high", "tier: hihg")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "tier"
+    assert problem.message.startswith("unknown tier 'hihg'; known tiers: critical, high")
+    assert problem.message.endswith("did you mean 'high'?")
+    assert spot(problem) == at(text, "hihg")
+
+
+def test_tiers_come_from_the_caller(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("tier: high", "tier: gold"))
+    assert load_plan(path, {"gold": Targets(60, 60)}).plan.tier == "gold"
+    with pytest.raises(PlanError) as caught:
+        load_plan(path, DEFAULT_TIERS)
+    assert [p.field for p in caught.value.problems] == ["tier"]
+
+
+# --- all at once ----------------------------------------------------------------------------
+
+
+def test_every_problem_of_a_file_in_one_pass(tmp_path: Path) -> None:
+    text = """\
+version: 1
+name: demo
+service: api
+tier: platinum
+owner: team-sre
+contexts:
+  dr: {}
+phases:
+  preflight:
+    - id: backup-fresh
+      type: velero.backup_fresh
+      context: primary
+      with:
+        schedule: daily
+        max_age: 26h
+  verify:
+    - id: ready
+      type: kube.wait_ready
+      context: dr
+      timeout: 90
+      with:
+        namespace: dr-test
+    - id: smoke
+      type: http.chek
+      with:
+        url: https://api.example.com/healthz
+"""
+    with pytest.raises(PlanError) as caught:
+        load_text(tmp_path, text)
+    problems = caught.value.problems
+    assert [(p.field, spot(p)) for p in problems] == [
+        ("tier", at(text, "platinum")),
+        ("owner", at(text, "owner")),
+        ("phases.preflight[0].context", at(text, "primary")),
+        ("phases.verify[0].timeout", at(text, "90")),
+        ("phases.verify[1].type", at(text, "http.chek")),
+    ]
+    # The error's text is one `file:line:col: field: message` line per problem.
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 5
+    assert lines[0].startswith(f"{tmp_path / 'plan.yaml'}:4:7: tier: unknown tier 'platinum'")
+
+
+def test_problems_in_several_steps_and_modes_all_reported(tmp_path: Path) -> None:
+    steps = """\
+    - id: a
+      type: kube.scale
+      context: dr
+      with: {namespace: "${ns}", name: x, replicas: -1, colour: red}
+    - id: b
+      type: http.check
+      with: {url: "ftp://nope", within: 5}
+"""
+    text = with_verify(steps)
+    problems = problems_of(tmp_path, text)
+    assert sorted(p.field for p in problems) == [
+        "phases.verify[0].with.colour",
+        "phases.verify[0].with.replicas",
+        "phases.verify[1].with.url",
+        "phases.verify[1].with.within",
+    ]
+    assert problems == sorted(problems, key=lambda p: (p.line, p.column, p.field))
+
+
+# --- shipped plans and resolution -----------------------------------------------------------
+
+
+def test_there_are_shipped_plans() -> None:
+    assert {p.stem for p in SHIPPED_PLANS} >= {"region-failure", "namespace-restore"}
+
+
+@pytest.mark.parametrize("path", SHIPPED_PLANS, ids=lambda p: p.stem)
+def test_shipped_plan_validates(path: Path) -> None:
+    loaded = load_plan(path, DEFAULT_TIERS)
+    assert loaded.plan.name == path.stem
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@pytest.mark.parametrize("mode", ["drill", "live"])
+@pytest.mark.parametrize("path", SHIPPED_PLANS, ids=lambda p: p.stem)
+def test_shipped_plan_resolves_with_every_name_filled_in(path: Path, mode: str) -> None:
+    loaded = load_plan(path, DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
+    assert plan.mode == mode
+    steps = list(plan.steps())
+    assert steps
+    for step in steps:
+        assert (step.params is None) == step.skipped
+        if step.params is not None:
+            assert not [s for s in _strings(step.params.model_dump()) if "${" in s], step.id
+
+
+def _shipped(name: str) -> Path:
+    (path,) = [p for p in SHIPPED_PLANS if p.stem == name]
+    return path
+
+
+@pytest.fixture(scope="module")
+def region_failure() -> dict[str, ExecutionPlan]:
+    loaded = load_plan(_shipped("region-failure"), DEFAULT_TIERS)
+    return {
+        mode: resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
+        for mode in ("drill", "live")
+    }
+
+
+@pytest.fixture(scope="module")
+def namespace_restore() -> dict[str, ExecutionPlan]:
+    loaded = load_plan(_shipped("namespace-restore"), DEFAULT_TIERS)
+    return {
+        mode: resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
+        for mode in ("drill", "live")
+    }
+
+
+def test_region_failure_public_endpoint_only_in_live_mode(
+    region_failure: dict[str, ExecutionPlan],
+) -> None:
+    drill = step_named(region_failure["drill"], "public-endpoint")
+    assert drill.skipped
+    assert drill.params is None
+    assert drill.skip_reason is not None
+    assert "serves users" in drill.skip_reason
+    live = step_named(region_failure["live"], "public-endpoint")
+    assert not live.skipped
+    assert live.params is not None
+    assert live.params.url == "https://api.example.com/healthz"
+    assert live.params.within == 300
+
+
+def test_region_failure_rollback_check_only_in_live_mode(
+    region_failure: dict[str, ExecutionPlan],
+) -> None:
+    assert step_named(region_failure["drill"], "primary-serving").skipped
+    live = step_named(region_failure["live"], "primary-serving")
+    assert live.phase == "rollback"
+    assert not live.skipped
+
+
+@pytest.mark.parametrize(
+    ("step_id", "field", "drill_value", "live_value"),
+    [
+        ("switch-dns", "record", "drill-api.example.com.", "api.example.com."),
+        ("switch-dns", "rrdatas", ["34.56.78.90"], ["34.56.78.90"]),
+        ("switch-backend", "service", "api-backend-drill", "api-backend"),
+        ("scale-up-standby", "namespace", "dr-test", "production"),
+        ("scale-up-standby", "name", "api-server", "api-server-standby"),
+        ("scale-up-standby", "replicas", 20, 20),
+        ("restore-namespace", "schedule", "api-server-5m", "api-server-5m"),
+        (
+            "restore-namespace",
+            "namespace_mapping",
+            {"production": "dr-test"},
+            {"production": "production"},
+        ),
+        ("workloads-ready", "namespace", "dr-test", "production"),
+    ],
+)
+def test_region_failure_names_per_mode(
+    region_failure: dict[str, ExecutionPlan],
+    step_id: str,
+    field: str,
+    drill_value: object,
+    live_value: object,
+) -> None:
+    for mode, expected in (("drill", drill_value), ("live", live_value)):
+        params = step_named(region_failure[mode], step_id).params
+        assert params is not None
+        assert getattr(params, field) == expected, mode
+
+
+def test_region_failure_substitutes_inside_strings_and_lists(
+    region_failure: dict[str, ExecutionPlan],
+) -> None:
+    backend = step_named(region_failure["live"], "switch-backend").params
+    assert backend is not None
+    assert backend.backends[0].target == (
+        "projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"
+    )
+    for mode, url in (
+        ("drill", "http://api-server.dr-test.svc/healthz"),
+        ("live", "http://api-server-standby.production.svc/healthz"),
+    ):
+        smoke = step_named(region_failure[mode], "smoke-test").params
+        assert smoke is not None
+        assert smoke.command == ["curl", "-fsS", url]
+
+
+def test_region_failure_targets_contexts_and_shape(
+    region_failure: dict[str, ExecutionPlan],
+) -> None:
+    plan = region_failure["drill"]
+    assert plan.tier == "critical"
+    # The plan's own targets (rpo 5m, rto 30m) beat the tier's (5m / 15m).
+    assert plan.targets == Targets(rpo_s=300, rto_s=1800)
+    assert plan.contexts == {
+        "primary": "gke_prod_us-central1_primary",
+        "dr": "gke_prod_us-east1_dr",
+    }
+    # The plan's one preflight entry is a parallel group (drill may put checks of its own first).
+    (backups,) = [stage for stage in plan.phases["preflight"] if stage.group_id == "backups"]
+    assert backups.parallel
+    assert [s.id for s in backups.steps] == ["velero-backup-fresh", "database-export-fresh"]
+    export = step_named(plan, "database-export-fresh").params
+    assert export is not None
+    assert export.min_size == 1024 * 1024
+    assert export.max_age == 600
+    assert step_named(plan, "restore-namespace").timeout_s == 20 * 60
+    assert [s.id for s in plan.steps("failover")] == [
+        "switch-dns",
+        "switch-backend",
+        "scale-up-standby",
+    ]
+
+
+def test_context_overrides_replace_the_plans_kubecontext() -> None:
+    loaded = load_plan(_shipped("region-failure"), DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {"dr": "kind-dr"})
+    assert plan.contexts == {"primary": "gke_prod_us-central1_primary", "dr": "kind-dr"}
+
+
+def test_namespace_restore_goes_to_dr_test_in_drill_and_production_live(
+    namespace_restore: dict[str, ExecutionPlan],
+) -> None:
+    for mode, namespace in (("drill", "dr-test"), ("live", "production")):
+        plan = namespace_restore[mode]
+        restore = step_named(plan, "restore-production")
+        assert restore.params is not None
+        assert restore.params.namespace_mapping == {"production": namespace}
+        assert restore.params.schedule == "daily-backup"
+        assert restore.timeout_s == 30 * 60
+        for step_id in ("workloads-ready", "smoke-test"):
+            params = step_named(plan, step_id).params
+            assert params is not None
+            assert params.namespace == namespace
+        smoke = step_named(plan, "smoke-test").params
+        assert smoke.command[-1] == f"http://api-server.{namespace}.svc/healthz"
+
+
+def test_namespace_restore_creates_the_namespace_only_in_drill_mode(
+    namespace_restore: dict[str, ExecutionPlan],
+) -> None:
+    drill = step_named(namespace_restore["drill"], "create-namespace")
+    assert drill.params is not None
+    assert drill.params.name == "dr-test"
+    assert drill.params.action == "create"
+    live = step_named(namespace_restore["live"], "create-namespace")
+    assert live.skipped
+    assert live.skip_reason == "production already exists in a real recovery"
+
+
+def test_namespace_restore_uses_its_tiers_targets(
+    namespace_restore: dict[str, ExecutionPlan],
+) -> None:
+    assert namespace_restore["drill"].targets == Targets(rpo_s=3600, rto_s=4 * 3600)
+    assert namespace_restore["drill"].contexts == {"dr": "dr-cluster"}
+
+
+def test_a_whole_string_reference_keeps_its_type(tmp_path: Path) -> None:
+    header = HEADER + "  replicas:\n    drill: 1\n    live: 12\n"
+    steps = """\
+    - id: scale
+      type: kube.scale
+      context: dr
+      timeout: 2m
+      with:
+        namespace: ${ns}
+        name: api
+        replicas: ${replicas}
+"""
+    loaded = load_text(tmp_path, with_verify(steps, header))
+    for mode, replicas in (("drill", 1), ("live", 12)):
+        plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
+        step = step_named(plan, "scale")
+        assert step.params is not None
+        assert step.params.replicas == replicas
+        assert step.timeout_s == 120
+
+
+def test_a_mode_override_replaces_only_the_params_it_names(tmp_path: Path) -> None:
+    overrides = """\
+        selector: app=api
+      live:
+        with:
+          selector: app=api-standby
+"""
+    text = with_verify(READY_STEP + overrides)
+    loaded = load_text(tmp_path, text)
+    for mode, selector in (("drill", "app=api"), ("live", "app=api-standby")):
+        plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
+        params = step_named(plan, "ready").params
+        assert params is not None
+        assert params.selector == selector
+        assert params.namespace == ("dr-test" if mode == "drill" else "production")
+
+
+# --- find_plan ------------------------------------------------------------------------------
+
+
+def test_find_plan_by_name(tmp_path: Path) -> None:
+    write(tmp_path, VALID, "demo.yaml")
+    write(tmp_path, VALID, "other.yml")
+    assert find_plan("demo", tmp_path) == tmp_path / "demo.yaml"
+    assert find_plan("other", tmp_path) == tmp_path / "other.yml"
+
+
+def test_find_plan_accepts_an_existing_path(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID, "anywhere.yaml")
+    assert find_plan(str(path), tmp_path / "elsewhere") == path
+
+
+def test_find_plan_unknown_name_lists_what_there_is(tmp_path: Path) -> None:
+    write(tmp_path, VALID, "demo.yaml")
+    with pytest.raises(UsageError) as caught:
+        find_plan("dmeo", tmp_path)
+    assert "no plan named 'dmeo'" in str(caught.value)
+    assert "available: demo" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["../demo", "sub/demo", "..", "..demo", "sub\\demo"])
+def test_find_plan_never_joins_a_path_onto_the_plans_dir(tmp_path: Path, name: str) -> None:
+    plans = tmp_path / "plans"
+    (plans / "sub").mkdir(parents=True)
+    # Files these names would reach if they were joined onto the plans directory.
+    write(tmp_path, VALID, "demo.yaml")
+    write(plans / "sub", VALID, "demo.yaml")
+    write(plans, VALID, "..demo.yaml")
+    with pytest.raises(UsageError, match="no such file"):
+        find_plan(name, plans)
+
+
+def test_shipped_plans_found_by_name() -> None:
+    for path in SHIPPED_PLANS:
+        assert find_plan(path.stem, path.parent) == path
+
+
+# --- load_config ----------------------------------------------------------------------------
+
+
+CONFIG = """\
+tiers:
+  high:
+    rpo: 30m
+    rto: 2h
+  gold:
+    rpo: 1m
+    rto: 5m
+"""
+
+
+def test_config_overrides_and_adds_tiers(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG, "config.yaml")
+    config = load_config(str(path), environ={})
+    assert config.source == str(path)
+    assert config.tiers["high"] == Targets(rpo_s=1800, rto_s=7200)
+    assert config.tiers["gold"] == Targets(rpo_s=60, rto_s=300)
+    for untouched in ("critical", "medium", "low"):
+        assert config.tiers[untouched] == DEFAULT_TIERS[untouched]
+    # A plan may now name the new tier, and resolves against the overridden targets.
+    plan_path = write(tmp_path, VALID.replace("tier: high", "tier: gold"))
+    loaded = load_plan(plan_path, config.tiers)
+    resolved = resolve(loaded.plan, loaded.source, "drill", config.tiers, {})
+    assert resolved.targets == Targets(rpo_s=60, rto_s=300)
+
+
+def test_config_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG, "from-env.yaml")
+    assert load_config(None, environ={"DRILL_CONFIG": str(path)}).source == str(path)
+    xdg = tmp_path / "xdg"
+    (xdg / "drill").mkdir(parents=True)
+    write(xdg / "drill", CONFIG, "config.yaml")
+    config = load_config(None, environ={"XDG_CONFIG_HOME": str(xdg)})
+    assert config.source == str(xdg / "drill" / "config.yaml")
+    assert config.tiers["gold"] == Targets(rpo_s=60, rto_s=300)
+
+
+def test_no_config_file_means_the_built_in_tiers(tmp_path: Path) -> None:
+    config = load_config(None, environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert config.source is None
+    assert dict(config.tiers) == dict(DEFAULT_TIERS)
+
+
+def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    for explicit, environ in ((str(path), {}), (None, {"DRILL_CONFIG": str(path)})):
+        with pytest.raises(PlanError) as caught:
+            load_config(explicit, environ=environ)
+        assert caught.value.problems == [Problem(str(path), 1, 1, "", "file not found")]
+
+
+def test_bad_config_reports_every_problem_where_it_is(tmp_path: Path) -> None:
+    text = """\
+tiers:
+  high:
+    rpo: 30
+    rto: 2h
+    rtoo: 3h
+  gold:
+    rpo: 1m
+"""
+    path = write(tmp_path, text, "config.yaml")
+    with pytest.raises(PlanError) as caught:
+        load_config(str(path), environ={})
+    problems = caught.value.problems
+    assert {p.file for p in problems} == {str(path)}
+    rpo = only(problems, "tiers.high.rpo")
+    assert "30 has no unit" in rpo.message
+    assert spot(rpo) == at(text, "30")
+    rtoo = only(problems, "tiers.high.rtoo")
+    assert rtoo.message == "unknown field; did you mean 'rto'?"
+    assert spot(rtoo) == at(text, "rtoo")
+    missing = only(problems, "tiers.gold.rto")
+    assert missing.message == "required field is missing"
+    assert missing.line == at(text, "rpo: 1m")[0]
+    assert len(problems) == 3
+    assert str(caught.value).splitlines()[0] == f"{path}:3:10: tiers.high.rpo: " + rpo.message
+
+
+def test_config_with_a_misspelt_section_and_bad_yaml(tmp_path: Path) -> None:
+    path = write(tmp_path, "tier:\n  high: {rpo: 1m, rto: 1h}\n", "config.yaml")
+    with pytest.raises(PlanError) as caught:
+        load_config(str(path), environ={})
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.message) == ("tier", "unknown field; did you mean 'tiers'?")
+    path.write_text("tiers:\n  high: {rpo: 1m, rto: 1h\n", encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_config(str(path), environ={})
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("not valid YAML")
+    assert problem.line >= 2
+
+
+# --- durations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("15m", 900),
+        ("1h30m", 5400),
+        ("7d", 7 * 86400),
+        ("500ms", 0.5),
+        ("1d2h3m4s5ms", 86400 + 7200 + 180 + 4 + 0.005),
+        ("0s", 0),
+        (" 2h ", 7200),
+        ("90m", 5400),
+    ],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    "text", ["90", "1x", "", "   ", "1h 30m", "30m1h", "-5s", "1.5h", "h", "5 s", "5S", "1w"]
+)
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration; write a number with a unit"):
+        parse_duration(text)
+
+
+def test_parse_duration_rejects_absurd_lengths() -> None:
+    for digits in (400, 5000):
+        with pytest.raises(ValueError, match="too long"):
+            parse_duration("9" * digits + "s")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0ms"),
+        (0.85, "850ms"),
+        (1, "1.0s"),
+        (12.34, "12.3s"),
+        (60, "1m00s"),
+        (245, "4m05s"),
+        (3599, "59m59s"),
+        (3600, "1h00m"),
+        (7380, "2h03m"),
+        (86400, "1d00h"),
+        (3 * 86400 + 4 * 3600 + 59, "3d04h"),
+        (-90, "-1m30s"),
+        (-0.25, "-250ms"),
+    ],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("text", ["90s", "15m", "1h30m", "7d", "2h03m", "4m05s"])
+def test_format_then_parse_round_trips_whole_units(text: str) -> None:
+    assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)
