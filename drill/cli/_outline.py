@@ -17,6 +17,8 @@ def outline_text(plan: ExecutionPlan) -> str:
         lines.append(
             "contexts: " + ", ".join(f"{role} -> {ctx}" for role, ctx in plan.contexts.items())
         )
+    if plan.lock:
+        lines.append(f"lock: Lease {plan.lock[1]}/drill-{plan.name} in {plan.lock[0]}")
     number = 0
     for phase in PHASES:
         stages = plan.phases.get(phase, ())
