@@ -18,6 +18,8 @@ FORBIDDEN = {
     "drill.report": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "providers"),
     "drill.clock": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "providers"),
     "drill.errors": ("drill.", "providers"),
+    # The emulators are a server: no drill layer above the clock, no provider, no SDK.
+    "drill.sandbox.kube": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "providers"),
 }
 SDKS = ("kubernetes", "google", "boto3", "botocore")
 

@@ -20,6 +20,7 @@ from drill.cli._common import GlobalOptions
 from drill.cli._list import list_command
 from drill.cli._rollback import rollback_command
 from drill.cli._run import run_command
+from drill.cli._sandbox import sandbox_group
 from drill.cli._show import show_command
 from drill.cli._tiers import tiers_command
 from drill.cli._validate import validate_command
@@ -109,5 +110,6 @@ for _command in (
     list_command,
     tiers_command,
     rollback_command,
+    sandbox_group,
 ):
     main.add_command(_command)

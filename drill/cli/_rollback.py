@@ -10,6 +10,7 @@ import click
 
 from drill.cli._common import GlobalOptions, pass_options
 from drill.cli._run import REPORT_DIR_HELP
+from drill.cli._sandbox import running_sandbox_kubeconfig
 from drill.clock import SystemClock
 from drill.errors import ExitCode, PlanError, UsageError
 from drill.executor import (
@@ -33,6 +34,7 @@ from providers.live import LiveProviders
 @click.command("rollback")
 @click.argument("run")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--sandbox", is_flag=True, help="The run was a `--sandbox` run: use the sandbox.")
 @click.option(
     "--report-dir",
     envvar="DRILL_REPORT_DIR",
@@ -42,7 +44,9 @@ from providers.live import LiveProviders
     help=REPORT_DIR_HELP,
 )
 @pass_options
-def rollback_command(options: GlobalOptions, run: str, yes: bool, report_dir: Path) -> None:
+def rollback_command(
+    options: GlobalOptions, run: str, yes: bool, sandbox: bool, report_dir: Path
+) -> None:
     """Put back what RUN (a run id, or its journal file) changed; then run the plan's rollback
     phase. Exit 0 when everything was undone, 4 when something needs a human."""
     journal_path = _journal_path(run, report_dir)
@@ -57,8 +61,9 @@ def rollback_command(options: GlobalOptions, run: str, yes: bool, report_dir: Pa
     log = build_logger(options.verbosity).bind(run_id=record.run_id, action="rollback")
     journal = FileJournal(journal_path, record.run_id, clock)
     cancellation = Cancellation()
+    kubeconfig = running_sandbox_kubeconfig() if sandbox else options.kubeconfig
     runtime = StepRuntime(
-        record.run_id, _mode(record), clock, LiveProviders(clock, options.kubeconfig), log
+        record.run_id, _mode(record), clock, LiveProviders(clock, kubeconfig), log
     )
     try:
         with cancel_on_signals(cancellation, log):

@@ -14,6 +14,7 @@ import click
 
 from drill.cli._common import GlobalOptions, parse_context_flags, pass_options
 from drill.cli._outline import outline_data, outline_text
+from drill.cli._sandbox import sandbox_for
 from drill.clock import SystemClock
 from drill.errors import ExitCode, UsageError
 from drill.executor import (
@@ -59,6 +60,12 @@ REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DI
     type=click.Path(file_okay=False, path_type=Path),
     help=REPORT_DIR_HELP,
 )
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the local simulated clusters (a running `drill sandbox up`, "
+    "else ones started for this run). No cloud, no cluster needed.",
+)
 @pass_options
 def run_command(
     options: GlobalOptions,
@@ -70,6 +77,7 @@ def run_command(
     disaster_at: str | None,
     output: str,
     report_dir: Path,
+    sandbox: bool,
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
@@ -80,6 +88,8 @@ def run_command(
     t0 = parse_disaster_at(disaster_at, clock.now())
     loaded = options.load(plan)
     overrides = parse_context_flags(contexts, set(loaded.plan.contexts))
+    if sandbox and overrides:
+        raise UsageError("--context and --sandbox do not mix: the sandbox maps every role")
     mode: Mode = "live" if live else "drill"
     resolved = resolve(loaded.plan, loaded.source, mode, options.config.tiers, overrides)
     if dry_run:
@@ -88,7 +98,14 @@ def run_command(
     refuse_unavailable(resolved)
     if live:
         confirm_live(resolved, yes)
-    report = execute(resolved, t0, report_dir, options, clock)
+    if sandbox:
+        with sandbox_for(loaded, options.config_file) as target:
+            resolved = resolve(
+                loaded.plan, loaded.source, mode, options.config.tiers, target.contexts
+            )
+            report = execute(resolved, t0, report_dir, options, clock, target.kubeconfig)
+    else:
+        report = execute(resolved, t0, report_dir, options, clock, options.kubeconfig)
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
     raise SystemExit(report.exit_code)
 
@@ -153,10 +170,11 @@ def execute(
     report_dir: Path,
     options: GlobalOptions,
     clock: SystemClock,
+    kubeconfig: str | None,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     log = build_logger(options.verbosity).bind(run_id=run_id)
-    providers = LiveProviders(clock, options.kubeconfig)
+    providers = LiveProviders(clock, kubeconfig)
     # The lease comes first: a run that may not start leaves no journal behind.
     with run_lease(plan, providers, run_id, clock, log):
         return _execute_locked(plan, t0, report_dir / run_id, report_dir, providers, clock, log)

@@ -1,0 +1,58 @@
+"""An in-process Kubernetes API emulator for the sandbox and the tests.
+
+``KubeEmulator`` serves a Kubernetes API over real HTTP on 127.0.0.1 (an ephemeral port) that
+the kubernetes Python client and kubectl can use: core namespaces, pods, services, configmaps
+and secrets; apps deployments and statefulsets (with ``scale`` and ``status``); batch jobs;
+coordination leases; Velero backups, restores, schedules and backupstoragelocations. Simulated
+controllers, timed by an injected clock and a ``Profile``, make workloads become ready, jobs
+finish, namespaces terminate and Velero restores complete; ``faults`` injects failures and
+``truth`` records when things really happened. ``write_kubeconfig`` points contexts at
+emulators.
+
+Typical use::
+
+    with KubeEmulator(profile=Profile().scaled(0.01)) as dr:
+        dr.velero.register_backup("nightly-1", manifests)
+        write_kubeconfig(path, {"dr": dr.url})
+        ...  # drive it with the real client
+        dr.truth.restore("r1")
+
+The package must not import the kubernetes SDK (it is a server, not a client), and nothing in
+drill's run path imports it except the CLI's ``--sandbox`` wiring. The modules behind this
+surface are private.
+"""
+
+from drill.sandbox.kube._contents import BackupContents
+from drill.sandbox.kube._emulator import DEFAULT_NAMESPACES, KubeEmulator
+from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.kube._faults import Faults, RestoreFault
+from drill.sandbox.kube._kubeconfig import kubeconfig, write_kubeconfig
+from drill.sandbox.kube._kubelet import PodLogs
+from drill.sandbox.kube._truth import (
+    BackupMade,
+    GroundTruth,
+    JobFinished,
+    RestoreFinished,
+    WorkloadReady,
+)
+from drill.sandbox.kube._velero import Velero
+from drill.sandbox.kube._world import Profile
+
+__all__ = [
+    "DEFAULT_NAMESPACES",
+    "ApiError",
+    "BackupContents",
+    "BackupMade",
+    "Faults",
+    "GroundTruth",
+    "JobFinished",
+    "KubeEmulator",
+    "PodLogs",
+    "Profile",
+    "RestoreFault",
+    "RestoreFinished",
+    "Velero",
+    "WorkloadReady",
+    "kubeconfig",
+    "write_kubeconfig",
+]

@@ -1,0 +1,394 @@
+"""The verbs of the Kubernetes API over the store: create, get, list, replace, patch, delete.
+
+This is the emulated API server's registry layer: it checks request bodies, fills metadata
+(uid, creationTimestamp, generation, generateName), applies defaults and validation, honours
+subresource rules (clients cannot change ``status`` through the main resource of a kind with a
+status subresource; Velero kinds have none, so their status travels with the object), resolves
+preconditions into 409s, and cascades deletes along ownerReferences. Controllers use it too, so
+objects they create go through the same rules as a client's.
+
+It must not know about HTTP (query strings, headers, sockets) or run any controller logic.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drill.clock import Clock
+from drill.sandbox.kube._defaults import Defaulter
+from drill.sandbox.kube._errors import ApiError, bad_request, conflict, gone, not_found, terminating
+from drill.sandbox.kube._json import Obj, clone, dig, meta, name_of, namespace_of, rfc3339, uid_of
+from drill.sandbox.kube._patches import apply_patch
+from drill.sandbox.kube._resources import Registry, ResourceType
+from drill.sandbox.kube._scale import replicas_from, scale_of
+from drill.sandbox.kube._selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube._store import Store
+from drill.sandbox.kube._validation import validate
+
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
+_SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")
+_RETURNS_OBJECT_ON_DELETE = ("pods", "services")
+_ORPHAN_BY_DEFAULT = ("jobs",)  # batch/v1 Jobs orphan their pods unless told otherwise
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    label_selector: str | None = None
+    field_selector: str | None = None
+    limit: int | None = None
+    continue_token: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    propagation: str | None = None
+    uid: str | None = None
+    resource_version: str | None = None
+
+
+class Api:
+    def __init__(self, store: Store, registry: Registry, clock: Clock, rng: random.Random) -> None:
+        self.store = store
+        self.registry = registry
+        self._clock = clock
+        self._rng = rng
+        self._defaulter = Defaulter()
+        self._namespaces = registry.get("v1", "Namespace")
+
+    # -- create --------------------------------------------------------------------------------
+
+    def create(self, rt: ResourceType, namespace: str | None, body: object) -> Obj:
+        obj = self._body(rt, namespace, body)
+        metadata = meta(obj)
+        for key in _SYSTEM_META:
+            metadata.pop(key, None)
+        with self.store.lock:
+            self._require_open_namespace(rt, obj)
+            self._assign_name(rt, obj)
+            metadata.update(
+                uid=self.new_uid(),
+                creationTimestamp=rfc3339(self._clock.now()),
+                generation=1,
+            )
+            self._shape(rt, obj, self._defaulter.on_create)
+            return self.store.insert(rt, obj)
+
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def random_suffix(self, length: int = 5) -> str:
+        return "".join(self._rng.choice(_SUFFIX_ALPHABET) for _ in range(length))
+
+    def _assign_name(self, rt: ResourceType, obj: Obj) -> None:
+        metadata = obj["metadata"]
+        prefix = metadata.get("generateName")
+        if metadata.get("name") or not prefix:
+            return
+        for _ in range(10):
+            candidate = f"{prefix}{self.random_suffix()}"
+            if self.store.read(rt, namespace_of(obj), candidate) is None:
+                metadata["name"] = candidate
+                return
+        raise ApiError(
+            409, f"could not generate a unique name from {prefix!r}", reason="AlreadyExists"
+        )
+
+    def _require_open_namespace(self, rt: ResourceType, obj: Obj) -> None:
+        if not rt.namespaced:
+            return
+        found = self.store.read(self._namespaces, "", namespace_of(obj))
+        if found is None:
+            raise not_found(self._namespaces, namespace_of(obj))
+        if dig(found, "status", "phase") == "Terminating":
+            raise terminating(
+                namespace_of(obj), rt, name_of(obj) or str(obj["metadata"].get("generateName", ""))
+            )
+
+    # -- read ----------------------------------------------------------------------------------
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        found = self.store.read(rt, namespace or "", name)
+        if found is None:
+            raise not_found(rt, name)
+        return clone(found)
+
+    def list(self, rt: ResourceType, namespace: str | None, options: ListOptions) -> Obj:
+        labels = parse_label_selector(options.label_selector)
+        fields = parse_field_selector(options.field_selector, rt.plural)
+        with self.store.lock:
+            rv = self.store.current_rv()
+            matching = [
+                o
+                for o in self.store.items(rt, namespace)
+                if labels.matches(o) and fields.matches(o)
+            ]
+        start, list_rv = self._continue_from(options.continue_token, rv)
+        end = len(matching) if not options.limit else min(start + options.limit, len(matching))
+        metadata: Obj = {"resourceVersion": str(list_rv)}
+        if end < len(matching):
+            metadata["continue"] = _continue_token(list_rv, end)
+            metadata["remainingItemCount"] = len(matching) - end
+        return {
+            "kind": rt.list_kind,
+            "apiVersion": rt.api_version,
+            "metadata": metadata,
+            "items": [clone(o) for o in matching[start:end]],
+        }
+
+    def _continue_from(self, token: str | None, rv: int) -> tuple[int, int]:
+        """(offset, resourceVersion) of a continue token. Approximation: offsets, not keys."""
+        if not token:
+            return 0, rv
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+            offset, list_rv = int(decoded["offset"]), int(decoded["rv"])
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+            raise bad_request(f"invalid continue token: {error}") from None
+        if self.store.is_expired(list_rv):
+            raise gone(
+                "The provided continue parameter is too old to display a consistent list result. "
+                "You can start a new list without the continue parameter."
+            )
+        return offset, list_rv
+
+    # -- update --------------------------------------------------------------------------------
+
+    def replace(self, rt: ResourceType, namespace: str | None, name: str, body: object) -> Obj:
+        obj = self._body(rt, namespace, body)
+        self._same_name(obj, name)
+        with self.store.lock:
+            old = self._current(rt, namespace, name)
+            return self._write(rt, old, obj, str(meta(obj).get("resourceVersion") or ""))
+
+    def replace_status(
+        self, rt: ResourceType, namespace: str | None, name: str, body: object
+    ) -> Obj:
+        obj = self._body(rt, namespace, body)
+        self._same_name(obj, name)
+        with self.store.lock:
+            old = self._current(rt, namespace, name)
+            new = clone(old)
+            new["status"] = obj.get("status", {})
+            return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
+
+    def patch(
+        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+    ) -> Obj:
+        with self.store.lock:
+            old = self._current(rt, namespace, name)
+            patched = self._patched(content_type, old, patch)
+            return self._write(rt, old, patched, _changed_rv(old, patched))
+
+    def patch_status(
+        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+    ) -> Obj:
+        with self.store.lock:
+            old = self._current(rt, namespace, name)
+            patched = self._patched(content_type, old, patch)
+            new = clone(old)
+            new["status"] = patched.get("status", {})
+            return self.store.update(rt, new, _changed_rv(old, patched))
+
+    def _write(self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str) -> Obj:
+        """Store ``new`` in place of ``old``, keeping what clients may not change."""
+        metadata = meta(new)
+        metadata["name"], metadata["namespace"] = name_of(old), old["metadata"].get("namespace")
+        if metadata["namespace"] is None:
+            metadata.pop("namespace")
+        if "deletionTimestamp" in old["metadata"]:
+            metadata["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+        if rt.has_status_subresource:
+            new["status"] = clone(old.get("status", {}))
+        self._shape(rt, new, self._defaulter.on_write)
+        return self.store.update(rt, new, expected_rv or None)
+
+    def _patched(self, content_type: str, old: Obj, patch: object) -> Obj:
+        patched = apply_patch(content_type, clone(old), patch)
+        if not isinstance(patched, dict):
+            raise ApiError(422, "the patch turned the object into something that is not an object")
+        return patched
+
+    # -- scale ---------------------------------------------------------------------------------
+
+    def get_scale(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        return scale_of(self.get(rt, namespace, name))
+
+    def replace_scale(
+        self, rt: ResourceType, namespace: str | None, name: str, body: object
+    ) -> Obj:
+        if not isinstance(body, dict):
+            raise bad_request("the body must be a Scale object")
+        return self._set_replicas(
+            rt, namespace, name, body, str(dig(body, "metadata", "resourceVersion") or "")
+        )
+
+    def patch_scale(
+        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+    ) -> Obj:
+        with self.store.lock:
+            view = scale_of(self._current(rt, namespace, name))
+            patched = apply_patch(content_type, view, patch)
+            return self._set_replicas(rt, namespace, name, patched, _changed_rv(view, patched))
+
+    def _set_replicas(
+        self, rt: ResourceType, namespace: str | None, name: str, scale: Obj, expected_rv: str
+    ) -> Obj:
+        replicas = replicas_from(scale, name)
+        with self.store.lock:
+            new = clone(self._current(rt, namespace, name))
+            new["spec"]["replicas"] = replicas
+            return scale_of(self.store.update(rt, new, expected_rv or None))
+
+    # -- delete --------------------------------------------------------------------------------
+
+    def delete(
+        self, rt: ResourceType, namespace: str | None, name: str, options: DeleteOptions
+    ) -> Obj:
+        with self.store.lock:
+            old = self._current(rt, namespace, name)
+            self._check_preconditions(rt, old, options)
+            if rt is self._namespaces:
+                return self._start_terminating(name)
+            removed = self.store.remove(rt, namespace or "", name)
+            policy = options.propagation or (
+                "Orphan" if rt.plural in _ORPHAN_BY_DEFAULT else "Background"
+            )
+            self._handle_dependents(namespace or "", uid_of(old), orphan=policy == "Orphan")
+        if rt.plural in _RETURNS_OBJECT_ON_DELETE:
+            return removed
+        return _success(rt, name, uid_of(old))
+
+    def delete_collection(
+        self, rt: ResourceType, namespace: str | None, options: ListOptions
+    ) -> Obj:
+        for item in self.list(rt, namespace, options)["items"]:
+            self.delete(rt, namespace_of(item) or None, name_of(item), DeleteOptions())
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+
+    def _check_preconditions(self, rt: ResourceType, old: Obj, options: DeleteOptions) -> None:
+        if options.uid and options.uid != uid_of(old):
+            why = (
+                f"Precondition failed: UID in precondition: {options.uid}, "
+                f"UID in object meta: {uid_of(old)}"
+            )
+            raise conflict(rt, name_of(old), why)
+        current_rv = old["metadata"]["resourceVersion"]
+        if options.resource_version and options.resource_version != current_rv:
+            why = (
+                f"Precondition failed: ResourceVersion in precondition: "
+                f"{options.resource_version}, ResourceVersion in object meta: {current_rv}"
+            )
+            raise conflict(rt, name_of(old), why)
+
+    def _start_terminating(self, name: str) -> Obj:
+        """Namespaces are not removed at once: the namespace controller empties them first."""
+
+        def mark(obj: Obj) -> None:
+            obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
+            obj["status"] = {"phase": "Terminating"}
+
+        return self.store.mutate(self._namespaces, "", name, mark)
+
+    def _handle_dependents(self, namespace: str, owner_uid: str, *, orphan: bool) -> None:
+        for rt in self.registry.resources:
+            if not rt.namespaced:
+                continue
+            for obj in self.store.items(rt, namespace):
+                if owner_uid in {
+                    ref.get("uid") for ref in obj["metadata"].get("ownerReferences", [])
+                }:
+                    self._release_or_delete(rt, obj, owner_uid, orphan=orphan)
+
+    def _release_or_delete(
+        self, rt: ResourceType, obj: Obj, owner_uid: str, *, orphan: bool
+    ) -> None:
+        if not orphan:
+            self.delete(
+                rt, namespace_of(obj), name_of(obj), DeleteOptions(propagation="Background")
+            )
+            return
+
+        def release(found: Obj) -> None:
+            refs = [
+                r for r in found["metadata"].get("ownerReferences", []) if r.get("uid") != owner_uid
+            ]
+            found["metadata"]["ownerReferences"] = refs
+
+        self.store.mutate(rt, namespace_of(obj), name_of(obj), release)
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def _current(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        found = self.store.read(rt, namespace or "", name)
+        if found is None:
+            raise not_found(rt, name)
+        return found
+
+    def _body(self, rt: ResourceType, namespace: str | None, body: object) -> Obj:
+        """A copy of ``body`` checked against the URL: kind, apiVersion and namespace."""
+        if not isinstance(body, dict):
+            raise bad_request("the request body must be a JSON object")
+        obj = clone(body)
+        for key, expected in (("apiVersion", rt.api_version), ("kind", rt.kind)):
+            if obj.setdefault(key, expected) != expected:
+                raise bad_request(
+                    f"the {key} in the data ({obj[key]}) does not match "
+                    f"the expected {key} ({expected})"
+                )
+        metadata = meta(obj)
+        if not rt.namespaced:
+            metadata.pop("namespace", None)
+            return obj
+        if metadata.setdefault("namespace", namespace) != namespace:
+            raise bad_request(
+                "the namespace of the provided object does not match "
+                "the namespace sent on the request"
+            )
+        return obj
+
+    def _shape(
+        self, rt: ResourceType, obj: Obj, defaults: Callable[[ResourceType, Obj], None]
+    ) -> None:
+        """Default then validate; a body of the wrong shape is a 400, as a decode error would be."""
+        try:
+            defaults(rt, obj)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
+        validate(rt, obj)
+
+    @staticmethod
+    def _same_name(obj: Obj, name: str) -> None:
+        if name_of(obj) != name:
+            raise bad_request(
+                f"the name of the object ({name_of(obj)}) does not match "
+                f"the name on the URL ({name})"
+            )
+
+
+def _changed_rv(before: Obj, after: Obj) -> str:
+    """A patch that sets ``metadata.resourceVersion`` makes it a precondition, as in Kubernetes."""
+    old, new = dig(before, "metadata", "resourceVersion"), dig(after, "metadata", "resourceVersion")
+    return str(new) if new and new != old else ""
+
+
+def _continue_token(rv: int, offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"rv": rv, "offset": offset}).encode()).decode()
+
+
+def _success(rt: ResourceType, name: str, uid: str) -> Obj:
+    details: Obj = {"name": name, "kind": rt.plural, "uid": uid}
+    if rt.group:
+        details["group"] = rt.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }

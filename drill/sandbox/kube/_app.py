@@ -1,0 +1,275 @@
+"""The request handler behind the socket: an HTTP request in, a response or a watch stream out.
+
+It applies request faults (latency, injected error statuses), routes the path, parses the
+query string and body, calls the matching ``Api`` verb and turns ``ApiError`` into a
+``Status`` response. Anything unexpected becomes a 500 ``InternalError`` and is kept in
+``errors`` so a test can fail loudly on an emulator bug instead of seeing a confusing 500.
+
+It must not touch sockets or HTTP framing (that is ``_server``) nor implement verb semantics
+(that is ``_api``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import yaml
+
+from drill.clock import Clock
+from drill.sandbox.kube import _discovery as discovery
+from drill.sandbox.kube._api import Api, DeleteOptions, ListOptions
+from drill.sandbox.kube._errors import ApiError, bad_request
+from drill.sandbox.kube._faults import Faults
+from drill.sandbox.kube._json import Obj, dig, dumps
+from drill.sandbox.kube._resources import SERVER_VERSION
+from drill.sandbox.kube._routing import Discovery, ResourceRoute, not_found_path, route
+from drill.sandbox.kube._selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube._watch import WatchStream
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_response(status: int, document: object) -> Response:
+    return Response(status, dumps(document))
+
+
+def error_response(error: ApiError) -> Response:
+    return Response(error.code, dumps(error.status()), headers=error.headers)
+
+
+@dataclass
+class AppConfig:
+    wall: Clock
+    stop: threading.Event
+    watch_timeout_s: float
+    pod_log: Callable[[Obj], str]
+    errors: list[str] = field(default_factory=list)
+
+
+class App:
+    def __init__(self, api: Api, faults: Faults, config: AppConfig) -> None:
+        self._api = api
+        self._faults = faults
+        self._config = config
+
+    def handle(self, request: Request) -> Response | WatchStream:
+        try:
+            self._apply_request_faults(request)
+            target = route(request.path, self._api.registry)
+            if isinstance(target, Discovery):
+                return self._discovery(target, request)
+            return self._resource(target, request)
+        except ApiError as error:
+            return error_response(error)
+        except Exception:  # noqa: BLE001 - an emulator bug must reach the client as a 500
+            self._config.errors.append(traceback.format_exc())
+            return error_response(
+                ApiError(500, "Internal error occurred: emulator bug, see errors")
+            )
+
+    def _apply_request_faults(self, request: Request) -> None:
+        delay_s = self._faults.latency_for(request.path)
+        if delay_s > 0:
+            self._config.stop.wait(delay_s)
+        failure = self._faults.take_request_failure(request.method, request.path)
+        if failure is not None:
+            raise failure
+
+    # -- discovery -----------------------------------------------------------------------------
+
+    def _discovery(self, target: Discovery, request: Request) -> Response:
+        if request.method != "GET":
+            raise ApiError(405, "the server does not allow this method on the requested resource")
+        document = self._discovery_document(target, request.host)
+        if document is None:
+            raise not_found_path()
+        return json_response(200, document)
+
+    def _discovery_document(self, target: Discovery, host: str) -> Obj | None:
+        registry = self._api.registry
+        if target.what == "version":
+            return SERVER_VERSION
+        if target.what == "api":
+            return discovery.api_versions(host)
+        if target.what == "apis":
+            return discovery.api_group_list(registry)
+        if target.what == "group":
+            return discovery.api_group(registry, target.group)
+        return discovery.resource_list(registry, target.group, target.version)
+
+    # -- resources -----------------------------------------------------------------------------
+
+    def _resource(self, target: ResourceRoute, request: Request) -> Response | WatchStream:
+        if "dryRun" in request.query:
+            raise bad_request("dryRun is not supported by the sandbox")
+        if target.sub == "log":
+            return self._log(target, request)
+        if target.sub is not None:
+            return self._subresource(target, request)
+        if target.is_collection:
+            return self._collection(target, request)
+        return self._object(target, request)
+
+    def _collection(self, target: ResourceRoute, request: Request) -> Response | WatchStream:
+        rt, namespace = target.rt, target.namespace
+        if request.method == "GET" and request.query.get("watch", "").lower() in ("true", "1"):
+            return self._watch(target, request)
+        if request.method == "GET":
+            return json_response(200, self._api.list(rt, namespace, _list_options(request)))
+        if request.method == "POST" and (namespace is not None or not rt.namespaced):
+            return json_response(201, self._api.create(rt, namespace, _body(request)))
+        if request.method == "DELETE" and rt.plural != "namespaces":
+            return json_response(
+                200, self._api.delete_collection(rt, namespace, _list_options(request))
+            )
+        raise _not_allowed(request)
+
+    def _object(self, target: ResourceRoute, request: Request) -> Response:
+        rt, namespace, name = target.rt, target.namespace, str(target.name)
+        if request.method == "GET":
+            return json_response(200, self._api.get(rt, namespace, name))
+        if request.method == "PUT":
+            return json_response(200, self._api.replace(rt, namespace, name, _body(request)))
+        if request.method == "PATCH":
+            patched = self._api.patch(rt, namespace, name, _content_type(request), _body(request))
+            return json_response(200, patched)
+        if request.method == "DELETE":
+            return json_response(
+                200, self._api.delete(rt, namespace, name, _delete_options(request))
+            )
+        raise _not_allowed(request)
+
+    def _subresource(self, target: ResourceRoute, request: Request) -> Response:
+        rt, namespace, name = target.rt, target.namespace, str(target.name)
+        scale = target.sub == "scale"
+        if target.sub not in ("scale", "status"):
+            raise _not_allowed(request)
+        if request.method == "GET":
+            found = (
+                self._api.get_scale(rt, namespace, name)
+                if scale
+                else self._api.get(rt, namespace, name)
+            )
+            return json_response(200, found)
+        if request.method == "PUT":
+            put = self._api.replace_scale if scale else self._api.replace_status
+            return json_response(200, put(rt, namespace, name, _body(request)))
+        if request.method == "PATCH":
+            patch = self._api.patch_scale if scale else self._api.patch_status
+            return json_response(
+                200, patch(rt, namespace, name, _content_type(request), _body(request))
+            )
+        raise _not_allowed(request)
+
+    def _log(self, target: ResourceRoute, request: Request) -> Response:
+        if request.method != "GET":
+            raise _not_allowed(request)
+        pod = self._api.get(target.rt, target.namespace, str(target.name))
+        text = self._config.pod_log(pod)
+        tail = request.query.get("tailLines")
+        if tail is not None:
+            text = _tail(text, _int_param(request, "tailLines"))
+        return Response(200, text.encode(), content_type="text/plain")
+
+    def _watch(self, target: ResourceRoute, request: Request) -> WatchStream:
+        since = request.query.get("resourceVersion") or "0"
+        backlog, subscription = self._api.store.subscribe(
+            target.rt,
+            target.namespace,
+            None if since == "0" else _int_param(request, "resourceVersion"),
+        )
+        timeout_s = float(_int_param(request, "timeoutSeconds") or self._config.watch_timeout_s)
+        selectors = (
+            parse_label_selector(request.query.get("labelSelector")),
+            parse_field_selector(request.query.get("fieldSelector"), target.rt.plural),
+        )
+        timing = (self._config.wall, timeout_s, self._config.stop)
+        budget = self._faults.watch_budget()
+        return WatchStream(self._api.store, subscription, backlog, selectors, budget, timing)
+
+
+def _not_allowed(request: Request) -> ApiError:
+    return ApiError(
+        405, f"the server does not allow this method ({request.method}) on the requested resource"
+    )
+
+
+def _int_param(request: Request, key: str) -> int:
+    raw = request.query.get(key, "")
+    if raw == "":
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f"invalid value for {key}: {raw!r}") from None
+
+
+def _tail(text: str, lines: int) -> str:
+    kept = text.splitlines(keepends=True)[-lines:] if lines > 0 else []
+    return "".join(kept)
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", JSON)
+
+
+def _body(request: Request) -> object:
+    if "protobuf" in _content_type(request):
+        # kubectl's typed commands (``kubectl create ns x``) send protobuf; decoding it would
+        # need every type's schema. A clear 415 beats a confusing JSON parse error.
+        raise ApiError(415, "the sandbox accepts JSON and YAML bodies, not protobuf")
+    if not request.body:
+        raise bad_request("the request has no body")
+    try:
+        if "yaml" in _content_type(request):
+            return yaml.safe_load(request.body)
+        return json.loads(request.body)
+    except (ValueError, yaml.YAMLError) as error:
+        raise bad_request(f"the request body is not valid: {error}") from None
+
+
+def _list_options(request: Request) -> ListOptions:
+    return ListOptions(
+        label_selector=request.query.get("labelSelector"),
+        field_selector=request.query.get("fieldSelector"),
+        limit=_int_param(request, "limit") or None,
+        continue_token=request.query.get("continue"),
+    )
+
+
+def _delete_options(request: Request) -> DeleteOptions:
+    body = _body(request) if request.body else {}
+    if not isinstance(body, dict):
+        raise bad_request("DeleteOptions must be an object")
+    policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
+    if policy is None and body.get("orphanDependents") is not None:
+        policy = "Orphan" if body["orphanDependents"] else "Background"
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise bad_request(f"unsupported propagationPolicy: {policy!r}")
+    return DeleteOptions(
+        propagation=policy,
+        uid=dig(body, "preconditions", "uid"),
+        resource_version=dig(body, "preconditions", "resourceVersion"),
+    )

@@ -1,0 +1,195 @@
+"""``KubeEmulator``: one emulated cluster, served over HTTP, with its controllers ticking.
+
+It wires the store, the API, the HTTP server and the simulated controllers together, seeds the
+standard namespaces (and Velero's default BackupStorageLocation when the ``velero`` namespace
+is seeded), and runs a daemon thread that gives every controller a pass every ``tick_s``
+seconds of real time; each pass reads the injected clock, so with a ``FakeClock`` the world
+moves only when the test advances it (``tick()`` runs a pass on demand).
+
+It must not contain API or controller logic of its own: it is the assembly and the lifecycle.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import traceback
+from types import TracebackType
+
+from drill.clock import Clock, SystemClock
+from drill.sandbox.kube._api import Api
+from drill.sandbox.kube._app import App, AppConfig
+from drill.sandbox.kube._contents import BackupContents
+from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.kube._faults import Faults
+from drill.sandbox.kube._jobs import JobController
+from drill.sandbox.kube._json import Obj, clone, namespace_of
+from drill.sandbox.kube._kubelet import Kubelet, PodLogs
+from drill.sandbox.kube._namespaces import NamespaceController
+from drill.sandbox.kube._resources import Registry
+from drill.sandbox.kube._server import HttpServer
+from drill.sandbox.kube._store import Store
+from drill.sandbox.kube._truth import GroundTruth
+from drill.sandbox.kube._velero import Velero
+from drill.sandbox.kube._workloads import WorkloadController
+from drill.sandbox.kube._world import Profile, World
+
+DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "velero")
+
+
+class KubeEmulator:
+    """An in-process Kubernetes API server and cluster, reachable at ``url`` once started."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        profile: Profile | None = None,
+        namespaces: tuple[str, ...] = DEFAULT_NAMESPACES,
+        contents: BackupContents | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.profile = profile or Profile()
+        self.faults = Faults()
+        self.truth = GroundTruth()
+        self.logs = PodLogs()
+        self.errors: list[str] = []
+        # Seeded on purpose: uids and generated names repeat from run to run.
+        rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
+        self.api = Api(Store(self.profile.event_window), Registry(), self.clock, rng)
+        world = World(self.api, self.clock, self.profile, self.faults, self.truth)
+        self.velero = Velero(world, contents or BackupContents())
+        # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
+        # when it is created, not one pass later.
+        self._controllers = (
+            WorkloadController(world),
+            JobController(world),
+            NamespaceController(world),
+            self.velero,
+            Kubelet(world),
+        )
+        self._stop = threading.Event()
+        self._tick_lock = threading.Lock()
+        self._server: HttpServer | None = None
+        self._ticker: threading.Thread | None = None
+        self._seed(namespaces)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, *, auto_tick: bool = True) -> str:
+        """Serve on an ephemeral 127.0.0.1 port; returns the base URL.
+
+        ``auto_tick=False`` leaves the controllers still until ``tick()`` is called.
+        """
+        if self._stop.is_set():
+            raise RuntimeError("a stopped emulator cannot be started again; make a new one")
+        if self._server is not None:
+            return self._server.url
+        config = AppConfig(
+            SystemClock(), self._stop, self.profile.watch_timeout_s, self.logs.text_for, self.errors
+        )
+        self._server = HttpServer(App(self.api, self.faults, config))
+        self._server.start()
+        if auto_tick:
+            self._ticker = threading.Thread(
+                target=self._tick_forever, name="kube-emulator-tick", daemon=True
+            )
+            self._ticker.start()
+        return self._server.url
+
+    def stop(self) -> None:
+        """Stop serving, end open watches and connections, stop the controllers. Idempotent."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.stop()
+        if self._ticker is not None:
+            self._ticker.join(2.0)
+
+    def __enter__(self) -> KubeEmulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator has not been started")
+        return self._server.url
+
+    # -- controllers ---------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One pass of every controller, now (by the injected clock)."""
+        with self._tick_lock:
+            now = self.clock.monotonic()
+            for controller in self._controllers:
+                try:
+                    controller.tick(now)
+                except Exception:  # noqa: BLE001 - one controller's bug must not stop the others
+                    self.errors.append(traceback.format_exc())
+
+    def _tick_forever(self) -> None:
+        while not self._stop.wait(self.profile.tick_s):
+            self.tick()
+
+    # -- world set-up --------------------------------------------------------------------------
+
+    def apply(self, manifest: Obj) -> Obj:
+        """Create ``manifest`` (its namespace too, if missing), or replace it if it exists."""
+        rt = self.api.registry.get(str(manifest.get("apiVersion")), str(manifest.get("kind")))
+        namespace = namespace_of(manifest) or ("default" if rt.namespaced else "")
+        if rt.namespaced:
+            self._ensure_namespace(namespace)
+        try:
+            return self.api.create(rt, namespace or None, manifest)
+        except ApiError as error:
+            if error.reason != "AlreadyExists":
+                raise
+        name = str(manifest["metadata"]["name"])
+        return self.api.replace(rt, namespace or None, name, manifest)
+
+    def get(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> Obj | None:
+        """A copy of the object, or None (read from the store: request faults do not apply)."""
+        rt = self.api.registry.get(api_version, kind)
+        found = self.api.store.read(rt, namespace or "", name)
+        return None if found is None else clone(found)
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]:
+        """Copies of every object of a kind (in ``namespace``, or all), by namespace and name.
+
+        Like ``get``, this reads the store directly: request faults do not apply to it.
+        """
+        rt = self.api.registry.get(api_version, kind)
+        return [clone(o) for o in self.api.store.items(rt, namespace)]
+
+    def set_pod_log(self, namespace: str, pod: str, text: str) -> None:
+        self.logs.set_pod_log(namespace, pod, text)
+
+    def set_job_log(self, namespace: str, job: str, text: str) -> None:
+        """The log every pod of job ``namespace/job`` serves (unless the pod has its own)."""
+        self.logs.set_job_log(namespace, job, text)
+
+    def compact_events(self) -> None:
+        """Forget retained watch events: watches from an older resourceVersion now get 410."""
+        self.api.store.compact()
+
+    def _ensure_namespace(self, namespace: str) -> None:
+        namespaces = self.api.registry.get("v1", "Namespace")
+        if self.api.store.read(namespaces, "", namespace) is None:
+            self.api.create(namespaces, None, {"metadata": {"name": namespace}})
+
+    def _seed(self, namespaces: tuple[str, ...]) -> None:
+        for namespace in namespaces:
+            self._ensure_namespace(namespace)
+        if self.velero.namespace in namespaces:
+            self.velero.add_storage_location("default")

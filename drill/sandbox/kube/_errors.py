@@ -1,0 +1,139 @@
+"""API errors, shaped as the ``Status`` objects a real API server answers with.
+
+Every refusal inside the emulator is an ``ApiError``; the HTTP layer turns it into a response
+whose body is the ``Status``. The constructors here copy the real server's wording so clients
+that match on messages or reasons behave the same against the emulator. This module must not
+decide *when* an error happens, only what it looks like.
+"""
+
+from __future__ import annotations
+
+from drill.sandbox.kube._json import Obj
+from drill.sandbox.kube._resources import ResourceType
+
+_REASON_BY_CODE = {
+    400: "BadRequest",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Gone",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+
+
+class ApiError(Exception):
+    """A request the emulator refuses; ``status()`` is the body the client receives."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        reason: str | None = None,
+        details: Obj | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reason = reason or _REASON_BY_CODE.get(code, "Unknown")
+        self.details = details
+        self.headers = headers
+
+    def status(self) -> Obj:
+        body: Obj = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def _details(rt: ResourceType, name: str) -> Obj:
+    found: Obj = {"name": name, "kind": rt.plural}
+    if rt.group:
+        found["group"] = rt.group
+    return found
+
+
+def not_found(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(404, f'{rt.qualified} "{name}" not found', details=_details(rt, name))
+
+
+def already_exists(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(
+        409,
+        f'{rt.qualified} "{name}" already exists',
+        reason="AlreadyExists",
+        details=_details(rt, name),
+    )
+
+
+def conflict(rt: ResourceType, name: str, why: str) -> ApiError:
+    message = f'Operation cannot be fulfilled on {rt.qualified} "{name}": {why}'
+    return ApiError(409, message, details=_details(rt, name))
+
+
+def stale(rt: ResourceType, name: str) -> ApiError:
+    why = (
+        "the object has been modified; "
+        "please apply your changes to the latest version and try again"
+    )
+    return conflict(rt, name, why)
+
+
+def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
+    """``causes`` are (reason, field, message): ("FieldValueRequired", "spec.selector", ...)."""
+    listed = ", ".join(f"{field}: {message}" for _, field, message in causes)
+    details = _details(rt, name)
+    details["kind"] = rt.kind
+    details["causes"] = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
+    return ApiError(422, f'{rt.qualified_kind} "{name}" is invalid: {listed}', details=details)
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def gone(message: str) -> ApiError:
+    return ApiError(410, message)
+
+
+def terminating(namespace: str, rt: ResourceType, name: str) -> ApiError:
+    message = (
+        f'{rt.qualified} "{name}" is forbidden: unable to create new content in namespace '
+        f"{namespace} because it is being terminated"
+    )
+    details = _details(rt, name)
+    details["causes"] = [
+        {
+            "reason": "NamespaceTerminating",
+            "message": f"namespace {namespace} is being terminated",
+            "field": "metadata.namespace",
+        }
+    ]
+    return ApiError(403, message, details=details)
+
+
+def injected(code: int, retry_after_s: int | None) -> ApiError:
+    """A failure the fault plan asked for, with ``Retry-After`` when one was asked for."""
+    headers = (("Retry-After", str(retry_after_s)),) if retry_after_s is not None else ()
+    message = {
+        429: "Too many requests, please try again later.",
+        503: "The server is currently unable to handle the request",
+    }.get(code, "Internal error occurred: injected by the sandbox")
+    return ApiError(
+        code, message, details={"retryAfterSeconds": retry_after_s or 1}, headers=headers
+    )

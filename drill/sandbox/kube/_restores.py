@@ -1,0 +1,429 @@
+"""The simulated Velero restore controller.
+
+Restores run one at a time, oldest first, as Velero's do (a stuck one blocks the queue). A
+restore is validated when its turn comes: exactly one of ``backupName`` / ``scheduleName``;
+the backup must exist (``scheduleName`` picks the newest Completed backup labelled
+``velero.io/schedule-name``, by ``status.startTimestamp``, and is written back as
+``spec.backupName``); its BackupStorageLocation must be Available. A failure ends the restore
+``FailedValidation`` with ``validationErrors``. Otherwise it is ``InProgress`` for
+``restore_duration_s`` (``progress.itemsRestored`` climbing), then the backed-up objects are
+created and it ends ``Completed`` (or ``PartiallyFailed`` when an item failed).
+
+Restored objects follow Velero's rules: filtered by included/excluded namespaces and
+resources and the label selector, moved by ``namespaceMapping`` (the target namespace is
+created if missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``,
+stripped of ownerReferences, status and server-set metadata, Services lose their cluster IPs
+(and node ports unless ``preserveNodePorts``); an object that already exists is skipped with a
+warning (or updated, with ``existingResourcePolicy: update``). ``warnings`` and ``errors`` are
+omitted when zero, as in Velero.
+
+Faults may make a restore end ``PartiallyFailed`` / ``Failed`` or hang in a phase. Terminal
+phases are recorded as ground truth. This module must not serve requests or set up backups.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drill.sandbox.kube._contents import BackupContents
+from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.kube._faults import RestoreFault
+from drill.sandbox.kube._json import (
+    Obj,
+    child,
+    clone,
+    dig,
+    labels_of,
+    meta,
+    name_of,
+    namespace_of,
+    rfc3339,
+)
+from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube._selectors import selector_from_object
+from drill.sandbox.kube._truth import RestoreFinished
+from drill.sandbox.kube._world import World
+
+RESTORABLE = ("Completed", "PartiallyFailed")
+_ORDER = (
+    "namespaces",
+    "configmaps",
+    "secrets",
+    "services",
+    "leases",
+    "statefulsets",
+    "deployments",
+    "jobs",
+    "pods",
+)
+_SERVER_META = (
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "ownerReferences",
+)
+_LATE_HANG_PHASES = (
+    "WaitingForPluginOperations",
+    "WaitingForPluginOperationsPartiallyFailed",
+    "Finalizing",
+    "FinalizingPartiallyFailed",
+)
+
+
+@dataclass
+class _Run:
+    namespace: str
+    name: str
+    backup: str
+    spec: Obj
+    items: list[tuple[ResourceType | None, Obj]]
+    started: float
+    started_at: datetime
+    fault: RestoreFault | None
+    counts: dict[str, int] = field(default_factory=lambda: {"warnings": 0, "errors": 0})
+    restored_items: bool = False
+
+
+class RestoreController:
+    def __init__(self, world: World, contents: BackupContents, namespace: str) -> None:
+        self._world = world
+        self._contents = contents
+        self._namespace = namespace
+        self._restores = world.rt("velero.io/v1", "Restore")
+        self._backups = world.rt("velero.io/v1", "Backup")
+        self._locations = world.rt("velero.io/v1", "BackupStorageLocation")
+        self._namespaces = world.rt("v1", "Namespace")
+        self._run: _Run | None = None
+
+    def tick(self, now: float) -> None:
+        if self._run is not None:
+            self._advance(self._run, now)
+        if self._run is None:
+            waiting = self._waiting()
+            if waiting:
+                self._start(waiting[0], now)
+
+    # -- queue ---------------------------------------------------------------------------------
+
+    def _waiting(self) -> list[Obj]:
+        """Restores not started yet, oldest first; each is shown as phase New while it waits."""
+        found = [
+            r
+            for r in self._world.store.items(self._restores)
+            if dig(r, "status", "phase") in (None, "", "New")
+        ]
+        for restore in found:
+            if dig(restore, "status", "phase") != "New":
+                self._write(restore, {"phase": "New"})
+        # Oldest first; within one second of creationTimestamp, by name.
+        return sorted(
+            found, key=lambda r: (str(r["metadata"].get("creationTimestamp")), name_of(r))
+        )
+
+    def _start(self, restore: Obj, now: float) -> None:
+        problems, backup = self._validate(restore)
+        if problems or backup is None:
+            self._fail_validation(restore, problems)
+            return
+        spec = clone(restore.get("spec") or {})
+        backup_name = name_of(backup)
+        items = self._plan(spec, self._contents.backup(backup_name) or [])
+        fault = self._world.faults.take_restore_fault(name_of(restore))
+        started_at = self._world.clock.now()
+        where = (namespace_of(restore), name_of(restore))
+        self._run = _Run(*where, backup_name, spec, items, now, started_at, fault)
+        if spec.get("scheduleName"):
+            self._set_backup_name(restore, backup_name)
+        status = {
+            "phase": "InProgress",
+            "startTimestamp": rfc3339(started_at),
+            "progress": {"totalItems": len(items), "itemsRestored": 0},
+        }
+        self._write(restore, status)
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _validate(self, restore: Obj) -> tuple[list[str], Obj | None]:
+        spec = restore.get("spec") or {}
+        backup_name, schedule_name = spec.get("backupName"), spec.get("scheduleName")
+        if bool(backup_name) == bool(schedule_name):
+            return [
+                "Either a backup or schedule must be specified as a source for the restore, "
+                "but not both"
+            ], None
+        if backup_name:
+            backup = self._world.store.read(self._backups, self._namespace, str(backup_name))
+            if backup is None:
+                return [
+                    f'Error retrieving backup: backups.velero.io "{backup_name}" not found'
+                ], None
+        else:
+            backup = self._newest_of_schedule(str(schedule_name))
+            if backup is None:
+                return [f"No backups found for schedule {schedule_name!r}"], None
+        return self._backup_problems(backup), backup
+
+    def _newest_of_schedule(self, schedule: str) -> Obj | None:
+        done = [
+            b
+            for b in self._world.store.items(self._backups, self._namespace)
+            if labels_of(b).get("velero.io/schedule-name") == schedule
+            and dig(b, "status", "phase") == "Completed"
+        ]
+        return max(done, key=lambda b: str(dig(b, "status", "startTimestamp") or ""), default=None)
+
+    def _backup_problems(self, backup: Obj) -> list[str]:
+        phase = dig(backup, "status", "phase")
+        if phase not in RESTORABLE:
+            return [
+                f"Backup {name_of(backup)} is in phase {phase}; "
+                "only Completed and PartiallyFailed backups can be restored"
+            ]
+        location_name = str(dig(backup, "spec", "storageLocation") or "default")
+        location = self._world.store.read(self._locations, self._namespace, location_name)
+        if location is None or dig(location, "status", "phase") != "Available":
+            return [
+                f'Backup storage location "{location_name}" is unavailable, '
+                f"cannot read backup {name_of(backup)}"
+            ]
+        return []
+
+    def _fail_validation(self, restore: Obj, problems: list[str]) -> None:
+        moment = self._world.clock.now()
+        self._write(
+            restore,
+            {
+                "phase": "FailedValidation",
+                "validationErrors": problems,
+                "completionTimestamp": rfc3339(moment),
+            },
+        )
+        backup = str(dig(restore, "spec", "backupName") or "")
+        record = RestoreFinished(
+            name_of(restore), backup, "FailedValidation", None, moment, 0, 0, 0
+        )
+        self._world.truth.record_restore(record)
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def _plan(self, spec: Obj, manifests: list[Obj]) -> list[tuple[ResourceType | None, Obj]]:
+        wanted = [
+            (self._world.api.registry.by_kind(str(m.get("apiVersion")), str(m.get("kind"))), m)
+            for m in manifests
+        ]
+        kept = [(rt, m) for rt, m in wanted if _selected(spec, rt, m)]
+        return sorted(
+            kept,
+            key=lambda pair: (
+                _ORDER.index(pair[0].plural)
+                if pair[0] and pair[0].plural in _ORDER
+                else len(_ORDER)
+            ),
+        )
+
+    # -- progress ------------------------------------------------------------------------------
+
+    def _advance(self, run: _Run, now: float) -> None:
+        restore = self._world.store.read(self._restores, run.namespace, run.name)
+        if restore is None:
+            self._run = None  # deleted while running: free the queue
+            return
+        duration = max(self._world.profile.restore_duration_s, 1e-9)
+        fraction = min((now - run.started) / duration, 1.0)
+        if run.fault is not None and run.fault.hang:
+            self._hang(restore, run, fraction)
+            return
+        if fraction < 1.0:
+            self._write_progress(restore, run, fraction)
+            return
+        self._finish(restore, run)
+
+    def _write_progress(self, restore: Obj, run: _Run, fraction: float) -> None:
+        total = len(run.items)
+        done = min(math.floor(total * fraction), total)
+        if dig(restore, "status", "progress", "itemsRestored") != done:
+            self._write(restore, {"progress": {"totalItems": total, "itemsRestored": done}})
+
+    def _hang(self, restore: Obj, run: _Run, fraction: float) -> None:
+        assert run.fault is not None
+        late = run.fault.phase in _LATE_HANG_PHASES
+        if late and fraction >= 1.0 and not run.restored_items:
+            self._restore_items(run)
+            self._write(
+                restore,
+                {
+                    "phase": run.fault.phase,
+                    "progress": {"totalItems": len(run.items), "itemsRestored": len(run.items)},
+                },
+            )
+        elif not late and dig(restore, "status", "phase") != run.fault.phase:
+            self._write(restore, {"phase": run.fault.phase})
+        elif not late:
+            self._write_progress(restore, run, min(fraction, 0.5))  # stuck half way
+
+    def _finish(self, restore: Obj, run: _Run) -> None:
+        if run.fault is None or run.fault.phase != "Failed":
+            self._restore_items(run)
+        moment = self._world.clock.now()
+        status = _final_status(run, rfc3339(moment))
+        self._write(restore, status)
+        record = RestoreFinished(
+            name=run.name,
+            backup_name=run.backup,
+            phase=status["phase"],
+            started_at=run.started_at,
+            finished_at=moment,
+            items_restored=status["progress"]["itemsRestored"],
+            warnings=run.counts["warnings"],
+            errors=int(status.get("errors", 0)),
+        )
+        self._world.truth.record_restore(record)
+        self._run = None
+
+    # -- creating objects ----------------------------------------------------------------------
+
+    def _restore_items(self, run: _Run) -> None:
+        run.restored_items = True
+        mapping = run.spec.get("namespaceMapping") or {}
+        for rt, manifest in run.items:
+            if rt is None:
+                run.counts["errors"] += 1  # a kind this cluster does not serve
+                continue
+            obj = _restored_copy(rt, manifest, mapping, run)
+            self._create(rt, obj, run)
+
+    def _create(self, rt: ResourceType, obj: Obj, run: _Run) -> None:
+        namespace = namespace_of(obj) if rt.namespaced else None
+        try:
+            if namespace is not None:
+                self._ensure_namespace(namespace, run)
+            self._world.api.create(rt, namespace, obj)
+        except ApiError as error:
+            if error.reason != "AlreadyExists":
+                run.counts["errors"] += 1
+            elif run.spec.get("existingResourcePolicy") == "update":
+                self._update_existing(rt, namespace, obj, run)
+            else:
+                run.counts["warnings"] += 1
+
+    def _update_existing(
+        self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run
+    ) -> None:
+        patch = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        try:
+            self._world.api.patch(
+                rt, namespace, name_of(obj), "application/merge-patch+json", patch
+            )
+        except ApiError:
+            run.counts["warnings"] += 1
+
+    def _ensure_namespace(self, namespace: str, run: _Run) -> None:
+        if self._world.store.read(self._namespaces, "", namespace) is not None:
+            return
+        body = {"metadata": {"name": namespace, "labels": _velero_labels(run)}}
+        try:
+            self._world.api.create(self._namespaces, None, body)
+        except ApiError as error:
+            if error.reason != "AlreadyExists":
+                raise
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _write(self, restore: Obj, changes: Obj) -> None:
+        def write(found: Obj) -> None:
+            child(found, "status").update(changes)
+
+        self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+
+    def _set_backup_name(self, restore: Obj, backup_name: str) -> None:
+        def write(found: Obj) -> None:
+            child(found, "spec")["backupName"] = backup_name
+
+        self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+
+
+def _final_status(run: _Run, now: str) -> Obj:
+    fault = run.fault
+    errors = run.counts["errors"] + (fault.errors if fault else 0)
+    phase = fault.phase if fault else ("PartiallyFailed" if errors else "Completed")
+    total = len(run.items)
+    restored = 0 if phase == "Failed" else total
+    status: Obj = {
+        "phase": phase,
+        "completionTimestamp": now,
+        "progress": {"totalItems": total, "itemsRestored": restored},
+    }
+    counts = (("warnings", run.counts["warnings"]), ("errors", errors))
+    status.update({key: count for key, count in counts if count})  # Velero omits zeros
+    if fault and fault.failure_reason:
+        status["failureReason"] = fault.failure_reason
+    return status
+
+
+def _velero_labels(run: _Run) -> dict[str, str]:
+    return {"velero.io/backup-name": run.backup, "velero.io/restore-name": run.name}
+
+
+def _names_of(rt: ResourceType | None, manifest: Obj) -> set[str]:
+    """Every way a restore spec may name this item's resource."""
+    if rt is None:
+        return {str(manifest.get("kind", "")).lower()}
+    return {rt.plural, rt.qualified, rt.singular, rt.kind.lower(), *rt.short_names}
+
+
+def _in(names: set[str], listed: list[str] | None, *, default: bool) -> bool:
+    if not listed:
+        return default
+    return "*" in listed or bool(names & set(listed))
+
+
+def _selected(spec: Obj, rt: ResourceType | None, manifest: Obj) -> bool:
+    source_ns = (
+        name_of(manifest)
+        if rt is not None and rt.plural == "namespaces"
+        else namespace_of(manifest)
+    )
+    cluster_scoped = rt is not None and not rt.namespaced and rt.plural != "namespaces"
+    if cluster_scoped and spec.get("includeClusterResources") is False:
+        return False
+    names = _names_of(rt, manifest)
+    return (
+        (cluster_scoped or _in({source_ns}, spec.get("includedNamespaces"), default=True))
+        and not _in({source_ns}, spec.get("excludedNamespaces"), default=False)
+        and _in(names, spec.get("includedResources"), default=True)
+        and not _in(names, spec.get("excludedResources"), default=False)
+        and selector_from_object(spec.get("labelSelector")).matches(manifest)
+    )
+
+
+def _restored_copy(rt: ResourceType, manifest: Obj, mapping: dict[str, str], run: _Run) -> Obj:
+    obj = clone(manifest)
+    obj.pop("status", None)
+    metadata = meta(obj)
+    for key in _SERVER_META:
+        metadata.pop(key, None)
+    if rt.plural == "namespaces":
+        metadata["name"] = mapping.get(name_of(obj), name_of(obj))
+    elif rt.namespaced:
+        metadata["namespace"] = mapping.get(namespace_of(obj), namespace_of(obj))
+    child(obj, "metadata", "labels").update(_velero_labels(run))
+    if rt.plural == "services":
+        _reset_service(obj, preserve_node_ports=bool(run.spec.get("preserveNodePorts")))
+    return obj
+
+
+def _reset_service(service: Obj, *, preserve_node_ports: bool) -> None:
+    spec = child(service, "spec")
+    if spec.get("clusterIP") != "None":  # headless services keep "None"
+        spec.pop("clusterIP", None)
+        spec.pop("clusterIPs", None)
+    if not preserve_node_ports:
+        for port in spec.get("ports") or []:
+            port.pop("nodePort", None)

@@ -1,0 +1,167 @@
+"""Label and field selectors: parsing the query-string forms and matching objects against them.
+
+Label selectors support ``=``, ``==``, ``!=``, ``in``, ``notin``, ``key`` (exists) and ``!key``;
+the object form (``matchLabels`` / ``matchExpressions``) used in specs converts to the same
+thing. Field selectors support ``metadata.name`` and ``metadata.namespace`` on every resource,
+plus ``status.phase`` on pods, as the real server does; anything else is a 400. This module
+must not read the store or know about HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from drill.sandbox.kube._errors import ApiError, bad_request
+from drill.sandbox.kube._json import Obj, dig, labels_of
+
+_KEY = r"[A-Za-z0-9][A-Za-z0-9_./-]*"
+_VALUE = r"[A-Za-z0-9_.-]*"
+_SET_RE = re.compile(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<values>[^()]*)\)$")
+_NOT_EXISTS_RE = re.compile(rf"^!\s*(?P<key>{_KEY})$")
+_EQUALITY_RE = re.compile(rf"^(?P<key>{_KEY})\s*(?P<op>==|!=|=)\s*(?P<value>{_VALUE})$")
+_EXISTS_RE = re.compile(rf"^(?P<key>{_KEY})$")
+_FIELDS_BY_PLURAL = {"pods": ("status.phase", "spec.nodeName")}
+_COMMON_FIELDS = ("metadata.name", "metadata.namespace")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    op: str  # one of: in, notin, exists, !exists (equality is "in"/"notin" with one value)
+    values: frozenset[str] = frozenset()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        present = self.key in labels
+        if self.op == "exists":
+            return present
+        if self.op == "!exists":
+            return not present
+        if self.op == "in":
+            return present and labels[self.key] in self.values
+        # "notin" and "!=" also match objects that lack the key, as in Kubernetes.
+        return not present or labels[self.key] not in self.values
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    requirements: tuple[Requirement, ...] = ()
+
+    def matches(self, obj: Obj) -> bool:
+        labels = labels_of(obj)
+        return all(r.matches(labels) for r in self.requirements)
+
+    @property
+    def empty(self) -> bool:
+        return not self.requirements
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside ``( )``: ``a in (x,y),b`` is two requirements."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _requirement(text: str) -> Requirement:
+    if found := _SET_RE.match(text):
+        values = frozenset(v.strip() for v in found["values"].split(",") if v.strip())
+        return Requirement(found["key"], found["op"], values)
+    if found := _NOT_EXISTS_RE.match(text):
+        return Requirement(found["key"], "!exists")
+    if found := _EQUALITY_RE.match(text):
+        op = "notin" if found["op"] == "!=" else "in"
+        return Requirement(found["key"], op, frozenset({found["value"]}))
+    if found := _EXISTS_RE.match(text):
+        return Requirement(found["key"], "exists")
+    raise bad_request(f"unable to parse requirement: {text!r}")
+
+
+def parse_label_selector(text: str | None) -> LabelSelector:
+    if not text:
+        return LabelSelector()
+    return LabelSelector(tuple(_requirement(part) for part in _split_top_level(text)))
+
+
+_EXPRESSION_OPS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}
+
+
+def selector_from_object(selector: Obj | None) -> LabelSelector:
+    """The ``{matchLabels, matchExpressions}`` form, as used in specs and Velero restores."""
+    if not selector:
+        return LabelSelector()
+    found = [
+        Requirement(key, "in", frozenset({str(value)}))
+        for key, value in (selector.get("matchLabels") or {}).items()
+    ]
+    for expression in selector.get("matchExpressions") or []:
+        op = _EXPRESSION_OPS.get(str(expression.get("operator")))
+        if op is None:
+            raise bad_request(f"unsupported selector operator: {expression.get('operator')!r}")
+        values = frozenset(str(v) for v in expression.get("values") or [])
+        found.append(Requirement(str(expression.get("key")), op, values))
+    return LabelSelector(tuple(found))
+
+
+def _expression_string(expression: Obj) -> str:
+    key, op = expression.get("key"), expression.get("operator")
+    values = ",".join(sorted(expression.get("values") or []))
+    if op == "In":
+        return f"{key} in ({values})"
+    if op == "NotIn":
+        return f"{key} notin ({values})"
+    return str(key) if op == "Exists" else f"!{key}"
+
+
+def selector_to_string(selector: Obj | None) -> str:
+    """The query-string form of a spec selector, as the Scale subresource reports it."""
+    parts = [f"{k}={v}" for k, v in sorted((dig(selector, "matchLabels") or {}).items())]
+    parts += [_expression_string(e) for e in dig(selector, "matchExpressions") or []]
+    return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class FieldTerm:
+    path: tuple[str, ...]
+    value: str
+    negated: bool
+
+    def matches(self, obj: Obj) -> bool:
+        found = dig(obj, *self.path)
+        actual = "" if found is None else str(found)
+        return (actual == self.value) != self.negated
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    terms: tuple[FieldTerm, ...] = ()
+
+    def matches(self, obj: Obj) -> bool:
+        return all(term.matches(obj) for term in self.terms)
+
+
+def _field_term(text: str, plural: str) -> FieldTerm:
+    op = next((op for op in ("!=", "==", "=") if op in text), None)
+    if op is None:
+        raise bad_request(f"invalid selector: '{text}'; can't understand '{text}'")
+    field, _, value = text.partition(op)
+    field = field.strip()
+    if field not in _COMMON_FIELDS + _FIELDS_BY_PLURAL.get(plural, ()):
+        raise ApiError(400, f'field label not supported: "{field}"')
+    return FieldTerm(tuple(field.split(".")), value.strip(), negated=op == "!=")
+
+
+def parse_field_selector(text: str | None, plural: str) -> FieldSelector:
+    if not text:
+        return FieldSelector()
+    return FieldSelector(tuple(_field_term(part, plural) for part in _split_top_level(text)))

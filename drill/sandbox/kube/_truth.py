@@ -1,0 +1,106 @@
+"""Ground truth: when things really happened inside one emulated cluster, by the injected clock.
+
+The controllers append a record at the moment something happens (a restore reaches a terminal
+phase, a workload's ready replicas reach the desired count, a job finishes, a schedule makes a
+backup), so tests and benchmarks can compare drill's measured RTO and RPO with the truth. This
+module must not decide anything; it only keeps records and answers questions about them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RestoreFinished:
+    name: str
+    backup_name: str
+    phase: str
+    started_at: datetime | None
+    finished_at: datetime
+    items_restored: int
+    warnings: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class WorkloadReady:
+    kind: str
+    namespace: str
+    name: str
+    replicas: int
+    ready_at: datetime
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    namespace: str
+    name: str
+    succeeded: bool
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    name: str
+    schedule: str
+    started_at: datetime
+    completed_at: datetime
+
+
+class GroundTruth:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._restores: list[RestoreFinished] = []
+        self._ready: list[WorkloadReady] = []
+        self._jobs: list[JobFinished] = []
+        self._backups: list[BackupMade] = []
+
+    def record_restore(self, record: RestoreFinished) -> None:
+        with self._lock:
+            self._restores.append(record)
+
+    def record_ready(self, record: WorkloadReady) -> None:
+        with self._lock:
+            self._ready.append(record)
+
+    def record_job(self, record: JobFinished) -> None:
+        with self._lock:
+            self._jobs.append(record)
+
+    def record_backup(self, record: BackupMade) -> None:
+        with self._lock:
+            self._backups.append(record)
+
+    def restores(self) -> list[RestoreFinished]:
+        with self._lock:
+            return list(self._restores)
+
+    def restore(self, name: str) -> RestoreFinished | None:
+        return next((r for r in self.restores() if r.name == name), None)
+
+    def ready_events(
+        self, namespace: str | None = None, name: str | None = None
+    ) -> list[WorkloadReady]:
+        """Every time a workload reached its desired ready count, oldest first."""
+        with self._lock:
+            found = list(self._ready)
+        return [r for r in found if namespace in (None, r.namespace) and name in (None, r.name)]
+
+    def ready_at(self, namespace: str, name: str) -> datetime | None:
+        """When ``namespace/name`` last became fully ready, if it ever did."""
+        events = self.ready_events(namespace, name)
+        return events[-1].ready_at if events else None
+
+    def jobs(self) -> list[JobFinished]:
+        with self._lock:
+            return list(self._jobs)
+
+    def job(self, namespace: str, name: str) -> JobFinished | None:
+        return next((j for j in self.jobs() if (j.namespace, j.name) == (namespace, name)), None)
+
+    def backups(self) -> list[BackupMade]:
+        with self._lock:
+            return list(self._backups)

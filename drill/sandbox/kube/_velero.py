@@ -1,0 +1,243 @@
+"""Velero's side of the world: Backups, Schedules and BackupStorageLocations, and their contents.
+
+Backup *contents* (the object manifests a backup holds) live in ``BackupContents``
+(``_contents``), which stands for the bucket. The Backup, Schedule and BackupStorageLocation
+objects live in each cluster's store, in the Velero namespace, complete with status (Velero's
+CRDs have no status subresource, so status is written with the object).
+
+``Velero`` is the Python API tests and the sandbox use to set the world up (register a
+Completed backup of a given age, make a schedule produce a backup now, make a location
+unavailable) and the controller pass that runs restores (``_restores``) and enables new
+Schedules. Backups created through the API are stored as sent: no backup controller runs.
+
+This module must not serve requests or run restores itself (that is ``_restores``); it writes
+objects through the API like any other client would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from drill.sandbox.kube._contents import BackupContents
+from drill.sandbox.kube._json import Obj, clone, dig, rfc3339
+from drill.sandbox.kube._restores import RestoreController
+from drill.sandbox.kube._truth import BackupMade
+from drill.sandbox.kube._world import World
+
+SCHEDULE_LABEL = "velero.io/schedule-name"
+LOCATION_LABEL = "velero.io/storage-location"
+DEFAULT_TTL = "720h0m0s"
+
+
+class Velero:
+    def __init__(self, world: World, contents: BackupContents, namespace: str = "velero") -> None:
+        self.contents = contents
+        self.namespace = namespace
+        self._world = world
+        self._backups = world.rt("velero.io/v1", "Backup")
+        self._schedules = world.rt("velero.io/v1", "Schedule")
+        self._locations = world.rt("velero.io/v1", "BackupStorageLocation")
+        self._restores = RestoreController(world, contents, namespace)
+
+    # -- world set-up --------------------------------------------------------------------------
+
+    def register_backup(
+        self,
+        name: str,
+        objects: Iterable[Obj],
+        *,
+        started_at: datetime | None = None,
+        duration_s: float = 60.0,
+        schedule: str | None = None,
+        phase: str = "Completed",
+        storage_location: str = "default",
+        included_namespaces: list[str] | None = None,
+    ) -> Obj:
+        """Create Backup ``name`` (phase ``phase``) holding ``objects``; returns the Backup.
+
+        ``started_at`` defaults to ``duration_s`` before now, i.e. a backup that just finished.
+        """
+        held = list(objects)
+        self.contents.set_backup(name, held)
+        started = started_at or self._world.clock.now() - timedelta(seconds=duration_s)
+        namespaces = included_namespaces or sorted(
+            {str(dig(o, "metadata", "namespace")) for o in held if dig(o, "metadata", "namespace")}
+        )
+        body = self._backup_body(
+            name, schedule, storage_location, {"includedNamespaces": namespaces or ["*"]}
+        )
+        body["status"] = _backup_status(
+            phase, started, started + timedelta(seconds=duration_s), len(held)
+        )
+        return self._world.api.create(self._backups, self.namespace, body)
+
+    def set_backup_contents(self, name: str, objects: Iterable[Obj]) -> None:
+        """Say what an existing (e.g. API-created) Backup holds."""
+        self.contents.set_backup(name, objects)
+
+    def add_storage_location(
+        self,
+        name: str = "default",
+        *,
+        available: bool = True,
+        bucket: str = "drill-sandbox",
+        provider: str = "aws",
+    ) -> Obj:
+        body = {
+            "metadata": {"name": name},
+            "spec": {
+                "provider": provider,
+                "objectStorage": {"bucket": bucket},
+                "default": name == "default",
+                "accessMode": "ReadWrite",
+            },
+            "status": self._location_status(available),
+        }
+        return self._world.api.create(self._locations, self.namespace, body)
+
+    def set_storage_location(self, name: str = "default", *, available: bool) -> Obj:
+        """Mark location ``name`` Available or Unavailable (restores then fail validation)."""
+        status = self._location_status(available)
+
+        def write(found: Obj) -> None:
+            found["status"] = status
+
+        return self._world.store.mutate(self._locations, self.namespace, name, write)
+
+    def add_schedule(
+        self,
+        name: str,
+        *,
+        included_namespaces: list[str],
+        cron: str = "0 * * * *",
+        objects: Iterable[Obj] = (),
+        storage_location: str = "default",
+    ) -> Obj:
+        """Create an Enabled Schedule whose backups will hold ``objects``."""
+        self.contents.set_schedule(name, objects)
+        template = {
+            "includedNamespaces": included_namespaces,
+            "storageLocation": storage_location,
+            "ttl": DEFAULT_TTL,
+        }
+        body = {
+            "metadata": {"name": name},
+            "spec": {"schedule": cron, "template": template, "useOwnerReferencesInBackup": False},
+            "status": {"phase": "Enabled"},
+        }
+        return self._world.api.create(self._schedules, self.namespace, body)
+
+    def run_schedule(self, name: str) -> str:
+        """Make Schedule ``name`` produce a Completed backup now; returns the backup's name.
+
+        Backups are named ``<schedule>-<YYYYMMDDhhmmss>`` like Velero's; if that name is taken
+        (two runs in one second) the timestamp in the name moves on a second.
+        """
+        schedule = self._world.store.read(self._schedules, self.namespace, name)
+        if schedule is None:
+            raise KeyError(f"no schedule {name!r} in namespace {self.namespace!r}")
+        now = self._world.clock.now()
+        backup_name = self._free_backup_name(name, now)
+        template = clone(dig(schedule, "spec", "template") or {})
+        objects = self.contents.schedule(name)
+        self.contents.set_backup(backup_name, objects)
+        body = self._backup_body(
+            backup_name, name, str(template.get("storageLocation", "default")), template
+        )
+        body["status"] = _backup_status("Completed", now, now, len(objects))
+        self._world.api.create(self._backups, self.namespace, body)
+        self._set_last_backup(name, now)
+        self._world.truth.record_backup(BackupMade(backup_name, name, now, now))
+        return backup_name
+
+    def sync_backups(self, source: Velero) -> list[str]:
+        """Copy the Backups ``source``'s cluster has and this one lacks; returns their names.
+
+        This is what Velero's backup sync does when two clusters share a storage location:
+        backups taken in the primary cluster become restorable in the DR cluster.
+        """
+        copied = []
+        for backup in source.backups():
+            name = str(backup["metadata"]["name"])
+            if self._world.store.read(self._backups, self.namespace, name) is not None:
+                continue
+            self.contents.set_backup(name, source.contents.backup(name) or [])
+            body = {
+                "metadata": {"name": name, "labels": dict(backup["metadata"].get("labels", {}))}
+            }
+            body.update(spec=clone(backup.get("spec", {})), status=clone(backup.get("status", {})))
+            self._world.api.create(self._backups, self.namespace, body)
+            copied.append(name)
+        return copied
+
+    def backups(self) -> list[Obj]:
+        """Copies of the Backups in this cluster's Velero namespace."""
+        return [clone(b) for b in self._world.store.items(self._backups, self.namespace)]
+
+    # -- controller ----------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        self._enable_new_schedules()
+        self._restores.tick(now)
+
+    def _enable_new_schedules(self) -> None:
+        for schedule in self._world.store.items(self._schedules):
+            if not dig(schedule, "status", "phase"):
+                self._world.store.mutate(
+                    self._schedules,
+                    schedule["metadata"]["namespace"],
+                    schedule["metadata"]["name"],
+                    lambda found: found.setdefault("status", {}).update(phase="Enabled"),
+                )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _backup_body(self, name: str, schedule: str | None, location: str, spec: Obj) -> Obj:
+        labels = {LOCATION_LABEL: location}
+        if schedule:
+            labels[SCHEDULE_LABEL] = schedule
+        full_spec = {
+            "includedNamespaces": ["*"],
+            "storageLocation": location,
+            "ttl": DEFAULT_TTL,
+            "defaultVolumesToFsBackup": False,
+            "hooks": {},
+            "metadata": {},
+            "csiSnapshotTimeout": "10m0s",
+            "itemOperationTimeout": "4h0m0s",
+            **spec,
+        }
+        return {"metadata": {"name": name, "labels": labels}, "spec": full_spec}
+
+    def _free_backup_name(self, schedule: str, moment: datetime) -> str:
+        while True:
+            candidate = f"{schedule}-{moment:%Y%m%d%H%M%S}"
+            if self._world.store.read(self._backups, self.namespace, candidate) is None:
+                return candidate
+            moment += timedelta(seconds=1)
+
+    def _set_last_backup(self, schedule: str, moment: datetime) -> None:
+        def write(found: Obj) -> None:
+            found.setdefault("status", {}).update(phase="Enabled", lastBackup=rfc3339(moment))
+
+        self._world.store.mutate(self._schedules, self.namespace, schedule, write)
+
+    def _location_status(self, available: bool) -> Obj:
+        return {
+            "phase": "Available" if available else "Unavailable",
+            "lastValidationTime": rfc3339(self._world.clock.now()),
+            "lastSyncedTime": rfc3339(self._world.clock.now()),
+        }
+
+
+def _backup_status(phase: str, started: datetime, completed: datetime, items: int) -> Obj:
+    return {
+        "phase": phase,
+        "version": 1,
+        "formatVersion": "1.1.0",
+        "startTimestamp": rfc3339(started),
+        "completionTimestamp": rfc3339(completed),
+        "expiration": rfc3339(started + timedelta(days=30)),
+        "progress": {"totalItems": items, "itemsBackedUp": items},
+    }

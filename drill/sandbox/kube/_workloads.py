@@ -1,0 +1,254 @@
+"""The simulated Deployment and StatefulSet controllers.
+
+Each pass keeps the number of pods a workload owns equal to ``spec.replicas`` (creating pods
+from the template, deleting the newest or highest-ordinal extras) and derives the workload's
+status from its pods: ``replicas``, ``updatedReplicas``, ``readyReplicas``,
+``availableReplicas``, ``observedGeneration``, and for Deployments the ``Available`` and
+``Progressing`` conditions (Available uses the real rule: at least replicas - maxUnavailable
+available). The kubelet decides when pods become ready, so a workload is ready
+``ready_after_s`` after its pods were created. Each time a workload's ready replicas reach the
+desired count, the moment is recorded as ground truth.
+
+Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets), a
+template change does not roll pods, StatefulSets have no conditions (as in Kubernetes).
+This module must not change pod status (that is the kubelet's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+from drill.sandbox.kube._defaults import pod_spec
+from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.kube._json import (
+    Obj,
+    clone,
+    dig,
+    labels_of,
+    name_of,
+    namespace_of,
+    rfc3339,
+    uid_of,
+)
+from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube._truth import WorkloadReady
+from drill.sandbox.kube._world import World
+
+_HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def template_hash(template: object) -> str:
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    return "".join(_HASH_ALPHABET[b % len(_HASH_ALPHABET)] for b in digest[:10])
+
+
+def is_ready(pod: Obj) -> bool:
+    conditions = dig(pod, "status", "conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def owned_by(pods: list[Obj], owner_uid: str) -> list[Obj]:
+    return [
+        p
+        for p in pods
+        if any(r.get("uid") == owner_uid for r in p["metadata"].get("ownerReferences") or [])
+    ]
+
+
+def owner_reference(owner: Obj) -> Obj:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": name_of(owner),
+        "uid": uid_of(owner),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def pod_from_template(owner: Obj, name: str, extra_labels: dict[str, str]) -> Obj:
+    template = dig(owner, "spec", "template") or {}
+    spec = clone(template.get("spec") or {})
+    pod_spec(spec)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace_of(owner),
+            "labels": {**(dig(template, "metadata", "labels") or {}), **extra_labels},
+            "annotations": dict(dig(template, "metadata", "annotations") or {}),
+            "ownerReferences": [owner_reference(owner)],
+        },
+        "spec": spec,
+    }
+
+
+def _max_unavailable(workload: Obj, desired: int) -> int:
+    """Kubernetes' rule: 0 unless RollingUpdate; a percentage rounds down."""
+    if dig(workload, "spec", "strategy", "type") != "RollingUpdate" or desired == 0:
+        return 0
+    value = dig(workload, "spec", "strategy", "rollingUpdate", "maxUnavailable")
+    if isinstance(value, str) and value.endswith("%"):
+        return math.floor(desired * int(value[:-1]) / 100)
+    return int(value or 0)
+
+
+class WorkloadController:
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._pods = world.rt("v1", "Pod")
+        self._kinds = (world.rt("apps/v1", "Deployment"), world.rt("apps/v1", "StatefulSet"))
+        self._was_ready: dict[str, bool] = {}
+
+    def tick(self, now: float) -> None:
+        del now  # readiness timing lives in the kubelet; this pass only reconciles counts
+        live = set()
+        for rt in self._kinds:
+            for workload in self._world.store.items(rt):
+                live.add(uid_of(workload))
+                self._reconcile(rt, workload)
+        for uid in set(self._was_ready) - live:
+            del self._was_ready[uid]
+
+    def _reconcile(self, rt: ResourceType, workload: Obj) -> None:
+        if dig(workload, "metadata", "deletionTimestamp"):
+            return
+        desired = int(dig(workload, "spec", "replicas") or 0)
+        pods = owned_by(
+            self._world.store.items(self._pods, namespace_of(workload)), uid_of(workload)
+        )
+        pods = self._scale_pods(rt, workload, pods, desired)
+        ready = sum(1 for p in pods if is_ready(p))
+        self._write_status(rt, workload, len(pods), ready)
+        self._record_readiness(rt, workload, desired, ready)
+
+    def _scale_pods(
+        self, rt: ResourceType, workload: Obj, pods: list[Obj], desired: int
+    ) -> list[Obj]:
+        try:
+            while len(pods) < desired:
+                pods.append(self._create_pod(rt, workload, pods))
+        except ApiError:
+            return pods  # e.g. the namespace is terminating: nothing more can be created
+        extras = sorted(pods, key=_removal_order, reverse=True)[: max(len(pods) - desired, 0)]
+        for pod in extras:
+            self._world.store.remove(self._pods, namespace_of(pod), name_of(pod))
+        return [p for p in pods if p not in extras]
+
+    def _create_pod(self, rt: ResourceType, workload: Obj, pods: list[Obj]) -> Obj:
+        revision = template_hash(dig(workload, "spec", "template"))
+        name = name_of(workload)
+        if rt.kind == "StatefulSet":
+            taken = {name_of(p) for p in pods}
+            ordinal = next(i for i in range(len(pods) + 1) if f"{name}-{i}" not in taken)
+            pod_name = f"{name}-{ordinal}"
+            labels = {
+                "controller-revision-hash": f"{name}-{revision}",
+                "statefulset.kubernetes.io/pod-name": pod_name,
+                "apps.kubernetes.io/pod-index": str(ordinal),
+            }
+        else:
+            pod_name = f"{name}-{revision}-{self._world.api.random_suffix()}"
+            labels = {"pod-template-hash": revision}
+        body = pod_from_template(workload, pod_name, labels)
+        return self._world.api.create(self._pods, namespace_of(workload), body)
+
+    def _write_status(self, rt: ResourceType, workload: Obj, count: int, ready: int) -> None:
+        status = self._status(rt, workload, count, ready)
+        if status == workload.get("status"):
+            return
+
+        def write(found: Obj) -> None:
+            found["status"] = status
+
+        self._world.store.mutate(rt, namespace_of(workload), name_of(workload), write)
+
+    def _status(self, rt: ResourceType, workload: Obj, count: int, ready: int) -> Obj:
+        status: Obj = {
+            "observedGeneration": int(workload["metadata"].get("generation", 1)),
+            "replicas": count,
+            "updatedReplicas": count,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        }
+        if rt.kind == "StatefulSet":
+            revision = f"{name_of(workload)}-{template_hash(dig(workload, 'spec', 'template'))}"
+            status.update(
+                currentReplicas=count,
+                currentRevision=revision,
+                updateRevision=revision,
+                collisionCount=0,
+            )
+            return status
+        if count > ready:
+            status["unavailableReplicas"] = count - ready
+        status["conditions"] = self._conditions(workload, ready)
+        return status
+
+    def _conditions(self, workload: Obj, ready: int) -> list[Obj]:
+        desired = int(dig(workload, "spec", "replicas") or 0)
+        available = ready >= desired - _max_unavailable(workload, desired)
+        rs_name = f"{name_of(workload)}-{template_hash(dig(workload, 'spec', 'template'))}"
+        settled = ready >= desired
+        return [
+            self._condition(
+                workload,
+                "Available",
+                available,
+                "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability."
+                if available
+                else "Deployment does not have minimum availability.",
+            ),
+            self._condition(
+                workload,
+                "Progressing",
+                True,
+                "NewReplicaSetAvailable" if settled else "ReplicaSetUpdated",
+                f'ReplicaSet "{rs_name}" has successfully progressed.'
+                if settled
+                else f'ReplicaSet "{rs_name}" is progressing.',
+            ),
+        ]
+
+    def _condition(self, workload: Obj, kind: str, ok: bool, reason: str, message: str) -> Obj:
+        """A condition; its timestamps stay put while status and reason do not change."""
+        status = "True" if ok else "False"
+        conditions = dig(workload, "status", "conditions") or []
+        old: Obj = next((c for c in conditions if c.get("type") == kind), {})
+        now = rfc3339(self._world.clock.now())
+        same = old.get("status") == status and old.get("reason") == reason
+        return {
+            "type": kind,
+            "status": status,
+            "lastUpdateTime": old.get("lastUpdateTime", now) if same else now,
+            "lastTransitionTime": old.get("lastTransitionTime", now)
+            if old.get("status") == status
+            else now,
+            "reason": reason,
+            "message": message,
+        }
+
+    def _record_readiness(self, rt: ResourceType, workload: Obj, desired: int, ready: int) -> None:
+        uid = uid_of(workload)
+        now_ready = ready == desired
+        if now_ready and not self._was_ready.get(uid, False):
+            self._world.truth.record_ready(
+                WorkloadReady(
+                    rt.kind,
+                    namespace_of(workload),
+                    name_of(workload),
+                    desired,
+                    self._world.clock.now(),
+                )
+            )
+        self._was_ready[uid] = now_ready
+
+
+def _removal_order(pod: Obj) -> tuple[str, int, str]:
+    """Newest first for Deployments; highest ordinal first for StatefulSets."""
+    index = labels_of(pod).get("apps.kubernetes.io/pod-index", "-1")
+    return (str(pod["metadata"].get("creationTimestamp", "")), int(index), name_of(pod))

@@ -1,0 +1,59 @@
+"""What the simulated controllers share: the API, the clock, the timing profile, faults, truth.
+
+This module only defines the shared handles and the timing profile; it must not contain
+controller logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from drill.clock import Clock
+from drill.sandbox.kube._api import Api
+from drill.sandbox.kube._faults import Faults
+from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube._store import Store
+from drill.sandbox.kube._truth import GroundTruth
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How long simulated things take, in seconds of the injected clock.
+
+    ``tick_s`` (real time between controller passes) and ``watch_timeout_s`` (the server-side
+    cap on a watch that gave no ``timeoutSeconds``) are real-time settings of the emulator.
+    """
+
+    ready_after_s: float = 5.0
+    job_duration_s: float = 3.0
+    restore_duration_s: float = 10.0
+    namespace_delete_s: float = 1.0
+    tick_s: float = 0.02
+    event_window: int = 1000
+    watch_timeout_s: float = 1800.0
+
+    def scaled(self, factor: float) -> Profile:
+        """The same world, ``factor`` times faster (0.01 turns 10 s into 0.1 s)."""
+        return replace(
+            self,
+            ready_after_s=self.ready_after_s * factor,
+            job_duration_s=self.job_duration_s * factor,
+            restore_duration_s=self.restore_duration_s * factor,
+            namespace_delete_s=self.namespace_delete_s * factor,
+        )
+
+
+@dataclass(frozen=True)
+class World:
+    api: Api
+    clock: Clock
+    profile: Profile
+    faults: Faults
+    truth: GroundTruth
+
+    @property
+    def store(self) -> Store:
+        return self.api.store
+
+    def rt(self, api_version: str, kind: str) -> ResourceType:
+        return self.api.registry.get(api_version, kind)

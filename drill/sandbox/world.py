@@ -1,0 +1,213 @@
+"""Derive a sandbox world from plans: every cluster, backup and workload they refer to.
+
+Any plan a user writes can be rehearsed offline: each context role gets a cluster; every
+schedule or backup a plan names exists, Completed, a realistic age old (at most half the
+plan's RPO target and a quarter of its freshness limit, at most an hour), holding a small
+but complete workload for the namespaces it covers; workloads the live variant scales
+already run as standbys.
+
+This module only decides *what* exists (as plain manifests); ``runtime`` makes it so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drill.plan import ExecutionPlan, ResolvedStep
+from drill.steps.kube_job import KubeJobParams
+from drill.steps.kube_scale import KubeScaleParams
+from drill.steps.kube_wait_ready import KubeWaitReadyParams
+from drill.steps.velero_backup_fresh import VeleroBackupFreshParams
+from drill.steps.velero_restore import VeleroRestoreParams
+
+# Kubernetes manifests are free-form JSON documents by nature; they only travel to the emulator.
+Manifest = dict[str, Any]
+_SERVICE_IN_URL = re.compile(r"https?://([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.")
+DEFAULT_BACKUP_AGE_S = 3600.0
+STANDBY_REPLICAS = 2
+BACKED_UP_REPLICAS = 3
+
+
+@dataclass
+class BackupPlan:
+    """A Completed backup to create: ``age_s`` old when the sandbox starts."""
+
+    name: str | None  # None: name it after the schedule and its start time
+    schedule: str | None
+    velero_namespace: str
+    age_s: float
+    namespaces: set[str] = field(default_factory=set)
+
+
+@dataclass
+class ClusterWorld:
+    backups: dict[str, BackupPlan] = field(default_factory=dict)  # schedule or backup -> plan
+    contents: dict[str, list[Manifest]] = field(default_factory=dict)  # source ns -> objects
+    standing: list[Manifest] = field(default_factory=list)  # exists before any run
+
+
+@dataclass
+class WorldSpec:
+    clusters: dict[str, ClusterWorld] = field(default_factory=dict)  # role -> world
+
+    def cluster(self, role: str) -> ClusterWorld:
+        return self.clusters.setdefault(role, ClusterWorld())
+
+
+def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
+    """One world that serves every given plan (pass both modes of each)."""
+    spec = WorldSpec()
+    resolved = list(plans)
+    for plan in resolved:
+        for role in plan.contexts:
+            spec.cluster(role)
+        for step in _active(plan):
+            _note_backups(spec, step, plan.targets.rpo_s)
+    for plan in resolved:
+        _note_contents(spec, plan)
+        if plan.mode == "live":
+            _note_standbys(spec, plan)
+    return spec
+
+
+def _active(plan: ExecutionPlan) -> list[ResolvedStep]:
+    return [s for s in plan.steps() if s.params is not None and s.context_role]
+
+
+def _note_backups(spec: WorldSpec, step: ResolvedStep, rpo_target_s: float) -> None:
+    params = step.params
+    if not isinstance(params, VeleroBackupFreshParams | VeleroRestoreParams) or params is None:
+        return
+    key = params.schedule or params.backup
+    if key is None or step.context_role is None:
+        return
+    backup = spec.cluster(step.context_role).backups.setdefault(
+        key,
+        BackupPlan(
+            name=params.backup,
+            schedule=params.schedule,
+            velero_namespace=params.velero_namespace,
+            age_s=DEFAULT_BACKUP_AGE_S,
+        ),
+    )
+    # A healthy world: the backup meets the plan's RPO (half of it) and freshness check.
+    backup.age_s = min(backup.age_s, max(rpo_target_s / 2, 30.0))
+    if isinstance(params, VeleroBackupFreshParams):
+        backup.age_s = min(backup.age_s, max(params.max_age / 4, 30.0))
+    else:
+        backup.namespaces |= set(params.include_namespaces or params.namespace_mapping)
+
+
+def _note_contents(spec: WorldSpec, plan: ExecutionPlan) -> None:
+    """Backed-up namespaces hold the workloads that steps later look for in their copies."""
+    for restore in _active(plan):
+        if not isinstance(restore.params, VeleroRestoreParams) or restore.context_role is None:
+            continue
+        mapping = restore.params.namespace_mapping
+        for source in restore.params.include_namespaces or list(mapping):
+            target = mapping.get(source, source)
+            names = _names_used_in(plan, restore.context_role, target)
+            cluster = spec.cluster(restore.context_role)
+            cluster.contents.setdefault(source, [])
+            _merge(cluster.contents[source], _workload_objects(source, names))
+
+
+def _names_used_in(plan: ExecutionPlan, role: str, namespace: str) -> tuple[set[str], set[str]]:
+    """(workloads, services) that steps of ``plan`` expect in ``namespace``."""
+    workloads: set[str] = set()
+    services: set[str] = set()
+    for step in _active(plan):
+        params = step.params
+        if step.context_role != role or getattr(params, "namespace", None) != namespace:
+            continue
+        if isinstance(params, KubeScaleParams):
+            workloads.add(params.name)
+        elif isinstance(params, KubeWaitReadyParams):
+            workloads |= _apps_in_selector(params.selector)
+        elif isinstance(params, KubeJobParams):
+            services |= {
+                m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
+            }
+    return workloads or {"app"}, services
+
+
+def _apps_in_selector(selector: str) -> set[str]:
+    pairs = (part.strip().replace("==", "=") for part in selector.split(","))
+    return {value for key, _, value in (p.partition("=") for p in pairs) if key == "app" and value}
+
+
+def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
+    """What the live variant scales up runs already, small: the warm standby."""
+    for step in _active(plan):
+        if isinstance(step.params, KubeScaleParams) and step.context_role:
+            params = step.params
+            manifest = deployment(params.namespace, params.name, STANDBY_REPLICAS)
+            _merge(spec.cluster(step.context_role).standing, [manifest])
+
+
+def _merge(into: list[Manifest], objects: list[Manifest]) -> None:
+    def key(obj: Manifest) -> tuple[str, str]:
+        return str(obj["kind"]), str(obj["metadata"]["name"])
+
+    present = {key(obj) for obj in into}
+    into.extend(obj for obj in objects if key(obj) not in present)
+
+
+def _workload_objects(namespace: str, names: tuple[set[str], set[str]]) -> list[Manifest]:
+    workloads, services = names
+    objects: list[Manifest] = []
+    for name in sorted(workloads):
+        objects += [deployment(namespace, name, BACKED_UP_REPLICAS), service(namespace, name)]
+        objects.append(config_map(namespace, f"{name}-config"))
+    objects += [service(namespace, name) for name in sorted(services - workloads)]
+    return objects
+
+
+def deployment(namespace: str, name: str, replicas: int) -> Manifest:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": name,
+                            "image": f"registry.example.com/{name}:1.0.0",
+                            "ports": [{"containerPort": 8080}],
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+def service(namespace: str, name: str) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
+        "spec": {
+            "selector": {"app": name},
+            "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}],
+            "type": "ClusterIP",
+        },
+    }
+
+
+def config_map(namespace: str, name: str) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {"LOG_LEVEL": "info"},
+    }

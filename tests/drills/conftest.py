@@ -1,0 +1,112 @@
+"""Whole drills against the sandbox: the real CLI in a child process, the world in this one.
+
+The fixture starts the sandbox's emulators here and leaves the state file a `drill sandbox up`
+would, so `drill run PLAN --sandbox` in the child uses them, while the test reads the
+emulators' ground truth and checks that nothing that existed before a run was changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drill.sandbox.kube import KubeEmulator, Profile
+from drill.sandbox.plans import resolve_both_modes
+from drill.sandbox.runtime import Sandbox, SandboxState, write_state
+from drill.sandbox.world import derive
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = Profile(
+    ready_after_s=0.6, job_duration_s=0.4, restore_duration_s=0.8, namespace_delete_s=0.2
+)
+
+
+@dataclass
+class Drill:
+    sandbox: Sandbox
+    workdir: Path
+    state_dir: Path
+
+    @property
+    def dr(self) -> KubeEmulator:
+        return self.sandbox.clusters["dr"]
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drill", *args],
+            cwd=self.workdir,
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def run_json(self, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+        result = self.run("run", *args, "--sandbox", "--output", "json")
+        assert result.stdout, result.stderr[-3000:]
+        return json.loads(result.stdout), result
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))}
+        base.update(
+            XDG_CONFIG_HOME=str(self.workdir / "xdg"),
+            DRILL_PLANS_DIR=str(REPO / "plans"),
+            DRILL_REPORT_DIR=str(self.workdir / "reports"),
+            DRILL_SANDBOX_DIR=str(self.state_dir),
+        )
+        return {**base, **(extra or {})}
+
+
+def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:
+    world = derive(resolve_both_modes(plan_files))
+    state_dir = tmp_path / "sandbox-state"
+    with Sandbox(world, tmp_path / "sandbox", profile=FAST) as sandbox:
+        write_state(
+            state_dir,
+            SandboxState(
+                os.getpid(), str(sandbox.kubeconfig), sandbox.contexts, [str(p) for p in plan_files]
+            ),
+        )
+        yield Drill(sandbox, tmp_path, state_dir)
+
+
+@pytest.fixture
+def namespace_restore(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([REPO / "plans" / "namespace-restore.yaml"], tmp_path)
+
+
+KINDS = (
+    ("v1", "Namespace"),
+    ("v1", "Service"),
+    ("v1", "ConfigMap"),
+    ("v1", "Pod"),
+    ("apps/v1", "Deployment"),
+    ("velero.io/v1", "Backup"),
+    ("velero.io/v1", "Schedule"),
+    ("velero.io/v1", "BackupStorageLocation"),
+)
+
+
+def snapshot(emulator: KubeEmulator, namespaces: tuple[str, ...]) -> dict[str, Any]:
+    """Every object of the watched kinds in ``namespaces``, plus the namespaces themselves.
+
+    Read from the emulator's store, past any injected request fault meant for drill.
+    """
+    found = {}
+    for api_version, kind in KINDS:
+        for item in emulator.list(api_version, kind):
+            meta = item["metadata"]
+            if kind == "Namespace" or meta.get("namespace") in namespaces:
+                found[f"{kind}/{meta.get('namespace', '')}/{meta['name']}"] = item
+    return found

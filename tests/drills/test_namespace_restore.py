@@ -1,0 +1,207 @@
+"""The weekly DR test (namespace-restore) in the sandbox: truth, cleanup, faults, the lock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.drills.conftest import REPO, Drill, snapshot
+
+WATCHED = ("production", "default", "velero")
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def wait_gone(drill: Drill, namespace: str) -> None:
+    deadline = time.monotonic() + 10
+    while drill.dr.get("v1", "Namespace", namespace) is not None:
+        assert time.monotonic() < deadline, f"namespace {namespace} still exists"
+        time.sleep(0.05)
+
+
+def test_drill_passes_and_matches_ground_truth(namespace_restore: Drill) -> None:
+    before = snapshot(namespace_restore.dr, WATCHED)
+    report, result = namespace_restore.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert report["outcome"] == "passed"
+    t0 = parse(report["disaster_at"])
+
+    # RPO: t0 minus the restored backup's startTimestamp, exactly as the API states it.
+    backup_name = next(s for s in report["steps"] if s["id"] == "restore-production")["facts"][
+        "backup"
+    ]
+    backup = namespace_restore.dr.get("velero.io/v1", "Backup", backup_name, "velero")
+    assert backup is not None
+    started = parse(backup["status"]["startTimestamp"])
+    assert report["rpo"]["measured_s"] == pytest.approx((t0 - started).total_seconds(), abs=0.001)
+    assert parse(report["recovery_point"]) == started
+
+    # RTO: the emulator knows when the smoke-test job really finished.
+    jobs = namespace_restore.dr.truth.jobs()
+    assert len(jobs) == 1
+    assert jobs[0].succeeded
+    truth_rto = (jobs[0].finished_at - t0).total_seconds()
+    assert abs(report["rto"]["measured_s"] - truth_rto) < 0.25
+    restores = namespace_restore.dr.truth.restores()
+    assert [r.phase for r in restores] == ["Completed"]
+
+    # Everything the run made is gone; everything that existed is as it was.
+    wait_gone(namespace_restore, "dr-test")
+    assert namespace_restore.dr.get("velero.io/v1", "Restore", restores[0].name, "velero") is None
+    after = snapshot(namespace_restore.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
+
+
+def fault_run(
+    drill: Drill, inject: Callable[[], object], plan: str = "namespace-restore"
+) -> tuple[dict, int]:
+    before = snapshot(drill.dr, WATCHED)
+    inject()
+    report, result = drill.run_json(plan)
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before, "a pre-existing object changed"
+    return report, result.returncode
+
+
+def step(report: dict, step_id: str) -> dict:
+    return next(s for s in report["steps"] if s["id"] == step_id)
+
+
+def test_restore_partially_failed_fails_the_step(namespace_restore: Drill) -> None:
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.fail_restore(phase="PartiallyFailed", errors=2),
+    )
+    assert code == 3
+    assert "ended PartiallyFailed" in step(report, "restore-production")["error"]
+    assert "2 errors" in step(report, "restore-production")["error"]
+    assert [u["status"] for u in report["undo"]] == ["undone", "undone"]
+
+
+def test_restore_failed(namespace_restore: Drill) -> None:
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.fail_restore(
+            phase="Failed", failure_reason="disk full"
+        ),
+    )
+    assert code == 3
+    assert "ended Failed: disk full" in step(report, "restore-production")["error"]
+
+
+def test_stuck_restore_names_its_phase(namespace_restore: Drill, tmp_path: Path) -> None:
+    plan = tmp_path / "short.yaml"
+    plan.write_text(
+        (REPO / "plans" / "namespace-restore.yaml")
+        .read_text()
+        .replace("timeout: 30m", "timeout: 2s")
+    )
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.hang_restore(phase="WaitingForPluginOperations"),
+        str(plan),
+    )
+    assert code == 3
+    restore = step(report, "restore-production")
+    assert restore["status"] == "timed_out"
+    assert "stuck in phase WaitingForPluginOperations" in restore["error"]
+
+
+def test_pods_that_never_become_ready(namespace_restore: Drill, tmp_path: Path) -> None:
+    plan = tmp_path / "short.yaml"
+    plan.write_text(
+        (REPO / "plans" / "namespace-restore.yaml")
+        .read_text()
+        .replace("timeout: 5m", "timeout: 2s")
+    )
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.never_ready("dr-test", "api-server"),
+        str(plan),
+    )
+    assert code == 3
+    ready = step(report, "workloads-ready")
+    assert ready["status"] == "timed_out"
+    assert "Deployment api-server 0/3 ready" in ready["error"]
+    assert report["rto"]["met"] is False
+
+
+def test_api_server_5xx_burst_is_retried(namespace_restore: Drill) -> None:
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.fail_requests(2, status=503, path_contains="/backups"),
+    )
+    assert code == 0, report
+    assert step(report, "backup-fresh")["attempts"] == 3
+
+
+def test_dropped_watches_do_not_lose_the_restore(namespace_restore: Drill) -> None:
+    report, code = fault_run(
+        namespace_restore, lambda: namespace_restore.dr.faults.drop_watches(after_events=1)
+    )
+    assert code == 0, report
+    assert step(report, "restore-production")["facts"]["phase"] == "Completed"
+
+
+def test_unavailable_storage_location_fails_preflight(namespace_restore: Drill) -> None:
+    # Changed before the snapshot: the location is the fault, not something the run did.
+    namespace_restore.dr.velero.set_storage_location("default", available=False)
+    report, code = fault_run(namespace_restore, lambda: None)
+    assert code == 3
+    assert "is Unavailable" in step(report, "backup-fresh")["error"]
+    assert report["undo"] == []
+
+
+def test_a_held_lease_keeps_a_second_run_out(namespace_restore: Drill) -> None:
+    now = datetime.now(UTC)
+    namespace_restore.dr.apply(lease("someone-elses-run", now))
+    result = namespace_restore.run("run", "namespace-restore", "--sandbox")
+    assert result.returncode == 2
+    assert "someone-elses-run" in result.stderr
+    assert not (namespace_restore.workdir / "reports").exists()
+
+
+def test_an_expired_lease_is_taken_over(namespace_restore: Drill) -> None:
+    namespace_restore.dr.apply(lease("crashed-run", datetime.now(UTC) - timedelta(minutes=5)))
+    _, result = namespace_restore.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-2000:]
+    # released at the end of the run
+    assert (
+        namespace_restore.dr.get(
+            "coordination.k8s.io/v1", "Lease", "drill-namespace-restore", "default"
+        )
+        is None
+    )
+
+
+def lease(holder: str, renewed: datetime) -> dict:
+    stamp = renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "drill-namespace-restore", "namespace": "default"},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": 60,
+            "acquireTime": stamp,
+            "renewTime": stamp,
+        },
+    }
+
+
+def test_live_leaves_changes_and_rollback_undoes_them(namespace_restore: Drill) -> None:
+    report, result = namespace_restore.run_json("namespace-restore", "--live", "--yes")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert report["undo"] == []
+    assert namespace_restore.dr.get("apps/v1", "Deployment", "api-server", "production") is not None
+    rollback = namespace_restore.run("rollback", report["run_id"], "--yes", "--sandbox")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert "undone" in rollback.stdout
+    wait_gone(namespace_restore, "production")

@@ -1,0 +1,84 @@
+"""`drill sandbox up|status|down` and `drill run --sandbox` as a newcomer uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.drills.conftest import REPO
+
+
+class Cli:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))
+        }
+        self.env.update(
+            XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+            DRILL_PLANS_DIR=str(REPO / "plans"),
+            DRILL_REPORT_DIR=str(tmp_path / "reports"),
+            DRILL_SANDBOX_DIR=str(tmp_path / "sandbox"),
+        )
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drill", *args],
+            cwd=self.tmp_path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[Cli]:
+    runner = Cli(tmp_path)
+    yield runner
+    runner("sandbox", "down")  # never leave a server behind
+
+
+def test_run_sandbox_without_one_up_starts_and_stops_its_own(cli: Cli) -> None:
+    result = cli("run", "namespace-restore", "--sandbox", "--output", "json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["contexts"] == {"dr": "sandbox-dr"}
+    assert report["rpo"]["met"] is True
+    assert cli("sandbox", "status").stdout.startswith("no sandbox is up")
+
+
+def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
+    up = cli("sandbox", "up", "namespace-restore", "--ttl", "5m")
+    assert up.returncode == 0, up.stderr
+    assert "kubeconfig:" in up.stdout
+    state = json.loads((cli.tmp_path / "sandbox" / "state.json").read_text())
+    assert cli("sandbox", "status").stdout.startswith(f"sandbox up (pid {state['pid']})")
+
+    first = cli("run", "namespace-restore", "--sandbox", "--live", "--yes", "--output", "json")
+    assert first.returncode == 0, first.stderr[-3000:]
+    # The live run left its restore in place; the next command sees the same cluster.
+    if shutil.which("kubectl"):
+        listed = subprocess.run(
+            ["kubectl", "--kubeconfig", state["kubeconfig"], "--context", "sandbox-dr",
+             "get", "deploy", "-n", "production", "-o", "name"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert "deployment.apps/api-server" in listed.stdout, listed.stderr
+    run_id = json.loads(first.stdout)["run_id"]
+    rollback = cli("rollback", run_id, "--sandbox", "--yes")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+
+    down = cli("sandbox", "down")
+    assert "stopped" in down.stdout
+    assert cli("sandbox", "status").stdout.startswith("no sandbox is up")
+    refused = cli("rollback", run_id, "--sandbox", "--yes")
+    assert refused.returncode == 0  # nothing left to undo, so the sandbox is not needed

@@ -1,0 +1,82 @@
+"""Helpers shared by the sandbox tests: real clients for an emulator, manifests, polling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from kubernetes import client, config
+
+from drill.sandbox.kube import KubeEmulator, Profile
+
+T = TypeVar("T")
+
+MakeCluster = Callable[..., "Cluster"]
+
+FAST = Profile(
+    ready_after_s=0.2, job_duration_s=0.2, restore_duration_s=0.3, namespace_delete_s=0.2
+)
+
+
+def wait_for(probe: Callable[[], T], timeout_s: float = 5.0, every_s: float = 0.02) -> T:
+    """Poll ``probe`` until it returns something truthy; fail the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout_s}s (last value: {found!r})")
+        time.sleep(every_s)
+
+
+def deployment(
+    name: str, replicas: int = 1, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    labels = labels or {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {"name": "app", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}
+                    ]
+                },
+            },
+        },
+    }
+
+
+class Cluster:
+    """An emulator plus real clients for it."""
+
+    def __init__(self, emulator: KubeEmulator, kubeconfig: Path) -> None:
+        self.emulator = emulator
+        self.kubeconfig = kubeconfig
+        self.api_client = config.new_client_from_config(
+            config_file=str(kubeconfig), context="sandbox"
+        )
+        self.core = client.CoreV1Api(self.api_client)
+        self.apps = client.AppsV1Api(self.api_client)
+        self.batch = client.BatchV1Api(self.api_client)
+        self.leases = client.CoordinationV1Api(self.api_client)
+        self.custom = client.CustomObjectsApi(self.api_client)
+
+    def namespace(self, name: str) -> str:
+        self.core.create_namespace({"metadata": {"name": name}})
+        return name
+
+    def velero(self, plural: str, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.custom.get_namespaced_custom_object(
+            "velero.io", "v1", "velero", plural, name
+        )
+        return found

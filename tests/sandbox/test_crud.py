@@ -1,0 +1,313 @@
+"""Create, read, list, replace and delete every resource kind through the real kubernetes client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from tests.sandbox.helpers import Cluster, deployment, wait_for
+
+
+def status_of(error: ApiException) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(error.body)
+    return body
+
+
+def test_namespaces_have_server_fields_and_the_name_label(cluster: Cluster) -> None:
+    created = cluster.core.create_namespace({"metadata": {"name": "shop"}})
+    assert created.status.phase == "Active"
+    assert created.metadata.labels == {"kubernetes.io/metadata.name": "shop"}
+    assert created.metadata.uid
+    assert created.metadata.resource_version
+    assert created.metadata.creation_timestamp is not None
+    names = [ns.metadata.name for ns in cluster.core.list_namespace().items]
+    assert {"default", "kube-system", "velero", "shop"} <= set(names)
+
+
+def test_deployment_round_trip_with_generation_and_resource_version(still_cluster: Cluster) -> None:
+    cluster = still_cluster
+    ns = cluster.namespace("shop")
+    created = cluster.apps.create_namespaced_deployment(ns, deployment("web"))
+    assert created.metadata.generation == 1
+    assert created.spec.strategy.type == "RollingUpdate"  # defaulted
+    assert created.spec.template.spec.containers[0].image_pull_policy == "IfNotPresent"
+
+    body = created.to_dict(serialize=True)
+    body["spec"]["replicas"] = 4
+    replaced = cluster.apps.replace_namespaced_deployment("web", ns, body)
+    assert replaced.metadata.generation == 2
+    assert int(replaced.metadata.resource_version) > int(body["metadata"]["resourceVersion"])
+    assert replaced.metadata.uid == created.metadata.uid
+
+    labels = cluster.apps.patch_namespaced_deployment(
+        "web", ns, {"metadata": {"labels": {"tier": "fe"}}}
+    )
+    assert labels.metadata.generation == 2, "a metadata-only change does not bump generation"
+
+
+def test_replace_with_a_stale_resource_version_is_a_409_conflict(cluster: Cluster) -> None:
+    ns = cluster.namespace("shop")
+    created = cluster.apps.create_namespaced_deployment(ns, deployment("web"))
+    cluster.apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 2}})
+    stale = created.to_dict(serialize=True)
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.replace_namespaced_deployment("web", ns, stale)
+    assert caught.value.status == 409
+    status = status_of(caught.value)
+    assert status["kind"] == "Status"
+    assert status["apiVersion"] == "v1"
+    assert status["status"] == "Failure"
+    assert status["reason"] == "Conflict"
+    assert status["code"] == 409
+    assert status["details"] == {"name": "web", "group": "apps", "kind": "deployments"}
+    assert "the object has been modified" in status["message"]
+
+
+def test_create_twice_is_409_already_exists(cluster: Cluster) -> None:
+    cluster.core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "cfg"}, "data": {"a": "1"}}
+    )
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}})
+    status = status_of(caught.value)
+    assert caught.value.status == 409
+    assert (status["reason"], status["code"]) == ("AlreadyExists", 409)
+    assert status["message"] == 'configmaps "cfg" already exists'
+    assert status["details"] == {"name": "cfg", "kind": "configmaps"}
+
+
+def test_reading_a_missing_object_is_404_not_found(cluster: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.read_namespaced_deployment("nope", "default")
+    status = status_of(caught.value)
+    assert caught.value.status == 404
+    assert (status["reason"], status["message"]) == (
+        "NotFound",
+        'deployments.apps "nope" not found',
+    )
+
+
+def test_an_invalid_deployment_is_422_with_causes(cluster: Cluster) -> None:
+    bad = deployment("web")
+    bad["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.create_namespaced_deployment("default", bad)
+    status = status_of(caught.value)
+    assert caught.value.status == 422
+    assert (status["reason"], status["code"]) == ("Invalid", 422)
+    assert status["message"].startswith('Deployment.apps "web" is invalid: ')
+    fields = [cause["field"] for cause in status["details"]["causes"]]
+    assert fields == ["spec.template.metadata.labels"]
+
+
+def test_a_bad_name_is_422(cluster: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespace({"metadata": {"name": "Not_Valid"}})
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == "metadata.name"
+
+
+def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})
+    assert caught.value.status == 404
+    assert status_of(caught.value)["message"] == 'namespaces "ghost" not found'
+
+
+def test_a_body_for_another_namespace_is_400(cluster: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_config_map(
+            "default", {"metadata": {"name": "c", "namespace": "kube-system"}}
+        )
+    assert caught.value.status == 400
+    assert status_of(caught.value)["reason"] == "BadRequest"
+
+
+def test_generate_name_makes_a_unique_name(cluster: Cluster) -> None:
+    first = cluster.core.create_namespaced_config_map(
+        "default", {"metadata": {"generateName": "run-"}}
+    )
+    second = cluster.core.create_namespaced_config_map(
+        "default", {"metadata": {"generateName": "run-"}}
+    )
+    assert first.metadata.name.startswith("run-")
+    assert len(first.metadata.name) == len("run-") + 5
+    assert first.metadata.name != second.metadata.name
+
+
+def test_services_get_a_cluster_ip_and_port_defaults(cluster: Cluster) -> None:
+    svc = {
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    created = cluster.core.create_namespaced_service("default", svc)
+    assert created.spec.cluster_ip.startswith("10.96.")
+    assert created.spec.ports[0].protocol == "TCP"
+    assert created.spec.ports[0].target_port == 80
+    deleted = cluster.core.delete_namespaced_service("web", "default")
+    assert deleted.metadata.name == "web"
+
+
+def test_secrets_turn_string_data_into_base64_data(cluster: Cluster) -> None:
+    created = cluster.core.create_namespaced_secret(
+        "default", {"metadata": {"name": "s"}, "stringData": {"k": "v"}}
+    )
+    assert created.data == {"k": "dg=="}
+    assert created.type == "Opaque"
+    cluster.core.delete_namespaced_secret("s", "default")
+    assert cluster.core.list_namespaced_secret("default").items == []
+
+
+def test_statefulsets_jobs_leases_and_pods_deserialise_strictly(cluster: Cluster) -> None:
+    sts = deployment("db")
+    sts.update(kind="StatefulSet")
+    sts["spec"]["serviceName"] = "db"
+    created = cluster.apps.create_namespaced_stateful_set("default", sts)
+    assert created.status.replicas == 0
+    job = {
+        "metadata": {"name": "smoke"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "t", "image": "busybox"}],
+                }
+            }
+        },
+    }
+    created_job = cluster.batch.create_namespaced_job("default", job)
+    assert created_job.spec.selector.match_labels == {
+        "batch.kubernetes.io/controller-uid": created_job.metadata.uid
+    }
+    lease = {
+        "metadata": {"name": "drill-lock"},
+        "spec": {"holderIdentity": "run-1", "leaseDurationSeconds": 30},
+    }
+    assert cluster.leases.create_namespaced_lease("default", lease).spec.holder_identity == "run-1"
+    cluster.leases.patch_namespaced_lease(
+        "drill-lock", "default", {"spec": {"holderIdentity": "run-2"}}
+    )
+    assert (
+        cluster.leases.read_namespaced_lease("drill-lock", "default").spec.holder_identity
+        == "run-2"
+    )
+    pods = wait_for(lambda: cluster.core.list_namespaced_pod("default").items)
+    assert {p.metadata.name.split("-")[0] for p in pods} >= {"db"}
+
+
+def test_a_job_without_never_or_on_failure_is_invalid(cluster: Cluster) -> None:
+    job = {
+        "metadata": {"name": "j"},
+        "spec": {"template": {"spec": {"containers": [{"name": "t", "image": "x"}]}}},
+    }
+    with pytest.raises(ApiException) as caught:
+        cluster.batch.create_namespaced_job("default", job)
+    assert caught.value.status == 422
+    assert (
+        status_of(caught.value)["details"]["causes"][0]["field"]
+        == "spec.template.spec.restartPolicy"
+    )
+
+
+def test_velero_objects_keep_the_status_they_are_written_with(cluster: Cluster) -> None:
+    body = {
+        "apiVersion": "velero.io/v1",
+        "kind": "Backup",
+        "metadata": {"name": "manual"},
+        "spec": {"includedNamespaces": ["shop"]},
+        "status": {"phase": "Completed"},
+    }
+    cluster.custom.create_namespaced_custom_object("velero.io", "v1", "velero", "backups", body)
+    cluster.custom.patch_namespaced_custom_object(
+        "velero.io", "v1", "velero", "backups", "manual", {"status": {"phase": "Deleting"}}
+    )
+    assert cluster.velero("backups", "manual")["status"]["phase"] == "Deleting"
+    cluster.custom.delete_namespaced_custom_object("velero.io", "v1", "velero", "backups", "manual")
+    with pytest.raises(ApiException) as caught:
+        cluster.velero("backups", "manual")
+    assert caught.value.status == 404
+
+
+def test_status_cannot_be_changed_through_the_main_resource(still_cluster: Cluster) -> None:
+    cluster = still_cluster  # controllers stand still, so nothing else writes the deployment
+    cluster.apps.create_namespaced_deployment("default", deployment("web"))
+    body = cluster.apps.read_namespaced_deployment("web", "default").to_dict(serialize=True)
+    body["status"] = {"replicas": 99}
+    replaced = cluster.apps.replace_namespaced_deployment("web", "default", body)
+    assert replaced.status.replicas != 99
+    cluster.apps.patch_namespaced_deployment_status("web", "default", {"status": {"replicas": 99}})
+    assert cluster.apps.read_namespaced_deployment_status("web", "default").status.replicas == 99
+
+
+def test_delete_with_a_stale_precondition_is_409(cluster: Cluster) -> None:
+    cluster.core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}})
+    with pytest.raises(ApiException) as caught:
+        cluster.core.delete_namespaced_config_map(
+            "cfg", "default", body={"preconditions": {"uid": "not-it"}}
+        )
+    assert caught.value.status == 409
+    result = cluster.core.delete_namespaced_config_map("cfg", "default")
+    assert result["status"] == "Success" if isinstance(result, dict) else result.status == "Success"
+
+
+def test_pods_can_be_created_read_listed_and_deleted_directly(still_cluster: Cluster) -> None:
+    pod = {
+        "metadata": {"name": "p", "labels": {"app": "p"}},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+    created = still_cluster.core.create_namespaced_pod("default", pod)
+    assert created.status.phase == "Pending"
+    assert created.spec.node_name == "sandbox-node"
+    assert (
+        still_cluster.core.read_namespaced_pod("p", "default").metadata.uid == created.metadata.uid
+    )
+    assert [
+        p.metadata.name
+        for p in still_cluster.core.list_pod_for_all_namespaces(label_selector="app=p").items
+    ] == ["p"]
+    assert still_cluster.core.delete_namespaced_pod("p", "default").metadata.name == "p"
+    with pytest.raises(ApiException) as caught:
+        still_cluster.core.read_namespaced_pod("p", "default")
+    assert caught.value.status == 404
+
+
+@pytest.mark.parametrize(
+    ("plural", "kind", "spec"),
+    [
+        ("backups", "Backup", {"includedNamespaces": ["shop"], "storageLocation": "default"}),
+        ("restores", "Restore", {"backupName": "nightly-1"}),
+        (
+            "schedules",
+            "Schedule",
+            {"schedule": "0 * * * *", "template": {"includedNamespaces": ["shop"]}},
+        ),
+        (
+            "backupstoragelocations",
+            "BackupStorageLocation",
+            {"provider": "aws", "objectStorage": {"bucket": "b"}},
+        ),
+    ],
+)
+def test_velero_kinds_round_trip(
+    still_cluster: Cluster, plural: str, kind: str, spec: dict[str, Any]
+) -> None:
+    custom = still_cluster.custom
+    body = {"apiVersion": "velero.io/v1", "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+    created = custom.create_namespaced_custom_object("velero.io", "v1", "velero", plural, body)
+    assert created["metadata"]["generation"] == 1
+    created["spec"]["extra"] = True
+    replaced = custom.replace_namespaced_custom_object(
+        "velero.io", "v1", "velero", plural, "x", created
+    )
+    assert replaced["metadata"]["generation"] == 2
+    listed = custom.list_namespaced_custom_object("velero.io", "v1", "velero", plural)
+    assert listed["kind"] == f"{kind}List"
+    assert "x" in [item["metadata"]["name"] for item in listed["items"]]
+    custom.delete_namespaced_custom_object("velero.io", "v1", "velero", plural, "x")
+    with pytest.raises(ApiException) as caught:
+        custom.get_namespaced_custom_object("velero.io", "v1", "velero", plural, "x")
+    assert caught.value.status == 404
+    assert status_of(caught.value)["details"] == {"name": "x", "group": "velero.io", "kind": plural}

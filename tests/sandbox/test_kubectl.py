@@ -1,0 +1,81 @@
+"""kubectl against the emulator: discovery, short names, selectors, scale and wait."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.helpers import Cluster, deployment
+
+pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+
+
+def kubectl(
+    cluster: Cluster, tmp_path: Path, *args: str, timeout_s: float = 30
+) -> subprocess.CompletedProcess[str]:
+    command = ["kubectl", "--kubeconfig", str(cluster.kubeconfig), "--context", "sandbox"]
+    command += ["--cache-dir", str(tmp_path / "kube-cache"), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def test_kubectl_conformance(cluster: Cluster, tmp_path: Path) -> None:
+    ns = cluster.namespace("drill-kubectl")
+    cluster.apps.create_namespaced_deployment(ns, deployment("x"))
+    cluster.apps.create_namespaced_deployment(ns, deployment("y"))
+
+    namespaces = kubectl(cluster, tmp_path, "get", "ns")
+    assert namespaces.returncode == 0, namespaces.stderr
+    assert {"default", "velero", ns} <= {
+        line.split()[0] for line in namespaces.stdout.splitlines()[1:]
+    }
+
+    selected = kubectl(cluster, tmp_path, "get", "deploy", "-l", "app=x", "-n", ns)
+    assert selected.returncode == 0, selected.stderr
+    assert [line.split()[0] for line in selected.stdout.splitlines()[1:]] == ["x"]
+
+    scaled = kubectl(cluster, tmp_path, "scale", "deploy/x", "--replicas=3", "-n", ns)
+    assert scaled.returncode == 0, scaled.stderr
+    assert "deployment.apps/x scaled" in scaled.stdout
+    assert cluster.apps.read_namespaced_deployment_scale("x", ns).spec.replicas == 3
+
+    waited = kubectl(
+        cluster,
+        tmp_path,
+        "wait",
+        "--for=condition=available",
+        "deploy/x",
+        "-n",
+        ns,
+        "--timeout=10s",
+    )
+    assert waited.returncode == 0, waited.stderr
+    assert "condition met" in waited.stdout
+    assert cluster.apps.read_namespaced_deployment("x", ns).status.available_replicas == 3
+
+
+def test_kubectl_wait_times_out_on_pods_that_never_become_ready(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    cluster.emulator.faults.never_ready("default", "stuck")
+    cluster.apps.create_namespaced_deployment("default", deployment("stuck"))
+    waited = kubectl(
+        cluster, tmp_path, "wait", "--for=condition=available", "deploy/stuck", "--timeout=1s"
+    )
+    assert waited.returncode != 0
+    assert "timed out" in waited.stderr
+
+
+def test_kubectl_reads_pods_jobs_and_velero_objects(cluster: Cluster, tmp_path: Path) -> None:
+    cluster.emulator.velero.register_backup("nightly-1", [])
+    for args in (
+        ("get", "po", "-A"),
+        ("get", "jobs"),
+        ("get", "backups.velero.io", "-n", "velero", "-o", "name"),
+    ):
+        result = kubectl(cluster, tmp_path, *args)
+        assert result.returncode == 0, (args, result.stderr)
+    listed = kubectl(cluster, tmp_path, "get", "backups.velero.io", "-n", "velero", "-o", "name")
+    assert listed.stdout.strip() == "backup.velero.io/nightly-1"

@@ -1,0 +1,110 @@
+"""Label and field selectors on list, through the real client, plus the parser on its own."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.kube._selectors import (
+    parse_label_selector,
+    selector_from_object,
+    selector_to_string,
+)
+from tests.sandbox.helpers import Cluster, deployment
+
+LABELLED = {
+    "a": {"app": "web", "tier": "fe"},
+    "b": {"app": "api", "tier": "be"},
+    "c": {"app": "db"},
+}
+
+
+@pytest.fixture
+def labelled(still_cluster: Cluster) -> Cluster:
+    for name, labels in LABELLED.items():
+        body = {"metadata": {"name": name, "labels": labels}, "data": {}}
+        still_cluster.core.create_namespaced_config_map("default", body)
+    return still_cluster
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=web", ["a"]),
+        ("app==web", ["a"]),
+        ("app!=web", ["b", "c"]),
+        ("app in (web,api)", ["a", "b"]),
+        ("app notin (web,api)", ["c"]),
+        ("tier", ["a", "b"]),
+        ("!tier", ["c"]),
+        ("tier!=fe", ["b", "c"]),
+        ("app in (web, db),!tier", ["c"]),
+        ("", ["a", "b", "c"]),
+    ],
+)
+def test_label_selectors_filter_lists(
+    labelled: Cluster, selector: str, expected: list[str]
+) -> None:
+    found = labelled.core.list_namespaced_config_map("default", label_selector=selector).items
+    assert [cm.metadata.name for cm in found] == expected
+
+
+def test_field_selectors_on_name_and_namespace(labelled: Cluster) -> None:
+    by_name = labelled.core.list_namespaced_config_map("default", field_selector="metadata.name=b")
+    assert [cm.metadata.name for cm in by_name.items] == ["b"]
+    not_b = labelled.core.list_config_map_for_all_namespaces(
+        field_selector="metadata.name!=b,metadata.namespace=default"
+    )
+    assert [cm.metadata.name for cm in not_b.items] == ["a", "c"]
+
+
+def test_an_unsupported_field_is_400(labelled: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        labelled.core.list_namespaced_config_map("default", field_selector="data.x=1")
+    assert caught.value.status == 400
+
+
+def test_a_malformed_label_selector_is_400(labelled: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        labelled.core.list_namespaced_config_map("default", label_selector="app in web")
+    assert caught.value.status == 400
+
+
+def test_deployments_list_across_namespaces(still_cluster: Cluster) -> None:
+    for ns in ("one", "two"):
+        still_cluster.namespace(ns)
+        still_cluster.apps.create_namespaced_deployment(ns, deployment("web"))
+    found = still_cluster.apps.list_deployment_for_all_namespaces(label_selector="app=web")
+    assert [(d.metadata.namespace, d.metadata.name) for d in found.items] == [
+        ("one", "web"),
+        ("two", "web"),
+    ]
+
+
+def test_lists_page_with_limit_and_continue(labelled: Cluster) -> None:
+    first = labelled.core.list_namespaced_config_map("default", limit=2)
+    assert [cm.metadata.name for cm in first.items] == ["a", "b"]
+    assert first.metadata.remaining_item_count == 1
+    rest = labelled.core.list_namespaced_config_map(
+        "default", limit=2, _continue=first.metadata._continue
+    )
+    assert [cm.metadata.name for cm in rest.items] == ["c"]
+    assert rest.metadata._continue is None
+
+
+def test_object_selectors_convert_both_ways() -> None:
+    selector = {
+        "matchLabels": {"app": "web"},
+        "matchExpressions": [{"key": "tier", "operator": "In", "values": ["fe", "be"]}],
+    }
+    assert selector_to_string(selector) == "app=web,tier in (be,fe)"
+    assert selector_from_object(selector).matches(
+        {"metadata": {"labels": {"app": "web", "tier": "fe"}}}
+    )
+    assert not selector_from_object(selector).matches({"metadata": {"labels": {"app": "web"}}})
+
+
+def test_the_parser_rejects_garbage() -> None:
+    with pytest.raises(ApiError):
+        parse_label_selector("a b c")
