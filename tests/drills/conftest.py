@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,23 @@ def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Dril
                 os.getpid(), str(sandbox.kubeconfig), sandbox.contexts, [str(p) for p in plan_files]
             ),
         )
+        for emulator in sandbox.clusters.values():
+            settle(emulator)
         yield Drill(sandbox, tmp_path, state_dir)
+
+
+def settle(emulator: KubeEmulator) -> None:
+    """Wait until the world's own workloads are ready: their becoming so is not the run's doing."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pending = [
+            d for d in emulator.list("apps/v1", "Deployment")
+            if d.get("status", {}).get("readyReplicas", 0) != d["spec"]["replicas"]
+        ]  # fmt: skip
+        if not pending:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the sandbox world did not settle")
 
 
 @pytest.fixture
