@@ -205,3 +205,40 @@ def test_live_leaves_changes_and_rollback_undoes_them(namespace_restore: Drill) 
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert "undone" in rollback.stdout
     wait_gone(namespace_restore, "production")
+
+
+def test_backup_older_than_max_age_fails_preflight(
+    namespace_restore: Drill, tmp_path: Path
+) -> None:
+    plan = tmp_path / "strict.yaml"
+    plan.write_text(
+        (REPO / "plans" / "namespace-restore.yaml")
+        .read_text()
+        .replace("max_age: 26h", "max_age: 5m")
+    )
+    report, code = fault_run(namespace_restore, lambda: None, str(plan))
+    assert code == 3
+    assert "over max_age 5m00s" in step(report, "backup-fresh")["error"]
+    assert report["undo"] == []
+
+
+def test_partially_failed_restore_passes_when_the_plan_allows_it(
+    namespace_restore: Drill, tmp_path: Path
+) -> None:
+    plan = tmp_path / "tolerant.yaml"
+    plan.write_text(
+        (REPO / "plans" / "namespace-restore.yaml")
+        .read_text()
+        .replace(
+            "        schedule: ${schedule}\n        include_namespaces",
+            "        schedule: ${schedule}\n        allow_partially_failed: true\n"
+            "        include_namespaces",
+        )
+    )
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.faults.fail_restore(phase="PartiallyFailed", errors=1),
+        str(plan),
+    )
+    assert code == 0, report
+    assert step(report, "restore-production")["facts"]["phase"] == "PartiallyFailed"
