@@ -31,6 +31,7 @@ schema: install
 
 bench: install
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/sandbox_drill.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis reports

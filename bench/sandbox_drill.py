@@ -1,0 +1,86 @@
+"""Wall time of a whole sandbox drill, and how close drill's RTO/RPO come to the truth.
+
+Runs `drill run namespace-restore --sandbox` (default sandbox profile) N times as a user would,
+against emulators started in this process so their ground truth can be read. Prints, per run:
+wall time, measured RTO minus true RTO (smoke Job really finished), measured RPO minus
+(t0 - backup startTimestamp); then the peak RSS of the drill processes.
+
+    .venv/bin/python bench/sandbox_drill.py [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from drill.sandbox.plans import resolve_both_modes
+from drill.sandbox.runtime import Sandbox, SandboxState, write_state
+from drill.sandbox.world import derive
+
+REPO = Path(__file__).resolve().parents[1]
+PLAN = REPO / "plans" / "namespace-restore.yaml"
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def one_run(workdir: Path) -> tuple[float, float, float]:
+    state_dir = workdir / "state"
+    with Sandbox(derive(resolve_both_modes([PLAN])), workdir / "sandbox") as sandbox:
+        write_state(
+            state_dir,
+            SandboxState(os.getpid(), str(sandbox.kubeconfig), sandbox.contexts, [str(PLAN)]),
+        )
+        env = {
+            **os.environ,
+            "DRILL_SANDBOX_DIR": str(state_dir),
+            "DRILL_REPORT_DIR": str(workdir / "reports"),
+        }
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "drill", "-q", "run", str(PLAN), "--sandbox"]
+        result = subprocess.run(
+            [*command, "--output", "json"],
+            env=env, capture_output=True, text=True, check=False, cwd=workdir,
+        )  # fmt: skip
+        wall_s = time.perf_counter() - started
+        report = json.loads(result.stdout)
+        t0 = parse(report["disaster_at"])
+        job = sandbox.clusters["dr"].truth.jobs()[0]
+        rto_error = report["rto"]["measured_s"] - (job.finished_at - t0).total_seconds()
+        backup = next(s for s in report["steps"] if s["id"] == "restore-production")["facts"][
+            "backup"
+        ]
+        body = sandbox.clusters["dr"].get("velero.io/v1", "Backup", str(backup), "velero") or {}
+        rpo_truth = (t0 - parse(body["status"]["startTimestamp"])).total_seconds()
+        return wall_s, rto_error, report["rpo"]["measured_s"] - rpo_truth
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    walls = []
+    for index in range(runs):
+        with tempfile.TemporaryDirectory() as workdir:
+            wall_s, rto_error, rpo_error = one_run(Path(workdir))
+        walls.append(wall_s)
+        print(f"run {index + 1}: wall {wall_s:.2f} s, RTO - truth {rto_error * 1000:+.0f} ms, "
+              f"RPO - truth {rpo_error * 1000:+.1f} ms")  # fmt: skip
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"median wall {statistics.median(walls):.2f} s over {runs} runs; "
+          f"peak RSS of a drill process {peak_mib:.0f} MiB")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
