@@ -304,14 +304,8 @@ class KubeAdapter:
 
     def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:
         now = self.clock.now()
-        try:
-            lease = self.call(
-                f"read lease {namespace}/{name}",
-                self.coordination.read_namespaced_lease,
-                name,
-                namespace,
-            )
-        except NotFound:
+        lease = self._read_lease(namespace, name)
+        if lease is None:
             body = _lease_manifest(namespace, name, holder, duration_s, now, None)
             self.call(
                 f"create lease {namespace}/{name}",
@@ -339,17 +333,20 @@ class KubeAdapter:
         )
         return LeaseInfo(name, namespace, holder, now, duration_s)
 
-    def release_lease(self, namespace: str, name: str, holder: str) -> None:
+    def _read_lease(self, namespace: str, name: str) -> Any | None:
         try:
-            lease = self.call(
+            return self.call(
                 f"read lease {namespace}/{name}",
                 self.coordination.read_namespaced_lease,
                 name,
                 namespace,
             )
         except NotFound:
-            return
-        if _lease_info(lease).holder != holder:
+            return None
+
+    def release_lease(self, namespace: str, name: str, holder: str) -> None:
+        lease = self._read_lease(namespace, name)
+        if lease is None or _lease_info(lease).holder != holder:
             return  # someone else's by now: not ours to remove
         try:
             self.call(

@@ -21,7 +21,7 @@ from drill.executor import _measure
 from drill.executor._journal import Journal, MutationRecord
 from drill.executor._stepcall import Attempts, StepRuntime, classify, json_params, with_retries
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
-from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
+from drill.report import Objective, Outcome, RunReport, StepReport, StepStatus, UndoReport
 from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepResult
 
 FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
@@ -118,7 +118,7 @@ class Executor:
         self, plan: ExecutionPlan, state: _RunState, phase: PhaseName, reason: str
     ) -> None:
         for step in plan.steps(phase):
-            state.steps.append(_not_run(step, reason))
+            state.steps.append(_unstarted(step, "not_run", reason))
 
     # --- stages and steps ---------------------------------------------------------------------
 
@@ -138,13 +138,16 @@ class Executor:
             forward = stage.steps[0].phase in FORWARD_PHASES
             if cancel.is_set() and not forward:
                 # Undo work abandoned by a signal is unfinished business, not a normal skip.
-                state.steps.extend(_abandoned(step) for step in stage.steps)
+                state.steps.extend(
+                    _unstarted(step, "interrupted", "abandoned by signal before it started")
+                    for step in stage.steps
+                )
                 return
             state.stopped = state.stopped or cancel.is_set()
             reason = (
                 "interrupted before it started" if cancel.is_set() else "an earlier step failed"
             )
-            state.steps.extend(_not_run(step, reason) for step in stage.steps)
+            state.steps.extend(_unstarted(step, "not_run", reason) for step in stage.steps)
             return
         if not stage.parallel:
             state.steps.append(self._run_step(stage.steps[0], plan, state, anchor, cancel))
@@ -167,7 +170,7 @@ class Executor:
         if step.skipped or step.params is None:
             self.journal.write("step_skipped", step_id=step.id, reason=step.skip_reason)
             self.log.info("step_skipped", step=step.id, reason=step.skip_reason)
-            return _skipped(step)
+            return _unstarted(step, "skipped", step.skip_reason)
         context = plan.contexts.get(step.context_role) if step.context_role else None
         env = self.runtime.env_for(step.id, context, step.timeout_s, cancel)
         started_mono, started_at = anchor.stamp()
@@ -391,34 +394,12 @@ def _incomplete() -> tuple[Outcome, ExitCode]:
     return "rollback_incomplete", ExitCode.ROLLBACK_INCOMPLETE
 
 
-def _skipped(step: ResolvedStep) -> StepReport:
-    return StepReport(
-        id=step.id,
-        type=step.type.name,
-        phase=step.phase,
-        description=step.describe(),
-        status="skipped",
-        skip_reason=step.skip_reason,
-    )
-
-
 def _unverified(steps: list[StepReport]) -> str | None:
     """Why recovery was not shown: the first verify step that did not pass, if any."""
     for step in steps:
         if step.phase == "verify" and step.status not in ("passed", "skipped"):
             return f"verify step {step.id} {step.status.replace('_', ' ')}"
     return None
-
-
-def _abandoned(step: ResolvedStep) -> StepReport:
-    return StepReport(
-        id=step.id,
-        type=step.type.name,
-        phase=step.phase,
-        description=step.describe(),
-        status="interrupted",
-        skip_reason="abandoned by signal before it started",
-    )
 
 
 def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
@@ -432,14 +413,15 @@ def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
     )
 
 
-def _not_run(step: ResolvedStep, reason: str) -> StepReport:
+def _unstarted(step: ResolvedStep, status: StepStatus, reason: str | None) -> StepReport:
+    """The report of a step that never ran: skipped by the plan, blocked, or abandoned."""
     if step.skipped:
-        return _skipped(step)
+        status, reason = "skipped", step.skip_reason
     return StepReport(
         id=step.id,
         type=step.type.name,
         phase=step.phase,
         description=step.describe(),
-        status="not_run",
+        status=status,
         skip_reason=reason,
     )
