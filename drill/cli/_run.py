@@ -81,8 +81,9 @@ def run_command(
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
-    Exit codes: 0 passed; 1 completed but a target missed; 2 invalid plan or usage;
-    3 a step failed (rolled back); 4 rollback or cleanup incomplete; 130 interrupted.
+    Exit codes: 0 passed; 1 completed but a target missed; 2 invalid plan or usage, or
+    another run holds the plan's lock; 3 a step failed (rolled back); 4 rollback or cleanup
+    incomplete; 130 interrupted.
     """
     clock = SystemClock()
     t0 = parse_disaster_at(disaster_at, clock.now())
