@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.child import popen_drill, run_drill
 
 
 class Drill:
@@ -20,32 +18,10 @@ class Drill:
     def __call__(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "drill", *args],
-            cwd=self.workdir,
-            env=self.env(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_drill(self.workdir, *args, env=env, timeout=timeout)
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "drill", *args],
-            cwd=self.workdir,
-            env=self.env(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def env(self, extra: dict[str, str] | None) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("DRILL_")}
-        base["XDG_CONFIG_HOME"] = str(self.workdir / "xdg")  # no user config leaks in
-        base["DRILL_PLANS_DIR"] = str(REPO / "plans")
-        base["DRILL_REPORT_DIR"] = str(self.workdir / "reports")
-        return {**base, **(extra or {})}
+        return popen_drill(self.workdir, *args, env=env)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.conftest import REPO, Drill
+from tests.child import REPO
+from tests.cli.conftest import Drill
 
 
 def test_shipped_plans_validate(drill: Drill) -> None:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.cli.conftest import REPO
+from tests.child import REPO
 
 HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +22,8 @@ from drill.sandbox.kube import KubeEmulator, Profile
 from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
 from drill.sandbox.world import derive
+from tests.child import REPO, run_drill
 
-REPO = Path(__file__).resolve().parents[2]
 FAST = Profile(
     ready_after_s=0.6, job_duration_s=0.4, restore_duration_s=0.8, namespace_delete_s=0.2
 )
@@ -43,30 +42,13 @@ class Drill:
     def run(
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "drill", *args],
-            cwd=self.workdir,
-            env=self.env(env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
+        return run_drill(self.workdir, *args, env={**sandbox, **(env or {})})
 
     def run_json(self, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
         result = self.run("run", *args, "--sandbox", "--output", "json")
         assert result.stdout, result.stderr[-3000:]
         return json.loads(result.stdout), result
-
-    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))}
-        base.update(
-            XDG_CONFIG_HOME=str(self.workdir / "xdg"),
-            DRILL_PLANS_DIR=str(REPO / "plans"),
-            DRILL_REPORT_DIR=str(self.workdir / "reports"),
-            DRILL_SANDBOX_DIR=str(self.state_dir),
-        )
-        return {**base, **(extra or {})}
 
 
 def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:

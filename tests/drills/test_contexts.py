@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-from tests.drills.conftest import REPO
-
-
-def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))}
-    env.update(DRILL_PLANS_DIR=str(REPO / "plans"), DRILL_REPORT_DIR=str(tmp_path / "reports"),
-               XDG_CONFIG_HOME=str(tmp_path / "xdg"))  # fmt: skip
-    return subprocess.run(
-        [sys.executable, "-m", "drill", *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+from tests.child import run_drill
 
 
 def kubeconfig(tmp_path: Path, server: str) -> Path:
@@ -41,7 +28,7 @@ def kubeconfig(tmp_path: Path, server: str) -> Path:
 
 def test_unresolvable_api_server_is_named(tmp_path: Path) -> None:
     config = kubeconfig(tmp_path, "https://api.no-such-cluster.invalid:6443")
-    result = run(tmp_path, "--kubeconfig", str(config), "run", "namespace-restore")
+    result = run_drill(tmp_path, "--kubeconfig", str(config), "run", "namespace-restore")
     assert result.returncode == 2
     assert "dr-cluster" in result.stderr
     assert "host name did not resolve" in result.stderr
@@ -50,14 +37,14 @@ def test_unresolvable_api_server_is_named(tmp_path: Path) -> None:
 
 def test_refused_connection_is_named(tmp_path: Path) -> None:
     config = kubeconfig(tmp_path, "http://127.0.0.1:9")
-    result = run(tmp_path, "--kubeconfig", str(config), "run", "namespace-restore")
+    result = run_drill(tmp_path, "--kubeconfig", str(config), "run", "namespace-restore")
     assert result.returncode == 2
     assert "connection refused" in result.stderr
 
 
 def test_context_missing_from_kubeconfig_is_named(tmp_path: Path) -> None:
     config = kubeconfig(tmp_path, "http://127.0.0.1:9")
-    result = run(
+    result = run_drill(
         tmp_path, "--kubeconfig", str(config), "run", "namespace-restore", "--context", "dr=nowhere"
     )
     assert result.returncode == 2

@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.drills.conftest import REPO
+from tests.child import run_drill
 
 
 class Cli:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))
-        }
-        self.env.update(
-            XDG_CONFIG_HOME=str(tmp_path / "xdg"),
-            DRILL_PLANS_DIR=str(REPO / "plans"),
-            DRILL_REPORT_DIR=str(tmp_path / "reports"),
-            DRILL_SANDBOX_DIR=str(tmp_path / "sandbox"),
-        )
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "drill", *args],
-            cwd=self.tmp_path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        sandbox = {"DRILL_SANDBOX_DIR": str(self.tmp_path / "sandbox")}
+        return run_drill(self.tmp_path, *args, env=sandbox)
 
 
 @pytest.fixture
