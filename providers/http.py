@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
 
@@ -17,8 +18,13 @@ _MAX_BODY_BYTES = 1 << 20
 
 
 class Urllib3Http:
-    def __init__(self) -> None:
+    """``gateway`` (the sandbox's simulated public endpoints, ``http://host:port``) receives
+    requests for ``gateway_hosts`` in place of their own servers, with the original ``Host``."""
+
+    def __init__(self, gateway: str | None = None, gateway_hosts: Iterable[str] = ()) -> None:
         self._pool = urllib3.PoolManager(retries=False)
+        self._gateway = gateway
+        self._gateway_hosts = {host.rstrip(".").lower() for host in gateway_hosts}
 
     def request(
         self,
@@ -29,10 +35,11 @@ class Urllib3Http:
         body: bytes | None,
         timeout_s: float,
     ) -> HttpResponse:
+        target, headers = self._route(url, headers)
         try:
             response = self._pool.request(
                 method,
-                url,
+                target,
                 headers=dict(headers),
                 body=body,
                 timeout=urllib3.Timeout(total=max(timeout_s, 0.001)),
@@ -50,3 +57,10 @@ class Urllib3Http:
         finally:
             response.release_conn()
         return HttpResponse(status=response.status, body=payload, headers=dict(response.headers))
+
+    def _route(self, url: str, headers: Mapping[str, str]) -> tuple[str, Mapping[str, str]]:
+        parts = urlsplit(url)
+        if self._gateway is None or (parts.hostname or "") not in self._gateway_hosts:
+            return url, headers
+        routed = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        return self._gateway.rstrip("/") + routed, {**headers, "Host": parts.netloc}

@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from drill.clock import Clock
+from providers.cloud import CloudSettings
 from providers.http import Urllib3Http
-from providers.protocols import HttpClient, KubeApi, VeleroApi
+from providers.protocols import (
+    BackendApi,
+    DnsApi,
+    HttpClient,
+    KubeApi,
+    ObjectStore,
+    Resolver,
+    VeleroApi,
+)
 
 if TYPE_CHECKING:
     from providers.kube import KubeAdapter
 
+Cloud = Literal["gcp", "aws"]
+
 
 class LiveProviders:
-    """One adapter per system (and per kube context), created when a step first asks."""
+    """One adapter per system (and per kube context, project or region), created when a step
+    first asks for it."""
 
-    def __init__(self, clock: Clock, kubeconfig: str | None = None) -> None:
+    def __init__(
+        self, clock: Clock, kubeconfig: str | None = None, cloud: CloudSettings | None = None
+    ) -> None:
         self.clock = clock
         self.kubeconfig = kubeconfig
+        self.cloud = cloud or CloudSettings()
         self._kube: dict[str, KubeAdapter] = {}
         self._velero: dict[tuple[str, str], VeleroApi] = {}
+        self._stores: dict[tuple[str, str | None, str | None], ObjectStore] = {}
+        self._dns: dict[tuple[str, str | None], DnsApi] = {}
+        self._backends: dict[str, BackendApi] = {}
 
     @cached_property
     def _http(self) -> Urllib3Http:
-        return Urllib3Http()
+        return Urllib3Http(self.cloud.http_gateway, self.cloud.gateway_hosts)
 
     def http(self) -> HttpClient:
         return self._http
@@ -46,3 +64,58 @@ class LiveProviders:
 
             self._velero[key] = VeleroAdapter(self._adapter(context), namespace)
         return self._velero[key]
+
+    def object_store(self, cloud: Cloud, project: str | None, region: str | None) -> ObjectStore:
+        key = (cloud, project, region)
+        if key not in self._stores:
+            self._stores[key] = self._new_object_store(cloud, project, region)
+        return self._stores[key]
+
+    def _new_object_store(
+        self, cloud: Cloud, project: str | None, region: str | None
+    ) -> ObjectStore:
+        if cloud == "gcp":
+            from providers.gcs import GcsObjectStore
+
+            return GcsObjectStore(self.cloud, project)
+        from providers.aws import S3ObjectStore
+
+        return S3ObjectStore(self.cloud, region)
+
+    def dns(self, cloud: Cloud, project: str | None) -> DnsApi:
+        key = (cloud, project)
+        if key not in self._dns:
+            self._dns[key] = self._new_dns(cloud, project)
+        return self._dns[key]
+
+    def _new_dns(self, cloud: Cloud, project: str | None) -> DnsApi:
+        if cloud == "gcp":
+            from providers.gcp_dns import CloudDnsAdapter
+
+            return CloudDnsAdapter(self.cloud, project or "")
+        from providers.aws import Route53Dns
+
+        return Route53Dns(self.cloud)
+
+    def backends(self, cloud: Cloud) -> BackendApi:
+        if cloud not in self._backends:
+            self._backends[cloud] = self._new_backends(cloud)
+        return self._backends[cloud]
+
+    def _new_backends(self, cloud: Cloud) -> BackendApi:
+        if cloud == "gcp":
+            from providers.gcp_compute import ComputeBackendsAdapter
+
+            return ComputeBackendsAdapter(self.cloud)
+        from providers.aws import Elbv2Backends
+
+        return Elbv2Backends(self.cloud)
+
+    @cached_property
+    def _resolver(self) -> Resolver:
+        from providers.resolver import DnsPythonResolver
+
+        return DnsPythonResolver(self.cloud)
+
+    def resolver(self) -> Resolver:
+        return self._resolver

@@ -219,9 +219,23 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
+    """One cloud's object storage (GCS or S3)."""
+
     def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
-        """Every object under ``prefix``, all pages."""
+        """Every object under ``prefix``, all pages. A missing bucket raises NotFound."""
         ...
+
+
+# --- Changes that finish later ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change the cloud accepted: DNS change, Compute operation, Route53 change."""
+
+    id: str
+    done: bool
+    status: str  # the cloud's own word: pending, done, PENDING, INSYNC, RUNNING, DONE ...
 
 
 # --- DNS --------------------------------------------------------------------------------------
@@ -234,41 +248,100 @@ class RecordSet:
     ttl: int
     rrdatas: tuple[str, ...]
 
+    def same_as(self, other: RecordSet | None) -> bool:
+        """Equal as DNS sees it: rrdata order does not matter."""
+        return (
+            other is not None
+            and (self.name, self.type, self.ttl) == (other.name, other.type, other.ttl)
+            and sorted(self.rrdatas) == sorted(other.rrdatas)
+        )
+
 
 class DnsApi(Protocol):
-    def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None: ...
+    """One provider's DNS (Cloud DNS in one project, or Route53)."""
 
-    def replace_record(
-        self, zone: str, current: RecordSet | None, new: RecordSet, timeout_s: float
-    ) -> None:
-        """One atomic change (delete exactly ``current``, add ``new``), waited until applied.
+    def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None:
+        """``zone`` is a Cloud DNS managed zone, or a Route53 zone id or domain name."""
+        ...
 
-        Raises PermanentError if ``current`` no longer matches the live record.
+    def change_record(
+        self, zone: str, current: RecordSet | None, new: RecordSet | None
+    ) -> PendingChange:
+        """Replace ``current`` by ``new`` in one change (``None``: absent before / delete).
+
+        Raises Conflict, and applies nothing, when ``current`` is not exactly the live record.
         """
+        ...
+
+    def change_status(self, zone: str, change_id: str) -> PendingChange: ...
+
+
+class Resolver(Protocol):
+    def resolve(self, name: str, type_: str, nameservers: Sequence[str]) -> tuple[str, ...]:
+        """The answer's rrdatas from the given nameservers ("host" or "host:port");
+        empty when the name does not exist. Timeouts raise TransientError."""
         ...
 
 
 # --- Load-balancer backends -------------------------------------------------------------------
 
+BackendKind = Literal["backend_service", "target_group", "listener"]
+Setting = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    """Which backend set: a GCP backend service, an ELBv2 target group, or an ELBv2 listener.
+
+    ``name`` is the backend service name; a target group name or ARN; a listener ARN or
+    ``load-balancer-name:port``. ``region`` makes a GCP service regional and picks the AWS
+    region.
+    """
+
+    provider: Literal["gcp", "aws"]
+    kind: BackendKind
+    name: str
+    project: str | None = None
+    region: str | None = None
+
 
 @dataclass(frozen=True)
 class BackendTarget:
-    target: str  # instance group / NEG URL, or target id
-    capacity: float = 1.0  # capacity scaler or forward weight
+    """One backend: instance group/NEG URL (GCP), target id (target group), or target group
+    (listener). ``capacity`` is the capacity scaler (GCP) or forward weight (listener).
+    ``settings`` carries what drill does not manage (balancing mode, ...) so undo puts back
+    exactly what was there."""
+
+    target: str
+    capacity: float = 1.0
     port: int | None = None
+    settings: tuple[tuple[str, Setting], ...] = ()
+
+    def key(self) -> tuple[str, float, int | None]:
+        return (self.target, self.capacity, self.port)
 
 
 @dataclass(frozen=True)
 class BackendState:
-    service: str
+    ref: BackendRef
     targets: tuple[BackendTarget, ...]
+
+    def same_targets(self, other: Sequence[BackendTarget]) -> bool:
+        return sorted(t.key() for t in self.targets) == sorted(t.key() for t in other)
 
 
 class BackendApi(Protocol):
-    def get_backends(self, service: str) -> BackendState: ...
+    def get_backends(self, ref: BackendRef) -> BackendState: ...
 
-    def set_backends(self, state: BackendState, timeout_s: float) -> None:
-        """Replaces the backends, waiting for the operation to finish."""
+    def set_backends(
+        self, ref: BackendRef, current: Sequence[BackendTarget], new: Sequence[BackendTarget]
+    ) -> PendingChange:
+        """Replace the backends. Raises Conflict, changing nothing, when the live backends are
+        not ``current`` (compared by target, capacity and port)."""
         ...
 
-    def healthy_targets(self, service: str) -> set[str]: ...
+    def change_status(self, ref: BackendRef, change_id: str) -> PendingChange: ...
+
+    def target_health(self, ref: BackendRef, targets: Sequence[str]) -> Mapping[str, str]:
+        """Health per target as the cloud words it (HEALTHY, UNHEALTHY, healthy, ...)."""
+        ...

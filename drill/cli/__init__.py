@@ -25,6 +25,7 @@ from drill.cli._show import show_command
 from drill.cli._tiers import tiers_command
 from drill.cli._validate import validate_command
 from drill.errors import DrillError, ExitCode, PlanError
+from providers.cloud import CloudSettings
 
 
 class _DrillGroup(click.Group):
@@ -80,6 +81,14 @@ def _report_error(exc: DrillError) -> None:
     help="Kubeconfig with the contexts the plan's roles map to (default: $KUBECONFIG, then "
     "~/.kube/config). `--context ROLE=in-cluster` uses the pod's own service account.",
 )
+@click.option(
+    "--gcp-credentials",
+    envvar="DRILL_GCP_CREDENTIALS",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Google Cloud service-account key file (env DRILL_GCP_CREDENTIALS; default: "
+    "Application Default Credentials). AWS uses its standard credential chain.",
+)
 @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 @click.pass_context
@@ -88,6 +97,7 @@ def main(
     plans_dir: Path,
     config_file: str | None,
     kubeconfig: str | None,
+    gcp_credentials: str | None,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -100,6 +110,7 @@ def main(
         config_file=config_file,
         verbosity=-1 if quiet else verbose,
         kubeconfig=kubeconfig,
+        cloud=CloudSettings(gcp_credentials_file=gcp_credentials),
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import click
 
+from drill.clock import Clock
 from drill.errors import UsageError
 from drill.plan import Config, LoadedPlan, find_plan, load_config, load_plan
+from providers.cloud import CloudSettings
+from providers.live import LiveProviders
 
 
 @dataclass
@@ -18,10 +21,15 @@ class GlobalOptions:
     config_file: str | None
     verbosity: int
     kubeconfig: str | None = None
+    cloud: CloudSettings = field(default_factory=CloudSettings)
 
     @cached_property
     def config(self) -> Config:
         return load_config(self.config_file)
+
+    def providers(self, clock: Clock) -> LiveProviders:
+        """The real clouds and clusters, as the global options point at them."""
+        return LiveProviders(clock, self.kubeconfig, self.cloud)
 
     def load(self, name_or_path: str) -> LoadedPlan:
         return load_plan(find_plan(name_or_path, self.plans_dir), self.config.tiers)

@@ -17,8 +17,7 @@ def list_command(options: GlobalOptions, show_types: bool) -> None:
     """List plans (name, tier, description), or step types with --types."""
     if show_types:
         for step_type in STEP_TYPES.values():
-            note = "" if step_type.implemented else "  [not available in this version]"
-            click.echo(f"{step_type.name:<22} {step_type.summary}{note}")
+            click.echo(f"{step_type.name:<22} {step_type.summary}")
         return
     files = list_plan_files(options.plans_dir)
     if not files:

@@ -40,9 +40,8 @@ def _step_line(number: int, step: ResolvedStep) -> str:
     head = f"  {number:>2}. {step.id} ({step.type.name}{where})"
     if step.skipped:
         return f"{head}: SKIPPED - {step.skip_reason}"
-    missing = "" if step.type.implemented else "  [not available in this version]"
     limits = f"timeout {format_duration(step.timeout_s)}, retries {step.retries}"
-    return f"{head}: {step.describe()}  ({limits}){missing}"
+    return f"{head}: {step.describe()}  ({limits})"
 
 
 def _undo_lines(plan: ExecutionPlan) -> list[str]:
@@ -84,5 +83,4 @@ def _step_data(step: ResolvedStep) -> dict[str, JsonValue]:
         "description": step.describe(),
         "timeout_s": step.timeout_s,
         "retries": step.retries,
-        "available": step.type.implemented,
     }

@@ -10,7 +10,7 @@ import click
 
 from drill.cli._common import GlobalOptions, pass_options
 from drill.cli._run import REPORT_DIR_HELP
-from drill.cli._sandbox import running_sandbox_kubeconfig
+from drill.cli._sandbox import running_sandbox
 from drill.clock import SystemClock
 from drill.errors import ExitCode, PlanError, UsageError
 from drill.executor import (
@@ -61,10 +61,8 @@ def rollback_command(
     log = build_logger(options.verbosity).bind(run_id=record.run_id, action="rollback")
     journal = FileJournal(journal_path, record.run_id, clock)
     cancellation = Cancellation()
-    kubeconfig = running_sandbox_kubeconfig() if sandbox else options.kubeconfig
-    runtime = StepRuntime(
-        record.run_id, _mode(record), clock, LiveProviders(clock, kubeconfig), log
-    )
+    providers = _sandbox_providers(clock) if sandbox else options.providers(clock)
+    runtime = StepRuntime(record.run_id, _mode(record), clock, providers, log)
     try:
         with cancel_on_signals(cancellation, log):
             undo, steps = Executor(runtime, journal, cancellation).roll_back(
@@ -77,6 +75,11 @@ def rollback_command(
         s.status in ("passed", "skipped") for s in steps
     )
     raise SystemExit(ExitCode.PASSED if complete else ExitCode.ROLLBACK_INCOMPLETE)
+
+
+def _sandbox_providers(clock: SystemClock) -> LiveProviders:
+    target = running_sandbox()
+    return LiveProviders(clock, target.kubeconfig, target.cloud)
 
 
 def _journal_path(run: str, report_dir: Path) -> Path:

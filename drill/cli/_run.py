@@ -96,7 +96,6 @@ def run_command(
     if dry_run:
         _print_dry_run(resolved, output)
         return
-    refuse_unavailable(resolved)
     if live:
         confirm_live(resolved, yes)
     if sandbox:
@@ -104,9 +103,17 @@ def run_command(
             resolved = resolve(
                 loaded.plan, loaded.source, mode, options.config.tiers, target.contexts
             )
-            report = execute(resolved, t0, report_dir, options, clock, target.kubeconfig)
+            providers = LiveProviders(clock, target.kubeconfig, target.cloud)
+            report = execute(resolved, t0, report_dir, options, clock, providers)
     else:
-        report = execute(resolved, t0, report_dir, options, clock, options.kubeconfig)
+        report = execute(
+            resolved,
+            t0,
+            report_dir,
+            options,
+            clock,
+            options.providers(clock),
+        )
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
     raise SystemExit(report.exit_code)
 
@@ -124,15 +131,6 @@ def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
     if moment > now:
         raise UsageError(f"--disaster-at {value!r} is in the future")
     return moment.astimezone(UTC)
-
-
-def refuse_unavailable(plan: ExecutionPlan) -> None:
-    missing = plan.unavailable_step_types()
-    if missing:
-        raise UsageError(
-            f"plan {plan.name} uses step types this version of drill cannot run yet: "
-            f"{', '.join(missing)} (the plan is valid; `drill show` lists what would run)"
-        )
 
 
 def confirm_live(plan: ExecutionPlan, yes: bool) -> None:
@@ -171,11 +169,10 @@ def execute(
     report_dir: Path,
     options: GlobalOptions,
     clock: SystemClock,
-    kubeconfig: str | None,
+    providers: LiveProviders,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     log = build_logger(options.verbosity).bind(run_id=run_id)
-    providers = LiveProviders(clock, kubeconfig)
     # The lease comes first: a run that may not start leaves no journal behind.
     with run_lease(plan, providers, run_id, clock, log):
         return _execute_locked(plan, t0, report_dir / run_id, report_dir, providers, clock, log)

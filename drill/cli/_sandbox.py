@@ -20,6 +20,7 @@ from drill.clock import SystemClock
 from drill.durations import parse_duration
 from drill.errors import UsageError
 from drill.plan import LoadedPlan, find_plan, list_plan_files
+from providers.cloud import CloudSettings
 
 if TYPE_CHECKING:
     from drill.sandbox.runtime import SandboxState
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 class SandboxTarget:
     kubeconfig: str
     contexts: dict[str, str]  # role -> sandbox context
+    cloud: CloudSettings  # the emulators' endpoints
 
 
 @contextmanager
@@ -45,7 +47,9 @@ def sandbox_for(loaded: LoadedPlan, config_file: str | None) -> Iterator[Sandbox
                 f"the running sandbox has no cluster for role(s) {', '.join(missing)}: "
                 f"run `drill sandbox down`, then `drill sandbox up {loaded.source}`"
             )
-        yield SandboxTarget(state.kubeconfig, {r: state.contexts[r] for r in roles})
+        cloud = state.cloud_settings()
+        _require_clouds(loaded, cloud)
+        yield SandboxTarget(state.kubeconfig, {r: state.contexts[r] for r in roles}, cloud)
         return
     with _private_sandbox(loaded, config_file) as target:
         yield target
@@ -62,17 +66,36 @@ def _private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[Sa
         tempfile.TemporaryDirectory(prefix="drill-sandbox-") as workdir,
         Sandbox(world, Path(workdir)) as sandbox,
     ):
-        yield SandboxTarget(str(sandbox.kubeconfig), sandbox.contexts)
+        yield SandboxTarget(str(sandbox.kubeconfig), sandbox.contexts, sandbox.cloud_settings)
 
 
-def running_sandbox_kubeconfig() -> str:
+def _require_clouds(loaded: LoadedPlan, cloud: CloudSettings) -> None:
+    """A sandbox started for other plans may lack the emulators this one needs."""
+    from drill.sandbox.cloud_world import derive_cloud
+    from drill.sandbox.plans import resolve_loaded
+
+    world = derive_cloud(resolve_loaded(loaded))
+    needed = {
+        "gcs_endpoint": any(key[0] == "gcp" for key in world.buckets),
+        "dns_endpoint": any(key[0] == "gcp" for key in world.zones),
+        "compute_endpoint": any(ref.provider == "gcp" for ref in world.backends),
+        "aws_endpoint": world.uses("aws"),
+    }
+    if any(wanted and getattr(cloud, name) is None for name, wanted in needed.items()):
+        raise UsageError(
+            f"the running sandbox has no cloud emulators for {loaded.plan.name}: run "
+            f"`drill sandbox down`, then `drill sandbox up {loaded.source}`"
+        )
+
+
+def running_sandbox() -> SandboxTarget:
     """For commands that act on a past sandbox run: the sandbox must still be up."""
     from drill.sandbox.runtime import default_sandbox_dir, read_state
 
     state = read_state(default_sandbox_dir(os.environ))
     if state is None:
         raise UsageError("no sandbox is up: its clusters went with the run that started them")
-    return state.kubeconfig
+    return SandboxTarget(state.kubeconfig, state.contexts, state.cloud_settings())
 
 
 @click.group("sandbox")

@@ -67,11 +67,6 @@ class ExecutionPlan:
             for stage in self.phases.get(phase, ()):
                 yield from stage.steps
 
-    def unavailable_step_types(self) -> list[str]:
-        """Types this plan would run that this version of drill only knows the syntax of."""
-        names = {s.type.name for s in self.steps() if not s.skipped and not s.type.implemented}
-        return sorted(names)
-
 
 def resolve(
     plan: Plan,

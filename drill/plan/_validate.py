@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from drill.errors import PlanError, Problem
 from drill.plan._models import NAME_REF, PHASES, REACHABILITY_STEP_ID, ParallelGroup, Plan, StepSpec
 from drill.plan._yaml import Located, Path
-from drill.steps import STEP_TYPES, AnyStepType
+from drill.steps import STEP_TYPES, AnyStepType, StepParams
 
 MODES = ("drill", "live")
 # Ids of the steps drill adds to a plan by itself (see drill/plan/_resolve.py).
@@ -302,22 +302,41 @@ def _params_problems(
 ) -> list[Problem]:
     """Validate ``with`` as each mode will see it; a problem in one mode only says which."""
     found: dict[Problem, list[str]] = {}
+    valid: dict[str, StepParams] = {}
     for mode in MODES:
         merged = merged_params(step, mode)
         if merged is None:
             continue
         values, origins = merged
         try:
-            step_type.params_model.model_validate(substitute(values, names, mode))
+            valid[mode] = step_type.params_model.model_validate(substitute(values, names, mode))
         except ValidationError as exc:
             for problem in _param_problems(exc, located, path, origins, step_type.params_model):
                 found.setdefault(problem, []).append(mode)
-    return [
+    problems = [
         p
         if len(modes) > 1
         else Problem(p.file, p.line, p.column, p.field, f"{p.message} (in {modes[0]} mode)")
         for p, modes in found.items()
     ]
+    return problems + _drill_touches_production(located, path, step_type, valid)
+
+
+def _drill_touches_production(
+    located: Located, path: Path, step_type: AnyStepType, valid: Mapping[str, StepParams]
+) -> list[Problem]:
+    """Drill mode never changes what serves users: not the record or backend live mode switches."""
+    if "drill" not in valid or "live" not in valid:
+        return []
+    target = step_type.serving_target(valid["live"])
+    if target is None or target != step_type.serving_target(valid["drill"]):
+        return []
+    message = (
+        f"in drill mode this step would change {target}, which live mode switches for real: "
+        "give drill mode its own target through names (e.g. record: {drill: "
+        "drill-api.example.com., live: api.example.com.}) or skip it with `drill: {skip: why}`"
+    )
+    return [located.problem((*path, "with"), message)]
 
 
 def merged_params(step: dict[str, Any], mode: str) -> tuple[dict[str, Any], dict[str, Path]] | None:

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             kubeconfig=str(sandbox.kubeconfig.resolve()),
             contexts=sandbox.contexts,
             plans=[str(p) for p in args.plans],
+            cloud=asdict(sandbox.cloud_settings),
         )
         write_state(args.dir, state)
         try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from drill.plan import ExecutionPlan, load_config, load_plan, resolve
+from drill.plan import ExecutionPlan, LoadedPlan, load_config, load_plan, resolve
+from drill.tiers import DEFAULT_TIERS, Targets
 
 
 def resolve_both_modes(
@@ -14,7 +15,12 @@ def resolve_both_modes(
     config = load_config(config_file)
     resolved = []
     for path in paths:
-        loaded = load_plan(path, config.tiers)
-        for mode in ("drill", "live"):
-            resolved.append(resolve(loaded.plan, loaded.source, mode, config.tiers, {}))
+        resolved += resolve_loaded(load_plan(path, config.tiers), config.tiers)
     return resolved
+
+
+def resolve_loaded(
+    loaded: LoadedPlan, tiers: Mapping[str, Targets] = DEFAULT_TIERS
+) -> list[ExecutionPlan]:
+    """One loaded plan in both modes."""
+    return [resolve(loaded.plan, loaded.source, mode, tiers, {}) for mode in ("drill", "live")]

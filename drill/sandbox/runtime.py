@@ -10,19 +10,22 @@ import json
 import os
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
 from drill.clock import Clock, SystemClock
+from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
 from drill.sandbox.world import BackupPlan, ClusterWorld, Manifest, WorldSpec
+from providers.cloud import CloudSettings
 
 # Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact.
 SANDBOX_PROFILE = Profile(
     ready_after_s=2.0, job_duration_s=1.5, restore_duration_s=3.0, namespace_delete_s=0.5
 )
+SANDBOX_CLOUD_PROFILE = CloudProfile()
 STATE_FILE = "state.json"
 
 
@@ -39,6 +42,7 @@ class Sandbox:
         workdir: Path,
         profile: Profile = SANDBOX_PROFILE,
         clock: Clock | None = None,
+        cloud_profile: CloudProfile = SANDBOX_CLOUD_PROFILE,
     ) -> None:
         self.spec = spec
         self.workdir = workdir
@@ -46,23 +50,34 @@ class Sandbox:
         self.clock = clock or SystemClock()
         self.clusters: dict[str, KubeEmulator] = {}
         self.kubeconfig = workdir / "kubeconfig"
+        self.cloud = CloudSandbox(spec.cloud, self.clock, cloud_profile)
+
+    @property
+    def cloud_settings(self) -> CloudSettings:
+        return self.cloud.settings
 
     @property
     def contexts(self) -> dict[str, str]:
         return {role: context_name(role) for role in self.clusters}
 
     def start(self) -> Sandbox:
-        for role, world in self.spec.clusters.items():
-            emulator = KubeEmulator(clock=self.clock, profile=self.profile)
-            emulator.start()
-            self.clusters[role] = emulator
-            _seed(emulator, world, self.clock)
+        try:
+            for role, world in self.spec.clusters.items():
+                emulator = KubeEmulator(clock=self.clock, profile=self.profile)
+                emulator.start()
+                self.clusters[role] = emulator
+                _seed(emulator, world, self.clock)
+            self.cloud.start()
+        except BaseException:
+            self.stop()
+            raise
         servers = {context_name(role): e.url for role, e in self.clusters.items()}
         if servers:
             write_kubeconfig(self.kubeconfig, servers)
         return self
 
     def stop(self) -> None:
+        self.cloud.stop()
         for emulator in self.clusters.values():
             emulator.stop()
 
@@ -121,6 +136,10 @@ class SandboxState:
     kubeconfig: str
     contexts: dict[str, str]
     plans: list[str]
+    cloud: dict[str, object] = field(default_factory=dict)
+
+    def cloud_settings(self) -> CloudSettings:
+        return CloudSettings(**self.cloud)  # type: ignore[arg-type]
 
     def alive(self) -> bool:
         try:
@@ -157,10 +176,21 @@ def read_state(directory: Path) -> SandboxState | None:
             kubeconfig=str(raw["kubeconfig"]),
             contexts={str(k): str(v) for k, v in raw["contexts"].items()},
             plans=[str(p) for p in raw["plans"]],
+            cloud=_cloud_fields(raw.get("cloud") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return state if state.alive() else None
+
+
+def _cloud_fields(raw: dict[str, object]) -> dict[str, object]:
+    """CloudSettings fields as JSON held them (lists back to tuples); unknown keys dropped."""
+    known = {f.name for f in fields(CloudSettings)}
+    return {
+        key: tuple(str(v) for v in value) if isinstance(value, list) else value
+        for key, value in raw.items()
+        if key in known and isinstance(value, str | bool | list | None)
+    }
 
 
 def write_state(directory: Path, state: SandboxState) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
+from drill.sandbox.cloud_world import CloudWorld, derive_cloud
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_scale import KubeScaleParams
 from drill.steps.kube_wait_ready import KubeWaitReadyParams
@@ -52,6 +53,7 @@ class ClusterWorld:
 @dataclass
 class WorldSpec:
     clusters: dict[str, ClusterWorld] = field(default_factory=dict)  # role -> world
+    cloud: CloudWorld = field(default_factory=CloudWorld)
 
     def cluster(self, role: str) -> ClusterWorld:
         return self.clusters.setdefault(role, ClusterWorld())
@@ -70,6 +72,7 @@ def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
         _note_contents(spec, plan)
         if plan.mode == "live":
             _note_standbys(spec, plan)
+    spec.cloud = derive_cloud(resolved)
     return spec
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from drill.steps._base import (
     Fact,
     Mode,
-    PlannedStepType,
     Providers,
     RecoveryPoint,
     StepEnv,
@@ -62,7 +61,6 @@ __all__ = [
     "AnyStepType",
     "Fact",
     "Mode",
-    "PlannedStepType",
     "Providers",
     "RecoveryPoint",
     "StepEnv",

@@ -14,9 +14,18 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
 from drill.errors import StepFailed
-from providers.protocols import HttpClient, KubeApi, VeleroApi
+from providers.protocols import (
+    BackendApi,
+    DnsApi,
+    HttpClient,
+    KubeApi,
+    ObjectStore,
+    Resolver,
+    VeleroApi,
+)
 
 Mode = Literal["drill", "live"]
+Cloud = Literal["gcp", "aws"]
 Fact = str | int | float | bool | None
 
 
@@ -37,6 +46,16 @@ class Providers(Protocol):
     def kube(self, context: str) -> KubeApi: ...
 
     def velero(self, context: str, namespace: str) -> VeleroApi: ...
+
+    def object_store(
+        self, cloud: Cloud, project: str | None, region: str | None
+    ) -> ObjectStore: ...
+
+    def dns(self, cloud: Cloud, project: str | None) -> DnsApi: ...
+
+    def backends(self, cloud: Cloud) -> BackendApi: ...
+
+    def resolver(self) -> Resolver: ...
 
 
 class Logger(Protocol):
@@ -118,7 +137,6 @@ class StepType(ABC, Generic[P]):
     summary: ClassVar[str]
     mutating: ClassVar[bool] = False
     needs_context: ClassVar[bool] = False
-    implemented: ClassVar[bool] = True
     default_timeout_s: ClassVar[float] = 300.0
 
     def default_timeout(self, params: P) -> float:
@@ -128,6 +146,13 @@ class StepType(ABC, Generic[P]):
     @abstractmethod
     def describe(self, params: P) -> str:
         """One line for ``drill show``: what this step would do, secrets masked."""
+
+    def serving_target(self, params: P) -> str | None:
+        """What this step changes that may serve users (a DNS record, a backend), if anything.
+
+        Validation refuses a plan whose drill mode would change the same thing as live mode.
+        """
+        return None
 
     @abstractmethod
     def run(self, params: P, env: StepEnv) -> StepResult: ...
@@ -139,15 +164,3 @@ class StepType(ABC, Generic[P]):
     def undo(self, params: P, prior: JsonValue, env: StepEnv) -> str:
         """Put back ``prior``; returns a line saying what was restored."""
         raise NotImplementedError(f"{self.name} does not change anything")
-
-
-class PlannedStepType(StepType[P]):
-    """A step type whose plan syntax is settled but whose runtime is not built yet.
-
-    Plans using it validate and show; ``drill run`` refuses them before touching anything.
-    """
-
-    implemented: ClassVar[bool] = False
-
-    def run(self, params: P, env: StepEnv) -> StepResult:
-        raise StepFailed(f"step type {self.name} is not available in this version of drill")

@@ -1,22 +1,51 @@
-"""Params shared by the object-store freshness checks (GCS, S3)."""
+"""What the object-store freshness checks (GCS, S3) share: params, prefix templates, the check.
+
+A backup lands as an object; the newest one under the prefix must be younger than ``max_age``
+and at least ``min_size`` bytes. Its creation time (or a timestamp the plan names in object
+metadata) is the recovery point.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from pydantic import Field, field_validator
 
 from drill.durations import format_duration
+from drill.errors import StepFailed
 from drill.fieldtypes import ByteSize, Duration
-from drill.steps._base import StepParams
+from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult
+from providers.protocols import ObjectStore, StoredObject
+
+_TEMPLATE = re.compile(r"\{date:([^{}]*)\}")
+_FINER_THAN_AN_HOUR = re.compile(r"%[MSfsXcT]")
+# A template spanning more folders than this within max_age would list too much to be useful.
+MAX_PREFIXES = 62
 
 
 class ObjectBackupParams(StepParams):
     bucket: str = Field(min_length=3, max_length=222)
-    # May hold date templates, e.g. "db/{date:%Y-%m-%d}/", filled from the run's t0.
+    # May hold date templates, e.g. "db/{date:%Y-%m-%d}/" (UTC). Every folder a backup
+    # younger than max_age can be in is listed, so a check just after midnight still finds
+    # the one written into yesterday's folder.
     prefix: str = ""
     max_age: Duration
     min_size: ByteSize = 1
     # Object metadata key holding the backup's own timestamp (ISO 8601); else creation time.
     timestamp_metadata: str | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _known_templates(cls, prefix: str) -> str:
+        leftover = _TEMPLATE.sub("", prefix)
+        if "{" in leftover or "}" in leftover:
+            raise ValueError("the only template is {date:FORMAT}, e.g. {date:%Y-%m-%d}")
+        for date_format in _TEMPLATE.findall(prefix):
+            if _FINER_THAN_AN_HOUR.search(date_format):
+                raise ValueError(f"{{date:{date_format}}}: templates finer than an hour")
+        return prefix
 
 
 def describe_object_backup(scheme: str, params: ObjectBackupParams) -> str:
@@ -24,3 +53,96 @@ def describe_object_backup(scheme: str, params: ObjectBackupParams) -> str:
         f"newest object under {scheme}://{params.bucket}/{params.prefix} is under "
         f"{format_duration(params.max_age)} old and at least {params.min_size} bytes"
     )
+
+
+def rendered_prefixes(prefix: str, now: datetime, max_age_s: float) -> list[str]:
+    """Every folder name the template takes between ``now - max_age`` and ``now``."""
+    if not _TEMPLATE.search(prefix):
+        return [prefix]
+    oldest = now - timedelta(seconds=max_age_s)
+    moments = [now]
+    while moments[-1] - timedelta(hours=1) > oldest:
+        moments.append(moments[-1] - timedelta(hours=1))
+    moments.append(oldest)
+    found = dict.fromkeys(_render(prefix, moment) for moment in moments)
+    if len(found) > MAX_PREFIXES:
+        raise StepFailed(
+            f"prefix {prefix!r} spans {len(found)} folders within max_age; "
+            f"narrow the template or max_age (at most {MAX_PREFIXES})"
+        )
+    return list(found)
+
+
+def _render(prefix: str, moment: datetime) -> str:
+    return _TEMPLATE.sub(lambda match: moment.strftime(match.group(1)), prefix)
+
+
+def check_object_backup(
+    store: ObjectStore, scheme: str, params: ObjectBackupParams, env: StepEnv
+) -> StepResult:
+    now = env.clock.now()
+    prefixes = rendered_prefixes(params.prefix, now, params.max_age)
+    objects = [obj for prefix in prefixes for obj in store.list_objects(params.bucket, prefix)]
+    where = f"{scheme}://{params.bucket}/{params.prefix}"
+    newest, point = _newest(objects, params.timestamp_metadata, where)
+    age_s = (now - point).total_seconds()
+    url = f"{scheme}://{newest.bucket}/{newest.name}"
+    _require_fresh_and_big(url, newest, age_s, params)
+    source = (
+        f"metadata {params.timestamp_metadata}" if params.timestamp_metadata else "creation time"
+    )
+    return StepResult(
+        summary=f"{url}: {newest.size} bytes, {format_duration(max(age_s, 0))} old",
+        facts={
+            "object": url,
+            "size_bytes": newest.size,
+            "age_s": round(age_s, 3),
+            "objects_seen": len(objects),
+            "prefixes": ", ".join(prefixes),
+        },
+        recovery_point=RecoveryPoint(at=point, source=f"{url} {source}"),
+    )
+
+
+def _newest(
+    objects: Iterable[StoredObject], metadata_key: str | None, where: str
+) -> tuple[StoredObject, datetime]:
+    dated = [(_recovery_time(obj, metadata_key), obj) for obj in objects]
+    usable = [(at, obj) for at, obj in dated if at is not None]
+    if not usable:
+        carrying = f" carrying metadata {metadata_key!r}" if metadata_key and dated else ""
+        raise StepFailed(f"no object{carrying} under {where}")
+    at, obj = max(usable, key=lambda pair: (pair[0], pair[1].name))
+    return obj, at
+
+
+def _recovery_time(obj: StoredObject, metadata_key: str | None) -> datetime | None:
+    if metadata_key is None:
+        return obj.created_at
+    raw = obj.metadata.get(metadata_key)
+    if raw is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise StepFailed(
+            f"{obj.bucket}/{obj.name}: metadata {metadata_key}={raw!r} is not an ISO 8601 time"
+        ) from None
+    if stamp.tzinfo is None:
+        raise StepFailed(f"{obj.bucket}/{obj.name}: metadata {metadata_key} has no time zone")
+    return stamp
+
+
+def _require_fresh_and_big(
+    url: str, newest: StoredObject, age_s: float, params: ObjectBackupParams
+) -> None:
+    if age_s > params.max_age:
+        raise StepFailed(
+            f"newest backup {url} is {format_duration(age_s)} old, "
+            f"over max_age {format_duration(params.max_age)}"
+        )
+    if newest.size < params.min_size:
+        raise StepFailed(
+            f"newest backup {url} is {newest.size} bytes, under min_size {params.min_size}: "
+            "an interrupted or empty dump?"
+        )

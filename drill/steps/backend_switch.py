@@ -1,33 +1,105 @@
-"""``backend.switch``: move a load balancer's backends (GCP backend service, AWS ELBv2)."""
+"""``backend.switch``: move a load balancer's backends (GCP backend service, AWS ELBv2).
+
+GCP: the backend service's backends (instance groups or NEGs, with capacity scalers) become
+the plan's list; drill waits for the Compute operation. AWS: a target group's registered
+targets become the plan's list, or, with ``listener``, the listener's forward action sends
+traffic to the plan's target groups with the given weights. The previous set, with every
+setting drill does not manage, is journaled first; undo puts it back exactly, and only while
+the backends are still what drill set.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue, field_validator, model_validator
 
+from drill.durations import format_duration
+from drill.errors import StepFailed
 from drill.fieldtypes import Duration
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._changes import wait_until_done
+from providers.protocols import (
+    BackendApi,
+    BackendKind,
+    BackendRef,
+    BackendTarget,
+    Setting,
+)
+
+HEALTH_POLL_S = 2.0
+COMPUTE_URL_PREFIX = "https://www.googleapis.com/compute/v1/"
 
 
 class BackendSpec(StepParams):
-    target: str = Field(min_length=1, description="instance group/NEG URL or target id/ARN")
+    target: str = Field(min_length=1, description="instance group/NEG URL, target id, or group")
     capacity: float = Field(default=1.0, ge=0.0, le=1000.0)
     port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("target")
+    @classmethod
+    def _relative_gcp_url(cls, target: str) -> str:
+        # Compute answers full URLs, drill compares relative ones: both spellings mean one group.
+        return target.removeprefix(COMPUTE_URL_PREFIX)
 
 
 class BackendSwitchParams(StepParams):
     provider: Literal["gcp", "aws"]
-    service: str = Field(min_length=1, description="backend service name or target group ARN")
+    # GCP: backend service name. AWS: target group name or ARN.
+    service: str | None = Field(default=None, min_length=1)
+    # AWS only: listener ARN or "load-balancer-name:port"; backends then name target groups
+    # and capacity is the forward weight (0-999).
+    listener: str | None = Field(default=None, min_length=1)
     project: str | None = None
-    region: str | None = None
-    # With AWS, set to move listener forward weights; backends then name target groups.
-    listener_arn: str | None = None
+    region: str | None = None  # GCP: a regional backend service; AWS: the region
     backends: list[BackendSpec] = Field(min_length=1)
     wait_healthy: Duration | None = None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> BackendSwitchParams:
+        if self.provider == "gcp":
+            _require_gcp(self)
+        elif (self.service is None) == (self.listener is None):
+            raise ValueError("set exactly one of service (a target group) or listener")
+        elif self.service is not None:
+            _require_target_group(self)
+        targets = [b.target for b in self.backends]
+        if len(set(targets)) != len(targets):
+            raise ValueError("backends: each target at most once")
+        return self
 
-class BackendSwitch(PlannedStepType[BackendSwitchParams]):
+    def ref(self) -> BackendRef:
+        kind: BackendKind = "backend_service" if self.provider == "gcp" else "target_group"
+        if self.listener is not None:
+            kind = "listener"
+        name = self.listener or self.service or ""
+        return BackendRef(self.provider, kind, name, self.project, self.region)
+
+    def targets(self) -> tuple[BackendTarget, ...]:
+        return tuple(BackendTarget(b.target, b.capacity, b.port) for b in self.backends)
+
+
+def _require_gcp(params: BackendSwitchParams) -> None:
+    if not params.project or not params.service:
+        raise ValueError("a GCP backend switch names its project and backend service")
+    if params.listener is not None:
+        raise ValueError("listener is for AWS load balancers")
+    if any(b.capacity > 1.0 for b in params.backends):
+        raise ValueError("backends: a GCP capacity scaler is between 0.0 and 1.0")
+    if any(b.port is not None for b in params.backends):
+        raise ValueError("backends: port is for AWS target groups; a GCP backend has none")
+
+
+def _require_target_group(params: BackendSwitchParams) -> None:
+    if any(b.port is None for b in params.backends):
+        raise ValueError("backends: each target of a target group names its port")
+    if any(b.capacity != 1.0 for b in params.backends):
+        raise ValueError(
+            "backends: a target group has no capacity per target; use listener weights"
+        )
+
+
+class BackendSwitch(StepType[BackendSwitchParams]):
     name = "backend.switch"
     params_model = BackendSwitchParams
     summary = "replaces a load balancer's backends; undo puts the previous set back"
@@ -36,4 +108,135 @@ class BackendSwitch(PlannedStepType[BackendSwitchParams]):
 
     def describe(self, params: BackendSwitchParams) -> str:
         targets = ", ".join(f"{b.target}@{b.capacity:g}" for b in params.backends)
-        return f"set backends of {params.service} to {targets} ({params.provider})"
+        return f"set backends of {_name(params.ref())} to {targets} ({params.provider})"
+
+    def serving_target(self, params: BackendSwitchParams) -> str:
+        ref = params.ref()
+        where = " ".join(
+            f"{k} {v}" for k, v in (("project", ref.project), ("region", ref.region)) if v
+        )
+        return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
+
+    def default_timeout(self, params: BackendSwitchParams) -> float:
+        return self.default_timeout_s + (params.wait_healthy or 0.0)
+
+    def capture_prior_state(self, params: BackendSwitchParams, env: StepEnv) -> JsonValue:
+        state = _api(params, env).get_backends(params.ref())
+        return {"targets": [_target_json(t) for t in state.targets]}
+
+    def run(self, params: BackendSwitchParams, env: StepEnv) -> StepResult:
+        api, ref = _api(params, env), params.ref()
+        before = api.get_backends(ref)
+        wanted = params.targets()
+        facts: dict[str, str | int | float | bool | None] = {
+            "from": _show(before.targets),
+            "to": _show(wanted),
+        }
+        summary = f"{_name(ref)} already on {_show(wanted)}"
+        if not before.same_targets(wanted):
+            change = _apply(api, ref, before.targets, wanted, env)
+            facts["change"] = change
+            summary = f"{_name(ref)}: {_show(before.targets)} -> {_show(wanted)}"
+        if params.wait_healthy is not None:
+            healthy_s = _await_healthy(
+                api, ref, [t.target for t in wanted], params.wait_healthy, env
+            )
+            facts["healthy_after_s"] = round(healthy_s, 3)
+            summary += f"; healthy after {format_duration(healthy_s)}"
+        return StepResult(summary=summary, facts=facts)
+
+    def undo(self, params: BackendSwitchParams, prior: JsonValue, env: StepEnv) -> str:
+        previous = _targets_from_json(prior)
+        api, ref = _api(params, env), params.ref()
+        live = api.get_backends(ref)
+        if live.same_targets(previous):
+            return f"{_name(ref)} already back on {_show(previous)}"
+        if not live.same_targets(params.targets()):
+            raise StepFailed(
+                f"{_name(ref)} now has {_show(live.targets)}, not what drill set "
+                f"({_show(params.targets())}): someone changed it since; left as is"
+            )
+        _apply(api, ref, live.targets, previous, env)
+        return f"{_name(ref)} back on {_show(previous)}"
+
+
+def _api(params: BackendSwitchParams, env: StepEnv) -> BackendApi:
+    return env.providers.backends(params.provider)
+
+
+def _apply(
+    api: BackendApi,
+    ref: BackendRef,
+    current: tuple[BackendTarget, ...],
+    new: tuple[BackendTarget, ...],
+    env: StepEnv,
+) -> str:
+    change = api.set_backends(ref, current, new)
+    done = wait_until_done(
+        change, lambda change_id: api.change_status(ref, change_id), "backend change", env
+    )
+    return done.id
+
+
+def _await_healthy(
+    api: BackendApi, ref: BackendRef, targets: list[str], within_s: float, env: StepEnv
+) -> float:
+    started = env.clock.monotonic()
+    while True:
+        health = api.target_health(ref, targets)
+        sick = {t: health.get(t, "unknown") for t in targets if health.get(t) != "healthy"}
+        elapsed_s = env.clock.monotonic() - started
+        if not sick:
+            return elapsed_s
+        if elapsed_s >= within_s:
+            detail = "; ".join(f"{t}: {state}" for t, state in sick.items())
+            raise StepFailed(f"backends not healthy after {format_duration(within_s)}: {detail}")
+        env.wait(
+            min(HEALTH_POLL_S, within_s - elapsed_s), f"backends healthy ({len(sick)} not yet)"
+        )
+
+
+def _name(ref: BackendRef) -> str:
+    kinds = {"backend_service": "backend service", "target_group": "target group"}
+    return f"{kinds.get(ref.kind, ref.kind)} {ref.name}"
+
+
+def _show(targets: tuple[BackendTarget, ...]) -> str:
+    if not targets:
+        return "(none)"
+    return ", ".join(f"{t.target}{f':{t.port}' if t.port else ''}@{t.capacity:g}" for t in targets)
+
+
+def _target_json(target: BackendTarget) -> JsonValue:
+    settings: dict[str, JsonValue] = dict(target.settings)
+    return {
+        "target": target.target,
+        "capacity": target.capacity,
+        "port": target.port,
+        "settings": settings,
+    }
+
+
+def _targets_from_json(prior: JsonValue) -> tuple[BackendTarget, ...]:
+    raw = prior.get("targets") if isinstance(prior, dict) else None
+    if not isinstance(raw, list):
+        raise StepFailed("journal holds no previous backends for this switch")
+    return tuple(_target_from_json(item) for item in raw)
+
+
+def _target_from_json(item: JsonValue) -> BackendTarget:
+    if not isinstance(item, dict) or not isinstance(item.get("target"), str):
+        raise StepFailed("journal's previous backends are incomplete")
+    capacity, port, settings = item.get("capacity"), item.get("port"), item.get("settings")
+    return BackendTarget(
+        target=str(item["target"]),
+        capacity=float(capacity) if isinstance(capacity, int | float) else 1.0,
+        port=port if isinstance(port, int) else None,
+        settings=tuple(sorted(_settings(settings))),
+    )
+
+
+def _settings(raw: JsonValue) -> list[tuple[str, Setting]]:
+    if not isinstance(raw, dict):
+        return []
+    return [(k, v) for k, v in raw.items() if isinstance(v, str | int | float | bool)]

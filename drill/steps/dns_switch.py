@@ -1,28 +1,43 @@
-"""``dns.switch``: point a DNS record at new rrdatas (Cloud DNS or Route53)."""
+"""``dns.switch``: point a DNS record at new rrdatas (Cloud DNS or Route53).
+
+The prior record (rrdatas and TTL, or its absence) is journaled first; the switch is one
+change that names the exact record it replaces, so a record someone else changed meanwhile
+is reported, never half-overwritten. Undo does the same in reverse, and only while the record
+still holds what drill set.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
+from drill.durations import format_duration
+from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
-from drill.steps._base import PlannedStepType, StepParams
+from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._changes import wait_until_done
+from providers.protocols import DnsApi, PendingChange, RecordSet
+
+DEFAULT_TTL_S = 300
 
 
 class DnsResolveCheck(StepParams):
+    """After the change is done: ask these nameservers until they give the new answer."""
+
     nameservers: list[str] = Field(min_length=1)
     within: Duration = 300.0
 
 
 class DnsSwitchParams(StepParams):
     provider: Literal["gcp", "aws"]
-    zone: str = Field(min_length=1, description="Cloud DNS managed zone or Route53 zone id")
+    zone: str = Field(min_length=1, description="Cloud DNS managed zone, or Route53 zone id/name")
     project: str | None = None
     record: str = Field(min_length=1)
     type: Literal["A", "AAAA", "CNAME"] = "A"
     rrdatas: list[str] = Field(min_length=1)
-    ttl: int | None = Field(default=None, ge=0, le=86400)
+    ttl: int | None = Field(default=None, ge=0, le=86400)  # None: keep the record's TTL
     verify: DnsResolveCheck | None = None
 
     @field_validator("record")
@@ -30,8 +45,38 @@ class DnsSwitchParams(StepParams):
     def _fully_qualified(cls, record: str) -> str:
         return record if record.endswith(".") else f"{record}."
 
+    @model_validator(mode="after")
+    def _consistent(self) -> DnsSwitchParams:
+        if self.provider == "gcp" and not self.project:
+            raise ValueError("project: Cloud DNS zones live in a project; name it")
+        _check_rrdatas(self.type, self.rrdatas)
+        return self
 
-class DnsSwitch(PlannedStepType[DnsSwitchParams]):
+    def answer(self) -> tuple[str, ...]:
+        if self.type == "CNAME":
+            return tuple(r if r.endswith(".") else f"{r}." for r in self.rrdatas)
+        return tuple(self.rrdatas)
+
+    def intended(self, before: RecordSet | None) -> RecordSet:
+        """The record this step sets, given what was there before it ran."""
+        ttl = self.ttl if self.ttl is not None else (before.ttl if before else DEFAULT_TTL_S)
+        return RecordSet(name=self.record, type=self.type, ttl=ttl, rrdatas=self.answer())
+
+
+def _check_rrdatas(record_type: str, rrdatas: list[str]) -> None:
+    if record_type == "CNAME" and len(rrdatas) != 1:
+        raise ValueError("rrdatas: a CNAME has exactly one target")
+    version = {"A": 4, "AAAA": 6}.get(record_type)
+    for value in rrdatas if version else ():
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"rrdatas: {value!r} is not an IP address") from None
+        if address.version != version:
+            raise ValueError(f"rrdatas: {value!r} is not an IPv{version} address")
+
+
+class DnsSwitch(StepType[DnsSwitchParams]):
     name = "dns.switch"
     params_model = DnsSwitchParams
     summary = "replaces a DNS record's rrdatas in one change; undo puts the old ones back"
@@ -41,3 +86,118 @@ class DnsSwitch(PlannedStepType[DnsSwitchParams]):
     def describe(self, params: DnsSwitchParams) -> str:
         rrdatas = ", ".join(params.rrdatas)
         return f"point {params.type} {params.record} at {rrdatas} ({params.provider})"
+
+    def serving_target(self, params: DnsSwitchParams) -> str:
+        where = f"project {params.project} " if params.project else ""
+        return f"{params.type} record {params.record} in {where}zone {params.zone}"
+
+    def default_timeout(self, params: DnsSwitchParams) -> float:
+        return self.default_timeout_s + (params.verify.within if params.verify else 0.0)
+
+    def capture_prior_state(self, params: DnsSwitchParams, env: StepEnv) -> JsonValue:
+        before = _dns(params, env).get_record(params.zone, params.record, params.type)
+        return {"record": _to_json(before)}
+
+    def run(self, params: DnsSwitchParams, env: StepEnv) -> StepResult:
+        dns = _dns(params, env)
+        before = dns.get_record(params.zone, params.record, params.type)
+        wanted = params.intended(before)
+        facts: dict[str, str | int | float | bool | None] = {
+            "from": _show(before),
+            "to": _show(wanted),
+        }
+        if wanted.same_as(before):
+            return StepResult(summary=f"{params.record} already {_show(wanted)}", facts=facts)
+        change = _apply(dns, params.zone, before, wanted, env)
+        facts["change"] = change.id
+        summary = f"{params.record} {_show(before)} -> {_show(wanted)}"
+        if params.verify:
+            visible_s = _await_answer(params, params.verify, env)
+            facts["visible_after_s"] = round(visible_s, 3)
+            summary += f"; answered by its nameservers after {format_duration(visible_s)}"
+        return StepResult(summary=summary, facts=facts)
+
+    def undo(self, params: DnsSwitchParams, prior: JsonValue, env: StepEnv) -> str:
+        before = _from_json(prior)
+        dns = _dns(params, env)
+        live = dns.get_record(params.zone, params.record, params.type)
+        if (before is None and live is None) or (before is not None and before.same_as(live)):
+            return f"{params.record} already back to {_show(before)}"
+        ours = params.intended(before)
+        if not ours.same_as(live):
+            raise StepFailed(
+                f"{params.record} now holds {_show(live)}, not what drill set ({_show(ours)}): "
+                "someone changed it since; left as is"
+            )
+        _apply(dns, params.zone, live, before, env)
+        return f"{params.record} back to {_show(before)}"
+
+
+def _dns(params: DnsSwitchParams, env: StepEnv) -> DnsApi:
+    return env.providers.dns(params.provider, params.project)
+
+
+def _apply(
+    dns: DnsApi, zone: str, current: RecordSet | None, new: RecordSet | None, env: StepEnv
+) -> PendingChange:
+    change = dns.change_record(zone, current, new)
+    return wait_until_done(
+        change, lambda change_id: dns.change_status(zone, change_id), "DNS change", env
+    )
+
+
+def _await_answer(params: DnsSwitchParams, check: DnsResolveCheck, env: StepEnv) -> float:
+    """Seconds until the nameservers answer the new rrdatas; fails after ``check.within``."""
+    resolver = env.providers.resolver()
+    started = env.clock.monotonic()
+    wanted = sorted(params.answer())
+    answer: tuple[str, ...] = ()
+    while True:
+        try:
+            answer = resolver.resolve(params.record, params.type, check.nameservers)
+        except TransientError as exc:
+            env.log.info("dns_resolve_failed", error=str(exc))
+        elapsed_s = env.clock.monotonic() - started
+        if sorted(answer) == wanted:
+            return elapsed_s
+        if elapsed_s >= check.within:
+            raise StepFailed(
+                f"{params.record} still answers {', '.join(answer) or 'nothing'} from "
+                f"{', '.join(check.nameservers)} after {format_duration(check.within)}"
+            )
+        env.wait(min(1.0, check.within - elapsed_s), f"{params.record} to answer {wanted}")
+
+
+def _to_json(record: RecordSet | None) -> JsonValue:
+    if record is None:
+        return None
+    return {
+        "name": record.name,
+        "type": record.type,
+        "ttl": record.ttl,
+        "rrdatas": list(record.rrdatas),
+    }
+
+
+def _from_json(prior: JsonValue) -> RecordSet | None:
+    raw = prior.get("record") if isinstance(prior, dict) else "missing"
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise StepFailed("journal holds no previous DNS record for this switch")
+    rrdatas = raw.get("rrdatas")
+    ttl = raw.get("ttl")
+    if not isinstance(rrdatas, list) or not isinstance(ttl, int):
+        raise StepFailed("journal's previous DNS record is incomplete")
+    return RecordSet(
+        name=str(raw.get("name")),
+        type=str(raw.get("type")),
+        ttl=ttl,
+        rrdatas=tuple(str(r) for r in rrdatas),
+    )
+
+
+def _show(record: RecordSet | None) -> str:
+    if record is None:
+        return "(absent)"
+    return f"{', '.join(record.rrdatas)} ttl {record.ttl}"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from drill.steps._base import PlannedStepType
-from drill.steps._object_backup import ObjectBackupParams, describe_object_backup
+from drill.steps._base import StepEnv, StepResult, StepType
+from drill.steps._object_backup import (
+    ObjectBackupParams,
+    check_object_backup,
+    describe_object_backup,
+)
 
 
 class GcsBackupFreshParams(ObjectBackupParams):
     project: str | None = None
 
 
-class GcsBackupFresh(PlannedStepType[GcsBackupFreshParams]):
+class GcsBackupFresh(StepType[GcsBackupFreshParams]):
     name = "gcs.backup_fresh"
     params_model = GcsBackupFreshParams
     summary = "newest object under a GCS prefix is fresh and big enough; sets the recovery point"
@@ -18,3 +22,7 @@ class GcsBackupFresh(PlannedStepType[GcsBackupFreshParams]):
 
     def describe(self, params: GcsBackupFreshParams) -> str:
         return describe_object_backup("gs", params)
+
+    def run(self, params: GcsBackupFreshParams, env: StepEnv) -> StepResult:
+        store = env.providers.object_store("gcp", params.project, None)
+        return check_object_backup(store, "gs", params, env)

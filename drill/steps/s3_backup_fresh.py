@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from drill.steps._base import PlannedStepType
-from drill.steps._object_backup import ObjectBackupParams, describe_object_backup
+from drill.steps._base import StepEnv, StepResult, StepType
+from drill.steps._object_backup import (
+    ObjectBackupParams,
+    check_object_backup,
+    describe_object_backup,
+)
 
 
 class S3BackupFreshParams(ObjectBackupParams):
     region: str | None = None
 
 
-class S3BackupFresh(PlannedStepType[S3BackupFreshParams]):
+class S3BackupFresh(StepType[S3BackupFreshParams]):
     name = "s3.backup_fresh"
     params_model = S3BackupFreshParams
     summary = "newest object under an S3 prefix is fresh and big enough; sets the recovery point"
@@ -18,3 +22,7 @@ class S3BackupFresh(PlannedStepType[S3BackupFreshParams]):
 
     def describe(self, params: S3BackupFreshParams) -> str:
         return describe_object_backup("s3", params)
+
+    def run(self, params: S3BackupFreshParams, env: StepEnv) -> StepResult:
+        store = env.providers.object_store("aws", None, params.region)
+        return check_object_backup(store, "s3", params, env)

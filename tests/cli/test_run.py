@@ -152,15 +152,6 @@ def test_secrets_never_reach_output_report_or_journal(
     assert secret not in everything
 
 
-def test_unimplemented_step_types_are_refused_before_anything_runs(
-    drill: Drill, tmp_path: Path
-) -> None:
-    result = drill("run", "region-failure")
-    assert result.returncode == 2
-    assert "cannot run yet" in result.stderr
-    assert not (tmp_path / "reports").exists()
-
-
 def test_live_needs_yes_without_a_terminal(drill: Drill, write_plan) -> None:
     with serve(Script()) as url:
         result = drill("run", str(http_plan(write_plan, url)), "--live")

@@ -12,12 +12,13 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
 from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
@@ -26,6 +27,9 @@ from tests.child import REPO, run_drill
 
 FAST = Profile(
     ready_after_s=0.6, job_duration_s=0.4, restore_duration_s=0.8, namespace_delete_s=0.2
+)
+FAST_CLOUD = CloudProfile(
+    dns_change_s=0.4, dns_propagation_s=0.2, operation_s=0.4, healthy_after_s=0.5
 )
 
 
@@ -54,11 +58,15 @@ class Drill:
 def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:
     world = derive(resolve_both_modes(plan_files))
     state_dir = tmp_path / "sandbox-state"
-    with Sandbox(world, tmp_path / "sandbox", profile=FAST) as sandbox:
+    with Sandbox(world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD) as sandbox:
         write_state(
             state_dir,
             SandboxState(
-                os.getpid(), str(sandbox.kubeconfig), sandbox.contexts, [str(p) for p in plan_files]
+                os.getpid(),
+                str(sandbox.kubeconfig),
+                sandbox.contexts,
+                [str(p) for p in plan_files],
+                asdict(sandbox.cloud_settings),
             ),
         )
         for emulator in sandbox.clusters.values():

@@ -184,6 +184,7 @@ SEED: dict[str, Any] = {
                 "type": "dns.switch",
                 "with": {
                     "provider": "gcp",
+                    "project": "example-prod",
                     "zone": "example-com",
                     "record": "${record}",
                     "rrdatas": ["10.0.0.1"],

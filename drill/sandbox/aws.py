@@ -1,0 +1,604 @@
+"""The sandbox's AWS: moto's S3, Route53 and ELBv2 served over HTTP on 127.0.0.1, seeded.
+
+moto keeps its state in this process, per account id, in module-level backends. So each
+``AwsSandbox`` serves one account of its own (the gateway stamps every request with it, so
+clients need not know), seeds and reads that account's backends directly, and wipes them on
+``stop``: sandboxes in one process never see each other's buckets or zones.
+
+Seeding goes straight to moto's backends, not through its HTTP API: this module must not
+import boto3 or botocore (it is a server, not a client), and S3's LastModified cannot be set
+through the API anyway. A backup "written an hour ago" must look an hour old, so its key is
+dated in moto's own state, which lives in this process.
+
+The gateway in front of moto adds what moto lacks: it records every request (service and
+operation, for tests that must see pagination happen), refuses chosen requests with an
+AWS-shaped error (throttling bursts, AccessDenied), and gives each Route53 change an id of its
+own that stays PENDING for ``change_delay_s`` (moto answers one fixed id, INSYNC at once).
+
+What moto does that real AWS does not: a registered ELBv2 target reports ``healthy`` without
+any instance or health check behind it (a deregistered one ``unused``).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import io
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from drill.clock import Clock, SystemClock
+from providers.protocols import RecordSet
+
+DEFAULT_REGION = "us-east-1"
+TARGETS_PER_GROUP = 2  # what a seeded target group behind a listener serves from
+_POLL_S = 0.05  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
+_JOIN_TIMEOUT_S = 5.0
+_PARTITION = "aws"  # S3 and Route53 keep their global state under the partition's name
+_FORM = "application/x-www-form-urlencoded"
+_CHANGE_SUBMIT = re.compile(r"^POST /2013-04-01/hostedzone/[^/]+/rrset/?$")
+_CHANGE_READ = re.compile(r"^GET /2013-04-01/change/(?P<id>[^/]+)$")
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class AwsRequest:
+    """One request the sandbox received."""
+
+    service: str  # from the signature's scope: s3, route53, elasticloadbalancing, ec2
+    operation: str  # the Query API's Action (ELBv2, EC2), else "METHOD /path" (S3, Route53)
+    query: str  # the raw query string
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    status: int
+    code: str
+    message: str
+    service: str | None
+    operation: str  # fnmatch pattern over AwsRequest.operation
+
+
+class AwsFaults:
+    """Refusals injected before moto sees a request, consumed one per match, oldest first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[_Fault] = []
+
+    def fail(
+        self,
+        count: int,
+        *,
+        status: int = 503,
+        code: str = "ServiceUnavailable",
+        message: str = "Injected failure",
+        service: str | None = None,
+        operation: str = "*",
+    ) -> None:
+        """Refuse the next ``count`` requests to ``service`` whose operation matches."""
+        with self._lock:
+            self._faults.append(_Fault(count, status, code, message, service, operation))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, request: AwsRequest) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if _matches(fault, request):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+
+def _matches(fault: _Fault, request: AwsRequest) -> bool:
+    return (fault.service in (None, request.service)) and fnmatch.fnmatchcase(
+        request.operation, fault.operation
+    )
+
+
+class Route53Changes:
+    """Route53 changes as AWS runs them: each with an id of its own, PENDING for ``delay_s``
+    after it was submitted, then INSYNC. (moto gives every change one fixed id, INSYNC at
+    once.) As in AWS, the zone's records change at once; PENDING means the nameservers do not
+    answer the new data yet."""
+
+    def __init__(self, clock: Clock, delay_s: float) -> None:
+        self.clock = clock
+        self.delay_s = delay_s  # a test may change it; inf: a change that never finishes
+        self._lock = threading.Lock()
+        self._submitted: dict[str, tuple[float, datetime]] = {}  # id -> (monotonic, UTC)
+
+    def submit(self) -> str:
+        change_id = f"C{uuid.uuid4().hex[:20].upper()}"
+        with self._lock:
+            self._submitted[change_id] = (self.clock.monotonic(), self.clock.now())
+        return change_id
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._submitted)
+
+    def status(self, change_id: str) -> str | None:
+        """PENDING or INSYNC; None for a change this sandbox never made."""
+        with self._lock:
+            submitted = self._submitted.get(change_id)
+        if submitted is None:
+            return None
+        done = self.clock.monotonic() - submitted[0] >= self.delay_s
+        return "INSYNC" if done else "PENDING"
+
+    def info(self, change_id: str) -> str:
+        """The change's <ChangeInfo>, as GetChange answers it."""
+        with self._lock:
+            submitted_at = self._submitted[change_id][1].astimezone(UTC)
+        return (
+            f"<ChangeInfo><Id>/change/{change_id}</Id><Status>{self.status(change_id)}</Status>"
+            f"<SubmittedAt>{submitted_at:%Y-%m-%dT%H:%M:%S.000Z}</SubmittedAt></ChangeInfo>"
+        )
+
+
+class _Gateway:
+    """WSGI in front of moto: the account stamp, the request log, faults, Route53 changes."""
+
+    def __init__(
+        self, app: Any, account_id: str, faults: AwsFaults, changes: Route53Changes
+    ) -> None:
+        self.app = app
+        self.account_id = account_id
+        self.faults = faults
+        self.changes = changes
+        self._lock = threading.Lock()
+        self.log: list[AwsRequest] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
+        request = _described(environ)
+        with self._lock:
+            self.log.append(request)
+        fault = self.faults.take(request)
+        if fault is not None:
+            return _refusal(fault, request, environ, start_response)
+        if request.service == "route53":
+            return self._route53(request, environ, start_response)
+        return self.app(environ, start_response)
+
+    def _route53(
+        self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
+    ) -> Any:
+        if _CHANGE_SUBMIT.match(request.operation):
+            return self._submit_change(environ, start_response)
+        read = _CHANGE_READ.match(request.operation)
+        if read and self.changes.status(read["id"]) is not None:
+            body = f"<GetChangeResponse>{self.changes.info(read['id'])}</GetChangeResponse>"
+            return _answer("200 OK", [("Content-Type", "text/xml")], body.encode(), start_response)
+        return self.app(environ, start_response)
+
+    def _submit_change(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        """moto applies the change; its answer gets the change's own id and status."""
+        status, headers, body = _captured(self.app, environ)
+        if status.startswith("200"):
+            change_id = self.changes.submit()
+            info = self.changes.info(change_id).encode()
+            body = re.sub(rb"<ChangeInfo>.*</ChangeInfo>", lambda _: info, body, flags=re.S)
+        return _answer(status, headers, body, start_response)
+
+    def requests(self) -> list[AwsRequest]:
+        with self._lock:
+            return list(self.log)
+
+
+def _described(environ: dict[str, Any]) -> AwsRequest:
+    scope = str(environ.get("HTTP_AUTHORIZATION", "")).partition("Credential=")[2].split("/")
+    service = scope[3] if len(scope) > 3 else ""
+    method, path = str(environ.get("REQUEST_METHOD", "")), str(environ.get("PATH_INFO", ""))
+    action = _query_action(environ)
+    return AwsRequest(service, action or f"{method} {path}", str(environ.get("QUERY_STRING", "")))
+
+
+def _query_action(environ: dict[str, Any]) -> str:
+    """The Action of a Query API request; its form body is read here and put back for moto."""
+    if not str(environ.get("CONTENT_TYPE", "")).startswith(_FORM):
+        return parse_qs(str(environ.get("QUERY_STRING", ""))).get("Action", [""])[0]
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return parse_qs(body.decode("utf-8", errors="replace")).get("Action", [""])[0]
+
+
+def _captured(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI app to the end: its status, headers and whole body."""
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.update(status=status, headers=headers)
+        return lambda data: None
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return str(seen["status"]), list(seen["headers"]), body
+
+
+def _answer(
+    status: str, headers: list[tuple[str, str]], body: bytes, start_response: StartResponse
+) -> list[bytes]:
+    kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    start_response(status, [*kept, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _refusal(
+    fault: _Fault, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
+) -> list[bytes]:
+    """The error as the service would word it: S3's bare <Error>, the others' <ErrorResponse>."""
+    code, message = escape(fault.code), escape(fault.message)
+    party = "Receiver" if fault.status >= 500 else "Sender"
+    if request.service == "s3":
+        body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    else:
+        body = (
+            f"<ErrorResponse><Error><Type>{party}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>drill-fault</RequestId></ErrorResponse>"
+        )
+    payload = b"" if environ.get("REQUEST_METHOD") == "HEAD" else body.encode()
+    return _answer(
+        f"{fault.status} {fault.code}", [("Content-Type", "text/xml")], payload, start_response
+    )
+
+
+class AwsSandbox:
+    """moto on 127.0.0.1 (an ephemeral port), one account of its own, plus seeding and truth."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        region: str = DEFAULT_REGION,
+        change_delay_s: float = 0.0,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.region = region  # where ELBv2 seeds go when no region is named
+        self.changes = Route53Changes(self.clock, change_delay_s)
+        # A random twelve-digit account of its own, so two sandboxes never share state.
+        self.account_id = f"{uuid.uuid4().int % 10**11 + 10**11:012d}"
+        self.faults = AwsFaults()
+        self._gateway: _Gateway | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the AWS sandbox is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> AwsSandbox:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        if self._server is not None:
+            return self
+        moto = DomainDispatcherApplication(create_backend_app)
+        self._gateway = _Gateway(moto, self.account_id, self.faults, self.changes)
+        self._server = make_server(
+            "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(_POLL_S,), name="sandbox-aws", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(_JOIN_TIMEOUT_S)
+            self._server.server_close()
+            self._server = self._thread = None
+        self._forget_account()
+
+    def __enter__(self) -> AwsSandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def requests(self, service: str | None = None) -> list[AwsRequest]:
+        """Every request received so far (to ``service``), oldest first."""
+        log = self._gateway.requests() if self._gateway else []
+        return [r for r in log if service in (None, r.service)]
+
+    def _forget_account(self) -> None:
+        """Drop this sandbox's account from every moto backend. Not moto's own reset: that
+        wipes every account, and rebuilds each backend it wipes."""
+        from moto.core.base_backend import BackendDict, backend_lock
+
+        with backend_lock:
+            self._free_buckets()
+            for backends in list(BackendDict._instances):
+                if self.account_id in dict.keys(backends):
+                    del backends[self.account_id]
+
+    def _free_buckets(self) -> None:
+        """Free the bucket names (global across accounts, as in AWS) and the objects' bytes,
+        which moto also lists in a class-wide registry."""
+        from moto.s3.models import FakeKey, s3_backends
+
+        if self.account_id not in dict.keys(s3_backends):
+            return
+        freed: set[int] = set()
+        for s3 in list(s3_backends[self.account_id].values()):
+            for bucket in list(s3.buckets.values()):
+                for key in bucket.keys.values():
+                    key.dispose()
+                    freed.add(id(key))
+                s3_backends.bucket_accounts.pop(bucket.name, None)
+        FakeKey.instances_tracked[:] = [k for k in FakeKey.instances_tracked if id(k) not in freed]
+
+    def _backend(self, service: str, region: str) -> Any:
+        from moto.backends import get_backend
+
+        return get_backend(service)[self.account_id][region]
+
+    # --- S3 -------------------------------------------------------------------------------
+
+    def create_bucket(self, name: str, region: str | None = None) -> None:
+        s3 = self._backend("s3", _PARTITION)
+        if name not in s3.buckets:
+            s3.create_bucket(name, region or DEFAULT_REGION)
+
+    def put_object(
+        self, bucket: str, name: str, size: int, age_s: float, metadata: Mapping[str, str]
+    ) -> None:
+        """An object ``size`` bytes long, written ``age_s`` seconds ago (S3 keeps whole
+        seconds), with user metadata."""
+        key = self._backend("s3", _PARTITION).put_object(bucket, name, b"\0" * size)
+        key.set_metadata({f"x-amz-meta-{k.lower()}": v for k, v in metadata.items()})
+        written = (self.clock.now() - timedelta(seconds=age_s)).astimezone(UTC)
+        key.last_modified = written.replace(microsecond=0, tzinfo=None)  # moto keeps naive UTC
+
+    def last_modified(self, bucket: str, name: str) -> datetime:
+        """Ground truth: when the object was written, as S3 reports it."""
+        key = self._backend("s3", _PARTITION).get_object(bucket, name)
+        written: datetime = key.last_modified
+        return written.replace(tzinfo=UTC)
+
+    def object_names(self, bucket: str) -> list[str]:
+        return sorted(self._backend("s3", _PARTITION).get_bucket(bucket).keys.keys())
+
+    # --- Route53 --------------------------------------------------------------------------
+
+    def create_zone(self, domain: str) -> str:
+        """A public hosted zone for ``domain`` (once); its bare id."""
+        route53 = self._backend("route53", _PARTITION)
+        zone = self._zone(domain) or route53.create_hosted_zone(
+            _fqdn(domain), private_zone=False, caller_reference=f"drill-sandbox-{domain}"
+        )
+        return _bare_zone_id(zone.id)
+
+    def zone_id(self, domain: str) -> str:
+        zone = self._zone(domain)
+        if zone is None:
+            raise KeyError(f"no hosted zone for {domain}")
+        return _bare_zone_id(zone.id)
+
+    def _zone(self, domain: str) -> Any:
+        zones = self._backend("route53", _PARTITION).zones.values()
+        return next((z for z in zones if _same_name(z.name, domain)), None)
+
+    def set_record(
+        self, zone_id: str, name: str, type_: str, ttl: int, rrdatas: Sequence[str]
+    ) -> None:
+        record = {
+            "Name": _fqdn(name),
+            "Type": type_,
+            "TTL": ttl,
+            "ResourceRecords": [{"Value": value} for value in rrdatas],
+        }
+        self._backend("route53", _PARTITION).change_resource_record_sets(
+            zone_id, [{"Action": "UPSERT", "ResourceRecordSet": record}]
+        )
+
+    def record(self, zone_id: str, name: str, type_: str) -> RecordSet | None:
+        """Ground truth: the simple record as Route53 holds it, or None."""
+        zone = self._backend("route53", _PARTITION).get_hosted_zone(zone_id)
+        for held in zone.rrsets:
+            if _same_name(held.name, name) and held.type == type_ and not held.set_identifier:
+                return RecordSet(_fqdn(name), type_, int(held.ttl or 0), tuple(held.records))
+        return None
+
+    # --- ELBv2 ----------------------------------------------------------------------------
+
+    def create_target_group(
+        self,
+        name: str,
+        port: int,
+        targets: Iterable[str | tuple[str, int]] = (),
+        region: str | None = None,
+    ) -> str:
+        """A target group (once) with these targets registered; its ARN. Targets are
+        instance ids ("i-...") or IP addresses, with or without their own port."""
+        region = region or self.region
+        elbv2 = self._backend("elbv2", region)
+        registered = [_target_param(t) for t in targets]
+        group = self._target_group(name, region)
+        if group is None:
+            target_type = "instance" if all(t["Id"].startswith("i-") for t in registered) else "ip"
+            group = elbv2.create_target_group(
+                name,
+                protocol="HTTP",
+                port=port,
+                vpc_id=self._vpc_id(region),
+                target_type=target_type if registered else "ip",
+            )
+        if registered:
+            elbv2.register_targets(group.arn, registered)
+        return str(group.arn)
+
+    def create_load_balancer_with_listener(
+        self,
+        lb_name: str,
+        port: int,
+        weights: Mapping[str, int],
+        region: str | None = None,
+        stickiness_s: int | None = None,
+    ) -> str:
+        """An application load balancer (once) with a listener on ``port`` forwarding to
+        these target groups (by name, created with healthy targets when new) at these
+        weights; the listener's ARN."""
+        region = region or self.region
+        elbv2 = self._backend("elbv2", region)
+        balancer = self._balancer(lb_name, region) or elbv2.create_load_balancer(
+            lb_name, security_groups=[], subnet_ids=self._subnet_ids(region)
+        )
+        forward = [
+            {"TargetGroupArn": self._seeded_group(group, index, region), "Weight": weight}
+            for index, (group, weight) in enumerate(sorted(weights.items()))
+        ]
+        stickiness: dict[str, Any] = {"Enabled": stickiness_s is not None}
+        if stickiness_s is not None:
+            stickiness["DurationSeconds"] = stickiness_s
+        action = {
+            "Type": "forward",
+            "ForwardConfig": {"TargetGroups": forward, "TargetGroupStickinessConfig": stickiness},
+        }
+        listener = elbv2.create_listener(
+            balancer.arn, "HTTP", port, ssl_policy="", certificate=None, actions=[action]
+        )
+        return str(listener.arn)
+
+    def _seeded_group(self, name: str, index: int, region: str) -> str:
+        existing = self._target_group(name, region)
+        if existing is not None:
+            return str(existing.arn)
+        addresses = [f"172.31.{index + 1}.{10 + n}" for n in range(TARGETS_PER_GROUP)]
+        return self.create_target_group(name, 80, addresses, region)
+
+    def targets(self, target_group: str) -> list[tuple[str, int]]:
+        """Ground truth: the registered targets (id, port) of a target group (name or ARN)."""
+        group = self._find(lambda elbv2: _by_name_or_arn(elbv2.target_groups, target_group))
+        return sorted((str(t["Id"]), int(t["Port"])) for t in group.targets.values())
+
+    def listener_weights(self, listener: str) -> dict[str, int]:
+        """Ground truth: target group name -> weight of a listener's default forward action
+        (listener ARN or load-balancer-name:port)."""
+        weights: dict[str, int] = {}
+        for action in self.listener_actions(listener):
+            for group in (action.get("ForwardConfig") or {}).get("TargetGroups", ()):
+                weights[_group_name(group["TargetGroupArn"])] = int(group.get("Weight", 1))
+        return weights
+
+    def target_group_arn(self, name: str) -> str:
+        return str(self._find(lambda elbv2: _by_name_or_arn(elbv2.target_groups, name)).arn)
+
+    def listener_arn(self, listener: str) -> str:
+        """The ARN of ``load-balancer-name:port`` (KeyError when there is none)."""
+        return str(self._find(lambda elbv2: _listener_in(elbv2, listener)).arn)
+
+    def listener_actions(self, listener: str) -> list[dict[str, Any]]:
+        """Ground truth: a listener's default actions, whole (stickiness included)."""
+        found = self._find(lambda elbv2: _listener_in(elbv2, listener))
+        return [copy.deepcopy(action.data) for action in found.default_actions]
+
+    def _target_group(self, name: str, region: str) -> Any:
+        return _by_name_or_arn(self._backend("elbv2", region).target_groups, name)
+
+    def _balancer(self, name: str, region: str) -> Any:
+        return _by_name_or_arn(self._backend("elbv2", region).load_balancers, name)
+
+    def _find(self, look: Callable[[Any], Any]) -> Any:
+        """The first thing ``look`` finds in any region this sandbox's ELBv2 has used."""
+        from moto.backends import get_backend
+
+        for elbv2 in _regional(get_backend("elbv2"), self.account_id):
+            found = look(elbv2)
+            if found is not None:
+                return found
+        raise KeyError("not found in the sandbox's ELBv2")
+
+    def _vpc_id(self, region: str) -> str:
+        ec2 = self._backend("ec2", region)
+        vpc = ec2.get_default_vpc() or ec2.create_default_vpc()
+        return str(vpc.id)
+
+    def _subnet_ids(self, region: str) -> list[str]:
+        ec2 = self._backend("ec2", region)
+        subnets = ec2.describe_subnets(filters={"vpc-id": [self._vpc_id(region)]})
+        return [str(s.id) for s in subnets]
+
+
+def _quiet_handler() -> type:
+    """moto's request handler, minus a log line per request on stderr."""
+    from moto.server import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):  # type: ignore[misc]
+        def log_request(self, *args: object, **kwargs: object) -> None:
+            return
+
+    return QuietHandler
+
+
+def _regional(backends: Any, account_id: str) -> Iterator[Any]:
+    if account_id in dict.keys(backends):
+        yield from list(backends[account_id].values())
+
+
+def _by_name_or_arn(things: Mapping[str, Any], name: str) -> Any:
+    if name in things:
+        return things[name]
+    return next((t for t in things.values() if t.name == name), None)
+
+
+def _listener_in(elbv2: Any, listener: str) -> Any:
+    balancer_name, _, port = listener.rpartition(":")
+    for balancer in elbv2.load_balancers.values():
+        for arn, found in balancer.listeners.items():
+            by_port = balancer.name == balancer_name and str(found.port) == port
+            if arn == listener or by_port:
+                return found
+    return None
+
+
+def _target_param(target: str | tuple[str, int]) -> dict[str, Any]:
+    if isinstance(target, tuple):
+        return {"Id": target[0], "Port": target[1]}
+    return {"Id": target}
+
+
+def _group_name(arn: str) -> str:
+    return arn.split(":", 5)[-1].split("/")[1]
+
+
+def _bare_zone_id(zone_id: str) -> str:
+    return zone_id.rsplit("/", 1)[-1]  # "/hostedzone/Z123" -> "Z123", as the console shows it
+
+
+def _fqdn(name: str) -> str:
+    return name if name.endswith(".") else f"{name}."
+
+
+def _same_name(a: str, b: str) -> bool:
+    return _fqdn(a).lower() == _fqdn(b).lower()

@@ -1,0 +1,189 @@
+"""The cloud half of a sandbox world: buckets with fresh backups, DNS zones, load balancers.
+
+Every bucket a backup check names holds a backup, a healthy age old, in the folder its prefix
+template names; every record a DNS switch names exists with a plausible current value unlike
+the plan's target; every backend service, target group or listener exists, serving from a
+primary the plan moves traffic away from. Both modes of every plan are merged into one world,
+so a drill and a live run of the same plan meet the same state.
+
+This module only decides *what* exists; ``runtime`` makes it so on the emulators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drill.plan import ExecutionPlan
+from drill.steps._object_backup import ObjectBackupParams, rendered_prefixes
+from drill.steps.backend_switch import BackendSwitchParams
+from drill.steps.dns_switch import DEFAULT_TTL_S, DnsSwitchParams
+from drill.steps.gcs_backup_fresh import GcsBackupFreshParams
+from drill.steps.s3_backup_fresh import S3BackupFreshParams
+from providers.protocols import BackendRef, BackendTarget, RecordSet
+
+# Real backups are megabytes; the sandbox keeps bytes in memory, so it caps what it writes.
+MAX_SEEDED_OBJECT = 64 * 2**20
+PRIMARY_ADDRESSES = ("203.0.113.10", "203.0.113.11")  # TEST-NET-3: never routed
+PRIMARY_GROUP_SETTINGS = (("balancingMode", "UTILIZATION"), ("maxUtilization", 0.8))
+
+
+@dataclass
+class BackupSeed:
+    """A backup job's output: a new object every ``period_s``, the newest ``age_s`` old."""
+
+    prefix: str  # may hold date templates, rendered with the backup's own time
+    size: int
+    age_s: float
+    timestamp_metadata: str | None = None
+
+    @property
+    def period_s(self) -> float:
+        return self.age_s * 2
+
+    def object_at(self, taken: datetime) -> tuple[str, dict[str, str]]:
+        """The object name and metadata of the backup taken at ``taken``."""
+        folder = rendered_prefixes(self.prefix, taken, 0)[0]
+        metadata = {self.timestamp_metadata: taken.isoformat()} if self.timestamp_metadata else {}
+        return f"{folder}backup-{taken:%Y%m%dT%H%M%SZ}.dump", metadata
+
+
+@dataclass
+class BucketWorld:
+    cloud: str  # gcp | aws
+    name: str
+    region: str | None = None
+    backups: dict[str, BackupSeed] = field(default_factory=dict)  # by prefix
+
+
+@dataclass
+class ZoneWorld:
+    cloud: str
+    project: str | None
+    zone: str  # Cloud DNS zone name, or the Route53 zone's domain
+    records: dict[tuple[str, str], RecordSet] = field(default_factory=dict)
+
+    @property
+    def dns_name(self) -> str:
+        """The zone's domain: named outright (Route53) or the records' common suffix."""
+        if self.zone.endswith("."):
+            return self.zone
+        labels = [name.rstrip(".").split(".") for name, _ in self.records]
+        common: list[str] = []
+        for parts in zip(*(reversed(p) for p in labels), strict=False):
+            if len(set(parts)) != 1:
+                break
+            common.insert(0, parts[0])
+        return ".".join(common[-2:] if len(common) > 2 else common) + "."
+
+
+@dataclass
+class BackendWorld:
+    ref: BackendRef
+    targets: tuple[BackendTarget, ...]  # what serves before any run
+    # Everything the plan may point at must exist: instance groups, target groups, targets.
+    known_targets: set[str] = field(default_factory=set)
+
+
+@dataclass
+class CloudWorld:
+    buckets: dict[tuple[str, str], BucketWorld] = field(default_factory=dict)
+    zones: dict[tuple[str, str | None, str], ZoneWorld] = field(default_factory=dict)
+    backends: dict[BackendRef, BackendWorld] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        return not (self.buckets or self.zones or self.backends)
+
+    def uses(self, cloud: str) -> bool:
+        return any(key[0] == cloud for key in (*self.buckets, *self.zones)) or any(
+            ref.provider == cloud for ref in self.backends
+        )
+
+
+def derive_cloud(plans: list[ExecutionPlan]) -> CloudWorld:
+    world = CloudWorld()
+    for plan in plans:
+        for step in plan.steps():
+            params = step.params
+            if isinstance(params, GcsBackupFreshParams | S3BackupFreshParams):
+                _note_backup(world, params, plan.targets.rpo_s)
+            elif isinstance(params, DnsSwitchParams):
+                _note_record(world, params)
+            elif isinstance(params, BackendSwitchParams):
+                _note_backends(world, params)
+    return world
+
+
+def healthy_age_s(max_age_s: float, rpo_target_s: float) -> float:
+    """Young enough for the check and half the RPO target, as a healthy schedule keeps it."""
+    return max(min(max_age_s / 4, rpo_target_s / 2, 3600.0), 30.0)
+
+
+def _note_backup(world: CloudWorld, params: ObjectBackupParams, rpo_target_s: float) -> None:
+    cloud = "gcp" if isinstance(params, GcsBackupFreshParams) else "aws"
+    region = params.region if isinstance(params, S3BackupFreshParams) else None
+    key = (cloud, params.bucket)
+    bucket = world.buckets.setdefault(key, BucketWorld(cloud, params.bucket, region))
+    age_s = healthy_age_s(params.max_age, rpo_target_s)
+    size = min(max(params.min_size * 2, 4096), MAX_SEEDED_OBJECT)
+    seed = bucket.backups.setdefault(
+        params.prefix, BackupSeed(params.prefix, size, age_s, params.timestamp_metadata)
+    )
+    seed.size = max(seed.size, size)
+    seed.age_s = min(seed.age_s, age_s)
+    seed.timestamp_metadata = seed.timestamp_metadata or params.timestamp_metadata
+
+
+def _note_record(world: CloudWorld, params: DnsSwitchParams) -> None:
+    key = (params.provider, params.project, params.zone)
+    zone = world.zones.setdefault(key, ZoneWorld(params.provider, params.project, params.zone))
+    if (params.record, params.type) in zone.records:
+        return
+    zone.records[(params.record, params.type)] = RecordSet(
+        name=params.record,
+        type=params.type,
+        ttl=DEFAULT_TTL_S,
+        rrdatas=_current_answer(params),
+    )
+
+
+def _current_answer(params: DnsSwitchParams) -> tuple[str, ...]:
+    if params.type == "CNAME":
+        return (f"primary.{params.record.split('.', 1)[1]}",)
+    if params.type == "AAAA":
+        return ("2001:db8::10",)
+    return tuple(a for a in PRIMARY_ADDRESSES if a not in params.rrdatas)[:1] or ("198.51.100.10",)
+
+
+def _note_backends(world: CloudWorld, params: BackendSwitchParams) -> None:
+    ref = params.ref()
+    wanted = params.targets()
+    backend = world.backends.get(ref)
+    if backend is None:
+        backend = world.backends[ref] = BackendWorld(ref, _serving_before(ref, wanted))
+    backend.known_targets |= {t.target for t in wanted} | {t.target for t in backend.targets}
+
+
+def _serving_before(
+    ref: BackendRef, wanted: tuple[BackendTarget, ...]
+) -> tuple[BackendTarget, ...]:
+    """What serves now: what the plan drains (capacity 0) at full capacity, else a primary."""
+    full = 100.0 if ref.kind == "listener" else 1.0
+    settings = PRIMARY_GROUP_SETTINGS if ref.kind == "backend_service" else ()
+    drained = tuple(
+        BackendTarget(t.target, full, t.port, settings) for t in wanted if t.capacity == 0
+    )
+    return drained or (BackendTarget(_primary(ref, wanted), full, _port(wanted), settings),)
+
+
+def _primary(ref: BackendRef, wanted: tuple[BackendTarget, ...]) -> str:
+    if ref.kind == "backend_service":
+        project = ref.project or "sandbox"
+        return f"projects/{project}/zones/us-central1-a/instanceGroups/{ref.name}-primary"
+    if ref.kind == "listener":
+        return f"{ref.name.split(':')[0]}-primary"
+    return "10.0.0.10"  # an ip target of the primary region
+
+
+def _port(wanted: tuple[BackendTarget, ...]) -> int | None:
+    return next((t.port for t in wanted if t.port), None)

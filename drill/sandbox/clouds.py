@@ -1,0 +1,278 @@
+"""The cloud emulators of a sandbox world: started only for what the plans use, then seeded.
+
+GCS runs on gcp-storage-emulator, Cloud DNS and Compute backend services on our own
+emulators (with a UDP nameserver answering from the DNS emulator), S3, Route53 and ELBv2 on
+moto. All listen on 127.0.0.1; ``settings`` tells drill's real adapters where they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from drill.clock import Clock
+from drill.errors import UsageError
+from drill.sandbox.cloud_world import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
+from providers.cloud import CloudSettings
+from providers.protocols import BackendTarget, RecordSet
+
+if TYPE_CHECKING:
+    from drill.sandbox.aws import AwsSandbox
+    from drill.sandbox.gateway import Gateway
+    from drill.sandbox.gcp import CloudDnsEmulator, ComputeEmulator
+    from drill.sandbox.gcs import GcsSandbox
+
+SANDBOX_INSTANCES_PER_GROUP = 2
+
+
+class ObjectWriter(Protocol):
+    def put_object(
+        self, bucket: str, name: str, size: int, age_s: float, metadata: dict[str, str]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class CloudProfile:
+    """How long simulated cloud changes take, in seconds."""
+
+    dns_change_s: float = 1.0  # a Cloud DNS change stays pending this long
+    dns_propagation_s: float = 0.5  # then the nameserver answers the new data after this
+    operation_s: float = 1.0  # a Compute operation runs this long
+    healthy_after_s: float = 1.5  # a newly added instance group passes health checks after
+
+    def scaled(self, factor: float) -> CloudProfile:
+        return replace(
+            self,
+            dns_change_s=self.dns_change_s * factor,
+            dns_propagation_s=self.dns_propagation_s * factor,
+            operation_s=self.operation_s * factor,
+            healthy_after_s=self.healthy_after_s * factor,
+        )
+
+
+class CloudSandbox:
+    def __init__(self, world: CloudWorld, clock: Clock, profile: CloudProfile) -> None:
+        self.world = world
+        self.clock = clock
+        self.profile = profile
+        self.gcs: GcsSandbox | None = None
+        self.dns: CloudDnsEmulator | None = None
+        self.compute: ComputeEmulator | None = None
+        self.aws: AwsSandbox | None = None
+        self._nameserver: str | None = None
+        self.gateway: Gateway | None = None
+        self._backup_jobs: list[tuple[ObjectWriter, BucketWorld]] = []
+        self._stack = ExitStack()
+
+    def start(self) -> CloudSandbox:
+        try:
+            self._start_gcp()
+            if self.world.uses("aws"):
+                self._start_aws()
+            self._start_backup_jobs()
+            self._start_gateway()
+        except ModuleNotFoundError as exc:
+            self._stack.close()
+            raise UsageError(
+                f"the sandbox's cloud emulators are not installed ({exc.name} is missing): "
+                "pip install 'drill[sandbox]'"
+            ) from None
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _start_gateway(self) -> None:
+        from drill.sandbox.gateway import Gateway
+
+        hosts = [name for zone in self.world.zones.values() for name, _ in zone.records]
+        if not hosts:
+            return
+        self.gateway = Gateway(hosts)
+        self._stack.callback(self.gateway.stop)
+        self.gateway.start()
+
+    def _start_backup_jobs(self) -> None:
+        """Write each backup once, its healthy age old, then keep writing them like a schedule,
+        so a sandbox kept up for hours still passes its freshness checks."""
+        if not self._backup_jobs:
+            return
+        for store, bucket in self._backup_jobs:
+            for seed in bucket.backups.values():
+                self._write_backup(store, bucket, seed, seed.age_s)
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._run_backup_jobs, args=(stop,), name="sandbox-backups", daemon=True
+        )
+        self._stack.callback(thread.join, 5)
+        self._stack.callback(stop.set)
+        thread.start()
+
+    def _run_backup_jobs(self, stop: threading.Event) -> None:
+        period_s = min(s.period_s for _, b in self._backup_jobs for s in b.backups.values())
+        while not stop.wait(period_s):
+            for store, bucket in self._backup_jobs:
+                for seed in bucket.backups.values():
+                    self._write_backup(store, bucket, seed, 0.0)
+
+    def _write_backup(
+        self, store: ObjectWriter, bucket: BucketWorld, seed: BackupSeed, age_s: float
+    ) -> None:
+        name, metadata = seed.object_at(self.clock.now() - timedelta(seconds=age_s))
+        store.put_object(bucket.name, name, seed.size, age_s, metadata)
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    @property
+    def settings(self) -> CloudSettings:
+        return CloudSettings(
+            gcs_endpoint=self.gcs.url if self.gcs else None,
+            dns_endpoint=self.dns.url if self.dns else None,
+            compute_endpoint=self.compute.url if self.compute else None,
+            aws_endpoint=self.aws.endpoint if self.aws else None,
+            nameserver=self._nameserver,
+            http_gateway=self.gateway.url if self.gateway else None,
+            gateway_hosts=tuple(sorted(self.gateway.hosts)) if self.gateway else (),
+            anonymous=True,
+        )
+
+    # --- starting and seeding -------------------------------------------------------------
+
+    def _start_gcp(self) -> None:
+        gcp_buckets = [b for b in self.world.buckets.values() if b.cloud == "gcp"]
+        if gcp_buckets:
+            self._start_gcs(gcp_buckets)
+        gcp_zones = [z for z in self.world.zones.values() if z.cloud == "gcp"]
+        if gcp_zones:
+            self._start_dns(gcp_zones)
+        gcp_backends = [b for b in self.world.backends.values() if b.ref.provider == "gcp"]
+        if gcp_backends:
+            self._start_compute(gcp_backends)
+
+    def _start_gcs(self, buckets: list[BucketWorld]) -> None:
+        from drill.sandbox.gcs import GcsSandbox
+
+        self.gcs = self._stack.enter_context(GcsSandbox(self.clock))
+        for bucket in buckets:
+            self.gcs.create_bucket(bucket.name)
+        self._backup_jobs.extend((self.gcs, bucket) for bucket in buckets)
+
+    def _start_dns(self, zones: list[ZoneWorld]) -> None:
+        from drill.sandbox.gcp import CloudDnsEmulator, DnsResponder
+
+        self.dns = CloudDnsEmulator(
+            self.clock,
+            change_delay_s=self.profile.dns_change_s,
+            propagation_delay_s=self.profile.dns_propagation_s,
+        )
+        self._stack.callback(self.dns.stop)
+        self.dns.start()
+        for zone in zones:
+            project = zone.project or "sandbox"
+            self.dns.add_zone(project, zone.zone, zone.dns_name)
+            for record in zone.records.values():
+                self.dns.set_record(
+                    project, zone.zone, record.name, record.type, record.ttl, list(record.rrdatas)
+                )
+        responder = DnsResponder(self.dns)
+        self._stack.callback(responder.stop)
+        responder.start()
+        self._nameserver = responder.address
+
+    def _start_compute(self, backends: list[BackendWorld]) -> None:
+        from drill.sandbox.gcp import ComputeEmulator
+
+        self.compute = ComputeEmulator(
+            self.clock,
+            operation_s=self.profile.operation_s,
+            healthy_after_s=self.profile.healthy_after_s,
+        )
+        self._stack.callback(self.compute.stop)
+        self.compute.start()
+        for backend in backends:
+            for group in sorted(backend.known_targets):
+                self.compute.add_instance_group(group, instances=SANDBOX_INSTANCES_PER_GROUP)
+            self.compute.add_backend_service(
+                backend.ref.project or "sandbox",
+                backend.ref.name,
+                region=backend.ref.region,
+                backends=[_gcp_backend(t) for t in backend.targets],
+            )
+
+    def _start_aws(self) -> None:
+        from drill.sandbox.aws import AwsSandbox
+
+        self.aws = self._stack.enter_context(
+            AwsSandbox(self.clock, change_delay_s=self.profile.dns_change_s)
+        )
+        for bucket in self.world.buckets.values():
+            if bucket.cloud == "aws":
+                self.aws.create_bucket(bucket.name, bucket.region)
+                self._backup_jobs.append((self.aws, bucket))
+        for zone in self.world.zones.values():
+            if zone.cloud == "aws":
+                zone_id = self.aws.create_zone(zone.dns_name)
+                for record in zone.records.values():
+                    self.aws.set_record(
+                        zone_id, record.name, record.type, record.ttl, list(record.rrdatas)
+                    )
+        for backend in self.world.backends.values():
+            if backend.ref.provider == "aws":
+                self._seed_elbv2(backend)
+
+    def _seed_elbv2(self, backend: BackendWorld) -> None:
+        assert self.aws is not None
+        ref = backend.ref
+        if ref.kind == "target_group":
+            port = next((t.port for t in backend.targets if t.port), 80)
+            self.aws.create_target_group(
+                ref.name,
+                port,
+                [(t.target, t.port or port) for t in backend.targets],
+                region=ref.region,
+            )
+            return
+        lb_name, _, listener_port = ref.name.partition(":")
+        weights = {t.target: int(t.capacity) for t in backend.targets}
+        for group in sorted(backend.known_targets - set(weights)):
+            weights[group] = 0
+        self.aws.create_load_balancer_with_listener(
+            lb_name, int(listener_port or 443), weights, region=ref.region
+        )
+
+    # --- ground truth ---------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every record and backend set the world holds, as the emulators see it now."""
+        found: dict[str, Any] = {}
+        for zone in self.world.zones.values():
+            for record in zone.records.values():
+                found[f"dns {zone.zone} {record.name} {record.type}"] = self.record(zone, record)
+        for backend in self.world.backends.values():
+            found[f"backends {backend.ref.name}"] = self.backends(backend)
+        return found
+
+    def record(self, zone: ZoneWorld, record: RecordSet) -> Any:
+        if zone.cloud == "gcp":
+            assert self.dns is not None
+            return self.dns.record(zone.project or "sandbox", zone.zone, record.name, record.type)
+        assert self.aws is not None
+        return self.aws.record(self.aws.zone_id(zone.dns_name), record.name, record.type)
+
+    def backends(self, backend: BackendWorld) -> Any:
+        ref = backend.ref
+        if ref.provider == "gcp":
+            assert self.compute is not None
+            return self.compute.backends(ref.project or "sandbox", ref.name, ref.region)
+        assert self.aws is not None
+        if ref.kind == "target_group":
+            return self.aws.targets(ref.name)
+        return self.aws.listener_weights(ref.name)
+
+
+def _gcp_backend(target: BackendTarget) -> dict[str, Any]:
+    return {"group": target.target, "capacityScaler": target.capacity, **dict(target.settings)}

@@ -1,0 +1,72 @@
+"""The public endpoints of a sandbox world: one HTTP server answering for every host name.
+
+drill's HTTP checks for those hosts reach it in place of the real ones (see
+``CloudSettings.http_gateway``).
+A host with a record in one of the world's DNS zones is "up" and answers ``{"status": "ok"}``
+on any path; any other host answers 502, as a load balancer with no such site would, so a
+check against a host the plan never declared fails loudly instead of passing by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_JOIN_TIMEOUT_S = 2.0
+
+
+class Gateway:
+    def __init__(self, hosts: Iterable[str]) -> None:
+        self.hosts = {host.rstrip(".").lower() for host in hosts}
+        self.requests: list[tuple[str, str, str]] = []  # (method, host, path): ground truth
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="sandbox-gateway", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> Gateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(_JOIN_TIMEOUT_S)
+        self._server.server_close()
+
+    def answer(self, method: str, host: str, path: str) -> tuple[int, dict[str, Any]]:
+        name = host.rsplit(":", 1)[0].rstrip(".").lower()
+        self.requests.append((method, name, path))
+        if name in self.hosts:
+            return 200, {"status": "ok", "host": name}
+        return 502, {"error": f"no site {name} in the sandbox"}
+
+
+def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            status, body = gateway.answer(self.command, self.headers.get("Host", ""), self.path)
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        # http.server dispatches on these names.
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _reply  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the sandbox's own log stays quiet; ``requests`` keeps the truth
+
+    return Handler

@@ -1,0 +1,725 @@
+"""Compute Engine backend services over HTTP, as google-cloud-compute's REST transport sees them.
+
+``ComputeEmulator`` serves, on 127.0.0.1, what drill's backend switch uses: get, patch and
+getHealth of global and regional backend services (``/compute/v1/projects/{p}/global/...`` and
+``.../regions/{r}/...``), and get and wait of the operations a patch returns. The behaviour the
+real API has and drill depends on:
+
+- Every patch must carry the service's current ``fingerprint``; a missing or stale one answers
+  412 ``conditionNotMet`` and changes nothing. (The real API also accepts a patch without one;
+  the emulator is stricter so an adapter that forgets it fails here, not in production.)
+- A patch is checked first (groups fully-qualified URLs of known groups, no duplicates, a
+  capacity scaler of 0 or 0.1-1.0, a balancing mode the protocol supports, RATE with a rate
+  limit, instance groups and NEGs not mixed) and answers 400 or 404 like Compute. Accepted, it
+  gets a new fingerprint at once and returns an Operation, RUNNING, that is DONE ``operation_s``
+  later on the injected clock. The new backends take effect when the operation is DONE: that is
+  when the load balancer really serves from them, so a reader sees the old backends until then.
+- getHealth names one group. A group the service does not list answers 400 ``invalid`` (the
+  real API refuses it as an invalid value; its exact wording differs). Each instance is
+  UNHEALTHY until ``healthy_after_s`` after its group joined the service's backends, HEALTHY
+  after; groups a service had when it was seeded are long healthy.
+
+Seeding, ground truth and faults are plain Python calls, never HTTP. Group URLs are kept in the
+relative form ``projects/.../instanceGroups/g``; the API answers full
+``https://www.googleapis.com/compute/v1/...`` URLs, as Compute does. This module must not import
+any Google client library: it is a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from drill.clock import Anchor, Clock
+from drill.errors import Interrupted
+from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
+
+API_ROOT = "https://www.googleapis.com/compute/v1/"
+DEFAULT_PATCH_PERMISSION = "compute.backendServices.update"
+SANDBOX_USER = "drill-sandbox@sandbox.iam.gserviceaccount.com"
+
+_FULL_URL = re.compile(r"^https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta|alpha)/")
+_GROUP_PATH = re.compile(
+    r"projects/[^/]+/(?:(?:zones|regions)/[^/]+|global)/(?:instanceGroups|networkEndpointGroups)"
+    r"/(?P<name>[^/]+)"
+)
+_SCOPE = r"/compute/v1/projects/(?P<project>[^/]+)/(?:global|regions/(?P<region>[^/]+))"
+_SERVICE = _SCOPE + r"/backendServices/(?P<name>[^/]+)"
+_OPERATION = _SCOPE + r"/operations/(?P<operation>[^/]+)"
+
+# Which balancing modes a backend service's protocol accepts (HTTP-like: application load
+# balancers; the rest: proxy and passthrough network load balancers).
+_HTTP_PROTOCOLS = frozenset({"HTTP", "HTTPS", "HTTP2", "H2C"})
+_HTTP_MODES = frozenset({"UTILIZATION", "RATE", "IN_FLIGHT", "CUSTOM_METRICS"})
+_NETWORK_MODES = frozenset({"UTILIZATION", "CONNECTION"})
+_RATE_LIMITS = ("maxRate", "maxRatePerInstance", "maxRatePerEndpoint")
+# Set by Compute, never by a patch.
+_OUTPUT_ONLY = frozenset(
+    {"kind", "id", "name", "selfLink", "creationTimestamp", "fingerprint", "region", "usedBy"}
+)
+_WAIT_POLL_S = 0.02
+
+
+# --- ground truth -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """One accepted patch: ``done_at`` is when its backends took effect (None: not yet)."""
+
+    name: str
+    target: str  # the service, relative: projects/p/global/backendServices/web
+    inserted_at: datetime
+    done_at: datetime | None
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class ComputeTruth:
+    operations: tuple[OperationRecord, ...]
+    requests: tuple[tuple[str, str], ...]  # (method, path) of every request a handler answered
+
+    def served(self, method: str, path_fragment: str) -> int:
+        """How many ``method`` requests had ``path_fragment`` in their path."""
+        return sum(1 for m, p in self.requests if m == method and path_fragment in p)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Service:
+    project: str
+    name: str
+    region: str | None
+    uid: int
+    created_at: datetime
+    settings: dict[str, Any]  # every field but backends and what Compute sets itself
+    backends: list[dict[str, Any]]
+    fingerprint: str = ""
+    joined_at: dict[str, float] = field(default_factory=dict)  # group -> monotonic time
+
+    @property
+    def path(self) -> str:
+        return _service_path(self.project, self.region, self.name)
+
+    @property
+    def protocol(self) -> str:
+        return str(self.settings.get("protocol", "HTTP"))
+
+
+@dataclass
+class _Operation:
+    name: str
+    uid: int
+    project: str
+    region: str | None
+    service: _Service
+    changes: dict[str, Any]
+    inserted_mono: float
+    due_mono: float | None  # None: stuck, never done on its own
+    error: str | None = None
+    done_mono: float | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{_scope_path(self.project, self.region)}/operations/{self.name}"
+
+
+def _scope_path(project: str, region: str | None) -> str:
+    return f"projects/{project}/regions/{region}" if region else f"projects/{project}/global"
+
+
+def _service_path(project: str, region: str | None, name: str) -> str:
+    return f"{_scope_path(project, region)}/backendServices/{name}"
+
+
+def relative_url(url: str) -> str:
+    """``projects/...`` from a full Compute URL; a relative one is returned unchanged."""
+    return _FULL_URL.sub("", url.strip())
+
+
+class ComputeEmulator:
+    """Backend services, instance groups and operations of any number of projects.
+
+    Typical use::
+
+        with ComputeEmulator(clock, operation_s=0.05) as compute:
+            compute.add_instance_group("projects/p/zones/z/instanceGroups/dr")
+            compute.add_backend_service("p", "web", backends=[{"group": primary}])
+            ...  # drive it with google-cloud-compute at compute.url
+            compute.backends("p", "web")
+    """
+
+    def __init__(
+        self, clock: Clock, operation_s: float = 0.5, healthy_after_s: float = 0.5
+    ) -> None:
+        self.clock = clock
+        self.operation_s = operation_s
+        self.healthy_after_s = healthy_after_s
+        self.wait_timeout_s = 120.0  # how long operations.wait holds a request, as Compute does
+        self._anchor = Anchor(clock)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._ids = itertools.count(1)
+        self._services: dict[str, _Service] = {}  # by path
+        self._groups: dict[str, int] = {}  # relative URL -> instance count
+        self._projects: set[str] = set()
+        self._operations: dict[str, _Operation] = {}  # by path
+        self._requests: list[tuple[str, str]] = []
+        self._forbidden: set[str] = set()
+        self._never_healthy: set[str] = set()
+        self._stuck = False
+        self._failing_operations: list[str] = []
+        self._races: set[str] = set()  # services someone else updates before the next patch
+        self._server = JsonHttpServer("gcp-compute")
+        self._add_routes()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The REST root to give the client as ``api_endpoint`` (http://127.0.0.1:PORT)."""
+        return self._server.url
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of emulator bugs (answered 500), for tests to fail on."""
+        return self._server.errors
+
+    def start(self) -> ComputeEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends operations.wait requests still holding a connection
+        self._server.stop()
+
+    def __enter__(self) -> ComputeEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- seeding ------------------------------------------------------------------------------
+
+    def add_instance_group(self, url: str, instances: int = 2) -> None:
+        """A zonal or regional instance group (or NEG) with ``instances`` members."""
+        group = _seed_group(url)
+        with self._lock:
+            self._groups[group] = instances
+            self._projects.add(group.split("/")[1])
+
+    def add_backend_service(
+        self,
+        project: str,
+        name: str,
+        region: str | None = None,
+        backends: Sequence[Mapping[str, Any]] = (),
+        protocol: str = "HTTP",
+    ) -> None:
+        """A service serving from ``backends`` (API field names; groups relative or full).
+
+        Groups not added before get two instances; all of them count as long healthy.
+        """
+        with self._lock:
+            service = self._new_service(project, name, region, protocol)
+            service.backends = [_seeded_backend(b) for b in backends]
+            for backend in service.backends:
+                self._groups.setdefault(backend["group"], 2)
+                service.joined_at[backend["group"]] = -math.inf
+            self._services[service.path] = service
+            self._projects.add(project)
+
+    def _new_service(self, project: str, name: str, region: str | None, protocol: str) -> _Service:
+        uid = next(self._ids)
+        service = _Service(
+            project, name, region, _numeric_id(f"service-{uid}"), self.clock.now(), {}, []
+        )
+        service.settings = _default_settings(service, protocol)
+        service.fingerprint = _fingerprint(service.path, uid)
+        return service
+
+    # --- ground truth -------------------------------------------------------------------------
+
+    def backends(self, project: str, name: str, region: str | None = None) -> list[dict[str, Any]]:
+        """The backends in effect now (groups relative), after every operation that is DONE."""
+        with self._lock:
+            self._settle()
+            return [dict(b) for b in self._seeded(project, name, region).backends]
+
+    def fingerprint(self, project: str, name: str, region: str | None = None) -> str:
+        """The current fingerprint: it changes when a patch is accepted."""
+        with self._lock:
+            return self._seeded(project, name, region).fingerprint
+
+    def _seeded(self, project: str, name: str, region: str | None) -> _Service:
+        path = _service_path(project, region, name)
+        if path not in self._services:
+            raise LookupError(f"no backend service {path} in the emulator")
+        return self._services[path]
+
+    @property
+    def truth(self) -> ComputeTruth:
+        with self._lock:
+            self._settle()
+            records = tuple(self._record(op) for op in self._operations.values())
+            return ComputeTruth(records, tuple(self._requests))
+
+    def _record(self, op: _Operation) -> OperationRecord:
+        done_at = None if op.done_mono is None else self._anchor.at(op.done_mono)
+        inserted_at = self._anchor.at(op.inserted_mono)
+        return OperationRecord(op.name, op.service.path, inserted_at, done_at, op.error is not None)
+
+    # --- faults -------------------------------------------------------------------------------
+
+    def fail_requests(self, count: int, status: int = 503, path_pattern: str = "*") -> None:
+        """The next ``count`` requests whose path matches ``path_pattern`` (fnmatch) fail."""
+        self._server.faults.fail(count, status, path_pattern)
+
+    def forbid(self, permission: str = DEFAULT_PATCH_PERMISSION) -> None:
+        """Requests needing ``permission`` answer 403 until ``allow``. Patches need
+        compute.backendServices.update (regional: compute.regionBackendServices.update), reads
+        ...get, operations compute.globalOperations.get / compute.regionOperations.get."""
+        with self._lock:
+            self._forbidden.add(permission)
+
+    def allow(self, permission: str = DEFAULT_PATCH_PERMISSION) -> None:
+        with self._lock:
+            self._forbidden.discard(permission)
+
+    def never_healthy(self, group_url: str) -> None:
+        """Every instance of the group fails its health checks, for good."""
+        with self._lock:
+            self._never_healthy.add(relative_url(group_url))
+
+    def stuck_operations(self, stuck: bool = True) -> None:
+        """Operations stay RUNNING (those running now and new ones); False lets them finish, at
+        once if their time has passed."""
+        with self._lock:
+            self._settle()
+            self._stuck = stuck
+            now = self.clock.monotonic()
+            for op in self._operations.values():
+                if op.done_mono is None:
+                    op.due_mono = None if stuck else max(now, op.inserted_mono + self.operation_s)
+
+    def concurrent_update(self, project: str, name: str, region: str | None = None) -> None:
+        """Someone else updates the service just before the next patch of it is checked: that
+        patch's fingerprint, read before, is stale by then."""
+        with self._lock:
+            self._races.add(_service_path(project, region, name))
+
+    def fail_operations(self, count: int = 1, message: str = "Internal error") -> None:
+        """The next ``count`` accepted patches end DONE with an error, changing nothing."""
+        with self._lock:
+            self._failing_operations.extend([message] * count)
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def _add_routes(self) -> None:
+        routes: list[tuple[str, str, Callable[[Request], tuple[int, Any]]]] = [
+            ("GET", _SERVICE, self._get_service),
+            ("PATCH", _SERVICE, self._patch_service),
+            ("POST", _SERVICE + "/getHealth", self._get_health),
+            ("GET", _OPERATION, self._get_operation),
+            ("POST", _OPERATION + "/wait", self._wait_operation),
+        ]
+        for method, pattern, handler in routes:
+            self._server.route(method, pattern, self._logged(handler))
+
+    def _logged(
+        self, handler: Callable[[Request], tuple[int, Any]]
+    ) -> Callable[[Request], tuple[int, Any]]:
+        def serve(request: Request) -> tuple[int, Any]:
+            with self._lock:
+                self._requests.append((request.method, request.path))
+            return handler(request)
+
+        return serve
+
+    # --- backend services ---------------------------------------------------------------------
+
+    def _get_service(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            self._settle()
+            service = self._service(request)
+            self._require(_permission(service.region, "BackendServices.get"), service.path)
+            return 200, self._service_document(service)
+
+    def _patch_service(self, request: Request) -> tuple[int, Any]:
+        body = _object_body(request, "resource")
+        with self._lock:
+            self._settle()
+            service = self._service(request)
+            self._require(_permission(service.region, "BackendServices.update"), service.path)
+            if service.path in self._races:
+                self._races.discard(service.path)
+                service.fingerprint = _fingerprint(service.path, next(self._ids))
+            _check_fingerprint(service, body.get("fingerprint"))
+            changes = {k: v for k, v in body.items() if k not in _OUTPUT_ONLY}
+            if "backends" in changes:
+                changes["backends"] = self._valid_backends(service, changes["backends"])
+            return 200, self._operation_document(self._accept(service, changes))
+
+    def _accept(self, service: _Service, changes: dict[str, Any]) -> _Operation:
+        uid = next(self._ids)
+        now = self.clock.monotonic()
+        op = _Operation(
+            name=_operation_name(self.clock.now(), uid),
+            uid=_numeric_id(f"operation-{uid}"),
+            project=service.project,
+            region=service.region,
+            service=service,
+            changes=changes,
+            inserted_mono=now,
+            due_mono=None if self._stuck else now + self.operation_s,
+            error=self._failing_operations.pop(0) if self._failing_operations else None,
+        )
+        service.fingerprint = _fingerprint(service.path, uid)
+        self._operations[op.path] = op
+        return op
+
+    def _valid_backends(self, service: _Service, raw: Any) -> list[dict[str, Any]]:
+        if not isinstance(raw, list) or not all(isinstance(b, dict) for b in raw):
+            raise _invalid("resource.backends", raw, "A list of backends is expected.")
+        backends = [self._valid_backend(service, i, b) for i, b in enumerate(raw)]
+        _check_distinct(backends)
+        return backends
+
+    def _valid_backend(self, service: _Service, index: int, raw: dict[str, Any]) -> dict[str, Any]:
+        where = f"resource.backends[{index}]"
+        group = raw.get("group")
+        if not isinstance(group, str) or not _FULL_URL.match(group):
+            raise _invalid(f"{where}.group", group, "The URL is malformed.")
+        backend = {**raw, "group": _group_path(group, f"{where}.group")}
+        if backend["group"] not in self._groups:
+            raise GoogleApiError(404, f"The resource '{backend['group']}' was not found")
+        backend.setdefault("balancingMode", "UTILIZATION")
+        backend.setdefault("capacityScaler", 1.0)
+        _check_capacity(where, backend["capacityScaler"])
+        _check_mode(where, backend, service.protocol)
+        return backend
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def _get_operation(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            self._settle()
+            return 200, self._operation_document(self._operation(request))
+
+    def _wait_operation(self, request: Request) -> tuple[int, Any]:
+        """Holds the request until the operation is DONE or ``wait_timeout_s`` passes."""
+        deadline = self.clock.monotonic() + self.wait_timeout_s
+        while True:
+            with self._lock:
+                self._settle()
+                op = self._operation(request)
+                now = self.clock.monotonic()
+                if op.done_mono is not None or now >= deadline or self._stopping.is_set():
+                    return 200, self._operation_document(op)
+                pause_s = min(_WAIT_POLL_S, deadline - now)
+            try:
+                self.clock.sleep(pause_s, self._stopping)
+            except Interrupted:
+                continue  # stopping: answer with what there is
+
+    def _settle(self) -> None:
+        """Apply, in the order they were accepted, the operations whose time has come."""
+        now = self.clock.monotonic()
+        for op in self._operations.values():
+            if op.done_mono is None and op.due_mono is not None and op.due_mono <= now:
+                self._finish(op, op.due_mono)
+
+    def _finish(self, op: _Operation, at: float) -> None:
+        op.done_mono = at
+        if op.error is not None:
+            return
+        service = op.service
+        for key, value in op.changes.items():
+            if key != "backends":
+                service.settings[key] = value
+        if "backends" in op.changes:
+            service.backends = [dict(b) for b in op.changes["backends"]]
+            groups = {b["group"] for b in service.backends}
+            service.joined_at = {g: service.joined_at.get(g, at) for g in groups}
+
+    # --- health -------------------------------------------------------------------------------
+
+    def _get_health(self, request: Request) -> tuple[int, Any]:
+        body = _object_body(request, "resourceGroupReference")
+        raw_group = body.get("group")
+        if not isinstance(raw_group, str) or not raw_group:
+            raise GoogleApiError(400, "Required field 'resourceGroupReference.group' not specified")
+        with self._lock:
+            self._settle()
+            service = self._service(request)
+            self._require(_permission(service.region, "BackendServices.get"), service.path)
+            group = relative_url(raw_group)
+            if group not in service.joined_at:
+                raise _invalid(
+                    "resourceGroupReference.group",
+                    raw_group,
+                    f"Group is not a backend of backend service '{service.path}'.",
+                )
+            return 200, self._health_document(group, service.joined_at[group])
+
+    def _health_document(self, group: str, joined_at: float) -> dict[str, Any]:
+        healthy = (
+            group not in self._never_healthy
+            and self.clock.monotonic() >= joined_at + self.healthy_after_s
+        )
+        statuses = [
+            _instance_health(group, index, healthy) for index in range(self._groups.get(group, 0))
+        ]
+        document: dict[str, Any] = {"kind": "compute#backendServiceGroupHealth"}
+        if statuses:  # Compute leaves the field out for an empty group
+            document["healthStatus"] = statuses
+        return document
+
+    # --- lookups and documents ----------------------------------------------------------------
+
+    def _require(self, permission: str, resource: str) -> None:
+        if permission in self._forbidden:
+            raise GoogleApiError(403, f"Required '{permission}' permission for '{resource}'")
+
+    def _known_project(self, request: Request) -> str:
+        project = request.params["project"]
+        if project not in self._projects:
+            raise GoogleApiError(404, f"The resource 'projects/{project}' was not found")
+        return project
+
+    def _service(self, request: Request) -> _Service:
+        project = self._known_project(request)
+        region = request.params.get("region") or None
+        path = _service_path(project, region, request.params["name"])
+        if path not in self._services:
+            raise GoogleApiError(404, f"The resource '{path}' was not found")
+        return self._services[path]
+
+    def _operation(self, request: Request) -> _Operation:
+        project = self._known_project(request)
+        region = request.params.get("region") or None
+        scope = "regionOperations" if region else "globalOperations"
+        path = f"{_scope_path(project, region)}/operations/{request.params['operation']}"
+        self._require(f"compute.{scope}.get", path)
+        if path not in self._operations:
+            raise GoogleApiError(404, f"The resource '{path}' was not found")
+        return self._operations[path]
+
+    def _service_document(self, service: _Service) -> dict[str, Any]:
+        document = {
+            "kind": "compute#backendService",
+            "id": str(service.uid),
+            "creationTimestamp": _timestamp(service.created_at),
+            "name": service.name,
+            "selfLink": API_ROOT + service.path,
+            **service.settings,
+            "backends": [_backend_document(b) for b in service.backends],
+            "fingerprint": service.fingerprint,
+        }
+        if service.region:
+            document["region"] = f"{API_ROOT}projects/{service.project}/regions/{service.region}"
+        return document
+
+    def _operation_document(self, op: _Operation) -> dict[str, Any]:
+        done = op.done_mono is not None
+        document: dict[str, Any] = {
+            "kind": "compute#operation",
+            "id": str(op.uid),
+            "name": op.name,
+            "operationType": "patch",
+            "targetLink": API_ROOT + op.service.path,
+            "targetId": str(op.service.uid),
+            "status": "DONE" if done else "RUNNING",
+            "user": SANDBOX_USER,
+            "progress": 100 if done else 0,
+            "insertTime": _timestamp(self._anchor.at(op.inserted_mono)),
+            "startTime": _timestamp(self._anchor.at(op.inserted_mono)),
+            "selfLink": API_ROOT + op.path,
+        }
+        if op.region:
+            document["region"] = f"{API_ROOT}projects/{op.project}/regions/{op.region}"
+        if op.done_mono is not None:
+            document["endTime"] = _timestamp(self._anchor.at(op.done_mono))
+            document.update(_operation_error(op.error))
+        return document
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def _object_body(request: Request, what: str) -> dict[str, Any]:
+    if not isinstance(request.body, dict):
+        raise GoogleApiError(400, f"Required field '{what}' not specified", "required")
+    return request.body
+
+
+def _check_fingerprint(service: _Service, given: Any) -> None:
+    if not given:
+        raise GoogleApiError(
+            412,
+            f"Required field 'resource.fingerprint' not specified: read backend service "
+            f"'{service.path}' and send its fingerprint with the update.",
+            "conditionNotMet",
+        )
+    if given != service.fingerprint:
+        raise GoogleApiError(
+            412,
+            f"Supplied fingerprint does not match the current fingerprint of backend service "
+            f"'{service.path}': it changed since it was read.",
+            "conditionNotMet",
+        )
+
+
+def _check_distinct(backends: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for index, backend in enumerate(backends):
+        if backend["group"] in seen:
+            raise _invalid(
+                f"resource.backends[{index}].group", backend["group"], "Duplicate group."
+            )
+        seen.add(backend["group"])
+    kinds = {"networkEndpointGroups" in b["group"] for b in backends}
+    if len(kinds) > 1:
+        raise _invalid(
+            "resource.backends",
+            "",
+            "Instance groups and network endpoint groups cannot be backends of one service.",
+        )
+
+
+def _check_capacity(where: str, capacity: Any) -> None:
+    valid = isinstance(capacity, int | float) and (capacity == 0 or 0.1 <= capacity <= 1.0)
+    if not valid:
+        raise _invalid(
+            f"{where}.capacityScaler", capacity, "Must be 0 or between 0.1 and 1.0 inclusive."
+        )
+
+
+def _check_mode(where: str, backend: dict[str, Any], protocol: str) -> None:
+    mode = backend["balancingMode"]
+    supported = _HTTP_MODES if protocol in _HTTP_PROTOCOLS else _NETWORK_MODES
+    if mode not in supported:
+        raise _invalid(
+            f"{where}.balancingMode",
+            mode,
+            f"Balancing mode {mode} is not supported for protocol {protocol}.",
+        )
+    if mode == "RATE" and not any(k in backend for k in _RATE_LIMITS):
+        raise _invalid(
+            where, "", "One of maxRate, maxRatePerInstance or maxRatePerEndpoint must be set."
+        )
+
+
+def _invalid(field_name: str, value: Any, why: str) -> GoogleApiError:
+    return GoogleApiError(400, f"Invalid value for field '{field_name}': '{value}'. {why}")
+
+
+def _group_path(url: str, where: str) -> str:
+    group = relative_url(url)
+    if not _GROUP_PATH.fullmatch(group):
+        raise _invalid(where, url, "The URL is malformed.")
+    return group
+
+
+def _permission(region: str | None, action: str) -> str:
+    """compute.backendServices.update, or compute.regionBackendServices.update for a region."""
+    return f"compute.region{action}" if region else f"compute.{action[0].lower()}{action[1:]}"
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def _seeded_backend(raw: Mapping[str, Any]) -> dict[str, Any]:
+    backend = {"balancingMode": "UTILIZATION", "capacityScaler": 1.0, **raw}
+    backend["group"] = _seed_group(str(raw.get("group", "")))
+    return backend
+
+
+def _seed_group(url: str) -> str:
+    group = relative_url(url)
+    if not _GROUP_PATH.fullmatch(group):
+        raise ValueError(f"not an instance group or NEG URL: {url!r}")
+    return group
+
+
+def _default_settings(service: _Service, protocol: str) -> dict[str, Any]:
+    http = protocol in _HTTP_PROTOCOLS
+    health_check = f"{_scope_path(service.project, service.region)}/healthChecks/{service.name}"
+    scheme = "INTERNAL_MANAGED" if service.region else "EXTERNAL_MANAGED"
+    return {
+        "description": "",
+        "healthChecks": [API_ROOT + health_check],
+        "timeoutSec": 30,
+        "port": 80,
+        "portName": "http",
+        "protocol": protocol,
+        "sessionAffinity": "NONE",
+        "affinityCookieTtlSec": 0,
+        "loadBalancingScheme": scheme if http else "EXTERNAL",
+        "connectionDraining": {"drainingTimeoutSec": 300},
+        "enableCDN": False,
+    }
+
+
+def _backend_document(backend: dict[str, Any]) -> dict[str, Any]:
+    return {**backend, "group": API_ROOT + backend["group"]}
+
+
+def _instance_health(group: str, index: int, healthy: bool) -> dict[str, Any]:
+    parts = group.split("/")  # projects/p/zones|regions/z/instanceGroups/name
+    zone = parts[3] if parts[2] == "zones" else f"{parts[3]}-a"
+    instance = f"projects/{parts[1]}/zones/{zone}/instances/{parts[-1]}-{index}"
+    octet = int(hashlib.sha256(group.encode()).hexdigest()[:2], 16)
+    return {
+        "instance": API_ROOT + instance,
+        "ipAddress": f"10.128.{octet}.{index + 2}",
+        "port": 80,
+        "healthState": "HEALTHY" if healthy else "UNHEALTHY",
+    }
+
+
+def _operation_error(error: str | None) -> dict[str, Any]:
+    if error is None:
+        return {}
+    return {
+        "error": {"errors": [{"code": "RESOURCE_OPERATION_FAILED", "message": error}]},
+        "httpErrorStatusCode": 400,
+        "httpErrorMessage": "BAD REQUEST",
+    }
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _fingerprint(path: str, version: int) -> str:
+    digest = hashlib.sha256(f"{path}#{version}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
+
+
+def _numeric_id(seed: str) -> int:
+    """A stable 19-digit id, like Compute's uint64 resource ids."""
+    return 10**18 + int(hashlib.sha256(seed.encode()).hexdigest()[:15], 16) % (8 * 10**18)
+
+
+def _operation_name(now: datetime, uid: int) -> str:
+    """Shaped like Compute's: operation-<epoch ms>-<hex>-<hex>-<hex>."""
+    digest = hashlib.sha256(f"op-{uid}".encode()).hexdigest()
+    millis = int(now.timestamp() * 1000)
+    return f"operation-{millis}-{digest[:13]}-{digest[13:21]}-{digest[21:29]}"

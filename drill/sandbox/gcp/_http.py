@@ -1,0 +1,333 @@
+"""JSON over HTTP on 127.0.0.1 for the sandbox's Google API emulators.
+
+``JsonHttpServer`` binds an ephemeral port, routes each request by method and a regular
+expression over the path (named groups become ``Request.params``) to a handler that returns
+``(status, document)``, and writes the document as JSON. A handler refuses a request by raising
+``GoogleApiError``, which is written in Google's error shape::
+
+    {"error": {"code": 404, "message": "...", "status": "NOT_FOUND",
+               "errors": [{"reason": "notFound", "message": "...", "domain": "global"}]}}
+
+``RequestFaults`` lets a test make the next N requests whose path matches a pattern fail with a
+given status before any handler runs. Connections are served by daemon threads; ``stop`` cuts
+idle keep-alive connections and joins their threads, so nothing is left behind.
+
+This module must not know what any Google API means: no resource names, no semantics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import re
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+_IDLE_TIMEOUT_S = 60.0  # a keep-alive connection nobody uses is closed after this
+_JOIN_TIMEOUT_S = 2.0
+_POLL_S = 0.02  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
+
+# Google's canonical status names, sent next to the numeric code as the real APIs do.
+_STATUS_BY_CODE = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    412: "FAILED_PRECONDITION",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_REASON_BY_CODE = {
+    400: "invalid",
+    401: "required",
+    403: "forbidden",
+    404: "notFound",
+    409: "alreadyExists",
+    412: "conditionNotMet",
+    429: "rateLimitExceeded",
+    500: "internalError",
+    502: "backendError",
+    503: "backendError",
+    504: "backendError",
+}
+
+
+class GoogleApiError(Exception):
+    """A request the emulator refuses; ``document()`` is the body the client receives."""
+
+    def __init__(self, code: int, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reason = reason or _REASON_BY_CODE.get(code, "unknown")
+
+    def document(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "errors": [{"reason": self.reason, "message": self.message, "domain": "global"}],
+        }
+        if self.code in _STATUS_BY_CODE:
+            error["status"] = _STATUS_BY_CODE[self.code]
+        return {"error": error}
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # percent-decoded, without the query string
+    query: dict[str, str]  # the last value of each parameter
+    params: dict[str, str]  # the route pattern's named groups
+    body: Any  # the parsed JSON body, or None when there was none
+
+
+Handler = Callable[[Request], tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    status: int
+    path_pattern: str
+    method: str | None
+    message: str
+    reason: str | None
+
+
+class RequestFaults:
+    """Injected refusals, consumed one per matching request, oldest first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[_Fault] = []
+
+    def fail(
+        self,
+        count: int,
+        status: int = 503,
+        path_pattern: str = "*",
+        *,
+        method: str | None = None,
+        message: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Refuse the next ``count`` requests whose path matches ``path_pattern`` (fnmatch)."""
+        text = message or f"Injected failure ({status})"
+        with self._lock:
+            self._faults.append(_Fault(count, status, path_pattern, method, text, reason))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, method: str, path: str) -> GoogleApiError | None:
+        with self._lock:
+            for fault in self._faults:
+                if _fault_matches(fault, method, path):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return GoogleApiError(fault.status, fault.message, fault.reason)
+        return None
+
+
+def _fault_matches(fault: _Fault, method: str, path: str) -> bool:
+    method_ok = fault.method is None or fault.method.upper() == method
+    return method_ok and fnmatch.fnmatchcase(path, fault.path_pattern)
+
+
+@dataclass
+class _Outcome:
+    status: int
+    document: Any
+
+
+@dataclass
+class _Router:
+    routes: list[_Route] = field(default_factory=list)
+    faults: RequestFaults = field(default_factory=RequestFaults)
+    errors: list[str] = field(default_factory=list)  # unexpected handler exceptions, for tests
+
+    def handle(self, method: str, raw_path: str, raw_body: bytes) -> _Outcome:
+        url = urlsplit(raw_path)
+        path = unquote(url.path)
+        try:
+            injected = self.faults.take(method, path)
+            if injected is not None:
+                raise injected
+            return self._dispatch(method, path, url.query, raw_body)
+        except GoogleApiError as error:
+            return _Outcome(error.code, error.document())
+        except Exception:  # noqa: BLE001 - an emulator bug must answer 500, not kill the connection
+            self.errors.append(traceback.format_exc())
+            return _Outcome(500, GoogleApiError(500, "Internal error").document())
+
+    def _dispatch(self, method: str, path: str, raw_query: str, raw_body: bytes) -> _Outcome:
+        for candidate in self.routes:
+            match = candidate.pattern.fullmatch(path)
+            if match and candidate.method == method:
+                request = Request(
+                    method, path, _query(raw_query), match.groupdict(), _body(raw_body)
+                )
+                status, document = candidate.handler(request)
+                return _Outcome(status, document)
+        raise GoogleApiError(404, f"The requested URL {path} was not found on this server.")
+
+
+def _query(raw_query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+
+
+def _body(raw_body: bytes) -> Any:
+    if not raw_body.strip():
+        return None
+    try:
+        return json.loads(raw_body)
+    except ValueError as error:
+        raise GoogleApiError(
+            400, f"Invalid JSON payload received. {error}", "parseError"
+        ) from error
+
+
+class JsonHttpServer(ThreadingHTTPServer):
+    """One emulator's HTTP endpoint. Add routes, then ``start()``; ``stop()`` when done."""
+
+    daemon_threads = True
+
+    def __init__(self, name: str = "gcp-emulator") -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.name = name
+        self.router = _Router()
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._conn_threads: set[threading.Thread] = set()
+        self._serving: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def faults(self) -> RequestFaults:
+        return self.router.faults
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of handler bugs (answered as 500) so a test can fail loudly on them."""
+        return self.router.errors
+
+    def route(self, method: str, path_regex: str, handler: Handler) -> None:
+        """Send ``method`` requests whose whole path matches ``path_regex`` to ``handler``."""
+        self.router.routes.append(_Route(method.upper(), re.compile(path_regex), handler))
+
+    def start(self) -> None:
+        self._serving = threading.Thread(
+            target=self.serve_forever, args=(_POLL_S,), name=f"{self.name}-http", daemon=True
+        )
+        self._serving.start()
+
+    def stop(self) -> None:
+        """Stop accepting, cut every open connection, and wait (briefly) for their threads."""
+        if self._serving is not None:
+            self.shutdown()
+            self._serving.join(_JOIN_TIMEOUT_S)
+            self._serving = None
+        with self._lock:
+            connections, threads = list(self._connections), list(self._conn_threads)
+        for connection in connections:
+            _cut(connection)
+        for thread in threads:
+            thread.join(_JOIN_TIMEOUT_S)
+        self.server_close()
+
+    def __enter__(self) -> JsonHttpServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name=f"{self.name}-conn",
+            daemon=True,
+        )
+        with self._lock:
+            self._conn_threads.add(thread)
+            self._connections.add(request)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._lock:
+                self._connections.discard(request)
+                self._conn_threads.discard(threading.current_thread())
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-response is normal here; say nothing."""
+
+
+def _cut(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side
+        connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "drill-sandbox-gcp"
+    timeout = _IDLE_TIMEOUT_S
+    server: JsonHttpServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in separate writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        outcome = self.server.router.handle(self.command, self.path, raw_body)
+        self._send(outcome)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server's naming
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def _send(self, outcome: _Outcome) -> None:
+        body = b"" if outcome.document is None else json.dumps(outcome.document).encode()
+        self.send_response(outcome.status)
+        if body:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -1,0 +1,26 @@
+"""Waiting for a change the cloud accepted (DNS change, Compute operation) to take effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from drill.steps._base import StepEnv
+from providers.protocols import PendingChange
+
+FIRST_POLL_S = 0.25
+MAX_POLL_S = 2.0
+
+
+def wait_until_done(
+    change: PendingChange, status: Callable[[str], PendingChange], what: str, env: StepEnv
+) -> PendingChange:
+    """Poll ``status`` with a growing interval until the change is done or the step's time ends.
+
+    Short first polls keep a fast change from adding seconds to the measured RTO.
+    """
+    interval_s = FIRST_POLL_S
+    while not change.done:
+        env.wait(interval_s, f"{what} {change.id} to be done (still {change.status})")
+        change = status(change.id)
+        interval_s = min(interval_s * 1.5, MAX_POLL_S)
+    return change

@@ -1,0 +1,54 @@
+"""Google Cloud Storage listings for ``gcs.backup_fresh``, through google-cloud-storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from providers._google import credentials, translated
+from providers.cloud import CloudSettings
+from providers.protocols import StoredObject
+
+# Listing objects bills no project; without one the client would insist on finding a default.
+_NO_PROJECT = "<none>"
+
+
+class GcsObjectStore:
+    """Lists objects; reads nothing else. The storage client is built on first use."""
+
+    def __init__(self, settings: CloudSettings, project: str | None) -> None:
+        self.settings = settings
+        self.project = project
+
+    @cached_property
+    def _client(self) -> Any:
+        from google.cloud import storage
+
+        options = (
+            {"api_endpoint": self.settings.gcs_endpoint} if self.settings.gcs_endpoint else None
+        )
+        with translated("Cloud Storage: sign in"):
+            return storage.Client(
+                project=self.project or _NO_PROJECT,
+                credentials=credentials(self.settings),
+                client_options=options,
+            )
+
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
+        with translated(f"Cloud Storage: list gs://{bucket}/{prefix}"):
+            # The iterator follows nextPageToken itself; every page is read.
+            for blob in self._client.list_blobs(bucket, prefix=prefix or None):
+                yield _stored(bucket, blob)
+
+
+def _stored(bucket: str, blob: Any) -> StoredObject:
+    created: datetime = blob.time_created or blob.updated or datetime.fromtimestamp(0, UTC)
+    return StoredObject(
+        bucket=bucket,
+        name=str(blob.name),
+        size=int(blob.size or 0),
+        created_at=created,
+        metadata={str(k): str(v) for k, v in (blob.metadata or {}).items()},
+    )

@@ -1,0 +1,170 @@
+"""The region-failure runbooks (GCP and AWS) in the sandbox: drill, live, rollback, faults.
+
+After a drill every record, backend and replica count equals its value before the run; after
+--live they equal the plan's targets; after `drill rollback RUN` they are back to their values
+before the live run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
+from tests.drills.test_namespace_restore import step, wait_gone
+
+GCP_PLAN = REPO / "plans" / "region-failure.yaml"
+AWS_PLAN = REPO / "plans" / "region-failure-aws.yaml"
+WATCHED = ("production", "default", "velero")
+
+
+@pytest.fixture
+def gcp(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([GCP_PLAN], tmp_path)
+
+
+@pytest.fixture
+def aws(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([AWS_PLAN], tmp_path)
+
+
+def world(drill: Drill) -> dict[str, Any]:
+    """Every record, backend set and object in the sandbox, plus the DR cluster's objects."""
+    return {"cloud": drill.sandbox.cloud.snapshot(), "dr": snapshot(drill.dr, WATCHED)}
+
+
+def replicas(drill: Drill, namespace: str, name: str) -> int:
+    found = drill.dr.get("apps/v1", "Deployment", name, namespace)
+    assert found is not None
+    return int(found["spec"]["replicas"])
+
+
+def drill_leaves_everything_as_it_was(drill: Drill, plan: Path) -> dict[str, Any]:
+    before = world(drill)
+    report, result = drill.run_json(str(plan))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert report["outcome"] == "passed"
+    assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
+    wait_gone(drill, "dr-test")
+    after = world(drill)
+    assert after["cloud"] == before["cloud"]
+    assert {key: after["dr"].get(key) for key in before["dr"]} == before["dr"]
+    return report
+
+
+def test_gcp_drill_switches_only_shadow_targets_and_puts_them_back(gcp: Drill) -> None:
+    report = drill_leaves_everything_as_it_was(gcp, GCP_PLAN)
+    assert step(report, "switch-dns")["facts"]["to"] == "34.56.78.90 ttl 60"
+    export = step(report, "database-export-fresh")["facts"]["object"]
+    assert export.startswith("gs://prod-backups/db/")
+    # Only the shadow record and the drill backend moved, each once there and once back.
+    cloud = gcp.sandbox.cloud
+    assert cloud.dns is not None
+    assert cloud.compute is not None
+    changed = [{r.name for r in (*c.additions, *c.deletions)} for c in cloud.dns.truth]
+    assert changed == [{"drill-api.example.com."}] * 2
+    targets = [op.target.rsplit("/", 1)[-1] for op in cloud.compute.truth.operations]
+    assert targets == ["api-backend-drill"] * 2
+
+
+def gcp_serving(drill: Drill) -> tuple[Any, list[str], int]:
+    """(the production record, the production backend groups, the standby's replicas)."""
+    cloud = drill.sandbox.cloud
+    assert cloud.dns is not None
+    assert cloud.compute is not None
+    record = cloud.dns.record("example-prod", "example-com", "api.example.com.", "A")
+    groups = [b["group"] for b in cloud.compute.backends("example-prod", "api-backend")]
+    return record, groups, replicas(drill, "production", "api-server-standby")
+
+
+def test_gcp_live_switches_for_real_and_rollback_puts_everything_back(gcp: Drill) -> None:
+    before = world(gcp)
+    old_record, old_groups, old_replicas = gcp_serving(gcp)
+    report, result = gcp.run_json(str(GCP_PLAN), "--live", "--yes")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert report["undo"] == []
+    record, groups, standby = gcp_serving(gcp)
+    assert (record.ttl, record.rrdatas) == (60, ("34.56.78.90",))
+    assert groups == ["projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"]
+    assert standby == 20
+    assert report["rollback_command"].startswith(f"drill rollback {report['run_id']}")
+
+    rollback = gcp.run("rollback", report["run_id"], "--sandbox", "--yes")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert gcp_serving(gcp) == (old_record, old_groups, old_replicas)
+    assert world(gcp)["cloud"] == before["cloud"]
+
+
+def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) -> None:
+    _, old_groups, old_replicas = gcp_serving(gcp)
+    report, result = gcp.run_json(str(GCP_PLAN), "--live", "--yes")
+    assert result.returncode == 0, result.stderr[-3000:]
+    cloud = gcp.sandbox.cloud
+    assert cloud.dns is not None
+    cloud.dns.set_record("example-prod", "example-com", "api.example.com.", "A", 30, ["192.0.2.9"])
+    rollback = gcp.run("rollback", report["run_id"], "--sandbox", "--yes")
+    assert rollback.returncode == 4
+    assert "someone changed it since; left as is" in rollback.stdout
+    record, groups, standby = gcp_serving(gcp)
+    assert (record.ttl, record.rrdatas) == (30, ("192.0.2.9",))
+    assert (groups, standby) == (old_groups, old_replicas)
+
+
+def test_a_refused_backend_permission_fails_the_drill_and_undoes_dns(gcp: Drill) -> None:
+    before = world(gcp)
+    cloud = gcp.sandbox.cloud
+    assert cloud.compute is not None
+    cloud.compute.forbid("compute.backendServices.update")
+    report, result = gcp.run_json(str(GCP_PLAN))
+    assert result.returncode == 3
+    failed = step(report, "switch-backend")
+    assert failed["status"] == "failed"
+    assert "permission denied" in failed["error"]
+    assert "compute.backendServices.update" in failed["error"]
+    assert failed["attempts"] == 1  # a refused permission is not retried
+    assert {u["step_id"]: u["status"] for u in report["undo"]} == {
+        "switch-backend": "undone",
+        "switch-dns": "undone",
+        "restore-namespace": "undone",
+    }
+    wait_gone(gcp, "dr-test")
+    assert world(gcp)["cloud"] == before["cloud"]
+
+
+def aws_serving(drill: Drill) -> tuple[Any, dict[str, int], int]:
+    """(the production record, the production listener's weights, the standby's replicas)."""
+    aws = drill.sandbox.cloud.aws
+    assert aws is not None
+    record = aws.record(aws.zone_id("example.com."), "api.example.com.", "CNAME")
+    weights = aws.listener_weights("api-alb:443")
+    return record, weights, replicas(drill, "production", "api-server-standby")
+
+
+def test_aws_drill_switches_only_shadow_targets_and_puts_them_back(aws: Drill) -> None:
+    report = drill_leaves_everything_as_it_was(aws, AWS_PLAN)
+    export = step(report, "database-export-fresh")["facts"]["object"]
+    assert export.startswith("s3://example-prod-backups/db/")
+    listener = step(report, "switch-listener")["facts"]
+    assert listener["to"] == "api-drill-us-west-2@100, api-drill-us-east-1@0"
+    assert step(report, "switch-dns")["facts"]["to"] == (
+        "dr-alb-123456.us-west-2.elb.amazonaws.com. ttl 60"
+    )
+
+
+def test_aws_live_switches_for_real_and_rollback_puts_everything_back(aws: Drill) -> None:
+    before = world(aws)
+    old = aws_serving(aws)
+    assert old[1] == {"api-us-east-1": 100, "api-us-west-2": 0}
+    report, result = aws.run_json(str(AWS_PLAN), "--live", "--yes")
+    assert result.returncode == 0, result.stderr[-3000:]
+    record, weights, standby = aws_serving(aws)
+    assert (record.ttl, record.rrdatas) == (60, ("dr-alb-123456.us-west-2.elb.amazonaws.com.",))
+    assert weights == {"api-us-east-1": 0, "api-us-west-2": 100}
+    assert standby == 20
+    rollback = aws.run("rollback", report["run_id"], "--sandbox", "--yes")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert aws_serving(aws) == old
+    assert world(aws)["cloud"] == before["cloud"]

@@ -1,0 +1,136 @@
+"""dns.switch logic: prior state, one precise change, waiting, verify, undo that never clobbers."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from drill.errors import Conflict, StepFailed
+from drill.steps import StepTimedOut
+from drill.steps.dns_switch import DnsSwitch, DnsSwitchParams
+from providers.protocols import RecordSet
+from tests.steps.cloudfakes import FakeClouds, FakeResolver, cloud_env
+
+NAME = "api.example.com."
+OLD = RecordSet(NAME, "A", 300, ("10.0.0.1",))
+
+
+def params(**values: object) -> DnsSwitchParams:
+    base = {
+        "provider": "gcp",
+        "project": "example-prod",
+        "zone": "example-com",
+        "record": "api.example.com",
+        "rrdatas": ["34.56.78.90"],
+    }
+    return DnsSwitchParams.model_validate({**base, **values})
+
+
+def clouds_with(record: RecordSet | None = OLD) -> FakeClouds:
+    clouds = FakeClouds()
+    if record:
+        clouds.dns_api.records[(record.name, record.type)] = record
+    return clouds
+
+
+def test_switch_keeps_the_ttl_waits_for_done_and_undo_restores() -> None:
+    clouds, step = clouds_with(), DnsSwitch()
+    env = cloud_env(clouds)
+    prior = step.capture_prior_state(params(), env)
+    result = step.run(params(), env)
+    live = clouds.dns_api.records[(NAME, "A")]
+    assert live == RecordSet(NAME, "A", 300, ("34.56.78.90",))
+    assert result.facts["from"] == "10.0.0.1 ttl 300"
+    assert clouds.dns_api._polls["1"] == 2  # polled until done
+    assert "back to 10.0.0.1 ttl 300" in step.undo(params(), prior, env)
+    assert clouds.dns_api.records[(NAME, "A")] == OLD
+    assert clouds.dns_api.changes[1] == (live, OLD)  # the undo names what drill set
+
+
+def test_new_ttl_and_an_absent_record_are_created_then_deleted() -> None:
+    clouds, step = clouds_with(None), DnsSwitch()
+    env = cloud_env(clouds)
+    prior = step.capture_prior_state(params(ttl=60), env)
+    assert prior == {"record": None}
+    step.run(params(ttl=60), env)
+    assert clouds.dns_api.records[(NAME, "A")].ttl == 60
+    step.undo(params(ttl=60), prior, env)
+    assert (NAME, "A") not in clouds.dns_api.records
+
+
+def test_a_record_already_switched_is_left_alone() -> None:
+    switched = RecordSet(NAME, "A", 300, ("34.56.78.90",))
+    clouds = clouds_with(switched)
+    result = DnsSwitch().run(params(), cloud_env(clouds))
+    assert result.summary.startswith(f"{NAME} already")
+    assert clouds.dns_api.changes == []
+
+
+def test_undo_refuses_when_someone_changed_the_record_since() -> None:
+    clouds, step = clouds_with(), DnsSwitch()
+    env = cloud_env(clouds)
+    prior = step.capture_prior_state(params(), env)
+    step.run(params(), env)
+    someone = RecordSet(NAME, "A", 300, ("192.0.2.7",))
+    clouds.dns_api.records[(NAME, "A")] = someone
+    with pytest.raises(StepFailed, match=r"now holds 192\.0\.2\.7 ttl 300.*left as is"):
+        step.undo(params(), prior, env)
+    assert clouds.dns_api.records[(NAME, "A")] == someone
+
+
+def test_a_mismatched_deletion_is_reported_and_nothing_applied() -> None:
+    clouds = clouds_with()
+
+    class Racing(type(clouds.dns_api)):  # type: ignore[misc]
+        def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None:
+            return RecordSet(NAME, "A", 60, ("10.0.0.1",))  # a stale read: TTL differs
+
+    clouds.dns_api = Racing(records=dict(clouds.dns_api.records))
+    with pytest.raises(Conflict, match="no longer matches"):
+        DnsSwitch().run(params(), cloud_env(clouds))
+    assert clouds.dns_api.records[(NAME, "A")] == OLD
+
+
+def test_a_change_that_stays_pending_times_out_naming_it() -> None:
+    clouds = clouds_with()
+    clouds.dns_api.polls_until_done = 10**9
+    with pytest.raises(StepTimedOut, match="DNS change 1 to be done"):
+        DnsSwitch().run(params(), cloud_env(clouds, timeout_s=5))
+
+
+def test_verify_measures_time_until_the_nameservers_answer() -> None:
+    clouds = clouds_with()
+    clouds.resolver_api = FakeResolver(clouds.dns_api, stale=("10.0.0.1",), stale_answers=3)
+    result = DnsSwitch().run(
+        params(verify={"nameservers": ["ns-cloud-a1.googledomains.com"], "within": "1m"}),
+        cloud_env(clouds),
+    )
+    assert result.facts["visible_after_s"] == pytest.approx(3.0)
+    assert clouds.resolver_api.asked == 4
+
+
+def test_verify_fails_with_the_last_answer() -> None:
+    clouds = clouds_with()
+    clouds.resolver_api = FakeResolver(clouds.dns_api, stale=("10.0.0.1",), stale_answers=10**6)
+    with pytest.raises(StepFailed, match=r"still answers 10\.0\.0\.1 from ns1 after 10.0s"):
+        DnsSwitch().run(params(verify={"nameservers": ["ns1"], "within": "10s"}), cloud_env(clouds))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"project": None}, "Cloud DNS zones live in a project"),
+        ({"rrdatas": ["not-an-ip"]}, "is not an IP address"),
+        ({"type": "AAAA", "rrdatas": ["10.0.0.1"]}, "is not an IPv6 address"),
+        ({"type": "CNAME", "rrdatas": ["a.example.", "b.example."]}, "exactly one target"),
+        ({"ttl": 90000}, "less than or equal to 86400"),
+    ],
+)
+def test_params_are_checked(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        params(**values)
+
+
+def test_cname_targets_are_fully_qualified() -> None:
+    assert params(type="CNAME", rrdatas=["dr.example.com"]).answer() == ("dr.example.com.",)
+    assert params(provider="aws", project=None).record == NAME
