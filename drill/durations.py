@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -60,5 +60,15 @@ def _coerce_duration(value: object) -> object:
     raise ValueError(f"{value!r} has no unit; write it like {value}s or {value}m")
 
 
-# A plan field holding a duration: written "1h30m", held as seconds.
-Duration = Annotated[float, BeforeValidator(_coerce_duration)]
+def _duration_text(seconds: float) -> str:
+    """The plan form of ``seconds`` (whole milliseconds), so a journaled plan validates again."""
+    millis = round(seconds * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
+# A plan field holding a duration: written "1h30m", held as seconds, written back as "5400s".
+Duration = Annotated[
+    float,
+    BeforeValidator(_coerce_duration),
+    PlainSerializer(_duration_text, return_type=str, when_used="json"),
+]

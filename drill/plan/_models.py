@@ -30,6 +30,7 @@ PHASES: tuple[PhaseName, ...] = (
 )
 # The step drill adds to preflight itself when a plan uses kube contexts.
 REACHABILITY_STEP_ID = "contexts-reachable"
+CLOUD_CHECK_STEP_ID = "clouds-reachable"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

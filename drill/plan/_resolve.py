@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from drill.plan._models import (
+    CLOUD_CHECK_STEP_ID,
     PHASES,
     REACHABILITY_STEP_ID,
     ParallelGroup,
@@ -82,9 +84,9 @@ def resolve(
     }
     contexts = _contexts(plan, context_overrides)
     used = _used_roles(phases)
-    reachability = _reachability_stage(used, contexts)
-    if reachability is not None:
-        phases["preflight"] = (reachability, *phases["preflight"])
+    checks = _preflight_checks(used, contexts, phases)
+    if checks:
+        phases["preflight"] = (Stage(steps=checks, parallel=len(checks) > 1), *phases["preflight"])
     return ExecutionPlan(
         name=plan.name,
         source=source,
@@ -118,16 +120,32 @@ def _lock(plan: Plan, used: list[str], contexts: Mapping[str, str]) -> tuple[str
     return contexts[role], plan.lock.namespace
 
 
-def _reachability_stage(used: list[str], contexts: Mapping[str, str]) -> Stage | None:
-    """A first preflight step checking every context role that an active step uses."""
-    if not used:
-        return None
-    step_type = STEP_TYPES["kube.reachable"]
-    params = step_type.params_model.model_validate(
-        {"contexts": {role: contexts[role] for role in used}}
-    )
-    step = ResolvedStep(
-        id=REACHABILITY_STEP_ID,
+def _preflight_checks(
+    used: list[str], contexts: Mapping[str, str], phases: Mapping[PhaseName, tuple[Stage, ...]]
+) -> tuple[ResolvedStep, ...]:
+    """drill's own first steps: the clusters answer, the cloud targets can be read."""
+    found = []
+    if used:
+        found.append(_check_step(REACHABILITY_STEP_ID, "kube.reachable", {
+            "contexts": {role: contexts[role] for role in used}
+        }))  # fmt: skip
+    targets = [
+        {"step": step.id, "type": step.type.name, "params": json_params(step.params)}
+        for stages in phases.values()
+        for stage in stages
+        for step in stage.steps
+        if step.params is not None and step.type.serving_target(step.params) is not None
+    ]
+    if targets:
+        found.append(_check_step(CLOUD_CHECK_STEP_ID, "cloud.reachable", {"checks": targets}))
+    return tuple(found)
+
+
+def _check_step(step_id: str, type_name: str, values: dict[str, Any]) -> ResolvedStep:
+    step_type = STEP_TYPES[type_name]
+    params = step_type.params_model.model_validate(values)
+    return ResolvedStep(
+        id=step_id,
         phase="preflight",
         type=step_type,
         params=params,
@@ -137,7 +155,11 @@ def _reachability_stage(used: list[str], contexts: Mapping[str, str]) -> Stage |
         retries=1,
         description="",
     )
-    return Stage(steps=(step,))
+
+
+def json_params(params: StepParams) -> dict[str, Any]:
+    dumped: dict[str, Any] = params.model_dump(mode="json")
+    return dumped
 
 
 def _targets(plan: Plan, tiers: Mapping[str, Targets]) -> Targets:

@@ -16,13 +16,21 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from drill.errors import PlanError, Problem
-from drill.plan._models import NAME_REF, PHASES, REACHABILITY_STEP_ID, ParallelGroup, Plan, StepSpec
+from drill.plan._models import (
+    CLOUD_CHECK_STEP_ID,
+    NAME_REF,
+    PHASES,
+    REACHABILITY_STEP_ID,
+    ParallelGroup,
+    Plan,
+    StepSpec,
+)
 from drill.plan._yaml import Located, Path
 from drill.steps import STEP_TYPES, AnyStepType, StepParams
 
 MODES = ("drill", "live")
 # Ids of the steps drill adds to a plan by itself (see drill/plan/_resolve.py).
-RESERVED_IDS = frozenset({REACHABILITY_STEP_ID})
+RESERVED_IDS = frozenset({REACHABILITY_STEP_ID, CLOUD_CHECK_STEP_ID})
 
 
 def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:

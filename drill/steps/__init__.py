@@ -24,6 +24,7 @@ from drill.steps._base import (
     StepType,
 )
 from drill.steps.backend_switch import BackendSwitch
+from drill.steps.cloud_reachable import CloudReachable
 from drill.steps.dns_switch import DnsSwitch
 from drill.steps.gcs_backup_fresh import GcsBackupFresh
 from drill.steps.http_check import HttpCheck
@@ -49,6 +50,7 @@ STEP_TYPES: Mapping[str, AnyStepType] = {
         KubeJob(),
         KubeNamespace(),
         KubeReachable(),
+        CloudReachable(),
         GcsBackupFresh(),
         S3BackupFresh(),
         DnsSwitch(),

@@ -147,6 +147,14 @@ class StepType(ABC, Generic[P]):
     def describe(self, params: P) -> str:
         """One line for ``drill show``: what this step would do, secrets masked."""
 
+    def read_target(self, params: P, env: StepEnv) -> str:
+        """Read what this step would change, as it will before acting; say what is there.
+
+        Types with a ``serving_target`` implement it: preflight calls it so credentials,
+        permissions and names are proven before anything changes.
+        """
+        raise NotImplementedError(f"{self.name} has no target to read")
+
     def serving_target(self, params: P) -> str | None:
         """What this step changes that may serve users (a DNS record, a backend), if anything.
 

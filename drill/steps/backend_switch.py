@@ -18,7 +18,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import wait_until_done
+from drill.steps._changes import poll_intervals, wait_until_done
 from providers.protocols import (
     BackendApi,
     BackendKind,
@@ -27,7 +27,6 @@ from providers.protocols import (
     Setting,
 )
 
-HEALTH_POLL_S = 2.0
 COMPUTE_URL_PREFIX = "https://www.googleapis.com/compute/v1/"
 
 
@@ -117,6 +116,10 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         )
         return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
 
+    def read_target(self, params: BackendSwitchParams, env: StepEnv) -> str:
+        state = _api(params, env).get_backends(params.ref())
+        return f"{_name(state.ref)} on {_show(state.targets)}"
+
     def default_timeout(self, params: BackendSwitchParams) -> float:
         return self.default_timeout_s + (params.wait_healthy or 0.0)
 
@@ -182,6 +185,7 @@ def _await_healthy(
     api: BackendApi, ref: BackendRef, targets: list[str], within_s: float, env: StepEnv
 ) -> float:
     started = env.clock.monotonic()
+    intervals = poll_intervals()
     while True:
         health = api.target_health(ref, targets)
         sick = {t: health.get(t, "unknown") for t in targets if health.get(t) != "healthy"}
@@ -192,7 +196,7 @@ def _await_healthy(
             detail = "; ".join(f"{t}: {state}" for t, state in sick.items())
             raise StepFailed(f"backends not healthy after {format_duration(within_s)}: {detail}")
         env.wait(
-            min(HEALTH_POLL_S, within_s - elapsed_s), f"backends healthy ({len(sick)} not yet)"
+            min(next(intervals), within_s - elapsed_s), f"backends healthy ({len(sick)} not yet)"
         )
 
 

@@ -17,7 +17,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import wait_until_done
+from drill.steps._changes import poll_intervals, wait_until_done
 from providers.protocols import DnsApi, PendingChange, RecordSet
 
 DEFAULT_TTL_S = 300
@@ -91,6 +91,10 @@ class DnsSwitch(StepType[DnsSwitchParams]):
         where = f"project {params.project} " if params.project else ""
         return f"{params.type} record {params.record} in {where}zone {params.zone}"
 
+    def read_target(self, params: DnsSwitchParams, env: StepEnv) -> str:
+        current = _dns(params, env).get_record(params.zone, params.record, params.type)
+        return f"{params.record} {_show(current)}"
+
     def default_timeout(self, params: DnsSwitchParams) -> float:
         return self.default_timeout_s + (params.verify.within if params.verify else 0.0)
 
@@ -152,6 +156,7 @@ def _await_answer(params: DnsSwitchParams, check: DnsResolveCheck, env: StepEnv)
     started = env.clock.monotonic()
     wanted = sorted(params.answer())
     answer: tuple[str, ...] = ()
+    intervals = poll_intervals()
     while True:
         try:
             answer = resolver.resolve(params.record, params.type, check.nameservers)
@@ -165,7 +170,9 @@ def _await_answer(params: DnsSwitchParams, check: DnsResolveCheck, env: StepEnv)
                 f"{params.record} still answers {', '.join(answer) or 'nothing'} from "
                 f"{', '.join(check.nameservers)} after {format_duration(check.within)}"
             )
-        env.wait(min(1.0, check.within - elapsed_s), f"{params.record} to answer {wanted}")
+        env.wait(
+            min(next(intervals), check.within - elapsed_s), f"{params.record} to answer {wanted}"
+        )
 
 
 def _to_json(record: RecordSet | None) -> JsonValue:

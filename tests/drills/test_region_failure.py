@@ -168,3 +168,25 @@ def test_aws_live_switches_for_real_and_rollback_puts_everything_back(aws: Drill
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert aws_serving(aws) == old
     assert world(aws)["cloud"] == before["cloud"]
+
+
+def test_an_unreadable_dns_zone_stops_the_run_in_preflight(gcp: Drill) -> None:
+    before = world(gcp)
+    cloud = gcp.sandbox.cloud
+    assert cloud.dns is not None
+    cloud.dns.deny(
+        "dns.resourceRecordSets.list",
+        "projects/example-prod/managedZones/example-com",
+        count=10,
+        path_pattern="*/rrsets*",
+    )
+    report, result = gcp.run_json(str(GCP_PLAN))
+    assert result.returncode == 3
+    check = step(report, "clouds-reachable")
+    assert check["status"] == "failed"
+    assert "switch-dns: " in check["error"]
+    assert "permission denied" in check["error"]
+    assert "dns.resourceRecordSets.list" in check["error"]
+    assert step(report, "restore-namespace")["status"] == "not_run"
+    assert report["undo"] == []
+    assert world(gcp) == before
