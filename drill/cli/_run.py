@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from drill.cli._common import GlobalOptions, parse_context_flags, pass_options
+from drill.cli._live import LiveDisplay
 from drill.cli._outline import outline_data, outline_text
 from drill.cli._sandbox import sandbox_for
 from drill.clock import SystemClock
@@ -21,6 +23,7 @@ from drill.executor import (
     Cancellation,
     Executor,
     FileJournal,
+    NoProgress,
     RunLease,
     StepRuntime,
     cancel_on_signals,
@@ -104,16 +107,10 @@ def run_command(
                 loaded.plan, loaded.source, mode, options.config.tiers, target.contexts
             )
             providers = LiveProviders(clock, target.kubeconfig, target.cloud)
-            report = execute(resolved, t0, report_dir, options, clock, providers)
+            report = execute(resolved, t0, report_dir, options, clock, providers, output)
     else:
-        report = execute(
-            resolved,
-            t0,
-            report_dir,
-            options,
-            clock,
-            options.providers(clock),
-        )
+        providers = options.providers(clock)
+        report = execute(resolved, t0, report_dir, options, clock, providers, output)
     sys.stdout.write(render_json(report) if output == "json" else render_text(report))
     raise SystemExit(report.exit_code)
 
@@ -170,12 +167,23 @@ def execute(
     options: GlobalOptions,
     clock: SystemClock,
     providers: LiveProviders,
+    output: str,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
-    log = build_logger(options.verbosity).bind(run_id=run_id)
+    display = _live_display(options, output, clock)
+    stream = display.guard() if display else None
+    log = build_logger(options.verbosity, stream=stream).bind(run_id=run_id)
+    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
     # The lease comes first: a run that may not start leaves no journal behind.
-    with run_lease(plan, providers, run_id, clock, log):
-        return _execute_locked(plan, t0, report_dir / run_id, report_dir, providers, clock, log)
+    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log):
+        return _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
+
+
+def _live_display(options: GlobalOptions, output: str, clock: SystemClock) -> LiveDisplay | None:
+    """A status line for people at a terminal; never in JSON output or logs to a file."""
+    if output != "text" or options.verbosity < 0 or not sys.stderr.isatty():
+        return None
+    return LiveDisplay(sys.stderr, clock, shutil.get_terminal_size().columns)
 
 
 def run_lease(
@@ -194,15 +202,13 @@ def _execute_locked(
     t0: datetime | None,
     run_dir: Path,
     report_dir: Path,
-    providers: LiveProviders,
-    clock: SystemClock,
-    log: Any,
+    runtime: StepRuntime,
 ) -> RunReport:
-    run_id = run_dir.name
-    journal = FileJournal(run_dir / "journal.jsonl", run_id, clock)
+    run_id, log = runtime.run_id, runtime.log
+    journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
     cancellation = Cancellation()
     executor = Executor(
-        StepRuntime(run_id=run_id, mode=plan.mode, clock=clock, providers=providers, log=log),
+        runtime,
         journal,
         cancellation,
         journal_path=str(journal.path),

@@ -17,6 +17,7 @@ from drill.executor._journal import (
     run_record,
 )
 from drill.executor._lease import RunLease, RunLocked
+from drill.executor._progress import NoProgress, Progress
 from drill.executor._runner import Cancellation, Executor, decide_outcome
 from drill.executor._signals import cancel_on_signals
 from drill.executor._stepcall import StepRuntime
@@ -28,6 +29,8 @@ __all__ = [
     "Journal",
     "MemoryJournal",
     "MutationRecord",
+    "NoProgress",
+    "Progress",
     "RunLease",
     "RunLocked",
     "RunRecord",

@@ -176,6 +176,7 @@ class Executor:
         started_mono, started_at = anchor.stamp()
         self.journal.write("step_started", step_id=step.id, type=step.type.name, phase=step.phase)
         env.log.info("step_started", phase=step.phase, type=step.type.name)
+        self.runtime.progress.started(step.id, step.phase)
         attempts = Attempts()
         result: StepResult | None = None
         failure = None
@@ -188,6 +189,7 @@ class Executor:
         except Exception as exc:  # noqa: BLE001 - any failure must still lead to rollback
             failure = classify(exc)
         finished_mono, finished_at = anchor.stamp()
+        self.runtime.progress.finished(step.id)
         duration_s = round(finished_mono - started_mono, 3)
         if result is not None:
             self._note_result(step, result, finished_at, state)
@@ -298,6 +300,7 @@ class Executor:
             record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
         )
         status, detail = "undone", ""
+        self.runtime.progress.started(record.step_id, "undo")
         try:
             params = step_type.params_model.model_validate(record.params)
             detail = with_retries(
@@ -305,6 +308,7 @@ class Executor:
             )
         except Exception as exc:  # noqa: BLE001 - the other undos must still run
             status, detail = "failed", classify(exc).message
+        self.runtime.progress.finished(record.step_id)
         duration_s = round(anchor.stamp()[0] - started_mono, 3)
         self.journal.write("undo_finished", step_id=record.step_id, status=status, detail=detail)
         log_event = env.log.info if status == "undone" else env.log.warning

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import JsonValue
@@ -14,6 +14,7 @@ from tenacity.wait import wait_exponential
 
 from drill.clock import Clock
 from drill.errors import Interrupted, ProviderError, StepFailed, TransientError
+from drill.executor._progress import NoProgress, Progress
 from drill.steps import Providers, StepEnv, StepTimedOut
 from drill.steps._base import Logger, Mode
 
@@ -29,6 +30,7 @@ class StepRuntime:
     clock: Clock
     providers: Providers
     log: Logger
+    progress: Progress = field(default_factory=NoProgress)
 
     def env_for(
         self, step_id: str, context: str | None, timeout_s: float, cancel: threading.Event
@@ -43,6 +45,7 @@ class StepRuntime:
             deadline=self.clock.monotonic() + timeout_s,
             providers=self.providers,
             log=self.log.bind(step=step_id),  # type: ignore[attr-defined]
+            on_wait=lambda waiting_for: self.progress.waiting(step_id, waiting_for),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
@@ -85,6 +85,10 @@ class StepTimedOut(StepFailed):
     """The step's own timeout ran out; the message says what it was waiting for."""
 
 
+def _nobody_listens(waiting_for: str) -> None:
+    return
+
+
 @dataclass(frozen=True)
 class StepEnv:
     """Everything one step run may use: identity, time, cancellation and providers."""
@@ -98,6 +102,8 @@ class StepEnv:
     deadline: float  # monotonic
     providers: Providers
     log: Logger
+    # Told what each wait is for, so a live display can say it; nothing else depends on it.
+    on_wait: Callable[[str], None] = _nobody_listens
 
     def remaining_s(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -107,6 +113,7 @@ class StepEnv:
         remaining = self.remaining_s()
         if remaining <= 0:
             raise StepTimedOut(f"timed out waiting for {waiting_for}")
+        self.on_wait(waiting_for)
         self.clock.sleep(min(seconds, remaining), self.cancel)
 
     def cluster(self) -> str:

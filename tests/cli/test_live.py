@@ -1,0 +1,81 @@
+"""The live status line: what it shows, and that log lines never land inside it."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from drill.cli._live import LiveDisplay
+from drill.clock import FakeClock
+from tests.child import REPO, drill_env
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_shows_phase_step_elapsed_and_what_it_waits_for() -> None:
+    clock = FakeClock()
+    display = LiveDisplay(Terminal(), clock)
+    assert display.status_line() == ""
+    display.started("switch-dns", "failover")
+    clock.advance(12.3)
+    display.waiting("switch-dns", "DNS change 7 to be done (still pending)")
+    display.started("scale", "failover")
+    line = display.status_line()
+    assert "failover switch-dns 12.3s - waiting for DNS change 7 to be done (still pending)" in line
+    assert "failover scale 0ms" in line
+    display.finished("switch-dns")
+    assert "switch-dns" not in display.status_line()
+
+
+def test_log_lines_clear_the_status_line_first() -> None:
+    terminal = Terminal()
+    display = LiveDisplay(terminal, FakeClock())
+    display.started("restore", "restore")
+    with display:
+        time.sleep(0.5)  # a few redraws
+        display.guard().write("a log line\n")
+        time.sleep(0.5)  # redrawn below the log line
+    written = terminal.getvalue()
+    assert "restore restore" in written
+    assert "\r\x1b[Ka log line\n" in written
+    assert written.endswith("\r\x1b[K")  # nothing left on screen when the run ends
+
+
+def test_a_terminal_run_shows_it_and_a_piped_run_does_not(tmp_path: Path) -> None:
+    plan = tmp_path / "wait.yaml"
+    plan.write_text(
+        "version: 1\nname: wait\nservice: s\ntier: low\nphases:\n  verify:\n"
+        "    - id: slow\n      type: http.check\n"
+        "      with: {url: 'http://127.0.0.1:9/', within: 2s, interval: 500ms}\n"
+    )
+    command = [sys.executable, "-m", "drill", "run", str(plan), "--report-dir", str(tmp_path)]
+    piped = subprocess.run(
+        command, env=drill_env(tmp_path), capture_output=True, text=True, cwd=REPO
+    )
+    assert "\x1b[K" not in piped.stderr
+    assert piped.returncode == 3
+    controller, follower = pty.openpty()
+    child = subprocess.Popen(
+        command, env=drill_env(tmp_path), stdout=subprocess.PIPE, stderr=follower, cwd=REPO
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    child.wait(timeout=30)
+    assert b"verify slow" in seen
+    assert b"waiting for" in seen
