@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck check schema bench clean
+.PHONY: install test lint typecheck check schema bench deploy-plans clean
 
 $(BIN)/drill: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ schema: install
 bench: install
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/sandbox_drill.py
+
+# kustomize reads only files under deploy/base: keep its copies of the plans current (a test
+# fails when they differ; a new plan also needs a line in deploy/base/kustomization.yaml).
+deploy-plans:
+	rm -f deploy/base/plans/*.yaml
+	cp plans/*.yaml deploy/base/plans/
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis reports

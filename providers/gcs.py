@@ -13,6 +13,7 @@ from providers.protocols import StoredObject
 
 # Listing objects bills no project; without one the client would insist on finding a default.
 _NO_PROJECT = "<none>"
+REQUEST_TIMEOUT_S = 30.0
 
 
 class GcsObjectStore:
@@ -38,8 +39,12 @@ class GcsObjectStore:
 
     def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
         with translated(f"Cloud Storage: list gs://{bucket}/{prefix}"):
-            # The iterator follows nextPageToken itself; every page is read.
-            for blob in self._client.list_blobs(bucket, prefix=prefix or None):
+            # The iterator follows nextPageToken itself; every page is read. drill retries
+            # transient errors itself, within the step's deadline: the SDK must not.
+            blobs = self._client.list_blobs(
+                bucket, prefix=prefix or None, retry=None, timeout=REQUEST_TIMEOUT_S
+            )
+            for blob in blobs:
                 yield _stored(bucket, blob)
 
 

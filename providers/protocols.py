@@ -345,3 +345,27 @@ class BackendApi(Protocol):
     def target_health(self, ref: BackendRef, targets: Sequence[str]) -> Mapping[str, str]:
         """Health per target as the cloud words it (HEALTHY, UNHEALTHY, healthy, ...)."""
         ...
+
+
+# --- Run history ------------------------------------------------------------------------------
+
+
+class ReportStore(Protocol):
+    """Where finished runs' JSON reports are kept: a directory, or a bucket and prefix.
+
+    Names are relative, ``/``-separated (``region-failure/20261124T005236Z-<run>.json``); the
+    store adds its own root or prefix. A missing bucket raises NotFound.
+    """
+
+    def put(self, name: str, data: bytes) -> str:
+        """Store ``data`` under ``name``, replacing what was there; where it went (a path,
+        ``gs://`` or ``s3://`` URL)."""
+        ...
+
+    def names(self, prefix: str) -> list[str]:
+        """Every stored name starting with ``prefix``, sorted; none for an empty store."""
+        ...
+
+    def get(self, name: str) -> bytes:
+        """The bytes stored under ``name``; NotFound when there are none."""
+        ...

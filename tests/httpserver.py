@@ -18,10 +18,12 @@ class Answer:
 
 @dataclass
 class Script:
-    """Answers in order; the last one repeats. Requests are recorded (path, headers)."""
+    """Answers in order; the last one repeats. Requests are recorded (method, path, headers),
+    and their bodies, in the same order, in ``bodies``."""
 
     answers: list[Answer] = field(default_factory=lambda: [Answer()])
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -33,7 +35,11 @@ class Script:
 def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
-            script.requests.append((self.command, self.path, dict(self.headers)))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with script.lock:
+                script.requests.append((self.command, self.path, dict(self.headers)))
+                script.bodies.append(body)
             answer = script.next_answer()
             if answer.delay_s:
                 script.stop.wait(answer.delay_s)
@@ -56,7 +62,7 @@ def serve(script: Script) -> Iterator[str]:
     """Serve ``script`` until the block ends; yields the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "drill.plan": ("drill.cli", "drill.executor"),
     "drill.executor": ("drill.cli",),
+    "drill.history": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "drill.sandbox"),
+    "drill.outputs": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "drill.sandbox"),
     "drill.steps": ("drill.cli", "drill.executor", "drill.plan"),
     "providers": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "drill.report"),
     "drill.report": ("drill.cli", "drill.executor", "drill.plan", "drill.steps", "providers"),

@@ -17,7 +17,10 @@ import click
 
 from drill import __version__
 from drill.cli._common import GlobalOptions
+from drill.cli._completion import completion_command
+from drill.cli._history import history_command
 from drill.cli._list import list_command
+from drill.cli._report import report_command
 from drill.cli._rollback import rollback_command
 from drill.cli._run import run_command
 from drill.cli._sandbox import sandbox_group
@@ -121,6 +124,9 @@ for _command in (
     list_command,
     tiers_command,
     rollback_command,
+    report_command,
     sandbox_group,
+    history_command,
+    completion_command,
 ):
     main.add_command(_command)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +39,24 @@ class GlobalOptions:
 
 
 pass_options = click.make_pass_decorator(GlobalOptions)
+
+REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DIR)."
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers of ``path`` see the old file or the new one, never a part of it (OSError)."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide a CI artefact from its readers
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def parse_context_flags(values: tuple[str, ...], roles: set[str]) -> dict[str, str]:

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from drill.cli._common import GlobalOptions, pass_options
-from drill.cli._run import REPORT_DIR_HELP
+from drill.cli._common import REPORT_DIR_HELP, GlobalOptions, pass_options
 from drill.cli._sandbox import running_sandbox
 from drill.clock import SystemClock
 from drill.errors import ExitCode, PlanError, UsageError

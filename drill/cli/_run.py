@@ -13,9 +13,17 @@ from typing import Any
 
 import click
 
-from drill.cli._common import GlobalOptions, parse_context_flags, pass_options
+from drill.cli._common import (
+    REPORT_DIR_HELP,
+    GlobalOptions,
+    parse_context_flags,
+    pass_options,
+    write_atomically,
+)
+from drill.cli._completion import complete_plan_names
 from drill.cli._live import LiveDisplay
 from drill.cli._outline import outline_data, outline_text
+from drill.cli._outputs import RunOutputs, deliver, output_options, prepare_outputs
 from drill.cli._sandbox import sandbox_for
 from drill.clock import SystemClock
 from drill.errors import ExitCode, UsageError
@@ -30,15 +38,13 @@ from drill.executor import (
 )
 from drill.logs import build_logger
 from drill.plan import ExecutionPlan, resolve
-from drill.report import RunReport, render_json, render_text
+from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
 from providers.live import LiveProviders
 
-REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DIR)."
-
 
 @click.command("run")
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plan_names)
 @click.option("--dry-run", is_flag=True, help="Print what would run; touch nothing.")
 @click.option("--live", is_flag=True, help="Real failover: act on what serves users.")
 @click.option("--yes", is_flag=True, help="Confirm --live without a prompt (automation).")
@@ -54,7 +60,13 @@ REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DI
     metavar="TIME",
     help="When the disaster happened (ISO 8601, UTC if no offset): t0 of RPO/RTO.",
 )
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--output",
+    type=click.Choice(list(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="Report format on stdout (a dry run prints text or json).",
+)
 @click.option(
     "--report-dir",
     envvar="DRILL_REPORT_DIR",
@@ -69,9 +81,11 @@ REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DI
     help="Run against the local simulated clusters (a running `drill sandbox up`, "
     "else ones started for this run). No cloud, no cluster needed.",
 )
+@output_options
 @pass_options
 def run_command(
     options: GlobalOptions,
+    /,
     plan: str,
     dry_run: bool,
     live: bool,
@@ -81,6 +95,7 @@ def run_command(
     output: str,
     report_dir: Path,
     sandbox: bool,
+    **output_flags: Any,
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
@@ -99,6 +114,7 @@ def run_command(
     if dry_run:
         _print_dry_run(resolved, output)
         return
+    outputs = prepare_outputs(options, output_flags)
     if live:
         confirm_live(resolved, yes)
     if sandbox:
@@ -107,11 +123,11 @@ def run_command(
                 loaded.plan, loaded.source, mode, options.config.tiers, target.contexts
             )
             providers = LiveProviders(clock, target.kubeconfig, target.cloud)
-            report = execute(resolved, t0, report_dir, options, clock, providers, output)
+            report = execute(resolved, t0, report_dir, options, clock, providers, output, outputs)
     else:
         providers = options.providers(clock)
-        report = execute(resolved, t0, report_dir, options, clock, providers, output)
-    sys.stdout.write(render_json(report) if output == "json" else render_text(report))
+        report = execute(resolved, t0, report_dir, options, clock, providers, output, outputs)
+    sys.stdout.write(RENDERERS[output](report))
     raise SystemExit(report.exit_code)
 
 
@@ -168,6 +184,7 @@ def execute(
     clock: SystemClock,
     providers: LiveProviders,
     output: str,
+    outputs: RunOutputs,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     display = _live_display(options, output, clock)
@@ -176,7 +193,9 @@ def execute(
     runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
     # The lease comes first: a run that may not start leaves no journal behind.
     with display or nullcontext(), run_lease(plan, providers, run_id, clock, log):
-        return _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
+        report = _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
+    deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
+    return report
 
 
 def _live_display(options: GlobalOptions, output: str, clock: SystemClock) -> LiveDisplay | None:
@@ -219,7 +238,7 @@ def _execute_locked(
             report = executor.run(plan, t0)
     finally:
         journal.close()
-    (run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    write_atomically(run_dir / "report.json", render_json(report))
     return report
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from drill.cli._common import GlobalOptions, parse_context_flags, pass_options
+from drill.cli._completion import complete_plan_names
 from drill.cli._outline import outline_text
 from drill.plan import resolve
 from drill.steps import Mode
 
 
 @click.command("show")
-@click.argument("plan")
+@click.argument("plan", shell_complete=complete_plan_names)
 @click.option("--live", is_flag=True, help="Show the live (real failover) variant.")
 @click.option("--context", "contexts", multiple=True, metavar="ROLE=KUBECONTEXT")
 @pass_options

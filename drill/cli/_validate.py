@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from drill.cli._common import GlobalOptions, pass_options
+from drill.cli._completion import complete_plan_names
 from drill.errors import ExitCode, PlanError, UsageError
 
 
 @click.command("validate")
-@click.argument("plans", nargs=-1, required=True)
+@click.argument("plans", nargs=-1, required=True, shell_complete=complete_plan_names)
 @pass_options
 def validate_command(options: GlobalOptions, plans: tuple[str, ...]) -> None:
     """Check plan files (names or paths); print file:line:col problems, exit 2 if any."""

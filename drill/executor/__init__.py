@@ -1,6 +1,7 @@
 """Runs a resolved plan: phases, per-step timeouts and retries, journal, undo, the report.
 
-Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals, ``decide_outcome``.
+Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals, ``decide_outcome``,
+``report_from_journal`` (a report rebuilt from a journal, for runs that never wrote one).
 
 Must not: parse plans or flags, print anything for people (it returns a RunReport and logs
 structured events), read the clock except through the injected one, or touch SDKs.
@@ -18,6 +19,7 @@ from drill.executor._journal import (
 )
 from drill.executor._lease import RunLease, RunLocked
 from drill.executor._progress import NoProgress, Progress
+from drill.executor._replay import report_from_journal
 from drill.executor._runner import Cancellation, Executor, decide_outcome
 from drill.executor._signals import cancel_on_signals
 from drill.executor._stepcall import StepRuntime
@@ -39,5 +41,6 @@ __all__ = [
     "decide_outcome",
     "pending_undos",
     "read_events",
+    "report_from_journal",
     "run_record",
 ]

@@ -83,7 +83,11 @@ class Executor:
             plan=plan.name,
             plan_file=plan.source,
             mode=plan.mode,
+            service=plan.service,
+            tier=plan.tier,
+            targets={"rpo_s": plan.targets.rpo_s, "rto_s": plan.targets.rto_s},
             disaster_at=t0.isoformat(),
+            disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
             contexts=dict(plan.contexts),
         )
         self.log.info("run_started", plan=plan.name, mode=plan.mode, disaster_at=t0.isoformat())
@@ -168,7 +172,13 @@ class Executor:
         cancel: threading.Event,
     ) -> StepReport:
         if step.skipped or step.params is None:
-            self.journal.write("step_skipped", step_id=step.id, reason=step.skip_reason)
+            self.journal.write(
+                "step_skipped",
+                step_id=step.id,
+                type=step.type.name,
+                phase=step.phase,
+                reason=step.skip_reason,
+            )
             self.log.info("step_skipped", step=step.id, reason=step.skip_reason)
             return _unstarted(step, "skipped", step.skip_reason)
         context = plan.contexts.get(step.context_role) if step.context_role else None

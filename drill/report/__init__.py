@@ -12,6 +12,7 @@ from drill.report._models import (
     StepReport,
     StepStatus,
     UndoReport,
+    UndoStatus,
 )
 
 __all__ = [
@@ -22,8 +23,15 @@ __all__ = [
     "StepReport",
     "StepStatus",
     "UndoReport",
+    "UndoStatus",
 ]
 
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from drill.report._html import render_html
+from drill.report._junit import render_junit
+from drill.report._markdown import render_markdown
 from drill.report._text import render_text
 
 
@@ -31,7 +39,19 @@ def render_json(report: RunReport) -> str:
     return report.model_dump_json(indent=2) + "\n"
 
 
-__all__ += ["render_json", "render_text"]
+# Every format a report can be written in, by the name flags use for it.
+RENDERERS: Mapping[str, Callable[[RunReport], str]] = MappingProxyType(
+    {
+        "text": render_text,
+        "json": render_json,
+        "junit": render_junit,
+        "markdown": render_markdown,
+        "html": render_html,
+    }
+)
+
+__all__ += ["RENDERERS", "render_html", "render_json", "render_junit", "render_markdown"]
+__all__ += ["render_text"]
 
 
 def json_schema() -> str:

@@ -28,7 +28,13 @@ def test_the_server_binds_loopback_on_an_ephemeral_port(still_cluster: Cluster) 
 def test_version_and_discovery_through_the_client(still_cluster: Cluster) -> None:
     assert client.VersionApi(still_cluster.api_client).get_code().git_version.startswith("v1.32")
     groups = {g.name for g in client.ApisApi(still_cluster.api_client).get_api_versions().groups}
-    assert groups == {"apps", "batch", "coordination.k8s.io", "velero.io"}
+    assert groups == {
+        "apps",
+        "batch",
+        "coordination.k8s.io",
+        "rbac.authorization.k8s.io",
+        "velero.io",
+    }
     resources = client.AppsV1Api(still_cluster.api_client).get_api_resources().resources
     by_name = {r.name: r for r in resources}
     assert by_name["deployments"].short_names == ["deploy"]

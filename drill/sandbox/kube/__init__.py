@@ -1,9 +1,11 @@
 """An in-process Kubernetes API emulator for the sandbox and the tests.
 
 ``KubeEmulator`` serves a Kubernetes API over real HTTP on 127.0.0.1 (an ephemeral port) that
-the kubernetes Python client and kubectl can use: core namespaces, pods, services, configmaps
-and secrets; apps deployments and statefulsets (with ``scale`` and ``status``); batch jobs;
-coordination leases; Velero backups, restores, schedules and backupstoragelocations. Simulated
+the kubernetes Python client and kubectl can use: core namespaces, pods, services, configmaps,
+secrets and serviceaccounts; apps deployments and statefulsets (with ``scale`` and ``status``);
+batch jobs and cronjobs; coordination leases; RBAC roles, clusterroles and their bindings;
+Velero backups, restores, schedules and backupstoragelocations. CronJobs and RBAC objects are
+only stored: nothing schedules the one or enforces the other. Simulated
 controllers, timed by an injected clock and a ``Profile``, make workloads become ready, jobs
 finish, namespaces terminate and Velero restores complete; ``faults`` injects failures and
 ``truth`` records when things really happened. ``write_kubeconfig`` points contexts at

@@ -97,6 +97,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("v1", "services", "Service", short=("svc",), sub=("status",), categories=_ALL),
     _rt("v1", "configmaps", "ConfigMap", short=("cm",)),
     _rt("v1", "secrets", "Secret"),
+    _rt("v1", "serviceaccounts", "ServiceAccount", short=("sa",)),
     _rt(
         "apps/v1",
         "deployments",
@@ -114,7 +115,19 @@ RESOURCES: tuple[ResourceType, ...] = (
         categories=_ALL,
     ),
     _rt("batch/v1", "jobs", "Job", sub=("status",), categories=_ALL),
+    # Stored as written, so drill's own CronJob and RBAC manifests can be applied; nothing
+    # schedules CronJobs or enforces the rules.
+    _rt("batch/v1", "cronjobs", "CronJob", short=("cj",), sub=("status",), categories=_ALL),
     _rt("coordination.k8s.io/v1", "leases", "Lease"),
+    _rt("rbac.authorization.k8s.io/v1", "roles", "Role"),
+    _rt("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding"),
+    _rt("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", namespaced=False),
+    _rt(
+        "rbac.authorization.k8s.io/v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        namespaced=False,
+    ),
     # Velero's CRDs declare no status subresource: status travels with the main object.
     _rt("velero.io/v1", "backups", "Backup", categories=_VELERO),
     _rt("velero.io/v1", "restores", "Restore", categories=_VELERO),

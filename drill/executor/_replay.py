@@ -1,0 +1,432 @@
+"""A run's report rebuilt from its journal, for runs that never wrote ``report.json``.
+
+A run killed with SIGKILL, or on a machine that died, leaves only its journal. That is enough
+for what matters afterwards: which steps ran, when and how they ended, the recovery points
+(so RPO), the verify steps (so RTO), and what is still changed. The journal does not hold step
+summaries or facts; given the plan, step descriptions and the steps the journal never reached
+(as ``not_run``) come from it.
+
+The outcome of a run with no ``run_finished`` event:
+
+- ``rollback_incomplete`` (exit 4) in drill mode when a recorded change was never undone:
+  something is still changed and a human has to run ``drill rollback``;
+- ``interrupted`` (exit 130) otherwise. Live runs never undo by themselves, so there the
+  report carries the rollback command instead.
+
+A run that did finish keeps the outcome its ``run_finished`` event recorded. Events after a
+later ``drill rollback`` started are not part of the run; a note says what that rollback did.
+
+Must not: write anything, or read the clock: every moment comes from the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+
+from drill.errors import ExitCode, UsageError
+from drill.executor import _measure
+from drill.executor._journal import pending_undos
+from drill.executor._runner import FORWARD_PHASES, _unverified
+from drill.plan import ExecutionPlan, ResolvedStep
+from drill.report import (
+    Objective,
+    Outcome,
+    RunReport,
+    StepReport,
+    StepStatus,
+    UndoReport,
+    UndoStatus,
+)
+from drill.steps import RecoveryPoint
+from drill.tiers import Targets
+
+NO_END = "the journal ends while this step was running: the run stopped here"
+NO_DETAILS = "the journal holds no step summaries or facts, so this report has none"
+
+# --- the events, as the executor writes them ---------------------------------------------------
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    ts: datetime
+
+
+class _RunStarted(_Event):
+    run_id: str
+    plan: str
+    plan_file: str
+    mode: Literal["drill", "live"]
+    disaster_at: datetime
+    contexts: dict[str, str]
+    # Journals from before these were recorded lack them; the plan can stand in.
+    service: str | None = None
+    tier: str | None = None
+    targets: dict[str, float] | None = None
+    disaster_at_source: Literal["run start", "--disaster-at"] | None = None
+
+
+class _StepStarted(_Event):
+    step_id: str
+    type: str
+    phase: str
+
+
+class _StepFinished(_Event):
+    step_id: str
+    status: StepStatus
+    duration_s: float
+    attempts: int = 0
+    error: str | None = None
+
+
+class _StepSkipped(_Event):
+    step_id: str
+    reason: str | None = None
+    type: str | None = None
+    phase: str | None = None
+
+
+class _RecoveryPointSet(_Event):
+    step_id: str
+    at: datetime
+    source: str
+
+
+class _PriorState(_Event):
+    step_id: str
+    type: str
+
+
+class _UndoFinished(_Event):
+    step_id: str
+    status: UndoStatus
+    detail: str = ""
+
+
+class _RunFinished(_Event):
+    outcome: Outcome
+    exit_code: int
+
+
+class _RollbackStarted(_Event):
+    pass
+
+
+_KINDS: dict[str, type[_Event]] = {
+    "run_started": _RunStarted,
+    "step_started": _StepStarted,
+    "step_finished": _StepFinished,
+    "step_skipped": _StepSkipped,
+    "recovery_point": _RecoveryPointSet,
+    "prior_state": _PriorState,
+    "undo_finished": _UndoFinished,
+    "run_finished": _RunFinished,
+    "rollback_started": _RollbackStarted,
+}
+
+
+def _parse(number: int, event: Mapping[str, JsonValue]) -> _Event:
+    kind = str(event.get("event"))
+    try:
+        return _KINDS.get(kind, _Event).model_validate(event)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or kind
+        raise UsageError(f"journal event {number} ({kind}): {where}: {error['msg']}") from None
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def report_from_journal(
+    events: Sequence[Mapping[str, JsonValue]],
+    *,
+    plan: ExecutionPlan | None = None,
+    journal_path: str | None = None,
+    rollback_command: str | None = None,
+) -> RunReport:
+    """The report of the run whose journal ``events`` are (as ``read_events`` returns them).
+
+    ``plan``: the run's plan resolved for its mode, for step descriptions and unreached
+    steps. ``rollback_command``: shown when something the run changed is still changed.
+    Raises UsageError for a journal without a readable ``run_started`` event.
+    """
+    parsed = [_parse(number, event) for number, event in enumerate(events, start=1)]
+    start = next((e for e in parsed if isinstance(e, _RunStarted)), None)
+    if start is None:
+        raise UsageError("journal has no run_started event: not the journal of a run")
+    run, later = _split_at_rollback(parsed)
+    finished = next((e for e in run if isinstance(e, _RunFinished)), None)
+    steps = _steps(run, plan, start.mode, finished is not None)
+    pending = [m.step_id for m in pending_undos([dict(e) for e in events])]
+    outcome, exit_code = _outcome(finished, start.mode, pending)
+    rpo, rto, point, recovered_at = _objectives(start, plan, run, steps, finished is not None)
+    t0_source = start.disaster_at_source or _guess_t0_source(start)
+    return RunReport(
+        run_id=start.run_id,
+        plan=start.plan,
+        plan_file=start.plan_file,
+        service=start.service or (plan.service if plan else "unknown"),
+        tier=start.tier or (plan.tier if plan else "unknown"),
+        mode=start.mode,
+        outcome=outcome,
+        exit_code=exit_code,
+        started_at=start.disaster_at if t0_source == "run start" else start.ts,
+        finished_at=finished.ts if finished else run[-1].ts,
+        disaster_at=start.disaster_at,
+        disaster_at_source=t0_source,
+        recovery_point=point.at if point else None,
+        recovered_at=recovered_at,
+        rpo=rpo,
+        rto=rto,
+        contexts=start.contexts,
+        steps=steps,
+        undo=_undos(run),
+        rollback_command=rollback_command if pending or start.mode == "live" else None,
+        journal=journal_path,
+        notes=_notes(start, finished, run, later, pending, rollback_command),
+    )
+
+
+def _split_at_rollback(events: list[_Event]) -> tuple[list[_Event], list[_Event]]:
+    """The run's own events, and those of any ``drill rollback`` run afterwards."""
+    cut = next((i for i, e in enumerate(events) if isinstance(e, _RollbackStarted)), len(events))
+    return events[:cut], events[cut:]
+
+
+def _guess_t0_source(start: _RunStarted) -> Literal["run start", "--disaster-at"]:
+    # Older journals: a t0 taken at run start is written within moments of it.
+    gap_s = abs((start.ts - start.disaster_at).total_seconds())
+    return "run start" if gap_s < 1.0 else "--disaster-at"
+
+
+def _outcome(finished: _RunFinished | None, mode: str, pending: list[str]) -> tuple[Outcome, int]:
+    if finished is not None:
+        return finished.outcome, finished.exit_code
+    if mode == "drill" and pending:
+        return "rollback_incomplete", int(ExitCode.ROLLBACK_INCOMPLETE)
+    return "interrupted", int(ExitCode.INTERRUPTED)
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _steps(
+    events: list[_Event], plan: ExecutionPlan | None, mode: str, finished: bool
+) -> list[StepReport]:
+    ranks = _phase_ranks(mode)
+    planned = {step.id: step for step in plan.steps()} if plan else {}
+    seen: dict[str, StepReport] = {}
+    for event in events:
+        _apply(event, seen, planned)
+    why = "not run; the journal does not say why" if finished else "not reached: the run ended"
+    for step in _unreached(list(planned.values()), seen, ranks):
+        seen[step.id] = _from_plan(step, "not_run", why)
+    order = {step_id: index for index, step_id in enumerate(seen)}
+    return sorted(seen.values(), key=lambda s: (ranks.get(s.phase, len(ranks)), order[s.id]))
+
+
+def _unreached(
+    planned: list[ResolvedStep], seen: Mapping[str, StepReport], ranks: Mapping[str, int]
+) -> list[ResolvedStep]:
+    """Plan steps the journal never mentions that come after the last one it does, in the
+    forward phases and in the phases after them. One before it is a step the plan gained
+    since the run, not one the run missed."""
+    by_rank = sorted(planned, key=lambda step: ranks.get(step.phase, len(ranks)))
+    unreached = []
+    for forward in (True, False):
+        part = [step for step in by_rank if (step.phase in FORWARD_PHASES) == forward]
+        last_seen = max((i for i, step in enumerate(part) if step.id in seen), default=-1)
+        unreached += [step for step in part[last_seen + 1 :] if step.id not in seen]
+    return unreached
+
+
+def _apply(event: _Event, seen: dict[str, StepReport], planned: dict[str, ResolvedStep]) -> None:
+    if isinstance(event, _StepStarted):
+        seen[event.step_id] = StepReport(
+            id=event.step_id,
+            type=event.type,
+            phase=event.phase,
+            description=_description(event.step_id, event.type, planned),
+            status="interrupted",
+            started_at=event.ts,
+            error=NO_END,
+        )
+    elif isinstance(event, _StepFinished) and event.step_id in seen:
+        seen[event.step_id] = _finish(seen[event.step_id], event)
+    elif isinstance(event, _StepSkipped):
+        seen[event.step_id] = _skipped(event, planned.get(event.step_id))
+
+
+def _finish(step: StepReport, event: _StepFinished) -> StepReport:
+    started_at = step.started_at or event.ts
+    return step.model_copy(
+        update={
+            "status": event.status,
+            "finished_at": started_at + timedelta(seconds=event.duration_s),
+            "duration_s": event.duration_s,
+            "attempts": event.attempts,
+            "error": event.error,
+        }
+    )
+
+
+def _skipped(event: _StepSkipped, planned: ResolvedStep | None) -> StepReport:
+    if planned is not None and event.type is None:
+        return _from_plan(planned, "skipped", event.reason)
+    step_type = event.type or "unknown"
+    return StepReport(
+        id=event.step_id,
+        type=step_type,
+        phase=event.phase or "unknown",
+        description=planned.describe() if planned else step_type,
+        status="skipped",
+        skip_reason=event.reason,
+    )
+
+
+def _from_plan(step: ResolvedStep, status: StepStatus, reason: str | None) -> StepReport:
+    if step.skipped:  # as the executor reports it: the plan skips it whether reached or not
+        status, reason = "skipped", step.skip_reason
+    return StepReport(
+        id=step.id,
+        type=step.type.name,
+        phase=step.phase,
+        description=step.describe(),
+        status=status,
+        skip_reason=reason,
+    )
+
+
+def _description(step_id: str, step_type: str, planned: dict[str, ResolvedStep]) -> str:
+    return planned[step_id].describe() if step_id in planned else step_type
+
+
+def _phase_ranks(mode: str) -> dict[str, int]:
+    """The order phases run in: drill mode undoes, then rolls back, then cleans up; live mode
+    cleans up and never rolls back."""
+    after = ("cleanup", "rollback") if mode == "live" else ("rollback", "cleanup")
+    return {phase: rank for rank, phase in enumerate((*FORWARD_PHASES, *after))}
+
+
+# --- undo, RPO and RTO ------------------------------------------------------------------------
+
+
+def _undos(events: list[_Event]) -> list[UndoReport]:
+    """Undo starts are not journaled; undos run one after another, so each began when the
+    event before it was written."""
+    types = {e.step_id: e.type for e in events if isinstance(e, _PriorState)}
+    reports = []
+    for before, event in pairwise(events):
+        if isinstance(event, _UndoFinished):
+            reports.append(
+                UndoReport(
+                    step_id=event.step_id,
+                    type=types.get(event.step_id, "unknown"),
+                    status=event.status,
+                    detail=event.detail,
+                    started_at=before.ts,
+                    duration_s=round((event.ts - before.ts).total_seconds(), 3),
+                )
+            )
+    return reports
+
+
+def _objectives(
+    start: _RunStarted,
+    plan: ExecutionPlan | None,
+    events: list[_Event],
+    steps: list[StepReport],
+    finished: bool,
+) -> tuple[Objective, Objective, RecoveryPoint | None, datetime | None]:
+    points = [
+        RecoveryPoint(at=e.at, source=e.source) for e in events if isinstance(e, _RecoveryPointSet)
+    ]
+    point = _measure.worst_recovery_point(points)
+    recovered_at = _recovered_at(steps)
+    unverified = _unverified(steps)
+    if unverified is None and not (finished or _forward_done(steps)):
+        unverified = "the run ended before its verify phase did"
+    targets = _targets(start, plan)
+    rpo = _measure.rpo(start.disaster_at, point, targets.rpo_s if targets else 0.0)
+    rto_s = targets.rto_s if targets else 0.0
+    rto = _measure.rto(start.disaster_at, recovered_at, unverified, rto_s)
+    if targets is None:
+        rpo, rto = _without_target(rpo), _without_target(rto)
+    return rpo, rto, point, recovered_at
+
+
+def _recovered_at(steps: list[StepReport]) -> datetime | None:
+    """When the last verify step passed, as the executor counts it."""
+    passed = [
+        s.finished_at
+        for s in steps
+        if s.phase == "verify" and s.status == "passed" and s.finished_at is not None
+    ]
+    return max(passed, default=None)
+
+
+def _forward_done(steps: list[StepReport]) -> bool:
+    """Evidence the forward phases ended: a later phase began."""
+    return any(s.phase not in FORWARD_PHASES and s.started_at for s in steps)
+
+
+def _targets(start: _RunStarted, plan: ExecutionPlan | None) -> Targets | None:
+    if start.targets and {"rpo_s", "rto_s"} <= start.targets.keys():
+        return Targets(rpo_s=start.targets["rpo_s"], rto_s=start.targets["rto_s"])
+    return plan.targets if plan else None
+
+
+def _without_target(objective: Objective) -> Objective:
+    """Neither the journal nor a plan said what the target was: no margin, no verdict."""
+    return objective.model_copy(
+        update={
+            "margin_s": None,
+            "met": objective.met if objective.measured_s is None else None,
+            "source": f"{objective.source}; target unknown (not in the journal, no plan)",
+        }
+    )
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+
+def _notes(
+    start: _RunStarted,
+    finished: _RunFinished | None,
+    run: list[_Event],
+    later: list[_Event],
+    pending: list[str],
+    rollback_command: str | None,
+) -> list[str]:
+    if finished is None:
+        ended = run[-1].ts.isoformat()
+        notes = [f"rebuilt from the journal: the run did not finish (its journal ends at {ended})"]
+    else:
+        notes = ["rebuilt from the journal: the run finished, but its report is missing"]
+    notes.append(NO_DETAILS)
+    if pending:
+        how = f"; undo with: {rollback_command}" if rollback_command else ""
+        if start.mode == "live":
+            notes.append(f"changed by this live run and not rolled back: {', '.join(pending)}{how}")
+        else:
+            notes.append(f"still changed, never undone: {', '.join(pending)}{how}")
+    if later:
+        notes.append(_later_rollback(later))
+    return notes
+
+
+def _later_rollback(events: list[_Event]) -> str:
+    undos = [e for e in events if isinstance(e, _UndoFinished)]
+    done = [e.step_id for e in undos if e.status == "undone"]
+    not_done = [f"{e.step_id} ({e.status})" for e in undos if e.status != "undone"]
+    return (
+        f"drill rollback ran afterwards, from {events[0].ts.isoformat()}: "
+        f"undone {', '.join(done) or 'nothing'}"
+        + (f"; not undone {', '.join(not_done)}" if not_done else "")
+    )

@@ -1,0 +1,73 @@
+"""Run history: each finished run's JSON report kept in a ReportStore, read back as a trend,
+and the newest run checked for regressions against the runs before it.
+
+Objects are named ``<plan>/<started_at as %Y%m%dT%H%M%SZ, UTC>-<run_id>.json`` and hold the
+report exactly as ``drill run --output json`` prints it, so names sort oldest first and any
+stored report can be read on its own.
+
+Regressions, all about the newest run (``find_regressions``):
+
+- **slow step**: a step of the newest run that ran (passed, failed or timed out) took more
+  than ``factor`` (default 1.5) times the median of its durations in the latest ``window``
+  (default 5) earlier runs *where it passed*; runs where it failed, was skipped or did not
+  exist are passed over, not counted. At least 3 such earlier runs are needed, and the step
+  must also be at least 1 s slower than that median (below that, a ratio is noise).
+- **shrinking margin**: the RTO (or RPO) margin was measured in each of the newest 4 runs and
+  was strictly smaller in each of the last 3 than in the run before it.
+- **low margin**: the newest run's RTO (or RPO) margin is below 25% of its target; a missed
+  target (negative margin) is the extreme case.
+
+Each ``Regression`` states what (kind, step or objective), by how much (value, baseline,
+ratio) and against what (the earlier samples and their run ids), plus one sentence for people.
+
+Must not: import drill.cli, read the clock, or know how a store keeps its bytes (that is the
+ReportStore adapter's business, in providers).
+"""
+
+from __future__ import annotations
+
+from drill.history._regressions import (
+    DEFAULT_FACTOR,
+    DEFAULT_WINDOW,
+    LOW_MARGIN_FRACTION,
+    MIN_SAMPLES,
+    MIN_SLOWDOWN_S,
+    SHRINK_RUNS,
+    Regression,
+    RegressionKind,
+    find_regressions,
+)
+from drill.history._render import (
+    Criteria,
+    HistoryDocument,
+    render_history_json,
+    render_history_text,
+)
+from drill.history._store import History, Skipped, load_history, report_name, store_report
+from drill.history._trend import SlowestStep, TrendRow, slowest_step, trend_row, trend_rows
+
+__all__ = [
+    "DEFAULT_FACTOR",
+    "DEFAULT_WINDOW",
+    "LOW_MARGIN_FRACTION",
+    "MIN_SAMPLES",
+    "MIN_SLOWDOWN_S",
+    "SHRINK_RUNS",
+    "Criteria",
+    "History",
+    "HistoryDocument",
+    "Regression",
+    "RegressionKind",
+    "Skipped",
+    "SlowestStep",
+    "TrendRow",
+    "find_regressions",
+    "load_history",
+    "render_history_json",
+    "render_history_text",
+    "report_name",
+    "slowest_step",
+    "store_report",
+    "trend_row",
+    "trend_rows",
+]

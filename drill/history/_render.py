@@ -1,0 +1,137 @@
+"""The history as a person reads it (an aligned table, then the verdict) and as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from pydantic import BaseModel, ConfigDict
+
+from drill.durations import format_duration
+from drill.history._regressions import (
+    LOW_MARGIN_FRACTION,
+    MIN_SAMPLES,
+    MIN_SLOWDOWN_S,
+    SHRINK_RUNS,
+    Regression,
+)
+from drill.history._store import History, Skipped
+from drill.history._trend import TrendRow, trend_rows
+from drill.report import Objective
+
+HEADER = ("STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST STEP")
+NUMBERS = range(3, 7)  # durations line up on their right edge, as numbers do
+
+
+class Criteria(BaseModel):
+    """What counted as a regression, so a reader of the JSON need not know the defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    factor: float
+    window: int
+    min_samples: int = MIN_SAMPLES
+    min_slowdown_s: float = MIN_SLOWDOWN_S
+    shrink_runs: int = SHRINK_RUNS
+    low_margin_fraction: float = LOW_MARGIN_FRACTION
+
+
+class HistoryDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plan: str
+    runs: list[TrendRow]  # oldest first
+    regressions: list[Regression]
+    criteria: Criteria
+    skipped: list[Skipped]
+
+
+def render_history_json(
+    history: History, regressions: Sequence[Regression], criteria: Criteria
+) -> str:
+    document = HistoryDocument(
+        plan=history.plan,
+        runs=trend_rows(history.reports),
+        regressions=list(regressions),
+        criteria=criteria,
+        skipped=list(history.skipped),
+    )
+    return document.model_dump_json(indent=2) + "\n"
+
+
+def render_history_text(
+    history: History, regressions: Sequence[Regression], criteria: Criteria
+) -> str:
+    rows = trend_rows(history.reports)
+    lines = [f"history of {history.plan}: {len(rows)} runs, oldest first", ""]
+    lines += _table(rows)
+    if rows:
+        lines += ["", _targets(rows[-1])]
+    lines += ["", *_verdict(rows, regressions, criteria)]
+    lines += _skipped(history.skipped)
+    return "\n".join(lines) + "\n"
+
+
+def _table(rows: Sequence[TrendRow]) -> list[str]:
+    cells = [HEADER, *(_cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
+    return ["  " + "  ".join(_aligned(line, widths)).rstrip() for line in cells]
+
+
+def _aligned(cells: Sequence[str], widths: Sequence[int]) -> list[str]:
+    return [
+        cell.rjust(width) if index in NUMBERS else cell.ljust(width)
+        for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ]
+
+
+def _cells(row: TrendRow) -> tuple[str, ...]:
+    slowest = row.slowest_step
+    return (
+        row.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        row.mode,
+        row.outcome if row.outcome == "passed" else row.outcome.replace("_", " ").upper(),
+        _seconds(row.rto.measured_s),
+        _seconds(row.rto.margin_s),
+        _seconds(row.rpo.measured_s),
+        _seconds(row.rpo.margin_s),
+        f"{slowest.id} {format_duration(slowest.duration_s)}" if slowest else "-",
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else format_duration(value)
+
+
+def _targets(newest: TrendRow) -> str:
+    return f"targets (newest run): RTO {_target(newest.rto)}, RPO {_target(newest.rpo)}"
+
+
+def _target(objective: Objective) -> str:
+    return format_duration(objective.target_s)
+
+
+def _verdict(
+    rows: Sequence[TrendRow], regressions: Sequence[Regression], criteria: Criteria
+) -> list[str]:
+    if not regressions:
+        return [f"No regressions in the newest run. Checked: {_checked(criteria)}."]
+    header = f"REGRESSIONS in the newest run, {rows[-1].run_id}:"
+    return [header, *(f"  - {regression.detail}" for regression in regressions)]
+
+
+def _checked(criteria: Criteria) -> str:
+    return (
+        f"steps over {criteria.factor:g}x their median over the last {criteria.window} runs "
+        f"where they passed (at least {criteria.min_samples} such runs, and "
+        f"{format_duration(criteria.min_slowdown_s)} slower); RTO and RPO margins shrinking in "
+        f"each of the last {criteria.shrink_runs} runs, or under "
+        f"{criteria.low_margin_fraction:.0%} of the target"
+    )
+
+
+def _skipped(skipped: Sequence[Skipped]) -> list[str]:
+    if not skipped:
+        return []
+    lines = ["", f"Skipped {len(skipped)} stored file(s) that are not readable reports:"]
+    return lines + [f"  {entry.name}: {entry.reason}" for entry in skipped]

@@ -1,0 +1,77 @@
+"""Reports in and out of a ReportStore, under names that sort by time within each plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from pydantic import ValidationError
+
+from drill.errors import NotFound
+from drill.report import RunReport, render_json
+from providers.protocols import ReportStore
+
+NAME_TIME = "%Y%m%dT%H%M%SZ"
+
+
+def report_name(report: RunReport) -> str:
+    """``<plan>/<started_at, UTC, to the second>-<run_id>.json``: names sort oldest first."""
+    started = report.started_at.astimezone(UTC).strftime(NAME_TIME)
+    return f"{report.plan}/{started}-{report.run_id}.json"
+
+
+def store_report(report: RunReport, store: ReportStore) -> str:
+    """Store the run's JSON report (as ``drill run --output json`` prints it); where it went."""
+    return store.put(report_name(report), render_json(report).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A stored file that is not a readable report of this plan."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class History:
+    plan: str
+    reports: tuple[RunReport, ...]  # oldest first
+    skipped: tuple[Skipped, ...] = ()
+
+
+def load_history(store: ReportStore, plan: str, last: int) -> History:
+    """The newest ``last`` readable reports of ``plan``, oldest first. Files that do not parse
+    (or vanished since the listing) are skipped and listed, never fatal; reading stops once
+    ``last`` reports were read, so a long history costs ``last`` reads, not one per run."""
+    names = [name for name in store.names(f"{plan}/") if name.endswith(".json")]
+    reports: list[RunReport] = []
+    skipped: list[Skipped] = []
+    for name in reversed(names):
+        if len(reports) >= last:
+            break
+        report = _read(store, name, plan)
+        if isinstance(report, Skipped):
+            skipped.append(report)
+        else:
+            reports.append(report)
+    reports.sort(key=lambda r: (r.started_at, r.run_id))
+    return History(plan=plan, reports=tuple(reports), skipped=tuple(reversed(skipped)))
+
+
+def _read(store: ReportStore, name: str, plan: str) -> RunReport | Skipped:
+    try:
+        report = RunReport.model_validate_json(store.get(name))
+    except NotFound:
+        return Skipped(name, "deleted while being read")
+    except ValidationError as exc:
+        return Skipped(name, f"not a run report (schema version 1): {_first_problem(exc)}")
+    if report.plan != plan:
+        return Skipped(name, f"a report of plan {report.plan!r}")
+    return report
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])

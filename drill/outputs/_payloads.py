@@ -1,0 +1,254 @@
+"""The bodies a finished run posts: a Slack message and the generic webhook's JSON document.
+
+The generic payload is a contract with whoever receives it, versioned by its ``schema`` field
+(``drill.notification/v1``); add fields freely, but renaming or removing one means v2::
+
+    {
+      "schema": "drill.notification/v1",
+      "run_id": "region-failure-20260101-020000-ab12",
+      "plan": "region-failure", "service": "api-server", "tier": "high",
+      "mode": "drill" | "live",
+      "outcome": "passed" | "target_missed" | "failed" | "interrupted" | "rollback_incomplete",
+      "exit_code": 0,
+      "summary": "drill region-failure (drill mode): PASSED - RPO ... - RTO ...",
+      "rpo": {"target_s": 3600.0, "measured_s": 720.0 | null, "margin_s": 2880.0 | null,
+              "met": true | false | null, "source": "velero backup daily-20260101020000"},
+      "rto": {... as rpo ...},
+      "failed_steps": [{"id", "phase", "type", "status", "error"}],
+      "failed_undos": [{"step_id", "type", "detail"}],
+      "report_location": "reports/RUN/report.json" | "https://..." | null,
+      "rollback_command": "drill rollback RUN --report-dir reports" | null  (live runs only),
+      "started_at": "2026-01-01T02:00:00Z", "finished_at": "2026-01-01T02:09:30Z"
+    }
+
+Texts taken from the report (errors, undo details) are cut to a few hundred characters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from drill.durations import format_duration
+from drill.redact import redact_url
+from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
+
+WebhookSchema = Literal["drill.notification/v1"]
+WEBHOOK_SCHEMA: WebhookSchema = "drill.notification/v1"
+VERDICTS: dict[Outcome, str] = {
+    "passed": "PASSED",
+    "target_missed": "TARGET MISSED",
+    "failed": "FAILED",
+    "interrupted": "INTERRUPTED",
+    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
+}
+_FAILED_STATUSES = frozenset({"failed", "timed_out", "interrupted"})
+_MAX_ERROR_CHARS = 300
+_MAX_LISTED = 10
+# Slack's own limits: header text 150 characters, section text 3000.
+_MAX_HEADER_CHARS = 150
+_MAX_SECTION_CHARS = 3000
+
+# --- the generic webhook ----------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ObjectivePayload(_Model):
+    target_s: float
+    measured_s: float | None
+    margin_s: float | None
+    met: bool | None
+    source: str
+
+
+class FailedStepPayload(_Model):
+    id: str
+    phase: str
+    type: str
+    status: str
+    error: str | None
+
+
+class FailedUndoPayload(_Model):
+    step_id: str
+    type: str
+    detail: str
+
+
+class WebhookPayload(_Model):
+    schema_id: WebhookSchema = Field(default=WEBHOOK_SCHEMA, alias="schema")
+    run_id: str
+    plan: str
+    service: str
+    tier: str
+    mode: Literal["drill", "live"]
+    outcome: Outcome
+    exit_code: int
+    summary: str
+    rpo: ObjectivePayload
+    rto: ObjectivePayload
+    failed_steps: list[FailedStepPayload]
+    failed_undos: list[FailedUndoPayload]
+    report_location: str | None
+    rollback_command: str | None
+    started_at: datetime
+    finished_at: datetime
+
+
+def webhook_payload(report: RunReport, report_location: str | None) -> dict[str, Any]:
+    """The JSON document (as plain data) the generic webhook receives."""
+    payload = WebhookPayload(
+        run_id=report.run_id,
+        plan=report.plan,
+        service=report.service,
+        tier=report.tier,
+        mode=report.mode,
+        outcome=report.outcome,
+        exit_code=report.exit_code,
+        summary=summary_line(report),
+        rpo=_objective_payload(report.rpo),
+        rto=_objective_payload(report.rto),
+        failed_steps=[_failed_step_payload(step) for step in failed_steps(report)],
+        failed_undos=[_failed_undo_payload(undo) for undo in failed_undos(report)],
+        report_location=shown_location(report_location),
+        rollback_command=report.rollback_command,
+        started_at=report.started_at,
+        finished_at=report.finished_at,
+    )
+    return payload.model_dump(mode="json", by_alias=True)
+
+
+def _objective_payload(objective: Objective) -> ObjectivePayload:
+    return ObjectivePayload.model_validate(objective.model_dump())
+
+
+def _failed_step_payload(step: StepReport) -> FailedStepPayload:
+    error = clip(step.error, _MAX_ERROR_CHARS) if step.error else None
+    return FailedStepPayload(
+        id=step.id, phase=step.phase, type=step.type, status=step.status, error=error
+    )
+
+
+def _failed_undo_payload(undo: UndoReport) -> FailedUndoPayload:
+    detail = clip(undo.detail, _MAX_ERROR_CHARS)
+    return FailedUndoPayload(step_id=undo.step_id, type=undo.type, detail=detail)
+
+
+# --- shared pieces ----------------------------------------------------------------------------
+
+
+def failed_steps(report: RunReport) -> list[StepReport]:
+    return [step for step in report.steps if step.status in _FAILED_STATUSES]
+
+
+def failed_undos(report: RunReport) -> list[UndoReport]:
+    return [undo for undo in report.undo if undo.status == "failed"]
+
+
+def summary_line(report: RunReport) -> str:
+    return (
+        f"drill {report.plan} ({report.mode} mode): {VERDICTS[report.outcome]} - "
+        f"RPO {objective_text(report.rpo)} - RTO {objective_text(report.rto)}"
+    )
+
+
+def objective_text(objective: Objective) -> str:
+    """``12m03s, target 1h00m, margin 47m57s (met)``, or why there is no measurement."""
+    target = format_duration(objective.target_s)
+    if objective.measured_s is None or objective.margin_s is None:
+        verdict = "MISSED" if objective.met is False else "does not count"
+        return f"not measured, target {target} ({verdict}: {objective.source})"
+    verdict = "met" if objective.met else "MISSED"
+    return (
+        f"{format_duration(objective.measured_s)}, target {target}, "
+        f"margin {format_duration(objective.margin_s)} ({verdict})"
+    )
+
+
+def shown_location(location: str | None) -> str | None:
+    """A report URL loses any credentials or signed query; a path is shown as it is."""
+    if location is None or "://" not in location:
+        return location
+    return redact_url(location)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+# --- Slack ------------------------------------------------------------------------------------
+
+
+def slack_payload(report: RunReport, report_location: str | None) -> dict[str, Any]:
+    """An incoming-webhook message: ``text`` for notifications and old clients, plus blocks."""
+    blocks: list[dict[str, Any]] = [
+        _header(f"drill {report.plan}: {VERDICTS[report.outcome]}"),
+        _fields(
+            ("Service", report.service),
+            ("Tier", report.tier),
+            ("Mode", report.mode),
+            ("Exit code", str(report.exit_code)),
+            ("Run", report.run_id),
+        ),
+        _fields(("RPO", objective_text(report.rpo)), ("RTO", objective_text(report.rto))),
+    ]
+    blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])
+    blocks += _listing("Undo failures", [_undo_line(undo) for undo in failed_undos(report)])
+    if report.rollback_command:
+        blocks.append(_section(f"*To roll back:* `{_escape(report.rollback_command)}`"))
+    blocks.append(_context(report, shown_location(report_location)))
+    return {"text": _escape(summary_line(report)), "blocks": blocks}
+
+
+def _step_line(step: StepReport) -> str:
+    error = clip(step.error or "no error recorded", _MAX_ERROR_CHARS)
+    return f"{step.id} ({step.phase}, {step.status}): {error}"
+
+
+def _undo_line(undo: UndoReport) -> str:
+    return f"{undo.step_id} ({undo.type}): {clip(undo.detail, _MAX_ERROR_CHARS)}"
+
+
+def _listing(title: str, lines: list[str]) -> list[dict[str, Any]]:
+    if not lines:
+        return []
+    shown = [f"- {_escape(line)}" for line in lines[:_MAX_LISTED]]
+    if len(lines) > _MAX_LISTED:
+        shown.append(f"... and {len(lines) - _MAX_LISTED} more (see the report)")
+    return [_section(clip(f"*{title}*\n" + "\n".join(shown), _MAX_SECTION_CHARS))]
+
+
+def _context(report: RunReport, location: str | None) -> dict[str, Any]:
+    finished = report.finished_at.strftime("%Y-%m-%d %H:%M:%SZ")
+    where = f"Report: {_escape(location)}" if location else "Report: not saved"
+    return {"type": "context", "elements": [_mrkdwn(f"{where} | finished {finished}")]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    plain = {"type": "plain_text", "text": clip(text, _MAX_HEADER_CHARS)}
+    return {"type": "header", "text": plain}
+
+
+def _fields(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "type": "section",
+        "fields": [_mrkdwn(f"*{label}*\n{_escape(value)}") for label, value in pairs],
+    }
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _escape(text: str) -> str:
+    """Slack reads ``<...>`` as links and mentions; these three must be escaped in mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

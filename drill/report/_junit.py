@@ -1,0 +1,165 @@
+"""The report as JUnit XML, for CI systems that chart test results.
+
+One ``<testsuite name="drill.PLAN">``: a test case per step (classname ``PLAN.PHASE``), one for
+RPO and one for RTO (classname ``PLAN.objectives``), and one per undo that did not undo its
+step (classname ``PLAN.undo``), so a rollback that left something changed turns CI red.
+
+Must not: write files, or emit text ElementTree has not escaped: every value passes through
+``printable`` first, so the XML is well-formed whatever a remote system put in an error.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from drill.report._models import Objective, RunReport, StepReport, UndoReport
+from drill.report._shared import objective_sentence, printable
+
+_FAILING = ("failed", "timed_out", "interrupted")
+
+
+def render_junit(report: RunReport) -> str:
+    cases = [
+        *(_step_case(report.plan, step) for step in report.steps),
+        _rpo_case(report.plan, report.rpo),
+        _rto_case(report.plan, report.rto),
+        *(_undo_case(report.plan, undo) for undo in report.undo if undo.status != "undone"),
+    ]
+    suite = _element("testsuite", name=f"drill.{report.plan}", **_totals(cases, report))
+    suite.append(_properties(report))
+    suite.extend(cases)
+    if footer := _footer(report):
+        _text_child(suite, "system-out", footer)
+    root = _element("testsuites", name="drill", **_totals(cases, report))
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+# --- test cases -------------------------------------------------------------------------------
+
+
+def _step_case(plan: str, step: StepReport) -> ET.Element:
+    case = _case(f"{plan}.{step.phase}", step.id, step.duration_s)
+    if step.status in _FAILING:
+        why = step.error or step.skip_reason or step.status.replace("_", " ")
+        body = f"{step.type}: {step.description}\n{why}"
+        _text_child(case, "failure", body, message=why, type=step.status)
+    elif step.status == "skipped":
+        _element_in(case, "skipped", message=step.skip_reason or "skipped")
+    elif step.status == "not_run":
+        _element_in(case, "skipped", message=f"not run: {step.skip_reason or 'not reached'}")
+    elif output := _step_output(step):
+        _text_child(case, "system-out", output)
+    return case
+
+
+def _step_output(step: StepReport) -> str:
+    lines = [step.summary] if step.summary else []
+    lines += [f"{key}: {value}" for key, value in step.facts.items()]
+    return "\n".join(lines)
+
+
+def _rpo_case(plan: str, rpo: Objective) -> ET.Element:
+    case = _case(f"{plan}.objectives", "RPO", None)
+    sentence = objective_sentence("RPO", rpo)
+    if rpo.measured_s is None:
+        _element_in(case, "skipped", message=sentence)
+    elif rpo.met is False:
+        _text_child(case, "failure", sentence, message=sentence, type="target_missed")
+    else:
+        _text_child(case, "system-out", sentence)
+    return case
+
+
+def _rto_case(plan: str, rto: Objective) -> ET.Element:
+    """Unlike RPO, an RTO nobody measured fails: the run did not show the service recovered."""
+    case = _case(f"{plan}.objectives", "RTO", None)
+    sentence = objective_sentence("RTO", rto)
+    if rto.measured_s is None or rto.met is False:
+        kind = "not_measured" if rto.measured_s is None else "target_missed"
+        _text_child(case, "failure", sentence, message=sentence, type=kind)
+    else:
+        _text_child(case, "system-out", sentence)
+    return case
+
+
+def _undo_case(plan: str, undo: UndoReport) -> ET.Element:
+    case = _case(f"{plan}.undo", f"undo {undo.step_id}", undo.duration_s)
+    message = f"rollback incomplete: {undo.step_id} ({undo.type}) {undo.status}: {undo.detail}"
+    _text_child(case, "failure", message, message=message, type=f"undo_{undo.status}")
+    return case
+
+
+def _case(classname: str, name: str, duration_s: float | None) -> ET.Element:
+    return _element("testcase", classname=classname, name=name, time=_seconds(duration_s))
+
+
+# --- the suite --------------------------------------------------------------------------------
+
+
+def _totals(cases: list[ET.Element], report: RunReport) -> dict[str, str]:
+    return {
+        "tests": str(len(cases)),
+        "failures": str(sum(case.find("failure") is not None for case in cases)),
+        "errors": "0",
+        "skipped": str(sum(case.find("skipped") is not None for case in cases)),
+        "time": _seconds((report.finished_at - report.started_at).total_seconds()),
+        "timestamp": _timestamp(report.started_at),
+    }
+
+
+def _properties(report: RunReport) -> ET.Element:
+    values = {
+        "run_id": report.run_id,
+        "mode": report.mode,
+        "outcome": report.outcome,
+        "exit_code": str(report.exit_code),
+        "service": report.service,
+        "tier": report.tier,
+        "disaster_at": report.disaster_at.isoformat(),
+        "disaster_at_source": report.disaster_at_source,
+        "recovery_point": report.recovery_point.isoformat() if report.recovery_point else None,
+        "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
+        "journal": report.journal,
+        "rollback_command": report.rollback_command,
+    }
+    properties = ET.Element("properties")
+    for name, value in values.items():
+        if value is not None:
+            _element_in(properties, "property", name=name, value=value)
+    return properties
+
+
+def _footer(report: RunReport) -> str:
+    lines = [f"note: {note}" for note in report.notes]
+    if report.rollback_command:
+        lines.append(f"to roll back: {report.rollback_command}")
+    return "\n".join(lines)
+
+
+# --- XML plumbing: everything printable, nothing unescaped ------------------------------------
+
+
+def _element(tag: str, **attributes: str) -> ET.Element:
+    return ET.Element(tag, {key: printable(value) for key, value in attributes.items()})
+
+
+def _element_in(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
+    child = _element(tag, **attributes)
+    parent.append(child)
+    return child
+
+
+def _text_child(parent: ET.Element, tag: str, text: str, **attributes: str) -> None:
+    _element_in(parent, tag, **attributes).text = printable(text)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value or 0.0:.3f}"
+
+
+def _timestamp(moment: datetime) -> str:
+    # The JUnit schema's timestamp has no zone; these are UTC.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,158 @@
+"""The report as Markdown (GitHub flavour), for tickets and postmortems.
+
+Verdict in the title, then RPO/RTO, steps and undo as tables, then notes and where to look
+next (journal, rollback command).
+
+Must not: let report text break the layout or smuggle in markup. Cells escape pipes and
+HTML, keep to one line, and lose characters no renderer can show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from drill.report._models import Objective, RunReport, StepReport, UndoReport
+from drill.report._shared import (
+    VERDICTS,
+    duration,
+    objective_verdict,
+    printable,
+    stamp,
+    step_detail,
+)
+
+
+def render_markdown(report: RunReport) -> str:
+    sections = [
+        _heading(report),
+        _objectives(report),
+        _steps(report.steps),
+        _undo(report.undo),
+        _notes(report.notes),
+        _next(report),
+    ]
+    return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def _heading(report: RunReport) -> str:
+    title = f"# drill {cell(report.plan)} ({report.mode} mode): {VERDICTS[report.outcome]}"
+    facts = [
+        f"run {code(report.run_id, in_table=False)}",
+        f"service {cell(report.service)}",
+        f"tier {cell(report.tier)}",
+        f"exit code {report.exit_code}",
+    ]
+    times = [
+        f"t0 {stamp(report.disaster_at)} ({report.disaster_at_source})",
+        f"started {stamp(report.started_at)}",
+        f"finished {stamp(report.finished_at)}",
+    ]
+    return "\n\n".join([title, " · ".join(facts), " · ".join(times)])
+
+
+def _objectives(report: RunReport) -> str:
+    rows = [_objective_row("RPO", report.rpo), _objective_row("RTO", report.rto)]
+    header = ("objective", "target", "measured", "margin", "met", "source")
+    return "## Recovery objectives\n\n" + table(header, rows)
+
+
+def _objective_row(label: str, objective: Objective) -> tuple[str, ...]:
+    return (
+        f"**{label}**",
+        duration(objective.target_s),
+        duration(objective.measured_s),
+        duration(objective.margin_s),
+        objective_verdict(objective),
+        cell(objective.source),
+    )
+
+
+def _steps(steps: Sequence[StepReport]) -> str:
+    header = ("phase", "step", "status", "time", "tries", "detail")
+    rows = [
+        (
+            cell(step.phase),
+            code(step.id),
+            _status(step.status),
+            duration(step.duration_s),
+            str(step.attempts) if step.attempts else "-",
+            cell(step_detail(step)),
+        )
+        for step in steps
+    ]
+    return "## Steps\n\n" + table(header, rows)
+
+
+def _status(status: str) -> str:
+    shown = status.replace("_", " ")
+    return f"**{shown.upper()}**" if status in ("failed", "timed_out", "interrupted") else shown
+
+
+def _undo(undo: Sequence[UndoReport]) -> str:
+    if not undo:
+        return ""
+    header = ("step", "type", "status", "time", "detail")
+    rows = [
+        (
+            code(u.step_id),
+            cell(u.type),
+            u.status if u.status == "undone" else f"**{u.status.upper()}**",
+            duration(u.duration_s),
+            cell(u.detail),
+        )
+        for u in undo
+    ]
+    return "## Undo (newest first)\n\n" + table(header, rows)
+
+
+def _notes(notes: Sequence[str]) -> str:
+    return "## Notes\n\n" + "\n".join(f"- {cell(note)}" for note in notes) if notes else ""
+
+
+def _next(report: RunReport) -> str:
+    lines = []
+    if report.rollback_command:
+        lines.append(f"To roll back: {code(report.rollback_command, in_table=False)}")
+    if report.journal:
+        lines.append(f"Journal: {code(report.journal, in_table=False)}")
+    return "\n\n".join(lines)
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = [_row(header), _row(["---"] * len(header))]
+    lines += [_row(row) for row in rows]
+    return "\n".join(lines)
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def cell(text: str) -> str:
+    """Plain text made safe for one table cell (and for any line of Markdown).
+
+    ``<`` and ``&`` are escaped so no tag or entity can form; ``>`` stays readable (``3 -> 20``).
+    """
+    escaped = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+    return "<br>".join(escaped.splitlines()) or " "
+
+
+def code(text: str, in_table: bool = True) -> str:
+    """Inline code that holds any text: fenced by more backticks than it contains."""
+    flat = " ".join(printable(text).splitlines())
+    if in_table:  # GitHub reads a pipe as a column break even inside code
+        flat = flat.replace("|", "\\|")
+    fence = "`" * (_longest_backtick_run(flat) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = current = 0
+    for char in text:
+        current = current + 1 if char == "`" else 0
+        longest = max(longest, current)
+    return longest

@@ -1,0 +1,62 @@
+"""What the renderers share: verdict words, text safe for any markup, objective sentences.
+
+Must not: know about any one output format; escaping for a format belongs to its renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from drill.durations import format_duration
+from drill.report._models import Objective, StepReport
+
+VERDICTS = {
+    "passed": "PASSED",
+    "target_missed": "TARGET MISSED",
+    "failed": "FAILED",
+    "interrupted": "INTERRUPTED",
+    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
+}
+
+# Characters XML 1.0 cannot carry at all (tab, newline and carriage return are fine), plus DEL.
+# Step errors quote remote systems verbatim, so anything can arrive here, ANSI colour included.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters no markup can hold."""
+    return _UNPRINTABLE.sub("", text)
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC timestamp as people read it: ``2026-11-24 00:52:37Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def duration(seconds: float | None) -> str:
+    return format_duration(seconds) if seconds is not None else "-"
+
+
+def step_detail(step: StepReport) -> str:
+    """The one line that says most about a step: its error, else what it found or why it
+    did not run."""
+    return step.error or step.summary or step.skip_reason or step.description
+
+
+def objective_verdict(objective: Objective) -> str:
+    if objective.met is None:
+        return "not measured" if objective.measured_s is None else "n/a"
+    return "met" if objective.met else "MISSED"
+
+
+def objective_sentence(label: str, objective: Objective) -> str:
+    """Measured against target, with the margin, in one sentence (for CI and tickets)."""
+    target = format_duration(objective.target_s)
+    if objective.measured_s is None:
+        missed = " (counts as missed)" if objective.met is False else ""
+        return f"{label} not measured{missed}: {objective.source}; target {target}"
+    measured = format_duration(objective.measured_s)
+    margin = "" if objective.margin_s is None else f", margin {format_duration(objective.margin_s)}"
+    verdict = {True: "within", False: "missed", None: "against"}[objective.met]
+    return f"{label} {measured} {verdict} target {target}{margin} ({objective.source})"

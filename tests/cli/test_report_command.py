@@ -1,0 +1,155 @@
+"""`drill report RUN` through the real entry point: every format, every way to name a run,
+a run rebuilt from the journal of a run that died, and bad input."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from drill.report import RENDERERS, RunReport, render_json
+from tests.cli.conftest import Drill
+from tests.executor.journals import RUN_ID, crashing_plan, kit_with_crash, run_to_journal
+from tests.report.samples import mixed_report
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    """The report directory the child's DRILL_REPORT_DIR points at."""
+    return tmp_path / "reports"
+
+
+@pytest.fixture
+def saved(reports: Path) -> RunReport:
+    """A finished run: its report.json and (an empty stand-in for) its journal."""
+    report = mixed_report()
+    run_dir = reports / report.run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "report.json").write_text(render_json(report), encoding="utf-8")
+    (run_dir / "journal.jsonl").write_text("", encoding="utf-8")
+    return report
+
+
+def assert_clean_exit(result: object, code: int = 0) -> None:
+    assert getattr(result, "returncode", None) == code, getattr(result, "stderr", "")
+    assert "Traceback" not in getattr(result, "stderr", "")
+
+
+@pytest.mark.parametrize("output_format", list(RENDERERS))
+def test_each_format_renders_the_saved_report(
+    drill: Drill, saved: RunReport, output_format: str
+) -> None:
+    result = drill("report", saved.run_id, "--format", output_format)
+    assert_clean_exit(result)
+    assert result.stdout == RENDERERS[output_format](saved)
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("given", ["run dir", "journal", "report.json"])
+def test_a_run_can_be_named_by_its_files(
+    drill: Drill, saved: RunReport, reports: Path, given: str
+) -> None:
+    run_dir = reports / saved.run_id
+    path = {"run dir": run_dir, "journal": run_dir / "journal.jsonl"}.get(
+        given, run_dir / "report.json"
+    )
+    result = drill("report", str(path), "--format", "markdown", "--report-dir", "/nonexistent")
+    assert_clean_exit(result)
+    assert result.stdout == RENDERERS["markdown"](saved)
+
+
+def test_output_replaces_the_file_whole_and_prints_nothing(
+    drill: Drill, saved: RunReport, tmp_path: Path
+) -> None:
+    target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()
+    target.write_text("an older report", encoding="utf-8")
+    result = drill("report", saved.run_id, "--format", "html", "--output", str(target))
+    assert_clean_exit(result)
+    assert (result.stdout, result.stderr) == ("", "")
+    assert target.read_text(encoding="utf-8") == RENDERERS["html"](saved)
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]  # no temp file left
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_run_killed_mid_failover_is_rebuilt_from_its_journal(drill: Drill, reports: Path) -> None:
+    kit = kit_with_crash()
+    assert run_to_journal(kit, crashing_plan(kit), reports / RUN_ID) is None
+    result = drill("report", RUN_ID, "--format", "json")
+    assert_clean_exit(result)
+    report = RunReport.model_validate_json(result.stdout)
+    assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)
+    assert [(s.id, s.status) for s in report.steps] == [
+        ("p1", "passed"),
+        ("r1", "passed"),
+        ("m1", "passed"),
+        ("boom", "interrupted"),
+    ]
+    assert report.rpo.measured_s == 3600.0
+    assert report.rollback_command == f"drill rollback {RUN_ID} --report-dir {reports}"
+    assert report.journal == str(reports / RUN_ID / "journal.jsonl")
+    assert report.notes[0].startswith("rebuilt from the journal: the run did not finish")
+    assert report.notes[-1].startswith("plan not read (plans/fake-plan.yaml:1:1: file not found)")
+    assert not (reports / RUN_ID / "report.json").exists()  # a reader: it writes nothing there
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _report_with(**changes: object) -> str:
+    document = json.loads(render_json(mixed_report()))
+    document.update(changes)
+    return json.dumps(document)
+
+
+BAD_INPUT = {
+    "no such run": (lambda r: "nope", "no run 'nope' under {reports} (set --report-dir"),
+    "no such path": (lambda r: "missing/run", "missing/run: no such file or directory"),
+    "invalid JSON": (
+        lambda r: str(_write(r / "a" / "report.json", '{"schema_version": 1,')),
+        "{reports}/a/report.json: not a report: invalid JSON: ",
+    ),
+    "newer schema": (
+        lambda r: str(_write(r / "b" / "report.json", _report_with(schema_version=2))),
+        "{reports}/b/report.json: schema_version 2: this drill reads version 1",
+    ),
+    "not a report": (
+        lambda r: str(_write(r / "c" / "report.json", _report_with(outcome="fine"))),
+        "{reports}/c/report.json: not a valid report: outcome: ",
+    ),
+    "journal of no run": (
+        lambda r: (
+            _write(r / "d" / "journal.jsonl", '{"event": "x", "ts": "2026-01-01"}\n').parent.name
+        ),
+        "{reports}/d/journal.jsonl: journal has no readable run_started event",
+    ),
+    "empty run dir": (
+        lambda r: (r / "e").mkdir(parents=True) or "e",
+        "{reports}/e: no report.json and no journal.jsonl: not a run",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_is_one_message_and_exit_2(drill: Drill, reports: Path, case: str) -> None:
+    make, expected = BAD_INPUT[case]
+    result = drill("report", make(reports))
+    assert_clean_exit(result, 2)
+    assert result.stdout == ""
+    assert result.stderr.startswith("drill: " + expected.format(reports=reports)), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_output_into_a_missing_directory_is_a_usage_error(
+    drill: Drill, saved: RunReport, tmp_path: Path
+) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "r.xml"
+    result = drill("report", saved.run_id, "--format", "junit", "--output", str(target))
+    assert_clean_exit(result, 2)
+    assert result.stderr.startswith(f"drill: --output {target}: cannot write: No such file")
+    assert not target.parent.exists()

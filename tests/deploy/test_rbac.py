@@ -1,0 +1,105 @@
+"""deploy/base/rbac.yaml: least privilege, no wildcard, cluster scope only where unavoidable."""
+
+from __future__ import annotations
+
+from tests.deploy.kustomize import Manifest
+
+RBAC = "rbac.authorization.k8s.io/v1"
+SUBJECT = {"kind": "ServiceAccount", "name": "drill", "namespace": "drill"}
+# Every (scope, group, resource, verb) the ServiceAccount is granted: exactly the calls
+# providers/kube.py and providers/velero.py make. A new call needs a new line here and a rule.
+EXPECTED_GRANTS = (
+    {("cluster", "", "namespaces", verb) for verb in ("get", "create", "delete")}
+    | {
+        ("cluster", "apps", resource, verb)
+        for resource in ("deployments", "statefulsets")
+        for verb in ("list", "watch")
+    }
+    | {
+        ("cluster", "apps", resource, verb)
+        for resource in ("deployments/scale", "statefulsets/scale")
+        for verb in ("get", "patch")
+    }
+    | {("cluster", "batch", "jobs", verb) for verb in ("create", "list", "watch", "delete")}
+    | {
+        ("cluster", "", "pods", "list"),
+        ("cluster", "", "pods/log", "get"),
+        ("velero", "velero.io", "backups", "get"),
+        ("velero", "velero.io", "backups", "list"),
+        ("velero", "velero.io", "backupstoragelocations", "get"),
+    }
+    | {("velero", "velero.io", "restores", verb) for verb in ("create", "list", "watch", "delete")}
+    | {
+        ("default", "coordination.k8s.io", "leases", verb)
+        for verb in ("get", "create", "update", "delete")
+    }
+)
+
+
+def rbac_objects(rendered: list[Manifest], kind: str) -> list[Manifest]:
+    return [m for m in rendered if m["apiVersion"] == RBAC and m["kind"] == kind]
+
+
+def roles(rendered: list[Manifest]) -> list[Manifest]:
+    return rbac_objects(rendered, "Role") + rbac_objects(rendered, "ClusterRole")
+
+
+def granted(rendered: list[Manifest]) -> set[tuple[str, str, str, str]]:
+    """What the bindings of the drill ServiceAccount grant, by scope."""
+    by_ref = {(r["kind"], r["metadata"]["name"]): r for r in roles(rendered)}
+    found = set()
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        for binding in rbac_objects(rendered, kind):
+            assert binding["subjects"] == [SUBJECT]
+            role = by_ref[(binding["roleRef"]["kind"], binding["roleRef"]["name"])]
+            scope = binding["metadata"].get("namespace", "cluster")
+            found |= {
+                (scope, group, resource, verb)
+                for rule in role["rules"]
+                for group in rule["apiGroups"]
+                for resource in rule["resources"]
+                for verb in rule["verbs"]
+            }
+    return found
+
+
+def test_no_rule_grants_a_wildcard(rendered: list[Manifest]) -> None:
+    for role in roles(rendered):
+        for rule in role["rules"]:
+            for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+                assert not any("*" in value for value in rule.get(field, [])), (
+                    role["metadata"]["name"],
+                    rule,
+                )
+            assert "nonResourceURLs" not in rule
+
+
+def test_the_service_account_gets_exactly_the_calls_drill_makes(rendered: list[Manifest]) -> None:
+    assert granted(rendered) == EXPECTED_GRANTS
+
+
+def test_cluster_scope_only_for_namespaces_and_workloads(rendered: list[Manifest]) -> None:
+    cluster_roles = {r["metadata"]["name"] for r in rbac_objects(rendered, "ClusterRole")}
+    assert cluster_roles == {"drill-namespaces", "drill-workloads"}
+    namespaced = {
+        (r["metadata"]["namespace"], r["metadata"]["name"])
+        for r in roles(rendered)
+        if r["kind"] == "Role"
+    }
+    assert namespaced == {("velero", "drill-velero"), ("default", "drill-lease")}
+
+
+def test_no_rule_escalates(rendered: list[Manifest]) -> None:
+    """Nothing that would let drill widen its own rights or read secrets."""
+    dangerous_verbs = {"bind", "escalate", "impersonate"}
+    dangerous_resources = {
+        "secrets",
+        "roles",
+        "rolebindings",
+        "clusterroles",
+        "clusterrolebindings",
+    }
+    for role in roles(rendered):
+        for rule in role["rules"]:
+            assert not dangerous_verbs & set(rule["verbs"]), role["metadata"]["name"]
+            assert not dangerous_resources & set(rule["resources"]), role["metadata"]["name"]

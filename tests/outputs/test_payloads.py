@@ -1,0 +1,136 @@
+"""What the Slack message and the generic webhook document say about a passed and a failed run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drill.outputs import WEBHOOK_SCHEMA, slack_payload, webhook_payload
+from tests.outputs.reports import LONG_ERROR, failed_report, passed_report
+
+
+def _slack_text(payload: dict[str, Any]) -> str:
+    """Every piece of text in the blocks, in order."""
+    texts = []
+    for block in payload["blocks"]:
+        texts += [block["text"]["text"]] if "text" in block else []
+        texts += [field["text"] for field in block.get("fields", [])]
+        texts += [element["text"] for element in block.get("elements", [])]
+    return "\n".join(texts)
+
+
+def test_webhook_payload_of_a_passed_run() -> None:
+    payload = webhook_payload(passed_report(), "reports/run-1/report.json")
+    assert payload["schema"] == WEBHOOK_SCHEMA == "drill.notification/v1"
+    assert {k: payload[k] for k in ("plan", "service", "tier", "mode", "outcome", "exit_code")} == {
+        "plan": "region-failure",
+        "service": "api-server",
+        "tier": "high",
+        "mode": "drill",
+        "outcome": "passed",
+        "exit_code": 0,
+    }
+    assert payload["run_id"] == "region-failure-20260301-020000-ab12"
+    assert payload["rpo"] == {
+        "target_s": 3600.0,
+        "measured_s": 720.0,
+        "margin_s": 2880.0,
+        "met": True,
+        "source": "velero backup b-1",
+    }
+    assert payload["rto"]["measured_s"] == 310.0
+    assert payload["failed_steps"] == []
+    assert payload["failed_undos"] == []
+    assert payload["report_location"] == "reports/run-1/report.json"
+    assert payload["rollback_command"] is None
+    assert payload["started_at"] == "2026-03-01T02:00:00Z"
+    assert payload["finished_at"] == "2026-03-01T02:09:30Z"
+    assert payload["summary"].startswith("drill region-failure (drill mode): PASSED - RPO 12m00s")
+    json.dumps(payload)  # plain data all the way down
+
+
+def test_webhook_payload_of_a_failed_live_run() -> None:
+    payload = webhook_payload(failed_report(), None)
+    assert (payload["outcome"], payload["exit_code"], payload["mode"]) == ("failed", 3, "live")
+    assert payload["rto"] == {
+        "target_s": 14400.0,
+        "measured_s": None,
+        "margin_s": None,
+        "met": False,
+        "source": "verify failed",
+    }
+    failed = payload["failed_steps"]
+    assert [(s["id"], s["phase"], s["status"]) for s in failed] == [
+        ("restore-production", "restore", "failed"),
+        ("smoke", "verify", "timed_out"),
+    ]
+    assert failed[0]["error"].startswith("restore ended PartiallyFailed: xxx")
+    assert len(failed[0]["error"]) <= 300 < len(LONG_ERROR)
+    assert failed[0]["error"].endswith("...")
+    assert payload["failed_undos"] == [
+        {"step_id": "scale-up", "type": "kube.scale", "detail": "replicas changed since"}
+    ]
+    assert payload["rollback_command"].startswith("drill rollback region-failure-")
+    assert payload["report_location"] is None
+
+
+def test_a_report_url_loses_its_credentials_and_signature() -> None:
+    location = "https://user:pw@bucket.example/run/report.json?X-Amz-Signature=SIG"
+    payload = webhook_payload(passed_report(), location)
+    assert payload["report_location"] == (
+        "https://***@bucket.example/run/report.json?X-Amz-Signature=***"
+    )
+
+
+def test_slack_message_of_a_passed_run() -> None:
+    payload = slack_payload(passed_report(), "reports/run-1/report.json")
+    assert payload["text"].startswith("drill region-failure (drill mode): PASSED")
+    header = payload["blocks"][0]
+    assert header == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "drill region-failure: PASSED"},
+    }
+    text = _slack_text(payload)
+    for expected in (
+        "*Service*\napi-server",
+        "*Tier*\nhigh",
+        "*Mode*\ndrill",
+        "*RPO*\n12m00s, target 1h00m, margin 48m00s (met)",
+        "*RTO*\n5m10s, target 4h00m, margin 3h54m (met)",
+        "Report: reports/run-1/report.json",
+    ):
+        assert expected in text
+    assert "Failed steps" not in text
+    assert "roll back" not in text
+
+
+def test_slack_message_of_a_failed_live_run() -> None:
+    payload = slack_payload(failed_report(), None)
+    text = _slack_text(payload)
+    assert payload["blocks"][0]["text"]["text"] == "drill region-failure: FAILED"
+    assert "*RTO*\nnot measured, target 4h00m (MISSED: verify failed)" in text
+    assert "- restore-production (restore, failed): restore ended PartiallyFailed: xxx" in text
+    # Slack would read <b> as a link: the three special characters are escaped.
+    assert "- smoke (verify, timed_out): no answer &lt;b&gt;&amp;&lt;/b&gt; within 5m" in text
+    assert "late-check" not in text
+    assert "*Undo failures*\n- scale-up (kube.scale): replicas changed since" in text
+    assert (
+        "*To roll back:* `drill rollback region-failure-20260301-020000-ab12 --report-dir r`"
+        in (text)
+    )
+    assert "Report: not saved" in text
+    assert max(len(block.get("text", {}).get("text", "")) for block in payload["blocks"]) < 3000
+    for word in ("FAILED", "PASSED"):
+        assert ":" + word.lower() + ":" not in text  # status words, not emoji codes
+
+
+def test_slack_lists_at_most_ten_failed_steps() -> None:
+    from tests.outputs.reports import step
+
+    many = [step(f"check-{i}", "verify", status="failed", error="down") for i in range(14)]
+    text = _slack_text(
+        slack_payload(passed_report(outcome="failed", exit_code=3, steps=many), None)
+    )
+    assert "check-9 " in text
+    assert "check-10 " not in text
+    assert "... and 4 more (see the report)" in text

@@ -1,0 +1,122 @@
+"""Reports built directly from the models, with every status a renderer has to show."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from drill.report import Objective, RunReport, StepReport, UndoReport
+
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
+PLAN = "shop-failover"
+# Quotes a remote system's answer: pipes, markup and ampersands must survive every format.
+DNS_ERROR = "412 Precondition <Failed> | record changed & moved"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def ran(
+    step_id: str, phase: str, start_s: float, duration_s: float, **changes: object
+) -> StepReport:
+    values: dict[str, object] = {
+        "id": step_id,
+        "type": "http.check",
+        "phase": phase,
+        "description": f"check {step_id}",
+        "status": "passed",
+        "started_at": at(start_s),
+        "finished_at": at(start_s + duration_s),
+        "duration_s": duration_s,
+        "attempts": 1,
+    }
+    values.update(changes)
+    return StepReport.model_validate(values)
+
+
+def unstarted(step_id: str, phase: str, status: str, reason: str) -> StepReport:
+    return StepReport.model_validate(
+        {
+            "id": step_id,
+            "type": "kube.scale",
+            "phase": phase,
+            "description": f"scale {step_id}",
+            "status": status,
+            "skip_reason": reason,
+        }
+    )
+
+
+def mixed_report(**changes: object) -> RunReport:
+    """Passed, failed, skipped and not-run steps; RTO missed; one undo failed."""
+    steps = [
+        ran(
+            "backup-fresh",
+            "preflight",
+            0,
+            2,
+            type="velero.backup_fresh",
+            summary="backup b1 completed, 10m00s old",
+            facts={"backup": "b1", "age_s": 600.0, "complete": True, "location": None},
+        ),
+        ran("restore-ns", "restore", 2, 60, type="velero.restore", attempts=2),
+        ran("switch-dns", "failover", 62, 8, type="dns.switch", status="failed", error=DNS_ERROR),
+        unstarted("scale-up", "failover", "not_run", "an earlier step failed"),
+        unstarted("public-endpoint", "verify", "skipped", "the public endpoint serves users"),
+        unstarted("smoke", "verify", "not_run", "an earlier step failed"),
+        ran("drop-namespace", "cleanup", 75, 1, type="kube.namespace"),
+    ]
+    undo = [
+        UndoReport(
+            step_id="switch-dns",
+            type="dns.switch",
+            status="failed",
+            detail="record changed since the switch: left alone",
+            started_at=at(70),
+            duration_s=3,
+        ),
+        UndoReport(
+            step_id="restore-ns",
+            type="velero.restore",
+            status="undone",
+            detail="deleted restore r1",
+            started_at=at(73),
+            duration_s=2,
+        ),
+    ]
+    values: dict[str, object] = {
+        "run_id": f"{PLAN}-20261101-020000-abcd",
+        "plan": PLAN,
+        "plan_file": f"plans/{PLAN}.yaml",
+        "service": "shop",
+        "tier": "critical",
+        "mode": "drill",
+        "outcome": "rollback_incomplete",
+        "exit_code": 4,
+        "started_at": T0,
+        "finished_at": at(76),
+        "disaster_at": T0,
+        "disaster_at_source": "run start",
+        "recovery_point": T0 - timedelta(minutes=10),
+        "recovered_at": None,
+        "rpo": Objective(target_s=3600, measured_s=600, margin_s=3000, met=True, source="b1"),
+        "rto": Objective(
+            target_s=900,
+            measured_s=1200,
+            margin_s=-300,
+            met=False,
+            source="t0 to the last verify step passing",
+        ),
+        "contexts": {"dr": "kind-dr"},
+        "steps": steps,
+        "undo": undo,
+        "journal": f"reports/{PLAN}-20261101-020000-abcd/journal.jsonl",
+        "rollback_command": f"drill rollback {PLAN}-20261101-020000-abcd --report-dir reports",
+        "notes": ["switch-dns | still points at the DR region"],
+    }
+    values.update(changes)
+    return RunReport.model_validate(values)
+
+
+def not_measured(target_s: float, met: bool | None, source: str) -> Objective:
+    return Objective(target_s=target_s, measured_s=None, margin_s=None, met=met, source=source)
