@@ -19,7 +19,7 @@ from drill.clock import Anchor
 from drill.errors import ExitCode
 from drill.executor import _measure
 from drill.executor._journal import Journal, MutationRecord
-from drill.executor._stepcall import Attempts, StepRuntime, classify, json_params, with_retries
+from drill.executor._stepcall import Attempts, StepRuntime, classify, with_retries
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
 from drill.report import Objective, Outcome, RunReport, StepReport, StepStatus, UndoReport
 from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepResult
@@ -240,13 +240,15 @@ class Executor:
         attempts: Attempts,
     ) -> None:
         """Snapshot what the step will change, and journal it, before it changes anything."""
+        assert step.params is not None, "skipped steps are never run"
+        params = step.params
         prior = with_retries(
             lambda: step.type.capture_prior_state(step.params, env), env, step.retries, attempts
         )
         record = MutationRecord(
             step_id=step.id,
             type=step.type.name,
-            params=json_params(step.params),
+            params=params.as_json(),
             prior=prior,
             context=context,
             timeout_s=step.timeout_s,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import JsonValue
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential
@@ -98,8 +97,3 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, StepFailed | ProviderError):
         return Failure("failed", str(exc))
     return Failure("failed", f"unexpected error ({type(exc).__name__}): {exc}")
-
-
-def json_params(params: Any) -> dict[str, JsonValue]:
-    dumped: dict[str, JsonValue] = params.model_dump(mode="json")
-    return dumped

@@ -33,17 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drill.durations import format_duration
 from drill.redact import redact_url
-from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
+from drill.report import VERDICTS, Objective, Outcome, RunReport, StepReport, UndoReport
 
 WebhookSchema = Literal["drill.notification/v1"]
 WEBHOOK_SCHEMA: WebhookSchema = "drill.notification/v1"
-VERDICTS: dict[Outcome, str] = {
-    "passed": "PASSED",
-    "target_missed": "TARGET MISSED",
-    "failed": "FAILED",
-    "interrupted": "INTERRUPTED",
-    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
-}
 _FAILED_STATUSES = frozenset({"failed", "timed_out", "interrupted"})
 _MAX_ERROR_CHARS = 300
 _MAX_LISTED = 10

@@ -130,7 +130,7 @@ def _preflight_checks(
             "contexts": {role: contexts[role] for role in used}
         }))  # fmt: skip
     targets = [
-        {"step": step.id, "type": step.type.name, "params": json_params(step.params)}
+        {"step": step.id, "type": step.type.name, "params": step.params.as_json()}
         for stages in phases.values()
         for stage in stages
         for step in stage.steps
@@ -155,11 +155,6 @@ def _check_step(step_id: str, type_name: str, values: dict[str, Any]) -> Resolve
         retries=1,
         description="",
     )
-
-
-def json_params(params: StepParams) -> dict[str, Any]:
-    dumped: dict[str, Any] = params.model_dump(mode="json")
-    return dumped
 
 
 def _targets(plan: Plan, tiers: Mapping[str, Targets]) -> Targets:

@@ -6,6 +6,7 @@ rendered text it is asked for.
 
 from drill.report._models import (
     SCHEMA_VERSION,
+    VERDICTS,
     Objective,
     Outcome,
     RunReport,
@@ -17,6 +18,7 @@ from drill.report._models import (
 
 __all__ = [
     "SCHEMA_VERSION",
+    "VERDICTS",
     "Objective",
     "Outcome",
     "RunReport",

@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from drill.report._models import Objective, RunReport, StepReport, UndoReport
+from drill.report._models import VERDICTS, Objective, RunReport, StepReport, UndoReport
 from drill.report._shared import (
-    VERDICTS,
     duration,
     objective_sentence,
     objective_verdict,

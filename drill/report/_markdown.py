@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from drill.report._models import Objective, RunReport, StepReport, UndoReport
+from drill.report._models import VERDICTS, Objective, RunReport, StepReport, UndoReport
 from drill.report._shared import (
-    VERDICTS,
     duration,
     objective_verdict,
     printable,

@@ -18,6 +18,15 @@ UndoStatus = Literal["undone", "failed", "skipped"]
 Outcome = Literal["passed", "target_missed", "failed", "interrupted", "rollback_incomplete"]
 Fact = str | int | float | bool | None
 
+# How every renderer and notification words an outcome.
+VERDICTS: dict[Outcome, str] = {
+    "passed": "PASSED",
+    "target_missed": "TARGET MISSED",
+    "failed": "FAILED",
+    "interrupted": "INTERRUPTED",
+    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
+}
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

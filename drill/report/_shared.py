@@ -11,14 +11,6 @@ from datetime import UTC, datetime
 from drill.durations import format_duration
 from drill.report._models import Objective, StepReport
 
-VERDICTS = {
-    "passed": "PASSED",
-    "target_missed": "TARGET MISSED",
-    "failed": "FAILED",
-    "interrupted": "INTERRUPTED",
-    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
-}
-
 # Characters XML 1.0 cannot carry at all (tab, newline and carriage return are fine), plus DEL.
 # Step errors quote remote systems verbatim, so anything can arrive here, ANSI colour included.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")

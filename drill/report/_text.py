@@ -5,15 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from drill.durations import format_duration
-from drill.report._models import Objective, RunReport, StepReport
-
-_VERDICTS = {
-    "passed": "PASSED",
-    "target_missed": "TARGET MISSED",
-    "failed": "FAILED",
-    "interrupted": "INTERRUPTED",
-    "rollback_incomplete": "ROLLBACK INCOMPLETE - a human is needed",
-}
+from drill.report._models import VERDICTS, Objective, RunReport, StepReport
 
 
 def render_text(report: RunReport) -> str:
@@ -22,7 +14,7 @@ def render_text(report: RunReport) -> str:
         f"service {report.service}, tier {report.tier}, "
         f"t0 {_stamp(report.disaster_at)} ({report.disaster_at_source})",
         "",
-        f"RESULT  {_VERDICTS[report.outcome]} (exit {report.exit_code})",
+        f"RESULT  {VERDICTS[report.outcome]} (exit {report.exit_code})",
         "",
         _objective_line("RPO", report.rpo),
         _objective_line("RTO", report.rto),

@@ -34,6 +34,12 @@ class StepParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
+    def as_json(self) -> dict[str, JsonValue]:
+        """The plan form of these params (durations as "90s"): what the journal keeps, and
+        what validates back into the same params."""
+        dumped: dict[str, JsonValue] = self.model_dump(mode="json")
+        return dumped
+
 
 P = TypeVar("P", bound=StepParams)
 

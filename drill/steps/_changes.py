@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from drill.durations import format_duration
+from drill.errors import StepFailed
 from drill.steps._base import StepEnv
 from providers.protocols import PendingChange
 
@@ -23,6 +25,25 @@ def wait_until_done(
         env.wait(next(intervals), f"{what} {change.id} to be done (still {change.status})")
         change = status(change.id)
     return change
+
+
+def poll_until(
+    probe: Callable[[], tuple[str, str] | None], within_s: float, waiting_for: str, env: StepEnv
+) -> float:
+    """Seconds until ``probe`` returns None (done). Until then it says what is still wrong, as
+    (what, detail); after ``within_s`` the step fails with "what after 5m00s: detail"."""
+    started = env.clock.monotonic()
+    intervals = poll_intervals()
+    while True:
+        still_wrong = probe()
+        elapsed_s = env.clock.monotonic() - started
+        if still_wrong is None:
+            return elapsed_s
+        if elapsed_s >= within_s:
+            what, detail = still_wrong
+            after = f"{what} after {format_duration(within_s)}"
+            raise StepFailed(f"{after}: {detail}" if detail else after)
+        env.wait(min(next(intervals), within_s - elapsed_s), waiting_for)
 
 
 def poll_intervals() -> Iterator[float]:

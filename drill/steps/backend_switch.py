@@ -18,7 +18,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import poll_intervals, wait_until_done
+from drill.steps._changes import poll_until, wait_until_done
 from providers.protocols import (
     BackendApi,
     BackendKind,
@@ -184,20 +184,14 @@ def _apply(
 def _await_healthy(
     api: BackendApi, ref: BackendRef, targets: list[str], within_s: float, env: StepEnv
 ) -> float:
-    started = env.clock.monotonic()
-    intervals = poll_intervals()
-    while True:
+    def still_wrong() -> tuple[str, str] | None:
         health = api.target_health(ref, targets)
         sick = {t: health.get(t, "unknown") for t in targets if health.get(t) != "healthy"}
-        elapsed_s = env.clock.monotonic() - started
         if not sick:
-            return elapsed_s
-        if elapsed_s >= within_s:
-            detail = "; ".join(f"{t}: {state}" for t, state in sick.items())
-            raise StepFailed(f"backends not healthy after {format_duration(within_s)}: {detail}")
-        env.wait(
-            min(next(intervals), within_s - elapsed_s), f"backends healthy ({len(sick)} not yet)"
-        )
+            return None
+        return "backends not healthy", "; ".join(f"{t}: {state}" for t, state in sick.items())
+
+    return poll_until(still_wrong, within_s, "the new backends to be healthy", env)
 
 
 def _name(ref: BackendRef) -> str:

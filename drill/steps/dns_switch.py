@@ -17,7 +17,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import poll_intervals, wait_until_done
+from drill.steps._changes import poll_until, wait_until_done
 from providers.protocols import DnsApi, PendingChange, RecordSet
 
 DEFAULT_TTL_S = 300
@@ -153,26 +153,21 @@ def _apply(
 def _await_answer(params: DnsSwitchParams, check: DnsResolveCheck, env: StepEnv) -> float:
     """Seconds until the nameservers answer the new rrdatas; fails after ``check.within``."""
     resolver = env.providers.resolver()
-    started = env.clock.monotonic()
     wanted = sorted(params.answer())
     answer: tuple[str, ...] = ()
-    intervals = poll_intervals()
-    while True:
+
+    def still_wrong() -> tuple[str, str] | None:
+        nonlocal answer
         try:
             answer = resolver.resolve(params.record, params.type, check.nameservers)
-        except TransientError as exc:
+        except TransientError as exc:  # a nameserver that does not answer yet: ask again
             env.log.info("dns_resolve_failed", error=str(exc))
-        elapsed_s = env.clock.monotonic() - started
         if sorted(answer) == wanted:
-            return elapsed_s
-        if elapsed_s >= check.within:
-            raise StepFailed(
-                f"{params.record} still answers {', '.join(answer) or 'nothing'} from "
-                f"{', '.join(check.nameservers)} after {format_duration(check.within)}"
-            )
-        env.wait(
-            min(next(intervals), check.within - elapsed_s), f"{params.record} to answer {wanted}"
-        )
+            return None
+        shown = ", ".join(answer) or "nothing"
+        return f"{params.record} still answers {shown} from {', '.join(check.nameservers)}", ""
+
+    return poll_until(still_wrong, check.within, f"{params.record} to answer {wanted}", env)
 
 
 def _to_json(record: RecordSet | None) -> JsonValue:
