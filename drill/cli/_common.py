@@ -41,6 +41,28 @@ class GlobalOptions:
 pass_options = click.make_pass_decorator(GlobalOptions)
 
 REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DIR)."
+REPORT_FILE = "report.json"
+JOURNAL_FILE = "journal.jsonl"
+
+
+def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
+    """Where RUN's report and journal should be. RUN is a run id (under ``report_dir``), a run
+    directory, a journal (``*.jsonl``) or a report file; an id never escapes ``report_dir``."""
+    given = Path(run)
+    if given.is_file():
+        if given.suffix == ".jsonl":
+            return given.parent / REPORT_FILE, given
+        return given, None
+    bare = not any(sep in run for sep in ("/", "\\")) and ".." not in run
+    if bare and (report_dir / run).is_dir():
+        return report_dir / run / REPORT_FILE, report_dir / run / JOURNAL_FILE
+    if given.is_dir():
+        return given / REPORT_FILE, given / JOURNAL_FILE
+    if bare:
+        raise UsageError(
+            f"no run {run!r} under {report_dir} (set --report-dir or DRILL_REPORT_DIR)"
+        )
+    raise UsageError(f"{run}: no such file or directory")
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -18,15 +18,20 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from drill.cli._common import REPORT_DIR_HELP, GlobalOptions, pass_options, write_atomically
+from drill.cli._common import (
+    JOURNAL_FILE,
+    REPORT_DIR_HELP,
+    REPORT_FILE,
+    GlobalOptions,
+    locate_run,
+    pass_options,
+    write_atomically,
+)
 from drill.errors import PlanError, UsageError
 from drill.executor import RunRecord, read_events, report_from_journal, run_record
 from drill.plan import ExecutionPlan, load_plan, resolve
 from drill.report import RENDERERS, SCHEMA_VERSION, RunReport
 from drill.steps import Mode
-
-REPORT_FILE = "report.json"
-JOURNAL_FILE = "journal.jsonl"
 
 
 @click.command("report")
@@ -77,31 +82,12 @@ def report_command(
 
 
 def load_run_report(run: str, report_dir: Path, options: GlobalOptions) -> RunReport:
-    report_file, journal_file = _locate(run, report_dir)
+    report_file, journal_file = locate_run(run, report_dir)
     if report_file.exists():
         return read_report(report_file)
     if journal_file is not None and journal_file.is_file():
         return _rebuild(journal_file, options)
     raise UsageError(f"{report_file.parent}: no {REPORT_FILE} and no {JOURNAL_FILE}: not a run")
-
-
-def _locate(run: str, report_dir: Path) -> tuple[Path, Path | None]:
-    """Where RUN's report and journal should be."""
-    given = Path(run)
-    if given.is_file():
-        if given.suffix == ".jsonl":
-            return given.parent / REPORT_FILE, given
-        return given, None
-    bare = not any(sep in run for sep in ("/", "\\")) and ".." not in run
-    if bare and (report_dir / run).is_dir():
-        return report_dir / run / REPORT_FILE, report_dir / run / JOURNAL_FILE
-    if given.is_dir():
-        return given / REPORT_FILE, given / JOURNAL_FILE
-    if bare:
-        raise UsageError(
-            f"no run {run!r} under {report_dir} (set --report-dir or DRILL_REPORT_DIR)"
-        )
-    raise UsageError(f"{run}: no such file or directory")
 
 
 def read_report(path: Path) -> RunReport:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from drill.cli._common import REPORT_DIR_HELP, GlobalOptions, pass_options
+from drill.cli._common import JOURNAL_FILE, REPORT_DIR_HELP, GlobalOptions, locate_run, pass_options
 from drill.cli._sandbox import running_sandbox
 from drill.clock import SystemClock
 from drill.errors import ExitCode, PlanError, UsageError
@@ -82,17 +82,12 @@ def _sandbox_providers(clock: SystemClock) -> LiveProviders:
 
 
 def _journal_path(run: str, report_dir: Path) -> Path:
-    given = Path(run)
-    if given.is_file():
-        return given
-    if "/" in run or ".." in run:
-        raise UsageError(f"{run!r}: no such journal file")
-    candidate = report_dir / run / "journal.jsonl"
-    if not candidate.is_file():
-        raise UsageError(
-            f"no run {run!r} under {report_dir} (set --report-dir or DRILL_REPORT_DIR)"
-        )
-    return candidate
+    if Path(run).is_file():
+        return Path(run)  # a journal given by its path, whatever its name
+    _, journal = locate_run(run, report_dir)
+    if journal is None or not journal.is_file():
+        raise UsageError(f"{run}: no {JOURNAL_FILE} there: not a run")
+    return journal
 
 
 def _mode(record: RunRecord) -> Mode:
