@@ -8,6 +8,7 @@ Must not: hold logic a test would want to call without a terminal.
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
@@ -17,21 +18,36 @@ import click
 
 from drill import __version__
 from drill.cli._common import GlobalOptions
-from drill.cli._completion import completion_command
-from drill.cli._history import history_command
-from drill.cli._list import list_command
-from drill.cli._report import report_command
-from drill.cli._rollback import rollback_command
-from drill.cli._run import run_command
-from drill.cli._sandbox import sandbox_group
-from drill.cli._show import show_command
-from drill.cli._tiers import tiers_command
-from drill.cli._validate import validate_command
 from drill.errors import DrillError, ExitCode, PlanError
 from providers.cloud import CloudSettings
 
+# command name -> (module, attribute). A command's module is imported only when that command
+# runs or help lists it, so `drill validate` does not pay for reports, history or the runner.
+_COMMANDS = {
+    "run": ("drill.cli._run", "run_command"),
+    "validate": ("drill.cli._validate", "validate_command"),
+    "show": ("drill.cli._show", "show_command"),
+    "list": ("drill.cli._list", "list_command"),
+    "tiers": ("drill.cli._tiers", "tiers_command"),
+    "rollback": ("drill.cli._rollback", "rollback_command"),
+    "sandbox": ("drill.cli._sandbox", "sandbox_group"),
+    "history": ("drill.cli._history", "history_command"),
+    "report": ("drill.cli._report", "report_command"),
+    "completion": ("drill.cli._completion", "completion_command"),
+}
+
 
 class _DrillGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module, attribute = _COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -115,18 +131,3 @@ def main(
         kubeconfig=kubeconfig,
         cloud=CloudSettings(gcp_credentials_file=gcp_credentials),
     )
-
-
-for _command in (
-    run_command,
-    validate_command,
-    show_command,
-    list_command,
-    tiers_command,
-    rollback_command,
-    report_command,
-    sandbox_group,
-    history_command,
-    completion_command,
-):
-    main.add_command(_command)
