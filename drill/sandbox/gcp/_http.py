@@ -17,23 +17,19 @@ This module must not know what any Google API means: no resource names, no seman
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
 import re
-import socket
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from drill.sandbox._loopback import LoopbackServer, QuietHandler
+
 _IDLE_TIMEOUT_S = 60.0  # a keep-alive connection nobody uses is closed after this
-_JOIN_TIMEOUT_S = 2.0
-_POLL_S = 0.02  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
 
 # Google's canonical status names, sent next to the numeric code as the real APIs do.
 _STATUS_BY_CODE = {
@@ -208,23 +204,16 @@ def _body(raw_body: bytes) -> Any:
         ) from error
 
 
-class JsonHttpServer(ThreadingHTTPServer):
+class JsonHttpServer(LoopbackServer):
     """One emulator's HTTP endpoint. Add routes, then ``start()``; ``stop()`` when done."""
 
-    daemon_threads = True
-
     def __init__(self, name: str = "gcp-emulator") -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.name = name
+        super().__init__(_Handler, name)
         self.router = _Router()
-        self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._conn_threads: set[threading.Thread] = set()
-        self._serving: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+    def __enter__(self) -> JsonHttpServer:
+        self.start()
+        return self
 
     @property
     def faults(self) -> RequestFaults:
@@ -239,89 +228,19 @@ class JsonHttpServer(ThreadingHTTPServer):
         """Send ``method`` requests whose whole path matches ``path_regex`` to ``handler``."""
         self.router.routes.append(_Route(method.upper(), re.compile(path_regex), handler))
 
-    def start(self) -> None:
-        self._serving = threading.Thread(
-            target=self.serve_forever, args=(_POLL_S,), name=f"{self.name}-http", daemon=True
-        )
-        self._serving.start()
 
-    def stop(self) -> None:
-        """Stop accepting, cut every open connection, and wait (briefly) for their threads."""
-        if self._serving is not None:
-            self.shutdown()
-            self._serving.join(_JOIN_TIMEOUT_S)
-            self._serving = None
-        with self._lock:
-            connections, threads = list(self._connections), list(self._conn_threads)
-        for connection in connections:
-            _cut(connection)
-        for thread in threads:
-            thread.join(_JOIN_TIMEOUT_S)
-        self.server_close()
-
-    def __enter__(self) -> JsonHttpServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._serve_connection,
-            args=(request, client_address),
-            name=f"{self.name}-conn",
-            daemon=True,
-        )
-        with self._lock:
-            self._conn_threads.add(thread)
-            self._connections.add(request)
-        thread.start()
-
-    def _serve_connection(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._lock:
-                self._connections.discard(request)
-                self._conn_threads.discard(threading.current_thread())
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-response is normal here; say nothing."""
-
-
-def _cut(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed by the other side
-        connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "drill-sandbox-gcp"
     timeout = _IDLE_TIMEOUT_S
     server: JsonHttpServer
 
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in separate writes; without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every response.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
         outcome = self.server.router.handle(self.command, self.path, raw_body)
         self._send(outcome)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server's naming
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def _send(self, outcome: _Outcome) -> None:
         body = b"" if outcome.document is None else json.dumps(outcome.document).encode()

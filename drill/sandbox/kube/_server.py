@@ -12,104 +12,29 @@ and writes back what it gets.
 
 from __future__ import annotations
 
-import contextlib
 import select
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from drill.sandbox._loopback import LoopbackServer, QuietHandler, cut
 from drill.sandbox.kube._app import App, Request, Response
 from drill.sandbox.kube._watch import WatchStream
 
-_IDLE_TIMEOUT_S = 120.0  # a keep-alive connection nobody uses is closed after this
-_JOIN_TIMEOUT_S = 2.0
-_POLL_S = 0.02  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
 
-
-class HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class HttpServer(LoopbackServer):
     def __init__(self, app: App) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler, "kube-emulator")
         self.app = app
-        self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._conn_threads: set[threading.Thread] = set()
-        self._serving: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> None:
-        self._serving = threading.Thread(
-            target=self.serve_forever, args=(_POLL_S,), name="kube-emulator-http", daemon=True
-        )
-        self._serving.start()
-
-    def stop(self) -> None:
-        """Stop accepting, cut every open connection, and wait (briefly) for their threads."""
-        if self._serving is not None:
-            self.shutdown()
-            self._serving.join(_JOIN_TIMEOUT_S)
-        with self._lock:
-            connections, threads = list(self._connections), list(self._conn_threads)
-        for connection in connections:
-            _cut(connection)
-        for thread in threads:
-            thread.join(_JOIN_TIMEOUT_S)
-        self.server_close()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._serve_connection,
-            args=(request, client_address),
-            name="kube-emulator-conn",
-            daemon=True,
-        )
-        with self._lock:
-            self._conn_threads.add(thread)
-            self._connections.add(request)
-        thread.start()
-
-    def _serve_connection(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._lock:
-                self._connections.discard(request)
-                self._conn_threads.discard(threading.current_thread())
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-response is normal here; say nothing."""
 
 
-def _cut(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed by the other side
-        connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "drill-sandbox-kube"
-    timeout = _IDLE_TIMEOUT_S
     server: HttpServer
 
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in separate writes; without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every response.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server's naming
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
 
     def _serve(self) -> None:
         result = self.server.app.handle(self._request())
@@ -149,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             if stream.abrupt:
                 self.close_connection = True
-                _cut(self.connection)
+                cut(self.connection)
                 return
             self.wfile.write(b"0\r\n\r\n")
         except OSError:
