@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +20,7 @@ from providers.cloud import CloudSettings
 from providers.gcp_compute import ComputeBackendsAdapter
 from providers.protocols import BackendRef, BackendTarget, PendingChange
 from tests.child import REPO
+from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 REGION = "us-east1"
@@ -43,11 +42,7 @@ API = BackendRef("gcp", "backend_service", "api", PROJECT, REGION)
 @pytest.fixture(autouse=True)
 def _no_thread_leaks() -> Iterator[None]:
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("gcp-compute")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("gcp-compute")
 
 
 @pytest.fixture

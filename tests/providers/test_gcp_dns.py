@@ -6,8 +6,6 @@ truth (``record``) shows what the API really holds after each refusal.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord
 from providers.cloud import CloudSettings
 from providers.gcp_dns import CloudDnsAdapter
 from providers.protocols import PendingChange, RecordSet
+from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 ZONE = "prod"
@@ -30,11 +29,7 @@ NEW_WWW = RecordSet("www.example.com.", "A", 60, ("10.9.9.9",))
 @pytest.fixture(autouse=True)
 def _no_thread_leaks() -> Iterator[None]:
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("cloud-dns")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("cloud-dns")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ is done and has propagated; time is a FakeClock, so that is checked without slee
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from providers.cloud import CloudSettings
 from providers.gcp_dns import CloudDnsAdapter
 from providers.protocols import RecordSet
 from providers.resolver import DnsPythonResolver
+from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 ZONE = "prod"
@@ -31,11 +31,7 @@ WWW = RecordSet("www.example.com.", "A", 300, ("10.0.0.2", "10.0.0.1"))
 @pytest.fixture(autouse=True)
 def _no_thread_leaks() -> Iterator[None]:
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("cloud-dns")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("cloud-dns")
 
 
 @pytest.fixture

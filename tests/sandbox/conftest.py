@@ -7,8 +7,6 @@ thread running.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from drill.clock import FakeClock
 from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
 from tests.sandbox.helpers import FAST, Cluster, MakeCluster
+from tests.threads import wait_threads_gone
 
 
 @pytest.fixture
@@ -63,8 +62,4 @@ def still_cluster(make_cluster: MakeCluster, fake_clock: FakeClock) -> Cluster:
 def _no_thread_leaks() -> Iterator[None]:
     """Every emulator thread a test started has ended once its fixtures are torn down."""
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("kube-emulator")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("kube-emulator")

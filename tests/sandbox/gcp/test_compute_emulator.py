@@ -7,8 +7,6 @@ it. Ground truth (``backends``, ``truth``) shows what the emulator really holds 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +18,7 @@ from google.cloud import compute_v1
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
+from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 REGION = "us-east1"
@@ -48,11 +47,7 @@ class Clients:
 @pytest.fixture(autouse=True)
 def _no_thread_leaks() -> Iterator[None]:
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("gcp-compute")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("gcp-compute")
 
 
 @pytest.fixture

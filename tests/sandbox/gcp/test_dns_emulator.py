@@ -7,8 +7,6 @@ A few requests the client cannot express (filters, a numeric TTL) go over plain 
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from google.cloud import dns as cloud_dns
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord, DnsResponder
+from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 ZONE = "prod"
@@ -39,11 +38,7 @@ WWW = DnsRecord("www.example.com.", "A", 300, ("10.0.0.1", "10.0.0.2"))
 @pytest.fixture(autouse=True)
 def _no_thread_leaks() -> Iterator[None]:
     yield
-    deadline = time.monotonic() + 3
-    while left := [t.name for t in threading.enumerate() if t.name.startswith("cloud-dns")]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"emulator threads outlived the test: {left}")
-        time.sleep(0.02)
+    wait_threads_gone("cloud-dns")
 
 
 @pytest.fixture
