@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from drill.errors import Conflict, NotFound, PermanentError, TransientError
+from providers._net import network_reason
 from providers.cloud import CloudSettings
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -97,17 +98,15 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 
 def _network_reason(exc: BaseException) -> str:
+    """requests wraps the urllib3 failure; the kube and HTTP adapters already word those."""
     import requests
+    import urllib3
 
     if isinstance(exc, requests.Timeout):
         return "timed out"
-    text = str(exc)
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "host name did not resolve"
-    if "Connection refused" in text or "NewConnectionError" in text:
-        return "connection refused or host unreachable"
-    if "SSLError" in text or "CERTIFICATE" in text:
-        return "TLS handshake failed (check the CA and server name)"
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, urllib3.exceptions.HTTPError):
+        return network_reason(cause)
     return "connection failed"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from drill.clock import SystemClock
-from drill.errors import NotFound, PermanentError
+from drill.errors import NotFound, PermanentError, TransientError
 from drill.sandbox.gcs import GcsSandbox
 from providers.cloud import CloudSettings
 from providers.gcs import GcsObjectStore
@@ -45,6 +45,12 @@ def test_lists_every_object_under_the_prefix_with_size_time_and_metadata(gcs: Gc
 def test_a_missing_bucket_is_not_found(gcs: GcsSandbox) -> None:
     with pytest.raises(NotFound, match="gs://no-such-bucket/db/"):
         list(store(gcs).list_objects("no-such-bucket", "db/"))
+
+
+def test_an_endpoint_that_refuses_is_a_transient_error_saying_so() -> None:
+    settings = CloudSettings(gcs_endpoint="http://127.0.0.1:9", anonymous=True)
+    with pytest.raises(TransientError, match="connection refused or host unreachable"):
+        list(GcsObjectStore(settings, "p").list_objects("prod-backups", ""))
 
 
 def test_no_credentials_names_what_to_set(
