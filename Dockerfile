@@ -1,8 +1,9 @@
 # drill as a container: `docker run IMAGE run namespace-restore --context dr=in-cluster`.
 #
 # Two stages on one base: the builder turns the source into a wheel and installs it, with its
-# runtime dependencies only (no dev or sandbox extras), into /opt/venv; the final stage copies
-# that venv and the shipped plans, nothing else.
+# runtime dependencies only (no dev or sandbox extras) at the versions in
+# requirements/runtime.txt, into /opt/venv; the final stage copies that venv and the shipped
+# plans, nothing else.
 #
 # The base is pinned by tag. For reproducible builds pin it by digest as well, e.g.
 #   FROM python:3.11-slim@sha256:<digest> AS builder
@@ -21,16 +22,22 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
+COPY requirements/ requirements/
 COPY pyproject.toml README.md ./
 COPY drill/ drill/
 COPY providers/ providers/
 
-# `pip wheel --no-deps` builds drill alone; installing the wheel pulls the runtime
-# dependencies declared in pyproject.toml, without extras. pip compiles the byte-code here,
-# once: the final image cannot write it at run time.
-RUN python -m venv /opt/venv \
-    && python -m pip wheel --no-deps --wheel-dir /tmp/wheels . \
-    && /opt/venv/bin/pip install /tmp/wheels/drill-*.whl \
+# Every package at its locked version, hashes checked: the build tools into a throw-away venv
+# that builds drill's wheel, the runtime dependencies (no dev or sandbox extras) into /opt/venv,
+# then the wheel without resolving anything. pip compiles the byte-code here, once: the final
+# image cannot write it at run time.
+RUN python -m venv /opt/build \
+    && /opt/build/bin/pip install --require-hashes -r requirements/build.txt \
+    && /opt/build/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/wheels . \
+    && python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --require-hashes -r requirements/runtime.txt \
+    && /opt/venv/bin/pip install --no-deps /tmp/wheels/drill-*.whl \
+    && /opt/venv/bin/pip check \
     && /opt/venv/bin/drill --version
 
 

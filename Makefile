@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck check schema bench deploy-plans clean
+.PHONY: install test lint typecheck check schema bench deploy-plans lock upgrade-lock clean
 
-$(BIN)/drill: pyproject.toml
+# Exactly the locked versions (hashes checked), then drill itself without resolving anything.
+$(BIN)/drill: pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/drill
@@ -38,6 +40,22 @@ bench: install
 deploy-plans:
 	rm -f deploy/base/plans/*.yaml
 	cp plans/*.yaml deploy/base/plans/
+
+# requirements/*.txt pin every package with its hashes: runtime.txt (what the image and a
+# library install need), build.txt (what builds the wheel) and dev.txt (all of it plus the
+# sandbox and the tools; runtime and build pins are its constraints, so versions agree).
+# `make lock` keeps current pins where pyproject.toml still allows them; `make upgrade-lock`
+# takes the newest allowed releases (the weekly workflow runs it and the suite).
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes -q $(UV_FLAGS)
+
+lock: install
+	$(UV_COMPILE) pyproject.toml -o requirements/runtime.txt
+	$(UV_COMPILE) requirements/build.in -o requirements/build.txt
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev \
+		-c requirements/runtime.txt -c requirements/build.txt -o requirements/dev.txt
+
+upgrade-lock:
+	$(MAKE) lock UV_FLAGS=--upgrade
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis reports

@@ -31,6 +31,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # What PyYAML counts as ending a line when it reports marks.
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _UNREADABLE = object()  # a scalar that could not be constructed; its problem is recorded
+_Pair = tuple[yaml.Node, yaml.Node]  # a key node and its value node
 
 
 @dataclass
@@ -72,7 +73,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.count = 0
         self.open: list[yaml.Node] = []  # the collection nodes enclosing the current one
-        self.own_counts: dict[int, int] = {}  # id(mapping node) -> pairs not merged in
+        self.merging: list[yaml.Node] = []  # mappings whose merge keys are being resolved
 
     def build(self, node: yaml.Node, path: Path) -> object:
         self.count += 1
@@ -111,25 +112,7 @@ class _Builder:
             return _UNREADABLE
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, object]:
-        own_count = self._own_pair_count(node)
-        # Resolves `<<:` merge keys: merged-in pairs come first, then the mapping's own.
-        self.constructor.flatten_mapping(node)
-        first_own = len(node.value) - own_count
-        chosen: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        own_keys: set[str] = set()
-        for index, (key_node, value_node) in enumerate(node.value):
-            key = self._key(key_node, path)
-            if key is None:
-                continue
-            if index >= first_own:
-                if key in own_keys:
-                    message = f"duplicate key {key!r}"
-                    self.problems.append(self._here(key_node, (*path, key), message))
-                    continue
-                own_keys.add(key)
-            # A later pair wins, as YAML merge keys intend: own over merged-in, and among
-            # merged-in ones, the first mapping listed after `<<:`.
-            chosen[key] = (key_node, value_node)
+        chosen = self._resolved_pairs(node, path)
         result: dict[str, object] = {}
         for key, (key_node, value_node) in chosen.items():
             child = (*path, key)
@@ -140,12 +123,50 @@ class _Builder:
             result[key] = self.build(value_node, child)
         return result
 
-    def _own_pair_count(self, node: yaml.MappingNode) -> int:
-        """Pairs written in the mapping itself, not merged in; remembered, as merging mutates."""
-        if id(node) not in self.own_counts:
-            own = [key for key, _ in node.value if key.tag != _MERGE_TAG]
-            self.own_counts[id(node)] = len(own)
-        return self.own_counts[id(node)]
+    def _resolved_pairs(self, node: yaml.MappingNode, path: Path) -> dict[str, _Pair]:
+        """The mapping's pairs with `<<:` merge keys resolved by the YAML 1.1 rule.
+
+        Resolved here rather than by PyYAML, whose order of merged pairs changed between
+        releases: the mapping's own keys win over merged ones, and among the mappings listed
+        after `<<:`, an earlier one wins over a later one. Keys keep the place they first take
+        (merged-in keys first, in the order listed, then the mapping's own).
+        """
+        if any(node is merging for merging in self.merging):
+            self.problems.append(self._here(node, path, "a merge key refers to its own mapping"))
+            return {}
+        own: dict[str, _Pair] = {}
+        sources: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources += self._merge_sources(value_node, path)
+                continue
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            if key in own:
+                message = f"duplicate key {key!r}"
+                self.problems.append(self._here(key_node, (*path, key), message))
+                continue
+            own[key] = (key_node, value_node)
+        merged: dict[str, _Pair] = {}
+        self.merging.append(node)
+        try:
+            for source in sources:
+                for key, pair in self._resolved_pairs(source, path).items():
+                    merged.setdefault(key, pair)
+        finally:
+            self.merging.pop()
+        ordered = dict.fromkeys([*merged, *own])
+        return {key: own[key] if key in own else merged[key] for key in ordered}
+
+    def _merge_sources(self, value: yaml.Node, path: Path) -> list[yaml.MappingNode]:
+        """The mappings a `<<:` value names: one mapping, or a list of them, in order."""
+        items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        sources = [item for item in items if isinstance(item, yaml.MappingNode)]
+        if len(sources) != len(items):
+            message = "a merge key (<<) takes a mapping or a list of mappings"
+            self.problems.append(self._here(value, path, message))
+        return sources
 
     def _key(self, key_node: yaml.Node, path: Path) -> str | None:
         if not isinstance(key_node, yaml.ScalarNode):

@@ -108,11 +108,20 @@ def test_two_stages_on_one_pinned_base(instructions: list[Instruction]) -> None:
 
 def test_the_builder_installs_a_wheel_without_extras(instructions: list[Instruction]) -> None:
     builder = " ".join(args_of(stages(instructions)[0], "RUN"))
-    assert "pip wheel --no-deps" in builder
-    install = re.search(r"pip install (\S+)", builder)
-    assert install is not None
-    assert install.group(1).endswith(".whl")
-    assert "[" not in install.group(1)  # no [dev] or [sandbox]
+    assert "pip wheel --no-deps --no-build-isolation" in builder
+    installs = re.findall(r"/opt/venv/bin/pip install ([^&]+)", builder)
+    assert installs == [
+        "--require-hashes -r requirements/runtime.txt ",
+        "--no-deps /tmp/wheels/drill-*.whl ",
+    ]
+    assert "[" not in " ".join(installs)  # no [dev] or [sandbox]
+
+
+def test_the_builder_installs_only_locked_versions(instructions: list[Instruction]) -> None:
+    builder = " ".join(args_of(stages(instructions)[0], "RUN"))
+    for install in re.findall(r"pip install ([^&]+)", builder):
+        assert "--require-hashes -r requirements/" in install or "--no-deps" in install
+    assert "requirements/ requirements/" in args_of(stages(instructions)[0], "COPY")
 
 
 def test_the_final_stage_copies_only_the_venv_and_the_plans(final: list[Instruction]) -> None:
@@ -186,5 +195,5 @@ def test_dockerignore_keeps_what_the_build_copies(instructions: list[Instruction
     patterns = dockerignore()
     copies = [a.split() for a in args_of(instructions, "COPY") if not a.startswith("--from")]
     sources = [source.rstrip("/") for args in copies for source in args[:-1]]
-    assert sources == ["pyproject.toml", "README.md", "drill", "providers", "plans"]
+    assert sources == ["requirements", "pyproject.toml", "README.md", "drill", "providers", "plans"]
     assert [s for s in sources if ignored(s, patterns)] == []

@@ -31,7 +31,7 @@ def one_step(job: dict[str, Any], action: str) -> dict[str, Any]:
     return found[0]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml", "lock-upgrade.yml"])
 def test_every_action_is_pinned_to_a_major_version(name: str) -> None:
     for job in load(name)["jobs"].values():
         for step in job["steps"]:
@@ -78,3 +78,24 @@ def test_release_image_name_is_ghcr_owner_drill_in_lowercase() -> None:
         naming["run"]
         == 'echo "name=ghcr.io/${GITHUB_REPOSITORY_OWNER,,}/drill" >> "$GITHUB_OUTPUT"'
     )
+
+
+def test_lock_upgrade_runs_weekly_and_on_demand_and_tests_before_proposing() -> None:
+    workflow = load("lock-upgrade.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    assert len(workflow["on"]["schedule"]) == 1
+    job = workflow["jobs"]["upgrade"]
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert runs[:2] == ["make upgrade-lock", "bash .ci/run"]
+    proposal = one_step(job, "peter-evans/create-pull-request")["with"]
+    assert proposal["add-paths"] == "requirements/*.txt"
+    assert "steps.suite.outcome" in proposal["title"]
+    failing = job["steps"][-1]
+    assert failing["if"] == "steps.suite.outcome != 'success'"
+    assert "exit 1" in failing["run"]
+
+
+def test_ci_caches_by_the_lock() -> None:
+    job = load("ci.yml")["jobs"]["check"]
+    python = one_step(job, "actions/setup-python")["with"]
+    assert python["cache-dependency-path"] == "requirements/dev.txt"
