@@ -668,6 +668,28 @@ def test_merge_keys_still_catch_a_real_duplicate(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "url: https://c")
 
 
+def test_merge_keys_resolve_nested_merges_with_the_same_rule(tmp_path: Path) -> None:
+    text = with_verify(
+        READY_STEP.replace("        namespace: ${ns}\n", "")
+        + "        <<: [{<<: {namespace: inner, selector: x=y}, namespace: outer}, {selector: a=b}]\n"
+    )
+    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    assert step.with_ == {"namespace": "outer", "selector": "x=y"}
+
+
+def test_merge_key_of_a_scalar_is_a_problem(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "        <<: just-text\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.message == "a merge key (<<) takes a mapping or a list of mappings"
+    assert problem.field == "phases.verify[0].with"
+
+
+def test_merge_key_referring_to_its_own_mapping_is_a_problem(tmp_path: Path) -> None:
+    text = VALID + "extra: &loop\n  a: 1\n  <<: *loop\n"
+    problems = problems_of(tmp_path, text)
+    assert [p.message for p in problems] == ["a merge key refers to its own mapping"]
+
+
 # --- tiers ----------------------------------------------------------------------------------
 
 
