@@ -63,10 +63,23 @@ def load_config(explicit: str | None, environ: Mapping[str, str] | None = None) 
     return Config(tiers=tiers, source=str(path))
 
 
+# The largest plan or config file drill reads; shipped plans are under 5 KiB.
+MAX_FILE_BYTES = 1024 * 1024
+
+
 def read_text(path: Path) -> str:
-    """A file's text, or one problem saying why it cannot be read."""
+    """A file's text, or one problem saying why it cannot be read.
+
+    Reads at most MAX_FILE_BYTES (plus one, to tell): a plan or config is a few kilobytes,
+    and parsing a huge file would take the time and memory a run needs.
+    """
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            message = f"larger than {MAX_FILE_BYTES // 1024} KiB: not a plan or config file"
+        else:
+            return data.decode("utf-8")
     except FileNotFoundError:
         message = "file not found"
     except IsADirectoryError:

@@ -32,6 +32,10 @@ PHASES: tuple[PhaseName, ...] = (
 REACHABILITY_STEP_ID = "contexts-reachable"
 CLOUD_CHECK_STEP_ID = "clouds-reachable"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+# A plan's name names its Lease (`drill-NAME`, a DNS subdomain) and its Pushgateway group:
+# lowercase labels of letters, digits and '-', each starting and ending alphanumeric.
+PLAN_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+PLAN_NAME_MAX = 57  # 63 for a label of the Lease name, less "drill-"
 NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -136,7 +140,7 @@ class LockSpec(_Model):
 
 class Plan(_Model):
     version: Literal[1] = 1
-    name: str = Field(pattern=ID_PATTERN)
+    name: str
     description: str = ""
     service: str = Field(min_length=1)
     tier: str
@@ -145,3 +149,14 @@ class Plan(_Model):
     names: dict[str, PerMode] = Field(default_factory=dict)
     lock: LockSpec = LockSpec()
     phases: Phases
+
+    @field_validator("name")
+    @classmethod
+    def _names_a_lease(cls, name: str) -> str:
+        if len(name) > PLAN_NAME_MAX or not PLAN_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name!r} cannot name a plan: its run lock is the Lease drill-{name}, so use "
+                "lowercase letters, digits and '-' (dots between parts), starting and ending "
+                f"with a letter or digit, at most {PLAN_NAME_MAX} characters"
+            )
+        return name

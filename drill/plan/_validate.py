@@ -11,6 +11,7 @@ import difflib
 import types
 import typing
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +27,7 @@ from drill.plan._models import (
     StepSpec,
 )
 from drill.plan._yaml import Located, Path
-from drill.steps import STEP_TYPES, AnyStepType, StepParams
+from drill.steps import STEP_TYPES, AnyStepType, Resource, StepParams
 
 MODES = ("drill", "live")
 # Ids of the steps drill adds to a plan by itself (see drill/plan/_resolve.py).
@@ -34,6 +35,14 @@ RESERVED_IDS = frozenset({REACHABILITY_STEP_ID, CLOUD_CHECK_STEP_ID})
 
 
 def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
+    if not isinstance(located.data, dict):
+        # Said once, without echoing the file: it may be anything (a password file, a key).
+        kind = "a list" if isinstance(located.data, list) else "a single value"
+        message = (
+            f"not a drill plan: the file holds {kind}, where a plan is a mapping with version, "
+            "name, service, tier, contexts and phases"
+        )
+        raise PlanError([located.problem((), message)])
     plan, problems = _structure(located)
     problems += _semantics(located, known_tiers)
     unique = list(dict.fromkeys(problems))
@@ -157,15 +166,15 @@ def _did_you_mean(word: str, candidates: Collection[str]) -> str:
 
 def _semantics(located: Located, known_tiers: Collection[str]) -> list[Problem]:
     data = located.data
-    if not isinstance(data, dict):
-        return [located.problem((), "a plan is a mapping (name, tier, contexts, phases, ...)")]
+    assert isinstance(data, dict)  # validate_located refused anything else
     problems = _tier_problems(located, data, known_tiers)
     names = _declared_names(data)
     roles = set(data["contexts"]) if isinstance(data.get("contexts"), dict) else set()
     seen: dict[str, Path] = {}
+    checked: list[CheckedStep] = []
     for path, step in iter_raw_steps(data):
-        problems += _step_problems(located, path, step, names, roles, seen)
-    return problems
+        problems += _step_problems(located, path, step, names, roles, seen, checked)
+    return problems + _drill_touches_production(located, checked)
 
 
 def _tier_problems(located: Located, data: dict[str, Any], known: Collection[str]) -> list[Problem]:
@@ -215,6 +224,7 @@ def _step_problems(
     names: dict[str, dict[str, object]],
     roles: set[str],
     seen: dict[str, Path],
+    checked: list[CheckedStep],
 ) -> list[Problem]:
     problems = _id_problems(located, path, step, seen)
     step_type = _known_type(step)
@@ -223,7 +233,10 @@ def _step_problems(
     reference_problems = _reference_problems(located, path, step, names)
     problems += reference_problems
     if step_type is not None and not reference_problems:
-        problems += _params_problems(located, path, step, step_type, names)
+        param_problems, valid = _params_problems(located, path, step, step_type, names)
+        problems += param_problems
+        role = step.get("context") if isinstance(step.get("context"), str) else None
+        checked.append(CheckedStep(path, str(step.get("id")), step_type, role, valid))
     return problems
 
 
@@ -307,8 +320,11 @@ def _params_problems(
     step: dict[str, Any],
     step_type: AnyStepType,
     names: dict[str, dict[str, object]],
-) -> list[Problem]:
-    """Validate ``with`` as each mode will see it; a problem in one mode only says which."""
+) -> tuple[list[Problem], dict[str, StepParams]]:
+    """Validate ``with`` as each mode will see it; a problem in one mode only says which.
+
+    Also returns the params of each mode in which they are valid and the step runs.
+    """
     found: dict[Problem, list[str]] = {}
     valid: dict[str, StepParams] = {}
     for mode in MODES:
@@ -327,24 +343,66 @@ def _params_problems(
         else Problem(p.file, p.line, p.column, p.field, f"{p.message} (in {modes[0]} mode)")
         for p, modes in found.items()
     ]
-    return problems + _drill_touches_production(located, path, step_type, valid)
+    return problems, valid
 
 
-def _drill_touches_production(
-    located: Located, path: Path, step_type: AnyStepType, valid: Mapping[str, StepParams]
-) -> list[Problem]:
-    """Drill mode never changes what serves users: not the record or backend live mode switches."""
-    if "drill" not in valid or "live" not in valid:
-        return []
-    target = step_type.serving_target(valid["live"])
-    if target is None or target != step_type.serving_target(valid["drill"]):
-        return []
-    message = (
-        f"in drill mode this step would change {target}, which live mode switches for real: "
-        "give drill mode its own target through names (e.g. record: {drill: "
-        "drill-api.example.com., live: api.example.com.}) or skip it with `drill: {skip: why}`"
+@dataclass(frozen=True)
+class CheckedStep:
+    """A step whose type and params validated, in the modes in which it runs."""
+
+    path: Path
+    id: str
+    type: AnyStepType
+    role: str | None
+    params: Mapping[str, StepParams]
+
+    def writes(self, mode: str) -> frozenset[Resource]:
+        params = self.params.get(mode)
+        return frozenset() if params is None else self.type.writes(params, self.role)
+
+    def restores_from(self) -> frozenset[Resource]:
+        found: frozenset[Resource] = frozenset()
+        for params in self.params.values():
+            found |= self.type.restores_from(params, self.role)
+        return found
+
+
+def _drill_touches_production(located: Located, steps: list[CheckedStep]) -> list[Problem]:
+    """Drill mode never writes what live mode changes, nor the data a restore copies from.
+
+    Compared across the whole plan, so a step skipped in live mode, or a name spelt another
+    way, cannot slip a production record or namespace into a drill.
+    """
+    production = production_footprint(steps)
+    problems = []
+    for step in steps:
+        for resource in sorted(step.writes("drill"), key=str):
+            clash = next((p for p in production if resource.meets(p)), None)
+            if clash is not None:
+                message = _clash(resource, clash, production[clash])
+                problems.append(located.problem((*step.path, "with"), message))
+    return problems
+
+
+def production_footprint(steps: list[CheckedStep]) -> dict[Resource, str]:
+    """What serves users, and which step says so: what live mode writes, what restores read."""
+    found: dict[Resource, str] = {}
+    for step in steps:
+        for resource in step.restores_from():
+            found.setdefault(resource, f"step {step.id} restores from it")
+        for resource in step.writes("live"):
+            found.setdefault(resource, f"step {step.id} changes it in live mode")
+    return found
+
+
+def _clash(resource: Resource, production: Resource, why: str) -> str:
+    where = "" if production == resource else f" (it holds {production})"
+    return (
+        f"in drill mode this step would change {resource}, which is production{where}: {why}. "
+        "Give drill mode its own target through names (e.g. record: {drill: "
+        "drill-api.example.com., live: api.example.com.}, namespace: {drill: dr-test, live: "
+        "production}) or skip the step in drill mode with `drill: {skip: why}`"
     )
-    return [located.problem((*path, "with"), message)]
 
 
 def merged_params(step: dict[str, Any], mode: str) -> tuple[dict[str, Any], dict[str, Path]] | None:

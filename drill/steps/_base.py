@@ -87,6 +87,44 @@ class StepResult:
     recovery_point: RecoveryPoint | None = None
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One thing a step writes (or restores from), named so that two spellings of the same
+    thing compare equal: DNS names without case or trailing dot, namespaces per context role.
+
+    ``namespace`` is set for what lives inside a namespace (a workload), so that writing the
+    namespace as a whole (a restore into it, a Job in it) meets what lives in it.
+    """
+
+    kind: Literal["DNS record", "backend", "namespace", "workload"]
+    scope: str  # where the name means something: "DNS", "context role dr", "gcp project p"
+    name: str
+    namespace: str | None = None
+
+    def meets(self, other: Resource) -> bool:
+        if self.scope != other.scope:
+            return False
+        if self.kind == "namespace" or other.kind == "namespace":
+            return self._namespace() == other._namespace()
+        return (self.kind, self.name, self.namespace) == (other.kind, other.name, other.namespace)
+
+    def _namespace(self) -> str | None:
+        return self.name if self.kind == "namespace" else self.namespace
+
+    def __str__(self) -> str:
+        inside = f" in namespace {self.namespace}" if self.namespace else ""
+        return f"{self.kind} {self.name}{inside} ({self.scope})"
+
+
+def dns_name(name: str) -> str:
+    """A DNS name as DNS compares it: case-insensitive, with or without the final dot."""
+    return name.strip().rstrip(".").lower() + "."
+
+
+def cluster_scope(role: str | None) -> str:
+    return f"context role {role}" if role else "no context"
+
+
 class StepTimedOut(StepFailed):
     """The step's own timeout ran out; the message says what it was waiting for."""
 
@@ -171,9 +209,21 @@ class StepType(ABC, Generic[P]):
     def serving_target(self, params: P) -> str | None:
         """What this step changes that may serve users (a DNS record, a backend), if anything.
 
-        Validation refuses a plan whose drill mode would change the same thing as live mode.
+        Preflight reads each of these first, so credentials and names are proven early.
         """
         return None
+
+    def writes(self, params: P, role: str | None) -> frozenset[Resource]:
+        """Everything this step may change when run with ``params`` against ``role``.
+
+        A plan's footprint in a mode is the union over its steps; drill mode's footprint
+        must not meet live mode's, nor what a restore reads from (see ``restores_from``).
+        """
+        return frozenset()
+
+    def restores_from(self, params: P, role: str | None) -> frozenset[Resource]:
+        """Existing data this step copies from: production, which no drill may write."""
+        return frozenset()
 
     @abstractmethod
     def run(self, params: P, env: StepEnv) -> StepResult: ...

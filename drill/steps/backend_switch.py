@@ -17,7 +17,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
-from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 from drill.steps._changes import poll_until, wait_until_done
 from providers.protocols import (
     BackendApi,
@@ -115,6 +115,13 @@ class BackendSwitch(StepType[BackendSwitchParams]):
             f"{k} {v}" for k, v in (("project", ref.project), ("region", ref.region)) if v
         )
         return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
+
+    def writes(self, params: BackendSwitchParams, role: str | None) -> frozenset[Resource]:
+        ref = params.ref()
+        where = [ref.provider, f"project {ref.project}" if ref.project else ""]
+        where.append(f"region {ref.region}" if ref.region else "")
+        scope = " ".join(part for part in where if part)
+        return frozenset({Resource("backend", scope, _name(ref))})
 
     def read_target(self, params: BackendSwitchParams, env: StepEnv) -> str:
         state = _api(params, env).get_backends(params.ref())

@@ -16,7 +16,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
-from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
 from drill.steps._changes import poll_until, wait_until_done
 from providers.protocols import DnsApi, PendingChange, RecordSet
 
@@ -90,6 +90,10 @@ class DnsSwitch(StepType[DnsSwitchParams]):
     def serving_target(self, params: DnsSwitchParams) -> str:
         where = f"project {params.project} " if params.project else ""
         return f"{params.type} record {params.record} in {where}zone {params.zone}"
+
+    def writes(self, params: DnsSwitchParams, role: str | None) -> frozenset[Resource]:
+        # DNS names are global: the same name is the same record whichever zone names it.
+        return frozenset({Resource("DNS record", "DNS", dns_name(params.record))})
 
     def read_target(self, params: DnsSwitchParams, env: StepEnv) -> str:
         current = _dns(params, env).get_record(params.zone, params.record, params.type)

@@ -6,7 +6,15 @@ from pydantic import Field
 
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName
-from drill.steps._base import StepEnv, StepParams, StepResult, StepTimedOut, StepType
+from drill.steps._base import (
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepTimedOut,
+    StepType,
+    cluster_scope,
+)
 from providers.protocols import JobSpec, JobStatus, KubeApi
 
 WATCH_WINDOW_S = 5.0
@@ -29,6 +37,10 @@ class KubeJob(StepType[KubeJobParams]):
     summary = "runs a Job to completion, keeps the tail of its logs, always deletes it"
     needs_context = True
     default_timeout_s = 600.0
+
+    def writes(self, params: KubeJobParams, role: str | None) -> frozenset[Resource]:
+        # A Job of its own, but inside a namespace: a drill must not add one to production's.
+        return frozenset({Resource("namespace", cluster_scope(role), params.namespace)})
 
     def describe(self, params: KubeJobParams) -> str:
         return f"run {params.image} {' '.join(params.command)} as a Job in {params.namespace}"

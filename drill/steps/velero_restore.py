@@ -8,7 +8,16 @@ from pydantic import Field, JsonValue, model_validator
 
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
-from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepTimedOut, StepType
+from drill.steps._base import (
+    RecoveryPoint,
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepTimedOut,
+    StepType,
+    cluster_scope,
+)
 from drill.steps.velero_backup_fresh import newest_completed, require_available_location
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
 
@@ -51,6 +60,17 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
     mutating = True
     needs_context = True
     default_timeout_s = 1800.0
+
+    def writes(self, params: VeleroRestoreParams, role: str | None) -> frozenset[Resource]:
+        """The namespaces restored into. A restore of every namespace in the backup (no
+        include_namespaces) also writes the unmapped ones, which are the sources' names."""
+        sources = _source_namespaces(params)
+        targets = {params.namespace_mapping.get(name, name) for name in sources}
+        return frozenset(Resource("namespace", cluster_scope(role), name) for name in targets)
+
+    def restores_from(self, params: VeleroRestoreParams, role: str | None) -> frozenset[Resource]:
+        names = _source_namespaces(params)
+        return frozenset(Resource("namespace", cluster_scope(role), name) for name in names)
 
     def describe(self, params: VeleroRestoreParams) -> str:
         source = f"backup {params.backup}" if params.backup else f"latest of {params.schedule}"
@@ -168,3 +188,9 @@ def _facts(status: RestoreStatus, backup: BackupInfo) -> dict[str, str | int]:
         "warnings": status.warnings,
         "errors": status.errors,
     }
+
+
+def _source_namespaces(params: VeleroRestoreParams) -> set[str]:
+    """Namespaces of the backup the restore brings back, as far as the plan names them."""
+    named = set(params.include_namespaces) | set(params.namespace_mapping)
+    return named - set(params.exclude_namespaces)

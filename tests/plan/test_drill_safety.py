@@ -50,8 +50,9 @@ def test_the_same_record_and_backend_in_both_modes_are_refused_where_they_are(
     problems = problems_of(tmp_path, text)
     assert len(problems) == 2
     dns, backend = problems
-    assert "would change A record api.example.com. in project example-prod" in dns.message
-    assert "backends of backend service api-backend" in backend.message
+    assert "would change DNS record api.example.com. (DNS), which is production" in dns.message
+    assert "step switch-dns changes it in live mode" in dns.message
+    assert "backend backend service api-backend (gcp project example-prod)" in backend.message
     assert spot(dns)[0] == at(text, "provider: gcp")[0]
     assert spot(backend)[0] == at(text, "provider: gcp", 1)[0]
 
@@ -65,3 +66,90 @@ def test_a_shadow_record_and_a_skipped_backend_are_fine(tmp_path: Path) -> None:
 def test_a_drill_override_pointing_elsewhere_is_fine(tmp_path: Path) -> None:
     override = "      drill:\n        with: {service: api-backend-drill}\n"
     load_text(tmp_path, plan("drill-api.example.com.", override))
+
+
+def test_a_case_variant_of_the_live_record_is_the_live_record(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, plan("API.Example.COM", ""))
+    dns = problems[0]
+    assert "DNS record api.example.com. (DNS), which is production" in dns.message
+
+
+LIVE_SKIPPED_SHADOW = """\
+    - id: shadow
+      type: dns.switch
+      live:
+        skip: the shadow record exists only for drills
+      with:
+        provider: aws
+        zone: example.com
+        record: api.example.com
+        rrdatas: ["10.0.0.1"]
+"""
+
+
+def test_a_drill_only_step_aimed_at_the_live_record_of_another_step_is_refused(
+    tmp_path: Path,
+) -> None:
+    skip = "      drill:\n        skip: the drill has no backend of its own\n"
+    text = plan("drill-api.example.com.", skip).replace(
+        "  verify:\n", LIVE_SKIPPED_SHADOW + "  verify:\n"
+    )
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.failover[2].with"
+    assert "step switch-dns changes it in live mode" in problem.message
+
+
+RESTORE = """\
+version: 1
+name: restore-safety
+service: api
+tier: high
+contexts:
+  dr: {{kubecontext: dr-cluster}}
+names:
+  namespace:
+    drill: {drill_namespace}
+    live: production
+phases:
+  restore:
+    - id: restore
+      type: velero.restore
+      context: dr
+      with:
+        schedule: daily
+        include_namespaces: [production]
+        namespace_mapping:
+          production: ${{namespace}}
+  verify:
+    - id: ready
+      type: kube.wait_ready
+      context: dr
+      with: {{namespace: "${{namespace}}", selector: app=api}}
+"""
+
+
+def test_a_drill_restore_into_production_is_refused(tmp_path: Path) -> None:
+    text = RESTORE.format(drill_namespace="production")
+    (problem,) = problems_of(tmp_path, text)
+    assert "would change namespace production (context role dr)" in problem.message
+    assert "step restore restores from it" in problem.message
+    assert spot(problem)[0] == at(text, "schedule: daily")[0]
+
+
+def test_a_drill_restore_into_its_own_namespace_is_fine(tmp_path: Path) -> None:
+    loaded = load_text(tmp_path, RESTORE.format(drill_namespace="dr-test"))
+    assert loaded.plan.name == "restore-safety"
+
+
+def test_a_drill_job_in_a_namespace_live_mode_scales_in_is_refused(tmp_path: Path) -> None:
+    text = RESTORE.format(drill_namespace="dr-test") + (
+        "    - id: scale\n      type: kube.scale\n      context: dr\n"
+        "      drill: {skip: no standby in drills}\n"
+        "      with: {namespace: standby, name: api, replicas: 3}\n"
+        "    - id: smoke\n      type: kube.job\n      context: dr\n"
+        "      live: {skip: smoke tests run in drills}\n"
+        "      with: {namespace: standby, image: curl, command: [curl, http://api]}\n"
+    )
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[2].with"
+    assert "it holds workload Deployment api in namespace standby" in problem.message

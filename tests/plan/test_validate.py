@@ -168,10 +168,38 @@ def test_a_step_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_a_plan_that_is_not_a_mapping(tmp_path: Path) -> None:
-    problems = problems_of(tmp_path, "- one\n- two\n")
-    assert problems
-    assert all(p.field == "" and spot(p) == (1, 1) for p in problems)
-    assert any("a plan is a mapping" in p.message for p in problems)
+    (problem,) = problems_of(tmp_path, "- one\n- two\n")
+    assert (problem.field, spot(problem)) == ("", (1, 1))
+    assert problem.message.startswith("not a drill plan: the file holds a list, where a plan")
+
+
+def test_a_file_that_is_no_plan_is_named_without_echoing_it(tmp_path: Path) -> None:
+    secret = "root:x:0:0:root:/root:/bin/bash hunter2"
+    (problem,) = problems_of(tmp_path, secret + "\n")
+    assert "not a drill plan: the file holds a single value" in problem.message
+    assert "hunter2" not in str(problem)
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: " + "a" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(PlanError) as raised:
+        load_plan(path, ["high"])
+    (problem,) = raised.value.problems
+    assert problem.message == "larger than 1024 KiB: not a plan or config file"
+
+
+@pytest.mark.parametrize("name", ["my_plan", "plan-", "-plan", "Plan", "a..b", "x" * 58])
+def test_a_plan_name_that_cannot_name_its_lease_is_refused(tmp_path: Path, name: str) -> None:
+    (problem,) = problems_of(tmp_path, VALID.replace("name: ", f"name: '{name}'  # ", 1))
+    assert problem.field == "name"
+    assert "its run lock is the Lease drill-" in problem.message
+
+
+@pytest.mark.parametrize("name", ["a", "region-failure", "team.api-dr", "x" * 57])
+def test_plan_names_that_name_a_lease_are_fine(tmp_path: Path, name: str) -> None:
+    loaded = load_text(tmp_path, VALID.replace("name: ", f"name: '{name}'  # ", 1))
+    assert loaded.plan.name == name
 
 
 def test_wrong_version(tmp_path: Path) -> None:
@@ -671,7 +699,8 @@ def test_merge_keys_still_catch_a_real_duplicate(tmp_path: Path) -> None:
 def test_merge_keys_resolve_nested_merges_with_the_same_rule(tmp_path: Path) -> None:
     text = with_verify(
         READY_STEP.replace("        namespace: ${ns}\n", "")
-        + "        <<: [{<<: {namespace: inner, selector: x=y}, namespace: outer}, {selector: a=b}]\n"
+        + "        <<: [{<<: {namespace: inner, selector: x=y}, namespace: outer},"
+        + " {selector: a=b}]\n"
     )
     (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
     assert step.with_ == {"namespace": "outer", "selector": "x=y"}
