@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drill.plan._models import (
@@ -15,8 +15,14 @@ from drill.plan._models import (
     Plan,
     StepSpec,
 )
-from drill.plan._validate import substitute
-from drill.steps import STEP_TYPES, AnyStepType, Mode, StepParams
+from drill.plan._validate import (
+    MODES,
+    CheckedStep,
+    production_clash,
+    production_footprint,
+    substitute,
+)
+from drill.steps import STEP_TYPES, AnyStepType, Mode, Resource, StepParams
 from drill.tiers import Targets
 
 
@@ -63,6 +69,20 @@ class ExecutionPlan:
     contexts: Mapping[str, str]  # role -> kube context
     phases: Mapping[PhaseName, tuple[Stage, ...]]
     lock: tuple[str, str] | None = None  # (kube context, namespace) of the run's Lease
+    # In drill mode: what live mode would change and what restores read, by the clusters the
+    # roles map to for this run, with which step says so. Empty in live mode.
+    production: Mapping[Resource, str] = field(default_factory=dict)
+
+    def production_clash(self, step: ResolvedStep) -> str | None:
+        """Why running ``step`` now would touch production, or None. The executor asks this
+        before every mutation of a drill, so a plan that slipped past validation cannot."""
+        if self.mode != "drill" or step.params is None:
+            return None
+        for resource in step.type.writes(step.params, cluster_label(step, self.contexts)):
+            clash = production_clash(resource, self.production)
+            if clash is not None:
+                return clash
+        return None
 
     def steps(self, *phases: PhaseName) -> Iterator[ResolvedStep]:
         for phase in phases or PHASES:
@@ -98,7 +118,33 @@ def resolve(
         contexts=contexts,
         phases=phases,
         lock=_lock(plan, used, contexts),
+        production=_production(plan, names, contexts) if mode == "drill" else {},
     )
+
+
+def cluster_label(step: ResolvedStep, contexts: Mapping[str, str]) -> str:
+    """The cluster a step acts on, by kube context: two roles may name the same cluster."""
+    role = step.context_role
+    return f"kube context {contexts.get(role, role)}" if role else "no cluster"
+
+
+def _production(
+    plan: Plan, names: Mapping[str, Mapping[str, object]], contexts: Mapping[str, str]
+) -> dict[Resource, str]:
+    """What live mode would write and what any restore reads, on this run's clusters."""
+    return production_footprint(_checked_steps(plan, names, contexts))
+
+
+def _checked_steps(
+    plan: Plan, names: Mapping[str, Mapping[str, object]], contexts: Mapping[str, str]
+) -> Iterator[CheckedStep]:
+    for phase in PHASES:
+        for entry in plan.phases.entries(phase):
+            for spec in entry.parallel if isinstance(entry, ParallelGroup) else (entry,):
+                by_mode = {mode: _step(spec, phase, mode, names) for mode in MODES}
+                params = {m: s.params for m, s in by_mode.items() if s.params is not None}
+                cluster = cluster_label(by_mode["live"], contexts)
+                yield CheckedStep((), spec.id, STEP_TYPES[spec.type], cluster, params)
 
 
 def _used_roles(phases: Mapping[PhaseName, tuple[Stage, ...]]) -> list[str]:

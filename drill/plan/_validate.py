@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,9 @@ from drill.plan._models import (
     StepSpec,
 )
 from drill.plan._yaml import Located, Path
-from drill.steps import STEP_TYPES, AnyStepType, Resource, StepParams
+from drill.steps import STEP_TYPES, AnyStepType, Mode, Resource, StepParams
 
-MODES = ("drill", "live")
+MODES: tuple[Mode, ...] = ("drill", "live")
 # Ids of the steps drill adds to a plan by itself (see drill/plan/_resolve.py).
 RESERVED_IDS = frozenset({REACHABILITY_STEP_ID, CLOUD_CHECK_STEP_ID})
 
@@ -235,8 +235,9 @@ def _step_problems(
     if step_type is not None and not reference_problems:
         param_problems, valid = _params_problems(located, path, step, step_type, names)
         problems += param_problems
-        role = step.get("context") if isinstance(step.get("context"), str) else None
-        checked.append(CheckedStep(path, str(step.get("id")), step_type, role, valid))
+        role = step.get("context")
+        cluster = f"context role {role}" if isinstance(role, str) else "no cluster"
+        checked.append(CheckedStep(path, str(step.get("id")), step_type, cluster, valid))
     return problems
 
 
@@ -320,13 +321,13 @@ def _params_problems(
     step: dict[str, Any],
     step_type: AnyStepType,
     names: dict[str, dict[str, object]],
-) -> tuple[list[Problem], dict[str, StepParams]]:
+) -> tuple[list[Problem], dict[Mode, StepParams]]:
     """Validate ``with`` as each mode will see it; a problem in one mode only says which.
 
     Also returns the params of each mode in which they are valid and the step runs.
     """
     found: dict[Problem, list[str]] = {}
-    valid: dict[str, StepParams] = {}
+    valid: dict[Mode, StepParams] = {}
     for mode in MODES:
         merged = merged_params(step, mode)
         if merged is None:
@@ -353,17 +354,17 @@ class CheckedStep:
     path: Path
     id: str
     type: AnyStepType
-    role: str | None
-    params: Mapping[str, StepParams]
+    cluster: str  # as StepType.writes names it
+    params: Mapping[Mode, StepParams]
 
-    def writes(self, mode: str) -> frozenset[Resource]:
+    def writes(self, mode: Mode) -> frozenset[Resource]:
         params = self.params.get(mode)
-        return frozenset() if params is None else self.type.writes(params, self.role)
+        return frozenset() if params is None else self.type.writes(params, self.cluster)
 
     def restores_from(self) -> frozenset[Resource]:
         found: frozenset[Resource] = frozenset()
         for params in self.params.values():
-            found |= self.type.restores_from(params, self.role)
+            found |= self.type.restores_from(params, self.cluster)
         return found
 
 
@@ -377,14 +378,14 @@ def _drill_touches_production(located: Located, steps: list[CheckedStep]) -> lis
     problems = []
     for step in steps:
         for resource in sorted(step.writes("drill"), key=str):
-            clash = next((p for p in production if resource.meets(p)), None)
+            clash = production_clash(resource, production)
             if clash is not None:
-                message = _clash(resource, clash, production[clash])
+                message = clash + ". " + _HOW_TO_FIX
                 problems.append(located.problem((*step.path, "with"), message))
     return problems
 
 
-def production_footprint(steps: list[CheckedStep]) -> dict[Resource, str]:
+def production_footprint(steps: Iterable[CheckedStep]) -> dict[Resource, str]:
     """What serves users, and which step says so: what live mode writes, what restores read."""
     found: dict[Resource, str] = {}
     for step in steps:
@@ -395,14 +396,23 @@ def production_footprint(steps: list[CheckedStep]) -> dict[Resource, str]:
     return found
 
 
-def _clash(resource: Resource, production: Resource, why: str) -> str:
-    where = "" if production == resource else f" (it holds {production})"
-    return (
-        f"in drill mode this step would change {resource}, which is production{where}: {why}. "
-        "Give drill mode its own target through names (e.g. record: {drill: "
-        "drill-api.example.com., live: api.example.com.}, namespace: {drill: dr-test, live: "
-        "production}) or skip the step in drill mode with `drill: {skip: why}`"
-    )
+def production_clash(resource: Resource, production: Mapping[Resource, str]) -> str | None:
+    """Why writing ``resource`` in a drill would touch production, or None when it would not."""
+    for held, why in production.items():
+        if resource.meets(held):
+            where = "" if held == resource else f" (it holds {held})"
+            return (
+                f"in drill mode this step would change {resource}, which is production{where}: "
+                + why
+            )
+    return None
+
+
+_HOW_TO_FIX = (
+    "Give drill mode its own target through names (e.g. record: {drill: drill-api.example.com., "
+    "live: api.example.com.}, namespace: {drill: dr-test, live: production}) or skip the step "
+    "in drill mode with `drill: {skip: why}`"
+)
 
 
 def merged_params(step: dict[str, Any], mode: str) -> tuple[dict[str, Any], dict[str, Path]] | None:

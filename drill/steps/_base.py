@@ -121,10 +121,6 @@ def dns_name(name: str) -> str:
     return name.strip().rstrip(".").lower() + "."
 
 
-def cluster_scope(role: str | None) -> str:
-    return f"context role {role}" if role else "no context"
-
-
 class StepTimedOut(StepFailed):
     """The step's own timeout ran out; the message says what it was waiting for."""
 
@@ -213,15 +209,17 @@ class StepType(ABC, Generic[P]):
         """
         return None
 
-    def writes(self, params: P, role: str | None) -> frozenset[Resource]:
-        """Everything this step may change when run with ``params`` against ``role``.
+    def writes(self, params: P, cluster: str) -> frozenset[Resource]:
+        """Everything this step may change when run with ``params`` against ``cluster``.
 
+        ``cluster`` names the cluster the way the caller can: "context role dr" when a plan
+        is validated, "kube context gke_..." when it runs (two roles may share a cluster).
         A plan's footprint in a mode is the union over its steps; drill mode's footprint
         must not meet live mode's, nor what a restore reads from (see ``restores_from``).
         """
         return frozenset()
 
-    def restores_from(self, params: P, role: str | None) -> frozenset[Resource]:
+    def restores_from(self, params: P, cluster: str) -> frozenset[Resource]:
         """Existing data this step copies from: production, which no drill may write."""
         return frozenset()
 

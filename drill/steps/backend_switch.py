@@ -116,7 +116,7 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         )
         return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
 
-    def writes(self, params: BackendSwitchParams, role: str | None) -> frozenset[Resource]:
+    def writes(self, params: BackendSwitchParams, cluster: str) -> frozenset[Resource]:
         ref = params.ref()
         where = [ref.provider, f"project {ref.project}" if ref.project else ""]
         where.append(f"region {ref.region}" if ref.region else "")

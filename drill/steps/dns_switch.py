@@ -91,7 +91,7 @@ class DnsSwitch(StepType[DnsSwitchParams]):
         where = f"project {params.project} " if params.project else ""
         return f"{params.type} record {params.record} in {where}zone {params.zone}"
 
-    def writes(self, params: DnsSwitchParams, role: str | None) -> frozenset[Resource]:
+    def writes(self, params: DnsSwitchParams, cluster: str) -> frozenset[Resource]:
         # DNS names are global: the same name is the same record whichever zone names it.
         return frozenset({Resource("DNS record", "DNS", dns_name(params.record))})
 

@@ -13,7 +13,6 @@ from drill.steps._base import (
     StepResult,
     StepTimedOut,
     StepType,
-    cluster_scope,
 )
 from providers.protocols import JobSpec, JobStatus, KubeApi
 
@@ -38,9 +37,9 @@ class KubeJob(StepType[KubeJobParams]):
     needs_context = True
     default_timeout_s = 600.0
 
-    def writes(self, params: KubeJobParams, role: str | None) -> frozenset[Resource]:
+    def writes(self, params: KubeJobParams, cluster: str) -> frozenset[Resource]:
         # A Job of its own, but inside a namespace: a drill must not add one to production's.
-        return frozenset({Resource("namespace", cluster_scope(role), params.namespace)})
+        return frozenset({Resource("namespace", cluster, params.namespace)})
 
     def describe(self, params: KubeJobParams) -> str:
         return f"run {params.image} {' '.join(params.command)} as a Job in {params.namespace}"

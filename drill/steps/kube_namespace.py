@@ -8,7 +8,7 @@ from pydantic import JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, cluster_scope
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 
 RUN_LABEL = "drill.dev/run-id"
 
@@ -26,8 +26,8 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
     needs_context = True
     default_timeout_s = 300.0
 
-    def writes(self, params: KubeNamespaceParams, role: str | None) -> frozenset[Resource]:
-        return frozenset({Resource("namespace", cluster_scope(role), params.name)})
+    def writes(self, params: KubeNamespaceParams, cluster: str) -> frozenset[Resource]:
+        return frozenset({Resource("namespace", cluster, params.name)})
 
     def describe(self, params: KubeNamespaceParams) -> str:
         return f"{params.action} namespace {params.name} (owned by this run)"

@@ -8,7 +8,7 @@ from pydantic import Field, JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, cluster_scope
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 
 
 class KubeScaleParams(StepParams):
@@ -29,10 +29,8 @@ class KubeScale(StepType[KubeScaleParams]):
     needs_context = True
     default_timeout_s = 60.0
 
-    def writes(self, params: KubeScaleParams, role: str | None) -> frozenset[Resource]:
-        workload = Resource(
-            "workload", cluster_scope(role), f"{params.kind} {params.name}", params.namespace
-        )
+    def writes(self, params: KubeScaleParams, cluster: str) -> frozenset[Resource]:
+        workload = Resource("workload", cluster, f"{params.kind} {params.name}", params.namespace)
         return frozenset({workload})
 
     def describe(self, params: KubeScaleParams) -> str:

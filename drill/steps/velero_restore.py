@@ -16,7 +16,6 @@ from drill.steps._base import (
     StepResult,
     StepTimedOut,
     StepType,
-    cluster_scope,
 )
 from drill.steps.velero_backup_fresh import newest_completed, require_available_location
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
@@ -61,16 +60,16 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
     needs_context = True
     default_timeout_s = 1800.0
 
-    def writes(self, params: VeleroRestoreParams, role: str | None) -> frozenset[Resource]:
+    def writes(self, params: VeleroRestoreParams, cluster: str) -> frozenset[Resource]:
         """The namespaces restored into. A restore of every namespace in the backup (no
         include_namespaces) also writes the unmapped ones, which are the sources' names."""
         sources = _source_namespaces(params)
         targets = {params.namespace_mapping.get(name, name) for name in sources}
-        return frozenset(Resource("namespace", cluster_scope(role), name) for name in targets)
+        return frozenset(Resource("namespace", cluster, name) for name in targets)
 
-    def restores_from(self, params: VeleroRestoreParams, role: str | None) -> frozenset[Resource]:
+    def restores_from(self, params: VeleroRestoreParams, cluster: str) -> frozenset[Resource]:
         names = _source_namespaces(params)
-        return frozenset(Resource("namespace", cluster_scope(role), name) for name in names)
+        return frozenset(Resource("namespace", cluster, name) for name in names)
 
     def describe(self, params: VeleroRestoreParams) -> str:
         source = f"backup {params.backup}" if params.backup else f"latest of {params.schedule}"

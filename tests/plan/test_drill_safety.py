@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from drill.plan import resolve
+from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import at, load_text, problems_of, spot
 
 HEAD = """\
@@ -153,3 +155,54 @@ def test_a_drill_job_in_a_namespace_live_mode_scales_in_is_refused(tmp_path: Pat
     (problem,) = problems_of(tmp_path, text)
     assert problem.field == "phases.verify[2].with"
     assert "it holds workload Deployment api in namespace standby" in problem.message
+
+
+TWO_ROLES = """\
+version: 1
+name: two-roles
+service: api
+tier: high
+contexts:
+  primary: {kubecontext: prod-cluster}
+  dr: {kubecontext: dr-cluster}
+names:
+  role_ns:
+    drill: standby
+    live: production
+phases:
+  failover:
+    - id: scale-primary
+      type: kube.scale
+      context: primary
+      drill: {skip: drills leave the primary alone}
+      with: {namespace: standby, name: api, replicas: 0}
+    - id: scale-dr
+      type: kube.scale
+      context: dr
+      with: {namespace: "${role_ns}", name: api, replicas: 3}
+  verify:
+    - id: ok
+      type: http.check
+      with: {url: "http://127.0.0.1:1/"}
+"""
+
+
+def test_two_roles_on_one_cluster_cannot_slip_a_drill_into_production(tmp_path: Path) -> None:
+    loaded = load_text(tmp_path, TWO_ROLES)  # different roles: validation cannot tell
+    apart = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {})
+    assert [apart.production_clash(s) for s in apart.steps("failover")] == [None, None]
+    shared = {"primary": "one-cluster", "dr": "one-cluster"}
+    joined = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, shared)
+    _, scale_dr = joined.steps("failover")
+    clash = joined.production_clash(scale_dr)
+    assert clash is not None
+    assert "workload Deployment api in namespace standby (kube context one-cluster)" in clash
+    assert "step scale-primary changes it in live mode" in clash
+
+
+def test_live_mode_has_no_production_footprint_to_avoid(tmp_path: Path) -> None:
+    loaded = load_text(tmp_path, TWO_ROLES)
+    shared = {"primary": "one-cluster", "dr": "one-cluster"}
+    live = resolve(loaded.plan, loaded.source, "live", DEFAULT_TIERS, shared)
+    assert live.production == {}
+    assert [live.production_clash(s) for s in live.steps("failover")] == [None, None]
