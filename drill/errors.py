@@ -76,7 +76,14 @@ class ProviderError(DrillError):
 
 
 class TransientError(ProviderError):
-    """Worth retrying: the same request may succeed later."""
+    """Worth retrying: the same request may succeed later.
+
+    ``retry_after_s`` is how long the server asked us to wait (HTTP Retry-After), if it said.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class PermanentError(ProviderError):

@@ -25,6 +25,8 @@ from providers.protocols import (
 )
 
 Mode = Literal["drill", "live"]
+# Every object a run creates carries its run id here, so cleanup can prove ownership.
+RUN_LABEL = "drill.dev/run-id"
 Cloud = Literal["gcp", "aws"]
 Fact = str | int | float | bool | None
 
@@ -169,7 +171,10 @@ class StepEnv:
 
     def run_labels(self) -> dict[str, str]:
         """Labels for every object a run creates, so cleanup can prove ownership."""
-        return {"app.kubernetes.io/managed-by": "drill", "drill.dev/run-id": self.run_id}
+        return {"app.kubernetes.io/managed-by": "drill", RUN_LABEL: self.run_id}
+
+    def created_by_this_run(self, labels: Mapping[str, str]) -> bool:
+        return labels.get(RUN_LABEL) == self.run_id
 
 
 class StepType(ABC, Generic[P]):

@@ -1,16 +1,55 @@
-"""Waiting for a change the cloud accepted (DNS change, Compute operation) to take effect."""
+"""Waiting for what a step started to take effect: a change the cloud accepted (DNS change,
+Compute operation), or an object a controller works on (a Restore, a Job, a rollout).
+
+Waits resume after transient API faults for as long as the step's deadline allows: a 5xx, a
+429 (after its Retry-After), a reset or an expired watch never restarts the step's work.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from drill.durations import format_duration
-from drill.errors import StepFailed
-from drill.steps._base import StepEnv
+from drill.errors import StepFailed, TransientError
+from drill.steps._base import StepEnv, StepTimedOut
 from providers.protocols import PendingChange
 
 FIRST_POLL_S = 0.25
 MAX_POLL_S = 2.0
+# How long one watch may block: the most a signal waits before the step notices it.
+WATCH_WINDOW_S = 5.0
+
+T = TypeVar("T")
+
+
+def watch_until(
+    watch: Callable[[float], Iterable[T]],
+    done: Callable[[T], bool],
+    waiting_for: str,
+    timed_out: Callable[[T | None], str],
+    env: StepEnv,
+) -> T:
+    """Follow ``watch`` (one window of at most ``WATCH_WINDOW_S`` at a time) until an item is
+    ``done``, and return it. A transient fault pauses (Retry-After, else a growing interval)
+    and watches again; when the deadline passes, fails with ``timed_out(last item seen)``."""
+    last: T | None = None
+    pauses = poll_intervals()
+    while env.remaining_s() > 0:
+        try:
+            for item in watch(min(WATCH_WINDOW_S, env.remaining_s())):
+                last = item
+                if done(item):
+                    return item
+            pauses = poll_intervals()
+        except TransientError as exc:
+            env.log.info("wait_resumes_after_fault", waiting_for=waiting_for, error=str(exc))
+            pause = exc.retry_after_s if exc.retry_after_s is not None else next(pauses)
+            env.wait(pause, f"{waiting_for} (resuming after: {exc})")
+            continue
+        if env.cancel.is_set():
+            env.wait(0, waiting_for)  # raises Interrupted
+    raise StepTimedOut(timed_out(last))
 
 
 def wait_until_done(
@@ -23,7 +62,13 @@ def wait_until_done(
     intervals = poll_intervals()
     while not change.done:
         env.wait(next(intervals), f"{what} {change.id} to be done (still {change.status})")
-        change = status(change.id)
+        try:
+            change = status(change.id)
+        except TransientError as exc:
+            # The change is accepted: asking again about it is all a fault can cost.
+            env.log.info("wait_resumes_after_fault", waiting_for=what, error=str(exc))
+            if exc.retry_after_s is not None:
+                env.wait(exc.retry_after_s, f"{what} {change.id} (resuming after: {exc})")
     return change
 
 

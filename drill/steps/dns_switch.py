@@ -115,10 +115,12 @@ class DnsSwitch(StepType[DnsSwitchParams]):
             "to": _show(wanted),
         }
         if wanted.same_as(before):
-            return StepResult(summary=f"{params.record} already {_show(wanted)}", facts=facts)
-        change = _apply(dns, params.zone, before, wanted, env)
-        facts["change"] = change.id
-        summary = f"{params.record} {_show(before)} -> {_show(wanted)}"
+            # Maybe this run's own earlier try made the change: it still has to be served.
+            summary = f"{params.record} already {_show(wanted)}"
+        else:
+            change = _apply(dns, params.zone, before, wanted, env)
+            facts["change"] = change.id
+            summary = f"{params.record} {_show(before)} -> {_show(wanted)}"
         if params.verify:
             visible_s = _await_answer(params, params.verify, env)
             facts["visible_after_s"] = round(visible_s, 3)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from drill.errors import StepFailed
+from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName
 from drill.steps._base import (
     Resource,
     StepEnv,
     StepParams,
     StepResult,
-    StepTimedOut,
     StepType,
 )
+from drill.steps._changes import watch_until
 from providers.protocols import JobSpec, JobStatus, KubeApi
 
-WATCH_WINDOW_S = 5.0
 _REPORTED_LOG_CHARS = 2000
 
 
@@ -55,8 +54,12 @@ class KubeJob(StepType[KubeJobParams]):
             labels=env.run_labels(),
             active_deadline_s=int(params.active_deadline),
         )
-        kube.delete_job(spec.namespace, spec.name)  # a retry must not trip over the last try
-        kube.create_job(spec)
+        try:
+            kube.create_job(spec)
+        except Conflict:
+            # The name is this run's and this step's own: a retry adopts the Job the first
+            # try started instead of running the smoke test twice.
+            env.log.info("job_adopted", job=spec.name)
         try:
             final = _wait(kube, spec, env)
             logs = _tail(kube, spec, params.log_tail_lines)
@@ -71,14 +74,13 @@ class KubeJob(StepType[KubeJobParams]):
 
 
 def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:
-    while env.remaining_s() > 0:
-        window = min(WATCH_WINDOW_S, env.remaining_s())
-        for status in kube.watch_job(spec.namespace, spec.name, window):
-            if status.state != "running":
-                return status
-        if env.cancel.is_set():
-            env.wait(0, f"job {spec.name}")  # raises Interrupted
-    raise StepTimedOut(f"job {spec.name} still running")
+    return watch_until(
+        lambda window_s: kube.watch_job(spec.namespace, spec.name, window_s),
+        lambda status: status.state != "running",
+        f"job {spec.name}",
+        lambda _: f"job {spec.name} still running",
+        env,
+    )
 
 
 def _tail(kube: KubeApi, spec: JobSpec, lines: int) -> str:

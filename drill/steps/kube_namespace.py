@@ -8,9 +8,9 @@ from pydantic import JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
-
-RUN_LABEL = "drill.dev/run-id"
+from drill.steps._base import RUN_LABEL, Resource, StepEnv, StepParams, StepResult, StepType
+from drill.steps._changes import poll_until
+from providers.protocols import NamespaceInfo
 
 
 class KubeNamespaceParams(StepParams):
@@ -40,12 +40,7 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
         kube = env.providers.kube(env.cluster())
         existing = kube.get_namespace(params.name)
         if params.action == "create":
-            if existing is not None:
-                owner = existing.labels.get(RUN_LABEL)
-                hint = f" by run {owner} (drill rollback {owner})" if owner else " (not by drill)"
-                raise StepFailed(f"namespace {params.name} already exists, created{hint}")
-            kube.create_namespace(params.name, env.run_labels())
-            return StepResult(summary=f"created namespace {params.name}")
+            return _create(params.name, existing, env)
         if existing is None:
             return StepResult(summary=f"namespace {params.name} is already gone")
         self._require_owned(existing.labels.get(RUN_LABEL), params.name, env)
@@ -59,7 +54,7 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
         existing = kube.get_namespace(params.name)
         if existing is None:
             return f"namespace {params.name} already gone"
-        if existing.labels.get(RUN_LABEL) != env.run_id:
+        if not env.created_by_this_run(existing.labels):
             return f"namespace {params.name} left alone: not created by this run"
         kube.delete_namespace(params.name)
         return f"deleted namespace {params.name}"
@@ -71,3 +66,32 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
                 f"refusing to delete namespace {name}: it was not created by this run "
                 f"(label {RUN_LABEL}={owner or 'absent'})"
             )
+
+
+def _create(name: str, existing: NamespaceInfo | None, env: StepEnv) -> StepResult:
+    kube = env.providers.kube(env.cluster())
+    if existing is not None and env.created_by_this_run(existing.labels):
+        return StepResult(summary=f"namespace {name} created by this run's earlier try")
+    if existing is not None and existing.phase == "Terminating":
+        gone_after_s = _await_gone(name, env)
+        env.log.info("namespace_gone", namespace=name, after_s=round(gone_after_s, 3))
+        existing = None
+    if existing is not None:
+        owner = existing.labels.get(RUN_LABEL)
+        hint = f" by run {owner} (drill rollback {owner})" if owner else " (not by drill)"
+        raise StepFailed(f"namespace {name} already exists, created{hint}")
+    kube.create_namespace(name, env.run_labels())
+    return StepResult(summary=f"created namespace {name}")
+
+
+def _await_gone(name: str, env: StepEnv) -> float:
+    """An earlier run's namespace still terminating: it goes by itself, so wait for it."""
+    kube = env.providers.kube(env.cluster())
+
+    def still_there() -> tuple[str, str] | None:
+        found = kube.get_namespace(name)
+        return None if found is None else (f"namespace {name} still {found.phase}", "")
+
+    return poll_until(
+        still_there, env.remaining_s(), f"namespace {name} to finish terminating", env
+    )

@@ -54,5 +54,14 @@ class KubeScale(StepType[KubeScaleParams]):
         if not isinstance(replicas, int):
             raise StepFailed("journal holds no previous replica count for this scale")
         kube = env.providers.kube(env.cluster())
+        now = kube.get_replicas(params.kind, params.namespace, params.name)
+        if now == replicas:
+            return f"{params.target()} already at {replicas} replicas"
+        if now != params.replicas:
+            # Someone scaled it after drill did: their count wins; a human decides.
+            raise StepFailed(
+                f"{params.target()} now has {now} replicas, not the {params.replicas} drill set: "
+                "someone scaled it since; left as is"
+            )
         kube.set_replicas(params.kind, params.namespace, params.name, replicas)
         return f"{params.target()} back to {replicas} replicas"

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import StepEnv, StepParams, StepResult, StepTimedOut, StepType
+from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._changes import watch_until
 from providers.protocols import WorkloadStatus
 
 WorkloadKind = Literal["Deployment", "StatefulSet"]
-# How long one watch may block: the most a signal waits before the step notices it.
-WATCH_WINDOW_S = 5.0
 
 
 def _all_kinds() -> list[WorkloadKind]:
@@ -40,16 +40,19 @@ class KubeWaitReady(StepType[KubeWaitReadyParams]):
 
     def run(self, params: KubeWaitReadyParams, env: StepEnv) -> StepResult:
         kube = env.providers.kube(env.cluster())
-        latest: list[WorkloadStatus] = []
-        while env.remaining_s() > 0:
-            window = min(WATCH_WINDOW_S, env.remaining_s())
-            for listed in kube.watch_workloads(params.namespace, params.selector, window):
-                latest = [w for w in listed if w.kind in params.kinds]
-                if _all_ready(latest, params.min_workloads):
-                    return _ready(latest)
-            if env.cancel.is_set():
-                env.wait(0, "workloads to become ready")  # raises Interrupted
-        raise StepTimedOut(_not_ready_message(latest, params))
+
+        def watch(window_s: float) -> Iterator[list[WorkloadStatus]]:
+            for listed in kube.watch_workloads(params.namespace, params.selector, window_s):
+                yield [w for w in listed if w.kind in params.kinds]
+
+        latest = watch_until(
+            watch,
+            lambda workloads: _all_ready(workloads, params.min_workloads),
+            "workloads to become ready",
+            lambda last: _not_ready_message(last or [], params),
+            env,
+        )
+        return _ready(latest)
 
 
 def _all_ready(workloads: list[WorkloadStatus], minimum: int) -> bool:

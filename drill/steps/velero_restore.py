@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field, JsonValue, model_validator
 
-from drill.errors import StepFailed
+from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
 from drill.steps._base import (
+    RUN_LABEL,
     RecoveryPoint,
     Resource,
     StepEnv,
     StepParams,
     StepResult,
-    StepTimedOut,
     StepType,
 )
+from drill.steps._changes import watch_until
 from drill.steps.velero_backup_fresh import newest_completed, require_available_location
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
-
-# How long one watch may block: the most a signal waits before the step notices it.
-WATCH_WINDOW_S = 5.0
 
 
 class VeleroRestoreParams(StepParams):
@@ -90,9 +89,16 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
             source = params.backup or f"schedule {params.schedule}"
             raise StepFailed(f"no Completed backup to restore from ({source})")
         require_available_location(velero, backup)
+        if env.mode == "drill":
+            _require_new_namespaces(params, env)
         name = env.object_name("drill")
-        velero.create_restore(_request(name, backup, params, env.run_labels()))
-        env.log.info("restore_created", restore=name, backup=backup.name)
+        try:
+            velero.create_restore(_request(name, backup, params, env.run_labels()))
+            env.log.info("restore_created", restore=name, backup=backup.name)
+        except Conflict:
+            # The name is this run's and this step's own: a retry adopts what the first
+            # try created instead of restoring twice.
+            env.log.info("restore_adopted", restore=name, backup=backup.name)
         final = self._wait(name, params, env)
         return StepResult(
             summary=_summary(final, backup),
@@ -104,19 +110,19 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
 
     def _wait(self, name: str, params: VeleroRestoreParams, env: StepEnv) -> RestoreStatus:
         velero = env.providers.velero(env.cluster(), params.velero_namespace)
-        last = RestoreStatus(name=name, phase="New")
-        while env.remaining_s() > 0:
-            window = min(WATCH_WINDOW_S, env.remaining_s())
-            for status in velero.watch_restore(name, window):
-                last = status
-                if status.terminal:
-                    return _judge(status, params)
-            if env.cancel.is_set():
-                env.wait(0, f"restore {name}")  # raises Interrupted
-        raise StepTimedOut(
-            f"restore {name} stuck in phase {last.phase} "
-            f"({last.items_restored}/{last.total_items} items restored)"
-        )
+
+        def stuck(last: RestoreStatus | None) -> str:
+            last = last or RestoreStatus(name=name, phase="New")
+            return (
+                f"restore {name} stuck in phase {last.phase} "
+                f"({last.items_restored}/{last.total_items} items restored)"
+            )
+
+        def watch(window_s: float) -> Iterator[RestoreStatus]:
+            return velero.watch_restore(name, window_s)
+
+        final = watch_until(watch, lambda s: s.terminal, f"restore {name}", stuck, env)
+        return _judge(final, params)
 
     def undo(self, params: VeleroRestoreParams, prior: JsonValue, env: StepEnv) -> str:
         if not isinstance(prior, dict):
@@ -193,3 +199,19 @@ def _source_namespaces(params: VeleroRestoreParams) -> set[str]:
     """Namespaces of the backup the restore brings back, as far as the plan names them."""
     named = set(params.include_namespaces) | set(params.namespace_mapping)
     return named - set(params.exclude_namespaces)
+
+
+def _require_new_namespaces(params: VeleroRestoreParams, env: StepEnv) -> None:
+    """A drill restores only into namespaces this run creates: never over what exists."""
+    kube = env.providers.kube(env.cluster())
+    for namespace in sorted(params.target_namespaces()):
+        existing = kube.get_namespace(namespace)
+        if existing is None or env.created_by_this_run(existing.labels):
+            continue
+        owner = existing.labels.get(RUN_LABEL)
+        made_by = f"by drill run {owner}" if owner else "not by drill"
+        raise StepFailed(
+            f"refused: namespace {namespace} already exists ({existing.phase}, created "
+            f"{made_by}); a drill restores only into namespaces it creates. Map the restore to "
+            "a namespace that does not exist, or remove that one first"
+        )

@@ -66,6 +66,21 @@ def test_a_record_already_switched_is_left_alone() -> None:
     assert clouds.dns_api.changes == []
 
 
+def test_a_record_already_switched_is_still_verified_before_it_counts() -> None:
+    """A retry after a change stuck pending sees the record at its target: it must still wait
+    until the nameservers serve it, or the run would report an RTO for an unserved change."""
+    switched = RecordSet(NAME, "A", 300, ("34.56.78.90",))
+    clouds = clouds_with(switched)
+    clouds.resolver_api = FakeResolver(clouds.dns_api, stale=("10.0.0.1",), stale_answers=10**9)
+    check = {"nameservers": ["ns-cloud-a1.googledomains.com"], "within": "30s"}
+    with pytest.raises(StepFailed, match=r"still answers 10\.0\.0\.1"):
+        DnsSwitch().run(params(verify=check), cloud_env(clouds))
+    clouds.resolver_api = FakeResolver(clouds.dns_api)
+    result = DnsSwitch().run(params(verify=check), cloud_env(clouds))
+    assert result.summary.startswith(f"{NAME} already 34.56.78.90 ttl 300; answered by")
+    assert clouds.dns_api.changes == []
+
+
 def test_undo_refuses_when_someone_changed_the_record_since() -> None:
     clouds, step = clouds_with(), DnsSwitch()
     env = cloud_env(clouds)

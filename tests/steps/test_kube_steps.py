@@ -1,0 +1,191 @@
+"""Kubernetes and Velero step logic: waits resume after faults, retries adopt what the run made,
+drills never restore over what exists, and undo never overwrites someone else's change."""
+
+from __future__ import annotations
+
+import pytest
+
+from drill.errors import StepFailed, TransientError
+from drill.steps import StepTimedOut
+from drill.steps.kube_job import KubeJob, KubeJobParams
+from drill.steps.kube_namespace import KubeNamespace, KubeNamespaceParams
+from drill.steps.kube_scale import KubeScale, KubeScaleParams
+from drill.steps.kube_wait_ready import KubeWaitReady, KubeWaitReadyParams
+from drill.steps.velero_restore import VeleroRestore, VeleroRestoreParams
+from providers.protocols import (
+    BackupInfo,
+    JobSpec,
+    JobStatus,
+    NamespaceInfo,
+    RestoreStatus,
+    WorkloadStatus,
+)
+from tests.steps.cloudfakes import START
+from tests.steps.kubefakes import CLOCK, FakeCluster, kube_env
+
+BACKUP = BackupInfo("daily-1", "Completed", "default", START, START, "daily", ("production",))
+RESTORE = VeleroRestoreParams.model_validate(
+    {
+        "schedule": "daily",
+        "include_namespaces": ["production"],
+        "namespace_mapping": {"production": "dr-test"},
+    }
+)
+
+
+def restoring(*script: object) -> FakeCluster:
+    cluster = FakeCluster()
+    cluster.velero_api.backups_.append(BACKUP)
+    cluster.velero_api.restore_script.extend(script)
+    return cluster
+
+
+def status(phase: str, items: int = 0) -> RestoreStatus:
+    return RestoreStatus(name="r", phase=phase, items_restored=items, total_items=10)
+
+
+def test_a_restore_wait_resumes_after_5xx_and_429_honouring_retry_after() -> None:
+    cluster = restoring(
+        status("InProgress", 2),
+        TransientError("503 Service Unavailable"),
+        status("InProgress", 6),
+        TransientError("429 Too Many Requests", retry_after_s=7.0),
+        status("Completed", 10),
+    )
+    env = kube_env(cluster)
+    started = CLOCK.monotonic()
+    result = VeleroRestore().run(RESTORE, env)
+    assert result.facts["phase"] == "Completed"
+    assert cluster.velero_api.creates == 1  # resumed the wait; never made a second Restore
+    assert CLOCK.monotonic() - started >= 7.0  # waited as the server asked
+
+
+def test_a_retried_restore_adopts_the_one_its_first_try_created() -> None:
+    cluster = restoring(TransientError("connection reset"))
+    env = kube_env(cluster, timeout_s=0.001)
+    with pytest.raises(StepTimedOut):
+        VeleroRestore().run(RESTORE, env)
+    cluster.velero_api.restore_script.append(status("Completed", 10))
+    result = VeleroRestore().run(RESTORE, kube_env(cluster))
+    assert result.facts["phase"] == "Completed"
+    assert cluster.velero_api.creates == 2
+    assert len(cluster.velero_api.restores) == 1  # the second create adopted the first
+
+
+def test_a_restore_that_never_finishes_says_where_it_stuck() -> None:
+    cluster = restoring(status("InProgress", 4))
+    with pytest.raises(StepTimedOut, match=r"stuck in phase InProgress \(4/10 items restored\)"):
+        VeleroRestore().run(RESTORE, kube_env(cluster, timeout_s=30))
+
+
+def test_a_drill_never_restores_into_a_namespace_that_exists() -> None:
+    cluster = restoring(status("Completed", 10))
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", {})
+    with pytest.raises(StepFailed, match="refused: namespace dr-test already exists"):
+        VeleroRestore().run(RESTORE, kube_env(cluster))
+    assert cluster.velero_api.restores == {}
+
+
+def test_live_mode_may_restore_into_an_existing_namespace() -> None:
+    cluster = restoring(status("Completed", 10))
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", {})
+    VeleroRestore().run(RESTORE, kube_env(cluster, mode="live"))
+    assert len(cluster.velero_api.restores) == 1
+
+
+def test_a_drill_restores_into_a_namespace_this_run_created() -> None:
+    cluster = restoring(status("Completed", 10))
+    owned = {"drill.dev/run-id": "run-1"}
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", owned)
+    VeleroRestore().run(RESTORE, kube_env(cluster))
+    assert len(cluster.velero_api.restores) == 1
+
+
+JOB = KubeJobParams.model_validate({"namespace": "dr-test", "image": "curl", "command": ["true"]})
+
+
+def test_a_retried_job_adopts_the_one_already_running() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.job_script.extend(
+        [JobStatus("j", "running"), TransientError("410 Gone"), JobStatus("j", "succeeded")]
+    )
+    env = kube_env(cluster)
+    name = env.object_name(JOB.name_prefix)
+    cluster.kube_api.jobs[name] = JobSpec("dr-test", name, "curl", ["true"], {}, {}, 60)
+    result = KubeJob().run(JOB, env)
+    assert result.summary == f"job {name} succeeded"
+    assert cluster.kube_api.created_jobs == 0  # adopted, not run twice
+    assert name not in cluster.kube_api.jobs  # removed once finished
+
+
+def test_readiness_waits_through_faults() -> None:
+    cluster = FakeCluster()
+    ready = WorkloadStatus("Deployment", "dr-test", "api", 3, 3, 3, 3)
+    not_yet = WorkloadStatus("Deployment", "dr-test", "api", 3, 1, 1, 1)
+    cluster.kube_api.workload_script.extend(
+        [[not_yet], TransientError("500 Internal Server Error"), [ready]]
+    )
+    params = KubeWaitReadyParams.model_validate({"namespace": "dr-test", "selector": "app=api"})
+    result = KubeWaitReady().run(params, kube_env(cluster))
+    assert result.facts["ready_replicas"] == 3
+
+
+SCALE = KubeScaleParams.model_validate({"namespace": "dr-test", "name": "api", "replicas": 20})
+
+
+def test_scale_undo_puts_back_only_what_drill_set() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 2
+    env = kube_env(cluster)
+    prior = KubeScale().capture_prior_state(SCALE, env)
+    KubeScale().run(SCALE, env)
+    assert KubeScale().undo(SCALE, prior, env) == "Deployment dr-test/api back to 2 replicas"
+    assert cluster.kube_api.replicas["dr-test/api"] == 2
+
+
+def test_scale_undo_leaves_an_operators_later_count_alone() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 2
+    env = kube_env(cluster)
+    prior = KubeScale().capture_prior_state(SCALE, env)
+    KubeScale().run(SCALE, env)
+    cluster.kube_api.replicas["dr-test/api"] = 30  # an operator scaled it further
+    with pytest.raises(StepFailed, match="now has 30 replicas, not the 20 drill set"):
+        KubeScale().undo(SCALE, prior, env)
+    assert cluster.kube_api.replicas["dr-test/api"] == 30
+
+
+def test_scale_undo_of_a_scale_that_never_applied_changes_nothing() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 2
+    env = kube_env(cluster)
+    prior = KubeScale().capture_prior_state(SCALE, env)
+    assert "already at 2 replicas" in KubeScale().undo(SCALE, prior, env)
+
+
+CREATE = KubeNamespaceParams.model_validate({"action": "create", "name": "dr-test"})
+
+
+def test_creating_a_namespace_waits_for_an_earlier_runs_copy_to_terminate() -> None:
+    cluster = FakeCluster()
+    old = {"drill.dev/run-id": "run-0"}
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Terminating", old)
+    cluster.kube_api.terminating_polls = 3
+    result = KubeNamespace().run(CREATE, kube_env(cluster))
+    assert result.summary == "created namespace dr-test"
+    assert cluster.kube_api.namespaces["dr-test"].labels["drill.dev/run-id"] == "run-1"
+
+
+def test_a_retried_namespace_creation_adopts_its_own_namespace() -> None:
+    cluster = FakeCluster()
+    owned = {"drill.dev/run-id": "run-1"}
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", owned)
+    result = KubeNamespace().run(CREATE, kube_env(cluster))
+    assert "created by this run's earlier try" in result.summary
+
+
+def test_an_existing_namespace_of_someone_else_is_never_taken_over() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", {})
+    with pytest.raises(StepFailed, match=r"already exists, created \(not by drill\)"):
+        KubeNamespace().run(CREATE, kube_env(cluster))
