@@ -81,10 +81,28 @@ def test_refuses_to_delete_a_namespace_the_run_did_not_create(
     plan = tmp_path / "greedy.yaml"
     plan.write_text(
         PLAN.read_text()
-        + "  cleanup:\n    - id: delete-production\n      type: kube.namespace\n      context: dr\n"
-        "      with: {action: delete, name: production}\n"
+        + "  cleanup:\n    - id: delete-default\n      type: kube.namespace\n      context: dr\n"
+        "      live: {skip: only drills clean up}\n"
+        "      with: {action: delete, name: default}\n"
     )
     report, result = scale_drill.run_json(str(plan))
     assert result.returncode == 4  # cleanup incomplete: a human decides
-    assert "not created by this run" in step(report, "delete-production")["error"]
+    assert "not created by this run" in step(report, "delete-default")["error"]
+    assert scale_drill.dr.get("v1", "Namespace", "default") is not None
+
+
+def test_a_drill_deleting_what_it_restores_from_never_starts(
+    scale_drill: Drill, tmp_path: Path
+) -> None:
+    plan = tmp_path / "greedy.yaml"
+    plan.write_text(
+        PLAN.read_text()
+        + "  cleanup:\n    - id: delete-production\n      type: kube.namespace\n      context: dr\n"
+        "      with: {action: delete, name: production}\n"
+    )
+    result = scale_drill.run("run", str(plan))
+    assert result.returncode == 2
+    assert "would change namespace production (context role dr), which is production" in (
+        result.stderr
+    )
     assert scale_drill.dr.get("v1", "Namespace", "production") is not None
