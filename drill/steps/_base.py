@@ -131,6 +131,10 @@ def _nobody_listens(waiting_for: str) -> None:
     return
 
 
+def _nothing_kept(key: str, value: JsonValue) -> None:
+    return
+
+
 @dataclass(frozen=True)
 class StepEnv:
     """Everything one step run may use: identity, time, cancellation and providers."""
@@ -146,6 +150,14 @@ class StepEnv:
     log: Logger
     # Told what each wait is for, so a live display can say it; nothing else depends on it.
     on_wait: Callable[[str], None] = _nobody_listens
+    # A mutating step's prior state as journaled: the precondition of its change, so a change
+    # someone made after drill read it is refused instead of overwritten.
+    prior: JsonValue = None
+    # What earlier tries of this step noted (a submitted change's id), for retries to adopt
+    # and undo to wait for; None when unknown (a journal written before notes existed).
+    notes: Mapping[str, JsonValue] | None = None
+    # Journals a note at once (before the step goes on), so a crash cannot lose it.
+    note: Callable[[str, JsonValue], None] = _nothing_kept
 
     def remaining_s(self) -> float:
         return self.deadline - self.clock.monotonic()

@@ -72,6 +72,31 @@ def wait_until_done(
     return change
 
 
+CHANGE_NOTE = "change"  # the note naming the change (DNS change, operation) a try submitted
+
+
+def submitted(change: PendingChange, env: StepEnv) -> PendingChange:
+    """Note a change the cloud accepted, before waiting on it: a retry or undo finds it."""
+    env.note(CHANGE_NOTE, change.id)
+    return change
+
+
+def await_noted_change(
+    status: Callable[[str], PendingChange], what: str, env: StepEnv
+) -> str | None:
+    """Wait for the change an earlier try of this step submitted, if it noted one; its id."""
+    noted = (env.notes or {}).get(CHANGE_NOTE)
+    if not isinstance(noted, str):
+        return None
+    wait_until_done(PendingChange(noted, done=False, status="submitted"), status, what, env)
+    return noted
+
+
+def never_changed(env: StepEnv) -> bool:
+    """True when this step's notes are known and hold no submitted change: nothing to undo."""
+    return env.notes is not None and CHANGE_NOTE not in env.notes
+
+
 def poll_until(
     probe: Callable[[], tuple[str, str] | None], within_s: float, waiting_for: str, env: StepEnv
 ) -> float:

@@ -18,7 +18,13 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import poll_until, wait_until_done
+from drill.steps._changes import (
+    await_noted_change,
+    never_changed,
+    poll_until,
+    submitted,
+    wait_until_done,
+)
 from providers.protocols import (
     BackendApi,
     BackendKind,
@@ -136,17 +142,23 @@ class BackendSwitch(StepType[BackendSwitchParams]):
 
     def run(self, params: BackendSwitchParams, env: StepEnv) -> StepResult:
         api, ref = _api(params, env), params.ref()
-        before = api.get_backends(ref)
+        # An earlier try's operation lands first; then what is live is what counts.
+        noted = await_noted_change(lambda i: api.change_status(ref, i), "backend change", env)
+        live = api.get_backends(ref)
+        # The journaled read is the precondition: a change made since is refused, not lost.
+        before = live.targets if env.prior is None else _targets_from_json(env.prior)
         wanted = params.targets()
         facts: dict[str, str | int | float | bool | None] = {
-            "from": _show(before.targets),
+            "from": _show(before),
             "to": _show(wanted),
         }
-        summary = f"{_name(ref)} already on {_show(wanted)}"
-        if not before.same_targets(wanted):
-            change = _apply(api, ref, before.targets, wanted, env)
-            facts["change"] = change
-            summary = f"{_name(ref)}: {_show(before.targets)} -> {_show(wanted)}"
+        summary = f"{_name(ref)}: {_show(before)} -> {_show(wanted)}"
+        if not live.same_targets(wanted):
+            facts["change"] = _apply(api, ref, before, wanted, env)
+        elif noted is None:
+            summary = f"{_name(ref)} already on {_show(wanted)}"
+        else:
+            facts["change"] = noted
         if params.wait_healthy is not None:
             healthy_s = _await_healthy(
                 api, ref, [t.target for t in wanted], params.wait_healthy, env
@@ -158,6 +170,10 @@ class BackendSwitch(StepType[BackendSwitchParams]):
     def undo(self, params: BackendSwitchParams, prior: JsonValue, env: StepEnv) -> str:
         previous = _targets_from_json(prior)
         api, ref = _api(params, env), params.ref()
+        if never_changed(env):
+            return f"{_name(ref)} left as it was: drill's change was never made"
+        # Read only once drill's own operation landed.
+        await_noted_change(lambda i: api.change_status(ref, i), "backend change", env)
         live = api.get_backends(ref)
         if live.same_targets(previous):
             return f"{_name(ref)} already back on {_show(previous)}"
@@ -181,7 +197,7 @@ def _apply(
     new: tuple[BackendTarget, ...],
     env: StepEnv,
 ) -> str:
-    change = api.set_backends(ref, current, new)
+    change = submitted(api.set_backends(ref, current, new), env)
     done = wait_until_done(
         change, lambda change_id: api.change_status(ref, change_id), "backend change", env
     )

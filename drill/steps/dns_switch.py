@@ -17,7 +17,13 @@ from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
-from drill.steps._changes import poll_until, wait_until_done
+from drill.steps._changes import (
+    await_noted_change,
+    never_changed,
+    poll_until,
+    submitted,
+    wait_until_done,
+)
 from providers.protocols import DnsApi, PendingChange, RecordSet
 
 DEFAULT_TTL_S = 300
@@ -108,19 +114,24 @@ class DnsSwitch(StepType[DnsSwitchParams]):
 
     def run(self, params: DnsSwitchParams, env: StepEnv) -> StepResult:
         dns = _dns(params, env)
-        before = dns.get_record(params.zone, params.record, params.type)
+        # An earlier try's change is done first; then what is live is what counts.
+        noted = await_noted_change(lambda i: dns.change_status(params.zone, i), "DNS change", env)
+        live = dns.get_record(params.zone, params.record, params.type)
+        # The journaled read is the precondition: a change made since is refused, not lost.
+        before = live if env.prior is None else _from_json(env.prior)
         wanted = params.intended(before)
         facts: dict[str, str | int | float | bool | None] = {
             "from": _show(before),
             "to": _show(wanted),
         }
-        if wanted.same_as(before):
-            # Maybe this run's own earlier try made the change: it still has to be served.
+        summary = f"{params.record} {_show(before)} -> {_show(wanted)}"
+        if not wanted.same_as(live):
+            facts["change"] = _apply(dns, params.zone, before, wanted, env).id
+        elif noted is None:
+            # Already as wanted before this run: it still has to be served (verify below).
             summary = f"{params.record} already {_show(wanted)}"
         else:
-            change = _apply(dns, params.zone, before, wanted, env)
-            facts["change"] = change.id
-            summary = f"{params.record} {_show(before)} -> {_show(wanted)}"
+            facts["change"] = noted
         if params.verify:
             visible_s = _await_answer(params, params.verify, env)
             facts["visible_after_s"] = round(visible_s, 3)
@@ -130,6 +141,10 @@ class DnsSwitch(StepType[DnsSwitchParams]):
     def undo(self, params: DnsSwitchParams, prior: JsonValue, env: StepEnv) -> str:
         before = _from_json(prior)
         dns = _dns(params, env)
+        if never_changed(env):
+            return f"{params.record} left as it was: drill's change was never made"
+        # Read only once drill's own change landed.
+        await_noted_change(lambda i: dns.change_status(params.zone, i), "DNS change", env)
         live = dns.get_record(params.zone, params.record, params.type)
         if (before is None and live is None) or (before is not None and before.same_as(live)):
             return f"{params.record} already back to {_show(before)}"
@@ -150,7 +165,7 @@ def _dns(params: DnsSwitchParams, env: StepEnv) -> DnsApi:
 def _apply(
     dns: DnsApi, zone: str, current: RecordSet | None, new: RecordSet | None, env: StepEnv
 ) -> PendingChange:
-    change = dns.change_record(zone, current, new)
+    change = submitted(dns.change_record(zone, current, new), env)
     return wait_until_done(
         change, lambda change_id: dns.change_status(zone, change_id), "DNS change", env
     )

@@ -94,6 +94,9 @@ class FakeBackends:
     healthy_after_polls: int = 0
     sets: list[tuple[BackendTarget, ...]] = field(default_factory=list)
     health_polls: int = 0
+    # Status polls before an operation lands (its backends show only then), as on Compute.
+    polls_until_done: int = 0
+    _pending: dict[str, tuple[str, tuple[BackendTarget, ...], int]] = field(default_factory=dict)
 
     def get_backends(self, ref: BackendRef) -> BackendState:
         if ref.name not in self.services:
@@ -105,11 +108,22 @@ class FakeBackends:
     ) -> PendingChange:
         if not BackendState(ref, self.services[ref.name]).same_targets(current):
             raise Conflict(f"backends of {ref.name} changed since drill read them")
-        self.services[ref.name] = tuple(new)
         self.sets.append(tuple(new))
-        return PendingChange(f"op-{len(self.sets)}", done=False, status="RUNNING")
+        op = f"op-{len(self.sets)}"
+        if self.polls_until_done:
+            self._pending[op] = (ref.name, tuple(new), self.polls_until_done)
+        else:
+            self.services[ref.name] = tuple(new)
+        return PendingChange(op, done=False, status="RUNNING")
 
     def change_status(self, ref: BackendRef, change_id: str) -> PendingChange:
+        if change_id not in self._pending:
+            return PendingChange(change_id, done=True, status="DONE")
+        name, new, polls = self._pending.pop(change_id)
+        if polls > 1:
+            self._pending[change_id] = (name, new, polls - 1)
+            return PendingChange(change_id, done=False, status="RUNNING")
+        self.services[name] = new
         return PendingChange(change_id, done=True, status="DONE")
 
     def target_health(self, ref: BackendRef, targets: Sequence[str]) -> Mapping[str, str]:
@@ -155,3 +169,8 @@ def cloud_env(clouds: FakeClouds, clock: FakeClock | None = None, timeout_s: flo
         providers=clouds,  # type: ignore[arg-type]
         log=build_logger(-1),
     )
+
+
+def noting(kept: dict[str, object]) -> dict[str, object]:
+    """StepEnv fields as the executor wires them, with the step's notes kept in ``kept``."""
+    return {"notes": kept, "note": kept.__setitem__}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
 
 from drill.errors import Conflict, StepFailed
+from drill.steps import StepTimedOut
 from drill.steps.backend_switch import BackendSwitch, BackendSwitchParams
 from providers.protocols import BackendTarget
-from tests.steps.cloudfakes import FakeClouds, cloud_env
+from tests.steps.cloudfakes import FakeClouds, cloud_env, noting
 
 PRIMARY = "projects/p/zones/us-central1-a/instanceGroups/api"
 DR = "projects/p/zones/us-east1-b/instanceGroups/api"
@@ -135,3 +138,49 @@ def test_aws_kinds() -> None:
 def test_params_are_checked(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         params(**values)
+
+
+def test_the_journaled_read_is_the_precondition_so_a_later_change_is_not_lost() -> None:
+    clouds, step = clouds_with(), BackendSwitch()
+    env = cloud_env(clouds)
+    prior = step.capture_prior_state(params(), env)
+    someone = (BackendTarget(PRIMARY, 0.5, None, ()),)
+    clouds.backend_api.services["api-backend"] = someone  # changed after drill read it
+    notes: dict[str, object] = {}
+    with pytest.raises(Conflict, match="changed since drill read them"):
+        step.run(params(), replace(env, prior=prior, **noting(notes)))
+    assert clouds.backend_api.services["api-backend"] == someone
+    undone = step.undo(params(), prior, replace(env, **noting(notes)))
+    assert undone.endswith("left as it was: drill's change was never made")
+    assert clouds.backend_api.services["api-backend"] == someone
+
+
+def test_undo_waits_for_an_operation_still_in_flight_before_reading() -> None:
+    """Interrupted while its operation ran: undo must not read the backends before it lands."""
+    clouds, step = clouds_with(), BackendSwitch()
+    clouds.backend_api.polls_until_done = 3
+    env = cloud_env(clouds, timeout_s=0.1)
+    prior = step.capture_prior_state(params(), env)
+    notes: dict[str, object] = {}
+    with pytest.raises(StepTimedOut):
+        step.run(params(), replace(env, prior=prior, **noting(notes)))
+    assert notes == {"change": "op-1"}
+    assert clouds.backend_api.services["api-backend"] == BEFORE  # not landed yet
+    undone = step.undo(params(), prior, replace(cloud_env(clouds), **noting(notes)))
+    assert "back on" in undone
+    assert clouds.backend_api.services["api-backend"] == BEFORE
+    assert len(clouds.backend_api.sets) == 2  # the switch landed, then the undo
+
+
+def test_a_retry_waits_for_the_operation_its_first_try_started() -> None:
+    clouds, step = clouds_with(), BackendSwitch()
+    clouds.backend_api.polls_until_done = 3
+    env = cloud_env(clouds, timeout_s=0.1)
+    prior = step.capture_prior_state(params(), env)
+    notes: dict[str, object] = {}
+    with pytest.raises(StepTimedOut):
+        step.run(params(), replace(env, prior=prior, **noting(notes)))
+    clouds.backend_api.polls_until_done = 0
+    result = step.run(params(), replace(cloud_env(clouds), prior=prior, **noting(notes)))
+    assert "->" in result.summary  # switched by this run, not "already"
+    assert len(clouds.backend_api.sets) == 1  # and never twice

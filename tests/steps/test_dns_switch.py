@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,7 +11,7 @@ from drill.errors import Conflict, StepFailed
 from drill.steps import StepTimedOut
 from drill.steps.dns_switch import DnsSwitch, DnsSwitchParams
 from providers.protocols import RecordSet
-from tests.steps.cloudfakes import FakeClouds, FakeResolver, cloud_env
+from tests.steps.cloudfakes import FakeClouds, FakeResolver, cloud_env, noting
 
 NAME = "api.example.com."
 OLD = RecordSet(NAME, "A", 300, ("10.0.0.1",))
@@ -149,3 +151,39 @@ def test_params_are_checked(values: dict[str, object], message: str) -> None:
 def test_cname_targets_are_fully_qualified() -> None:
     assert params(type="CNAME", rrdatas=["dr.example.com"]).answer() == ("dr.example.com.",)
     assert params(provider="aws", project=None).record == NAME
+
+
+def test_a_change_made_after_drill_read_the_record_is_refused_not_reverted() -> None:
+    clouds, step = clouds_with(), DnsSwitch()
+    env = cloud_env(clouds)
+    prior = step.capture_prior_state(params(), env)
+    someone = RecordSet(NAME, "A", 300, ("192.0.2.7",))
+    clouds.dns_api.records[(NAME, "A")] = someone  # between drill's read and its switch
+    notes: dict[str, object] = {}
+    with pytest.raises(Conflict, match="no longer matches"):
+        step.run(params(), replace(env, prior=prior, **noting(notes)))
+    assert step.undo(params(), prior, replace(env, **noting(notes))).endswith(
+        "left as it was: drill's change was never made"
+    )
+    assert clouds.dns_api.records[(NAME, "A")] == someone
+
+
+def test_a_retry_after_a_stuck_change_waits_for_it_and_verifies() -> None:
+    clouds, step = clouds_with(), DnsSwitch()
+    clouds.dns_api.polls_until_done = 10**9  # stuck pending
+    check = {"nameservers": ["ns-cloud-a1.googledomains.com"], "within": "30s"}
+    env = cloud_env(clouds, timeout_s=2)
+    prior = step.capture_prior_state(params(verify=check), env)
+    notes: dict[str, object] = {}
+    with pytest.raises(StepTimedOut):
+        step.run(params(verify=check), replace(env, prior=prior, **noting(notes)))
+    assert notes == {"change": "1"}
+    with pytest.raises(StepTimedOut, match="DNS change 1 to be done"):
+        step.run(params(verify=check), replace(env, prior=prior, **noting(notes)))
+    clouds.dns_api.polls_until_done = 0
+    result = step.run(
+        params(verify=check), replace(cloud_env(clouds), prior=prior, **noting(notes))
+    )
+    assert result.facts["change"] == "1"
+    assert "visible_after_s" in result.facts
+    assert len(clouds.dns_api.changes) == 1
