@@ -72,3 +72,23 @@ Duration = Annotated[
     BeforeValidator(_coerce_duration),
     PlainSerializer(_duration_text, return_type=str, when_used="json"),
 ]
+
+
+def _whole_seconds(value: object) -> object:
+    """``60s``, ``5m`` or a bare integer (seconds, as DNS writes TTLs): whole seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration in whole seconds, such as 60s or 5m")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)  # "60" was always taken as seconds
+    seconds = _coerce_duration(value)
+    assert isinstance(seconds, float)  # _coerce_duration returns seconds or raises
+    if seconds != int(seconds):
+        raise ValueError(f"{value!r} is not whole seconds; write it like 60s or 5m")
+    return int(seconds)
+
+
+# A duration the system holds in whole seconds (a DNS TTL): written "60s" like every other
+# duration in a plan; a bare integer still means seconds, as it always did.
+WholeSeconds = Annotated[int, BeforeValidator(_whole_seconds)]

@@ -44,11 +44,20 @@ def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
         )
         raise PlanError([located.problem((), message)])
     plan, problems = _structure(located)
+    problems = [_name_the_tiers(p, known_tiers) for p in problems]
     problems += _semantics(located, known_tiers)
     unique = list(dict.fromkeys(problems))
     if unique or plan is None:
         raise PlanError(unique)
     return plan
+
+
+def _name_the_tiers(problem: Problem, known_tiers: Collection[str]) -> Problem:
+    """A missing tier says which tiers there are: the plan's author has to pick one."""
+    if problem.field != "tier" or problem.message != "required field is missing":
+        return problem
+    message = f"{problem.message}; known tiers: {', '.join(known_tiers)}"
+    return Problem(problem.file, problem.line, problem.column, problem.field, message)
 
 
 def _structure(located: Located) -> tuple[Plan | None, list[Problem]]:
@@ -89,7 +98,9 @@ def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field" + _did_you_mean(str(error["loc"][-1]), known_fields)
+        hint = _did_you_mean(str(error["loc"][-1]), known_fields)
+        valid = f"; valid fields: {', '.join(known_fields)}" if known_fields else ""
+        return "unknown field" + (hint or valid)
     if kind == "too_short" and isinstance(error["input"], list):
         minimum = int((error.get("ctx") or {}).get("min_length", 1))
         return _too_short(error["loc"], len(error["input"]), minimum)

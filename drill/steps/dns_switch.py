@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
-from drill.durations import format_duration
+from drill.durations import WholeSeconds, format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
@@ -43,7 +43,7 @@ class DnsSwitchParams(StepParams):
     record: str = Field(min_length=1)
     type: Literal["A", "AAAA", "CNAME"] = "A"
     rrdatas: list[str] = Field(min_length=1)
-    ttl: int | None = Field(default=None, ge=0, le=86400)  # None: keep the record's TTL
+    ttl: WholeSeconds | None = Field(default=None, ge=0, le=86400)  # None: keep the record's
     verify: DnsResolveCheck | None = None
 
     @field_validator("record")

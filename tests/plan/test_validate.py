@@ -96,11 +96,32 @@ def test_unknown_param_suggests_the_params_field(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "selectr")
 
 
-def test_unknown_field_far_from_any_known_one_has_no_suggestion(tmp_path: Path) -> None:
+def test_unknown_field_far_from_any_known_one_lists_the_valid_ones(tmp_path: Path) -> None:
     text = VALID + "zzzqqq: 1\n"
     (problem,) = problems_of(tmp_path, text)
     assert problem.field == "zzzqqq"
-    assert problem.message == "unknown field"
+    assert problem.message == (
+        "unknown field; valid fields: version, name, description, service, tier, targets, "
+        "contexts, names, lock, phases"
+    )
+
+
+def test_an_unknown_step_param_lists_the_step_types_fields(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "        deployment: api\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.deployment"
+    assert problem.message == (
+        "unknown field; valid fields: namespace, selector, kinds, min_workloads"
+    )
+
+
+def test_a_missing_tier_lists_the_tiers(tmp_path: Path) -> None:
+    text = VALID.replace("tier: high\n", "")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "tier"
+    assert problem.message == (
+        "required field is missing; known tiers: critical, high, medium, low"
+    )
 
 
 def test_unknown_field_in_a_parallel_group_step(tmp_path: Path) -> None:

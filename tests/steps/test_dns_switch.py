@@ -187,3 +187,22 @@ def test_a_retry_after_a_stuck_change_waits_for_it_and_verifies() -> None:
     assert result.facts["change"] == "1"
     assert "visible_after_s" in result.facts
     assert len(clouds.dns_api.changes) == 1
+
+
+@pytest.mark.parametrize(("written", "seconds"), [("60s", 60), ("5m", 300), (60, 60), ("60", 60), (0, 0)])
+def test_ttl_is_written_like_every_other_duration(written: object, seconds: int) -> None:
+    assert params(ttl=written).ttl == seconds
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("1500ms", "is not whole seconds"),
+        ("60.5", "is not a duration"),
+        ("2d", "less than or equal to 86400"),
+        (True, "whole seconds"),
+    ],
+)
+def test_ttl_that_is_no_whole_seconds_is_refused(written: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        params(ttl=written)
