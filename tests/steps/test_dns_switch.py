@@ -189,7 +189,9 @@ def test_a_retry_after_a_stuck_change_waits_for_it_and_verifies() -> None:
     assert len(clouds.dns_api.changes) == 1
 
 
-@pytest.mark.parametrize(("written", "seconds"), [("60s", 60), ("5m", 300), (60, 60), ("60", 60), (0, 0)])
+@pytest.mark.parametrize(
+    ("written", "seconds"), [("60s", 60), ("5m", 300), (60, 60), ("60", 60), (0, 0)]
+)
 def test_ttl_is_written_like_every_other_duration(written: object, seconds: int) -> None:
     assert params(ttl=written).ttl == seconds
 
