@@ -9,7 +9,7 @@ from pydantic import Field, JsonValue, model_validator
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepTimedOut, StepType
-from drill.steps.velero_backup_fresh import newest_completed, require_available_location
+from drill.steps._velero import newest_completed, require_available_location
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
 
 # How long one watch may block: the most a signal waits before the step notices it.
