@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from drill.clock import Clock
 from drill.errors import UsageError
-from drill.sandbox.cloud_world import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
+from drill.sandbox.worlds.clouds import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
 from providers.cloud import CloudSettings
 from providers.protocols import BackendTarget, RecordSet
 

@@ -18,7 +18,7 @@ from types import TracebackType
 from drill.clock import Clock, SystemClock
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
-from drill.sandbox.world import BackupPlan, ClusterWorld, Manifest, WorldSpec
+from drill.sandbox.worlds.clusters import BackupPlan, ClusterWorld, Manifest, WorldSpec
 from providers.cloud import CloudSettings
 
 # Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact.

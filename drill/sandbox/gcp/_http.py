@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from drill.sandbox._loopback import LoopbackServer, QuietHandler
+from drill.sandbox.emulator import LoopbackServer, QuietHandler
 
 _IDLE_TIMEOUT_S = 60.0  # a keep-alive connection nobody uses is closed after this
 

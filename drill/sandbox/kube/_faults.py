@@ -16,7 +16,7 @@ import fnmatch
 import threading
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import ApiError, injected
+from drill.sandbox.kube.api.errors import ApiError, injected
 
 # The real server's 429s (API priority and fairness) carry "Retry-After: 1"; its 503s usually
 # carry none. urllib3 under the kubernetes client retries GET/PUT/DELETE up to 3 times on a
