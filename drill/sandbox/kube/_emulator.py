@@ -14,9 +14,9 @@ from __future__ import annotations
 import random
 import threading
 import traceback
-from types import TracebackType
 
 from drill.clock import Clock, SystemClock
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube._faults import Faults
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, clone, namespace_of
@@ -37,7 +37,7 @@ from drill.sandbox.kube.transport.server import HttpServer
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "velero")
 
 
-class KubeEmulator:
+class KubeEmulator(Emulator):
     """An in-process Kubernetes API server and cluster, reachable at ``url`` once started."""
 
     def __init__(
@@ -105,18 +105,6 @@ class KubeEmulator:
             self._server.stop()
         if self._ticker is not None:
             self._ticker.join(2.0)
-
-    def __enter__(self) -> KubeEmulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
