@@ -82,7 +82,6 @@ LAYERS = (
         may_import=(
             "sandbox worlds",
             "sandbox emulators",
-            "kube api",
             "provider contracts",
             *SANDBOX_SIDE,
         ),
