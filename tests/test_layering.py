@@ -34,6 +34,18 @@ class Layer:
 
 BOTTOM = ("report", "shared types", "foundation")
 SANDBOX_SIDE = ("sandbox base", "shared types", "foundation")
+UNDER_COMMANDS = (  # what the commands (and so the CLI) may use
+    "sandbox runtime",
+    "sandbox worlds",
+    "executor",
+    "history",
+    "outputs",
+    "plan",
+    "steps",
+    "providers",
+    "provider contracts",
+    *BOTTOM,
+)
 
 # Top to bottom; docs/architecture.md draws the same table.
 LAYERS = (
@@ -41,35 +53,12 @@ LAYERS = (
     Layer(
         "cli",
         packages=("drill.cli",),
-        may_import=(
-            "commands",
-            "sandbox runtime",
-            "sandbox worlds",
-            "executor",
-            "history",
-            "outputs",
-            "plan",
-            "steps",
-            "providers",
-            "provider contracts",
-            *BOTTOM,
-        ),
+        may_import=("commands", *UNDER_COMMANDS),
     ),
     Layer(
         "commands",
         packages=("drill.commands",),
-        may_import=(
-            "sandbox runtime",
-            "sandbox worlds",
-            "executor",
-            "history",
-            "outputs",
-            "plan",
-            "steps",
-            "providers",
-            "provider contracts",
-            *BOTTOM,
-        ),
+        may_import=UNDER_COMMANDS,
     ),
     Layer(
         "sandbox runtime",
