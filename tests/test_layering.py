@@ -186,6 +186,13 @@ def imports_in(module: str, source: str, *, is_package: bool = False) -> list[Im
     return list(_walk(list(ast.parse(source).body), module, is_package, lazy=False))
 
 
+def imports_of(path: Path) -> list[str]:
+    """Every name the file at ``path`` imports, relative imports resolved (other tests use it)."""
+    dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    source = path.read_text()
+    return [i.name for i in imports_in(dotted, source, is_package=path.name == "__init__.py")]
+
+
 def _walk(nodes: list[ast.AST], module: str, is_package: bool, lazy: bool) -> Iterator[Import]:
     for node in nodes:
         if isinstance(node, ast.Import):
