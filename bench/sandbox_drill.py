@@ -25,9 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
-from drill.sandbox.world import derive
+from drill.sandbox.worlds.clusters import derive
+from drill.sandbox.worlds.plans import resolve_both_modes
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -57,9 +57,9 @@ def sandbox_for(loaded: LoadedPlan, config_file: str | None) -> Iterator[Sandbox
 
 @contextmanager
 def _private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[SandboxTarget]:
-    from drill.sandbox.plans import resolve_both_modes
     from drill.sandbox.runtime import Sandbox
-    from drill.sandbox.world import derive
+    from drill.sandbox.worlds.clusters import derive
+    from drill.sandbox.worlds.plans import resolve_both_modes
 
     world = derive(resolve_both_modes([Path(loaded.source)], config_file))
     with (
@@ -71,8 +71,8 @@ def _private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[Sa
 
 def _require_clouds(loaded: LoadedPlan, cloud: CloudSettings) -> None:
     """A sandbox started for other plans may lack the emulators this one needs."""
-    from drill.sandbox.cloud_world import derive_cloud
-    from drill.sandbox.plans import resolve_loaded
+    from drill.sandbox.worlds.clouds import derive_cloud
+    from drill.sandbox.worlds.plans import resolve_loaded
 
     world = derive_cloud(resolve_loaded(loaded))
     needed = {

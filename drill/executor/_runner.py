@@ -386,7 +386,7 @@ def decide_outcome(
     rto: Objective,
     interrupted: bool = False,
 ) -> tuple[Outcome, ExitCode]:
-    """DESIGN.md section 3's exit codes, in priority order.
+    """The exit codes in priority order (docs/architecture.md, "Exit codes").
 
     ``interrupted``: a signal stopped forward work, even if no step was caught mid-wait.
     """

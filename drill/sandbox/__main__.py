@@ -18,9 +18,9 @@ from types import FrameType
 
 from drill.clock import SystemClock
 from drill.errors import DrillError
-from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import STATE_FILE, Sandbox, SandboxState, write_state
-from drill.sandbox.world import derive
+from drill.sandbox.worlds.clusters import derive
+from drill.sandbox.worlds.plans import resolve_both_modes
 
 
 def main(argv: list[str] | None = None) -> int:

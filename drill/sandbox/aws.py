@@ -30,18 +30,17 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from drill.clock import Clock, SystemClock
+from drill.sandbox.emulator import Emulator, ServingThread
+from drill.sandbox.faults import FaultQueue
 from providers.protocols import RecordSet
 
 DEFAULT_REGION = "us-east-1"
 TARGETS_PER_GROUP = 2  # what a seeded target group behind a listener serves from
-_POLL_S = 0.05  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
-_JOIN_TIMEOUT_S = 5.0
 _PARTITION = "aws"  # S3 and Route53 keep their global state under the partition's name
 _FORM = "application/x-www-form-urlencoded"
 _CHANGE_SUBMIT = re.compile(r"^POST /2013-04-01/hostedzone/[^/]+/rrset/?$")
@@ -73,8 +72,7 @@ class AwsFaults:
     """Refusals injected before moto sees a request, consumed one per match, oldest first."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[_Fault] = []
+        self._queue: FaultQueue[_Fault] = FaultQueue()
 
     def fail(
         self,
@@ -87,22 +85,13 @@ class AwsFaults:
         operation: str = "*",
     ) -> None:
         """Refuse the next ``count`` requests to ``service`` whose operation matches."""
-        with self._lock:
-            self._faults.append(_Fault(count, status, code, message, service, operation))
+        self._queue.add(_Fault(count, status, code, message, service, operation))
 
     def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._queue.clear()
 
     def take(self, request: AwsRequest) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if _matches(fault, request):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
+        return self._queue.take(lambda fault: _matches(fault, request))
 
 
 def _matches(fault: _Fault, request: AwsRequest) -> bool:
@@ -263,7 +252,7 @@ def _refusal(
     )
 
 
-class AwsSandbox:
+class AwsSandbox(Emulator):
     """moto on 127.0.0.1 (an ephemeral port), one account of its own, plus seeding and truth."""
 
     def __init__(
@@ -280,7 +269,7 @@ class AwsSandbox:
         self.faults = AwsFaults()
         self._gateway: _Gateway | None = None
         self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -301,30 +290,16 @@ class AwsSandbox:
         self._server = make_server(
             "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(_POLL_S,), name="sandbox-aws", daemon=True
-        )
-        self._thread.start()
+        self._serving = ServingThread(self._server, "sandbox-aws")
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(_JOIN_TIMEOUT_S)
+        if self._server is not None and self._serving is not None:
+            self._serving.stop()
             self._server.server_close()
-            self._server = self._thread = None
+            self._server = self._serving = None
         self._forget_account()
-
-    def __enter__(self) -> AwsSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def requests(self, service: str | None = None) -> list[AwsRequest]:
         """Every request received so far (to ``service``), oldest first."""

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from drill.clock import Clock
 from drill.errors import UsageError
-from drill.sandbox.cloud_world import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
+from drill.sandbox.emulator import Emulator
+from drill.sandbox.worlds.clouds import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
 from providers.cloud import CloudSettings
 from providers.protocols import BackendTarget, RecordSet
 
@@ -53,7 +54,7 @@ class CloudProfile:
         )
 
 
-class CloudSandbox:
+class CloudSandbox(Emulator):
     def __init__(self, world: CloudWorld, clock: Clock, profile: CloudProfile) -> None:
         self.world = world
         self.clock = clock

@@ -10,36 +10,29 @@ check against a host the plan never declared fails loudly instead of passing by 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-_JOIN_TIMEOUT_S = 2.0
+from drill.sandbox.emulator import Emulator, LoopbackServer
 
 
-class Gateway:
+class Gateway(Emulator):
     def __init__(self, hosts: Iterable[str]) -> None:
         self.hosts = {host.rstrip(".").lower() for host in hosts}
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path): ground truth
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="sandbox-gateway", daemon=True
-        )
+        self._server = LoopbackServer(_handler_for(self), "sandbox-gateway")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def start(self) -> Gateway:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(_JOIN_TIMEOUT_S)
-        self._server.server_close()
+        self._server.stop()
 
     def answer(self, method: str, host: str, path: str) -> tuple[int, dict[str, Any]]:
         name = host.rsplit(":", 1)[0].rstrip(".").lower()

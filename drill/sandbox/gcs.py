@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from drill.clock import Clock
+from drill.sandbox.emulator import Emulator
 
 _RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-class GcsSandbox:
+class GcsSandbox(Emulator):
     def __init__(self, clock: Clock) -> None:
         from gcp_storage_emulator.server import create_server
 
@@ -41,17 +41,6 @@ class GcsSandbox:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> GcsSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def create_bucket(self, name: str) -> None:
         from gcp_storage_emulator.handlers import buckets

@@ -13,12 +13,12 @@ import threading
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
 
 from drill.clock import Clock, SystemClock
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
-from drill.sandbox.world import BackupPlan, ClusterWorld, Manifest, WorldSpec
+from drill.sandbox.worlds.clusters import BackupPlan, ClusterWorld, Manifest, WorldSpec
 from providers.cloud import CloudSettings
 
 # Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact.
@@ -33,7 +33,7 @@ def context_name(role: str) -> str:
     return f"sandbox-{role}"
 
 
-class Sandbox:
+class Sandbox(Emulator):
     """Every cluster of a world, served on 127.0.0.1, with one kubeconfig for all of them."""
 
     def __init__(
@@ -80,17 +80,6 @@ class Sandbox:
         self.cloud.stop()
         for emulator in self.clusters.values():
             emulator.stop()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:

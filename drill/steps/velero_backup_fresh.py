@@ -8,7 +8,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
-from providers.protocols import BackupInfo, VeleroApi
+from drill.steps._velero import newest_completed, require_available_location
 
 
 class VeleroBackupFreshParams(StepParams):
@@ -66,28 +66,4 @@ class VeleroBackupFresh(StepType[VeleroBackupFreshParams]):
             recovery_point=RecoveryPoint(
                 at=newest.started_at, source=f"velero backup {newest.name} startTimestamp"
             ),
-        )
-
-
-def newest_completed(
-    velero: VeleroApi, schedule: str | None, backup: str | None, selector: str | None
-) -> BackupInfo | None:
-    """Velero's own rule for "latest": newest startTimestamp among Completed backups."""
-    if backup:
-        found = velero.backup(backup)
-        candidates = [found] if found else []
-    else:
-        candidates = velero.backups(schedule=schedule, selector=selector)
-    dated = [(b.started_at, b) for b in candidates if b.phase == "Completed" and b.started_at]
-    return max(dated, key=lambda pair: pair[0])[1] if dated else None
-
-
-def require_available_location(velero: VeleroApi, backup: BackupInfo) -> None:
-    location = velero.storage_location(backup.storage_location)
-    if location is None:
-        raise StepFailed(f"backup storage location {backup.storage_location} does not exist")
-    if location.phase != "Available":
-        raise StepFailed(
-            f"backup storage location {backup.storage_location} is {location.phase}: "
-            "a restore from it would fail validation"
         )

@@ -19,7 +19,7 @@ from drill.steps._base import (
     StepType,
 )
 from drill.steps._changes import watch_until
-from drill.steps.velero_backup_fresh import newest_completed, require_available_location
+from drill.steps._velero import newest_completed, require_available_location
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
 
 

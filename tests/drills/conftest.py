@@ -20,9 +20,9 @@ import pytest
 
 from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
-from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
-from drill.sandbox.world import derive
+from drill.sandbox.worlds.clusters import derive
+from drill.sandbox.worlds.plans import resolve_both_modes
 from tests.child import REPO, run_drill
 
 FAST = Profile(

@@ -1,4 +1,4 @@
-"""``decide_outcome``: DESIGN.md section 3's exit codes, in priority order, as a table."""
+"""``decide_outcome``: the exit codes in priority order (docs/architecture.md), as a table."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._patches import json_patch, merge_patch, strategic_merge_patch
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.patches import json_patch, merge_patch, strategic_merge_patch
 from tests.sandbox.helpers import Cluster, deployment
 
 MERGE = "application/merge-patch+json"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._selectors import (
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.selectors import (
     parse_label_selector,
     selector_from_object,
     selector_to_string,

@@ -36,11 +36,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 from drill.clock import Anchor, Clock
 from drill.errors import Interrupted
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
 
 API_ROOT = "https://www.googleapis.com/compute/v1/"
@@ -148,7 +148,7 @@ def relative_url(url: str) -> str:
     return _FULL_URL.sub("", url.strip())
 
 
-class ComputeEmulator:
+class ComputeEmulator(Emulator):
     """Backend services, instance groups and operations of any number of projects.
 
     Typical use::
@@ -203,17 +203,6 @@ class ComputeEmulator:
     def stop(self) -> None:
         self._stopping.set()  # ends operations.wait requests still holding a connection
         self._server.stop()
-
-    def __enter__(self) -> ComputeEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- seeding ------------------------------------------------------------------------------
 

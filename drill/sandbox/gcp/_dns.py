@@ -22,10 +22,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, Literal
 
 from drill.clock import Clock
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
 
 _ZONE = r"/dns/v1/projects/(?P<project>[^/]+)/managedZones/(?P<zone>[^/]+)"
@@ -120,7 +120,7 @@ class _Zone:
         return lowered == apex or lowered.endswith("." + apex)
 
 
-class CloudDnsEmulator:
+class CloudDnsEmulator(Emulator):
     """Cloud DNS for any number of projects. ``start()`` returns the REST root URL."""
 
     def __init__(
@@ -159,18 +159,6 @@ class CloudDnsEmulator:
 
     def stop(self) -> None:
         self._server.stop()
-
-    def __enter__(self) -> CloudDnsEmulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- seeding and ground truth --------------------------------------------------------------
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
 from typing import Any
 
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.gcp._dns import Answer, CloudDnsEmulator
 
 _POLL_S = 0.05  # how quickly the serving thread notices stop()
@@ -26,7 +26,7 @@ _MAX_QUERY_BYTES = 4096
 _UDP_PAYLOAD = 512  # a reply to a query without EDNS must fit in this
 
 
-class DnsResponder:
+class DnsResponder(Emulator):
     """Answers A, AAAA, CNAME (and any other stored type) for every zone of every project."""
 
     def __init__(self, emulator: CloudDnsEmulator) -> None:
@@ -54,18 +54,6 @@ class DnsResponder:
             self._thread.join(_JOIN_TIMEOUT_S)
             self._thread = None
         self._socket.close()
-
-    def __enter__(self) -> DnsResponder:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _serve(self) -> None:
         while not self._stopping.is_set():

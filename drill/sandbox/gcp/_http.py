@@ -20,14 +20,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from drill.sandbox._loopback import LoopbackServer, QuietHandler
+from drill.sandbox.emulator import LoopbackServer, QuietHandler
+from drill.sandbox.faults import FaultQueue
 
 _IDLE_TIMEOUT_S = 60.0  # a keep-alive connection nobody uses is closed after this
 
@@ -113,8 +113,7 @@ class RequestFaults:
     """Injected refusals, consumed one per matching request, oldest first."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[_Fault] = []
+        self._queue: FaultQueue[_Fault] = FaultQueue()
 
     def fail(
         self,
@@ -128,22 +127,14 @@ class RequestFaults:
     ) -> None:
         """Refuse the next ``count`` requests whose path matches ``path_pattern`` (fnmatch)."""
         text = message or f"Injected failure ({status})"
-        with self._lock:
-            self._faults.append(_Fault(count, status, path_pattern, method, text, reason))
+        self._queue.add(_Fault(count, status, path_pattern, method, text, reason))
 
     def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._queue.clear()
 
     def take(self, method: str, path: str) -> GoogleApiError | None:
-        with self._lock:
-            for fault in self._faults:
-                if _fault_matches(fault, method, path):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return GoogleApiError(fault.status, fault.message, fault.reason)
-        return None
+        fault = self._queue.take(lambda f: _fault_matches(f, method, path))
+        return None if fault is None else GoogleApiError(fault.status, fault.message, fault.reason)
 
 
 def _fault_matches(fault: _Fault, method: str, path: str) -> bool:

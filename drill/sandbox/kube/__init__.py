@@ -24,21 +24,21 @@ drill's run path imports it except the CLI's ``--sandbox`` wiring. The modules b
 surface are private.
 """
 
-from drill.sandbox.kube._contents import BackupContents
 from drill.sandbox.kube._emulator import DEFAULT_NAMESPACES, KubeEmulator
-from drill.sandbox.kube._errors import ApiError
 from drill.sandbox.kube._faults import Faults, RestoreFault
 from drill.sandbox.kube._kubeconfig import kubeconfig, write_kubeconfig
-from drill.sandbox.kube._kubelet import PodLogs
-from drill.sandbox.kube._truth import (
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.context import Profile
+from drill.sandbox.kube.controllers.kubelet import PodLogs
+from drill.sandbox.kube.controllers.truth import (
     BackupMade,
     GroundTruth,
     JobFinished,
     RestoreFinished,
     WorkloadReady,
 )
-from drill.sandbox.kube._velero import Velero
-from drill.sandbox.kube._world import Profile
+from drill.sandbox.kube.controllers.velero import Velero
 
 __all__ = [
     "DEFAULT_NAMESPACES",

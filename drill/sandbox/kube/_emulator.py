@@ -14,30 +14,30 @@ from __future__ import annotations
 import random
 import threading
 import traceback
-from types import TracebackType
 
 from drill.clock import Clock, SystemClock
-from drill.sandbox.kube._api import Api
-from drill.sandbox.kube._app import App, AppConfig
-from drill.sandbox.kube._contents import BackupContents
-from drill.sandbox.kube._errors import ApiError
+from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube._jobs import JobController
-from drill.sandbox.kube._json import Obj, clone, namespace_of
-from drill.sandbox.kube._kubelet import Kubelet, PodLogs
-from drill.sandbox.kube._namespaces import NamespaceController
-from drill.sandbox.kube._resources import Registry
-from drill.sandbox.kube._server import HttpServer
-from drill.sandbox.kube._store import Store
-from drill.sandbox.kube._truth import GroundTruth
-from drill.sandbox.kube._velero import Velero
-from drill.sandbox.kube._workloads import WorkloadController
-from drill.sandbox.kube._world import Profile, World
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import Obj, clone, namespace_of
+from drill.sandbox.kube.api.resources import Registry
+from drill.sandbox.kube.api.store import Store
+from drill.sandbox.kube.api.verbs import Api
+from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.context import Profile, World
+from drill.sandbox.kube.controllers.jobs import JobController
+from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
+from drill.sandbox.kube.controllers.namespaces import NamespaceController
+from drill.sandbox.kube.controllers.truth import GroundTruth
+from drill.sandbox.kube.controllers.velero import Velero
+from drill.sandbox.kube.controllers.workloads import WorkloadController
+from drill.sandbox.kube.transport.app import App, AppConfig
+from drill.sandbox.kube.transport.server import HttpServer
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "velero")
 
 
-class KubeEmulator:
+class KubeEmulator(Emulator):
     """An in-process Kubernetes API server and cluster, reachable at ``url`` once started."""
 
     def __init__(
@@ -105,18 +105,6 @@ class KubeEmulator:
             self._server.stop()
         if self._ticker is not None:
             self._ticker.join(2.0)
-
-    def __enter__(self) -> KubeEmulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

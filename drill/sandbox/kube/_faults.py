@@ -16,7 +16,8 @@ import fnmatch
 import threading
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import ApiError, injected
+from drill.sandbox.faults import FaultQueue
+from drill.sandbox.kube.api.errors import ApiError, injected
 
 # The real server's 429s (API priority and fairness) carry "Retry-After: 1"; its 503s usually
 # carry none. urllib3 under the kubernetes client retries GET/PUT/DELETE up to 3 times on a
@@ -34,7 +35,7 @@ class _RequestFailure:
 
     def matches(self, method: str, path: str) -> bool:
         method_ok = self.method is None or self.method.upper() == method
-        return self.remaining > 0 and method_ok and (self.path_contains or "") in path
+        return method_ok and (self.path_contains or "") in path
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Faults:
     def clear(self) -> None:
         """Forget every fault, including ones not yet triggered."""
         with self._lock:
-            self._failures: list[_RequestFailure] = []
+            self._failures: FaultQueue[_RequestFailure] = FaultQueue()
             self._latency: list[tuple[float, str | None]] = []
             self._open_rule: _DropRule | None = None
             self._serial = 0
@@ -110,10 +111,7 @@ class Faults:
         """
         if retry_after_s is None and status in _RETRY_AFTER_BY_DEFAULT:
             retry_after_s = 1
-        with self._lock:
-            self._failures.append(
-                _RequestFailure(status, count, path_contains, method, retry_after_s)
-            )
+        self._failures.add(_RequestFailure(status, count, path_contains, method, retry_after_s))
 
     def add_latency(self, seconds: float, *, path_contains: str | None = None) -> None:
         """Every matching request waits ``seconds`` before it is handled (rules add up)."""
@@ -121,12 +119,8 @@ class Faults:
             self._latency.append((seconds, path_contains))
 
     def take_request_failure(self, method: str, path: str) -> ApiError | None:
-        with self._lock:
-            for failure in self._failures:
-                if failure.matches(method, path):
-                    failure.remaining -= 1
-                    return injected(failure.status, failure.retry_after_s)
-        return None
+        failure = self._failures.take(lambda f: f.matches(method, path))
+        return None if failure is None else injected(failure.status, failure.retry_after_s)
 
     def latency_for(self, path: str) -> float:
         with self._lock:

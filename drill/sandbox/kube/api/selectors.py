@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import ApiError, bad_request
-from drill.sandbox.kube._json import Obj, dig, labels_of
+from drill.sandbox.kube.api.errors import ApiError, bad_request
+from drill.sandbox.kube.api.objects import Obj, dig, labels_of
 
 _KEY = r"[A-Za-z0-9][A-Za-z0-9_./-]*"
 _VALUE = r"[A-Za-z0-9_.-]*"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from drill.clock import Clock
-from drill.sandbox.kube._api import Api
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube._resources import ResourceType
-from drill.sandbox.kube._store import Store
-from drill.sandbox.kube._truth import GroundTruth
+from drill.sandbox.kube.api.resources import ResourceType
+from drill.sandbox.kube.api.store import Store
+from drill.sandbox.kube.api.verbs import Api
+from drill.sandbox.kube.controllers.truth import GroundTruth
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from drill.sandbox.kube._contents import BackupContents
-from drill.sandbox.kube._errors import ApiError
 from drill.sandbox.kube._faults import RestoreFault
-from drill.sandbox.kube._json import (
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import (
     Obj,
     child,
     clone,
@@ -41,10 +40,11 @@ from drill.sandbox.kube._json import (
     namespace_of,
     rfc3339,
 )
-from drill.sandbox.kube._resources import ResourceType
-from drill.sandbox.kube._selectors import selector_from_object
-from drill.sandbox.kube._truth import RestoreFinished
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.resources import ResourceType
+from drill.sandbox.kube.api.selectors import selector_from_object
+from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.truth import RestoreFinished
 
 RESTORABLE = ("Completed", "PartiallyFailed")
 _ORDER = (

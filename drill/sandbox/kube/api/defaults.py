@@ -12,8 +12,8 @@ import base64
 import itertools
 from collections.abc import Callable
 
-from drill.sandbox.kube._json import Obj, child, meta, name_of, uid_of
-from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube.api.objects import Obj, child, meta, name_of, uid_of
+from drill.sandbox.kube.api.resources import ResourceType
 
 NODE = "sandbox-node"
 

@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 import yaml
 
 from drill.clock import Clock
-from drill.sandbox.kube import _discovery as discovery
-from drill.sandbox.kube._api import Api, DeleteOptions, ListOptions
-from drill.sandbox.kube._errors import ApiError, bad_request
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube._json import Obj, dig, dumps
-from drill.sandbox.kube._resources import SERVER_VERSION
-from drill.sandbox.kube._routing import Discovery, ResourceRoute, not_found_path, route
-from drill.sandbox.kube._selectors import parse_field_selector, parse_label_selector
-from drill.sandbox.kube._watch import WatchStream
+from drill.sandbox.kube.api import discovery
+from drill.sandbox.kube.api.errors import ApiError, bad_request
+from drill.sandbox.kube.api.objects import Obj, dig, dumps
+from drill.sandbox.kube.api.resources import SERVER_VERSION
+from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions
+from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
+from drill.sandbox.kube.transport.watch import WatchStream
 
 JSON = "application/json"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
-from drill.sandbox.cloud_world import CloudWorld, derive_cloud
+from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_scale import KubeScaleParams
 from drill.steps.kube_wait_ready import KubeWaitReadyParams

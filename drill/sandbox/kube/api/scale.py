@@ -6,9 +6,9 @@ workload (that is ``_api``'s job).
 
 from __future__ import annotations
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._json import Obj, dig
-from drill.sandbox.kube._selectors import selector_to_string
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import Obj, dig
+from drill.sandbox.kube.api.selectors import selector_to_string
 
 _META_KEYS = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
 

@@ -21,15 +21,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drill.clock import Clock
-from drill.sandbox.kube._defaults import Defaulter
-from drill.sandbox.kube._errors import ApiError, bad_request, conflict, gone, not_found, terminating
-from drill.sandbox.kube._json import Obj, clone, dig, meta, name_of, namespace_of, rfc3339, uid_of
-from drill.sandbox.kube._patches import apply_patch
-from drill.sandbox.kube._resources import Registry, ResourceType
-from drill.sandbox.kube._scale import replicas_from, scale_of
-from drill.sandbox.kube._selectors import parse_field_selector, parse_label_selector
-from drill.sandbox.kube._store import Store
-from drill.sandbox.kube._validation import validate
+from drill.sandbox.kube.api.defaults import Defaulter
+from drill.sandbox.kube.api.errors import (
+    ApiError,
+    bad_request,
+    conflict,
+    gone,
+    not_found,
+    terminating,
+)
+from drill.sandbox.kube.api.objects import (
+    Obj,
+    clone,
+    dig,
+    meta,
+    name_of,
+    namespace_of,
+    rfc3339,
+    uid_of,
+)
+from drill.sandbox.kube.api.patches import apply_patch
+from drill.sandbox.kube.api.resources import Registry, ResourceType
+from drill.sandbox.kube.api.scale import replicas_from, scale_of
+from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube.api.store import Store
+from drill.sandbox.kube.api.validation import validate
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
 _SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")

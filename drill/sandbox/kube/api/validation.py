@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from drill.sandbox.kube._errors import invalid
-from drill.sandbox.kube._json import Obj, dig, name_of
-from drill.sandbox.kube._resources import ResourceType
-from drill.sandbox.kube._selectors import selector_from_object
+from drill.sandbox.kube.api.errors import invalid
+from drill.sandbox.kube.api.objects import Obj, dig, name_of
+from drill.sandbox.kube.api.resources import ResourceType
+from drill.sandbox.kube.api.selectors import selector_from_object
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

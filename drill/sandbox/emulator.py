@@ -1,9 +1,13 @@
-"""What every HTTP emulator of the sandbox shares: a server on 127.0.0.1 that can really stop.
+"""What every emulator of the sandbox shares: a lifecycle, and a loopback server that stops.
 
-``LoopbackServer`` binds an ephemeral port and serves each connection on a named daemon
+``Emulator`` is the lifecycle every sandbox server follows: ``start`` serves on an ephemeral
+127.0.0.1 port, ``stop`` stops serving and leaves no thread behind, and ``with`` does both.
+``ServingThread`` runs any ``socketserver`` server's loop on a named daemon thread and stops it
+promptly (moto's werkzeug server uses it as is). ``LoopbackServer`` is the HTTP server of the
+Kubernetes and Google emulators and the gateway: it serves each connection on a named daemon
 thread, remembering open connections so ``stop`` can cut idle keep-alive connections and open
-streams instead of leaving threads behind. ``QuietHandler`` speaks HTTP/1.1 with keep-alive,
-sends small responses without Nagle's delay and logs nothing.
+streams. ``QuietHandler`` speaks HTTP/1.1 with keep-alive, sends small responses without
+Nagle's delay and logs nothing.
 
 Must not: know what any request means; the emulators' own handlers and apps do.
 """
@@ -12,51 +16,29 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import socketserver
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 JOIN_TIMEOUT_S = 2.0
 _POLL_S = 0.02  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
 
 
-class LoopbackServer(ThreadingHTTPServer):
-    daemon_threads = True
+class Emulator(ABC):
+    """One sandbox server's lifecycle; ``start`` may return what a caller needs (a URL, self)."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
-        self.name = name
-        self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._conn_threads: set[threading.Thread] = set()
-        self._serving: threading.Thread | None = None
+    @abstractmethod
+    def start(self) -> object:
+        """Serve on an ephemeral 127.0.0.1 port."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> None:
-        self._serving = threading.Thread(
-            target=self.serve_forever, args=(_POLL_S,), name=f"{self.name}-http", daemon=True
-        )
-        self._serving.start()
-
+    @abstractmethod
     def stop(self) -> None:
-        """Stop accepting, cut every open connection, and wait (briefly) for their threads."""
-        if self._serving is not None:
-            self.shutdown()
-            self._serving.join(JOIN_TIMEOUT_S)
-            self._serving = None
-        with self._lock:
-            connections, threads = list(self._connections), list(self._conn_threads)
-        for connection in connections:
-            cut(connection)
-        for thread in threads:
-            thread.join(JOIN_TIMEOUT_S)
-        self.server_close()
+        """Stop serving and end every thread this emulator started. Safe to call twice."""
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -67,6 +49,59 @@ class LoopbackServer(ThreadingHTTPServer):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ServingThread:
+    """A server's ``serve_forever`` loop on a named daemon thread, stopped within ``_POLL_S``."""
+
+    def __init__(self, server: socketserver.BaseServer, name: str) -> None:
+        self._server = server
+        self._thread: threading.Thread | None = None
+        self.name = name
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(_POLL_S,), name=self.name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop and wait (briefly) for its thread; the owner closes the socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(JOIN_TIMEOUT_S)
+            self._thread = None
+
+
+# Emulator first: its ``with`` (start, then stop) wins over socketserver's (close only).
+class LoopbackServer(Emulator, ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.name = name
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._conn_threads: set[threading.Thread] = set()
+        self._serving = ServingThread(self, f"{name}-http")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> None:
+        self._serving.start()
+
+    def stop(self) -> None:
+        """Stop accepting, cut every open connection, and wait (briefly) for their threads."""
+        self._serving.stop()
+        with self._lock:
+            connections, threads = list(self._connections), list(self._conn_threads)
+        for connection in connections:
+            cut(connection)
+        for thread in threads:
+            thread.join(JOIN_TIMEOUT_S)
+        self.server_close()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(

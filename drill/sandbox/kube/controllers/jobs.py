@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._json import Obj, dig, name_of, namespace_of, rfc3339, uid_of
-from drill.sandbox.kube._truth import JobFinished
-from drill.sandbox.kube._workloads import is_ready, owned_by, pod_from_template
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import Obj, dig, name_of, namespace_of, rfc3339, uid_of
+from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.truth import JobFinished
+from drill.sandbox.kube.controllers.workloads import is_ready, owned_by, pod_from_template
 
 _DONE = ("Complete", "Failed")
 

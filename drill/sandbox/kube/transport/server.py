@@ -16,9 +16,9 @@ import select
 import socket
 from urllib.parse import parse_qs, urlsplit
 
-from drill.sandbox._loopback import LoopbackServer, QuietHandler, cut
-from drill.sandbox.kube._app import App, Request, Response
-from drill.sandbox.kube._watch import WatchStream
+from drill.sandbox.emulator import LoopbackServer, QuietHandler, cut
+from drill.sandbox.kube.transport.app import App, Request, Response
+from drill.sandbox.kube.transport.watch import WatchStream
 
 
 class HttpServer(LoopbackServer):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._resources import Registry, ResourceType
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.resources import Registry, ResourceType
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ decide *when* an error happens, only what it looks like.
 
 from __future__ import annotations
 
-from drill.sandbox.kube._json import Obj
-from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube.api.objects import Obj
+from drill.sandbox.kube.api.resources import ResourceType
 
 _REASON_BY_CODE = {
     400: "BadRequest",

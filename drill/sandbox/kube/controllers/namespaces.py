@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._json import dig, name_of
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import dig, name_of
+from drill.sandbox.kube.controllers.context import World
 
 
 class NamespaceController:

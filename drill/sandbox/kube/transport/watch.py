@@ -16,9 +16,9 @@ from collections.abc import Callable, Generator, Iterator
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import WatchBudget
-from drill.sandbox.kube._json import Obj, dumps
-from drill.sandbox.kube._selectors import FieldSelector, LabelSelector
-from drill.sandbox.kube._store import ADDED, DELETED, MODIFIED, Event, Store, Subscription
+from drill.sandbox.kube.api.objects import Obj, dumps
+from drill.sandbox.kube.api.selectors import FieldSelector, LabelSelector
+from drill.sandbox.kube.api.store import ADDED, DELETED, MODIFIED, Event, Store, Subscription
 
 _POLL_S = 0.05  # how often a quiet watch looks at its deadline, the stop flag and drop faults
 

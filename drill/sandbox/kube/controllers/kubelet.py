@@ -15,8 +15,16 @@ from __future__ import annotations
 import itertools
 import threading
 
-from drill.sandbox.kube._json import Obj, dig, labels_of, name_of, namespace_of, rfc3339, uid_of
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.objects import (
+    Obj,
+    dig,
+    labels_of,
+    name_of,
+    namespace_of,
+    rfc3339,
+    uid_of,
+)
+from drill.sandbox.kube.controllers.context import World
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
 

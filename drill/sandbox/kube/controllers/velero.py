@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from drill.sandbox.kube._contents import BackupContents
-from drill.sandbox.kube._json import Obj, clone, dig, rfc3339
-from drill.sandbox.kube._restores import RestoreController
-from drill.sandbox.kube._truth import BackupMade
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.objects import Obj, clone, dig, rfc3339
+from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.restores import RestoreController
+from drill.sandbox.kube.controllers.truth import BackupMade
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"

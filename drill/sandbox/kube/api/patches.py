@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from drill.sandbox.kube._errors import ApiError, bad_request
+from drill.sandbox.kube.api.errors import ApiError, bad_request
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"

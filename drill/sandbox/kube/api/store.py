@@ -21,9 +21,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drill.sandbox.kube._errors import already_exists, gone, not_found, stale
-from drill.sandbox.kube._json import Obj, clone, meta, name_of, namespace_of
-from drill.sandbox.kube._resources import ResourceType
+from drill.sandbox.kube.api.errors import already_exists, gone, not_found, stale
+from drill.sandbox.kube.api.objects import Obj, clone, meta, name_of, namespace_of
+from drill.sandbox.kube.api.resources import ResourceType
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 _Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped objects

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from drill.sandbox.kube._json import Obj, clone
+from drill.sandbox.kube.api.objects import Obj, clone
 
 
 class BackupContents:

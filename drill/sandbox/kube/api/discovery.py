@@ -8,8 +8,8 @@ are served: kubectl asks for aggregated discovery first and falls back when it g
 
 from __future__ import annotations
 
-from drill.sandbox.kube._json import Obj
-from drill.sandbox.kube._resources import SUBRESOURCE_VERBS, Registry, ResourceType
+from drill.sandbox.kube.api.objects import Obj
+from drill.sandbox.kube.api.resources import SUBRESOURCE_VERBS, Registry, ResourceType
 
 
 def api_versions(host: str) -> Obj:

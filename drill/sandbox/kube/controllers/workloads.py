@@ -20,9 +20,9 @@ import hashlib
 import json
 import math
 
-from drill.sandbox.kube._defaults import pod_spec
-from drill.sandbox.kube._errors import ApiError
-from drill.sandbox.kube._json import (
+from drill.sandbox.kube.api.defaults import pod_spec
+from drill.sandbox.kube.api.errors import ApiError
+from drill.sandbox.kube.api.objects import (
     Obj,
     clone,
     dig,
@@ -32,9 +32,9 @@ from drill.sandbox.kube._json import (
     rfc3339,
     uid_of,
 )
-from drill.sandbox.kube._resources import ResourceType
-from drill.sandbox.kube._truth import WorkloadReady
-from drill.sandbox.kube._world import World
+from drill.sandbox.kube.api.resources import ResourceType
+from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.truth import WorkloadReady
 
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
