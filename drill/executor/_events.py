@@ -133,6 +133,7 @@ JournalEvent = Annotated[
     | RunFinished,
     Field(discriminator="kind"),
 ]
+# The kinds this drill knows; reading skips others (a newer drill's), as it skips unknown fields.
 EVENT_KINDS: frozenset[str] = frozenset(
     model.model_fields["kind"].default for model in get_args(get_args(JournalEvent)[0])
 )
