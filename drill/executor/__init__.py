@@ -1,17 +1,31 @@
 """Runs a resolved plan: phases, per-step timeouts and retries, journal, undo, the report.
 
-Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals, ``decide_outcome``,
-``report_from_journal`` (a report rebuilt from a journal, for runs that never wrote one).
+Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals and their events
+(``JournalEntry``, one model per event kind), ``decide_outcome``, ``report_from_journal`` (a
+report rebuilt from a journal, for runs that never wrote one).
 
 Must not: parse plans or flags, print anything for people (it returns a RunReport and logs
 structured events), read the clock except through the injected one, or touch SDKs.
 """
 
+from drill.executor._events import (
+    JournalEntry,
+    JournalEvent,
+    MutationRecord,
+    RecoveryPointSet,
+    RollbackFinished,
+    RollbackStarted,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepSkipped,
+    StepStarted,
+    UndoFinished,
+)
 from drill.executor._journal import (
     FileJournal,
     Journal,
     MemoryJournal,
-    MutationRecord,
     RunRecord,
     pending_undos,
     read_events,
@@ -29,14 +43,25 @@ __all__ = [
     "Executor",
     "FileJournal",
     "Journal",
+    "JournalEntry",
+    "JournalEvent",
     "MemoryJournal",
     "MutationRecord",
     "NoProgress",
     "Progress",
+    "RecoveryPointSet",
+    "RollbackFinished",
+    "RollbackStarted",
+    "RunFinished",
     "RunLease",
     "RunLocked",
     "RunRecord",
+    "RunStarted",
+    "StepFinished",
     "StepRuntime",
+    "StepSkipped",
+    "StepStarted",
+    "UndoFinished",
     "cancel_on_signals",
     "decide_outcome",
     "pending_undos",

@@ -2,7 +2,8 @@
 
 It is written before and after every action, so a run that crashes, or a human who takes over
 during an incident, can see exactly what was changed and undo it (``drill rollback RUN``).
-Secrets never enter it: params hold references (``${env:NAME}``), not values.
+Secrets never enter it: params hold references (``${env:NAME}``), not values. What each event
+holds is defined once, in ``_events``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,27 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import JsonValue, ValidationError
 
 from drill.clock import Clock
 from drill.errors import UsageError
+from drill.executor._events import (
+    EVENT_KINDS,
+    JournalEntry,
+    JournalEvent,
+    MutationRecord,
+    RunStarted,
+    UndoFinished,
+)
 
 
 class Journal(Protocol):
-    def write(self, event: str, **fields: JsonValue) -> None: ...
+    def write(self, event: JournalEvent) -> None: ...
 
 
 class FileJournal:
@@ -32,9 +43,9 @@ class FileJournal:
         self._lock = threading.Lock()
         self._file: IO[str] = path.open("a", encoding="utf-8")
 
-    def write(self, event: str, **fields: JsonValue) -> None:
-        record = {"ts": self._clock.now().isoformat(), "run_id": self._run_id, "event": event}
-        line = json.dumps({**record, **fields}, sort_keys=False, default=str)
+    def write(self, event: JournalEvent) -> None:
+        entry = JournalEntry(ts=self._clock.now(), run_id=self._run_id, event=event)
+        line = entry.to_line()
         with self._lock:
             self._file.write(line + "\n")
             self._file.flush()
@@ -49,77 +60,69 @@ class MemoryJournal:
     """For tests and dry runs: keeps events in a list."""
 
     def __init__(self) -> None:
-        self.events: list[dict[str, JsonValue]] = []
+        self.events: list[JournalEvent] = []
 
-    def write(self, event: str, **fields: JsonValue) -> None:
-        self.events.append({"event": event, **fields})
-
-
-class MutationRecord(BaseModel):
-    """A ``prior_state`` event: enough to undo one mutating step without the plan."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    step_id: str
-    type: str
-    params: dict[str, JsonValue]
-    prior: JsonValue
-    context: str | None
-    timeout_s: float
-    retries: int
+    def write(self, event: JournalEvent) -> None:
+        self.events.append(event)
 
 
-class RunRecord(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class RunRecord(RunStarted):
+    """The run as its journal's ``run_started`` line names it: the event, when, and the run id."""
+
+    ts: datetime
     run_id: str
-    plan: str
-    plan_file: str
-    mode: str
-    contexts: dict[str, str]
 
 
-def read_events(path: Path) -> list[dict[str, JsonValue]]:
-    """All complete events; a half-written last line (crash mid-write) is ignored."""
+def read_events(path: Path) -> list[JournalEntry]:
+    """Every complete event, checked against the schema; a half-written last line (a crash
+    mid-write) is ignored, and so are events of kinds this drill does not know."""
+    lines = _json_lines(path)
+    return [
+        _entry(path, number, line) for number, line in lines if line.get("event") in EVENT_KINDS
+    ]
+
+
+def _json_lines(path: Path) -> list[tuple[int, dict[str, JsonValue]]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read journal: {exc.strerror}") from None
-    events = []
+    objects = []
     for number, line in enumerate(lines, start=1):
         try:
-            event = json.loads(line)
+            value = json.loads(line)
         except ValueError:
             if number == len(lines):
                 break
             raise UsageError(f"{path}:{number}: journal line is not JSON") from None
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+        if isinstance(value, dict):
+            objects.append((number, value))
+    return objects
 
 
-def pending_undos(events: list[dict[str, JsonValue]]) -> list[MutationRecord]:
-    """Mutations recorded and not yet undone, oldest first."""
-    undone = {
-        e.get("step_id")
-        for e in events
-        if e.get("event") == "undo_finished" and e.get("status") == "undone"
-    }
+def _entry(path: Path, number: int, line: dict[str, JsonValue]) -> JournalEntry:
     try:
-        return [
-            MutationRecord.model_validate(e)
-            for e in events
-            if e.get("event") == "prior_state" and e.get("step_id") not in undone
-        ]
+        return JournalEntry.from_line(line)
     except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = error["loc"][2:] if error["loc"][:1] == ("event",) else error["loc"]
+        where = ".".join(str(part) for part in loc)
         raise UsageError(
-            f"journal has a malformed prior_state event: {exc.errors()[0]['msg']}"
+            f"{path}:{number}: journal event {line['event']}: {where}: {error['msg']}"
         ) from None
 
 
-def run_record(events: list[dict[str, JsonValue]]) -> RunRecord:
-    for event in events:
-        if event.get("event") == "run_started":
-            try:
-                return RunRecord.model_validate(event)
-            except ValidationError:
-                break
-    raise UsageError("journal has no readable run_started event")
+def pending_undos(entries: Iterable[JournalEntry]) -> list[MutationRecord]:
+    """Mutations recorded and not yet undone, oldest first."""
+    events = [entry.event for entry in entries]
+    undone = {e.step_id for e in events if isinstance(e, UndoFinished) and e.status == "undone"}
+    return [e for e in events if isinstance(e, MutationRecord) and e.step_id not in undone]
+
+
+def run_record(entries: Iterable[JournalEntry]) -> RunRecord:
+    for entry in entries:
+        if isinstance(entry.event, RunStarted):
+            return RunRecord.model_validate(
+                {**entry.event.model_dump(), "ts": entry.ts, "run_id": entry.run_id}
+            )
+    raise UsageError("journal has no readable run_started event: not the journal of a run")

@@ -26,125 +26,37 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
-
-from drill.errors import ExitCode, UsageError
+from drill.errors import ExitCode
 from drill.executor import _measure
-from drill.executor._journal import pending_undos
-from drill.executor._runner import FORWARD_PHASES, _unverified
+from drill.executor._events import (
+    JournalEntry,
+    MutationRecord,
+    RecoveryPointSet,
+    RollbackStarted,
+    RunFinished,
+    StepFinished,
+    StepSkipped,
+    StepStarted,
+    UndoFinished,
+)
+from drill.executor._journal import RunRecord, pending_undos, run_record
+from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import (
     Objective,
     Outcome,
     RunReport,
     StepReport,
-    StepStatus,
     UndoReport,
-    UndoStatus,
 )
 from drill.steps import RecoveryPoint
-from drill.tiers import Targets
 
 NO_END = "the journal ends while this step was running: the run stopped here"
 NO_DETAILS = "the journal holds no step summaries or facts, so this report has none"
 
-# --- the events, as the executor writes them ---------------------------------------------------
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    ts: datetime
-
-
-class _RunStarted(_Event):
-    run_id: str
-    plan: str
-    plan_file: str
-    mode: Literal["drill", "live"]
-    disaster_at: datetime
-    contexts: dict[str, str]
-    # Journals from before these were recorded lack them; the plan can stand in.
-    service: str | None = None
-    tier: str | None = None
-    targets: dict[str, float] | None = None
-    disaster_at_source: Literal["run start", "--disaster-at"] | None = None
-
-
-class _StepStarted(_Event):
-    step_id: str
-    type: str
-    phase: str
-
-
-class _StepFinished(_Event):
-    step_id: str
-    status: StepStatus
-    duration_s: float
-    attempts: int = 0
-    error: str | None = None
-
-
-class _StepSkipped(_Event):
-    step_id: str
-    reason: str | None = None
-    type: str | None = None
-    phase: str | None = None
-
-
-class _RecoveryPointSet(_Event):
-    step_id: str
-    at: datetime
-    source: str
-
-
-class _PriorState(_Event):
-    step_id: str
-    type: str
-
-
-class _UndoFinished(_Event):
-    step_id: str
-    status: UndoStatus
-    detail: str = ""
-
-
-class _RunFinished(_Event):
-    outcome: Outcome
-    exit_code: int
-
-
-class _RollbackStarted(_Event):
-    pass
-
-
-_KINDS: dict[str, type[_Event]] = {
-    "run_started": _RunStarted,
-    "step_started": _StepStarted,
-    "step_finished": _StepFinished,
-    "step_skipped": _StepSkipped,
-    "recovery_point": _RecoveryPointSet,
-    "prior_state": _PriorState,
-    "undo_finished": _UndoFinished,
-    "run_finished": _RunFinished,
-    "rollback_started": _RollbackStarted,
-}
-
-
-def _parse(number: int, event: Mapping[str, JsonValue]) -> _Event:
-    kind = str(event.get("event"))
-    try:
-        return _KINDS.get(kind, _Event).model_validate(event)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or kind
-        raise UsageError(f"journal event {number} ({kind}): {where}: {error['msg']}") from None
-
-
-# --- the report -------------------------------------------------------------------------------
-
 
 def report_from_journal(
-    events: Sequence[Mapping[str, JsonValue]],
+    events: Sequence[JournalEntry],
     *,
     plan: ExecutionPlan | None = None,
     journal_path: str | None = None,
@@ -154,16 +66,13 @@ def report_from_journal(
 
     ``plan``: the run's plan resolved for its mode, for step descriptions and unreached
     steps. ``rollback_command``: shown when something the run changed is still changed.
-    Raises UsageError for a journal without a readable ``run_started`` event.
+    Raises UsageError for a journal without a ``run_started`` event.
     """
-    parsed = [_parse(number, event) for number, event in enumerate(events, start=1)]
-    start = next((e for e in parsed if isinstance(e, _RunStarted)), None)
-    if start is None:
-        raise UsageError("journal has no run_started event: not the journal of a run")
-    run, later = _split_at_rollback(parsed)
-    finished = next((e for e in run if isinstance(e, _RunFinished)), None)
+    start = run_record(events)
+    run, later = _split_at_rollback(list(events))
+    finished = next((e.event for e in run if isinstance(e.event, RunFinished)), None)
     steps = _steps(run, plan, start.mode, finished is not None)
-    pending = [m.step_id for m in pending_undos([dict(e) for e in events])]
+    pending = [m.step_id for m in pending_undos(events)]
     outcome, exit_code = _outcome(finished, start.mode, pending)
     rpo, rto, point, recovered_at = _objectives(start, plan, run, steps, finished is not None)
     t0_source = start.disaster_at_source or _guess_t0_source(start)
@@ -177,7 +86,7 @@ def report_from_journal(
         outcome=outcome,
         exit_code=exit_code,
         started_at=start.disaster_at if t0_source == "run start" else start.ts,
-        finished_at=finished.ts if finished else run[-1].ts,
+        finished_at=run[-1].ts,  # run_finished, when the run got that far
         disaster_at=start.disaster_at,
         disaster_at_source=t0_source,
         recovery_point=point.at if point else None,
@@ -193,19 +102,22 @@ def report_from_journal(
     )
 
 
-def _split_at_rollback(events: list[_Event]) -> tuple[list[_Event], list[_Event]]:
+def _split_at_rollback(
+    entries: list[JournalEntry],
+) -> tuple[list[JournalEntry], list[JournalEntry]]:
     """The run's own events, and those of any ``drill rollback`` run afterwards."""
-    cut = next((i for i, e in enumerate(events) if isinstance(e, _RollbackStarted)), len(events))
-    return events[:cut], events[cut:]
+    rollback = (i for i, e in enumerate(entries) if isinstance(e.event, RollbackStarted))
+    cut = next(rollback, len(entries))
+    return entries[:cut], entries[cut:]
 
 
-def _guess_t0_source(start: _RunStarted) -> Literal["run start", "--disaster-at"]:
+def _guess_t0_source(start: RunRecord) -> Literal["run start", "--disaster-at"]:
     # Older journals: a t0 taken at run start is written within moments of it.
     gap_s = abs((start.ts - start.disaster_at).total_seconds())
     return "run start" if gap_s < 1.0 else "--disaster-at"
 
 
-def _outcome(finished: _RunFinished | None, mode: str, pending: list[str]) -> tuple[Outcome, int]:
+def _outcome(finished: RunFinished | None, mode: str, pending: list[str]) -> tuple[Outcome, int]:
     if finished is not None:
         return finished.outcome, finished.exit_code
     if mode == "drill" and pending:
@@ -217,16 +129,16 @@ def _outcome(finished: _RunFinished | None, mode: str, pending: list[str]) -> tu
 
 
 def _steps(
-    events: list[_Event], plan: ExecutionPlan | None, mode: str, finished: bool
+    run: list[JournalEntry], plan: ExecutionPlan | None, mode: str, finished: bool
 ) -> list[StepReport]:
     ranks = _phase_ranks(mode)
     planned = {step.id: step for step in plan.steps()} if plan else {}
     seen: dict[str, StepReport] = {}
-    for event in events:
-        _apply(event, seen, planned)
+    for entry in run:
+        _apply(entry, seen, planned)
     why = "not run; the journal does not say why" if finished else "not reached: the run ended"
     for step in _unreached(list(planned.values()), seen, ranks):
-        seen[step.id] = _from_plan(step, "not_run", why)
+        seen[step.id] = unstarted(step, "not_run", why)
     order = {step_id: index for index, step_id in enumerate(seen)}
     return sorted(seen.values(), key=lambda s: (ranks.get(s.phase, len(ranks)), order[s.id]))
 
@@ -246,25 +158,28 @@ def _unreached(
     return unreached
 
 
-def _apply(event: _Event, seen: dict[str, StepReport], planned: dict[str, ResolvedStep]) -> None:
-    if isinstance(event, _StepStarted):
+def _apply(
+    entry: JournalEntry, seen: dict[str, StepReport], planned: dict[str, ResolvedStep]
+) -> None:
+    event = entry.event
+    if isinstance(event, StepStarted):
         seen[event.step_id] = StepReport(
             id=event.step_id,
             type=event.type,
             phase=event.phase,
             description=_description(event.step_id, event.type, planned),
             status="interrupted",
-            started_at=event.ts,
+            started_at=entry.ts,
             error=NO_END,
         )
-    elif isinstance(event, _StepFinished) and event.step_id in seen:
-        seen[event.step_id] = _finish(seen[event.step_id], event)
-    elif isinstance(event, _StepSkipped):
+    elif isinstance(event, StepFinished) and event.step_id in seen:
+        seen[event.step_id] = _finish(seen[event.step_id], event, entry.ts)
+    elif isinstance(event, StepSkipped):
         seen[event.step_id] = _skipped(event, planned.get(event.step_id))
 
 
-def _finish(step: StepReport, event: _StepFinished) -> StepReport:
-    started_at = step.started_at or event.ts
+def _finish(step: StepReport, event: StepFinished, written_at: datetime) -> StepReport:
+    started_at = step.started_at or written_at
     return step.model_copy(
         update={
             "status": event.status,
@@ -276,9 +191,9 @@ def _finish(step: StepReport, event: _StepFinished) -> StepReport:
     )
 
 
-def _skipped(event: _StepSkipped, planned: ResolvedStep | None) -> StepReport:
+def _skipped(event: StepSkipped, planned: ResolvedStep | None) -> StepReport:
     if planned is not None and event.type is None:
-        return _from_plan(planned, "skipped", event.reason)
+        return unstarted(planned, "skipped", event.reason)
     step_type = event.type or "unknown"
     return StepReport(
         id=event.step_id,
@@ -287,19 +202,6 @@ def _skipped(event: _StepSkipped, planned: ResolvedStep | None) -> StepReport:
         description=planned.describe() if planned else step_type,
         status="skipped",
         skip_reason=event.reason,
-    )
-
-
-def _from_plan(step: ResolvedStep, status: StepStatus, reason: str | None) -> StepReport:
-    if step.skipped:  # as the executor reports it: the plan skips it whether reached or not
-        status, reason = "skipped", step.skip_reason
-    return StepReport(
-        id=step.id,
-        type=step.type.name,
-        phase=step.phase,
-        description=step.describe(),
-        status=status,
-        skip_reason=reason,
     )
 
 
@@ -317,45 +219,47 @@ def _phase_ranks(mode: str) -> dict[str, int]:
 # --- undo, RPO and RTO ------------------------------------------------------------------------
 
 
-def _undos(events: list[_Event]) -> list[UndoReport]:
+def _undos(run: list[JournalEntry]) -> list[UndoReport]:
     """Undo starts are not journaled; undos run one after another, so each began when the
     event before it was written."""
-    types = {e.step_id: e.type for e in events if isinstance(e, _PriorState)}
+    types = {e.event.step_id: e.event.type for e in run if isinstance(e.event, MutationRecord)}
     reports = []
-    for before, event in pairwise(events):
-        if isinstance(event, _UndoFinished):
+    for before, entry in pairwise(run):
+        if isinstance(undo := entry.event, UndoFinished):
             reports.append(
                 UndoReport(
-                    step_id=event.step_id,
-                    type=types.get(event.step_id, "unknown"),
-                    status=event.status,
-                    detail=event.detail,
+                    step_id=undo.step_id,
+                    type=types.get(undo.step_id, "unknown"),
+                    status=undo.status,
+                    detail=undo.detail,
                     started_at=before.ts,
-                    duration_s=round((event.ts - before.ts).total_seconds(), 3),
+                    duration_s=round((entry.ts - before.ts).total_seconds(), 3),
                 )
             )
     return reports
 
 
 def _objectives(
-    start: _RunStarted,
+    start: RunRecord,
     plan: ExecutionPlan | None,
-    events: list[_Event],
+    run: list[JournalEntry],
     steps: list[StepReport],
     finished: bool,
 ) -> tuple[Objective, Objective, RecoveryPoint | None, datetime | None]:
     points = [
-        RecoveryPoint(at=e.at, source=e.source) for e in events if isinstance(e, _RecoveryPointSet)
+        RecoveryPoint(at=e.event.at, source=e.event.source)
+        for e in run
+        if isinstance(e.event, RecoveryPointSet)
     ]
     point = _measure.worst_recovery_point(points)
     recovered_at = _recovered_at(steps)
-    unverified = _unverified(steps)
-    if unverified is None and not (finished or _forward_done(steps)):
-        unverified = "the run ended before its verify phase did"
-    targets = _targets(start, plan)
+    why_unverified = unverified(steps)
+    if why_unverified is None and not (finished or _forward_done(steps)):
+        why_unverified = "the run ended before its verify phase did"
+    targets = start.targets or (plan.targets if plan else None)
     rpo = _measure.rpo(start.disaster_at, point, targets.rpo_s if targets else 0.0)
     rto_s = targets.rto_s if targets else 0.0
-    rto = _measure.rto(start.disaster_at, recovered_at, unverified, rto_s)
+    rto = _measure.rto(start.disaster_at, recovered_at, why_unverified, rto_s)
     if targets is None:
         rpo, rto = _without_target(rpo), _without_target(rto)
     return rpo, rto, point, recovered_at
@@ -376,12 +280,6 @@ def _forward_done(steps: list[StepReport]) -> bool:
     return any(s.phase not in FORWARD_PHASES and s.started_at for s in steps)
 
 
-def _targets(start: _RunStarted, plan: ExecutionPlan | None) -> Targets | None:
-    if start.targets and {"rpo_s", "rto_s"} <= start.targets.keys():
-        return Targets(rpo_s=start.targets["rpo_s"], rto_s=start.targets["rto_s"])
-    return plan.targets if plan else None
-
-
 def _without_target(objective: Objective) -> Objective:
     """Neither the journal nor a plan said what the target was: no margin, no verdict."""
     return objective.model_copy(
@@ -397,10 +295,10 @@ def _without_target(objective: Objective) -> Objective:
 
 
 def _notes(
-    start: _RunStarted,
-    finished: _RunFinished | None,
-    run: list[_Event],
-    later: list[_Event],
+    start: RunRecord,
+    finished: RunFinished | None,
+    run: list[JournalEntry],
+    later: list[JournalEntry],
     pending: list[str],
     rollback_command: str | None,
 ) -> list[str]:
@@ -421,12 +319,12 @@ def _notes(
     return notes
 
 
-def _later_rollback(events: list[_Event]) -> str:
-    undos = [e for e in events if isinstance(e, _UndoFinished)]
+def _later_rollback(later: list[JournalEntry]) -> str:
+    undos = [e.event for e in later if isinstance(e.event, UndoFinished)]
     done = [e.step_id for e in undos if e.status == "undone"]
     not_done = [f"{e.step_id} ({e.status})" for e in undos if e.status != "undone"]
     return (
-        f"drill rollback ran afterwards, from {events[0].ts.isoformat()}: "
+        f"drill rollback ran afterwards, from {later[0].ts.isoformat()}: "
         f"undone {', '.join(done) or 'nothing'}"
         + (f"; not undone {', '.join(not_done)}" if not_done else "")
     )

@@ -13,18 +13,24 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from drill.clock import Anchor
 from drill.errors import ExitCode
 from drill.executor import _measure
-from drill.executor._journal import Journal, MutationRecord
-from drill.executor._stepcall import Attempts, StepRuntime, classify, with_retries
+from drill.executor._events import (
+    MutationRecord,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    UndoFinished,
+)
+from drill.executor._journal import Journal
+from drill.executor._recorder import ABANDONED, Recorder
+from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
+from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
-from drill.report import Objective, Outcome, RunReport, StepReport, StepStatus, UndoReport
-from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepResult
-
-FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
+from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
+from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepEnv, StepResult
 
 
 @dataclass(frozen=True)
@@ -71,26 +77,26 @@ class Executor:
         self.cancellation = cancellation
         self.journal_path = journal_path
         self.rollback_command = rollback_command
-        self.log: Any = runtime.log
+        self.record = Recorder(journal, runtime.log, runtime.progress)
 
     # --- the run ------------------------------------------------------------------------------
 
     def run(self, plan: ExecutionPlan, disaster_at: datetime | None = None) -> RunReport:
         anchor = Anchor(self.runtime.clock)
         t0 = disaster_at or anchor.wall
-        self.journal.write(
-            "run_started",
-            plan=plan.name,
-            plan_file=plan.source,
-            mode=plan.mode,
-            service=plan.service,
-            tier=plan.tier,
-            targets={"rpo_s": plan.targets.rpo_s, "rto_s": plan.targets.rto_s},
-            disaster_at=t0.isoformat(),
-            disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
-            contexts=dict(plan.contexts),
+        self.record.run_started(
+            RunStarted(
+                plan=plan.name,
+                plan_file=plan.source,
+                mode=plan.mode,
+                service=plan.service,
+                tier=plan.tier,
+                targets=plan.targets,
+                disaster_at=t0,
+                disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
+                contexts=dict(plan.contexts),
+            )
         )
-        self.log.info("run_started", plan=plan.name, mode=plan.mode, disaster_at=t0.isoformat())
         state = _RunState()
         for phase in FORWARD_PHASES:
             for stage in plan.phases.get(phase, ()):
@@ -122,7 +128,7 @@ class Executor:
         self, plan: ExecutionPlan, state: _RunState, phase: PhaseName, reason: str
     ) -> None:
         for step in plan.steps(phase):
-            state.steps.append(_unstarted(step, "not_run", reason))
+            state.steps.append(unstarted(step, "not_run", reason))
 
     # --- stages and steps ---------------------------------------------------------------------
 
@@ -143,7 +149,7 @@ class Executor:
             if cancel.is_set() and not forward:
                 # Undo work abandoned by a signal is unfinished business, not a normal skip.
                 state.steps.extend(
-                    _unstarted(step, "interrupted", "abandoned by signal before it started")
+                    unstarted(step, "interrupted", "abandoned by signal before it started")
                     for step in stage.steps
                 )
                 return
@@ -151,7 +157,7 @@ class Executor:
             reason = (
                 "interrupted before it started" if cancel.is_set() else "an earlier step failed"
             )
-            state.steps.extend(_unstarted(step, "not_run", reason) for step in stage.steps)
+            state.steps.extend(unstarted(step, "not_run", reason) for step in stage.steps)
             return
         if not stage.parallel:
             state.steps.append(self._run_step(stage.steps[0], plan, state, anchor, cancel))
@@ -171,90 +177,57 @@ class Executor:
         anchor: Anchor,
         cancel: threading.Event,
     ) -> StepReport:
+        """Skip the step as the plan says, or run it and record how it ended."""
         if step.skipped or step.params is None:
-            self.journal.write(
-                "step_skipped",
-                step_id=step.id,
-                type=step.type.name,
-                phase=step.phase,
-                reason=step.skip_reason,
-            )
-            self.log.info("step_skipped", step=step.id, reason=step.skip_reason)
-            return _unstarted(step, "skipped", step.skip_reason)
+            self.record.step_skipped(step)
+            return unstarted(step, "skipped", step.skip_reason)
         context = plan.contexts.get(step.context_role) if step.context_role else None
         env = self.runtime.env_for(step.id, context, step.timeout_s, cancel)
         started_mono, started_at = anchor.stamp()
-        self.journal.write("step_started", step_id=step.id, type=step.type.name, phase=step.phase)
-        env.log.info("step_started", phase=step.phase, type=step.type.name)
-        self.runtime.progress.started(step.id, step.phase)
+        self.record.step_started(step)
         attempts = Attempts()
-        result: StepResult | None = None
-        failure = None
+        result, failure = self._attempt(step, env, state, attempts)
+        finished_mono, finished_at = anchor.stamp()
+        if result is not None:
+            self._note_result(step, result, finished_at, state)
+        ended = _ended(step, finished_mono - started_mono, attempts, failure)
+        self.record.step_finished(ended)
+        return _ran(step, started_at, finished_at, ended, result)
+
+    def _attempt(
+        self, step: ResolvedStep, env: StepEnv, state: _RunState, attempts: Attempts
+    ) -> tuple[StepResult | None, Failure | None]:
+        """A mutating step's prior state first, then the step, each with retries; what fails
+        is returned, never raised."""
         try:
             if step.type.mutating:
-                self._record_prior_state(step, context, env, state, attempts)
+                self._record_prior_state(step, env, state, attempts)
             result = with_retries(
                 lambda: step.type.run(step.params, env), env, step.retries, attempts
             )
         except Exception as exc:  # noqa: BLE001 - any failure must still lead to rollback
-            failure = classify(exc)
-        finished_mono, finished_at = anchor.stamp()
-        self.runtime.progress.finished(step.id)
-        duration_s = round(finished_mono - started_mono, 3)
-        if result is not None:
-            self._note_result(step, result, finished_at, state)
-        status = failure.status if failure else "passed"
-        self.journal.write(
-            "step_finished",
-            step_id=step.id,
-            status=status,
-            duration_s=duration_s,
-            attempts=attempts.count,
-            error=failure.message if failure else None,
-        )
-        log_event = env.log.info if failure is None else env.log.warning
-        log_event(
-            "step_finished", status=status, duration_s=duration_s, error=failure and failure.message
-        )
-        return StepReport(
-            id=step.id,
-            type=step.type.name,
-            phase=step.phase,
-            description=step.describe(),
-            status=status,
-            started_at=started_at,
-            finished_at=finished_at,
-            duration_s=duration_s,
-            attempts=attempts.count,
-            error=failure.message if failure else None,
-            summary=result.summary if result else None,
-            facts=dict(result.facts) if result else {},
-        )
+            return None, classify(exc)
+        return result, None
 
     def _record_prior_state(
-        self,
-        step: ResolvedStep,
-        context: str | None,
-        env: Any,
-        state: _RunState,
-        attempts: Attempts,
+        self, step: ResolvedStep, env: StepEnv, state: _RunState, attempts: Attempts
     ) -> None:
         """Snapshot what the step will change, and journal it, before it changes anything."""
         assert step.params is not None, "skipped steps are never run"
         params = step.params
         prior = with_retries(
-            lambda: step.type.capture_prior_state(step.params, env), env, step.retries, attempts
+            lambda: step.type.capture_prior_state(params, env), env, step.retries, attempts
         )
         record = MutationRecord(
             step_id=step.id,
             type=step.type.name,
             params=params.as_json(),
             prior=prior,
-            context=context,
+            context=env.context,
             timeout_s=step.timeout_s,
             retries=step.retries,
         )
-        self.journal.write("prior_state", **record.model_dump(mode="json"))
+        self.record.prior_state(record)
         with state.lock:
             state.mutations.append(record)
 
@@ -264,12 +237,7 @@ class Executor:
         with state.lock:
             if result.recovery_point is not None:
                 state.recovery_points.append(result.recovery_point)
-                self.journal.write(
-                    "recovery_point",
-                    step_id=step.id,
-                    at=result.recovery_point.at.isoformat(),
-                    source=result.recovery_point.source,
-                )
+                self.record.recovery_point(step.id, result.recovery_point)
             if step.phase == "verify":
                 state.recovered_at = max(filter(None, (state.recovered_at, finished_at)))
 
@@ -280,13 +248,13 @@ class Executor:
     ) -> tuple[list[UndoReport], list[StepReport]]:
         """``drill rollback``: undo a past run's pending mutations, then its rollback phase."""
         anchor = Anchor(self.runtime.clock)
-        self.journal.write("rollback_started", pending=[m.step_id for m in mutations])
+        self.record.rollback_started([m.step_id for m in mutations])
         undo = self.undo_all(mutations, anchor)
         state = _RunState()
         if plan is not None:
             self._run_phase("rollback", plan, state, anchor)
         failed = [u.step_id for u in undo if u.status == "failed"]
-        self.journal.write("rollback_finished", failed=failed)  # type: ignore[arg-type]
+        self.record.rollback_finished(failed)
         return undo, state.steps
 
     def undo_all(self, mutations: list[MutationRecord], anchor: Anchor) -> list[UndoReport]:
@@ -295,12 +263,7 @@ class Executor:
         for record in reversed(mutations):
             if self.cancellation.abandon_undo.is_set():
                 reports.append(_undo_abandoned(record, anchor))
-                self.journal.write(
-                    "undo_finished",
-                    step_id=record.step_id,
-                    status="skipped",
-                    detail="abandoned by signal",
-                )
+                self.record.undo_abandoned(record.step_id)
                 continue
             reports.append(self._undo_one(record, anchor))
         return reports
@@ -311,25 +274,23 @@ class Executor:
         env = self.runtime.env_for(
             record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
         )
-        status, detail = "undone", ""
-        self.runtime.progress.started(record.step_id, "undo")
+        self.record.undo_started(record.step_id)
         try:
             params = step_type.params_model.model_validate(record.params)
             detail = with_retries(
                 lambda: step_type.undo(params, record.prior, env), env, record.retries, Attempts()
             )
+            ended = UndoFinished(step_id=record.step_id, status="undone", detail=detail)
         except Exception as exc:  # noqa: BLE001 - the other undos must still run
-            status, detail = "failed", classify(exc).message
-        self.runtime.progress.finished(record.step_id)
+            message = classify(exc).message
+            ended = UndoFinished(step_id=record.step_id, status="failed", detail=message)
         duration_s = round(anchor.stamp()[0] - started_mono, 3)
-        self.journal.write("undo_finished", step_id=record.step_id, status=status, detail=detail)
-        log_event = env.log.info if status == "undone" else env.log.warning
-        log_event("undo_finished", status=status, detail=detail)
+        self.record.undo_finished(ended)
         return UndoReport(
             step_id=record.step_id,
             type=record.type,
-            status=status,
-            detail=detail,
+            status=ended.status,
+            detail=ended.detail,
             started_at=started_at,
             duration_s=duration_s,
         )
@@ -347,13 +308,12 @@ class Executor:
     ) -> RunReport:
         point = _measure.worst_recovery_point(state.recovery_points)
         rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
-        rto = _measure.rto(t0, state.recovered_at, _unverified(state.steps), plan.targets.rto_s)
+        rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
         outcome, exit_code = decide_outcome(
             state.steps, undo, rpo, rto, interrupted=state.interrupted()
         )
         finished_at = anchor.stamp()[1]
-        self.journal.write("run_finished", outcome=outcome, exit_code=int(exit_code))
-        self.log.info("run_finished", outcome=outcome, exit_code=int(exit_code))
+        self.record.run_finished(RunFinished(outcome=outcome, exit_code=int(exit_code)))
         return RunReport(
             run_id=self.runtime.run_id,
             plan=plan.name,
@@ -410,34 +370,48 @@ def _incomplete() -> tuple[Outcome, ExitCode]:
     return "rollback_incomplete", ExitCode.ROLLBACK_INCOMPLETE
 
 
-def _unverified(steps: list[StepReport]) -> str | None:
-    """Why recovery was not shown: the first verify step that did not pass, if any."""
-    for step in steps:
-        if step.phase == "verify" and step.status not in ("passed", "skipped"):
-            return f"verify step {step.id} {step.status.replace('_', ' ')}"
-    return None
-
-
 def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
     return UndoReport(
         step_id=record.step_id,
         type=record.type,
         status="skipped",
-        detail="abandoned by signal: still changed",
+        detail=f"{ABANDONED}: still changed",
         started_at=anchor.stamp()[1],
         duration_s=0.0,
     )
 
 
-def _unstarted(step: ResolvedStep, status: StepStatus, reason: str | None) -> StepReport:
-    """The report of a step that never ran: skipped by the plan, blocked, or abandoned."""
-    if step.skipped:
-        status, reason = "skipped", step.skip_reason
+def _ended(
+    step: ResolvedStep, duration_s: float, attempts: Attempts, failure: Failure | None
+) -> StepFinished:
+    return StepFinished(
+        step_id=step.id,
+        status=failure.status if failure else "passed",
+        duration_s=round(duration_s, 3),
+        attempts=attempts.count,
+        error=failure.message if failure else None,
+    )
+
+
+def _ran(
+    step: ResolvedStep,
+    started_at: datetime,
+    finished_at: datetime,
+    ended: StepFinished,
+    result: StepResult | None,
+) -> StepReport:
+    """The report of a step that ran: how it ended, and what it found."""
     return StepReport(
         id=step.id,
         type=step.type.name,
         phase=step.phase,
         description=step.describe(),
-        status=status,
-        skip_reason=reason,
+        status=ended.status,
+        started_at=started_at,
+        finished_at=finished_at,
+        duration_s=ended.duration_s,
+        attempts=ended.attempts,
+        error=ended.error,
+        summary=result.summary if result else None,
+        facts=dict(result.facts) if result else {},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
@@ -84,7 +84,7 @@ class _NoTimeLeft(stop_base):
 
 @dataclass(frozen=True)
 class Failure:
-    status: str  # failed | timed_out | interrupted
+    status: Literal["failed", "timed_out", "interrupted"]
     message: str
 
 

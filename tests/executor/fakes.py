@@ -18,7 +18,16 @@ from pydantic import JsonValue
 
 from drill.clock import Clock, FakeClock
 from drill.errors import PermanentError, StepFailed, TransientError
-from drill.executor import Cancellation, Executor, Journal, MemoryJournal, StepRuntime
+from drill.executor import (
+    Cancellation,
+    Executor,
+    Journal,
+    JournalEvent,
+    MemoryJournal,
+    NoProgress,
+    Progress,
+    StepRuntime,
+)
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
 from drill.steps import AnyStepType, Mode, RecoveryPoint, StepEnv, StepParams, StepResult, StepType
 from drill.tiers import Targets
@@ -261,12 +270,28 @@ class TeeJournal(MemoryJournal):
         super().__init__()
         self.calls = calls
 
-    def write(self, event: str, **fields: JsonValue) -> None:
-        super().write(event, **fields)
-        self.calls.append((f"journal:{event}", str(fields.get("step_id", ""))))
+    def write(self, event: JournalEvent) -> None:
+        super().write(event)
+        self.calls.append((f"journal:{event.kind}", getattr(event, "step_id", "")))
 
     def names(self) -> list[str]:
-        return [str(e["event"]) for e in self.events]
+        return [e.kind for e in self.events]
+
+
+@dataclass
+class RecordingProgress:
+    """A live display that writes ``("progress:<what>", step_id)`` into the call log."""
+
+    calls: list[Call]
+
+    def started(self, step_id: str, phase: str) -> None:
+        self.calls.append(("progress:started", step_id))
+
+    def waiting(self, step_id: str, waiting_for: str) -> None:
+        self.calls.append(("progress:waiting", step_id))
+
+    def finished(self, step_id: str) -> None:
+        self.calls.append(("progress:finished", step_id))
 
 
 # --- the kit: one registry, one clock, one call log -------------------------------------------
@@ -330,9 +355,15 @@ class Kit:
         cancellation: Cancellation | None = None,
         rollback_command: str | None = None,
         journal_path: str | None = None,
+        progress: Progress | None = None,
     ) -> Executor:
         runtime = StepRuntime(
-            run_id="run-1", mode=mode, clock=self.clock, providers=NoProviders(), log=self.log
+            run_id="run-1",
+            mode=mode,
+            clock=self.clock,
+            providers=NoProviders(),
+            log=self.log,
+            progress=progress or NoProgress(),
         )
         return Executor(
             runtime,

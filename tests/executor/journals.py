@@ -2,10 +2,17 @@
 
 A run "dies" in a step that raises ``Killed``, a BaseException the executor does not catch:
 like SIGKILL, nothing after it runs, so the journal ends there (no undo, no run_finished).
+
+``samples/`` holds journals as earlier drills wrote them, kept byte for byte: ``finished`` and
+``rolled-back`` from the drill before the journal schema had its own models (runs of
+``finished_plan`` and of ``crashing_plan`` followed by ``drill rollback``), ``first-format``
+the same finished run as the first drill wrote it (no service, tier, targets or t0 source in
+``run_started``; no type or phase in ``step_skipped``).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +25,7 @@ from drill.tiers import Targets
 from .fakes import START, AdvanceParams, Kit, build_plan
 
 RUN_ID = "run-1"  # what Kit's executor names its run
+SAMPLES = Path(__file__).parent / "samples"
 
 
 class Killed(BaseException):
@@ -100,3 +108,12 @@ def run_to_journal(
         return None
     finally:
         journal.close()
+
+
+def drop_fields(path: Path, number: int, *keys: str) -> None:
+    """Rewrites line ``number`` (from 1) of the journal at ``path`` without ``keys``: the line
+    as a drill from before those fields were written would have left it."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for key in keys:
+        del lines[number - 1][key]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")

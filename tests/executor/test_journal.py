@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from drill.errors import UsageError
-from drill.executor import FileJournal, pending_undos, read_events, run_record
+from drill.executor import (
+    FileJournal,
+    MutationRecord,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepSkipped,
+    UndoFinished,
+    pending_undos,
+    read_events,
+    run_record,
+)
 
-from .fakes import START, Kit, TeeJournal, build_plan
+from .fakes import START, Kit, RecordingProgress, TeeJournal, build_plan
+from .journals import SAMPLES
 
 
 def mutation_plan(kit: Kit, mode: str = "drill", fail_undo_m1: bool = False):
@@ -69,12 +82,13 @@ def test_run_started_and_run_finished_carry_what_a_reader_needs() -> None:
     journal = TeeJournal(kit.calls)
     report = kit.executor(journal=journal).run(mutation_plan(kit))
     started, finished = journal.events[0], journal.events[-1]
-    assert started["plan"] == "fake-plan"
-    assert started["plan_file"] == "plans/fake-plan.yaml"
-    assert started["mode"] == "drill"
-    assert started["disaster_at"] == START.isoformat()
-    assert started["contexts"] == {"primary": "kind-a", "dr": "kind-b"}
-    assert finished == {"event": "run_finished", "outcome": "passed", "exit_code": 0}
+    assert isinstance(started, RunStarted)
+    assert started.plan == "fake-plan"
+    assert started.plan_file == "plans/fake-plan.yaml"
+    assert started.mode == "drill"
+    assert started.disaster_at == START
+    assert started.contexts == {"primary": "kind-a", "dr": "kind-b"}
+    assert finished == RunFinished(outcome="passed", exit_code=0)
     assert report.exit_code == 0
 
 
@@ -98,35 +112,72 @@ def test_prior_state_event_is_enough_to_undo_without_the_plan() -> None:
     kit = Kit()
     journal = TeeJournal(kit.calls)
     kit.executor(journal=journal).run(mutation_plan(kit))
-    prior = next(e for e in journal.events if e["event"] == "prior_state")
-    assert prior == {
-        "event": "prior_state",
-        "step_id": "m1",
-        "type": "fake.mutate",
-        "params": {"target": "dns", "seconds": 0.0, "fail_run": False, "fail_undo": False},
-        "prior": {"target": "dns", "old": "old-m1"},
-        "context": "kind-b",
-        "timeout_s": 45.0,
-        "retries": 2,
-    }
+    prior = next(e for e in journal.events if e.kind == "prior_state")
+    assert prior == MutationRecord(
+        step_id="m1",
+        type="fake.mutate",
+        params={"target": "dns", "seconds": 0.0, "fail_run": False, "fail_undo": False},
+        prior={"target": "dns", "old": "old-m1"},
+        context="kind-b",
+        timeout_s=45.0,
+        retries=2,
+    )
 
 
 def test_step_finished_and_undo_finished_record_outcomes() -> None:
     kit = Kit()
     journal = TeeJournal(kit.calls)
     kit.executor(journal=journal).run(mutation_plan(kit, fail_undo_m1=True))
-    finished = {e["step_id"]: e for e in journal.events if e["event"] == "step_finished"}
-    assert finished["p1"] == {
-        "event": "step_finished",
-        "step_id": "p1",
-        "status": "passed",
-        "duration_s": 1.0,
-        "attempts": 1,
-        "error": None,
-    }
-    undos = {e["step_id"]: e["status"] for e in journal.events if e["event"] == "undo_finished"}
+    finished = {e.step_id: e for e in journal.events if isinstance(e, StepFinished)}
+    assert finished["p1"] == StepFinished(
+        step_id="p1", status="passed", duration_s=1.0, attempts=1, error=None
+    )
+    undos = {e.step_id: e.status for e in journal.events if isinstance(e, UndoFinished)}
     assert undos == {"m2": "undone", "m1": "failed"}
-    assert journal.events[-1]["exit_code"] == 4
+    assert journal.events[-1] == RunFinished(outcome="rollback_incomplete", exit_code=4)
+
+
+def test_each_step_event_reaches_journal_log_and_progress_line_together() -> None:
+    kit = Kit()
+    plan = build_plan(
+        [
+            ("preflight", kit.step("p1", "fake.advance", seconds=1)),
+            ("failover", kit.step("m1", "fake.mutate", fail_undo=True)),
+            ("verify", kit.step("v1", "fake.fail")),
+        ]
+    )
+    kit.executor(progress=RecordingProgress(kit.calls)).run(plan)
+    told = [call for call in kit.calls if call[0].startswith(("journal:", "progress:"))]
+    assert told[1:-1] == [
+        ("journal:step_started", "p1"),
+        ("progress:started", "p1"),
+        ("progress:finished", "p1"),
+        ("journal:step_finished", "p1"),
+        ("journal:step_started", "m1"),
+        ("progress:started", "m1"),
+        ("journal:prior_state", "m1"),
+        ("progress:finished", "m1"),
+        ("journal:step_finished", "m1"),
+        ("journal:step_started", "v1"),
+        ("progress:started", "v1"),
+        ("progress:finished", "v1"),
+        ("journal:step_finished", "v1"),
+        ("progress:started", "m1"),  # its undo
+        ("progress:finished", "m1"),
+        ("journal:undo_finished", "m1"),
+    ]
+    logged = [(level, event, kw.get("step")) for level, event, kw in kit.log.records]
+    assert logged == [
+        ("info", "run_started", None),
+        ("info", "step_started", "p1"),
+        ("info", "step_finished", "p1"),
+        ("info", "step_started", "m1"),
+        ("info", "step_finished", "m1"),
+        ("info", "step_started", "v1"),
+        ("warning", "step_finished", "v1"),
+        ("warning", "undo_finished", "m1"),
+        ("info", "run_finished", None),
+    ]
 
 
 def test_pending_undos_of_a_live_run_lists_every_mutation_oldest_first(tmp_path: Path) -> None:
@@ -138,7 +189,7 @@ def test_pending_undos_of_a_live_run_lists_every_mutation_oldest_first(tmp_path:
     finally:
         journal.close()
     events = read_events(path)
-    assert all(e["run_id"] == "run-1" for e in events)
+    assert all(e.run_id == "run-1" for e in events)
     pending = pending_undos(events)
     assert [m.step_id for m in pending] == ["m1", "m2"]
     assert pending[0].type == "fake.mutate"
@@ -176,7 +227,7 @@ def test_drill_rollback_undoes_a_live_run_from_its_journal(tmp_path: Path) -> No
     assert steps == []
     events = read_events(path)
     assert pending_undos(events) == []
-    names = [e["event"] for e in events]
+    names = [e.event.kind for e in events]
     assert names.index("rollback_started") < names.index("rollback_finished")
 
 
@@ -205,3 +256,72 @@ def test_a_broken_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
 def test_missing_journal_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read journal"):
         read_events(tmp_path / "nope.jsonl")
+
+
+# --- journals earlier drills wrote -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["finished", "rolled-back"])
+def test_a_journal_from_before_the_schema_reads_and_writes_back_field_for_field(name: str) -> None:
+    path = SAMPLES / f"{name}.jsonl"
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    entries = read_events(path)
+    assert len(entries) == len(lines)
+    for entry, line in zip(entries, lines, strict=True):
+        again = json.loads(entry.to_line())
+        assert list(again) == list(line)  # the same fields, in the same order
+        assert again == line
+
+
+def test_the_samples_hold_every_kind_of_event_under_its_old_name() -> None:
+    kinds = {
+        entry.event.kind
+        for name in ("finished", "rolled-back", "first-format")
+        for entry in read_events(SAMPLES / f"{name}.jsonl")
+    }
+    assert kinds == {
+        "run_started",
+        "step_skipped",
+        "step_started",
+        "prior_state",
+        "recovery_point",
+        "step_finished",
+        "undo_finished",
+        "rollback_started",
+        "rollback_finished",
+        "run_finished",
+    }
+
+
+def test_first_format_lines_still_parse() -> None:
+    entries = read_events(SAMPLES / "first-format.jsonl")
+    started = run_record(entries)
+    assert (started.run_id, started.mode, started.ts) == ("run-1", "drill", START)
+    assert (started.service, started.tier, started.targets, started.disaster_at_source) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    skipped = [e.event for e in entries if isinstance(e.event, StepSkipped)]
+    assert skipped == [StepSkipped(step_id="public", reason="serves users")]
+
+
+def test_events_of_unknown_kinds_are_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    lines = (SAMPLES / "finished.jsonl").read_text(encoding="utf-8").splitlines()
+    newer = '{"ts": "2026-01-01T00:00:01+00:00", "run_id": "run-1", "event": "lease_renewed"}'
+    path.write_text("\n".join([lines[0], newer, *lines[1:]]) + "\n", encoding="utf-8")
+    assert read_events(path) == read_events(SAMPLES / "finished.jsonl")
+
+
+def test_a_malformed_event_names_its_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    lines = (SAMPLES / "finished.jsonl").read_text(encoding="utf-8").splitlines()
+    broken = lines[9].replace('"timeout_s": 60.0, ', "")
+    assert broken != lines[9]
+    path.write_text("\n".join([*lines[:9], broken, *lines[10:]]) + "\n", encoding="utf-8")
+    with pytest.raises(
+        UsageError, match=r"journal\.jsonl:10: journal event prior_state: timeout_s: "
+    ):
+        read_events(path)

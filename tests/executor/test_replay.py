@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,15 @@ from drill.executor import FileJournal, pending_undos, read_events, report_from_
 from drill.report import RunReport, StepReport
 
 from .fakes import START
-from .journals import RUN_ID, crashing_plan, finished_plan, kit_with_crash, run_to_journal
+from .journals import (
+    RUN_ID,
+    SAMPLES,
+    crashing_plan,
+    drop_fields,
+    finished_plan,
+    kit_with_crash,
+    run_to_journal,
+)
 
 ROLLBACK = f"drill rollback {RUN_ID} --report-dir reports"
 
@@ -59,7 +68,7 @@ def test_a_drill_killed_mid_failover_needs_a_human(tmp_path: Path) -> None:
     plan = crashing_plan(kit)
     assert run_to_journal(kit, plan, tmp_path) is None
     events = read_events(tmp_path / "journal.jsonl")
-    assert events[-1]["event"] == "step_started"
+    assert events[-1].event.kind == "step_started"
     rebuilt = report_from_journal(events, plan=plan, rollback_command=ROLLBACK)
     assert (rebuilt.outcome, rebuilt.exit_code) == ("rollback_incomplete", 4)
     assert statuses(rebuilt.steps) == {
@@ -139,10 +148,9 @@ def test_a_later_drill_rollback_is_noted_not_merged(tmp_path: Path) -> None:
 def test_an_old_journal_without_targets_gives_no_verdict_on_them(tmp_path: Path) -> None:
     kit = kit_with_crash()
     run_to_journal(kit, finished_plan(kit), tmp_path)
-    events = read_events(tmp_path / "journal.jsonl")
-    for key in ("targets", "service", "tier", "disaster_at_source"):
-        del events[0][key]
-    rebuilt = report_from_journal(events)
+    path = tmp_path / "journal.jsonl"
+    drop_fields(path, 1, "targets", "service", "tier", "disaster_at_source")
+    rebuilt = report_from_journal(read_events(path))
     assert (rebuilt.service, rebuilt.tier, rebuilt.disaster_at_source) == (
         "unknown",
         "unknown",
@@ -152,10 +160,12 @@ def test_an_old_journal_without_targets_gives_no_verdict_on_them(tmp_path: Path)
     assert rebuilt.rpo.source.endswith("target unknown (not in the journal, no plan)")
 
 
-def test_a_journal_that_is_not_a_run_is_refused() -> None:
-    finished = {"event": "run_finished", "ts": START.isoformat(), "outcome": "passed"}
-    with pytest.raises(UsageError, match="no run_started event"):
-        report_from_journal([{**finished, "exit_code": 0}])
+def test_a_journal_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    finished = {"event": "run_finished", "ts": START.isoformat(), "run_id": "r"}
+    path.write_text(json.dumps({**finished, "outcome": "passed", "exit_code": 0}) + "\n")
+    with pytest.raises(UsageError, match="no readable run_started event: not the journal of a"):
+        report_from_journal(read_events(path))
     started = {
         "event": "run_started",
         "ts": START.isoformat(),
@@ -166,5 +176,48 @@ def test_a_journal_that_is_not_a_run_is_refused() -> None:
         "disaster_at": START.isoformat(),
         "contexts": {},
     }
-    with pytest.raises(UsageError, match=r"journal event 1 \(run_started\): mode: "):
-        report_from_journal([started])
+    path.write_text(json.dumps(started) + "\n")
+    with pytest.raises(UsageError, match=r"journal\.jsonl:1: journal event run_started: mode: "):
+        read_events(path)
+
+
+# --- journals earlier drills wrote -------------------------------------------------------------
+
+
+def test_a_journal_from_before_the_schema_rebuilds_to_the_report_a_run_makes_now(
+    tmp_path: Path,
+) -> None:
+    kit = kit_with_crash()
+    plan = finished_plan(kit)
+    report = run_to_journal(kit, plan, tmp_path)
+    assert report is not None
+    old = read_events(SAMPLES / "finished.jsonl")
+    rebuilt = report_from_journal(old, plan=plan, journal_path=report.journal)
+    assert without_details(rebuilt) == without_details(report)
+
+
+def test_a_first_format_journal_rebuilds_from_what_it_holds() -> None:
+    entries = read_events(SAMPLES / "first-format.jsonl")
+    blind = report_from_journal(entries)
+    assert (blind.outcome, blind.exit_code, blind.service) == ("passed", 0, "unknown")
+    public = next(s for s in blind.steps if s.id == "public")
+    assert (public.type, public.phase, public.status, public.skip_reason) == (
+        "unknown",
+        "unknown",
+        "skipped",
+        "serves users",
+    )
+    planned = report_from_journal(entries, plan=finished_plan(kit_with_crash()))
+    public = next(s for s in planned.steps if s.id == "public")
+    assert (public.type, public.phase, public.status) == ("fake.advance", "verify", "skipped")
+    assert (planned.rpo.measured_s, planned.rpo.met) == (1800.0, True)
+
+
+def test_a_rolled_back_journal_from_before_the_schema_notes_its_rollback() -> None:
+    entries = read_events(SAMPLES / "rolled-back.jsonl")
+    assert pending_undos(entries) == []
+    rebuilt = report_from_journal(entries, plan=crashing_plan(kit_with_crash()))
+    assert (rebuilt.outcome, rebuilt.exit_code) == ("interrupted", 130)
+    assert rebuilt.notes[-1] == (
+        "drill rollback ran afterwards, from 2026-01-01T00:00:10+00:00: undone m1"
+    )

@@ -1,0 +1,160 @@
+"""The journal's events: every kind a run writes and its fields, defined once.
+
+The executor writes these, ``drill report`` rebuilds reports from them and ``drill rollback``
+undoes from them, so a field added here is added for all three. On disk each event is one JSON
+object on one line: ``ts`` and ``run_id`` (see ``JournalEntry``), ``event`` (the kind), then
+the fields in the order declared here.
+
+Journals outlive the drill that wrote them: a field added later must be optional, with a
+default, so that older journals still load; fields a reader does not know are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
+
+from drill.report import Outcome, StepStatus, UndoStatus
+from drill.tiers import Targets
+
+# Written as ``datetime.isoformat()`` always has been ("+00:00", not pydantic's "Z").
+Moment = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
+
+
+class _Event(BaseModel):
+    # ``kind`` is written as "event": the name journals have always used for it.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RunStarted(_Event):
+    kind: Literal["run_started"] = Field("run_started", alias="event")
+    plan: str
+    plan_file: str
+    mode: Literal["drill", "live"]
+    # Journals from before these were recorded lack them; the plan can stand in.
+    service: str | None = None
+    tier: str | None = None
+    targets: Targets | None = None
+    disaster_at: Moment
+    disaster_at_source: Literal["run start", "--disaster-at"] | None = None
+    contexts: dict[str, str]
+
+
+class StepSkipped(_Event):
+    """A step the plan skips (``skip_reason``); it never starts."""
+
+    kind: Literal["step_skipped"] = Field("step_skipped", alias="event")
+    step_id: str
+    type: str | None = None  # older journals lack type and phase
+    phase: str | None = None
+    reason: str | None = None
+
+
+class StepStarted(_Event):
+    kind: Literal["step_started"] = Field("step_started", alias="event")
+    step_id: str
+    type: str
+    phase: str
+
+
+class MutationRecord(_Event):
+    """The ``prior_state`` event: written after a mutating step captured what it will change
+    and before it changes anything; enough to undo the step without the plan."""
+
+    kind: Literal["prior_state"] = Field("prior_state", alias="event")
+    step_id: str
+    type: str
+    params: dict[str, JsonValue]
+    prior: JsonValue
+    context: str | None
+    timeout_s: float
+    retries: int
+
+
+class RecoveryPointSet(_Event):
+    """A restore said which moment's data it brought back: the RPO's measure."""
+
+    kind: Literal["recovery_point"] = Field("recovery_point", alias="event")
+    step_id: str
+    at: Moment
+    source: str
+
+
+class StepFinished(_Event):
+    kind: Literal["step_finished"] = Field("step_finished", alias="event")
+    step_id: str
+    status: StepStatus
+    duration_s: float
+    attempts: int = 0
+    error: str | None = None
+
+
+class UndoFinished(_Event):
+    """One mutation undone, or not: undo starts are not journaled."""
+
+    kind: Literal["undo_finished"] = Field("undo_finished", alias="event")
+    step_id: str
+    status: UndoStatus
+    detail: str = ""
+
+
+class RollbackStarted(_Event):
+    """``drill rollback`` began on this journal: what follows is not part of the run."""
+
+    kind: Literal["rollback_started"] = Field("rollback_started", alias="event")
+    pending: list[str]
+
+
+class RollbackFinished(_Event):
+    kind: Literal["rollback_finished"] = Field("rollback_finished", alias="event")
+    failed: list[str]
+
+
+class RunFinished(_Event):
+    kind: Literal["run_finished"] = Field("run_finished", alias="event")
+    outcome: Outcome
+    exit_code: int
+
+
+JournalEvent = Annotated[
+    RunStarted
+    | StepSkipped
+    | StepStarted
+    | MutationRecord
+    | RecoveryPointSet
+    | StepFinished
+    | UndoFinished
+    | RollbackStarted
+    | RollbackFinished
+    | RunFinished,
+    Field(discriminator="kind"),
+]
+# The kinds this drill knows; reading skips others (a newer drill's), as it skips unknown fields.
+EVENT_KINDS: frozenset[str] = frozenset(
+    model.model_fields["kind"].default for model in get_args(get_args(JournalEvent)[0])
+)
+
+
+class JournalEntry(BaseModel):
+    """One line of a journal: when it was written, by which run, and the event. On disk the
+    event's fields sit beside ``ts`` and ``run_id`` in one flat JSON object."""
+
+    model_config = ConfigDict(frozen=True)
+    ts: datetime
+    run_id: str
+    event: JournalEvent
+
+    @classmethod
+    def from_line(cls, line: Mapping[str, JsonValue]) -> JournalEntry:
+        """Raises pydantic's ValidationError; locations inside the event start with
+        ``("event", kind)``."""
+        envelope = {key: line[key] for key in ("ts", "run_id") if key in line}
+        return cls.model_validate({**envelope, "event": line})
+
+    def to_line(self) -> str:
+        head = {"ts": self.ts.isoformat(), "run_id": self.run_id}
+        return json.dumps({**head, **self.event.model_dump(mode="json", by_alias=True)})

@@ -1,0 +1,101 @@
+"""What a run does, told once: each event goes to the journal, the log and the progress line.
+
+The runner decides; the recorder makes sure every decision reaches all three together, so the
+journal a rollback reads, the log an operator reads and the live display never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drill.executor._events import (
+    MutationRecord,
+    RecoveryPointSet,
+    RollbackFinished,
+    RollbackStarted,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepSkipped,
+    StepStarted,
+    UndoFinished,
+)
+from drill.executor._journal import Journal
+from drill.executor._progress import Progress
+from drill.plan import ResolvedStep
+from drill.steps import RecoveryPoint
+
+# What an undo abandoned by a second signal leaves in the journal (the report says more).
+ABANDONED = "abandoned by signal"
+
+
+class Recorder:
+    def __init__(self, journal: Journal, log: Any, progress: Progress) -> None:
+        self.journal = journal
+        self.log = log  # structlog's BoundLogger, or a test's stand-in: needs bind()
+        self.progress = progress
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run_started(self, event: RunStarted) -> None:
+        self.journal.write(event)
+        when = event.disaster_at.isoformat()
+        self.log.info("run_started", plan=event.plan, mode=event.mode, disaster_at=when)
+
+    def run_finished(self, event: RunFinished) -> None:
+        self.journal.write(event)
+        self.log.info("run_finished", outcome=event.outcome, exit_code=event.exit_code)
+
+    def rollback_started(self, pending: list[str]) -> None:
+        self.journal.write(RollbackStarted(pending=pending))
+
+    def rollback_finished(self, failed: list[str]) -> None:
+        self.journal.write(RollbackFinished(failed=failed))
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def step_skipped(self, step: ResolvedStep) -> None:
+        reason = step.skip_reason
+        self.journal.write(
+            StepSkipped(step_id=step.id, type=step.type.name, phase=step.phase, reason=reason)
+        )
+        self.log.info("step_skipped", step=step.id, reason=reason)
+
+    def step_started(self, step: ResolvedStep) -> None:
+        self.journal.write(StepStarted(step_id=step.id, type=step.type.name, phase=step.phase))
+        self._step_log(step.id).info("step_started", phase=step.phase, type=step.type.name)
+        self.progress.started(step.id, step.phase)
+
+    def prior_state(self, record: MutationRecord) -> None:
+        self.journal.write(record)
+
+    def recovery_point(self, step_id: str, point: RecoveryPoint) -> None:
+        self.journal.write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))
+
+    def step_finished(self, event: StepFinished) -> None:
+        self.progress.finished(event.step_id)
+        self.journal.write(event)
+        log = self._step_log(event.step_id)
+        (log.info if event.status == "passed" else log.warning)(
+            "step_finished", status=event.status, duration_s=event.duration_s, error=event.error
+        )
+
+    # --- undo ---------------------------------------------------------------------------------
+
+    def undo_started(self, step_id: str) -> None:
+        self.progress.started(step_id, "undo")
+
+    def undo_finished(self, event: UndoFinished) -> None:
+        self.progress.finished(event.step_id)
+        self.journal.write(event)
+        log = self._step_log(event.step_id)
+        (log.info if event.status == "undone" else log.warning)(
+            "undo_finished", status=event.status, detail=event.detail
+        )
+
+    def undo_abandoned(self, step_id: str) -> None:
+        """Never started: nothing to log or show, but the journal says it is still changed."""
+        self.journal.write(UndoFinished(step_id=step_id, status="skipped", detail=ABANDONED))
+
+    def _step_log(self, step_id: str) -> Any:
+        return self.log.bind(step=step_id)

@@ -1,0 +1,31 @@
+"""Step reports as a run makes them and as its rebuild from the journal makes them again."""
+
+from __future__ import annotations
+
+from drill.plan import PhaseName, ResolvedStep
+from drill.report import StepReport, StepStatus
+
+FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
+
+
+def unstarted(step: ResolvedStep, status: StepStatus, reason: str | None) -> StepReport:
+    """The report of a step that never ran: skipped by the plan, blocked, abandoned or (in a
+    rebuilt report) never reached. A step the plan skips is skipped whether reached or not."""
+    if step.skipped:
+        status, reason = "skipped", step.skip_reason
+    return StepReport(
+        id=step.id,
+        type=step.type.name,
+        phase=step.phase,
+        description=step.describe(),
+        status=status,
+        skip_reason=reason,
+    )
+
+
+def unverified(steps: list[StepReport]) -> str | None:
+    """Why recovery was not shown: the first verify step that did not pass, if any."""
+    for step in steps:
+        if step.phase == "verify" and step.status not in ("passed", "skipped"):
+            return f"verify step {step.id} {step.status.replace('_', ' ')}"
+    return None
