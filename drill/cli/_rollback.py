@@ -21,6 +21,7 @@ from drill.executor import (
     pending_undos,
     read_events,
     run_record,
+    step_notes,
 )
 from drill.executor._journal import RunRecord
 from drill.logs import build_logger
@@ -65,7 +66,7 @@ def rollback_command(
     try:
         with cancel_on_signals(cancellation, log):
             undo, steps = Executor(runtime, journal, cancellation).roll_back(
-                pending, _plan_for(options, record, log)
+                pending, _plan_for(options, record, log), step_notes(events)
             )
     finally:
         journal.close()

@@ -30,6 +30,7 @@ from drill.executor._journal import (
     pending_undos,
     read_events,
     run_record,
+    step_notes,
 )
 from drill.executor._lease import RunLease, RunLocked
 from drill.executor._progress import NoProgress, Progress
@@ -68,4 +69,5 @@ __all__ = [
     "read_events",
     "report_from_journal",
     "run_record",
+    "step_notes",
 ]

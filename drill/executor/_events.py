@@ -73,6 +73,19 @@ class MutationRecord(_Event):
     context: str | None
     timeout_s: float
     retries: int
+    # True when this run journals the step's notes (``step_note``): then no note means the
+    # step never submitted a change. Journals from before notes existed read False.
+    notes_kept: bool = False
+
+
+class StepNoted(_Event):
+    """What a mutating step must not forget across a retry, an undo or a crash: the id of a
+    change the cloud accepted. Written the moment the step learns it."""
+
+    kind: Literal["step_note"] = Field("step_note", alias="event")
+    step_id: str
+    key: str
+    value: JsonValue
 
 
 class RecoveryPointSet(_Event):
@@ -125,6 +138,7 @@ JournalEvent = Annotated[
     | StepSkipped
     | StepStarted
     | MutationRecord
+    | StepNoted
     | RecoveryPointSet
     | StepFinished
     | UndoFinished

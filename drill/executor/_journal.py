@@ -26,6 +26,7 @@ from drill.executor._events import (
     JournalEvent,
     MutationRecord,
     RunStarted,
+    StepNoted,
     UndoFinished,
 )
 
@@ -117,6 +118,15 @@ def pending_undos(entries: Iterable[JournalEntry]) -> list[MutationRecord]:
     events = [entry.event for entry in entries]
     undone = {e.step_id for e in events if isinstance(e, UndoFinished) and e.status == "undone"}
     return [e for e in events if isinstance(e, MutationRecord) and e.step_id not in undone]
+
+
+def step_notes(entries: Iterable[JournalEntry]) -> dict[str, dict[str, JsonValue]]:
+    """What each step noted (a change's id), by step id; a later note of a key wins."""
+    notes: dict[str, dict[str, JsonValue]] = {}
+    for entry in entries:
+        if isinstance(entry.event, StepNoted):
+            notes.setdefault(entry.event.step_id, {})[entry.event.key] = entry.event.value
+    return notes
 
 
 def run_record(entries: Iterable[JournalEntry]) -> RunRecord:

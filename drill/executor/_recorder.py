@@ -16,6 +16,7 @@ from drill.executor._events import (
     RunFinished,
     RunStarted,
     StepFinished,
+    StepNoted,
     StepSkipped,
     StepStarted,
     UndoFinished,
@@ -68,6 +69,10 @@ class Recorder:
 
     def prior_state(self, record: MutationRecord) -> None:
         self.journal.write(record)
+
+    def step_noted(self, event: StepNoted) -> None:
+        self.journal.write(event)
+        self._step_log(event.step_id).info("step_noted", key=event.key, value=event.value)
 
     def recovery_point(self, step_id: str, point: RecoveryPoint) -> None:
         self.journal.write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))

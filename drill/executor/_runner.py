@@ -11,17 +11,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from pydantic import JsonValue
+
 from drill.clock import Anchor
-from drill.errors import ExitCode
+from drill.errors import ExitCode, StepFailed
 from drill.executor import _measure
 from drill.executor._events import (
     MutationRecord,
     RunFinished,
     RunStarted,
     StepFinished,
+    StepNoted,
     UndoFinished,
 )
 from drill.executor._journal import Journal
@@ -47,6 +50,7 @@ class _RunState:
 
     steps: list[StepReport] = field(default_factory=list)
     mutations: list[MutationRecord] = field(default_factory=list)
+    notes: dict[str, dict[str, JsonValue]] = field(default_factory=dict)  # by step id
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
     recovered_at: datetime | None = None
     stopped: bool = False  # a signal kept forward steps from starting
@@ -112,7 +116,7 @@ class Executor:
                 self._mark_not_run(plan, state, "cleanup", "not run in live mode after a failure")
             self._mark_not_run(plan, state, "rollback", "live mode never rolls back by itself")
             return []
-        undo = self.undo_all(list(state.mutations), anchor)
+        undo = self.undo_all(list(state.mutations), anchor, state.notes)
         self._run_phase("rollback", plan, state, anchor)
         self._run_phase("cleanup", plan, state, anchor)
         return undo
@@ -186,7 +190,7 @@ class Executor:
         started_mono, started_at = anchor.stamp()
         self.record.step_started(step)
         attempts = Attempts()
-        result, failure = self._attempt(step, env, state, attempts)
+        result, failure = self._attempt(step, plan, env, state, attempts)
         finished_mono, finished_at = anchor.stamp()
         if result is not None:
             self._note_result(step, result, finished_at, state)
@@ -195,23 +199,51 @@ class Executor:
         return _ran(step, started_at, finished_at, ended, result)
 
     def _attempt(
-        self, step: ResolvedStep, env: StepEnv, state: _RunState, attempts: Attempts
+        self,
+        step: ResolvedStep,
+        plan: ExecutionPlan,
+        env: StepEnv,
+        state: _RunState,
+        attempts: Attempts,
     ) -> tuple[StepResult | None, Failure | None]:
         """A mutating step's prior state first, then the step, each with retries; what fails
         is returned, never raised."""
         try:
             if step.type.mutating:
-                self._record_prior_state(step, env, state, attempts)
+                env = self._ready_to_change(step, plan, env, state, attempts)
+            ready = env
             result = with_retries(
-                lambda: step.type.run(step.params, env), env, step.retries, attempts
+                lambda: step.type.run(step.params, ready), env, step.retries, attempts
             )
         except Exception as exc:  # noqa: BLE001 - any failure must still lead to rollback
             return None, classify(exc)
         return result, None
 
+    def _ready_to_change(
+        self,
+        step: ResolvedStep,
+        plan: ExecutionPlan,
+        env: StepEnv,
+        state: _RunState,
+        attempts: Attempts,
+    ) -> StepEnv:
+        """Refuse a drill's change to production; journal the prior state; hand the step its
+        prior state (its change's precondition) and a notebook that reaches the journal."""
+        clash = plan.production_clash(step)
+        if clash is not None:
+            raise StepFailed(f"refused: {clash}")
+        record = self._record_prior_state(step, env, state, attempts)
+        notes = state.notes.setdefault(step.id, {})
+
+        def note(key: str, value: JsonValue) -> None:
+            notes[key] = value
+            self.record.step_noted(StepNoted(step_id=step.id, key=key, value=value))
+
+        return replace(env, prior=record.prior, notes=notes, note=note)
+
     def _record_prior_state(
         self, step: ResolvedStep, env: StepEnv, state: _RunState, attempts: Attempts
-    ) -> None:
+    ) -> MutationRecord:
         """Snapshot what the step will change, and journal it, before it changes anything."""
         assert step.params is not None, "skipped steps are never run"
         params = step.params
@@ -226,10 +258,12 @@ class Executor:
             context=env.context,
             timeout_s=step.timeout_s,
             retries=step.retries,
+            notes_kept=True,
         )
         self.record.prior_state(record)
         with state.lock:
             state.mutations.append(record)
+        return record
 
     def _note_result(
         self, step: ResolvedStep, result: StepResult, finished_at: datetime, state: _RunState
@@ -244,12 +278,16 @@ class Executor:
     # --- undo ---------------------------------------------------------------------------------
 
     def roll_back(
-        self, mutations: list[MutationRecord], plan: ExecutionPlan | None
+        self,
+        mutations: list[MutationRecord],
+        plan: ExecutionPlan | None,
+        notes: Mapping[str, Mapping[str, JsonValue]] | None = None,
     ) -> tuple[list[UndoReport], list[StepReport]]:
-        """``drill rollback``: undo a past run's pending mutations, then its rollback phase."""
+        """``drill rollback``: undo a past run's pending mutations (with what their steps
+        noted, from the journal), then its rollback phase."""
         anchor = Anchor(self.runtime.clock)
         self.record.rollback_started([m.step_id for m in mutations])
-        undo = self.undo_all(mutations, anchor)
+        undo = self.undo_all(mutations, anchor, notes or {})
         state = _RunState()
         if plan is not None:
             self._run_phase("rollback", plan, state, anchor)
@@ -257,7 +295,12 @@ class Executor:
         self.record.rollback_finished(failed)
         return undo, state.steps
 
-    def undo_all(self, mutations: list[MutationRecord], anchor: Anchor) -> list[UndoReport]:
+    def undo_all(
+        self,
+        mutations: list[MutationRecord],
+        anchor: Anchor,
+        notes: Mapping[str, Mapping[str, JsonValue]],
+    ) -> list[UndoReport]:
         """Undo each recorded mutation, newest first; one failing does not stop the others."""
         reports = []
         for record in reversed(mutations):
@@ -265,15 +308,19 @@ class Executor:
                 reports.append(_undo_abandoned(record, anchor))
                 self.record.undo_abandoned(record.step_id)
                 continue
-            reports.append(self._undo_one(record, anchor))
+            kept = notes.get(record.step_id, {}) if record.notes_kept else None
+            reports.append(self._undo_one(record, anchor, kept))
         return reports
 
-    def _undo_one(self, record: MutationRecord, anchor: Anchor) -> UndoReport:
+    def _undo_one(
+        self, record: MutationRecord, anchor: Anchor, notes: Mapping[str, JsonValue] | None
+    ) -> UndoReport:
         step_type = self.step_types[record.type]
         started_mono, started_at = anchor.stamp()
         env = self.runtime.env_for(
             record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
         )
+        env = replace(env, prior=record.prior, notes=notes)
         self.record.undo_started(record.step_id)
         try:
             params = step_type.params_model.model_validate(record.params)

@@ -93,7 +93,9 @@ def await_noted_change(
 
 
 def never_changed(env: StepEnv) -> bool:
-    """True when this step's notes are known and hold no submitted change: nothing to undo."""
+    """True when this step's notes are known and hold no submitted change. Undo still reads
+    what is live (a crash can fall between a change and its note); this only tells someone
+    else's later change (left alone, nothing of drill's to undo) from a change over drill's."""
     return env.notes is not None and CHANGE_NOTE not in env.notes
 
 

@@ -170,13 +170,14 @@ class BackendSwitch(StepType[BackendSwitchParams]):
     def undo(self, params: BackendSwitchParams, prior: JsonValue, env: StepEnv) -> str:
         previous = _targets_from_json(prior)
         api, ref = _api(params, env), params.ref()
-        if never_changed(env):
-            return f"{_name(ref)} left as it was: drill's change was never made"
         # Read only once drill's own operation landed.
         await_noted_change(lambda i: api.change_status(ref, i), "backend change", env)
         live = api.get_backends(ref)
         if live.same_targets(previous):
             return f"{_name(ref)} already back on {_show(previous)}"
+        if not live.same_targets(params.targets()) and never_changed(env):
+            shown = _show(live.targets)
+            return f"{_name(ref)} left as is ({shown}): drill's change was never made"
         if not live.same_targets(params.targets()):
             raise StepFailed(
                 f"{_name(ref)} now has {_show(live.targets)}, not what drill set "

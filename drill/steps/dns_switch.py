@@ -141,14 +141,14 @@ class DnsSwitch(StepType[DnsSwitchParams]):
     def undo(self, params: DnsSwitchParams, prior: JsonValue, env: StepEnv) -> str:
         before = _from_json(prior)
         dns = _dns(params, env)
-        if never_changed(env):
-            return f"{params.record} left as it was: drill's change was never made"
         # Read only once drill's own change landed.
         await_noted_change(lambda i: dns.change_status(params.zone, i), "DNS change", env)
         live = dns.get_record(params.zone, params.record, params.type)
         if (before is None and live is None) or (before is not None and before.same_as(live)):
             return f"{params.record} already back to {_show(before)}"
         ours = params.intended(before)
+        if not ours.same_as(live) and never_changed(env):
+            return f"{params.record} left as is ({_show(live)}): drill's change was never made"
         if not ours.same_as(live):
             raise StepFailed(
                 f"{params.record} now holds {_show(live)}, not what drill set ({_show(ours)}): "

@@ -121,6 +121,7 @@ def test_prior_state_event_is_enough_to_undo_without_the_plan() -> None:
         context="kind-b",
         timeout_s=45.0,
         retries=2,
+        notes_kept=True,
     )
 
 
@@ -269,8 +270,11 @@ def test_a_journal_from_before_the_schema_reads_and_writes_back_field_for_field(
     assert len(entries) == len(lines)
     for entry, line in zip(entries, lines, strict=True):
         again = json.loads(entry.to_line())
+        added = {key: again.pop(key) for key in list(again) if key not in line}
         assert list(again) == list(line)  # the same fields, in the same order
         assert again == line
+        # Only fields added since, at the defaults that mean "this journal is older".
+        assert added == ({"notes_kept": False} if line["event"] == "prior_state" else {})
 
 
 def test_the_samples_hold_every_kind_of_event_under_its_old_name() -> None:

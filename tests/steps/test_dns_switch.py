@@ -163,7 +163,7 @@ def test_a_change_made_after_drill_read_the_record_is_refused_not_reverted() -> 
     with pytest.raises(Conflict, match="no longer matches"):
         step.run(params(), replace(env, prior=prior, **noting(notes)))
     assert step.undo(params(), prior, replace(env, **noting(notes))).endswith(
-        "left as it was: drill's change was never made"
+        "drill's change was never made"
     )
     assert clouds.dns_api.records[(NAME, "A")] == someone
 
