@@ -38,6 +38,7 @@ class Journal(Protocol):
 class FileJournal:
     def __init__(self, path: Path, run_id: str, clock: Clock) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_torn_line(path)
         self.path = path
         self._run_id = run_id
         self._clock = clock
@@ -55,6 +56,18 @@ class FileJournal:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _drop_torn_line(path: Path) -> None:
+    """A crash mid-write leaves a last line without its newline; readers skip it while it is
+    last, so it goes before anything is appended after it (``drill rollback`` appends)."""
+    try:
+        with path.open("rb+") as file:
+            data = file.read()
+            if data and not data.endswith(b"\n"):
+                file.truncate(data.rfind(b"\n") + 1)
+    except FileNotFoundError:
+        return
 
 
 class MemoryJournal:

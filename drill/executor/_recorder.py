@@ -6,9 +6,12 @@ journal a rollback reads, the log an operator reads and the live display never d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from drill.errors import StepFailed
 from drill.executor._events import (
+    JournalEvent,
     MutationRecord,
     RecoveryPointSet,
     RollbackFinished,
@@ -30,56 +33,90 @@ from drill.steps import RecoveryPoint
 ABANDONED = "abandoned by signal"
 
 
+def _nothing(reason: str) -> None:
+    return
+
+
 class Recorder:
-    def __init__(self, journal: Journal, log: Any, progress: Progress) -> None:
+    """``on_journal_failure`` is told, once, when the journal cannot be written (disk full, a
+    read-only volume): the run must stop forward work and undo from what it holds in memory.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        log: Any,
+        progress: Progress,
+        on_journal_failure: Callable[[str], None] = _nothing,
+    ) -> None:
         self.journal = journal
         self.log = log  # structlog's BoundLogger, or a test's stand-in: needs bind()
         self.progress = progress
+        self.on_journal_failure = on_journal_failure
+        self.journal_failure: str | None = None
+
+    def _write(self, event: JournalEvent) -> None:
+        """Journal one event. A failure is said once and never raised: undo must go on."""
+        try:
+            self.journal.write(event)
+        except OSError as exc:
+            if self.journal_failure is None:
+                self.journal_failure = f"the journal could not be written: {exc.strerror or exc}"
+                self.log.error(
+                    "journal_failed",
+                    error=self.journal_failure,
+                    action="stopping forward work; undoing from what this run holds in memory",
+                )
+                self.on_journal_failure(self.journal_failure)
 
     # --- the run ------------------------------------------------------------------------------
 
     def run_started(self, event: RunStarted) -> None:
-        self.journal.write(event)
+        self._write(event)
         when = event.disaster_at.isoformat()
         self.log.info("run_started", plan=event.plan, mode=event.mode, disaster_at=when)
 
     def run_finished(self, event: RunFinished) -> None:
-        self.journal.write(event)
+        self._write(event)
         self.log.info("run_finished", outcome=event.outcome, exit_code=event.exit_code)
 
     def rollback_started(self, pending: list[str]) -> None:
-        self.journal.write(RollbackStarted(pending=pending))
+        self._write(RollbackStarted(pending=pending))
 
     def rollback_finished(self, failed: list[str]) -> None:
-        self.journal.write(RollbackFinished(failed=failed))
+        self._write(RollbackFinished(failed=failed))
 
     # --- steps --------------------------------------------------------------------------------
 
     def step_skipped(self, step: ResolvedStep) -> None:
         reason = step.skip_reason
-        self.journal.write(
+        self._write(
             StepSkipped(step_id=step.id, type=step.type.name, phase=step.phase, reason=reason)
         )
         self.log.info("step_skipped", step=step.id, reason=reason)
 
     def step_started(self, step: ResolvedStep) -> None:
-        self.journal.write(StepStarted(step_id=step.id, type=step.type.name, phase=step.phase))
+        self._write(StepStarted(step_id=step.id, type=step.type.name, phase=step.phase))
         self._step_log(step.id).info("step_started", phase=step.phase, type=step.type.name)
         self.progress.started(step.id, step.phase)
 
     def prior_state(self, record: MutationRecord) -> None:
-        self.journal.write(record)
+        """Raises when the record cannot be journaled: the step must not change anything that
+        a crash would leave no record of."""
+        self._write(record)
+        if self.journal_failure is not None:
+            raise StepFailed(f"not changed: {self.journal_failure}")
 
     def step_noted(self, event: StepNoted) -> None:
-        self.journal.write(event)
+        self._write(event)
         self._step_log(event.step_id).info("step_noted", key=event.key, value=event.value)
 
     def recovery_point(self, step_id: str, point: RecoveryPoint) -> None:
-        self.journal.write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))
+        self._write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))
 
     def step_finished(self, event: StepFinished) -> None:
         self.progress.finished(event.step_id)
-        self.journal.write(event)
+        self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "passed" else log.warning)(
             "step_finished", status=event.status, duration_s=event.duration_s, error=event.error
@@ -92,7 +129,7 @@ class Recorder:
 
     def undo_finished(self, event: UndoFinished) -> None:
         self.progress.finished(event.step_id)
-        self.journal.write(event)
+        self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "undone" else log.warning)(
             "undo_finished", status=event.status, detail=event.detail
@@ -100,7 +137,7 @@ class Recorder:
 
     def undo_abandoned(self, step_id: str) -> None:
         """Never started: nothing to log or show, but the journal says it is still changed."""
-        self.journal.write(UndoFinished(step_id=step_id, status="skipped", detail=ABANDONED))
+        self._write(UndoFinished(step_id=step_id, status="skipped", detail=ABANDONED))
 
     def _step_log(self, step_id: str) -> Any:
         return self.log.bind(step=step_id)

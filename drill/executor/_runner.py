@@ -81,7 +81,12 @@ class Executor:
         self.cancellation = cancellation
         self.journal_path = journal_path
         self.rollback_command = rollback_command
-        self.record = Recorder(journal, runtime.log, runtime.progress)
+        self.record = Recorder(
+            journal,
+            runtime.log,
+            runtime.progress,
+            on_journal_failure=lambda reason: cancellation.stop_work.set(),
+        )
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -158,9 +163,9 @@ class Executor:
                 )
                 return
             state.stopped = state.stopped or cancel.is_set()
-            reason = (
-                "interrupted before it started" if cancel.is_set() else "an earlier step failed"
-            )
+            reason = "an earlier step failed"
+            if cancel.is_set():
+                reason = self.record.journal_failure or "interrupted before it started"
             state.steps.extend(unstarted(step, "not_run", reason) for step in stage.steps)
             return
         if not stage.parallel:
@@ -357,7 +362,12 @@ class Executor:
         rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
         rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
         outcome, exit_code = decide_outcome(
-            state.steps, undo, rpo, rto, interrupted=state.interrupted()
+            state.steps,
+            undo,
+            rpo,
+            rto,
+            interrupted=state.interrupted() and self.record.journal_failure is None,
+            broken=self.record.journal_failure is not None,
         )
         finished_at = anchor.stamp()[1]
         self.record.run_finished(RunFinished(outcome=outcome, exit_code=int(exit_code)))
@@ -392,10 +402,12 @@ def decide_outcome(
     rpo: Objective,
     rto: Objective,
     interrupted: bool = False,
+    broken: bool = False,
 ) -> tuple[Outcome, ExitCode]:
     """The exit codes in priority order (docs/architecture.md, "Exit codes").
 
     ``interrupted``: a signal stopped forward work, even if no step was caught mid-wait.
+    ``broken``: drill itself could not go on (its journal could not be written): a failure.
     """
     forward = [s for s in steps if s.phase in FORWARD_PHASES]
     after = [s for s in steps if s.phase not in FORWARD_PHASES]
@@ -404,7 +416,7 @@ def decide_outcome(
     )
     if interrupted or any(s.status == "interrupted" for s in forward):
         return ("interrupted", ExitCode.INTERRUPTED) if cleanup_ok else _incomplete()
-    if any(s.status in ("failed", "timed_out") for s in forward):
+    if broken or any(s.status in ("failed", "timed_out") for s in forward):
         return ("failed", ExitCode.STEP_FAILED) if cleanup_ok else _incomplete()
     if not cleanup_ok:
         return _incomplete()

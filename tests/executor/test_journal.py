@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from drill.errors import UsageError
 from drill.executor import (
     FileJournal,
+    JournalEvent,
     MutationRecord,
+    RollbackStarted,
     RunFinished,
     RunStarted,
     StepFinished,
@@ -21,7 +24,7 @@ from drill.executor import (
     run_record,
 )
 
-from .fakes import START, Kit, RecordingProgress, TeeJournal, build_plan
+from .fakes import START, Call, Kit, RecordingProgress, TeeJournal, build_plan
 from .journals import SAMPLES
 
 
@@ -329,3 +332,64 @@ def test_a_malformed_event_names_its_line_and_field(tmp_path: Path) -> None:
         UsageError, match=r"journal\.jsonl:10: journal event prior_state: timeout_s: "
     ):
         read_events(path)
+
+
+def test_a_torn_last_line_is_dropped_before_anything_is_appended(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "journal.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    kit.executor(mode="live", journal=journal).run(mutation_plan(kit, mode="live"))
+    journal.close()
+    whole = path.read_text()
+    path.write_text(whole + '{"ts": "2026-11-24T00:31:00+00:00", "run_id": "run-1", "ev')
+    again = FileJournal(path, "run-1", kit.clock)
+    again.write(RollbackStarted(pending=["m1"]))
+    again.close()
+    entries = read_events(path)  # readable: the torn fragment is gone, not buried
+    assert entries[-1].event == RollbackStarted(pending=["m1"])
+    assert path.read_text().startswith(whole)
+
+
+class FullDisk(TeeJournal):
+    """Writes until ``room`` events are on disk, then fails like a full disk."""
+
+    def __init__(self, calls: list[Call], room: int) -> None:
+        super().__init__(calls)
+        self.room = room
+
+    def write(self, event: JournalEvent) -> None:
+        if len(self.events) >= self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().write(event)
+
+
+def test_a_full_disk_stops_forward_work_and_undoes_from_memory() -> None:
+    kit = Kit()
+    plan = mutation_plan(kit)
+    probe = TeeJournal([])
+    kit.executor(journal=probe).run(mutation_plan(Kit()))
+    # Room for everything up to m1's prior state and its start... then the disk is full.
+    room = next(
+        i for i, e in enumerate(probe.events) if e.kind == "step_finished" and e.step_id == "m1"
+    )
+    report = kit.executor(journal=FullDisk(kit.calls, room)).run(plan)
+    assert (report.outcome, report.exit_code) == ("failed", 3)
+    assert [(u.step_id, u.status) for u in report.undo] == [("m1", "undone")]
+    blocked = {s.id: s.skip_reason for s in report.steps if s.status == "not_run"}
+    reason = "the journal could not be written: No space left on device"
+    assert blocked == {"m2": reason, "v1": reason}
+    assert "m2" not in kit.actions("run")
+    assert kit.log.events().count("journal_failed") == 1
+
+
+def test_a_prior_state_that_cannot_be_journaled_changes_nothing() -> None:
+    kit = Kit()
+    probe = TeeJournal([])
+    kit.executor(journal=probe).run(mutation_plan(Kit()))
+    room = next(i for i, e in enumerate(probe.events) if e.kind == "prior_state")
+    report = kit.executor(journal=FullDisk(kit.calls, room)).run(mutation_plan(kit))
+    first = next(s for s in report.steps if s.id == "m1")
+    assert first.status == "failed"
+    assert first.error == "not changed: the journal could not be written: No space left on device"
+    assert "m1" not in kit.actions("run")
+    assert report.undo == []
