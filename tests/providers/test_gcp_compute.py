@@ -1,4 +1,4 @@
-"""The Compute backends adapter through google-cloud-compute against the sandbox's emulator.
+"""The Compute backends adapter over Compute's REST API against the sandbox's emulator.
 
 Time is a FakeClock, so "RUNNING, then DONE" is checked by moving it; the emulator's ground
 truth (``backends``, ``truth``) shows what Compute really holds after each refusal, and which
@@ -223,6 +223,35 @@ def test_a_503_burst_is_transient(
     with pytest.raises(TransientError, match="read backend service web"):
         adapter.get_backends(WEB)
     assert adapter.get_backends(WEB).targets[0].target == PRIMARY
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_statuses_worth_a_retry_are_transient_on_every_call(
+    adapter: ComputeBackendsAdapter, compute: ComputeEmulator, clock: FakeClock, status: int
+) -> None:
+    current = adapter.get_backends(WEB).targets
+    compute.fail_requests(1, status, "*/backendServices/web")
+    with pytest.raises(TransientError, match=f"Injected failure \\({status}\\)"):
+        adapter.set_backends(WEB, current, [BackendTarget(DR)])
+    compute.fail_requests(1, status, "*/operations/*")
+    change = adapter.set_backends(WEB, current, [BackendTarget(DR)])
+    with pytest.raises(TransientError, match="poll operation"):
+        adapter.change_status(WEB, change.id)
+    compute.fail_requests(1, status, "*/getHealth")
+    with pytest.raises(TransientError, match="health of"):
+        adapter.target_health(WEB, [PRIMARY])
+
+
+def test_a_setting_compute_does_not_know_is_refused_by_compute(
+    adapter: ComputeBackendsAdapter, compute: ComputeEmulator
+) -> None:
+    current = adapter.get_backends(WEB).targets
+    unknown = BackendTarget(DR, 1.0, None, (("maxRatePerGroup", 5),))
+    with pytest.raises(PermanentError, match='Unknown name "maxRatePerGroup"') as refused:
+        adapter.set_backends(WEB, current, [unknown])
+    assert not isinstance(refused.value, TransientError | Conflict)
+    assert compute.truth.operations == ()
+    assert compute.backends(PROJECT, "web") == [PRIMARY_BACKEND]
 
 
 def test_a_refused_permission_is_named(
