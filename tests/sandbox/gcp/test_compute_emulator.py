@@ -234,7 +234,7 @@ def test_an_unknown_backend_field_is_refused_as_computes_json_parser_does(
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert error["status"] == "INVALID_ARGUMENT"
-    assert 'Unknown name "maxRatePerGroup" at \'resource.backends[0]\'' in error["message"]
+    assert "Unknown name \"maxRatePerGroup\" at 'resource.backends[0]'" in error["message"]
     assert groups_of(compute) == [PRIMARY]
     assert compute.fingerprint(PROJECT, "web") == fingerprint
 
