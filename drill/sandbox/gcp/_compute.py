@@ -167,7 +167,7 @@ class ComputeEmulator:
         with ComputeEmulator(clock, operation_s=0.05) as compute:
             compute.add_instance_group("projects/p/zones/z/instanceGroups/dr")
             compute.add_backend_service("p", "web", backends=[{"group": primary}])
-            ...  # drive it with google-cloud-compute at compute.url
+            ...  # drive it with any Compute REST client at compute.url
             compute.backends("p", "web")
     """
 
