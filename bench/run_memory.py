@@ -7,7 +7,9 @@ For each shipped plan, prints beside `python -c pass` (measured the same way):
 - start to first request: from just before this bench spawns the process to the moment the
   first connection reaches one of the sandbox's HTTP emulators (Kubernetes API servers,
   Compute, Cloud DNS), both on this process's monotonic clock. Every shipped plan's first
-  request goes to a Kubernetes API server (its preflight reachability check);
+  request goes to a Kubernetes API server (its preflight reachability check). Beside it, the
+  CPU seconds (user + system, /proc/PID/stat) the process had used at that moment, which a
+  busy shared machine inflates far less than wall time;
 - the run's wall time and exit code.
 
 The sandbox runs in this process, as ``drill sandbox up`` would run it in its own: the drill
@@ -53,32 +55,56 @@ _PEAK = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 @dataclass(frozen=True)
 class Sample:
     peak_kib: int
-    first_request_s: float | None
+    first_request_s: float | None  # wall time from spawn to the first connection
+    first_cpu_s: float | None  # CPU the process had used by then (load-independent)
+    first_server: str
     wall_s: float
     exit_code: int
 
 
+@dataclass
+class _Reached:
+    at: float
+    cpu_s: float | None
+    server: str
+
+
 class FirstConnection:
-    """When the sandbox's emulators were first reached since ``reset``."""
+    """When the sandbox's emulators were first reached since ``expect``, and how much CPU the
+    measured process had used by then."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._at: float | None = None
+        self._reached: _Reached | None = None
+        self._launcher_pid = 0
 
-    def reset(self) -> None:
+    def expect(self, launcher_pid: int) -> None:
+        """A new run: ``launcher_pid`` is /usr/bin/time, whose one child is the process."""
         with self._lock:
-            self._at = None
+            self._reached = None
+            self._launcher_pid = launcher_pid
 
-    def seen(self) -> None:
+    def seen(self, server: str) -> None:
         now = time.monotonic()
         with self._lock:
-            if self._at is None:
-                self._at = now
+            if self._reached is None:
+                self._reached = _Reached(now, _cpu_s(self._launcher_pid), server)
 
     @property
-    def at(self) -> float | None:
+    def reached(self) -> _Reached | None:
         with self._lock:
-            return self._at
+            return self._reached
+
+
+def _cpu_s(launcher_pid: int) -> float | None:
+    """User + system CPU seconds of the launcher's child so far, from /proc."""
+    try:
+        children = Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()
+        fields = Path(f"/proc/{children[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -90,7 +116,7 @@ def noticing_connections(first: FirstConnection) -> Iterator[None]:
     original: Callable[..., Any] = _loopback.LoopbackServer.process_request
 
     def process_request(server: Any, request: Any, client_address: Any) -> None:
-        first.seen()
+        first.seen(server.name)
         original(server, request, client_address)
 
     _loopback.LoopbackServer.process_request = process_request  # type: ignore[method-assign]
@@ -101,39 +127,61 @@ def noticing_connections(first: FirstConnection) -> Iterator[None]:
 
 
 def measured(command: list[str], env: dict[str, str], first: FirstConnection) -> Sample:
-    first.reset()
     started = time.monotonic()
-    result = subprocess.run(
-        [TIME, "-v", *command], cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
+    with subprocess.Popen(
+        [TIME, "-v", *command],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        first.expect(process.pid)
+        _, stderr = process.communicate()
     wall_s = time.monotonic() - started
-    peak = _PEAK.search(result.stderr)
+    peak = _PEAK.search(stderr)
     if peak is None:
-        raise SystemExit(f"{TIME} -v printed no peak for {command}: {result.stderr[-400:]}")
-    reached = first.at
+        raise SystemExit(f"{TIME} -v printed no peak for {command}: {stderr[-400:]}")
+    reached = first.reached
     return Sample(
         peak_kib=int(peak.group(1)),
-        first_request_s=None if reached is None else reached - started,
+        first_request_s=None if reached is None else reached.at - started,
+        first_cpu_s=None if reached is None else reached.cpu_s,
+        first_server="" if reached is None else reached.server,
         wall_s=wall_s,
-        exit_code=result.returncode,
+        exit_code=process.returncode,
     )
 
 
 def median_sample(samples: list[Sample]) -> Sample:
-    firsts = [s.first_request_s for s in samples if s.first_request_s is not None]
+    def median(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if known else None
+
     return Sample(
         peak_kib=int(statistics.median(s.peak_kib for s in samples)),
-        first_request_s=statistics.median(firsts) if firsts else None,
+        first_request_s=median([s.first_request_s for s in samples]),
+        first_cpu_s=median([s.first_cpu_s for s in samples]),
+        first_server=samples[0].first_server,
         wall_s=statistics.median(s.wall_s for s in samples),
         exit_code=max(s.exit_code for s in samples),
     )
 
 
+HEADER = (
+    f"{'command':<40} {'peak RSS':>12} {'1st request':>12} {'CPU by then':>12} "
+    f"{'wall':>8} {'exit':>5}  first reached"
+)
+
+
 def row(name: str, sample: Sample) -> str:
-    first = "-" if sample.first_request_s is None else f"{sample.first_request_s:.2f} s"
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f} s"
+
     return (
-        f"{name:<40} {sample.peak_kib / 1024:>9.1f} MiB {first:>12} "
-        f"{sample.wall_s:>8.1f} s {sample.exit_code:>5}"
+        f"{name:<40} {sample.peak_kib / 1024:>8.1f} MiB {seconds(sample.first_request_s):>12} "
+        f"{seconds(sample.first_cpu_s):>12} {sample.wall_s:>6.1f} s {sample.exit_code:>5}  "
+        f"{sample.first_server}"
     )
 
 
@@ -171,7 +219,7 @@ def main() -> int:
                 "--report-dir",
                 str(Path(workdir) / "reports"),
             ]
-        print(f"{'command':<40} {'peak RSS':>13} {'1st request':>12} {'wall':>10} {'exit':>5}")
+        print(HEADER)
         for name, command in commands.items():
             samples = [measured(command, env, first) for _ in range(args.runs)]
             print(row(name, median_sample(samples)), flush=True)
