@@ -7,8 +7,6 @@ requests reached it (operations are polled here, not on the public endpoint).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +17,7 @@ from drill.sandbox.gcp import ComputeEmulator
 from providers.cloud import CloudSettings
 from providers.gcp_compute import ComputeBackendsAdapter
 from providers.protocols import BackendRef, BackendTarget, PendingChange
-from tests.child import REPO
+from tests.providers.fresh import modules_loaded_by
 from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
@@ -309,12 +307,5 @@ def test_a_never_healthy_group_is_never_healthy(
 
 
 def test_importing_the_adapter_loads_no_google_library() -> None:
-    probe = (
-        "import sys, providers.gcp_compute as m; "
-        "m.ComputeBackendsAdapter(m.CloudSettings()); "
-        "print(sorted(n for n in sys.modules if n.startswith('google')))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    code = "import providers.gcp_compute as m; m.ComputeBackendsAdapter(m.CloudSettings())"
+    assert modules_loaded_by(code, ("google",)) == []

@@ -8,8 +8,6 @@ logs, leases with their times, and that it loads none of the generated API or mo
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from drill.errors import Conflict, NotFound, PermanentError
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
 from providers.protocols import JobSpec
-from tests.child import REPO
+from tests.providers.fresh import modules_loaded_by
 from tests.sandbox.helpers import FAST, deployment, wait_for
 
 
@@ -184,19 +182,13 @@ def test_the_adapter_loads_no_generated_api_or_model_class(
     emulator: KubeEmulator, tmp_path: Path
 ) -> None:
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
-    probe = (
-        "import sys\n"
+    code = (
         "from drill.clock import SystemClock\n"
         "from providers import kube\n"
         f"adapter = kube.connect('sandbox', {str(kubeconfig)!r}, SystemClock())\n"
         "adapter.server_version(); adapter.workloads('default', '')\n"
         "list(adapter.watch_workloads('default', '', 0.5))\n"
         "adapter.acquire_lease('default', 'probe', 'me', 60)\n"
-        "loaded = [n for n in sys.modules if n.startswith(('kubernetes.client.api.', "
-        "'kubernetes.client.models.'))]\n"
-        "print(sorted(loaded))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    generated = ("kubernetes.client.api.", "kubernetes.client.models.")
+    assert modules_loaded_by(code, generated) == []
