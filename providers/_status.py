@@ -4,8 +4,9 @@ Kubernetes, the Google APIs and AWS all answer over HTTP; whatever else an adapt
 its SDK's errors (AWS error codes, Google's token failures), the status decides the rest here,
 so a 412 or a 408 means the same thing whichever cloud sent it:
 
-- 408, 429, 500, 502, 503, 504 and other 5xx: transient, worth retrying. A 429 or 503 that
-  says how long to wait (``Retry-After`` in seconds) carries it as ``retry_after_s``.
+- 408, 429, 500, 502, 503, 504 and other 5xx: transient, worth retrying. One that says how
+  long to wait (``Retry-After`` in seconds, as 429 and 503 answers do) is a ``RetryLater``
+  carrying it as ``retry_after_s``.
 - 501 and 505: permanent, the server will never do this request.
 - 401: credentials rejected; 403: permission denied, with the cloud's message, which names the
   refused permission.
@@ -30,7 +31,7 @@ CONFLICT_STATUSES = frozenset({409, 412})
 MAX_RETRY_AFTER_S = 300.0
 
 
-class RateLimited(TransientError):
+class RetryLater(TransientError):
     """Transient, and the server said how many seconds to wait before the next try."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
@@ -52,7 +53,7 @@ def status_error(
     text = f"{what}: {message or f'HTTP {status}'}"
     if is_transient(status):
         wait_s = retry_after_s(headers or {})
-        return TransientError(text) if wait_s is None else RateLimited(text, wait_s)
+        return TransientError(text) if wait_s is None else RetryLater(text, wait_s)
     if status == 401:
         return PermanentError(f"{what}: credentials were rejected (401)" + _colon(message))
     if status == 403:
