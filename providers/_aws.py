@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from drill.errors import Conflict, NotFound, PermanentError, TransientError
+from providers._status import status_error
 from providers.cloud import SANDBOX_AWS_KEY, CloudSettings
 
 # Route53 is global and S3 answers from any region (redirecting to the bucket's own), so these
@@ -156,22 +157,27 @@ def translated(what: str) -> Iterator[None]:
 
 
 def client_error(what: str, response: Mapping[str, Any]) -> PermanentError | TransientError:
-    """The drill error for an AWS error response (``ClientError.response``)."""
+    """The drill error for an AWS error response (``ClientError.response``).
+
+    AWS's error codes decide first (a throttle is often a 400, a missing target group too);
+    the HTTP status decides the rest, as for every other adapter."""
     error = response.get("Error") or {}
     code = str(error.get("Code") or "")
     message = str(error.get("Message") or error.get("message") or "")
-    status = int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
+    metadata = response.get("ResponseMetadata") or {}
+    status = int(metadata.get("HTTPStatusCode") or 0)
+    described = _code_and_message(code or f"HTTP {status}", message)
     if code in _DENIED or code == "403":  # "403": a HEAD refusal has no body, only its status
         return PermanentError(f"{what}: permission denied: {message or 'HTTP 403'}")
     if code in _REJECTED:
         return PermanentError(f"{what}: credentials were rejected ({code}): {message}")
-    if code in _TRANSIENT or status >= 500 or status == 429:
-        return TransientError(f"{what}: {_code_and_message(code or f'HTTP {status}', message)}")
+    if code in _TRANSIENT:
+        return TransientError(f"{what}: {described}")
     if code in _NOT_FOUND:
         return NotFound(f"{what}: {message or 'not found'}")
     if code == "InvalidChangeBatch" and any(s in message for s in _STALE_CHANGE):
         return Conflict(f"{what}: {message}; nothing applied")
-    return PermanentError(f"{what}: {_code_and_message(code or f'HTTP {status}', message)}")
+    return status_error(what, status, described, metadata.get("HTTPHeaders"))
 
 
 def _code_and_message(code: str, message: str) -> str:

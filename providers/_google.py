@@ -5,12 +5,13 @@ Imported only by the Google adapters, so no Google library loads until a step ne
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from drill.errors import Conflict, NotFound, PermanentError, TransientError
+from drill.errors import PermanentError, TransientError
 from providers._net import network_reason
+from providers._status import status_error
 from providers.cloud import CloudSettings
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -61,7 +62,7 @@ def translated(what: str) -> Iterator[None]:
     try:
         yield
     except api.GoogleAPICallError as exc:
-        raise api_error(what, exc.code or 0, exc.message) from None
+        raise status_error(what, exc.code or 0, exc.message, _headers(exc)) from None
     except auth.DefaultCredentialsError as exc:
         raise PermanentError(f"{what}: {NO_CREDENTIALS} ({_first_line(exc)})") from None
     except auth.RefreshError as exc:
@@ -76,19 +77,20 @@ def translated(what: str) -> Iterator[None]:
         raise TransientError(f"{what}: {_network_reason(exc)}") from None
 
 
-def api_error(what: str, status: int, message: str) -> PermanentError | TransientError:
-    text = f"{what}: {message or f'HTTP {status}'}"
-    if status == 404:
-        return NotFound(text)
-    if status in (409, 412):
-        return Conflict(text)
-    if status == 401:
-        return PermanentError(f"{what}: credentials were rejected (401): {message}")
-    if status == 403:
-        return PermanentError(f"{what}: permission denied: {message}")
-    if status in (408, 429) or status >= 500 or status == 0:
-        return TransientError(text)
-    return PermanentError(text)
+def error_message(response: Any) -> str:
+    """The message of Google's error document (``{"error": {"message": ...}}``), else ""."""
+    try:
+        document = response.json()
+    except ValueError:
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    return str(error.get("message") or "") if isinstance(error, dict) else ""
+
+
+def _headers(exc: Any) -> Mapping[str, str] | None:
+    """The answer's headers, when the SDK kept the HTTP response (Retry-After)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return headers if isinstance(headers, Mapping) else None
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:

@@ -1,16 +1,18 @@
-"""Compute Engine backend services for ``backend.switch``, through google-cloud-compute (REST).
+"""Compute Engine backend services for ``backend.switch``, over Compute's REST API (JSON).
 
 Reads a global or regional backend service's backends, replaces them with one patch that
 carries the fingerprint it read (so a concurrent change is refused, not overwritten), reports
 the patch operation's status, and asks Compute for each group's health. It never waits: the
-step polls ``change_status``. The operations clients get the same endpoint and credentials as
-the backend-service clients; the SDK's own ``patch(...).result()`` would poll the public
-endpoint instead.
+step polls ``change_status``. Every request goes to the configured endpoint (the sandbox's
+emulator, else compute.googleapis.com), operations included.
 
-Targets are reported in the relative form plans use (``projects/p/zones/z/instanceGroups/g``)
-and sent as the fully-qualified URLs Compute requires. Every backend field besides the group
-and capacity scaler travels in ``BackendTarget.settings``, so undo writes back exactly what
-was there. google-cloud-compute loads only when the first client is built.
+Requests are plain JSON over google-auth's authorized session: the few calls drill makes do
+not justify the generated client library, whose import alone costs ~100 MiB and a second of
+the measured RTO. Targets are reported in the relative form plans use
+(``projects/p/zones/z/instanceGroups/g``) and sent as the fully-qualified URLs Compute
+requires. Every backend field besides the group and capacity scaler travels in
+``BackendTarget.settings``, as Compute sent it, so undo writes back exactly what was there.
+google-auth loads only when the first request is made.
 """
 
 from __future__ import annotations
@@ -18,17 +20,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from drill.errors import Conflict, PermanentError
-from providers._google import credentials, translated
+from providers._google import credentials, error_message, translated
+from providers._status import status_error
 from providers.cloud import CloudSettings
 from providers.protocols import BackendRef, BackendState, BackendTarget, PendingChange, Setting
 
 API_ROOT = "https://www.googleapis.com/compute/v1/"
-# Per request; the SDK's default is 600 s, far longer than a stuck API should hold a step.
+DEFAULT_ENDPOINT = "https://compute.googleapis.com"
+# Per request, so a stuck API cannot hold a step for long.
 CALL_TIMEOUT_S = 30.0
 # What a new backend copies from one already serving, so the service keeps compatible modes.
 BALANCING_FIELDS = (
@@ -52,79 +55,48 @@ _MANAGED_FIELDS = frozenset({"group", "capacityScaler"})
 _FULL_URL = re.compile(r"^https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta|alpha)/")
 
 
-@dataclass(frozen=True)
-class _Clients:
-    services: Any
-    region_services: Any
-    operations: Any
-    region_operations: Any
-
-
 class ComputeBackendsAdapter:
     """``BackendApi`` for GCP backend services (``BackendRef.kind == "backend_service"``)."""
 
     def __init__(self, settings: CloudSettings) -> None:
         self.settings = settings
+        self._root = (settings.compute_endpoint or DEFAULT_ENDPOINT).rstrip("/") + "/compute/v1/"
 
     @cached_property
-    def _clients(self) -> _Clients:
-        from google.cloud import compute_v1
+    def _session(self) -> Any:
+        from google.auth.transport.requests import AuthorizedSession
 
-        endpoint = self.settings.compute_endpoint
-        # The REST transport keeps an http:// scheme given here, so the sandbox needs no TLS.
-        options = {"api_endpoint": endpoint.rstrip("/")} if endpoint else None
         with translated("Compute: sign in"):
-            signed_in = credentials(self.settings)
-
-            def client(cls: Any) -> Any:
-                return cls(credentials=signed_in, client_options=options, transport="rest")
-
-            return _Clients(
-                services=client(compute_v1.BackendServicesClient),
-                region_services=client(compute_v1.RegionBackendServicesClient),
-                operations=client(compute_v1.GlobalOperationsClient),
-                region_operations=client(compute_v1.RegionOperationsClient),
-            )
+            return AuthorizedSession(credentials(self.settings))
 
     # --- BackendApi -----------------------------------------------------------------------
 
     def get_backends(self, ref: BackendRef) -> BackendState:
         service = self._service(ref)
-        return BackendState(ref, tuple(_target(b) for b in service.backends))
+        return BackendState(ref, tuple(_target(b) for b in _backends(service)))
 
     def set_backends(
         self, ref: BackendRef, current: Sequence[BackendTarget], new: Sequence[BackendTarget]
     ) -> PendingChange:
         what = _what("change", ref)
         service = self._service(ref)
-        live = [_target(b) for b in service.backends]
+        live = [_target(b) for b in _backends(service)]
         if _keys(live) != _keys(current):
             raise Conflict(
                 f"{what}: the backends changed since drill read them: now {_show(live)}, "
                 f"drill expected {_show(current)}; nothing was changed"
             )
-        serving = [_fields(b) for b in service.backends]
-        body = {"fingerprint": service.fingerprint, "backends": [_backend(t, serving) for t in new]}
-        with translated(what):
-            operation = self._services_client(ref).patch_unary(
-                **_service_args(ref),
-                backend_service_resource=_resource(body, what),
-                retry=None,
-                timeout=CALL_TIMEOUT_S,
-            )
+        serving = _backends(service)
+        body = {
+            "fingerprint": service.get("fingerprint"),
+            "backends": [_backend(t, serving) for t in new],
+        }
+        operation = self._call("PATCH", _service_path(ref), what, body)
         return _pending(operation, what)
 
     def change_status(self, ref: BackendRef, change_id: str) -> PendingChange:
         what = f"Compute: poll operation {change_id} for {_where(ref)}"
-        clients = self._clients
-        scope = {"project": _project(ref), "operation": change_id}
-        with translated(what):
-            if ref.region:
-                operation = clients.region_operations.get(
-                    **scope, region=ref.region, retry=None, timeout=CALL_TIMEOUT_S
-                )
-            else:
-                operation = clients.operations.get(**scope, retry=None, timeout=CALL_TIMEOUT_S)
+        operation = self._call("GET", f"{_scope(ref)}/operations/{change_id}", what)
         return _pending(operation, what)
 
     def target_health(self, ref: BackendRef, targets: Sequence[str]) -> Mapping[str, str]:
@@ -133,34 +105,46 @@ class ComputeBackendsAdapter:
 
     # --- calls ----------------------------------------------------------------------------
 
-    def _services_client(self, ref: BackendRef) -> Any:
-        return self._clients.region_services if ref.region else self._clients.services
-
-    def _service(self, ref: BackendRef) -> Any:
-        with translated(_what("read", ref)):
-            return self._services_client(ref).get(
-                **_service_args(ref), retry=None, timeout=CALL_TIMEOUT_S
-            )
+    def _service(self, ref: BackendRef) -> dict[str, Any]:
+        return self._call("GET", _service_path(ref), _what("read", ref))
 
     def _group_health(self, ref: BackendRef, target: str) -> str:
-        from google.cloud import compute_v1
-
-        group = compute_v1.ResourceGroupReference(group=_full_url(target))
-        with translated(f"Compute: health of {target} in {_where(ref)}"):
-            health = self._services_client(ref).get_health(
-                **_service_args(ref),
-                resource_group_reference_resource=group,
-                retry=None,
-                timeout=CALL_TIMEOUT_S,
-            )
-        states = [str(status.health_state) for status in health.health_status]
+        what = f"Compute: health of {target} in {_where(ref)}"
+        health = self._call(
+            "POST", f"{_service_path(ref)}/getHealth", what, {"group": _full_url(target)}
+        )
+        states = [str(status.get("healthState", "")) for status in health.get("healthStatus", [])]
         healthy = states.count("HEALTHY")
         if healthy:
             return "healthy"
         return f"0/{len(states)} instances HEALTHY" if states else "no instances reported"
 
+    def _call(
+        self, method: str, path: str, what: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One request; an error answer becomes drill's error naming ``what``."""
+        with translated(what):
+            response = self._session.request(
+                method, self._root + path, json=body, timeout=CALL_TIMEOUT_S
+            )
+            if response.status_code >= 400:
+                raise status_error(
+                    what, response.status_code, error_message(response), response.headers
+                )
+            document = _json(response)
+        if not isinstance(document, dict):
+            raise PermanentError(f"{what}: Compute answered something other than a JSON object")
+        return document
+
 
 # --- requests -------------------------------------------------------------------------------
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _project(ref: BackendRef) -> str:
@@ -169,11 +153,14 @@ def _project(ref: BackendRef) -> str:
     return ref.project
 
 
-def _service_args(ref: BackendRef) -> dict[str, str]:
-    args = {"project": _project(ref), "backend_service": ref.name}
-    if ref.region:
-        args["region"] = ref.region
-    return args
+def _scope(ref: BackendRef) -> str:
+    """projects/p/global, or projects/p/regions/r for a regional service."""
+    where = f"regions/{ref.region}" if ref.region else "global"
+    return f"projects/{_project(ref)}/{where}"
+
+
+def _service_path(ref: BackendRef) -> str:
+    return f"{_scope(ref)}/backendServices/{ref.name}"
 
 
 def _where(ref: BackendRef) -> str:
@@ -185,42 +172,27 @@ def _what(action: str, ref: BackendRef) -> str:
     return f"Compute: {action} {_where(ref)}"
 
 
-def _resource(body: dict[str, Any], what: str) -> Any:
-    from google.cloud import compute_v1
-    from google.protobuf import json_format
-
-    try:
-        return compute_v1.BackendService.from_json(json.dumps(body))
-    except json_format.ParseError as exc:
-        raise PermanentError(f"{what}: a backend setting Compute does not know: {exc}") from None
-
-
-def _pending(operation: Any, what: str) -> PendingChange:
-    status = str(operation.status.name)
-    errors = [f"{e.code}: {e.message}" for e in operation.error.errors]
+def _pending(operation: Mapping[str, Any], what: str) -> PendingChange:
+    name = str(operation.get("name", ""))
+    status = str(operation.get("status", ""))
+    errors = [
+        f"{e.get('code', '')}: {e.get('message', '')}"
+        for e in (operation.get("error") or {}).get("errors", [])
+    ]
     if status == "DONE" and errors:
-        raise PermanentError(f"{what}: operation {operation.name} failed: {'; '.join(errors)}")
-    return PendingChange(id=str(operation.name), done=status == "DONE", status=status)
+        raise PermanentError(f"{what}: operation {name} failed: {'; '.join(errors)}")
+    return PendingChange(id=name, done=status == "DONE", status=status)
 
 
 # --- backends <-> targets -------------------------------------------------------------------
 
 
-def _fields(backend: Any) -> dict[str, Any]:
-    """The backend as Compute's JSON names it, only the fields that are set.
-
-    Read through JSON so float32 fields (capacityScaler, maxUtilization) come back as the
-    shortest decimal, 0.8 rather than 0.800000011920929: undo must compare and write them
-    exactly."""
-    return dict(
-        type(backend).to_dict(
-            backend, preserving_proto_field_name=False, always_print_fields_with_no_presence=False
-        )
-    )
+def _backends(service: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The service's backends as Compute's JSON names them (absent: none)."""
+    return [dict(b) for b in service.get("backends") or [] if isinstance(b, dict)]
 
 
-def _target(backend: Any) -> BackendTarget:
-    fields = _fields(backend)
+def _target(fields: Mapping[str, Any]) -> BackendTarget:
     settings = tuple(
         sorted(
             (key, _setting(value)) for key, value in fields.items() if key not in _MANAGED_FIELDS

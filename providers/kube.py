@@ -1,23 +1,28 @@
 """Kubernetes through the official client, one adapter per kube context.
 
-The client is imported lazily (it costs ~0.3 s) and its retries are switched off: drill retries
-transient failures itself, with backoff bounded by the step's deadline. ApiException and urllib3
-errors are translated here; nothing from the SDK escapes this module.
+The client loads kubeconfigs (exec plugins, tokens, in-cluster service accounts) and carries
+every request over its ApiClient and REST transport, but drill asks for the few paths it needs
+itself and reads the answers as JSON: the generated API classes import several hundred model
+classes (~1 s and ~30 MiB before the first request) that drill would only read three fields
+of. The client is imported lazily and its retries are switched off: drill retries transient
+failures itself, with backoff bounded by the step's deadline. ApiException and urllib3 errors
+are translated here; nothing from the SDK escapes this module.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 
 from drill.clock import Clock
 from drill.errors import Conflict, NotFound, PermanentError, TransientError
 from providers._net import network_reason
+from providers._status import status_error
 from providers.protocols import (
     JobSpec,
     JobStatus,
@@ -31,9 +36,24 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 IN_CLUSTER = "in-cluster"
-T = TypeVar("T")
 # Per request: connect and read timeouts, so a dead API server cannot hang a step.
 REQUEST_TIMEOUT = (5.0, 30.0)
+# How the kubeconfig's credentials are applied: the generated API classes name this one too.
+AUTH_SETTINGS = ["BearerToken"]
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+# Keyword arguments kubernetes.watch.Watch passes on (it sets resource_version itself when it
+# resumes after a 410), and the query parameters they are.
+_WATCH_QUERY = {
+    "label_selector": "labelSelector",
+    "field_selector": "fieldSelector",
+    "resource_version": "resourceVersion",
+    "timeout_seconds": "timeoutSeconds",
+}
+_WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("Deployment", "StatefulSet")
+_WORKLOAD_PATHS = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
+JOBS_PATH = "/apis/batch/v1/namespaces/{namespace}/jobs"
+LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+Query = Sequence[tuple[str, str | None]]
 
 
 def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
@@ -66,27 +86,15 @@ def translated(context: str, what: str) -> Iterator[None]:
     try:
         yield
     except ApiException as exc:
-        raise api_error(context, what, exc.status or 0, exc.body) from None
+        message = _status_message(exc.body) or _reason(exc)
+        raise status_error(f"{context}: {what}", exc.status or 0, message, exc.headers) from None
     except urllib3.exceptions.HTTPError as exc:
         raise TransientError(f"{context}: {what}: {network_reason(exc)}") from None
 
 
-def api_error(
-    context: str, what: str, status: int, body: object
-) -> PermanentError | TransientError:
-    message = _status_message(body) or f"HTTP {status}"
-    text = f"{context}: {what}: {message}"
-    if status == 404:
-        return NotFound(text)
-    if status == 409:
-        return Conflict(text)
-    if status == 401:
-        return PermanentError(f"{context}: {what}: credentials were rejected (401)")
-    if status == 403:
-        return PermanentError(f"{context}: {what}: permission denied: {message}")
-    if status == 429 or status >= 500 or status == 0:
-        return TransientError(text)
-    return PermanentError(text)
+def _reason(exc: Any) -> str:
+    """What the client says when the server sent no Status (a watch's ERROR event)."""
+    return str(exc.reason or "") if exc.status else ""
 
 
 def _status_message(body: object) -> str:
@@ -105,73 +113,138 @@ class KubeAdapter:
     """KubeApi over one context's ApiClient."""
 
     def __init__(self, api_client: ApiClient, context: str, clock: Clock) -> None:
-        from kubernetes import client
-
         self.api_client = api_client
         self.context = context
         self.clock = clock
-        self.core = client.CoreV1Api(api_client)
-        self.apps = client.AppsV1Api(api_client)
-        self.batch = client.BatchV1Api(api_client)
-        self.coordination = client.CoordinationV1Api(api_client)
-        self.version = client.VersionApi(api_client)
 
-    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    # --- requests ------------------------------------------------------------------------------
+
+    def request(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        query: Query = (),
+        body: object = None,
+        content_type: str | None = None,
+        answer: str = "object",
+    ) -> Any:
+        """One request, its JSON answer parsed (``answer="str"``: the text as it is).
+
+        ``path`` names its parameters ``{name}`` and ``params`` fills them, quoted the way the
+        generated API classes quote them."""
         with translated(self.context, what):
-            return fn(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+            response = self._send(method, path, params, query, body, content_type, REQUEST_TIMEOUT)
+            response.read()
+            return self.api_client.response_deserialize(response, {"2XX": answer}).data
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        query: Query,
+        body: object,
+        content_type: str | None,
+        timeout: tuple[float, float],
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        serialized = self.api_client.param_serialize(
+            method=method,
+            resource_path=path,
+            path_params=dict(params or {}),
+            query_params=[(key, value) for key, value in query if value is not None],
+            header_params=headers,
+            body=body,
+            auth_settings=AUTH_SETTINGS,
+        )
+        return self.api_client.call_api(*serialized, _request_timeout=timeout)
+
+    def watch(
+        self,
+        what: str,
+        path: str,
+        params: Mapping[str, str],
+        timeout_s: float,
+        **selectors: str | None,
+    ) -> Generator[dict[str, Any], None, None]:
+        """The events of a watch on the collection at ``path`` (dicts: type, object), through
+        the client's Watch, which also resumes once after the history it asked for expired."""
+        from kubernetes import watch
+
+        def open_stream(**kwargs: Any) -> Any:
+            query: list[tuple[str, str | None]] = [("watch", "true")]
+            query += [(name, _text(kwargs.get(arg))) for arg, name in _WATCH_QUERY.items()]
+            timeout = (REQUEST_TIMEOUT[0], timeout_s + 5)
+            response = self._send("GET", path, params, query, None, None, timeout)
+            if not 200 <= response.status <= 299:
+                response.read()
+                self.api_client.response_deserialize(response, {})  # raises ApiException
+            return response.response
+
+        watcher = watch.Watch(return_type="object")
+        try:
+            with translated(self.context, what):
+                yield from watcher.stream(
+                    open_stream, timeout_seconds=max(int(timeout_s), 1), **selectors
+                )
+        finally:
+            watcher.stop()
 
     # --- reachability --------------------------------------------------------------------------
 
     def server_version(self) -> str:
-        info = self.call("reach the API server", self.version.get_code)
-        return str(info.git_version)
+        info = self.request("reach the API server", "GET", "/version/")
+        return str(info.get("gitVersion", ""))
 
     # --- workloads -----------------------------------------------------------------------------
 
     def get_replicas(self, kind: WorkloadKind, namespace: str, name: str) -> int:
-        read = (
-            self.apps.read_namespaced_deployment_scale
-            if kind == "Deployment"
-            else self.apps.read_namespaced_stateful_set_scale
+        scale = self.request(
+            f"read scale of {kind} {namespace}/{name}",
+            "GET",
+            _scale_path(kind),
+            params={"namespace": namespace, "name": name},
         )
-        scale = self.call(f"read scale of {kind} {namespace}/{name}", read, name, namespace)
-        return int(scale.spec.replicas or 0)
+        return int((scale.get("spec") or {}).get("replicas") or 0)
 
     def set_replicas(self, kind: WorkloadKind, namespace: str, name: str, replicas: int) -> None:
-        patch = (
-            self.apps.patch_namespaced_deployment_scale
-            if kind == "Deployment"
-            else self.apps.patch_namespaced_stateful_set_scale
+        self.request(
+            f"scale {kind} {namespace}/{name}",
+            "PATCH",
+            _scale_path(kind),
+            params={"namespace": namespace, "name": name},
+            body={"spec": {"replicas": replicas}},
+            content_type=STRATEGIC_MERGE,
         )
-        body = {"spec": {"replicas": replicas}}
-        self.call(f"scale {kind} {namespace}/{name}", patch, name, namespace, body)
 
     def workloads(self, namespace: str, selector: str) -> list[WorkloadStatus]:
         return self._listed(namespace, selector)[0]
 
     def _listed(self, namespace: str, selector: str) -> tuple[list[WorkloadStatus], str]:
-        deployments = self.call(
-            f"list deployments in {namespace}",
-            self.apps.list_namespaced_deployment,
-            namespace,
-            label_selector=selector,
-        )
-        statefulsets = self.call(
-            f"list statefulsets in {namespace}",
-            self.apps.list_namespaced_stateful_set,
-            namespace,
-            label_selector=selector,
-        )
-        found = [_workload("Deployment", d) for d in deployments.items]
-        found += [_workload("StatefulSet", s) for s in statefulsets.items]
-        return found, str(deployments.metadata.resource_version or "")
+        found: list[WorkloadStatus] = []
+        resource_version = ""
+        for kind in _WORKLOAD_KINDS:
+            listed = self.request(
+                f"list {_WORKLOAD_PATHS[kind]} in {namespace}",
+                "GET",
+                _workloads_path(kind),
+                params={"namespace": namespace},
+                query=[("labelSelector", selector or None)],
+            )
+            found += [_workload(kind, item) for item in listed.get("items") or []]
+            if kind == "Deployment":
+                resource_version = str((listed.get("metadata") or {}).get("resourceVersion", ""))
+        return found, resource_version
 
     def watch_workloads(
         self, namespace: str, selector: str, timeout_s: float
     ) -> Iterator[list[WorkloadStatus]]:
         """Yields the full list now, then again after every change of a deployment."""
-        from kubernetes import watch
-
         deadline = self.clock.monotonic() + timeout_s
         while True:
             current, resource_version = self._listed(namespace, selector)
@@ -180,55 +253,44 @@ class KubeAdapter:
             if remaining <= 0:
                 return
             kind = next((w.kind for w in current if not w.rolled_out), "Deployment")
-            lister = (
-                self.apps.list_namespaced_deployment
-                if kind == "Deployment"
-                else self.apps.list_namespaced_stateful_set
-            )
-            self._wait_for_event(
-                watch.Watch(), lister, namespace, selector, resource_version, remaining
-            )
+            self._wait_for_event(kind, namespace, selector, resource_version, remaining)
 
     def _wait_for_event(
         self,
-        watcher: Any,
-        lister: Callable[..., Any],
+        kind: str,
         namespace: str,
         selector: str,
         resource_version: str,
         timeout_s: float,
     ) -> None:
-        from kubernetes.client.exceptions import ApiException
-
+        events = self.watch(
+            f"watch workloads in {namespace}",
+            _workloads_path(kind),
+            {"namespace": namespace},
+            timeout_s,
+            label_selector=selector or None,
+            resource_version=resource_version or None,
+        )
         try:
-            with translated(self.context, f"watch workloads in {namespace}"):
-                for _event in watcher.stream(
-                    lister,
-                    namespace,
-                    label_selector=selector,
-                    resource_version=resource_version or None,
-                    timeout_seconds=max(int(timeout_s), 1),
-                    _request_timeout=(REQUEST_TIMEOUT[0], timeout_s + 5),
-                ):
-                    break
+            next(events, None)
         except TransientError:
             return  # a dropped watch: the caller re-lists, which is what a watch restart is
-        except ApiException:
-            return
         finally:
-            watcher.stop()
+            events.close()
 
     # --- namespaces ----------------------------------------------------------------------------
 
     def get_namespace(self, name: str) -> NamespaceInfo | None:
         try:
-            namespace = self.call(f"read namespace {name}", self.core.read_namespace, name)
+            namespace = self.request(
+                f"read namespace {name}", "GET", "/api/v1/namespaces/{name}", params={"name": name}
+            )
         except NotFound:
             return None
         return NamespaceInfo(
             name=name,
-            phase=str(namespace.status.phase if namespace.status else "Active"),
-            labels=dict(namespace.metadata.labels or {}),
+            phase=str((namespace.get("status") or {}).get("phase") or "Active"),
+            labels=dict((namespace.get("metadata") or {}).get("labels") or {}),
         )
 
     def create_namespace(self, name: str, labels: Mapping[str, str]) -> None:
@@ -237,65 +299,70 @@ class KubeAdapter:
             "kind": "Namespace",
             "metadata": {"name": name, "labels": dict(labels)},
         }
-        self.call(f"create namespace {name}", self.core.create_namespace, body)
+        self.request(f"create namespace {name}", "POST", "/api/v1/namespaces", body=body)
 
     def delete_namespace(self, name: str) -> None:
         try:
-            self.call(f"delete namespace {name}", self.core.delete_namespace, name)
+            self.request(
+                f"delete namespace {name}",
+                "DELETE",
+                "/api/v1/namespaces/{name}",
+                params={"name": name},
+            )
         except NotFound:
             return
 
     # --- jobs ----------------------------------------------------------------------------------
 
     def create_job(self, spec: JobSpec) -> None:
-        self.call(
+        self.request(
             f"create job {spec.namespace}/{spec.name}",
-            self.batch.create_namespaced_job,
-            spec.namespace,
-            _job_manifest(spec),
+            "POST",
+            JOBS_PATH,
+            params={"namespace": spec.namespace},
+            body=_job_manifest(spec),
         )
 
     def watch_job(self, namespace: str, name: str, timeout_s: float) -> Iterator[JobStatus]:
-        from kubernetes import watch
-
-        watcher = watch.Watch()
-        with translated(self.context, f"watch job {namespace}/{name}"):
-            for event in watcher.stream(
-                self.batch.list_namespaced_job,
-                namespace,
-                field_selector=f"metadata.name={name}",
-                timeout_seconds=max(int(timeout_s), 1),
-                _request_timeout=(REQUEST_TIMEOUT[0], timeout_s + 5),
-            ):
-                yield _job_status(event["object"])
+        for event in self.watch(
+            f"watch job {namespace}/{name}",
+            JOBS_PATH,
+            {"namespace": namespace},
+            timeout_s,
+            field_selector=f"metadata.name={name}",
+        ):
+            yield _job_status(event["object"])
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
-        pods = self.call(
+        pods = self.request(
             f"list pods of job {name}",
-            self.core.list_namespaced_pod,
-            namespace,
-            label_selector=f"job-name={name}",
+            "GET",
+            "/api/v1/namespaces/{namespace}/pods",
+            params={"namespace": namespace},
+            query=[("labelSelector", f"job-name={name}")],
         )
-        if not pods.items:
+        items = pods.get("items") or []
+        if not items:
             return ""
-        pod = pods.items[-1].metadata.name
-        text = self.call(
+        pod = str(items[-1]["metadata"]["name"])
+        text = self.request(
             f"read log of pod {namespace}/{pod}",
-            self.core.read_namespaced_pod_log,
-            pod,
-            namespace,
-            tail_lines=tail_lines,
+            "GET",
+            "/api/v1/namespaces/{namespace}/pods/{name}/log",
+            params={"namespace": namespace, "name": pod},
+            query=[("tailLines", str(tail_lines))],
+            answer="str",
         )
         return str(text)
 
     def delete_job(self, namespace: str, name: str) -> None:
         try:
-            self.call(
+            self.request(
                 f"delete job {namespace}/{name}",
-                self.batch.delete_namespaced_job,
-                name,
-                namespace,
-                propagation_policy="Background",
+                "DELETE",
+                JOBS_PATH + "/{name}",
+                params={"namespace": namespace, "name": name},
+                query=[("propagationPolicy", "Background")],
             )
         except NotFound:
             return
@@ -307,11 +374,12 @@ class KubeAdapter:
         lease = self._read_lease(namespace, name)
         if lease is None:
             body = _lease_manifest(namespace, name, holder, duration_s, now, None)
-            self.call(
+            self.request(
                 f"create lease {namespace}/{name}",
-                self.coordination.create_namespaced_lease,
-                namespace,
-                body,
+                "POST",
+                LEASES_PATH,
+                params={"namespace": namespace},
+                body=body,
             )
             return LeaseInfo(name, namespace, holder, now, duration_s)
         current = _lease_info(lease)
@@ -321,58 +389,72 @@ class KubeAdapter:
                 f"(renewed {current.renewed_at:%Y-%m-%d %H:%M:%SZ}, "
                 f"expires {current.duration_s}s after that)"
             )
-        body = _lease_manifest(
-            namespace, name, holder, duration_s, now, lease.metadata.resource_version
-        )
-        self.call(
+        resource_version = (lease.get("metadata") or {}).get("resourceVersion")
+        body = _lease_manifest(namespace, name, holder, duration_s, now, resource_version)
+        self.request(
             f"take lease {namespace}/{name}",
-            self.coordination.replace_namespaced_lease,
-            name,
-            namespace,
-            body,
+            "PUT",
+            LEASES_PATH + "/{name}",
+            params={"namespace": namespace, "name": name},
+            body=body,
         )
         return LeaseInfo(name, namespace, holder, now, duration_s)
 
-    def _read_lease(self, namespace: str, name: str) -> Any | None:
+    def _read_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return self.call(
+            lease: dict[str, Any] = self.request(
                 f"read lease {namespace}/{name}",
-                self.coordination.read_namespaced_lease,
-                name,
-                namespace,
+                "GET",
+                LEASES_PATH + "/{name}",
+                params={"namespace": namespace, "name": name},
             )
         except NotFound:
             return None
+        return lease
 
     def release_lease(self, namespace: str, name: str, holder: str) -> None:
         lease = self._read_lease(namespace, name)
         if lease is None or _lease_info(lease).holder != holder:
             return  # someone else's by now: not ours to remove
         try:
-            self.call(
+            self.request(
                 f"delete lease {namespace}/{name}",
-                self.coordination.delete_namespaced_lease,
-                name,
-                namespace,
+                "DELETE",
+                LEASES_PATH + "/{name}",
+                params={"namespace": namespace, "name": name},
             )
         except NotFound:
             return
 
 
-def _workload(kind: WorkloadKind, obj: Any) -> WorkloadStatus:
-    status = obj.status
+def _scale_path(kind: str) -> str:
+    return _workloads_path(kind) + "/{name}/scale"
+
+
+def _workloads_path(kind: str) -> str:
+    return "/apis/apps/v1/namespaces/{namespace}/" + _WORKLOAD_PATHS[kind]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _workload(kind: WorkloadKind, obj: Mapping[str, Any]) -> WorkloadStatus:
+    metadata, spec, status = (obj.get(key) or {} for key in ("metadata", "spec", "status"))
     conditions = [
-        f"{c.type}={c.status}" + (f": {c.reason}" if c.reason else "")
-        for c in (status.conditions or [])
+        f"{c.get('type')}={c.get('status')}" + (f": {c['reason']}" if c.get("reason") else "")
+        for c in status.get("conditions") or []
     ]
+    replicas = spec.get("replicas")
+    ready = int(status.get("readyReplicas") or 0)
     return WorkloadStatus(
         kind=kind,
-        namespace=obj.metadata.namespace,
-        name=obj.metadata.name,
-        desired=int(obj.spec.replicas if obj.spec.replicas is not None else 1),
-        ready=int(status.ready_replicas or 0),
-        updated=int(status.updated_replicas or 0),
-        available=int(getattr(status, "available_replicas", None) or status.ready_replicas or 0),
+        namespace=str(metadata.get("namespace", "")),
+        name=str(metadata.get("name", "")),
+        desired=int(replicas if replicas is not None else 1),
+        ready=ready,
+        updated=int(status.get("updatedReplicas") or 0),
+        available=int(status.get("availableReplicas") or ready),
         conditions=tuple(conditions),
     )
 
@@ -403,17 +485,20 @@ def _job_manifest(spec: JobSpec) -> dict[str, Any]:
     }
 
 
-def _job_status(job: Any) -> JobStatus:
-    status = job.status
-    name = job.metadata.name
-    for condition in status.conditions or []:
-        if condition.type in ("Complete", "SuccessCriteriaMet") and condition.status == "True":
+def _job_status(job: Mapping[str, Any]) -> JobStatus:
+    status = job.get("status") or {}
+    name = str((job.get("metadata") or {}).get("name", ""))
+    for condition in status.get("conditions") or []:
+        kind, true = condition.get("type"), condition.get("status") == "True"
+        if kind in ("Complete", "SuccessCriteriaMet") and true:
             return JobStatus(name, "succeeded")
-        if condition.type == "Failed" and condition.status == "True":
-            return JobStatus(name, "failed", condition.message or condition.reason or "")
-    if status.succeeded:
+        if kind == "Failed" and true:
+            return JobStatus(
+                name, "failed", condition.get("message") or condition.get("reason") or ""
+            )
+    if status.get("succeeded"):
         return JobStatus(name, "succeeded")
-    if status.failed:
+    if status.get("failed"):
         return JobStatus(name, "failed", "pod failed")
     return JobStatus(name, "running")
 
@@ -443,16 +528,24 @@ def _lease_manifest(
     }
 
 
-def _lease_info(lease: Any) -> LeaseInfo:
-    spec = lease.spec
-    renewed = spec.renew_time or spec.acquire_time
+def _lease_info(lease: Mapping[str, Any]) -> LeaseInfo:
+    metadata, spec = lease.get("metadata") or {}, lease.get("spec") or {}
+    renewed = _micro_time(spec.get("renewTime") or spec.get("acquireTime"))
     return LeaseInfo(
-        name=lease.metadata.name,
-        namespace=lease.metadata.namespace,
-        holder=spec.holder_identity or "",
-        renewed_at=renewed.astimezone(UTC) if renewed else None,
-        duration_s=int(spec.lease_duration_seconds or 0),
+        name=str(metadata.get("name", "")),
+        namespace=str(metadata.get("namespace", "")),
+        holder=str(spec.get("holderIdentity") or ""),
+        renewed_at=renewed,
+        duration_s=int(spec.get("leaseDurationSeconds") or 0),
     )
+
+
+def _micro_time(value: object) -> datetime | None:
+    """A MicroTime (``2026-01-02T03:04:05.123456Z``) as an aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _expired(lease: LeaseInfo, now: datetime) -> bool:

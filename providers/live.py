@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Literal
 
 from drill.clock import Clock
 from providers.cloud import CloudSettings
-from providers.http import Urllib3Http
 from providers.protocols import (
     BackendApi,
     DnsApi,
@@ -19,6 +18,7 @@ from providers.protocols import (
 )
 
 if TYPE_CHECKING:
+    from providers.http import Urllib3Http
     from providers.kube import KubeAdapter
 
 Cloud = Literal["gcp", "aws"]
@@ -42,6 +42,8 @@ class LiveProviders:
 
     @cached_property
     def _http(self) -> Urllib3Http:
+        from providers.http import Urllib3Http  # urllib3 only when a step sends HTTP
+
         return Urllib3Http(self.cloud.http_gateway, self.cloud.gateway_hosts)
 
     def http(self) -> HttpClient:

@@ -12,47 +12,45 @@ from datetime import datetime
 from typing import Any
 
 from drill.errors import NotFound, TransientError
-from providers.kube import REQUEST_TIMEOUT, KubeAdapter, translated
+from providers.kube import KubeAdapter
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus, StorageLocationInfo
 
 GROUP, VERSION = "velero.io", "v1"
 SCHEDULE_LABEL = "velero.io/schedule-name"
+# Velero's custom resources, as CustomObjectsApi would address them.
+COLLECTION = "/apis/{group}/{version}/namespaces/{namespace}/{plural}"
+_QUERY = {"label_selector": "labelSelector", "field_selector": "fieldSelector"}
 
 
 class VeleroAdapter:
     def __init__(self, kube: KubeAdapter, namespace: str) -> None:
-        from kubernetes import client
-
         self.kube = kube
         self.namespace = namespace
-        self.custom = client.CustomObjectsApi(kube.api_client)
 
     def _list(self, plural: str, **selectors: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.kube.call(
+        result: dict[str, Any] = self.kube.request(
             f"list {plural} in {self.namespace}",
-            self.custom.list_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            self.namespace,
-            plural,
-            **selectors,
+            "GET",
+            COLLECTION,
+            params=self._where(plural),
+            query=[(_QUERY[key], value or None) for key, value in selectors.items()],
         )
         return result
 
     def _get(self, plural: str, name: str) -> dict[str, Any] | None:
         try:
-            found: dict[str, Any] = self.kube.call(
+            found: dict[str, Any] = self.kube.request(
                 f"read {plural} {self.namespace}/{name}",
-                self.custom.get_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                self.namespace,
-                plural,
-                name,
+                "GET",
+                COLLECTION + "/{name}",
+                params={**self._where(plural), "name": name},
             )
         except NotFound:
             return None
         return found
+
+    def _where(self, plural: str) -> dict[str, str]:
+        return {"group": GROUP, "version": VERSION, "namespace": self.namespace, "plural": plural}
 
     def backups(self, *, schedule: str | None, selector: str | None) -> list[BackupInfo]:
         label_selector = f"{SCHEDULE_LABEL}={schedule}" if schedule else (selector or "")
@@ -75,14 +73,12 @@ class VeleroAdapter:
         )
 
     def create_restore(self, request: RestoreRequest) -> None:
-        self.kube.call(
+        self.kube.request(
             f"create restore {self.namespace}/{request.name}",
-            self.custom.create_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            self.namespace,
-            "restores",
-            restore_manifest(request, self.namespace),
+            "POST",
+            COLLECTION,
+            params=self._where("restores"),
+            body=restore_manifest(request, self.namespace),
         )
 
     def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]:
@@ -100,38 +96,25 @@ class VeleroAdapter:
                 continue  # dropped or refused: re-list and watch again
 
     def _watch(self, name: str, resource_version: str, timeout_s: float) -> Iterator[RestoreStatus]:
-        from kubernetes import watch
-
-        watcher = watch.Watch()
-        try:
-            with translated(self.kube.context, f"watch restore {name}"):
-                for event in watcher.stream(
-                    self.custom.list_namespaced_custom_object,
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    "restores",
-                    field_selector=f"metadata.name={name}",
-                    resource_version=resource_version or None,
-                    timeout_seconds=max(int(timeout_s), 1),
-                    _request_timeout=(REQUEST_TIMEOUT[0], timeout_s + 5),
-                ):
-                    if event.get("type") == "DELETED":
-                        raise NotFound(f"{self.kube.context}: restore {name} was deleted")
-                    yield restore_status(event["object"])
-        finally:
-            watcher.stop()
+        for event in self.kube.watch(
+            f"watch restore {name}",
+            COLLECTION,
+            self._where("restores"),
+            timeout_s,
+            field_selector=f"metadata.name={name}",
+            resource_version=resource_version or None,
+        ):
+            if event.get("type") == "DELETED":
+                raise NotFound(f"{self.kube.context}: restore {name} was deleted")
+            yield restore_status(event["object"])
 
     def delete_restore(self, name: str) -> None:
         try:
-            self.kube.call(
+            self.kube.request(
                 f"delete restore {self.namespace}/{name}",
-                self.custom.delete_namespaced_custom_object,
-                GROUP,
-                VERSION,
-                self.namespace,
-                "restores",
-                name,
+                "DELETE",
+                COLLECTION + "/{name}",
+                params={**self._where("restores"), "name": name},
             )
         except NotFound:
             return

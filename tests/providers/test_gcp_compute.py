@@ -1,4 +1,4 @@
-"""The Compute backends adapter through google-cloud-compute against the sandbox's emulator.
+"""The Compute backends adapter over Compute's REST API against the sandbox's emulator.
 
 Time is a FakeClock, so "RUNNING, then DONE" is checked by moving it; the emulator's ground
 truth (``backends``, ``truth``) shows what Compute really holds after each refusal, and which
@@ -7,8 +7,6 @@ requests reached it (operations are polled here, not on the public endpoint).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +17,7 @@ from drill.sandbox.gcp import ComputeEmulator
 from providers.cloud import CloudSettings
 from providers.gcp_compute import ComputeBackendsAdapter
 from providers.protocols import BackendRef, BackendTarget, PendingChange
-from tests.child import REPO
+from tests.providers.fresh import modules_loaded_by
 from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
@@ -225,6 +223,35 @@ def test_a_503_burst_is_transient(
     assert adapter.get_backends(WEB).targets[0].target == PRIMARY
 
 
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_statuses_worth_a_retry_are_transient_on_every_call(
+    adapter: ComputeBackendsAdapter, compute: ComputeEmulator, clock: FakeClock, status: int
+) -> None:
+    current = adapter.get_backends(WEB).targets
+    compute.fail_requests(1, status, "*/backendServices/web")
+    with pytest.raises(TransientError, match=f"Injected failure \\({status}\\)"):
+        adapter.set_backends(WEB, current, [BackendTarget(DR)])
+    compute.fail_requests(1, status, "*/operations/*")
+    change = adapter.set_backends(WEB, current, [BackendTarget(DR)])
+    with pytest.raises(TransientError, match="poll operation"):
+        adapter.change_status(WEB, change.id)
+    compute.fail_requests(1, status, "*/getHealth")
+    with pytest.raises(TransientError, match="health of"):
+        adapter.target_health(WEB, [PRIMARY])
+
+
+def test_a_setting_compute_does_not_know_is_refused_by_compute(
+    adapter: ComputeBackendsAdapter, compute: ComputeEmulator
+) -> None:
+    current = adapter.get_backends(WEB).targets
+    unknown = BackendTarget(DR, 1.0, None, (("maxRatePerGroup", 5),))
+    with pytest.raises(PermanentError, match='Unknown name "maxRatePerGroup"') as refused:
+        adapter.set_backends(WEB, current, [unknown])
+    assert not isinstance(refused.value, TransientError | Conflict)
+    assert compute.truth.operations == ()
+    assert compute.backends(PROJECT, "web") == [PRIMARY_BACKEND]
+
+
 def test_a_refused_permission_is_named(
     adapter: ComputeBackendsAdapter, compute: ComputeEmulator
 ) -> None:
@@ -280,12 +307,5 @@ def test_a_never_healthy_group_is_never_healthy(
 
 
 def test_importing_the_adapter_loads_no_google_library() -> None:
-    probe = (
-        "import sys, providers.gcp_compute as m; "
-        "m.ComputeBackendsAdapter(m.CloudSettings()); "
-        "print(sorted(n for n in sys.modules if n.startswith('google')))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    code = "import providers.gcp_compute as m; m.ComputeBackendsAdapter(m.CloudSettings())"
+    assert modules_loaded_by(code, ("google",)) == []

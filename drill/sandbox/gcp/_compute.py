@@ -1,4 +1,4 @@
-"""Compute Engine backend services over HTTP, as google-cloud-compute's REST transport sees them.
+"""Compute Engine backend services over HTTP, as Compute's REST API serves them.
 
 ``ComputeEmulator`` serves, on 127.0.0.1, what drill's backend switch uses: get, patch and
 getHealth of global and regional backend services (``/compute/v1/projects/{p}/global/...`` and
@@ -8,7 +8,8 @@ real API has and drill depends on:
 - Every patch must carry the service's current ``fingerprint``; a missing or stale one answers
   412 ``conditionNotMet`` and changes nothing. (The real API also accepts a patch without one;
   the emulator is stricter so an adapter that forgets it fails here, not in production.)
-- A patch is checked first (groups fully-qualified URLs of known groups, no duplicates, a
+- A patch is checked first (backend fields the API defines, as its JSON parser refuses unknown
+  names with 400; groups fully-qualified URLs of known groups, no duplicates, a
   capacity scaler of 0 or 0.1-1.0, a balancing mode the protocol supports, RATE with a rate
   limit, instance groups and NEGs not mixed) and answers 400 or 404 like Compute. Accepted, it
   gets a new fingerprint at once and returns an Operation, RUNNING, that is DONE ``operation_s``
@@ -67,6 +68,16 @@ _OUTPUT_ONLY = frozenset(
     {"kind", "id", "name", "selfLink", "creationTimestamp", "fingerprint", "region", "usedBy"}
 )
 _WAIT_POLL_S = 0.02
+# Every field of Compute's Backend message (v1); the API refuses any other name in a patch.
+_BACKEND_FIELDS = frozenset(
+    {
+        "balancingMode", "capacityScaler", "customMetrics", "description", "failover", "group",
+        "maxConnections", "maxConnectionsPerEndpoint", "maxConnectionsPerInstance",
+        "maxInFlightRequests", "maxInFlightRequestsPerEndpoint",
+        "maxInFlightRequestsPerInstance", "maxRate", "maxRatePerEndpoint", "maxRatePerInstance",
+        "maxUtilization", "orchestrationInfo", "preference", "trafficDuration",
+    }
+)  # fmt: skip
 
 
 # --- ground truth -----------------------------------------------------------------------------
@@ -156,7 +167,7 @@ class ComputeEmulator(Emulator):
         with ComputeEmulator(clock, operation_s=0.05) as compute:
             compute.add_instance_group("projects/p/zones/z/instanceGroups/dr")
             compute.add_backend_service("p", "web", backends=[{"group": primary}])
-            ...  # drive it with google-cloud-compute at compute.url
+            ...  # drive it with any Compute REST client at compute.url
             compute.backends("p", "web")
     """
 
@@ -392,6 +403,7 @@ class ComputeEmulator(Emulator):
 
     def _valid_backend(self, service: _Service, index: int, raw: dict[str, Any]) -> dict[str, Any]:
         where = f"resource.backends[{index}]"
+        _check_known(where, raw)
         group = raw.get("group")
         if not isinstance(group, str) or not _FULL_URL.match(group):
             raise _invalid(f"{where}.group", group, "The URL is malformed.")
@@ -572,6 +584,16 @@ def _check_fingerprint(service: _Service, given: Any) -> None:
             f"Supplied fingerprint does not match the current fingerprint of backend service "
             f"'{service.path}': it changed since it was read.",
             "conditionNotMet",
+        )
+
+
+def _check_known(where: str, backend: dict[str, Any]) -> None:
+    unknown = sorted(set(backend) - _BACKEND_FIELDS)
+    if unknown:
+        raise GoogleApiError(
+            400,
+            f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at '{where}': "
+            "Cannot find field.",
         )
 
 

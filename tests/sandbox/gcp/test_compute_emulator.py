@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import requests
 from google.api_core import exceptions as api
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
@@ -218,6 +219,24 @@ def test_an_invalid_backend_is_refused_and_nothing_changes(
 def _snake(backend: dict[str, Any]) -> dict[str, Any]:
     names = {"capacityScaler": "capacity_scaler", "balancingMode": "balancing_mode"}
     return {names.get(k, k): v for k, v in backend.items()}
+
+
+def test_an_unknown_backend_field_is_refused_as_computes_json_parser_does(
+    compute: ComputeEmulator,
+) -> None:
+    fingerprint = compute.fingerprint(PROJECT, "web")
+    body = {"fingerprint": fingerprint, "backends": [{"group": ROOT + DR, "maxRatePerGroup": 5}]}
+    answer = requests.patch(
+        f"{compute.url}/compute/v1/projects/{PROJECT}/global/backendServices/web",
+        json=body,
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert "Unknown name \"maxRatePerGroup\" at 'resource.backends[0]'" in error["message"]
+    assert groups_of(compute) == [PRIMARY]
+    assert compute.fingerprint(PROJECT, "web") == fingerprint
 
 
 def test_duplicate_groups_are_refused(clients: Clients, compute: ComputeEmulator) -> None:
