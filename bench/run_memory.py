@@ -42,10 +42,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from drill.clock import SystemClock  # noqa: E402
-from drill.sandbox import _loopback  # noqa: E402
-from drill.sandbox.plans import resolve_both_modes  # noqa: E402
+from drill.sandbox import emulator  # noqa: E402
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state  # noqa: E402
-from drill.sandbox.world import derive  # noqa: E402
+from drill.sandbox.worlds.clusters import derive  # noqa: E402
+from drill.sandbox.worlds.plans import resolve_both_modes  # noqa: E402
 
 TIME = "/usr/bin/time"
 DRILL = str(Path(sys.executable).with_name("drill"))
@@ -113,17 +113,17 @@ def noticing_connections(first: FirstConnection) -> Iterator[None]:
 
     The emulators keep no timed request log, and a connection is what the first request
     opens, so the bench notes accepts in the one shell every HTTP emulator shares."""
-    original: Callable[..., Any] = _loopback.LoopbackServer.process_request
+    original: Callable[..., Any] = emulator.LoopbackServer.process_request
 
     def process_request(server: Any, request: Any, client_address: Any) -> None:
         first.seen(server.name)
         original(server, request, client_address)
 
-    _loopback.LoopbackServer.process_request = process_request  # type: ignore[method-assign]
+    emulator.LoopbackServer.process_request = process_request  # type: ignore[method-assign]
     try:
         yield
     finally:
-        _loopback.LoopbackServer.process_request = original  # type: ignore[method-assign]
+        emulator.LoopbackServer.process_request = original  # type: ignore[method-assign]
 
 
 def measured(command: list[str], env: dict[str, str], first: FirstConnection) -> Sample:

@@ -5,8 +5,8 @@ its SDK's errors (AWS error codes, Google's token failures), the status decides 
 so a 412 or a 408 means the same thing whichever cloud sent it:
 
 - 408, 429, 500, 502, 503, 504 and other 5xx: transient, worth retrying. One that says how
-  long to wait (``Retry-After`` in seconds, as 429 and 503 answers do) is a ``RetryLater``
-  carrying it as ``retry_after_s``.
+  long to wait (``Retry-After`` in seconds, as 429 and 503 answers do) carries it as the
+  error's ``retry_after_s``: waits resume after that long.
 - 501 and 505: permanent, the server will never do this request.
 - 401: credentials rejected; 403: permission denied, with the cloud's message, which names the
   refused permission.
@@ -31,14 +31,6 @@ CONFLICT_STATUSES = frozenset({409, 412})
 MAX_RETRY_AFTER_S = 300.0
 
 
-class RetryLater(TransientError):
-    """Transient, and the server said how many seconds to wait before the next try."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
 def is_transient(status: int) -> bool:
     return status in TRANSIENT_STATUSES or (status >= 500 and status not in NEVER_SERVED)
 
@@ -53,7 +45,7 @@ def status_error(
     text = f"{what}: {message or f'HTTP {status}'}"
     if is_transient(status):
         wait_s = retry_after_s(headers or {})
-        return TransientError(text) if wait_s is None else RetryLater(text, wait_s)
+        return TransientError(text, retry_after_s=wait_s)
     if status == 401:
         return PermanentError(f"{what}: credentials were rejected (401)" + _colon(message))
     if status == 403:
