@@ -2,7 +2,9 @@
 
 First signal: stop forward work; the run rolls back (drill mode) and writes its report.
 Second: say that rollback is running and that one more signal abandons it.
-Third: abandon the rollback (the run then exits 4: a human is needed).
+Third, at least ``DELIBERATE_S`` after the second: abandon the rollback (the run then exits 4
+and lists what is still changed). One sooner is taken as the same impatient key press as the
+second (three Ctrl-C in a row must not throw the whole rollback away).
 """
 
 from __future__ import annotations
@@ -10,25 +12,57 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import Any, Literal
 
+from drill.clock import Clock, SystemClock
 from drill.executor._runner import Cancellation
+
+DELIBERATE_S = 1.0
+
+Action = Literal["stop", "warn", "abandon"]
+
+
+@dataclass
+class SignalLadder:
+    """Which step of the ladder a signal climbs to; time from the injected clock."""
+
+    clock: Clock
+    received: int = 0
+    second_at: float | None = None
+
+    def climb(self) -> Action:
+        now = self.clock.monotonic()
+        if self.received == 0:
+            self.received = 1
+            return "stop"
+        if self.received == 1 or self.second_at is None or now - self.second_at < DELIBERATE_S:
+            self.received = 2
+            self.second_at = now if self.second_at is None else self.second_at
+            return "warn"
+        self.received = 3
+        return "abandon"
 
 
 @contextmanager
-def cancel_on_signals(cancellation: Cancellation, log: Any) -> Iterator[None]:
-    received = 0
+def cancel_on_signals(
+    cancellation: Cancellation, log: Any, clock: Clock | None = None
+) -> Iterator[None]:
+    ladder = SignalLadder(clock or SystemClock())
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        nonlocal received
-        received += 1
         name = signal.Signals(signum).name
-        if received == 1:
+        action = ladder.climb()
+        if action == "stop":
             log.warning("stopping", signal=name, next="undoing what this run changed")
             cancellation.stop_work.set()
-        elif received == 2:
-            log.warning("rollback_in_progress", signal=name, next="send once more to abandon it")
+        elif action == "warn":
+            log.warning(
+                "rollback_in_progress",
+                signal=name,
+                next=f"send once more, {DELIBERATE_S:g}s or more from now, to abandon it",
+            )
         else:
             log.error("abandoning_rollback", signal=name)
             cancellation.abandon_undo.set()

@@ -6,11 +6,20 @@ import signal
 
 import pytest
 
-from drill.clock import SystemClock
+from drill.clock import FakeClock, SystemClock
 from drill.executor import Cancellation, cancel_on_signals
+from drill.executor._signals import DELIBERATE_S, SignalLadder
 from drill.report import RunReport, render_json, render_text
 
 from .fakes import Kit, TeeJournal, build_plan
+
+
+class Ticking(FakeClock):
+    """Each reading is 1.5 s after the last: signals arrive as deliberately as a person's."""
+
+    def monotonic(self) -> float:
+        self.advance(1.5)
+        return super().monotonic()
 
 
 def run_with_signals(kit: Kit, signals: int = 1, then_wait: bool = True) -> RunReport:
@@ -36,7 +45,7 @@ def run_with_signals(kit: Kit, signals: int = 1, then_wait: bool = True) -> RunR
     )
     cancellation = Cancellation()
     executor = kit.executor(journal=TeeJournal(kit.calls), cancellation=cancellation)
-    with cancel_on_signals(cancellation, kit.log):
+    with cancel_on_signals(cancellation, kit.log, Ticking()):
         return executor.run(plan)
 
 
@@ -116,3 +125,19 @@ def test_live_run_stopped_by_a_signal_skips_cleanup(kit: Kit) -> None:
 def test_third_signal_abandons_rollback_and_exits_4(kit: Kit) -> None:
     report = run_with_signals(kit, signals=3)
     assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)
+
+
+def test_signals_in_quick_succession_never_abandon_a_rollback() -> None:
+    clock = FakeClock()
+    ladder = SignalLadder(clock)
+    assert [ladder.climb() for _ in range(3)] == ["stop", "warn", "warn"]
+    clock.advance(DELIBERATE_S / 2)
+    assert ladder.climb() == "warn"  # still within a second of the second signal
+
+
+def test_a_third_signal_a_second_after_the_second_abandons() -> None:
+    clock = FakeClock()
+    ladder = SignalLadder(clock)
+    assert [ladder.climb(), ladder.climb()] == ["stop", "warn"]
+    clock.advance(DELIBERATE_S)
+    assert ladder.climb() == "abandon"
