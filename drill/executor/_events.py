@@ -42,6 +42,8 @@ class RunStarted(_Event):
     disaster_at: Moment
     disaster_at_source: Literal["run start", "--disaster-at"] | None = None
     contexts: dict[str, str]
+    # The plan file's SHA-256 when the run started; rollback refuses a plan changed since.
+    plan_sha256: str | None = None
 
 
 class StepSkipped(_Event):

@@ -104,6 +104,7 @@ class Executor:
                 disaster_at=t0,
                 disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
                 contexts=dict(plan.contexts),
+                plan_sha256=plan.source_sha256 or None,
             )
         )
         state = _RunState()

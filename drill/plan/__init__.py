@@ -8,6 +8,7 @@ Must not: talk to any cluster or cloud, read the clock, or run steps.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from drill.plan._yaml import YamlProblems, load_located
 class LoadedPlan:
     plan: Plan
     source: str
+    sha256: str = ""  # of the file's text: a run journals it, rollback compares it
 
 
 def load_plan(path: Path, known_tiers: Collection[str]) -> LoadedPlan:
@@ -33,7 +35,12 @@ def load_plan(path: Path, known_tiers: Collection[str]) -> LoadedPlan:
         located = load_located(text, str(path))
     except YamlProblems as exc:
         raise PlanError(exc.problems) from None
-    return LoadedPlan(plan=validate_located(located, known_tiers), source=str(path))
+    plan = validate_located(located, known_tiers)
+    return LoadedPlan(plan=plan, source=str(path), sha256=plan_digest(text))
+
+
+def plan_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def find_plan(name_or_path: str, plans_dir: Path) -> Path:
@@ -80,5 +87,6 @@ __all__ = [
     "list_plan_files",
     "load_config",
     "load_plan",
+    "plan_digest",
     "resolve",
 ]

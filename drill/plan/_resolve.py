@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from drill.plan._models import (
     CLOUD_CHECK_STEP_ID,
     PHASES,
@@ -72,6 +74,32 @@ class ExecutionPlan:
     # In drill mode: what live mode would change and what restores read, by the clusters the
     # roles map to for this run, with which step says so. Empty in live mode.
     production: Mapping[Resource, str] = field(default_factory=dict)
+    source_sha256: str = ""  # the plan file's digest, journaled so rollback can compare it
+
+    def outside_footprint(
+        self, step_id: str, type_name: str, params: Mapping[str, Any], context: str | None
+    ) -> str | None:
+        """Why a journaled change is not one this plan makes in this mode, or None.
+
+        ``drill rollback`` undoes a journal's changes only when each lies inside the plan:
+        the same step, the same type, and nothing written that the step would not write, so
+        a hand-made journal cannot point an undo at anything else.
+        """
+        step = next((s for s in self.steps() if s.id == step_id), None)
+        if step is None or step.params is None:
+            return f"the plan has no step {step_id!r} that runs in {self.mode} mode"
+        if step.type.name != type_name:
+            return f"step {step_id!r} is a {step.type.name} in the plan, not a {type_name}"
+        try:
+            journaled = step.type.params_model.model_validate(params)
+        except ValidationError as exc:
+            return f"step {step_id!r}: its journaled params are not valid: {exc.errors()[0]['msg']}"
+        label = f"kube context {context}" if context else "no cluster"
+        planned = step.type.writes(step.params, cluster_label(step, self.contexts))
+        stray = [r for r in step.type.writes(journaled, label) if r not in planned]
+        if stray:
+            return f"step {step_id!r} would change {stray[0]}, which the plan's step does not"
+        return None
 
     def production_clash(self, step: ResolvedStep) -> str | None:
         """Why running ``step`` now would touch production, or None. The executor asks this
@@ -96,6 +124,7 @@ def resolve(
     mode: Mode,
     tiers: Mapping[str, Targets],
     context_overrides: Mapping[str, str],
+    source_sha256: str = "",
 ) -> ExecutionPlan:
     names = {name: {"drill": value.drill, "live": value.live} for name, value in plan.names.items()}
     phases = {
@@ -119,6 +148,7 @@ def resolve(
         phases=phases,
         lock=_lock(plan, used, contexts),
         production=_production(plan, names, contexts) if mode == "drill" else {},
+        source_sha256=source_sha256,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drill.plan import resolve
+import pytest
+
+from drill.plan import ExecutionPlan, load_plan, resolve
 from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import at, load_text, problems_of, spot
 
@@ -206,3 +208,47 @@ def test_live_mode_has_no_production_footprint_to_avoid(tmp_path: Path) -> None:
     live = resolve(loaded.plan, loaded.source, "live", DEFAULT_TIERS, shared)
     assert live.production == {}
     assert [live.production_clash(s) for s in live.steps("failover")] == [None, None]
+
+
+def shipped(mode: str) -> ExecutionPlan:
+    loaded = load_plan(Path(__file__).parents[2] / "plans" / "region-failure.yaml", DEFAULT_TIERS)
+    return resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})  # type: ignore[arg-type]
+
+
+DNS = {
+    "provider": "gcp",
+    "project": "example-prod",
+    "zone": "example-com",
+    "record": "api.example.com.",
+    "rrdatas": ["34.56.78.90"],
+    "ttl": 60,
+}
+
+
+def test_a_journaled_change_the_plan_makes_is_inside_it() -> None:
+    live = shipped("live")
+    assert live.outside_footprint("switch-dns", "dns.switch", DNS, None) is None
+    assert live.outside_footprint("switch-dns", "dns.switch", {**DNS, "ttl": 300}, None) is None
+
+
+@pytest.mark.parametrize(
+    ("step_id", "type_name", "params", "reason"),
+    [
+        ("switch-dns", "dns.switch", {**DNS, "record": "www.example.com."}, "would change DNS"),
+        ("nope", "dns.switch", DNS, "the plan has no step 'nope'"),
+        ("switch-dns", "kube.scale", DNS, "is a dns.switch in the plan"),
+        ("switch-dns", "dns.switch", {"record": 1}, "journaled params are not valid"),
+    ],
+)
+def test_a_hand_made_journal_cannot_point_an_undo_elsewhere(
+    step_id: str, type_name: str, params: dict[str, object], reason: str
+) -> None:
+    found = shipped("live").outside_footprint(step_id, type_name, params, None)
+    assert found is not None
+    assert reason in found
+
+
+def test_the_drill_record_is_outside_the_live_plan_and_inside_the_drill_plan() -> None:
+    shadow = {**DNS, "record": "drill-api.example.com."}
+    assert shipped("live").outside_footprint("switch-dns", "dns.switch", shadow, None)
+    assert shipped("drill").outside_footprint("switch-dns", "dns.switch", shadow, None) is None
