@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from drill.cli._live import LiveDisplay
+from drill.commands._live import LiveDisplay
 from drill.clock import FakeClock
 from tests.child import REPO, drill_env
 
