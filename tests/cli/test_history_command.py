@@ -10,8 +10,8 @@ import pytest
 from drill.history import store_report
 from providers.report_store import DirectoryReportStore
 from tests.cli.test_parsing import invoke
-from tests.inprocess import InProcess
 from tests.history.builders import PLAN, run_id, steady, with_durations
+from tests.inprocess import InProcess
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def test_report_formats_are_the_renderers() -> None:
-    assert REPORT_FORMATS == tuple(RENDERERS)
+    assert tuple(RENDERERS) == REPORT_FORMATS
 
 
 def test_help_lists_every_command_with_its_own_summary() -> None:

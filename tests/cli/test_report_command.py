@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from drill.report import RENDERERS, RunReport, render_json
-from tests.inprocess import InProcess
 from tests.executor.journals import RUN_ID, crashing_plan, kit_with_crash, run_to_journal
+from tests.inprocess import InProcess
 from tests.report.samples import mixed_report
 
 
