@@ -1,15 +1,14 @@
-"""Whole drills against the sandbox: the real CLI in a child process, the world in this one.
+"""Whole drills against the sandbox: drill's commands and the world, both in this process.
 
 The fixture starts the sandbox's emulators here and leaves the state file a `drill sandbox up`
-would, so `drill run PLAN --sandbox` in the child uses them, while the test reads the
-emulators' ground truth and checks that nothing that existed before a run was changed.
+would, so `drill run PLAN --sandbox` (called as the CLI calls it) uses them, while the test
+reads the emulators' ground truth and checks that nothing that existed before a run changed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -23,7 +22,8 @@ from drill.sandbox.kube import KubeEmulator, Profile
 from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
 from drill.sandbox.world import derive
-from tests.child import REPO, run_drill
+from tests.child import REPO
+from tests.inprocess import InProcess, Result
 
 FAST = Profile(
     ready_after_s=0.6, job_duration_s=0.4, restore_duration_s=0.8, namespace_delete_s=0.2
@@ -43,16 +43,22 @@ class Drill:
     def dr(self) -> KubeEmulator:
         return self.sandbox.clusters["dr"]
 
-    def run(
-        self, *args: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
-        return run_drill(self.workdir, *args, env={**sandbox, **(env or {})})
+    @property
+    def commands(self) -> InProcess:
+        return InProcess(self.workdir, {"DRILL_SANDBOX_DIR": str(self.state_dir)})
 
-    def run_json(self, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-        result = self.run("run", *args, "--sandbox", "--output", "json")
+    def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
+        """`drill run PLAN --sandbox` (with --live: also --yes)."""
+        return self.commands.run(plan, sandbox=True, live=live, yes=live, output=output)
+
+    def run_json(self, plan: str, *, live: bool = False) -> tuple[dict[str, Any], Result]:
+        result = self.run(plan, live=live, output="json")
         assert result.stdout, result.stderr[-3000:]
         return json.loads(result.stdout), result
+
+    def rollback(self, run_id: str) -> Result:
+        """`drill rollback RUN --sandbox --yes`."""
+        return self.commands.rollback(run_id, sandbox=True, yes=True)
 
 
 def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:

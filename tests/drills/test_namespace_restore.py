@@ -162,7 +162,7 @@ def test_unavailable_storage_location_fails_preflight(namespace_restore: Drill) 
 def test_a_held_lease_keeps_a_second_run_out(namespace_restore: Drill) -> None:
     now = datetime.now(UTC)
     namespace_restore.dr.apply(lease("someone-elses-run", now))
-    result = namespace_restore.run("run", "namespace-restore", "--sandbox")
+    result = namespace_restore.run("namespace-restore")
     assert result.returncode == 2
     assert "someone-elses-run" in result.stderr
     assert not (namespace_restore.workdir / "reports").exists()
@@ -197,11 +197,11 @@ def lease(holder: str, renewed: datetime) -> dict:
 
 
 def test_live_leaves_changes_and_rollback_undoes_them(namespace_restore: Drill) -> None:
-    report, result = namespace_restore.run_json("namespace-restore", "--live", "--yes")
+    report, result = namespace_restore.run_json("namespace-restore", live=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert report["undo"] == []
     assert namespace_restore.dr.get("apps/v1", "Deployment", "api-server", "production") is not None
-    rollback = namespace_restore.run("rollback", report["run_id"], "--yes", "--sandbox")
+    rollback = namespace_restore.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert "undone" in rollback.stdout
     wait_gone(namespace_restore, "production")

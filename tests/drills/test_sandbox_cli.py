@@ -1,4 +1,8 @@
-"""`drill sandbox up|status|down` and `drill run --sandbox` as a newcomer uses them."""
+"""`drill sandbox up|status|down` and `drill run --sandbox` as a newcomer uses them.
+
+A run with no sandbox up starts its own in this process; `up` and `down` go through the real
+entry point, since `up` leaves a background process behind for the next commands.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from drill.commands.sandbox import sandbox_down, sandbox_status
 from tests.child import run_drill
+from tests.inprocess import InProcess
 
 
 class Cli:
@@ -29,15 +35,21 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
     runner("sandbox", "down")  # never leave a server behind
 
 
-def test_run_sandbox_without_one_up_starts_and_stops_its_own(cli: Cli) -> None:
-    result = cli("run", "namespace-restore", "--sandbox", "--output", "json")
+def test_run_sandbox_without_one_up_starts_and_stops_its_own(tmp_path: Path) -> None:
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")})
+    result = commands.run("namespace-restore", sandbox=True, output="json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["contexts"] == {"dr": "sandbox-dr"}
     assert report["rpo"]["met"] is True
-    assert cli("sandbox", "status").stdout.startswith("no sandbox is up")
+    settings = commands.settings()
+    assert commands.call(lambda c: sandbox_status(settings, c)).stdout.startswith(
+        "no sandbox is up"
+    )
+    assert commands.call(lambda c: sandbox_down(settings, c)).stdout == "no sandbox is up\n"
 
 
+@pytest.mark.slow
 def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
     up = cli("sandbox", "up", "namespace-restore", "--ttl", "5m")
     assert up.returncode == 0, up.stderr
