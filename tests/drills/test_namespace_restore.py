@@ -101,7 +101,7 @@ def test_stuck_restore_names_its_phase(namespace_restore: Drill, tmp_path: Path)
     plan.write_text(
         (REPO / "plans" / "namespace-restore.yaml")
         .read_text()
-        .replace("timeout: 30m", "timeout: 2s")
+        .replace("timeout: 30m", "timeout: 1s")
     )
     report, code = fault_run(
         namespace_restore,
@@ -119,7 +119,7 @@ def test_pods_that_never_become_ready(namespace_restore: Drill, tmp_path: Path) 
     plan.write_text(
         (REPO / "plans" / "namespace-restore.yaml")
         .read_text()
-        .replace("timeout: 5m", "timeout: 2s")
+        .replace("timeout: 5m", "timeout: 1s")
     )
     report, code = fault_run(
         namespace_restore,
