@@ -21,6 +21,7 @@ from drill.commands.list_plans import list_plans, list_step_types
 from drill.commands.report import ReportOptions, report
 from drill.commands.rollback import RollbackOptions, rollback
 from drill.commands.run import RunOptions, run
+from drill.commands.sandbox import PrivateSandbox
 from drill.commands.show import ShowOptions, show
 from drill.commands.tiers import tiers
 from drill.commands.validate import validate
@@ -49,6 +50,8 @@ class InProcess:
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
+    # Starts the sandbox of a `run --sandbox` when none is up (None: the shipped timing).
+    start_sandbox: PrivateSandbox | None = None
 
     @property
     def reports(self) -> Path:
@@ -100,7 +103,7 @@ class InProcess:
             outputs=outputs or OutputFlags(),
             **options,  # type: ignore[arg-type]
         )
-        return self.call(lambda c: run(chosen, given, c, self.clock), stderr)
+        return self.call(lambda c: run(chosen, given, c, self.clock, self.start_sandbox), stderr)
 
     def rollback(
         self, run_id: str, *, settings: Settings | None = None, **options: object

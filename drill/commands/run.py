@@ -16,7 +16,7 @@ from drill.commands._console import Console
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
 from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
-from drill.commands.sandbox import sandbox_for
+from drill.commands.sandbox import PrivateSandbox, sandbox_for
 from drill.errors import ExitCode, UsageError
 from drill.executor import (
     Cancellation,
@@ -49,9 +49,17 @@ class RunOptions:
 
 
 def run(
-    settings: Settings, options: RunOptions, console: Console, clock: Clock | None = None
+    settings: Settings,
+    options: RunOptions,
+    console: Console,
+    clock: Clock | None = None,
+    start_sandbox: PrivateSandbox | None = None,
 ) -> int:
-    """Run the plan (or print what would run) and print its report; the run's exit code."""
+    """Run the plan (or print what would run) and print its report; the run's exit code.
+
+    ``start_sandbox`` starts the sandbox of a ``--sandbox`` run when none is up (default: the
+    shipped timing); tests hand in one with faster simulated workloads.
+    """
     clock = clock or SystemClock()
     t0 = parse_disaster_at(options.disaster_at, clock.now())
     loaded = settings.load(options.plan)
@@ -68,7 +76,7 @@ def run(
     if options.live:
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
-        with sandbox_for(loaded, settings) as target:
+        with sandbox_for(loaded, settings, start_sandbox) as target:
             resolved = resolve(loaded.plan, loaded.source, mode, tiers, target.contexts)
             providers = LiveProviders(clock, target.kubeconfig, target.cloud)
             report = execute(resolved, t0, options, settings, console, clock, providers, outputs)

@@ -6,11 +6,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from drill.clock import Clock, SystemClock
 from drill.commands._common import Settings
@@ -22,8 +22,6 @@ from providers.cloud import CloudSettings
 
 if TYPE_CHECKING:
     from drill.sandbox.runtime import SandboxState
-
-DEFAULT_TTL = "8h"
 
 
 @dataclass(frozen=True)
@@ -45,8 +43,14 @@ def _running(environ: Mapping[str, str]) -> SandboxState | None:
     return read_state(_state_dir(environ))
 
 
+# Starts a sandbox for one run: (the plan, the config file) -> the sandbox while it is up.
+PrivateSandbox = Callable[[LoadedPlan, str | None], AbstractContextManager[SandboxTarget]]
+
+
 @contextmanager
-def sandbox_for(loaded: LoadedPlan, settings: Settings) -> Iterator[SandboxTarget]:
+def sandbox_for(
+    loaded: LoadedPlan, settings: Settings, start: PrivateSandbox | None = None
+) -> Iterator[SandboxTarget]:
     """The running sandbox (from `drill sandbox up`), or one started just for this run."""
     roles = set(loaded.plan.contexts)
     state = _running(settings.environ)
@@ -61,12 +65,16 @@ def sandbox_for(loaded: LoadedPlan, settings: Settings) -> Iterator[SandboxTarge
         _require_clouds(loaded, cloud)
         yield SandboxTarget(state.kubeconfig, {r: state.contexts[r] for r in roles}, cloud)
         return
-    with _private_sandbox(loaded, settings.config_file) as target:
+    with (start or private_sandbox)(loaded, settings.config_file) as target:
         yield target
 
 
 @contextmanager
-def _private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[SandboxTarget]:
+def private_sandbox(
+    loaded: LoadedPlan, config_file: str | None, **sandbox_options: Any
+) -> Iterator[SandboxTarget]:
+    """A sandbox for this plan alone, in this process; ``sandbox_options`` go to
+    ``drill.sandbox.runtime.Sandbox`` (its timing profiles, its clock)."""
     from drill.sandbox.plans import resolve_both_modes
     from drill.sandbox.runtime import Sandbox
     from drill.sandbox.world import derive
@@ -74,7 +82,7 @@ def _private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[Sa
     world = derive(resolve_both_modes([Path(loaded.source)], config_file))
     with (
         tempfile.TemporaryDirectory(prefix="drill-sandbox-") as workdir,
-        Sandbox(world, Path(workdir)) as sandbox,
+        Sandbox(world, Path(workdir), **sandbox_options) as sandbox,
     ):
         yield SandboxTarget(str(sandbox.kubeconfig), sandbox.contexts, sandbox.cloud_settings)
 
@@ -110,7 +118,7 @@ def sandbox_up(
     settings: Settings,
     plans: tuple[str, ...],
     console: Console,
-    ttl: str = DEFAULT_TTL,
+    ttl: str,
     clock: Clock | None = None,
 ) -> int:
     """Start the sandbox for the plans (default: every plan in the plans directory) in a

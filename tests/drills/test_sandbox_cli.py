@@ -16,6 +16,7 @@ import pytest
 
 from drill.commands.sandbox import sandbox_down, sandbox_status
 from tests.child import run_drill
+from tests.drills.conftest import fast_private_sandbox
 from tests.inprocess import InProcess
 
 
@@ -36,7 +37,11 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
 
 
 def test_run_sandbox_without_one_up_starts_and_stops_its_own(tmp_path: Path) -> None:
-    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")})
+    commands = InProcess(
+        tmp_path,
+        {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")},
+        start_sandbox=fast_private_sandbox,
+    )
     result = commands.run("namespace-restore", sandbox=True, output="json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
