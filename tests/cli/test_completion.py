@@ -40,6 +40,7 @@ def complete(workdir: Path, words: str, env: dict[str, str] | None = None) -> li
     return result.stdout.splitlines()
 
 
+@pytest.mark.slow  # a child process
 def test_the_installed_script_answers_the_protocol(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(DRILL)],

@@ -18,6 +18,9 @@ from tests.cli.conftest import Drill
 from tests.cli.test_run import http_plan
 from tests.httpserver import Answer, Script, serve
 
+# Child processes: each pays the interpreter's and drill's start-up.
+pytestmark = pytest.mark.slow
+
 
 def test_help_and_version(drill: Drill) -> None:
     assert drill("--help").returncode == 0
@@ -86,7 +89,6 @@ def _wait_for_event(report_dir: Path, event: str, count: int) -> None:
     raise AssertionError(f"no {count} {event} events in time")
 
 
-@pytest.mark.slow
 def test_the_readme_first_command_runs_region_failure_in_the_sandbox(drill: Drill) -> None:
     result = drill(
         "run",

@@ -10,6 +10,9 @@ import pytest
 
 from tests.child import REPO
 
+# Child processes: each pays the interpreter's and drill's start-up.
+pytestmark = pytest.mark.slow
+
 HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from drill.clock import FakeClock
 from drill.commands._live import LiveDisplay
 from tests.inprocess import InProcess, Terminal
@@ -39,6 +41,7 @@ def test_log_lines_clear_the_status_line_first() -> None:
     assert written.endswith("\r\x1b[K")  # nothing left on screen when the run ends
 
 
+@pytest.mark.slow  # two runs that each wait a second for a refused endpoint
 def test_a_terminal_run_shows_it_and_a_piped_run_does_not(
     commands: InProcess, tmp_path: Path
 ) -> None:

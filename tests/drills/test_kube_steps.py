@@ -10,6 +10,9 @@ import pytest
 from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, step, wait_gone
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 PLAN = Path(__file__).parent / "plans" / "scale-drill.yaml"
 
 

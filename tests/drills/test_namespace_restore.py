@@ -11,6 +11,9 @@ import pytest
 
 from tests.drills.conftest import REPO, Drill, snapshot
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 WATCHED = ("production", "default", "velero")
 
 

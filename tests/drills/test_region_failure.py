@@ -16,6 +16,9 @@ import pytest
 from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import step, wait_gone
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 GCP_PLAN = REPO / "plans" / "region-failure.yaml"
 AWS_PLAN = REPO / "plans" / "region-failure-aws.yaml"
 WATCHED = ("production", "default", "velero")

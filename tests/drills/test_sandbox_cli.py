@@ -36,6 +36,7 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
     runner("sandbox", "down")  # never leave a server behind
 
 
+@pytest.mark.slow  # a whole drill, its sandbox started and stopped around it
 def test_run_sandbox_without_one_up_starts_and_stops_its_own(tmp_path: Path) -> None:
     commands = InProcess(
         tmp_path,
