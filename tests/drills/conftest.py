@@ -26,7 +26,7 @@ from drill.sandbox.plans import resolve_both_modes
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
 from drill.sandbox.world import derive
 from tests.child import REPO
-from tests.inprocess import InProcess, Result
+from tests.inprocess import BriefSleeps, InProcess, Result
 
 # The order of things as in the shipped sandbox, in tenths of a second: a drill's real waits
 # are these delays and the steps' first polls (0.25 s), never seconds.
@@ -50,7 +50,8 @@ class Drill:
 
     @property
     def commands(self) -> InProcess:
-        return InProcess(self.workdir, {"DRILL_SANDBOX_DIR": str(self.state_dir)})
+        sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
+        return InProcess(self.workdir, sandbox, clock=BriefSleeps())
 
     def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
         """`drill run PLAN --sandbox` (with --live: also --yes)."""
