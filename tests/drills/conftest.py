@@ -31,10 +31,10 @@ from tests.inprocess import BriefSleeps, InProcess, Result
 # The order of things as in the shipped sandbox, in tenths of a second: a drill's real waits
 # are these delays and the steps' first polls (0.25 s), never seconds.
 FAST = Profile(
-    ready_after_s=0.3, job_duration_s=0.2, restore_duration_s=0.4, namespace_delete_s=0.1
+    ready_after_s=0.2, job_duration_s=0.15, restore_duration_s=0.25, namespace_delete_s=0.1
 )
 FAST_CLOUD = CloudProfile(
-    dns_change_s=0.2, dns_propagation_s=0.1, operation_s=0.2, healthy_after_s=0.25
+    dns_change_s=0.1, dns_propagation_s=0.05, operation_s=0.1, healthy_after_s=0.15
 )
 
 
