@@ -1,80 +1,107 @@
-"""The command line: thin click commands that build dependencies and map errors to exit codes.
+"""The command line: click parses flags, calls a ``drill.commands`` function, exits with its code.
 
-One module per command. Every error drill raises on purpose becomes one message on stderr and
-its documented exit code; nothing reaches the user as a traceback unless -v asks for it.
+One module per command, imported only when that command runs: `drill --help` lists them from
+the table below without importing any, so it pays for click alone. Every error drill raises
+on purpose becomes one message on stderr and its documented exit code
+(``drill.commands.exit_code_of``); nothing reaches the user as a traceback unless -v asks.
 
-Must not: hold logic a test would want to call without a terminal.
+Must not: hold logic a test would want to call without a terminal (that is drill.commands).
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import traceback
+import os
 from pathlib import Path
-from typing import Any
 
 import click
 
 from drill import __version__
-from drill.cli._common import GlobalOptions
-from drill.errors import DrillError, ExitCode, PlanError
+from drill.cli._common import mark_real_process
+from drill.commands import Settings
 from providers.cloud import CloudSettings
 
-# command name -> (module, attribute). A command's module is imported only when that command
-# runs or help lists it, so `drill validate` does not pay for reports, history or the runner.
-_COMMANDS = {
-    "run": ("drill.cli._run", "run_command"),
-    "validate": ("drill.cli._validate", "validate_command"),
-    "show": ("drill.cli._show", "show_command"),
-    "list": ("drill.cli._list", "list_command"),
-    "tiers": ("drill.cli._tiers", "tiers_command"),
-    "rollback": ("drill.cli._rollback", "rollback_command"),
-    "sandbox": ("drill.cli._sandbox", "sandbox_group"),
-    "history": ("drill.cli._history", "history_command"),
-    "report": ("drill.cli._report", "report_command"),
-    "completion": ("drill.cli._completion", "completion_command"),
+# command name -> (module, attribute, its one-line help as `drill --help` shows it).
+# tests/cli/test_parsing.py checks each summary against the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "completion": (
+        "drill.cli._completion",
+        "completion_command",
+        "Print the completion script for SHELL (bash, zsh or fish).",
+    ),
+    "history": (
+        "drill.cli._history",
+        "history_command",
+        "Show PLAN's recent runs (RTO, RPO, margins, outcome, slowest step) and flag "
+        "regressions of the newest run: a step slower than its recent median by --factor, an "
+        "RTO or RPO margin that shrank in each of the last 3 runs or is under 25% of its "
+        "target.",
+    ),
+    "list": (
+        "drill.cli._list",
+        "list_command",
+        "List plans (name, tier, description), or step types with --types.",
+    ),
+    "report": (
+        "drill.cli._report",
+        "report_command",
+        "Show the report of RUN: a run id, a run directory, its journal or its report.json.",
+    ),
+    "rollback": (
+        "drill.cli._rollback",
+        "rollback_command",
+        "Put back what RUN (a run id, or its journal file) changed; then run the plan's "
+        "rollback phase.",
+    ),
+    "run": (
+        "drill.cli._run",
+        "run_command",
+        "Run PLAN (a name in the plans directory, or a file path).",
+    ),
+    "sandbox": (
+        "drill.cli._sandbox",
+        "sandbox_group",
+        "A local simulated environment (Kubernetes API emulators with Velero) to rehearse in.",
+    ),
+    "show": (
+        "drill.cli._show",
+        "show_command",
+        "Print the ordered steps of PLAN as they would run, with substitutions and skips.",
+    ),
+    "tiers": (
+        "drill.cli._tiers",
+        "tiers_command",
+        "Show tier targets (built in, overridable in the config file).",
+    ),
+    "validate": (
+        "drill.cli._validate",
+        "validate_command",
+        "Check plan files (names or paths); print file:line:col problems, exit 2 if any.",
+    ),
 }
 
 
 class _DrillGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_COMMANDS)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in _COMMANDS:
+        if cmd_name not in COMMANDS:
             return None
-        module, attribute = _COMMANDS[cmd_name]
+        module, attribute, _ = COMMANDS[cmd_name]
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
 
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DrillError as exc:
-            _report_error(exc)
-            sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
-            raise
-        except Exception as exc:  # noqa: BLE001 - last line of defence: no raw traceback
-            verbose = isinstance(ctx.obj, GlobalOptions) and ctx.obj.verbosity > 0
-            if verbose:
-                traceback.print_exc()
-            click.echo(
-                f"drill: internal error: {type(exc).__name__}: {exc}"
-                + ("" if verbose else " (run with -v for the traceback)"),
-                err=True,
-            )
-            # We cannot know what was left changed, so a human has to look.
-            sys.exit(ExitCode.ROLLBACK_INCOMPLETE)
-
-
-def _report_error(exc: DrillError) -> None:
-    if isinstance(exc, PlanError):
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-    else:
-        click.echo(f"drill: {exc}", err=True)
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click's own, from the table: listing commands imports none of them.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_DrillGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,7 +138,7 @@ def _report_error(exc: DrillError) -> None:
 @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 @click.pass_context
-def main(
+def cli(
     ctx: click.Context,
     plans_dir: Path,
     config_file: str | None,
@@ -124,10 +151,17 @@ def main(
 
     Logs go to stderr (JSON lines unless stderr is a terminal); stdout carries only reports.
     """
-    ctx.obj = GlobalOptions(
+    ctx.obj = Settings(
+        environ=os.environ,
         plans_dir=plans_dir,
         config_file=config_file,
         verbosity=-1 if quiet else verbose,
         kubeconfig=kubeconfig,
         cloud=CloudSettings(gcp_credentials_file=gcp_credentials),
     )
+
+
+def main() -> None:
+    """The `drill` program: the console script and `python -m drill`."""
+    mark_real_process()
+    cli()

@@ -15,8 +15,6 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
-from drill.plan import list_plan_files
-
 PROG_NAME = "drill"
 # What the scripts set when they ask drill for candidates; click derives the same name
 # from the program name, so the installed `drill` answers it.
@@ -59,6 +57,8 @@ def complete_plan_names(
     """
     if "/" in incomplete or incomplete.startswith("."):
         return [CompletionItem(incomplete, type="file")]
+    from drill.plan import list_plan_files
+
     stems = (p.stem for p in list_plan_files(_plans_dir(ctx)))
     names = dict.fromkeys(s for s in stems if s.startswith(incomplete))  # .yaml and .yml: once
     return [CompletionItem(name) for name in names] or [CompletionItem(incomplete, type="file")]

@@ -1,36 +1,22 @@
-"""`drill list`: the plans in the plans directory (or, with --types, the step types)."""
+"""`drill list [--types]`."""
 
 from __future__ import annotations
 
 import click
 
-from drill.cli._common import GlobalOptions, pass_options
-from drill.errors import PlanError
-from drill.plan import list_plan_files, load_plan
-from drill.steps import STEP_TYPES
+from drill.cli._common import finish, pass_settings
+from drill.commands import Settings
 
 
 @click.command("list")
 @click.option("--types", "show_types", is_flag=True, help="List step types instead of plans.")
-@pass_options
-def list_command(options: GlobalOptions, show_types: bool) -> None:
+@pass_settings
+def list_command(settings: Settings, show_types: bool) -> None:
     """List plans (name, tier, description), or step types with --types."""
     if show_types:
-        for step_type in STEP_TYPES.values():
-            click.echo(f"{step_type.name:<22} {step_type.summary}")
-        return
-    files = list_plan_files(options.plans_dir)
-    if not files:
-        click.echo(
-            f"no plans in {options.plans_dir} (set --plans-dir or DRILL_PLANS_DIR)", err=True
-        )
-        return
-    for path in files:
-        try:
-            plan = load_plan(path, options.config.tiers).plan
-        except PlanError as exc:
-            click.echo(
-                f"{path.stem:<24} INVALID ({len(exc.problems)} problems; drill validate {path})"
-            )
-            continue
-        click.echo(f"{plan.name:<24} {plan.tier:<9} {plan.description}")
+        from drill.commands.list_plans import list_step_types
+
+        finish(settings, list_step_types)
+    from drill.commands.list_plans import list_plans
+
+    finish(settings, lambda console: list_plans(settings, console))

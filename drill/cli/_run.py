@@ -1,46 +1,14 @@
-"""`drill run PLAN`: dry-run, drill (default) or live; prints the report, exits per contract."""
+"""`drill run PLAN`: its flags, including where the result is sent besides stdout."""
 
 from __future__ import annotations
 
-import json
-import secrets
-import shutil
-import sys
-from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from drill.cli._common import (
-    REPORT_DIR_HELP,
-    GlobalOptions,
-    parse_context_flags,
-    pass_options,
-    write_atomically,
-)
+from drill.cli._common import REPORT_DIR_HELP, REPORT_FORMATS, finish_fast, pass_settings
 from drill.cli._completion import complete_plan_names
-from drill.cli._live import LiveDisplay
-from drill.cli._outline import outline_data, outline_text
-from drill.cli._outputs import RunOutputs, deliver, output_options, prepare_outputs
-from drill.cli._sandbox import sandbox_for
-from drill.clock import SystemClock
-from drill.errors import ExitCode, UsageError
-from drill.executor import (
-    Cancellation,
-    Executor,
-    FileJournal,
-    NoProgress,
-    RunLease,
-    StepRuntime,
-    cancel_on_signals,
-)
-from drill.logs import build_logger
-from drill.plan import ExecutionPlan, resolve
-from drill.report import RENDERERS, RunReport, render_json
-from drill.steps import Mode
-from providers.live import LiveProviders
+from drill.commands import Settings
 
 
 @click.command("run")
@@ -62,7 +30,7 @@ from providers.live import LiveProviders
 )
 @click.option(
     "--output",
-    type=click.Choice(list(RENDERERS)),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
     help="Report format on stdout (a dry run prints text or json).",
@@ -81,10 +49,50 @@ from providers.live import LiveProviders
     help="Run against the local simulated clusters (a running `drill sandbox up`, "
     "else ones started for this run). No cloud, no cluster needed.",
 )
-@output_options
-@pass_options
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write the result as JUnit XML (a case per step, plus RPO and RTO).",
+)
+@click.option(
+    "--history",
+    envvar="DRILL_HISTORY",
+    metavar="LOCATION",
+    help="Keep the JSON report for `drill history`: a directory, gs://BUCKET[/PREFIX] or "
+    "s3://BUCKET[/PREFIX] (env DRILL_HISTORY). A failure to store it is reported, "
+    "never fatal.",
+)
+@click.option(
+    "--slack-webhook-file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="File whose first line is a Slack incoming-webhook URL (or env "
+    "DRILL_SLACK_WEBHOOK_URL). The URL is a secret: never put it on the command line.",
+)
+@click.option(
+    "--webhook-file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="File whose first line is a URL that receives the run summary as JSON, schema "
+    "drill.notification/v1 (or env DRILL_WEBHOOK_URL).",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(["always", "failure"]),
+    default="always",
+    show_default=True,
+    help="Notify after every run, or only when it did not pass (a missed target counts).",
+)
+@click.option(
+    "--pushgateway",
+    envvar="DRILL_PUSHGATEWAY",
+    metavar="URL",
+    help="Push the run's metrics to this Prometheus Pushgateway (env DRILL_PUSHGATEWAY).",
+)
+@pass_settings
 def run_command(
-    options: GlobalOptions,
+    settings: Settings,
     /,
     plan: str,
     dry_run: bool,
@@ -95,7 +103,12 @@ def run_command(
     output: str,
     report_dir: Path,
     sandbox: bool,
-    **output_flags: Any,
+    junit: Path | None,
+    history: str | None,
+    slack_webhook_file: str | None,
+    webhook_file: str | None,
+    notify_on: str,
+    pushgateway: str | None,
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
@@ -103,143 +116,26 @@ def run_command(
     another run holds the plan's lock; 3 a step failed (rolled back); 4 rollback or cleanup
     incomplete; 130 interrupted.
     """
-    clock = SystemClock()
-    t0 = parse_disaster_at(disaster_at, clock.now())
-    loaded = options.load(plan)
-    overrides = parse_context_flags(contexts, set(loaded.plan.contexts))
-    if sandbox and overrides:
-        raise UsageError("--context and --sandbox do not mix: the sandbox maps every role")
-    mode: Mode = "live" if live else "drill"
-    resolved = resolve(loaded.plan, loaded.source, mode, options.config.tiers, overrides)
-    if dry_run:
-        _print_dry_run(resolved, output)
-        return
-    outputs = prepare_outputs(options, output_flags)
-    if live:
-        confirm_live(resolved, yes)
-    if sandbox:
-        with sandbox_for(loaded, options.config_file) as target:
-            resolved = resolve(
-                loaded.plan, loaded.source, mode, options.config.tiers, target.contexts
-            )
-            providers = LiveProviders(clock, target.kubeconfig, target.cloud)
-            report = execute(resolved, t0, report_dir, options, clock, providers, output, outputs)
-    else:
-        providers = options.providers(clock)
-        report = execute(resolved, t0, report_dir, options, clock, providers, output, outputs)
-    sys.stdout.write(RENDERERS[output](report))
-    raise SystemExit(report.exit_code)
+    from drill.commands._outputs import OutputFlags
+    from drill.commands.run import RunOptions, run
 
-
-def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--disaster-at {value!r}: not a time; use ISO 8601, e.g. 2026-11-23T02:10:00Z"
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if moment > now:
-        raise UsageError(f"--disaster-at {value!r} is in the future")
-    return moment.astimezone(UTC)
-
-
-def confirm_live(plan: ExecutionPlan, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "--live changes what serves users: confirm with --yes when not on a terminal"
-        )
-    click.echo(outline_text(plan), err=True)
-    answer = click.prompt(
-        f"LIVE failover of {plan.service}. Type the plan name ({plan.name}) to go on",
-        default="",
-        show_default=False,
-        err=True,
+    options = RunOptions(
+        plan=plan,
+        dry_run=dry_run,
+        live=live,
+        yes=yes,
+        contexts=contexts,
+        disaster_at=disaster_at,
+        output=output,
+        report_dir=report_dir,
+        sandbox=sandbox,
+        outputs=OutputFlags(
+            junit=junit,
+            history=history,
+            slack_webhook_file=slack_webhook_file,
+            webhook_file=webhook_file,
+            notify_on="failure" if notify_on == "failure" else "always",
+            pushgateway=pushgateway,
+        ),
     )
-    if answer.strip() != plan.name:
-        raise UsageError("not confirmed; nothing was changed")
-
-
-def _print_dry_run(plan: ExecutionPlan, output: str) -> None:
-    if output == "json":
-        click.echo(json.dumps(outline_data(plan), indent=2))
-    else:
-        click.echo("dry run: nothing will be touched\n\n" + outline_text(plan), nl=False)
-
-
-def new_run_id(plan_name: str, now: datetime) -> str:
-    # Lowercase and short: it becomes part of Kubernetes names and label values.
-    return f"{plan_name[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def execute(
-    plan: ExecutionPlan,
-    t0: datetime | None,
-    report_dir: Path,
-    options: GlobalOptions,
-    clock: SystemClock,
-    providers: LiveProviders,
-    output: str,
-    outputs: RunOutputs,
-) -> RunReport:
-    run_id = new_run_id(plan.name, clock.now())
-    display = _live_display(options, output, clock)
-    stream = display.guard() if display else None
-    log = build_logger(options.verbosity, stream=stream).bind(run_id=run_id)
-    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
-    # The lease comes first: a run that may not start leaves no journal behind.
-    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log):
-        report = _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
-    deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
-    return report
-
-
-def _live_display(options: GlobalOptions, output: str, clock: SystemClock) -> LiveDisplay | None:
-    """A status line for people at a terminal; never in JSON output or logs to a file."""
-    if output != "text" or options.verbosity < 0 or not sys.stderr.isatty():
-        return None
-    return LiveDisplay(sys.stderr, clock, shutil.get_terminal_size().columns)
-
-
-def run_lease(
-    plan: ExecutionPlan, providers: LiveProviders, run_id: str, clock: SystemClock, log: Any
-) -> AbstractContextManager[object]:
-    if plan.lock is None:
-        return nullcontext()
-    context, namespace = plan.lock
-    return RunLease(
-        lambda: providers.kube(context), namespace, f"drill-{plan.name}", run_id, clock, log
-    )
-
-
-def _execute_locked(
-    plan: ExecutionPlan,
-    t0: datetime | None,
-    run_dir: Path,
-    report_dir: Path,
-    runtime: StepRuntime,
-) -> RunReport:
-    run_id, log = runtime.run_id, runtime.log
-    journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
-    cancellation = Cancellation()
-    executor = Executor(
-        runtime,
-        journal,
-        cancellation,
-        journal_path=str(journal.path),
-        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}",
-    )
-    try:
-        with cancel_on_signals(cancellation, log):
-            report = executor.run(plan, t0)
-    finally:
-        journal.close()
-    write_atomically(run_dir / "report.json", render_json(report))
-    return report
-
-
-__all__ = ["ExitCode", "run_command"]
+    finish_fast(settings, lambda console: run(settings, options, console))

@@ -1,4 +1,4 @@
-"""Step types: one module each, registered in the one table below.
+"""Step types: one module each, registered by name in the one table below.
 
 Each module defines a params model (the plan's ``with:`` block) and a ``StepType`` subclass.
 A step talks to the outside only through ``providers`` protocols handed to it in ``StepEnv``.
@@ -9,7 +9,8 @@ state between runs, or decide rollback order (the executor does).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from drill.steps._base import (
@@ -24,40 +25,56 @@ from drill.steps._base import (
     StepTimedOut,
     StepType,
 )
-from drill.steps.backend_switch import BackendSwitch
-from drill.steps.cloud_reachable import CloudReachable
-from drill.steps.dns_switch import DnsSwitch
-from drill.steps.gcs_backup_fresh import GcsBackupFresh
-from drill.steps.http_check import HttpCheck
-from drill.steps.kube_job import KubeJob
-from drill.steps.kube_namespace import KubeNamespace
-from drill.steps.kube_reachable import KubeReachable
-from drill.steps.kube_scale import KubeScale
-from drill.steps.kube_wait_ready import KubeWaitReady
-from drill.steps.s3_backup_fresh import S3BackupFresh
-from drill.steps.velero_backup_fresh import VeleroBackupFresh
-from drill.steps.velero_restore import VeleroRestore
+
+# name -> "module:class". A step type's module (and what it imports) loads when the type is
+# first looked up, so `drill validate` pays only for the types its plans use and `drill --help`
+# for none. The order is the one `drill list --types` shows.
+_REGISTERED = {
+    "http.check": "drill.steps.http_check:HttpCheck",
+    "velero.backup_fresh": "drill.steps.velero_backup_fresh:VeleroBackupFresh",
+    "velero.restore": "drill.steps.velero_restore:VeleroRestore",
+    "kube.scale": "drill.steps.kube_scale:KubeScale",
+    "kube.wait_ready": "drill.steps.kube_wait_ready:KubeWaitReady",
+    "kube.job": "drill.steps.kube_job:KubeJob",
+    "kube.namespace": "drill.steps.kube_namespace:KubeNamespace",
+    "kube.reachable": "drill.steps.kube_reachable:KubeReachable",
+    "cloud.reachable": "drill.steps.cloud_reachable:CloudReachable",
+    "gcs.backup_fresh": "drill.steps.gcs_backup_fresh:GcsBackupFresh",
+    "s3.backup_fresh": "drill.steps.s3_backup_fresh:S3BackupFresh",
+    "dns.switch": "drill.steps.dns_switch:DnsSwitch",
+    "backend.switch": "drill.steps.backend_switch:BackendSwitch",
+}
 
 AnyStepType = StepType[Any]
 
-STEP_TYPES: Mapping[str, AnyStepType] = {
-    step_type.name: step_type
-    for step_type in (
-        HttpCheck(),
-        VeleroBackupFresh(),
-        VeleroRestore(),
-        KubeScale(),
-        KubeWaitReady(),
-        KubeJob(),
-        KubeNamespace(),
-        KubeReachable(),
-        CloudReachable(),
-        GcsBackupFresh(),
-        S3BackupFresh(),
-        DnsSwitch(),
-        BackendSwitch(),
-    )
-}
+
+class _Registry(Mapping[str, AnyStepType]):
+    """Step types by name: the names are known at once, each type is built on first lookup."""
+
+    def __init__(self, registered: Mapping[str, str]) -> None:
+        self._registered = registered
+        self._built: dict[str, AnyStepType] = {}
+
+    def __getitem__(self, name: str) -> AnyStepType:
+        built = self._built.get(name)
+        if built is None:
+            module, _, attribute = self._registered[name].partition(":")
+            step_class: type[AnyStepType] = getattr(importlib.import_module(module), attribute)
+            # setdefault: two steps of a parallel stage may look a type up at once.
+            built = self._built.setdefault(name, step_class())
+        return built
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._registered
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registered)
+
+    def __len__(self) -> int:
+        return len(self._registered)
+
+
+STEP_TYPES: Mapping[str, AnyStepType] = _Registry(_REGISTERED)
 
 __all__ = [
     "STEP_TYPES",

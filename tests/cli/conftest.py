@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.child import popen_drill, run_drill
+from tests.inprocess import InProcess
 
 
 class Drill:
@@ -27,6 +28,13 @@ class Drill:
 @pytest.fixture
 def drill(tmp_path: Path) -> Drill:
     return Drill(tmp_path)
+
+
+@pytest.fixture
+def commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InProcess:
+    """drill's commands in this process, run from the test's own directory as a child is."""
+    monkeypatch.chdir(tmp_path)
+    return InProcess(tmp_path)
 
 
 @pytest.fixture

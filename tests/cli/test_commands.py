@@ -1,27 +1,27 @@
-"""validate, show, list, tiers and plan lookup through the real entry point."""
+"""validate, show, list, tiers and plan lookup, called as the CLI calls them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.child import REPO
-from tests.cli.conftest import Drill
+from tests.inprocess import InProcess
 
 
-def test_shipped_plans_validate(drill: Drill) -> None:
+def test_shipped_plans_validate(commands: InProcess) -> None:
     plans = sorted(str(p) for p in (REPO / "plans").glob("*.yaml"))
-    result = drill("validate", *plans)
+    result = commands.validate(*plans)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(": ok") == len(plans) >= 2
 
 
-def test_broken_plan_prints_located_problems_and_exits_2(drill: Drill, write_plan) -> None:
+def test_broken_plan_prints_located_problems_and_exits_2(commands: InProcess, write_plan) -> None:
     path = write_plan(
         "broken",
         "version: 1\nname: broken\nservice: s\ntier: high\n"
         "phases:\n  verify:\n    - id: a\n      type: http.chek\n      timeout: 5\n",
     )
-    result = drill("validate", str(path))
+    result = commands.validate(str(path))
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert f"{path}:8:13: phases.verify[0].type: unknown step type 'http.chek'" in lines[0]
@@ -29,24 +29,24 @@ def test_broken_plan_prints_located_problems_and_exits_2(drill: Drill, write_pla
     assert "Traceback" not in result.stderr
 
 
-def test_validate_reports_every_file(drill: Drill, write_plan) -> None:
+def test_validate_reports_every_file(commands: InProcess, write_plan) -> None:
     bad = write_plan("bad", "name: [\n")
-    result = drill("validate", "region-failure", str(bad), "no-such-plan")
+    result = commands.validate("region-failure", str(bad), "no-such-plan")
     assert result.returncode == 2
     assert "region-failure.yaml: ok" in result.stdout
     assert f"{bad}:2:1: not valid YAML" in result.stderr
     assert "no plan named 'no-such-plan'" in result.stderr
 
 
-def test_path_like_names_never_escape_the_plans_dir(drill: Drill) -> None:
-    result = drill("run", "../plans/region-failure", "--dry-run")
+def test_path_like_names_never_escape_the_plans_dir(commands: InProcess) -> None:
+    result = commands.run("../plans/region-failure", dry_run=True)
     assert result.returncode == 2
     assert "no such file" in result.stderr
 
 
-def test_show_differs_per_mode(drill: Drill) -> None:
-    drill_mode = drill("show", "region-failure").stdout
-    live_mode = drill("show", "region-failure", "--live").stdout
+def test_show_differs_per_mode(commands: InProcess) -> None:
+    drill_mode = commands.show("region-failure").stdout
+    live_mode = commands.show("region-failure", live=True).stdout
     assert "point A drill-api.example.com. at 34.56.78.90" in drill_mode
     assert "public-endpoint (http.check): SKIPPED - the public endpoint serves users" in drill_mode
     assert "then undone, newest first: scale-up-standby, switch-backend, switch-dns" in drill_mode
@@ -54,19 +54,19 @@ def test_show_differs_per_mode(drill: Drill) -> None:
     assert "never rolls back by itself" in live_mode
 
 
-def test_list_shows_plans_and_types(drill: Drill) -> None:
-    plans = drill("list").stdout
+def test_list_shows_plans_and_types(commands: InProcess) -> None:
+    plans = commands.list_plans().stdout
     assert "region-failure" in plans
     assert "namespace-restore" in plans
-    types = drill("list", "--types").stdout
+    types = commands.list_step_types().stdout
     assert "http.check" in types
     assert "velero.restore" in types
 
 
-def test_tiers_use_config_file_overrides(drill: Drill, tmp_path: Path) -> None:
+def test_tiers_use_config_file_overrides(commands: InProcess, tmp_path: Path) -> None:
     config = tmp_path / "drill.yaml"
     config.write_text("tiers:\n  critical: {rpo: 1m, rto: 10m}\n  gold: {rpo: 30s, rto: 2m}\n")
-    result = drill("tiers", env={"DRILL_CONFIG": str(config)})
+    result = commands.tiers(settings=commands.settings(config_file=str(config)))
     assert result.returncode == 0, result.stderr
     rows = {
         line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:] if line.strip()
@@ -77,25 +77,9 @@ def test_tiers_use_config_file_overrides(drill: Drill, tmp_path: Path) -> None:
     assert str(config) in result.stdout
 
 
-def test_bad_config_file_is_located(drill: Drill, tmp_path: Path) -> None:
+def test_bad_config_file_is_located(commands: InProcess, tmp_path: Path) -> None:
     config = tmp_path / "drill.yaml"
     config.write_text("tiers:\n  critical: {rpo: soon, rto: 10m}\n")
-    result = drill("--config", str(config), "tiers")
+    result = commands.tiers(settings=commands.settings(config_file=str(config)))
     assert result.returncode == 2
     assert result.stderr.startswith(f"{config}:2:19: tiers.critical.rpo:")
-
-
-def test_help_and_version(drill: Drill) -> None:
-    assert drill("--help").returncode == 0
-    assert "0.1.0" in drill("--version").stdout
-    run_help = drill("run", "--help").stdout
-    for flag in (
-        "--dry-run",
-        "--live",
-        "--yes",
-        "--context",
-        "--disaster-at",
-        "--output",
-        "--report-dir",
-    ):
-        assert flag in run_help

@@ -1,7 +1,8 @@
-"""`drill completion SHELL`, and the completion protocol the scripts speak, through `drill`.
+"""`drill completion SHELL`, and the completion protocol the scripts speak.
 
-The protocol runs the installed `drill` console script (next to this Python), as a shell
-would: click reads ``_DRILL_COMPLETE`` only under the program name ``drill``.
+Both are click's own, so they are parsed by the real command tree through click's CliRunner
+under the program name ``drill`` (click reads ``_DRILL_COMPLETE`` only under that name); one
+test runs the installed `drill` console script (next to this Python), as a shell would.
 """
 
 from __future__ import annotations
@@ -13,56 +14,68 @@ from pathlib import Path
 import pytest
 
 from tests.child import REPO, drill_env
-from tests.cli.conftest import Drill
+from tests.cli.test_parsing import invoke
 
 DRILL = Path(sys.executable).parent / "drill"
 
 
+def protocol(words: str) -> dict[str, str]:
+    """What a bash completion script sets when it asks `drill` for candidates."""
+    return {
+        "_DRILL_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+
+
 def complete(workdir: Path, words: str, env: dict[str, str] | None = None) -> list[str]:
-    """The candidates `drill` offers for the last of ``words``, in bash's protocol."""
-    parts = words.split(" ")
+    """The candidates `drill` offers for the last of ``words``, in bash's protocol.
+
+    Asked of the command tree in this process, from ``workdir``.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(workdir)
+        result = invoke(env={**protocol(words), **(env or {})})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.slow  # a child process
+def test_the_installed_script_answers_the_protocol(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(DRILL)],
-        cwd=workdir,
-        env=drill_env(
-            workdir,
-            {
-                "_DRILL_COMPLETE": "bash_complete",
-                "COMP_WORDS": words,
-                "COMP_CWORD": str(len(parts) - 1),
-                **(env or {}),
-            },
-        ),
+        cwd=tmp_path,
+        env=drill_env(tmp_path, protocol("drill show region")),
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()
+    assert result.stdout.splitlines() == ["plain,region-failure-aws", "plain,region-failure"]
 
 
 @pytest.mark.parametrize(
     ("shell", "marker"),
     [("bash", "complete -o nosort -F"), ("zsh", "#compdef drill"), ("fish", "complete --no-files")],
 )
-def test_prints_each_shells_script(drill: Drill, shell: str, marker: str) -> None:
-    result = drill("completion", shell)
+def test_prints_each_shells_script(shell: str, marker: str) -> None:
+    result = invoke("completion", shell)
     assert result.returncode == 0, result.stderr
     assert "_DRILL_COMPLETE" in result.stdout
     assert marker in result.stdout
     assert f"{shell}_complete" in result.stdout
 
 
-def test_help_says_how_to_install_it(drill: Drill) -> None:
-    result = drill("completion", "--help")
+def test_help_says_how_to_install_it() -> None:
+    result = invoke("completion", "--help")
     assert result.returncode == 0
     assert 'eval "$(drill completion bash)"' in result.stdout
     assert "drill completion fish" in result.stdout
 
 
-def test_an_unknown_shell_is_a_usage_error(drill: Drill) -> None:
-    result = drill("completion", "tcsh")
+def test_an_unknown_shell_is_a_usage_error() -> None:
+    result = invoke("completion", "tcsh")
     assert result.returncode == 2
     assert "'tcsh' is not one of 'bash', 'zsh', 'fish'" in result.stderr
 

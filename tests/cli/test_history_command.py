@@ -1,4 +1,4 @@
-"""`drill history PLAN` through the real entry point, over reports stored in a directory."""
+"""`drill history PLAN` over reports stored in a directory, called as the CLI calls it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 from drill.history import store_report
 from providers.report_store import DirectoryReportStore
-from tests.cli.conftest import Drill
+from tests.cli.test_parsing import invoke
 from tests.history.builders import PLAN, run_id, steady, with_durations
+from tests.inprocess import InProcess
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ def history(tmp_path: Path) -> Path:
     return store.root
 
 
-def test_a_slow_step_is_flagged_and_exits_1(drill: Drill, history: Path) -> None:
-    result = drill("history", PLAN, "--history", str(history))
+def test_a_slow_step_is_flagged_and_exits_1(commands: InProcess, history: Path) -> None:
+    result = commands.history(PLAN, str(history))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"history of {PLAN}: 7 runs, oldest first"
@@ -38,15 +39,17 @@ def test_a_slow_step_is_flagged_and_exits_1(drill: Drill, history: Path) -> None
     assert result.stderr == ""
 
 
-def test_last_and_factor_change_what_is_read_and_flagged(drill: Drill, history: Path) -> None:
-    result = drill("history", PLAN, "--history", str(history), "--last", "4", "--factor", "3")
+def test_last_and_factor_change_what_is_read_and_flagged(
+    commands: InProcess, history: Path
+) -> None:
+    result = commands.history(PLAN, str(history), last=4, factor=3.0)
     assert result.returncode == 0, result.stderr
     assert f"history of {PLAN}: 4 runs, oldest first" in result.stdout
     assert "No regressions in the newest run. Checked: steps over 3x" in result.stdout
 
 
-def test_json_output_and_the_location_from_the_environment(drill: Drill, history: Path) -> None:
-    result = drill("history", PLAN, "--output", "json", env={"DRILL_HISTORY": str(history)})
+def test_json_output_and_the_location_from_the_environment(history: Path) -> None:
+    result = invoke("history", PLAN, "--output", "json", env={"DRILL_HISTORY": str(history)})
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert len(document["runs"]) == 7
@@ -55,11 +58,11 @@ def test_json_output_and_the_location_from_the_environment(drill: Drill, history
     assert regression["ratio"] == pytest.approx(540.0 / 185.4)
 
 
-def test_a_steady_history_exits_0(drill: Drill, tmp_path: Path) -> None:
+def test_a_steady_history_exits_0(commands: InProcess, tmp_path: Path) -> None:
     store = DirectoryReportStore(tmp_path / "steady")
     for report in steady(5):
         store_report(report, store)
-    result = drill("history", PLAN, "--history", str(store.root))
+    result = commands.history(PLAN, str(store.root))
     assert result.returncode == 0, result.stderr
     assert "No regressions in the newest run." in result.stdout
 
@@ -76,9 +79,10 @@ def test_a_steady_history_exits_0(drill: Drill, tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_message(
-    drill: Drill, history: Path, args: tuple[str, ...], message: str
+    history: Path, args: tuple[str, ...], message: str
 ) -> None:
-    result = drill("history", *(arg.format(history=history) for arg in args))
+    # Through flag parsing: two of these are click's own messages.
+    result = invoke("history", *(arg.format(history=history) for arg in args))
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -86,12 +90,12 @@ def test_usage_errors_exit_2_with_one_message(
 
 
 def test_nothing_readable_stored_exits_2_counting_what_was_skipped(
-    drill: Drill, tmp_path: Path
+    commands: InProcess, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken" / PLAN
     broken.mkdir(parents=True)
     (broken / "20261101T020000Z-x.json").write_text("{")
-    result = drill("history", PLAN, "--history", str(tmp_path / "broken"))
+    result = commands.history(PLAN, str(tmp_path / "broken"))
     assert result.returncode == 2
     assert (
         f"no runs of {PLAN} are stored in {tmp_path / 'broken'} (1 unreadable files skipped)"

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import os
-import pty
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from drill.cli._live import LiveDisplay
+import pytest
+
 from drill.clock import FakeClock
-from tests.child import REPO, drill_env
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from drill.commands._live import LiveDisplay
+from tests.inprocess import InProcess, Terminal
 
 
 def test_shows_phase_step_elapsed_and_what_it_waits_for() -> None:
@@ -49,33 +41,22 @@ def test_log_lines_clear_the_status_line_first() -> None:
     assert written.endswith("\r\x1b[K")  # nothing left on screen when the run ends
 
 
-def test_a_terminal_run_shows_it_and_a_piped_run_does_not(tmp_path: Path) -> None:
+@pytest.mark.slow  # two runs that each wait a second for a refused endpoint
+def test_a_terminal_run_shows_it_and_a_piped_run_does_not(
+    commands: InProcess, tmp_path: Path
+) -> None:
     plan = tmp_path / "wait.yaml"
     plan.write_text(
         "version: 1\nname: wait\nservice: s\ntier: low\nphases:\n  verify:\n"
         "    - id: slow\n      type: http.check\n"
-        "      with: {url: 'http://127.0.0.1:9/', within: 2s, interval: 500ms}\n"
+        "      with: {url: 'http://127.0.0.1:9/', within: 1s, interval: 250ms}\n"
     )
-    command = [sys.executable, "-m", "drill", "run", str(plan), "--report-dir", str(tmp_path)]
-    piped = subprocess.run(
-        command, env=drill_env(tmp_path), capture_output=True, text=True, cwd=REPO
-    )
+    piped = commands.run(str(plan))
     assert "\x1b[K" not in piped.stderr
     assert piped.returncode == 3
-    controller, follower = pty.openpty()
-    child = subprocess.Popen(
-        command, env=drill_env(tmp_path), stdout=subprocess.PIPE, stderr=follower, cwd=REPO
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    child.wait(timeout=30)
-    assert b"verify slow" in seen
-    assert b"waiting for" in seen
+    terminal = Terminal()
+    on_terminal = commands.run(str(plan), stderr=terminal)
+    assert on_terminal.returncode == 3
+    seen = terminal.getvalue()
+    assert "verify slow" in seen
+    assert "waiting for" in seen

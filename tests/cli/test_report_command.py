@@ -1,5 +1,5 @@
-"""`drill report RUN` through the real entry point: every format, every way to name a run,
-a run rebuilt from the journal of a run that died, and bad input."""
+"""`drill report RUN`, called as the CLI calls it: every format, every way to name a run, a run
+rebuilt from the journal of a run that died, and bad input."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from drill.report import RENDERERS, RunReport, render_json
-from tests.cli.conftest import Drill
 from tests.executor.journals import RUN_ID, crashing_plan, kit_with_crash, run_to_journal
+from tests.inprocess import InProcess
 from tests.report.samples import mixed_report
 
 
 @pytest.fixture
 def reports(tmp_path: Path) -> Path:
-    """The report directory the child's DRILL_REPORT_DIR points at."""
+    """The report directory runs are kept in (--report-dir)."""
     return tmp_path / "reports"
 
 
@@ -39,9 +39,9 @@ def assert_clean_exit(result: object, code: int = 0) -> None:
 
 @pytest.mark.parametrize("output_format", list(RENDERERS))
 def test_each_format_renders_the_saved_report(
-    drill: Drill, saved: RunReport, output_format: str
+    commands: InProcess, saved: RunReport, output_format: str
 ) -> None:
-    result = drill("report", saved.run_id, "--format", output_format)
+    result = commands.report(saved.run_id, output_format=output_format)
     assert_clean_exit(result)
     assert result.stdout == RENDERERS[output_format](saved)
     assert result.stderr == ""
@@ -49,24 +49,24 @@ def test_each_format_renders_the_saved_report(
 
 @pytest.mark.parametrize("given", ["run dir", "journal", "report.json"])
 def test_a_run_can_be_named_by_its_files(
-    drill: Drill, saved: RunReport, reports: Path, given: str
+    commands: InProcess, saved: RunReport, reports: Path, given: str
 ) -> None:
     run_dir = reports / saved.run_id
     path = {"run dir": run_dir, "journal": run_dir / "journal.jsonl"}.get(
         given, run_dir / "report.json"
     )
-    result = drill("report", str(path), "--format", "markdown", "--report-dir", "/nonexistent")
+    result = commands.report(str(path), output_format="markdown", report_dir=Path("/nonexistent"))
     assert_clean_exit(result)
     assert result.stdout == RENDERERS["markdown"](saved)
 
 
 def test_output_replaces_the_file_whole_and_prints_nothing(
-    drill: Drill, saved: RunReport, tmp_path: Path
+    commands: InProcess, saved: RunReport, tmp_path: Path
 ) -> None:
     target = tmp_path / "out" / "report.html"
     target.parent.mkdir()
     target.write_text("an older report", encoding="utf-8")
-    result = drill("report", saved.run_id, "--format", "html", "--output", str(target))
+    result = commands.report(saved.run_id, output_format="html", output_file=target)
     assert_clean_exit(result)
     assert (result.stdout, result.stderr) == ("", "")
     assert target.read_text(encoding="utf-8") == RENDERERS["html"](saved)
@@ -74,10 +74,12 @@ def test_output_replaces_the_file_whole_and_prints_nothing(
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
-def test_a_run_killed_mid_failover_is_rebuilt_from_its_journal(drill: Drill, reports: Path) -> None:
+def test_a_run_killed_mid_failover_is_rebuilt_from_its_journal(
+    commands: InProcess, reports: Path
+) -> None:
     kit = kit_with_crash()
     assert run_to_journal(kit, crashing_plan(kit), reports / RUN_ID) is None
-    result = drill("report", RUN_ID, "--format", "json")
+    result = commands.report(RUN_ID, output_format="json")
     assert_clean_exit(result)
     report = RunReport.model_validate_json(result.stdout)
     assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)
@@ -136,9 +138,9 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
-def test_bad_input_is_one_message_and_exit_2(drill: Drill, reports: Path, case: str) -> None:
+def test_bad_input_is_one_message_and_exit_2(commands: InProcess, reports: Path, case: str) -> None:
     make, expected = BAD_INPUT[case]
-    result = drill("report", make(reports))
+    result = commands.report(make(reports))
     assert_clean_exit(result, 2)
     assert result.stdout == ""
     assert result.stderr.startswith("drill: " + expected.format(reports=reports)), result.stderr
@@ -146,10 +148,10 @@ def test_bad_input_is_one_message_and_exit_2(drill: Drill, reports: Path, case: 
 
 
 def test_output_into_a_missing_directory_is_a_usage_error(
-    drill: Drill, saved: RunReport, tmp_path: Path
+    commands: InProcess, saved: RunReport, tmp_path: Path
 ) -> None:
     target = tmp_path / "no" / "such" / "dir" / "r.xml"
-    result = drill("report", saved.run_id, "--format", "junit", "--output", str(target))
+    result = commands.report(saved.run_id, output_format="junit", output_file=target)
     assert_clean_exit(result, 2)
     assert result.stderr.startswith(f"drill: --output {target}: cannot write: No such file")
     assert not target.parent.exists()

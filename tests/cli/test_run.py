@@ -1,15 +1,19 @@
-"""`drill run` end to end: a real process, a real local HTTP server, the exit-code contract."""
+"""`drill run` as the CLI calls it: a real local HTTP server, the exit-code contract.
+
+The same through the real entry point, with signals: tests/cli/test_entry_point.py.
+"""
 
 from __future__ import annotations
 
 import json
-import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli.conftest import Drill
+import pytest
+
+from drill.clock import FakeClock
 from tests.httpserver import Answer, Script, serve
+from tests.inprocess import InProcess
 
 HTTP_PLAN = """\
 version: 1
@@ -37,26 +41,29 @@ def http_plan(write_plan: Callable[[str, str], Path], url: str, within: str = "1
     return write_plan("web-check", HTTP_PLAN.format(url=url, within=within))
 
 
-def test_passing_http_plan_prints_report_and_exits_0(drill: Drill, write_plan) -> None:
+def test_passing_http_plan_prints_report_and_exits_0(commands: InProcess, write_plan) -> None:
     with serve(Script([Answer(200, b"ok")])) as url:
-        result = drill("run", str(http_plan(write_plan, url)))
+        result = commands.run(str(http_plan(write_plan, url)))
     assert result.returncode == 0, result.stderr
     assert "RESULT  PASSED (exit 0)" in result.stdout
     assert "healthy" in result.stdout
     assert "Traceback" not in result.stderr
 
 
-def test_server_answering_500_exits_3(drill: Drill, write_plan) -> None:
+def test_server_answering_500_exits_3(commands: InProcess, write_plan) -> None:
+    commands.clock = FakeClock()  # the retries within 300ms take no real time
     with serve(Script([Answer(500, b"down")])) as url:
-        result = drill("run", str(http_plan(write_plan, url, within="300ms")))
+        result = commands.run(str(http_plan(write_plan, url, within="300ms")))
     assert result.returncode == 3, result.stdout + result.stderr
     assert "FAILED" in result.stdout
     assert "answered 500" in result.stdout
 
 
-def test_json_output_is_the_only_thing_on_stdout(drill: Drill, write_plan, tmp_path: Path) -> None:
+def test_json_output_is_the_only_thing_on_stdout(
+    commands: InProcess, write_plan, tmp_path: Path
+) -> None:
     with serve(Script()) as url:
-        result = drill("run", str(http_plan(write_plan, url)), "--output", "json")
+        result = commands.run(str(http_plan(write_plan, url)), output="json")
     report = json.loads(result.stdout)
     assert report["schema_version"] == 1
     assert report["outcome"] == "passed"
@@ -73,51 +80,19 @@ def test_json_output_is_the_only_thing_on_stdout(drill: Drill, write_plan, tmp_p
     assert journal[-1]["event"] == "run_finished"
 
 
-def test_quiet_drops_info_logs(drill: Drill, write_plan) -> None:
+def test_quiet_drops_info_logs(commands: InProcess, write_plan) -> None:
     with serve(Script()) as url:
-        result = drill("-q", "run", str(http_plan(write_plan, url)))
+        result = commands.run(
+            str(http_plan(write_plan, url)), settings=commands.settings(verbosity=-1)
+        )
     assert result.returncode == 0
     assert result.stderr == ""
 
 
-def test_sigterm_mid_step_rolls_back_writes_report_and_exits_130(
-    drill: Drill, write_plan, tmp_path: Path
-) -> None:
-    with serve(Script([Answer(200, b"ok"), Answer(503)])) as url:
-        process = drill.popen(
-            "run", str(http_plan(write_plan, url, within="30s")), "--output", "json"
-        )
-        _wait_for_event(tmp_path / "reports", "step_started", count=2)
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=20)
-    assert process.returncode == 130, stderr
-    report = json.loads(stdout)
-    assert report["outcome"] == "interrupted"
-    statuses = {s["id"]: s["status"] for s in report["steps"]}
-    assert statuses == {"reachable": "passed", "healthy": "interrupted"}
-    assert (tmp_path / "reports" / report["run_id"] / "report.json").is_file()
-    assert "Traceback" not in stderr
-
-
-def _wait_for_event(report_dir: Path, event: str, count: int) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        for journal in report_dir.glob("*/journal.jsonl"):
-            if journal.read_text().count(f'"event": "{event}"') >= count:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"no {count} {event} events in time")
-
-
-def test_disaster_at_sets_t0(drill: Drill, write_plan) -> None:
+def test_disaster_at_sets_t0(commands: InProcess, write_plan) -> None:
     with serve(Script()) as url:
-        result = drill(
-            "run",
-            str(http_plan(write_plan, url)),
-            "--output",
-            "json",
-            "--disaster-at",
-            "2026-01-01T00:00:00Z",
+        result = commands.run(
+            str(http_plan(write_plan, url)), output="json", disaster_at="2026-01-01T00:00:00Z"
         )
     report = json.loads(result.stdout)
     assert report["disaster_at"].startswith("2026-01-01T00:00:00")
@@ -128,7 +103,7 @@ def test_disaster_at_sets_t0(drill: Drill, write_plan) -> None:
 
 
 def test_secrets_never_reach_output_report_or_journal(
-    drill: Drill, write_plan, tmp_path: Path
+    commands: InProcess, write_plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = "hunter2-very-secret"
     script = Script()
@@ -142,7 +117,8 @@ def test_secrets_never_reach_output_report_or_journal(
                 "          Authorization: Bearer ${env:API_TOKEN}\n",
             ),
         )
-        result = drill("-v", "run", str(plan), env={"API_TOKEN": secret})
+        monkeypatch.setenv("API_TOKEN", secret)  # what ${env:...} reads
+        result = commands.run(str(plan), settings=commands.settings(verbosity=1))
     assert result.returncode == 0, result.stderr
     assert any(secret in str(headers) for _, _, headers in script.requests)
     everything = result.stdout + result.stderr
@@ -152,28 +128,26 @@ def test_secrets_never_reach_output_report_or_journal(
     assert secret not in everything
 
 
-def test_live_needs_yes_without_a_terminal(drill: Drill, write_plan) -> None:
+def test_live_needs_yes_without_a_terminal(commands: InProcess, write_plan) -> None:
     with serve(Script()) as url:
-        result = drill("run", str(http_plan(write_plan, url)), "--live")
+        result = commands.run(str(http_plan(write_plan, url)), live=True)
     assert result.returncode == 2
     assert "--yes" in result.stderr
 
 
-def test_live_with_yes_runs_and_prints_rollback_command(drill: Drill, write_plan) -> None:
+def test_live_with_yes_runs_and_prints_rollback_command(commands: InProcess, write_plan) -> None:
     with serve(Script()) as url:
-        result = drill(
-            "run", str(http_plan(write_plan, url)), "--live", "--yes", "--output", "json"
-        )
+        result = commands.run(str(http_plan(write_plan, url)), live=True, yes=True, output="json")
     report = json.loads(result.stdout)
     assert report["mode"] == "live"
     assert report["rollback_command"].startswith(f"drill rollback {report['run_id']}")
-    rollback = drill("rollback", report["run_id"])
+    rollback = commands.rollback(report["run_id"])
     assert rollback.returncode == 0
     assert "nothing left to undo" in rollback.stdout
 
 
-def test_dry_run_touches_nothing_and_shows_steps(drill: Drill, tmp_path: Path) -> None:
-    result = drill("run", "region-failure", "--dry-run", "--output", "json")
+def test_dry_run_touches_nothing_and_shows_steps(commands: InProcess, tmp_path: Path) -> None:
+    result = commands.run("region-failure", dry_run=True, output="json")
     assert result.returncode == 0, result.stderr
     outline = json.loads(result.stdout)
     steps = {s["id"]: s for s in outline["steps"]}
@@ -185,18 +159,18 @@ def test_dry_run_touches_nothing_and_shows_steps(drill: Drill, tmp_path: Path) -
     assert not (tmp_path / "reports").exists()
 
 
-def test_context_flag_maps_roles_and_rejects_unknown_ones(drill: Drill) -> None:
-    ok = drill("run", "region-failure", "--dry-run", "--output", "json", "--context", "dr=kind-dr")
+def test_context_flag_maps_roles_and_rejects_unknown_ones(commands: InProcess) -> None:
+    ok = commands.run("region-failure", dry_run=True, output="json", contexts=("dr=kind-dr",))
     assert json.loads(ok.stdout)["contexts"]["dr"] == "kind-dr"
-    bad = drill("run", "region-failure", "--dry-run", "--context", "backup=kind-dr")
+    bad = commands.run("region-failure", dry_run=True, contexts=("backup=kind-dr",))
     assert bad.returncode == 2
     assert "no role 'backup'" in bad.stderr
-    malformed = drill("run", "region-failure", "--dry-run", "--context", "dr")
+    malformed = commands.run("region-failure", dry_run=True, contexts=("dr",))
     assert malformed.returncode == 2
 
 
-def test_bad_disaster_at_is_a_usage_error(drill: Drill) -> None:
-    result = drill("run", "region-failure", "--dry-run", "--disaster-at", "yesterday")
+def test_bad_disaster_at_is_a_usage_error(commands: InProcess) -> None:
+    result = commands.run("region-failure", dry_run=True, disaster_at="yesterday")
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr
     assert "Traceback" not in result.stderr

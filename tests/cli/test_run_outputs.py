@@ -1,7 +1,7 @@
 """`drill run` sends its result on: JUnit file, history, Slack, webhook, Pushgateway.
 
-Real child processes and real local HTTP receivers. Deliveries never change the exit code,
-and a webhook URL (a secret) appears nowhere drill writes.
+The run called as the CLI calls it, and real local HTTP receivers. Deliveries never change
+the exit code, and a webhook URL (a secret) appears nowhere drill writes.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cli.conftest import Drill
+from drill.clock import FakeClock
+from drill.commands._outputs import OutputFlags
 from tests.cli.test_run import http_plan
 from tests.httpserver import Answer, Script, serve
+from tests.inprocess import InProcess
 
 SECRET = "T0SECRET/B0SECRET/XXXXsecretXXXX"
 
@@ -27,20 +29,22 @@ def everything_written(tmp_path: Path, *outputs: str) -> str:
 
 
 def test_a_run_goes_to_every_destination(
-    drill: Drill, write_plan: Callable[[str, str], Path], tmp_path: Path
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     receiver = Script([Answer(200, b"ok")])
     with serve(Script([Answer(200, b"ok")])) as service, serve(receiver) as hooks:
         (tmp_path / "slack-url").write_text(f"{hooks}/services/{SECRET}\n")
         env = {"DRILL_WEBHOOK_URL": f"{hooks}/hook/{SECRET}"}
-        result = drill(
-            "run", str(http_plan(write_plan, service)),
-            "--junit", str(tmp_path / "junit.xml"),
-            "--history", str(tmp_path / "history"),
-            "--slack-webhook-file", str(tmp_path / "slack-url"),
-            "--pushgateway", f"{hooks}/gateway",
-            env=env,
-        )  # fmt: skip
+        result = commands.run(
+            str(http_plan(write_plan, service)),
+            settings=commands.settings(env=env),
+            outputs=OutputFlags(
+                junit=tmp_path / "junit.xml",
+                history=str(tmp_path / "history"),
+                slack_webhook_file=str(tmp_path / "slack-url"),
+                pushgateway=f"{hooks}/gateway",
+            ),
+        )
     assert result.returncode == 0, result.stderr
     suite = ET.parse(tmp_path / "junit.xml").getroot()
     names = [case.get("name") for case in suite.iter("testcase")]
@@ -62,14 +66,17 @@ def test_a_run_goes_to_every_destination(
 
 
 def test_failed_deliveries_are_reported_and_do_not_change_the_exit_code(
-    drill: Drill, write_plan: Callable[[str, str], Path], tmp_path: Path
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
+    commands.clock = FakeClock()  # the deliveries' retries wait on it, not in real time
     with serve(Script([Answer(200, b"ok")])) as service:
-        result = drill(
-            "run", str(http_plan(write_plan, service)),
-            "--pushgateway", "http://127.0.0.1:9/",
-            env={"DRILL_WEBHOOK_URL": f"http://127.0.0.1:9/hook/{SECRET}"},
-        )  # fmt: skip
+        result = commands.run(
+            str(http_plan(write_plan, service)),
+            settings=commands.settings(
+                env={"DRILL_WEBHOOK_URL": f"http://127.0.0.1:9/hook/{SECRET}"}
+            ),
+            outputs=OutputFlags(pushgateway="http://127.0.0.1:9/"),
+        )
     assert result.returncode == 0
     assert "notification failed" in result.stderr or "notification_failed" in result.stderr
     assert "metrics" in result.stderr
@@ -77,18 +84,18 @@ def test_failed_deliveries_are_reported_and_do_not_change_the_exit_code(
 
 
 def test_bad_destinations_stop_the_run_before_it_starts(
-    drill: Drill, write_plan: Callable[[str, str], Path], tmp_path: Path
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     plan = str(http_plan(write_plan, "http://127.0.0.1:9"))
     cases = [
-        ("--slack-webhook-file", str(tmp_path / "missing"), "missing"),
-        ("--pushgateway", "not a url", "--pushgateway"),
-        ("--junit", str(tmp_path / "no-such-dir" / "j.xml"), "no-such-dir"),
-        ("--history", "gs://", "gs://"),
+        (OutputFlags(slack_webhook_file=str(tmp_path / "missing")), "missing"),
+        (OutputFlags(pushgateway="not a url"), "--pushgateway"),
+        (OutputFlags(junit=tmp_path / "no-such-dir" / "j.xml"), "no-such-dir"),
+        (OutputFlags(history="gs://"), "gs://"),
     ]
-    for flag, value, named in cases:
-        result = drill("run", plan, flag, value)
-        assert result.returncode == 2, (flag, result.stderr)
+    for flags, named in cases:
+        result = commands.run(plan, outputs=flags)
+        assert result.returncode == 2, (flags, result.stderr)
         assert named in result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "reports").exists()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.child import REPO, run_drill
+from tests.child import REPO
+from tests.cli.test_parsing import invoke
 from tests.deploy.conftest import only
 from tests.deploy.kustomize import Manifest
 
@@ -75,10 +75,9 @@ def test_runs_the_weekly_plan_in_cluster_with_json_output(container: dict[str, A
     assert "command" not in container  # the image's ENTRYPOINT is drill
 
 
-def test_the_args_parse_as_drill_arguments(container: dict[str, Any], tmp_path: Path) -> None:
+def test_the_args_parse_as_drill_arguments(container: dict[str, Any]) -> None:
     """The CronJob's exact arguments, as a dry run: flags in the right places, the plan known."""
-    result = run_drill(
-        tmp_path,
+    result = invoke(
         *container["args"],
         "--dry-run",
         env={"DRILL_PLANS_DIR": str(REPO / "deploy/base/plans")},

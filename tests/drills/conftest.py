@@ -1,35 +1,40 @@
-"""Whole drills against the sandbox: the real CLI in a child process, the world in this one.
+"""Whole drills against the sandbox: drill's commands and the world, both in this process.
 
 The fixture starts the sandbox's emulators here and leaves the state file a `drill sandbox up`
-would, so `drill run PLAN --sandbox` in the child uses them, while the test reads the
-emulators' ground truth and checks that nothing that existed before a run was changed.
+would, so `drill run PLAN --sandbox` (called as the CLI calls it) uses them, while the test
+reads the emulators' ground truth and checks that nothing that existed before a run changed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drill.commands.sandbox import SandboxTarget, private_sandbox
+from drill.plan import LoadedPlan
 from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
 from drill.sandbox.runtime import Sandbox, SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
-from tests.child import REPO, run_drill
+from tests.child import REPO
+from tests.inprocess import BriefSleeps, InProcess, Result
 
+# The order of things as in the shipped sandbox, in tenths of a second: a drill's real waits
+# are these delays and the steps' first polls (0.25 s), never seconds.
 FAST = Profile(
-    ready_after_s=0.6, job_duration_s=0.4, restore_duration_s=0.8, namespace_delete_s=0.2
+    ready_after_s=0.2, job_duration_s=0.15, restore_duration_s=0.25, namespace_delete_s=0.1
 )
 FAST_CLOUD = CloudProfile(
-    dns_change_s=0.4, dns_propagation_s=0.2, operation_s=0.4, healthy_after_s=0.5
+    dns_change_s=0.1, dns_propagation_s=0.05, operation_s=0.1, healthy_after_s=0.15
 )
 
 
@@ -43,16 +48,30 @@ class Drill:
     def dr(self) -> KubeEmulator:
         return self.sandbox.clusters["dr"]
 
-    def run(
-        self, *args: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
+    @property
+    def commands(self) -> InProcess:
         sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
-        return run_drill(self.workdir, *args, env={**sandbox, **(env or {})})
+        return InProcess(self.workdir, sandbox, clock=BriefSleeps())
 
-    def run_json(self, *args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
-        result = self.run("run", *args, "--sandbox", "--output", "json")
+    def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
+        """`drill run PLAN --sandbox` (with --live: also --yes)."""
+        return self.commands.run(plan, sandbox=True, live=live, yes=live, output=output)
+
+    def run_json(self, plan: str, *, live: bool = False) -> tuple[dict[str, Any], Result]:
+        result = self.run(plan, live=live, output="json")
         assert result.stdout, result.stderr[-3000:]
         return json.loads(result.stdout), result
+
+    def rollback(self, run_id: str) -> Result:
+        """`drill rollback RUN --sandbox --yes`."""
+        return self.commands.rollback(run_id, sandbox=True, yes=True)
+
+
+@contextmanager
+def fast_private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[SandboxTarget]:
+    """What `drill run --sandbox` starts when no sandbox is up, with the fast profiles."""
+    with private_sandbox(loaded, config_file, profile=FAST, cloud_profile=FAST_CLOUD) as target:
+        yield target
 
 
 def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:

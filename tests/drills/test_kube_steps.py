@@ -10,6 +10,9 @@ import pytest
 from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, step, wait_gone
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 PLAN = Path(__file__).parent / "plans" / "scale-drill.yaml"
 
 
@@ -39,14 +42,14 @@ def test_drill_scales_the_restored_copy_and_undoes_everything(scale_drill: Drill
 
 def test_live_scales_the_standby_and_rollback_puts_it_back(scale_drill: Drill) -> None:
     assert replicas(scale_drill, "production") == 2  # the warm standby the world started with
-    report, result = scale_drill.run_json(str(PLAN), "--live", "--yes")
+    report, result = scale_drill.run_json(str(PLAN), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert replicas(scale_drill, "production") == 5
-    rollback = scale_drill.run("rollback", report["run_id"], "--sandbox", "--yes")
+    rollback = scale_drill.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert replicas(scale_drill, "production") == 2
     # a second rollback finds nothing left to undo
-    again = scale_drill.run("rollback", report["run_id"], "--sandbox", "--yes")
+    again = scale_drill.rollback(report["run_id"])
     assert "nothing left to undo" in again.stdout
 
 

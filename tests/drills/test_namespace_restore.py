@@ -11,6 +11,9 @@ import pytest
 
 from tests.drills.conftest import REPO, Drill, snapshot
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 WATCHED = ("production", "default", "velero")
 
 
@@ -101,7 +104,7 @@ def test_stuck_restore_names_its_phase(namespace_restore: Drill, tmp_path: Path)
     plan.write_text(
         (REPO / "plans" / "namespace-restore.yaml")
         .read_text()
-        .replace("timeout: 30m", "timeout: 2s")
+        .replace("timeout: 30m", "timeout: 1s")
     )
     report, code = fault_run(
         namespace_restore,
@@ -119,7 +122,7 @@ def test_pods_that_never_become_ready(namespace_restore: Drill, tmp_path: Path) 
     plan.write_text(
         (REPO / "plans" / "namespace-restore.yaml")
         .read_text()
-        .replace("timeout: 5m", "timeout: 2s")
+        .replace("timeout: 5m", "timeout: 1s")
     )
     report, code = fault_run(
         namespace_restore,
@@ -162,7 +165,7 @@ def test_unavailable_storage_location_fails_preflight(namespace_restore: Drill) 
 def test_a_held_lease_keeps_a_second_run_out(namespace_restore: Drill) -> None:
     now = datetime.now(UTC)
     namespace_restore.dr.apply(lease("someone-elses-run", now))
-    result = namespace_restore.run("run", "namespace-restore", "--sandbox")
+    result = namespace_restore.run("namespace-restore")
     assert result.returncode == 2
     assert "someone-elses-run" in result.stderr
     assert not (namespace_restore.workdir / "reports").exists()
@@ -197,11 +200,11 @@ def lease(holder: str, renewed: datetime) -> dict:
 
 
 def test_live_leaves_changes_and_rollback_undoes_them(namespace_restore: Drill) -> None:
-    report, result = namespace_restore.run_json("namespace-restore", "--live", "--yes")
+    report, result = namespace_restore.run_json("namespace-restore", live=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert report["undo"] == []
     assert namespace_restore.dr.get("apps/v1", "Deployment", "api-server", "production") is not None
-    rollback = namespace_restore.run("rollback", report["run_id"], "--yes", "--sandbox")
+    rollback = namespace_restore.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert "undone" in rollback.stdout
     wait_gone(namespace_restore, "production")

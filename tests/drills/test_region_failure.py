@@ -16,6 +16,9 @@ import pytest
 from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import step, wait_gone
 
+# Whole drills with real (if short) simulated waits: seconds each.
+pytestmark = pytest.mark.slow
+
 GCP_PLAN = REPO / "plans" / "region-failure.yaml"
 AWS_PLAN = REPO / "plans" / "region-failure-aws.yaml"
 WATCHED = ("production", "default", "velero")
@@ -83,7 +86,7 @@ def gcp_serving(drill: Drill) -> tuple[Any, list[str], int]:
 def test_gcp_live_switches_for_real_and_rollback_puts_everything_back(gcp: Drill) -> None:
     before = world(gcp)
     old_record, old_groups, old_replicas = gcp_serving(gcp)
-    report, result = gcp.run_json(str(GCP_PLAN), "--live", "--yes")
+    report, result = gcp.run_json(str(GCP_PLAN), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert report["undo"] == []
     record, groups, standby = gcp_serving(gcp)
@@ -92,7 +95,7 @@ def test_gcp_live_switches_for_real_and_rollback_puts_everything_back(gcp: Drill
     assert standby == 20
     assert report["rollback_command"].startswith(f"drill rollback {report['run_id']}")
 
-    rollback = gcp.run("rollback", report["run_id"], "--sandbox", "--yes")
+    rollback = gcp.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert gcp_serving(gcp) == (old_record, old_groups, old_replicas)
     assert world(gcp)["cloud"] == before["cloud"]
@@ -100,12 +103,12 @@ def test_gcp_live_switches_for_real_and_rollback_puts_everything_back(gcp: Drill
 
 def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) -> None:
     _, old_groups, old_replicas = gcp_serving(gcp)
-    report, result = gcp.run_json(str(GCP_PLAN), "--live", "--yes")
+    report, result = gcp.run_json(str(GCP_PLAN), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     cloud = gcp.sandbox.cloud
     assert cloud.dns is not None
     cloud.dns.set_record("example-prod", "example-com", "api.example.com.", "A", 30, ["192.0.2.9"])
-    rollback = gcp.run("rollback", report["run_id"], "--sandbox", "--yes")
+    rollback = gcp.rollback(report["run_id"])
     assert rollback.returncode == 4
     assert "someone changed it since; left as is" in rollback.stdout
     record, groups, standby = gcp_serving(gcp)
@@ -158,13 +161,13 @@ def test_aws_live_switches_for_real_and_rollback_puts_everything_back(aws: Drill
     before = world(aws)
     old = aws_serving(aws)
     assert old[1] == {"api-us-east-1": 100, "api-us-west-2": 0}
-    report, result = aws.run_json(str(AWS_PLAN), "--live", "--yes")
+    report, result = aws.run_json(str(AWS_PLAN), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     record, weights, standby = aws_serving(aws)
     assert (record.ttl, record.rrdatas) == (60, ("dr-alb-123456.us-west-2.elb.amazonaws.com.",))
     assert weights == {"api-us-east-1": 0, "api-us-west-2": 100}
     assert standby == 20
-    rollback = aws.run("rollback", report["run_id"], "--sandbox", "--yes")
+    rollback = aws.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert aws_serving(aws) == old
     assert world(aws)["cloud"] == before["cloud"]

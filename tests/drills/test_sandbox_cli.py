@@ -1,4 +1,8 @@
-"""`drill sandbox up|status|down` and `drill run --sandbox` as a newcomer uses them."""
+"""`drill sandbox up|status|down` and `drill run --sandbox` as a newcomer uses them.
+
+A run with no sandbox up starts its own in this process; `up` and `down` go through the real
+entry point, since `up` leaves a background process behind for the next commands.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from drill.commands.sandbox import sandbox_down, sandbox_status
 from tests.child import run_drill
+from tests.drills.conftest import fast_private_sandbox
+from tests.inprocess import BriefSleeps, InProcess
 
 
 class Cli:
@@ -29,23 +36,42 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
     runner("sandbox", "down")  # never leave a server behind
 
 
-def test_run_sandbox_without_one_up_starts_and_stops_its_own(cli: Cli) -> None:
-    result = cli("run", "namespace-restore", "--sandbox", "--output", "json")
+@pytest.mark.slow  # a whole drill, its sandbox started and stopped around it
+def test_run_sandbox_without_one_up_starts_and_stops_its_own(tmp_path: Path) -> None:
+    commands = InProcess(
+        tmp_path,
+        {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")},
+        start_sandbox=fast_private_sandbox,
+    )
+    result = commands.run("namespace-restore", sandbox=True, output="json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["contexts"] == {"dr": "sandbox-dr"}
     assert report["rpo"]["met"] is True
-    assert cli("sandbox", "status").stdout.startswith("no sandbox is up")
+    settings = commands.settings()
+    assert commands.call(lambda c: sandbox_status(settings, c)).stdout.startswith(
+        "no sandbox is up"
+    )
+    assert commands.call(lambda c: sandbox_down(settings, c)).stdout == "no sandbox is up\n"
 
 
+@pytest.mark.slow
 def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
+    # up and down through the real program; the commands between them in this process, as
+    # the later commands of a session would find the sandbox: through its state file.
+    sandbox_dir = {"DRILL_SANDBOX_DIR": str(cli.tmp_path / "sandbox")}
+    commands = InProcess(cli.tmp_path, sandbox_dir, clock=BriefSleeps())
+    settings = commands.settings()
     up = cli("sandbox", "up", "namespace-restore", "--ttl", "5m")
     assert up.returncode == 0, up.stderr
     assert "kubeconfig:" in up.stdout
     state = json.loads((cli.tmp_path / "sandbox" / "state.json").read_text())
-    assert cli("sandbox", "status").stdout.startswith(f"sandbox up (pid {state['pid']})")
+    status = commands.call(lambda c: sandbox_status(settings, c))
+    assert status.stdout.startswith(f"sandbox up (pid {state['pid']})")
 
-    first = cli("run", "namespace-restore", "--sandbox", "--live", "--yes", "--output", "json")
+    first = commands.run(
+        "namespace-restore", sandbox=True, live=True, yes=True, output="json", settings=settings
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     # The live run left its restore in place; the next command sees the same cluster.
     if shutil.which("kubectl"):
@@ -56,11 +82,12 @@ def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
         )  # fmt: skip
         assert "deployment.apps/api-server" in listed.stdout, listed.stderr
     run_id = json.loads(first.stdout)["run_id"]
-    rollback = cli("rollback", run_id, "--sandbox", "--yes")
+    rollback = commands.rollback(run_id, sandbox=True, yes=True, settings=settings)
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
 
     down = cli("sandbox", "down")
     assert "stopped" in down.stdout
-    assert cli("sandbox", "status").stdout.startswith("no sandbox is up")
-    refused = cli("rollback", run_id, "--sandbox", "--yes")
+    after = commands.call(lambda c: sandbox_status(settings, c))
+    assert after.stdout.startswith("no sandbox is up")
+    refused = commands.rollback(run_id, sandbox=True, yes=True, settings=settings)
     assert refused.returncode == 0  # nothing left to undo, so the sandbox is not needed

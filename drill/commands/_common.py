@@ -1,0 +1,106 @@
+"""What several commands share: the global settings, plan lookup and run locations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from drill.errors import UsageError
+from providers.cloud import CloudSettings
+
+if TYPE_CHECKING:
+    from drill.clock import Clock
+    from drill.plan import Config, LoadedPlan
+    from providers.live import LiveProviders
+
+REPORT_FILE = "report.json"
+JOURNAL_FILE = "journal.jsonl"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the global flags and the environment say, for every command.
+
+    ``environ`` is the environment the command sees (the process's, or a test's): config and
+    sandbox locations and webhook URLs are read from it, never from ``os.environ``.
+    """
+
+    environ: Mapping[str, str]
+    plans_dir: Path = Path("plans")
+    config_file: str | None = None
+    verbosity: int = 0
+    kubeconfig: str | None = None
+    cloud: CloudSettings = field(default_factory=CloudSettings)
+
+    @cached_property
+    def config(self) -> Config:
+        from drill.plan import load_config
+
+        return load_config(self.config_file, self.environ)
+
+    def providers(self, clock: Clock) -> LiveProviders:
+        """The real clouds and clusters, as the settings point at them."""
+        from providers.live import LiveProviders
+
+        return LiveProviders(clock, self.kubeconfig, self.cloud)
+
+    def load(self, name_or_path: str) -> LoadedPlan:
+        from drill.plan import find_plan, load_plan
+
+        return load_plan(find_plan(name_or_path, self.plans_dir), self.config.tiers)
+
+
+def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
+    """Where RUN's report and journal should be. RUN is a run id (under ``report_dir``), a run
+    directory, a journal (``*.jsonl``) or a report file; an id never escapes ``report_dir``."""
+    given = Path(run)
+    if given.is_file():
+        if given.suffix == ".jsonl":
+            return given.parent / REPORT_FILE, given
+        return given, None
+    bare = not any(sep in run for sep in ("/", "\\")) and ".." not in run
+    if bare and (report_dir / run).is_dir():
+        return report_dir / run / REPORT_FILE, report_dir / run / JOURNAL_FILE
+    if given.is_dir():
+        return given / REPORT_FILE, given / JOURNAL_FILE
+    if bare:
+        raise UsageError(
+            f"no run {run!r} under {report_dir} (set --report-dir or DRILL_REPORT_DIR)"
+        )
+    raise UsageError(f"{run}: no such file or directory")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers of ``path`` see the old file or the new one, never a part of it (OSError)."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide a CI artefact from its readers
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def parse_context_flags(values: tuple[str, ...], roles: set[str]) -> dict[str, str]:
+    """``--context dr=gke_x`` pairs, each naming a role the plan declares."""
+    mapping: dict[str, str] = {}
+    for value in values:
+        role, sep, kubecontext = value.partition("=")
+        if not sep or not role or not kubecontext:
+            raise UsageError(f"--context {value!r}: write it as ROLE=KUBECONTEXT, e.g. dr=gke_dr")
+        if role not in roles:
+            known = ", ".join(sorted(roles)) or "none"
+            raise UsageError(f"--context {value!r}: the plan has no role {role!r} (roles: {known})")
+        mapping[role] = kubecontext
+    return mapping

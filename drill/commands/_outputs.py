@@ -1,0 +1,101 @@
+"""What `drill run` sends or writes besides its report: JUnit, history, notifications, metrics.
+
+Every destination is checked before the run starts (a bad one is a usage error, nothing
+touched); after the run each is delivered once. A delivery that fails is reported on stderr
+and never changes the run's exit code: the drill result is what the CronJob and CI act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drill.clock import Clock
+from drill.commands._common import Settings, write_atomically
+from drill.errors import ProviderError, UsageError
+from drill.history import store_report
+from drill.outputs import (
+    NotifyOn,
+    NotifyTarget,
+    check_pushgateway_url,
+    notify_targets,
+    push_metrics,
+    send_notifications,
+    should_notify,
+)
+from drill.report import RunReport, render_junit
+from providers.http import Urllib3Http
+from providers.protocols import ReportStore
+from providers.report_store import open_report_store
+
+
+@dataclass(frozen=True)
+class OutputFlags:
+    """Where `drill run` was asked to send its result, as given on the command line."""
+
+    junit: Path | None = None
+    history: str | None = None  # a directory, gs://BUCKET[/PREFIX] or s3://BUCKET[/PREFIX]
+    slack_webhook_file: str | None = None
+    webhook_file: str | None = None
+    notify_on: NotifyOn = "always"
+    pushgateway: str | None = None
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    junit: Path | None = None
+    history: ReportStore | None = None
+    notify: list[NotifyTarget] = field(default_factory=list)
+    notify_on: NotifyOn = "always"
+    pushgateway: str | None = None
+
+
+def prepare_outputs(settings: Settings, flags: OutputFlags) -> RunOutputs:
+    """Check every destination before anything runs; bad ones are usage errors (exit 2)."""
+    if flags.pushgateway:
+        check_pushgateway_url(flags.pushgateway)
+    junit = flags.junit
+    if junit is not None and not junit.parent.is_dir():
+        raise UsageError(f"--junit {junit}: directory {junit.parent} does not exist")
+    return RunOutputs(
+        junit=junit,
+        # The real store even for --sandbox runs: history outlives any sandbox.
+        history=open_report_store(flags.history, settings.cloud) if flags.history else None,
+        notify=notify_targets(settings.environ, flags.slack_webhook_file, flags.webhook_file),
+        notify_on=flags.notify_on,
+        pushgateway=flags.pushgateway or None,
+    )
+
+
+def deliver(
+    report: RunReport, report_file: Path, outputs: RunOutputs, clock: Clock, log: Any
+) -> None:
+    """Write and send the finished run everywhere it was asked to go."""
+    location = str(report_file)
+    if outputs.junit is not None:
+        _write_junit(outputs.junit, render_junit(report), log)
+    if outputs.history is not None:
+        location = _keep_in_history(report, outputs.history, log) or location
+    http = Urllib3Http()
+    if outputs.notify and should_notify(report, outputs.notify_on):
+        send_notifications(report, location, outputs.notify, http, log, clock=clock)
+    if outputs.pushgateway:
+        push_metrics(report, outputs.pushgateway, http, log, clock=clock)
+
+
+def _keep_in_history(report: RunReport, store: ReportStore, log: Any) -> str | None:
+    try:
+        where = store_report(report, store)
+    except ProviderError as exc:
+        log.warning("history_not_stored", error=str(exc))
+        return None
+    log.info("history_stored", location=where)
+    return where
+
+
+def _write_junit(path: Path, text: str, log: Any) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        log.warning("junit_not_written", path=str(path), error=exc.strerror or str(exc))

@@ -1,0 +1,129 @@
+"""`drill report RUN`: a past run's report in any format (text, json, junit, markdown, html).
+
+RUN is a run id under the report directory, a run directory, a journal file (``*.jsonl``; the
+report.json beside it is used when there is one) or a report.json file. A run that never wrote
+its report (killed, or its machine died) is rebuilt from its journal, and its notes say so.
+
+Must not: change anything but the output file, or exit with the run's exit code: it returns 0
+when it rendered the report and raises a UsageError (2) when RUN cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from drill.commands._common import (
+    JOURNAL_FILE,
+    REPORT_FILE,
+    Settings,
+    locate_run,
+    write_atomically,
+)
+from drill.commands._console import Console
+from drill.errors import ExitCode, PlanError, UsageError
+from drill.executor import RunRecord, read_events, report_from_journal, run_record
+from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.report import RENDERERS, SCHEMA_VERSION, RunReport
+from drill.steps import Mode
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    run: str  # a run id, a run directory, its journal or its report.json
+    report_dir: Path = Path("reports")
+    output_format: str = "text"  # a key of drill.report.RENDERERS
+    output_file: Path | None = None  # replaced whole; None: stdout
+
+
+def report(settings: Settings, options: ReportOptions, console: Console) -> int:
+    """Render the run's report to stdout or the output file."""
+    found = load_run_report(options.run, options.report_dir, settings)
+    text = RENDERERS[options.output_format](found)
+    if options.output_file is None:
+        console.out(text)
+    else:
+        write_output(options.output_file, text)
+    return ExitCode.PASSED
+
+
+def load_run_report(run: str, report_dir: Path, settings: Settings) -> RunReport:
+    report_file, journal_file = locate_run(run, report_dir)
+    if report_file.exists():
+        return read_report(report_file)
+    if journal_file is not None and journal_file.is_file():
+        return _rebuild(journal_file, settings)
+    raise UsageError(f"{report_file.parent}: no {REPORT_FILE} and no {JOURNAL_FILE}: not a run")
+
+
+def read_report(path: Path) -> RunReport:
+    """A report.json, checked against the schema this drill writes."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a report: not UTF-8 text") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: not a report: invalid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: not a report: expected a JSON object")
+    version = document.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{path}: schema_version {version!r}: this drill reads version {SCHEMA_VERSION}"
+        )
+    try:
+        return RunReport.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise UsageError(f"{path}: not a valid report: {field}: {error['msg']}") from None
+
+
+def _rebuild(journal_file: Path, settings: Settings) -> RunReport:
+    events = read_events(journal_file)
+    try:
+        record = run_record(events)
+        plan, plan_note = _plan_of(record, settings)
+        rebuilt = report_from_journal(
+            events,
+            plan=plan,
+            journal_path=str(journal_file),
+            rollback_command=_rollback_command(journal_file, record.run_id),
+        )
+    except UsageError as exc:
+        raise UsageError(f"{journal_file}: {exc}") from None
+    return rebuilt.model_copy(update={"notes": [*rebuilt.notes, plan_note]})
+
+
+def _plan_of(record: RunRecord, settings: Settings) -> tuple[ExecutionPlan | None, str]:
+    """The run's plan as it is now, for step descriptions and the steps never reached."""
+    mode: Mode = "live" if record.mode == "live" else "drill"
+    try:
+        tiers = settings.config.tiers
+        loaded = load_plan(Path(record.plan_file), tiers)
+    except (PlanError, UsageError) as exc:
+        reason = str(exc).splitlines()[0]
+        return None, f"plan not read ({reason}): steps the journal never reached are not listed"
+    plan = resolve(loaded.plan, loaded.source, mode, tiers, record.contexts)
+    note = f"step descriptions and steps the journal never reached are from {loaded.source} now"
+    return plan, note
+
+
+def _rollback_command(journal_file: Path, run_id: str) -> str:
+    run_dir = journal_file.parent
+    if journal_file.name == JOURNAL_FILE and run_dir.name == run_id:
+        return f"drill rollback {run_id} --report-dir {shlex.quote(str(run_dir.parent))}"
+    return f"drill rollback {shlex.quote(str(journal_file))}"
+
+
+def write_output(path: Path, text: str) -> None:
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise UsageError(f"--output {path}: cannot write: {exc.strerror or exc}") from None

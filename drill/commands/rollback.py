@@ -1,0 +1,154 @@
+"""`drill rollback RUN`: undo what a past run changed, from its journal, newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from drill.clock import Clock, SystemClock
+from drill.commands._common import JOURNAL_FILE, Settings, locate_run
+from drill.commands._console import Console
+from drill.commands.sandbox import running_sandbox
+from drill.errors import ExitCode, PlanError, UsageError
+from drill.executor import (
+    Cancellation,
+    Executor,
+    FileJournal,
+    MutationRecord,
+    RunRecord,
+    StepRuntime,
+    cancel_on_signals,
+    pending_undos,
+    read_events,
+    run_record,
+    step_notes,
+)
+from drill.logs import build_logger
+from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.report import StepReport, UndoReport
+from drill.steps import Mode
+from providers.live import LiveProviders
+
+
+@dataclass(frozen=True)
+class RollbackOptions:
+    run: str  # a run id, a run directory or its journal file
+    yes: bool = False  # do not ask for confirmation
+    sandbox: bool = False  # the run was a `--sandbox` run: use the running sandbox
+    report_dir: Path = Path("reports")
+    plan: Path | None = None  # the plan as the run used it, when the journaled path changed
+
+
+def rollback(
+    settings: Settings, options: RollbackOptions, console: Console, clock: Clock | None = None
+) -> int:
+    """Put back what the run changed, then run the plan's rollback phase.
+
+    0 when everything was undone (or nothing was left to undo), 4 when a human is needed.
+    """
+    journal_path = _journal_path(options.run, options.report_dir)
+    events = read_events(journal_path)
+    record = run_record(events)
+    pending = pending_undos(events)
+    if not pending:
+        console.out(f"{record.run_id}: nothing left to undo\n")
+        return ExitCode.PASSED
+    plan = _plan_of_the_run(settings, record, options.plan)
+    _require_inside_plan(plan, pending)
+    _confirm(record, [m.step_id for m in reversed(pending)], options.yes, console)
+    clock = clock or SystemClock()
+    log = build_logger(settings.verbosity, stream=console.stderr).bind(
+        run_id=record.run_id, action="rollback"
+    )
+    journal = FileJournal(journal_path, record.run_id, clock)
+    cancellation = Cancellation()
+    providers = _providers(settings, options.sandbox, clock)
+    runtime = StepRuntime(record.run_id, _mode(record), clock, providers, log)
+    try:
+        with cancel_on_signals(cancellation, log):
+            undo, steps = Executor(runtime, journal, cancellation).roll_back(
+                pending, plan, step_notes(events)
+            )
+    finally:
+        journal.close()
+    console.out(_render(record, undo, steps))
+    complete = all(u.status == "undone" for u in undo) and all(
+        s.status in ("passed", "skipped") for s in steps
+    )
+    return ExitCode.PASSED if complete else ExitCode.ROLLBACK_INCOMPLETE
+
+
+def _providers(settings: Settings, sandbox: bool, clock: Clock) -> LiveProviders:
+    if not sandbox:
+        return settings.providers(clock)
+    target = running_sandbox(settings.environ)
+    return LiveProviders(clock, target.kubeconfig, target.cloud)
+
+
+def _journal_path(run: str, report_dir: Path) -> Path:
+    if Path(run).is_file():
+        return Path(run)  # a journal given by its path, whatever its name
+    _, journal = locate_run(run, report_dir)
+    if journal is None or not journal.is_file():
+        raise UsageError(f"{run}: no {JOURNAL_FILE} there: not a run")
+    return journal
+
+
+def _mode(record: RunRecord) -> Mode:
+    if record.mode == "live":
+        return "live"
+    if record.mode == "drill":
+        return "drill"
+    raise UsageError(f"journal names an unknown mode {record.mode!r}")
+
+
+def _confirm(record: RunRecord, steps: list[str], yes: bool, console: Console) -> None:
+    if yes:
+        return
+    if not console.interactive:
+        raise UsageError("rollback changes live systems: confirm with --yes when not on a terminal")
+    console.err(f"{record.run_id} ({record.mode} mode): will undo {', '.join(steps)}")
+    if console.ask("Go on? [y/N]").lower() not in ("y", "yes"):
+        raise UsageError("not confirmed; nothing was changed")
+
+
+def _plan_of_the_run(settings: Settings, record: RunRecord, given: Path | None) -> ExecutionPlan:
+    """The plan the run used, in its mode and on its clusters: an undo does only what it does.
+
+    Refused when it cannot be loaded or differs from the one the run journaled: a journal is
+    not trusted to say on its own what to change.
+    """
+    path = given or Path(record.plan_file)
+    try:
+        loaded = load_plan(path, settings.config.tiers)
+    except (PlanError, UsageError) as exc:
+        raise UsageError(
+            f"cannot check the journal against its plan {path}: {exc}; name the plan file the "
+            "run used with --plan FILE"
+        ) from None
+    if record.plan_sha256 and loaded.sha256 != record.plan_sha256:
+        raise UsageError(
+            f"{path} changed since run {record.run_id} (sha256 {loaded.sha256[:12]}, the run "
+            f"used {record.plan_sha256[:12]}): nothing was undone. Pass the plan as the run "
+            "used it with --plan FILE (e.g. from version control)"
+        )
+    return resolve(
+        loaded.plan, loaded.source, _mode(record), settings.config.tiers, record.contexts
+    )
+
+
+def _require_inside_plan(plan: ExecutionPlan, pending: list[MutationRecord]) -> None:
+    for record in pending:
+        reason = plan.outside_footprint(record.step_id, record.type, record.params, record.context)
+        if reason is not None:
+            raise UsageError(
+                f"refused: the journal's change of {reason} in {plan.mode} mode: nothing was "
+                "undone; this journal was not written by a run of this plan"
+            )
+
+
+def _render(record: RunRecord, undo: list[UndoReport], steps: list[StepReport]) -> str:
+    lines = [f"rollback of {record.run_id} ({record.plan}, {record.mode} mode)"]
+    lines += [f"  undo {u.step_id:<28} {u.status:<8} {u.detail}" for u in undo]
+    lines += [f"  step {s.id:<28} {s.status:<8} {s.error or s.summary or ''}" for s in steps]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,198 @@
+"""`drill run PLAN`: dry-run, drill (default) or live; prints the report, returns its exit code."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from drill.clock import Clock, SystemClock
+from drill.commands._common import Settings, parse_context_flags, write_atomically
+from drill.commands._console import Console
+from drill.commands._live import LiveDisplay
+from drill.commands._outline import outline_data, outline_text
+from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
+from drill.commands.sandbox import PrivateSandbox, sandbox_for
+from drill.errors import ExitCode, UsageError
+from drill.executor import (
+    Cancellation,
+    Executor,
+    FileJournal,
+    NoProgress,
+    RunLease,
+    StepRuntime,
+    cancel_on_signals,
+)
+from drill.logs import build_logger
+from drill.plan import ExecutionPlan, resolve
+from drill.report import RENDERERS, RunReport, render_json
+from drill.steps import Mode
+from providers.live import LiveProviders
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    plan: str  # a name in the plans directory, or a file path
+    dry_run: bool = False
+    live: bool = False
+    yes: bool = False  # confirm --live without a prompt
+    contexts: tuple[str, ...] = ()  # ROLE=KUBECONTEXT
+    disaster_at: str | None = None  # ISO 8601; t0 of RPO/RTO
+    output: str = "text"  # a key of drill.report.RENDERERS
+    report_dir: Path = Path("reports")
+    sandbox: bool = False
+    outputs: OutputFlags = field(default_factory=OutputFlags)
+
+
+def run(
+    settings: Settings,
+    options: RunOptions,
+    console: Console,
+    clock: Clock | None = None,
+    start_sandbox: PrivateSandbox | None = None,
+) -> int:
+    """Run the plan (or print what would run) and print its report; the run's exit code.
+
+    ``start_sandbox`` starts the sandbox of a ``--sandbox`` run when none is up (default: the
+    shipped timing); tests hand in one with faster simulated workloads.
+    """
+    clock = clock or SystemClock()
+    t0 = parse_disaster_at(options.disaster_at, clock.now())
+    loaded = settings.load(options.plan)
+    overrides = parse_context_flags(options.contexts, set(loaded.plan.contexts))
+    if options.sandbox and overrides:
+        raise UsageError("--context and --sandbox do not mix: the sandbox maps every role")
+    mode: Mode = "live" if options.live else "drill"
+    tiers = settings.config.tiers
+    resolved = resolve(loaded.plan, loaded.source, mode, tiers, overrides, loaded.sha256)
+    if options.dry_run:
+        console.out(_dry_run_text(resolved, options.output))
+        return ExitCode.PASSED
+    outputs = prepare_outputs(settings, options.outputs)
+    if options.live:
+        confirm_live(resolved, options.yes, console)
+    if options.sandbox:
+        with sandbox_for(loaded, settings, start_sandbox) as target:
+            contexts = target.contexts
+            resolved = resolve(loaded.plan, loaded.source, mode, tiers, contexts, loaded.sha256)
+            providers = LiveProviders(clock, target.kubeconfig, target.cloud)
+            report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+    else:
+        providers = settings.providers(clock)
+        report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+    console.out(RENDERERS[options.output](report))
+    return report.exit_code
+
+
+def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--disaster-at {value!r}: not a time; use ISO 8601, e.g. 2026-11-23T02:10:00Z"
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now:
+        raise UsageError(f"--disaster-at {value!r} is in the future")
+    return moment.astimezone(UTC)
+
+
+def confirm_live(plan: ExecutionPlan, yes: bool, console: Console) -> None:
+    if yes:
+        return
+    if not console.interactive:
+        raise UsageError(
+            "--live changes what serves users: confirm with --yes when not on a terminal"
+        )
+    console.stderr.write(outline_text(plan) + "\n")
+    answer = console.ask(
+        f"LIVE failover of {plan.service}. Type the plan name ({plan.name}) to go on"
+    )
+    if answer != plan.name:
+        raise UsageError("not confirmed; nothing was changed")
+
+
+def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
+    if output == "json":
+        return json.dumps(outline_data(plan), indent=2) + "\n"
+    return "dry run: nothing will be touched\n\n" + outline_text(plan)
+
+
+def new_run_id(plan_name: str, now: datetime) -> str:
+    # Lowercase and short: it becomes part of Kubernetes names and label values.
+    return f"{plan_name[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def execute(
+    plan: ExecutionPlan,
+    t0: datetime | None,
+    options: RunOptions,
+    settings: Settings,
+    console: Console,
+    clock: Clock,
+    providers: LiveProviders,
+    outputs: RunOutputs,
+) -> RunReport:
+    run_id = new_run_id(plan.name, clock.now())
+    display = _live_display(settings, options.output, console, clock)
+    stream = display.guard() if display else console.stderr
+    log = build_logger(settings.verbosity, stream=stream).bind(run_id=run_id)
+    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
+    report_dir = options.report_dir
+    # The lease comes first: a run that may not start leaves no journal behind.
+    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log):
+        report = _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
+    deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
+    return report
+
+
+def _live_display(
+    settings: Settings, output: str, console: Console, clock: Clock
+) -> LiveDisplay | None:
+    """A status line for people at a terminal; never in JSON output or logs to a file."""
+    if output != "text" or settings.verbosity < 0 or not console.stderr.isatty():
+        return None
+    return LiveDisplay(console.stderr, clock, console.columns)
+
+
+def run_lease(
+    plan: ExecutionPlan, providers: LiveProviders, run_id: str, clock: Clock, log: Any
+) -> AbstractContextManager[object]:
+    if plan.lock is None:
+        return nullcontext()
+    context, namespace = plan.lock
+    return RunLease(
+        lambda: providers.kube(context), namespace, f"drill-{plan.name}", run_id, clock, log
+    )
+
+
+def _execute_locked(
+    plan: ExecutionPlan,
+    t0: datetime | None,
+    run_dir: Path,
+    report_dir: Path,
+    runtime: StepRuntime,
+) -> RunReport:
+    run_id, log = runtime.run_id, runtime.log
+    journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
+    cancellation = Cancellation()
+    executor = Executor(
+        runtime,
+        journal,
+        cancellation,
+        journal_path=str(journal.path),
+        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}",
+    )
+    try:
+        with cancel_on_signals(cancellation, log):
+            report = executor.run(plan, t0)
+    finally:
+        journal.close()
+    write_atomically(run_dir / "report.json", render_json(report))
+    return report
