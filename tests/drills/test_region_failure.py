@@ -193,3 +193,41 @@ def test_an_unreadable_dns_zone_stops_the_run_in_preflight(gcp: Drill) -> None:
     assert step(report, "restore-namespace")["status"] == "not_run"
     assert report["undo"] == []
     assert world(gcp) == before
+
+
+def journal_of(drill: Drill, run_id: str) -> Path:
+    return drill.commands.reports / run_id / "journal.jsonl"
+
+
+def test_rollback_refuses_a_journal_pointed_at_something_the_plan_never_changes(
+    gcp: Drill,
+) -> None:
+    report, result = gcp.run_json(str(GCP_PLAN), live=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    journal = journal_of(gcp, report["run_id"])
+    journal.write_text(journal.read_text().replace('"api.example.com."', '"www.example.com."'))
+    serving = gcp_serving(gcp)
+    rollback = gcp.rollback(report["run_id"])
+    assert rollback.returncode == 2
+    assert "refused: the journal's change of step 'switch-dns' would change DNS record" in (
+        rollback.stderr
+    )
+    assert gcp_serving(gcp) == serving  # nothing undone, nothing else touched
+
+
+def test_rollback_refuses_a_plan_changed_since_the_run_and_says_how_to_go_on(
+    gcp: Drill, tmp_path: Path
+) -> None:
+    plan = tmp_path / "region-failure.yaml"
+    plan.write_text(GCP_PLAN.read_text())
+    report, result = gcp.run_json(str(plan), live=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    as_run = tmp_path / "as-run.yaml"
+    as_run.write_text(plan.read_text())
+    plan.write_text(plan.read_text().replace("replicas: 20", "replicas: 30"))
+    refused = gcp.rollback(report["run_id"])
+    assert refused.returncode == 2
+    assert "changed since run" in refused.stderr
+    assert "--plan FILE" in refused.stderr
+    rolled_back = gcp.commands.rollback(report["run_id"], sandbox=True, yes=True, plan=as_run)
+    assert rolled_back.returncode == 0, rolled_back.stdout + rolled_back.stderr
