@@ -22,6 +22,7 @@ from drill.commands.list_plans import list_plans, list_step_types
 from drill.commands.report import ReportOptions, report
 from drill.commands.rollback import RollbackOptions, rollback
 from drill.commands.run import RunOptions, run
+from drill.commands.runs import RunsOptions, runs
 from drill.commands.sandbox import PrivateSandbox
 from drill.commands.show import ShowOptions, show
 from drill.commands.tiers import tiers
@@ -127,6 +128,10 @@ class InProcess:
         chosen = settings or self.settings()
         given = RollbackOptions(run_id, report_dir=self.reports, **options)  # type: ignore[arg-type]
         return self.call(lambda c: rollback(chosen, given, c, self.clock))
+
+    def runs(self, **options: object) -> Result:
+        given = RunsOptions(**{"report_dir": self.reports, **options})  # type: ignore[arg-type]
+        return self.call(lambda c: runs(given, c, self.clock))
 
     def report(self, run_id: str, *, settings: Settings | None = None, **options: object) -> Result:
         chosen = settings or self.settings()

@@ -58,6 +58,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "run_command",
         "Run PLAN (a name in the plans directory, or a file path).",
     ),
+    "runs": (
+        "drill.cli._runs",
+        "runs_command",
+        "List runs that left changes behind (killed, crashed, live, or rollback incomplete), "
+        "with the command that rolls each back; exit 1 when any has changes not undone.",
+    ),
     "sandbox": (
         "drill.cli._sandbox",
         "sandbox_group",

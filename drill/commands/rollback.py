@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import JsonValue
 
 from drill.clock import Clock, SystemClock
 from drill.commands._common import JOURNAL_FILE, Settings, locate_run
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
-from drill.errors import ExitCode, PlanError, UsageError
+from drill.errors import ExitCode, PlanError, ProviderError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
@@ -50,32 +54,61 @@ def rollback(
     events = read_events(journal_path)
     record = run_record(events)
     pending = pending_undos(events)
-    if not pending:
+    died = not any(entry.event.kind == "run_finished" for entry in events)
+    if not pending and not died:
         console.out(f"{record.run_id}: nothing left to undo\n")
         return ExitCode.PASSED
     plan = _plan_of_the_run(settings, record, options.plan)
     _require_inside_plan(plan, pending)
-    _confirm(record, [m.step_id for m in reversed(pending)], options.yes, console)
+    if pending:
+        _confirm(record, [m.step_id for m in reversed(pending)], options.yes, console)
     clock = clock or SystemClock()
     log = build_logger(settings.verbosity, stream=console.stderr).bind(
         run_id=record.run_id, action="rollback"
     )
-    journal = FileJournal(journal_path, record.run_id, clock)
-    cancellation = Cancellation()
-    providers = _providers(settings, options.sandbox, clock)
-    runtime = StepRuntime(record.run_id, _mode(record), clock, providers, log)
-    try:
-        with cancel_on_signals(cancellation, log):
-            undo, steps = Executor(runtime, journal, cancellation).roll_back(
-                pending, plan, step_notes(events)
-            )
-    finally:
-        journal.close()
+    # A run made in the sandbox is rolled back in the sandbox, whatever the flags say.
+    providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
+    undo, steps = _undo(record, pending, plan, step_notes(events), journal_path, providers, log)
+    if died:
+        _release_lease(plan, providers, record.run_id, log)
     console.out(_render(record, undo, steps))
     complete = all(u.status == "undone" for u in undo) and all(
         s.status in ("passed", "skipped") for s in steps
     )
     return ExitCode.PASSED if complete else ExitCode.ROLLBACK_INCOMPLETE
+
+
+def _undo(
+    record: RunRecord,
+    pending: list[MutationRecord],
+    plan: ExecutionPlan,
+    notes: Mapping[str, Mapping[str, JsonValue]],
+    journal_path: Path,
+    providers: LiveProviders,
+    log: Any,
+) -> tuple[list[UndoReport], list[StepReport]]:
+    if not pending:
+        return [], []
+    journal = FileJournal(journal_path, record.run_id, providers.clock)
+    cancellation = Cancellation()
+    runtime = StepRuntime(record.run_id, _mode(record), providers.clock, providers, log)
+    try:
+        with cancel_on_signals(cancellation, log):
+            return Executor(runtime, journal, cancellation).roll_back(pending, plan, notes)
+    finally:
+        journal.close()
+
+
+def _release_lease(plan: ExecutionPlan, providers: LiveProviders, holder: str, log: Any) -> None:
+    """A run that died still holds its lease until it expires: give it back now."""
+    if plan.lock is None:
+        return
+    context, namespace = plan.lock
+    try:
+        providers.kube(context).release_lease(namespace, f"drill-{plan.name}", holder)
+        log.info("lease_released", lease=f"{namespace}/drill-{plan.name}", holder=holder)
+    except ProviderError as exc:
+        log.warning("lease_not_released", reason=str(exc), note="it expires within a minute")
 
 
 def _providers(settings: Settings, sandbox: bool, clock: Clock) -> LiveProviders:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from contextlib import AbstractContextManager, nullcontext
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,7 @@ from drill.commands._console import Console
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
 from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
+from drill.commands.runs import runs_left_behind
 from drill.commands.sandbox import PrivateSandbox, sandbox_for
 from drill.errors import ExitCode, UsageError
 from drill.executor import (
@@ -24,6 +27,7 @@ from drill.executor import (
     FileJournal,
     NoProgress,
     RunLease,
+    RunLocked,
     StepRuntime,
     cancel_on_signals,
 )
@@ -145,11 +149,42 @@ def execute(
     log = build_logger(settings.verbosity, stream=stream).bind(run_id=run_id)
     runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
     report_dir = options.report_dir
-    # The lease comes first: a run that may not start leaves no journal behind.
-    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log):
-        report = _execute_locked(plan, t0, report_dir / run_id, report_dir, runtime)
+    require_writable(report_dir)
+    # The lease comes first: a run that may not start leaves no journal behind. Then the
+    # leftovers of runs that died (a run still going holds the lease, so it is not one).
+    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log, report_dir):
+        refuse_while_left_behind(plan.name, report_dir)
+        report = _execute_locked(
+            plan, t0, report_dir / run_id, report_dir, runtime, sandbox=options.sandbox
+        )
     deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
     return report
+
+
+def require_writable(report_dir: Path) -> None:
+    """Checked before the lease: a run that could keep no journal must change nothing."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=report_dir, prefix=".writable-"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"report directory {report_dir} is not writable ({exc.strerror or exc}): a run "
+            "keeps its journal there; choose another with --report-dir or DRILL_REPORT_DIR"
+        ) from None
+
+
+def refuse_while_left_behind(plan_name: str, report_dir: Path) -> None:
+    """A run that died with changes in place must be rolled back before the plan runs again:
+    a new run would take its leftovers for the prior state and leave them behind."""
+    for run in runs_left_behind(report_dir, plan_name):
+        if run.changed and not run.finished:
+            steps = ", ".join(step for step, _ in run.changed)
+            raise UsageError(
+                f"run {run.run_id} of {plan_name} did not finish and still has changes in "
+                f"place ({steps}): roll it back first with `{run.rollback_command(report_dir)}`"
+                " (`drill runs` lists every such run)"
+            )
 
 
 def _live_display(
@@ -161,15 +196,32 @@ def _live_display(
     return LiveDisplay(console.stderr, clock, console.columns)
 
 
+@contextmanager
 def run_lease(
-    plan: ExecutionPlan, providers: LiveProviders, run_id: str, clock: Clock, log: Any
-) -> AbstractContextManager[object]:
+    plan: ExecutionPlan,
+    providers: LiveProviders,
+    run_id: str,
+    clock: Clock,
+    log: Any,
+    report_dir: Path,
+) -> Iterator[None]:
     if plan.lock is None:
-        return nullcontext()
+        yield
+        return
     context, namespace = plan.lock
-    return RunLease(
+    lease = RunLease(
         lambda: providers.kube(context), namespace, f"drill-{plan.name}", run_id, clock, log
     )
+    with ExitStack() as held:
+        try:
+            held.enter_context(lease)
+        except RunLocked as exc:
+            raise RunLocked(
+                f"{exc}. If that run is still going, let it finish. If it was killed, its lease "
+                f"expires within a minute; then `drill runs --report-dir {report_dir}` shows "
+                "what it left and the `drill rollback` command that undoes it"
+            ) from None
+        yield
 
 
 def _execute_locked(
@@ -178,6 +230,8 @@ def _execute_locked(
     run_dir: Path,
     report_dir: Path,
     runtime: StepRuntime,
+    *,
+    sandbox: bool,
 ) -> RunReport:
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
@@ -187,7 +241,9 @@ def _execute_locked(
         journal,
         cancellation,
         journal_path=str(journal.path),
-        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}",
+        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}"
+        + (" --sandbox" if sandbox else ""),
+        sandbox=sandbox,
     )
     try:
         with cancel_on_signals(cancellation, log):

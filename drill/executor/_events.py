@@ -44,6 +44,8 @@ class RunStarted(_Event):
     contexts: dict[str, str]
     # The plan file's SHA-256 when the run started; rollback refuses a plan changed since.
     plan_sha256: str | None = None
+    # A `--sandbox` run: its rollback and report use the sandbox, never a real cluster.
+    sandbox: bool | None = None
 
 
 class StepSkipped(_Event):

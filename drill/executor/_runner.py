@@ -74,6 +74,7 @@ class Executor:
         journal_path: str | None = None,
         rollback_command: str | None = None,
         step_types: Mapping[str, AnyStepType] = STEP_TYPES,
+        sandbox: bool = False,
     ) -> None:
         self.runtime = runtime
         self.step_types = step_types
@@ -81,6 +82,7 @@ class Executor:
         self.cancellation = cancellation
         self.journal_path = journal_path
         self.rollback_command = rollback_command
+        self.sandbox = sandbox
         self.record = Recorder(
             journal,
             runtime.log,
@@ -105,6 +107,7 @@ class Executor:
                 disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
                 contexts=dict(plan.contexts),
                 plan_sha256=plan.source_sha256 or None,
+                sandbox=self.sandbox or None,
             )
         )
         state = _RunState()

@@ -103,7 +103,7 @@ def test_a_drill_deleting_what_it_restores_from_never_starts(
         + "  cleanup:\n    - id: delete-production\n      type: kube.namespace\n      context: dr\n"
         "      with: {action: delete, name: production}\n"
     )
-    result = scale_drill.run("run", str(plan))
+    result = scale_drill.run(str(plan))
     assert result.returncode == 2
     assert "would change namespace production (context role dr), which is production" in (
         result.stderr

@@ -277,7 +277,10 @@ def test_a_journal_from_before_the_schema_reads_and_writes_back_field_for_field(
         assert list(again) == list(line)  # the same fields, in the same order
         assert again == line
         # Only fields added since, at the defaults that mean "this journal is older".
-        later = {"prior_state": {"notes_kept": False}, "run_started": {"plan_sha256": None}}
+        later = {
+            "prior_state": {"notes_kept": False},
+            "run_started": {"plan_sha256": None, "sandbox": None},
+        }
         assert added == later.get(str(line["event"]), {})
 
 

@@ -1,0 +1,114 @@
+"""`drill runs`: the runs in a report directory that left changes behind, and how to undo them.
+
+A run killed with SIGKILL (or a machine that died) never wrote its finish; a live run, or a
+drill whose rollback was incomplete, finished with changes still in place. Each is listed with
+its plan, mode, age, lease and what it changed, and the exact command that rolls it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from drill.clock import Clock, SystemClock
+from drill.commands._common import JOURNAL_FILE
+from drill.commands._console import Console
+from drill.durations import format_duration
+from drill.errors import ExitCode, UsageError
+
+
+@dataclass(frozen=True)
+class RunsOptions:
+    report_dir: Path = Path("reports")
+    all: bool = False  # also runs that left nothing behind
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    """One run as its journal tells it: whether it finished, and what it still has changed."""
+
+    run_id: str
+    plan: str
+    mode: str
+    started_at: datetime
+    finished: bool
+    sandbox: bool
+    changed: tuple[tuple[str, str], ...]  # (step id, step type) not undone, oldest first
+    journal: Path
+
+    @property
+    def state(self) -> str:
+        if not self.finished:
+            return "unfinished (no finish in its journal: killed or crashed)"
+        if self.changed:
+            return f"finished ({self.mode}), changes not undone"
+        return "finished, nothing left changed"
+
+    def rollback_command(self, report_dir: Path) -> str:
+        sandbox = " --sandbox" if self.sandbox else ""
+        return f"drill rollback {self.run_id} --report-dir {report_dir}{sandbox}"
+
+
+def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[LeftBehind]:
+    """Runs under ``report_dir`` (of ``plan``, if given) that are unfinished or still changed,
+    oldest first. A journal that cannot be read is skipped: it is no run of drill's."""
+    from drill.executor import pending_undos, read_events, run_record
+
+    journals = sorted(report_dir.glob(f"*/{JOURNAL_FILE}")) if report_dir.is_dir() else []
+    found = []
+    for journal in journals:
+        try:
+            entries = read_events(journal)
+            record = run_record(entries)
+        except UsageError:
+            continue
+        if plan is not None and record.plan != plan:
+            continue
+        finished = any(entry.event.kind == "run_finished" for entry in entries)
+        changed = tuple((m.step_id, m.type) for m in pending_undos(entries))
+        found.append(
+            LeftBehind(
+                run_id=record.run_id,
+                plan=record.plan,
+                mode=record.mode,
+                started_at=record.ts,
+                finished=finished,
+                sandbox=bool(record.sandbox),
+                changed=changed,
+                journal=journal,
+            )
+        )
+    yield from sorted(found, key=lambda run: run.started_at)
+
+
+def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> int:
+    """List what runs left behind; exit 1 when any run still has changes not undone."""
+    now = (clock or SystemClock()).now()
+    listed = [
+        run
+        for run in runs_left_behind(options.report_dir)
+        if options.all or run.changed or not run.finished
+    ]
+    if not listed:
+        console.out(f"no run under {options.report_dir} left anything changed\n")
+        return ExitCode.PASSED
+    for run in listed:
+        console.out(_describe(run, now, options.report_dir))
+    return ExitCode.TARGET_MISSED if any(run.changed for run in listed) else ExitCode.PASSED
+
+
+def _describe(run: LeftBehind, now: datetime, report_dir: Path) -> str:
+    age = format_duration((now - run.started_at).total_seconds())
+    lines = [
+        f"{run.run_id}  plan {run.plan}, {run.mode} mode, started {age} ago",
+        f"  state:   {run.state}",
+    ]
+    if not run.finished:
+        lines.append(f"  lease:   drill-{run.plan}, held by {run.run_id} until it expires")
+    if run.changed:
+        steps = ", ".join(f"{step} ({kind})" for step, kind in run.changed)
+        lines.append(f"  changed: {steps}")
+        lines.append(f"  undo:    {run.rollback_command(report_dir)}")
+    return "\n".join(lines) + "\n\n"

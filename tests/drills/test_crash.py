@@ -1,0 +1,93 @@
+"""A drill killed with SIGKILL mid-run: `drill runs` names it and how to undo it, a new run of
+the plan refuses to build on its leftovers, `drill rollback` undoes it and gives back its lease,
+and the next run passes with everything that existed before as it was."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.child import popen_drill
+from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
+from tests.drills.test_namespace_restore import WATCHED, lease, wait_gone
+
+pytestmark = pytest.mark.slow
+
+PLAN = REPO / "plans" / "namespace-restore.yaml"
+LEASE = ("coordination.k8s.io/v1", "Lease", "drill-namespace-restore", "default")
+
+
+@pytest.fixture
+def drill(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([PLAN], tmp_path)
+
+
+def kill_after_first_change(drill: Drill) -> str:
+    """Start `drill run namespace-restore --sandbox` in a child and SIGKILL it once its journal
+    holds a change; the id of the run it killed."""
+    env = {"DRILL_SANDBOX_DIR": str(drill.state_dir)}
+    child = popen_drill(drill.workdir, "run", "namespace-restore", "--sandbox", env=env)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            for journal in (drill.workdir / "reports").glob("*/journal.jsonl"):
+                kinds = [json.loads(line)["event"] for line in journal.read_text().splitlines()]
+                if kinds.count("prior_state") >= 2:  # the namespace, then the restore
+                    child.send_signal(signal.SIGKILL)
+                    child.wait(timeout=10)
+                    return journal.parent.name
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.02)
+        raise AssertionError("the run made no change in time")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+
+
+def test_a_killed_run_is_listed_refused_rolled_back_and_its_lease_given_back(
+    drill: Drill,
+) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    run_id = kill_after_first_change(drill)
+    assert drill.dr.get(*LEASE) is not None  # the dead run still holds it
+
+    listed = drill.commands.runs()
+    assert listed.returncode == 1
+    assert f"{run_id}  plan namespace-restore, drill mode" in listed.stdout
+    assert "unfinished (no finish in its journal: killed or crashed)" in listed.stdout
+    assert "create-namespace (kube.namespace)" in listed.stdout
+    command = f"drill rollback {run_id} --report-dir {drill.commands.reports} --sandbox"
+    assert command in listed.stdout
+
+    again = drill.run("namespace-restore")
+    assert again.returncode == 2
+    assert "drill runs --report-dir" in again.stderr  # the lease says what to do
+
+    rollback = drill.rollback(run_id)
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert drill.dr.get(*LEASE) is None  # given back: no minute to wait
+    wait_gone(drill, "dr-test")
+    assert drill.commands.runs().returncode == 0
+
+    _, result = drill.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
+
+
+def test_a_run_refuses_to_build_on_a_dead_runs_leftovers(drill: Drill) -> None:
+    run_id = kill_after_first_change(drill)
+    drill.dr.apply(lease(run_id, datetime.now(UTC) - timedelta(minutes=5)))  # expired
+    refused = drill.run("namespace-restore")
+    assert refused.returncode == 2
+    assert f"run {run_id} of namespace-restore did not finish" in refused.stderr
+    assert f"`drill rollback {run_id} --report-dir" in refused.stderr
+    assert drill.dr.get("v1", "Namespace", "dr-test") is not None  # left for the rollback
