@@ -36,12 +36,22 @@ from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
 from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepEnv, StepResult
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cancellation:
-    """Two levels of stop: the first signal stops forward work, a later one gives up undoing."""
+    """Two levels of stop: the first signal stops forward work, a later one gives up undoing.
+
+    ``fail`` stops forward work for a reason of drill's own (its journal cannot be written,
+    it lost its run lease): the run then undoes and ends as failed, not as interrupted.
+    """
 
     stop_work: threading.Event = field(default_factory=threading.Event)
     abandon_undo: threading.Event = field(default_factory=threading.Event)
+    failure: str | None = None
+
+    def fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+        self.stop_work.set()
 
 
 @dataclass
@@ -87,7 +97,7 @@ class Executor:
             journal,
             runtime.log,
             runtime.progress,
-            on_journal_failure=lambda reason: cancellation.stop_work.set(),
+            on_journal_failure=cancellation.fail,
         )
 
     # --- the run ------------------------------------------------------------------------------
@@ -169,7 +179,7 @@ class Executor:
             state.stopped = state.stopped or cancel.is_set()
             reason = "an earlier step failed"
             if cancel.is_set():
-                reason = self.record.journal_failure or "interrupted before it started"
+                reason = self.cancellation.failure or "interrupted before it started"
             state.steps.extend(unstarted(step, "not_run", reason) for step in stage.steps)
             return
         if not stage.parallel:
@@ -370,8 +380,8 @@ class Executor:
             undo,
             rpo,
             rto,
-            interrupted=state.interrupted() and self.record.journal_failure is None,
-            broken=self.record.journal_failure is not None,
+            interrupted=state.interrupted() and self.cancellation.failure is None,
+            broken=self.cancellation.failure is not None,
         )
         finished_at = anchor.stamp()[1]
         self.record.run_finished(RunFinished(outcome=outcome, exit_code=int(exit_code)))
@@ -418,9 +428,11 @@ def decide_outcome(
     cleanup_ok = all(u.status == "undone" for u in undo) and not any(
         s.status in ("failed", "timed_out", "interrupted") for s in after
     )
+    if broken:  # drill stopped itself: not a person's interruption
+        return ("failed", ExitCode.STEP_FAILED) if cleanup_ok else _incomplete()
     if interrupted or any(s.status == "interrupted" for s in forward):
         return ("interrupted", ExitCode.INTERRUPTED) if cleanup_ok else _incomplete()
-    if broken or any(s.status in ("failed", "timed_out") for s in forward):
+    if any(s.status in ("failed", "timed_out") for s in forward):
         return ("failed", ExitCode.STEP_FAILED) if cleanup_ok else _incomplete()
     if not cleanup_ok:
         return _incomplete()
