@@ -54,6 +54,7 @@ _WORKLOAD_PATHS = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 JOBS_PATH = "/apis/batch/v1/namespaces/{namespace}/jobs"
 LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 Query = Sequence[tuple[str, str | None]]
+GONE = 410
 
 
 def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
@@ -78,8 +79,13 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
     return KubeAdapter(client.ApiClient(configuration), context, clock)
 
 
+class WatchExpired(TransientError):
+    """The history a watch started from was compacted (410 Gone, answered to the watch request
+    or sent as an ERROR event in its stream): list again, then watch from the fresh list."""
+
+
 @contextmanager
-def translated(context: str, what: str) -> Iterator[None]:
+def translated(context: str, what: str, *, watching: bool = False) -> Iterator[None]:
     """SDK and network failures become TransientError / PermanentError naming the context."""
     from kubernetes.client.exceptions import ApiException
 
@@ -87,6 +93,8 @@ def translated(context: str, what: str) -> Iterator[None]:
         yield
     except ApiException as exc:
         message = _status_message(exc.body) or _reason(exc)
+        if watching and exc.status == GONE:
+            raise WatchExpired(f"{context}: {what}: {message or 'HTTP 410'}") from None
         raise status_error(f"{context}: {what}", exc.status or 0, message, exc.headers) from None
     except urllib3.exceptions.HTTPError as exc:
         raise TransientError(f"{context}: {what}: {network_reason(exc)}") from None
@@ -172,8 +180,8 @@ class KubeAdapter:
         timeout_s: float,
         **selectors: str | None,
     ) -> Generator[dict[str, Any], None, None]:
-        """The events of a watch on the collection at ``path`` (dicts: type, object), through
-        the client's Watch, which also resumes once after the history it asked for expired."""
+        """The events of one watch on the collection at ``path`` (dicts: type, object), through
+        the client's Watch. A 410 Gone, as an answer or an ERROR event, raises WatchExpired."""
         from kubernetes import watch
 
         def open_stream(**kwargs: Any) -> Any:
@@ -188,12 +196,47 @@ class KubeAdapter:
 
         watcher = watch.Watch(return_type="object")
         try:
-            with translated(self.context, what):
+            with translated(self.context, what, watching=True):
                 yield from watcher.stream(
                     open_stream, timeout_seconds=max(int(timeout_s), 1), **selectors
                 )
         finally:
             watcher.stop()
+
+    def follow(
+        self, what: str, path: str, params: Mapping[str, str], name: str, timeout_s: float
+    ) -> Iterator[dict[str, Any] | None]:
+        """Object ``name`` of the collection at ``path`` as listed now, then after every change,
+        until ``timeout_s``; None (and the end) when it is absent or deleted.
+
+        A watch that ends early or whose history expired (410 Gone) is followed by a fresh list
+        and a new watch from its resourceVersion, as client-go's reflector does; other faults
+        reach the caller, whose wait resumes after them."""
+        deadline = self.clock.monotonic() + timeout_s
+        selector = f"metadata.name={name}"
+        while (remaining := deadline - self.clock.monotonic()) > 0:
+            listed = self.request(
+                f"list {what}", "GET", path, params=params, query=[("fieldSelector", selector)]
+            )
+            items = listed.get("items") or []
+            yield items[0] if items else None
+            if not items:
+                return
+            try:
+                for event in self.watch(
+                    f"watch {what}",
+                    path,
+                    params,
+                    remaining,
+                    field_selector=selector,
+                    resource_version=_text((listed.get("metadata") or {}).get("resourceVersion")),
+                ):
+                    if event.get("type") == "DELETED":
+                        yield None
+                        return
+                    yield event["object"]
+            except WatchExpired:
+                continue
 
     # --- reachability --------------------------------------------------------------------------
 
@@ -244,7 +287,9 @@ class KubeAdapter:
     def watch_workloads(
         self, namespace: str, selector: str, timeout_s: float
     ) -> Iterator[list[WorkloadStatus]]:
-        """Yields the full list now, then again after every change of a deployment."""
+        """Yields the full list now, then again after every change of a deployment. A watch
+        whose history expired (410 Gone) is followed by a fresh list; other faults reach the
+        caller."""
         deadline = self.clock.monotonic() + timeout_s
         while True:
             current, resource_version = self._listed(namespace, selector)
@@ -273,8 +318,8 @@ class KubeAdapter:
         )
         try:
             next(events, None)
-        except TransientError:
-            return  # a dropped watch: the caller re-lists, which is what a watch restart is
+        except WatchExpired:
+            return  # the caller lists again, which is how a watch restarts after compaction
         finally:
             events.close()
 
@@ -324,14 +369,11 @@ class KubeAdapter:
         )
 
     def watch_job(self, namespace: str, name: str, timeout_s: float) -> Iterator[JobStatus]:
-        for event in self.watch(
-            f"watch job {namespace}/{name}",
-            JOBS_PATH,
-            {"namespace": namespace},
-            timeout_s,
-            field_selector=f"metadata.name={name}",
-        ):
-            yield _job_status(event["object"])
+        where = f"job {namespace}/{name}"
+        for found in self.follow(where, JOBS_PATH, {"namespace": namespace}, name, timeout_s):
+            if found is None:
+                raise NotFound(f"{self.context}: {where} is gone")
+            yield _job_status(found)
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
         pods = self.request(

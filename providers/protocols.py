@@ -160,6 +160,7 @@ class RestoreRequest:
     backup_name: str | None
     schedule_name: str | None
     included_namespaces: Sequence[str]
+    excluded_namespaces: Sequence[str]
     namespace_mapping: Mapping[str, str]
     included_resources: Sequence[str]
     excluded_resources: Sequence[str]
@@ -168,6 +169,9 @@ class RestoreRequest:
     include_cluster_resources: bool
     existing_resource_policy: Literal["none", "update"]
     labels: Mapping[str, str]
+    # How long Velero waits for one item's async operations (plugins, data movers); None: its
+    # own default.
+    item_operation_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)

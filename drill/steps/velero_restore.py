@@ -150,6 +150,7 @@ def _request(
         backup_name=backup.name,
         schedule_name=None,
         included_namespaces=params.include_namespaces,
+        excluded_namespaces=params.exclude_namespaces,
         namespace_mapping=params.namespace_mapping,
         included_resources=params.include_resources,
         excluded_resources=params.exclude_resources,
@@ -158,6 +159,7 @@ def _request(
         include_cluster_resources=params.include_cluster_resources,
         existing_resource_policy=params.existing_resource_policy,
         labels=labels,
+        item_operation_timeout_s=params.item_operation_timeout,
     )
 
 
