@@ -16,6 +16,8 @@ import pytest
 
 from drill.clock import SystemClock
 from drill.errors import Conflict, NotFound, PermanentError
+from drill.executor import RunLease
+from drill.logs import build_logger
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
 from providers.protocols import JobSpec
@@ -176,6 +178,22 @@ def test_an_expired_lease_is_taken_over(adapter: kube.KubeAdapter) -> None:
     )
     taken = adapter.acquire_lease("default", "drill-api", "run-2", 60)
     assert taken.holder == "run-2"
+
+
+def test_the_run_lease_rides_out_a_429_and_a_503_on_reading_it(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    emulator.faults.fail_requests(1, status=429, path_contains="/leases", retry_after_s=0)
+    emulator.faults.fail_requests(1, status=503, path_contains="/leases")
+    lease = RunLease(
+        lambda: adapter, "default", "drill-api", "run-1", SystemClock(), build_logger(-1)
+    )
+    with lease:
+        live = emulator.get("coordination.k8s.io/v1", "Lease", "drill-api", "default")
+        assert live is not None
+        assert live["spec"]["holderIdentity"] == "run-1"
+    assert not lease.lost.is_set()
+    assert emulator.get("coordination.k8s.io/v1", "Lease", "drill-api", "default") is None
 
 
 def test_the_adapter_loads_no_generated_api_or_model_class(
