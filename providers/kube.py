@@ -52,6 +52,29 @@ _WATCH_QUERY = {
 _WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("Deployment", "StatefulSet")
 _WORKLOAD_PATHS = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 JOBS_PATH = "/apis/batch/v1/namespaces/{namespace}/jobs"
+# Namespaced kinds delete_labelled can address: the collection path of each.
+_KIND_PATHS = {
+    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments",
+    "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets",
+    "DaemonSet": "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+    "ReplicaSet": "/apis/apps/v1/namespaces/{namespace}/replicasets",
+    "CronJob": "/apis/batch/v1/namespaces/{namespace}/cronjobs",
+    "Job": JOBS_PATH,
+    "Pod": "/api/v1/namespaces/{namespace}/pods",
+    "Service": "/api/v1/namespaces/{namespace}/services",
+    "ConfigMap": "/api/v1/namespaces/{namespace}/configmaps",
+    "Secret": "/api/v1/namespaces/{namespace}/secrets",
+    "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts",
+    "PersistentVolumeClaim": "/api/v1/namespaces/{namespace}/persistentvolumeclaims",
+    "Ingress": "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
+    "NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+    "Role": "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
+    "RoleBinding": "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
+    "HorizontalPodAutoscaler": (
+        "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers"
+    ),
+    "PodDisruptionBudget": "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
+}
 LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 Query = Sequence[tuple[str, str | None]]
 GONE = 410
@@ -397,6 +420,19 @@ class KubeAdapter:
         )
         return str(text)
 
+    def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        # Listed by name rather than read: the smoke test's role may list jobs, not get them.
+        listed = self.request(
+            f"list job {namespace}/{name}",
+            "GET",
+            JOBS_PATH,
+            params={"namespace": namespace},
+            query=[("fieldSelector", f"metadata.name={name}")],
+        )
+        for item in listed.get("items") or []:
+            return dict((item.get("metadata") or {}).get("labels") or {})
+        return None
+
     def delete_job(self, namespace: str, name: str) -> None:
         try:
             self.request(
@@ -408,6 +444,71 @@ class KubeAdapter:
             )
         except NotFound:
             return
+
+    # --- what a restore brought ----------------------------------------------------------------
+
+    def delete_labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        if not selector:
+            raise PermanentError(f"{self.context}: refusing to delete without a label selector")
+        deleted: list[str] = []
+        for kind in kinds:
+            path = _KIND_PATHS.get(kind)
+            if path is None:
+                raise PermanentError(f"{self.context}: cannot delete objects of kind {kind}")
+            for item in self._labelled(kind, path, namespace, selector):
+                metadata = item.get("metadata") or {}
+                created = _micro_time(metadata.get("creationTimestamp"))
+                if created_since is not None and (created is None or created < created_since):
+                    continue  # there before: only updated, never ours to remove
+                if self._delete_exactly(kind, path, namespace, metadata):
+                    deleted.append(f"{kind} {metadata.get('name')}")
+        return deleted
+
+    def _labelled(
+        self, kind: str, path: str, namespace: str, selector: str
+    ) -> list[dict[str, Any]]:
+        try:
+            listed = self.request(
+                f"list {kind} objects labelled {selector} in {namespace}",
+                "GET",
+                path,
+                params={"namespace": namespace},
+                query=[("labelSelector", selector)],
+            )
+        except NotFound:
+            return []  # a kind this server does not serve
+        return list(listed.get("items") or [])
+
+    def _delete_exactly(
+        self, kind: str, path: str, namespace: str, metadata: Mapping[str, Any]
+    ) -> bool:
+        """Delete the object just listed, and only it (uid precondition); False if it is gone
+        or was replaced meanwhile."""
+        name = str(metadata.get("name", ""))
+        options = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+            "preconditions": {"uid": metadata.get("uid")},
+        }
+        try:
+            self.request(
+                f"delete {kind} {namespace}/{name}",
+                "DELETE",
+                path + "/{name}",
+                params={"namespace": namespace, "name": name},
+                body=options,
+            )
+        except (NotFound, Conflict):
+            return False
+        return True
 
     # --- leases --------------------------------------------------------------------------------
 

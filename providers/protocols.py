@@ -124,7 +124,25 @@ class KubeApi(Protocol):
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str: ...
 
+    def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        """The labels of Job ``namespace/name``; None when there is no such Job."""
+        ...
+
     def delete_job(self, namespace: str, name: str) -> None: ...
+
+    def delete_labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        """Delete the objects of ``kinds`` (Deployment, Service, ...) in ``namespace`` that the
+        label ``selector`` matches, each exactly as listed (by uid, so an object replaced since
+        is left alone), skipping any created before ``created_since``. Kinds the server does
+        not serve are skipped. Returns what was deleted, as "Kind name"."""
+        ...
 
     def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:
         """Takes the lease, or raises PermanentError naming the current holder."""
@@ -206,6 +224,10 @@ class VeleroApi(Protocol):
     def create_restore(self, request: RestoreRequest) -> None: ...
 
     def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]: ...
+
+    def restore(self, name: str) -> RestoreStatus | None:
+        """Restore ``name`` as it is now; None when there is none."""
+        ...
 
     def delete_restore(self, name: str) -> None: ...
 

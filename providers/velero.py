@@ -89,6 +89,12 @@ class VeleroAdapter:
                 raise NotFound(f"{self.kube.context}: {where} is gone")
             yield restore_status(found)
 
+    def restore(self, name: str) -> RestoreStatus | None:
+        # Listed by name rather than read: drill's role may list restores, not get them.
+        listed = self._list("restores", field_selector=f"metadata.name={name}")
+        items = listed.get("items") or []
+        return restore_status(items[0]) if items else None
+
     def delete_restore(self, name: str) -> None:
         try:
             self.kube.request(

@@ -1,19 +1,23 @@
-"""The Velero adapter against the emulator: what a Restore it creates asks Velero to do."""
+"""The Velero adapter against the emulator: what a Restore it creates asks Velero to do, and
+removing what a restore brought (the objects labelled with its name) and nothing else."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from drill.clock import SystemClock
+from drill.errors import PermanentError
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
+from providers.protocols import JobSpec
 from providers.velero import VeleroAdapter, go_duration
 from tests.providers.test_kube_watches import restore_request
-from tests.sandbox.helpers import FAST
+from tests.sandbox.helpers import FAST, deployment
 
 
 @pytest.fixture
@@ -65,3 +69,96 @@ def test_a_restore_without_them_leaves_velero_its_defaults(
 )
 def test_durations_are_written_as_go_writes_them(seconds: float, text: str) -> None:
     assert go_duration(seconds) == text
+
+
+def production_with(emulator: KubeEmulator, *names: str) -> None:
+    for name in names:
+        emulator.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": "production"},
+                "data": {"owner": "operator"},
+            }
+        )
+
+
+def test_what_a_restore_into_an_existing_namespace_created_is_deleted_and_nothing_else(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    production_with(emulator, "operator-notes", "settings")
+    backed_up = [
+        {**deployment("api"), "metadata": {"name": "api", "namespace": "production"}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "api", "namespace": "production"},
+            "spec": {"ports": [{"port": 80}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "production"},
+            "data": {},
+        },
+    ]
+    emulator.velero.register_backup("nightly-1", backed_up)
+    velero.create_restore(
+        replace(restore_request("r1"), included_namespaces=["production"], namespace_mapping={})
+    )
+    final = next(s for s in velero.watch_restore("r1", 10) if s.terminal)
+    assert final.phase == "Completed"
+    assert final.warnings == 1  # "settings" existed: skipped, not labelled
+
+    removed = velero.kube.delete_labelled(
+        "production", "velero.io/restore-name=r1", ["Deployment", "Service", "ConfigMap", "Ingress"]
+    )
+    assert sorted(removed) == ["Deployment api", "Service api"]
+    assert emulator.get("apps/v1", "Deployment", "api", "production") is None
+    assert emulator.get("v1", "Service", "api", "production") is None
+    for kept in ("operator-notes", "settings"):
+        assert emulator.get("v1", "ConfigMap", kept, "production") is not None
+    assert velero.restore("r1") is not None
+    assert velero.restore("never") is None
+
+
+def test_objects_labelled_before_the_restore_started_are_kept(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    production_with(emulator, "older")
+    emulator.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "older",
+                "namespace": "production",
+                "labels": {"velero.io/restore-name": "r1"},
+            },
+        }
+    )
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    removed = velero.kube.delete_labelled(
+        "production", "velero.io/restore-name=r1", ["ConfigMap"], created_since=later
+    )
+    assert removed == []
+    assert emulator.get("v1", "ConfigMap", "older", "production") is not None
+    assert velero.kube.delete_labelled(
+        "production", "velero.io/restore-name=r1", ["ConfigMap"]
+    ) == ["ConfigMap older"]
+
+
+def test_deleting_without_a_selector_is_refused(velero: VeleroAdapter) -> None:
+    with pytest.raises(PermanentError, match="refusing to delete without a label selector"):
+        velero.kube.delete_labelled("production", "", ["ConfigMap"])
+
+
+def test_a_jobs_labels_are_read_by_name(velero: VeleroAdapter) -> None:
+    kube_adapter = velero.kube
+    assert kube_adapter.job_labels("default", "smoke") is None
+    kube_adapter.create_job(
+        JobSpec("default", "smoke", "busybox", ("true",), {}, {"drill.dev/run-id": "r1"}, 60)
+    )
+    labels = kube_adapter.job_labels("default", "smoke")
+    assert labels is not None
+    assert labels["drill.dev/run-id"] == "r1"
