@@ -110,7 +110,9 @@ def test_values_are_compared_as_dns_sees_them(
     assert bare == RecordSet("bare.example.com.", "CNAME", 60, ("target.example.com.",))
 
 
-def test_switch_is_an_upsert_that_is_insync(aws: AwsSandbox, zone: str, api: Route53Dns) -> None:
+def test_switch_is_one_change_batch_that_is_insync(
+    aws: AwsSandbox, zone: str, api: Route53Dns
+) -> None:
     change = api.change_record(DOMAIN, SHADOW, DR)
     assert (change.done, change.status) == (True, "INSYNC")
     assert not change.id.startswith("/change/")
@@ -153,6 +155,61 @@ def test_a_record_changed_since_it_was_read_is_a_conflict_and_nothing_applies(
     assert aws.record(zone, SHADOW.name, "CNAME") == RecordSet(
         SHADOW.name, "CNAME", 300, ("someone-else.example.com.",)
     )
+
+
+def test_a_change_landing_between_the_read_and_the_batch_is_refused_by_route53(
+    aws: AwsSandbox, zone: str, api: Route53Dns, route53: Any
+) -> None:
+    """The precondition is part of the batch: the DELETE of the record set drill read fails
+    when someone changed it after the read, and the whole batch with it."""
+    theirs = {"Name": SHADOW.name, "Type": "CNAME", "TTL": 300,
+              "ResourceRecords": [{"Value": "someone-else.example.com."}]}  # fmt: skip
+    raced: list[bool] = []
+
+    def someone_else_first(**_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            upsert(route53, zone, theirs)
+
+    client = api._route53("race")
+    client.meta.events.register(
+        "before-call.route53.ChangeResourceRecordSets", someone_else_first, unique_id="race"
+    )
+    try:
+        with pytest.raises(Conflict, match=r"do not match the current values; nothing applied"):
+            api.change_record(zone, SHADOW, DR)
+    finally:
+        client.meta.events.unregister(
+            "before-call.route53.ChangeResourceRecordSets", unique_id="race"
+        )
+    assert raced == [True]
+    assert aws.record(zone, SHADOW.name, "CNAME") == RecordSet(
+        SHADOW.name, "CNAME", 300, ("someone-else.example.com.",)
+    )
+
+
+def test_a_creation_racing_someone_elses_is_refused_by_route53(
+    aws: AwsSandbox, zone: str, api: Route53Dns, route53: Any
+) -> None:
+    new = RecordSet("raced.example.com.", "A", 60, ("198.51.100.7",))
+    theirs = {"Name": new.name, "Type": "A", "TTL": 60,
+              "ResourceRecords": [{"Value": "198.51.100.99"}]}  # fmt: skip
+
+    def someone_else_first(**_: Any) -> None:
+        upsert(route53, zone, theirs)
+
+    client = api._route53("race")
+    client.meta.events.register(
+        "before-call.route53.ChangeResourceRecordSets", someone_else_first, unique_id="race"
+    )
+    try:
+        with pytest.raises(Conflict, match=r"already exists; nothing applied"):
+            api.change_record(zone, None, new)
+    finally:
+        client.meta.events.unregister(
+            "before-call.route53.ChangeResourceRecordSets", unique_id="race"
+        )
+    assert aws.record(zone, new.name, "A") == RecordSet(new.name, "A", 60, ("198.51.100.99",))
 
 
 def test_a_ttl_change_alone_is_also_a_conflict(
