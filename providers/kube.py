@@ -434,16 +434,35 @@ class KubeAdapter:
         return None
 
     def delete_job(self, namespace: str, name: str) -> None:
+        self._delete_object("Job", JOBS_PATH, namespace, name)
+
+    def _delete_object(
+        self, kind: str, path: str, namespace: str, name: str, uid: str | None = None
+    ) -> bool:
+        """Delete ``namespace/name`` of the collection at ``path``, its dependents in the
+        background; with ``uid``, only that very object. False when it is gone (or replaced)."""
+        options: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+        }
+        if uid is not None:
+            options["preconditions"] = {"uid": uid}
         try:
             self.request(
-                f"delete job {namespace}/{name}",
+                f"delete {kind} {namespace}/{name}",
                 "DELETE",
-                JOBS_PATH + "/{name}",
+                path + "/{name}",
                 params={"namespace": namespace, "name": name},
-                query=[("propagationPolicy", "Background")],
+                body=options,
             )
         except NotFound:
-            return
+            return False
+        except Conflict:
+            if uid is None:
+                raise
+            return False
+        return True
 
     # --- what a restore brought ----------------------------------------------------------------
 
@@ -467,8 +486,9 @@ class KubeAdapter:
                 created = _micro_time(metadata.get("creationTimestamp"))
                 if created_since is not None and (created is None or created < created_since):
                     continue  # there before: only updated, never ours to remove
-                if self._delete_exactly(kind, path, namespace, metadata):
-                    deleted.append(f"{kind} {metadata.get('name')}")
+                name, uid = str(metadata.get("name", "")), str(metadata.get("uid", ""))
+                if self._delete_object(kind, path, namespace, name, uid):
+                    deleted.append(f"{kind} {name}")
         return deleted
 
     def _labelled(
@@ -485,30 +505,6 @@ class KubeAdapter:
         except NotFound:
             return []  # a kind this server does not serve
         return list(listed.get("items") or [])
-
-    def _delete_exactly(
-        self, kind: str, path: str, namespace: str, metadata: Mapping[str, Any]
-    ) -> bool:
-        """Delete the object just listed, and only it (uid precondition); False if it is gone
-        or was replaced meanwhile."""
-        name = str(metadata.get("name", ""))
-        options = {
-            "apiVersion": "v1",
-            "kind": "DeleteOptions",
-            "propagationPolicy": "Background",
-            "preconditions": {"uid": metadata.get("uid")},
-        }
-        try:
-            self.request(
-                f"delete {kind} {namespace}/{name}",
-                "DELETE",
-                path + "/{name}",
-                params={"namespace": namespace, "name": name},
-                body=options,
-            )
-        except (NotFound, Conflict):
-            return False
-        return True
 
     # --- leases --------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ logs, leases with their times, and that it loads none of the generated API or mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,24 +21,7 @@ from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
 from providers.protocols import JobSpec
 from tests.providers.fresh import modules_loaded_by
-from tests.sandbox.helpers import FAST, deployment, wait_for
-
-
-@pytest.fixture
-def emulator() -> Iterator[KubeEmulator]:
-    started = KubeEmulator(profile=FAST)
-    started.start()
-    yield started
-    started.stop()
-    assert started.errors == []
-
-
-@pytest.fixture
-def adapter(emulator: KubeEmulator, tmp_path: Path) -> Iterator[kube.KubeAdapter]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
-    connected = kube.connect("sandbox", str(kubeconfig), SystemClock())
-    yield connected
-    connected.api_client.close()
+from tests.sandbox.helpers import deployment, wait_for
 
 
 def test_an_unknown_context_is_a_permanent_error_naming_it(tmp_path: Path) -> None:

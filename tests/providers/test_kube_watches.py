@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-from drill.clock import FakeClock, SystemClock
-from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
+from drill.clock import FakeClock
+from drill.sandbox.kube import KubeEmulator, Profile
 from providers import kube
 from providers.protocols import JobSpec, RestoreRequest
 from providers.velero import VeleroAdapter
@@ -35,21 +34,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def emulator(clock: FakeClock) -> Iterator[KubeEmulator]:
-    """A cluster whose controllers move only when the test lets them."""
+    """A cluster whose controllers move only when the test lets them (overrides the
+    conftest's, so the ``adapter`` fixture connects to this one)."""
     profile = Profile(ready_after_s=2, job_duration_s=2, restore_duration_s=2)
     started = KubeEmulator(clock=clock, profile=profile)
     started.start(auto_tick=False)
     yield started
     started.stop()
     assert started.errors == []
-
-
-@pytest.fixture
-def adapter(emulator: KubeEmulator, tmp_path: Path) -> Iterator[kube.KubeAdapter]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
-    connected = kube.connect("sandbox", str(kubeconfig), SystemClock())
-    yield connected
-    connected.api_client.close()
 
 
 def expire_then_move(

@@ -3,38 +3,23 @@ removing what a restore brought (the objects labelled with its name) and nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from drill.clock import SystemClock
 from drill.errors import PermanentError
-from drill.sandbox.kube import KubeEmulator, write_kubeconfig
+from drill.sandbox.kube import KubeEmulator
 from providers import kube
 from providers.protocols import JobSpec
 from providers.velero import VeleroAdapter, go_duration
 from tests.providers.test_kube_watches import restore_request
-from tests.sandbox.helpers import FAST, deployment
+from tests.sandbox.helpers import deployment
 
 
 @pytest.fixture
-def emulator() -> Iterator[KubeEmulator]:
-    started = KubeEmulator(profile=FAST)
-    started.start()
-    yield started
-    started.stop()
-    assert started.errors == []
-
-
-@pytest.fixture
-def velero(emulator: KubeEmulator, tmp_path: Path) -> Iterator[VeleroAdapter]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
-    connected = kube.connect("sandbox", str(kubeconfig), SystemClock())
-    yield VeleroAdapter(connected, "velero")
-    connected.api_client.close()
+def velero(adapter: kube.KubeAdapter) -> VeleroAdapter:
+    return VeleroAdapter(adapter, "velero")
 
 
 def test_excluded_namespaces_and_the_item_operation_timeout_reach_velero(
