@@ -1,9 +1,14 @@
 """Route53 records for ``dns.switch``, through boto3.
 
 A zone is named by its id ("Z0123...", with or without "/hostedzone/") or by its domain
-("example.com."), which is looked up once. A change first reads the live record and applies
-nothing unless it is exactly what drill expects (Route53's UPSERT would overwrite anything);
-then it is one UPSERT (or DELETE) that Route53 reports PENDING until INSYNC.
+("example.com."), which is looked up once. A change reads the live record and applies nothing
+unless it is what drill expects; then it is one change batch whose first change is the
+precondition: a DELETE of the record set exactly as read, then a CREATE of the new one (a CREATE
+alone when there was none, a DELETE alone to remove it). Route53 applies a batch whole or not at
+all, and refuses a DELETE that does not match the current record exactly or a CREATE of one that
+exists, so a change someone makes between the read and the batch is refused (InvalidChangeBatch,
+a Conflict), never overwritten as an UPSERT would. Route53 reports the change PENDING until
+INSYNC.
 
 Only simple records are handled: alias records and records with a routing policy (weighted,
 latency, failover, geolocation: anything with a SetIdentifier) are refused, never rewritten.
@@ -134,13 +139,13 @@ def _require_unchanged(what: str, current: RecordSet | None, live: RecordSet | N
 
 
 def _changes(live: Mapping[str, Any] | None, new: RecordSet | None) -> list[dict[str, Any]]:
-    if new is None:
-        # A DELETE must match the live record exactly: send it back as Route53 gave it.
-        return [{"Action": "DELETE", "ResourceRecordSet": dict(live or {})}]
+    """The batch: the live record set deleted exactly as Route53 gave it (the precondition),
+    then the new one created."""
     changes = []
-    if live is not None and not (same_name(live["Name"], new.name) and live["Type"] == new.type):
+    if live is not None:
         changes.append({"Action": "DELETE", "ResourceRecordSet": dict(live)})
-    changes.append({"Action": "UPSERT", "ResourceRecordSet": _record_set(new)})
+    if new is not None:
+        changes.append({"Action": "CREATE", "ResourceRecordSet": _record_set(new)})
     return changes
 
 

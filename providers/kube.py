@@ -52,8 +52,32 @@ _WATCH_QUERY = {
 _WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("Deployment", "StatefulSet")
 _WORKLOAD_PATHS = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 JOBS_PATH = "/apis/batch/v1/namespaces/{namespace}/jobs"
+# Namespaced kinds delete_labelled can address: the collection path of each.
+_KIND_PATHS = {
+    "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments",
+    "StatefulSet": "/apis/apps/v1/namespaces/{namespace}/statefulsets",
+    "DaemonSet": "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+    "ReplicaSet": "/apis/apps/v1/namespaces/{namespace}/replicasets",
+    "CronJob": "/apis/batch/v1/namespaces/{namespace}/cronjobs",
+    "Job": JOBS_PATH,
+    "Pod": "/api/v1/namespaces/{namespace}/pods",
+    "Service": "/api/v1/namespaces/{namespace}/services",
+    "ConfigMap": "/api/v1/namespaces/{namespace}/configmaps",
+    "Secret": "/api/v1/namespaces/{namespace}/secrets",
+    "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts",
+    "PersistentVolumeClaim": "/api/v1/namespaces/{namespace}/persistentvolumeclaims",
+    "Ingress": "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
+    "NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
+    "Role": "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles",
+    "RoleBinding": "/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
+    "HorizontalPodAutoscaler": (
+        "/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers"
+    ),
+    "PodDisruptionBudget": "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
+}
 LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 Query = Sequence[tuple[str, str | None]]
+GONE = 410
 
 
 def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
@@ -78,8 +102,13 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
     return KubeAdapter(client.ApiClient(configuration), context, clock)
 
 
+class WatchExpired(TransientError):
+    """The history a watch started from was compacted (410 Gone, answered to the watch request
+    or sent as an ERROR event in its stream): list again, then watch from the fresh list."""
+
+
 @contextmanager
-def translated(context: str, what: str) -> Iterator[None]:
+def translated(context: str, what: str, *, watching: bool = False) -> Iterator[None]:
     """SDK and network failures become TransientError / PermanentError naming the context."""
     from kubernetes.client.exceptions import ApiException
 
@@ -87,6 +116,8 @@ def translated(context: str, what: str) -> Iterator[None]:
         yield
     except ApiException as exc:
         message = _status_message(exc.body) or _reason(exc)
+        if watching and exc.status == GONE:
+            raise WatchExpired(f"{context}: {what}: {message or 'HTTP 410'}") from None
         raise status_error(f"{context}: {what}", exc.status or 0, message, exc.headers) from None
     except urllib3.exceptions.HTTPError as exc:
         raise TransientError(f"{context}: {what}: {network_reason(exc)}") from None
@@ -172,8 +203,8 @@ class KubeAdapter:
         timeout_s: float,
         **selectors: str | None,
     ) -> Generator[dict[str, Any], None, None]:
-        """The events of a watch on the collection at ``path`` (dicts: type, object), through
-        the client's Watch, which also resumes once after the history it asked for expired."""
+        """The events of one watch on the collection at ``path`` (dicts: type, object), through
+        the client's Watch. A 410 Gone, as an answer or an ERROR event, raises WatchExpired."""
         from kubernetes import watch
 
         def open_stream(**kwargs: Any) -> Any:
@@ -188,12 +219,47 @@ class KubeAdapter:
 
         watcher = watch.Watch(return_type="object")
         try:
-            with translated(self.context, what):
+            with translated(self.context, what, watching=True):
                 yield from watcher.stream(
                     open_stream, timeout_seconds=max(int(timeout_s), 1), **selectors
                 )
         finally:
             watcher.stop()
+
+    def follow(
+        self, what: str, path: str, params: Mapping[str, str], name: str, timeout_s: float
+    ) -> Iterator[dict[str, Any] | None]:
+        """Object ``name`` of the collection at ``path`` as listed now, then after every change,
+        until ``timeout_s``; None (and the end) when it is absent or deleted.
+
+        A watch that ends early or whose history expired (410 Gone) is followed by a fresh list
+        and a new watch from its resourceVersion, as client-go's reflector does; other faults
+        reach the caller, whose wait resumes after them."""
+        deadline = self.clock.monotonic() + timeout_s
+        selector = f"metadata.name={name}"
+        while (remaining := deadline - self.clock.monotonic()) > 0:
+            listed = self.request(
+                f"list {what}", "GET", path, params=params, query=[("fieldSelector", selector)]
+            )
+            items = listed.get("items") or []
+            yield items[0] if items else None
+            if not items:
+                return
+            try:
+                for event in self.watch(
+                    f"watch {what}",
+                    path,
+                    params,
+                    remaining,
+                    field_selector=selector,
+                    resource_version=_text((listed.get("metadata") or {}).get("resourceVersion")),
+                ):
+                    if event.get("type") == "DELETED":
+                        yield None
+                        return
+                    yield event["object"]
+            except WatchExpired:
+                continue
 
     # --- reachability --------------------------------------------------------------------------
 
@@ -244,7 +310,9 @@ class KubeAdapter:
     def watch_workloads(
         self, namespace: str, selector: str, timeout_s: float
     ) -> Iterator[list[WorkloadStatus]]:
-        """Yields the full list now, then again after every change of a deployment."""
+        """Yields the full list now, then again after every change of a deployment. A watch
+        whose history expired (410 Gone) is followed by a fresh list; other faults reach the
+        caller."""
         deadline = self.clock.monotonic() + timeout_s
         while True:
             current, resource_version = self._listed(namespace, selector)
@@ -273,8 +341,8 @@ class KubeAdapter:
         )
         try:
             next(events, None)
-        except TransientError:
-            return  # a dropped watch: the caller re-lists, which is what a watch restart is
+        except WatchExpired:
+            return  # the caller lists again, which is how a watch restarts after compaction
         finally:
             events.close()
 
@@ -324,14 +392,11 @@ class KubeAdapter:
         )
 
     def watch_job(self, namespace: str, name: str, timeout_s: float) -> Iterator[JobStatus]:
-        for event in self.watch(
-            f"watch job {namespace}/{name}",
-            JOBS_PATH,
-            {"namespace": namespace},
-            timeout_s,
-            field_selector=f"metadata.name={name}",
-        ):
-            yield _job_status(event["object"])
+        where = f"job {namespace}/{name}"
+        for found in self.follow(where, JOBS_PATH, {"namespace": namespace}, name, timeout_s):
+            if found is None:
+                raise NotFound(f"{self.context}: {where} is gone")
+            yield _job_status(found)
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
         pods = self.request(
@@ -355,17 +420,91 @@ class KubeAdapter:
         )
         return str(text)
 
+    def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        # Listed by name rather than read: the smoke test's role may list jobs, not get them.
+        listed = self.request(
+            f"list job {namespace}/{name}",
+            "GET",
+            JOBS_PATH,
+            params={"namespace": namespace},
+            query=[("fieldSelector", f"metadata.name={name}")],
+        )
+        for item in listed.get("items") or []:
+            return dict((item.get("metadata") or {}).get("labels") or {})
+        return None
+
     def delete_job(self, namespace: str, name: str) -> None:
+        self._delete_object("Job", JOBS_PATH, namespace, name)
+
+    def _delete_object(
+        self, kind: str, path: str, namespace: str, name: str, uid: str | None = None
+    ) -> bool:
+        """Delete ``namespace/name`` of the collection at ``path``, its dependents in the
+        background; with ``uid``, only that very object. False when it is gone (or replaced)."""
+        options: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": "Background",
+        }
+        if uid is not None:
+            options["preconditions"] = {"uid": uid}
         try:
             self.request(
-                f"delete job {namespace}/{name}",
+                f"delete {kind} {namespace}/{name}",
                 "DELETE",
-                JOBS_PATH + "/{name}",
+                path + "/{name}",
                 params={"namespace": namespace, "name": name},
-                query=[("propagationPolicy", "Background")],
+                body=options,
             )
         except NotFound:
-            return
+            return False
+        except Conflict:
+            if uid is None:
+                raise
+            return False
+        return True
+
+    # --- what a restore brought ----------------------------------------------------------------
+
+    def delete_labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        if not selector:
+            raise PermanentError(f"{self.context}: refusing to delete without a label selector")
+        deleted: list[str] = []
+        for kind in kinds:
+            path = _KIND_PATHS.get(kind)
+            if path is None:
+                raise PermanentError(f"{self.context}: cannot delete objects of kind {kind}")
+            for item in self._labelled(kind, path, namespace, selector):
+                metadata = item.get("metadata") or {}
+                created = _micro_time(metadata.get("creationTimestamp"))
+                if created_since is not None and (created is None or created < created_since):
+                    continue  # there before: only updated, never ours to remove
+                name, uid = str(metadata.get("name", "")), str(metadata.get("uid", ""))
+                if self._delete_object(kind, path, namespace, name, uid):
+                    deleted.append(f"{kind} {name}")
+        return deleted
+
+    def _labelled(
+        self, kind: str, path: str, namespace: str, selector: str
+    ) -> list[dict[str, Any]]:
+        try:
+            listed = self.request(
+                f"list {kind} objects labelled {selector} in {namespace}",
+                "GET",
+                path,
+                params={"namespace": namespace},
+                query=[("labelSelector", selector)],
+            )
+        except NotFound:
+            return []  # a kind this server does not serve
+        return list(listed.get("items") or [])
 
     # --- leases --------------------------------------------------------------------------------
 

@@ -124,7 +124,25 @@ class KubeApi(Protocol):
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str: ...
 
+    def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        """The labels of Job ``namespace/name``; None when there is no such Job."""
+        ...
+
     def delete_job(self, namespace: str, name: str) -> None: ...
+
+    def delete_labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        """Delete the objects of ``kinds`` (Deployment, Service, ...) in ``namespace`` that the
+        label ``selector`` matches, each exactly as listed (by uid, so an object replaced since
+        is left alone), skipping any created before ``created_since``. Kinds the server does
+        not serve are skipped. Returns what was deleted, as "Kind name"."""
+        ...
 
     def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:
         """Takes the lease, or raises PermanentError naming the current holder."""
@@ -160,6 +178,7 @@ class RestoreRequest:
     backup_name: str | None
     schedule_name: str | None
     included_namespaces: Sequence[str]
+    excluded_namespaces: Sequence[str]
     namespace_mapping: Mapping[str, str]
     included_resources: Sequence[str]
     excluded_resources: Sequence[str]
@@ -168,6 +187,9 @@ class RestoreRequest:
     include_cluster_resources: bool
     existing_resource_policy: Literal["none", "update"]
     labels: Mapping[str, str]
+    # How long Velero waits for one item's async operations (plugins, data movers); None: its
+    # own default.
+    item_operation_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,10 @@ class VeleroApi(Protocol):
     def create_restore(self, request: RestoreRequest) -> None: ...
 
     def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]: ...
+
+    def restore(self, name: str) -> RestoreStatus | None:
+        """Restore ``name`` as it is now; None when there is none."""
+        ...
 
     def delete_restore(self, name: str) -> None: ...
 

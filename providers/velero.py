@@ -2,7 +2,8 @@
 
 Restores are created with a spec only (never a status: Velero CRs have no status subresource, and
 a client-written status would be trusted). Waiting on a restore is a watch, restarted from a fresh
-list when the API server drops it, so a stuck restore is seen in the phase it is stuck in.
+list when the API server ends it or its history expires, so a stuck restore is seen in the phase
+it is stuck in.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from drill.errors import NotFound, TransientError
+from drill.errors import NotFound
 from providers.kube import KubeAdapter
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus, StorageLocationInfo
 
@@ -82,31 +83,17 @@ class VeleroAdapter:
         )
 
     def watch_restore(self, name: str, timeout_s: float) -> Iterator[RestoreStatus]:
-        deadline = self.kube.clock.monotonic() + timeout_s
-        while (remaining := deadline - self.kube.clock.monotonic()) > 0:
-            listed = self._list("restores", field_selector=f"metadata.name={name}")
-            items = listed.get("items", [])
-            if not items:
-                raise NotFound(f"{self.kube.context}: restore {self.namespace}/{name} is gone")
-            yield restore_status(items[0])
-            resource_version = str(listed.get("metadata", {}).get("resourceVersion", ""))
-            try:
-                yield from self._watch(name, resource_version, remaining)
-            except TransientError:
-                continue  # dropped or refused: re-list and watch again
+        where = f"restore {self.namespace}/{name}"
+        for found in self.kube.follow(where, COLLECTION, self._where("restores"), name, timeout_s):
+            if found is None:
+                raise NotFound(f"{self.kube.context}: {where} is gone")
+            yield restore_status(found)
 
-    def _watch(self, name: str, resource_version: str, timeout_s: float) -> Iterator[RestoreStatus]:
-        for event in self.kube.watch(
-            f"watch restore {name}",
-            COLLECTION,
-            self._where("restores"),
-            timeout_s,
-            field_selector=f"metadata.name={name}",
-            resource_version=resource_version or None,
-        ):
-            if event.get("type") == "DELETED":
-                raise NotFound(f"{self.kube.context}: restore {name} was deleted")
-            yield restore_status(event["object"])
+    def restore(self, name: str) -> RestoreStatus | None:
+        # Listed by name rather than read: drill's role may list restores, not get them.
+        listed = self._list("restores", field_selector=f"metadata.name={name}")
+        items = listed.get("items") or []
+        return restore_status(items[0]) if items else None
 
     def delete_restore(self, name: str) -> None:
         try:
@@ -134,8 +121,10 @@ def restore_manifest(request: RestoreRequest, namespace: str) -> dict[str, Any]:
         spec["scheduleName"] = request.schedule_name
     optional = {
         "includedResources": list(request.included_resources),
+        "excludedNamespaces": list(request.excluded_namespaces),
         "excludedResources": list(request.excluded_resources),
         "labelSelector": _label_selector(request.label_selector),
+        "itemOperationTimeout": go_duration(request.item_operation_timeout_s),
     }
     spec.update({key: value for key, value in optional.items() if value})
     return {
@@ -144,6 +133,23 @@ def restore_manifest(request: RestoreRequest, namespace: str) -> dict[str, Any]:
         "metadata": {"name": request.name, "namespace": namespace, "labels": dict(request.labels)},
         "spec": spec,
     }
+
+
+def go_duration(seconds: float | None) -> str | None:
+    """Seconds as Go's time.Duration prints them (``1h0m0s``, ``1m30s``, ``500ms``), the form
+    Velero's duration fields take; whole milliseconds."""
+    if seconds is None:
+        return None
+    millis = round(seconds * 1000)
+    if millis < 1000:
+        return f"{millis}ms" if millis else "0s"
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole, fraction = divmod(rest, 1000)
+    secs = f"{whole}.{fraction:03d}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{secs}"
+    return f"{minutes}m{secs}" if minutes else secs
 
 
 def _label_selector(selector: str | None) -> dict[str, Any] | None:

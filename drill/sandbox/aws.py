@@ -15,6 +15,13 @@ operation, for tests that must see pagination happen), refuses chosen requests w
 AWS-shaped error (throttling bursts, AccessDenied), and gives each Route53 change an id of its
 own that stays PENDING for ``change_delay_s`` (moto answers one fixed id, INSYNC at once).
 
+It also checks a Route53 change batch against the zone as AWS documents before moto applies it
+(moto checks a DELETE against any values the record ever had, and lets a CREATE of an existing
+record through): the changes apply in order, all or none; a CREATE of a record set that exists,
+a DELETE of one that does not, or a DELETE whose TTL or values are not exactly the current ones
+refuses the whole batch with ``InvalidChangeBatch``. That is what makes a DELETE of the record
+drill read plus a CREATE of the new one a compare-and-swap.
+
 What moto does that real AWS does not: a registered ELBv2 target reports ``healthy`` without
 any instance or health check behind it (a deregistered one ``unused``).
 """
@@ -32,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from drill.clock import Clock, SystemClock
@@ -43,7 +51,7 @@ DEFAULT_REGION = "us-east-1"
 TARGETS_PER_GROUP = 2  # what a seeded target group behind a listener serves from
 _PARTITION = "aws"  # S3 and Route53 keep their global state under the partition's name
 _FORM = "application/x-www-form-urlencoded"
-_CHANGE_SUBMIT = re.compile(r"^POST /2013-04-01/hostedzone/[^/]+/rrset/?$")
+_CHANGE_SUBMIT = re.compile(r"^POST /2013-04-01/hostedzone/(?P<zone>[^/]+)/rrset/?$")
 _CHANGE_READ = re.compile(r"^GET /2013-04-01/change/(?P<id>[^/]+)$")
 
 StartResponse = Callable[..., Any]
@@ -145,12 +153,18 @@ class _Gateway:
     """WSGI in front of moto: the account stamp, the request log, faults, Route53 changes."""
 
     def __init__(
-        self, app: Any, account_id: str, faults: AwsFaults, changes: Route53Changes
+        self,
+        app: Any,
+        account_id: str,
+        faults: AwsFaults,
+        changes: Route53Changes,
+        refusal: Callable[[str, list[RecordChange]], str | None],
     ) -> None:
         self.app = app
         self.account_id = account_id
         self.faults = faults
         self.changes = changes
+        self.refusal = refusal  # why AWS would refuse a change batch to a zone, if it would
         self._lock = threading.Lock()
         self.log: list[AwsRequest] = []
 
@@ -169,7 +183,12 @@ class _Gateway:
     def _route53(
         self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
     ) -> Any:
-        if _CHANGE_SUBMIT.match(request.operation):
+        submit = _CHANGE_SUBMIT.match(request.operation)
+        if submit:
+            refused = self.refusal(submit["zone"], _change_batch(environ))
+            if refused is not None:
+                return _error(400, "InvalidChangeBatch", refused, "route53", start_response)
+            _creates_as_upserts(environ)
             return self._submit_change(environ, start_response)
         read = _CHANGE_READ.match(request.operation)
         if read and self.changes.status(read["id"]) is not None:
@@ -236,20 +255,116 @@ def _answer(
 def _refusal(
     fault: _Fault, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
 ) -> list[bytes]:
-    """The error as the service would word it: S3's bare <Error>, the others' <ErrorResponse>."""
-    code, message = escape(fault.code), escape(fault.message)
-    party = "Receiver" if fault.status >= 500 else "Sender"
-    if request.service == "s3":
-        body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    else:
-        body = (
-            f"<ErrorResponse><Error><Type>{party}</Type><Code>{code}</Code>"
-            f"<Message>{message}</Message></Error><RequestId>drill-fault</RequestId></ErrorResponse>"
-        )
-    payload = b"" if environ.get("REQUEST_METHOD") == "HEAD" else body.encode()
-    return _answer(
-        f"{fault.status} {fault.code}", [("Content-Type", "text/xml")], payload, start_response
+    """The fault's error as the service would word it (nothing at all to a HEAD)."""
+    head = environ.get("REQUEST_METHOD") == "HEAD"
+    return _error(
+        fault.status, fault.code, fault.message, request.service, start_response, body=not head
     )
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    service: str,
+    start_response: StartResponse,
+    *,
+    body: bool = True,
+) -> list[bytes]:
+    """An AWS error answer: S3's bare <Error>, the other services' <ErrorResponse>."""
+    code_text, message_text = escape(code), escape(message)
+    party = "Receiver" if status >= 500 else "Sender"
+    if service == "s3":
+        document = f"<Error><Code>{code_text}</Code><Message>{message_text}</Message></Error>"
+    else:
+        document = (
+            f"<ErrorResponse><Error><Type>{party}</Type><Code>{code_text}</Code>"
+            f"<Message>{message_text}</Message></Error>"
+            "<RequestId>drill-sandbox</RequestId></ErrorResponse>"
+        )
+    payload = document.encode() if body else b""
+    return _answer(f"{status} {code}", [("Content-Type", "text/xml")], payload, start_response)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One change of a Route53 change batch, as far as the batch check needs it."""
+
+    action: str
+    name: str
+    type: str
+    ttl: int | None
+    values: tuple[str, ...]
+    simple: bool  # no alias, no routing policy: the only kind the check covers
+
+
+def _change_batch(environ: dict[str, Any]) -> list[RecordChange]:
+    """The changes of a ChangeResourceRecordSets body; the body is put back for moto."""
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        # A local SDK client's request on loopback; expat refuses entity expansion bombs.
+        root = ElementTree.fromstring(body)  # noqa: S314
+    except ElementTree.ParseError:
+        return []  # moto answers a malformed request itself
+    return [_record_change(change) for change in root.iterfind(".//{*}Change")]
+
+
+def _record_change(change: ElementTree.Element) -> RecordChange:
+    record = change.find("{*}ResourceRecordSet")
+    if record is None:
+        record = ElementTree.Element("ResourceRecordSet")
+
+    def text(tag: str) -> str:
+        return (record.findtext(f"{{*}}{tag}") or "").strip()
+
+    values = (v.text or "" for v in record.iterfind(".//{*}ResourceRecord/{*}Value"))
+    ttl = text("TTL")
+    return RecordChange(
+        action=(change.findtext("{*}Action") or "").strip(),
+        name=text("Name"),
+        type=text("Type"),
+        ttl=int(ttl) if ttl.isdigit() else None,
+        values=tuple(sorted(value.strip() for value in values)),
+        simple=all(record.find(f"{{*}}{tag}") is None for tag in ("AliasTarget", "SetIdentifier")),
+    )
+
+
+def _creates_as_upserts(environ: dict[str, Any]) -> None:
+    """Once the batch passed the check above, its CREATEs go to moto as UPSERTs: moto refuses a
+    CREATE it has seen before while the record set a DELETE earlier in the batch removes still
+    stands (it checks before applying anything)."""
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    body = re.sub(rb"<Action>\s*CREATE\s*</Action>", b"<Action>UPSERT</Action>", body)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+
+
+HeldRecords = dict[tuple[str, str], tuple[int | None, tuple[str, ...]]]
+
+
+def batch_refusal(held: HeldRecords, changes: Iterable[RecordChange]) -> str | None:
+    """Why Route53 refuses this batch against the zone's simple records ``held`` (keyed by
+    lower-cased fully qualified name and type), or None. Changes apply in order."""
+    state = dict(held)
+    for change in changes:
+        if not change.simple:
+            continue
+        key = (_fqdn(change.name).lower(), change.type.upper())
+        subject = f"resource record set [name='{_fqdn(change.name)}', type='{change.type}']"
+        if change.action == "CREATE" and key in state:
+            return f"Tried to create {subject} but it already exists"
+        if change.action == "DELETE" and key not in state:
+            return f"Tried to delete {subject} but it was not found"
+        if change.action == "DELETE" and state[key] != (change.ttl, change.values):
+            return (
+                f"Tried to delete {subject} but the values provided do not match the current values"
+            )
+        if change.action == "DELETE":
+            del state[key]
+        else:
+            state[key] = (change.ttl, change.values)
+    return None
 
 
 class AwsSandbox(Emulator):
@@ -286,7 +401,9 @@ class AwsSandbox(Emulator):
         if self._server is not None:
             return self
         moto = DomainDispatcherApplication(create_backend_app)
-        self._gateway = _Gateway(moto, self.account_id, self.faults, self.changes)
+        self._gateway = _Gateway(
+            moto, self.account_id, self.faults, self.changes, self._change_refusal
+        )
         self._server = make_server(
             "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
         )
@@ -396,6 +513,21 @@ class AwsSandbox(Emulator):
         self._backend("route53", _PARTITION).change_resource_record_sets(
             zone_id, [{"Action": "UPSERT", "ResourceRecordSet": record}]
         )
+
+    def _change_refusal(self, zone_id: str, changes: list[RecordChange]) -> str | None:
+        try:
+            zone = self._backend("route53", _PARTITION).get_hosted_zone(zone_id)
+        except Exception:  # noqa: BLE001 - moto answers an unknown zone in its own words
+            return None
+        held: HeldRecords = {
+            (_fqdn(r.name).lower(), str(r.type).upper()): (
+                int(r.ttl) if r.ttl is not None else None,
+                tuple(sorted(str(v) for v in r.records)),
+            )
+            for r in zone.rrsets
+            if not r.set_identifier and not getattr(r, "alias_target", None)
+        }
+        return batch_refusal(held, changes)
 
     def record(self, zone_id: str, name: str, type_: str) -> RecordSet | None:
         """Ground truth: the simple record as Route53 holds it, or None."""

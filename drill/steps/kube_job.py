@@ -1,8 +1,13 @@
-"""``kube.job``: a smoke-test Job in the cluster; its log tail goes in the report."""
+"""``kube.job``: a smoke-test Job in the cluster; its log tail goes in the report.
+
+The step deletes its Job when it ends, but a crash can leave it behind, so the step is a
+mutating one: its undo (and ``drill rollback``) deletes the Job named for this run and step,
+if it is still there and carries this run's label.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName
@@ -33,6 +38,7 @@ class KubeJob(StepType[KubeJobParams]):
     name = "kube.job"
     params_model = KubeJobParams
     summary = "runs a Job to completion, keeps the tail of its logs, always deletes it"
+    mutating = True
     needs_context = True
     default_timeout_s = 600.0
 
@@ -42,6 +48,11 @@ class KubeJob(StepType[KubeJobParams]):
 
     def describe(self, params: KubeJobParams) -> str:
         return f"run {params.image} {' '.join(params.command)} as a Job in {params.namespace}"
+
+    def capture_prior_state(self, params: KubeJobParams, env: StepEnv) -> JsonValue:
+        name = env.object_name(params.name_prefix)
+        labels = env.providers.kube(env.cluster()).job_labels(params.namespace, name)
+        return {"job": name, "existed": labels is not None}
 
     def run(self, params: KubeJobParams, env: StepEnv) -> StepResult:
         kube = env.providers.kube(env.cluster())
@@ -71,6 +82,19 @@ class KubeJob(StepType[KubeJobParams]):
             summary=f"job {spec.name} succeeded",
             facts={"job": spec.name, "log_tail": logs},
         )
+
+    def undo(self, params: KubeJobParams, prior: JsonValue, env: StepEnv) -> str:
+        noted = prior.get("job") if isinstance(prior, dict) else None
+        name = noted if isinstance(noted, str) else env.object_name(params.name_prefix)
+        where = f"job {params.namespace}/{name}"
+        kube = env.providers.kube(env.cluster())
+        labels = kube.job_labels(params.namespace, name)
+        if labels is None:
+            return f"{where} already gone"
+        if not env.created_by_this_run(labels):
+            return f"{where} left alone: not started by this run"
+        kube.delete_job(params.namespace, name)
+        return f"deleted {where}"
 
 
 def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:

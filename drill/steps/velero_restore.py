@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, JsonValue, model_validator
@@ -20,7 +21,7 @@ from drill.steps._base import (
 )
 from drill.steps._changes import watch_until
 from drill.steps._velero import newest_completed, require_available_location
-from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus
+from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
 
 class VeleroRestoreParams(StepParams):
@@ -125,19 +126,103 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         return _judge(final, params)
 
     def undo(self, params: VeleroRestoreParams, prior: JsonValue, env: StepEnv) -> str:
+        """Remove what the restore brought: namespaces that did not exist before the run go as
+        a whole; from those that did (production, in live mode) only the objects Velero labelled
+        with this restore's name. Then the Restore itself."""
         if not isinstance(prior, dict):
             raise StepFailed("journal holds no prior state for this restore")
         restore = str(prior.get("restore", env.object_name("drill")))
         existing = prior.get("existing_namespaces")
-        kept = set(existing) if isinstance(existing, list) else set()
-        env.providers.velero(env.cluster(), params.velero_namespace).delete_restore(restore)
+        kept = {str(ns) for ns in existing} if isinstance(existing, list) else set()
+        velero = env.providers.velero(env.cluster(), params.velero_namespace)
+        removed = _remove_restored(restore, sorted(kept), params, velero, env)
+        velero.delete_restore(restore)
         kube = env.providers.kube(env.cluster())
         # Only namespaces that did not exist before this run: never production.
         created = [ns for ns in params.target_namespaces() if ns not in kept]
         for namespace in created:
             kube.delete_namespace(namespace)
-        removed = f" and namespaces {', '.join(created)}" if created else ""
-        return f"deleted restore {restore}{removed}"
+        said = [f"deleted restore {restore}"]
+        if created:
+            said.append(f"namespaces {', '.join(created)}")
+        if removed:
+            said.append(f"{len(removed)} object(s) it restored ({_listed(removed)})")
+        return " and ".join(said)
+
+
+# What a Velero restore brings into a namespace, controllers first so their dependents go with
+# them; what the restore only labels (namespaces) or leaves to others (events) is not here.
+RESTORED_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "CronJob",
+    "Job",
+    "ReplicaSet",
+    "Pod",
+    "Service",
+    "Ingress",
+    "NetworkPolicy",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "PersistentVolumeClaim",
+)
+RESTORE_NAME_LABEL = "velero.io/restore-name"
+
+
+def _remove_restored(
+    restore: str,
+    namespaces: list[str],
+    params: VeleroRestoreParams,
+    velero: VeleroApi,
+    env: StepEnv,
+) -> list[str]:
+    """Delete, in namespaces that existed before the run, only what carries this restore's
+    label. With ``existing_resource_policy: update`` Velero also labels the objects it updated,
+    so only those created since the restore started go; when that moment is unknown nothing
+    is deleted and the undo fails, saying so."""
+    kube = env.providers.kube(env.cluster())
+    targets = [
+        ns for ns in params.target_namespaces() if ns in namespaces and _outlives_run(kube, ns, env)
+    ]
+    if not targets:
+        return []
+    since: datetime | None = None
+    if params.existing_resource_policy == "update":
+        found = velero.restore(restore)
+        if found is None:
+            raise StepFailed(
+                f"restore {restore} is gone, so what it created in {', '.join(targets)} cannot "
+                f"be told from what it updated (both carry {RESTORE_NAME_LABEL}={restore}); "
+                "nothing deleted: remove what it created by hand"
+            )
+        if found.started_at is None:
+            return []  # it never started: it created nothing
+        since = found.started_at
+    selector = f"{RESTORE_NAME_LABEL}={restore}"
+    removed: list[str] = []
+    for namespace in targets:
+        gone = kube.delete_labelled(namespace, selector, RESTORED_KINDS, created_since=since)
+        removed += [f"{what} in {namespace}" for what in gone]
+    env.log.info("restored_objects_removed", restore=restore, removed=removed)
+    return removed
+
+
+def _outlives_run(kube: KubeApi, namespace: str, env: StepEnv) -> bool:
+    """True for a namespace that is there and was not made by this run: one this run made is
+    removed whole by the undo of the step that made it (a drill's scratch namespace)."""
+    found = kube.get_namespace(namespace)
+    return found is not None and not env.created_by_this_run(found.labels)
+
+
+def _listed(things: list[str], at_most: int = 8) -> str:
+    shown = ", ".join(things[:at_most])
+    return shown + (f" and {len(things) - at_most} more" if len(things) > at_most else "")
 
 
 def _request(
@@ -150,6 +235,7 @@ def _request(
         backup_name=backup.name,
         schedule_name=None,
         included_namespaces=params.include_namespaces,
+        excluded_namespaces=params.exclude_namespaces,
         namespace_mapping=params.namespace_mapping,
         included_resources=params.include_resources,
         excluded_resources=params.exclude_resources,
@@ -158,6 +244,7 @@ def _request(
         include_cluster_resources=params.include_cluster_resources,
         existing_resource_policy=params.existing_resource_policy,
         labels=labels,
+        item_operation_timeout_s=params.item_operation_timeout,
     )
 
 

@@ -33,7 +33,12 @@ def test_drill_scales_the_restored_copy_and_undoes_everything(scale_drill: Drill
     assert result.returncode == 0, result.stderr[-3000:]
     assert step(report, "scale-up")["facts"] == {"from": 3, "to": 5}
     assert "api-server 5/5" in step(report, "ready")["summary"]
-    assert [u["step_id"] for u in report["undo"]] == ["scale-up", "restore", "create-namespace"]
+    assert [u["step_id"] for u in report["undo"]] == [
+        "smoke",
+        "scale-up",
+        "restore",
+        "create-namespace",
+    ]
     assert all(u["status"] == "undone" for u in report["undo"])
     wait_gone(scale_drill, "dr-test")
     after = snapshot(scale_drill.dr, WATCHED)

@@ -7,6 +7,7 @@ would; what the zone really holds is read from the sandbox's ground truth.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -21,6 +22,7 @@ from providers.cloud import SANDBOX_AWS_KEY, CloudSettings
 from providers.protocols import PendingChange, RecordSet
 
 DOMAIN = "example.com."
+RACE_EVENT = "before-call.route53.ChangeResourceRecordSets"  # botocore's hook before a call
 SHADOW = RecordSet("drill-api.example.com.", "CNAME", 300, ("primary.example.com.",))
 DR = RecordSet("drill-api.example.com.", "CNAME", 60, ("dr-alb.us-west-2.elb.amazonaws.com.",))
 
@@ -110,7 +112,9 @@ def test_values_are_compared_as_dns_sees_them(
     assert bare == RecordSet("bare.example.com.", "CNAME", 60, ("target.example.com.",))
 
 
-def test_switch_is_an_upsert_that_is_insync(aws: AwsSandbox, zone: str, api: Route53Dns) -> None:
+def test_switch_is_one_change_batch_that_is_insync(
+    aws: AwsSandbox, zone: str, api: Route53Dns
+) -> None:
     change = api.change_record(DOMAIN, SHADOW, DR)
     assert (change.done, change.status) == (True, "INSYNC")
     assert not change.id.startswith("/change/")
@@ -153,6 +157,60 @@ def test_a_record_changed_since_it_was_read_is_a_conflict_and_nothing_applies(
     assert aws.record(zone, SHADOW.name, "CNAME") == RecordSet(
         SHADOW.name, "CNAME", 300, ("someone-else.example.com.",)
     )
+
+
+@contextmanager
+def someone_else_first(
+    api: Route53Dns, route53: Any, zone: str, record: dict[str, Any]
+) -> Iterator[list[bool]]:
+    """Someone else's UPSERT of ``record`` lands after drill's read, just before its change
+    batch is sent; yields a list that holds True once it has."""
+    landed: list[bool] = []
+
+    def upsert_once(**_: Any) -> None:
+        if not landed:
+            landed.append(True)
+            upsert(route53, zone, record)
+
+    client = api._route53("race")
+    client.meta.events.register(RACE_EVENT, upsert_once, unique_id="race")
+    try:
+        yield landed
+    finally:
+        client.meta.events.unregister(RACE_EVENT, unique_id="race")
+
+
+def test_a_change_landing_between_the_read_and_the_batch_is_refused_by_route53(
+    aws: AwsSandbox, zone: str, api: Route53Dns, route53: Any
+) -> None:
+    """The precondition is part of the batch: the DELETE of the record set drill read fails
+    when someone changed it after the read, and the whole batch with it."""
+    theirs = {"Name": SHADOW.name, "Type": "CNAME", "TTL": 300,
+              "ResourceRecords": [{"Value": "someone-else.example.com."}]}  # fmt: skip
+    with (
+        someone_else_first(api, route53, zone, theirs) as landed,
+        pytest.raises(Conflict, match=r"do not match the current values; nothing applied"),
+    ):
+        api.change_record(zone, SHADOW, DR)
+    assert landed == [True]
+    assert aws.record(zone, SHADOW.name, "CNAME") == RecordSet(
+        SHADOW.name, "CNAME", 300, ("someone-else.example.com.",)
+    )
+
+
+def test_a_creation_racing_someone_elses_is_refused_by_route53(
+    aws: AwsSandbox, zone: str, api: Route53Dns, route53: Any
+) -> None:
+    new = RecordSet("raced.example.com.", "A", 60, ("198.51.100.7",))
+    theirs = {"Name": new.name, "Type": "A", "TTL": 60,
+              "ResourceRecords": [{"Value": "198.51.100.99"}]}  # fmt: skip
+    with (
+        someone_else_first(api, route53, zone, theirs) as landed,
+        pytest.raises(Conflict, match=r"already exists; nothing applied"),
+    ):
+        api.change_record(zone, None, new)
+    assert landed == [True]
+    assert aws.record(zone, new.name, "A") == RecordSet(new.name, "A", 60, ("198.51.100.99",))
 
 
 def test_a_ttl_change_alone_is_also_a_conflict(

@@ -8,7 +8,6 @@ logs, leases with their times, and that it loads none of the generated API or mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,28 +15,13 @@ import pytest
 
 from drill.clock import SystemClock
 from drill.errors import Conflict, NotFound, PermanentError
+from drill.executor import RunLease
+from drill.logs import build_logger
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
 from providers.protocols import JobSpec
 from tests.providers.fresh import modules_loaded_by
-from tests.sandbox.helpers import FAST, deployment, wait_for
-
-
-@pytest.fixture
-def emulator() -> Iterator[KubeEmulator]:
-    started = KubeEmulator(profile=FAST)
-    started.start()
-    yield started
-    started.stop()
-    assert started.errors == []
-
-
-@pytest.fixture
-def adapter(emulator: KubeEmulator, tmp_path: Path) -> Iterator[kube.KubeAdapter]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
-    connected = kube.connect("sandbox", str(kubeconfig), SystemClock())
-    yield connected
-    connected.api_client.close()
+from tests.sandbox.helpers import deployment, wait_for
 
 
 def test_an_unknown_context_is_a_permanent_error_naming_it(tmp_path: Path) -> None:
@@ -176,6 +160,22 @@ def test_an_expired_lease_is_taken_over(adapter: kube.KubeAdapter) -> None:
     )
     taken = adapter.acquire_lease("default", "drill-api", "run-2", 60)
     assert taken.holder == "run-2"
+
+
+def test_the_run_lease_rides_out_a_429_and_a_503_on_reading_it(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    emulator.faults.fail_requests(1, status=429, path_contains="/leases", retry_after_s=0)
+    emulator.faults.fail_requests(1, status=503, path_contains="/leases")
+    lease = RunLease(
+        lambda: adapter, "default", "drill-api", "run-1", SystemClock(), build_logger(-1)
+    )
+    with lease:
+        live = emulator.get("coordination.k8s.io/v1", "Lease", "drill-api", "default")
+        assert live is not None
+        assert live["spec"]["holderIdentity"] == "run-1"
+    assert not lease.lost.is_set()
+    assert emulator.get("coordination.k8s.io/v1", "Lease", "drill-api", "default") is None
 
 
 def test_the_adapter_loads_no_generated_api_or_model_class(

@@ -137,6 +137,53 @@ def test_route53_changes_have_their_own_ids_and_stay_pending_for_the_delay() -> 
         assert route53.get_change(Id=ids[0])["ChangeInfo"]["Status"] == "PENDING"
 
 
+def _cname(value: str, ttl: int = 300) -> dict[str, Any]:
+    return {
+        "Name": "batch.example.org.",
+        "Type": "CNAME",
+        "TTL": ttl,
+        "ResourceRecords": [{"Value": value}],
+    }
+
+
+def _batch(aws: AwsSandbox, zone_id: str, *changes: tuple[str, dict[str, Any]]) -> str:
+    """Submit the changes in one batch: "ok", or "code: message" of the refusal."""
+    try:
+        client(aws, "route53").change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={"Changes": [{"Action": a, "ResourceRecordSet": r} for a, r in changes]},
+        )
+    except ClientError as error:
+        return f"{error.response['Error']['Code']}: {error.response['Error']['Message']}"
+    return "ok"
+
+
+def test_a_change_batch_is_checked_against_the_zone_as_aws_documents(aws: AwsSandbox) -> None:
+    zone_id = aws.create_zone("example.org.")
+    aws.set_record(zone_id, "batch.example.org.", "CNAME", 300, ("one.example.org.",))
+    held = RecordSet("batch.example.org.", "CNAME", 300, ("one.example.org.",))
+    subject = "InvalidChangeBatch: Tried to {} resource record set [name='batch.example.org.'"
+    refusals = {
+        "values differ": (("DELETE", _cname("two.example.org.")), ("CREATE", _cname("x."))),
+        "ttl differs": (("DELETE", _cname("one.example.org.", 60)),),
+        "creates what exists": (("CREATE", _cname("three.example.org.")),),
+    }
+    for why, changes in refusals.items():
+        message = _batch(aws, zone_id, *changes)
+        assert message.startswith(subject.format(changes[0][0].lower())), why
+        assert aws.record(zone_id, "batch.example.org.", "CNAME") == held, why  # all or none
+    four = _cname("four.example.org.")
+    assert _batch(aws, zone_id, ("DELETE", _cname("one.example.org.")), ("CREATE", four)) == "ok"
+    assert aws.record(zone_id, "batch.example.org.", "CNAME") == RecordSet(
+        "batch.example.org.", "CNAME", 300, ("four.example.org.",)
+    )
+    assert _batch(aws, zone_id, ("DELETE", four)) == "ok"
+    gone = _batch(aws, zone_id, ("DELETE", four))
+    assert gone == subject.format("delete") + ", type='CNAME'] but it was not found"
+    assert _batch(aws, zone_id, ("CREATE", four)) == "ok"  # created before, then deleted
+    assert aws.record(zone_id, "batch.example.org.", "CNAME") is not None
+
+
 def test_a_listeners_target_groups_are_created_with_healthy_targets(aws: AwsSandbox) -> None:
     arn = aws.create_load_balancer_with_listener(
         "seeded-alb", 443, {"seeded-east": 100, "seeded-west": 0}, stickiness_s=120

@@ -163,3 +163,57 @@ def test_clear_forgets_pending_faults(still_cluster: Cluster) -> None:
     still_cluster.emulator.faults.fail_requests(5)
     still_cluster.emulator.faults.clear()
     assert still_cluster.core.list_namespace().items
+
+
+def test_an_expired_watch_ends_with_an_error_event_carrying_410(still_cluster: Cluster) -> None:
+    rv = still_cluster.core.list_namespaced_config_map("default").metadata.resource_version
+    still_cluster.emulator.faults.expire_watches(after_events=1)
+    for name in ("a", "b"):
+        still_cluster.core.create_namespaced_config_map("default", {"metadata": {"name": name}})
+    seen: list[str] = []
+    events = watch.Watch().stream(
+        still_cluster.core.list_namespaced_config_map,
+        "default",
+        resource_version=rv,
+        timeout_seconds=5,
+    )
+    seen.append(next(events)["object"].metadata.name)
+    with pytest.raises(ApiException) as caught:
+        next(events)
+    assert seen == ["a"]
+    assert caught.value.status == 410
+    assert "too old resource version" in str(caught.value.reason)
+    assert still_cluster.emulator.faults.watch_faults_left() == 0
+
+
+def test_the_raw_error_event_is_a_gone_status(still_cluster: Cluster) -> None:
+    still_cluster.emulator.faults.expire_watches()
+    response = still_cluster.core.list_namespaced_config_map(
+        "default", watch=True, timeout_seconds=5, _preload_content=False
+    )
+    [line] = [line for line in response.read().decode().splitlines() if line]
+    event = json.loads(line)
+    assert event["type"] == "ERROR"
+    status = event["object"]
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "Gone", 410)
+
+
+def test_an_expired_watch_request_is_answered_410_and_lists_are_not(
+    still_cluster: Cluster,
+) -> None:
+    still_cluster.emulator.faults.expire_watches(2, in_stream=False)
+    assert still_cluster.core.list_namespaced_config_map("default").items == []
+    for _ in range(2):
+        with pytest.raises(ApiException) as caught:
+            list(
+                watch.Watch().stream(
+                    still_cluster.core.list_namespaced_config_map, "default", timeout_seconds=1
+                )
+            )
+        assert caught.value.status == 410
+        assert json.loads(caught.value.body)["reason"] == "Gone"
+    assert still_cluster.emulator.faults.watch_faults_left() == 0
+    served = watch.Watch().stream(  # the next watch is served as usual
+        still_cluster.core.list_namespaced_config_map, "default", timeout_seconds=1
+    )
+    assert list(served) == []

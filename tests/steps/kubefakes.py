@@ -7,8 +7,9 @@ put a 503 or a 429 with Retry-After in the middle of a wait.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from drill.clock import FakeClock
 from drill.errors import Conflict
@@ -54,6 +55,10 @@ class FakeKube:
     workload_script: Scripted = field(default_factory=list)
     created_jobs: int = 0
     deleted_namespaces: list[str] = field(default_factory=list)
+    # Objects by namespace, as (kind, name, labels, created at).
+    objects: dict[str, list[tuple[str, str, dict[str, str], datetime]]] = field(
+        default_factory=dict
+    )
 
     def get_replicas(self, kind: str, namespace: str, name: str) -> int:
         return self.replicas[f"{namespace}/{name}"]
@@ -93,8 +98,31 @@ class FakeKube:
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
         return "ok"
 
+    def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        found = self.jobs.get(name)
+        return None if found is None else found.labels
+
     def delete_job(self, namespace: str, name: str) -> None:
         self.jobs.pop(name, None)
+
+    def delete_labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        key, value = selector.split("=", 1)
+        listed = self.objects.get(namespace, [])
+
+        def goes(kind: str, labels: Mapping[str, str], created: datetime) -> bool:
+            recent = created_since is None or created >= created_since
+            return kind in kinds and labels.get(key) == value and recent
+
+        deleted = [f"{kind} {name}" for kind, name, labels, at in listed if goes(kind, labels, at)]
+        self.objects[namespace] = [o for o in listed if not goes(o[0], o[2], o[3])]
+        return deleted
 
     def watch_workloads(
         self, namespace: str, selector: str, timeout_s: float
@@ -110,6 +138,7 @@ class FakeVelero:
     restores: dict[str, RestoreRequest] = field(default_factory=dict)
     restore_script: Scripted = field(default_factory=list)
     creates: int = 0
+    started_at: datetime | None = START
 
     def backups(self, *, schedule: str | None, selector: str | None) -> list[BackupInfo]:
         return [b for b in self.backups_ if b.schedule == schedule]
@@ -130,6 +159,11 @@ class FakeVelero:
         for item in _play(self.restore_script, timeout_s):
             assert isinstance(item, RestoreStatus)
             yield item
+
+    def restore(self, name: str) -> RestoreStatus | None:
+        if name not in self.restores:
+            return None
+        return RestoreStatus(name, "Completed", started_at=self.started_at)
 
     def delete_restore(self, name: str) -> None:
         self.restores.pop(name, None)

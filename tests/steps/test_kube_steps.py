@@ -3,6 +3,8 @@ drills never restore over what exists, and undo never overwrites someone else's 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from drill.errors import StepFailed, TransientError
@@ -17,6 +19,7 @@ from providers.protocols import (
     JobSpec,
     JobStatus,
     NamespaceInfo,
+    RestoreRequest,
     RestoreStatus,
     WorkloadStatus,
 )
@@ -189,3 +192,120 @@ def test_an_existing_namespace_of_someone_else_is_never_taken_over() -> None:
     cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", {})
     with pytest.raises(StepFailed, match=r"already exists, created \(not by drill\)"):
         KubeNamespace().run(CREATE, kube_env(cluster))
+
+
+# --- what a restore brought, and the smoke Job, removed by undo ---------------------------------
+
+LIVE_RESTORE = VeleroRestoreParams.model_validate(
+    {"schedule": "daily", "include_namespaces": ["production"]}
+)
+BEFORE = START - timedelta(days=30)
+AFTER = START + timedelta(seconds=5)
+
+
+def production_after_a_restore(restore: str) -> FakeCluster:
+    """Production existed; the restore added a Deployment and a ConfigMap, labelled with its
+    name; an operator's ConfigMap and an object of another restore are there too."""
+    cluster = FakeCluster()
+    cluster.kube_api.namespaces["production"] = NamespaceInfo("production", "Active", {})
+    cluster.velero_api.restores[restore] = _request_named(restore)
+    ours = {"velero.io/restore-name": restore}
+    cluster.kube_api.objects["production"] = [
+        ("Deployment", "api", ours, AFTER),
+        ("ConfigMap", "settings", ours, AFTER),
+        ("ConfigMap", "updated-by-restore", ours, BEFORE),
+        ("ConfigMap", "operator-notes", {}, BEFORE),
+        ("Secret", "other", {"velero.io/restore-name": "someone-elses"}, AFTER),
+    ]
+    return cluster
+
+
+def _request_named(name: str) -> RestoreRequest:
+    return RestoreRequest(
+        name, "daily-1", None, ["production"], [], {}, [], [], None, True, False, "none", {}
+    )
+
+
+def left_in_production(cluster: FakeCluster) -> list[str]:
+    return [name for _, name, _, _ in cluster.kube_api.objects["production"]]
+
+
+def test_live_rollback_removes_only_what_the_restore_labelled_in_production() -> None:
+    restore = kube_env(FakeCluster()).object_name("drill")
+    cluster = production_after_a_restore(restore)
+    env = kube_env(cluster, mode="live")
+    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    detail = VeleroRestore().undo(LIVE_RESTORE, prior, env)
+    assert left_in_production(cluster) == ["operator-notes", "other"]
+    assert "production" in cluster.kube_api.namespaces  # never the namespace itself
+    assert cluster.kube_api.deleted_namespaces == []
+    assert restore not in cluster.velero_api.restores
+    assert "3 object(s) it restored" in detail
+    assert "Deployment api in production" in detail
+
+
+def test_with_update_policy_only_objects_created_since_the_restore_started_go() -> None:
+    restore = kube_env(FakeCluster()).object_name("drill")
+    cluster = production_after_a_restore(restore)
+    params = LIVE_RESTORE.model_copy(update={"existing_resource_policy": "update"})
+    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    VeleroRestore().undo(params, prior, kube_env(cluster, mode="live"))
+    assert left_in_production(cluster) == ["updated-by-restore", "operator-notes", "other"]
+
+
+def test_with_update_policy_and_the_restore_gone_nothing_is_deleted_and_undo_says_so() -> None:
+    restore = kube_env(FakeCluster()).object_name("drill")
+    cluster = production_after_a_restore(restore)
+    del cluster.velero_api.restores[restore]
+    params = LIVE_RESTORE.model_copy(update={"existing_resource_policy": "update"})
+    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    with pytest.raises(StepFailed, match="cannot be told from what it updated"):
+        VeleroRestore().undo(params, prior, kube_env(cluster, mode="live"))
+    assert len(left_in_production(cluster)) == 5
+
+
+def test_a_drills_own_namespace_is_left_to_the_undo_that_deletes_it_whole() -> None:
+    restore = kube_env(FakeCluster()).object_name("drill")
+    cluster = FakeCluster()
+    owned = {"drill.dev/run-id": "run-1"}
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", owned)
+    cluster.kube_api.objects["dr-test"] = [
+        ("Deployment", "api", {"velero.io/restore-name": restore}, AFTER)
+    ]
+    prior = {"restore": restore, "existing_namespaces": ["dr-test"]}
+    detail = VeleroRestore().undo(RESTORE, prior, kube_env(cluster))
+    assert detail == f"deleted restore {restore}"
+    assert len(cluster.kube_api.objects["dr-test"]) == 1
+    assert cluster.kube_api.deleted_namespaces == []
+
+
+def test_excluded_namespaces_and_item_operation_timeout_are_requested() -> None:
+    cluster = restoring(status("Completed", 10))
+    params = VeleroRestoreParams.model_validate(
+        {
+            "schedule": "daily",
+            "namespace_mapping": {"production": "dr-test"},
+            "exclude_namespaces": ["kube-system"],
+            "item_operation_timeout": "2h",
+        }
+    )
+    VeleroRestore().run(params, kube_env(cluster))
+    [request] = cluster.velero_api.restores.values()
+    assert list(request.excluded_namespaces) == ["kube-system"]
+    assert request.item_operation_timeout_s == 7200.0
+
+
+def test_the_smoke_job_is_undone_only_while_it_is_this_runs() -> None:
+    cluster = FakeCluster()
+    env = kube_env(cluster)
+    prior = KubeJob().capture_prior_state(JOB, env)
+    name = env.object_name(JOB.name_prefix)
+    assert prior == {"job": name, "existed": False}
+    assert KubeJob().undo(JOB, prior, env) == f"job dr-test/{name} already gone"
+    labels = env.run_labels()
+    cluster.kube_api.jobs[name] = JobSpec("dr-test", name, "curl", ["true"], {}, labels, 60)
+    assert KubeJob().undo(JOB, prior, env) == f"deleted job dr-test/{name}"
+    assert name not in cluster.kube_api.jobs
+    cluster.kube_api.jobs[name] = JobSpec("dr-test", name, "curl", ["true"], {}, {}, 60)
+    assert "left alone: not started by this run" in KubeJob().undo(JOB, prior, env)
+    assert name in cluster.kube_api.jobs

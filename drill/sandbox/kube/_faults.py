@@ -1,7 +1,9 @@
 """Faults a test (or a sandbox world file) injects into one emulated cluster.
 
 Request faults act in the HTTP layer (an error status for the next N matching requests, added
-latency); watch faults end open or new watch streams after N more events; world faults steer
+latency); watch faults end open or new watch streams after N more events, or expire them as
+an API server does after compaction (a 410 ``Gone`` answer, or an ``ERROR`` event carrying a
+410 ``Status`` in the stream); world faults steer
 the simulated controllers (a restore that ends PartiallyFailed, Failed or hangs, a workload
 whose pods never become ready, a job whose pod fails). Every method is thread-safe: tests call
 them while request threads and the controller thread read them.
@@ -17,7 +19,7 @@ import threading
 from dataclasses import dataclass
 
 from drill.sandbox.faults import FaultQueue
-from drill.sandbox.kube.api.errors import ApiError, injected
+from drill.sandbox.kube.api.errors import EXPIRED, ApiError, gone, injected
 
 # The real server's 429s (API priority and fairness) carry "Retry-After: 1"; its 503s usually
 # carry none. urllib3 under the kubernetes client retries GET/PUT/DELETE up to 3 times on a
@@ -54,6 +56,7 @@ class _DropRule:
     serial: int
     after_events: int
     abrupt: bool
+    expired: bool = False  # end with an ERROR event carrying 410 Gone, as after compaction
 
 
 class WatchBudget:
@@ -64,11 +67,13 @@ class WatchBudget:
         self._serial = serial
         self.remaining = rule.after_events if rule else None
         self.abrupt = rule.abrupt if rule else False
+        self.expired = rule.expired if rule else False
 
     def exhausted(self) -> bool:
         rule = self._faults._open_rule_after(self._serial)
         if rule is not None:
-            self._serial, self.remaining, self.abrupt = rule.serial, rule.after_events, rule.abrupt
+            self._serial, self.remaining = rule.serial, rule.after_events
+            self.abrupt, self.expired = rule.abrupt, rule.expired
         return self.remaining is not None and self.remaining <= 0
 
     def spend(self) -> None:
@@ -89,6 +94,7 @@ class Faults:
             self._open_rule: _DropRule | None = None
             self._serial = 0
             self._new_watch_drops: list[_DropRule] = []
+            self._refused_watches = 0
             self._restores: list[RestoreFault] = []
             self._never_ready: set[tuple[str, str]] = set()
             self._failing_jobs: set[tuple[str, str]] = set()
@@ -144,6 +150,32 @@ class Faults:
         """The next ``count`` watches to open end after ``after_events`` events."""
         with self._lock:
             self._new_watch_drops += [_DropRule(0, after_events, abrupt)] * count
+
+    def expire_watches(
+        self, count: int = 1, *, after_events: int = 0, in_stream: bool = True
+    ) -> None:
+        """The next ``count`` watches find their history compacted, as a real API server tells
+        it: ``in_stream`` (its usual way) sends ``after_events`` events, then an ``ERROR`` event
+        whose object is a 410 ``Status``, and ends the stream; otherwise the watch request
+        itself is answered 410 ``Gone``. Either way the client must list again."""
+        with self._lock:
+            if in_stream:
+                self._new_watch_drops += [_DropRule(0, after_events, False, True)] * count
+            else:
+                self._refused_watches += count
+
+    def take_watch_refusal(self) -> ApiError | None:
+        """Called when a watch request arrives: the 410 it must answer, if one is due."""
+        with self._lock:
+            if self._refused_watches <= 0:
+                return None
+            self._refused_watches -= 1
+        return gone(EXPIRED)
+
+    def watch_faults_left(self) -> int:
+        """Watches still to be dropped or expired by ``drop_new_watches``/``expire_watches``."""
+        with self._lock:
+            return len(self._new_watch_drops) + self._refused_watches
 
     def watch_budget(self) -> WatchBudget:
         """Called when a watch opens; the budget then follows later ``drop_watches`` calls."""

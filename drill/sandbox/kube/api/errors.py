@@ -107,6 +107,10 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, message)
 
 
+# What a real API server says when a watch's resourceVersion predates compaction.
+EXPIRED = "too old resource version: the watch's history was compacted"
+
+
 def gone(message: str) -> ApiError:
     return ApiError(410, message)
 

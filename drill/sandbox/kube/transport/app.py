@@ -194,6 +194,9 @@ class App:
         return Response(200, text.encode(), content_type="text/plain")
 
     def _watch(self, target: ResourceRoute, request: Request) -> WatchStream:
+        refusal = self._faults.take_watch_refusal()
+        if refusal is not None:
+            raise refusal
         since = request.query.get("resourceVersion") or "0"
         backlog, subscription = self._api.store.subscribe(
             target.rt,

@@ -1,8 +1,10 @@
 """One watch request: replay from a resourceVersion, then follow live events until it ends.
 
 A watch ends when its ``timeoutSeconds`` pass, when the emulator stops, or when a drop fault
-says so. Label and field selectors are applied per event the way the real server does: an
-object that stops matching is reported DELETED, one that starts matching ADDED.
+says so; an expiry fault ends it the way a real server ends a watch whose history was
+compacted: an ``ERROR`` event carrying a 410 ``Status``. Label and field selectors are applied
+per event the way the real server does: an object that stops matching is reported DELETED, one
+that starts matching ADDED.
 
 ``timeoutSeconds`` is measured in real time, not by the emulator's injected clock, because the
 client on the other end of the socket waits in real time. This module yields encoded event
@@ -16,6 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import WatchBudget
+from drill.sandbox.kube.api.errors import EXPIRED, gone
 from drill.sandbox.kube.api.objects import Obj, dumps
 from drill.sandbox.kube.api.selectors import FieldSelector, LabelSelector
 from drill.sandbox.kube.api.store import ADDED, DELETED, MODIFIED, Event, Store, Subscription
@@ -41,6 +44,7 @@ class WatchStream:
         self._wall, timeout_s, self._stop = timing
         self._deadline = self._wall.monotonic() + timeout_s
         self.abrupt = False
+        self.expired = False
         self._client_gone: Callable[[], bool] = lambda: False
 
     def lines(
@@ -49,23 +53,29 @@ class WatchStream:
         """Encoded events, one JSON document per line. ``abrupt`` is set if a fault cut it."""
         self._client_gone = client_gone
         try:
-            for event in self._backlog:
-                if self._ended():
-                    return
-                yield from self._encoded(event)
-            while not self._ended():
-                live = self._subscription.next(min(_POLL_S, self._remaining_s()))
-                if live is not None:
-                    yield from self._encoded(live)
+            yield from self._events()
+            if self.expired:
+                expired = gone(EXPIRED)
+                yield dumps({"type": "ERROR", "object": expired.status()}) + b"\n"
         finally:
             self._store.unsubscribe(self._subscription)
+
+    def _events(self) -> Iterator[bytes]:
+        for event in self._backlog:
+            if self._ended():
+                return
+            yield from self._encoded(event)
+        while not self._ended():
+            live = self._subscription.next(min(_POLL_S, self._remaining_s()))
+            if live is not None:
+                yield from self._encoded(live)
 
     def _remaining_s(self) -> float:
         return self._deadline - self._wall.monotonic()
 
     def _ended(self) -> bool:
         if self._budget.exhausted():
-            self.abrupt = self._budget.abrupt
+            self.abrupt, self.expired = self._budget.abrupt, self._budget.expired
             return True
         return self._stop.is_set() or self._remaining_s() <= 0 or self._client_gone()
 
