@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -128,6 +129,10 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
+# How soon a lost lease stops forward work; the lease itself is 60 s long.
+FENCE_POLL_S = 0.2
+
+
 def new_run_id(plan_name: str, now: datetime) -> str:
     # Lowercase and short: it becomes part of Kubernetes names and label values.
     return f"{plan_name[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
@@ -152,10 +157,15 @@ def execute(
     require_writable(report_dir)
     # The lease comes first: a run that may not start leaves no journal behind. Then the
     # leftovers of runs that died (a run still going holds the lease, so it is not one).
-    with display or nullcontext(), run_lease(plan, providers, run_id, clock, log, report_dir):
+    cancellation = Cancellation()
+    with (
+        display or nullcontext(),
+        run_lease(plan, providers, run_id, clock, log, report_dir) as lease,
+        fenced(lease, cancellation),
+    ):
         refuse_while_left_behind(plan.name, report_dir)
         report = _execute_locked(
-            plan, t0, report_dir / run_id, report_dir, runtime, sandbox=options.sandbox
+            plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
         )
     deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
     return report
@@ -197,6 +207,31 @@ def _live_display(
 
 
 @contextmanager
+def fenced(lease: RunLease | None, cancellation: Cancellation) -> Iterator[None]:
+    """A run that lost its lease (another run took it, or renewals stopped for a whole lease,
+    as when the process was paused) stops forward work at once and undoes: two runs must
+    never act on one plan's targets together."""
+    if lease is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(FENCE_POLL_S):
+            if lease.lost.is_set():
+                cancellation.fail(f"lost the run lease: {lease.lost_reason or 'taken over'}")
+                return
+
+    watcher = threading.Thread(target=watch, name="fence", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(timeout=FENCE_POLL_S * 4)
+
+
+@contextmanager
 def run_lease(
     plan: ExecutionPlan,
     providers: LiveProviders,
@@ -204,9 +239,9 @@ def run_lease(
     clock: Clock,
     log: Any,
     report_dir: Path,
-) -> Iterator[None]:
+) -> Iterator[RunLease | None]:
     if plan.lock is None:
-        yield
+        yield None
         return
     context, namespace = plan.lock
     lease = RunLease(
@@ -221,7 +256,7 @@ def run_lease(
                 f"expires within a minute; then `drill runs --report-dir {report_dir}` shows "
                 "what it left and the `drill rollback` command that undoes it"
             ) from None
-        yield
+        yield lease
 
 
 def _execute_locked(
@@ -230,12 +265,11 @@ def _execute_locked(
     run_dir: Path,
     report_dir: Path,
     runtime: StepRuntime,
-    *,
+    cancellation: Cancellation,
     sandbox: bool,
 ) -> RunReport:
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
-    cancellation = Cancellation()
     executor = Executor(
         runtime,
         journal,

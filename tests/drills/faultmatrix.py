@@ -142,6 +142,16 @@ FAULTS: list[Fault] = [
     ),
     Fault("reset mid-watch", lambda d: _kube(d).drop_new_watches(3, abrupt=True), 0),
     Fault(
+        "410 Gone on the watches (ERROR event)",
+        lambda d: _kube(d).expire_watches(6, in_stream=True),
+        0,
+    ),
+    Fault(
+        "410 Gone on the watches (HTTP status)",
+        lambda d: _kube(d).expire_watches(6, in_stream=False),
+        0,
+    ),
+    Fault(
         "restore PartiallyFailed",
         lambda d: _kube(d).fail_restore(phase="PartiallyFailed"),
         3,

@@ -91,3 +91,14 @@ def test_a_run_refuses_to_build_on_a_dead_runs_leftovers(drill: Drill) -> None:
     assert f"run {run_id} of namespace-restore did not finish" in refused.stderr
     assert f"`drill rollback {run_id} --report-dir" in refused.stderr
     assert drill.dr.get("v1", "Namespace", "dr-test") is not None  # left for the rollback
+
+
+def test_an_unwritable_report_directory_stops_the_run_before_its_lease(drill: Drill) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    drill.commands.reports.write_text("a file where the report directory should be")
+    refused = drill.run("namespace-restore")
+    assert refused.returncode == 2
+    assert "is not writable" in refused.stderr
+    assert "--report-dir or DRILL_REPORT_DIR" in refused.stderr
+    assert drill.dr.get(*LEASE) is None  # never taken
+    assert snapshot(drill.dr, WATCHED) == before
