@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import secrets
 import tempfile
@@ -172,10 +173,15 @@ def execute(
 
 
 def require_writable(report_dir: Path) -> None:
-    """Checked before the lease: a run that could keep no journal must change nothing."""
+    """Checked before the lease, creating nothing: a run that could keep no journal must
+    change nothing, and a run that may not start leaves nothing behind."""
+    existing = report_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=report_dir, prefix=".writable-"):
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is not a directory")
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".drill-writable-"):
             pass
     except OSError as exc:
         raise UsageError(

@@ -81,7 +81,8 @@ def test_an_unknown_shell_is_a_usage_error() -> None:
 
 
 def test_commands_complete(tmp_path: Path) -> None:
-    assert complete(tmp_path, "drill ru") == ["plain,run"]
+    assert complete(tmp_path, "drill ro") == ["plain,rollback"]
+    assert complete(tmp_path, "drill ru") == ["plain,run", "plain,runs"]
     assert "plain,completion" in complete(tmp_path, "drill ")
 
 
