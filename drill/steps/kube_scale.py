@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from drill.errors import StepFailed
+from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import KubeName
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 
@@ -43,6 +43,13 @@ class KubeScale(StepType[KubeScaleParams]):
     def run(self, params: KubeScaleParams, env: StepEnv) -> StepResult:
         kube = env.providers.kube(env.cluster())
         before = kube.get_replicas(params.kind, params.namespace, params.name)
+        journaled = env.prior.get("replicas") if isinstance(env.prior, dict) else None
+        if isinstance(journaled, int) and before not in (journaled, params.replicas):
+            # Scaled by someone between drill's read and its change: theirs stands.
+            raise Conflict(
+                f"{params.target()} has {before} replicas, not the {journaled} drill read: "
+                "someone scaled it since; nothing changed"
+            )
         kube.set_replicas(params.kind, params.namespace, params.name, params.replicas)
         return StepResult(
             summary=f"{params.target()} scaled {before} -> {params.replicas}",

@@ -3,11 +3,12 @@ drills never restore over what exists, and undo never overwrites someone else's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from drill.errors import StepFailed, TransientError
+from drill.errors import Conflict, StepFailed, TransientError
 from drill.steps import StepTimedOut
 from drill.steps.kube_job import KubeJob, KubeJobParams
 from drill.steps.kube_namespace import KubeNamespace, KubeNamespaceParams
@@ -309,3 +310,14 @@ def test_the_smoke_job_is_undone_only_while_it_is_this_runs() -> None:
     cluster.kube_api.jobs[name] = JobSpec("dr-test", name, "curl", ["true"], {}, {}, 60)
     assert "left alone: not started by this run" in KubeJob().undo(JOB, prior, env)
     assert name in cluster.kube_api.jobs
+
+
+def test_a_scale_someone_made_after_drill_read_it_is_refused_not_overwritten() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 2
+    env = kube_env(cluster)
+    prior = KubeScale().capture_prior_state(SCALE, env)
+    cluster.kube_api.replicas["dr-test/api"] = 5  # an operator, between read and change
+    with pytest.raises(Conflict, match="has 5 replicas, not the 2 drill read"):
+        KubeScale().run(SCALE, replace(env, prior=prior))
+    assert cluster.kube_api.replicas["dr-test/api"] == 5
