@@ -33,6 +33,7 @@ schema: install
 
 bench: install
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/run_memory.py
 	$(BIN)/python bench/sandbox_drill.py
 
 # kustomize reads only files under deploy/base: keep its copies of the plans current (a test
