@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -18,6 +19,15 @@ from drill.commands import Console, Settings, exit_code_of
 pass_settings = click.make_pass_decorator(Settings)
 
 REPORT_DIR_HELP = "Where runs keep their journal and report (env DRILL_REPORT_DIR)."
+# Where runs keep their journal and report: the same flag for every command that reads them.
+report_dir_option = click.option(
+    "--report-dir",
+    envvar="DRILL_REPORT_DIR",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=REPORT_DIR_HELP,
+)
 # drill.report.RENDERERS' keys, spelled here so flag parsing need not import the renderers
 # (tests/cli/test_parsing.py holds the two together).
 REPORT_FORMATS = ("text", "json", "junit", "markdown", "html")

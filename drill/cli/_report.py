@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import REPORT_DIR_HELP, REPORT_FORMATS, finish, pass_settings
+from drill.cli._common import REPORT_FORMATS, finish, pass_settings, report_dir_option
 from drill.commands import Settings
 
 
@@ -28,14 +28,7 @@ from drill.commands import Settings
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE (replaced whole, never half-written) instead of stdout.",
 )
-@click.option(
-    "--report-dir",
-    envvar="DRILL_REPORT_DIR",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help=REPORT_DIR_HELP,
-)
+@report_dir_option
 @pass_settings
 def report_command(
     settings: Settings,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import REPORT_DIR_HELP, finish, pass_settings
+from drill.cli._common import finish, pass_settings, report_dir_option
 from drill.commands import Settings
 
 
@@ -14,14 +14,7 @@ from drill.commands import Settings
 @click.argument("run")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--sandbox", is_flag=True, help="The run was a `--sandbox` run: use the sandbox.")
-@click.option(
-    "--report-dir",
-    envvar="DRILL_REPORT_DIR",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help=REPORT_DIR_HELP,
-)
+@report_dir_option
 @click.option(
     "--plan",
     "plan_file",

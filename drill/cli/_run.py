@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import REPORT_DIR_HELP, REPORT_FORMATS, finish_fast, pass_settings
+from drill.cli._common import REPORT_FORMATS, finish_fast, pass_settings, report_dir_option
 from drill.cli._completion import complete_plan_names
 from drill.commands import Settings
 
@@ -35,14 +35,7 @@ from drill.commands import Settings
     show_default=True,
     help="Report format on stdout (a dry run prints text or json).",
 )
-@click.option(
-    "--report-dir",
-    envvar="DRILL_REPORT_DIR",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help=REPORT_DIR_HELP,
-)
+@report_dir_option
 @click.option(
     "--sandbox",
     is_flag=True,

@@ -6,19 +6,12 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import REPORT_DIR_HELP, finish, pass_settings
+from drill.cli._common import finish, pass_settings, report_dir_option
 from drill.commands import Settings
 
 
 @click.command("runs")
-@click.option(
-    "--report-dir",
-    envvar="DRILL_REPORT_DIR",
-    default="reports",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help=REPORT_DIR_HELP,
-)
+@report_dir_option
 @click.option("--all", "show_all", is_flag=True, help="Also list runs that left nothing changed.")
 @pass_settings
 def runs_command(settings: Settings, report_dir: Path, show_all: bool) -> None:

@@ -26,33 +26,7 @@ from drill.plan import load_plan, resolve
 from drill.steps import StepEnv, StepParams, StepResult, StepType
 from drill.tiers import DEFAULT_TIERS
 from tests.executor.fakes import START, Kit, NoProviders, RecordingLogger, build_plan
-
-SHARED_CLUSTER = """\
-version: 1
-name: two-roles
-service: api
-tier: high
-contexts:
-  primary: {kubecontext: prod-cluster}
-  dr: {kubecontext: dr-cluster}
-names:
-  ns: {drill: standby, live: production}
-phases:
-  failover:
-    - id: scale-primary
-      type: kube.scale
-      context: primary
-      drill: {skip: drills leave the primary alone}
-      with: {namespace: standby, name: api, replicas: 0}
-    - id: scale-dr
-      type: kube.scale
-      context: dr
-      with: {namespace: "${ns}", name: api, replicas: 3}
-  verify:
-    - id: ok
-      type: http.check
-      with: {url: "http://127.0.0.1:1/"}
-"""
+from tests.plan.helpers import TWO_ROLES
 
 
 def test_a_drill_change_to_production_is_refused_before_anything_is_read(
@@ -60,7 +34,7 @@ def test_a_drill_change_to_production_is_refused_before_anything_is_read(
 ) -> None:
     """Two roles mapped to one cluster at run time: validation could not see it."""
     path = tmp_path / "two-roles.yaml"
-    path.write_text(SHARED_CLUSTER)
+    path.write_text(TWO_ROLES)
     loaded = load_plan(path, DEFAULT_TIERS)
     shared = {"primary": "one-cluster", "dr": "one-cluster"}
     resolved = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, shared)
@@ -130,35 +104,37 @@ def test_a_retry_sees_the_prior_state_and_what_its_first_try_noted() -> None:
     assert [(e.step_id, e.key, e.value) for e in noted] == [("n1", "change", "op-7")]
 
 
-def test_drill_rollback_hands_undo_the_notes_from_the_journal(tmp_path: Path) -> None:
+def live_journal_of_a_noting_step(path: Path) -> Kit:
+    """A live run of one noting step, journaled at ``path``; the kit that ran it."""
     kit = noting_kit()
     plan = build_plan([("failover", kit.step("n1", "fake.noting"))], mode="live")
-    path = tmp_path / "journal.jsonl"
     journal = FileJournal(path, "run-1", kit.clock)
     kit.executor(mode="live", journal=journal).run(plan)
     journal.close()
+    return kit
+
+
+def rolled_back_detail(kit: Kit, path: Path) -> str:
     entries = read_events(path)
     undo, _ = kit.executor(mode="live", journal=MemoryJournal()).roll_back(
         pending_undos(entries), None, step_notes(entries)
     )
-    assert undo[0].detail == "undone with notes {'change': 'op-7'}"
+    return undo[0].detail
+
+
+def test_drill_rollback_hands_undo_the_notes_from_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    kit = live_journal_of_a_noting_step(path)
+    assert rolled_back_detail(kit, path) == "undone with notes {'change': 'op-7'}"
 
 
 def test_a_journal_from_before_notes_gives_undo_no_notes_at_all(tmp_path: Path) -> None:
-    kit = noting_kit()
-    plan = build_plan([("failover", kit.step("n1", "fake.noting"))], mode="live")
     path = tmp_path / "journal.jsonl"
-    journal = FileJournal(path, "run-1", kit.clock)
-    kit.executor(mode="live", journal=journal).run(plan)
-    journal.close()
+    kit = live_journal_of_a_noting_step(path)
     older = [
         line.replace(', "notes_kept": true', "")
         for line in path.read_text().splitlines()
         if '"step_note"' not in line
     ]
     path.write_text("\n".join(older) + "\n")
-    entries = read_events(path)
-    undo, _ = kit.executor(mode="live", journal=MemoryJournal()).roll_back(
-        pending_undos(entries), None, step_notes(entries)
-    )
-    assert undo[0].detail == "undone with notes None"  # unknown, not "never changed"
+    assert rolled_back_detail(kit, path) == "undone with notes None"  # unknown, not "never"

@@ -51,3 +51,34 @@ def only(problems: list[Problem], field: str) -> Problem:
 
 def spot(problem: Problem) -> tuple[int, int]:
     return problem.line, problem.column
+
+
+# Two roles that may map to one cluster at run time: validation cannot tell, the executor can.
+TWO_ROLES = """\
+version: 1
+name: two-roles
+service: api
+tier: high
+contexts:
+  primary: {kubecontext: prod-cluster}
+  dr: {kubecontext: dr-cluster}
+names:
+  role_ns:
+    drill: standby
+    live: production
+phases:
+  failover:
+    - id: scale-primary
+      type: kube.scale
+      context: primary
+      drill: {skip: drills leave the primary alone}
+      with: {namespace: standby, name: api, replicas: 0}
+    - id: scale-dr
+      type: kube.scale
+      context: dr
+      with: {namespace: "${role_ns}", name: api, replicas: 3}
+  verify:
+    - id: ok
+      type: http.check
+      with: {url: "http://127.0.0.1:1/"}
+"""

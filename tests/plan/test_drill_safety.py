@@ -8,7 +8,7 @@ import pytest
 
 from drill.plan import ExecutionPlan, load_plan, resolve
 from drill.tiers import DEFAULT_TIERS
-from tests.plan.helpers import at, load_text, problems_of, spot
+from tests.plan.helpers import TWO_ROLES, at, load_text, problems_of, spot
 
 HEAD = """\
 version: 1
@@ -157,36 +157,6 @@ def test_a_drill_job_in_a_namespace_live_mode_scales_in_is_refused(tmp_path: Pat
     (problem,) = problems_of(tmp_path, text)
     assert problem.field == "phases.verify[2].with"
     assert "it holds workload Deployment api in namespace standby" in problem.message
-
-
-TWO_ROLES = """\
-version: 1
-name: two-roles
-service: api
-tier: high
-contexts:
-  primary: {kubecontext: prod-cluster}
-  dr: {kubecontext: dr-cluster}
-names:
-  role_ns:
-    drill: standby
-    live: production
-phases:
-  failover:
-    - id: scale-primary
-      type: kube.scale
-      context: primary
-      drill: {skip: drills leave the primary alone}
-      with: {namespace: standby, name: api, replicas: 0}
-    - id: scale-dr
-      type: kube.scale
-      context: dr
-      with: {namespace: "${role_ns}", name: api, replicas: 3}
-  verify:
-    - id: ok
-      type: http.check
-      with: {url: "http://127.0.0.1:1/"}
-"""
 
 
 def test_two_roles_on_one_cluster_cannot_slip_a_drill_into_production(tmp_path: Path) -> None:
