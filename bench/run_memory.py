@@ -43,7 +43,8 @@ if str(REPO) not in sys.path:
 
 from drill.clock import SystemClock  # noqa: E402
 from drill.sandbox import emulator  # noqa: E402
-from drill.sandbox.runtime import Sandbox, SandboxState, write_state  # noqa: E402
+from drill.sandbox.runtime import Sandbox  # noqa: E402
+from drill.sandbox.state import SandboxState, write_state  # noqa: E402
 from drill.sandbox.worlds.clusters import derive  # noqa: E402
 from drill.sandbox.worlds.plans import resolve_both_modes  # noqa: E402
 

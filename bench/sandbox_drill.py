@@ -25,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from drill.sandbox.runtime import Sandbox, SandboxState, write_state
+from drill.sandbox.runtime import Sandbox
+from drill.sandbox.state import SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
 

@@ -66,6 +66,7 @@ LAYERS = (
             "drill.sandbox",
             "drill.sandbox.__main__",
             "drill.sandbox.runtime",
+            "drill.sandbox.state",
             "drill.sandbox.clouds",
         ),
         may_import=(

@@ -21,7 +21,7 @@ from drill.plan import LoadedPlan, find_plan, list_plan_files
 from providers.cloud import CloudSettings
 
 if TYPE_CHECKING:
-    from drill.sandbox.runtime import SandboxState
+    from drill.sandbox.state import SandboxState
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,13 @@ class SandboxTarget:
 
 
 def _state_dir(environ: Mapping[str, str]) -> Path:
-    from drill.sandbox.runtime import default_sandbox_dir
+    from drill.sandbox.state import default_sandbox_dir
 
     return default_sandbox_dir(dict(environ))
 
 
 def _running(environ: Mapping[str, str]) -> SandboxState | None:
-    from drill.sandbox.runtime import read_state
+    from drill.sandbox.state import read_state
 
     return read_state(_state_dir(environ))
 
@@ -157,7 +157,7 @@ _START_TIMEOUT_S = 30
 def _spawn(
     directory: Path, files: list[Path], ttl_s: float, settings: Settings, clock: Clock
 ) -> SandboxState:
-    from drill.sandbox.runtime import read_state
+    from drill.sandbox.state import read_state
 
     directory.mkdir(parents=True, exist_ok=True)
     log = (directory / "sandbox.log").open("ab")
@@ -185,7 +185,7 @@ def _spawn(
 
 def sandbox_down(settings: Settings, console: Console, clock: Clock | None = None) -> int:
     """Stop the running sandbox."""
-    from drill.sandbox.runtime import stop_running
+    from drill.sandbox.state import stop_running
 
     stopped = stop_running(_state_dir(settings.environ), clock or SystemClock())
     console.out(f"sandbox (pid {stopped.pid}) stopped\n" if stopped else "no sandbox is up\n")

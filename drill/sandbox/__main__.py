@@ -18,7 +18,8 @@ from types import FrameType
 
 from drill.clock import SystemClock
 from drill.errors import DrillError
-from drill.sandbox.runtime import STATE_FILE, Sandbox, SandboxState, write_state
+from drill.sandbox.runtime import Sandbox
+from drill.sandbox.state import STATE_FILE, SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
 

@@ -22,7 +22,8 @@ from drill.commands.sandbox import SandboxTarget, private_sandbox
 from drill.plan import LoadedPlan
 from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
-from drill.sandbox.runtime import Sandbox, SandboxState, write_state
+from drill.sandbox.runtime import Sandbox
+from drill.sandbox.state import SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
 from tests.child import REPO
