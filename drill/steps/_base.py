@@ -34,7 +34,9 @@ Fact = str | int | float | bool | None
 class StepParams(BaseModel):
     """Base of every step type's ``with:`` block: strict and immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
     def as_json(self) -> dict[str, JsonValue]:
         """The plan form of these params (durations as "90s"): what the journal keeps, and
