@@ -34,6 +34,7 @@ Fact = str | int | float | bool | None
 class StepParams(BaseModel):
     """Base of every step type's ``with:`` block: strict and immutable."""
 
+    # Built on first use: listing or validating plans builds only the step types they use.
     model_config = ConfigDict(
         extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
     )
