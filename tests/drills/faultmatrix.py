@@ -34,6 +34,8 @@ class Fault:
     blamed: str | None = None  # the step whose status is not passed, if one must be
     short_timeouts: bool = False
     switch_step_timeout: str | None = None  # a timeout for the switch steps, if shortened
+    # A change to the world made before "before" is taken: part of the world, not the run's.
+    prepare: Callable[[Drill], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def plan_for(fault: Fault, workdir: Path) -> Path:
 
 
 def run_case(drill: Drill, fault: Fault) -> Outcome:
+    if fault.prepare is not None:
+        fault.prepare(drill)
     before = world(drill)
     plan = plan_for(fault, drill.workdir)
     fault.inject(drill)
@@ -150,6 +154,21 @@ FAULTS: list[Fault] = [
         "410 Gone on the watches (HTTP status)",
         lambda d: _kube(d).expire_watches(6, in_stream=False),
         0,
+    ),
+    Fault(
+        "backup storage location Unavailable",
+        lambda d: None,
+        3,
+        "velero-backup-fresh",
+        prepare=lambda d: d.dr.velero.set_storage_location("default", available=False),
+    ),
+    Fault(
+        "someone changed the shadow record before the run",
+        lambda d: None,
+        0,
+        prepare=lambda d: d.sandbox.cloud.dns.set_record(
+            "example-prod", "example-com", "drill-api.example.com.", "A", 120, ["192.0.2.44"]
+        ),
     ),
     Fault(
         "restore PartiallyFailed",
