@@ -551,6 +551,10 @@ class KubeAdapter:
             return None
         return lease
 
+    def read_lease(self, namespace: str, name: str) -> LeaseInfo | None:
+        lease = self._read_lease(namespace, name)
+        return None if lease is None else _lease_info(lease)
+
     def release_lease(self, namespace: str, name: str, holder: str) -> None:
         lease = self._read_lease(namespace, name)
         if lease is None or _lease_info(lease).holder != holder:

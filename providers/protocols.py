@@ -150,6 +150,8 @@ class KubeApi(Protocol):
 
     def release_lease(self, namespace: str, name: str, holder: str) -> None: ...
 
+    def read_lease(self, namespace: str, name: str) -> LeaseInfo | None: ...
+
 
 # --- Velero -----------------------------------------------------------------------------------
 

@@ -143,7 +143,14 @@ LAYERS = (
     ),
     Layer(
         "foundation",
-        modules=("drill", "drill.errors", "drill.durations", "drill.redact", "drill.logs"),
+        modules=(
+            "drill",
+            "drill.errors",
+            "drill.durations",
+            "drill.redact",
+            "drill.logs",
+            "drill.processes",
+        ),
     ),
 )
 BY_NAME = {layer.name: layer for layer in LAYERS}

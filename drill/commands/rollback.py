@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from drill.executor import (
 )
 from drill.logs import build_logger
 from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.processes import process_alive
 from drill.report import StepReport, UndoReport
 from drill.steps import Mode
 from providers.live import LiveProviders
@@ -68,6 +70,8 @@ def rollback(
     )
     # A run made in the sandbox is rolled back in the sandbox, whatever the flags say.
     providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
+    if died and not _process_gone(record):
+        _refuse_while_running(plan, providers, record.run_id, clock)
     undo, steps = _undo(record, pending, plan, step_notes(events), journal_path, providers, log)
     if died:
         _release_lease(plan, providers, record.run_id, log)
@@ -97,6 +101,33 @@ def _undo(
             return Executor(runtime, journal, cancellation).roll_back(pending, plan, notes)
     finally:
         journal.close()
+
+
+def _process_gone(record: RunRecord) -> bool:
+    """True when the run's process was on this host and is no longer there."""
+    if record.host != socket.gethostname() or record.pid is None:
+        return False
+    return not process_alive(record.pid)
+
+
+def _refuse_while_running(
+    plan: ExecutionPlan, providers: LiveProviders, run_id: str, clock: Clock
+) -> None:
+    """A run with no finish whose lease is still renewed is not dead: it is still going, and
+    an undo under it would race its steps. It rolls back by itself when stopped (SIGTERM)."""
+    if plan.lock is None:
+        return
+    context, namespace = plan.lock
+    lease = providers.kube(context).read_lease(namespace, f"drill-{plan.name}")
+    if lease is None or lease.holder != run_id or lease.renewed_at is None:
+        return
+    age_s = (clock.now() - lease.renewed_at).total_seconds()
+    if age_s < lease.duration_s:
+        raise UsageError(
+            f"run {run_id} still holds its lease (renewed {age_s:.0f}s ago): it may still be "
+            "running. Stop it with SIGTERM (it rolls back by itself), or, if its process is "
+            f"gone, run this again once the lease expires (within {lease.duration_s}s)"
+        )
 
 
 def _release_lease(plan: ExecutionPlan, providers: LiveProviders, holder: str, log: Any) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import secrets
+import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -284,6 +286,7 @@ def _execute_locked(
         rollback_command=f"drill rollback {run_id} --report-dir {report_dir}"
         + (" --sandbox" if sandbox else ""),
         sandbox=sandbox,
+        process=(socket.gethostname(), os.getpid()),
     )
     try:
         with cancel_on_signals(cancellation, log):

@@ -46,6 +46,9 @@ class RunStarted(_Event):
     plan_sha256: str | None = None
     # A `--sandbox` run: its rollback and report use the sandbox, never a real cluster.
     sandbox: bool | None = None
+    # Where the run's process is: on that host, rollback can tell a dead run from a live one.
+    host: str | None = None
+    pid: int | None = None
 
 
 class StepSkipped(_Event):

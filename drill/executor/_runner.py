@@ -85,6 +85,7 @@ class Executor:
         rollback_command: str | None = None,
         step_types: Mapping[str, AnyStepType] = STEP_TYPES,
         sandbox: bool = False,
+        process: tuple[str, int] | None = None,
     ) -> None:
         self.runtime = runtime
         self.step_types = step_types
@@ -93,6 +94,7 @@ class Executor:
         self.journal_path = journal_path
         self.rollback_command = rollback_command
         self.sandbox = sandbox
+        self.process = process  # (host, pid) of the process running the plan, journaled
         self.record = Recorder(
             journal,
             runtime.log,
@@ -118,6 +120,8 @@ class Executor:
                 contexts=dict(plan.contexts),
                 plan_sha256=plan.source_sha256 or None,
                 sandbox=self.sandbox or None,
+                host=self.process[0] if self.process else None,
+                pid=self.process[1] if self.process else None,
             )
         )
         state = _RunState()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from drill.clock import Clock
+from drill.processes import process_alive
 from providers.cloud import CloudSettings
 
 STATE_FILE = "state.json"
@@ -33,22 +34,7 @@ class SandboxState:
         return CloudSettings(**self.cloud)  # type: ignore[arg-type]
 
     def alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return not _zombie(self.pid)
-
-
-def _zombie(pid: int) -> bool:
-    """An exited process nobody reaped yet (its parent went first) still answers kill(pid, 0)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+        return process_alive(self.pid)
 
 
 def default_sandbox_dir(environ: dict[str, str] | os._Environ[str]) -> Path:

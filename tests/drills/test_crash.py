@@ -102,3 +102,28 @@ def test_an_unwritable_report_directory_stops_the_run_before_its_lease(drill: Dr
     assert "--report-dir or DRILL_REPORT_DIR" in refused.stderr
     assert drill.dr.get(*LEASE) is None  # never taken
     assert snapshot(drill.dr, WATCHED) == before
+
+
+def test_rollback_refuses_a_run_that_is_still_going(drill: Drill) -> None:
+    env = {"DRILL_SANDBOX_DIR": str(drill.state_dir)}
+    drill.dr.faults.hang_restore()  # keeps the run busy in its restore
+    child = popen_drill(drill.workdir, "run", "namespace-restore", "--sandbox", env=env)
+    try:
+        deadline = time.monotonic() + 60
+        journals: list[Path] = []
+        while not journals and time.monotonic() < deadline:
+            journals = [
+                j
+                for j in (drill.workdir / "reports").glob("*/journal.jsonl")
+                if '"step_id": "restore-production"' in j.read_text()
+            ]
+            time.sleep(0.02)
+        assert journals, "the run never reached its restore"
+        refused = drill.rollback(journals[0].parent.name)
+        assert refused.returncode == 2
+        assert "still holds its lease" in refused.stderr
+        assert "Stop it with SIGTERM" in refused.stderr
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=60)
+    assert child.returncode == 130
