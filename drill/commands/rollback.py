@@ -29,7 +29,7 @@ from drill.executor import (
     step_notes,
 )
 from drill.logs import build_logger
-from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.plan import ExecutionPlan, find_plan, load_plan, resolve
 from drill.processes import process_alive
 from drill.report import StepReport, UndoReport
 from drill.steps import Mode
@@ -182,7 +182,7 @@ def _plan_of_the_run(settings: Settings, record: RunRecord, given: Path | None) 
     Refused when it cannot be loaded or differs from the one the run journaled: a journal is
     not trusted to say on its own what to change.
     """
-    path = given or Path(record.plan_file)
+    path = given or _journaled_plan_file(settings, record)
     try:
         loaded = load_plan(path, settings.config.tiers)
     except (PlanError, UsageError) as exc:
@@ -199,6 +199,18 @@ def _plan_of_the_run(settings: Settings, record: RunRecord, given: Path | None) 
     return resolve(
         loaded.plan, loaded.source, _mode(record), settings.config.tiers, record.contexts
     )
+
+
+def _journaled_plan_file(settings: Settings, record: RunRecord) -> Path:
+    """The file the run named; from elsewhere (a relative path, another directory), the plan of
+    that name in the plans directory: the digest check tells whether it is the same plan."""
+    named = Path(record.plan_file)
+    if named.is_file():
+        return named
+    try:
+        return find_plan(record.plan, settings.plans_dir)
+    except UsageError:
+        return named
 
 
 def _require_inside_plan(plan: ExecutionPlan, pending: list[MutationRecord]) -> None:
