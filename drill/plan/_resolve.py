@@ -106,6 +106,9 @@ class ExecutionPlan:
         before every mutation of a drill, so a plan that slipped past validation cannot."""
         if self.mode != "drill" or step.params is None:
             return None
+        unbounded = step.type.unbounded(step.params)
+        if unbounded is not None:
+            return f"in drill mode {unbounded}"
         for resource in step.type.writes(step.params, cluster_label(step, self.contexts)):
             clash = production_clash(resource, self.production)
             if clash is not None:

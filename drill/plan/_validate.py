@@ -388,6 +388,11 @@ def _drill_touches_production(located: Located, steps: list[CheckedStep]) -> lis
     production = production_footprint(steps)
     problems = []
     for step in steps:
+        drill_params = step.params.get("drill")
+        unbounded = step.type.unbounded(drill_params) if drill_params is not None else None
+        if unbounded is not None:
+            message = f"in drill mode {unbounded}, or skip it with `drill: {{skip: why}}`"
+            problems.append(located.problem((*step.path, "with"), message))
         for resource in sorted(step.writes("drill"), key=str):
             clash = production_clash(resource, production)
             if clash is not None:

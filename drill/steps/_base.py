@@ -239,6 +239,11 @@ class StepType(ABC, Generic[P]):
         """
         return frozenset()
 
+    def unbounded(self, params: P) -> str | None:
+        """Why ``writes`` cannot name everything this step may change, if it cannot (a restore
+        of every namespace in a backup): such a step may not run in a drill."""
+        return None
+
     def restores_from(self, params: P, cluster: str) -> frozenset[Resource]:
         """Existing data this step copies from: production, which no drill may write."""
         return frozenset()

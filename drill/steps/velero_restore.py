@@ -67,6 +67,14 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         targets = {params.namespace_mapping.get(name, name) for name in sources}
         return frozenset(Resource("namespace", cluster, name) for name in targets)
 
+    def unbounded(self, params: VeleroRestoreParams) -> str | None:
+        if params.include_namespaces:
+            return None
+        return (
+            "this restore brings back every namespace of the backup under its own name; a drill "
+            "names them in include_namespaces and maps each to a namespace of its own"
+        )
+
     def restores_from(self, params: VeleroRestoreParams, cluster: str) -> frozenset[Resource]:
         names = _source_namespaces(params)
         return frozenset(Resource("namespace", cluster, name) for name in names)

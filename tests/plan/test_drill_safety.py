@@ -222,3 +222,14 @@ def test_the_drill_record_is_outside_the_live_plan_and_inside_the_drill_plan() -
     shadow = {**DNS, "record": "drill-api.example.com."}
     assert shipped("live").outside_footprint("switch-dns", "dns.switch", shadow, None)
     assert shipped("drill").outside_footprint("switch-dns", "dns.switch", shadow, None) is None
+
+
+def test_a_drill_restore_of_every_namespace_in_the_backup_is_refused(tmp_path: Path) -> None:
+    text = RESTORE.format(drill_namespace="dr-test").replace(
+        "        include_namespaces: [production]\n        namespace_mapping:\n"
+        "          production: ${namespace}\n",
+        "        namespace_mapping: {}\n",
+    )
+    problems = problems_of(tmp_path, text)
+    assert [p.field for p in problems] == ["phases.restore[0].with"]
+    assert "brings back every namespace of the backup under its own name" in problems[0].message
