@@ -155,8 +155,8 @@ def test_the_journaled_read_is_the_precondition_so_a_later_change_is_not_lost() 
     assert clouds.backend_api.services["api-backend"] == someone
 
 
-def test_undo_waits_for_an_operation_still_in_flight_before_reading() -> None:
-    """Interrupted while its operation ran: undo must not read the backends before it lands."""
+def stopped_mid_operation() -> tuple[FakeClouds, BackendSwitch, object, dict[str, object]]:
+    """A switch whose operation is still running when the step's time ends."""
     clouds, step = clouds_with(), BackendSwitch()
     clouds.backend_api.polls_until_done = 3
     env = cloud_env(clouds, timeout_s=0.1)
@@ -164,6 +164,12 @@ def test_undo_waits_for_an_operation_still_in_flight_before_reading() -> None:
     notes: dict[str, object] = {}
     with pytest.raises(StepTimedOut):
         step.run(params(), replace(env, prior=prior, **noting(notes)))
+    return clouds, step, prior, notes
+
+
+def test_undo_waits_for_an_operation_still_in_flight_before_reading() -> None:
+    """Interrupted while its operation ran: undo must not read the backends before it lands."""
+    clouds, step, prior, notes = stopped_mid_operation()
     assert notes == {"change": "op-1"}
     assert clouds.backend_api.services["api-backend"] == BEFORE  # not landed yet
     undone = step.undo(params(), prior, replace(cloud_env(clouds), **noting(notes)))
@@ -173,13 +179,7 @@ def test_undo_waits_for_an_operation_still_in_flight_before_reading() -> None:
 
 
 def test_a_retry_waits_for_the_operation_its_first_try_started() -> None:
-    clouds, step = clouds_with(), BackendSwitch()
-    clouds.backend_api.polls_until_done = 3
-    env = cloud_env(clouds, timeout_s=0.1)
-    prior = step.capture_prior_state(params(), env)
-    notes: dict[str, object] = {}
-    with pytest.raises(StepTimedOut):
-        step.run(params(), replace(env, prior=prior, **noting(notes)))
+    clouds, step, prior, notes = stopped_mid_operation()
     clouds.backend_api.polls_until_done = 0
     result = step.run(params(), replace(cloud_env(clouds), prior=prior, **noting(notes)))
     assert "->" in result.summary  # switched by this run, not "already"
