@@ -166,7 +166,7 @@ def execute(
         run_lease(plan, providers, run_id, clock, log, report_dir) as lease,
         fenced(lease, cancellation),
     ):
-        refuse_while_left_behind(plan.name, report_dir)
+        refuse_while_left_behind(plan.name, report_dir, sandbox=options.sandbox)
         report = _execute_locked(
             plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
         )
@@ -192,11 +192,12 @@ def require_writable(report_dir: Path) -> None:
         ) from None
 
 
-def refuse_while_left_behind(plan_name: str, report_dir: Path) -> None:
+def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool) -> None:
     """A run that died with changes in place must be rolled back before the plan runs again:
-    a new run would take its leftovers for the prior state and leave them behind."""
+    a new run would take its leftovers for the prior state and leave them behind. Only runs
+    of the same world count: a sandbox run's leftovers are in the sandbox, not in production."""
     for run in runs_left_behind(report_dir, plan_name):
-        if run.changed and not run.finished:
+        if run.changed and not run.finished and run.sandbox == sandbox:
             steps = ", ".join(step for step, _ in run.changed)
             raise UsageError(
                 f"run {run.run_id} of {plan_name} did not finish and still has changes in "

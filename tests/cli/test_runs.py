@@ -1,0 +1,87 @@
+"""`drill runs` and the refusal to build on a dead run's leftovers, from journals on disk."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from drill.clock import FakeClock
+from drill.commands import Console
+from drill.commands.run import refuse_while_left_behind
+from drill.commands.runs import RunsOptions, runs
+from drill.errors import UsageError
+from drill.executor import FileJournal, MutationRecord, RunFinished, RunStarted
+from tests.executor.fakes import START
+
+
+def journal(report_dir: Path, run_id: str, *, sandbox: bool, finished: bool) -> None:
+    clock = FakeClock(START)
+    written = FileJournal(report_dir / run_id / "journal.jsonl", run_id, clock)
+    written.write(
+        RunStarted(
+            plan="region-failure",
+            plan_file="plans/region-failure.yaml",
+            mode="drill",
+            disaster_at=START,
+            contexts={"dr": "dr-cluster"},
+            sandbox=sandbox or None,
+        )
+    )
+    written.write(
+        MutationRecord(
+            step_id="switch-dns",
+            type="dns.switch",
+            params={},
+            prior=None,
+            context=None,
+            timeout_s=60,
+            retries=0,
+            notes_kept=True,
+        )
+    )
+    if finished:
+        written.write(RunFinished(outcome="passed", exit_code=0))
+    written.close()
+
+
+def listed(report_dir: Path, **options: object) -> tuple[int, str]:
+    out = io.StringIO()
+    console = Console(out, io.StringIO(), io.StringIO())
+    clock = FakeClock(START + timedelta(minutes=3))
+    code = runs(RunsOptions(report_dir, **options), console, clock)  # type: ignore[arg-type]
+    return code, out.getvalue()
+
+
+def test_runs_lists_a_dead_run_with_its_rollback_command(tmp_path: Path) -> None:
+    journal(tmp_path, "rf-1", sandbox=True, finished=False)
+    code, text = listed(tmp_path)
+    assert code == 1
+    assert "rf-1  plan region-failure, drill mode, started 3m00s ago" in text
+    assert "unfinished (no finish in its journal: killed or crashed)" in text
+    assert "changed: switch-dns (dns.switch)" in text
+    assert f"undo:    drill rollback rf-1 --report-dir {tmp_path} --sandbox" in text
+    assert "lease:   drill-region-failure, held by rf-1 until it expires" in text
+
+
+def test_runs_is_quiet_when_nothing_is_left(tmp_path: Path) -> None:
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "not-a-run" / "journal.jsonl").write_text("not json at all\n{}\n")
+    assert listed(tmp_path) == (0, f"no run under {tmp_path} left anything changed\n")
+
+
+def test_only_leftovers_in_the_same_world_stop_a_new_run(tmp_path: Path) -> None:
+    journal(tmp_path, "sandboxed", sandbox=True, finished=False)
+    refuse_while_left_behind("region-failure", tmp_path, sandbox=False)  # production: go on
+    with pytest.raises(UsageError, match="run sandboxed of region-failure did not finish"):
+        refuse_while_left_behind("region-failure", tmp_path, sandbox=True)
+
+
+def test_a_finished_run_never_stops_a_new_one(tmp_path: Path) -> None:
+    journal(tmp_path, "live-1", sandbox=False, finished=True)
+    refuse_while_left_behind("region-failure", tmp_path, sandbox=False)
+    code, text = listed(tmp_path)
+    assert code == 1  # its changes are still listed, with the command that undoes them
+    assert "finished (drill), changes not undone" in text
