@@ -99,6 +99,20 @@ def never_changed(env: StepEnv) -> bool:
     return env.notes is not None and CHANGE_NOTE not in env.notes
 
 
+def await_namespace_gone(name: str, env: StepEnv) -> None:
+    """A namespace still terminating (an earlier run's, as its rollback deleted it) goes by
+    itself: wait for it, within the step's time, rather than fail or restore into it."""
+    kube = env.providers.kube(env.cluster())
+
+    def still_there() -> tuple[str, str] | None:
+        found = kube.get_namespace(name)
+        return None if found is None else (f"namespace {name} still {found.phase}", "")
+
+    waiting_for = f"namespace {name} to finish terminating"
+    gone_after_s = poll_until(still_there, env.remaining_s(), waiting_for, env)
+    env.log.info("namespace_gone", namespace=name, after_s=round(gone_after_s, 3))
+
+
 def poll_until(
     probe: Callable[[], tuple[str, str] | None], within_s: float, waiting_for: str, env: StepEnv
 ) -> float:

@@ -9,7 +9,7 @@ from pydantic import JsonValue
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
 from drill.steps._base import RUN_LABEL, Resource, StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import poll_until
+from drill.steps._changes import await_namespace_gone
 from providers.protocols import NamespaceInfo
 
 
@@ -73,8 +73,7 @@ def _create(name: str, existing: NamespaceInfo | None, env: StepEnv) -> StepResu
     if existing is not None and env.created_by_this_run(existing.labels):
         return StepResult(summary=f"namespace {name} created by this run's earlier try")
     if existing is not None and existing.phase == "Terminating":
-        gone_after_s = _await_gone(name, env)
-        env.log.info("namespace_gone", namespace=name, after_s=round(gone_after_s, 3))
+        await_namespace_gone(name, env)
         existing = None
     if existing is not None:
         owner = existing.labels.get(RUN_LABEL)
@@ -82,16 +81,3 @@ def _create(name: str, existing: NamespaceInfo | None, env: StepEnv) -> StepResu
         raise StepFailed(f"namespace {name} already exists, created{hint}")
     kube.create_namespace(name, env.run_labels())
     return StepResult(summary=f"created namespace {name}")
-
-
-def _await_gone(name: str, env: StepEnv) -> float:
-    """An earlier run's namespace still terminating: it goes by itself, so wait for it."""
-    kube = env.providers.kube(env.cluster())
-
-    def still_there() -> tuple[str, str] | None:
-        found = kube.get_namespace(name)
-        return None if found is None else (f"namespace {name} still {found.phase}", "")
-
-    return poll_until(
-        still_there, env.remaining_s(), f"namespace {name} to finish terminating", env
-    )

@@ -19,7 +19,7 @@ from drill.steps._base import (
     StepResult,
     StepType,
 )
-from drill.steps._changes import watch_until
+from drill.steps._changes import await_namespace_gone, watch_until
 from drill.steps._velero import newest_completed, require_available_location
 from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
@@ -301,6 +301,9 @@ def _require_new_namespaces(params: VeleroRestoreParams, env: StepEnv) -> None:
     kube = env.providers.kube(env.cluster())
     for namespace in sorted(params.target_namespaces()):
         existing = kube.get_namespace(namespace)
+        if existing is not None and existing.phase == "Terminating":
+            await_namespace_gone(namespace, env)  # Velero, too, waits for it to go
+            continue
         if existing is None or env.created_by_this_run(existing.labels):
             continue
         owner = existing.labels.get(RUN_LABEL)

@@ -321,3 +321,13 @@ def test_a_scale_someone_made_after_drill_read_it_is_refused_not_overwritten() -
     with pytest.raises(Conflict, match="has 5 replicas, not the 2 drill read"):
         KubeScale().run(SCALE, replace(env, prior=prior))
     assert cluster.kube_api.replicas["dr-test/api"] == 5
+
+
+def test_a_drill_restore_waits_for_an_earlier_runs_namespace_to_finish_terminating() -> None:
+    cluster = restoring(status("Completed", 10))
+    earlier = {"drill.dev/run-id": "run-0"}
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Terminating", earlier)
+    cluster.kube_api.terminating_polls = 4
+    result = VeleroRestore().run(RESTORE, kube_env(cluster))
+    assert result.facts["phase"] == "Completed"
+    assert "dr-test" not in cluster.kube_api.namespaces  # gone before the restore was made
