@@ -14,7 +14,6 @@ from typing import Any
 from drill.clock import Clock
 from drill.commands._common import Settings, write_atomically
 from drill.errors import ProviderError, UsageError
-from drill.history import store_report
 from drill.outputs import (
     NotifyOn,
     NotifyTarget,
@@ -25,9 +24,7 @@ from drill.outputs import (
     should_notify,
 )
 from drill.report import RunReport, render_junit
-from providers.http import Urllib3Http
 from providers.protocols import ReportStore
-from providers.report_store import open_report_store
 
 
 @dataclass(frozen=True)
@@ -61,11 +58,17 @@ def prepare_outputs(settings: Settings, flags: OutputFlags) -> RunOutputs:
     return RunOutputs(
         junit=junit,
         # The real store even for --sandbox runs: history outlives any sandbox.
-        history=open_report_store(flags.history, settings.cloud) if flags.history else None,
+        history=_history_store(settings, flags.history) if flags.history else None,
         notify=notify_targets(settings.environ, flags.slack_webhook_file, flags.webhook_file),
         notify_on=flags.notify_on,
         pushgateway=flags.pushgateway or None,
     )
+
+
+def _history_store(settings: Settings, location: str) -> ReportStore:
+    from providers.report_store import open_report_store  # only for runs with --history
+
+    return open_report_store(location, settings.cloud)
 
 
 def deliver(
@@ -77,14 +80,22 @@ def deliver(
         _write_junit(outputs.junit, render_junit(report), log)
     if outputs.history is not None:
         location = _keep_in_history(report, outputs.history, log) or location
+    notify = bool(outputs.notify) and should_notify(report, outputs.notify_on)
+    if not notify and not outputs.pushgateway:
+        return
+    # Loaded only for a run that sends something: the run's first request comes sooner.
+    from providers.http import Urllib3Http
+
     http = Urllib3Http()
-    if outputs.notify and should_notify(report, outputs.notify_on):
+    if notify:
         send_notifications(report, location, outputs.notify, http, log, clock=clock)
     if outputs.pushgateway:
         push_metrics(report, outputs.pushgateway, http, log, clock=clock)
 
 
 def _keep_in_history(report: RunReport, store: ReportStore, log: Any) -> str | None:
+    from drill.history import store_report  # trends and regressions: only with --history
+
     try:
         where = store_report(report, store)
     except ProviderError as exc:
