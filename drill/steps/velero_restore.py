@@ -86,9 +86,13 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
 
     def capture_prior_state(self, params: VeleroRestoreParams, env: StepEnv) -> JsonValue:
         kube = env.providers.kube(env.cluster())
-        existing: list[JsonValue] = [
-            ns for ns in params.target_namespaces() if kube.get_namespace(ns) is not None
-        ]
+        existing: list[JsonValue] = []
+        for namespace in params.target_namespaces():
+            found = kube.get_namespace(namespace)
+            # One still terminating is going: the restore waits and makes it anew, so undo
+            # must delete it whole, as one this run created.
+            if found is not None and found.phase != "Terminating":
+                existing.append(namespace)
         return {"restore": env.object_name("drill"), "existing_namespaces": existing}
 
     def run(self, params: VeleroRestoreParams, env: StepEnv) -> StepResult:

@@ -328,6 +328,12 @@ def test_a_drill_restore_waits_for_an_earlier_runs_namespace_to_finish_terminati
     earlier = {"drill.dev/run-id": "run-0"}
     cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Terminating", earlier)
     cluster.kube_api.terminating_polls = 4
-    result = VeleroRestore().run(RESTORE, kube_env(cluster))
+    env = kube_env(cluster)
+    prior = VeleroRestore().capture_prior_state(RESTORE, env)
+    assert prior == {"restore": env.object_name("drill"), "existing_namespaces": []}
+    result = VeleroRestore().run(RESTORE, env)
     assert result.facts["phase"] == "Completed"
     assert "dr-test" not in cluster.kube_api.namespaces  # gone before the restore was made
+    cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", {})  # Velero's
+    VeleroRestore().undo(RESTORE, prior, env)
+    assert cluster.kube_api.deleted_namespaces == ["dr-test"]  # made by this run: goes whole
