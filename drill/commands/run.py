@@ -22,7 +22,7 @@ from drill.commands._console import Console
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
 from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
-from drill.commands.runs import runs_left_behind
+from drill.commands.runs import run_id_prefix, runs_left_behind
 from drill.commands.sandbox import PrivateSandbox, sandbox_for
 from drill.errors import ExitCode, UsageError
 from drill.executor import (
@@ -137,8 +137,7 @@ FENCE_POLL_S = 0.2
 
 
 def new_run_id(plan_name: str, now: datetime) -> str:
-    # Lowercase and short: it becomes part of Kubernetes names and label values.
-    return f"{plan_name[:40]}-{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    return f"{run_id_prefix(plan_name)}{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def execute(

@@ -51,12 +51,20 @@ class LeftBehind:
         return f"drill rollback {self.run_id} --report-dir {report_dir}{sandbox}"
 
 
+def run_id_prefix(plan_name: str) -> str:
+    """How every run id of a plan begins (lowercase and short: run ids become parts of
+    Kubernetes names and label values)."""
+    return f"{plan_name[:40]}-"
+
+
 def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[LeftBehind]:
     """Runs under ``report_dir`` (of ``plan``, if given) that are unfinished or still changed,
     oldest first. A journal that cannot be read is skipped: it is no run of drill's."""
     from drill.executor import pending_undos, read_events, run_record
 
-    journals = sorted(report_dir.glob(f"*/{JOURNAL_FILE}")) if report_dir.is_dir() else []
+    # A run's directory is its run id, which starts with its plan's name: only those are read.
+    named = f"{run_id_prefix(plan)}*" if plan is not None else "*"
+    journals = sorted(report_dir.glob(f"{named}/{JOURNAL_FILE}")) if report_dir.is_dir() else []
     found = []
     for journal in journals:
         try:

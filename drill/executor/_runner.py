@@ -234,9 +234,8 @@ class Executor:
         try:
             if step.type.mutating:
                 env = self._ready_to_change(step, plan, env, state, attempts)
-            ready = env
             result = with_retries(
-                lambda: step.type.run(step.params, ready), env, step.retries, attempts
+                lambda: step.type.run(step.params, env), env, step.retries, attempts
             )
         except Exception as exc:  # noqa: BLE001 - any failure must still lead to rollback
             return None, classify(exc)

@@ -175,10 +175,10 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         live = api.get_backends(ref)
         if live.same_targets(previous):
             return f"{_name(ref)} already back on {_show(previous)}"
-        if not live.same_targets(params.targets()) and never_changed(env):
-            shown = _show(live.targets)
-            return f"{_name(ref)} left as is ({shown}): drill's change was never made"
         if not live.same_targets(params.targets()):
+            if never_changed(env):
+                shown = _show(live.targets)
+                return f"{_name(ref)} left as is ({shown}): drill's change was never made"
             raise StepFailed(
                 f"{_name(ref)} now has {_show(live.targets)}, not what drill set "
                 f"({_show(params.targets())}): someone changed it since; left as is"

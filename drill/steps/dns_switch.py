@@ -147,9 +147,9 @@ class DnsSwitch(StepType[DnsSwitchParams]):
         if (before is None and live is None) or (before is not None and before.same_as(live)):
             return f"{params.record} already back to {_show(before)}"
         ours = params.intended(before)
-        if not ours.same_as(live) and never_changed(env):
-            return f"{params.record} left as is ({_show(live)}): drill's change was never made"
         if not ours.same_as(live):
+            if never_changed(env):
+                return f"{params.record} left as is ({_show(live)}): drill's change was never made"
             raise StepFailed(
                 f"{params.record} now holds {_show(live)}, not what drill set ({_show(ours)}): "
                 "someone changed it since; left as is"

@@ -61,10 +61,9 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
     default_timeout_s = 1800.0
 
     def writes(self, params: VeleroRestoreParams, cluster: str) -> frozenset[Resource]:
-        """The namespaces restored into. A restore of every namespace in the backup (no
-        include_namespaces) also writes the unmapped ones, which are the sources' names."""
-        sources = _source_namespaces(params)
-        targets = {params.namespace_mapping.get(name, name) for name in sources}
+        """The namespaces restored into (what a restore of every namespace writes cannot be
+        named: see ``unbounded``)."""
+        targets = params.target_namespaces()
         return frozenset(Resource("namespace", cluster, name) for name in targets)
 
     def unbounded(self, params: VeleroRestoreParams) -> str | None:

@@ -16,6 +16,8 @@ from drill.errors import UsageError
 from drill.executor import FileJournal, MutationRecord, RunFinished, RunStarted
 from tests.executor.fakes import START
 
+DEAD = "region-failure-20261124-003000-aaaa"  # run ids begin with their plan's name
+
 
 def journal(report_dir: Path, run_id: str, *, sandbox: bool, finished: bool) -> None:
     clock = FakeClock(START)
@@ -56,14 +58,14 @@ def listed(report_dir: Path, **options: object) -> tuple[int, str]:
 
 
 def test_runs_lists_a_dead_run_with_its_rollback_command(tmp_path: Path) -> None:
-    journal(tmp_path, "rf-1", sandbox=True, finished=False)
+    journal(tmp_path, DEAD, sandbox=True, finished=False)
     code, text = listed(tmp_path)
     assert code == 1
-    assert "rf-1  plan region-failure, drill mode, started 3m00s ago" in text
+    assert f"{DEAD}  plan region-failure, drill mode, started 3m00s ago" in text
     assert "unfinished (no finish in its journal: killed or crashed)" in text
     assert "changed: switch-dns (dns.switch)" in text
-    assert f"undo:    drill rollback rf-1 --report-dir {tmp_path} --sandbox" in text
-    assert "lease:   drill-region-failure, held by rf-1 until it expires" in text
+    assert f"undo:    drill rollback {DEAD} --report-dir {tmp_path} --sandbox" in text
+    assert f"lease:   drill-region-failure, held by {DEAD} until it expires" in text
 
 
 def test_runs_is_quiet_when_nothing_is_left(tmp_path: Path) -> None:
@@ -73,14 +75,16 @@ def test_runs_is_quiet_when_nothing_is_left(tmp_path: Path) -> None:
 
 
 def test_only_leftovers_in_the_same_world_stop_a_new_run(tmp_path: Path) -> None:
-    journal(tmp_path, "sandboxed", sandbox=True, finished=False)
+    journal(tmp_path, "region-failure-20261124-003000-bbbb", sandbox=True, finished=False)
     refuse_while_left_behind("region-failure", tmp_path, sandbox=False)  # production: go on
-    with pytest.raises(UsageError, match="run sandboxed of region-failure did not finish"):
+    with pytest.raises(
+        UsageError, match="run region-failure-20261124-003000-bbbb of region-failure did not finish"
+    ):
         refuse_while_left_behind("region-failure", tmp_path, sandbox=True)
 
 
 def test_a_finished_run_never_stops_a_new_one(tmp_path: Path) -> None:
-    journal(tmp_path, "live-1", sandbox=False, finished=True)
+    journal(tmp_path, "region-failure-20261124-003000-cccc", sandbox=False, finished=True)
     refuse_while_left_behind("region-failure", tmp_path, sandbox=False)
     code, text = listed(tmp_path)
     assert code == 1  # its changes are still listed, with the command that undoes them
