@@ -114,7 +114,11 @@ def _describe(run: LeftBehind, now: datetime, report_dir: Path) -> str:
         f"  state:   {run.state}",
     ]
     if not run.finished:
-        lines.append(f"  lease:   drill-{run.plan}, held by {run.run_id} until it expires")
+        # Not read from the cluster: what the journal can say of the lease a dead run took.
+        lines.append(
+            f"  lease:   drill-{run.plan}, taken by this run; it expires within a minute of "
+            "its death, or drill rollback gives it back"
+        )
     if run.changed:
         steps = ", ".join(f"{step} ({kind})" for step, kind in run.changed)
         lines.append(f"  changed: {steps}")
