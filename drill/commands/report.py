@@ -28,7 +28,7 @@ from drill.commands._console import Console
 from drill.errors import ExitCode, PlanError, UsageError
 from drill.executor import RunRecord, read_events, report_from_journal, run_record
 from drill.plan import ExecutionPlan, load_plan, resolve
-from drill.report import RENDERERS, SCHEMA_VERSION, RunReport
+from drill.report import READABLE_SCHEMA_VERSIONS, RENDERERS, RunReport
 from drill.steps import Mode
 
 
@@ -73,9 +73,10 @@ def read_report(path: Path) -> RunReport:
     if not isinstance(document, dict):
         raise UsageError(f"{path}: not a report: expected a JSON object")
     version = document.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE_SCHEMA_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_SCHEMA_VERSIONS)
         raise UsageError(
-            f"{path}: schema_version {version!r}: this drill reads version {SCHEMA_VERSION}"
+            f"{path}: schema_version {version!r}: this drill reads versions {readable}"
         )
     try:
         return RunReport.model_validate(document)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from drill.durations import format_duration
-from drill.report import Objective
+from drill.report import Objective, Rpo, Rto
 from drill.steps import RecoveryPoint
 
 
@@ -15,9 +15,9 @@ def worst_recovery_point(points: Sequence[RecoveryPoint]) -> RecoveryPoint | Non
     return min(points, key=lambda p: p.at) if points else None
 
 
-def rpo(t0: datetime, point: RecoveryPoint | None, target_s: float) -> Objective:
+def rpo(t0: datetime, point: RecoveryPoint | None, target_s: float) -> Rpo:
     if point is None:
-        return Objective(
+        return Rpo(
             target_s=target_s,
             measured_s=None,
             margin_s=None,
@@ -25,16 +25,17 @@ def rpo(t0: datetime, point: RecoveryPoint | None, target_s: float) -> Objective
             source="no step set a recovery point",
         )
     measured_s = max((t0 - point.at).total_seconds(), 0.0)
-    return _objective(target_s, measured_s, point.source)
+    measured = _objective(target_s, measured_s, point.source)
+    return Rpo(**measured.model_dump(), from_backup_s=measured.measured_s)
 
 
 def rto(
     t0: datetime, recovered_at: datetime | None, unverified: str | None, target_s: float
-) -> Objective:
+) -> Rto:
     """``unverified`` names a verify step that did not pass; then recovery was not shown."""
     if recovered_at is None or unverified:
         why = unverified or "no verify step ran in this mode"
-        return Objective(
+        return Rto(
             target_s=target_s,
             measured_s=None,
             margin_s=None,
@@ -42,7 +43,8 @@ def rto(
             source=f"not measured: {why}",
         )
     measured_s = (recovered_at - t0).total_seconds()
-    return _objective(target_s, measured_s, "t0 to the last verify step passing")
+    measured = _objective(target_s, measured_s, "t0 to the last verify step passing")
+    return Rto(**measured.model_dump(), service_restored_s=measured.measured_s)
 
 
 def _objective(target_s: float, measured_s: float, source: str) -> Objective:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, TypeVar
 
 from drill.errors import ExitCode
 from drill.executor import _measure
@@ -45,11 +45,15 @@ from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import (
     Objective,
     Outcome,
+    Rpo,
+    Rto,
     RunReport,
     StepReport,
     UndoReport,
 )
 from drill.steps import RecoveryPoint
+
+AnyObjective = TypeVar("AnyObjective", bound=Objective)
 
 NO_END = "the journal ends while this step was running: the run stopped here"
 NO_DETAILS = "the journal holds no step summaries or facts, so this report has none"
@@ -245,7 +249,7 @@ def _objectives(
     run: list[JournalEntry],
     steps: list[StepReport],
     finished: bool,
-) -> tuple[Objective, Objective, RecoveryPoint | None, datetime | None]:
+) -> tuple[Rpo, Rto, RecoveryPoint | None, datetime | None]:
     points = [
         RecoveryPoint(at=e.event.at, source=e.event.source)
         for e in run
@@ -280,7 +284,7 @@ def _forward_done(steps: list[StepReport]) -> bool:
     return any(s.phase not in FORWARD_PHASES and s.started_at for s in steps)
 
 
-def _without_target(objective: Objective) -> Objective:
+def _without_target(objective: AnyObjective) -> AnyObjective:
     """Neither the journal nor a plan said what the target was: no margin, no verdict."""
     return objective.model_copy(
         update={

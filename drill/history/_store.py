@@ -65,7 +65,7 @@ def _read(store: ReportStore, name: str, plan: str) -> RunReport | Skipped:
     except NotFound:
         return Skipped(name, "deleted while being read")
     except ValidationError as exc:
-        return Skipped(name, f"not a run report (schema version 1): {_first_problem(exc)}")
+        return Skipped(name, f"not a run report (schema version 1 or 2): {_first_problem(exc)}")
     if report.plan != plan:
         return Skipped(name, f"a report of plan {report.plan!r}")
     return report

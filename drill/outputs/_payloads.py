@@ -117,7 +117,9 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
 
 
 def _objective_payload(objective: Objective) -> ObjectivePayload:
-    return ObjectivePayload.model_validate(objective.model_dump())
+    return ObjectivePayload.model_validate(
+        objective.model_dump(include=set(ObjectivePayload.model_fields))
+    )
 
 
 def _failed_step_payload(step: StepReport) -> FailedStepPayload:

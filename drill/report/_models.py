@@ -1,7 +1,12 @@
-"""The run report: what happened, measured against the targets. Schema version 1.
+"""The run report: what happened, measured against the targets. Schema version 2.
 
 These models are the JSON report's schema (``drill/report/schema.json`` is generated from
 them and checked by a test); change them only together with ``SCHEMA_VERSION``.
+
+Version 2 added, each defaulted so a version 1 document still reads as one: RPO from data
+beside RPO from backup metadata (``rpo.from_data_s``, ``rpo.points``), the two RTO clocks
+(``rto.service_restored_s``, ``rto.users_served_s``), ``probes``, ``client_cutover``,
+``restores`` (restore completeness) and ``rollback`` (verified and timed).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[2] = 2
+# Versions this drill reads: every field version 2 added has a default.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 StepStatus = Literal["passed", "failed", "timed_out", "skipped", "interrupted", "not_run"]
 UndoStatus = Literal["undone", "failed", "skipped"]
@@ -67,8 +74,135 @@ class Objective(_Model):
     source: str = Field(description="what set the measured value, or why there is none")
 
 
+RecoveryPointKind = Literal["data", "backup metadata"]
+
+
+class RecoveryPointReport(_Model):
+    """One source's recovery point: the newest moment whose data the recovery brought back."""
+
+    step_id: str
+    at: datetime
+    kind: RecoveryPointKind = Field(
+        description="data: read inside the recovered data (a heartbeat); "
+        "backup metadata: when a backup says it was taken"
+    )
+    source: str = Field(description="what said so, in words")
+
+
+class Rpo(Objective):
+    """RPO: ``measured_s`` (pass/fail) is from data when a data source measured it."""
+
+    from_data_s: float | None = Field(
+        default=None, description="t0 minus the oldest recovery point read inside the data"
+    )
+    from_backup_s: float | None = Field(
+        default=None, description="t0 minus the oldest recovery point from backup metadata"
+    )
+    points: list[RecoveryPointReport] = Field(default_factory=list)
+
+
+class Rto(Objective):
+    """RTO: ``measured_s`` (pass/fail) is the service-restored clock."""
+
+    service_restored_s: float | None = Field(
+        default=None, description="t0 to the last verify step passing"
+    )
+    users_served_s: float | None = Field(
+        default=None,
+        description="t0 to the start of the first window of consecutive probe successes "
+        "that lasts to the end of verify; None without probes",
+    )
+    users_served_source: str | None = Field(
+        default=None, description="how users_served_s was measured, or why it was not"
+    )
+
+
+class ProbeAttempt(_Model):
+    at: datetime
+    ok: bool
+    latency_ms: float | None = None
+    status: int | None = None
+    error: str | None = None
+
+
+class ProbePhase(_Model):
+    """A probe's results while one phase ran."""
+
+    phase: str
+    attempts: int
+    successes: int
+    success_ratio: float | None
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+
+
+class ProbeReport(_Model):
+    """One probe of what users reach, run from t0 (or the run's start) to the end of verify."""
+
+    name: str
+    url: str
+    interval_s: float
+    attempts: int
+    successes: int
+    success_ratio: float | None
+    downtime_s: float | None = Field(description="client-observed time without a success")
+    users_served_at: datetime | None = None
+    phases: list[ProbePhase] = Field(default_factory=list)
+    timeline: list[ProbeAttempt] = Field(default_factory=list)
+
+
+class ClientCutover(_Model):
+    """A DNS switch as clients see it: they may cache the old answer for its TTL."""
+
+    step_id: str
+    record: str
+    visible_after_s: float | None
+    old_ttl_s: int | None
+    worst_case_s: float | None = Field(description="visible_after_s plus the old record's TTL")
+
+
+class RestoredKind(_Model):
+    kind: str
+    in_backup: int | None
+    restored: int | None
+    skipped: int = 0
+    why_skipped: list[str] = Field(default_factory=list)
+
+
+class RestoreCompleteness(_Model):
+    """Items restored against items in the backup, per resource kind."""
+
+    step_id: str
+    backup: str
+    complete: bool | None = Field(description="None when the backup's contents could not be read")
+    kinds: list[RestoredKind] = Field(default_factory=list)
+
+
+RollbackCheckStatus = Literal["equal", "differs", "not verified"]
+
+
+class RollbackCheck(_Model):
+    """One object drill changed, re-read after undo and compared with its journaled prior."""
+
+    step_id: str
+    target: str
+    status: RollbackCheckStatus
+    detail: str
+
+
+class RollbackReport(_Model):
+    started_at: datetime
+    finished_at: datetime
+    duration_s: float
+    verified: bool | None = Field(
+        description="true: every object equals its prior state; false: one differs; "
+        "null: one could not be checked"
+    )
+    checks: list[RollbackCheck] = Field(default_factory=list)
+
+
 class RunReport(_Model):
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     run_id: str
     plan: str
     plan_file: str
@@ -83,11 +217,15 @@ class RunReport(_Model):
     disaster_at_source: Literal["run start", "--disaster-at"]
     recovery_point: datetime | None = None
     recovered_at: datetime | None = None
-    rpo: Objective
-    rto: Objective
+    rpo: Rpo
+    rto: Rto
     contexts: dict[str, str]
     steps: list[StepReport]
     undo: list[UndoReport] = Field(default_factory=list)
+    rollback: RollbackReport | None = None
+    probes: list[ProbeReport] = Field(default_factory=list)
+    client_cutover: list[ClientCutover] = Field(default_factory=list)
+    restores: list[RestoreCompleteness] = Field(default_factory=list)
     rollback_command: str | None = None
     journal: str | None = None
     notes: list[str] = Field(default_factory=list)

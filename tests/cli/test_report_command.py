@@ -117,8 +117,8 @@ BAD_INPUT = {
         "{reports}/a/report.json: not a report: invalid JSON: ",
     ),
     "newer schema": (
-        lambda r: str(_write(r / "b" / "report.json", _report_with(schema_version=2))),
-        "{reports}/b/report.json: schema_version 2: this drill reads version 1",
+        lambda r: str(_write(r / "b" / "report.json", _report_with(schema_version=3))),
+        "{reports}/b/report.json: schema_version 3: this drill reads versions 1 and 2",
     ),
     "not a report": (
         lambda r: str(_write(r / "c" / "report.json", _report_with(outcome="fine"))),

@@ -65,7 +65,7 @@ def test_json_output_is_the_only_thing_on_stdout(
     with serve(Script()) as url:
         result = commands.run(str(http_plan(write_plan, url)), output="json")
     report = json.loads(result.stdout)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["outcome"] == "passed"
     assert [s["id"] for s in report["steps"]] == ["reachable", "healthy"]
     # logs went to stderr as JSON lines carrying the run id

@@ -62,7 +62,7 @@ def test_json_report_validates_against_the_schema(scenario: Callable[[Kit], RunR
     report = scenario(Kit())
     document = json.loads(render_json(report))
     validate(document)
-    assert document["schema_version"] == 1 == SCHEMA_VERSION
+    assert document["schema_version"] == 2 == SCHEMA_VERSION
     assert RunReport.model_validate_json(render_json(report)) == report
 
 
@@ -77,7 +77,7 @@ def test_json_report_round_trips_the_numbers() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("schema_version", 2), ("outcome", "mostly_fine"), ("exit_code", "0"), ("extra", 1)],
+    [("schema_version", 3), ("outcome", "mostly_fine"), ("exit_code", "0"), ("extra", 1)],
 )
 def test_schema_rejects_a_report_that_breaks_the_contract(field: str, value: Any) -> None:
     document = json.loads(render_json(passing(Kit())))

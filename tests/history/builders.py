@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from drill.report import Objective, Outcome, RunReport, StepReport, StepStatus
+from drill.report import Objective, Outcome, Rpo, Rto, RunReport, StepReport, StepStatus
 
 PLAN = "region-failure"
 FIRST_RUN_AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
@@ -69,8 +69,8 @@ def report(
         finished_at=start + timedelta(seconds=900),
         disaster_at=start,
         disaster_at_source="run start",
-        rpo=objective(rpo_s),
-        rto=objective(rto_s),
+        rpo=Rpo(**objective(rpo_s).model_dump()),
+        rto=Rto(**objective(rto_s).model_dump()),
         contexts={"dr": "gke_dr"},
         steps=[step(i, d, (statuses or {}).get(i, "passed")) for i, d in durations.items()],
     )

@@ -53,7 +53,7 @@ def test_unreadable_files_are_skipped_and_listed_not_fatal(store: DirectoryRepor
     assert [r.run_id for r in history.reports] == [run_id(i) for i in range(3)]
     reasons = {s.name.rsplit("Z-", 1)[1]: s.reason for s in history.skipped}
     assert set(reasons) == {"garbage.json", "old-schema.json", "stray.json"}
-    assert reasons["old-schema.json"].startswith("not a run report (schema version 1): ")
+    assert reasons["old-schema.json"].startswith("not a run report (schema version 1 or 2): ")
     assert reasons["stray.json"] == "a report of plan 'other'"
 
 

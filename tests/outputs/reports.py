@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drill.report import Objective, RunReport, StepReport, UndoReport
+from drill.report import Rpo, Rto, RunReport, StepReport, UndoReport
 
 STARTED = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 FINISHED = STARTED + timedelta(minutes=9, seconds=30)
@@ -38,10 +38,10 @@ def passed_report(**kw: object) -> RunReport:
         "finished_at": FINISHED,
         "disaster_at": STARTED,
         "disaster_at_source": "run start",
-        "rpo": Objective(
+        "rpo": Rpo(
             target_s=3600, measured_s=720, margin_s=2880, met=True, source="velero backup b-1"
         ),
-        "rto": Objective(target_s=14400, measured_s=310, margin_s=14090, met=True, source="verify"),
+        "rto": Rto(target_s=14400, measured_s=310, margin_s=14090, met=True, source="verify"),
         "contexts": {"dr": "dr-cluster"},
         "steps": [
             step("backup-fresh", "preflight", duration_s=0.4),
@@ -62,9 +62,7 @@ def failed_report() -> RunReport:
         mode="live",
         outcome="failed",
         exit_code=3,
-        rto=Objective(
-            target_s=14400, measured_s=None, margin_s=None, met=False, source="verify failed"
-        ),
+        rto=Rto(target_s=14400, measured_s=None, margin_s=None, met=False, source="verify failed"),
         steps=[
             step("backup-fresh", "preflight"),
             step("restore-production", "restore", status="failed", error=LONG_ERROR),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drill.report import Objective, RunReport, StepReport, UndoReport
+from drill.report import Objective, Rpo, Rto, RunReport, StepReport, UndoReport
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 PLAN = "shop-failover"
@@ -99,8 +99,8 @@ def mixed_report(**changes: object) -> RunReport:
         "disaster_at_source": "run start",
         "recovery_point": T0 - timedelta(minutes=10),
         "recovered_at": None,
-        "rpo": Objective(target_s=3600, measured_s=600, margin_s=3000, met=True, source="b1"),
-        "rto": Objective(
+        "rpo": Rpo(target_s=3600, measured_s=600, margin_s=3000, met=True, source="b1"),
+        "rto": Rto(
             target_s=900,
             measured_s=1200,
             margin_s=-300,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from drill.report import render_junit
+from drill.report import Rpo, Rto, render_junit
 
 from .samples import DNS_ERROR, PLAN, T0, mixed_report, not_measured, ran
 
@@ -101,8 +101,12 @@ def test_missed_rto_states_measured_target_and_margin() -> None:
 
 def test_unmeasured_rpo_is_skipped_but_unmeasured_rto_fails() -> None:
     report = mixed_report(
-        rpo=not_measured(3600, None, "no step set a recovery point"),
-        rto=not_measured(900, None, "not measured: no verify step ran in this mode"),
+        rpo=Rpo.model_validate(
+            not_measured(3600, None, "no step set a recovery point").model_dump()
+        ),
+        rto=Rto.model_validate(
+            not_measured(900, None, "not measured: no verify step ran in this mode").model_dump()
+        ),
     )
     found = cases(suite_of(render_junit(report)))
     rpo, rto = found[(f"{PLAN}.objectives", "RPO")], found[(f"{PLAN}.objectives", "RTO")]

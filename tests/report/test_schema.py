@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from drill.report import Objective, RunReport, StepReport, json_schema, render_json, render_text
+from drill.report import Rpo, Rto, RunReport, StepReport, json_schema, render_json, render_text
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "drill" / "report" / "schema.json"
 
@@ -29,10 +29,8 @@ def sample_report(**changes: object) -> RunReport:
         "finished_at": t0,
         "disaster_at": t0,
         "disaster_at_source": "run start",
-        "rpo": Objective(
-            target_s=3600, measured_s=600, margin_s=3000, met=True, source="backup b1"
-        ),
-        "rto": Objective(target_s=900, measured_s=None, margin_s=None, met=None, source="n/a"),
+        "rpo": Rpo(target_s=3600, measured_s=600, margin_s=3000, met=True, source="backup b1"),
+        "rto": Rto(target_s=900, measured_s=None, margin_s=None, met=None, source="n/a"),
         "contexts": {"dr": "kind-dr"},
         "steps": [
             StepReport(
@@ -58,7 +56,7 @@ def test_shipped_schema_matches_models() -> None:
 def test_report_validates_against_shipped_schema() -> None:
     document = json.loads(render_json(sample_report()))
     jsonschema.validate(document, json.loads(SCHEMA_FILE.read_text()))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
 
 
 def test_schema_rejects_unknown_outcome() -> None:
