@@ -12,6 +12,7 @@ are translated here; nothing from the SDK escapes this module.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -96,10 +97,50 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
                 persist_config=False,
             )
     except (config.ConfigException, OSError, ValueError) as exc:
-        where = kubeconfig or "the default kubeconfig"
-        raise PermanentError(f"kube context {context!r} ({where}): {exc}") from None
+        where = kubeconfig_files(kubeconfig)
+        reason = _config_problem(context, where) or str(exc)
+        raise PermanentError(f"kube context {context!r} ({' '.join(where)}): {reason}") from None
     configuration.retries = False
     return KubeAdapter(client.ApiClient(configuration), context, clock)
+
+
+def kubeconfig_files(kubeconfig: str | None) -> list[str]:
+    """The files a kubeconfig setting names, as the client reads them: ``kubeconfig`` or
+    ``$KUBECONFIG`` (a list joined by the path separator), else ``~/.kube/config``."""
+    # The client read $KUBECONFIG when it was imported: name the files it will read.
+    from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION
+
+    setting = kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION
+    return [os.path.expanduser(part) for part in setting.split(os.pathsep) if part]
+
+
+def _config_problem(context: str, files: Sequence[str]) -> str | None:
+    """What is wrong with the kubeconfig, said so a person can fix it, when it can be said:
+    no such file, or no such context (naming those there are)."""
+    existing = [path for path in files if os.path.exists(path)]
+    if not existing:
+        return "no kubeconfig file there: set KUBECONFIG or write the file"
+    names = sorted({name for path in existing for name in _context_names(path)})
+    if context in names:
+        return None
+    there = ", ".join(names) if names else "none"
+    return f"no context named {context!r} in it (contexts there: {there})"
+
+
+def _context_names(path: str) -> list[str]:
+    """The context names one kubeconfig file declares; none when it cannot be read as one
+    (the client's own message then says why)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            document = yaml.safe_load(file)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    contexts = document.get("contexts") if isinstance(document, dict) else None
+    if not isinstance(contexts, list):
+        return []
+    return [str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name")]
 
 
 class WatchExpired(TransientError):
@@ -264,8 +305,12 @@ class KubeAdapter:
     # --- reachability --------------------------------------------------------------------------
 
     def server_version(self) -> str:
-        info = self.request("reach the API server", "GET", "/version/")
+        info = self.request(f"API server {self.server}", "GET", "/version/")
         return str(info.get("gitVersion", ""))
+
+    @property
+    def server(self) -> str:
+        return str(self.api_client.configuration.host)
 
     # --- workloads -----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from drill.clock import Clock
+from drill.errors import ProviderError
 from providers.cloud import CloudSettings
 from providers.protocols import (
     BackendApi,
@@ -58,6 +59,24 @@ class LiveProviders:
 
             self._kube[context] = connect(context, self.kubeconfig, self.clock)
         return self._kube[context]
+
+    def check_kube_context(self, context: str) -> None:
+        """Connect to ``context`` and ask its API server for its version: a missing kubeconfig,
+        an unknown context, an unreachable server or rejected credentials raise a
+        ``ProviderError`` whose one line names the context and the kubeconfig files."""
+        from providers.kube import IN_CLUSTER, kubeconfig_files
+
+        adapter = self._adapter(context)
+        try:
+            adapter.server_version()
+        except ProviderError as exc:
+            where = (
+                "the pod's service account"
+                if context == IN_CLUSTER
+                else " ".join(kubeconfig_files(self.kubeconfig))
+            )
+            reason = str(exc).removeprefix(f"{context}: ")
+            raise type(exc)(f"kube context {context!r} ({where}): {reason}") from None
 
     def velero(self, context: str, namespace: str) -> VeleroApi:
         key = (context, namespace)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from drill.commands._outline import outline_data, outline_text
 from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
 from drill.commands.runs import run_id_prefix, runs_left_behind
 from drill.commands.sandbox import PrivateSandbox, sandbox_for
-from drill.errors import ExitCode, UsageError
+from drill.errors import ExitCode, ProviderError, TransientError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
@@ -39,6 +40,7 @@ from drill.logs import build_logger
 from drill.plan import ExecutionPlan, resolve
 from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
+from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
 
@@ -132,6 +134,8 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
+# How long a kube context may answer with throttling, 5xx or resets before the run gives up.
+CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.
 FENCE_POLL_S = 0.2
 
@@ -156,6 +160,7 @@ def execute(
     log = build_logger(settings.verbosity, stream=stream).bind(run_id=run_id)
     runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
     report_dir = options.report_dir
+    check_contexts(plan, providers, clock, log)
     require_writable(report_dir)
     # The lease comes first: a run that may not start leaves no journal behind. Then the
     # leftovers of runs that died (a run still going holds the lease, so it is not one).
@@ -171,6 +176,33 @@ def execute(
         )
     deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
     return report
+
+
+def check_contexts(plan: ExecutionPlan, providers: LiveProviders, clock: Clock, log: Any) -> None:
+    """Every kube context the plan's roles map to answers, checked before the lease: the
+    lease lives in one of them, and a run that cannot reach its clusters must touch nothing.
+    A missing kubeconfig, an unknown context, an unreachable server or rejected credentials
+    is one line naming the role, the context and the kubeconfig (exit 2). Throttling, 5xx and
+    resets are retried for a few seconds first, as the lease itself would be."""
+    checked: set[str] = set()
+    for role, context in plan.contexts.items():
+        if context in checked:
+            continue
+        checked.add(context)
+
+        def retrying(exc: TransientError, context: str = context) -> None:
+            log.debug("context_check_retrying", context=context, reason=str(exc))
+
+        try:
+            patiently(
+                partial(providers.check_kube_context, context),
+                clock,
+                CONTEXT_PATIENCE_S,
+                threading.Event(),
+                retrying,
+            )
+        except ProviderError as exc:
+            raise UsageError(f"context role {role!r}: {exc}") from None
 
 
 def require_writable(report_dir: Path) -> None:

@@ -27,7 +27,7 @@ from drill.errors import (
     ProviderError,
     TransientError,
 )
-from drill.steps._changes import poll_intervals
+from drill.steps._changes import patiently, poll_intervals
 from providers.protocols import KubeApi
 
 LEASE_DURATION_S = 60
@@ -104,17 +104,11 @@ class RunLease:
 
     def _take_patiently(self) -> None:
         """Take the lease, retrying transient faults for up to ``TAKE_PATIENCE_S``."""
-        give_up_at = self.clock.monotonic() + TAKE_PATIENCE_S
-        while True:
-            try:
-                self._take()
-                return
-            except TransientError as exc:
-                pause = self._pause_after(exc)
-                if self.clock.monotonic() + pause > give_up_at:
-                    raise
-                self.log.warning("lease_retrying", lease=self.where, reason=str(exc))
-                self.clock.sleep(pause, self._stop)
+
+        def retrying(exc: TransientError) -> None:
+            self.log.warning("lease_retrying", lease=self.where, reason=str(exc))
+
+        patiently(self._take, self.clock, TAKE_PATIENCE_S, self._stop, retrying)
 
     def _renew_forever(self) -> None:
         wait_s = RENEW_EVERY_S

@@ -7,9 +7,11 @@ Waits resume after transient API faults for as long as the step's deadline allow
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from drill.clock import Clock
 from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.steps._base import StepEnv, StepTimedOut
@@ -138,3 +140,26 @@ def poll_intervals() -> Iterator[float]:
     while True:
         yield interval_s
         interval_s = min(interval_s * 1.5, MAX_POLL_S)
+
+
+def patiently(
+    call: Callable[[], T],
+    clock: Clock,
+    patience_s: float,
+    stop: threading.Event,
+    on_retry: Callable[[TransientError], None],
+) -> T:
+    """``call``, retried after transient faults (Retry-After, else a growing interval) for up
+    to ``patience_s``; the last fault is raised when the next pause would pass it. Outside a
+    step: a step waits through ``StepEnv`` and its own deadline instead."""
+    give_up_at = clock.monotonic() + patience_s
+    pauses = poll_intervals()
+    while True:
+        try:
+            return call()
+        except TransientError as exc:
+            pause = exc.retry_after_s if exc.retry_after_s is not None else next(pauses)
+            if clock.monotonic() + pause > give_up_at:
+                raise
+            on_retry(exc)
+            clock.sleep(pause, stop)

@@ -70,17 +70,21 @@ def test_failed_smoke_job_fails_the_drill_and_is_deleted(scale_drill: Drill) -> 
     assert scale_drill.dr.list("batch/v1", "Job") == []
 
 
-def test_unreachable_context_is_named_before_anything_runs(scale_drill: Drill) -> None:
+def test_unreachable_context_is_named_before_the_lease_and_nothing_runs(
+    scale_drill: Drill,
+) -> None:
     scale_drill.sandbox.clusters["primary"].stop()
-    report, result = scale_drill.run_json(str(PLAN))
-    assert result.returncode == 3
-    reachable = step(report, "contexts-reachable")
-    assert reachable["status"] == "failed"
-    assert (
-        "primary: sandbox-primary: reach the API server: connection refused" in reachable["error"]
-    )
-    assert "dr:" not in reachable["error"]
-    assert {s["status"] for s in report["steps"][1:]} == {"not_run"}
+    result = scale_drill.run(str(PLAN))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(
+        "drill: context role 'primary': kube context 'sandbox-primary' ("
+    ), result.stderr
+    assert f"{scale_drill.sandbox.kubeconfig}): API server http" in result.stderr
+    assert result.stderr.rstrip().endswith("connection refused or host unreachable")
+    assert len(result.stderr.strip().splitlines()) == 1
+    # No lease was taken and no run began: no journal, no namespace, no Lease object.
+    assert not list(scale_drill.commands.reports.glob("*/journal.jsonl"))
+    assert scale_drill.dr.list("coordination.k8s.io/v1", "Lease") == []
 
 
 def test_refuses_to_delete_a_namespace_the_run_did_not_create(
