@@ -140,15 +140,17 @@ class InProcess:
 
     def history(
         self,
-        plan: str,
+        plan: str | None,
         location: str | None,
         *,
         settings: Settings | None = None,
         **options: object,
     ) -> Result:
         chosen = settings or self.settings()
-        given = HistoryOptions(plan, location, **options)  # type: ignore[arg-type]
-        return self.call(lambda c: history(chosen, given, c))
+        given = HistoryOptions(  # type: ignore[arg-type]
+            plan, location, **{"report_dir": self.reports, **options}
+        )
+        return self.call(lambda c: history(chosen, given, c, self.clock))
 
     def validate(self, *plans: str, settings: Settings | None = None) -> Result:
         chosen = settings or self.settings()

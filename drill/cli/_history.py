@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from drill.cli._common import finish, pass_settings
+from drill.cli._common import finish, pass_settings, report_dir_option
 from drill.commands import Settings
 from drill.history import DEFAULT_FACTOR, DEFAULT_WINDOW
 from providers.report_store import LOCATION_FORMS
 
-HISTORY_HELP = f"Where run reports are kept: {LOCATION_FORMS} (env DRILL_HISTORY)."
+HISTORY_HELP = (
+    f"Read the reports kept here instead of the report directory: {LOCATION_FORMS} "
+    "(env DRILL_HISTORY)."
+)
 
 
 @click.command("history")
-@click.argument("plan")
+@click.argument("plan", required=False)
 @click.option(
     "--history", "location", envvar="DRILL_HISTORY", metavar="LOCATION", help=HISTORY_HELP
 )
@@ -33,21 +38,32 @@ HISTORY_HELP = f"Where run reports are kept: {LOCATION_FORMS} (env DRILL_HISTORY
     f"{DEFAULT_WINDOW} runs where it passed.",
 )
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@report_dir_option
 @pass_settings
 def history_command(
-    settings: Settings, plan: str, location: str | None, last: int, factor: float, output: str
+    settings: Settings,
+    plan: str | None,
+    location: str | None,
+    last: int,
+    factor: float,
+    output: str,
+    report_dir: Path,
 ) -> None:
     """Show PLAN's recent runs (RTO, RPO, margins, outcome, slowest step) and flag
     regressions of the newest run: a step slower than its recent median by --factor, an RTO
     or RPO margin that shrank in each of the last 3 runs or is under 25% of its target.
+    Without PLAN, one line per plan: its last run, outcome and margins, and how long ago a
+    drill of it last passed.
 
-    PLAN is the plan's name as its reports carry it (e.g. region-failure).
+    PLAN is the plan's name as its reports carry it (e.g. region-failure). Runs are read from
+    the report directory, where every run keeps its report, or from --history.
 
-    Exit codes: 0 no regression; 1 a regression flagged in the newest run; 2 usage error: no
-    or a malformed history location, no runs of PLAN stored there, or the history could not
-    be read.
+    Exit codes: 0 no regression; 1 a regression flagged in the newest run; 2 usage error: a
+    malformed history location, no runs stored there, or the history could not be read.
     """
     from drill.commands.history import HistoryOptions, history
 
-    options = HistoryOptions(plan, location, last=last, factor=factor, output=output)
+    options = HistoryOptions(
+        plan, location, last=last, factor=factor, output=output, report_dir=report_dir
+    )
     finish(settings, lambda console: history(settings, options, console))

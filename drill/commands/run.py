@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import Settings, parse_context_flags, write_atomically
+from drill.commands._common import REPORT_FILE, Settings, parse_context_flags, write_atomically
 from drill.commands._console import Console
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
@@ -174,7 +174,7 @@ def execute(
         report = _execute_locked(
             plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
         )
-    deliver(report, report_dir / run_id / "report.json", outputs, clock, log)
+    deliver(report, report_dir / run_id / REPORT_FILE, outputs, clock, log)
     return report
 
 
@@ -325,5 +325,5 @@ def _execute_locked(
             report = executor.run(plan, t0)
     finally:
         journal.close()
-    write_atomically(run_dir / "report.json", render_json(report))
+    write_atomically(run_dir / REPORT_FILE, render_json(report))
     return report

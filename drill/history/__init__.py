@@ -26,6 +26,13 @@ ReportStore adapter's business, in providers).
 
 from __future__ import annotations
 
+from drill.history._overview import (
+    Overview,
+    PlanSummary,
+    plan_summaries,
+    render_overview_json,
+    render_overview_text,
+)
 from drill.history._regressions import (
     DEFAULT_FACTOR,
     DEFAULT_WINDOW,
@@ -43,7 +50,15 @@ from drill.history._render import (
     render_history_json,
     render_history_text,
 )
-from drill.history._store import History, Skipped, load_history, report_name, store_report
+from drill.history._store import (
+    History,
+    Skipped,
+    load_history,
+    load_run_directories,
+    report_name,
+    store_report,
+    stored_plans,
+)
 from drill.history._trend import SlowestStep, TrendRow, slowest_step, trend_row, trend_rows
 
 __all__ = [
@@ -56,6 +71,8 @@ __all__ = [
     "Criteria",
     "History",
     "HistoryDocument",
+    "Overview",
+    "PlanSummary",
     "Regression",
     "RegressionKind",
     "Skipped",
@@ -63,11 +80,16 @@ __all__ = [
     "TrendRow",
     "find_regressions",
     "load_history",
+    "load_run_directories",
+    "plan_summaries",
     "render_history_json",
     "render_history_text",
+    "render_overview_json",
+    "render_overview_text",
     "report_name",
     "slowest_step",
     "store_report",
+    "stored_plans",
     "trend_row",
     "trend_rows",
 ]

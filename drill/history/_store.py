@@ -59,14 +59,46 @@ def load_history(store: ReportStore, plan: str, last: int) -> History:
     return History(plan=plan, reports=tuple(reports), skipped=tuple(reversed(skipped)))
 
 
-def _read(store: ReportStore, name: str, plan: str) -> RunReport | Skipped:
+def stored_plans(store: ReportStore) -> list[str]:
+    """The plans a history location holds reports of (its top-level folders)."""
+    return sorted({name.split("/")[0] for name in store.names("") if name.count("/") == 1})
+
+
+def load_run_directories(
+    store: ReportStore, report_file: str, plan: str | None, last: int
+) -> list[History]:
+    """Histories read from a report directory as `drill run` leaves it (``<run_id>/<report_file>``
+    per run), one per plan (only ``plan``'s when given), each of its newest ``last`` runs.
+
+    Every run's report is read to learn its plan: a run id begins with the plan's name cut to
+    40 characters, so the name alone cannot tell two long plan names apart."""
+    by_plan: dict[str, list[RunReport]] = {}
+    skipped: list[Skipped] = []
+    for name in store.names(""):
+        if name.count("/") != 1 or not name.endswith(f"/{report_file}"):
+            continue
+        read = _read(store, name, plan)
+        if isinstance(read, RunReport):
+            by_plan.setdefault(read.plan, []).append(read)
+        elif not read.reason.startswith("a report of plan"):
+            skipped.append(read)
+    histories = []
+    for name, reports in sorted(by_plan.items()):
+        reports.sort(key=lambda r: (r.started_at, r.run_id))
+        histories.append(History(name, tuple(reports[-last:]), tuple(skipped)))
+    if not histories and plan is not None:
+        histories.append(History(plan, (), tuple(skipped)))
+    return histories
+
+
+def _read(store: ReportStore, name: str, plan: str | None) -> RunReport | Skipped:
     try:
         report = RunReport.model_validate_json(store.get(name))
     except NotFound:
         return Skipped(name, "deleted while being read")
     except ValidationError as exc:
         return Skipped(name, f"not a run report (schema version 1 or 2): {_first_problem(exc)}")
-    if report.plan != plan:
+    if plan is not None and report.plan != plan:
         return Skipped(name, f"a report of plan {report.plan!r}")
     return report
 

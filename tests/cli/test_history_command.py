@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from drill.clock import FakeClock
 from drill.history import store_report
+from drill.report import RunReport, render_json
 from providers.report_store import DirectoryReportStore
 from tests.cli.test_parsing import invoke
-from tests.history.builders import PLAN, run_id, steady, with_durations
+from tests.history.builders import FIRST_RUN_AT, PLAN, run_id, steady, with_durations
+from tests.history.builders import report as built_report
 from tests.inprocess import InProcess
 
 
@@ -70,7 +74,7 @@ def test_a_steady_history_exits_0(commands: InProcess, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((PLAN,), "no history location: pass --history LOCATION"),
+        ((PLAN,), "no report directory reports: runs keep their reports there"),
         ((PLAN, "--history", "gs://"), "history location 'gs://' names no bucket"),
         (("other-plan", "--history", "{history}"), "no runs of other-plan are stored in"),
         (("plans/region-failure.yaml", "--history", "{history}"), "give the plan's name"),
@@ -101,3 +105,70 @@ def test_nothing_readable_stored_exits_2_counting_what_was_skipped(
         f"no runs of {PLAN} are stored in {tmp_path / 'broken'} (1 unreadable files skipped)"
         in (result.stderr)
     )
+
+
+def keep_as_run(reports: Path, kept: RunReport) -> None:
+    """Where `drill run` keeps a run's report, beside its journal."""
+    run_dir = reports / kept.run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "report.json").write_text(render_json(kept))
+    (run_dir / "journal.jsonl").write_text("{}\n")
+
+
+def test_without_history_the_report_directory_is_read(commands: InProcess) -> None:
+    for kept in [*steady(3), built_report(3, plan="other-plan")]:
+        keep_as_run(commands.reports, kept)
+    (commands.reports / "half-written").mkdir()
+    (commands.reports / "half-written" / "report.json").write_text("{")
+    result = commands.history(PLAN, None)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"history of {PLAN}: 3 runs, oldest first"
+    assert [line.split()[0] for line in lines[3:6]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert "other-plan" not in result.stdout
+    assert "half-written/report.json" in result.stdout  # listed as skipped, not fatal
+
+
+def test_without_a_plan_each_plan_gets_one_line(tmp_path: Path) -> None:
+    now = FIRST_RUN_AT + timedelta(days=10)
+    commands = InProcess(tmp_path, clock=FakeClock(now))
+    kept = [
+        *steady(3),
+        built_report(3, outcome="failed", rto_s=None),
+        built_report(4, plan="other-plan"),
+    ]
+    for one in kept:
+        keep_as_run(commands.reports, one)
+    result = commands.history(None, None)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"plans with runs in report directory {commands.reports}: 2"
+    header, first, second = lines[2:5]
+    assert header.split()[:2] == ["PLAN", "LAST"]
+    assert first.split() == [
+        "other-plan", "2026-11-05", "02:00", "(6d00h", "ago)", "drill", "PASSED",
+        "50m00s", "40m00s", "6d00h", "ago",
+    ]  # fmt: skip
+    assert second.split()[:2] == [PLAN, "2026-11-04"]
+    assert "FAILED" in second
+    assert "not measured" in second
+    assert second.endswith("8d00h ago")  # the newest passing drill, not the failed one
+
+
+def test_without_a_plan_json_lists_every_plan_from_a_history_location(
+    commands: InProcess, history: Path
+) -> None:
+    result = commands.history(None, str(history), output="json")
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)["plans"]
+    assert summary["plan"] == PLAN
+    assert summary["runs_read"] == 7
+    assert summary["last_run_id"] == run_id(6)
+    assert summary["last_passed_drill_run_id"] == run_id(6)
+
+
+def test_without_a_plan_and_no_runs_it_says_so(commands: InProcess) -> None:
+    commands.reports.mkdir()
+    result = commands.history(None, None)
+    assert result.returncode == 2
+    assert result.stderr == f"drill: no runs are stored in report directory {commands.reports}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -245,3 +246,17 @@ def test_partially_failed_restore_passes_when_the_plan_allows_it(
     )
     assert code == 0, report
     assert step(report, "restore-production")["facts"]["phase"] == "PartiallyFailed"
+
+
+def test_history_reads_the_runs_kept_in_the_report_directory(namespace_restore: Drill) -> None:
+    """Three runs back to back against one sandbox, then `drill history` with no location."""
+    run_ids = []
+    for _ in range(3):
+        report, result = namespace_restore.run_json("namespace-restore")
+        assert result.returncode == 0, result.stderr[-3000:]
+        run_ids.append(report["run_id"])
+    shown = namespace_restore.commands.history("namespace-restore", None, output="json")
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert [row["run_id"] for row in document["runs"]] == run_ids
+    assert {row["outcome"] for row in document["runs"]} == {"passed"}
