@@ -12,7 +12,13 @@ from drill.commands import Settings
 @click.command("show")
 @click.argument("plan", shell_complete=complete_plan_names)
 @click.option("--live", is_flag=True, help="Show the live (real failover) variant.")
-@click.option("--context", "contexts", multiple=True, metavar="ROLE=KUBECONTEXT")
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="ROLE=KUBECONTEXT",
+    help="Map a plan's context role to a kubeconfig context (repeatable), as `drill run` would.",
+)
 @pass_settings
 def show_command(settings: Settings, plan: str, live: bool, contexts: tuple[str, ...]) -> None:
     """Print the ordered steps of PLAN as they would run, with substitutions and skips."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,7 @@ def _seconds(ttl: str) -> float:
 
 
 _NOT_CANCELLED = threading.Event()
+_LOG_FILE = "sandbox.log"
 _START_TIMEOUT_S = 30
 
 
@@ -160,7 +162,7 @@ def _spawn(
     from drill.sandbox.state import read_state
 
     directory.mkdir(parents=True, exist_ok=True)
-    log = (directory / "sandbox.log").open("ab")
+    log = (directory / _LOG_FILE).open("ab")
     command = [sys.executable, "-m", "drill.sandbox", "serve", "--dir", str(directory)]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [*command, "--ttl", str(ttl_s), *(str(f.resolve()) for f in files)],
@@ -180,16 +182,37 @@ def _spawn(
             break
         clock.sleep(0.05, _NOT_CANCELLED)
     process.kill()
-    raise UsageError(f"the sandbox did not start; see {directory / 'sandbox.log'}")
+    raise UsageError(f"the sandbox did not start; see {directory / _LOG_FILE}")
 
 
 def sandbox_down(settings: Settings, console: Console, clock: Clock | None = None) -> int:
-    """Stop the running sandbox."""
+    """Stop the running sandbox and remove what `drill sandbox up` wrote (its kubeconfig, state
+    and log; the directory too when nothing else is in it). With no sandbox up, nothing is
+    removed: a log left by one that died says why."""
     from drill.sandbox.state import stop_running
 
-    stopped = stop_running(_state_dir(settings.environ), clock or SystemClock())
-    console.out(f"sandbox (pid {stopped.pid}) stopped\n" if stopped else "no sandbox is up\n")
+    directory = _state_dir(settings.environ)
+    stopped = stop_running(directory, clock or SystemClock())
+    if stopped is None:
+        console.out("no sandbox is up\n")
+        return ExitCode.PASSED
+    if stopped.alive():
+        raise UsageError(
+            f"the sandbox (pid {stopped.pid}) did not stop within 10s; "
+            f"its files are left in {directory}"
+        )
+    _remove_written(directory)
+    console.out(f"sandbox (pid {stopped.pid}) stopped; removed {directory}\n")
     return ExitCode.PASSED
+
+
+def _remove_written(directory: Path) -> None:
+    from drill.sandbox.state import STATE_FILE
+
+    for name in (_LOG_FILE, STATE_FILE, "kubeconfig"):
+        (directory / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: someone else's files stay, and so does it
+        directory.rmdir()
 
 
 def sandbox_status(settings: Settings, console: Console) -> int:

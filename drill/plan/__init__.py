@@ -54,9 +54,18 @@ def find_plan(name_or_path: str, plans_dir: Path) -> Path:
         return given
     if "/" in name_or_path or "\\" in name_or_path or ".." in name_or_path:
         raise UsageError(f"plan {name_or_path!r}: no such file")
-    for candidate in (plans_dir / f"{name_or_path}.yaml", plans_dir / f"{name_or_path}.yml"):
+    is_file_name = name_or_path.endswith((".yaml", ".yml"))
+    names = (name_or_path,) if is_file_name else (f"{name_or_path}.yaml", f"{name_or_path}.yml")
+    for candidate in (plans_dir / name for name in names):
         if candidate.is_file():
             return candidate
+    if is_file_name:
+        raise UsageError(f"plan {name_or_path!r}: no such file here or in {plans_dir}")
+    if not plans_dir.is_dir():
+        raise UsageError(
+            f"no plan named {name_or_path!r}: there is no plans directory {plans_dir} here; "
+            "give a plan file's path, or set --plans-dir or DRILL_PLANS_DIR"
+        )
     available = ", ".join(p.stem for p in list_plan_files(plans_dir)) or "none"
     raise UsageError(
         f"no plan named {name_or_path!r} in {plans_dir} (available: {available}); "

@@ -74,6 +74,8 @@ class Sandbox(Emulator):
         self.cloud.stop()
         for emulator in self.clusters.values():
             emulator.stop()
+        # Its servers are gone: a kubeconfig left behind would point kubectl at closed ports.
+        self.kubeconfig.unlink(missing_ok=True)
 
 
 def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:

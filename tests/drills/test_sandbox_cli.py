@@ -87,6 +87,8 @@ def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
 
     down = cli("sandbox", "down")
     assert "stopped" in down.stdout
+    assert not Path(state["kubeconfig"]).exists()  # nothing up wrote is left behind
+    assert not (cli.tmp_path / "sandbox").exists()
     after = commands.call(lambda c: sandbox_status(settings, c))
     assert after.stdout.startswith("no sandbox is up")
     refused = commands.rollback(run_id, sandbox=True, yes=True, settings=settings)

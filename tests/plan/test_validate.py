@@ -1093,6 +1093,26 @@ def test_find_plan_unknown_name_lists_what_there_is(tmp_path: Path) -> None:
     assert "available: demo" in str(caught.value)
 
 
+def test_find_plan_takes_a_file_name_from_the_plans_dir(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID, "demo.yaml")
+    assert find_plan("demo.yaml", tmp_path) == path
+
+
+def test_find_plan_a_missing_file_name_is_no_such_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        find_plan("nope.yaml", tmp_path)
+    assert str(caught.value) == f"plan 'nope.yaml': no such file here or in {tmp_path}"
+
+
+def test_find_plan_without_a_plans_dir_says_there_is_none(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        find_plan("nope", tmp_path / "plans")
+    assert str(caught.value) == (
+        f"no plan named 'nope': there is no plans directory {tmp_path / 'plans'} here; "
+        "give a plan file's path, or set --plans-dir or DRILL_PLANS_DIR"
+    )
+
+
 @pytest.mark.parametrize("name", ["../demo", "sub/demo", "..", "..demo", "sub\\demo"])
 def test_find_plan_never_joins_a_path_onto_the_plans_dir(tmp_path: Path, name: str) -> None:
     plans = tmp_path / "plans"
