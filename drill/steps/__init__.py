@@ -24,6 +24,8 @@ from drill.steps._base import (
     StepResult,
     StepTimedOut,
     StepType,
+    Unverified,
+    covers,
 )
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
@@ -89,4 +91,6 @@ __all__ = [
     "StepResult",
     "StepTimedOut",
     "StepType",
+    "Unverified",
+    "covers",
 ]

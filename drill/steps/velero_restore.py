@@ -18,6 +18,7 @@ from drill.steps._base import (
     StepParams,
     StepResult,
     StepType,
+    Unverified,
 )
 from drill.steps._changes import await_namespace_gone, watch_until
 from drill.steps._velero import newest_completed, require_available_location
@@ -65,6 +66,18 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         named: see ``unbounded``)."""
         targets = params.target_namespaces()
         return frozenset(Resource("namespace", cluster, name) for name in targets)
+
+    def to_verify(self, params: VeleroRestoreParams, cluster: str) -> tuple[Unverified, ...]:
+        """Which workloads a restore brings back is in the backup, not the plan; what the plan
+        can show is that something later waits, or runs a Job, in each namespace it fills."""
+        return tuple(
+            Unverified(
+                Resource("namespace", cluster, namespace),
+                "restores into",
+                f"add a later kube.wait_ready or kube.job in namespace {namespace}",
+            )
+            for namespace in params.target_namespaces()
+        )
 
     def unbounded(self, params: VeleroRestoreParams) -> str | None:
         if params.include_namespaces:
