@@ -27,6 +27,8 @@ def validate(
         for warning in loaded.warnings:
             console.err(str(warning))
         count = len(loaded.warnings)
-        said = f" ({count} warning{'s' if count > 1 else ''}; --strict refuses them)" if count else ""
+        said = (
+            f" ({count} warning{'s' if count > 1 else ''}; --strict refuses them)" if count else ""
+        )
         console.out(f"{loaded.source}: ok{said}\n")
     return ExitCode.INVALID if failed else ExitCode.PASSED

@@ -78,4 +78,6 @@ def _shown(resource: Resource) -> str:
     if resource.kind == "workload" and resource.namespace:
         kind, _, name = resource.name.partition(" ")
         return f"{kind} {resource.namespace}/{name}"
+    if resource.kind == "backend":
+        return resource.name  # already says what it is: "backend service api", "listener alb:443"
     return f"{resource.kind} {resource.name}"

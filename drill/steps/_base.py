@@ -135,7 +135,11 @@ def covers(proof: Resource, changed: Resource) -> bool:
     """Whether a step that proves ``proof`` checks ``changed``. A workload proof named
     ``"KIND *"`` stands for every workload of that kind in its namespace (a wait with no
     selector waits on all of them)."""
-    if (proof.kind, proof.scope, proof.namespace) != (changed.kind, changed.scope, changed.namespace):
+    if (proof.kind, proof.scope, proof.namespace) != (
+        changed.kind,
+        changed.scope,
+        changed.namespace,
+    ):
         return False
     if proof.name == changed.name:
         return True
