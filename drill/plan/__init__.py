@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drill.errors import PlanError, UsageError
-from drill.plan._coverage import Uncovered
 from drill.plan._config import Config, default_config_path, load_config, read_text
+from drill.plan._coverage import Uncovered
 from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
 from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
 from drill.plan._validate import validate_located

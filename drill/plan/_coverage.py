@@ -51,7 +51,7 @@ def position(path: Path) -> tuple[int, int] | None:
     phase, index = path[1], path[2]
     if phase not in FORWARD or not isinstance(index, int):
         return None
-    return PHASES.index(phase), index  # type: ignore[arg-type]
+    return PHASES.index(phase), index
 
 
 def uncovered(located: Located, mode: Mode, steps: Iterable[Change]) -> list[Uncovered]:

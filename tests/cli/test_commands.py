@@ -112,7 +112,8 @@ def test_run_says_its_modes_warnings_first_and_strict_refuses(commands: InProces
     dry = commands.run(str(HELD_BACK), dry_run=True)
     assert dry.returncode == 0
     assert dry.stderr.count(": warning: ") == 2
-    assert "in drill mode step scale-api" in dry.stderr and "live mode" not in dry.stderr
+    assert "in drill mode step scale-api" in dry.stderr
+    assert "live mode" not in dry.stderr
     refused = commands.run(str(HELD_BACK), live=True, yes=True, strict=True)
     assert refused.returncode == 2
     assert refused.stderr.count("in live mode step scale-") == 2

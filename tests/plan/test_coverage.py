@@ -68,7 +68,8 @@ def test_naming_the_workload_covers_it_in_each_mode(tmp_path: Path) -> None:
 
 def test_a_named_workload_of_another_mode_does_not_cover_this_one(tmp_path: Path) -> None:
     found = warnings_of(tmp_path, '{namespace: "${ns}", workloads: [api-server], selector: a=b}')
-    assert len(found) == 1 and found[0].startswith("live: ")
+    assert len(found) == 1
+    assert found[0].startswith("live: ")
 
 
 def test_a_wait_on_the_whole_namespace_covers_every_workload_in_it(tmp_path: Path) -> None:
