@@ -27,6 +27,7 @@ from drill.steps._base import (
     Unverified,
     covers,
 )
+from drill.steps._restore_contents import KindTally, RestoreTally
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
 # first looked up, so `drill validate` pays only for the types its plans use and `drill --help`
@@ -82,10 +83,12 @@ __all__ = [
     "STEP_TYPES",
     "AnyStepType",
     "Fact",
+    "KindTally",
     "Mode",
     "Providers",
     "RecoveryPoint",
     "Resource",
+    "RestoreTally",
     "StepEnv",
     "StepParams",
     "StepResult",

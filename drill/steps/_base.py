@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
 from drill.errors import StepFailed
+from drill.steps._restore_contents import RestoreTally
 from providers.protocols import (
     BackendApi,
     DnsApi,
@@ -90,6 +91,8 @@ class StepResult:
     summary: str
     facts: Mapping[str, Fact] = field(default_factory=dict)
     recovery_point: RecoveryPoint | None = None
+    # A restore's completeness (drill/steps/_restore_contents.py), for the report.
+    restore: RestoreTally | None = None
 
 
 @dataclass(frozen=True)

@@ -184,12 +184,16 @@ def _workload_objects(
     namespace: str, names: tuple[dict[str, dict[str, str]], set[str]]
 ) -> list[Manifest]:
     workloads, services = names
-    objects: list[Manifest] = []
+    # A real backup of a namespace holds the Namespace itself and its events too.
+    objects: list[Manifest] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    ]
     for name, labels in sorted(workloads.items()):
         objects.append(deployment(namespace, name, BACKED_UP_REPLICAS, labels))
         objects.append(service(namespace, name))
         objects.append(config_map(namespace, f"{name}-config"))
     objects += [service(namespace, name) for name in sorted(services - set(workloads))]
+    objects.append(event(namespace, min(workloads)))
     return objects
 
 
@@ -220,6 +224,19 @@ def deployment(
                 },
             },
         },
+    }
+
+
+def event(namespace: str, deployment_name: str) -> Manifest:
+    """An event of the kind every namespace has: Velero backs events up, never restores them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{deployment_name}.scaled", "namespace": namespace},
+        "involvedObject": {"kind": "Deployment", "namespace": namespace, "name": deployment_name},
+        "reason": "ScalingReplicaSet",
+        "message": f"Scaled up replica set {deployment_name} to {BACKED_UP_REPLICAS}",
+        "type": "Normal",
     }
 
 
