@@ -233,6 +233,12 @@ class VeleroApi(Protocol):
 
     def delete_restore(self, name: str) -> None: ...
 
+    def download(self, kind: str, name: str, timeout_s: float) -> bytes:
+        """A file Velero keeps in the backup bucket, through a DownloadRequest (``kind``: its
+        target kind, e.g. ``BackupResourceList``; ``name``: the backup or restore), unzipped.
+        Raises a ProviderError that says why it could not be had."""
+        ...
+
 
 # --- Object storage ---------------------------------------------------------------------------
 

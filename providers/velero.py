@@ -8,11 +8,19 @@ it is stuck in.
 
 from __future__ import annotations
 
+import gzip
+import threading
+import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from drill.errors import NotFound
+import urllib3
+
+from drill.errors import NotFound, PermanentError, TransientError
+from drill.redact import redact_url
+from providers._net import network_reason
 from providers.kube import KubeAdapter
 from providers.protocols import BackupInfo, RestoreRequest, RestoreStatus, StorageLocationInfo
 
@@ -21,6 +29,8 @@ SCHEDULE_LABEL = "velero.io/schedule-name"
 # Velero's custom resources, as CustomObjectsApi would address them.
 COLLECTION = "/apis/{group}/{version}/namespaces/{namespace}/{plural}"
 _QUERY = {"label_selector": "labelSelector", "field_selector": "fieldSelector"}
+_DOWNLOAD_POLL_S = 0.2
+_MAX_DOWNLOAD_BYTES = 64 << 20  # a resource list of a very large backup, unzipped
 
 
 class VeleroAdapter:
@@ -105,6 +115,75 @@ class VeleroAdapter:
             )
         except NotFound:
             return
+
+    def download(self, kind: str, name: str, timeout_s: float) -> bytes:
+        """As ``velero describe --details`` reads it: a DownloadRequest, its pre-signed URL
+        once Velero processed it, the gzipped file from there. The request is deleted after."""
+        request = f"{name[:200]}-{uuid.uuid4().hex[:10]}"
+        self.kube.request(
+            f"create downloadrequest {self.namespace}/{request}",
+            "POST",
+            COLLECTION,
+            params=self._where("downloadrequests"),
+            body={
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "DownloadRequest",
+                "metadata": {"name": request, "namespace": self.namespace},
+                "spec": {"target": {"kind": kind, "name": name}},
+            },
+        )
+        try:
+            url = self._download_url(request, kind, name, timeout_s)
+            return _fetch(url, kind, name, timeout_s)
+        finally:
+            self._delete_quietly("downloadrequests", request)
+
+    def _download_url(self, request: str, kind: str, name: str, timeout_s: float) -> str:
+        deadline = self.kube.clock.monotonic() + timeout_s
+        while True:
+            found = self._get("downloadrequests", request) or {}
+            status = found.get("status") or {}
+            if status.get("phase") == "Processed" and status.get("downloadURL"):
+                return str(status["downloadURL"])
+            if self.kube.clock.monotonic() >= deadline:
+                raise TransientError(
+                    f"{self.kube.context}: Velero did not process a DownloadRequest for {kind} "
+                    f"{name} within {timeout_s:g}s (is {name} there, with its storage location?)"
+                )
+            self.kube.clock.sleep(_DOWNLOAD_POLL_S, threading.Event())
+
+    def _delete_quietly(self, plural: str, name: str) -> None:
+        try:
+            self.kube.request(
+                f"delete {plural} {self.namespace}/{name}",
+                "DELETE",
+                COLLECTION + "/{name}",
+                params={**self._where(plural), "name": name},
+            )
+        except (NotFound, TransientError, PermanentError):
+            return  # it expires on its own: Velero deletes expired requests
+
+
+def _fetch(url: str, kind: str, name: str, timeout_s: float) -> bytes:
+    what = f"{kind} of {name} from {redact_url(url)}"
+    pool = urllib3.PoolManager(retries=False)
+    try:
+        response = pool.request(
+            "GET", url, timeout=urllib3.Timeout(total=max(timeout_s, 1.0)), preload_content=False
+        )
+        body = response.read(_MAX_DOWNLOAD_BYTES + 1)
+        response.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
+        raise TransientError(f"{what}: {network_reason(exc)}") from None
+    if response.status != 200:
+        raise PermanentError(f"{what}: HTTP {response.status} (the file is not in the bucket)")
+    try:
+        unzipped = gzip.decompress(body)
+    except (OSError, EOFError, zlib.error):
+        raise PermanentError(f"{what}: not a gzip file") from None
+    if len(unzipped) > _MAX_DOWNLOAD_BYTES:
+        raise PermanentError(f"{what}: larger than {_MAX_DOWNLOAD_BYTES >> 20} MiB")
+    return unzipped
 
 
 def restore_manifest(request: RestoreRequest, namespace: str) -> dict[str, Any]:

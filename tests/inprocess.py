@@ -152,9 +152,11 @@ class InProcess:
         )
         return self.call(lambda c: history(chosen, given, c, self.clock))
 
-    def validate(self, *plans: str, settings: Settings | None = None) -> Result:
+    def validate(
+        self, *plans: str, settings: Settings | None = None, strict: bool = False
+    ) -> Result:
         chosen = settings or self.settings()
-        return self.call(lambda c: validate(chosen, plans, c))
+        return self.call(lambda c: validate(chosen, plans, c, strict))
 
     def show(self, plan: str, *, settings: Settings | None = None, **options: object) -> Result:
         chosen = settings or self.settings()

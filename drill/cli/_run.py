@@ -83,6 +83,11 @@ from drill.commands import Settings
     metavar="URL",
     help="Push the run's metrics to this Prometheus Pushgateway (env DRILL_PUSHGATEWAY).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) a plan whose mode changes something no later step checks.",
+)
 @pass_settings
 def run_command(
     settings: Settings,
@@ -102,6 +107,7 @@ def run_command(
     webhook_file: str | None,
     notify_on: str,
     pushgateway: str | None,
+    strict: bool,
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
@@ -122,6 +128,7 @@ def run_command(
         output=output,
         report_dir=report_dir,
         sandbox=sandbox,
+        strict=strict,
         outputs=OutputFlags(
             junit=junit,
             history=history,

@@ -1,4 +1,4 @@
-"""`drill validate PLAN...`."""
+"""`drill validate PLAN... [--strict]`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from drill.commands import Settings
 
 @click.command("validate")
 @click.argument("plans", nargs=-1, required=True, shell_complete=complete_plan_names)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Warnings (a change no later step checks, in either mode) are errors: exit 2.",
+)
 @pass_settings
-def validate_command(settings: Settings, plans: tuple[str, ...]) -> None:
+def validate_command(settings: Settings, plans: tuple[str, ...], strict: bool) -> None:
     """Check plan files (names or paths); print file:line:col problems, exit 2 if any."""
     from drill.commands.validate import validate
 
-    finish(settings, lambda console: validate(settings, plans, console))
+    finish(settings, lambda console: validate(settings, plans, console, strict))

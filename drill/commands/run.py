@@ -37,7 +37,7 @@ from drill.executor import (
     cancel_on_signals,
 )
 from drill.logs import build_logger
-from drill.plan import ExecutionPlan, resolve
+from drill.plan import ExecutionPlan, LoadedPlan, resolve
 from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
 from drill.steps._changes import patiently
@@ -56,6 +56,7 @@ class RunOptions:
     report_dir: Path = Path("reports")
     sandbox: bool = False
     outputs: OutputFlags = field(default_factory=OutputFlags)
+    strict: bool = False  # refuse a plan with warnings in this mode (nothing is run)
 
 
 def run(
@@ -77,6 +78,7 @@ def run(
     if options.sandbox and overrides:
         raise UsageError("--context and --sandbox do not mix: the sandbox maps every role")
     mode: Mode = "live" if options.live else "drill"
+    _say_warnings(loaded, mode, options.strict, console)
     tiers = settings.config.tiers
     resolved = resolve(loaded.plan, loaded.source, mode, tiers, overrides, loaded.sha256)
     if options.dry_run:
@@ -96,6 +98,15 @@ def run(
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
     console.out(RENDERERS[options.output](report))
     return report.exit_code
+
+
+def _say_warnings(loaded: LoadedPlan, mode: Mode, strict: bool, console: Console) -> None:
+    """What this mode changes and no later step checks, said before anything runs; with
+    ``strict`` the run is refused (exit 2)."""
+    if strict:
+        loaded.refuse_warnings(mode)
+    for warning in loaded.warnings_of(mode):
+        console.err(str(warning))
 
 
 def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:

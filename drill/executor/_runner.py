@@ -30,9 +30,16 @@ from drill.executor._events import (
 from drill.executor._journal import Journal
 from drill.executor._recorder import ABANDONED, Recorder
 from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
-from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
+from drill.executor._stepreport import FORWARD_PHASES, completeness, unstarted, unverified
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
-from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
+from drill.report import (
+    Objective,
+    Outcome,
+    RestoreCompleteness,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepEnv, StepResult
 
 
@@ -62,6 +69,7 @@ class _RunState:
     mutations: list[MutationRecord] = field(default_factory=list)
     notes: dict[str, dict[str, JsonValue]] = field(default_factory=dict)  # by step id
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
+    restores: list[RestoreCompleteness] = field(default_factory=list)
     recovered_at: datetime | None = None
     stopped: bool = False  # a signal kept forward steps from starting
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -294,6 +302,8 @@ class Executor:
             if result.recovery_point is not None:
                 state.recovery_points.append(result.recovery_point)
                 self.record.recovery_point(step.id, result.recovery_point)
+            if result.restore is not None:
+                state.restores.append(completeness(step.id, result.restore))
             if step.phase == "verify":
                 state.recovered_at = max(filter(None, (state.recovered_at, finished_at)))
 
@@ -408,6 +418,7 @@ class Executor:
             contexts=dict(plan.contexts),
             steps=state.steps,
             undo=undo,
+            restores=state.restores,
             rollback_command=self.rollback_command if plan.mode == "live" else None,
             journal=self.journal_path,
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from drill.plan import PhaseName, ResolvedStep
-from drill.report import StepReport, StepStatus
+from drill.report import RestoreCompleteness, RestoredKind, StepReport, StepStatus
+from drill.steps import RestoreTally
 
 FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
 
@@ -29,3 +32,15 @@ def unverified(steps: list[StepReport]) -> str | None:
         if step.phase == "verify" and step.status not in ("passed", "skipped"):
             return f"verify step {step.id} {step.status.replace('_', ' ')}"
     return None
+
+
+def completeness(step_id: str, tally: RestoreTally) -> RestoreCompleteness:
+    """A restore step's tally, as the report gives it."""
+    return RestoreCompleteness(
+        step_id=step_id,
+        backup=tally.backup,
+        restore=tally.restore,
+        complete=tally.complete,
+        reason=tally.reason,
+        kinds=[RestoredKind(**asdict(kind)) for kind in tally.kinds],
+    )

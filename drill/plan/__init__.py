@@ -15,10 +15,12 @@ from pathlib import Path
 
 from drill.errors import PlanError, UsageError
 from drill.plan._config import Config, default_config_path, load_config, read_text
+from drill.plan._coverage import Uncovered
 from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
 from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
 from drill.plan._validate import validate_located
 from drill.plan._yaml import YamlProblems, load_located
+from drill.steps import Mode
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,17 @@ class LoadedPlan:
     plan: Plan
     source: str
     sha256: str = ""  # of the file's text: a run journals it, rollback compares it
+    # What no later step checks, in either mode (``drill validate --strict`` refuses them).
+    warnings: tuple[Uncovered, ...] = ()
+
+    def warnings_of(self, mode: Mode) -> list[Uncovered]:
+        return [w for w in self.warnings if w.mode == mode]
+
+    def refuse_warnings(self, mode: Mode | None = None) -> None:
+        """``--strict``: the warnings (of ``mode``, or of both) are errors."""
+        found = self.warnings if mode is None else self.warnings_of(mode)
+        if found:
+            raise PlanError([w.problem for w in found])
 
 
 def load_plan(path: Path, known_tiers: Collection[str]) -> LoadedPlan:
@@ -35,8 +48,10 @@ def load_plan(path: Path, known_tiers: Collection[str]) -> LoadedPlan:
         located = load_located(text, str(path))
     except YamlProblems as exc:
         raise PlanError(exc.problems) from None
-    plan = validate_located(located, known_tiers)
-    return LoadedPlan(plan=plan, source=str(path), sha256=plan_digest(text))
+    plan, warnings = validate_located(located, known_tiers)
+    return LoadedPlan(
+        plan=plan, source=str(path), sha256=plan_digest(text), warnings=tuple(warnings)
+    )
 
 
 def plan_digest(text: str) -> str:
@@ -91,6 +106,7 @@ __all__ = [
     "ResolvedStep",
     "Stage",
     "StepSpec",
+    "Uncovered",
     "default_config_path",
     "find_plan",
     "list_plan_files",

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from drill.errors import PlanError, Problem
+from drill.plan._coverage import Change, Uncovered, position, uncovered
 from drill.plan._models import (
     CLOUD_CHECK_STEP_ID,
     NAME_REF,
@@ -34,7 +35,11 @@ MODES: tuple[Mode, ...] = ("drill", "live")
 RESERVED_IDS = frozenset({REACHABILITY_STEP_ID, CLOUD_CHECK_STEP_ID})
 
 
-def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
+def validate_located(
+    located: Located, known_tiers: Collection[str]
+) -> tuple[Plan, list[Uncovered]]:
+    """The plan and its warnings (what no later step checks, see ``_coverage``); raises
+    PlanError with every problem when it is not valid."""
     if not isinstance(located.data, dict):
         # Said once, without echoing the file: it may be anything (a password file, a key).
         kind = "a list" if isinstance(located.data, list) else "a single value"
@@ -45,11 +50,11 @@ def validate_located(located: Located, known_tiers: Collection[str]) -> Plan:
         raise PlanError([located.problem((), message)])
     plan, problems = _structure(located)
     problems = [_name_the_tiers(p, known_tiers) for p in problems]
-    problems += _semantics(located, known_tiers)
-    unique = list(dict.fromkeys(problems))
+    semantic_problems, checked = _semantics(located, known_tiers)
+    unique = list(dict.fromkeys(problems + semantic_problems))
     if unique or plan is None:
         raise PlanError(unique)
-    return plan
+    return plan, coverage_warnings(located, checked)
 
 
 def _name_the_tiers(problem: Problem, known_tiers: Collection[str]) -> Problem:
@@ -175,7 +180,9 @@ def _did_you_mean(word: str, candidates: Collection[str]) -> str:
 # --- semantic pass over raw data ---------------------------------------------------------------
 
 
-def _semantics(located: Located, known_tiers: Collection[str]) -> list[Problem]:
+def _semantics(
+    located: Located, known_tiers: Collection[str]
+) -> tuple[list[Problem], list[CheckedStep]]:
     data = located.data
     assert isinstance(data, dict)  # validate_located refused anything else
     problems = _tier_problems(located, data, known_tiers)
@@ -185,7 +192,23 @@ def _semantics(located: Located, known_tiers: Collection[str]) -> list[Problem]:
     checked: list[CheckedStep] = []
     for path, step in iter_raw_steps(data):
         problems += _step_problems(located, path, step, names, roles, seen, checked)
-    return problems + _drill_touches_production(located, checked)
+    return problems + _drill_touches_production(located, checked), checked
+
+
+def coverage_warnings(located: Located, steps: list[CheckedStep]) -> list[Uncovered]:
+    """Each mode on its own: a change checked only by a step the mode skips is not checked."""
+    warnings: list[Uncovered] = []
+    for mode in MODES:
+        changes = []
+        for step in steps:
+            params, order = step.params.get(mode), position(step.path)
+            if params is None or order is None:
+                continue
+            unverified = step.type.to_verify(params, step.cluster)
+            proofs = step.type.verifies(params, step.cluster)
+            changes.append(Change(step.path, step.id, order, unverified, proofs))
+        warnings += uncovered(located, mode, changes)
+    return sorted(warnings, key=lambda w: (w.problem.line, w.problem.column, w.mode))
 
 
 def _tier_problems(located: Located, data: dict[str, Any], known: Collection[str]) -> list[Problem]:

@@ -17,12 +17,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from drill.report._models import VERDICTS, Objective, RunReport, StepReport, UndoReport
+from drill.report._models import (
+    VERDICTS,
+    Objective,
+    RestoreCompleteness,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 from drill.report._shared import (
+    count,
     duration,
+    kind_reasons,
     objective_sentence,
     objective_verdict,
     printable,
+    restore_heading,
+    restore_verdict,
     stamp,
     step_detail,
 )
@@ -35,6 +46,7 @@ def render_html(report: RunReport) -> str:
         _objectives(report),
         _timeline_section(report),
         _steps_table(report.steps, report.disaster_at),
+        *(_restore_table(restore) for restore in report.restores),
         _undo_table(report.undo),
         _step_details(report.steps),
         _footer(report),
@@ -402,6 +414,28 @@ def _steps_table(steps: Sequence[StepReport], t0: datetime) -> str:
         for step in steps
     ]
     return '<section class="steps">\n<h2>Steps</h2>\n' + _table(header, rows) + "\n</section>"
+
+
+def _restore_table(restore: RestoreCompleteness) -> str:
+    header = ("kind", "in backup", "restored", "skipped", "excluded", "why")
+    rows = [
+        (
+            k.kind,
+            count(k.in_backup),
+            count(k.restored),
+            str(k.skipped),
+            str(k.excluded),
+            kind_reasons(k),
+        )
+        for k in restore.kinds
+    ]
+    verdict = restore_verdict(restore)
+    css = {"complete": "s-passed", "INCOMPLETE": "s-failed"}.get(verdict, "s-skipped")
+    heading = (
+        '<section class="restores">\n<h2>Restore completeness</h2>\n'
+        f"<p>{_badge(css, verdict)} {_esc(restore_heading(restore))}</p>\n"
+    )
+    return heading + _table(header, rows) + "\n</section>"
 
 
 def _undo_table(undo: Sequence[UndoReport]) -> str:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from drill.report._models import Objective, RunReport, StepReport, UndoReport
-from drill.report._shared import objective_sentence, printable
+from drill.report._models import Objective, RestoreCompleteness, RunReport, StepReport, UndoReport
+from drill.report._shared import count, kind_reasons, objective_sentence, printable, restore_heading
 
 _FAILING = ("failed", "timed_out", "interrupted")
 
@@ -24,6 +24,7 @@ def render_junit(report: RunReport) -> str:
         *(_step_case(report.plan, step) for step in report.steps),
         _rpo_case(report.plan, report.rpo),
         _rto_case(report.plan, report.rto),
+        *(_restore_case(report.plan, restore) for restore in report.restores),
         *(_undo_case(report.plan, undo) for undo in report.undo if undo.status != "undone"),
     ]
     suite = _element("testsuite", name=f"drill.{report.plan}", **_totals(cases, report))
@@ -82,6 +83,26 @@ def _rto_case(plan: str, rto: Objective) -> ET.Element:
         _text_child(case, "failure", sentence, message=sentence, type=kind)
     else:
         _text_child(case, "system-out", sentence)
+    return case
+
+
+def _restore_case(plan: str, restore: RestoreCompleteness) -> ET.Element:
+    """A restore that left asked-for items behind fails; one drill could not compare is
+    skipped, never passed."""
+    case = _case(f"{plan}.restores", f"{restore.step_id} completeness", None)
+    lines = [restore_heading(restore)]
+    lines += [
+        f"{k.kind}: {count(k.in_backup)} in backup, {count(k.restored)} restored, "
+        f"{k.skipped} skipped, {k.excluded} excluded. {kind_reasons(k)}".rstrip(". ")
+        for k in restore.kinds
+    ]
+    body = "\n".join(lines)
+    if restore.complete is False:
+        _text_child(case, "failure", body, message=restore.reason, type="restore_incomplete")
+    elif restore.complete is None:
+        _element_in(case, "skipped", message=restore.reason)
+    else:
+        _text_child(case, "system-out", body)
     return case
 
 

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from drill.report._models import VERDICTS, Objective, RunReport, StepReport, UndoReport
+from drill.report._models import (
+    VERDICTS,
+    Objective,
+    RestoreCompleteness,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 from drill.report._shared import (
+    count,
     duration,
+    kind_reasons,
     objective_verdict,
     printable,
+    restore_heading,
     stamp,
     step_detail,
 )
@@ -26,6 +36,7 @@ def render_markdown(report: RunReport) -> str:
         _heading(report),
         _objectives(report),
         _steps(report.steps),
+        _restores(report.restores),
         _undo(report.undo),
         _notes(report.notes),
         _next(report),
@@ -85,6 +96,26 @@ def _steps(steps: Sequence[StepReport]) -> str:
 def _status(status: str) -> str:
     shown = status.replace("_", " ")
     return f"**{shown.upper()}**" if status in ("failed", "timed_out", "interrupted") else shown
+
+
+def _restores(restores: Sequence[RestoreCompleteness]) -> str:
+    sections = []
+    for restore in restores:
+        header = ("kind", "in backup", "restored", "skipped", "excluded", "why")
+        rows = [
+            (
+                code(k.kind),
+                count(k.in_backup),
+                count(k.restored),
+                f"**{k.skipped}**" if k.skipped else "0",
+                str(k.excluded),
+                cell(kind_reasons(k)),
+            )
+            for k in restore.kinds
+        ]
+        heading = cell(restore_heading(restore))
+        sections.append(f"## Restore completeness\n\n{heading}\n\n" + table(header, rows))
+    return "\n\n".join(sections)
 
 
 def _undo(undo: Sequence[UndoReport]) -> str:

@@ -162,11 +162,29 @@ class ClientCutover(_Model):
 
 
 class RestoredKind(_Model):
+    """One resource kind (``group/version/Kind``) of a restore, counted from Velero's lists."""
+
     kind: str
-    in_backup: int | None
-    restored: int | None
-    skipped: int = 0
-    why_skipped: list[str] = Field(default_factory=list)
+    in_backup: int | None = Field(
+        description="items of this kind in the backup, in the namespaces the restore covers; "
+        "null when the backup's resource list could not be read"
+    )
+    restored: int | None = Field(
+        description="created or updated by the restore; null when its list could not be read"
+    )
+    skipped: int = Field(
+        default=0,
+        description="asked for and not restored (an existing object that differs, a failure)",
+    )
+    why_skipped: list[str] = Field(
+        default_factory=list, description="the first skipped items, each with Velero's reason"
+    )
+    excluded: int = Field(
+        default=0,
+        description="left out by a rule, not lost: a kind Velero never restores, the plan's "
+        "filters, a namespace or an equal object that was already there",
+    )
+    why_excluded: list[str] = Field(default_factory=list)
 
 
 class RestoreCompleteness(_Model):
@@ -174,7 +192,12 @@ class RestoreCompleteness(_Model):
 
     step_id: str
     backup: str
-    complete: bool | None = Field(description="None when the backup's contents could not be read")
+    restore: str = ""
+    complete: bool | None = Field(
+        description="true: every backed-up item the restore asked for was restored; false: "
+        "some were skipped; null: the backup's or the restore's resource list could not be read"
+    )
+    reason: str = ""
     kinds: list[RestoredKind] = Field(default_factory=list)
 
 

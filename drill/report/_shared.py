@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from drill.durations import format_duration
-from drill.report._models import Objective, StepReport
+from drill.report._models import Objective, RestoreCompleteness, RestoredKind, StepReport
 
 # Characters XML 1.0 cannot carry at all (tab, newline and carriage return are fine), plus DEL.
 # Step errors quote remote systems verbatim, so anything can arrive here, ANSI colour included.
@@ -52,3 +52,27 @@ def objective_sentence(label: str, objective: Objective) -> str:
     margin = "" if objective.margin_s is None else f", margin {format_duration(objective.margin_s)}"
     verdict = {True: "within", False: "missed", None: "against"}[objective.met]
     return f"{label} {measured} {verdict} target {target}{margin} ({objective.source})"
+
+
+def restore_verdict(restore: RestoreCompleteness) -> str:
+    """``complete``, ``INCOMPLETE`` or ``not measured``: a restore is complete only when drill
+    compared it with the backup."""
+    if restore.complete is None:
+        return "not measured"
+    return "complete" if restore.complete else "INCOMPLETE"
+
+
+def restore_heading(restore: RestoreCompleteness) -> str:
+    source = f"restore {restore.restore} of backup {restore.backup}"
+    return f"{restore.step_id}: {source}: {restore_verdict(restore)} ({restore.reason})"
+
+
+def count(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def kind_reasons(kind: RestoredKind) -> str:
+    """Why items of a kind were not restored: skipped ones first, then rules that left some out."""
+    said = [f"skipped: {why}" for why in kind.why_skipped]
+    said += [f"excluded: {why}" for why in kind.why_excluded]
+    return "; ".join(said)

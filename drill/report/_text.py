@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from drill.durations import format_duration
-from drill.report._models import VERDICTS, Objective, RunReport, StepReport
+from drill.report._models import VERDICTS, Objective, RestoreCompleteness, RunReport, StepReport
+from drill.report._shared import count, kind_reasons, restore_heading
 
 
 def render_text(report: RunReport) -> str:
@@ -21,11 +22,25 @@ def render_text(report: RunReport) -> str:
         "",
         *_steps_table(report.steps),
     ]
+    for restore in report.restores:
+        lines += ["", *_restore_lines(restore)]
     if report.undo:
         lines += ["", "UNDO (newest first)"]
         lines += [f"  {u.step_id:<28} {u.status:<8} {u.detail}" for u in report.undo]
     lines += _footer(report)
     return "\n".join(lines) + "\n"
+
+
+def _restore_lines(restore: RestoreCompleteness) -> list[str]:
+    lines = [f"RESTORE {restore_heading(restore)}"]
+    if restore.kinds:
+        lines.append(f"  {'KIND':<32} {'BACKUP':>6} {'RESTORED':>8} {'SKIPPED':>7} {'EXCLUDED':>8}")
+    for kind in restore.kinds:
+        numbers = f"{count(kind.in_backup):>6} {count(kind.restored):>8} "
+        numbers += f"{kind.skipped:>7} {kind.excluded:>8}"
+        reasons = kind_reasons(kind)
+        lines.append(f"  {kind.kind:<32} {numbers}" + (f"  {reasons}" if reasons else ""))
+    return lines
 
 
 def _objective_line(label: str, objective: Objective) -> str:

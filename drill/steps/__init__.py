@@ -24,7 +24,10 @@ from drill.steps._base import (
     StepResult,
     StepTimedOut,
     StepType,
+    Unverified,
+    covers,
 )
+from drill.steps._restore_contents import KindTally, RestoreTally
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
 # first looked up, so `drill validate` pays only for the types its plans use and `drill --help`
@@ -80,13 +83,17 @@ __all__ = [
     "STEP_TYPES",
     "AnyStepType",
     "Fact",
+    "KindTally",
     "Mode",
     "Providers",
     "RecoveryPoint",
     "Resource",
+    "RestoreTally",
     "StepEnv",
     "StepParams",
     "StepResult",
     "StepTimedOut",
     "StepType",
+    "Unverified",
+    "covers",
 ]

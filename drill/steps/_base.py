@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
 from drill.errors import StepFailed
+from drill.steps._restore_contents import RestoreTally
 from providers.protocols import (
     BackendApi,
     DnsApi,
@@ -90,6 +91,8 @@ class StepResult:
     summary: str
     facts: Mapping[str, Fact] = field(default_factory=dict)
     recovery_point: RecoveryPoint | None = None
+    # A restore's completeness (drill/steps/_restore_contents.py), for the report.
+    restore: RestoreTally | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,32 @@ class Resource:
     def __str__(self) -> str:
         inside = f" in namespace {self.namespace}" if self.namespace else ""
         return f"{self.kind} {self.name}{inside} ({self.scope})"
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """Something a step changes that a later step must show serves: a scaled workload ready, a
+    restored namespace waited on, a switched record answering, a switched backend healthy."""
+
+    resource: Resource
+    change: str  # what the step does to it, as a verb phrase: "scales", "restores into"
+    remedy: str  # what to add to the plan so that a step checks it
+
+
+def covers(proof: Resource, changed: Resource) -> bool:
+    """Whether a step that proves ``proof`` checks ``changed``. A workload proof named
+    ``"KIND *"`` stands for every workload of that kind in its namespace (a wait with no
+    selector waits on all of them)."""
+    if (proof.kind, proof.scope, proof.namespace) != (
+        changed.kind,
+        changed.scope,
+        changed.namespace,
+    ):
+        return False
+    if proof.name == changed.name:
+        return True
+    kind, _, name = proof.name.partition(" ")
+    return proof.kind == "workload" and name == "*" and changed.name.startswith(kind + " ")
 
 
 def dns_name(name: str) -> str:
@@ -246,6 +275,15 @@ class StepType(ABC, Generic[P]):
 
     def restores_from(self, params: P, cluster: str) -> frozenset[Resource]:
         """Existing data this step copies from: production, which no drill may write."""
+        return frozenset()
+
+    def to_verify(self, params: P, cluster: str) -> tuple[Unverified, ...]:
+        """What this step changes that a later step must check (``drill validate`` warns when
+        none does); nothing when the step checks it itself (a switch's own ``verify``)."""
+        return ()
+
+    def verifies(self, params: P, cluster: str) -> frozenset[Resource]:
+        """What this step shows serves once it passes (see ``covers``)."""
         return frozenset()
 
     @abstractmethod

@@ -17,7 +17,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, Unverified
 from drill.steps._changes import (
     await_noted_change,
     never_changed,
@@ -128,6 +128,12 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         where.append(f"region {ref.region}" if ref.region else "")
         scope = " ".join(part for part in where if part)
         return frozenset({Resource("backend", scope, _name(ref))})
+
+    def to_verify(self, params: BackendSwitchParams, cluster: str) -> tuple[Unverified, ...]:
+        if params.wait_healthy is not None:
+            return ()
+        remedy = "give it `wait_healthy: 5m` so drill waits until its health checks pass"
+        return (Unverified(next(iter(self.writes(params, cluster))), "switches", remedy),)
 
     def read_target(self, params: BackendSwitchParams, env: StepEnv) -> str:
         state = _api(params, env).get_backends(params.ref())

@@ -16,7 +16,15 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from drill.durations import WholeSeconds, format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
+from drill.steps._base import (
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepType,
+    Unverified,
+    dns_name,
+)
 from drill.steps._changes import (
     await_noted_change,
     never_changed,
@@ -100,6 +108,15 @@ class DnsSwitch(StepType[DnsSwitchParams]):
     def writes(self, params: DnsSwitchParams, cluster: str) -> frozenset[Resource]:
         # DNS names are global: the same name is the same record whichever zone names it.
         return frozenset({Resource("DNS record", "DNS", dns_name(params.record))})
+
+    def to_verify(self, params: DnsSwitchParams, cluster: str) -> tuple[Unverified, ...]:
+        if params.verify is not None:
+            return ()  # it waits until the nameservers answer the new data itself
+        remedy = (
+            "give it `verify: {nameservers: [...], within: 2m}`, or check a URL on "
+            f"{params.record.rstrip('.')} with a later http.check"
+        )
+        return (Unverified(next(iter(self.writes(params, cluster))), "switches", remedy),)
 
     def read_target(self, params: DnsSwitchParams, env: StepEnv) -> str:
         current = _dns(params, env).get_record(params.zone, params.record, params.type)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,7 +14,7 @@ from drill.durations import format_duration
 from drill.errors import PermanentError, StepFailed, TransientError
 from drill.fieldtypes import Duration, Scalar
 from drill.redact import redact_url
-from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
 from providers.protocols import HttpResponse
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -71,6 +72,11 @@ class HttpCheck(StepType[HttpCheckParams]):
     def default_timeout(self, params: HttpCheckParams) -> float:
         # The keep-trying window must fit inside the step's timeout, with one last attempt.
         return max(self.default_timeout_s, params.within + params.attempt_timeout + 30.0)
+
+    def verifies(self, params: HttpCheckParams, cluster: str) -> frozenset[Resource]:
+        """The DNS name of its URL: the request resolves it as clients do."""
+        host = urlsplit(params.url).hostname
+        return frozenset({Resource("DNS record", "DNS", dns_name(host))}) if host else frozenset()
 
     def describe(self, params: HttpCheckParams) -> str:
         expected = "/".join(str(code) for code in params.expect_status)

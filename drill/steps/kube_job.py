@@ -46,6 +46,10 @@ class KubeJob(StepType[KubeJobParams]):
         # A Job of its own, but inside a namespace: a drill must not add one to production's.
         return frozenset({Resource("namespace", cluster, params.namespace)})
 
+    def verifies(self, params: KubeJobParams, cluster: str) -> frozenset[Resource]:
+        # A Job that passes ran in the namespace: what was restored there answers it.
+        return frozenset({Resource("namespace", cluster, params.namespace)})
+
     def describe(self, params: KubeJobParams) -> str:
         return f"run {params.image} {' '.join(params.command)} as a Job in {params.namespace}"
 

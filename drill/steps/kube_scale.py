@@ -8,7 +8,7 @@ from pydantic import Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, Unverified
 
 
 class KubeScaleParams(StepParams):
@@ -32,6 +32,13 @@ class KubeScale(StepType[KubeScaleParams]):
     def writes(self, params: KubeScaleParams, cluster: str) -> frozenset[Resource]:
         workload = Resource("workload", cluster, f"{params.kind} {params.name}", params.namespace)
         return frozenset({workload})
+
+    def to_verify(self, params: KubeScaleParams, cluster: str) -> tuple[Unverified, ...]:
+        remedy = (
+            f"name it in a later kube.wait_ready in namespace {params.namespace} "
+            f"(`workloads: [{params.name}]`), or wait on that whole namespace with no selector"
+        )
+        return (Unverified(next(iter(self.writes(params, cluster))), "scales", remedy),)
 
     def describe(self, params: KubeScaleParams) -> str:
         return f"scale {params.target()} to {params.replicas}"

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import StepEnv, StepParams, StepResult, StepType
+from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 from drill.steps._changes import watch_until
 from providers.protocols import WorkloadStatus
 
@@ -25,6 +25,10 @@ class KubeWaitReadyParams(StepParams):
     selector: str = ""
     kinds: list[WorkloadKind] = Field(default_factory=_all_kinds, min_length=1)
     min_workloads: int = Field(default=1, ge=0)
+    # The workloads this wait vouches for: each must be among those the selector matches, and
+    # ready. What `drill validate` counts as checked by this wait (see README, "Verify covers
+    # what was changed"): a selector alone names no workload, since a plan cannot know labels.
+    workloads: list[str] = Field(default_factory=list)
 
 
 class KubeWaitReady(StepType[KubeWaitReadyParams]):
@@ -36,7 +40,19 @@ class KubeWaitReady(StepType[KubeWaitReadyParams]):
 
     def describe(self, params: KubeWaitReadyParams) -> str:
         selector = f" matching {params.selector}" if params.selector else ""
-        return f"wait until workloads{selector} in {params.namespace} are ready"
+        named = f" (among them {', '.join(params.workloads)})" if params.workloads else ""
+        return f"wait until workloads{selector} in {params.namespace} are ready{named}"
+
+    def verifies(self, params: KubeWaitReadyParams, cluster: str) -> frozenset[Resource]:
+        """The namespace it waits in; the workloads it names; with no selector, every workload
+        of its kinds there."""
+        names = params.workloads if params.selector else [*params.workloads, "*"]
+        found = {
+            Resource("workload", cluster, f"{kind} {name}", params.namespace)
+            for kind in params.kinds
+            for name in names
+        }
+        return frozenset({Resource("namespace", cluster, params.namespace), *found})
 
     def run(self, params: KubeWaitReadyParams, env: StepEnv) -> StepResult:
         kube = env.providers.kube(env.cluster())
@@ -47,7 +63,7 @@ class KubeWaitReady(StepType[KubeWaitReadyParams]):
 
         latest = watch_until(
             watch,
-            lambda workloads: _all_ready(workloads, params.min_workloads),
+            lambda workloads: _all_ready(workloads, params),
             "workloads to become ready",
             lambda last: _not_ready_message(last or [], params),
             env,
@@ -55,8 +71,18 @@ class KubeWaitReady(StepType[KubeWaitReadyParams]):
         return _ready(latest)
 
 
-def _all_ready(workloads: list[WorkloadStatus], minimum: int) -> bool:
-    return len(workloads) >= minimum and all(w.rolled_out for w in workloads)
+def _all_ready(workloads: list[WorkloadStatus], params: KubeWaitReadyParams) -> bool:
+    return (
+        len(workloads) >= params.min_workloads
+        and not _missing(workloads, params)
+        and all(w.rolled_out for w in workloads)
+    )
+
+
+def _missing(workloads: list[WorkloadStatus], params: KubeWaitReadyParams) -> list[str]:
+    """Named workloads the selector does not (yet) match in the namespace."""
+    found = {w.name for w in workloads}
+    return [name for name in params.workloads if name not in found]
 
 
 def _ready(workloads: list[WorkloadStatus]) -> StepResult:
@@ -75,6 +101,14 @@ def _not_ready_message(workloads: list[WorkloadStatus], params: KubeWaitReadyPar
         raise StepFailed(
             f"found {len(workloads)} workload(s) matching {selector} in {params.namespace}, "
             f"expected at least {params.min_workloads}"
+        )
+    missing = _missing(workloads, params)
+    if missing:
+        selector = f" matching {params.selector}" if params.selector else ""
+        found = ", ".join(sorted(w.name for w in workloads)) or "none"
+        return (
+            f"{', '.join(missing)} (named in workloads) not among the workloads{selector} in "
+            f"{params.namespace} (found: {found}): it is missing, or its labels do not match"
         )
     pending = [w for w in workloads if not w.rolled_out]
     details = "; ".join(

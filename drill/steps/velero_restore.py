@@ -18,8 +18,10 @@ from drill.steps._base import (
     StepParams,
     StepResult,
     StepType,
+    Unverified,
 )
 from drill.steps._changes import await_namespace_gone, watch_until
+from drill.steps._restore_contents import RestoreTally, Scope, tally_restore
 from drill.steps._velero import newest_completed, require_available_location
 from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
@@ -65,6 +67,18 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         named: see ``unbounded``)."""
         targets = params.target_namespaces()
         return frozenset(Resource("namespace", cluster, name) for name in targets)
+
+    def to_verify(self, params: VeleroRestoreParams, cluster: str) -> tuple[Unverified, ...]:
+        """Which workloads a restore brings back is in the backup, not the plan; what the plan
+        can show is that something later waits, or runs a Job, in each namespace it fills."""
+        return tuple(
+            Unverified(
+                Resource("namespace", cluster, namespace),
+                "restores into",
+                f"add a later kube.wait_ready or kube.job in namespace {namespace}",
+            )
+            for namespace in params.target_namespaces()
+        )
 
     def unbounded(self, params: VeleroRestoreParams) -> str | None:
         if params.include_namespaces:
@@ -112,12 +126,14 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
             # try created instead of restoring twice.
             env.log.info("restore_adopted", restore=name, backup=backup.name)
         final = self._wait(name, params, env)
+        tally = _completeness(velero, final, backup, params, env)
         return StepResult(
-            summary=_summary(final, backup),
+            summary=_summary(final, backup) + _incomplete(tally),
             facts=_facts(final, backup),
             recovery_point=RecoveryPoint(
                 at=backup.started_at, source=f"velero backup {backup.name} startTimestamp"
             ),
+            restore=tally,
         )
 
     def _wait(self, name: str, params: VeleroRestoreParams, env: StepEnv) -> RestoreStatus:
@@ -291,6 +307,38 @@ def _facts(status: RestoreStatus, backup: BackupInfo) -> dict[str, str | int]:
         "warnings": status.warnings,
         "errors": status.errors,
     }
+
+
+def _completeness(
+    velero: VeleroApi,
+    status: RestoreStatus,
+    backup: BackupInfo,
+    params: VeleroRestoreParams,
+    env: StepEnv,
+) -> RestoreTally:
+    scope = Scope(
+        include_namespaces=tuple(params.include_namespaces),
+        exclude_namespaces=tuple(params.exclude_namespaces),
+        namespace_mapping=params.namespace_mapping,
+        include_resources=tuple(params.include_resources),
+        exclude_resources=tuple(params.exclude_resources),
+        label_selector=params.label_selector,
+        include_cluster_resources=params.include_cluster_resources,
+    )
+    # What is left of the step's time, but never so little that a reply cannot come.
+    timeout_s = max(min(env.remaining_s(), _COMPLETENESS_TIMEOUT_S), 1.0)
+    tally = tally_restore(velero, status.name, backup.name, scope, timeout_s)
+    env.log.info("restore_completeness", complete=tally.complete, reason=tally.reason)
+    return tally
+
+
+_COMPLETENESS_TIMEOUT_S = 30.0
+
+
+def _incomplete(tally: RestoreTally) -> str:
+    if tally.complete is None:
+        return "; completeness not measured"
+    return "" if tally.complete else f"; INCOMPLETE: {tally.reason}"
 
 
 def _source_namespaces(params: VeleroRestoreParams) -> set[str]:

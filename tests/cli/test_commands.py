@@ -84,3 +84,37 @@ def test_bad_config_file_is_located(commands: InProcess, tmp_path: Path) -> None
     result = commands.tiers(settings=commands.settings(config_file=str(config)))
     assert result.returncode == 2
     assert result.stderr.startswith(f"{config}:2:19: tiers.critical.rpo:")
+
+
+HELD_BACK = REPO / "tests" / "plan" / "plans" / "held-back-payments.yaml"
+
+
+def test_warnings_print_and_pass_without_strict(commands: InProcess) -> None:
+    result = commands.validate(str(HELD_BACK))
+    assert result.returncode == 0
+    assert result.stdout == f"{HELD_BACK}: ok (4 warnings; --strict refuses them)\n"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4
+    assert all(f"{HELD_BACK}:" in line and ": warning: phases.failover[" in line for line in lines)
+    assert {line.split(" mode step ")[0].rsplit(" ", 1)[1] for line in lines} == {"drill", "live"}
+
+
+def test_strict_makes_warnings_errors(commands: InProcess) -> None:
+    result = commands.validate(str(HELD_BACK), "region-failure", strict=True)
+    assert result.returncode == 2
+    assert "region-failure.yaml: ok" in result.stdout
+    assert f"{HELD_BACK}: ok" not in result.stdout
+    assert result.stderr.count("no later step checks it") == 4
+    assert "warning:" not in result.stderr
+
+
+def test_run_says_its_modes_warnings_first_and_strict_refuses(commands: InProcess) -> None:
+    dry = commands.run(str(HELD_BACK), dry_run=True)
+    assert dry.returncode == 0
+    assert dry.stderr.count(": warning: ") == 2
+    assert "in drill mode step scale-api" in dry.stderr
+    assert "live mode" not in dry.stderr
+    refused = commands.run(str(HELD_BACK), live=True, yes=True, strict=True)
+    assert refused.returncode == 2
+    assert refused.stderr.count("in live mode step scale-") == 2
+    assert not commands.reports.exists()  # nothing ran

@@ -29,6 +29,7 @@ EXPECTED_GRANTS = (
         ("velero", "velero.io", "backupstoragelocations", "get"),
     }
     | {("velero", "velero.io", "restores", verb) for verb in ("create", "list", "watch", "delete")}
+    | {("velero", "velero.io", "downloadrequests", verb) for verb in ("create", "get", "delete")}
     | {
         ("default", "coordination.k8s.io", "leases", verb)
         for verb in ("get", "create", "update", "delete")

@@ -111,7 +111,7 @@ def test_an_unknown_step_param_lists_the_step_types_fields(tmp_path: Path) -> No
     (problem,) = problems_of(tmp_path, text)
     assert problem.field == "phases.verify[0].with.deployment"
     assert problem.message == (
-        "unknown field; valid fields: namespace, selector, kinds, min_workloads"
+        "unknown field; valid fields: namespace, selector, kinds, min_workloads, workloads"
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from drill.clock import FakeClock
-from drill.errors import Conflict
+from drill.errors import Conflict, PermanentError
 from drill.logs import build_logger
 from drill.steps import Mode, StepEnv
 from providers.protocols import (
@@ -167,6 +167,10 @@ class FakeVelero:
 
     def delete_restore(self, name: str) -> None:
         self.restores.pop(name, None)
+
+    def download(self, kind: str, name: str, timeout_s: float) -> bytes:
+        # No bucket behind this fake: the step must say completeness was not measured.
+        raise PermanentError(f"{kind} of {name}: this fake keeps no bucket")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from drill.sandbox.kube.controllers.jobs import JobController
 from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
 from drill.sandbox.kube.controllers.truth import GroundTruth
-from drill.sandbox.kube.controllers.velero import Velero
+from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
 from drill.sandbox.kube.transport.app import App, AppConfig
 from drill.sandbox.kube.transport.server import HttpServer
@@ -87,10 +87,17 @@ class KubeEmulator(Emulator):
         if self._server is not None:
             return self._server.url
         config = AppConfig(
-            SystemClock(), self._stop, self.profile.watch_timeout_s, self.logs.text_for, self.errors
+            SystemClock(),
+            self._stop,
+            self.profile.watch_timeout_s,
+            self.logs.text_for,
+            self.errors,
+            bucket=self.velero.contents.file,
+            bucket_path=BUCKET_PATH,
         )
         self._server = HttpServer(App(self.api, self.faults, config))
         self._server.start()
+        self.velero.download_base = self._server.url
         if auto_tick:
             self._ticker = threading.Thread(
                 target=self._tick_forever, name="kube-emulator-tick", daemon=True

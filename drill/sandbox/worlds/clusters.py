@@ -4,7 +4,9 @@ Any plan a user writes can be rehearsed offline: each context role gets a cluste
 schedule or backup a plan names exists, Completed, a realistic age old (at most half the
 plan's RPO target and a quarter of its freshness limit, at most an hour), holding a small
 but complete workload for the namespaces it covers; workloads the live variant scales
-already run as standbys.
+already run as standbys. A workload a wait names (``workloads:``) carries the labels that
+wait's selector asks for, so the wait really finds it, as it would in a cluster labelled to
+match.
 
 This module only decides *what* exists (as plain manifests); ``runtime`` makes it so.
 """
@@ -118,28 +120,44 @@ def _note_contents(spec: WorldSpec, plan: ExecutionPlan) -> None:
             _merge(cluster.contents[source], _workload_objects(source, names))
 
 
-def _names_used_in(plan: ExecutionPlan, role: str, namespace: str) -> tuple[set[str], set[str]]:
-    """(workloads, services) that steps of ``plan`` expect in ``namespace``."""
-    workloads: set[str] = set()
+def _names_used_in(
+    plan: ExecutionPlan, role: str, namespace: str
+) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """(workloads with the labels waits select them by, services) that steps of ``plan``
+    expect in ``namespace``."""
+    workloads: dict[str, dict[str, str]] = {}
     services: set[str] = set()
     for step in _active(plan):
         params = step.params
         if step.context_role != role or getattr(params, "namespace", None) != namespace:
             continue
         if isinstance(params, KubeScaleParams):
-            workloads.add(params.name)
+            workloads.setdefault(params.name, {})
         elif isinstance(params, KubeWaitReadyParams):
-            workloads |= _apps_in_selector(params.selector)
+            for app in _apps_in_selector(params.selector):
+                workloads.setdefault(app, {})
+            for name in params.workloads:
+                workloads.setdefault(name, {}).update(_selected_labels(params.selector))
         elif isinstance(params, KubeJobParams):
             services |= {
                 m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
             }
-    return workloads or {"app"}, services
+    return workloads or {"app": {}}, services
+
+
+def _selected_labels(selector: str) -> dict[str, str]:
+    """The labels an equality selector (``a=b,c==d``) asks for; set-based terms ask none."""
+    pairs = (part.strip().replace("==", "=") for part in selector.split(","))
+    return {
+        key.strip(): value.strip()
+        for key, sep, value in (p.partition("=") for p in pairs)
+        if sep and key and not key.endswith("!") and value
+    }
 
 
 def _apps_in_selector(selector: str) -> set[str]:
-    pairs = (part.strip().replace("==", "=") for part in selector.split(","))
-    return {value for key, _, value in (p.partition("=") for p in pairs) if key == "app" and value}
+    app = _selected_labels(selector).get("app")
+    return {app} if app else set()
 
 
 def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
@@ -147,7 +165,10 @@ def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
     for step in _active(plan):
         if isinstance(step.params, KubeScaleParams) and step.context_role:
             params = step.params
-            manifest = deployment(params.namespace, params.name, STANDBY_REPLICAS)
+            labels = _names_used_in(plan, step.context_role, params.namespace)[0]
+            manifest = deployment(
+                params.namespace, params.name, STANDBY_REPLICAS, labels.get(params.name)
+            )
             _merge(spec.cluster(step.context_role).standing, [manifest])
 
 
@@ -159,18 +180,30 @@ def _merge(into: list[Manifest], objects: list[Manifest]) -> None:
     into.extend(obj for obj in objects if key(obj) not in present)
 
 
-def _workload_objects(namespace: str, names: tuple[set[str], set[str]]) -> list[Manifest]:
+def _workload_objects(
+    namespace: str, names: tuple[dict[str, dict[str, str]], set[str]]
+) -> list[Manifest]:
     workloads, services = names
-    objects: list[Manifest] = []
-    for name in sorted(workloads):
-        objects += [deployment(namespace, name, BACKED_UP_REPLICAS), service(namespace, name)]
+    # A real backup of a namespace holds the Namespace itself and its events too.
+    objects: list[Manifest] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+    ]
+    for name, labels in sorted(workloads.items()):
+        objects.append(deployment(namespace, name, BACKED_UP_REPLICAS, labels))
+        objects.append(service(namespace, name))
         objects.append(config_map(namespace, f"{name}-config"))
-    objects += [service(namespace, name) for name in sorted(services - workloads)]
+    objects += [service(namespace, name) for name in sorted(services - set(workloads))]
+    objects.append(event(namespace, min(workloads)))
     return objects
 
 
-def deployment(namespace: str, name: str, replicas: int) -> Manifest:
-    labels = {"app": name}
+def deployment(
+    namespace: str, name: str, replicas: int, selected_by: dict[str, str] | None = None
+) -> Manifest:
+    """A Deployment whose object and pods carry ``app: NAME`` unless a wait's selector asks
+    for other labels (a standby of api-server labelled ``app: api-server``), and always its
+    own instance label, so two Deployments of one app never select each other's pods."""
+    labels = {"app": name, **(selected_by or {}), "app.kubernetes.io/instance": name}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -194,13 +227,26 @@ def deployment(namespace: str, name: str, replicas: int) -> Manifest:
     }
 
 
+def event(namespace: str, deployment_name: str) -> Manifest:
+    """An event of the kind every namespace has: Velero backs events up, never restores them."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{deployment_name}.scaled", "namespace": namespace},
+        "involvedObject": {"kind": "Deployment", "namespace": namespace, "name": deployment_name},
+        "reason": "ScalingReplicaSet",
+        "message": f"Scaled up replica set {deployment_name} to {BACKED_UP_REPLICAS}",
+        "type": "Normal",
+    }
+
+
 def service(namespace: str, name: str) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
         "spec": {
-            "selector": {"app": name},
+            "selector": {"app.kubernetes.io/instance": name},
             "ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP"}],
             "type": "ClusterIP",
         },

@@ -96,6 +96,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("v1", "pods", "Pod", short=("po",), sub=("status", "log"), categories=_ALL),
     _rt("v1", "services", "Service", short=("svc",), sub=("status",), categories=_ALL),
     _rt("v1", "configmaps", "ConfigMap", short=("cm",)),
+    _rt("v1", "events", "Event", short=("ev",)),
     _rt("v1", "secrets", "Secret"),
     _rt("v1", "serviceaccounts", "ServiceAccount", short=("sa",)),
     _rt(
@@ -132,6 +133,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("velero.io/v1", "backups", "Backup", categories=_VELERO),
     _rt("velero.io/v1", "restores", "Restore", categories=_VELERO),
     _rt("velero.io/v1", "schedules", "Schedule", categories=_VELERO),
+    _rt("velero.io/v1", "downloadrequests", "DownloadRequest", categories=_VELERO),
     _rt(
         "velero.io/v1",
         "backupstoragelocations",

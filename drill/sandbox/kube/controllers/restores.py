@@ -13,9 +13,14 @@ Restored objects follow Velero's rules: filtered by included/excluded namespaces
 resources and the label selector, moved by ``namespaceMapping`` (the target namespace is
 created if missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``,
 stripped of ownerReferences, status and server-set metadata, Services lose their cluster IPs
-(and node ports unless ``preserveNodePorts``); an object that already exists is skipped with a
-warning (or updated, with ``existingResourcePolicy: update``). ``warnings`` and ``errors`` are
-omitted when zero, as in Velero.
+(and node ports unless ``preserveNodePorts``); an object that already exists is skipped: quietly
+when it equals the backed-up one, else with a warning and listed as failed, as Velero does (or
+updated, with ``existingResourcePolicy: update``). A namespace is never restored as an item:
+it is created when missing, and listed only then. Velero's never-restored resources (events,
+nodes, ...) are added to ``spec.excludedResources`` when the restore starts, as Velero writes
+them there. ``warnings`` and ``errors`` are omitted when zero, as in Velero. When it ends, the
+restore's results (messages by namespace) and resource list (each item with what became of it:
+created, updated, skipped or failed) go to the bucket (``contents``) for DownloadRequests.
 
 Faults may make a restore end ``PartiallyFailed`` / ``Failed`` or hang in a phase. Terminal
 phases are recorded as ground truth. This module must not serve requests or set up backups.
@@ -42,11 +47,24 @@ from drill.sandbox.kube.api.objects import (
 )
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.api.selectors import selector_from_object
-from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.contents import BackupContents, item_name, resource_key
 from drill.sandbox.kube.controllers.context import World
 from drill.sandbox.kube.controllers.truth import RestoreFinished
 
 RESTORABLE = ("Completed", "PartiallyFailed")
+ItemKey = tuple[str, str, str]  # (resource key, namespace, name), as Velero keys items
+# Velero's nonRestorableResources: added to every restore's excludedResources.
+NON_RESTORABLE = (
+    "nodes",
+    "events",
+    "events.events.k8s.io",
+    "backups.velero.io",
+    "restores.velero.io",
+    "resticrepositories.velero.io",
+    "csinodes.storage.k8s.io",
+    "volumeattachments.storage.k8s.io",
+    "backuprepositories.velero.io",
+)
 _ORDER = (
     "namespaces",
     "configmaps",
@@ -89,6 +107,24 @@ class _Run:
     fault: RestoreFault | None
     counts: dict[str, int] = field(default_factory=lambda: {"warnings": 0, "errors": 0})
     restored_items: bool = False
+    # (resource key, namespace, name) -> created | updated | skipped | failed
+    actions: dict[ItemKey, str] = field(default_factory=dict)
+    results: dict[str, Obj] = field(default_factory=lambda: {"warnings": {}, "errors": {}})
+
+    def say(self, level: str, namespace: str | None, message: str) -> None:
+        """One warning or error, where Velero's results put it: by namespace, else cluster."""
+        result = self.results[level]
+        if namespace:
+            result.setdefault("namespaces", {}).setdefault(namespace, []).append(message)
+        else:
+            result.setdefault("cluster", []).append(message)
+        self.counts[level] += 1
+
+    def resource_list(self) -> dict[str, list[str]]:
+        listed: dict[str, list[str]] = {}
+        for (key, namespace, name), action in self.actions.items():
+            listed.setdefault(key, []).append(f"{item_name(namespace, name)}({action})")
+        return {key: sorted(entries) for key, entries in listed.items()}
 
 
 class RestoreController:
@@ -132,7 +168,7 @@ class RestoreController:
         if problems or backup is None:
             self._fail_validation(restore, problems)
             return
-        spec = clone(restore.get("spec") or {})
+        spec = self._exclude_non_restorable(restore)
         backup_name = name_of(backup)
         items = self._plan(spec, self._contents.backup(backup_name) or [])
         fault = self._world.faults.take_restore_fault(name_of(restore))
@@ -147,6 +183,17 @@ class RestoreController:
             "progress": {"totalItems": len(items), "itemsRestored": 0},
         }
         self._write(restore, status)
+
+    def _exclude_non_restorable(self, restore: Obj) -> Obj:
+        spec = clone(restore.get("spec") or {})
+        excluded = list(spec.get("excludedResources") or [])
+        spec["excludedResources"] = excluded + [r for r in NON_RESTORABLE if r not in excluded]
+
+        def write(found: Obj) -> None:
+            child(found, "spec")["excludedResources"] = spec["excludedResources"]
+
+        self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+        return spec
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -274,6 +321,7 @@ class RestoreController:
         moment = self._world.clock.now()
         status = _final_status(run, rfc3339(moment))
         self._write(restore, status)
+        self._contents.put_restore_files(run.name, run.results, run.resource_list())
         record = RestoreFinished(
             name=run.name,
             backup_name=run.backup,
@@ -293,36 +341,68 @@ class RestoreController:
         run.restored_items = True
         mapping = run.spec.get("namespaceMapping") or {}
         for rt, manifest in run.items:
-            if rt is None:
-                run.counts["errors"] += 1  # a kind this cluster does not serve
+            if rt is None:  # a kind this cluster does not serve
+                run.say("errors", None, f"no API resource serves {resource_key(manifest)}")
+                continue
+            if rt.plural == "namespaces":  # created when missing, never restored as an item
+                self._ensure_namespace(mapping.get(name_of(manifest), name_of(manifest)), run)
                 continue
             obj = _restored_copy(rt, manifest, mapping, run)
             self._create(rt, obj, run)
 
     def _create(self, rt: ResourceType, obj: Obj, run: _Run) -> None:
         namespace = namespace_of(obj) if rt.namespaced else None
+        key = (resource_key(obj), namespace or "", name_of(obj))
         try:
             if namespace is not None:
                 self._ensure_namespace(namespace, run)
             self._world.api.create(rt, namespace, obj)
+            run.actions[key] = "created"
         except ApiError as error:
             if error.reason != "AlreadyExists":
-                run.counts["errors"] += 1
+                where = item_name(namespace, name_of(obj))
+                run.say("errors", namespace, f"error restoring {rt.plural}/{where}: {error}")
+                run.actions[key] = "failed"
             elif run.spec.get("existingResourcePolicy") == "update":
-                self._update_existing(rt, namespace, obj, run)
+                self._update_existing(rt, namespace, obj, run, key)
             else:
-                run.counts["warnings"] += 1
+                self._skip_existing(rt, namespace, obj, run, key)
+
+    def _skip_existing(
+        self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run, key: ItemKey
+    ) -> None:
+        """Velero's rule: an existing object equal to the backed-up one is skipped quietly; one
+        that differs is a warning, and the item is listed as failed."""
+        existing = self._world.store.read(rt, namespace or "", name_of(obj))
+        if existing is not None and _same(existing, obj):
+            run.actions[key] = "skipped"
+            return
+        kind = str(obj.get("kind"))
+        said = (
+            f'{kind} "{name_of(obj)}"'
+            if run.spec.get("existingResourcePolicy")
+            else (f"{kind}:{name_of(obj)}")
+        )
+        run.say(
+            "warnings",
+            namespace,
+            f"could not restore, {said} already exists. Warning: the in-cluster version is "
+            "different than the backed-up version",
+        )
+        run.actions[key] = "failed"
 
     def _update_existing(
-        self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run
+        self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run, key: ItemKey
     ) -> None:
         patch = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
         try:
             self._world.api.patch(
                 rt, namespace, name_of(obj), "application/merge-patch+json", patch
             )
-        except ApiError:
-            run.counts["warnings"] += 1
+            run.actions[key] = "updated"
+        except ApiError as error:
+            run.say("warnings", namespace, f"could not update {name_of(obj)}: {error}")
+            run.actions[key] = "failed"
 
     def _ensure_namespace(self, namespace: str, run: _Run) -> None:
         if self._world.store.read(self._namespaces, "", namespace) is not None:
@@ -330,6 +410,7 @@ class RestoreController:
         body = {"metadata": {"name": namespace, "labels": _velero_labels(run)}}
         try:
             self._world.api.create(self._namespaces, None, body)
+            run.actions[("v1/Namespace", "", namespace)] = "created"
         except ApiError as error:
             if error.reason != "AlreadyExists":
                 raise
@@ -365,6 +446,21 @@ def _final_status(run: _Run, now: str) -> Obj:
     if fault and fault.failure_reason:
         status["failureReason"] = fault.failure_reason
     return status
+
+
+def _same(existing: Obj, restored: Obj) -> bool:
+    """Equal as Velero compares them: everything but server-set metadata and status."""
+
+    def essence(obj: Obj) -> Obj:
+        kept = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+        metadata = obj.get("metadata") or {}
+        kept["labels"] = metadata.get("labels") or {}
+        kept["annotations"] = metadata.get("annotations") or {}
+        return kept
+
+    labelled = clone(existing)
+    child(labelled, "metadata", "labels").update(dig(restored, "metadata", "labels") or {})
+    return essence(labelled) == essence(restored)
 
 
 def _velero_labels(run: _Run) -> dict[str, str]:

@@ -7,8 +7,16 @@ CRDs have no status subresource, so status is written with the object).
 
 ``Velero`` is the Python API tests and the sandbox use to set the world up (register a
 Completed backup of a given age, make a schedule produce a backup now, make a location
-unavailable) and the controller pass that runs restores (``_restores``) and enables new
-Schedules. Backups created through the API are stored as sent: no backup controller runs.
+unavailable) and the controller pass that runs restores (``_restores``), enables new
+Schedules and processes DownloadRequests. Backups created through the API are stored as sent:
+no backup controller runs.
+
+A DownloadRequest (``spec.target``: ``kind`` and ``name``) is answered as Velero's controller
+answers it: for a Restore* kind the restore must exist (its backup is then the one read), the
+backup and its storage location must exist, and then ``status`` gets ``phase: Processed``, a
+``downloadURL`` (a pre-signed URL into the bucket: here a path of this emulator's own server,
+which serves ``contents`` files gzipped as Velero stores them) and an ``expiration``. A target
+that cannot be found leaves the request unprocessed, as Velero does.
 
 This module must not serve requests or run restores itself (that is ``_restores``); it writes
 objects through the API like any other client would.
@@ -16,11 +24,16 @@ objects through the API like any other client would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from drill.sandbox.kube.api.objects import Obj, clone, dig, rfc3339
-from drill.sandbox.kube.controllers.contents import BackupContents
+from drill.sandbox.kube.controllers.contents import (
+    BackupContents,
+    backup_resource_list_key,
+    restore_resource_list_key,
+    restore_results_key,
+)
 from drill.sandbox.kube.controllers.context import World
 from drill.sandbox.kube.controllers.restores import RestoreController
 from drill.sandbox.kube.controllers.truth import BackupMade
@@ -28,6 +41,13 @@ from drill.sandbox.kube.controllers.truth import BackupMade
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"
 DEFAULT_TTL = "720h0m0s"
+BUCKET_PATH = "/velero-bucket/"  # where this emulator serves the bucket's files
+DOWNLOAD_URL_TTL = timedelta(minutes=10)  # Velero's persistence.DownloadURLTTL
+_BUCKET_KEYS = {
+    "BackupResourceList": backup_resource_list_key,
+    "RestoreResults": restore_results_key,
+    "RestoreResourceList": restore_resource_list_key,
+}
 
 
 class Velero:
@@ -39,6 +59,9 @@ class Velero:
         self._schedules = world.rt("velero.io/v1", "Schedule")
         self._locations = world.rt("velero.io/v1", "BackupStorageLocation")
         self._restores = RestoreController(world, contents, namespace)
+        self._downloads = world.rt("velero.io/v1", "DownloadRequest")
+        self._restore_objects = world.rt("velero.io/v1", "Restore")
+        self.download_base = ""  # the server's URL, once it serves: the base of download URLs
 
     # -- world set-up --------------------------------------------------------------------------
 
@@ -180,6 +203,37 @@ class Velero:
     def tick(self, now: float) -> None:
         self._enable_new_schedules()
         self._restores.tick(now)
+        self._process_downloads()
+
+    def _process_downloads(self) -> None:
+        for request in self._world.store.items(self._downloads, self.namespace):
+            if dig(request, "status", "phase") in (None, "", "New"):
+                self._world.store.mutate(
+                    self._downloads,
+                    self.namespace,
+                    str(request["metadata"]["name"]),
+                    _set_status(self._download_status(request)),
+                )
+
+    def _download_status(self, request: Obj) -> Obj:
+        expires = rfc3339(self._world.clock.now() + DOWNLOAD_URL_TTL)
+        kind = str(dig(request, "spec", "target", "kind") or "")
+        name = str(dig(request, "spec", "target", "name") or "")
+        backup = name
+        if kind.startswith("Restore"):
+            restore = self._world.store.read(self._restore_objects, self.namespace, name)
+            backup = str(dig(restore, "spec", "backupName") or "") if restore else ""
+        found = self._world.store.read(self._backups, self.namespace, backup) if backup else None
+        location = str(dig(found, "spec", "storageLocation") or "default") if found else ""
+        if (
+            found is None
+            or self._world.store.read(self._locations, self.namespace, location) is None
+        ):
+            return {"phase": "New", "expiration": expires}  # Velero logs it and gives up
+        keyed = _BUCKET_KEYS.get(kind)
+        key = keyed(name) if keyed else f"unsupported/{kind}/{name}"
+        url = f"{self.download_base}{BUCKET_PATH}{key}?X-Amz-Signature=sandbox"
+        return {"phase": "Processed", "downloadURL": url, "expiration": expires}
 
     def _enable_new_schedules(self) -> None:
         for schedule in self._world.store.items(self._schedules):
@@ -229,6 +283,13 @@ class Velero:
             "lastValidationTime": rfc3339(self._world.clock.now()),
             "lastSyncedTime": rfc3339(self._world.clock.now()),
         }
+
+
+def _set_status(status: Obj) -> Callable[[Obj], None]:
+    def write(found: Obj) -> None:
+        found["status"] = status
+
+    return write
 
 
 def _backup_status(phase: str, started: datetime, completed: datetime, items: int) -> Obj:

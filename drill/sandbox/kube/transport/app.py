@@ -66,6 +66,9 @@ class AppConfig:
     watch_timeout_s: float
     pod_log: Callable[[Obj], str]
     errors: list[str] = field(default_factory=list)
+    # The backup bucket's files by key, served under ``bucket_path`` as pre-signed URLs are.
+    bucket: Callable[[str], bytes | None] = lambda key: None
+    bucket_path: str = "/velero-bucket/"
 
 
 class App:
@@ -77,6 +80,8 @@ class App:
     def handle(self, request: Request) -> Response | WatchStream:
         try:
             self._apply_request_faults(request)
+            if request.path.startswith(self._config.bucket_path):
+                return self._bucket_file(request)
             target = route(request.path, self._api.registry)
             if isinstance(target, Discovery):
                 return self._discovery(target, request)
@@ -96,6 +101,14 @@ class App:
         failure = self._faults.take_request_failure(request.method, request.path)
         if failure is not None:
             raise failure
+
+    def _bucket_file(self, request: Request) -> Response:
+        """GET of a pre-signed URL: the object's bytes, or the store's 404 NoSuchKey."""
+        found = self._config.bucket(request.path.removeprefix(self._config.bucket_path))
+        if request.method != "GET" or found is None:
+            missing = b"<Error><Code>NoSuchKey</Code></Error>"
+            return Response(404, missing, "application/xml")
+        return Response(200, found, "application/octet-stream")
 
     # -- discovery -----------------------------------------------------------------------------
 

@@ -1,0 +1,268 @@
+"""Restore completeness: what a Velero restore brought back against what its backup holds.
+
+Velero says little on the Restore itself (``progress.itemsRestored`` counts items it tried;
+an existing object it did not overwrite is only a warning). The files it keeps in the bucket
+say more, and drill reads them as ``velero describe --details`` does, by DownloadRequest: the
+backup's resource list (every item, by ``group/version/Kind``), the restore's resource list
+(each item with what became of it: created, updated, skipped, failed) and its results (the
+warnings and errors, by namespace).
+
+Per kind, each backed-up item the restore's namespaces cover is one of:
+- restored: created or updated;
+- excluded: left out by a rule, not lost: Velero never restores some kinds (events, nodes),
+  the plan's own filters left it out, a namespace that already existed is kept (Velero only
+  creates missing ones), or an existing object already equal to the backup was skipped;
+- skipped: asked for and not restored (an existing object that differs, a failure, or missing
+  from the restore's list): the restore is then not complete.
+
+A step-support module: velero.restore imports it; it never imports a step type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from drill.errors import ProviderError
+from providers.protocols import VeleroApi
+
+# Velero's nonRestorableResources (pkg/controller/restore_controller.go).
+NEVER_RESTORED = frozenset(
+    {
+        "nodes",
+        "events",
+        "events.events.k8s.io",
+        "backups.velero.io",
+        "restores.velero.io",
+        "resticrepositories.velero.io",
+        "csinodes.storage.k8s.io",
+        "volumeattachments.storage.k8s.io",
+        "backuprepositories.velero.io",
+    }
+)
+NAMESPACE_KEY = "v1/Namespace"
+RESTORED_ACTIONS = frozenset({"created", "updated"})
+_SHOWN_ITEMS = 10  # reasons listed per kind; the counts are always whole
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the restore asked for, as the plan gave it to Velero."""
+
+    include_namespaces: tuple[str, ...]
+    exclude_namespaces: tuple[str, ...]
+    namespace_mapping: Mapping[str, str]
+    include_resources: tuple[str, ...]
+    exclude_resources: tuple[str, ...]
+    label_selector: str | None
+    include_cluster_resources: bool
+
+    def covers_namespace(self, namespace: str) -> bool:
+        included = not self.include_namespaces or bool(
+            {"*", namespace} & set(self.include_namespaces)
+        )
+        return included and namespace not in self.exclude_namespaces
+
+
+@dataclass
+class KindTally:
+    kind: str  # group/version/Kind, as Velero's lists key it
+    in_backup: int | None = None
+    restored: int | None = None
+    skipped: int = 0
+    excluded: int = 0
+    why_skipped: list[str] = field(default_factory=list)
+    why_excluded: list[str] = field(default_factory=list)
+
+    def skip(self, why: str) -> None:
+        self.skipped += 1
+        if len(self.why_skipped) < _SHOWN_ITEMS:
+            self.why_skipped.append(why)
+
+    def exclude(self, why: str) -> None:
+        self.excluded += 1
+        if why not in self.why_excluded and len(self.why_excluded) < _SHOWN_ITEMS:
+            self.why_excluded.append(why)
+
+
+@dataclass(frozen=True)
+class RestoreTally:
+    restore: str
+    backup: str
+    complete: bool | None  # None: a list could not be read (``reason`` says why)
+    reason: str
+    kinds: tuple[KindTally, ...]
+
+
+def tally_restore(
+    velero: VeleroApi, restore: str, backup: str, scope: Scope, timeout_s: float
+) -> RestoreTally:
+    """Read the three files and count, per kind; never raises for a file it cannot read."""
+    backed_up, backup_problem = _read(velero, "BackupResourceList", backup, timeout_s)
+    listed, restore_problem = _read(velero, "RestoreResourceList", restore, timeout_s)
+    results, _ = _read(velero, "RestoreResults", restore, timeout_s)
+    actions = _actions(listed) if listed is not None else None
+    messages = _messages(results)
+    if backed_up is None or actions is None:
+        problem = backup_problem or restore_problem
+        what = "the backup's contents" if backed_up is None else "the restore's resource list"
+        kinds = _restored_only(actions) if actions is not None else _backed_up_only(backed_up)
+        reason = f"not measured: {what} could not be read ({problem})"
+        return RestoreTally(restore, backup, None, reason, kinds)
+    kinds = _compared(backed_up, actions, messages, scope)
+    skipped = sum(k.skipped for k in kinds)
+    reason = (
+        "every backed-up item the restore asked for was restored"
+        if not skipped
+        else f"{skipped} backed-up item(s) the restore asked for were not restored"
+    )
+    return RestoreTally(restore, backup, skipped == 0, reason, kinds)
+
+
+def _read(
+    velero: VeleroApi, kind: str, name: str, timeout_s: float
+) -> tuple[dict[str, object] | None, str]:
+    try:
+        document = json.loads(velero.download(kind, name, timeout_s))
+    except ProviderError as exc:
+        return None, str(exc)
+    except ValueError:
+        return None, f"{kind} of {name} is not JSON"
+    if not isinstance(document, dict):
+        return None, f"{kind} of {name} is not a JSON object"
+    return document, ""
+
+
+def _actions(listed: Mapping[str, object]) -> dict[str, dict[str, str]]:
+    """``{"apps/v1/Deployment": ["ns/name(created)"]}`` -> kind -> item -> action."""
+    found: dict[str, dict[str, str]] = {}
+    for kind, entries in listed.items():
+        for entry in entries if isinstance(entries, list) else []:
+            item, _, action = str(entry).rpartition("(")
+            found.setdefault(kind, {})[item] = action.rstrip(")")
+    return found
+
+
+def _messages(results: Mapping[str, object] | None) -> list[str]:
+    """Every warning and error of the restore's results, prefixed with where it was."""
+    said: list[str] = []
+    for level in ("errors", "warnings"):
+        result = (results or {}).get(level)
+        if not isinstance(result, dict):
+            continue
+        for namespace, lines in (result.get("namespaces") or {}).items():
+            said += [f"{namespace}: {line}" for line in lines]
+        said += [str(line) for line in (result.get("cluster") or []) + (result.get("velero") or [])]
+    return said
+
+
+def _compared(
+    backed_up: Mapping[str, object],
+    actions: Mapping[str, Mapping[str, str]],
+    messages: list[str],
+    scope: Scope,
+) -> tuple[KindTally, ...]:
+    kinds: dict[str, KindTally] = {}
+    for kind, entries in sorted(backed_up.items()):
+        tally = kinds.setdefault(kind, KindTally(kind, in_backup=0, restored=0))
+        for entry in entries if isinstance(entries, list) else []:
+            _count(tally, str(entry), actions.get(kind, {}), messages, scope)
+        if tally.in_backup == 0 and not actions.get(kind):
+            del kinds[kind]  # only namespaces the restore does not cover
+    for kind, items in sorted(actions.items()):
+        if kind not in kinds:  # made by the restore without a backed-up item (a namespace)
+            made = sum(action in RESTORED_ACTIONS for action in items.values())
+            kinds[kind] = KindTally(kind, in_backup=0, restored=made)
+    return tuple(kinds.values())
+
+
+def _count(
+    tally: KindTally, entry: str, done: Mapping[str, str], messages: list[str], scope: Scope
+) -> None:
+    namespace, _, name = entry.rpartition("/")
+    if tally.kind == NAMESPACE_KEY:
+        namespace, name = name, scope.namespace_mapping.get(name, name)
+    if namespace and not scope.covers_namespace(namespace):
+        return
+    assert tally.in_backup is not None
+    assert tally.restored is not None
+    tally.in_backup += 1
+    target = (
+        name
+        if tally.kind == NAMESPACE_KEY or not namespace
+        else (f"{scope.namespace_mapping.get(namespace, namespace)}/{name}")
+    )
+    action = done.get(target)
+    if action in RESTORED_ACTIONS:
+        tally.restored += 1
+    elif tally.kind == NAMESPACE_KEY:
+        tally.exclude("the namespace already existed: Velero creates a missing one, never over one")
+    elif action == "skipped":
+        tally.exclude("already there and equal to the backed-up item: Velero skipped it")
+    elif action is not None:
+        tally.skip(f"{target}: {action}: {_said_about(target, messages)}")
+    else:
+        rule = _left_out_by(tally.kind, bool(namespace), scope)
+        if rule is not None:
+            tally.exclude(rule)
+        else:
+            tally.skip(f"{target}: not in the restore's resource list")
+
+
+def _said_about(target: str, messages: list[str]) -> str:
+    namespace, _, name = target.rpartition("/")
+    names_it = (f'"{name}"', f":{name} ", f"/{name}:")
+    for message in messages:
+        here = not namespace or message.startswith(f"{namespace}: ")
+        if here and any(mention in message for mention in names_it):
+            return message.removeprefix(f"{namespace}: ") if namespace else message
+    return "no warning or error names it; see `velero restore logs`"
+
+
+def _left_out_by(kind: str, namespaced: bool, scope: Scope) -> str | None:
+    names = resource_names(kind)
+    if names & NEVER_RESTORED:
+        return "Velero never restores this kind"
+    if names & set(scope.exclude_resources):
+        return "left out by the plan's exclude_resources"
+    if scope.include_resources and not names & {"*", *scope.include_resources}:
+        return "not in the plan's include_resources"
+    if not namespaced and not scope.include_cluster_resources:
+        return "cluster-scoped, and include_cluster_resources is false"
+    if scope.label_selector:
+        return f"left out by the plan's label_selector {scope.label_selector}"
+    return None
+
+
+def resource_names(kind: str) -> set[str]:
+    """The ways a restore spec may name the resource of ``group/version/Kind``: ``deployment``,
+    ``deployments``, ``deployments.apps``."""
+    group_version, _, name = kind.rpartition("/")
+    group = group_version.rpartition("/")[0]
+    lower = name.lower()
+    if lower.endswith(("s", "x", "ch", "sh")):
+        plural = lower if lower.endswith("points") else lower + "es"
+    elif lower.endswith("y") and lower[-2:-1] not in ("a", "e", "o", "u"):
+        plural = lower[:-1] + "ies"
+    else:
+        plural = lower + "s"
+    return {lower, plural} | ({f"{plural}.{group}"} if group else set())
+
+
+def _restored_only(actions: Mapping[str, Mapping[str, str]]) -> tuple[KindTally, ...]:
+    kinds = []
+    for kind, items in sorted(actions.items()):
+        tally = KindTally(kind, restored=sum(a in RESTORED_ACTIONS for a in items.values()))
+        for item, action in sorted(items.items()):
+            if action not in RESTORED_ACTIONS and action != "skipped":
+                tally.skip(f"{item}: {action}")
+        kinds.append(tally)
+    return tuple(kinds)
+
+
+def _backed_up_only(backed_up: Mapping[str, object] | None) -> tuple[KindTally, ...]:
+    return tuple(
+        KindTally(kind, in_backup=len(entries) if isinstance(entries, list) else None)
+        for kind, entries in sorted((backed_up or {}).items())
+    )

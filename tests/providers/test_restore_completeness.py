@@ -1,0 +1,128 @@
+"""Restore completeness through the real kubernetes client against the Velero emulator: the
+backup's and the restore's resource lists and the restore's results, read by DownloadRequest
+and counted per kind, as `velero restore describe --details` would show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from drill.errors import ProviderError
+from drill.sandbox.kube import KubeEmulator
+from drill.sandbox.kube.controllers.contents import backup_resource_list_key
+from drill.steps import KindTally
+from drill.steps._restore_contents import Scope, tally_restore
+from providers import kube
+from providers.velero import VeleroAdapter
+from tests.providers.test_kube_watches import restore_request
+from tests.sandbox.helpers import deployment, wait_for
+
+SCOPE = Scope(
+    include_namespaces=("shop",),
+    exclude_namespaces=(),
+    namespace_mapping={"shop": "dr-test"},
+    include_resources=(),
+    exclude_resources=(),
+    label_selector=None,
+    include_cluster_resources=False,
+)
+
+
+def backed_up() -> list[dict[str, Any]]:
+    web = deployment("web", replicas=2)
+    web["metadata"]["namespace"] = "shop"
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "prod"}}
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "x"}}
+    event = {"apiVersion": "v1", "kind": "Event", "reason": "Scaled", "type": "Normal"}
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "rules": []}
+    config["metadata"] = {"name": "settings", "namespace": "shop"}
+    other["metadata"] = {"name": "elsewhere", "namespace": "billing"}
+    event["metadata"] = {"name": "web.1", "namespace": "shop"}
+    role["metadata"] = {"name": "shop-reader"}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+    return [namespace, web, config, other, event, role]
+
+
+@pytest.fixture
+def velero(adapter: kube.KubeAdapter, emulator: KubeEmulator) -> VeleroAdapter:
+    emulator.velero.register_backup("nightly-1", backed_up())
+    return VeleroAdapter(adapter, "velero")
+
+
+def restored(velero: VeleroAdapter) -> None:
+    velero.create_restore(restore_request("r1"))
+    wait_for(lambda: (status := velero.restore("r1")) is not None and status.terminal)
+
+
+def by_kind(kinds: tuple[KindTally, ...]) -> dict[str, tuple[int | None, ...]]:
+    return {k.kind: (k.in_backup, k.restored, k.skipped, k.excluded) for k in kinds}
+
+
+def test_a_restore_into_a_fresh_namespace_is_complete_and_says_what_was_left_out(
+    velero: VeleroAdapter,
+) -> None:
+    restored(velero)
+    tally = tally_restore(velero, "r1", "nightly-1", SCOPE, 10)
+    assert tally.complete is True
+    assert by_kind(tally.kinds) == {
+        "apps/v1/Deployment": (1, 1, 0, 0),
+        "rbac.authorization.k8s.io/v1/ClusterRole": (1, 0, 0, 1),
+        "v1/ConfigMap": (1, 1, 0, 0),  # billing/elsewhere is outside the restore
+        "v1/Event": (1, 0, 0, 1),
+        "v1/Namespace": (1, 1, 0, 0),  # Velero created dr-test
+    }
+    why = {k.kind: k.why_excluded for k in tally.kinds}
+    assert why["v1/Event"] == ["Velero never restores this kind"]
+    assert why["rbac.authorization.k8s.io/v1/ClusterRole"] == [
+        "cluster-scoped, and include_cluster_resources is false"
+    ]
+
+
+def test_an_existing_object_that_differs_makes_the_restore_incomplete(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    emulator.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "dr-test"},
+            "data": {"mode": "stale"},
+        }
+    )
+    restored(velero)
+    status = velero.restore("r1")
+    assert status is not None
+    assert (status.phase, status.warnings) == ("Completed", 1)  # Velero: only a warning
+    tally = tally_restore(velero, "r1", "nightly-1", SCOPE, 10)
+    assert tally.complete is False
+    config = next(k for k in tally.kinds if k.kind == "v1/ConfigMap")
+    assert (config.in_backup, config.restored, config.skipped) == (1, 0, 1)
+    assert config.why_skipped == [
+        'dr-test/settings: failed: could not restore, ConfigMap "settings" already exists. '
+        "Warning: the in-cluster version is different than the backed-up version"
+    ]
+    namespace = next(k for k in tally.kinds if k.kind == "v1/Namespace")
+    assert (namespace.restored, namespace.excluded) == (0, 1)  # kept, not lost
+
+
+def test_unreadable_backup_contents_are_not_measured_with_the_reason(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    restored(velero)
+    emulator.velero.contents.drop_file(backup_resource_list_key("nightly-1"))
+    tally = tally_restore(velero, "r1", "nightly-1", SCOPE, 10)
+    assert tally.complete is None
+    assert tally.reason.startswith("not measured: the backup's contents could not be read (")
+    assert "HTTP 404" in tally.reason
+    assert all(k.in_backup is None for k in tally.kinds)
+    assert by_kind(tally.kinds)["apps/v1/Deployment"] == (None, 1, 0, 0)
+
+
+def test_a_download_of_what_does_not_exist_fails_saying_so(velero: VeleroAdapter) -> None:
+    with pytest.raises(ProviderError, match="did not process a DownloadRequest"):
+        velero.download("RestoreResults", "no-such-restore", 0.5)
+    listed = velero.kube.request(
+        "list", "GET", "/apis/velero.io/v1/namespaces/velero/downloadrequests"
+    )
+    assert listed["items"] == []  # drill deletes its requests
