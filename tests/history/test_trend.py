@@ -53,7 +53,8 @@ def test_the_table_is_aligned_one_row_per_run() -> None:
     assert lines[0] == "history of region-failure: 3 runs, oldest first"
     table = lines[2:6]
     assert table[0].split() == [
-        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST", "STEP"
+        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "ROLLBACK",
+        "SLOWEST", "STEP"
     ]  # fmt: skip
     # Words start where their header does; durations end where theirs does.
     for header in ("MODE", "OUTCOME", "SLOWEST STEP"):
