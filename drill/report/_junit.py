@@ -112,7 +112,7 @@ def _undo_case(plan: str, undo: UndoReport) -> ET.Element:
 def _rollback_cases(plan: str, rollback: RollbackReport) -> list[ET.Element]:
     """The rollback's time, then a case per object read back: one that differs from its state
     before the run, or could not be read back, fails (the rollback is not complete)."""
-    timed = _case(f"{plan}.rollback", "rollback", rollback.duration_s)
+    timed = _case(f"{plan}.rollback", "rollback duration", rollback.duration_s)
     _text_child(timed, "system-out", rollback_sentence(rollback))
     return [timed, *(_check_case(plan, check) for check in rollback.checks)]
 
