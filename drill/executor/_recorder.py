@@ -142,7 +142,12 @@ class Recorder:
         """Never started: nothing to log or show, but the journal says it is still changed."""
         self._write(UndoFinished(step_id=step_id, status="skipped", detail=ABANDONED))
 
+    def read_back_started(self, step_id: str) -> None:
+        """Shown, not journaled: the read-back's result is (``undo_verified``)."""
+        self.progress.started(step_id, "read back")
+
     def undo_verified(self, step_id: str, checks: list[RollbackCheck]) -> None:
+        self.progress.finished(step_id)
         self._write(UndoVerified(step_id=step_id, checks=checks))
         log = self._step_log(step_id)
         for check in checks:

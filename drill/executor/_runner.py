@@ -406,6 +406,7 @@ class Executor:
         have been overtaken. A read that fails makes its objects "not verified"."""
         step_type = self.step_types[record.type]
         env = self._undo_env(record, notes)
+        self.record.read_back_started(record.step_id)
         try:
             params = step_type.params_model.model_validate(record.params)
             read = with_retries(

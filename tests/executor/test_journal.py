@@ -178,7 +178,9 @@ def test_each_step_event_reaches_journal_log_and_progress_line_together() -> Non
         ("progress:started", "m1"),  # its undo
         ("progress:finished", "m1"),
         ("journal:undo_finished", "m1"),
-        ("journal:undo_verified", "m1"),  # read back
+        ("progress:started", "m1"),  # its read-back
+        ("progress:finished", "m1"),
+        ("journal:undo_verified", "m1"),
         ("journal:rollback_measured", ""),
     ]
     logged = [(level, event, kw.get("step")) for level, event, kw in kit.log.records]
