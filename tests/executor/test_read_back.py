@@ -19,6 +19,7 @@ from drill.executor import (
 from drill.plan import ExecutionPlan
 
 from .fakes import START, Kit, TeeJournal, build_plan
+from .journals import kit_with_crash, run_to_journal
 
 
 def mutating_plan(kit: Kit, read_back_m2: str = "equal", **m1: object) -> ExecutionPlan:
@@ -159,3 +160,21 @@ def test_a_live_run_rolled_back_later_keeps_the_rollback_in_its_notes(tmp_path: 
         "rolled back in 3.0s; NOT verified: 1 of 2 objects differ from how drill found them "
         "(replicas differs)"
     )
+
+
+def test_a_run_that_died_in_its_rollback_is_not_verified_when_rebuilt(tmp_path: Path) -> None:
+    kit = kit_with_crash()
+    plan = build_plan(
+        [
+            ("failover", kit.step("m1", "fake.mutate", target="dns")),
+            ("verify", kit.step("v1", "fake.advance", seconds=2)),
+            ("rollback", kit.step("dies", "fake.crash", seconds=1)),
+        ]
+    )
+    run_to_journal(kit, plan, tmp_path)  # killed in the rollback phase, after m1's read-back
+    rebuilt = report_from_journal(read_events(tmp_path / "journal.jsonl"), plan=plan)
+    rollback = rebuilt.rollback
+    assert rollback is not None
+    assert [(c.step_id, c.status) for c in rollback.checks] == [("m1", "equal")]
+    assert rollback.verified is None  # it never finished: not verified, whatever it read
+    assert rollback.started_at == START + timedelta(seconds=2)
