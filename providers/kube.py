@@ -522,19 +522,42 @@ class KubeAdapter:
         if not selector:
             raise PermanentError(f"{self.context}: refusing to delete without a label selector")
         deleted: list[str] = []
+        for kind, path, item in self._matching(namespace, selector, kinds, created_since):
+            metadata = item.get("metadata") or {}
+            name, uid = str(metadata.get("name", "")), str(metadata.get("uid", ""))
+            if self._delete_object(kind, path, namespace, name, uid):
+                deleted.append(f"{kind} {name}")
+        return deleted
+
+    def labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        found = self._matching(namespace, selector, kinds, created_since)
+        return [f"{kind} {(item.get('metadata') or {}).get('name', '')}" for kind, _, item in found]
+
+    def _matching(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        created_since: datetime | None,
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(kind, collection path, object) of each object ``selector`` matches, skipping those
+        created before ``created_since``."""
         for kind in kinds:
             path = _KIND_PATHS.get(kind)
             if path is None:
-                raise PermanentError(f"{self.context}: cannot delete objects of kind {kind}")
+                raise PermanentError(f"{self.context}: cannot list objects of kind {kind}")
             for item in self._labelled(kind, path, namespace, selector):
-                metadata = item.get("metadata") or {}
-                created = _micro_time(metadata.get("creationTimestamp"))
+                created = _micro_time((item.get("metadata") or {}).get("creationTimestamp"))
                 if created_since is not None and (created is None or created < created_since):
-                    continue  # there before: only updated, never ours to remove
-                name, uid = str(metadata.get("name", "")), str(metadata.get("uid", ""))
-                if self._delete_object(kind, path, namespace, name, uid):
-                    deleted.append(f"{kind} {name}")
-        return deleted
+                    continue  # there before: only updated, never the restore's own
+                yield kind, path, item
 
     def _labelled(
         self, kind: str, path: str, namespace: str, selector: str

@@ -144,6 +144,18 @@ class KubeApi(Protocol):
         not serve are skipped. Returns what was deleted, as "Kind name"."""
         ...
 
+    def labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        """What ``delete_labelled`` with the same arguments would delete, as "Kind name";
+        reads only."""
+        ...
+
     def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:
         """Takes the lease, or raises PermanentError naming the current holder."""
         ...

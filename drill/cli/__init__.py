@@ -50,8 +50,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rollback": (
         "drill.cli._rollback",
         "rollback_command",
-        "Put back what RUN (a run id, or its journal file) changed; then run the plan's "
-        "rollback phase.",
+        "Put back what RUN (a run id, or its journal file) changed, reading each object "
+        "back; then run the plan's rollback phase.",
     ),
     "run": (
         "drill.cli._run",

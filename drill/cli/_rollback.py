@@ -25,8 +25,11 @@ from drill.commands import Settings
 def rollback_command(
     settings: Settings, run: str, yes: bool, sandbox: bool, report_dir: Path, plan_file: Path | None
 ) -> None:
-    """Put back what RUN (a run id, or its journal file) changed; then run the plan's rollback
-    phase. Exit 0 when everything was undone, 4 when something needs a human."""
+    """Put back what RUN (a run id, or its journal file) changed, reading each object back;
+    then run the plan's rollback phase. Writes rollback-report.json and .html beside the run's
+    report. Exit 0 when every object read back as drill found it, 3 when a rollback-phase step
+    failed, 4 when something is still changed, differs or could not be read back (a human is
+    needed), 130 when interrupted."""
     from drill.commands.rollback import RollbackOptions, rollback
 
     options = RollbackOptions(run, yes=yes, sandbox=sandbox, report_dir=report_dir, plan=plan_file)

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from drill.clock import Clock, SystemClock
-from drill.commands._common import JOURNAL_FILE, Settings, locate_run
+from drill.clock import Anchor, Clock, SystemClock
+from drill.commands._common import JOURNAL_FILE, Settings, locate_run, write_atomically
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
 from drill.errors import ExitCode, PlanError, ProviderError, UsageError
@@ -20,18 +20,20 @@ from drill.executor import (
     Executor,
     FileJournal,
     MutationRecord,
+    RolledBack,
     RunRecord,
     StepRuntime,
     cancel_on_signals,
     pending_undos,
     read_events,
+    rollback_report,
     run_record,
     step_notes,
 )
 from drill.logs import build_logger
 from drill.plan import ExecutionPlan, find_plan, load_plan, resolve
 from drill.processes import process_alive
-from drill.report import StepReport, UndoReport
+from drill.report import RunReport, render_html, render_json, render_text
 from drill.steps import Mode
 from providers.live import LiveProviders
 
@@ -45,13 +47,16 @@ class RollbackOptions:
     plan: Path | None = None  # the plan as the run used it, when the journaled path changed
 
 
+ROLLBACK_REPORT = "rollback-report"  # .json and .html, beside the run's own report
+
+
 def rollback(
     settings: Settings, options: RollbackOptions, console: Console, clock: Clock | None = None
 ) -> int:
-    """Put back what the run changed, then run the plan's rollback phase.
-
-    0 when everything was undone (or nothing was left to undo), 4 when a human is needed.
-    """
+    """Put back what the run changed, read each object back, then run the plan's rollback
+    phase; write and print the rollback's own report. Exit codes as for runs: 0 every object
+    read back equal (or nothing was left to undo), 3 a rollback-phase step failed, 4 something
+    is still changed, differs or could not be read back, 130 interrupted."""
     journal_path = _journal_path(options.run, options.report_dir)
     events = read_events(journal_path)
     record = run_record(events)
@@ -72,14 +77,24 @@ def rollback(
     providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
     if died and not _process_gone(record):
         _refuse_while_running(plan, providers, record.run_id, clock)
-    undo, steps = _undo(record, pending, plan, step_notes(events), journal_path, providers, log)
+    anchor = Anchor(clock)
+    rolled, interrupted = _undo(
+        record, pending, plan, step_notes(events), journal_path, providers, log
+    )
     if died:
         _release_lease(plan, providers, record.run_id, log)
-    console.out(_render(record, undo, steps))
-    complete = all(u.status == "undone" for u in undo) and all(
-        s.status in ("passed", "skipped") for s in steps
+    report = rollback_report(
+        record,
+        rolled,
+        started_at=anchor.wall,
+        finished_at=anchor.stamp()[1],
+        interrupted=interrupted,
+        journal=str(journal_path),
+        rollback_command=_again(record, journal_path),
     )
-    return ExitCode.PASSED if complete else ExitCode.ROLLBACK_INCOMPLETE
+    written = _write_report(report, journal_path.parent, log)
+    console.out(render_text(report) + "".join(f"Rollback report: {path}\n" for path in written))
+    return report.exit_code
 
 
 def _undo(
@@ -90,17 +105,44 @@ def _undo(
     journal_path: Path,
     providers: LiveProviders,
     log: Any,
-) -> tuple[list[UndoReport], list[StepReport]]:
+) -> tuple[RolledBack, bool]:
+    """What the rollback did, and whether a signal came while it did it."""
     if not pending:
-        return [], []
+        return RolledBack([], [], None), False
     journal = FileJournal(journal_path, record.run_id, providers.clock)
     cancellation = Cancellation()
     runtime = StepRuntime(record.run_id, _mode(record), providers.clock, providers, log)
     try:
         with cancel_on_signals(cancellation, log):
-            return Executor(runtime, journal, cancellation).roll_back(pending, plan, notes)
+            executor = Executor(runtime, journal, cancellation)
+            rolled = executor.roll_back(pending, plan, notes)
     finally:
         journal.close()
+    return rolled, cancellation.stop_work.is_set()
+
+
+def _again(record: RunRecord, journal_path: Path) -> str:
+    """The command that goes on where this rollback stopped."""
+    sandbox = " --sandbox" if record.sandbox else ""
+    run_dir = journal_path.parent
+    if journal_path.name == JOURNAL_FILE and run_dir.name == record.run_id:
+        return f"drill rollback {record.run_id} --report-dir {run_dir.parent}{sandbox}"
+    return f"drill rollback {journal_path}{sandbox}"
+
+
+def _write_report(report: RunReport, run_dir: Path, log: Any) -> list[Path]:
+    """``rollback-report.json`` and ``.html`` beside the run's report, never over it; a second
+    rollback of the run replaces them (its journal keeps both). Where they went."""
+    written = []
+    for suffix, text in ((".json", render_json(report)), (".html", render_html(report))):
+        path = run_dir / f"{ROLLBACK_REPORT}{suffix}"
+        try:
+            write_atomically(path, text)
+        except OSError as exc:
+            log.warning("rollback_report_not_written", path=str(path), error=exc.strerror or exc)
+        else:
+            written.append(path)
+    return written
 
 
 def _process_gone(record: RunRecord) -> bool:
@@ -221,10 +263,3 @@ def _require_inside_plan(plan: ExecutionPlan, pending: list[MutationRecord]) -> 
                 f"refused: the journal's change of {reason} in {plan.mode} mode: nothing was "
                 "undone; this journal was not written by a run of this plan"
             )
-
-
-def _render(record: RunRecord, undo: list[UndoReport], steps: list[StepReport]) -> str:
-    lines = [f"rollback of {record.run_id} ({record.plan}, {record.mode} mode)"]
-    lines += [f"  undo {u.step_id:<28} {u.status:<8} {u.detail}" for u in undo]
-    lines += [f"  step {s.id:<28} {s.status:<8} {s.error or s.summary or ''}" for s in steps]
-    return "\n".join(lines) + "\n"

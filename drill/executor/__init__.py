@@ -1,8 +1,9 @@
 """Runs a resolved plan: phases, per-step timeouts and retries, journal, undo, the report.
 
 Public surface: ``Executor``, ``Cancellation``, ``StepRuntime``, journals and their events
-(``JournalEntry``, one model per event kind), ``decide_outcome``, ``report_from_journal`` (a
-report rebuilt from a journal, for runs that never wrote one).
+(``JournalEntry``, one model per event kind), ``decide_outcome`` and
+``decide_rollback_outcome``, ``report_from_journal`` (a report rebuilt from a journal, for runs
+that never wrote one), ``rollback_report`` (the report of a ``drill rollback``).
 
 Must not: parse plans or flags, print anything for people (it returns a RunReport and logs
 structured events), read the clock except through the injected one, or touch SDKs.
@@ -14,6 +15,7 @@ from drill.executor._events import (
     MutationRecord,
     RecoveryPointSet,
     RollbackFinished,
+    RollbackMeasured,
     RollbackStarted,
     RunFinished,
     RunStarted,
@@ -21,6 +23,7 @@ from drill.executor._events import (
     StepSkipped,
     StepStarted,
     UndoFinished,
+    UndoVerified,
 )
 from drill.executor._journal import (
     FileJournal,
@@ -35,7 +38,15 @@ from drill.executor._journal import (
 from drill.executor._lease import RunLease, RunLocked
 from drill.executor._progress import NoProgress, Progress
 from drill.executor._replay import report_from_journal
-from drill.executor._runner import Cancellation, Executor, decide_outcome
+from drill.executor._rollback_report import rollback_from_journal, rollback_report
+from drill.executor._runner import (
+    Cancellation,
+    Executor,
+    RolledBack,
+    decide_outcome,
+    decide_rollback_outcome,
+    rollback_verdict,
+)
 from drill.executor._signals import cancel_on_signals
 from drill.executor._stepcall import StepRuntime
 
@@ -52,7 +63,9 @@ __all__ = [
     "Progress",
     "RecoveryPointSet",
     "RollbackFinished",
+    "RollbackMeasured",
     "RollbackStarted",
+    "RolledBack",
     "RunFinished",
     "RunLease",
     "RunLocked",
@@ -63,11 +76,16 @@ __all__ = [
     "StepSkipped",
     "StepStarted",
     "UndoFinished",
+    "UndoVerified",
     "cancel_on_signals",
     "decide_outcome",
+    "decide_rollback_outcome",
     "pending_undos",
     "read_events",
     "report_from_journal",
+    "rollback_from_journal",
+    "rollback_report",
+    "rollback_verdict",
     "run_record",
     "step_notes",
 ]

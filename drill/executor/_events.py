@@ -18,7 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
-from drill.report import Outcome, StepStatus, UndoStatus
+from drill.report import Outcome, RollbackCheck, StepStatus, UndoStatus
 from drill.tiers import Targets
 
 # Written as ``datetime.isoformat()`` always has been ("+00:00", not pydantic's "Z").
@@ -122,6 +122,25 @@ class UndoFinished(_Event):
     detail: str = ""
 
 
+class UndoVerified(_Event):
+    """An undone step's objects read back and compared with the prior state it journaled:
+    written after each undo (or for an undo abandoned, saying it was not verified)."""
+
+    kind: Literal["undo_verified"] = Field("undo_verified", alias="event")
+    step_id: str
+    checks: list[RollbackCheck]
+
+
+class RollbackMeasured(_Event):
+    """A rollback ended (a drill's own, or ``drill rollback``'s): from its first undo to the
+    end of its rollback phase, and whether every object read back equal to its prior state."""
+
+    kind: Literal["rollback_measured"] = Field("rollback_measured", alias="event")
+    started_at: Moment
+    duration_s: float
+    verified: bool | None
+
+
 class RollbackStarted(_Event):
     """``drill rollback`` began on this journal: what follows is not part of the run."""
 
@@ -149,6 +168,8 @@ JournalEvent = Annotated[
     | RecoveryPointSet
     | StepFinished
     | UndoFinished
+    | UndoVerified
+    | RollbackMeasured
     | RollbackStarted
     | RollbackFinished
     | RunFinished,

@@ -15,6 +15,7 @@ from drill.executor._events import (
     MutationRecord,
     RecoveryPointSet,
     RollbackFinished,
+    RollbackMeasured,
     RollbackStarted,
     RunFinished,
     RunStarted,
@@ -23,10 +24,12 @@ from drill.executor._events import (
     StepSkipped,
     StepStarted,
     UndoFinished,
+    UndoVerified,
 )
 from drill.executor._journal import Journal
 from drill.executor._progress import Progress
 from drill.plan import ResolvedStep
+from drill.report import RollbackCheck
 from drill.steps import RecoveryPoint
 
 # What an undo abandoned by a second signal leaves in the journal (the report says more).
@@ -138,6 +141,23 @@ class Recorder:
     def undo_abandoned(self, step_id: str) -> None:
         """Never started: nothing to log or show, but the journal says it is still changed."""
         self._write(UndoFinished(step_id=step_id, status="skipped", detail=ABANDONED))
+
+    def read_back_started(self, step_id: str) -> None:
+        """Shown, not journaled: the read-back's result is (``undo_verified``)."""
+        self.progress.started(step_id, "read back")
+
+    def undo_verified(self, step_id: str, checks: list[RollbackCheck]) -> None:
+        self.progress.finished(step_id)
+        self._write(UndoVerified(step_id=step_id, checks=checks))
+        log = self._step_log(step_id)
+        for check in checks:
+            (log.info if check.status == "equal" else log.warning)(
+                "undo_verified", target=check.target, status=check.status, detail=check.detail
+            )
+
+    def rollback_measured(self, event: RollbackMeasured) -> None:
+        self._write(event)
+        self.log.info("rollback_measured", duration_s=event.duration_s, verified=event.verified)
 
     def _step_log(self, step_id: str) -> Any:
         return self.log.bind(step=step_id)

@@ -40,16 +40,19 @@ from drill.executor._events import (
     UndoFinished,
 )
 from drill.executor._journal import RunRecord, pending_undos, run_record
+from drill.executor._rollback_report import rollback_from_journal
 from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import (
     Objective,
     Outcome,
+    RollbackReport,
     Rpo,
     Rto,
     RunReport,
     StepReport,
     UndoReport,
+    rollback_sentence,
 )
 from drill.steps import RecoveryPoint
 
@@ -100,6 +103,7 @@ def report_from_journal(
         contexts=start.contexts,
         steps=steps,
         undo=_undos(run),
+        rollback=rollback_from_journal(run),
         rollback_command=rollback_command if pending or start.mode == "live" else None,
         journal=journal_path,
         notes=_notes(start, finished, run, later, pending, rollback_command),
@@ -331,4 +335,12 @@ def _later_rollback(later: list[JournalEntry]) -> str:
         f"drill rollback ran afterwards, from {later[0].ts.isoformat()}: "
         f"undone {', '.join(done) or 'nothing'}"
         + (f"; not undone {', '.join(not_done)}" if not_done else "")
+        + _read_back(rollback_from_journal(later))
     )
+
+
+def _read_back(rollback: RollbackReport | None) -> str:
+    if rollback is None:
+        return ""
+    not_equal = [f"{c.target} {c.status}" for c in rollback.checks if c.status != "equal"]
+    return f"; {rollback_sentence(rollback)}" + (f" ({', '.join(not_equal)})" if not_equal else "")

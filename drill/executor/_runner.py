@@ -2,7 +2,8 @@
 
 Order of a run:
   preflight -> restore -> failover -> verify        (stops at the first failure)
-  drill mode: undo every mutation, newest first -> rollback phase -> cleanup phase
+  drill mode: undo every mutation, newest first, reading each back -> rollback phase
+              (the rollback, timed) -> cleanup phase
   live mode:  cleanup phase if everything passed; never an automatic rollback
 """
 
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import JsonValue
 
@@ -21,6 +22,7 @@ from drill.errors import ExitCode, StepFailed
 from drill.executor import _measure
 from drill.executor._events import (
     MutationRecord,
+    RollbackMeasured,
     RunFinished,
     RunStarted,
     StepFinished,
@@ -36,6 +38,8 @@ from drill.report import (
     Objective,
     Outcome,
     RestoreCompleteness,
+    RollbackCheck,
+    RollbackReport,
     RunReport,
     StepReport,
     UndoReport,
@@ -59,6 +63,16 @@ class Cancellation:
         if self.failure is None:
             self.failure = reason
         self.stop_work.set()
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """What ``drill rollback`` did: each undo, the plan's rollback phase, the read-backs and
+    the failback time."""
+
+    undo: list[UndoReport]
+    steps: list[StepReport]
+    rollback: RollbackReport | None
 
 
 @dataclass
@@ -136,21 +150,25 @@ class Executor:
         for phase in FORWARD_PHASES:
             for stage in plan.phases.get(phase, ()):
                 self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
-        undo = self._finish(plan, state, anchor)
-        return self._report(plan, state, undo, anchor, t0, disaster_at is not None)
+        undo, rollback = self._finish(plan, state, anchor)
+        return self._report(plan, state, undo, rollback, anchor, t0, disaster_at is not None)
 
-    def _finish(self, plan: ExecutionPlan, state: _RunState, anchor: Anchor) -> list[UndoReport]:
+    def _finish(
+        self, plan: ExecutionPlan, state: _RunState, anchor: Anchor
+    ) -> tuple[list[UndoReport], RollbackReport | None]:
         if plan.mode == "live":
             if not state.forward_failed() and not state.interrupted():
                 self._run_phase("cleanup", plan, state, anchor)
             else:
                 self._mark_not_run(plan, state, "cleanup", "not run in live mode after a failure")
             self._mark_not_run(plan, state, "rollback", "live mode never rolls back by itself")
-            return []
-        undo = self.undo_all(list(state.mutations), anchor, state.notes)
+            return [], None
+        started = anchor.stamp()
+        undo, checks = self.undo_all(list(state.mutations), anchor, state.notes)
         self._run_phase("rollback", plan, state, anchor)
+        rollback = self._measured(started, checks, anchor) if state.mutations else None
         self._run_phase("cleanup", plan, state, anchor)
-        return undo
+        return undo, rollback
 
     def _run_phase(
         self, phase: PhaseName, plan: ExecutionPlan, state: _RunState, anchor: Anchor
@@ -314,45 +332,49 @@ class Executor:
         mutations: list[MutationRecord],
         plan: ExecutionPlan | None,
         notes: Mapping[str, Mapping[str, JsonValue]] | None = None,
-    ) -> tuple[list[UndoReport], list[StepReport]]:
+    ) -> RolledBack:
         """``drill rollback``: undo a past run's pending mutations (with what their steps
-        noted, from the journal), then its rollback phase."""
+        noted, from the journal), reading each back, then its rollback phase."""
         anchor = Anchor(self.runtime.clock)
         self.record.rollback_started([m.step_id for m in mutations])
-        undo = self.undo_all(mutations, anchor, notes or {})
+        started = anchor.stamp()
+        undo, checks = self.undo_all(mutations, anchor, notes or {})
         state = _RunState()
         if plan is not None:
             self._run_phase("rollback", plan, state, anchor)
+        rollback = self._measured(started, checks, anchor) if mutations else None
         failed = [u.step_id for u in undo if u.status == "failed"]
         self.record.rollback_finished(failed)
-        return undo, state.steps
+        return RolledBack(undo, state.steps, rollback)
 
     def undo_all(
         self,
         mutations: list[MutationRecord],
         anchor: Anchor,
         notes: Mapping[str, Mapping[str, JsonValue]],
-    ) -> list[UndoReport]:
-        """Undo each recorded mutation, newest first; one failing does not stop the others."""
-        reports = []
+    ) -> tuple[list[UndoReport], list[RollbackCheck]]:
+        """Undo each recorded mutation, newest first, and read what it changed back right
+        after (before an older undo removes what it lives in: a scale of a restored copy is
+        checked before the restore's namespace goes). One failing does not stop the others."""
+        reports: list[UndoReport] = []
+        checks: list[RollbackCheck] = []
         for record in reversed(mutations):
             if self.cancellation.abandon_undo.is_set():
                 reports.append(_undo_abandoned(record, anchor))
                 self.record.undo_abandoned(record.step_id)
+                checks += self._not_read_back(record, f"{ABANDONED} before its undo")
                 continue
             kept = notes.get(record.step_id, {}) if record.notes_kept else None
             reports.append(self._undo_one(record, anchor, kept))
-        return reports
+            checks += self._read_back(record, kept)
+        return reports, checks
 
     def _undo_one(
         self, record: MutationRecord, anchor: Anchor, notes: Mapping[str, JsonValue] | None
     ) -> UndoReport:
         step_type = self.step_types[record.type]
         started_mono, started_at = anchor.stamp()
-        env = self.runtime.env_for(
-            record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
-        )
-        env = replace(env, prior=record.prior, notes=notes)
+        env = self._undo_env(record, notes)
         self.record.undo_started(record.step_id)
         try:
             params = step_type.params_model.model_validate(record.params)
@@ -374,6 +396,69 @@ class Executor:
             duration_s=duration_s,
         )
 
+    def _undo_env(self, record: MutationRecord, notes: Mapping[str, JsonValue] | None) -> StepEnv:
+        env = self.runtime.env_for(
+            record.step_id, record.context, record.timeout_s, self.cancellation.abandon_undo
+        )
+        return replace(env, prior=record.prior, notes=notes)
+
+    def _read_back(
+        self, record: MutationRecord, notes: Mapping[str, JsonValue] | None
+    ) -> list[RollbackCheck]:
+        """Re-read what the step changed and compare it with its journaled prior state, after
+        its undo whatever the undo said: a failed undo may have put it back, a passed one may
+        have been overtaken. A read that fails makes its objects "not verified"."""
+        step_type = self.step_types[record.type]
+        env = self._undo_env(record, notes)
+        self.record.read_back_started(record.step_id)
+        try:
+            params = step_type.params_model.model_validate(record.params)
+            read = with_retries(
+                lambda: step_type.verify_undone(params, record.prior, env),
+                env,
+                record.retries,
+                Attempts(),
+            )
+        except Exception as exc:  # noqa: BLE001 - an unread object is "not verified", not a crash
+            return self._not_read_back(record, f"could not read it back: {classify(exc).message}")
+        checks = [
+            RollbackCheck(step_id=record.step_id, target=r.target, status=r.status, detail=r.detail)
+            for r in read
+        ]
+        self.record.undo_verified(record.step_id, checks)
+        return checks
+
+    def _not_read_back(self, record: MutationRecord, why: str) -> list[RollbackCheck]:
+        step_type = self.step_types[record.type]
+        try:
+            target = step_type.undo_target(step_type.params_model.model_validate(record.params))
+        except Exception:  # noqa: BLE001 - params the journal holds wrongly still need naming
+            target = f"what {record.type} changed"
+        check = RollbackCheck(
+            step_id=record.step_id, target=target, status="not verified", detail=why
+        )
+        self.record.undo_verified(record.step_id, [check])
+        return [check]
+
+    def _measured(
+        self, started: tuple[float, datetime], checks: list[RollbackCheck], anchor: Anchor
+    ) -> RollbackReport:
+        """The rollback from its first undo to the end of its rollback phase, and its verdict:
+        verified only when every object read back equal."""
+        duration_s = round(anchor.stamp()[0] - started[0], 3)
+        verified = rollback_verdict(checks)
+        self.record.rollback_measured(
+            RollbackMeasured(started_at=started[1], duration_s=duration_s, verified=verified)
+        )
+        return RollbackReport(
+            started_at=started[1],
+            # As a journal rebuilds it: a report from either says the same.
+            finished_at=started[1] + timedelta(seconds=duration_s),
+            duration_s=duration_s,
+            verified=verified,
+            checks=checks,
+        )
+
     # --- the report ---------------------------------------------------------------------------
 
     def _report(
@@ -381,6 +466,7 @@ class Executor:
         plan: ExecutionPlan,
         state: _RunState,
         undo: list[UndoReport],
+        rollback: RollbackReport | None,
         anchor: Anchor,
         t0: datetime,
         t0_given: bool,
@@ -393,6 +479,7 @@ class Executor:
             undo,
             rpo,
             rto,
+            rollback=rollback,
             interrupted=state.interrupted() and self.cancellation.failure is None,
             broken=self.cancellation.failure is not None,
         )
@@ -419,6 +506,7 @@ class Executor:
             steps=state.steps,
             undo=undo,
             restores=state.restores,
+            rollback=rollback,
             rollback_command=self.rollback_command if plan.mode == "live" else None,
             journal=self.journal_path,
         )
@@ -429,18 +517,23 @@ def decide_outcome(
     undo: list[UndoReport],
     rpo: Objective,
     rto: Objective,
+    rollback: RollbackReport | None = None,
     interrupted: bool = False,
     broken: bool = False,
 ) -> tuple[Outcome, ExitCode]:
     """The exit codes in priority order (docs/architecture.md, "Exit codes").
 
+    ``rollback``: the read-back of what was undone; a rollback not verified (an object
+    differs, or could not be read) is not complete.
     ``interrupted``: a signal stopped forward work, even if no step was caught mid-wait.
     ``broken``: drill itself could not go on (its journal could not be written): a failure.
     """
     forward = [s for s in steps if s.phase in FORWARD_PHASES]
     after = [s for s in steps if s.phase not in FORWARD_PHASES]
-    cleanup_ok = all(u.status == "undone" for u in undo) and not any(
-        s.status in ("failed", "timed_out", "interrupted") for s in after
+    cleanup_ok = (
+        all(u.status == "undone" for u in undo)
+        and not any(s.status in ("failed", "timed_out", "interrupted") for s in after)
+        and (rollback is None or rollback.verified is True)
     )
     if broken:  # drill stopped itself: not a person's interruption
         return ("failed", ExitCode.STEP_FAILED) if cleanup_ok else _incomplete()
@@ -452,6 +545,32 @@ def decide_outcome(
         return _incomplete()
     if rpo.met is False or rto.met is False:
         return "target_missed", ExitCode.TARGET_MISSED
+    return "passed", ExitCode.PASSED
+
+
+def rollback_verdict(checks: list[RollbackCheck]) -> bool | None:
+    """False when an object differs from its prior state; None when one could not be read
+    back (or there was nothing to read); True only when every one read back equal."""
+    if any(check.status == "differs" for check in checks):
+        return False
+    if not checks or any(check.status != "equal" for check in checks):
+        return None
+    return True
+
+
+def decide_rollback_outcome(
+    rolled_back: RolledBack, interrupted: bool = False
+) -> tuple[Outcome, ExitCode]:
+    """``drill rollback``'s exit code, as for runs: its rollback phase stands for the forward
+    phases (a step of it failing is 3), undo and read-back for the cleanup."""
+    undone = all(u.status == "undone" for u in rolled_back.undo)
+    verified = rolled_back.rollback is None or rolled_back.rollback.verified is True
+    if not (undone and verified) or any(s.status == "interrupted" for s in rolled_back.steps):
+        return _incomplete()
+    if interrupted:
+        return "interrupted", ExitCode.INTERRUPTED
+    if any(s.status in ("failed", "timed_out") for s in rolled_back.steps):
+        return "failed", ExitCode.STEP_FAILED
     return "passed", ExitCode.PASSED
 
 

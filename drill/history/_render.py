@@ -19,7 +19,17 @@ from drill.history._store import History, Skipped
 from drill.history._trend import TrendRow, trend_rows
 from drill.report import Objective
 
-HEADER = ("STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST STEP")
+HEADER = (
+    "STARTED (UTC)",
+    "MODE",
+    "OUTCOME",
+    "RTO",
+    "MARGIN",
+    "RPO",
+    "MARGIN",
+    "ROLLBACK",
+    "SLOWEST STEP",
+)
 NUMBERS = range(3, 7)  # durations line up on their right edge, as numbers do
 
 
@@ -95,8 +105,17 @@ def _cells(row: TrendRow) -> tuple[str, ...]:
         _seconds(row.rto.margin_s),
         _seconds(row.rpo.measured_s),
         _seconds(row.rpo.margin_s),
+        _rollback(row),
         f"{slowest.id} {format_duration(slowest.duration_s)}" if slowest else "-",
     )
+
+
+def _rollback(row: TrendRow) -> str:
+    """The rollback's time, marked when it was not verified."""
+    if row.rollback_s is None:
+        return "-"
+    verdict = {True: "", False: " DIFFERS", None: " not verified"}[row.rollback_verified]
+    return format_duration(row.rollback_s) + verdict
 
 
 def _seconds(value: float | None) -> str:

@@ -1,4 +1,5 @@
-"""One row per run: when, how it ended, RTO and RPO against target, the slowest step."""
+"""One row per run: when, how it ended, RTO and RPO against target, the rollback's time and
+whether it was verified, the slowest step."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ class TrendRow(BaseModel):
     exit_code: int
     rto: Objective
     rpo: Objective
+    # How long the drill's rollback took and whether every object read back as before; None
+    # when nothing was rolled back (live runs, reports from before read-backs).
+    rollback_s: float | None = None
+    rollback_verified: bool | None = None
     slowest_step: SlowestStep | None
 
 
@@ -46,6 +51,8 @@ def trend_row(report: RunReport) -> TrendRow:
         exit_code=report.exit_code,
         rto=report.rto,
         rpo=report.rpo,
+        rollback_s=report.rollback.duration_s if report.rollback else None,
+        rollback_verified=report.rollback.verified if report.rollback else None,
         slowest_step=slowest_step(report.steps),
     )
 

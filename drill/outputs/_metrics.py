@@ -11,6 +11,9 @@ Series (all gauges; ``drill_rpo_seconds``/``drill_rto_seconds`` are absent when 
     drill_rpo_seconds / _target_       measured RPO, and its target
     drill_rto_seconds / _target_       measured RTO, and its target
     drill_step_duration_seconds{step,phase}   steps that ran
+    drill_rollback_seconds             how long the drill's rollback took (undo, read-back,
+                                       rollback phase); absent when nothing was rolled back
+    drill_rollback_verified            1 when every object read back as drill found it, else 0
     drill_last_run_timestamp_seconds   when the run finished (Unix time)
     drill_run_info{run_id,service,tier,outcome}   always 1; links an alert to the run
 
@@ -137,6 +140,9 @@ _HELP = {
     "drill_rto_seconds": "Measured RTO: when the last verify step passed, minus t0.",
     "drill_rto_target_seconds": "RTO target of the plan's tier.",
     "drill_step_duration_seconds": "Duration of each step that ran.",
+    "drill_rollback_seconds": "How long the rollback took: undo, read-back and rollback phase.",
+    "drill_rollback_verified": "1 if every object the run changed read back, after the "
+    "rollback, as drill found it; 0 if one differs or could not be read back.",
     "drill_last_run_timestamp_seconds": "When the run finished (Unix time).",
     "drill_run_info": "Always 1: the run's id, service, tier and outcome.",
 }
@@ -151,6 +157,8 @@ def _gauges(report: RunReport) -> list[_Gauge]:
         "drill_rto_seconds": _measured(report.rto),
         "drill_rto_target_seconds": _one(report.rto.target_s),
         "drill_step_duration_seconds": _step_samples(report),
+        "drill_rollback_seconds": _one(report.rollback.duration_s) if report.rollback else [],
+        "drill_rollback_verified": _rollback_verified(report),
         "drill_last_run_timestamp_seconds": _one(report.finished_at.timestamp()),
         "drill_run_info": [(_run_info(report), 1.0)],
     }
@@ -172,6 +180,12 @@ def _run_info(report: RunReport) -> Labels:
 
 def _measured(objective: Objective) -> list[tuple[Labels, float]]:
     return [] if objective.measured_s is None else [({}, objective.measured_s)]
+
+
+def _rollback_verified(report: RunReport) -> list[tuple[Labels, float]]:
+    if report.rollback is None:
+        return []
+    return _one(1.0 if report.rollback.verified is True else 0.0)
 
 
 def _step_samples(report: RunReport) -> list[tuple[Labels, float]]:

@@ -16,6 +16,9 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
       "rto": {... as rpo ...},
       "failed_steps": [{"id", "phase", "type", "status", "error"}],
       "failed_undos": [{"step_id", "type", "detail"}],
+      "rollback": {"duration_s": 4.2, "verified": true | false | null,
+                   "not_equal": [{"step_id", "target", "status", "detail"}]}
+                  | null  (null: nothing was rolled back, as in live runs),
       "report_location": "reports/RUN/report.json" | "https://..." | null,
       "rollback_command": "drill rollback RUN --report-dir reports" | null  (live runs only),
       "started_at": "2026-01-01T02:00:00Z", "finished_at": "2026-01-01T02:09:30Z"
@@ -33,7 +36,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from drill.durations import format_duration
 from drill.redact import redact_url
-from drill.report import VERDICTS, Objective, Outcome, RunReport, StepReport, UndoReport
+from drill.report import (
+    VERDICTS,
+    Objective,
+    Outcome,
+    RollbackCheck,
+    RollbackReport,
+    RunReport,
+    StepReport,
+    UndoReport,
+    rollback_sentence,
+)
 
 WebhookSchema = Literal["drill.notification/v1"]
 WEBHOOK_SCHEMA: WebhookSchema = "drill.notification/v1"
@@ -73,6 +86,21 @@ class FailedUndoPayload(_Model):
     detail: str
 
 
+class CheckPayload(_Model):
+    step_id: str
+    target: str
+    status: str
+    detail: str
+
+
+class RollbackPayload(_Model):
+    duration_s: float
+    verified: bool | None
+    not_equal: list[CheckPayload] = Field(
+        description="objects that differ from before the run or could not be read back"
+    )
+
+
 class WebhookPayload(_Model):
     schema_id: WebhookSchema = Field(default=WEBHOOK_SCHEMA, alias="schema")
     run_id: str
@@ -87,6 +115,7 @@ class WebhookPayload(_Model):
     rto: ObjectivePayload
     failed_steps: list[FailedStepPayload]
     failed_undos: list[FailedUndoPayload]
+    rollback: RollbackPayload | None = None
     report_location: str | None
     rollback_command: str | None
     started_at: datetime
@@ -108,6 +137,7 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
         rto=_objective_payload(report.rto),
         failed_steps=[_failed_step_payload(step) for step in failed_steps(report)],
         failed_undos=[_failed_undo_payload(undo) for undo in failed_undos(report)],
+        rollback=_rollback_payload(report.rollback) if report.rollback else None,
         report_location=shown_location(report_location),
         rollback_command=report.rollback_command,
         started_at=report.started_at,
@@ -134,6 +164,21 @@ def _failed_undo_payload(undo: UndoReport) -> FailedUndoPayload:
     return FailedUndoPayload(step_id=undo.step_id, type=undo.type, detail=detail)
 
 
+def _rollback_payload(rollback: RollbackReport) -> RollbackPayload:
+    not_equal = [
+        CheckPayload(
+            step_id=c.step_id,
+            target=c.target,
+            status=c.status,
+            detail=clip(c.detail, _MAX_ERROR_CHARS),
+        )
+        for c in not_equal_checks(rollback)
+    ]
+    return RollbackPayload(
+        duration_s=rollback.duration_s, verified=rollback.verified, not_equal=not_equal
+    )
+
+
 # --- shared pieces ----------------------------------------------------------------------------
 
 
@@ -143,6 +188,10 @@ def failed_steps(report: RunReport) -> list[StepReport]:
 
 def failed_undos(report: RunReport) -> list[UndoReport]:
     return [undo for undo in report.undo if undo.status == "failed"]
+
+
+def not_equal_checks(rollback: RollbackReport) -> list[RollbackCheck]:
+    return [check for check in rollback.checks if check.status != "equal"]
 
 
 def summary_line(report: RunReport) -> str:
@@ -194,6 +243,10 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
     ]
     blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])
     blocks += _listing("Undo failures", [_undo_line(undo) for undo in failed_undos(report)])
+    if report.rollback:
+        blocks.append(_section(f"*Rollback:* {_escape(rollback_sentence(report.rollback))}"))
+        shown = [_check_line(check) for check in not_equal_checks(report.rollback)]
+        blocks += _listing("Not as drill found them", shown)
     if report.rollback_command:
         blocks.append(_section(f"*To roll back:* `{_escape(report.rollback_command)}`"))
     blocks.append(_context(report, shown_location(report_location)))
@@ -203,6 +256,12 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
 def _step_line(step: StepReport) -> str:
     error = clip(step.error or "no error recorded", _MAX_ERROR_CHARS)
     return f"{step.id} ({step.phase}, {step.status}): {error}"
+
+
+def _check_line(check: RollbackCheck) -> str:
+    return (
+        f"{check.target} ({check.step_id}, {check.status}): {clip(check.detail, _MAX_ERROR_CHARS)}"
+    )
 
 
 def _undo_line(undo: UndoReport) -> str:

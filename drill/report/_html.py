@@ -4,7 +4,8 @@ Everything is inline (CSS and SVG): no fonts, scripts, images or styles are fetc
 file works offline, attached to a ticket or opened from a CI artefact, and it needs no
 JavaScript. The timeline runs from t0 to the end of the run: a row per phase, a bar per step
 (from its start to its end, coloured by status; skipped and unrun steps get a marker), then a
-row per undo.
+row per undo. A rollback's time and its read-back of every object it put back get a section
+of their own; a rollback's own report (kind ``rollback``) has no RPO or RTO.
 
 Must not: put any report text into the page unescaped. Step errors quote remote systems, so
 ``<script>`` in one must show as text; every value goes through ``_esc``.
@@ -21,6 +22,7 @@ from drill.report._models import (
     VERDICTS,
     Objective,
     RestoreCompleteness,
+    RollbackReport,
     RunReport,
     StepReport,
     UndoReport,
@@ -34,16 +36,20 @@ from drill.report._shared import (
     printable,
     restore_heading,
     restore_verdict,
+    rollback_sentence,
+    rollback_verdict,
     stamp,
     step_detail,
+    title,
 )
 
 
 def render_html(report: RunReport) -> str:
-    title = f"drill {report.plan}: {VERDICTS[report.outcome]}"
+    page_title = f"{title(report)}: {VERDICTS[report.outcome]}"
     sections = [
         _header(report),
-        _objectives(report),
+        "" if report.kind == "rollback" else _objectives(report),
+        _rollback_section(report.rollback),
         _timeline_section(report),
         _steps_table(report.steps, report.disaster_at),
         *(_restore_table(restore) for restore in report.restores),
@@ -54,7 +60,7 @@ def render_html(report: RunReport) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_esc(title)}</title>\n<style>{_CSS}{_status_css()}</style>\n</head>\n<body>\n"
+        f"<title>{_esc(page_title)}</title>\n<style>{_CSS}{_status_css()}</style>\n</head>\n<body>\n"
         + "\n".join(section for section in sections if section)
         + "\n</body>\n</html>\n"
     )
@@ -87,7 +93,7 @@ def _header(report: RunReport) -> str:
         "contexts": ", ".join(f"{role}={ctx}" for role, ctx in report.contexts.items()) or "-",
     }
     return (
-        f"<header>\n<h1>drill {_esc(report.plan)}</h1>\n"
+        f"<header>\n<h1>{_esc(title(report))}</h1>\n"
         f'<p class="verdict o-{_css_name(report.outcome)}">{_esc(verdict)}</p>\n'
         f"{_definitions(facts, 'meta')}\n</header>"
     )
@@ -156,6 +162,26 @@ def _target_marker(objective: Objective, x: float) -> str:
     )
 
 
+# --- the rollback ---------------------------------------------------------------------------
+
+
+def _rollback_section(rollback: RollbackReport | None) -> str:
+    """How long the rollback took, and each object read back after its undo."""
+    if rollback is None:
+        return ""
+    verdict = rollback_verdict(rollback)
+    header = ("step", "object", "read back", "detail")
+    rows = [
+        (c.step_id, c.target, _badge(f"c-{c.status}", c.status), c.detail) for c in rollback.checks
+    ]
+    return (
+        f'<section class="rollback" data-verified="{_esc(verdict)}">\n'
+        f'<h2>Rollback <span class="badge c-{_css_name(verdict)}">{_esc(verdict)}</span></h2>\n'
+        f"<p>{_esc(rollback_sentence(rollback))} (from {_esc(stamp(rollback.started_at))} to "
+        f"{_esc(stamp(rollback.finished_at))}).</p>\n{_table(header, rows)}\n</section>"
+    )
+
+
 # --- the timeline -----------------------------------------------------------------------------
 
 _FORWARD_PHASES = ("preflight", "restore", "failover", "verify")
@@ -199,9 +225,10 @@ class _Scale:
 
 def _timeline_section(report: RunReport) -> str:
     rows = _rows(report)
+    origin, moment = _origin(report)
     return (
         '<section class="timeline">\n<h2>Timeline</h2>\n'
-        f'<p class="hint">From t0 ({_esc(stamp(report.disaster_at))}) to the end of the run; '
+        f'<p class="hint">From {origin} ({_esc(stamp(moment))}) to the end; '
         "hover a bar for its details.</p>\n"
         f'<div class="scroll">{_timeline_svg(report, rows)}</div>\n{_legend()}\n</section>'
     )
@@ -266,8 +293,15 @@ def _undo_row(undo: UndoReport) -> _Row:
                 note, title)  # fmt: skip
 
 
+def _origin(report: RunReport) -> tuple[str, datetime]:
+    """Where the timeline starts: t0 for a run, its own start for a rollback's report."""
+    if report.kind == "rollback":
+        return "rollback start", report.started_at
+    return "t0", report.disaster_at
+
+
 def _scale(report: RunReport, rows: Iterable[_Row]) -> _Scale:
-    moments = [report.disaster_at, report.started_at, report.finished_at]
+    moments = [_origin(report)[1], report.started_at, report.finished_at]
     moments += [m for row in rows for m in (row.start, row.end) if m is not None]
     if report.recovered_at:
         moments.append(report.recovered_at)
@@ -317,8 +351,8 @@ def _offset_label(seconds: float) -> str:
 
 
 def _markers(report: RunReport, scale: _Scale, height: int) -> str:
-    marks = [("t0", report.disaster_at)]
-    if abs((report.started_at - report.disaster_at).total_seconds()) >= 0.5:
+    marks = [_origin(report)]
+    if abs((report.started_at - marks[0][1]).total_seconds()) >= 0.5:
         marks.append(("run start", report.started_at))
     if report.recovered_at:
         marks.append(("recovered", report.recovered_at))
@@ -516,6 +550,14 @@ _STEP_COLOURS = {
     "not_run": "#cfd8dc",
 }
 _UNDO_COLOURS = {"undone": "#00838f", "failed": "#c62828", "skipped": "#e65100"}
+# A read-back, and a rollback's verdict: equal/verified, differs, not verified.
+_CHECK_COLOURS = {
+    "equal": "#2e7d32",
+    "verified": "#2e7d32",
+    "differs": "#c62828",
+    "DIFFERS": "#c62828",
+    "not-verified": "#e65100",
+}
 
 
 def _status_css() -> str:
@@ -528,6 +570,10 @@ def _status_css() -> str:
         f".row.undo.s-{status} .bar, .u-{status}.badge, .u-{status} i {{ fill: {colour}; "
         f"background: {colour}; }}"
         for status, colour in _UNDO_COLOURS.items()
+    ]
+    rules += [
+        f".c-{status}.badge {{ background: {colour}; }}"
+        for status, colour in _CHECK_COLOURS.items()
     ]
     return "\n".join(rules) + "\n"
 

@@ -1,8 +1,11 @@
 """The report as JUnit XML, for CI systems that chart test results.
 
 One ``<testsuite name="drill.PLAN">``: a test case per step (classname ``PLAN.PHASE``), one for
-RPO and one for RTO (classname ``PLAN.objectives``), and one per undo that did not undo its
-step (classname ``PLAN.undo``), so a rollback that left something changed turns CI red.
+RPO and one for RTO (classname ``PLAN.objectives``), one per undo that did not undo its step
+(classname ``PLAN.undo``), and, when the run rolled back, one timing the rollback and one per
+object read back after its undo (classname ``PLAN.rollback``; failing when it differs or could
+not be verified), so a rollback that left something changed turns CI red. A ``drill rollback``
+report (suite ``drill.PLAN.rollback``) has no RPO or RTO cases.
 
 Must not: write files, or emit text ElementTree has not escaped: every value passes through
 ``printable`` first, so the XML is well-formed whatever a remote system put in an error.
@@ -13,21 +16,39 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from drill.report._models import Objective, RestoreCompleteness, RunReport, StepReport, UndoReport
-from drill.report._shared import count, kind_reasons, objective_sentence, printable, restore_heading
+from drill.report._models import (
+    Objective,
+    RestoreCompleteness,
+    RollbackCheck,
+    RollbackReport,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
+from drill.report._shared import (
+    count,
+    kind_reasons,
+    objective_sentence,
+    printable,
+    restore_heading,
+    rollback_sentence,
+    rollback_verdict,
+)
 
 _FAILING = ("failed", "timed_out", "interrupted")
 
 
 def render_junit(report: RunReport) -> str:
+    objectives = [_rpo_case(report.plan, report.rpo), _rto_case(report.plan, report.rto)]
     cases = [
         *(_step_case(report.plan, step) for step in report.steps),
-        _rpo_case(report.plan, report.rpo),
-        _rto_case(report.plan, report.rto),
+        *(objectives if report.kind == "run" else []),
         *(_restore_case(report.plan, restore) for restore in report.restores),
         *(_undo_case(report.plan, undo) for undo in report.undo if undo.status != "undone"),
+        *(_rollback_cases(report.plan, report.rollback) if report.rollback else []),
     ]
-    suite = _element("testsuite", name=f"drill.{report.plan}", **_totals(cases, report))
+    name = f"drill.{report.plan}" + (".rollback" if report.kind == "rollback" else "")
+    suite = _element("testsuite", name=name, **_totals(cases, report))
     suite.append(_properties(report))
     suite.extend(cases)
     if footer := _footer(report):
@@ -113,6 +134,25 @@ def _undo_case(plan: str, undo: UndoReport) -> ET.Element:
     return case
 
 
+def _rollback_cases(plan: str, rollback: RollbackReport) -> list[ET.Element]:
+    """The rollback's time, then a case per object read back: one that differs from its state
+    before the run, or could not be read back, fails (the rollback is not complete)."""
+    timed = _case(f"{plan}.rollback", "rollback duration", rollback.duration_s)
+    _text_child(timed, "system-out", rollback_sentence(rollback))
+    return [timed, *(_check_case(plan, check) for check in rollback.checks)]
+
+
+def _check_case(plan: str, check: RollbackCheck) -> ET.Element:
+    case = _case(f"{plan}.rollback", f"read back {check.step_id}: {check.target}", None)
+    said = f"{check.target}: {check.detail}"
+    if check.status == "equal":
+        _text_child(case, "system-out", said)
+    else:
+        message = f"rollback {check.status}: {said}"
+        _text_child(case, "failure", message, message=message, type=check.status.replace(" ", "_"))
+    return case
+
+
 def _case(classname: str, name: str, duration_s: float | None) -> ET.Element:
     return _element("testcase", classname=classname, name=name, time=_seconds(duration_s))
 
@@ -133,6 +173,7 @@ def _totals(cases: list[ET.Element], report: RunReport) -> dict[str, str]:
 
 def _properties(report: RunReport) -> ET.Element:
     values = {
+        "kind": report.kind,
         "run_id": report.run_id,
         "mode": report.mode,
         "outcome": report.outcome,
@@ -145,6 +186,8 @@ def _properties(report: RunReport) -> ET.Element:
         "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
         "journal": report.journal,
         "rollback_command": report.rollback_command,
+        "rollback_s": str(report.rollback.duration_s) if report.rollback else None,
+        "rollback_verified": rollback_verdict(report.rollback) if report.rollback else None,
     }
     properties = ET.Element("properties")
     for name, value in values.items():

@@ -1,7 +1,8 @@
 """The report as Markdown (GitHub flavour), for tickets and postmortems.
 
-Verdict in the title, then RPO/RTO, steps and undo as tables, then notes and where to look
-next (journal, rollback command).
+Verdict in the title, then RPO/RTO (a rollback's report has none), the rollback's time and
+read-back, steps and undo as tables, then notes and where to look next (journal, rollback
+command).
 
 Must not: let report text break the layout or smuggle in markup. Cells escape pipes and
 HTML, keep to one line, and lose characters no renderer can show.
@@ -15,6 +16,7 @@ from drill.report._models import (
     VERDICTS,
     Objective,
     RestoreCompleteness,
+    RollbackReport,
     RunReport,
     StepReport,
     UndoReport,
@@ -26,15 +28,19 @@ from drill.report._shared import (
     objective_verdict,
     printable,
     restore_heading,
+    rollback_sentence,
+    rollback_verdict,
     stamp,
     step_detail,
+    title,
 )
 
 
 def render_markdown(report: RunReport) -> str:
     sections = [
         _heading(report),
-        _objectives(report),
+        "" if report.kind == "rollback" else _objectives(report),
+        _rollback(report.rollback),
         _steps(report.steps),
         _restores(report.restores),
         _undo(report.undo),
@@ -45,7 +51,7 @@ def render_markdown(report: RunReport) -> str:
 
 
 def _heading(report: RunReport) -> str:
-    title = f"# drill {cell(report.plan)} ({report.mode} mode): {VERDICTS[report.outcome]}"
+    heading = f"# {cell(title(report))} ({report.mode} mode): {VERDICTS[report.outcome]}"
     facts = [
         f"run {code(report.run_id, in_table=False)}",
         f"service {cell(report.service)}",
@@ -57,7 +63,7 @@ def _heading(report: RunReport) -> str:
         f"started {stamp(report.started_at)}",
         f"finished {stamp(report.finished_at)}",
     ]
-    return "\n\n".join([title, " · ".join(facts), " · ".join(times)])
+    return "\n\n".join([heading, " · ".join(facts), " · ".join(times)])
 
 
 def _objectives(report: RunReport) -> str:
@@ -133,6 +139,24 @@ def _undo(undo: Sequence[UndoReport]) -> str:
         for u in undo
     ]
     return "## Undo (newest first)\n\n" + table(header, rows)
+
+
+def _rollback(rollback: RollbackReport | None) -> str:
+    """The rollback's time and each object read back after its undo."""
+    if rollback is None:
+        return ""
+    header = ("step", "object", "read back", "detail")
+    rows = [
+        (
+            code(c.step_id),
+            cell(c.target),
+            c.status if c.status == "equal" else f"**{c.status.upper()}**",
+            cell(c.detail),
+        )
+        for c in rollback.checks
+    ]
+    sentence = cell(rollback_sentence(rollback))
+    return f"## Rollback: {rollback_verdict(rollback)}\n\n{sentence}\n\n" + table(header, rows)
 
 
 def _notes(notes: Sequence[str]) -> str:

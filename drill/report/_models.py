@@ -6,7 +6,8 @@ them and checked by a test); change them only together with ``SCHEMA_VERSION``.
 Version 2 added, each defaulted so a version 1 document still reads as one: RPO from data
 beside RPO from backup metadata (``rpo.from_data_s``, ``rpo.points``), the two RTO clocks
 (``rto.service_restored_s``, ``rto.users_served_s``), ``probes``, ``client_cutover``,
-``restores`` (restore completeness) and ``rollback`` (verified and timed).
+``restores`` (restore completeness), ``rollback`` (verified and timed) and ``kind`` (a
+``drill rollback`` writes a report of its own, of kind ``rollback``).
 """
 
 from __future__ import annotations
@@ -224,8 +225,17 @@ class RollbackReport(_Model):
     checks: list[RollbackCheck] = Field(default_factory=list)
 
 
+ReportKind = Literal["run", "rollback"]
+
+
 class RunReport(_Model):
     schema_version: Literal[1, 2] = SCHEMA_VERSION
+    kind: ReportKind = Field(
+        default="run",
+        description="run: a run's report; rollback: the report of a `drill rollback` of run "
+        "run_id (rollback-report.json beside the run's report): started_at and finished_at "
+        "are the rollback's, steps its rollback phase, rpo and rto not measured",
+    )
     run_id: str
     plan: str
     plan_file: str

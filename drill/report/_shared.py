@@ -9,7 +9,14 @@ import re
 from datetime import UTC, datetime
 
 from drill.durations import format_duration
-from drill.report._models import Objective, RestoreCompleteness, RestoredKind, StepReport
+from drill.report._models import (
+    Objective,
+    RestoreCompleteness,
+    RestoredKind,
+    RollbackReport,
+    RunReport,
+    StepReport,
+)
 
 # Characters XML 1.0 cannot carry at all (tab, newline and carriage return are fine), plus DEL.
 # Step errors quote remote systems verbatim, so anything can arrive here, ANSI colour included.
@@ -76,3 +83,33 @@ def kind_reasons(kind: RestoredKind) -> str:
     said = [f"skipped: {why}" for why in kind.why_skipped]
     said += [f"excluded: {why}" for why in kind.why_excluded]
     return "; ".join(said)
+
+
+def rollback_verdict(rollback: RollbackReport) -> str:
+    """``verified``, ``DIFFERS`` or ``not verified``: one word for badges and tables."""
+    return {True: "verified", False: "DIFFERS", None: "not verified"}[rollback.verified]
+
+
+def rollback_sentence(rollback: RollbackReport) -> str:
+    """How long the rollback took and what its read-back found, in one sentence."""
+    total = len(rollback.checks)
+    differ = sum(check.status == "differs" for check in rollback.checks)
+    unread = sum(check.status == "not verified" for check in rollback.checks)
+    took = f"rolled back in {format_duration(rollback.duration_s)}"
+    if rollback.verified is True:
+        every = "the one object" if total == 1 else f"all {total} objects"
+        them = "it" if total == 1 else "them"
+        return f"{took}; verified: {every} read back as drill found {them}"
+    said = []
+    if differ:
+        said.append(f"{differ} of {total} objects differ from how drill found them")
+    if unread:
+        said.append(f"{unread} of {total} could not be verified")
+    return f"{took}; NOT verified: {', '.join(said) or 'nothing was read back'}"
+
+
+def title(report: RunReport) -> str:
+    """What the report is of: a run, or a rollback of one."""
+    if report.kind == "rollback":
+        return f"drill rollback of {report.plan} run {report.run_id}"
+    return f"drill {report.plan}"

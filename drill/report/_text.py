@@ -5,20 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from drill.durations import format_duration
-from drill.report._models import VERDICTS, Objective, RestoreCompleteness, RunReport, StepReport
-from drill.report._shared import count, kind_reasons, restore_heading
+from drill.report._models import (
+    VERDICTS,
+    Objective,
+    RestoreCompleteness,
+    RollbackReport,
+    RunReport,
+    StepReport,
+)
+from drill.report._shared import count, kind_reasons, restore_heading, rollback_sentence, title
 
 
 def render_text(report: RunReport) -> str:
     lines = [
-        f"drill {report.plan} - {report.mode} mode - run {report.run_id}",
+        f"{title(report)} - {report.mode} mode"
+        + ("" if report.kind == "rollback" else f" - run {report.run_id}"),
         f"service {report.service}, tier {report.tier}, "
         f"t0 {_stamp(report.disaster_at)} ({report.disaster_at_source})",
         "",
         f"RESULT  {VERDICTS[report.outcome]} (exit {report.exit_code})",
         "",
-        _objective_line("RPO", report.rpo),
-        _objective_line("RTO", report.rto),
+        *_numbers(report),
         "",
         *_steps_table(report.steps),
     ]
@@ -27,6 +34,8 @@ def render_text(report: RunReport) -> str:
     if report.undo:
         lines += ["", "UNDO (newest first)"]
         lines += [f"  {u.step_id:<28} {u.status:<8} {u.detail}" for u in report.undo]
+    if report.rollback:
+        lines += ["", *_read_back(report.rollback)]
     lines += _footer(report)
     return "\n".join(lines) + "\n"
 
@@ -40,6 +49,31 @@ def _restore_lines(restore: RestoreCompleteness) -> list[str]:
         numbers += f"{kind.skipped:>7} {kind.excluded:>8}"
         reasons = kind_reasons(kind)
         lines.append(f"  {kind.kind:<32} {numbers}" + (f"  {reasons}" if reasons else ""))
+    return lines
+
+
+def _numbers(report: RunReport) -> list[str]:
+    """RPO and RTO for a run; a rollback's report has its failback time instead."""
+    if report.kind == "rollback":
+        lines = [f"ROLLBACK of run {report.run_id}, from {_stamp(report.started_at)}"]
+        if report.rollback:
+            lines.append(f"  {rollback_sentence(report.rollback)}")
+        return lines
+    lines = [_objective_line("RPO", report.rpo), _objective_line("RTO", report.rto)]
+    if report.rollback:
+        lines.append(f"  ROLLBACK {rollback_sentence(report.rollback)}")
+    return lines
+
+
+def _read_back(rollback: RollbackReport) -> list[str]:
+    lines = [
+        "READ BACK after undo (each object against the state drill journaled before changing it)"
+    ]
+    lines += [
+        f"  {c.step_id:<28} {c.status.upper() if c.status == 'differs' else c.status:<12} "
+        f"{c.target}: {c.detail}"
+        for c in rollback.checks
+    ]
     return lines
 
 

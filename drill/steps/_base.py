@@ -155,6 +155,32 @@ def dns_name(name: str) -> str:
     return name.strip().rstrip(".").lower() + "."
 
 
+ReadBackStatus = Literal["equal", "differs", "not verified"]
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """One object a step changed, re-read after its undo and compared with the prior state the
+    step journaled.
+
+    ``equal``: it holds exactly its prior state. ``differs``: it holds something else (someone
+    changed it, or the undo could not put it back); ``detail`` names both. ``not verified``:
+    drill could not tell (the read failed, or a deletion was still under way when drill stopped
+    waiting); ``detail`` says why. Only ``equal`` lets a rollback be called verified.
+    """
+
+    target: str
+    status: ReadBackStatus
+    detail: str
+
+    @classmethod
+    def compared(cls, target: str, same: bool, now: str, before: str) -> ReadBack:
+        """``now`` is what drill read, ``before`` the journaled prior, both in words."""
+        if same:
+            return cls(target, "equal", f"{now}, as drill found it")
+        return cls(target, "differs", f"{now}, not {before} as drill found it")
+
+
 class StepTimedOut(StepFailed):
     """The step's own timeout ran out; the message says what it was waiting for."""
 
@@ -296,3 +322,13 @@ class StepType(ABC, Generic[P]):
     def undo(self, params: P, prior: JsonValue, env: StepEnv) -> str:
         """Put back ``prior``; returns a line saying what was restored."""
         raise NotImplementedError(f"{self.name} does not change anything")
+
+    def verify_undone(self, params: P, prior: JsonValue, env: StepEnv) -> list[ReadBack]:
+        """After ``undo`` (whatever it returned or raised): re-read every object the step
+        changes and compare it with ``prior``, one ReadBack each. Read-only; a read that fails
+        raises, and the executor reports the step's objects "not verified" with the reason."""
+        raise NotImplementedError(f"{self.name} cannot re-read what it changed")
+
+    def undo_target(self, params: P) -> str:
+        """What the step changes, in a few words: names a check that could not be made."""
+        return self.describe(params)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 from drill.clock import Clock
 from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
-from drill.steps._base import StepEnv, StepTimedOut
+from drill.steps._base import ReadBack, StepEnv, StepTimedOut
 from providers.protocols import PendingChange
 
 FIRST_POLL_S = 0.25
+# How long a rollback's read-back waits for a deletion under way (a namespace terminating).
+GONE_WITHIN_S = 120.0
 MAX_POLL_S = 2.0
 # How long one watch may block: the most a signal waits before the step notices it.
 WATCH_WINDOW_S = 5.0
@@ -163,3 +166,39 @@ def patiently(
                 raise
             on_retry(exc)
             clock.sleep(pause, stop)
+
+
+@dataclass(frozen=True)
+class StillThere:
+    """What a read-back found where it expects nothing: in words, and whether it is going
+    (a deletion under way, worth waiting for) or staying (someone's, or never deleted)."""
+
+    what: str
+    going: bool
+
+
+def read_back_gone(
+    target: str,
+    still_there: Callable[[], StillThere | None],
+    env: StepEnv,
+    before: str = "absent",
+) -> ReadBack:
+    """An object a rollback deleted (or that never existed before the run) must be gone.
+
+    A deletion under way is waited for, at most ``GONE_WITHIN_S`` (and never past the step's
+    deadline); one that has not finished by then is "not verified": it may still go. Something
+    that stays is "differs" at once."""
+    within_s = max(min(GONE_WITHIN_S, env.remaining_s()), 0.0)
+    started = env.clock.monotonic()
+    intervals = poll_intervals()
+    while True:
+        found = still_there()
+        if found is None:
+            return ReadBack(target, "equal", f"gone, {before} as drill found it")
+        if not found.going:
+            return ReadBack(target, "differs", f"{found.what}, not {before} as drill found it")
+        elapsed_s = env.clock.monotonic() - started
+        if elapsed_s >= within_s:
+            after = format_duration(elapsed_s)
+            return ReadBack(target, "not verified", f"{found.what} after {after}: not yet gone")
+        env.wait(min(next(intervals), within_s - elapsed_s), f"{target} to be gone")

@@ -17,7 +17,15 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, Unverified
+from drill.steps._base import (
+    ReadBack,
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepType,
+    Unverified,
+)
 from drill.steps._changes import (
     await_noted_change,
     never_changed,
@@ -192,6 +200,24 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         _apply(api, ref, live.targets, previous, env)
         return f"{_name(ref)} back on {_show(previous)}"
 
+    def verify_undone(
+        self, params: BackendSwitchParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        """The backends are the journaled set, each with the settings drill does not manage
+        (balancing mode, zone...) as they were."""
+        previous = _targets_from_json(prior)
+        live = _api(params, env).get_backends(params.ref())
+        target = _name(live.ref)
+        if not live.same_targets(previous):
+            return [ReadBack.compared(target, False, _show(live.targets), _show(previous))]
+        changed = _changed_settings(previous, live.targets)
+        if changed:
+            return [ReadBack(target, "differs", f"{_show(live.targets)}, but {changed}")]
+        return [ReadBack.compared(target, True, _show(live.targets), _show(previous))]
+
+    def undo_target(self, params: BackendSwitchParams) -> str:
+        return _name(params.ref())
+
 
 def _api(params: BackendSwitchParams, env: StepEnv) -> BackendApi:
     return env.providers.backends(params.provider)
@@ -233,6 +259,18 @@ def _show(targets: tuple[BackendTarget, ...]) -> str:
     if not targets:
         return "(none)"
     return ", ".join(f"{t.target}{f':{t.port}' if t.port else ''}@{t.capacity:g}" for t in targets)
+
+
+def _changed_settings(previous: tuple[BackendTarget, ...], live: tuple[BackendTarget, ...]) -> str:
+    """Settings of the same targets that are not as journaled, in words; "" when none."""
+    now = {t.key(): dict(t.settings) for t in live}
+    said = []
+    for target in previous:
+        was, got = dict(target.settings), now.get(target.key(), {})
+        for key in sorted(set(was) | set(got)):
+            if was.get(key) != got.get(key):
+                said.append(f"{target.target} {key} {got.get(key)} (was {was.get(key)})")
+    return "; ".join(said)
 
 
 def _target_json(target: BackendTarget) -> JsonValue:

@@ -17,6 +17,7 @@ from drill.durations import WholeSeconds, format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import (
+    ReadBack,
     Resource,
     StepEnv,
     StepParams,
@@ -173,6 +174,18 @@ class DnsSwitch(StepType[DnsSwitchParams]):
             )
         _apply(dns, params.zone, live, before, env)
         return f"{params.record} back to {_show(before)}"
+
+    def verify_undone(
+        self, params: DnsSwitchParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        """The record holds exactly the journaled rrdatas and TTL (or is absent, if it was)."""
+        before = _from_json(prior)
+        live = _dns(params, env).get_record(params.zone, params.record, params.type)
+        same = live is None if before is None else before.same_as(live)
+        return [ReadBack.compared(self.undo_target(params), same, _show(live), _show(before))]
+
+    def undo_target(self, params: DnsSwitchParams) -> str:
+        return f"{params.type} record {params.record}"
 
 
 def _dns(params: DnsSwitchParams, env: StepEnv) -> DnsApi:

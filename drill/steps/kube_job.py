@@ -12,13 +12,14 @@ from pydantic import Field, JsonValue
 from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName
 from drill.steps._base import (
+    ReadBack,
     Resource,
     StepEnv,
     StepParams,
     StepResult,
     StepType,
 )
-from drill.steps._changes import watch_until
+from drill.steps._changes import StillThere, read_back_gone, watch_until
 from providers.protocols import JobSpec, JobStatus, KubeApi
 
 _REPORTED_LOG_CHARS = 2000
@@ -88,8 +89,7 @@ class KubeJob(StepType[KubeJobParams]):
         )
 
     def undo(self, params: KubeJobParams, prior: JsonValue, env: StepEnv) -> str:
-        noted = prior.get("job") if isinstance(prior, dict) else None
-        name = noted if isinstance(noted, str) else env.object_name(params.name_prefix)
+        name = _job_name(params, prior, env)
         where = f"job {params.namespace}/{name}"
         kube = env.providers.kube(env.cluster())
         labels = kube.job_labels(params.namespace, name)
@@ -99,6 +99,31 @@ class KubeJob(StepType[KubeJobParams]):
             return f"{where} left alone: not started by this run"
         kube.delete_job(params.namespace, name)
         return f"deleted {where}"
+
+    def verify_undone(
+        self, params: KubeJobParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        """The run's Job is gone. (Its name is this run's and step's own: one there before the
+        run, or another's since, would be no Job of this run and is left out.)"""
+        name = _job_name(params, prior, env)
+        kube = env.providers.kube(env.cluster())
+
+        def still_there() -> StillThere | None:
+            labels = kube.job_labels(params.namespace, name)
+            if labels is None or not env.created_by_this_run(labels):
+                return None
+            # Deleted with background propagation, a Job goes at once (its pods later).
+            return StillThere(f"job {name} still there", going=False)
+
+        return [read_back_gone(f"job {params.namespace}/{name}", still_there, env)]
+
+    def undo_target(self, params: KubeJobParams) -> str:
+        return f"smoke-test job in {params.namespace}"
+
+
+def _job_name(params: KubeJobParams, prior: JsonValue, env: StepEnv) -> str:
+    noted = prior.get("job") if isinstance(prior, dict) else None
+    return noted if isinstance(noted, str) else env.object_name(params.name_prefix)
 
 
 def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:

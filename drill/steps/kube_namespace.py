@@ -8,8 +8,16 @@ from pydantic import JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import RUN_LABEL, Resource, StepEnv, StepParams, StepResult, StepType
-from drill.steps._changes import await_namespace_gone
+from drill.steps._base import (
+    RUN_LABEL,
+    ReadBack,
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepType,
+)
+from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone
 from providers.protocols import NamespaceInfo
 
 
@@ -34,7 +42,8 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
 
     def capture_prior_state(self, params: KubeNamespaceParams, env: StepEnv) -> JsonValue:
         existing = env.providers.kube(env.cluster()).get_namespace(params.name)
-        return {"existed": existing is not None}
+        # One still terminating is going: a create waits for it and makes the namespace anew.
+        return {"existed": existing is not None and existing.phase != "Terminating"}
 
     def run(self, params: KubeNamespaceParams, env: StepEnv) -> StepResult:
         kube = env.providers.kube(env.cluster())
@@ -59,6 +68,29 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
         kube.delete_namespace(params.name)
         return f"deleted namespace {params.name}"
 
+    def verify_undone(
+        self, params: KubeNamespaceParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        """A namespace of this run's (created, or deleted: the step deletes only its own) must
+        be gone; one that is not this run's must be as it was: there if it was there."""
+        existed = prior.get("existed") if isinstance(prior, dict) else None
+        if not isinstance(existed, bool):
+            raise StepFailed("journal holds no prior state for this namespace")
+        kube = env.providers.kube(env.cluster())
+        target = self.undo_target(params)
+        before = "there" if existed else "absent"
+        found = kube.get_namespace(params.name)
+        if found is not None and not env.created_by_this_run(found.labels):
+            now = f"there ({found.phase}), not this run's"
+            return [ReadBack.compared(target, existed, now, before)]
+        if params.action == "create" and existed:
+            # Someone else's namespace, which the step refused to take over, is gone.
+            return [ReadBack.compared(target, False, "absent", before)]
+        return [read_back_gone(target, lambda: _left(kube.get_namespace(params.name)), env)]
+
+    def undo_target(self, params: KubeNamespaceParams) -> str:
+        return f"namespace {params.name}"
+
     @staticmethod
     def _require_owned(owner: str | None, name: str, env: StepEnv) -> None:
         if owner != env.run_id:
@@ -66,6 +98,13 @@ class KubeNamespace(StepType[KubeNamespaceParams]):
                 f"refusing to delete namespace {name}: it was not created by this run "
                 f"(label {RUN_LABEL}={owner or 'absent'})"
             )
+
+
+def _left(found: NamespaceInfo | None) -> StillThere | None:
+    """A namespace a rollback expects gone: terminating is going, anything else stays."""
+    if found is None:
+        return None
+    return StillThere(f"namespace {found.name} still {found.phase}", found.phase == "Terminating")
 
 
 def _create(name: str, existing: NamespaceInfo | None, env: StepEnv) -> StepResult:

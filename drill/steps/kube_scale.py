@@ -6,9 +6,17 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
-from drill.errors import Conflict, StepFailed
+from drill.errors import Conflict, NotFound, StepFailed
 from drill.fieldtypes import KubeName
-from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, Unverified
+from drill.steps._base import (
+    ReadBack,
+    Resource,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepType,
+    Unverified,
+)
 
 
 class KubeScaleParams(StepParams):
@@ -64,9 +72,7 @@ class KubeScale(StepType[KubeScaleParams]):
         )
 
     def undo(self, params: KubeScaleParams, prior: JsonValue, env: StepEnv) -> str:
-        replicas = prior.get("replicas") if isinstance(prior, dict) else None
-        if not isinstance(replicas, int):
-            raise StepFailed("journal holds no previous replica count for this scale")
+        replicas = _prior_replicas(prior)
         kube = env.providers.kube(env.cluster())
         now = kube.get_replicas(params.kind, params.namespace, params.name)
         if now == replicas:
@@ -79,3 +85,29 @@ class KubeScale(StepType[KubeScaleParams]):
             )
         kube.set_replicas(params.kind, params.namespace, params.name, replicas)
         return f"{params.target()} back to {replicas} replicas"
+
+    def verify_undone(
+        self, params: KubeScaleParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        replicas = _prior_replicas(prior)
+        kube = env.providers.kube(env.cluster())
+        try:
+            now = kube.get_replicas(params.kind, params.namespace, params.name)
+        except NotFound:
+            gone = f"{params.kind} {params.name} gone"
+            return [ReadBack.compared(params.target(), False, gone, f"{replicas} replicas")]
+        return [
+            ReadBack.compared(
+                params.target(), now == replicas, f"{now} replicas", f"{replicas} replicas"
+            )
+        ]
+
+    def undo_target(self, params: KubeScaleParams) -> str:
+        return params.target()
+
+
+def _prior_replicas(prior: JsonValue) -> int:
+    replicas = prior.get("replicas") if isinstance(prior, dict) else None
+    if not isinstance(replicas, int):
+        raise StepFailed("journal holds no previous replica count for this scale")
+    return replicas

@@ -12,6 +12,7 @@ from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
 from drill.steps._base import (
     RUN_LABEL,
+    ReadBack,
     RecoveryPoint,
     Resource,
     StepEnv,
@@ -20,7 +21,7 @@ from drill.steps._base import (
     StepType,
     Unverified,
 )
-from drill.steps._changes import await_namespace_gone, watch_until
+from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone, watch_until
 from drill.steps._restore_contents import RestoreTally, Scope, tally_restore
 from drill.steps._velero import newest_completed, require_available_location
 from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
@@ -156,11 +157,7 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         """Remove what the restore brought: namespaces that did not exist before the run go as
         a whole; from those that did (production, in live mode) only the objects Velero labelled
         with this restore's name. Then the Restore itself."""
-        if not isinstance(prior, dict):
-            raise StepFailed("journal holds no prior state for this restore")
-        restore = str(prior.get("restore", env.object_name("drill")))
-        existing = prior.get("existing_namespaces")
-        kept = {str(ns) for ns in existing} if isinstance(existing, list) else set()
+        restore, kept = _prior(prior, env)
         velero = env.providers.velero(env.cluster(), params.velero_namespace)
         removed = _remove_restored(restore, sorted(kept), params, velero, env)
         velero.delete_restore(restore)
@@ -175,6 +172,30 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         if removed:
             said.append(f"{len(removed)} object(s) it restored ({_listed(removed)})")
         return " and ".join(said)
+
+    def verify_undone(
+        self, params: VeleroRestoreParams, prior: JsonValue, env: StepEnv
+    ) -> list[ReadBack]:
+        """Namespaces the restore created are gone; those that existed are still there and
+        hold nothing the restore created; the Restore itself is gone."""
+        restore, kept = _prior(prior, env)
+        velero = env.providers.velero(env.cluster(), params.velero_namespace)
+        read = [
+            _read_back_namespace(namespace, restore, namespace in kept, params, velero, env)
+            for namespace in params.target_namespaces()
+        ]
+        checks = [check for check in read if check is not None]
+
+        def restore_left() -> StillThere | None:
+            # Velero may hold a deleted Restore a while (its finalizer cleans up after it).
+            found = velero.restore(restore)
+            return None if found is None else StillThere(f"restore {restore} still there", True)
+
+        checks.append(read_back_gone(f"restore {restore}", restore_left, env))
+        return checks
+
+    def undo_target(self, params: VeleroRestoreParams) -> str:
+        return f"restore into {', '.join(params.target_namespaces())}"
 
 
 # What a Velero restore brings into a namespace, controllers first so their dependents go with
@@ -200,6 +221,57 @@ RESTORED_KINDS = (
     "PersistentVolumeClaim",
 )
 RESTORE_NAME_LABEL = "velero.io/restore-name"
+
+
+def _prior(prior: JsonValue, env: StepEnv) -> tuple[str, set[str]]:
+    """The Restore's name and the target namespaces that existed before the run."""
+    if not isinstance(prior, dict):
+        raise StepFailed("journal holds no prior state for this restore")
+    restore = str(prior.get("restore", env.object_name("drill")))
+    existing = prior.get("existing_namespaces")
+    return restore, {str(ns) for ns in existing} if isinstance(existing, list) else set()
+
+
+def _read_back_namespace(
+    namespace: str,
+    restore: str,
+    existed: bool,
+    params: VeleroRestoreParams,
+    velero: VeleroApi,
+    env: StepEnv,
+) -> ReadBack | None:
+    """None for a namespace an earlier step of this run created: that step's own read-back
+    checks it gone, with all the restore put in it."""
+    kube = env.providers.kube(env.cluster())
+    target = f"namespace {namespace}"
+    if not existed:
+        return read_back_gone(target, lambda: _namespace_left(kube, namespace), env)
+    found = kube.get_namespace(namespace)
+    if found is None or found.phase == "Terminating":
+        now = "absent" if found is None else "Terminating"
+        return ReadBack.compared(target, False, now, "there")
+    if env.created_by_this_run(found.labels):
+        return None
+    since: datetime | None = None
+    if params.existing_resource_policy == "update":
+        started = velero.restore(restore)
+        if started is None or started.started_at is None:
+            why = f"restore {restore} is gone, so what it created cannot be told from what it "
+            return ReadBack(target, "not verified", why + "updated (both carry its label)")
+        since = started.started_at
+    selector = f"{RESTORE_NAME_LABEL}={restore}"
+    left = kube.labelled(namespace, selector, RESTORED_KINDS, created_since=since)
+    if left:
+        said = f"still holds {len(left)} object(s) restore {restore} created ({_listed(left)})"
+        return ReadBack(target, "differs", said)
+    return ReadBack(target, "equal", f"there, holding nothing restore {restore} created")
+
+
+def _namespace_left(kube: KubeApi, namespace: str) -> StillThere | None:
+    found = kube.get_namespace(namespace)
+    if found is None:
+        return None
+    return StillThere(f"namespace {namespace} still {found.phase}", found.phase == "Terminating")
 
 
 def _remove_restored(

@@ -62,6 +62,30 @@ def test_drill_passes_and_matches_ground_truth(namespace_restore: Drill) -> None
     assert {key: after.get(key) for key in before} == before
 
 
+def test_the_rollback_is_read_back_and_a_rebuilt_report_says_so(namespace_restore: Drill) -> None:
+    report, result = namespace_restore.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rollback = report["rollback"]
+    assert rollback["verified"] is True
+    restore = next(s for s in report["steps"] if s["id"] == "restore-production")
+    checks = {c["target"]: c for c in rollback["checks"]}
+    assert set(checks) == {
+        "namespace dr-test",
+        f"restore {restore['facts']['restore']}",
+        *(c["target"] for c in rollback["checks"] if c["step_id"] == "smoke-test"),
+    }
+    assert checks["namespace dr-test"]["detail"] == "gone, absent as drill found it"
+    # Ground truth: what the read-back called gone is gone, without waiting any further.
+    assert namespace_restore.dr.get("v1", "Namespace", "dr-test") is None
+    assert rollback["duration_s"] > 0
+
+    run_dir = namespace_restore.commands.reports / report["run_id"]
+    (run_dir / "report.json").unlink()  # as if the run had been killed before writing it
+    rebuilt = namespace_restore.commands.report(report["run_id"], output_format="json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["rollback"] == rollback
+
+
 def fault_run(
     drill: Drill, inject: Callable[[], object], plan: str = "namespace-restore"
 ) -> tuple[dict, int]:

@@ -7,6 +7,7 @@ before the live run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
-from tests.drills.test_namespace_restore import step, wait_gone
+from tests.drills.test_namespace_restore import parse, step, wait_gone
 
 # Whole drills with real (if short) simulated waits: seconds each.
 pytestmark = pytest.mark.slow
@@ -51,16 +52,45 @@ def drill_leaves_everything_as_it_was(drill: Drill, plan: Path) -> dict[str, Any
     assert result.returncode == 0, result.stderr[-3000:]
     assert report["outcome"] == "passed"
     assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
-    wait_gone(drill, "dr-test")
+    rollback_verified_object_by_object(report)
+    # The read-back waited for the namespace to go: it is gone when the report says so.
+    assert drill.dr.get("v1", "Namespace", "dr-test") is None
     after = world(drill)
     assert after["cloud"] == before["cloud"]
     assert {key: after["dr"].get(key) for key in before["dr"]} == before["dr"]
     return report
 
 
+def rollback_verified_object_by_object(report: dict[str, Any]) -> None:
+    """Every undone step was read back equal, and the rollback's time spans its undos."""
+    rollback = report["rollback"]
+    assert rollback["verified"] is True
+    checked = {c["step_id"] for c in rollback["checks"]}
+    assert checked == {u["step_id"] for u in report["undo"]}
+    assert all(c["status"] == "equal" for c in rollback["checks"]), rollback["checks"]
+    started, finished = parse(rollback["started_at"]), parse(rollback["finished_at"])
+    assert (finished - started).total_seconds() == pytest.approx(rollback["duration_s"], abs=0.002)
+    assert sum(u["duration_s"] for u in report["undo"]) <= rollback["duration_s"]
+    # A drill rolls back after its verify phase; `drill rollback` from its own start.
+    verified = [
+        parse(s["finished_at"])
+        for s in report["steps"]
+        if s["phase"] == "verify" and s["finished_at"]
+    ]
+    assert max(verified, default=parse(report["started_at"])) <= started
+    assert finished <= parse(report["finished_at"])
+
+
 def test_gcp_drill_switches_only_shadow_targets_and_puts_them_back(gcp: Drill) -> None:
     report = drill_leaves_everything_as_it_was(gcp, GCP_PLAN)
     assert step(report, "switch-dns")["facts"]["to"] == "34.56.78.90 ttl 60"
+    dns = next(c for c in report["rollback"]["checks"] if c["step_id"] == "switch-dns")
+    assert dns["target"] == "A record drill-api.example.com."
+    cloud = gcp.sandbox.cloud
+    assert cloud.dns is not None
+    shadow = cloud.dns.record("example-prod", "example-com", "drill-api.example.com.", "A")
+    shown = f"{', '.join(shadow.rrdatas)} ttl {shadow.ttl}"
+    assert dns["detail"] == f"{shown}, as drill found it"  # what the emulator holds
     export = step(report, "database-export-fresh")["facts"]["object"]
     assert export.startswith("gs://prod-backups/db/")
     # Only the shadow record and the drill backend moved, each once there and once back.
@@ -95,10 +125,28 @@ def test_gcp_live_switches_for_real_and_rollback_puts_everything_back(gcp: Drill
     assert standby == 20
     assert report["rollback_command"].startswith(f"drill rollback {report['run_id']}")
 
+    run_dir = gcp.commands.reports / report["run_id"]
+    run_report = (run_dir / "report.json").read_text()
     rollback = gcp.rollback(report["run_id"])
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert gcp_serving(gcp) == (old_record, old_groups, old_replicas)
     assert world(gcp)["cloud"] == before["cloud"]
+
+    # The rollback is reported like a run, beside the run's own report, which stays as it was.
+    assert (run_dir / "report.json").read_text() == run_report
+    reported = json.loads((run_dir / "rollback-report.json").read_text())
+    assert (reported["kind"], reported["outcome"], reported["exit_code"]) == (
+        "rollback",
+        "passed",
+        0,
+    )
+    assert reported["run_id"] == report["run_id"]
+    rollback_verified_object_by_object(reported)
+    assert [s["id"] for s in reported["steps"]] == ["primary-serving"]  # failback confirmed
+    assert "Rollback report: " in rollback.stdout
+    assert "verified: all 6 objects read back as drill found them" in rollback.stdout
+    page = (run_dir / "rollback-report.html").read_text()
+    assert 'data-verified="verified"' in page
 
 
 def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) -> None:
@@ -111,6 +159,19 @@ def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) 
     rollback = gcp.rollback(report["run_id"])
     assert rollback.returncode == 4
     assert "someone changed it since; left as is" in rollback.stdout
+    reported = json.loads(
+        (gcp.commands.reports / report["run_id"] / "rollback-report.json").read_text()
+    )
+    assert (reported["outcome"], reported["exit_code"]) == ("rollback_incomplete", 4)
+    assert reported["rollback"]["verified"] is False
+    statuses = {c["target"]: c["status"] for c in reported["rollback"]["checks"]}
+    assert statuses.pop("A record api.example.com.") == "differs"
+    assert set(statuses.values()) == {"equal"}  # everything else was put back
+    [dns] = [c for c in reported["rollback"]["checks"] if c["step_id"] == "switch-dns"]
+    assert dns["detail"] == "192.0.2.9 ttl 30, not 203.0.113.10 ttl 300 as drill found it"
+    assert reported["rollback_command"] == (
+        f"drill rollback {report['run_id']} --report-dir {gcp.commands.reports} --sandbox"
+    )
     record, groups, standby = gcp_serving(gcp)
     assert (record.ttl, record.rrdatas) == (30, ("192.0.2.9",))
     assert (groups, standby) == (old_groups, old_replicas)

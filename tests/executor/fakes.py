@@ -29,7 +29,16 @@ from drill.executor import (
     StepRuntime,
 )
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
-from drill.steps import AnyStepType, Mode, RecoveryPoint, StepEnv, StepParams, StepResult, StepType
+from drill.steps import (
+    AnyStepType,
+    Mode,
+    ReadBack,
+    RecoveryPoint,
+    StepEnv,
+    StepParams,
+    StepResult,
+    StepType,
+)
 from drill.tiers import Targets
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -56,6 +65,8 @@ class MutateParams(StepParams):
     seconds: float = 0.0
     fail_run: bool = False
     fail_undo: bool = False
+    # What reading the thing back after its undo finds: as before, changed, or an error.
+    read_back: Literal["equal", "differs", "unreadable"] = "equal"
 
 
 class RecoveryParams(StepParams):
@@ -161,6 +172,18 @@ class MutateStep(_Fake):
             raise PermanentError("fake undo refused")
         assert isinstance(prior, dict)
         return f"put back {prior['target']}={prior['old']}"
+
+    def verify_undone(self, params: MutateParams, prior: JsonValue, env: StepEnv) -> list[ReadBack]:
+        self.calls.append(("read_back", env.step_id))
+        if params.read_back == "unreadable":
+            raise PermanentError("fake read refused: permission denied")
+        assert isinstance(prior, dict)
+        if params.read_back == "differs":
+            return [ReadBack(params.target, "differs", f"someone's, not {prior['old']}")]
+        return [ReadBack(params.target, "equal", f"{prior['old']}, as before the run")]
+
+    def undo_target(self, params: MutateParams) -> str:
+        return params.target
 
 
 class RecoveryPointStep(_Fake):

@@ -116,10 +116,10 @@ def live_journal_of_a_noting_step(path: Path) -> Kit:
 
 def rolled_back_detail(kit: Kit, path: Path) -> str:
     entries = read_events(path)
-    undo, _ = kit.executor(mode="live", journal=MemoryJournal()).roll_back(
+    rolled = kit.executor(mode="live", journal=MemoryJournal()).roll_back(
         pending_undos(entries), None, step_notes(entries)
     )
-    return undo[0].detail
+    return rolled.undo[0].detail
 
 
 def test_drill_rollback_hands_undo_the_notes_from_the_journal(tmp_path: Path) -> None:

@@ -202,9 +202,13 @@ def test_failed_step_undoes_earlier_mutations_newest_first() -> None:
         ("capture", "m2"),
         ("mutate", "m2"),
         ("run", "boom"),
+        # Each undone step is read back at once, before an older undo changes its world.
         ("undo", "m2"),
+        ("read_back", "m2"),
         ("undo", "m1"),
+        ("read_back", "m1"),
         ("undo", "ns"),
+        ("read_back", "ns"),
         ("run", "rb1"),
         ("run", "c1"),
     ]

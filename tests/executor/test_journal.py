@@ -75,7 +75,10 @@ def test_events_cover_the_whole_run_in_order() -> None:
         "step_started",  # v1
         "step_finished",
         "undo_finished",  # m2
+        "undo_verified",
         "undo_finished",  # m1
+        "undo_verified",
+        "rollback_measured",
         "run_finished",
     ]
 
@@ -119,7 +122,13 @@ def test_prior_state_event_is_enough_to_undo_without_the_plan() -> None:
     assert prior == MutationRecord(
         step_id="m1",
         type="fake.mutate",
-        params={"target": "dns", "seconds": 0.0, "fail_run": False, "fail_undo": False},
+        params={
+            "target": "dns",
+            "seconds": 0.0,
+            "fail_run": False,
+            "fail_undo": False,
+            "read_back": "equal",
+        },
         prior={"target": "dns", "old": "old-m1"},
         context="kind-b",
         timeout_s=45.0,
@@ -169,6 +178,10 @@ def test_each_step_event_reaches_journal_log_and_progress_line_together() -> Non
         ("progress:started", "m1"),  # its undo
         ("progress:finished", "m1"),
         ("journal:undo_finished", "m1"),
+        ("progress:started", "m1"),  # its read-back
+        ("progress:finished", "m1"),
+        ("journal:undo_verified", "m1"),
+        ("journal:rollback_measured", ""),
     ]
     logged = [(level, event, kw.get("step")) for level, event, kw in kit.log.records]
     assert logged == [
@@ -180,6 +193,8 @@ def test_each_step_event_reaches_journal_log_and_progress_line_together() -> Non
         ("info", "step_started", "v1"),
         ("warning", "step_finished", "v1"),
         ("warning", "undo_finished", "m1"),
+        ("info", "undo_verified", "m1"),
+        ("info", "rollback_measured", None),
         ("info", "run_finished", None),
     ]
 
@@ -223,16 +238,24 @@ def test_drill_rollback_undoes_a_live_run_from_its_journal(tmp_path: Path) -> No
         kit.executor(mode="live", journal=journal).run(mutation_plan(kit, mode="live"))
         assert kit.actions("undo") == []
         pending = pending_undos(read_events(path))
-        undo, steps = kit.executor(mode="live", journal=journal).roll_back(pending, None)
+        rolled = kit.executor(mode="live", journal=journal).roll_back(pending, None)
     finally:
         journal.close()
     assert kit.actions("undo") == ["m2", "m1"]
-    assert [(u.step_id, u.status) for u in undo] == [("m2", "undone"), ("m1", "undone")]
-    assert steps == []
+    assert kit.actions("read_back") == ["m2", "m1"]
+    assert [(u.step_id, u.status) for u in rolled.undo] == [("m2", "undone"), ("m1", "undone")]
+    assert rolled.steps == []
+    assert rolled.rollback is not None
+    assert rolled.rollback.verified is True
+    assert [(c.step_id, c.target, c.status) for c in rolled.rollback.checks] == [
+        ("m2", "replicas", "equal"),
+        ("m1", "dns", "equal"),
+    ]
     events = read_events(path)
     assert pending_undos(events) == []
     names = [e.event.kind for e in events]
-    assert names.index("rollback_started") < names.index("rollback_finished")
+    assert names.index("rollback_started") < names.index("undo_verified")
+    assert names.index("rollback_measured") < names.index("rollback_finished")
 
 
 def test_half_written_last_line_is_ignored(tmp_path: Path) -> None:

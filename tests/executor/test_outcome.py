@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from drill.errors import ExitCode
-from drill.executor import decide_outcome
-from drill.report import Objective, StepReport, UndoReport
+from drill.executor import RolledBack, decide_outcome, decide_rollback_outcome
+from drill.report import Objective, RollbackReport, StepReport, UndoReport
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -124,3 +124,59 @@ def test_step_order_does_not_change_the_outcome() -> None:
         "interrupted",
         ExitCode.INTERRUPTED,
     )
+
+
+def rollback(verified: bool | None) -> RollbackReport:
+    return RollbackReport(started_at=AT, finished_at=AT, duration_s=0.0, verified=verified)
+
+
+@pytest.mark.parametrize(
+    ("verified", "forward", "outcome", "exit_code"),
+    [
+        (True, (P,), "passed", ExitCode.PASSED),
+        (False, (P,), "rollback_incomplete", 4),  # an object differs from its prior state
+        (None, (P,), "rollback_incomplete", 4),  # one could not be read back: not done
+        (False, (P, F), "rollback_incomplete", 4),
+        (True, (P, F), "failed", ExitCode.STEP_FAILED),
+    ],
+)
+def test_a_rollback_is_complete_only_once_every_object_read_back_equal(
+    verified: bool | None, forward: tuple[str, ...], outcome: str, exit_code: int
+) -> None:
+    steps = [step("failover", s) for s in forward]
+    got = decide_outcome(
+        steps, [undo("undone")], objective(True), objective(True), rollback=rollback(verified)
+    )
+    assert got == (outcome, exit_code)
+
+
+@pytest.mark.parametrize(
+    ("undos", "verified", "after", "interrupted", "outcome", "exit_code"),
+    [
+        (("undone",), True, (P,), False, "passed", ExitCode.PASSED),
+        (("undone",), True, (S,), False, "passed", ExitCode.PASSED),
+        (("undone",), True, (F,), False, "failed", ExitCode.STEP_FAILED),  # primary not back
+        (("undone",), True, (T,), False, "failed", ExitCode.STEP_FAILED),
+        (("undone",), True, (P,), True, "interrupted", ExitCode.INTERRUPTED),
+        (("undone",), False, (P,), False, "rollback_incomplete", 4),
+        (("undone",), None, (P,), False, "rollback_incomplete", 4),
+        (("undone", "failed"), False, (P,), False, "rollback_incomplete", 4),
+        (("skipped",), None, (INT,), True, "rollback_incomplete", 4),  # abandoned
+    ],
+)
+def test_drill_rollback_exits_as_runs_do(
+    undos: tuple[str, ...],
+    verified: bool | None,
+    after: tuple[str, ...],
+    interrupted: bool,
+    outcome: str,
+    exit_code: int,
+) -> None:
+    rolled = RolledBack(
+        [undo(u) for u in undos], [step("rollback", s) for s in after], rollback(verified)
+    )
+    assert decide_rollback_outcome(rolled, interrupted) == (outcome, exit_code)
+
+
+def test_a_drill_rollback_with_nothing_left_to_undo_passes() -> None:
+    assert decide_rollback_outcome(RolledBack([], [], None)) == ("passed", ExitCode.PASSED)

@@ -125,6 +125,10 @@ def test_live_run_stopped_by_a_signal_skips_cleanup(kit: Kit) -> None:
 def test_third_signal_abandons_rollback_and_exits_4(kit: Kit) -> None:
     report = run_with_signals(kit, signals=3)
     assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)
+    # What was never undone was never read back either: the rollback is not verified.
+    assert report.rollback is not None
+    assert report.rollback.verified is None
+    assert any("abandoned by signal" in c.detail for c in report.rollback.checks)
 
 
 def test_signals_in_quick_succession_never_abandon_a_rollback() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from drill.history import (
     Criteria,
@@ -14,6 +15,7 @@ from drill.history import (
     trend_row,
     trend_rows,
 )
+from drill.report import RollbackReport, RunReport
 from tests.history.builders import STEADY, report, run_id, started_at, steady, with_durations
 
 CRITERIA = Criteria(factor=1.5, window=5)
@@ -53,7 +55,8 @@ def test_the_table_is_aligned_one_row_per_run() -> None:
     assert lines[0] == "history of region-failure: 3 runs, oldest first"
     table = lines[2:6]
     assert table[0].split() == [
-        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST", "STEP"
+        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "ROLLBACK",
+        "SLOWEST", "STEP"
     ]  # fmt: skip
     # Words start where their header does; durations end where theirs does.
     for header in ("MODE", "OUTCOME", "SLOWEST STEP"):
@@ -109,3 +112,27 @@ def test_json_holds_runs_regressions_criteria_and_skipped() -> None:
         "shrink_runs": 3, "low_margin_fraction": 0.25,
     }  # fmt: skip
     assert document["skipped"] == [{"name": "region-failure/x.json", "reason": "bad"}]
+
+
+def test_the_rollback_column_gives_its_time_and_says_when_it_was_not_verified() -> None:
+    def rolled(index: int, verified: bool | None) -> RunReport:
+        at = started_at(index) + timedelta(minutes=14)
+        rollback = RollbackReport(started_at=at, finished_at=at, duration_s=42.0, verified=verified)
+        return report(index).model_copy(update={"rollback": rollback})
+
+    reports = (report(0), rolled(1, True), rolled(2, False), rolled(3, None))
+    rows = trend_rows(reports)
+    assert [(row.rollback_s, row.rollback_verified) for row in rows] == [
+        (None, None),
+        (42.0, True),
+        (42.0, False),
+        (42.0, None),
+    ]
+    table = text_for(History("region-failure", reports)).splitlines()[2:7]
+    column = table[0].index("ROLLBACK")
+    assert [line[column:].split("  ")[0].strip() for line in table[1:]] == [
+        "-",
+        "42.0s",
+        "42.0s DIFFERS",
+        "42.0s not verified",
+    ]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drill.report import Rpo, Rto, RunReport, StepReport, UndoReport
+from drill.report import (
+    RollbackCheck,
+    RollbackReport,
+    Rpo,
+    Rto,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 
 STARTED = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 FINISHED = STARTED + timedelta(minutes=9, seconds=30)
@@ -80,4 +88,29 @@ def failed_report() -> RunReport:
             )
         ],
         rollback_command="drill rollback region-failure-20260301-020000-ab12 --report-dir r",
+    )
+
+
+def rolled_back(verified: bool | None) -> RollbackReport:
+    """A drill's rollback of 4.5 s: the DNS record read back equal, the backend as verified."""
+    backend = {True: "equal", False: "differs", None: "not verified"}[verified]
+    return RollbackReport(
+        started_at=FINISHED - timedelta(seconds=5),
+        finished_at=FINISHED - timedelta(seconds=0.5),
+        duration_s=4.5,
+        verified=verified,
+        checks=[
+            RollbackCheck(
+                step_id="switch-dns",
+                target="A record drill-api.example.com.",
+                status="equal",
+                detail="203.0.113.10 ttl 300, as drill found it",
+            ),
+            RollbackCheck(
+                step_id="switch-backend",
+                target="backend service api-backend-drill",
+                status=backend,
+                detail=f"read back: {backend}",
+            ),
+        ],
     )

@@ -24,7 +24,7 @@ from drill.outputs import (
 from providers.http import Urllib3Http
 from tests.executor.fakes import RecordingLogger
 from tests.httpserver import Answer, Script, serve
-from tests.outputs.reports import FINISHED, failed_report, passed_report, step
+from tests.outputs.reports import FINISHED, failed_report, passed_report, rolled_back, step
 
 GROUP = "/metrics/job/drill/plan/region-failure/mode/drill"
 
@@ -124,6 +124,20 @@ def test_label_values_are_escaped() -> None:
         ({"step": odd, "phase": "verify"}, 12.5)
     ]
     assert families["drill_run_info"].samples[0][0]["service"] == 'a"b'
+
+
+@pytest.mark.parametrize(("verified", "gauge"), [(True, 1.0), (False, 0.0), (None, 0.0)])
+def test_a_rolled_back_drill_exposes_its_rollback_time_and_verdict(
+    verified: bool | None, gauge: float
+) -> None:
+    numbers = values(parse(metrics_text(passed_report(rollback=rolled_back(verified)))))
+    assert numbers["drill_rollback_seconds"] == 4.5
+    assert numbers["drill_rollback_verified"] == gauge  # not verified is not verified
+
+
+def test_a_run_that_rolled_nothing_back_has_no_rollback_series() -> None:
+    text = metrics_text(passed_report())
+    assert "drill_rollback" not in text
 
 
 def test_a_target_missed_run_is_not_a_success() -> None:

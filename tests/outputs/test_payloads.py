@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from drill.outputs import WEBHOOK_SCHEMA, slack_payload, webhook_payload
-from tests.outputs.reports import LONG_ERROR, failed_report, passed_report
+from tests.outputs.reports import LONG_ERROR, failed_report, passed_report, rolled_back
 
 
 def _slack_text(payload: dict[str, Any]) -> str:
@@ -134,3 +134,29 @@ def test_slack_lists_at_most_ten_failed_steps() -> None:
     assert "check-9 " in text
     assert "check-10 " not in text
     assert "... and 4 more (see the report)" in text
+
+
+def test_the_webhook_says_how_the_rollback_went_and_what_is_not_as_before() -> None:
+    assert webhook_payload(passed_report(), None)["rollback"] is None
+    payload = webhook_payload(passed_report(rollback=rolled_back(False)), None)
+    assert payload["rollback"] == {
+        "duration_s": 4.5,
+        "verified": False,
+        "not_equal": [
+            {
+                "step_id": "switch-backend",
+                "target": "backend service api-backend-drill",
+                "status": "differs",
+                "detail": "read back: differs",
+            }
+        ],
+    }
+
+
+def test_slack_names_what_the_rollback_could_not_put_back() -> None:
+    text = _slack_text(slack_payload(passed_report(rollback=rolled_back(None)), None))
+    assert "*Rollback:* rolled back in 4.5s; NOT verified: 1 of 2 could not be verified" in text
+    assert "backend service api-backend-drill (switch-backend, not verified)" in text
+    verified = _slack_text(slack_payload(passed_report(rollback=rolled_back(True)), None))
+    assert "verified: all 2 objects read back as drill found them" in verified
+    assert "Not as drill found them" not in verified

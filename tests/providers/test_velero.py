@@ -95,10 +95,14 @@ def test_what_a_restore_into_an_existing_namespace_created_is_deleted_and_nothin
     assert final.phase == "Completed"
     assert final.warnings == 1  # "settings" existed: skipped, not labelled
 
-    removed = velero.kube.delete_labelled(
-        "production", "velero.io/restore-name=r1", ["Deployment", "Service", "ConfigMap", "Ingress"]
-    )
-    assert sorted(removed) == ["Deployment api", "Service api"]
+    kinds = ["Deployment", "Service", "ConfigMap", "Ingress"]
+    # Reading what a rollback would remove removes nothing.
+    listed = velero.kube.labelled("production", "velero.io/restore-name=r1", kinds)
+    assert sorted(listed) == ["Deployment api", "Service api"]
+    assert emulator.get("apps/v1", "Deployment", "api", "production") is not None
+    removed = velero.kube.delete_labelled("production", "velero.io/restore-name=r1", kinds)
+    assert sorted(removed) == sorted(listed)
+    assert velero.kube.labelled("production", "velero.io/restore-name=r1", kinds) == []
     assert emulator.get("apps/v1", "Deployment", "api", "production") is None
     assert emulator.get("v1", "Service", "api", "production") is None
     for kept in ("operator-notes", "settings"):
@@ -123,6 +127,9 @@ def test_objects_labelled_before_the_restore_started_are_kept(
         }
     )
     later = datetime.now(UTC) + timedelta(minutes=5)
+    selector = "velero.io/restore-name=r1"
+    assert velero.kube.labelled("production", selector, ["ConfigMap"], created_since=later) == []
+    assert velero.kube.labelled("production", selector, ["ConfigMap"]) == ["ConfigMap older"]
     removed = velero.kube.delete_labelled(
         "production", "velero.io/restore-name=r1", ["ConfigMap"], created_since=later
     )

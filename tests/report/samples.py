@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from drill.report import Objective, Rpo, Rto, RunReport, StepReport, UndoReport
+from drill.report import (
+    Objective,
+    RollbackCheck,
+    RollbackReport,
+    Rpo,
+    Rto,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 PLAN = "shop-failover"
@@ -120,3 +129,34 @@ def mixed_report(**changes: object) -> RunReport:
 
 def not_measured(target_s: float, met: bool | None, source: str) -> Objective:
     return Objective(target_s=target_s, measured_s=None, margin_s=None, met=met, source=source)
+
+
+def read_back(verified: bool | None = False) -> RollbackReport:
+    """A rollback of 5 s whose read-back found one object equal, one changed by someone (text
+    quoting a remote system) and, unless verified, one that could not be read."""
+    checks = [
+        RollbackCheck(
+            step_id="restore-ns",
+            target="namespace dr-test",
+            status="equal",
+            detail="gone, absent as drill found it",
+        ),
+        RollbackCheck(
+            step_id="switch-dns",
+            target="A record shop.example.com.",
+            status="equal" if verified else "differs",
+            detail=f"192.0.2.9 ttl 30 <{DNS_ERROR}>, not 10.0.0.1 ttl 300 as drill found it",
+        ),
+    ]
+    if verified is None:
+        checks.append(
+            RollbackCheck(
+                step_id="scale-up",
+                target="Deployment dr-test/shop",
+                status="not verified",
+                detail="could not read it back: permission denied",
+            )
+        )
+    return RollbackReport(
+        started_at=at(70), finished_at=at(75), duration_s=5.0, verified=verified, checks=checks
+    )

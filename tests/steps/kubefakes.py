@@ -7,7 +7,7 @@ put a 503 or a 429 with Retry-After in the middle of a wait.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -113,16 +113,35 @@ class FakeKube:
         *,
         created_since: datetime | None = None,
     ) -> list[str]:
-        key, value = selector.split("=", 1)
         listed = self.objects.get(namespace, [])
-
-        def goes(kind: str, labels: Mapping[str, str], created: datetime) -> bool:
-            recent = created_since is None or created >= created_since
-            return kind in kinds and labels.get(key) == value and recent
-
+        goes = self._matcher(selector, kinds, created_since)
         deleted = [f"{kind} {name}" for kind, name, labels, at in listed if goes(kind, labels, at)]
         self.objects[namespace] = [o for o in listed if not goes(o[0], o[2], o[3])]
         return deleted
+
+    def labelled(
+        self,
+        namespace: str,
+        selector: str,
+        kinds: Sequence[str],
+        *,
+        created_since: datetime | None = None,
+    ) -> list[str]:
+        matches = self._matcher(selector, kinds, created_since)
+        listed = self.objects.get(namespace, [])
+        return [f"{kind} {name}" for kind, name, labels, at in listed if matches(kind, labels, at)]
+
+    @staticmethod
+    def _matcher(
+        selector: str, kinds: Sequence[str], created_since: datetime | None
+    ) -> Callable[[str, Mapping[str, str], datetime], bool]:
+        key, value = selector.split("=", 1)
+
+        def matches(kind: str, labels: Mapping[str, str], created: datetime) -> bool:
+            recent = created_since is None or created >= created_since
+            return kind in kinds and labels.get(key) == value and recent
+
+        return matches
 
     def watch_workloads(
         self, namespace: str, selector: str, timeout_s: float
