@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drill.plan import PhaseName, ResolvedStep
 from drill.report import StepReport, StepStatus
+from drill.steps import STEP_TYPES, AnyStepType
 
 FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
 
@@ -28,4 +31,30 @@ def unverified(steps: list[StepReport]) -> str | None:
     for step in steps:
         if step.phase == "verify" and step.status not in ("passed", "skipped"):
             return f"verify step {step.id} {step.status.replace('_', ' ')}"
+    return None
+
+
+_NOT_PASSED = {
+    "failed": "failed",
+    "timed_out": "timed out",
+    "interrupted": "was interrupted",
+    "not_run": "did not run",
+}
+
+
+def missing_recovery_point(
+    steps: list[StepReport], step_types: Mapping[str, AnyStepType] = STEP_TYPES
+) -> str | None:
+    """Why RPO cannot be measured although other sources set recovery points: a step that
+    sets one did not pass, so the oldest point of what the recovery used is unknown."""
+    for step in steps:
+        if step.phase not in FORWARD_PHASES or step.status not in _NOT_PASSED:
+            continue
+        step_type = step_types.get(step.type)
+        kind = step_type.recovery_point_kind if step_type is not None else None
+        if kind is not None:
+            return (
+                f"step {step.id} {_NOT_PASSED[step.status]}, so the recovery point ({kind}) "
+                "of what it checks is unknown"
+            )
     return None
