@@ -17,9 +17,19 @@ from drill.history._regressions import (
 )
 from drill.history._store import History, Skipped
 from drill.history._trend import TrendRow, trend_rows
-from drill.report import Objective
+from drill.report import Objective, Rpo
 
-HEADER = ("STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST STEP")
+HEADER = (
+    "STARTED (UTC)",
+    "MODE",
+    "OUTCOME",
+    "RTO",
+    "MARGIN",
+    "RPO",
+    "MARGIN",
+    "RPO FROM",
+    "SLOWEST STEP",
+)
 NUMBERS = range(3, 7)  # durations line up on their right edge, as numbers do
 
 
@@ -95,8 +105,16 @@ def _cells(row: TrendRow) -> tuple[str, ...]:
         _seconds(row.rto.margin_s),
         _seconds(row.rpo.measured_s),
         _seconds(row.rpo.margin_s),
+        _rpo_from(row.rpo),
         f"{slowest.id} {format_duration(slowest.duration_s)}" if slowest else "-",
     )
+
+
+def _rpo_from(rpo: Rpo) -> str:
+    """What the RPO a run was judged on was read from: the data itself, or backup metadata."""
+    if rpo.measured_s is None:
+        return "-"
+    return "data" if rpo.from_data_s is not None else "backup"
 
 
 def _seconds(value: float | None) -> str:

@@ -1,4 +1,8 @@
-"""One row per run: when, how it ended, RTO and RPO against target, the slowest step."""
+"""One row per run: when, how it ended, RTO and RPO against target, the slowest step.
+
+RPO is the report's own: judged on the figure from data when the run read one, with the
+figures from data and from backup metadata beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from drill.report import Objective, Outcome, RunReport, StepReport
+from drill.report import Objective, Outcome, Rpo, RunReport, StepReport
 
 # Steps that ran; a skipped or unstarted step's duration says nothing about speed.
 RAN = ("passed", "failed", "timed_out")
@@ -29,7 +33,7 @@ class TrendRow(BaseModel):
     outcome: Outcome
     exit_code: int
     rto: Objective
-    rpo: Objective
+    rpo: Rpo
     slowest_step: SlowestStep | None
 
 

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from drill.durations import format_duration
-from drill.report._models import Objective, StepReport
+from drill.report._models import Objective, RecoveryPointReport, Rpo, RunReport, StepReport
 
 # Characters XML 1.0 cannot carry at all (tab, newline and carriage return are fine), plus DEL.
 # Step errors quote remote systems verbatim, so anything can arrive here, ANSI colour included.
@@ -52,3 +52,30 @@ def objective_sentence(label: str, objective: Objective) -> str:
     margin = "" if objective.margin_s is None else f", margin {format_duration(objective.margin_s)}"
     verdict = {True: "within", False: "missed", None: "against"}[objective.met]
     return f"{label} {measured} {verdict} target {target}{margin} ({objective.source})"
+
+
+# --- RPO from data and from backup metadata ---------------------------------------------------
+
+KIND_WORDS = {"data": "from data", "backup metadata": "from backup metadata"}
+
+
+def rpo_figures(rpo: Rpo) -> str:
+    """Both RPO figures, each named by its kind (``from data 2m43s; from backup metadata
+    2m32s``); empty when neither was measured."""
+    figures = [
+        f"{KIND_WORDS[kind]} {format_duration(seconds)}"
+        for kind, seconds in (("data", rpo.from_data_s), ("backup metadata", rpo.from_backup_s))
+        if seconds is not None
+    ]
+    return "; ".join(figures)
+
+
+def before_t0(report: RunReport, point: RecoveryPointReport) -> float:
+    """How long before t0 a recovery point is (negative: after t0, which is an error)."""
+    return (report.disaster_at - point.at).total_seconds()
+
+
+def rpo_sentence(rpo: Rpo) -> str:
+    """The RPO sentence, with both figures when a run measured them."""
+    figures = rpo_figures(rpo)
+    return objective_sentence("RPO", rpo) + (f"; {figures}" if figures else "")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from drill.durations import format_duration
 from drill.report._models import VERDICTS, Objective, RunReport, StepReport
+from drill.report._shared import KIND_WORDS, before_t0, rpo_figures
 
 
 def render_text(report: RunReport) -> str:
@@ -17,7 +18,9 @@ def render_text(report: RunReport) -> str:
         f"RESULT  {VERDICTS[report.outcome]} (exit {report.exit_code})",
         "",
         _objective_line("RPO", report.rpo),
+        *_rpo_figures(report),
         _objective_line("RTO", report.rto),
+        *_recovery_points(report),
         "",
         *_steps_table(report.steps),
     ]
@@ -38,6 +41,33 @@ def _objective_line(label: str, objective: Objective) -> str:
         f"  {label}  {format_duration(objective.measured_s):>9}  target {target:>7}  "
         f"margin {format_duration(objective.margin_s):>7}  {verdict:<7} {objective.source}"
     )
+
+
+def _rpo_figures(report: RunReport) -> list[str]:
+    figures = rpo_figures(report.rpo)
+    return [f"{'':11}{figures}"] if figures else []
+
+
+def _recovery_points(report: RunReport) -> list[str]:
+    """Each source's recovery point and how long before t0 it is, oldest first."""
+    if not report.rpo.points:
+        return []
+    rows = [
+        (
+            format_duration(before_t0(report, p)),
+            KIND_WORDS[p.kind],
+            p.step_id,
+            f"{_stamp(p.at)}  {p.source}",
+        )
+        for p in report.rpo.points
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["", "  RECOVERY POINTS (before t0)"]
+    lines += [
+        f"    {age:>{widths[0]}}  {kind:<{widths[1]}}  {step:<{widths[2]}}  {said}"
+        for age, kind, step, said in rows
+    ]
+    return lines
 
 
 def _steps_table(steps: list[StepReport]) -> list[str]:

@@ -67,7 +67,7 @@ class KubeEmulator(Emulator):
             JobController(world),
             NamespaceController(world),
             self.velero,
-            Kubelet(world),
+            Kubelet(world, self.logs),
         )
         self._stop = threading.Event()
         self._tick_lock = threading.Lock()
