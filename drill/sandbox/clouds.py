@@ -83,9 +83,11 @@ class CloudSandbox(Emulator):
         self._nameserver: str | None = None
         self.gateway: Gateway | None = None
         self._backup_jobs: list[tuple[ObjectWriter, BucketWorld]] = []
-        # Ground truth: every heartbeat written, by (bucket, prefix), at full precision.
+        # Ground truth, at full precision: every heartbeat written, by (bucket, prefix), and
+        # when each backup object was taken, by (bucket, name).
         self._heartbeats: dict[tuple[str, str], list[datetime]] = {}
-        self._heartbeats_lock = threading.Lock()
+        self._backups_taken: dict[tuple[str, str], datetime] = {}
+        self._truth_lock = threading.Lock()
         self._stack = ExitStack()
 
     def start(self) -> CloudSandbox:
@@ -144,8 +146,11 @@ class CloudSandbox(Emulator):
     def _write_backup(
         self, store: ObjectWriter, bucket: BucketWorld, seed: BackupSeed, age_s: float
     ) -> None:
-        name, metadata = seed.object_at(self.clock.now() - timedelta(seconds=age_s))
+        taken = self.clock.now() - timedelta(seconds=age_s)
+        name, metadata = seed.object_at(taken)
         store.put_object(bucket.name, name, seed.size, age_s, metadata)
+        with self._truth_lock:
+            self._backups_taken[(bucket.name, name)] = taken
 
     def _start_heartbeats(self) -> None:
         """Each heartbeat writer's last writes before now, then one every interval."""
@@ -196,15 +201,21 @@ class CloudSandbox(Emulator):
             name, content = seed.object_at(next_at)
             age_s = (now - next_at).total_seconds()
             store.put_object(bucket.name, name, len(content), age_s, {}, content)
-            with self._heartbeats_lock:
+            with self._truth_lock:
                 self._heartbeats.setdefault((bucket.name, seed.prefix), []).append(next_at)
             next_at += timedelta(seconds=seed.interval_s)
         return next_at
 
+    def backup_taken_at(self, bucket: str, name: str) -> datetime | None:
+        """Ground truth: when backup object ``name`` was written, to the microsecond (S3 keeps
+        whole seconds of it)."""
+        with self._truth_lock:
+            return self._backups_taken.get((bucket, name))
+
     def heartbeats(self, bucket: str, prefix: str) -> list[datetime]:
         """Ground truth: when each heartbeat under ``bucket``/``prefix`` was written, oldest
         first, to the microsecond (what its object holds)."""
-        with self._heartbeats_lock:
+        with self._truth_lock:
             return list(self._heartbeats.get((bucket, prefix), []))
 
     def stop(self) -> None:

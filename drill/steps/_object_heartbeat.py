@@ -62,7 +62,7 @@ def read_object_heartbeat(
         content = store.read_object(obj.bucket, obj.name, MAX_HEARTBEAT_BYTES)
         at = parse_moment(content.decode("utf-8", errors="replace"), url)
         if at <= env.t0():
-            return _found(url, at, len(listed), later, env)
+            return _found(url, where, at, len(listed), later, env)
         if params.later_heartbeats == "fail":
             raise StepFailed(
                 f"{url} says {format_moment(at)}, later than {env.t0_words()}: this bucket holds "
@@ -76,7 +76,9 @@ def read_object_heartbeat(
     )
 
 
-def _found(url: str, at: datetime, listed: int, later: list[str], env: StepEnv) -> StepResult:
+def _found(
+    url: str, where: str, at: datetime, listed: int, later: list[str], env: StepEnv
+) -> StepResult:
     point = data_point(at, f"heartbeat {url}", env)
     age = format_duration(max((env.t0() - at).total_seconds(), 0.0))
     skipped = f"; {len(later)} later heartbeat(s) skipped" if later else ""
@@ -85,6 +87,7 @@ def _found(url: str, at: datetime, listed: int, later: list[str], env: StepEnv) 
         facts={
             **age_facts(at, env),
             "object": url,
+            "under": where,
             "heartbeats_seen": listed,
             "later_than_t0": len(later),
         },

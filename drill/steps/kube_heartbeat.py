@@ -64,6 +64,10 @@ class KubeHeartbeat(StepType[KubeHeartbeatParams]):
         age = format_duration(max((env.t0() - at).total_seconds(), 0.0))
         return StepResult(
             summary=f"heartbeat written {at:%Y-%m-%d %H:%M:%S}Z, {age} before t0",
-            facts={**age_facts(at, env), "configmap": where, "interval_s": params.interval},
+            facts={
+                **age_facts(at, env),
+                "configmap": f"{params.namespace}/{params.name}",
+                "interval_s": params.interval,
+            },
             recovery_point=point,
         )
