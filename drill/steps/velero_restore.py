@@ -85,7 +85,11 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         return frozenset(Resource("namespace", cluster, name) for name in names)
 
     def describe(self, params: VeleroRestoreParams) -> str:
-        source = f"backup {params.backup}" if params.backup else f"latest of {params.schedule}"
+        source = (
+            f"backup {params.backup}"
+            if params.backup
+            else f"the latest backup of {params.schedule} completed by t0"
+        )
         mapping = ", ".join(f"{src} -> {dst}" for src, dst in params.namespace_mapping.items())
         return f"restore {source}" + (f" mapping {mapping}" if mapping else "")
 
