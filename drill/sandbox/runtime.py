@@ -14,6 +14,7 @@ from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube import HeartbeatWriter, KubeEmulator, Profile, write_kubeconfig
 from drill.sandbox.worlds.clusters import (
+    DATABASE_HEARTBEAT,
     SCHEDULE_HISTORY,
     BackupPlan,
     ClusterWorld,
@@ -97,6 +98,8 @@ def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:
             heartbeat.namespace, heartbeat.name, heartbeat.key, heartbeat.interval_s, first
         )
         emulator.velero.add_heartbeat(writer)
+    for namespace, job_prefix in world.database_queries:
+        emulator.programs.print_config_map(namespace, job_prefix, *DATABASE_HEARTBEAT)
     for key, backup in world.backups.items():
         _seed_backup(emulator, key, backup, world.contents, clock)
 

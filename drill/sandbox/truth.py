@@ -8,7 +8,8 @@ were, so tests and benches measure drill's error against the truth, not against 
 rounded timestamps drill read.
 
 Truth follows the sources, not drill's readings: a restored heartbeat is the one the restored
-backup captured; a heartbeat in a bucket is the newest written under the prefix by t0.
+backup captured (for a recovery-point Job, the database stand-in's); a heartbeat in a bucket is
+the newest written under the prefix by t0.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 
 from drill.sandbox.kube import BackupMade
 from drill.sandbox.runtime import Sandbox
+from drill.sandbox.worlds.clusters import DATABASE_HEARTBEAT
 
 Fact = str | int | float | bool | None
 
@@ -42,7 +44,8 @@ class TrueRpo:
 
 def true_rpo(sandbox: Sandbox, steps: Sequence[StepSeen], t0: datetime) -> TrueRpo:
     """The true RPOs of the run whose steps (as reported) are ``steps``. A probe whose truth
-    the sandbox cannot know (a Job's own query) is left out."""
+    the sandbox cannot know (a Job running kubectl on a ConfigMap no heartbeat probe names) is
+    left out."""
     restores = [s for s in steps if s.type == "velero.restore"]
     restored = [b for b in (_backup(sandbox, s.facts.get("backup")) for s in restores) if b]
     backup_points = {s.id: at for s in steps if (at := _backup_point(sandbox, s)) is not None}
@@ -76,8 +79,8 @@ def _backup_point(sandbox: Sandbox, step: StepSeen) -> datetime | None:
 def _data_point(
     sandbox: Sandbox, step: StepSeen, restored: list[BackupMade], t0: datetime
 ) -> datetime | None:
-    if step.type == "kube.heartbeat":
-        name = str(step.facts.get("configmap", "")).rsplit("/", 1)[-1]
+    if step.type in ("kube.heartbeat", "job.recovery_point"):
+        name = str(step.facts.get("configmap", DATABASE_HEARTBEAT[0])).rsplit("/", 1)[-1]
         beats = [beat for made in restored for beat in made.heartbeats if beat.name == name]
         return min((beat.written_at for beat in beats), default=None)
     if step.type in ("gcs.heartbeat", "s3.heartbeat"):

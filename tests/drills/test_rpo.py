@@ -150,12 +150,18 @@ def test_every_probe_reads_the_recovered_data_and_the_job_goes(probes: Drill) ->
     assert points["query"]["at"] == points["heartbeat"]["at"]
     assert points["query"]["kind"] == points["uploads-heartbeat"]["kind"] == "data"
     truth = assert_matches_truth(probes, report)
-    uploads = parse(points["uploads-heartbeat"]["at"])
-    assert abs((uploads - truth.data_points["uploads-heartbeat"]).total_seconds()) < 0.25
-    # The oldest data source decides: the restored heartbeat, not the live replica.
-    assert parse(report["recovery_point"]) == parse(points["heartbeat"]["at"])
+    for probe in ("uploads-heartbeat", "db-query"):
+        read = parse(points[probe]["at"])
+        assert abs((read - truth.data_points[probe]).total_seconds()) < 0.25, probe
+    # psql cannot run here: the sandbox's stand-in database (a heartbeat the restore brought
+    # back, written on its own schedule) is what the query Job printed.
+    assert points["db-query"]["at"] != points["heartbeat"]["at"]
+    # The oldest data source decides: a restored one, never the live replica.
+    restored = min(parse(points[p]["at"]) for p in ("heartbeat", "query", "db-query"))
+    assert parse(report["recovery_point"]) == restored < parse(points["uploads-heartbeat"]["at"])
     assert {u["step_id"]: u["status"] for u in report["undo"]} == {
         "query": "undone",
+        "db-query": "undone",
         "restore": "undone",
     }
     assert probes.dr.list("batch/v1", "Job") == []

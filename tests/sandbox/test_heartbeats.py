@@ -124,11 +124,15 @@ def test_a_job_running_kubectl_prints_the_config_map_key(
         ),
     )  # fmt: skip
     batch.create_namespaced_job("default", kubectl_job("q3", "psql", "-c", "select 1"))
+    still_cluster.emulator.programs.print_config_map("default", "db-query", "hb", "written")
+    batch.create_namespaced_job("default", kubectl_job("db-query-1a2b", "psql", "-c", "select"))
     finish(still_cluster, fake_clock)
     assert batch.read_namespaced_job("q1", "default").status.succeeded == 1
     assert job_log(still_cluster, "q1") == "2026-01-01T00:00:00.5+00:00\n"
     assert job_log(still_cluster, "q2") == ""  # no such key: kubectl prints nothing
     assert job_log(still_cluster, "q3") == ""  # a program the sandbox cannot run
+    # ...unless the world stood a ConfigMap in for the database that Job queries.
+    assert job_log(still_cluster, "db-query-1a2b") == "2026-01-01T00:00:00.5+00:00\n"
 
 
 def test_a_world_writes_each_probed_heartbeat_where_the_restore_reads_from() -> None:
@@ -143,3 +147,17 @@ def test_a_world_writes_each_probed_heartbeat_where_the_restore_reads_from() -> 
     bucket = world.cloud.buckets[("aws", "example-prod-uploads-us-west-2")]
     assert (bucket.region, list(bucket.heartbeats)) == ("us-west-2", ["heartbeats/"])
     assert bucket.backups == {}
+
+
+def test_a_recovery_point_query_reads_a_stand_in_for_its_database() -> None:
+    plan = REPO / "tests" / "drills" / "plans" / "recovery-points.yaml"
+    cluster = derive(resolve_both_modes([plan])).clusters["dr"]
+    # The psql query gets a database; the kubectl one reads what the cluster holds.
+    assert cluster.database_queries == {
+        ("dr-test", "drill-recovery-point"),
+        ("production", "drill-recovery-point"),
+    }
+    assert cluster.heartbeats[("production", "sandbox-database")] == HeartbeatPlan(
+        "production", "sandbox-database", "written_at", 10.0
+    )
+    assert ("production", "app-heartbeat") in cluster.heartbeats

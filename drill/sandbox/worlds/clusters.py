@@ -7,7 +7,9 @@ but complete workload for the namespaces it covers; a schedule has made a backup
 that age before (``SCHEDULE_HISTORY`` of them), and keeps making them; workloads the live
 variant scales already run as standbys. A heartbeat a probe reads in a restored namespace is
 written, every probe's ``interval``, in the namespace it is restored from, so each backup
-captures it as it was then.
+captures it as it was then. A recovery-point Job's query (other than ``kubectl``, which the
+sandbox runs) reads a stand-in for the database: a heartbeat ConfigMap written the same way,
+which the Job's pods print.
 
 This module only decides *what* exists (as plain manifests); ``runtime`` makes it so.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
+from drill.steps.job_recovery_point import JobRecoveryPointParams
 from drill.steps.kube_heartbeat import KubeHeartbeatParams
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_scale import KubeScaleParams
@@ -36,6 +39,10 @@ STANDBY_REPLICAS = 2
 BACKED_UP_REPLICAS = 3
 # Backups a schedule has made when the sandbox starts: the newest, and older ones to pick.
 SCHEDULE_HISTORY = 3
+# The stand-in for the database a recovery-point Job queries: written like a busy table's
+# newest row, every few seconds.
+DATABASE_HEARTBEAT = ("sandbox-database", "written_at")
+DATABASE_WRITE_INTERVAL_S = 10.0
 
 
 @dataclass
@@ -70,6 +77,8 @@ class ClusterWorld:
     contents: dict[str, list[Manifest]] = field(default_factory=dict)  # source ns -> objects
     standing: list[Manifest] = field(default_factory=list)  # exists before any run
     heartbeats: dict[tuple[str, str], HeartbeatPlan] = field(default_factory=dict)
+    # Recovery-point Jobs (namespace, name prefix) whose pods print the database stand-in.
+    database_queries: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -147,9 +156,11 @@ def _note_heartbeats(
     """A heartbeat probe reading ``target`` reads what was written in ``source``."""
     for step in _active(plan):
         params = step.params
-        if step.context_role != role or not isinstance(params, KubeHeartbeatParams):
+        if step.context_role != role or getattr(params, "namespace", None) != target:
             continue
-        if params.namespace != target:
+        if isinstance(params, JobRecoveryPointParams):
+            _note_database(cluster, params, source)
+        if not isinstance(params, KubeHeartbeatParams):
             continue
         found = cluster.heartbeats.get((source, params.name))
         interval_s = min(params.interval, found.interval_s) if found else params.interval
@@ -174,6 +185,15 @@ def _names_used_in(plan: ExecutionPlan, role: str, namespace: str) -> tuple[set[
                 m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
             }
     return workloads or {"app"}, services
+
+
+def _note_database(cluster: ClusterWorld, params: JobRecoveryPointParams, source: str) -> None:
+    # kubectl runs in the sandbox: it reads what the cluster holds, no stand-in needed.
+    if params.command[0].rsplit("/", 1)[-1] == "kubectl":
+        return
+    name, key = DATABASE_HEARTBEAT
+    cluster.heartbeats[(source, name)] = HeartbeatPlan(source, name, key, DATABASE_WRITE_INTERVAL_S)
+    cluster.database_queries.add((params.namespace, params.name_prefix))
 
 
 def _apps_in_selector(selector: str) -> set[str]:

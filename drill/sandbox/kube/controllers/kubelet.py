@@ -26,7 +26,7 @@ from drill.sandbox.kube.api.objects import (
     uid_of,
 )
 from drill.sandbox.kube.controllers.context import World
-from drill.sandbox.kube.controllers.programs import output_of
+from drill.sandbox.kube.controllers.programs import Programs
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
 
@@ -64,9 +64,10 @@ def is_job_pod(pod: Obj) -> bool:
 
 
 class Kubelet:
-    def __init__(self, world: World, logs: PodLogs) -> None:
+    def __init__(self, world: World, logs: PodLogs, programs: Programs) -> None:
         self._world = world
         self._logs = logs
+        self._programs = programs
         self._pods = world.rt("v1", "Pod")
         self._config_maps = world.rt("v1", "ConfigMap")
         self._first_seen: dict[str, float] = {}
@@ -118,7 +119,7 @@ class Kubelet:
         def read(namespace: str, name: str) -> Obj | None:
             return self._world.store.read(self._config_maps, namespace, name)
 
-        printed = output_of(pod, read)
+        printed = self._programs.output_of(pod, read)
         if printed is not None:
             self._logs.set_pod_log(namespace_of(pod), name_of(pod), printed)
 
