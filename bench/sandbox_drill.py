@@ -2,9 +2,11 @@
 
 Runs `drill run PLAN --sandbox` (default sandbox profile) N times as a user would, against
 emulators started in this process so their ground truth can be read. Prints, per run: wall
-time, measured RTO minus true RTO (the smoke Job really finished), measured RPO minus
-(t0 - the oldest recovery point the emulators recorded: a Velero backup's startTimestamp, a
-backup object's creation time); then the peak RSS of the drill processes.
+time, measured RTO minus true RTO (the smoke Job really finished), and drill's error on each
+RPO against the sandbox's own records at full precision (``drill.sandbox.truth``): RPO from
+data (the heartbeat the restored backup captured, the newest heartbeat object written by t0)
+and RPO from backup metadata (when each backup really started; Velero and S3 keep whole
+seconds of it); then the peak RSS of the drill processes.
 
     .venv/bin/python bench/sandbox_drill.py [--runs 3] [--plan region-failure]
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 from drill.sandbox.runtime import Sandbox
 from drill.sandbox.state import SandboxState, write_state
+from drill.sandbox.truth import StepSeen, true_rpo
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
 
@@ -37,7 +40,7 @@ def parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def one_run(plan: Path, workdir: Path) -> tuple[float, float, float]:
+def one_run(plan: Path, workdir: Path) -> tuple[float, float, RpoErrors]:
     state_dir = workdir / "state"
     with Sandbox(derive(resolve_both_modes([plan])), workdir / "sandbox") as sandbox:
         write_state(
@@ -67,26 +70,30 @@ def one_run(plan: Path, workdir: Path) -> tuple[float, float, float]:
         t0 = parse(report["disaster_at"])
         job = sandbox.clusters["dr"].truth.jobs()[0]
         rto_error = report["rto"]["measured_s"] - (job.finished_at - t0).total_seconds()
-        rpo_truth = (t0 - oldest_recovery_point(sandbox, report)).total_seconds()
-        return wall_s, rto_error, report["rpo"]["measured_s"] - rpo_truth
+        return wall_s, rto_error, rpo_errors(sandbox, report)
 
 
-def oldest_recovery_point(sandbox: Sandbox, report: dict[str, Any]) -> datetime:
-    """The emulators' own record of each backup the run relied on; the oldest counts."""
-    found = []
-    for step in report["steps"]:
-        facts = step.get("facts") or {}
-        if step["type"] == "velero.restore":
-            body = sandbox.clusters["dr"].get("velero.io/v1", "Backup", facts["backup"], "velero")
-            found.append(parse((body or {})["status"]["startTimestamp"]))
-        elif step["type"] in ("gcs.backup_fresh", "s3.backup_fresh"):
-            bucket, _, name = facts["object"].split("://", 1)[1].partition("/")
-            cloud = sandbox.cloud
-            if cloud.gcs is not None and step["type"] == "gcs.backup_fresh":
-                found.append(cloud.gcs.created_at(bucket, name))
-            elif cloud.aws is not None:
-                found.append(cloud.aws.last_modified(bucket, name))
-    return min(found)
+RpoErrors = tuple[float | None, float | None]  # (from data, from backup metadata): drill - truth
+
+
+def rpo_errors(sandbox: Sandbox, report: dict[str, Any]) -> RpoErrors:
+    """drill's RPO from data and from backup metadata minus the sandbox's truth of each."""
+    steps = [StepSeen(s["id"], s["type"], s["facts"]) for s in report["steps"]]
+    truth = true_rpo(sandbox, steps, parse(report["disaster_at"]))
+    rpo = report["rpo"]
+    return (
+        _error(rpo["from_data_s"], truth.from_data_s),
+        _error(rpo["from_backup_s"], truth.from_backup_s),
+    )
+
+
+def _error(measured: float | None, true: float | None) -> float | None:
+    return None if measured is None or true is None else measured - true
+
+
+def rpo_error_words(errors: RpoErrors) -> str:
+    data, backup = (f"{e * 1000:+.1f} ms" if e is not None else "not measured" for e in errors)
+    return f"RPO from data - truth {data}, RPO from backup metadata - truth {backup}"
 
 
 def main() -> int:
@@ -99,10 +106,10 @@ def main() -> int:
     walls = []
     for index in range(runs):
         with tempfile.TemporaryDirectory() as workdir:
-            wall_s, rto_error, rpo_error = one_run(plan, Path(workdir))
+            wall_s, rto_error, rpo_errs = one_run(plan, Path(workdir))
         walls.append(wall_s)
         print(f"run {index + 1}: wall {wall_s:.2f} s, RTO - truth {rto_error * 1000:+.0f} ms, "
-              f"RPO - truth {rpo_error * 1000:+.1f} ms")  # fmt: skip
+              f"{rpo_error_words(rpo_errs)}")  # fmt: skip
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"median wall {statistics.median(walls):.2f} s over {runs} runs; "
           f"peak RSS of a drill process {peak_mib:.0f} MiB")  # fmt: skip

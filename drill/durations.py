@@ -1,9 +1,11 @@
-"""Durations as people write them in plans: ``90s``, ``15m``, ``1h30m``, ``7d``, ``500ms``."""
+"""Durations as people write them in plans: ``90s``, ``15m``, ``1h30m``, ``7d``, ``500ms``;
+and moments as messages name them."""
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -31,6 +33,14 @@ def parse_duration(text: str) -> float:
     if not math.isfinite(seconds):
         raise ValueError(f"{text!r} is too long a duration to be meant")
     return seconds
+
+
+def format_moment(moment: datetime) -> str:
+    """A moment as messages name it, in UTC, to the millisecond when it has a fraction:
+    ``2026-01-02 03:04:05.250Z``."""
+    utc = moment.astimezone(UTC)
+    fraction = f".{utc.microsecond // 1000:03d}" if utc.microsecond else ""
+    return f"{utc:%Y-%m-%d %H:%M:%S}{fraction}Z"
 
 
 def format_duration(seconds: float) -> str:

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, PlainValidator
 from drill.durations import Duration
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _SIZE = re.compile(r"^(\d+)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$")
 _SIZE_FACTORS = {
     "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -26,6 +27,15 @@ def _kube_name(value: str) -> str:
     return value
 
 
+def config_map_key(value: str) -> str:
+    if not _CONFIG_MAP_KEY.match(value) or value in (".", ".."):
+        raise ValueError(
+            f"{value!r} is not a valid ConfigMap key (letters, digits, '-', '_' and '.', "
+            "at most 253 characters)"
+        )
+    return value
+
+
 def _size(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("expected a size such as 1024, 10MiB or 2GB")
@@ -38,6 +48,7 @@ def _size(value: object) -> object:
 
 
 KubeName = Annotated[str, AfterValidator(_kube_name)]
+ConfigMapKey = Annotated[str, AfterValidator(config_map_key)]
 ByteSize = Annotated[int, BeforeValidator(_size)]
 
 
@@ -58,4 +69,4 @@ def _scalar(value: object) -> str | int | float | bool | None:
 # One clear error for a list or mapping, where a plain union would report one per member.
 Scalar = Annotated[str | int | float | bool | None, PlainValidator(_scalar)]
 
-__all__ = ["ByteSize", "Duration", "KubeName", "Scalar", "exactly_one"]
+__all__ = ["ByteSize", "ConfigMapKey", "Duration", "KubeName", "Scalar", "exactly_one"]

@@ -1,4 +1,5 @@
-"""S3 listings for ``s3.backup_fresh``, through boto3.
+"""S3 for ``s3.backup_fresh`` and ``s3.heartbeat``, through boto3: listings, metadata, and the
+first bytes of small objects.
 
 ListObjectsV2 gives each object's key, size and LastModified but not its user metadata; that
 takes one HeadObject per object. So ``StoredObject.metadata`` here is a lazy mapping: it asks
@@ -20,7 +21,7 @@ from providers.protocols import StoredObject
 
 
 class S3ObjectStore:
-    """Lists objects; reads nothing but their listing and, when asked, their metadata."""
+    """Lists objects; reads their metadata, or the head of one, only when asked."""
 
     def __init__(
         self, settings: CloudSettings, region: str | None, *, page_size: int | None = None
@@ -42,6 +43,15 @@ class S3ObjectStore:
             for page in pages:
                 for listed in page.get("Contents", ()):
                     yield self._stored(bucket, listed)
+
+    def read_object(self, bucket: str, name: str, max_bytes: int) -> bytes:
+        what = f"S3: read s3://{bucket}/{name}"
+        s3 = self._s3(what)
+        with translated(what):
+            # A ranged GET: however big the object, no more than max_bytes travel.
+            answer = s3.get_object(Bucket=bucket, Key=name, Range=f"bytes=0-{max_bytes - 1}")
+            data: bytes = answer["Body"].read(max_bytes)
+            return data
 
     def _stored(self, bucket: str, listed: Mapping[str, Any]) -> StoredObject:
         key = str(listed["Key"])

@@ -1,4 +1,5 @@
-"""Google Cloud Storage listings for ``gcs.backup_fresh``, through google-cloud-storage."""
+"""Google Cloud Storage for ``gcs.backup_fresh`` and ``gcs.heartbeat``, through
+google-cloud-storage: listings, and the first bytes of small objects."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ REQUEST_TIMEOUT_S = 30.0
 
 
 class GcsObjectStore:
-    """Lists objects; reads nothing else. The storage client is built on first use."""
+    """Lists objects and reads the head of one. The storage client is built on first use."""
 
     def __init__(self, settings: CloudSettings, project: str | None) -> None:
         self.settings = settings
@@ -46,6 +47,15 @@ class GcsObjectStore:
             )
             for blob in blobs:
                 yield _stored(bucket, blob)
+
+    def read_object(self, bucket: str, name: str, max_bytes: int) -> bytes:
+        with translated(f"Cloud Storage: read gs://{bucket}/{name}"):
+            blob = self._client.bucket(bucket).blob(name)
+            # A ranged read: however big the object, no more than max_bytes travel.
+            data: bytes = blob.download_as_bytes(
+                start=0, end=max_bytes - 1, retry=None, timeout=REQUEST_TIMEOUT_S
+            )
+            return data[:max_bytes]
 
 
 def _stored(bucket: str, blob: Any) -> StoredObject:

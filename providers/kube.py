@@ -53,6 +53,7 @@ _WATCH_QUERY = {
 _WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("Deployment", "StatefulSet")
 _WORKLOAD_PATHS = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 JOBS_PATH = "/apis/batch/v1/namespaces/{namespace}/jobs"
+CONFIG_MAPS_PATH = "/api/v1/namespaces/{namespace}/configmaps"
 # Namespaced kinds delete_labelled can address: the collection path of each.
 _KIND_PATHS = {
     "Deployment": "/apis/apps/v1/namespaces/{namespace}/deployments",
@@ -63,7 +64,7 @@ _KIND_PATHS = {
     "Job": JOBS_PATH,
     "Pod": "/api/v1/namespaces/{namespace}/pods",
     "Service": "/api/v1/namespaces/{namespace}/services",
-    "ConfigMap": "/api/v1/namespaces/{namespace}/configmaps",
+    "ConfigMap": CONFIG_MAPS_PATH,
     "Secret": "/api/v1/namespaces/{namespace}/secrets",
     "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts",
     "PersistentVolumeClaim": "/api/v1/namespaces/{namespace}/persistentvolumeclaims",
@@ -77,6 +78,7 @@ _KIND_PATHS = {
     "PodDisruptionBudget": "/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets",
 }
 LEASES_PATH = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+MERGE_PATCH = "application/merge-patch+json"
 Query = Sequence[tuple[str, str | None]]
 GONE = 410
 
@@ -508,6 +510,57 @@ class KubeAdapter:
                 raise
             return False
         return True
+
+    # --- config maps -------------------------------------------------------------------------
+
+    def config_map_data(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        try:
+            found = self.request(
+                f"read configmap {namespace}/{name}",
+                "GET",
+                CONFIG_MAPS_PATH + "/{name}",
+                params={"namespace": namespace, "name": name},
+            )
+        except NotFound:
+            return None
+        return {str(k): str(v) for k, v in (found.get("data") or {}).items()}
+
+    def put_config_map_value(
+        self, namespace: str, name: str, key: str, value: str, labels: Mapping[str, str]
+    ) -> None:
+        """A merge patch of the one key; a missing ConfigMap is created, and one created by
+        someone else in between is patched after all."""
+        try:
+            self._patch_config_map(namespace, name, key, value)
+            return
+        except NotFound:
+            pass
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+            "data": {key: value},
+        }
+        try:
+            self.request(
+                f"create configmap {namespace}/{name}",
+                "POST",
+                CONFIG_MAPS_PATH,
+                params={"namespace": namespace},
+                body=body,
+            )
+        except Conflict:
+            self._patch_config_map(namespace, name, key, value)
+
+    def _patch_config_map(self, namespace: str, name: str, key: str, value: str) -> None:
+        self.request(
+            f"update configmap {namespace}/{name}",
+            "PATCH",
+            CONFIG_MAPS_PATH + "/{name}",
+            params={"namespace": namespace, "name": name},
+            body={"data": {key: value}},
+            content_type=MERGE_PATCH,
+        )
 
     # --- what a restore brought ----------------------------------------------------------------
 

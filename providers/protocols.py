@@ -130,6 +130,17 @@ class KubeApi(Protocol):
 
     def delete_job(self, namespace: str, name: str) -> None: ...
 
+    def config_map_data(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        """The ``data`` of ConfigMap ``namespace/name``; None when there is no such ConfigMap."""
+        ...
+
+    def put_config_map_value(
+        self, namespace: str, name: str, key: str, value: str, labels: Mapping[str, str]
+    ) -> None:
+        """Set ``key`` of ConfigMap ``namespace/name`` to ``value``, keeping its other keys;
+        create the ConfigMap (with ``labels``) when there is none."""
+        ...
+
     def delete_labelled(
         self,
         namespace: str,
@@ -269,6 +280,11 @@ class ObjectStore(Protocol):
 
     def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
         """Every object under ``prefix``, all pages. A missing bucket raises NotFound."""
+        ...
+
+    def read_object(self, bucket: str, name: str, max_bytes: int) -> bytes:
+        """The first ``max_bytes`` bytes of object ``name`` (all of a smaller one). A missing
+        object raises NotFound."""
         ...
 
 

@@ -29,6 +29,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "completion_command",
         "Print the completion script for SHELL (bash, zsh or fish).",
     ),
+    "heartbeat": (
+        "drill.cli._heartbeat",
+        "heartbeat_command",
+        "Write the current time into a ConfigMap key every --interval, for kube.heartbeat "
+        "probes to read in restored copies; runs until SIGTERM or SIGINT.",
+    ),
     "history": (
         "drill.cli._history",
         "history_command",

@@ -18,7 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
-from drill.report import Outcome, RollbackCheck, StepStatus, UndoStatus
+from drill.report import Outcome, RecoveryPointKind, RollbackCheck, StepStatus, UndoStatus
 from drill.tiers import Targets
 
 # Written as ``datetime.isoformat()`` always has been ("+00:00", not pydantic's "Z").
@@ -96,12 +96,15 @@ class StepNoted(_Event):
 
 
 class RecoveryPointSet(_Event):
-    """A restore said which moment's data it brought back: the RPO's measure."""
+    """A step said which moment's data the recovery brought back: the RPO's measure."""
 
     kind: Literal["recovery_point"] = Field("recovery_point", alias="event")
     step_id: str
     at: Moment
     source: str
+    # Read inside the data, or from backup metadata; journals from before probes read None,
+    # which is backup metadata (the only kind there was).
+    point_kind: RecoveryPointKind | None = None
 
 
 class StepFinished(_Event):

@@ -115,7 +115,14 @@ class Recorder:
         self._step_log(event.step_id).info("step_noted", key=event.key, value=event.value)
 
     def recovery_point(self, step_id: str, point: RecoveryPoint) -> None:
-        self._write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))
+        self._write(
+            RecoveryPointSet(
+                step_id=step_id, at=point.at, source=point.source, point_kind=point.kind
+            )
+        )
+        self._step_log(step_id).info(
+            "recovery_point", at=point.at.isoformat(), kind=point.kind, source=point.source
+        )
 
     def step_finished(self, event: StepFinished) -> None:
         self.progress.finished(event.step_id)

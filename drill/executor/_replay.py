@@ -41,11 +41,17 @@ from drill.executor._events import (
 )
 from drill.executor._journal import RunRecord, pending_undos, run_record
 from drill.executor._rollback_report import rollback_from_journal
-from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
+from drill.executor._stepreport import (
+    FORWARD_PHASES,
+    missing_recovery_point,
+    unstarted,
+    unverified,
+)
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import (
     Objective,
     Outcome,
+    RecoveryPointReport,
     RollbackReport,
     Rpo,
     Rto,
@@ -54,7 +60,7 @@ from drill.report import (
     UndoReport,
     rollback_sentence,
 )
-from drill.steps import RecoveryPoint
+from drill.steps import STEP_TYPES
 
 AnyObjective = TypeVar("AnyObjective", bound=Objective)
 
@@ -253,19 +259,27 @@ def _objectives(
     run: list[JournalEntry],
     steps: list[StepReport],
     finished: bool,
-) -> tuple[Rpo, Rto, RecoveryPoint | None, datetime | None]:
+) -> tuple[Rpo, Rto, RecoveryPointReport | None, datetime | None]:
     points = [
-        RecoveryPoint(at=e.event.at, source=e.event.source)
+        RecoveryPointReport(
+            step_id=e.event.step_id,
+            at=e.event.at,
+            kind=e.event.point_kind or "backup metadata",
+            source=e.event.source,
+        )
         for e in run
         if isinstance(e.event, RecoveryPointSet)
     ]
-    point = _measure.worst_recovery_point(points)
     recovered_at = _recovered_at(steps)
     why_unverified = unverified(steps)
     if why_unverified is None and not (finished or _forward_done(steps)):
         why_unverified = "the run ended before its verify phase did"
     targets = start.targets or (plan.targets if plan else None)
-    rpo = _measure.rpo(start.disaster_at, point, targets.rpo_s if targets else 0.0)
+    known = {s.type: STEP_TYPES[s.type] for s in steps if s.type in STEP_TYPES}
+    known.update({step.type.name: step.type for step in plan.steps()} if plan else {})
+    missing = missing_recovery_point(steps, known)
+    rpo = _measure.rpo(start.disaster_at, points, missing, targets.rpo_s if targets else 0.0)
+    point = _measure.measured_point(rpo.points) if rpo.measured_s is not None else None
     rto_s = targets.rto_s if targets else 0.0
     rto = _measure.rto(start.disaster_at, recovered_at, why_unverified, rto_s)
     if targets is None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import JsonValue
 
@@ -32,11 +33,18 @@ from drill.executor._events import (
 from drill.executor._journal import Journal
 from drill.executor._recorder import ABANDONED, Recorder
 from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
-from drill.executor._stepreport import FORWARD_PHASES, completeness, unstarted, unverified
+from drill.executor._stepreport import (
+    FORWARD_PHASES,
+    completeness,
+    missing_recovery_point,
+    unstarted,
+    unverified,
+)
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
 from drill.report import (
     Objective,
     Outcome,
+    RecoveryPointReport,
     RestoreCompleteness,
     RollbackCheck,
     RollbackReport,
@@ -44,7 +52,7 @@ from drill.report import (
     StepReport,
     UndoReport,
 )
-from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepEnv, StepResult
+from drill.steps import STEP_TYPES, AnyStepType, StepEnv, StepResult
 
 
 @dataclass
@@ -82,9 +90,12 @@ class _RunState:
     steps: list[StepReport] = field(default_factory=list)
     mutations: list[MutationRecord] = field(default_factory=list)
     notes: dict[str, dict[str, JsonValue]] = field(default_factory=dict)  # by step id
-    recovery_points: list[RecoveryPoint] = field(default_factory=list)
     restores: list[RestoreCompleteness] = field(default_factory=list)
+    recovery_points: list[RecoveryPointReport] = field(default_factory=list)
     recovered_at: datetime | None = None
+    # t0, handed to every step: what existed then is what a recovery may bring back.
+    disaster_at: datetime | None = None
+    disaster_at_source: Literal["run start", "--disaster-at"] = "run start"
     stopped: bool = False  # a signal kept forward steps from starting
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -146,7 +157,10 @@ class Executor:
                 pid=self.process[1] if self.process else None,
             )
         )
-        state = _RunState()
+        state = _RunState(
+            disaster_at=t0,
+            disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
+        )
         for phase in FORWARD_PHASES:
             for stage in plan.phases.get(phase, ()):
                 self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
@@ -235,7 +249,11 @@ class Executor:
             self.record.step_skipped(step)
             return unstarted(step, "skipped", step.skip_reason)
         context = plan.contexts.get(step.context_role) if step.context_role else None
-        env = self.runtime.env_for(step.id, context, step.timeout_s, cancel)
+        env = replace(
+            self.runtime.env_for(step.id, context, step.timeout_s, cancel),
+            disaster_at=state.disaster_at,
+            disaster_at_source=state.disaster_at_source,
+        )
         started_mono, started_at = anchor.stamp()
         self.record.step_started(step)
         attempts = Attempts()
@@ -318,7 +336,7 @@ class Executor:
     ) -> None:
         with state.lock:
             if result.recovery_point is not None:
-                state.recovery_points.append(result.recovery_point)
+                state.recovery_points.append(_measure.point_report(step.id, result.recovery_point))
                 self.record.recovery_point(step.id, result.recovery_point)
             if result.restore is not None:
                 state.restores.append(completeness(step.id, result.restore))
@@ -471,8 +489,9 @@ class Executor:
         t0: datetime,
         t0_given: bool,
     ) -> RunReport:
-        point = _measure.worst_recovery_point(state.recovery_points)
-        rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
+        missing = missing_recovery_point(state.steps, self.step_types)
+        rpo = _measure.rpo(t0, state.recovery_points, missing, plan.targets.rpo_s)
+        point = _measure.measured_point(rpo.points) if rpo.measured_s is not None else None
         rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
         outcome, exit_code = decide_outcome(
             state.steps,

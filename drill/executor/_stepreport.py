@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from drill.plan import PhaseName, ResolvedStep
 from drill.report import RestoreCompleteness, RestoredKind, StepReport, StepStatus
-from drill.steps import RestoreTally
+from drill.steps import STEP_TYPES, AnyStepType, RestoreTally
 
 FORWARD_PHASES: tuple[PhaseName, ...] = ("preflight", "restore", "failover", "verify")
 
@@ -44,3 +45,29 @@ def completeness(step_id: str, tally: RestoreTally) -> RestoreCompleteness:
         reason=tally.reason,
         kinds=[RestoredKind(**asdict(kind)) for kind in tally.kinds],
     )
+
+
+_NOT_PASSED = {
+    "failed": "failed",
+    "timed_out": "timed out",
+    "interrupted": "was interrupted",
+    "not_run": "did not run",
+}
+
+
+def missing_recovery_point(
+    steps: list[StepReport], step_types: Mapping[str, AnyStepType] = STEP_TYPES
+) -> str | None:
+    """Why RPO cannot be measured although other sources set recovery points: a step that
+    sets one did not pass, so the oldest point of what the recovery used is unknown."""
+    for step in steps:
+        if step.phase not in FORWARD_PHASES or step.status not in _NOT_PASSED:
+            continue
+        step_type = step_types.get(step.type)
+        kind = step_type.recovery_point_kind if step_type is not None else None
+        if kind is not None:
+            return (
+                f"step {step.id} {_NOT_PASSED[step.status]}, so the recovery point ({kind}) "
+                "of what it checks is unknown"
+            )
+    return None

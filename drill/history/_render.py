@@ -17,7 +17,7 @@ from drill.history._regressions import (
 )
 from drill.history._store import History, Skipped
 from drill.history._trend import TrendRow, trend_rows
-from drill.report import Objective
+from drill.report import Objective, Rpo
 
 HEADER = (
     "STARTED (UTC)",
@@ -27,6 +27,7 @@ HEADER = (
     "MARGIN",
     "RPO",
     "MARGIN",
+    "RPO FROM",
     "ROLLBACK",
     "SLOWEST STEP",
 )
@@ -105,6 +106,7 @@ def _cells(row: TrendRow) -> tuple[str, ...]:
         _seconds(row.rto.margin_s),
         _seconds(row.rpo.measured_s),
         _seconds(row.rpo.margin_s),
+        _rpo_from(row.rpo),
         _rollback(row),
         f"{slowest.id} {format_duration(slowest.duration_s)}" if slowest else "-",
     )
@@ -116,6 +118,13 @@ def _rollback(row: TrendRow) -> str:
         return "-"
     verdict = {True: "", False: " DIFFERS", None: " not verified"}[row.rollback_verified]
     return format_duration(row.rollback_s) + verdict
+
+
+def _rpo_from(rpo: Rpo) -> str:
+    """What the RPO a run was judged on was read from: the data itself, or backup metadata."""
+    if rpo.measured_s is None:
+        return "-"
+    return "data" if rpo.from_data_s is not None else "backup"
 
 
 def _seconds(value: float | None) -> str:

@@ -1,5 +1,9 @@
 """One row per run: when, how it ended, RTO and RPO against target, the rollback's time and
-whether it was verified, the slowest step."""
+whether it was verified, the slowest step.
+
+RPO is the report's own: judged on the figure from data when the run read one, with the
+figures from data and from backup metadata beside it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from drill.report import Objective, Outcome, RunReport, StepReport
+from drill.report import Objective, Outcome, Rpo, RunReport, StepReport
 
 # Steps that ran; a skipped or unstarted step's duration says nothing about speed.
 RAN = ("passed", "failed", "timed_out")
@@ -30,7 +34,7 @@ class TrendRow(BaseModel):
     outcome: Outcome
     exit_code: int
     rto: Objective
-    rpo: Objective
+    rpo: Rpo
     # How long the drill's rollback took and whether every object read back as before; None
     # when nothing was rolled back (live runs, reports from before read-backs).
     rollback_s: float | None = None

@@ -8,7 +8,9 @@ Series (all gauges; ``drill_rpo_seconds``/``drill_rto_seconds`` are absent when 
 
     drill_success                      1 when the run passed (outcome "passed"), else 0
     drill_exit_code                    the process exit code (0, 1, 3, 4, 130)
-    drill_rpo_seconds / _target_       measured RPO, and its target
+    drill_rpo_seconds / _target_       measured RPO (from data when a probe read it), and its target
+    drill_rpo_from_data_seconds        RPO from the recovered data (heartbeats), when measured
+    drill_rpo_from_backup_seconds      RPO from backup metadata (backup start times), when measured
     drill_rto_seconds / _target_       measured RTO, and its target
     drill_step_duration_seconds{step,phase}   steps that ran
     drill_rollback_seconds             how long the drill's rollback took (undo, read-back,
@@ -135,7 +137,12 @@ _HELP = {
     "drill_success": "1 if every step passed and RPO and RTO were within target, else 0.",
     "drill_exit_code": "Exit code of the run (0 passed, 1 target missed, 3 step failed, "
     "4 rollback incomplete, 130 interrupted).",
-    "drill_rpo_seconds": "Measured RPO: t0 minus the recovery point.",
+    "drill_rpo_seconds": "Measured RPO: t0 minus the recovery point (from data when a probe "
+    "read one, else from backup metadata).",
+    "drill_rpo_from_data_seconds": "RPO from data: t0 minus the oldest heartbeat the recovered "
+    "data holds.",
+    "drill_rpo_from_backup_seconds": "RPO from backup metadata: t0 minus the oldest backup start "
+    "time the recovery used.",
     "drill_rpo_target_seconds": "RPO target of the plan's tier.",
     "drill_rto_seconds": "Measured RTO: when the last verify step passed, minus t0.",
     "drill_rto_target_seconds": "RTO target of the plan's tier.",
@@ -153,6 +160,8 @@ def _gauges(report: RunReport) -> list[_Gauge]:
         "drill_success": _one(1.0 if report.outcome == "passed" else 0.0),
         "drill_exit_code": _one(report.exit_code),
         "drill_rpo_seconds": _measured(report.rpo),
+        "drill_rpo_from_data_seconds": _maybe(report.rpo.from_data_s),
+        "drill_rpo_from_backup_seconds": _maybe(report.rpo.from_backup_s),
         "drill_rpo_target_seconds": _one(report.rpo.target_s),
         "drill_rto_seconds": _measured(report.rto),
         "drill_rto_target_seconds": _one(report.rto.target_s),
@@ -179,7 +188,11 @@ def _run_info(report: RunReport) -> Labels:
 
 
 def _measured(objective: Objective) -> list[tuple[Labels, float]]:
-    return [] if objective.measured_s is None else [({}, objective.measured_s)]
+    return _maybe(objective.measured_s)
+
+
+def _maybe(value: float | None) -> list[tuple[Labels, float]]:
+    return [] if value is None else [({}, value)]
 
 
 def _rollback_verified(report: RunReport) -> list[tuple[Labels, float]]:

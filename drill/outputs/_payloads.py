@@ -12,7 +12,8 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
       "exit_code": 0,
       "summary": "drill region-failure (drill mode): PASSED - RPO ... - RTO ...",
       "rpo": {"target_s": 3600.0, "measured_s": 720.0 | null, "margin_s": 2880.0 | null,
-              "met": true | false | null, "source": "velero backup daily-20260101020000"},
+              "met": true | false | null, "source": "velero backup daily-20260101020000",
+              "from_data_s": 735.2 | null, "from_backup_s": 720.0 | null},
       "rto": {... as rpo ...},
       "failed_steps": [{"id", "phase", "type", "status", "error"}],
       "failed_undos": [{"step_id", "type", "detail"}],
@@ -46,6 +47,7 @@ from drill.report import (
     StepReport,
     UndoReport,
     rollback_sentence,
+    rpo_figures,
 )
 
 WebhookSchema = Literal["drill.notification/v1"]
@@ -70,6 +72,13 @@ class ObjectivePayload(_Model):
     margin_s: float | None
     met: bool | None
     source: str
+
+
+class RpoPayload(ObjectivePayload):
+    """RPO as judged (``measured_s``: from data when a probe read it), and both figures."""
+
+    from_data_s: float | None = None
+    from_backup_s: float | None = None
 
 
 class FailedStepPayload(_Model):
@@ -111,7 +120,7 @@ class WebhookPayload(_Model):
     outcome: Outcome
     exit_code: int
     summary: str
-    rpo: ObjectivePayload
+    rpo: RpoPayload
     rto: ObjectivePayload
     failed_steps: list[FailedStepPayload]
     failed_undos: list[FailedUndoPayload]
@@ -133,7 +142,7 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
         outcome=report.outcome,
         exit_code=report.exit_code,
         summary=summary_line(report),
-        rpo=_objective_payload(report.rpo),
+        rpo=RpoPayload.model_validate(report.rpo.model_dump(include=set(RpoPayload.model_fields))),
         rto=_objective_payload(report.rto),
         failed_steps=[_failed_step_payload(step) for step in failed_steps(report)],
         failed_undos=[_failed_undo_payload(undo) for undo in failed_undos(report)],
@@ -214,6 +223,11 @@ def objective_text(objective: Objective) -> str:
     )
 
 
+def _rpo_text(report: RunReport) -> str:
+    figures = rpo_figures(report.rpo)
+    return objective_text(report.rpo) + (f"; {figures}" if figures else "")
+
+
 def shown_location(location: str | None) -> str | None:
     """A report URL loses any credentials or signed query; a path is shown as it is."""
     if location is None or "://" not in location:
@@ -239,7 +253,7 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
             ("Exit code", str(report.exit_code)),
             ("Run", report.run_id),
         ),
-        _fields(("RPO", objective_text(report.rpo)), ("RTO", objective_text(report.rto))),
+        _fields(("RPO", _rpo_text(report)), ("RTO", objective_text(report.rto))),
     ]
     blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])
     blocks += _listing("Undo failures", [_undo_line(undo) for undo in failed_undos(report)])

@@ -264,6 +264,7 @@ def _step_problems(
     step_type = _known_type(step)
     problems += _type_problems(located, path, step)
     problems += _context_problems(located, path, step, roles, step_type)
+    problems += _phase_problems(located, path, step_type)
     reference_problems = _reference_problems(located, path, step, names)
     problems += reference_problems
     if step_type is not None and not reference_problems:
@@ -323,6 +324,23 @@ def _context_problems(
         message = f"context role {role!r} is not defined under contexts (defined: {declared})"
         return [located.problem((*path, "context"), message)]
     return []
+
+
+# Where a probe of the recovered data can run: after the restore, before the run is undone.
+DATA_PROBE_PHASES = ("restore", "failover", "verify")
+
+
+def _phase_problems(located: Located, path: Path, step_type: AnyStepType | None) -> list[Problem]:
+    phase = path[1]
+    if step_type is None or step_type.recovery_point_kind != "data":
+        return []
+    if phase in DATA_PROBE_PHASES:
+        return []
+    message = (
+        f"{step_type.name} reads the recovered data, which {phase} cannot see: put it in "
+        "verify (or after the restore, in restore or failover)"
+    )
+    return [located.problem((*path, "type"), message)]
 
 
 def _reference_problems(

@@ -23,11 +23,14 @@ from drill.report._models import (
     Objective,
     RestoreCompleteness,
     RollbackReport,
+    Rpo,
     RunReport,
     StepReport,
     UndoReport,
 )
 from drill.report._shared import (
+    KIND_WORDS,
+    before_t0,
     count,
     duration,
     kind_reasons,
@@ -38,6 +41,7 @@ from drill.report._shared import (
     restore_verdict,
     rollback_sentence,
     rollback_verdict,
+    rpo_sentence,
     stamp,
     step_detail,
     title,
@@ -107,7 +111,26 @@ def _definitions(values: dict[str, str], css: str) -> str:
 def _objectives(report: RunReport) -> str:
     bars = [_objective("RPO", report.rpo), _objective("RTO", report.rto)]
     heading = '<section class="objectives">\n<h2>Recovery objectives</h2>\n'
-    return heading + "\n".join(bars) + "\n</section>"
+    points = _recovery_points(report)
+    return heading + "\n".join([*bars, *points]) + "\n</section>"
+
+
+def _recovery_points(report: RunReport) -> list[str]:
+    """Every source's recovery point, read inside the data or from backup metadata."""
+    if not report.rpo.points:
+        return []
+    header = ("before t0", "kind", "step", "recovery point", "what said so")
+    rows = [
+        (
+            duration(before_t0(report, p)),
+            KIND_WORDS[p.kind],
+            p.step_id,
+            stamp(p.at),
+            p.source,
+        )
+        for p in report.rpo.points
+    ]
+    return ['<h3 id="recovery-points">Recovery points</h3>', _table(header, rows)]
 
 
 def _objective(label: str, objective: Objective) -> str:
@@ -116,7 +139,15 @@ def _objective(label: str, objective: Objective) -> str:
         f'<div class="objective" data-objective="{label}" data-met="{_esc(verdict)}">\n'
         f'<h3>{label} <span class="badge m-{_css_name(verdict)}">{_esc(verdict)}</span></h3>\n'
         f"{_objective_svg(label, objective)}\n"
-        f"<p>{_esc(objective_sentence(label, objective))}</p>\n</div>"
+        f"<p>{_esc(_sentence(label, objective))}</p>\n</div>"
+    )
+
+
+def _sentence(label: str, objective: Objective) -> str:
+    return (
+        rpo_sentence(objective)
+        if isinstance(objective, Rpo)
+        else objective_sentence(label, objective)
     )
 
 

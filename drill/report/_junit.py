@@ -21,6 +21,7 @@ from drill.report._models import (
     RestoreCompleteness,
     RollbackCheck,
     RollbackReport,
+    Rpo,
     RunReport,
     StepReport,
     UndoReport,
@@ -33,6 +34,7 @@ from drill.report._shared import (
     restore_heading,
     rollback_sentence,
     rollback_verdict,
+    rpo_sentence,
 )
 
 _FAILING = ("failed", "timed_out", "interrupted")
@@ -83,15 +85,19 @@ def _step_output(step: StepReport) -> str:
     return "\n".join(lines)
 
 
-def _rpo_case(plan: str, rpo: Objective) -> ET.Element:
+def _rpo_case(plan: str, rpo: Rpo) -> ET.Element:
+    """Not measured is skipped, unless a recovery point later than t0 made it count as missed."""
     case = _case(f"{plan}.objectives", "RPO", None)
-    sentence = objective_sentence("RPO", rpo)
-    if rpo.measured_s is None:
+    sentence = rpo_sentence(rpo)
+    points = [f"{p.kind}: {p.at.isoformat()} from step {p.step_id}: {p.source}" for p in rpo.points]
+    body = "\n".join([sentence, *points])
+    if rpo.measured_s is None and rpo.met is not False:
         _element_in(case, "skipped", message=sentence)
     elif rpo.met is False:
-        _text_child(case, "failure", sentence, message=sentence, type="target_missed")
+        kind = "not_measured" if rpo.measured_s is None else "target_missed"
+        _text_child(case, "failure", body, message=sentence, type=kind)
     else:
-        _text_child(case, "system-out", sentence)
+        _text_child(case, "system-out", body)
     return case
 
 
@@ -183,6 +189,8 @@ def _properties(report: RunReport) -> ET.Element:
         "disaster_at": report.disaster_at.isoformat(),
         "disaster_at_source": report.disaster_at_source,
         "recovery_point": report.recovery_point.isoformat() if report.recovery_point else None,
+        "rpo_from_data_s": _number(report.rpo.from_data_s),
+        "rpo_from_backup_s": _number(report.rpo.from_backup_s),
         "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
         "journal": report.journal,
         "rollback_command": report.rollback_command,
@@ -218,6 +226,10 @@ def _element_in(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
 
 def _text_child(parent: ET.Element, tag: str, text: str, **attributes: str) -> None:
     _element_in(parent, tag, **attributes).text = printable(text)
+
+
+def _number(value: float | None) -> str | None:
+    return None if value is None else repr(value)
 
 
 def _seconds(value: float | None) -> str:

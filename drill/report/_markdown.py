@@ -22,6 +22,8 @@ from drill.report._models import (
     UndoReport,
 )
 from drill.report._shared import (
+    KIND_WORDS,
+    before_t0,
     count,
     duration,
     kind_reasons,
@@ -30,6 +32,7 @@ from drill.report._shared import (
     restore_heading,
     rollback_sentence,
     rollback_verdict,
+    rpo_figures,
     stamp,
     step_detail,
     title,
@@ -69,7 +72,26 @@ def _heading(report: RunReport) -> str:
 def _objectives(report: RunReport) -> str:
     rows = [_objective_row("RPO", report.rpo), _objective_row("RTO", report.rto)]
     header = ("objective", "target", "measured", "margin", "met", "source")
-    return "## Recovery objectives\n\n" + table(header, rows)
+    figures = rpo_figures(report.rpo)
+    said = f"\n\nRPO {cell(figures)}" if figures else ""
+    return "## Recovery objectives\n\n" + table(header, rows) + said + _recovery_points(report)
+
+
+def _recovery_points(report: RunReport) -> str:
+    if not report.rpo.points:
+        return ""
+    header = ("before t0", "kind", "step", "recovery point", "what said so")
+    rows = [
+        (
+            duration(before_t0(report, p)),
+            KIND_WORDS[p.kind],
+            code(p.step_id),
+            stamp(p.at),
+            cell(p.source),
+        )
+        for p in report.rpo.points
+    ]
+    return "\n\n### Recovery points\n\n" + table(header, rows)
 
 
 def _objective_row(label: str, objective: Objective) -> tuple[str, ...]:

@@ -13,7 +13,16 @@ from drill.report._models import (
     RunReport,
     StepReport,
 )
-from drill.report._shared import count, kind_reasons, restore_heading, rollback_sentence, title
+from drill.report._shared import (
+    KIND_WORDS,
+    before_t0,
+    count,
+    kind_reasons,
+    restore_heading,
+    rollback_sentence,
+    rpo_figures,
+    title,
+)
 
 
 def render_text(report: RunReport) -> str:
@@ -59,7 +68,12 @@ def _numbers(report: RunReport) -> list[str]:
         if report.rollback:
             lines.append(f"  {rollback_sentence(report.rollback)}")
         return lines
-    lines = [_objective_line("RPO", report.rpo), _objective_line("RTO", report.rto)]
+    lines = [
+        _objective_line("RPO", report.rpo),
+        *_rpo_figures(report),
+        _objective_line("RTO", report.rto),
+        *_recovery_points(report),
+    ]
     if report.rollback:
         lines.append(f"  ROLLBACK {rollback_sentence(report.rollback)}")
     return lines
@@ -87,6 +101,33 @@ def _objective_line(label: str, objective: Objective) -> str:
         f"  {label}  {format_duration(objective.measured_s):>9}  target {target:>7}  "
         f"margin {format_duration(objective.margin_s):>7}  {verdict:<7} {objective.source}"
     )
+
+
+def _rpo_figures(report: RunReport) -> list[str]:
+    figures = rpo_figures(report.rpo)
+    return [f"{'':11}{figures}"] if figures else []
+
+
+def _recovery_points(report: RunReport) -> list[str]:
+    """Each source's recovery point and how long before t0 it is, oldest first."""
+    if not report.rpo.points:
+        return []
+    rows = [
+        (
+            format_duration(before_t0(report, p)),
+            KIND_WORDS[p.kind],
+            p.step_id,
+            f"{_stamp(p.at)}  {p.source}",
+        )
+        for p in report.rpo.points
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["", "  RECOVERY POINTS (before t0)"]
+    lines += [
+        f"    {age:>{widths[0]}}  {kind:<{widths[1]}}  {step:<{widths[2]}}  {said}"
+        for age, kind, step, said in rows
+    ]
+    return lines
 
 
 def _steps_table(steps: list[StepReport]) -> list[str]:

@@ -463,11 +463,18 @@ class AwsSandbox(Emulator):
             s3.create_bucket(name, region or DEFAULT_REGION)
 
     def put_object(
-        self, bucket: str, name: str, size: int, age_s: float, metadata: Mapping[str, str]
+        self,
+        bucket: str,
+        name: str,
+        size: int,
+        age_s: float,
+        metadata: Mapping[str, str],
+        content: bytes | None = None,
     ) -> None:
-        """An object ``size`` bytes long, written ``age_s`` seconds ago (S3 keeps whole
-        seconds), with user metadata."""
-        key = self._backend("s3", _PARTITION).put_object(bucket, name, b"\0" * size)
+        """An object ``size`` bytes long (or holding ``content``), written ``age_s`` seconds
+        ago (S3 keeps whole seconds), with user metadata."""
+        body = b"\0" * size if content is None else content
+        key = self._backend("s3", _PARTITION).put_object(bucket, name, body)
         key.set_metadata({f"x-amz-meta-{k.lower()}": v for k, v in metadata.items()})
         written = (self.clock.now() - timedelta(seconds=age_s)).astimezone(UTC)
         key.last_modified = written.replace(microsecond=0, tzinfo=None)  # moto keeps naive UTC

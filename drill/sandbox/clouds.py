@@ -10,13 +10,20 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from drill.clock import Clock
 from drill.errors import UsageError
 from drill.sandbox.emulator import Emulator
-from drill.sandbox.worlds.clouds import BackendWorld, BackupSeed, BucketWorld, CloudWorld, ZoneWorld
+from drill.sandbox.worlds.clouds import (
+    BackendWorld,
+    BackupSeed,
+    BucketWorld,
+    CloudWorld,
+    HeartbeatSeed,
+    ZoneWorld,
+)
 from providers.cloud import CloudSettings
 from providers.protocols import BackendTarget, RecordSet
 
@@ -27,11 +34,21 @@ if TYPE_CHECKING:
     from drill.sandbox.gcs import GcsSandbox
 
 SANDBOX_INSTANCES_PER_GROUP = 2
+# Heartbeats under a prefix when the sandbox starts, and where in its interval the writer was:
+# anything but a whole number of intervals, so t0 falls between two writes.
+HEARTBEAT_HISTORY = 5
+HEARTBEAT_PHASE = 0.37
 
 
 class ObjectWriter(Protocol):
     def put_object(
-        self, bucket: str, name: str, size: int, age_s: float, metadata: dict[str, str]
+        self,
+        bucket: str,
+        name: str,
+        size: int,
+        age_s: float,
+        metadata: dict[str, str],
+        content: bytes | None = None,
     ) -> None: ...
 
 
@@ -66,6 +83,11 @@ class CloudSandbox(Emulator):
         self._nameserver: str | None = None
         self.gateway: Gateway | None = None
         self._backup_jobs: list[tuple[ObjectWriter, BucketWorld]] = []
+        # Ground truth, at full precision: every heartbeat written, by (bucket, prefix), and
+        # when each backup object was taken, by (bucket, name).
+        self._heartbeats: dict[tuple[str, str], list[datetime]] = {}
+        self._backups_taken: dict[tuple[str, str], datetime] = {}
+        self._truth_lock = threading.Lock()
         self._stack = ExitStack()
 
     def start(self) -> CloudSandbox:
@@ -74,6 +96,7 @@ class CloudSandbox(Emulator):
             if self.world.uses("aws"):
                 self._start_aws()
             self._start_backup_jobs()
+            self._start_heartbeats()
             self._start_gateway()
         except ModuleNotFoundError as exc:
             self._stack.close()
@@ -99,7 +122,7 @@ class CloudSandbox(Emulator):
     def _start_backup_jobs(self) -> None:
         """Write each backup once, its healthy age old, then keep writing them like a schedule,
         so a sandbox kept up for hours still passes its freshness checks."""
-        if not self._backup_jobs:
+        if not any(bucket.backups for _, bucket in self._backup_jobs):
             return
         for store, bucket in self._backup_jobs:
             for seed in bucket.backups.values():
@@ -113,7 +136,8 @@ class CloudSandbox(Emulator):
         thread.start()
 
     def _run_backup_jobs(self, stop: threading.Event) -> None:
-        period_s = min(s.period_s for _, b in self._backup_jobs for s in b.backups.values())
+        periods = [s.period_s for _, b in self._backup_jobs for s in b.backups.values()]
+        period_s = min(periods)
         while not stop.wait(period_s):
             for store, bucket in self._backup_jobs:
                 for seed in bucket.backups.values():
@@ -122,8 +146,77 @@ class CloudSandbox(Emulator):
     def _write_backup(
         self, store: ObjectWriter, bucket: BucketWorld, seed: BackupSeed, age_s: float
     ) -> None:
-        name, metadata = seed.object_at(self.clock.now() - timedelta(seconds=age_s))
+        taken = self.clock.now() - timedelta(seconds=age_s)
+        name, metadata = seed.object_at(taken)
         store.put_object(bucket.name, name, seed.size, age_s, metadata)
+        with self._truth_lock:
+            self._backups_taken[(bucket.name, name)] = taken
+
+    def _start_heartbeats(self) -> None:
+        """Each heartbeat writer's last writes before now, then one every interval."""
+        writers = [
+            (store, bucket, seed)
+            for store, bucket in self._backup_jobs
+            for seed in bucket.heartbeats.values()
+        ]
+        if not writers:
+            return
+        now = self.clock.now()
+        due: list[datetime] = []
+        for store, bucket, seed in writers:
+            back = (HEARTBEAT_HISTORY - 1 + HEARTBEAT_PHASE) * seed.interval_s
+            due.append(self._write_due(store, bucket, seed, now - timedelta(seconds=back), now))
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._run_heartbeats,
+            args=(writers, due, stop),
+            name="sandbox-heartbeats",
+            daemon=True,
+        )
+        self._stack.callback(thread.join, 5)
+        self._stack.callback(stop.set)
+        thread.start()
+
+    def _run_heartbeats(
+        self,
+        writers: list[tuple[ObjectWriter, BucketWorld, HeartbeatSeed]],
+        due: list[datetime],
+        stop: threading.Event,
+    ) -> None:
+        while not stop.wait(max((min(due) - self.clock.now()).total_seconds(), 0.0)):
+            now = self.clock.now()
+            for index, (store, bucket, seed) in enumerate(writers):
+                due[index] = self._write_due(store, bucket, seed, due[index], now)
+
+    def _write_due(
+        self,
+        store: ObjectWriter,
+        bucket: BucketWorld,
+        seed: HeartbeatSeed,
+        next_at: datetime,
+        now: datetime,
+    ) -> datetime:
+        """Write every heartbeat due from ``next_at`` up to ``now``; when the next one is."""
+        while next_at <= now:
+            name, content = seed.object_at(next_at)
+            age_s = (now - next_at).total_seconds()
+            store.put_object(bucket.name, name, len(content), age_s, {}, content)
+            with self._truth_lock:
+                self._heartbeats.setdefault((bucket.name, seed.prefix), []).append(next_at)
+            next_at += timedelta(seconds=seed.interval_s)
+        return next_at
+
+    def backup_taken_at(self, bucket: str, name: str) -> datetime | None:
+        """Ground truth: when backup object ``name`` was written, to the microsecond (S3 keeps
+        whole seconds of it)."""
+        with self._truth_lock:
+            return self._backups_taken.get((bucket, name))
+
+    def heartbeats(self, bucket: str, prefix: str) -> list[datetime]:
+        """Ground truth: when each heartbeat under ``bucket``/``prefix`` was written, oldest
+        first, to the microsecond (what its object holds)."""
+        with self._truth_lock:
+            return list(self._heartbeats.get((bucket, prefix), []))
 
     def stop(self) -> None:
         self._stack.close()

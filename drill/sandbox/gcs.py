@@ -49,11 +49,19 @@ class GcsSandbox(Emulator):
             buckets.create_bucket(name, self._storage)
 
     def put_object(
-        self, bucket: str, name: str, size: int, age_s: float, metadata: dict[str, str]
+        self,
+        bucket: str,
+        name: str,
+        size: int,
+        age_s: float,
+        metadata: dict[str, str],
+        content: bytes | None = None,
     ) -> None:
-        """An object ``size`` bytes long that was created ``age_s`` seconds ago."""
+        """An object ``size`` bytes long (or holding ``content``) that was created ``age_s``
+        seconds ago."""
         created = (self.clock.now() - timedelta(seconds=age_s)).strftime(_RFC3339)
-        content = b"\0" * size
+        content = b"\0" * size if content is None else content
+        size = len(content)
         record = {
             "kind": "storage#object",
             "name": name,

@@ -12,8 +12,15 @@ from pathlib import Path
 from drill.clock import Clock, SystemClock
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.emulator import Emulator
-from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
-from drill.sandbox.worlds.clusters import BackupPlan, ClusterWorld, Manifest, WorldSpec
+from drill.sandbox.kube import HeartbeatWriter, KubeEmulator, Profile, write_kubeconfig
+from drill.sandbox.worlds.clusters import (
+    DATABASE_HEARTBEAT,
+    SCHEDULE_HISTORY,
+    BackupPlan,
+    ClusterWorld,
+    Manifest,
+    WorldSpec,
+)
 from providers.cloud import CloudSettings
 
 # Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact.
@@ -21,6 +28,9 @@ SANDBOX_PROFILE = Profile(
     ready_after_s=2.0, job_duration_s=1.5, restore_duration_s=3.0, namespace_delete_s=0.5
 )
 SANDBOX_CLOUD_PROFILE = CloudProfile()
+# Where in its interval a heartbeat writer was when the sandbox started: anything but the
+# moments backups start, so a backup's age and the heartbeat's differ as they do for real.
+HEARTBEAT_PHASE = 0.37
 
 
 def context_name(role: str) -> str:
@@ -81,6 +91,17 @@ class Sandbox(Emulator):
 def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:
     for manifest in world.standing:
         emulator.apply(manifest)
+    now = clock.now()
+    for heartbeat in world.heartbeats.values():
+        phase = timedelta(seconds=heartbeat.interval_s * HEARTBEAT_PHASE)
+        # Started long before any backup the sandbox holds, so each one captured a write.
+        first = now - timedelta(days=1) - phase
+        writer = HeartbeatWriter(
+            heartbeat.namespace, heartbeat.name, heartbeat.key, heartbeat.interval_s, first
+        )
+        emulator.velero.add_heartbeat(writer)
+    for namespace, job_prefix in world.database_queries:
+        emulator.programs.print_config_map(namespace, job_prefix, *DATABASE_HEARTBEAT)
     for key, backup in world.backups.items():
         _seed_backup(emulator, key, backup, world.contents, clock)
 
@@ -94,17 +115,19 @@ def _seed_backup(
 ) -> None:
     namespaces = sorted(backup.namespaces) or sorted(contents) or ["default"]
     objects = [obj for ns in namespaces for obj in contents.get(ns, [])]
-    started = clock.now() - timedelta(seconds=backup.age_s)
-    name = backup.name or f"{key}-{started:%Y%m%d%H%M%S}"
-    if backup.schedule:
-        emulator.velero.add_schedule(
-            backup.schedule, included_namespaces=namespaces, objects=objects
+    newest = clock.now() - timedelta(seconds=backup.age_s)
+    duration_s = min(60.0, backup.age_s / 2)
+    if backup.schedule is None:
+        name = backup.name or f"{key}-{newest:%Y%m%d%H%M%S}"
+        emulator.velero.register_backup(
+            name, objects, started_at=newest, duration_s=duration_s, included_namespaces=namespaces
         )
-    emulator.velero.register_backup(
-        name,
-        objects,
-        started_at=started,
-        duration_s=min(60.0, backup.age_s / 2),
-        schedule=backup.schedule,
-        included_namespaces=namespaces,
+        return
+    velero = emulator.velero
+    velero.add_schedule(backup.schedule, included_namespaces=namespaces, objects=objects)
+    period = timedelta(seconds=backup.period_s)
+    for older in reversed(range(SCHEDULE_HISTORY)):
+        velero.take_backup(backup.schedule, newest - older * period, duration_s)
+    velero.run_every(
+        backup.schedule, backup.period_s, duration_s=duration_s, next_at=newest + period
     )

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
+from drill.durations import format_moment
 from drill.errors import StepFailed
 from drill.steps._restore_contents import RestoreTally
 from providers.protocols import (
@@ -26,6 +27,9 @@ from providers.protocols import (
 )
 
 Mode = Literal["drill", "live"]
+# Where a recovery point was read: inside the recovered data (a heartbeat), or in what a backup
+# says of itself (its start time, an object's creation time). The report's own word for it.
+RecoveryPointKind = Literal["data", "backup metadata"]
 # Every object a run creates carries its run id here, so cleanup can prove ownership.
 RUN_LABEL = "drill.dev/run-id"
 Cloud = Literal["gcp", "aws"]
@@ -80,10 +84,12 @@ class Logger(Protocol):
 
 @dataclass(frozen=True)
 class RecoveryPoint:
-    """The newest moment whose data a recovery brings back, and what said so."""
+    """The newest moment whose data a recovery brings back, what said so, and where it was
+    read: inside the recovered data, or in the backup's metadata."""
 
     at: datetime
     source: str
+    kind: RecoveryPointKind = "backup metadata"
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,18 @@ class StepEnv:
     notes: Mapping[str, JsonValue] | None = None
     # Journals a note at once (before the step goes on), so a crash cannot lose it.
     note: Callable[[str, JsonValue], None] = _nothing_kept
+    # The run's t0: what existed then is what a recovery may bring back (None outside a run:
+    # an undo, a test; then "now" stands in).
+    disaster_at: datetime | None = None
+    disaster_at_source: Literal["run start", "--disaster-at"] = "run start"
+
+    def t0(self) -> datetime:
+        """When the disaster is declared: backups completed after it did not exist yet."""
+        return self.disaster_at if self.disaster_at is not None else self.clock.now()
+
+    def t0_words(self) -> str:
+        """t0 as a message names it: ``t0 2026-01-02 03:04:05Z (--disaster-at)``."""
+        return f"t0 {format_moment(self.t0())} ({self.disaster_at_source})"
 
     def remaining_s(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -259,6 +277,9 @@ class StepType(ABC, Generic[P]):
     summary: ClassVar[str]
     mutating: ClassVar[bool] = False
     needs_context: ClassVar[bool] = False
+    # The kind of recovery point this type sets when it passes, if it sets one: when such a
+    # step fails or never runs, the run's RPO is not measured.
+    recovery_point_kind: ClassVar[RecoveryPointKind | None] = None
     default_timeout_s: ClassVar[float] = 300.0
 
     def default_timeout(self, params: P) -> float:

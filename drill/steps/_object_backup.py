@@ -2,7 +2,8 @@
 
 A backup lands as an object; the newest one under the prefix must be younger than ``max_age``
 and at least ``min_size`` bytes. Its creation time (or a timestamp the plan names in object
-metadata) is the recovery point.
+metadata) is the recovery point. Judged at t0: only objects created by t0 count (a recovery to
+t0 cannot use a later one), and the age is t0 minus the recovery point.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, field_validator
 
-from drill.durations import format_duration
+from drill.durations import format_duration, format_moment
 from drill.errors import StepFailed
 from drill.fieldtypes import ByteSize, Duration
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult
+from drill.steps._recovery import parse_moment
 from providers.protocols import ObjectStore, StoredObject
 
 _TEMPLATE = re.compile(r"\{date:([^{}]*)\}")
@@ -80,24 +82,31 @@ def _render(prefix: str, moment: datetime) -> str:
 def check_object_backup(
     store: ObjectStore, scheme: str, params: ObjectBackupParams, env: StepEnv
 ) -> StepResult:
-    now = env.clock.now()
-    prefixes = rendered_prefixes(params.prefix, now, params.max_age)
-    objects = [obj for prefix in prefixes for obj in store.list_objects(params.bucket, prefix)]
+    t0 = env.t0()
+    prefixes = rendered_prefixes(params.prefix, t0, params.max_age)
+    listed = [obj for prefix in prefixes for obj in store.list_objects(params.bucket, prefix)]
+    objects = [obj for obj in listed if obj.created_at <= t0]
     where = f"{scheme}://{params.bucket}/{params.prefix}"
+    if listed and not objects:
+        oldest = min(listed, key=lambda obj: obj.created_at)
+        raise StepFailed(
+            f"no object under {where} existed at {env.t0_words()}: the oldest of "
+            f"{len(listed)}, {oldest.name}, was created {format_moment(oldest.created_at)}"
+        )
     newest, point = _newest(objects, params.timestamp_metadata, where)
-    age_s = (now - point).total_seconds()
+    age_s = (t0 - point).total_seconds()
     url = f"{scheme}://{newest.bucket}/{newest.name}"
     _require_fresh_and_big(url, newest, age_s, params)
     source = (
         f"metadata {params.timestamp_metadata}" if params.timestamp_metadata else "creation time"
     )
     return StepResult(
-        summary=f"{url}: {newest.size} bytes, {format_duration(max(age_s, 0))} old",
+        summary=f"{url}: {newest.size} bytes, {format_duration(max(age_s, 0))} old at t0",
         facts={
             "object": url,
             "size_bytes": newest.size,
             "age_s": round(age_s, 3),
-            "objects_seen": len(objects),
+            "objects_seen": len(listed),
             "prefixes": ", ".join(prefixes),
         },
         recovery_point=RecoveryPoint(at=point, source=f"{url} {source}"),
@@ -122,15 +131,7 @@ def _recovery_time(obj: StoredObject, metadata_key: str | None) -> datetime | No
     raw = obj.metadata.get(metadata_key)
     if raw is None:
         return None
-    try:
-        stamp = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise StepFailed(
-            f"{obj.bucket}/{obj.name}: metadata {metadata_key}={raw!r} is not an ISO 8601 time"
-        ) from None
-    if stamp.tzinfo is None:
-        raise StepFailed(f"{obj.bucket}/{obj.name}: metadata {metadata_key} has no time zone")
-    return stamp
+    return parse_moment(raw, f"{obj.bucket}/{obj.name}: metadata {metadata_key}")
 
 
 def _require_fresh_and_big(

@@ -1,25 +1,55 @@
-"""What the Velero step types share: which backup is "the latest", and whether it is usable.
+"""What the Velero step types share: which backup is "the latest" at t0, and whether it is usable.
+
+A recovery can only bring back what existed at t0: the latest backup *at t0* is Velero's own
+"latest" (the newest ``startTimestamp`` among Completed backups) among those that had completed
+by then. A backup that completed later holds data from after the disaster.
 
 A step-support module: step types import it; it never imports a step type.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from drill.durations import format_moment
 from drill.errors import StepFailed
+from drill.steps._base import StepEnv
 from providers.protocols import BackupInfo, VeleroApi
 
 
-def newest_completed(
+def completed_backups(
     velero: VeleroApi, schedule: str | None, backup: str | None, selector: str | None
-) -> BackupInfo | None:
-    """Velero's own rule for "latest": newest startTimestamp among Completed backups."""
+) -> list[BackupInfo]:
+    """The Completed backups of the source (with a start time), whenever they completed."""
     if backup:
         found = velero.backup(backup)
         candidates = [found] if found else []
     else:
         candidates = velero.backups(schedule=schedule, selector=selector)
-    dated = [(b.started_at, b) for b in candidates if b.phase == "Completed" and b.started_at]
-    return max(dated, key=lambda pair: pair[0])[1] if dated else None
+    return [b for b in candidates if b.phase == "Completed" and b.started_at is not None]
+
+
+def latest_at_t0(backups: list[BackupInfo], source: str, env: StepEnv) -> BackupInfo:
+    """Velero's "latest" among ``backups`` that had completed by t0; StepFailed naming t0 and
+    the oldest backup when none had (a backup with no completion time cannot be shown to)."""
+    t0 = env.t0()
+    done = [b for b in backups if b.completed_at is not None and b.completed_at <= t0]
+    if done:
+        return max(done, key=_started)
+    oldest = min(backups, key=_started)
+    if oldest.completed_at is None:
+        when = "has no completionTimestamp"
+    else:
+        when = f"completed {format_moment(oldest.completed_at)}"
+    raise StepFailed(
+        f"no backup of {source} had completed by {env.t0_words()}: the oldest of "
+        f"{len(backups)}, {oldest.name}, {when}; a recovery to t0 has nothing to restore"
+    )
+
+
+def _started(backup: BackupInfo) -> datetime:
+    assert backup.started_at is not None, "completed_backups keeps only started ones"
+    return backup.started_at
 
 
 def require_available_location(velero: VeleroApi, backup: BackupInfo) -> None:

@@ -19,6 +19,7 @@ class GcsBackupFresh(StepType[GcsBackupFreshParams]):
     params_model = GcsBackupFreshParams
     summary = "newest object under a GCS prefix is fresh and big enough; sets the recovery point"
     default_timeout_s = 120.0
+    recovery_point_kind = "backup metadata"
 
     def describe(self, params: GcsBackupFreshParams) -> str:
         return describe_object_backup("gs", params)

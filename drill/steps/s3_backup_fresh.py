@@ -19,6 +19,7 @@ class S3BackupFresh(StepType[S3BackupFreshParams]):
     params_model = S3BackupFreshParams
     summary = "newest object under an S3 prefix is fresh and big enough; sets the recovery point"
     default_timeout_s = 120.0
+    recovery_point_kind = "backup metadata"
 
     def describe(self, params: S3BackupFreshParams) -> str:
         return describe_object_backup("s3", params)

@@ -1,4 +1,8 @@
-"""``velero.backup_fresh``: the newest Completed backup is young enough, on a usable location."""
+"""``velero.backup_fresh``: the newest Completed backup is young enough, on a usable location.
+
+Judged at t0: the backup is the newest that had completed by then, and its age is t0 minus its
+start, so ``--disaster-at`` checks the backup a recovery to that moment would use.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
-from drill.steps._velero import newest_completed, require_available_location
+from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
 
 
 class VeleroBackupFreshParams(StepParams):
@@ -36,6 +40,7 @@ class VeleroBackupFresh(StepType[VeleroBackupFreshParams]):
     summary = "newest Completed Velero backup is younger than max_age; sets the recovery point"
     needs_context = True
     default_timeout_s = 60.0
+    recovery_point_kind = "backup metadata"
 
     def describe(self, params: VeleroBackupFreshParams) -> str:
         age = format_duration(params.max_age)
@@ -43,12 +48,14 @@ class VeleroBackupFresh(StepType[VeleroBackupFreshParams]):
 
     def run(self, params: VeleroBackupFreshParams, env: StepEnv) -> StepResult:
         velero = env.providers.velero(env.cluster(), params.velero_namespace)
-        newest = newest_completed(velero, params.schedule, params.backup, params.selector)
-        if newest is None or newest.started_at is None:
+        backups = completed_backups(velero, params.schedule, params.backup, params.selector)
+        if not backups:
             raise StepFailed(
                 f"no Completed backup of {params.source()} in {params.velero_namespace}"
             )
-        age_s = (env.clock.now() - newest.started_at).total_seconds()
+        newest = latest_at_t0(backups, params.source(), env)
+        assert newest.started_at is not None, "completed_backups keeps only started ones"
+        age_s = (env.t0() - newest.started_at).total_seconds()
         if age_s > params.max_age:
             raise StepFailed(
                 f"newest Completed backup {newest.name} is {format_duration(age_s)} old, "
@@ -57,7 +64,7 @@ class VeleroBackupFresh(StepType[VeleroBackupFreshParams]):
         if params.check_storage_location:
             require_available_location(velero, newest)
         return StepResult(
-            summary=f"backup {newest.name} completed, {format_duration(age_s)} old",
+            summary=f"backup {newest.name} completed, {format_duration(age_s)} old at t0",
             facts={
                 "backup": newest.name,
                 "age_s": round(age_s, 3),

@@ -1,4 +1,9 @@
-"""``velero.restore``: a Velero Restore with namespace mappings, waited to a terminal phase."""
+"""``velero.restore``: a Velero Restore with namespace mappings, waited to a terminal phase.
+
+The backup is resolved here, at t0: with a schedule, the newest that had completed by t0 (so
+``--disaster-at`` restores what would have existed then); a named backup that completed after
+t0 is refused. Its ``startTimestamp`` is the recovery point from backup metadata.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from drill.steps._base import (
 )
 from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone, watch_until
 from drill.steps._restore_contents import RestoreTally, Scope, tally_restore
-from drill.steps._velero import newest_completed, require_available_location
+from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
 from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
 
@@ -62,6 +67,7 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
     mutating = True
     needs_context = True
     default_timeout_s = 1800.0
+    recovery_point_kind = "backup metadata"
 
     def writes(self, params: VeleroRestoreParams, cluster: str) -> frozenset[Resource]:
         """The namespaces restored into (what a restore of every namespace writes cannot be
@@ -94,7 +100,11 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         return frozenset(Resource("namespace", cluster, name) for name in names)
 
     def describe(self, params: VeleroRestoreParams) -> str:
-        source = f"backup {params.backup}" if params.backup else f"latest of {params.schedule}"
+        source = (
+            f"backup {params.backup}"
+            if params.backup
+            else f"the latest backup of {params.schedule} completed by t0"
+        )
         mapping = ", ".join(f"{src} -> {dst}" for src, dst in params.namespace_mapping.items())
         return f"restore {source}" + (f" mapping {mapping}" if mapping else "")
 
@@ -111,10 +121,12 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
 
     def run(self, params: VeleroRestoreParams, env: StepEnv) -> StepResult:
         velero = env.providers.velero(env.cluster(), params.velero_namespace)
-        backup = newest_completed(velero, params.schedule, params.backup, None)
-        if backup is None or backup.started_at is None:
-            source = params.backup or f"schedule {params.schedule}"
+        source = f"backup {params.backup}" if params.backup else f"schedule {params.schedule}"
+        backups = completed_backups(velero, params.schedule, params.backup, None)
+        if not backups:
             raise StepFailed(f"no Completed backup to restore from ({source})")
+        backup = latest_at_t0(backups, source, env)
+        assert backup.started_at is not None, "completed_backups keeps only started ones"
         require_available_location(velero, backup)
         if env.mode == "drill":
             _require_new_namespaces(params, env)

@@ -22,6 +22,7 @@ EXPECTED_GRANTS = (
     }
     | {("cluster", "batch", "jobs", verb) for verb in ("create", "list", "watch", "delete")}
     | {
+        ("cluster", "", "configmaps", "get"),
         ("cluster", "", "pods", "list"),
         ("cluster", "", "pods/log", "get"),
         ("velero", "velero.io", "backups", "get"),

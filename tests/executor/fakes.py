@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import JsonValue
 
@@ -34,6 +34,7 @@ from drill.steps import (
     Mode,
     ReadBack,
     RecoveryPoint,
+    RecoveryPointKind,
     StepEnv,
     StepParams,
     StepResult,
@@ -73,6 +74,7 @@ class RecoveryParams(StepParams):
     at: datetime
     source: str
     seconds: float = 0.0
+    fail: bool = False
 
 
 class WaitParams(StepParams):
@@ -190,12 +192,29 @@ class RecoveryPointStep(_Fake):
     name = "fake.restore"
     params_model = RecoveryParams
     summary = "restores data up to a point"
+    recovery_point_kind: ClassVar[RecoveryPointKind | None] = "backup metadata"
+
+    def __init__(self, calls: list[Call]) -> None:
+        super().__init__(calls)
+        self.seen_t0: list[datetime] = []  # the t0 each run was handed
 
     def run(self, params: RecoveryParams, env: StepEnv) -> StepResult:
         self.calls.append(("run", env.step_id))
+        self.seen_t0.append(env.t0())
         env.clock.sleep(params.seconds, env.cancel)
-        point = RecoveryPoint(at=params.at, source=params.source)
+        if params.fail:
+            raise StepFailed("fake recovery point unknown")
+        kind = self.recovery_point_kind or "backup metadata"
+        point = RecoveryPoint(at=params.at, source=params.source, kind=kind)
         return StepResult(summary="restored", recovery_point=point)
+
+
+class DataProbeStep(RecoveryPointStep):
+    """Reads a recovery point inside the (fake) recovered data."""
+
+    name = "fake.probe"
+    summary = "reads the newest time in the data"
+    recovery_point_kind = "data"
 
 
 class WaitForever(_Fake):
@@ -335,6 +354,7 @@ class Kit:
             FlakyCheck(self.calls),
             MutateStep(self.calls),
             RecoveryPointStep(self.calls),
+            DataProbeStep(self.calls),
             WaitForever(self.calls),
             SelfSigterm(self.calls),
             BarrierCheck(self.calls, self.barrier),

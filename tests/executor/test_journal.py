@@ -303,6 +303,7 @@ def test_a_journal_from_before_the_schema_reads_and_writes_back_field_for_field(
         later = {
             "prior_state": {"notes_kept": False},
             "run_started": {"plan_sha256": None, "sandbox": None, "host": None, "pid": None},
+            "recovery_point": {"point_kind": None},
         }
         assert added == later.get(str(line["event"]), {})
 

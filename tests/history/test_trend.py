@@ -55,8 +55,8 @@ def test_the_table_is_aligned_one_row_per_run() -> None:
     assert lines[0] == "history of region-failure: 3 runs, oldest first"
     table = lines[2:6]
     assert table[0].split() == [
-        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "ROLLBACK",
-        "SLOWEST", "STEP"
+        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "RPO", "FROM",
+        "ROLLBACK", "SLOWEST", "STEP",
     ]  # fmt: skip
     # Words start where their header does; durations end where theirs does.
     for header in ("MODE", "OUTCOME", "SLOWEST STEP"):
@@ -136,3 +136,25 @@ def test_the_rollback_column_gives_its_time_and_says_when_it_was_not_verified() 
         "42.0s DIFFERS",
         "42.0s not verified",
     ]
+
+
+def from_data(index: int, data_s: float, backup_s: float) -> RunReport:
+    """Run ``index`` judged on RPO from data, with backup metadata's figure beside it."""
+    base = report(index, rpo_s=data_s)
+    rpo = base.rpo.model_copy(update={"from_data_s": data_s, "from_backup_s": backup_s})
+    return base.model_copy(update={"rpo": rpo})
+
+
+def test_the_table_says_what_each_run_judged_rpo_on_and_json_keeps_both_figures() -> None:
+    reports = (report(0), from_data(1, 1300.0, 1250.0), report(2, rpo_s=None))
+    text = text_for(History("region-failure", reports))
+    rows = text.splitlines()[3:6]
+    column = text.splitlines()[2].index("RPO FROM")
+    assert [row[column:].split()[0] for row in rows] == ["backup", "data", "-"]
+    document = json.loads(render_history_json(History("region-failure", reports), [], CRITERIA))
+    second = document["runs"][1]["rpo"]
+    assert (second["measured_s"], second["from_data_s"], second["from_backup_s"]) == (
+        1300.0,
+        1300.0,
+        1250.0,
+    )

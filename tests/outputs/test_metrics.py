@@ -105,6 +105,16 @@ def test_a_passed_run_exposes_every_series() -> None:
     assert all(f.help and f.type == "gauge" for f in families.values())
 
 
+def test_both_rpo_figures_are_series_of_their_own_when_measured() -> None:
+    report = passed_report()
+    assert "drill_rpo_from_data_seconds" not in metrics_text(report)  # none before probes
+    rpo = report.rpo.model_copy(update={"from_data_s": 735.25, "from_backup_s": 720.0})
+    families = parse(metrics_text(report.model_copy(update={"rpo": rpo})))
+    assert values(families)["drill_rpo_from_data_seconds"] == 735.25
+    assert values(families)["drill_rpo_from_backup_seconds"] == 720.0
+    assert "from data" in families["drill_rpo_seconds"].help
+
+
 def test_a_failed_run_has_no_rto_series_and_reports_failure() -> None:
     families = parse(metrics_text(failed_report()))
     assert "drill_rto_seconds" not in families

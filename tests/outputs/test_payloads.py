@@ -37,6 +37,8 @@ def test_webhook_payload_of_a_passed_run() -> None:
         "margin_s": 2880.0,
         "met": True,
         "source": "velero backup b-1",
+        "from_data_s": None,  # a report from before probes: neither figure was given
+        "from_backup_s": None,
     }
     assert payload["rto"]["measured_s"] == 310.0
     assert payload["failed_steps"] == []
@@ -160,3 +162,13 @@ def test_slack_names_what_the_rollback_could_not_put_back() -> None:
     verified = _slack_text(slack_payload(passed_report(rollback=rolled_back(True)), None))
     assert "verified: all 2 objects read back as drill found them" in verified
     assert "Not as drill found them" not in verified
+
+
+def test_the_payloads_carry_rpo_from_data_beside_rpo_from_backup_metadata() -> None:
+    report = passed_report()
+    rpo = report.rpo.model_copy(update={"from_data_s": 735.25, "from_backup_s": 720.0})
+    report = report.model_copy(update={"rpo": rpo})
+    payload = webhook_payload(report, None)
+    assert (payload["rpo"]["from_data_s"], payload["rpo"]["from_backup_s"]) == (735.25, 720.0)
+    slack = json.dumps(slack_payload(report, None))
+    assert "from data 12m15s; from backup metadata 12m00s" in slack

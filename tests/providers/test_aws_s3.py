@@ -127,3 +127,11 @@ def test_slow_down_is_transient(aws: AwsSandbox, store: S3ObjectStore) -> None:
     with pytest.raises(TransientError, match=r"SlowDown: Please reduce your request rate"):
         list(store.list_objects(BUCKET, "db/"))
     assert len(list(store.list_objects(BUCKET, "db/"))) == len(DUMPS)
+
+
+def test_reads_no_more_than_asked_of_an_object(aws: AwsSandbox, store: S3ObjectStore) -> None:
+    aws.put_object(BUCKET, "heartbeats/a", 0, 1, {}, b"2026-11-24T00:10:00.250000+00:00")
+    assert store.read_object(BUCKET, "heartbeats/a", 1024) == b"2026-11-24T00:10:00.250000+00:00"
+    assert store.read_object(BUCKET, "heartbeats/a", 10) == b"2026-11-24"
+    with pytest.raises(NotFound, match=f"s3://{BUCKET}/heartbeats/none"):
+        store.read_object(BUCKET, "heartbeats/none", 1024)

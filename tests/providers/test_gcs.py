@@ -68,3 +68,14 @@ def test_a_broken_key_file_names_the_file(tmp_path: Path, gcs: GcsSandbox) -> No
     settings = CloudSettings(gcs_endpoint=gcs.url, gcp_credentials_file=str(key))
     with pytest.raises(PermanentError, match=f"service-account key file {key}"):
         list(GcsObjectStore(settings, "p").list_objects("prod-backups", ""))
+
+
+def test_reads_no_more_than_asked_of_an_object(gcs: GcsSandbox) -> None:
+    gcs.put_object("prod-backups", "heartbeats/a", 0, 1, {}, b"2026-11-24T00:10:00.250000+00:00")
+    adapter = store(gcs)
+    assert adapter.read_object("prod-backups", "heartbeats/a", 1024) == (
+        b"2026-11-24T00:10:00.250000+00:00"
+    )
+    assert adapter.read_object("prod-backups", "heartbeats/a", 10) == b"2026-11-24"
+    with pytest.raises(NotFound, match="gs://prod-backups/heartbeats/none"):
+        adapter.read_object("prod-backups", "heartbeats/none", 1024)

@@ -192,3 +192,26 @@ def test_the_adapter_loads_no_generated_api_or_model_class(
     )
     generated = ("kubernetes.client.api.", "kubernetes.client.models.")
     assert modules_loaded_by(code, generated) == []
+
+
+def test_a_config_map_key_is_created_then_patched_keeping_the_others(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    assert adapter.config_map_data("default", "drill-heartbeat") is None
+    labels = {"app.kubernetes.io/name": "drill-heartbeat"}
+    adapter.put_config_map_value("default", "drill-heartbeat", "timestamp", "t1", labels)
+    created = emulator.get("v1", "ConfigMap", "drill-heartbeat", "default")
+    assert created is not None
+    assert (created["data"], created["metadata"]["labels"]) == ({"timestamp": "t1"}, labels)
+    created["data"]["owner"] = "someone else"
+    emulator.apply(created)
+    adapter.put_config_map_value("default", "drill-heartbeat", "timestamp", "t2", labels)
+    assert adapter.config_map_data("default", "drill-heartbeat") == {
+        "timestamp": "t2",
+        "owner": "someone else",
+    }
+
+
+def test_writing_a_config_map_in_a_missing_namespace_says_so(adapter: kube.KubeAdapter) -> None:
+    with pytest.raises(NotFound, match="create configmap nowhere/drill-heartbeat"):
+        adapter.put_config_map_value("nowhere", "drill-heartbeat", "timestamp", "t1", {})

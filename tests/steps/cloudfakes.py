@@ -31,12 +31,20 @@ START = datetime.fromisoformat("2026-11-24T00:30:00+00:00")
 class FakeObjects:
     objects: list[StoredObject] = field(default_factory=list)
     listed: list[tuple[str, str]] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict)  # by object name
+    reads: list[tuple[str, int]] = field(default_factory=list)  # (name, max_bytes)
 
     def list_objects(self, bucket: str, prefix: str) -> Iterator[StoredObject]:
         self.listed.append((bucket, prefix))
         if not any(o.bucket == bucket for o in self.objects):
             raise NotFound(f"bucket {bucket} does not exist")
         yield from (o for o in self.objects if o.bucket == bucket and o.name.startswith(prefix))
+
+    def read_object(self, bucket: str, name: str, max_bytes: int) -> bytes:
+        self.reads.append((name, max_bytes))
+        if name not in self.contents:
+            raise NotFound(f"no object {bucket}/{name}")
+        return self.contents[name][:max_bytes]
 
 
 @dataclass

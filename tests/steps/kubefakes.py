@@ -55,6 +55,8 @@ class FakeKube:
     workload_script: Scripted = field(default_factory=list)
     created_jobs: int = 0
     deleted_namespaces: list[str] = field(default_factory=list)
+    config_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # "ns/name" -> data
+    job_log: str = "ok"
     # Objects by namespace, as (kind, name, labels, created at).
     objects: dict[str, list[tuple[str, str, dict[str, str], datetime]]] = field(
         default_factory=dict
@@ -96,7 +98,15 @@ class FakeKube:
             yield item
 
     def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
-        return "ok"
+        return "\n".join(self.job_log.split("\n")[-tail_lines:])
+
+    def config_map_data(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        return self.config_maps.get(f"{namespace}/{name}")
+
+    def put_config_map_value(
+        self, namespace: str, name: str, key: str, value: str, labels: Mapping[str, str]
+    ) -> None:
+        self.config_maps.setdefault(f"{namespace}/{name}", {})[key] = value
 
     def job_labels(self, namespace: str, name: str) -> Mapping[str, str] | None:
         found = self.jobs.get(name)

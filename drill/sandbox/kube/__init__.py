@@ -30,10 +30,12 @@ from drill.sandbox.kube._kubeconfig import kubeconfig, write_kubeconfig
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
+from drill.sandbox.kube.controllers.heartbeats import HeartbeatWriter
 from drill.sandbox.kube.controllers.kubelet import PodLogs
 from drill.sandbox.kube.controllers.truth import (
     BackupMade,
     GroundTruth,
+    HeartbeatCaptured,
     JobFinished,
     RestoreFinished,
     WorkloadReady,
@@ -47,6 +49,8 @@ __all__ = [
     "BackupMade",
     "Faults",
     "GroundTruth",
+    "HeartbeatCaptured",
+    "HeartbeatWriter",
     "JobFinished",
     "KubeEmulator",
     "PodLogs",

@@ -28,6 +28,7 @@ from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
 from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
+from drill.sandbox.kube.controllers.programs import Programs
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
@@ -54,6 +55,7 @@ class KubeEmulator(Emulator):
         self.faults = Faults()
         self.truth = GroundTruth()
         self.logs = PodLogs()
+        self.programs = Programs()
         self.errors: list[str] = []
         # Seeded on purpose: uids and generated names repeat from run to run.
         rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
@@ -67,7 +69,7 @@ class KubeEmulator(Emulator):
             JobController(world),
             NamespaceController(world),
             self.velero,
-            Kubelet(world),
+            Kubelet(world, self.logs, self.programs),
         )
         self._stop = threading.Event()
         self._tick_lock = threading.Lock()

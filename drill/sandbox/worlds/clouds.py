@@ -1,7 +1,8 @@
 """The cloud half of a sandbox world: buckets with fresh backups, DNS zones, load balancers.
 
 Every bucket a backup check names holds a backup, a healthy age old, in the folder its prefix
-template names; every record a DNS switch names exists with a plausible current value unlike
+template names; every prefix a heartbeat probe reads gets a heartbeat object every probe's
+``interval``; every record a DNS switch names exists with a plausible current value unlike
 the plan's target; every backend service, target group or listener exists, serving from a
 primary the plan moves traffic away from. Both modes of every plan are merged into one world,
 so a drill and a live run of the same plan meet the same state.
@@ -16,10 +17,13 @@ from datetime import datetime
 
 from drill.plan import ExecutionPlan
 from drill.steps._object_backup import ObjectBackupParams, rendered_prefixes
+from drill.steps._object_heartbeat import ObjectHeartbeatParams
 from drill.steps.backend_switch import BackendSwitchParams
 from drill.steps.dns_switch import DEFAULT_TTL_S, DnsSwitchParams
 from drill.steps.gcs_backup_fresh import GcsBackupFreshParams
+from drill.steps.gcs_heartbeat import GcsHeartbeatParams
 from drill.steps.s3_backup_fresh import S3BackupFreshParams
+from drill.steps.s3_heartbeat import S3HeartbeatParams
 from providers.protocols import BackendRef, BackendTarget, RecordSet
 
 # Real backups are megabytes; the sandbox keeps bytes in memory, so it caps what it writes.
@@ -49,11 +53,24 @@ class BackupSeed:
 
 
 @dataclass
+class HeartbeatSeed:
+    """A heartbeat writer: an object under ``prefix`` every ``interval_s``, named by its time
+    (so names sort by time) and holding that time in ISO 8601."""
+
+    prefix: str
+    interval_s: float
+
+    def object_at(self, written: datetime) -> tuple[str, bytes]:
+        return f"{self.prefix}{written:%Y%m%dT%H%M%S.%f}Z", written.isoformat().encode()
+
+
+@dataclass
 class BucketWorld:
     cloud: str  # gcp | aws
     name: str
     region: str | None = None
     backups: dict[str, BackupSeed] = field(default_factory=dict)  # by prefix
+    heartbeats: dict[str, HeartbeatSeed] = field(default_factory=dict)  # by prefix
 
 
 @dataclass
@@ -107,6 +124,8 @@ def derive_cloud(plans: list[ExecutionPlan]) -> CloudWorld:
             params = step.params
             if isinstance(params, GcsBackupFreshParams | S3BackupFreshParams):
                 _note_backup(world, params, plan.targets.rpo_s)
+            elif isinstance(params, GcsHeartbeatParams | S3HeartbeatParams):
+                _note_heartbeat(world, params)
             elif isinstance(params, DnsSwitchParams):
                 _note_record(world, params)
             elif isinstance(params, BackendSwitchParams):
@@ -132,6 +151,18 @@ def _note_backup(world: CloudWorld, params: ObjectBackupParams, rpo_target_s: fl
     seed.size = max(seed.size, size)
     seed.age_s = min(seed.age_s, age_s)
     seed.timestamp_metadata = seed.timestamp_metadata or params.timestamp_metadata
+
+
+def _note_heartbeat(world: CloudWorld, params: ObjectHeartbeatParams) -> None:
+    cloud = "gcp" if isinstance(params, GcsHeartbeatParams) else "aws"
+    region = params.region if isinstance(params, S3HeartbeatParams) else None
+    bucket = world.buckets.setdefault(
+        (cloud, params.bucket), BucketWorld(cloud, params.bucket, region)
+    )
+    seed = bucket.heartbeats.setdefault(
+        params.prefix, HeartbeatSeed(params.prefix, params.interval)
+    )
+    seed.interval_s = min(seed.interval_s, params.interval)
 
 
 def _note_record(world: CloudWorld, params: DnsSwitchParams) -> None:

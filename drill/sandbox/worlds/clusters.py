@@ -3,10 +3,14 @@
 Any plan a user writes can be rehearsed offline: each context role gets a cluster; every
 schedule or backup a plan names exists, Completed, a realistic age old (at most half the
 plan's RPO target and a quarter of its freshness limit, at most an hour), holding a small
-but complete workload for the namespaces it covers; workloads the live variant scales
-already run as standbys. A workload a wait names (``workloads:``) carries the labels that
-wait's selector asks for, so the wait really finds it, as it would in a cluster labelled to
-match.
+but complete workload for the namespaces it covers; a schedule has made a backup every twice
+that age before (``SCHEDULE_HISTORY`` of them), and keeps making them; workloads the live
+variant scales already run as standbys. A workload a wait names (``workloads:``) carries the
+labels that wait's selector asks for, so the wait really finds it, as it would in a cluster
+labelled to match. A heartbeat a probe reads in a restored namespace is written, every probe's
+``interval``, in the namespace it is restored from, so each backup captures it as it was then.
+A recovery-point Job's query (other than ``kubectl``, which the sandbox runs) reads a stand-in
+for the database: a heartbeat ConfigMap written the same way, which the Job's pods print.
 
 This module only decides *what* exists (as plain manifests); ``runtime`` makes it so.
 """
@@ -20,6 +24,8 @@ from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
+from drill.steps.job_recovery_point import JobRecoveryPointParams
+from drill.steps.kube_heartbeat import KubeHeartbeatParams
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_scale import KubeScaleParams
 from drill.steps.kube_wait_ready import KubeWaitReadyParams
@@ -32,6 +38,12 @@ _SERVICE_IN_URL = re.compile(r"https?://([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.")
 DEFAULT_BACKUP_AGE_S = 3600.0
 STANDBY_REPLICAS = 2
 BACKED_UP_REPLICAS = 3
+# Backups a schedule has made when the sandbox starts: the newest, and older ones to pick.
+SCHEDULE_HISTORY = 3
+# The stand-in for the database a recovery-point Job queries: written like a busy table's
+# newest row, every few seconds.
+DATABASE_HEARTBEAT = ("sandbox-database", "written_at")
+DATABASE_WRITE_INTERVAL_S = 10.0
 
 
 @dataclass
@@ -44,12 +56,30 @@ class BackupPlan:
     age_s: float
     namespaces: set[str] = field(default_factory=set)
 
+    @property
+    def period_s(self) -> float:
+        """A schedule makes one every period: the newest is half a period old, a healthy age."""
+        return self.age_s * 2
+
+
+@dataclass(frozen=True)
+class HeartbeatPlan:
+    """A writer refreshing ``namespace/name`` key ``key`` every ``interval_s``."""
+
+    namespace: str
+    name: str
+    key: str
+    interval_s: float
+
 
 @dataclass
 class ClusterWorld:
     backups: dict[str, BackupPlan] = field(default_factory=dict)  # schedule or backup -> plan
     contents: dict[str, list[Manifest]] = field(default_factory=dict)  # source ns -> objects
     standing: list[Manifest] = field(default_factory=list)  # exists before any run
+    heartbeats: dict[tuple[str, str], HeartbeatPlan] = field(default_factory=dict)
+    # Recovery-point Jobs (namespace, name prefix) whose pods print the database stand-in.
+    database_queries: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -118,6 +148,25 @@ def _note_contents(spec: WorldSpec, plan: ExecutionPlan) -> None:
             cluster = spec.cluster(restore.context_role)
             cluster.contents.setdefault(source, [])
             _merge(cluster.contents[source], _workload_objects(source, names))
+            _note_heartbeats(cluster, plan, restore.context_role, source, target)
+
+
+def _note_heartbeats(
+    cluster: ClusterWorld, plan: ExecutionPlan, role: str, source: str, target: str
+) -> None:
+    """A heartbeat probe reading ``target`` reads what was written in ``source``."""
+    for step in _active(plan):
+        params = step.params
+        if step.context_role != role or getattr(params, "namespace", None) != target:
+            continue
+        if isinstance(params, JobRecoveryPointParams):
+            _note_database(cluster, params, source)
+        if not isinstance(params, KubeHeartbeatParams):
+            continue
+        found = cluster.heartbeats.get((source, params.name))
+        interval_s = min(params.interval, found.interval_s) if found else params.interval
+        writer = HeartbeatPlan(source, params.name, params.key, interval_s)
+        cluster.heartbeats[(source, params.name)] = writer
 
 
 def _names_used_in(
@@ -153,6 +202,15 @@ def _selected_labels(selector: str) -> dict[str, str]:
         for key, sep, value in (p.partition("=") for p in pairs)
         if sep and key and not key.endswith("!") and value
     }
+
+
+def _note_database(cluster: ClusterWorld, params: JobRecoveryPointParams, source: str) -> None:
+    # kubectl runs in the sandbox: it reads what the cluster holds, no stand-in needed.
+    if params.command[0].rsplit("/", 1)[-1] == "kubectl":
+        return
+    name, key = DATABASE_HEARTBEAT
+    cluster.heartbeats[(source, name)] = HeartbeatPlan(source, name, key, DATABASE_WRITE_INTERVAL_S)
+    cluster.database_queries.add((params.namespace, params.name_prefix))
 
 
 def _apps_in_selector(selector: str) -> set[str]:

@@ -1,7 +1,8 @@
 """The simulated kubelet: moves every pod through its lifecycle and serves pod logs.
 
 A pod is Pending (ContainerCreating) when first seen. A pod owned by a Job runs at once and
-ends Succeeded (exit 0) or Failed (exit 1, when a fault says so) ``job_duration_s`` later. Any
+ends Succeeded (exit 0) or Failed (exit 1, when a fault says so) ``job_duration_s`` later; when
+it succeeds running a program the sandbox knows (``programs``), what it printed is its log. Any
 other pod is Running and Ready ``ready_after_s`` after it was first seen, unless a fault says
 its workload never becomes ready: then it runs with Ready False forever. Deleting a pod removes
 it at once (no graceful termination).
@@ -25,6 +26,7 @@ from drill.sandbox.kube.api.objects import (
     uid_of,
 )
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.programs import Programs
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
 
@@ -62,9 +64,12 @@ def is_job_pod(pod: Obj) -> bool:
 
 
 class Kubelet:
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, logs: PodLogs, programs: Programs) -> None:
         self._world = world
+        self._logs = logs
+        self._programs = programs
         self._pods = world.rt("v1", "Pod")
+        self._config_maps = world.rt("v1", "ConfigMap")
         self._first_seen: dict[str, float] = {}
         self._states: dict[str, str] = {}
         self._ips = (f"10.244.{n // 250}.{n % 250 + 2}" for n in itertools.count())
@@ -100,6 +105,8 @@ class Kubelet:
         if self._states.get(uid) == state or dig(pod, "status", "phase") in ("Succeeded", "Failed"):
             return
         self._states[uid] = state
+        if state == SUCCEEDED:
+            self._keep_output(pod)
         now = rfc3339(self._world.clock.now())
         status = _status(pod, state, now, dig(pod, "status", "podIP") or next(self._ips))
 
@@ -107,6 +114,14 @@ class Kubelet:
             found["status"] = status
 
         self._world.store.mutate(self._pods, namespace_of(pod), name_of(pod), write)
+
+    def _keep_output(self, pod: Obj) -> None:
+        def read(namespace: str, name: str) -> Obj | None:
+            return self._world.store.read(self._config_maps, namespace, name)
+
+        printed = self._programs.output_of(pod, read)
+        if printed is not None:
+            self._logs.set_pod_log(namespace_of(pod), name_of(pod), printed)
 
 
 def _condition(kind: str, ok: bool, now: str, reason: str | None = None) -> Obj:

@@ -2,8 +2,9 @@
 
 The controllers append a record at the moment something happens (a restore reaches a terminal
 phase, a workload's ready replicas reach the desired count, a job finishes, a schedule makes a
-backup), so tests and benchmarks can compare drill's measured RTO and RPO with the truth. This
-module must not decide anything; it only keeps records and answers questions about them.
+backup, with the heartbeats it captured), so tests and benchmarks can compare drill's measured
+RTO and RPO with the truth. This module must not decide anything; it only keeps records and
+answers questions about them.
 """
 
 from __future__ import annotations
@@ -43,11 +44,26 @@ class JobFinished:
 
 
 @dataclass(frozen=True)
+class HeartbeatCaptured:
+    """A heartbeat as a backup captured it: the moment of the write it holds, to the
+    microsecond (what the restored copy will say)."""
+
+    namespace: str
+    name: str
+    key: str
+    written_at: datetime
+
+
+@dataclass(frozen=True)
 class BackupMade:
+    """A schedule's backup: when it really started and completed (Velero's timestamps keep
+    only whole seconds of these), and the heartbeats it captured."""
+
     name: str
     schedule: str
     started_at: datetime
     completed_at: datetime
+    heartbeats: tuple[HeartbeatCaptured, ...] = ()
 
 
 class GroundTruth:
@@ -104,3 +120,6 @@ class GroundTruth:
     def backups(self) -> list[BackupMade]:
         with self._lock:
             return list(self._backups)
+
+    def backup(self, name: str) -> BackupMade | None:
+        return next((b for b in self.backups() if b.name == name), None)

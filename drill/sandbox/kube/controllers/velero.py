@@ -6,10 +6,16 @@ objects live in each cluster's store, in the Velero namespace, complete with sta
 CRDs have no status subresource, so status is written with the object).
 
 ``Velero`` is the Python API tests and the sandbox use to set the world up (register a
-Completed backup of a given age, make a schedule produce a backup now, make a location
-unavailable) and the controller pass that runs restores (``_restores``), enables new
-Schedules and processes DownloadRequests. Backups created through the API are stored as sent:
-no backup controller runs.
+Completed backup of a given age, make a schedule produce a backup now or at a past moment,
+make a location unavailable) and the controller pass that runs restores (``_restores``),
+enables new Schedules, processes DownloadRequests and runs the schedules given a period: each
+makes a backup every period, which appears Completed once its duration has passed. Backups
+created through the API are stored as sent: no backup controller runs.
+
+A schedule's backup holds the schedule's objects plus, for each heartbeat writer in its
+namespaces, the heartbeat ConfigMap as it was when the backup read it: a quarter of the way
+through the backup (Velero reads ConfigMaps early, but not at its start timestamp). So a
+restored heartbeat may be older or younger than the backup's startTimestamp, as for real.
 
 A DownloadRequest (``spec.target``: ``kind`` and ``name``) is answered as Velero's controller
 answers it: for a Restore* kind the restore must exist (its backup is then the one read), the
@@ -25,6 +31,7 @@ objects through the API like any other client would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drill.sandbox.kube.api.objects import Obj, clone, dig, rfc3339
@@ -35,8 +42,9 @@ from drill.sandbox.kube.controllers.contents import (
     restore_results_key,
 )
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.heartbeats import HeartbeatWriter
 from drill.sandbox.kube.controllers.restores import RestoreController
-from drill.sandbox.kube.controllers.truth import BackupMade
+from drill.sandbox.kube.controllers.truth import BackupMade, HeartbeatCaptured
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"
@@ -48,6 +56,17 @@ _BUCKET_KEYS = {
     "RestoreResults": restore_results_key,
     "RestoreResourceList": restore_resource_list_key,
 }
+# How far through a backup its heartbeat ConfigMaps are read.
+CAPTURED_AFTER = 0.25
+
+
+@dataclass
+class _Cadence:
+    """When a schedule with a period makes its next backup, and how long one takes."""
+
+    period_s: float
+    duration_s: float
+    next_at: datetime
 
 
 class Velero:
@@ -62,6 +81,8 @@ class Velero:
         self._downloads = world.rt("velero.io/v1", "DownloadRequest")
         self._restore_objects = world.rt("velero.io/v1", "Restore")
         self.download_base = ""  # the server's URL, once it serves: the base of download URLs
+        self._writers: list[HeartbeatWriter] = []
+        self._cadences: dict[str, _Cadence] = {}
 
     # -- world set-up --------------------------------------------------------------------------
 
@@ -151,8 +172,24 @@ class Velero:
         }
         return self._world.api.create(self._schedules, self.namespace, body)
 
+    def add_heartbeat(self, writer: HeartbeatWriter) -> None:
+        """A writer refreshing a heartbeat ConfigMap in a namespace schedules back up."""
+        self._writers.append(writer)
+
+    def run_every(
+        self, name: str, period_s: float, *, duration_s: float, next_at: datetime
+    ) -> None:
+        """Make Schedule ``name`` start a backup at ``next_at`` and every ``period_s`` after;
+        each appears Completed ``duration_s`` after its start."""
+        self._cadences[name] = _Cadence(period_s, duration_s, next_at)
+
     def run_schedule(self, name: str) -> str:
-        """Make Schedule ``name`` produce a Completed backup now; returns the backup's name.
+        """Make Schedule ``name`` produce a Completed backup now; returns the backup's name."""
+        return self.take_backup(name, self._world.clock.now(), 0.0)
+
+    def take_backup(self, name: str, started_at: datetime, duration_s: float) -> str:
+        """Schedule ``name``'s backup started at ``started_at`` and Completed ``duration_s``
+        later; returns its name. Recorded as ground truth, with the heartbeats it captured.
 
         Backups are named ``<schedule>-<YYYYMMDDhhmmss>`` like Velero's; if that name is taken
         (two runs in one second) the timestamp in the name moves on a second.
@@ -160,19 +197,36 @@ class Velero:
         schedule = self._world.store.read(self._schedules, self.namespace, name)
         if schedule is None:
             raise KeyError(f"no schedule {name!r} in namespace {self.namespace!r}")
-        now = self._world.clock.now()
-        backup_name = self._free_backup_name(name, now)
+        completed_at = started_at + timedelta(seconds=duration_s)
+        backup_name = self._free_backup_name(name, started_at)
         template = clone(dig(schedule, "spec", "template") or {})
-        objects = self.contents.schedule(name)
+        read_at = started_at + timedelta(seconds=duration_s * CAPTURED_AFTER)
+        beats = self._heartbeats(template.get("includedNamespaces") or [], read_at)
+        objects = self.contents.schedule(name) + [manifest for manifest, _ in beats]
         self.contents.set_backup(backup_name, objects)
         body = self._backup_body(
             backup_name, name, str(template.get("storageLocation", "default")), template
         )
-        body["status"] = _backup_status("Completed", now, now, len(objects))
+        body["status"] = _backup_status("Completed", started_at, completed_at, len(objects))
         self._world.api.create(self._backups, self.namespace, body)
-        self._set_last_backup(name, now)
-        self._world.truth.record_backup(BackupMade(backup_name, name, now, now))
+        self._set_last_backup(name, started_at)
+        captured = tuple(beat for _, beat in beats)
+        made = BackupMade(backup_name, name, started_at, completed_at, captured)
+        self._world.truth.record_backup(made)
         return backup_name
+
+    def _heartbeats(
+        self, namespaces: list[str], moment: datetime
+    ) -> list[tuple[Obj, HeartbeatCaptured]]:
+        """Each heartbeat ConfigMap in ``namespaces`` as it was at ``moment``."""
+        found = []
+        for writer in self._writers:
+            written = writer.last_write(moment)
+            if written is None or not {writer.namespace, "*"} & set(namespaces):
+                continue
+            beat = HeartbeatCaptured(writer.namespace, writer.name, writer.key, written)
+            found.append((writer.manifest(written), beat))
+        return found
 
     def sync_backups(self, source: Velero) -> list[str]:
         """Copy the Backups ``source``'s cluster has and this one lacks; returns their names.
@@ -202,6 +256,7 @@ class Velero:
 
     def tick(self, now: float) -> None:
         self._enable_new_schedules()
+        self._run_due_schedules()
         self._restores.tick(now)
         self._process_downloads()
 
@@ -234,6 +289,13 @@ class Velero:
         key = keyed(name) if keyed else f"unsupported/{kind}/{name}"
         url = f"{self.download_base}{BUCKET_PATH}{key}?X-Amz-Signature=sandbox"
         return {"phase": "Processed", "downloadURL": url, "expiration": expires}
+
+    def _run_due_schedules(self) -> None:
+        moment = self._world.clock.now()
+        for name, cadence in self._cadences.items():
+            while cadence.next_at + timedelta(seconds=cadence.duration_s) <= moment:
+                self.take_backup(name, cadence.next_at, cadence.duration_s)
+                cadence.next_at += timedelta(seconds=cadence.period_s)
 
     def _enable_new_schedules(self) -> None:
         for schedule in self._world.store.items(self._schedules):

@@ -1,0 +1,145 @@
+"""`drill heartbeat` against the Kubernetes emulator, over the real client: it writes the time
+at a fixed rate, survives transient faults, says what it cannot do, and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import io
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from drill.clock import FakeClock
+from drill.commands import Console, Settings, exit_code_of
+from drill.commands.heartbeat import HeartbeatOptions, heartbeat
+from drill.sandbox.kube import KubeEmulator, write_kubeconfig
+from tests.cli.conftest import Drill
+
+START = FakeClock().now()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[KubeEmulator, Path]]:
+    with KubeEmulator() as emulator:
+        emulator.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}})
+        yield emulator, write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
+
+
+def beat(
+    kubeconfig: Path,
+    clock: FakeClock | None = None,
+    stop: threading.Event | None = None,
+    **options: object,
+) -> tuple[int, str]:
+    settings = Settings(environ={}, kubeconfig=str(kubeconfig))
+    given = HeartbeatOptions(**{"namespace": "prod", "context": "sandbox", **options})  # type: ignore[arg-type]
+    stderr = io.StringIO()
+    console = Console(io.StringIO(), stderr, io.StringIO())
+    code = exit_code_of(lambda: heartbeat(settings, given, console, clock, stop), console)
+    return code, stderr.getvalue()
+
+
+def written(emulator: KubeEmulator, name: str = "drill-heartbeat") -> dict[str, str]:
+    found = emulator.get("v1", "ConfigMap", name, "prod")
+    assert found is not None
+    data: dict[str, str] = found["data"]
+    return data
+
+
+def test_writes_the_time_at_a_fixed_rate_then_stops_after_count(
+    cluster: tuple[KubeEmulator, Path],
+) -> None:
+    emulator, kubeconfig = cluster
+    clock = FakeClock(START)
+    code, log = beat(kubeconfig, clock, count=3, interval="10s", key="written")
+    assert code == 0
+    # The third write happened 20 s after the first: the rate, not the interval after a write.
+    assert written(emulator) == {"written": (START + timedelta(seconds=20)).isoformat()}
+    assert datetime.fromisoformat(written(emulator)["written"]).tzinfo is not None
+    assert '"event": "heartbeat_stopped"' in log
+    assert '"writes": 3' in log
+    labels = emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod")["metadata"]["labels"]  # type: ignore[index]
+    assert labels["app.kubernetes.io/name"] == "drill-heartbeat"
+
+
+def test_a_transient_fault_misses_one_heartbeat_and_the_next_write_goes_on(
+    cluster: tuple[KubeEmulator, Path],
+) -> None:
+    emulator, kubeconfig = cluster
+    emulator.faults.fail_requests(1, status=503, path_contains="/configmaps")
+    code, log = beat(kubeconfig, FakeClock(START), count=2, interval="10s")
+    assert code == 0
+    assert log.count('"event": "heartbeat_missed"') == 1
+    assert written(emulator) == {"timestamp": (START + timedelta(seconds=10)).isoformat()}
+
+
+def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
+    cluster: tuple[KubeEmulator, Path],
+) -> None:
+    _, kubeconfig = cluster
+    code, log = beat(kubeconfig, FakeClock(START), namespace="gone", count=1)
+    assert code == 3
+    assert "create configmap gone/drill-heartbeat" in log
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"interval": "0s"}, "--interval '0s': must be longer than zero"),
+        ({"interval": "5"}, "--interval '5': '5' is not a duration"),
+        ({"key": "a b"}, "--key 'a b': 'a b' is not a valid ConfigMap key"),
+        ({"name": "Heart"}, "--name 'Heart': 'Heart' is not a valid Kubernetes name"),
+        ({"count": 0}, "--count 0: give at least 1"),
+    ],
+)
+def test_bad_options_name_their_flag_and_exit_2(
+    cluster: tuple[KubeEmulator, Path], options: dict[str, object], said: str
+) -> None:
+    emulator, kubeconfig = cluster
+    code, log = beat(kubeconfig, FakeClock(START), **options)
+    assert code == 2
+    assert log.startswith(f"drill: {said}")
+    assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
+
+
+def test_stop_ends_it_between_writes(cluster: tuple[KubeEmulator, Path]) -> None:
+    emulator, kubeconfig = cluster
+    stop = threading.Event()
+    finished: list[int] = []
+    thread = threading.Thread(
+        target=lambda: finished.append(beat(kubeconfig, stop=stop, interval="50ms")[0])
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None:
+        assert time.monotonic() < deadline, "no heartbeat written"
+        time.sleep(0.02)
+    stop.set()
+    thread.join(10)
+    assert finished == [0]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_real_process_cleanly(
+    drill: Drill, cluster: tuple[KubeEmulator, Path]
+) -> None:
+    emulator, kubeconfig = cluster
+    process = drill.popen(
+        "--kubeconfig", str(kubeconfig), "heartbeat", "--namespace", "prod",
+        "--context", "sandbox", "--interval", "100ms",
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None:
+        assert time.monotonic() < deadline, "no heartbeat written"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert '"event": "stopping"' in stderr
+    assert '"signal": "SIGTERM"' in stderr
+    assert "Traceback" not in stderr
