@@ -18,7 +18,14 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainSerializer
 
-from drill.report import Outcome, RecoveryPointKind, RollbackCheck, StepStatus, UndoStatus
+from drill.report import (
+    Outcome,
+    RecoveryPointKind,
+    RestoreCompleteness,
+    RollbackCheck,
+    StepStatus,
+    UndoStatus,
+)
 from drill.tiers import Targets
 
 # Written as ``datetime.isoformat()`` always has been ("+00:00", not pydantic's "Z").
@@ -107,6 +114,13 @@ class RecoveryPointSet(_Event):
     point_kind: RecoveryPointKind | None = None
 
 
+class RestoreCounted(_Event):
+    """A restore compared with its backup: items restored against items in it, per kind."""
+
+    kind: Literal["restore_completeness"] = Field("restore_completeness", alias="event")
+    completeness: RestoreCompleteness
+
+
 class StepFinished(_Event):
     kind: Literal["step_finished"] = Field("step_finished", alias="event")
     step_id: str
@@ -169,6 +183,7 @@ JournalEvent = Annotated[
     | MutationRecord
     | StepNoted
     | RecoveryPointSet
+    | RestoreCounted
     | StepFinished
     | UndoFinished
     | UndoVerified

@@ -14,6 +14,7 @@ from drill.executor._events import (
     JournalEvent,
     MutationRecord,
     RecoveryPointSet,
+    RestoreCounted,
     RollbackFinished,
     RollbackMeasured,
     RollbackStarted,
@@ -29,7 +30,7 @@ from drill.executor._events import (
 from drill.executor._journal import Journal
 from drill.executor._progress import Progress
 from drill.plan import ResolvedStep
-from drill.report import RollbackCheck
+from drill.report import RestoreCompleteness, RollbackCheck
 from drill.steps import RecoveryPoint
 
 # What an undo abandoned by a second signal leaves in the journal (the report says more).
@@ -122,6 +123,12 @@ class Recorder:
         )
         self._step_log(step_id).info(
             "recovery_point", at=point.at.isoformat(), kind=point.kind, source=point.source
+        )
+
+    def restore_counted(self, completeness: RestoreCompleteness) -> None:
+        self._write(RestoreCounted(completeness=completeness))
+        self._step_log(completeness.step_id).info(
+            "restore_completeness", complete=completeness.complete, reason=completeness.reason
         )
 
     def step_finished(self, event: StepFinished) -> None:

@@ -339,7 +339,9 @@ class Executor:
                 state.recovery_points.append(_measure.point_report(step.id, result.recovery_point))
                 self.record.recovery_point(step.id, result.recovery_point)
             if result.restore is not None:
-                state.restores.append(completeness(step.id, result.restore))
+                counted = completeness(step.id, result.restore)
+                state.restores.append(counted)
+                self.record.restore_counted(counted)
             if step.phase == "verify":
                 state.recovered_at = max(filter(None, (state.recovered_at, finished_at)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,6 +87,31 @@ def test_the_rollback_is_read_back_and_a_rebuilt_report_says_so(namespace_restor
     rebuilt = namespace_restore.commands.report(report["run_id"], output_format="json")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["rollback"] == rollback
+
+
+def test_restore_completeness_per_kind_in_the_report_and_its_rebuild(
+    namespace_restore: Drill,
+) -> None:
+    report, result = namespace_restore.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    [restore] = report["restores"]
+    assert restore["step_id"] == "restore-production"
+    assert restore["complete"] is True
+    kinds = {k["kind"]: k for k in restore["kinds"]}
+    # Ground truth: what the backup the restore used holds, by kind, as the emulator keeps it.
+    held = namespace_restore.dr.velero.contents.backup(restore["backup"])
+    assert held is not None
+    for kind, count in Counter(f"{o['apiVersion']}/{o['kind']}" for o in held).items():
+        assert kinds[kind]["in_backup"] == count, (kind, restore)
+    deployments = kinds["apps/v1/Deployment"]
+    assert (deployments["restored"], deployments["skipped"]) == (deployments["in_backup"], 0)
+    assert kinds["v1/Event"]["why_excluded"] == ["Velero never restores this kind"]
+
+    run_dir = namespace_restore.commands.reports / report["run_id"]
+    (run_dir / "report.json").unlink()
+    rebuilt = namespace_restore.commands.report(report["run_id"], output_format="json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["restores"] == report["restores"]
 
 
 def fault_run(
