@@ -26,7 +26,8 @@ surface are private.
 
 from drill.sandbox.kube._emulator import DEFAULT_NAMESPACES, KubeEmulator
 from drill.sandbox.kube._faults import Faults, RestoreFault
-from drill.sandbox.kube._kubeconfig import kubeconfig, write_kubeconfig
+from drill.sandbox.kube._kubeconfig import SANDBOX_TOKEN, kubeconfig, write_kubeconfig
+from drill.sandbox.kube._tls import sandbox_ca
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
@@ -42,6 +43,7 @@ from drill.sandbox.kube.controllers.velero import Velero
 
 __all__ = [
     "DEFAULT_NAMESPACES",
+    "SANDBOX_TOKEN",
     "ApiError",
     "BackupContents",
     "BackupMade",
@@ -56,5 +58,6 @@ __all__ = [
     "Velero",
     "WorkloadReady",
     "kubeconfig",
+    "sandbox_ca",
     "write_kubeconfig",
 ]
