@@ -32,7 +32,7 @@ from drill.executor._journal import (
     run_record,
     step_notes,
 )
-from drill.executor._lease import RunLease, RunLocked
+from drill.executor._lease import LeaseUnavailable, RunLease, RunLocked
 from drill.executor._progress import NoProgress, Progress
 from drill.executor._replay import report_from_journal
 from drill.executor._runner import Cancellation, Executor, decide_outcome
@@ -46,6 +46,7 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "JournalEvent",
+    "LeaseUnavailable",
     "MemoryJournal",
     "MutationRecord",
     "NoProgress",
