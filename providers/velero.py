@@ -8,6 +8,7 @@ it is stuck in.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import threading
 import uuid
@@ -134,9 +135,33 @@ class VeleroAdapter:
         )
         try:
             url = self._download_url(request, kind, name, timeout_s)
-            return _fetch(url, kind, name, timeout_s)
+            return _fetch(url, kind, name, timeout_s, self._bucket_ca(kind, name))
         finally:
             self._delete_quietly("downloadrequests", request)
+
+    def _bucket_ca(self, kind: str, name: str) -> str | None:
+        """The CA the file's bucket serves under when its storage location names one
+        (``objectStorage.caCert``, as for MinIO or another private store); None: the system's.
+        The location is the backup's: for a restore's files, the backup it restored."""
+        backup = name
+        if kind.startswith("Restore"):
+            listed = self._list("restores", field_selector=f"metadata.name={name}")
+            items = listed.get("items") or []
+            backup = str((items[0].get("spec") or {}).get("backupName") or "") if items else ""
+        found = self.backup(backup) if backup else None
+        if found is None:
+            return None
+        location = self._get("backupstoragelocations", found.storage_location) or {}
+        encoded = ((location.get("spec") or {}).get("objectStorage") or {}).get("caCert")
+        if not encoded:
+            return None
+        try:
+            return base64.b64decode(str(encoded), validate=True).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            raise PermanentError(
+                f"{self.kube.context}: backup storage location {found.storage_location}: "
+                "objectStorage.caCert is not base64-encoded PEM"
+            ) from None
 
     def _download_url(self, request: str, kind: str, name: str, timeout_s: float) -> str:
         deadline = self.kube.clock.monotonic() + timeout_s
@@ -164,9 +189,9 @@ class VeleroAdapter:
             return  # it expires on its own: Velero deletes expired requests
 
 
-def _fetch(url: str, kind: str, name: str, timeout_s: float) -> bytes:
+def _fetch(url: str, kind: str, name: str, timeout_s: float, ca_pem: str | None) -> bytes:
     what = f"{kind} of {name} from {redact_url(url)}"
-    pool = urllib3.PoolManager(retries=False)
+    pool = urllib3.PoolManager(retries=False, ca_cert_data=ca_pem)
     try:
         response = pool.request(
             "GET", url, timeout=urllib3.Timeout(total=max(timeout_s, 1.0)), preload_content=False

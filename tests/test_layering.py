@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_SDKS = ("kubernetes", "google", "boto3", "botocore", "dns", "requests")
-SERVER_SDKS = ("moto", "werkzeug", "gcp_storage_emulator", "dns")
+SERVER_SDKS = ("moto", "werkzeug", "gcp_storage_emulator", "dns", "cryptography")
 ALL_SDKS = tuple(sorted(set(CLIENT_SDKS + SERVER_SDKS)))
 
 

@@ -35,7 +35,7 @@ from drill.executor._journal import (
     run_record,
     step_notes,
 )
-from drill.executor._lease import RunLease, RunLocked
+from drill.executor._lease import LeaseUnavailable, RunLease, RunLocked
 from drill.executor._progress import NoProgress, Progress
 from drill.executor._replay import report_from_journal
 from drill.executor._rollback_report import rollback_from_journal, rollback_report
@@ -57,6 +57,7 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "JournalEvent",
+    "LeaseUnavailable",
     "MemoryJournal",
     "MutationRecord",
     "NoProgress",

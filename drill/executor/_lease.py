@@ -38,6 +38,15 @@ TAKE_PATIENCE_S = RENEW_EVERY_S
 
 
 class RunLocked(DrillError):
+    """Another run holds the plan's lease."""
+
+    exit_code = ExitCode.INVALID
+
+
+class LeaseUnavailable(DrillError):
+    """The lease could not be read or taken at all (forbidden, unreachable): nothing ran, and
+    no other run is to blame."""
+
     exit_code = ExitCode.INVALID
 
 
@@ -73,7 +82,7 @@ class RunLease:
         except Conflict as exc:
             raise RunLocked(str(exc)) from None
         except ProviderError as exc:
-            raise RunLocked(f"cannot take the run lease {self.where}: {exc}") from None
+            raise LeaseUnavailable(f"cannot take the run lease {self.where}: {exc}") from None
         self.log.info("lease_taken", lease=self.where)
         self._thread.start()
         return self

@@ -5,8 +5,9 @@
 ``ServingThread`` runs any ``socketserver`` server's loop on a named daemon thread and stops it
 promptly (moto's werkzeug server uses it as is). ``LoopbackServer`` is the HTTP server of the
 Kubernetes and Google emulators and the gateway: it serves each connection on a named daemon
-thread, remembering open connections so ``stop`` can cut idle keep-alive connections and open
-streams. ``QuietHandler`` speaks HTTP/1.1 with keep-alive, sends small responses without
+thread (over TLS when given an SSL context: the handshake happens on that thread, never in the
+accept loop), remembering open connections so ``stop`` can cut idle keep-alive connections and
+open streams. ``QuietHandler`` speaks HTTP/1.1 with keep-alive, sends small responses without
 Nagle's delay and logs nothing.
 
 Must not: know what any request means; the emulators' own handlers and apps do.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import socketserver
+import ssl
 import threading
 from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 
 JOIN_TIMEOUT_S = 2.0
+HANDSHAKE_TIMEOUT_S = 30.0
 _POLL_S = 0.02  # how quickly serve_forever notices shutdown(); the default 0.5 s slows tests
 
 
@@ -76,10 +79,20 @@ class ServingThread:
 # Emulator first: its ``with`` (start, then stop) wins over socketserver's (close only).
 class LoopbackServer(Emulator, ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of parallel steps' requests
+    # and watches (the client retries a second later); Go servers, the API server among them,
+    # listen with the system's maximum.
+    request_queue_size = socket.SOMAXCONN
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        name: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.name = name
+        self._tls = tls
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._conn_threads: set[threading.Thread] = set()
@@ -87,7 +100,8 @@ class LoopbackServer(Emulator, ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> None:
         self._serving.start()
@@ -116,12 +130,30 @@ class LoopbackServer(Emulator, ThreadingHTTPServer):
         thread.start()
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
+        served = request
         try:
-            self.process_request_thread(request, client_address)
+            served = self._secured(request) if self._tls is not None else request
+            if served is not None:
+                self.process_request_thread(served, client_address)
         finally:
             with self._lock:
-                self._connections.discard(request)
+                self._connections.difference_update((request, served))
                 self._conn_threads.discard(threading.current_thread())
+
+    def _secured(self, request: socket.socket) -> ssl.SSLSocket | None:
+        """The connection after the TLS handshake; None (and closed) when it fails."""
+        assert self._tls is not None
+        request.settimeout(HANDSHAKE_TIMEOUT_S)
+        try:
+            secured = self._tls.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            request.close()
+            return None
+        with self._lock:
+            # The plain socket is detached now: ``stop`` must cut the TLS one.
+            self._connections.discard(request)
+            self._connections.add(secured)
+        return secured
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-response is normal here; say nothing."""

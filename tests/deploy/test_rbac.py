@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drill.steps.velero_restore import RESTORED_KINDS
+from providers.kube import _KIND_PATHS
+from tests.child import REPO
 from tests.deploy.kustomize import Manifest
 
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -105,3 +116,63 @@ def test_no_rule_escalates(rendered: list[Manifest]) -> None:
         for rule in role["rules"]:
             assert not dangerous_verbs & set(rule["verbs"]), role["metadata"]["name"]
             assert not dangerous_resources & set(rule["resources"]), role["metadata"]["name"]
+
+
+LIVE_UNDO = REPO / "deploy" / "components" / "live-undo"
+
+
+def live_undo() -> list[Manifest]:
+    text = (LIVE_UNDO / "rbac-live-undo.yaml").read_text(encoding="utf-8")
+    return [m for m in yaml.safe_load_all(text) if m]
+
+
+def restored_resources() -> set[tuple[str, str]]:
+    """(group, resource) of every kind a live restore's undo lists and deletes."""
+    found = set()
+    for kind in RESTORED_KINDS:
+        parts = _KIND_PATHS[kind].split("/")  # /api/v1/... or /apis/GROUP/VERSION/...
+        group = "" if parts[1] == "api" else parts[2]
+        found.add((group, parts[-1]))
+    return found
+
+
+def test_the_live_undo_component_grants_exactly_the_undo_of_a_live_restore() -> None:
+    """Listing and deleting what Velero restores, in production only, and nothing else."""
+    expected = {
+        ("production", group, resource, verb)
+        for group, resource in restored_resources()
+        for verb in ("list", "delete")
+    }
+    assert granted(live_undo()) == expected
+    assert rbac_objects(live_undo(), "ClusterRoleBinding") == []
+
+
+def test_the_live_undo_component_is_not_in_the_base(rendered: list[Manifest]) -> None:
+    names = {m["metadata"]["name"] for m in rendered}
+    assert "drill-live-undo" not in names
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
+def test_an_overlay_can_add_the_live_undo_component(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(REPO / "deploy" / "base", overlay)],
+                "components": [os.path.relpath(LIVE_UNDO, overlay)],
+            }
+        )
+    )
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    manifests = [m for m in yaml.safe_load_all(built.stdout) if m]
+    assert granted(manifests) == EXPECTED_GRANTS | granted(live_undo())

@@ -11,7 +11,7 @@ import pytest
 
 from drill.clock import FakeClock
 from drill.errors import Conflict, PermanentError, TransientError
-from drill.executor import RunLease, RunLocked
+from drill.executor import LeaseUnavailable, RunLease, RunLocked
 from drill.executor._lease import LEASE_DURATION_S, RENEW_EVERY_S
 from providers.protocols import KubeApi, LeaseInfo
 from tests.executor.fakes import RecordingLogger
@@ -85,7 +85,7 @@ def test_transient_faults_on_taking_the_lease_are_retried_honouring_retry_after(
 
 def test_a_lease_that_stays_unreachable_is_given_up_with_exit_2(clock: FakeClock) -> None:
     leases = FakeLeases(clock, failures=[TransientError("503")] * 100)
-    with pytest.raises(RunLocked, match="cannot take the run lease drill/drill-api: 503"):
+    with pytest.raises(LeaseUnavailable, match="cannot take the run lease drill/drill-api: 503"):
         lease_on(leases).__enter__()
     assert 1 < leases.takes < 100
 

@@ -7,14 +7,15 @@ thread running.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client
 
 from drill.clock import FakeClock
 from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
-from tests.sandbox.helpers import FAST, Cluster, MakeCluster
+from tests.sandbox.helpers import FAST, Cluster, MakeCluster, client_with_token
 from tests.threads import wait_threads_gone
 
 
@@ -56,6 +57,20 @@ def still_cluster(make_cluster: MakeCluster, fake_clock: FakeClock) -> Cluster:
         ready_after_s=5, job_duration_s=3, restore_duration_s=10, namespace_delete_s=1
     )
     return make_cluster(clock=fake_clock, profile=profile, auto_tick=False)
+
+
+@pytest.fixture
+def token_client(tmp_path: Path) -> Iterator[Callable[[Cluster, str], client.ApiClient]]:
+    """Real clients that authenticate with a given token (closed after the test)."""
+    made: list[client.ApiClient] = []
+
+    def make(cluster: Cluster, token: str) -> client.ApiClient:
+        made.append(client_with_token(cluster, token, tmp_path / f"kubeconfig-token-{len(made)}"))
+        return made[-1]
+
+    yield make
+    for api_client in made:
+        api_client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import urllib3
 from kubernetes import client, config
 
-from drill.sandbox.kube import KubeEmulator, Profile
+from drill.sandbox.kube import KubeEmulator, Profile, sandbox_ca, write_kubeconfig
 
 T = TypeVar("T")
 
@@ -56,6 +57,13 @@ def deployment(
     }
 
 
+def raw_http(token: str | None = None) -> urllib3.PoolManager:
+    """A bare HTTPS client that trusts the sandbox's CA, sending ``token`` (if any) as the
+    bearer token: for requests the typed client cannot make (or must not authenticate)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return urllib3.PoolManager(retries=False, ca_cert_data=sandbox_ca().decode(), headers=headers)
+
+
 class Cluster:
     """An emulator plus real clients for it."""
 
@@ -80,3 +88,25 @@ class Cluster:
             "velero.io", "v1", "velero", plural, name
         )
         return found
+
+
+def service_account(cluster: Cluster, namespace: str, name: str) -> str:
+    """Make ServiceAccount ``namespace/name`` (and its namespace) as the admin; its username."""
+    if cluster.emulator.get("v1", "Namespace", namespace) is None:
+        cluster.namespace(namespace)
+    cluster.core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+def token_of(cluster: Cluster, namespace: str, name: str, **spec: Any) -> str:
+    """A token for a ServiceAccount, from the TokenRequest API (``kubectl create token``)."""
+    request = cluster.core.create_namespaced_service_account_token(name, namespace, {"spec": spec})
+    return str(request.status.token)
+
+
+def client_with_token(cluster: Cluster, token: str, path: Path) -> client.ApiClient:
+    """A real client whose kubeconfig carries ``token`` instead of the admin's."""
+    kubeconfig = write_kubeconfig(
+        path, {"sandbox": cluster.emulator.url}, tokens={"sandbox": token}
+    )
+    return config.new_client_from_config(config_file=str(kubeconfig), context="sandbox")

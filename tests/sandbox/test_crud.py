@@ -275,32 +275,45 @@ def test_pods_can_be_created_read_listed_and_deleted_directly(still_cluster: Clu
 
 
 @pytest.mark.parametrize(
-    ("plural", "kind", "spec"),
+    ("plural", "kind", "spec", "change"),
     [
-        ("backups", "Backup", {"includedNamespaces": ["shop"], "storageLocation": "default"}),
-        ("restores", "Restore", {"backupName": "nightly-1"}),
+        (
+            "backups",
+            "Backup",
+            {"includedNamespaces": ["shop"], "storageLocation": "default"},
+            {"ttl": "1h0m0s"},
+        ),
+        ("restores", "Restore", {"backupName": "nightly-1"}, {"restorePVs": False}),
         (
             "schedules",
             "Schedule",
             {"schedule": "0 * * * *", "template": {"includedNamespaces": ["shop"]}},
+            {"paused": True},
         ),
         (
             "backupstoragelocations",
             "BackupStorageLocation",
             {"provider": "aws", "objectStorage": {"bucket": "b"}},
+            {"default": True},
         ),
     ],
 )
 def test_velero_kinds_round_trip(
-    still_cluster: Cluster, plural: str, kind: str, spec: dict[str, Any]
+    still_cluster: Cluster, plural: str, kind: str, spec: dict[str, Any], change: dict[str, Any]
 ) -> None:
     custom = still_cluster.custom
     body = {"apiVersion": "velero.io/v1", "kind": kind, "metadata": {"name": "x"}, "spec": spec}
     created = custom.create_namespaced_custom_object("velero.io", "v1", "velero", plural, body)
     assert created["metadata"]["generation"] == 1
-    created["spec"]["extra"] = True
+    created["spec"]["extra"] = True  # not in Velero's schema: pruned, so the spec is unchanged
     replaced = custom.replace_namespaced_custom_object(
         "velero.io", "v1", "velero", plural, "x", created
+    )
+    assert replaced["metadata"]["generation"] == 1
+    assert "extra" not in replaced["spec"]
+    replaced["spec"].update(change)
+    replaced = custom.replace_namespaced_custom_object(
+        "velero.io", "v1", "velero", plural, "x", replaced
     )
     assert replaced["metadata"]["generation"] == 2
     listed = custom.list_namespaced_custom_object("velero.io", "v1", "velero", plural)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.helpers import Cluster, deployment
+from tests.sandbox.helpers import Cluster, deployment, service_account
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
 
@@ -79,3 +79,63 @@ def test_kubectl_reads_pods_jobs_and_velero_objects(cluster: Cluster, tmp_path: 
         assert result.returncode == 0, (args, result.stderr)
     listed = kubectl(cluster, tmp_path, "get", "backups.velero.io", "-n", "velero", "-o", "name")
     assert listed.stdout.strip() == "backup.velero.io/nightly-1"
+
+
+def test_kubectl_tokens_can_i_whoami_and_refusals(cluster: Cluster, tmp_path: Path) -> None:
+    """What a user checks RBAC with: create token, auth can-i (--as, --list), whoami, a 403."""
+    account = service_account(cluster, "team", "robot")
+    cluster.emulator.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "pod-reader", "namespace": "team"},
+            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["list"]}],
+        }
+    )
+    cluster.emulator.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "robot-reads-pods", "namespace": "team"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "pod-reader",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "robot", "namespace": "team"}],
+        }
+    )
+    as_robot = (f"--as={account}", "-n", "team")
+    allowed = kubectl(cluster, tmp_path, "auth", "can-i", "list", "pods", *as_robot)
+    assert (allowed.returncode, allowed.stdout.strip()) == (0, "yes"), allowed.stderr
+    refused = kubectl(cluster, tmp_path, "auth", "can-i", "delete", "pods", *as_robot)
+    assert (refused.returncode, refused.stdout.strip()) == (1, "no"), refused.stderr
+    listed = kubectl(cluster, tmp_path, "auth", "can-i", "--list", *as_robot)
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:1] == ["pods"] for line in listed.stdout.splitlines())
+
+    created = kubectl(cluster, tmp_path, "create", "token", "robot", "-n", "team")
+    assert created.returncode == 0, created.stderr
+    token = ("--token", created.stdout.strip())
+    whoami = kubectl(cluster, tmp_path, "auth", "whoami", *token)
+    assert account in whoami.stdout, whoami.stderr
+    pods = kubectl(cluster, tmp_path, "get", "pods", "-n", "team", *token)
+    assert pods.returncode == 0, pods.stderr
+    deployments = kubectl(cluster, tmp_path, "get", "deployments", "-n", "team", *token)
+    assert deployments.returncode == 1
+    assert deployments.stderr.strip() == (
+        'Error from server (Forbidden): deployments.apps is forbidden: User "system:serviceaccount:'
+        'team:robot" cannot list resource "deployments" in API group "apps" in the namespace "team"'
+    )
+    nobody = kubectl(cluster, tmp_path, "get", "pods", "--token", "not-a-token")
+    assert nobody.returncode == 1
+    assert "Unauthorized" in nobody.stderr or "provide credentials" in nobody.stderr
+
+
+def test_kubectl_as_a_user_in_groups(cluster: Cluster, tmp_path: Path) -> None:
+    whoami = kubectl(
+        cluster, tmp_path, "auth", "whoami", "--as=alice", "--as-group=ops", "--as-group=dev"
+    )
+    assert whoami.returncode == 0, whoami.stderr
+    assert "alice" in whoami.stdout
+    assert "[ops dev system:authenticated]" in whoami.stdout

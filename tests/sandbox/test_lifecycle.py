@@ -13,15 +13,16 @@ import yaml
 from kubernetes import client, config, watch
 
 from drill.sandbox.kube import kubeconfig, write_kubeconfig
-from tests.sandbox.helpers import Cluster, MakeCluster
+from tests.sandbox.helpers import Cluster, MakeCluster, raw_http
 
 
 def test_the_server_binds_loopback_on_an_ephemeral_port(still_cluster: Cluster) -> None:
     url = urlsplit(still_cluster.emulator.url)
-    assert (url.scheme, url.hostname) == ("http", "127.0.0.1")
+    assert (url.scheme, url.hostname) == ("https", "127.0.0.1")
     assert url.port
-    version = still_cluster.api_client.call_api("GET", f"{still_cluster.emulator.url}/version")
-    version.read()
+    version = raw_http(still_cluster.emulator.admin_token).request(
+        "GET", f"{still_cluster.emulator.url}/version"
+    )
     assert version.status == 200
 
 
@@ -30,6 +31,8 @@ def test_version_and_discovery_through_the_client(still_cluster: Cluster) -> Non
     groups = {g.name for g in client.ApisApi(still_cluster.api_client).get_api_versions().groups}
     assert groups == {
         "apps",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
         "batch",
         "coordination.k8s.io",
         "rbac.authorization.k8s.io",
@@ -62,7 +65,7 @@ def test_stopping_ends_open_watches_and_refuses_new_requests(make_cluster: MakeC
     assert ended[-1] == "ended"
     cluster.emulator.stop()  # idempotent
     with pytest.raises(urllib3.exceptions.HTTPError):
-        urllib3.PoolManager(retries=False).request("GET", f"{cluster.emulator.url}/version")
+        raw_http().request("GET", f"{cluster.emulator.url}/version")
 
 
 def test_one_kubeconfig_reaches_two_clusters(make_cluster: MakeCluster, tmp_path: Path) -> None:
@@ -74,7 +77,9 @@ def test_one_kubeconfig_reaches_two_clusters(make_cluster: MakeCluster, tmp_path
     assert path.stat().st_mode & 0o077 == 0
     document = yaml.safe_load(path.read_text())
     assert document["current-context"] == "dr"
-    assert document["clusters"][0]["cluster"] == {"server": primary.url}
+    assert document["clusters"][0]["cluster"]["server"] == primary.url
+    # The clients verify the server against the sandbox's own CA, as against a real cluster's.
+    assert document["clusters"][0]["cluster"]["certificate-authority-data"]
     primary.apply(
         {
             "apiVersion": "v1",
@@ -119,7 +124,7 @@ def test_apply_creates_the_namespace_and_replaces_on_second_call(make_cluster: M
 
 
 def test_unknown_paths_and_methods_answer_like_the_real_server(still_cluster: Cluster) -> None:
-    http = urllib3.PoolManager(retries=False)
+    http = raw_http(still_cluster.emulator.admin_token)
     base = still_cluster.emulator.url
     missing = http.request("GET", f"{base}/apis/example.com/v1/widgets")
     assert missing.status == 404
@@ -129,7 +134,7 @@ def test_unknown_paths_and_methods_answer_like_the_real_server(still_cluster: Cl
         "POST",
         f"{base}/api/v1/namespaces",
         body=b"k8s\x00",
-        headers={"Content-Type": "application/vnd.kubernetes.protobuf"},
+        headers={**http.headers, "Content-Type": "application/vnd.kubernetes.protobuf"},
     )
     assert protobuf.status == 415
     http.clear()

@@ -125,7 +125,7 @@ def test_custom_objects_take_merge_patches(still_cluster: Cluster) -> None:
         "apiVersion": "velero.io/v1",
         "kind": "Schedule",
         "metadata": {"name": "s"},
-        "spec": {"schedule": "0 * * * *"},
+        "spec": {"schedule": "0 * * * *", "template": {}},
     }
     still_cluster.custom.create_namespaced_custom_object(
         "velero.io", "v1", "velero", "schedules", body
@@ -135,6 +135,7 @@ def test_custom_objects_take_merge_patches(still_cluster: Cluster) -> None:
     )
     assert still_cluster.velero("schedules", "s")["spec"] == {
         "schedule": "0 * * * *",
+        "template": {},
         "paused": True,
     }
 

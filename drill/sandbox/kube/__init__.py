@@ -1,11 +1,14 @@
 """An in-process Kubernetes API emulator for the sandbox and the tests.
 
-``KubeEmulator`` serves a Kubernetes API over real HTTP on 127.0.0.1 (an ephemeral port) that
-the kubernetes Python client and kubectl can use: core namespaces, pods, services, configmaps,
-secrets and serviceaccounts; apps deployments and statefulsets (with ``scale`` and ``status``);
-batch jobs and cronjobs; coordination leases; RBAC roles, clusterroles and their bindings;
-Velero backups, restores, schedules and backupstoragelocations. CronJobs and RBAC objects are
-only stored: nothing schedules the one or enforces the other. Simulated
+``KubeEmulator`` serves a Kubernetes API over real HTTPS on 127.0.0.1 (an ephemeral port,
+under a CA the process makes: ``sandbox_ca``) that the kubernetes Python client and kubectl can
+use: core namespaces, pods, services, configmaps, secrets and serviceaccounts (with TokenRequest);
+apps deployments and statefulsets (with ``scale`` and ``status``); batch jobs and cronjobs;
+coordination leases; RBAC roles, clusterroles and their bindings, enforced for every request
+(the admin token ``SANDBOX_TOKEN`` is ``system:masters``; ``token_for`` issues a
+ServiceAccount's); access and rules reviews; Velero backups, restores, schedules and
+backupstoragelocations, checked against Velero's schemas. CronJobs are only stored: nothing
+schedules them. Simulated
 controllers, timed by an injected clock and a ``Profile``, make workloads become ready, jobs
 finish, namespaces terminate and Velero restores complete; ``faults`` injects failures and
 ``truth`` records when things really happened. ``write_kubeconfig`` points contexts at
@@ -26,7 +29,8 @@ surface are private.
 
 from drill.sandbox.kube._emulator import DEFAULT_NAMESPACES, KubeEmulator
 from drill.sandbox.kube._faults import Faults, RestoreFault
-from drill.sandbox.kube._kubeconfig import kubeconfig, write_kubeconfig
+from drill.sandbox.kube._kubeconfig import SANDBOX_TOKEN, kubeconfig, write_kubeconfig
+from drill.sandbox.kube._tls import sandbox_ca
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
@@ -44,6 +48,7 @@ from drill.sandbox.kube.controllers.velero import Velero
 
 __all__ = [
     "DEFAULT_NAMESPACES",
+    "SANDBOX_TOKEN",
     "ApiError",
     "BackupContents",
     "BackupMade",
@@ -60,5 +65,6 @@ __all__ = [
     "Velero",
     "WorkloadReady",
     "kubeconfig",
+    "sandbox_ca",
     "write_kubeconfig",
 ]

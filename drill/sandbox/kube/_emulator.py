@@ -1,16 +1,19 @@
 """``KubeEmulator``: one emulated cluster, served over HTTP, with its controllers ticking.
 
 It wires the store, the API, the HTTP server and the simulated controllers together, seeds the
-standard namespaces (and Velero's default BackupStorageLocation when the ``velero`` namespace
-is seeded), and runs a daemon thread that gives every controller a pass every ``tick_s``
-seconds of real time; each pass reads the injected clock, so with a ``FakeClock`` the world
-moves only when the test advances it (``tick()`` runs a pass on demand).
+standard namespaces, the bootstrap RBAC policy (and Velero's default BackupStorageLocation when
+the ``velero`` namespace is seeded), accepts the admin token (``SANDBOX_TOKEN`` unless told
+otherwise), issues ServiceAccount tokens (``token_for``), and runs a daemon thread that gives
+every controller a pass every ``tick_s`` seconds of real time; each pass reads the injected
+clock, so with a ``FakeClock`` the world moves only when the test advances it (``tick()`` runs
+a pass on demand).
 
 It must not contain API or controller logic of its own: it is the assembly and the lifecycle.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 import threading
 import traceback
@@ -18,8 +21,13 @@ import traceback
 from drill.clock import Clock, SystemClock
 from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube._faults import Faults
+from drill.sandbox.kube._kubeconfig import SANDBOX_TOKEN
+from drill.sandbox.kube._tls import sandbox_ca, server_context
+from drill.sandbox.kube.api.authn import DEFAULT_EXPIRATION_S, Tokens
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, clone, namespace_of
+from drill.sandbox.kube.api.policy import bootstrap_objects
+from drill.sandbox.kube.api.rbac import Authorizer
 from drill.sandbox.kube.api.resources import Registry
 from drill.sandbox.kube.api.store import Store
 from drill.sandbox.kube.api.verbs import Api
@@ -33,6 +41,7 @@ from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
 from drill.sandbox.kube.transport.app import App, AppConfig
+from drill.sandbox.kube.transport.guard import Guard
 from drill.sandbox.kube.transport.server import HttpServer
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "velero")
@@ -49,6 +58,7 @@ class KubeEmulator(Emulator):
         namespaces: tuple[str, ...] = DEFAULT_NAMESPACES,
         contents: BackupContents | None = None,
         seed: int = 0,
+        admin_token: str = SANDBOX_TOKEN,
     ) -> None:
         self.clock = clock or SystemClock()
         self.profile = profile or Profile()
@@ -60,6 +70,12 @@ class KubeEmulator(Emulator):
         # Seeded on purpose: uids and generated names repeat from run to run.
         rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
         self.api = Api(Store(self.profile.event_window), Registry(), self.clock, rng)
+        self.admin_token = admin_token
+        self._accounts = self.api.registry.get("v1", "ServiceAccount")
+        self._guard = Guard(
+            Tokens(self.api.store, self._accounts, self.clock, admin_token),
+            Authorizer(self.api.store, self.api.registry),
+        )
         world = World(self.api, self.clock, self.profile, self.faults, self.truth)
         self.velero = Velero(world, contents or BackupContents())
         # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
@@ -97,7 +113,7 @@ class KubeEmulator(Emulator):
             bucket=self.velero.contents.file,
             bucket_path=BUCKET_PATH,
         )
-        self._server = HttpServer(App(self.api, self.faults, config))
+        self._server = HttpServer(App(self.api, self.faults, config, self._guard), server_context())
         self._server.start()
         self.velero.download_base = self._server.url
         if auto_tick:
@@ -169,6 +185,14 @@ class KubeEmulator(Emulator):
         rt = self.api.registry.get(api_version, kind)
         return [clone(o) for o in self.api.store.items(rt, namespace)]
 
+    def token_for(
+        self, namespace: str, name: str, *, expiration_s: int = DEFAULT_EXPIRATION_S
+    ) -> str:
+        """A bearer token for ServiceAccount ``namespace/name``, as ``kubectl create token``
+        gets one (the account must exist; its requests are then held to RBAC)."""
+        account = self.api.get(self._accounts, namespace, name)
+        return self._guard.tokens.issue(account, expiration_s=expiration_s).token
+
     def set_pod_log(self, namespace: str, pod: str, text: str) -> None:
         self.logs.set_pod_log(namespace, pod, text)
 
@@ -188,5 +212,10 @@ class KubeEmulator(Emulator):
     def _seed(self, namespaces: tuple[str, ...]) -> None:
         for namespace in namespaces:
             self._ensure_namespace(namespace)
+        for manifest in bootstrap_objects():
+            self.apply(manifest)
         if self.velero.namespace in namespaces:
-            self.velero.add_storage_location("default")
+            # Download URLs point into this server's own bucket, under the sandbox's CA: the
+            # location says so as a private store's does.
+            ca_cert = base64.b64encode(sandbox_ca()).decode("ascii")
+            self.velero.add_storage_location("default", ca_cert=ca_cert)

@@ -1,40 +1,62 @@
 """Writing a kubeconfig that points contexts at emulators.
 
-One cluster, one context per entry, all sharing one user with a dummy bearer token (the
-emulator accepts any credentials), and ``current-context`` set. Both the kubernetes Python
-client and kubectl read the file. This module must not start anything or read the network.
+One cluster (with the sandbox's CA when it serves HTTPS) and one context per entry, and
+``current-context`` set. By default every context
+uses one user whose bearer token is the admin token every emulator accepts (its user,
+``kubernetes-admin``, is in ``system:masters``, like the admin kind and minikube write);
+``tokens`` gives each context its own user and token instead (a ServiceAccount's, say). Both
+the kubernetes Python client and kubectl read the file. This module must not start anything
+or read the network.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
+from drill.sandbox.kube._tls import credentials
+
 SANDBOX_USER = "drill-sandbox"
-SANDBOX_TOKEN = "drill-sandbox-token"  # noqa: S105 - a placeholder the emulator ignores
+# The admin's token: a local sandbox's well-known credential, never a real cluster's.
+SANDBOX_TOKEN = "drill-sandbox-token"  # noqa: S105
 
 
 def kubeconfig(
-    servers: Mapping[str, str], *, current: str | None = None, namespace: str = "default"
+    servers: Mapping[str, str],
+    *,
+    current: str | None = None,
+    namespace: str = "default",
+    tokens: Mapping[str, str] | None = None,
+    user: str = SANDBOX_USER,
 ) -> dict[str, object]:
-    """The kubeconfig document for ``{context_name: server_url}``."""
+    """The kubeconfig document for ``{context_name: server_url}``; with ``tokens``
+    (``{context_name: token}``, one for every context), user ``USER@CONTEXT`` per context."""
     if not servers:
         raise ValueError("a kubeconfig needs at least one context")
     current = current or next(iter(servers))
     if current not in servers:
         raise ValueError(f"current context {current!r} is not one of {sorted(servers)}")
+    if tokens is not None and set(tokens) != set(servers):
+        raise ValueError(f"tokens name contexts {sorted(tokens)}, not {sorted(servers)}")
+    users = {name: f"{user}@{name}" if tokens is not None else user for name in servers}
+    credentials = (
+        {users[name]: token for name, token in tokens.items()}
+        if tokens is not None
+        else {user: SANDBOX_TOKEN}
+    )
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "preferences": {},
-        "clusters": [{"name": name, "cluster": {"server": url}} for name, url in servers.items()],
-        "users": [{"name": SANDBOX_USER, "user": {"token": SANDBOX_TOKEN}}],
+        "clusters": [{"name": name, "cluster": _cluster(url)} for name, url in servers.items()],
+        "users": [{"name": name, "user": {"token": token}} for name, token in credentials.items()],
         "contexts": [
             {
                 "name": name,
-                "context": {"cluster": name, "user": SANDBOX_USER, "namespace": namespace},
+                "context": {"cluster": name, "user": users[name], "namespace": namespace},
             }
             for name in servers
         ],
@@ -42,12 +64,26 @@ def kubeconfig(
     }
 
 
+def _cluster(url: str) -> dict[str, str]:
+    """A cluster entry; an HTTPS one carries the sandbox's CA, so clients verify the server."""
+    if not url.startswith("https://"):
+        return {"server": url}
+    authority = base64.b64encode(credentials().ca_pem).decode()
+    return {"server": url, "certificate-authority-data": authority}
+
+
 def write_kubeconfig(
-    path: Path | str, servers: Mapping[str, str], *, current: str | None = None
+    path: Path | str,
+    servers: Mapping[str, str],
+    *,
+    current: str | None = None,
+    tokens: Mapping[str, str] | None = None,
+    user: str = SANDBOX_USER,
 ) -> Path:
     """Write the kubeconfig for ``{context_name: server_url}`` to ``path`` (mode 0600)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(yaml.safe_dump(kubeconfig(servers, current=current), sort_keys=False))
+    document = kubeconfig(servers, current=current, tokens=tokens, user=user)
+    target.write_text(yaml.safe_dump(document, sort_keys=False))
     target.chmod(0o600)  # kubectl warns about group/world-readable kubeconfigs
     return target

@@ -72,6 +72,9 @@ def _subresource_entry(rt: ResourceType, sub: str) -> Obj:
         entry["verbs"] = ["get"]
     elif sub == "finalize":
         entry["verbs"] = ["update"]
+    elif sub == "token":
+        entry.update(group="authentication.k8s.io", version="v1", kind="TokenRequest")
+        entry["verbs"] = ["create"]
     return entry
 
 

@@ -13,6 +13,7 @@ from drill.sandbox.kube.api.resources import ResourceType
 
 _REASON_BY_CODE = {
     400: "BadRequest",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
@@ -97,10 +98,17 @@ def stale(rt: ResourceType, name: str) -> ApiError:
 def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
     """``causes`` are (reason, field, message): ("FieldValueRequired", "spec.selector", ...)."""
     listed = ", ".join(f"{field}: {message}" for _, field, message in causes)
+    if len(causes) > 1:
+        listed = f"[{listed}]"  # how Kubernetes prints several errors together
     details = _details(rt, name)
     details["kind"] = rt.kind
     details["causes"] = [{"reason": r, "message": m, "field": f} for r, f, m in causes]
     return ApiError(422, f'{rt.qualified_kind} "{name}" is invalid: {listed}', details=details)
+
+
+def unauthorized() -> ApiError:
+    """No user: a missing, unknown, expired or revoked token. The real server says no more."""
+    return ApiError(401, "Unauthorized")
 
 
 def bad_request(message: str) -> ApiError:

@@ -81,6 +81,7 @@ def _rt(
 
 
 _ALL = ("all",)
+_CREATE_ONLY = ("create",)
 _VELERO = ("velero",)
 
 RESOURCES: tuple[ResourceType, ...] = (
@@ -98,7 +99,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _rt("v1", "configmaps", "ConfigMap", short=("cm",)),
     _rt("v1", "events", "Event", short=("ev",)),
     _rt("v1", "secrets", "Secret"),
-    _rt("v1", "serviceaccounts", "ServiceAccount", short=("sa",)),
+    _rt("v1", "serviceaccounts", "ServiceAccount", short=("sa",), sub=("token",)),
     _rt(
         "apps/v1",
         "deployments",
@@ -116,10 +117,10 @@ RESOURCES: tuple[ResourceType, ...] = (
         categories=_ALL,
     ),
     _rt("batch/v1", "jobs", "Job", sub=("status",), categories=_ALL),
-    # Stored as written, so drill's own CronJob and RBAC manifests can be applied; nothing
-    # schedules CronJobs or enforces the rules.
+    # Stored as written, so drill's own CronJob can be applied; nothing schedules CronJobs.
     _rt("batch/v1", "cronjobs", "CronJob", short=("cj",), sub=("status",), categories=_ALL),
     _rt("coordination.k8s.io/v1", "leases", "Lease"),
+    # Enforced for every request (api/rbac.py).
     _rt("rbac.authorization.k8s.io/v1", "roles", "Role"),
     _rt("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding"),
     _rt("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", namespaced=False),
@@ -128,6 +129,29 @@ RESOURCES: tuple[ResourceType, ...] = (
         "clusterrolebindings",
         "ClusterRoleBinding",
         namespaced=False,
+    ),
+    # Asked, answered and never stored: what the caller may do (kubectl auth can-i [--list]),
+    # who the caller is (kubectl auth whoami).
+    _rt(
+        "authorization.k8s.io/v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        namespaced=False,
+        verbs=_CREATE_ONLY,
+    ),
+    _rt(
+        "authorization.k8s.io/v1",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        namespaced=False,
+        verbs=_CREATE_ONLY,
+    ),
+    _rt(
+        "authentication.k8s.io/v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+        namespaced=False,
+        verbs=_CREATE_ONLY,
     ),
     # Velero's CRDs declare no status subresource: status travels with the main object.
     _rt("velero.io/v1", "backups", "Backup", categories=_VELERO),

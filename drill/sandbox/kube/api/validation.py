@@ -21,6 +21,8 @@ from drill.sandbox.kube.api.selectors import selector_from_object
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_ONLY = ("namespaces", "services")
+# RBAC objects take any name that is a valid URL path segment (``system:discovery``).
+_PATH_SEGMENT = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
 Cause = tuple[str, str, str]  # (reason, field, message)
 
 
@@ -41,6 +43,8 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
                 "Required value: name or generateName is required",
             )
         ]
+    if rt.plural in _PATH_SEGMENT:
+        return _path_segment_causes(name)
     if rt.plural in _LABEL_ONLY:
         if len(name) > 63 or not _LABEL.match(name):
             return [
@@ -61,6 +65,14 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
             )
         ]
     return []
+
+
+def _path_segment_causes(name: str) -> list[Cause]:
+    if name in (".", ".."):
+        return [_bad("metadata.name", name, f"may not be '{name}'")]
+    return [
+        _bad("metadata.name", name, f"may not contain '{bad}'") for bad in ("/", "%") if bad in name
+    ]
 
 
 def _container_causes(spec: Any, field: str) -> list[Cause]:

@@ -5,7 +5,10 @@ This is the emulated API server's registry layer: it checks request bodies, fill
 subresource rules (clients cannot change ``status`` through the main resource of a kind with a
 status subresource; Velero kinds have none, so their status travels with the object), resolves
 preconditions into 409s, and cascades deletes along ownerReferences. Controllers use it too, so
-objects they create go through the same rules as a client's.
+objects they create go through the same rules as a client's. Custom resources with a structural
+schema (Velero's) are pruned, defaulted and checked against it; what was pruned becomes
+warnings, or a 400 under ``fieldValidation=Strict`` (``WriteOptions``; the emulator's own
+writes are strict, so a controller that writes an undeclared field fails loudly).
 
 It must not know about HTTP (query strings, headers, sockets) or run any controller logic.
 """
@@ -18,7 +21,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from drill.clock import Clock
 from drill.sandbox.kube.api.defaults import Defaulter
@@ -27,6 +30,7 @@ from drill.sandbox.kube.api.errors import (
     bad_request,
     conflict,
     gone,
+    invalid,
     not_found,
     terminating,
 )
@@ -43,8 +47,10 @@ from drill.sandbox.kube.api.objects import (
 from drill.sandbox.kube.api.patches import apply_patch
 from drill.sandbox.kube.api.resources import Registry, ResourceType
 from drill.sandbox.kube.api.scale import replicas_from, scale_of
+from drill.sandbox.kube.api.schemas import schema_for
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.store import Store
+from drill.sandbox.kube.api.structural import apply_defaults, causes, prune
 from drill.sandbox.kube.api.validation import validate
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
@@ -59,6 +65,18 @@ class ListOptions:
     field_selector: str | None = None
     limit: int | None = None
     continue_token: str | None = None
+
+
+FIELD_VALIDATIONS = ("Ignore", "Warn", "Strict")
+
+
+@dataclass
+class WriteOptions:
+    """How a write treats fields its schema does not declare (``fieldValidation``), and the
+    warnings it gathers for the response."""
+
+    field_validation: str = "Strict"
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,13 @@ class Api:
 
     # -- create --------------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, namespace: str | None, body: object) -> Obj:
+    def create(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        body: object,
+        options: WriteOptions | None = None,
+    ) -> Obj:
         obj = self._body(rt, namespace, body)
         metadata = meta(obj)
         for key in _SYSTEM_META:
@@ -92,7 +116,7 @@ class Api:
                 creationTimestamp=rfc3339(self._clock.now()),
                 generation=1,
             )
-            self._shape(rt, obj, self._defaulter.on_create)
+            self._shape(rt, obj, self._defaulter.on_create, options or WriteOptions())
             return self.store.insert(rt, obj)
 
     def new_uid(self) -> str:
@@ -175,12 +199,20 @@ class Api:
 
     # -- update --------------------------------------------------------------------------------
 
-    def replace(self, rt: ResourceType, namespace: str | None, name: str, body: object) -> Obj:
+    def replace(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: object,
+        options: WriteOptions | None = None,
+    ) -> Obj:
         obj = self._body(rt, namespace, body)
         self._same_name(obj, name)
         with self.store.lock:
             old = self._current(rt, namespace, name)
-            return self._write(rt, old, obj, str(meta(obj).get("resourceVersion") or ""))
+            expected_rv = str(meta(obj).get("resourceVersion") or "")
+            return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
     def replace_status(
         self, rt: ResourceType, namespace: str | None, name: str, body: object
@@ -194,12 +226,20 @@ class Api:
             return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
 
     def patch(
-        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        patch: object,
+        options: WriteOptions | None = None,
     ) -> Obj:
         with self.store.lock:
             old = self._current(rt, namespace, name)
             patched = self._patched(content_type, old, patch)
-            return self._write(rt, old, patched, _changed_rv(old, patched))
+            return self._write(
+                rt, old, patched, _changed_rv(old, patched), options or WriteOptions()
+            )
 
     def patch_status(
         self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
@@ -211,7 +251,9 @@ class Api:
             new["status"] = patched.get("status", {})
             return self.store.update(rt, new, _changed_rv(old, patched))
 
-    def _write(self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str) -> Obj:
+    def _write(
+        self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
+    ) -> Obj:
         """Store ``new`` in place of ``old``, keeping what clients may not change."""
         metadata = meta(new)
         metadata["name"], metadata["namespace"] = name_of(old), old["metadata"].get("namespace")
@@ -221,7 +263,7 @@ class Api:
             metadata["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
-        self._shape(rt, new, self._defaulter.on_write)
+        self._shape(rt, new, self._defaulter.on_write, options)
         return self.store.update(rt, new, expected_rv or None)
 
     def _patched(self, content_type: str, old: Obj, patch: object) -> Obj:
@@ -369,13 +411,24 @@ class Api:
         return obj
 
     def _shape(
-        self, rt: ResourceType, obj: Obj, defaults: Callable[[ResourceType, Obj], None]
+        self,
+        rt: ResourceType,
+        obj: Obj,
+        defaults: Callable[[ResourceType, Obj], None],
+        options: WriteOptions,
     ) -> None:
-        """Default then validate; a body of the wrong shape is a 400, as a decode error would be."""
+        """Prune (a schema's kinds), default, then validate; a body of the wrong shape is a
+        400, as a decode error would be."""
+        schema = schema_for(rt)
+        if schema is not None:
+            _pruned(rt, prune(obj, schema), options)
+            apply_defaults(obj, schema)
         try:
             defaults(rt, obj)
         except (AttributeError, TypeError, ValueError) as error:
             raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
+        if schema is not None and (found := causes(obj, schema)):
+            raise invalid(rt, name_of(obj), found)
         validate(rt, obj)
 
     @staticmethod
@@ -385,6 +438,25 @@ class Api:
                 f"the name of the object ({name_of(obj)}) does not match "
                 f"the name on the URL ({name})"
             )
+
+
+def _pruned(rt: ResourceType, paths: list[str], options: WriteOptions) -> None:
+    """What the server does with the unknown fields it pruned, per ``fieldValidation``."""
+    if options.field_validation not in FIELD_VALIDATIONS:
+        raise bad_request(
+            f"fieldValidation must be one of {', '.join(FIELD_VALIDATIONS)}, "
+            f"not {options.field_validation!r}"
+        )
+    unknown = [f'unknown field "{path}"' for path in paths]
+    if not unknown or options.field_validation == "Ignore":
+        return
+    if options.field_validation == "Warn":
+        options.warnings.extend(unknown)
+        return
+    raise bad_request(
+        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+        f"strict decoding error: {', '.join(unknown)}"
+    )
 
 
 def _changed_rv(before: Obj, after: Obj) -> str:

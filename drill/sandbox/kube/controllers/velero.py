@@ -127,12 +127,18 @@ class Velero:
         available: bool = True,
         bucket: str = "drill-sandbox",
         provider: str = "aws",
+        ca_cert: str | None = None,
     ) -> Obj:
+        """``ca_cert`` (base64 PEM, as the CRD has it): the CA a private bucket serves under,
+        which clients of its download URLs must trust."""
+        storage: dict[str, str] = {"bucket": bucket}
+        if ca_cert is not None:
+            storage["caCert"] = ca_cert
         body = {
             "metadata": {"name": name},
             "spec": {
                 "provider": provider,
-                "objectStorage": {"bucket": bucket},
+                "objectStorage": storage,
                 "default": name == "default",
                 "accessMode": "ReadWrite",
             },

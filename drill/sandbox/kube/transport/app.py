@@ -1,9 +1,11 @@
 """The request handler behind the socket: an HTTP request in, a response or a watch stream out.
 
-It applies request faults (latency, injected error statuses), routes the path, parses the
-query string and body, calls the matching ``Api`` verb and turns ``ApiError`` into a
-``Status`` response. Anything unexpected becomes a 500 ``InternalError`` and is kept in
-``errors`` so a test can fail loudly on an emulator bug instead of seeing a confusing 500.
+It authenticates the caller, applies impersonation, then request faults (latency, injected
+error statuses), then authorization (``guard``); routes the path, parses the query string and
+body, calls the matching ``Api`` verb (or answers a review or TokenRequest) and turns
+``ApiError`` into a ``Status`` response. Anything unexpected becomes a 500 ``InternalError``
+and is kept in ``errors`` so a test can fail loudly on an emulator bug instead of seeing a
+confusing 500.
 
 It must not touch sockets or HTTP framing (that is ``_server``) nor implement verb semantics
 (that is ``_api``).
@@ -21,12 +23,14 @@ import yaml
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube.api import discovery
+from drill.sandbox.kube.api import discovery, protobuf, reviews
+from drill.sandbox.kube.api.authn import UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.resources import SERVER_VERSION
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
-from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions
+from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
+from drill.sandbox.kube.transport.guard import Asked, Guard, request_attributes
 from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
 from drill.sandbox.kube.transport.watch import WatchStream
 
@@ -41,6 +45,8 @@ class Request:
     headers: dict[str, str]  # names in lower case
     body: bytes
     host: str = "127.0.0.1"
+    # Every header as sent, names in lower case: some (Impersonate-Group) may come twice.
+    header_pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,10 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def json_response(status: int, document: object) -> Response:
-    return Response(status, dumps(document))
+def json_response(status: int, document: object, warnings: list[str] | None = None) -> Response:
+    """``warnings`` become ``Warning: 299 - "text"`` headers, as the API server sends them."""
+    headers = tuple(("Warning", f"299 - {json.dumps(text)}") for text in warnings or ())
+    return Response(status, dumps(document), headers=headers)
 
 
 def error_response(error: ApiError) -> Response:
@@ -71,21 +79,35 @@ class AppConfig:
     bucket_path: str = "/velero-bucket/"
 
 
+# The kinds that are asked, answered and never stored, by (group, plural).
+_REVIEWS = {
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+    ("authentication.k8s.io", "selfsubjectreviews"),
+}
+
+
 class App:
-    def __init__(self, api: Api, faults: Faults, config: AppConfig) -> None:
+    def __init__(self, api: Api, faults: Faults, config: AppConfig, guard: Guard) -> None:
         self._api = api
         self._faults = faults
         self._config = config
+        self._guard = guard
 
     def handle(self, request: Request) -> Response | WatchStream:
         try:
-            self._apply_request_faults(request)
             if request.path.startswith(self._config.bucket_path):
+                # A download URL is pre-signed into the bucket: no API server credentials.
                 return self._bucket_file(request)
+            user = self._guard.authenticate(request.headers)
+            user = self._guard.impersonate(user, list(request.header_pairs))
+            self._apply_request_faults(request)
+            asked = request_attributes(request.method, request.path, request.query)
+            self._guard.authorize(asked, user)
             target = route(request.path, self._api.registry)
             if isinstance(target, Discovery):
                 return self._discovery(target, request)
-            return self._resource(target, request)
+            return self._resource(target, request, asked, user)
         except ApiError as error:
             return error_response(error)
         except Exception:  # noqa: BLE001 - an emulator bug must reach the client as a 500
@@ -134,9 +156,17 @@ class App:
 
     # -- resources -----------------------------------------------------------------------------
 
-    def _resource(self, target: ResourceRoute, request: Request) -> Response | WatchStream:
+    def _resource(
+        self, target: ResourceRoute, request: Request, asked: Asked, user: UserInfo
+    ) -> Response | WatchStream:
         if "dryRun" in request.query:
             raise bad_request("dryRun is not supported by the sandbox")
+        if target.sub is None and asked.verb not in target.rt.verbs:
+            raise _not_allowed(request)
+        if (target.rt.group, target.rt.plural) in _REVIEWS:
+            return self._review(target, request, user)
+        if target.sub == "token":
+            return self._token(target, request)
         if target.sub == "log":
             return self._log(target, request)
         if target.sub is not None:
@@ -152,8 +182,10 @@ class App:
         if request.method == "GET":
             return json_response(200, self._api.list(rt, namespace, _list_options(request)))
         if request.method == "POST" and (namespace is not None or not rt.namespaced):
-            return json_response(201, self._api.create(rt, namespace, _body(request)))
-        if request.method == "DELETE" and rt.plural != "namespaces":
+            options = _write_options(request)
+            created = self._api.create(rt, namespace, _body(request), options)
+            return json_response(201, created, options.warnings)
+        if request.method == "DELETE":
             return json_response(
                 200, self._api.delete_collection(rt, namespace, _list_options(request))
             )
@@ -163,11 +195,15 @@ class App:
         rt, namespace, name = target.rt, target.namespace, str(target.name)
         if request.method == "GET":
             return json_response(200, self._api.get(rt, namespace, name))
+        options = _write_options(request)
         if request.method == "PUT":
-            return json_response(200, self._api.replace(rt, namespace, name, _body(request)))
+            replaced = self._api.replace(rt, namespace, name, _body(request), options)
+            return json_response(200, replaced, options.warnings)
         if request.method == "PATCH":
-            patched = self._api.patch(rt, namespace, name, _content_type(request), _body(request))
-            return json_response(200, patched)
+            patched = self._api.patch(
+                rt, namespace, name, _content_type(request), _body(request), options
+            )
+            return json_response(200, patched, options.warnings)
         if request.method == "DELETE":
             return json_response(
                 200, self._api.delete(rt, namespace, name, _delete_options(request))
@@ -195,6 +231,24 @@ class App:
                 200, patch(rt, namespace, name, _content_type(request), _body(request))
             )
         raise _not_allowed(request)
+
+    def _review(self, target: ResourceRoute, request: Request, user: UserInfo) -> Response:
+        body = _body(request)
+        if target.rt.plural == "selfsubjectaccessreviews":
+            answer = reviews.access_review(body, user, self._guard.authorizer)
+        elif target.rt.plural == "selfsubjectrulesreviews":
+            answer = reviews.rules_review(body, user, self._guard.authorizer)
+        else:
+            answer = reviews.self_subject_review(user)
+        return json_response(201, answer)
+
+    def _token(self, target: ResourceRoute, request: Request) -> Response:
+        if request.method != "POST":
+            raise _not_allowed(request)
+        account = self._api.get(target.rt, target.namespace, str(target.name))
+        return json_response(
+            201, reviews.token_request(_body(request), account, self._guard.tokens)
+        )
 
     def _log(self, target: ResourceRoute, request: Request) -> Response:
         if request.method != "GET":
@@ -253,9 +307,9 @@ def _content_type(request: Request) -> str:
 
 def _body(request: Request) -> object:
     if "protobuf" in _content_type(request):
-        # kubectl's typed commands (``kubectl create ns x``) send protobuf; decoding it would
-        # need every type's schema. A clear 415 beats a confusing JSON parse error.
-        raise ApiError(415, "the sandbox accepts JSON and YAML bodies, not protobuf")
+        # kubectl's typed commands send protobuf: the few kinds the sandbox must read (tokens,
+        # reviews) are decoded, others (``kubectl create ns x``) get a clear 415.
+        return protobuf.decode(request.body)
     if not request.body:
         raise bad_request("the request has no body")
     try:
@@ -264,6 +318,11 @@ def _body(request: Request) -> object:
         return json.loads(request.body)
     except (ValueError, yaml.YAMLError) as error:
         raise bad_request(f"the request body is not valid: {error}") from None
+
+
+def _write_options(request: Request) -> WriteOptions:
+    """A client's writes default to ``Warn``, as the API server's do since Kubernetes 1.27."""
+    return WriteOptions(field_validation=request.query.get("fieldValidation") or "Warn")
 
 
 def _list_options(request: Request) -> ListOptions:

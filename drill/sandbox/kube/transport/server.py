@@ -1,10 +1,11 @@
 """HTTP/1.1 on 127.0.0.1: framing, keep-alive, chunked watch streams, and a clean shutdown.
 
-Built on ``http.server.ThreadingHTTPServer``. Each connection gets a named daemon thread; the
-server remembers open connections so ``stop`` can cut idle keep-alive connections and open
-watches instead of leaving threads behind. A watch is sent with ``Transfer-Encoding: chunked``,
-one event per chunk, flushed at once; a drop fault may end it without the final chunk, which
-the client sees as a broken connection.
+Built on ``http.server.ThreadingHTTPServer``, over TLS when given a context (a cluster that
+authenticates must: kubectl sends tokens only over TLS). Each connection gets a named daemon
+thread; the server remembers open connections so ``stop`` can cut idle keep-alive connections
+and open watches instead of leaving threads behind. A watch is sent with ``Transfer-Encoding:
+chunked``, one event per chunk, flushed at once; a drop fault may end it without the final
+chunk, which the client sees as a broken connection.
 
 This module must not know what a Kubernetes request means: it hands a ``Request`` to the app
 and writes back what it gets.
@@ -12,8 +13,10 @@ and writes back what it gets.
 
 from __future__ import annotations
 
+import _socket
 import select
 import socket
+import ssl
 from urllib.parse import parse_qs, urlsplit
 
 from drill.sandbox.emulator import LoopbackServer, QuietHandler, cut
@@ -22,8 +25,8 @@ from drill.sandbox.kube.transport.watch import WatchStream
 
 
 class HttpServer(LoopbackServer):
-    def __init__(self, app: App) -> None:
-        super().__init__(_Handler, "kube-emulator")
+    def __init__(self, app: App, tls: ssl.SSLContext | None) -> None:
+        super().__init__(_Handler, "kube-emulator", tls)
         self.app = app
 
 
@@ -48,9 +51,9 @@ class _Handler(QuietHandler):
         body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        pairs = tuple((k.lower(), v) for k, v in self.headers.items())
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
-        return Request(self.command, url.path, query, headers, body, host)
+        return Request(self.command, url.path, query, dict(pairs), body, host, pairs)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -83,9 +86,14 @@ class _Handler(QuietHandler):
             lines.close()
 
     def _client_gone(self) -> bool:
-        """True once the client closed its side: a readable socket with nothing to read."""
+        """True once the client closed its side: a readable socket with nothing to read.
+
+        The peek goes to the socket under TLS (TLS sockets refuse flags): the end of the
+        stream shows there as it does on a plain one."""
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            return (
+                bool(readable) and _socket.socket.recv(self.connection, 1, socket.MSG_PEEK) == b""
+            )
         except OSError:
             return True
