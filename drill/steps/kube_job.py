@@ -25,13 +25,37 @@ _REPORTED_LOG_CHARS = 2000
 
 
 class KubeJobParams(StepParams):
-    namespace: KubeName
-    image: str = Field(min_length=1)
-    command: list[str] = Field(min_length=1)
-    env: dict[str, str] = Field(default_factory=dict)
-    name_prefix: KubeName = "drill-smoke"
-    log_tail_lines: int = Field(default=50, ge=0, le=1000)
-    active_deadline: Duration = 600.0
+    namespace: KubeName = Field(description="The namespace the Job runs in.", examples=["dr-test"])
+    image: str = Field(
+        min_length=1, description="The container image to run.", examples=["curlimages/curl:8.10.1"]
+    )
+    command: list[str] = Field(
+        min_length=1,
+        description="The command and its arguments; the step passes when it exits 0.",
+        examples=[["curl", "-fsS", "http://api-server.dr-test.svc/healthz"]],
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables of the container.",
+        examples=[{"TARGET": "dr-test"}],
+    )
+    name_prefix: KubeName = Field(
+        default="drill-smoke",
+        description="The start of the Job's name; drill adds the run and step to it.",
+        examples=["smoke"],
+    )
+    log_tail_lines: int = Field(
+        default=50,
+        ge=0,
+        le=1000,
+        description="How many last lines of the Job's log the report keeps (0: none).",
+        examples=[100],
+    )
+    active_deadline: Duration = Field(
+        default=600.0,
+        description="The Job's activeDeadlineSeconds: Kubernetes stops it after this long.",
+        examples=["5m"],
+    )
 
 
 class KubeJob(StepType[KubeJobParams]):
