@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -13,7 +13,6 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
 
 from drill.durations import (
     DURATION_LABEL,
@@ -124,7 +123,7 @@ class _OneOrAList:
     """The JSON Schema of a list that a plan may also write as its one item."""
 
     def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+        self, schema: Any, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         listed = handler(schema)
         return {"anyOf": [listed["items"], listed]}

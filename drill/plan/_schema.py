@@ -28,7 +28,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
-from pydantic_core import core_schema
 
 from drill.durations import DURATION_LABEL, duration_text
 from drill.plan._models import NAME_REF, ParallelGroup, Plan, StepSpec
@@ -61,19 +60,19 @@ class _Generator(GenerateJsonSchema):
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False  # the field's name already says it
 
-    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+    def model_schema(self, schema: Any) -> JsonSchemaValue:
         json_schema = super().model_schema(schema)
         if schema["cls"].model_config.get("title") is None:
             json_schema.pop("title", None)  # a class name means nothing in a plan
         return json_schema
 
-    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+    def get_default_value(self, schema: Any) -> Any:
         factory = schema.get("default_factory")
         if factory is not None and not schema.get("default_factory_takes_data"):
-            return factory()  # type: ignore[call-arg]
+            return factory()
         return super().get_default_value(schema)
 
-    def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
+    def dict_schema(self, schema: Any) -> JsonSchemaValue:
         # Keys keep their whole type (a Kubernetes name) under propertyNames, and every other
         # key is refused: pydantic's patternProperties would let a misspelt key through.
         values = self.generate_inner(schema["values_schema"]) if "values_schema" in schema else {}
@@ -97,8 +96,9 @@ def _generate(
     )
     definitions = {prefix + key: value for key, value in top.get("$defs", {}).items()}
     # Any JSON value (`with:` before its type is known): said by saying nothing.
-    anything = [_ref(key) for key, value in definitions.items() if value == {}]
-    for key in [key for key, value in definitions.items() if value == {}]:
+    empty = [key for key, value in definitions.items() if value == {}]
+    anything = [_ref(key) for key in empty]
+    for key in empty:
         del definitions[key]
     for schema in definitions.values():
         _tidy(schema, anything)
@@ -106,6 +106,8 @@ def _generate(
 
 
 def _tidy(schema: JsonSchemaValue, anything: list[JsonSchemaValue]) -> None:
+    """Constraints under their JSON Schema names, no "any value" spelt out, durations' defaults
+    as written."""
     for each in _schemas_in(schema):
         for pydantic_name, name in _CONSTRAINTS.items():
             if pydantic_name in each:
@@ -328,4 +330,11 @@ def _lone_references(schema: JsonSchemaValue) -> None:
         schema["allOf"] = [{"$ref": schema.pop("$ref")}]
 
 
-__all__ = ["DRAFT_07", "deref", "plan_models_schema", "plan_schema", "schema_text"]
+__all__ = [
+    "DRAFT_07",
+    "deref",
+    "plan_models_schema",
+    "plan_schema",
+    "schema_text",
+    "step_type_schema",
+]

@@ -20,7 +20,9 @@ from drill.steps import STEP_TYPES
 from tests.inprocess import InProcess, Result
 
 # A field whose name says it is a time span must be written like every other duration.
-TIME_SPAN = re.compile(r"(^|_)(timeout|age|within|interval|ttl|deadline|healthy|rpo|rto)($|_)")
+TIME_SPAN = re.compile(
+    r"(^|_)(timeout|age|within|interval|ttl|deadline|healthy|rpo|rto|duration|period|delay)($|_)"
+)
 
 
 def explained(commands: InProcess, topic: str | None) -> Result:
