@@ -27,9 +27,11 @@ typecheck: install
 check: lint typecheck test
 	$(BIN)/drill validate plans/*.yaml
 
-# Regenerate the JSON report schema after changing drill/report/_models.py.
+# Regenerate the JSON report schema after changing drill/report/_models.py, and the plan
+# schema editors use after changing the plan models or a step type's params.
 schema: install
 	$(BIN)/python -c "from drill.report import json_schema; open('drill/report/schema.json', 'w').write(json_schema())"
+	$(BIN)/drill schema > schemas/plan.schema.json
 
 bench: install
 	$(BIN)/python bench/import_time.py

@@ -8,10 +8,21 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _UNITS_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+# What parse_duration accepts, for JSON Schema (ECMA 262 and Python regexes alike): units in
+# order, at least one, around optional blanks. tests/plan/test_schema.py holds the two together.
+DURATION_PATTERN = r"^\s*(?=\d)(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?\s*$"
+_BARE_SECONDS_PATTERN = r"^\s*\d+\s*$"
+# The labels a plan's JSON Schema gives these types (its "title", what editors show on hover
+# and `drill explain` prints as the type), and how each is written.
+DURATION_LABEL = "duration"
+WHOLE_SECONDS_LABEL = "duration in whole seconds"
+DURATION_UNIT = "a whole number and a unit (ms, s, m, h, d), largest first: 500ms, 90s, 1h30m, 7d"
+WHOLE_SECONDS_UNIT = "whole seconds, as a duration (60s, 5m) or a bare number of seconds (60)"
+_HOW_TO_WRITE = "write a number with a unit, like 90s, 15m, 1h30m or 7d"
 
 
 def parse_duration(text: str) -> float:
@@ -19,9 +30,7 @@ def parse_duration(text: str) -> float:
     cleaned = text.strip()
     match = _PATTERN.match(cleaned)
     if not cleaned or match is None or not any(match.groups()):
-        raise ValueError(
-            f"{text!r} is not a duration; write a number with a unit, like 90s, 15m, 1h30m or 7d"
-        )
+        raise ValueError(f"{text!r} is not a duration; {_HOW_TO_WRITE}")
     try:
         seconds = sum(
             int(value) * _UNITS_S[unit]
@@ -70,17 +79,32 @@ def _coerce_duration(value: object) -> object:
     raise ValueError(f"{value!r} has no unit; write it like {value}s or {value}m")
 
 
-def _duration_text(seconds: float) -> str:
-    """The plan form of ``seconds`` (whole milliseconds), so a journaled plan validates again."""
-    millis = round(seconds * 1000)
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+def duration_text(seconds: float) -> str:
+    """The plan form of ``seconds`` in whole milliseconds, largest units first ("1h30m",
+    "500ms"): a journaled plan validates again, and reads as a plan author writes it."""
+    whole, millis = divmod(round(seconds * 1000), 1000)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, whole = divmod(whole, size)
+        parts += [f"{count}{unit}"] if count else []
+    parts += [f"{millis}ms"] if millis else []
+    return "".join(parts) or "0s"
 
+
+_DURATION_SCHEMA = {
+    "title": DURATION_LABEL,
+    "type": "string",
+    "pattern": DURATION_PATTERN,
+    # Shown by editors (VS Code, yaml-language-server) in place of the bare pattern.
+    "patternErrorMessage": f"not a duration; {_HOW_TO_WRITE}",
+}
 
 # A plan field holding a duration: written "1h30m", held as seconds, written back as "5400s".
 Duration = Annotated[
     float,
     BeforeValidator(_coerce_duration),
-    PlainSerializer(_duration_text, return_type=str, when_used="json"),
+    PlainSerializer(duration_text, return_type=str, when_used="json"),
+    WithJsonSchema(_DURATION_SCHEMA),
 ]
 
 
@@ -101,4 +125,17 @@ def _whole_seconds(value: object) -> object:
 
 # A duration the system holds in whole seconds (a DNS TTL): written "60s" like every other
 # duration in a plan; a bare integer still means seconds, as it always did.
-WholeSeconds = Annotated[int, BeforeValidator(_whole_seconds)]
+WholeSeconds = Annotated[
+    int,
+    BeforeValidator(_whole_seconds),
+    WithJsonSchema(
+        {
+            "title": WHOLE_SECONDS_LABEL,
+            "anyOf": [
+                {"type": "integer"},
+                {"type": "string", "pattern": _BARE_SECONDS_PATTERN},
+                {k: v for k, v in _DURATION_SCHEMA.items() if k != "title"},
+            ],
+        }
+    ),
+]

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, PlainValidator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
 
-from drill.durations import Duration
+from drill.durations import (
+    DURATION_LABEL,
+    DURATION_UNIT,
+    WHOLE_SECONDS_LABEL,
+    WHOLE_SECONDS_UNIT,
+    Duration,
+)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
-_SIZE = re.compile(r"^(\d+)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$")
+_SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
+_SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
 _SIZE_FACTORS = {
     "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
@@ -47,9 +61,57 @@ def _size(value: object) -> object:
     return int(match.group(1)) * _SIZE_FACTORS[match.group(2) or "B"]
 
 
-KubeName = Annotated[str, AfterValidator(_kube_name)]
-ConfigMapKey = Annotated[str, AfterValidator(config_map_key)]
-ByteSize = Annotated[int, BeforeValidator(_size)]
+# The labels the plan's JSON Schema gives these types as their "title" (what editors show on
+# hover and `drill explain` prints as the type), and how a value of each is written.
+KUBE_NAME_LABEL = "Kubernetes name"
+SIZE_LABEL = "size"
+SCALAR_LABEL = "plain value"
+UNITS = {
+    DURATION_LABEL: DURATION_UNIT,
+    WHOLE_SECONDS_LABEL: WHOLE_SECONDS_UNIT,
+    SIZE_LABEL: "bytes (1048576), or a whole number and a unit: B, KB, MB, GB, TB (powers of "
+    "1000) or KiB, MiB, GiB, TiB (powers of 1024): 10MiB, 2GB",
+}
+
+KubeName = Annotated[
+    str,
+    AfterValidator(_kube_name),
+    WithJsonSchema(
+        {
+            "title": KUBE_NAME_LABEL,
+            "type": "string",
+            "pattern": _DNS_LABEL.pattern,
+            "patternErrorMessage": "not a Kubernetes name: lowercase letters, digits and '-', "
+            "at most 63 characters, starting and ending with a letter or digit",
+        }
+    ),
+]
+ConfigMapKey = Annotated[
+    str,
+    AfterValidator(config_map_key),
+    WithJsonSchema(
+        {
+            "title": "ConfigMap key",
+            "type": "string",
+            "pattern": _CONFIG_MAP_KEY.pattern,
+            "patternErrorMessage": "not a ConfigMap key: letters, digits, '-', '_' and '.', "
+            "at most 253 characters",
+        }
+    ),
+]
+ByteSize = Annotated[
+    int,
+    BeforeValidator(_size),
+    WithJsonSchema(
+        {
+            "title": SIZE_LABEL,
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": rf"^\s*\d+\s*({_SIZE_UNITS})?\s*$"},
+            ],
+        }
+    ),
+]
 
 
 def exactly_one(owner: object, *fields: str) -> None:
@@ -66,7 +128,40 @@ def _scalar(value: object) -> str | int | float | bool | None:
     raise ValueError("expected a plain value (text, number or true/false), not a list or mapping")
 
 
+SCALAR_SCHEMA: JsonSchemaValue = {
+    "title": SCALAR_LABEL,
+    "type": ["string", "number", "boolean", "null"],
+}
 # One clear error for a list or mapping, where a plain union would report one per member.
-Scalar = Annotated[str | int | float | bool | None, PlainValidator(_scalar)]
+Scalar = Annotated[
+    str | int | float | bool | None, PlainValidator(_scalar), WithJsonSchema(SCALAR_SCHEMA)
+]
 
-__all__ = ["ByteSize", "ConfigMapKey", "Duration", "KubeName", "Scalar", "exactly_one"]
+
+def _listed(value: object) -> object:
+    return value if isinstance(value, list) else [value]
+
+
+class _OneOrAList:
+    """The JSON Schema of a list that a plan may also write as its one item."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        listed = handler(schema)
+        return {"anyOf": [listed["items"], listed]}
+
+
+T = TypeVar("T")
+# A list that a plan may write as its one item alone: `expect_status: 200` is `[200]`.
+OneOrMany = Annotated[list[T], BeforeValidator(_listed), _OneOrAList()]
+
+__all__ = [
+    "ByteSize",
+    "ConfigMapKey",
+    "Duration",
+    "KubeName",
+    "OneOrMany",
+    "Scalar",
+    "exactly_one",
+]

@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "completion_command",
         "Print the completion script for SHELL (bash, zsh or fish).",
     ),
+    "explain": (
+        "drill.cli._explain",
+        "explain_command",
+        "Explain a step type's parameters (or one: TYPE.FIELD), a plan's or a step's fields.",
+    ),
     "heartbeat": (
         "drill.cli._heartbeat",
         "heartbeat_command",
@@ -74,6 +79,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "drill.cli._sandbox",
         "sandbox_group",
         "A local simulated environment (Kubernetes API emulators with Velero) to rehearse in.",
+    ),
+    "schema": (
+        "drill.cli._schema",
+        "schema_command",
+        "Print the JSON Schema of plan files, for editors to complete and check them.",
     ),
     "show": (
         "drill.cli._show",

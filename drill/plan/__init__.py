@@ -1,7 +1,9 @@
 """Plans: load YAML, validate it completely, resolve it for a mode.
 
-Public surface: ``load_plan``, ``find_plan``, ``resolve``, ``load_config`` and the models.
-Every problem in a file is reported at once, as ``file:line:col: field: message``.
+Public surface: ``load_plan``, ``find_plan``, ``resolve``, ``load_config`` and the models;
+``plan_schema`` (the JSON Schema editors check plans with) and ``explain_topic`` (what
+`drill explain` prints), both read from the models. Every problem in a file is reported at
+once, as ``file:line:col: field: message``.
 
 Must not: talk to any cluster or cloud, read the clock, or run steps.
 """
@@ -16,8 +18,12 @@ from pathlib import Path
 from drill.errors import PlanError, UsageError
 from drill.plan._config import Config, default_config_path, load_config, read_text
 from drill.plan._coverage import Uncovered
+from drill.plan._explain import FieldDoc, TopicDoc
+from drill.plan._explain import explain as explain_topic
 from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
 from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
+from drill.plan._schema import plan_schema
+from drill.plan._schema import schema_text as plan_schema_text
 from drill.plan._validate import validate_located
 from drill.plan._yaml import YamlProblems, load_located
 from drill.steps import Mode
@@ -99,6 +105,7 @@ __all__ = [
     "Config",
     "ContextRole",
     "ExecutionPlan",
+    "FieldDoc",
     "LoadedPlan",
     "ParallelGroup",
     "PhaseName",
@@ -106,12 +113,16 @@ __all__ = [
     "ResolvedStep",
     "Stage",
     "StepSpec",
+    "TopicDoc",
     "Uncovered",
     "default_config_path",
+    "explain_topic",
     "find_plan",
     "list_plan_files",
     "load_config",
     "load_plan",
     "plan_digest",
+    "plan_schema",
+    "plan_schema_text",
     "resolve",
 ]

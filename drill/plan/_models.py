@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     JsonValue,
     Tag,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 
-from drill.fieldtypes import Duration, Scalar
+from drill.fieldtypes import SCALAR_SCHEMA, Duration, Scalar
 
 PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
 # The order phases run in; rollback only runs when a run is being undone.
@@ -45,15 +47,40 @@ class _Model(BaseModel):
 
 
 class ContextRole(_Model):
-    description: str = ""
-    kubecontext: str | None = Field(default=None, min_length=1)
+    """A cluster the plan acts on, by the role it plays (primary, dr)."""
+
+    description: str = Field(
+        default="",
+        description="What this cluster is, for people reading the plan and its report.",
+        examples=["Warm standby cluster in us-east1"],
+    )
+    kubecontext: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The kubeconfig context this role maps to unless `--context ROLE=CONTEXT` "
+        "says otherwise (default: the role's own name); `in-cluster` uses the pod's own "
+        "service account.",
+        examples=["gke_prod_us-east1_dr"],
+    )
 
 
 class ModeOverride(_Model):
     """How a step behaves in one mode: skipped with a reason, or with some params replaced."""
 
-    skip: str | None = Field(default=None, min_length=1)
-    with_: dict[str, JsonValue] = Field(default_factory=dict, alias="with")
+    skip: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Skip the step in this mode; the reason is shown by `drill show` and in "
+        "the report. Give skip or with, not both.",
+        examples=["the public endpoint serves users"],
+    )
+    with_: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        alias="with",
+        description="Parameters that replace the step's own `with:` values of the same name "
+        "in this mode (each named field is replaced whole).",
+        examples=[{"within": "10m"}],
+    )
 
     @model_validator(mode="after")
     def _skip_or_with(self) -> ModeOverride:
@@ -63,15 +90,65 @@ class ModeOverride(_Model):
 
 
 class StepSpec(_Model):
-    id: str = Field(pattern=ID_PATTERN)
-    type: str
-    description: str = ""
-    context: str | None = None
-    timeout: Duration | None = None
-    retries: int = Field(default=2, ge=0, le=20)
-    with_: dict[str, JsonValue] = Field(default_factory=dict, alias="with")
-    drill: ModeOverride | None = None
-    live: ModeOverride | None = None
+    """One action or check of a phase."""
+
+    model_config = ConfigDict(title="step")
+
+    id: str = Field(
+        pattern=ID_PATTERN,
+        description="Names the step in logs, the journal and the report; unique in the plan. "
+        "Lowercase letters, digits, '-', '_' and '.', at most 63 characters.",
+        examples=["restore-namespace"],
+    )
+    type: str = Field(
+        description="What the step does: one of the step types (`drill list --types`); "
+        "`drill explain TYPE` lists its parameters.",
+        examples=["velero.restore"],
+    )
+    description: str = Field(
+        default="",
+        description="What the step proves or does, in words; shown instead of the generated "
+        "one by `drill show` and in the report.",
+        examples=["The newest daily backup completed within the last 26 hours"],
+    )
+    context: str | None = Field(
+        default=None,
+        description="The context role (a name under `contexts:`) whose cluster the step acts "
+        "on; required by the types that talk to a cluster.",
+        examples=["dr"],
+    )
+    timeout: Duration | None = Field(
+        default=None,
+        description="How long the step may take, retries included, before it fails; default "
+        "per step type (`drill explain TYPE`).",
+        examples=["20m"],
+    )
+    retries: int = Field(
+        default=2,
+        ge=0,
+        le=20,
+        description="Tries after the first on transient errors only (5xx, 429, connection "
+        "resets); a failed check or a refused request is not retried.",
+        examples=[3],
+    )
+    with_: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        alias="with",
+        description="The step type's parameters (`drill explain TYPE`). Any value may be "
+        "`${name}`, a name declared under `names:`, filled in per mode.",
+    )
+    drill: ModeOverride | None = Field(
+        default=None,
+        description="How the step differs in drill mode (the default, non-disruptive mode): "
+        "`skip: why`, or `with:` values that replace the step's own.",
+        examples=[{"skip": "drills never move the public endpoint"}],
+    )
+    live: ModeOverride | None = Field(
+        default=None,
+        description="How the step differs in live mode (`drill run --live`, the real "
+        "failover): `skip: why`, or `with:` values that replace the step's own.",
+        examples=[{"with": {"within": "10m"}}],
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -82,8 +159,19 @@ class StepSpec(_Model):
 
 
 class ParallelGroup(_Model):
-    id: str | None = Field(default=None, pattern=ID_PATTERN)
-    parallel: list[StepSpec] = Field(min_length=2)
+    """Steps that run at the same time; the group ends when all of them have."""
+
+    model_config = ConfigDict(title="parallel group")
+
+    id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="Names the group in `drill show` and logs.",
+        examples=["backups"],
+    )
+    parallel: list[StepSpec] = Field(
+        min_length=2, description="The steps, at least two, started together."
+    )
 
 
 def _entry_kind(value: object) -> str:
@@ -102,54 +190,149 @@ PhaseSteps = Annotated[list[PhaseEntry], Field(min_length=1)]
 
 
 class Phases(_Model):
-    preflight: PhaseSteps | None = None
-    restore: PhaseSteps | None = None
-    failover: PhaseSteps | None = None
+    """The steps of each phase; phases run in this order."""
+
+    preflight: PhaseSteps | None = Field(
+        default=None,
+        description="Read-only checks before anything changes: backups fresh, targets there. "
+        "drill puts its own first: every kube context answers, every record and backend the "
+        "run switches can be read.",
+    )
+    restore: PhaseSteps | None = Field(
+        default=None, description="Restores (Velero), after preflight."
+    )
+    failover: PhaseSteps | None = Field(
+        default=None, description="The switch: DNS records, load-balancer backends, scale-ups."
+    )
     # Without a verify step nothing proves the service recovered, and RTO has no end point.
-    verify: PhaseSteps
-    cleanup: PhaseSteps | None = None
-    rollback: PhaseSteps | None = None
+    verify: PhaseSteps = Field(
+        description="Proves the service recovered; RTO ends when its last step passes. Required."
+    )
+    cleanup: PhaseSteps | None = Field(
+        default=None,
+        description="Runs last: in drill mode after the run's changes are undone and rollback "
+        "ran; in live mode only after success.",
+    )
+    rollback: PhaseSteps | None = Field(
+        default=None,
+        description="Runs after a run's changes are put back: at the end of a drill, and by "
+        "`drill rollback RUN` after a live run.",
+    )
 
     def entries(self, phase: PhaseName) -> list[StepSpec | ParallelGroup]:
         return list(getattr(self, phase) or [])
 
 
 class TargetOverrides(_Model):
-    rpo: Duration | None = None
-    rto: Duration | None = None
+    """This plan's own RPO/RTO targets, in place of its tier's."""
+
+    rpo: Duration | None = Field(
+        default=None,
+        description="Most data the recovery may lose: the longest time from the recovery point "
+        "to the disaster (default: the tier's).",
+        examples=["5m"],
+    )
+    rto: Duration | None = Field(
+        default=None,
+        description="Longest time from the disaster to the last verify step passing (default: "
+        "the tier's).",
+        examples=["30m"],
+    )
 
 
 class PerMode(_Model):
     """A logical name's value in each mode; a plain value means the same in both."""
 
-    drill: Scalar
-    live: Scalar
+    drill: Scalar = Field(description="The value in drill mode.", examples=["dr-test"])
+    live: Scalar = Field(description="The value in live mode.", examples=["production"])
 
     @model_validator(mode="before")
     @classmethod
     def _same_in_both(cls, value: object) -> object:
         return value if isinstance(value, dict) else {"drill": value, "live": value}
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # What _same_in_both accepts: one plain value for both modes, or one per mode.
+        per_mode = handler(core_schema)
+        return {"anyOf": [dict(SCALAR_SCHEMA), per_mode]}
+
 
 class LockSpec(_Model):
     """Where the Lease that keeps two runs of this plan apart lives."""
 
-    enabled: bool = True
-    context: str | None = Field(default=None, description="role; default dr, else the first used")
-    namespace: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    enabled: bool = Field(
+        default=True,
+        description="Take the Lease; false lets two runs of the plan overlap.",
+        examples=[False],
+    )
+    context: str | None = Field(
+        default=None,
+        description="The context role whose cluster holds the Lease (default: dr if the plan "
+        "uses it, else the first role its steps use).",
+        examples=["dr"],
+    )
+    namespace: str = Field(
+        default="default",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description="The namespace of the Lease `drill-PLAN`.",
+        examples=["drill"],
+    )
 
 
 class Plan(_Model):
-    version: Literal[1] = 1
-    name: str
-    description: str = ""
-    service: str = Field(min_length=1)
-    tier: str
-    targets: TargetOverrides = TargetOverrides()
-    contexts: dict[str, ContextRole] = Field(default_factory=dict)
-    names: dict[str, PerMode] = Field(default_factory=dict)
-    lock: LockSpec = LockSpec()
-    phases: Phases
+    """One disaster-recovery scenario: what to check, restore, switch and verify, per mode."""
+
+    version: Literal[1] = Field(default=1, description="The plan format's version.", examples=[1])
+    name: str = Field(
+        description="The plan's name: names its run lock (the Lease drill-NAME), its reports "
+        "and metrics. Lowercase letters, digits and '-' (dots between parts), at most "
+        f"{PLAN_NAME_MAX} characters.",
+        examples=["region-failure"],
+    )
+    description: str = Field(
+        default="",
+        description="What the scenario rehearses, in a sentence; `drill list` shows it.",
+        examples=["Fail api-server over from us-central1 to us-east1."],
+    )
+    service: str = Field(
+        min_length=1,
+        description="The service this plan recovers, as reports and metrics name it.",
+        examples=["api-server"],
+    )
+    tier: str = Field(
+        description="The service's tier, which sets the RPO and RTO targets: critical, high, "
+        "medium, low, or one defined in the config file (`drill tiers`).",
+        examples=["critical", "high", "medium", "low"],
+    )
+    targets: TargetOverrides = Field(
+        default=TargetOverrides(),
+        description="Targets of this plan in place of its tier's: rpo and/or rto.",
+        examples=[{"rto": "30m"}],
+    )
+    contexts: dict[str, ContextRole] = Field(
+        default_factory=dict,
+        description="The clusters the plan acts on, by role (e.g. primary, dr); steps name a "
+        "role in `context:`, and `drill run --context ROLE=CONTEXT` maps it.",
+        examples=[{"dr": {"kubecontext": "dr-cluster"}}],
+    )
+    names: dict[str, PerMode] = Field(
+        default_factory=dict,
+        description="Values that differ per mode, used in steps' `with:` as `${name}`: "
+        "`{drill: dr-test, live: production}`, or one plain value for both modes.",
+        examples=[{"namespace": {"drill": "dr-test", "live": "production"}}],
+    )
+    lock: LockSpec = Field(
+        default=LockSpec(),
+        description="Where the Lease that keeps two runs of this plan apart lives.",
+        examples=[{"context": "dr", "namespace": "default"}],
+    )
+    phases: Phases = Field(
+        description="The steps, by phase: preflight, restore, failover, verify (required), "
+        "cleanup, rollback."
+    )
 
     @field_validator("name")
     @classmethod

@@ -21,12 +21,29 @@ REPORTED_LOG_CHARS = 2000
 
 
 class JobParams(StepParams):
-    namespace: KubeName
-    image: str = Field(min_length=1)
-    command: list[str] = Field(min_length=1)
-    env: dict[str, str] = Field(default_factory=dict)
-    name_prefix: KubeName
-    active_deadline: Duration = 600.0
+    namespace: KubeName = Field(description="The namespace the Job runs in.", examples=["dr-test"])
+    image: str = Field(
+        min_length=1, description="The container image to run.", examples=["curlimages/curl:8.10.1"]
+    )
+    command: list[str] = Field(
+        min_length=1,
+        description="The command and its arguments; the step passes when it exits 0.",
+        examples=[["curl", "-fsS", "http://api-server.dr-test.svc/healthz"]],
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables of the container.",
+        examples=[{"TARGET": "dr-test"}],
+    )
+    name_prefix: KubeName = Field(
+        description="The start of the Job's name; drill adds the run and step to it.",
+        examples=["smoke"],
+    )
+    active_deadline: Duration = Field(
+        default=600.0,
+        description="The Job's activeDeadlineSeconds: Kubernetes stops it after this long.",
+        examples=["5m"],
+    )
 
 
 def job_writes(params: JobParams, cluster: str) -> frozenset[Resource]:

@@ -28,15 +28,39 @@ MAX_PREFIXES = 62
 
 
 class ObjectBackupParams(StepParams):
-    bucket: str = Field(min_length=3, max_length=222)
+    bucket: str = Field(
+        min_length=3,
+        max_length=222,
+        description="The bucket the backups land in.",
+        examples=["prod-backups"],
+    )
     # May hold date templates, e.g. "db/{date:%Y-%m-%d}/" (UTC). Every folder a backup
     # younger than max_age can be in is listed, so a check just after midnight still finds
     # the one written into yesterday's folder.
-    prefix: str = ""
-    max_age: Duration
-    min_size: ByteSize = 1
+    prefix: str = Field(
+        default="",
+        description="Where under the bucket the backups are. May hold {date:FORMAT} (UTC, "
+        "strftime, hours at the finest): every folder a backup younger than max_age can be in "
+        "is listed.",
+        examples=["db/{date:%Y-%m-%d}/"],
+    )
+    max_age: Duration = Field(
+        description="How old the newest object may be; its time becomes the recovery point.",
+        examples=["10m"],
+    )
+    min_size: ByteSize = Field(
+        default=1,
+        description="The smallest size the newest object may have: an empty or cut-off "
+        "backup fails.",
+        examples=["1MiB"],
+    )
     # Object metadata key holding the backup's own timestamp (ISO 8601); else creation time.
-    timestamp_metadata: str | None = None
+    timestamp_metadata: str | None = Field(
+        default=None,
+        description="An object metadata key holding the backup's own time (ISO 8601, with a "
+        "time zone), used instead of the object's creation time.",
+        examples=["backup-time"],
+    )
 
     @field_validator("prefix")
     @classmethod

@@ -32,12 +32,39 @@ MAX_HEARTBEAT_BYTES = 1024
 
 
 class ObjectHeartbeatParams(StepParams):
-    bucket: str = Field(min_length=3, max_length=222)
-    prefix: str = Field(default="", pattern=r"^[^{}]*$")
+    bucket: str = Field(
+        min_length=3,
+        max_length=222,
+        description="The restored or replicated bucket the heartbeat objects are in.",
+        examples=["uploads-replica"],
+    )
+    prefix: str = Field(
+        default="",
+        pattern=r"^[^{}]*$",
+        description="Where under the bucket the heartbeat objects are; their names must sort "
+        "by time (e.g. an ISO 8601 time in the name).",
+        examples=["heartbeats/"],
+    )
     # How often the writer puts one: the data may be up to this much newer than the heartbeat.
-    interval: Duration = 30.0
-    later_heartbeats: Literal["ignore", "fail"] = "ignore"
-    max_reads: int = Field(default=50, ge=1, le=1000)
+    interval: Duration = Field(
+        default=30.0,
+        description="How often the writer puts a heartbeat: the data may be up to this much "
+        "newer than the newest one.",
+        examples=["1m"],
+    )
+    later_heartbeats: Literal["ignore", "fail"] = Field(
+        default="ignore",
+        description="What to do with heartbeats written after t0 (a point-in-time drill): "
+        "pass over them, or fail the step.",
+        examples=["fail"],
+    )
+    max_reads: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="At most this many objects are read, newest first, to find a heartbeat.",
+        examples=[20],
+    )
 
 
 def describe_object_heartbeat(scheme: str, params: ObjectHeartbeatParams) -> str:

@@ -45,9 +45,29 @@ COMPUTE_URL_PREFIX = "https://www.googleapis.com/compute/v1/"
 
 
 class BackendSpec(StepParams):
-    target: str = Field(min_length=1, description="instance group/NEG URL, target id, or group")
-    capacity: float = Field(default=1.0, ge=0.0, le=1000.0)
-    port: int | None = Field(default=None, ge=1, le=65535)
+    """One backend to set."""
+
+    target: str = Field(
+        min_length=1,
+        description="gcp: an instance group or NEG URL; aws: a target id (instance, IP) of "
+        "the target group, or with listener a target group (name or ARN).",
+        examples=["projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"],
+    )
+    capacity: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1000.0,
+        description="gcp: the capacity scaler, 0.0 to 1.0; aws with listener: the forward "
+        "weight, 0 to 999; a target group's targets have none.",
+        examples=[0.5],
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="aws target group: the target's port (required there; gcp: none).",
+        examples=[8080],
+    )
 
     @field_validator("target")
     @classmethod
@@ -57,16 +77,51 @@ class BackendSpec(StepParams):
 
 
 class BackendSwitchParams(StepParams):
-    provider: Literal["gcp", "aws"]
+    provider: Literal["gcp", "aws"] = Field(
+        description="gcp: a Compute backend service; aws: an ELBv2 target group or listener.",
+        examples=["gcp"],
+    )
     # GCP: backend service name. AWS: target group name or ARN.
-    service: str | None = Field(default=None, min_length=1)
+    service: str | None = Field(
+        default=None,
+        min_length=1,
+        description="gcp: the backend service's name (required); aws: a target group's name "
+        "or ARN (or give listener).",
+        examples=["api-backend-drill"],
+    )
     # AWS only: listener ARN or "load-balancer-name:port"; backends then name target groups
     # and capacity is the forward weight (0-999).
-    listener: str | None = Field(default=None, min_length=1)
-    project: str | None = None
-    region: str | None = None  # GCP: a regional backend service; AWS: the region
-    backends: list[BackendSpec] = Field(min_length=1)
-    wait_healthy: Duration | None = None
+    listener: str | None = Field(
+        default=None,
+        min_length=1,
+        description="aws only: a listener (ARN, or load-balancer-name:port) that then forwards "
+        "to the backends' target groups, weighted by capacity.",
+        examples=["api-alb:443"],
+    )
+    project: str | None = Field(
+        default=None,
+        description="gcp: the backend service's project (required).",
+        examples=["example-prod"],
+    )
+    region: str | None = Field(
+        default=None,
+        description="gcp: the region of a regional backend service (none: global); aws: the "
+        "region (default: the AWS configuration's).",
+        examples=["us-east1"],
+    )
+    backends: list[BackendSpec] = Field(
+        min_length=1,
+        description="The backends to set, replacing the current ones (settings drill does not "
+        "manage, such as balancing mode, are kept). Undo puts the old set back if it still "
+        "holds this one.",
+        examples=[[{"target": "projects/p/zones/us-east1-b/instanceGroups/api", "capacity": 1.0}]],
+    )
+    wait_healthy: Duration | None = Field(
+        default=None,
+        description="Wait until every backend passes its health checks, for at most this long "
+        "(default: do not wait).",
+        examples=["5m"],
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BackendSwitchParams:

@@ -18,13 +18,24 @@ from drill.steps._base import StepEnv, StepParams, StepResult, StepType
 
 
 class CloudCheck(StepParams):
-    step: str = Field(min_length=1, description="the id of the step whose target is read")
-    type: str = Field(min_length=1)
-    params: dict[str, JsonValue]
+    step: str = Field(
+        min_length=1,
+        description="The id of the step whose target is read.",
+        examples=["switch-dns"],
+    )
+    type: str = Field(min_length=1, description="That step's type.", examples=["dns.switch"])
+    params: dict[str, JsonValue] = Field(
+        description="That step's parameters, as its mode resolves them.",
+        examples=[{"provider": "aws", "zone": "example.com", "record": "api.example.com."}],
+    )
 
 
 class CloudReachableParams(StepParams):
-    checks: list[CloudCheck] = Field(min_length=1)
+    checks: list[CloudCheck] = Field(
+        min_length=1,
+        description="The switch steps whose targets (DNS records, backend sets) are read.",
+        examples=[[{"step": "switch-dns", "type": "dns.switch", "params": {}}]],
+    )
 
 
 class CloudReachable(StepType[CloudReachableParams]):

@@ -41,19 +41,61 @@ DEFAULT_TTL_S = 300
 class DnsResolveCheck(StepParams):
     """After the change is done: ask these nameservers until they give the new answer."""
 
-    nameservers: list[str] = Field(min_length=1)
-    within: Duration = 300.0
+    nameservers: list[str] = Field(
+        min_length=1,
+        description="Nameservers (names or addresses) asked for the record until each gives "
+        "the new answer; the time it took is reported.",
+        examples=[["ns-cloud-a1.googledomains.com."]],
+    )
+    within: Duration = Field(
+        default=300.0,
+        description="How long they may take to answer it.",
+        examples=["2m"],
+    )
 
 
 class DnsSwitchParams(StepParams):
-    provider: Literal["gcp", "aws"]
-    zone: str = Field(min_length=1, description="Cloud DNS managed zone, or Route53 zone id/name")
-    project: str | None = None
-    record: str = Field(min_length=1)
-    type: Literal["A", "AAAA", "CNAME"] = "A"
-    rrdatas: list[str] = Field(min_length=1)
-    ttl: WholeSeconds | None = Field(default=None, ge=0, le=86400)  # None: keep the record's
-    verify: DnsResolveCheck | None = None
+    provider: Literal["gcp", "aws"] = Field(
+        description="gcp: Cloud DNS; aws: Route53.", examples=["gcp"]
+    )
+    zone: str = Field(
+        min_length=1,
+        description="The Cloud DNS managed zone's name, or the Route53 hosted zone's id or domain.",
+        examples=["example-com"],
+    )
+    project: str | None = Field(
+        default=None,
+        description="The Google Cloud project of the zone (gcp: required).",
+        examples=["example-prod"],
+    )
+    record: str = Field(
+        min_length=1,
+        description="The record's DNS name (a final dot is added). Drill mode needs a record "
+        "of its own (a shadow record), named per mode through names.",
+        examples=["drill-api.example.com."],
+    )
+    type: Literal["A", "AAAA", "CNAME"] = Field(
+        default="A", description="The record's type.", examples=["CNAME"]
+    )
+    rrdatas: list[str] = Field(
+        min_length=1,
+        description="The new answer: IP addresses (A, AAAA) or the one target name (CNAME). "
+        "Undo puts the old answer back if the record still holds this one.",
+        examples=[["34.56.78.90"]],
+    )
+    ttl: WholeSeconds | None = Field(
+        default=None,
+        ge=0,
+        le=86400,
+        description="The TTL to set (default: keep the record's).",
+        examples=["60s"],
+    )
+    verify: DnsResolveCheck | None = Field(
+        default=None,
+        description="Once the change is done, time until these nameservers answer the new "
+        "value: nameservers and within.",
+        examples=[{"nameservers": ["ns-cloud-a1.googledomains.com."], "within": "2m"}],
+    )
 
     @field_validator("record")
     @classmethod

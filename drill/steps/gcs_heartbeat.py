@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from drill.steps._base import StepEnv, StepResult, StepType
 from drill.steps._object_heartbeat import (
     ObjectHeartbeatParams,
@@ -11,7 +13,11 @@ from drill.steps._object_heartbeat import (
 
 
 class GcsHeartbeatParams(ObjectHeartbeatParams):
-    project: str | None = None
+    project: str | None = Field(
+        default=None,
+        description="The Google Cloud project the client works in (reading bills none).",
+        examples=["example-prod"],
+    )
 
 
 class GcsHeartbeat(StepType[GcsHeartbeatParams]):

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from drill.durations import format_duration
 from drill.errors import PermanentError, StepFailed, TransientError
-from drill.fieldtypes import Duration, Scalar
+from drill.fieldtypes import Duration, OneOrMany, Scalar
 from drill.redact import redact_url
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
 from providers.protocols import HttpResponse
@@ -21,21 +21,68 @@ _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class JsonFieldCheck(StepParams):
-    path: str = Field(min_length=1, description="dotted path into the JSON body: data.status")
-    equals: Scalar
+    """The answer's body is JSON, and one field of it holds a given value."""
+
+    path: str = Field(
+        min_length=1,
+        description="Where the field is in the JSON body, keys joined by dots.",
+        examples=["data.status"],
+    )
+    equals: Scalar = Field(
+        description='The value the field must hold (a number is not its text: 1 is not "1").',
+        examples=["ok"],
+    )
 
 
 class HttpCheckParams(StepParams):
-    url: str
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str | None = None
-    expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
-    body_contains: str | None = None
-    json_field: JsonFieldCheck | None = None
-    attempt_timeout: Duration = 5.0
-    within: Duration = 0.0
-    interval: Duration = 2.0
+    url: str = Field(
+        description="The http:// or https:// URL to request, from where drill runs.",
+        examples=["https://api.example.com/healthz"],
+    )
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = Field(
+        default="GET", description="The HTTP method.", examples=["POST"]
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers. A value may hold ${env:VAR}: read from drill's "
+        "environment at request time, never written to logs, journal or report.",
+        examples=[{"Authorization": "Bearer ${env:API_TOKEN}"}],
+    )
+    body: str | None = Field(
+        default=None,
+        description="The request body, sent as given.",
+        examples=['{"probe": true}'],
+    )
+    expect_status: OneOrMany[int] = Field(
+        default_factory=lambda: [200],
+        min_length=1,
+        description="The status code(s) that pass: one, or a list.",
+        examples=[[200, 204]],
+    )
+    body_contains: str | None = Field(
+        default=None,
+        description="Text the answer's body must contain.",
+        examples=['"status":"ok"'],
+    )
+    json_field: JsonFieldCheck | None = Field(
+        default=None,
+        description="A field of the JSON body that must hold a value: path and equals.",
+        examples=[{"path": "data.status", "equals": "ok"}],
+    )
+    attempt_timeout: Duration = Field(
+        default=5.0,
+        description="How long one request may take before it counts as a failed attempt.",
+        examples=["10s"],
+    )
+    within: Duration = Field(
+        default=0.0,
+        description="Keep trying until an answer passes, for at most this long (0: one "
+        "attempt). The step's default timeout grows to fit it.",
+        examples=["5m"],
+    )
+    interval: Duration = Field(
+        default=2.0, description="The pause between attempts within `within`.", examples=["5s"]
+    )
 
     @field_validator("url")
     @classmethod
@@ -43,11 +90,6 @@ class HttpCheckParams(StepParams):
         if not re.match(r"^https?://[^/\s]+", url):
             raise ValueError("must be an http:// or https:// URL")
         return url
-
-    @field_validator("expect_status", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, int) else value
 
     @field_validator("expect_status")
     @classmethod

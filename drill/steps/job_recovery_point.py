@@ -13,7 +13,7 @@ run it in a namespace of its own (the restored copy), never in production's.
 
 from __future__ import annotations
 
-from pydantic import JsonValue
+from pydantic import Field, JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import Duration, KubeName
@@ -33,8 +33,16 @@ _TAIL_LINES = 20
 
 
 class JobRecoveryPointParams(JobParams):
-    name_prefix: KubeName = "drill-recovery-point"
-    active_deadline: Duration = 300.0
+    name_prefix: KubeName = Field(
+        default="drill-recovery-point",
+        description="The start of the Job's name; drill adds the run and step to it.",
+        examples=["recovery-point"],
+    )
+    active_deadline: Duration = Field(
+        default=300.0,
+        description="The Job's activeDeadlineSeconds: Kubernetes stops it after this long.",
+        examples=["5m"],
+    )
 
 
 class JobRecoveryPoint(StepType[JobRecoveryPointParams]):

@@ -11,6 +11,8 @@ Read-only: it writes nothing, and needs ``get`` on that one ConfigMap.
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import ConfigMapKey, Duration, KubeName
@@ -22,12 +24,29 @@ DEFAULT_KEY = "timestamp"
 
 
 class KubeHeartbeatParams(StepParams):
-    namespace: KubeName
-    name: KubeName = DEFAULT_NAME
-    key: ConfigMapKey = DEFAULT_KEY
+    namespace: KubeName = Field(
+        description="The namespace of the restored copy to read (in drill mode, the namespace "
+        "the restore maps production to).",
+        examples=["dr-test"],
+    )
+    name: KubeName = Field(
+        default=DEFAULT_NAME,
+        description="The heartbeat ConfigMap `drill heartbeat` writes.",
+        examples=["drill-heartbeat"],
+    )
+    key: ConfigMapKey = Field(
+        default=DEFAULT_KEY,
+        description="The key holding the ISO 8601 time of the last write.",
+        examples=["timestamp"],
+    )
     # How often the writer refreshes it: the recovered data may be up to this much newer than
     # the heartbeat says. Reported, and used by the sandbox to run its writer.
-    interval: Duration = 30.0
+    interval: Duration = Field(
+        default=30.0,
+        description="How often the writer refreshes the heartbeat: the recovered data may be "
+        "up to this much newer than it says.",
+        examples=["30s"],
+    )
 
 
 class KubeHeartbeat(StepType[KubeHeartbeatParams]):

@@ -22,8 +22,18 @@ from drill.steps._jobs import (
 
 
 class KubeJobParams(JobParams):
-    name_prefix: KubeName = "drill-smoke"
-    log_tail_lines: int = Field(default=50, ge=0, le=1000)
+    name_prefix: KubeName = Field(
+        default="drill-smoke",
+        description="The start of the Job's name; drill adds the run and step to it.",
+        examples=["smoke"],
+    )
+    log_tail_lines: int = Field(
+        default=50,
+        ge=0,
+        le=1000,
+        description="How many last lines of the Job's log the report keeps (0: none).",
+        examples=[100],
+    )
 
 
 class KubeJob(StepType[KubeJobParams]):

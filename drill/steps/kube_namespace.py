@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import JsonValue
+from pydantic import Field, JsonValue
 
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
@@ -22,8 +22,12 @@ from providers.protocols import NamespaceInfo
 
 
 class KubeNamespaceParams(StepParams):
-    action: Literal["create", "delete"]
-    name: KubeName
+    action: Literal["create", "delete"] = Field(
+        description="create a namespace labelled with the run id (undo deletes it), or delete "
+        "one this run created.",
+        examples=["create"],
+    )
+    name: KubeName = Field(description="The namespace.", examples=["dr-scratch"])
 
 
 class KubeNamespace(StepType[KubeNamespaceParams]):

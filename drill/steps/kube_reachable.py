@@ -13,7 +13,11 @@ from drill.steps._base import StepEnv, StepParams, StepResult, StepType
 
 
 class KubeReachableParams(StepParams):
-    contexts: dict[str, str] = Field(min_length=1, description="role -> kube context")
+    contexts: dict[str, str] = Field(
+        min_length=1,
+        description="Context role -> kubeconfig context, each asked for its API server's version.",
+        examples=[{"dr": "dr-cluster"}],
+    )
 
 
 class KubeReachable(StepType[KubeReachableParams]):

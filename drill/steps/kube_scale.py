@@ -20,10 +20,17 @@ from drill.steps._base import (
 
 
 class KubeScaleParams(StepParams):
-    kind: Literal["Deployment", "StatefulSet"] = "Deployment"
-    namespace: KubeName
-    name: str = Field(min_length=1)
-    replicas: int = Field(ge=0)
+    kind: Literal["Deployment", "StatefulSet"] = Field(
+        default="Deployment", description="The kind of workload.", examples=["StatefulSet"]
+    )
+    namespace: KubeName = Field(description="The workload's namespace.", examples=["dr-test"])
+    name: str = Field(min_length=1, description="The workload's name.", examples=["api-server"])
+    replicas: int = Field(
+        ge=0,
+        description="The replica count to set. Undo puts back the count drill read before; "
+        "name the workload in a later kube.wait_ready to check it comes up.",
+        examples=[3],
+    )
 
     def target(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}"

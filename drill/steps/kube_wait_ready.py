@@ -21,14 +21,36 @@ def _all_kinds() -> list[WorkloadKind]:
 
 
 class KubeWaitReadyParams(StepParams):
-    namespace: KubeName
-    selector: str = ""
-    kinds: list[WorkloadKind] = Field(default_factory=_all_kinds, min_length=1)
-    min_workloads: int = Field(default=1, ge=0)
+    namespace: KubeName = Field(
+        description="The namespace whose workloads to wait for.", examples=["dr-test"]
+    )
+    selector: str = Field(
+        default="",
+        description="A label selector for the workloads to wait for (empty: every workload "
+        "of the kinds in the namespace).",
+        examples=["app=api-server"],
+    )
+    kinds: list[WorkloadKind] = Field(
+        default_factory=_all_kinds,
+        min_length=1,
+        description="The kinds of workload waited for.",
+        examples=[["Deployment"]],
+    )
+    min_workloads: int = Field(
+        default=1,
+        ge=0,
+        description="Fail unless at least this many workloads match.",
+        examples=[2],
+    )
     # The workloads this wait vouches for: each must be among those the selector matches, and
     # ready. What `drill validate` counts as checked by this wait (see README, "Verify covers
     # what was changed"): a selector alone names no workload, since a plan cannot know labels.
-    workloads: list[str] = Field(default_factory=list)
+    workloads: list[str] = Field(
+        default_factory=list,
+        description="Workloads, by name, that must be among those matched and ready: what "
+        "`drill validate` counts as checked by this wait (a selector alone names none).",
+        examples=[["api-server"]],
+    )
 
 
 class KubeWaitReady(StepType[KubeWaitReadyParams]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from drill.steps._base import StepEnv, StepResult, StepType
 from drill.steps._object_heartbeat import (
     ObjectHeartbeatParams,
@@ -11,7 +13,11 @@ from drill.steps._object_heartbeat import (
 
 
 class S3HeartbeatParams(ObjectHeartbeatParams):
-    region: str | None = None
+    region: str | None = Field(
+        default=None,
+        description="The bucket's AWS region (default: the AWS configuration's).",
+        examples=["us-east-1"],
+    )
 
 
 class S3Heartbeat(StepType[S3HeartbeatParams]):

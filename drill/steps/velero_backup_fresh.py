@@ -6,7 +6,7 @@ start, so ``--disaster-at`` checks the backup a recovery to that moment would us
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
@@ -16,12 +16,36 @@ from drill.steps._velero import completed_backups, latest_at_t0, require_availab
 
 
 class VeleroBackupFreshParams(StepParams):
-    schedule: str | None = None
-    backup: str | None = None
-    selector: str | None = None
-    max_age: Duration
-    velero_namespace: KubeName = "velero"
-    check_storage_location: bool = True
+    schedule: str | None = Field(
+        default=None,
+        description="The Velero Schedule whose backups count. Give exactly one of schedule, "
+        "backup or selector.",
+        examples=["daily-backup"],
+    )
+    backup: str | None = Field(
+        default=None,
+        description="One Velero Backup by name, instead of a schedule's newest.",
+        examples=["daily-backup-20260101020000"],
+    )
+    selector: str | None = Field(
+        default=None,
+        description="A label selector: the newest of the backups it matches counts.",
+        examples=["app=api-server"],
+    )
+    max_age: Duration = Field(
+        description="How old the newest Completed backup may be, by its start time (which "
+        "becomes the recovery point).",
+        examples=["26h"],
+    )
+    velero_namespace: KubeName = Field(
+        default="velero", description="The namespace Velero runs in.", examples=["velero"]
+    )
+    check_storage_location: bool = Field(
+        default=True,
+        description="Also require the backup's storage location to be Available: a restore "
+        "from an unavailable one fails validation.",
+        examples=[False],
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> VeleroBackupFreshParams:

@@ -33,21 +33,82 @@ from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStat
 
 
 class VeleroRestoreParams(StepParams):
-    backup: str | None = None
-    schedule: str | None = None
-    velero_namespace: KubeName = "velero"
-    include_namespaces: list[KubeName] = Field(default_factory=list)
-    exclude_namespaces: list[KubeName] = Field(default_factory=list)
-    namespace_mapping: dict[KubeName, KubeName] = Field(default_factory=dict)
-    include_resources: list[str] = Field(default_factory=list)
-    exclude_resources: list[str] = Field(default_factory=list)
-    label_selector: str | None = None
-    restore_pvs: bool = True
+    backup: str | None = Field(
+        default=None,
+        description="The Velero Backup to restore. Give exactly one of backup or schedule.",
+        examples=["daily-backup-20260101020000"],
+    )
+    schedule: str | None = Field(
+        default=None,
+        description="Restore the newest Completed backup of this Velero Schedule (chosen by "
+        "drill, so the report names the backup restored).",
+        examples=["daily-backup"],
+    )
+    velero_namespace: KubeName = Field(
+        default="velero", description="The namespace Velero runs in.", examples=["velero"]
+    )
+    include_namespaces: list[KubeName] = Field(
+        default_factory=list,
+        description="The backup's namespaces to restore (empty: all of them, which no drill "
+        "may do).",
+        examples=[["production"]],
+    )
+    exclude_namespaces: list[KubeName] = Field(
+        default_factory=list,
+        description="Namespaces of the backup left out.",
+        examples=[["kube-system"]],
+    )
+    namespace_mapping: dict[KubeName, KubeName] = Field(
+        default_factory=dict,
+        description="Restore a namespace of the backup under another name: backup namespace "
+        "-> namespace restored into. Undo deletes the namespaces the restore created.",
+        examples=[{"production": "dr-test"}],
+    )
+    include_resources: list[str] = Field(
+        default_factory=list,
+        description="Only these resources (Velero's names: deployments, configmaps, "
+        "persistentvolumeclaims...); empty: all.",
+        examples=[["deployments", "services", "configmaps"]],
+    )
+    exclude_resources: list[str] = Field(
+        default_factory=list,
+        description="Resources left out.",
+        examples=[["events"]],
+    )
+    label_selector: str | None = Field(
+        default=None,
+        description="Only objects whose labels match this selector.",
+        examples=["app=api-server"],
+    )
+    restore_pvs: bool = Field(
+        default=True,
+        description="Restore persistent volumes from their snapshots.",
+        examples=[False],
+    )
     # Cluster-scoped objects survive deleting the mapped namespace, so drills leave them out.
-    include_cluster_resources: bool = False
-    existing_resource_policy: Literal["none", "update"] = "none"
-    allow_partially_failed: bool = False
-    item_operation_timeout: Duration | None = None
+    include_cluster_resources: bool = Field(
+        default=False,
+        description="Also restore cluster-scoped objects (they outlive the namespace undo "
+        "deletes, so drills leave them out).",
+        examples=[True],
+    )
+    existing_resource_policy: Literal["none", "update"] = Field(
+        default="none",
+        description="An object that already exists: none leaves it (a warning), update "
+        "updates it from the backup.",
+        examples=["update"],
+    )
+    allow_partially_failed: bool = Field(
+        default=False,
+        description="Pass when the restore ends PartiallyFailed, not only Completed.",
+        examples=[True],
+    )
+    item_operation_timeout: Duration | None = Field(
+        default=None,
+        description="Velero's itemOperationTimeout: how long its plugins' asynchronous "
+        "operations (volume data) may take (default: Velero's).",
+        examples=["4h"],
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> VeleroRestoreParams:

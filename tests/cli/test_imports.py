@@ -40,6 +40,8 @@ def imported_modules(*args: str) -> set[str]:
         ("validate", "plans/region-failure.yaml", "plans/namespace-restore.yaml"),
         ("list",),
         ("show", "region-failure"),
+        ("schema",),
+        ("explain", "velero.restore"),
     ],
 )
 def test_no_cloud_sdk_is_imported(args: tuple[str, ...]) -> None:
