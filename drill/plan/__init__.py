@@ -16,6 +16,7 @@ from pathlib import Path
 from drill.errors import PlanError, UsageError
 from drill.plan._config import Config, default_config_path, load_config, read_text
 from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
+from drill.plan._probes import ProbeSettings, ResolvedProbe
 from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
 from drill.plan._validate import validate_located
 from drill.plan._yaml import YamlProblems, load_located
@@ -79,6 +80,8 @@ __all__ = [
     "ParallelGroup",
     "PhaseName",
     "Plan",
+    "ProbeSettings",
+    "ResolvedProbe",
     "ResolvedStep",
     "Stage",
     "StepSpec",

@@ -139,6 +139,43 @@ class LockSpec(_Model):
     namespace: str = Field(default="default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
+class ProbeOverride(_Model):
+    """A probe in one mode: skipped with a reason, or with some of its settings replaced.
+    The settings are checked in the semantic pass, after ``${name}`` substitution."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
+    skip: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _skip_or_settings(self) -> ProbeOverride:
+        if self.skip is not None and self.model_extra:
+            raise ValueError("give either skip (with its reason) or settings, not both")
+        return self
+
+
+class ProbeSpec(_Model):
+    """One of the plan's ``probes:``: what users reach, asked every interval during the run.
+
+    Its settings (url, interval, ...) are checked in the semantic pass, in each mode, after
+    ``${name}`` substitution, as a step's ``with:`` block is."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
+    name: str = Field(pattern=ID_PATTERN)
+    drill: ProbeOverride | None = None
+    live: ProbeOverride | None = None
+
+    def settings(self, mode: str) -> dict[str, JsonValue] | None:
+        """The probe's settings in ``mode`` (its override applied); None when skipped there."""
+        override = self.drill if mode == "drill" else self.live
+        if override is not None and override.skip is not None:
+            return None
+        return {**(self.model_extra or {}), **((override.model_extra or {}) if override else {})}
+
+    def skip_reason(self, mode: str) -> str | None:
+        override = self.drill if mode == "drill" else self.live
+        return override.skip if override is not None else None
+
+
 class Plan(_Model):
     version: Literal[1] = 1
     name: str
@@ -149,6 +186,7 @@ class Plan(_Model):
     contexts: dict[str, ContextRole] = Field(default_factory=dict)
     names: dict[str, PerMode] = Field(default_factory=dict)
     lock: LockSpec = LockSpec()
+    probes: list[ProbeSpec] = Field(default_factory=list)
     phases: Phases
 
     @field_validator("name")
