@@ -20,6 +20,7 @@ from drill.clock import Anchor
 from drill.errors import ExitCode, StepFailed
 from drill.executor import _measure
 from drill.executor._events import (
+    CutoverMeasured,
     MutationRecord,
     RunFinished,
     RunStarted,
@@ -28,12 +29,14 @@ from drill.executor._events import (
     UndoFinished,
 )
 from drill.executor._journal import Journal
+from drill.executor._probes import ProbeSession
 from drill.executor._recorder import ABANDONED, Recorder
+from drill.executor._served import cutover_report, with_users_served
 from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
 from drill.executor._stepreport import FORWARD_PHASES, unstarted, unverified
 from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
 from drill.report import Objective, Outcome, RunReport, StepReport, UndoReport
-from drill.steps import STEP_TYPES, AnyStepType, RecoveryPoint, StepEnv, StepResult
+from drill.steps import STEP_TYPES, AnyStepType, Cutover, RecoveryPoint, StepEnv, StepResult
 
 
 @dataclass
@@ -62,6 +65,7 @@ class _RunState:
     mutations: list[MutationRecord] = field(default_factory=list)
     notes: dict[str, dict[str, JsonValue]] = field(default_factory=dict)  # by step id
     recovery_points: list[RecoveryPoint] = field(default_factory=list)
+    cutovers: list[CutoverMeasured] = field(default_factory=list)
     recovered_at: datetime | None = None
     stopped: bool = False  # a signal kept forward steps from starting
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,11 +129,27 @@ class Executor:
             )
         )
         state = _RunState()
-        for phase in FORWARD_PHASES:
-            for stage in plan.phases.get(phase, ()):
-                self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
+        probes = self._probes(plan, anchor)
+        probes.start()
+        try:
+            for phase in FORWARD_PHASES:
+                probes.enter(phase)
+                for stage in plan.phases.get(phase, ()):
+                    self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
+        finally:
+            probes.stop()  # the end of verify: what users see while undoing does not count
         undo = self._finish(plan, state, anchor)
-        return self._report(plan, state, undo, anchor, t0, disaster_at is not None)
+        return self._report(plan, state, undo, anchor, t0, disaster_at is not None, probes)
+
+    def _probes(self, plan: ExecutionPlan, anchor: Anchor) -> ProbeSession:
+        return ProbeSession(
+            plan.probes,
+            plan.mode,
+            self.runtime.providers.http,
+            self.runtime.clock,
+            anchor.stamp,
+            self.record,
+        )
 
     def _finish(self, plan: ExecutionPlan, state: _RunState, anchor: Anchor) -> list[UndoReport]:
         if plan.mode == "live":
@@ -294,6 +314,9 @@ class Executor:
             if result.recovery_point is not None:
                 state.recovery_points.append(result.recovery_point)
                 self.record.recovery_point(step.id, result.recovery_point)
+            if result.cutover is not None:
+                state.cutovers.append(_cutover_measured(step.id, result.cutover))
+                self.record.client_cutover(state.cutovers[-1])
             if step.phase == "verify":
                 state.recovered_at = max(filter(None, (state.recovered_at, finished_at)))
 
@@ -374,10 +397,13 @@ class Executor:
         anchor: Anchor,
         t0: datetime,
         t0_given: bool,
+        probes: ProbeSession,
     ) -> RunReport:
         point = _measure.worst_recovery_point(state.recovery_points)
         rpo = _measure.rpo(t0, point, plan.targets.rpo_s)
         rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
+        probe_reports = probes.reports()
+        rto = with_users_served(rto, t0, probe_reports, probes.skipped)
         outcome, exit_code = decide_outcome(
             state.steps,
             undo,
@@ -408,6 +434,8 @@ class Executor:
             contexts=dict(plan.contexts),
             steps=state.steps,
             undo=undo,
+            probes=probe_reports,
+            client_cutover=[cutover_report(c) for c in state.cutovers],
             rollback_command=self.rollback_command if plan.mode == "live" else None,
             journal=self.journal_path,
         )
@@ -456,6 +484,15 @@ def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
         detail=f"{ABANDONED}: still changed",
         started_at=anchor.stamp()[1],
         duration_s=0.0,
+    )
+
+
+def _cutover_measured(step_id: str, cutover: Cutover) -> CutoverMeasured:
+    return CutoverMeasured(
+        step_id=step_id,
+        record=cutover.record,
+        visible_after_s=cutover.visible_after_s,
+        old_ttl_s=cutover.old_ttl_s,
     )
 
 

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 from drill.durations import format_duration
 from drill.fieldtypes import Duration
 from drill.redact import redact_url
-from drill.steps._http import HttpRequestParams
+from drill.steps import HttpRequestParams
 
 DEFAULT_INTERVAL_S = 5.0
 DEFAULT_TIMEOUT_S = 5.0

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from drill.steps._base import (
+    Cutover,
     Fact,
     Mode,
     Providers,
@@ -25,6 +26,7 @@ from drill.steps._base import (
     StepTimedOut,
     StepType,
 )
+from drill.steps._http import HttpRequestParams, expand_env
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
 # first looked up, so `drill validate` pays only for the types its plans use and `drill --help`
@@ -79,7 +81,9 @@ STEP_TYPES: Mapping[str, AnyStepType] = _Registry(_REGISTERED)
 __all__ = [
     "STEP_TYPES",
     "AnyStepType",
+    "Cutover",
     "Fact",
+    "HttpRequestParams",
     "Mode",
     "Providers",
     "RecoveryPoint",
@@ -89,4 +93,5 @@ __all__ = [
     "StepResult",
     "StepTimedOut",
     "StepType",
+    "expand_env",
 ]

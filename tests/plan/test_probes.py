@@ -42,7 +42,8 @@ def test_a_probe_takes_each_modes_values(tmp_path: Path) -> None:
     live = resolve(loaded.plan, loaded.source, "live", DEFAULT_TIERS, {})
     (in_drill,) = drill.probes
     (in_live,) = live.probes
-    assert in_drill.settings is not None and in_live.settings is not None
+    assert in_drill.settings is not None
+    assert in_live.settings is not None
     assert in_drill.settings.url == "https://drill-api.example.com/healthz"
     assert in_live.settings.url == "https://api.example.com/healthz"
     assert (in_drill.settings.interval, in_drill.settings.successes) == (0.25, 3)
@@ -91,9 +92,7 @@ def test_a_problem_of_one_mode_names_that_mode(tmp_path: Path) -> None:
 
 
 def test_a_probe_without_a_url_and_a_duplicate_name(tmp_path: Path) -> None:
-    text = plan_with(
-        "  - name: users\n    url: ${probe_url}\n  - name: users\n    method: GET\n"
-    )
+    text = plan_with("  - name: users\n    url: ${probe_url}\n  - name: users\n    method: GET\n")
     problems = problems_of(tmp_path, text)
     duplicate = only(problems, "probes[1].name")
     assert duplicate.message == "duplicate probe 'users' (first at line 10)"
