@@ -19,8 +19,11 @@ from drill.history._store import History, Skipped
 from drill.history._trend import TrendRow, trend_rows
 from drill.report import Objective
 
-HEADER = ("STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "SLOWEST STEP")
-NUMBERS = range(3, 7)  # durations line up on their right edge, as numbers do
+HEADER = (
+    "STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "USERS SERVED", "RPO", "MARGIN",
+    "SLOWEST STEP",
+)  # fmt: skip
+NUMBERS = range(3, 8)  # durations line up on their right edge, as numbers do
 
 
 class Criteria(BaseModel):
@@ -93,6 +96,7 @@ def _cells(row: TrendRow) -> tuple[str, ...]:
         row.outcome if row.outcome == "passed" else row.outcome.replace("_", " ").upper(),
         _seconds(row.rto.measured_s),
         _seconds(row.rto.margin_s),
+        _seconds(row.users_served_s),
         _seconds(row.rpo.measured_s),
         _seconds(row.rpo.margin_s),
         f"{slowest.id} {format_duration(slowest.duration_s)}" if slowest else "-",

@@ -29,6 +29,8 @@ class TrendRow(BaseModel):
     outcome: Outcome
     exit_code: int
     rto: Objective
+    # RTO as users see it (probes), beside rto (service restored); None: not measured
+    users_served_s: float | None = None
     rpo: Objective
     slowest_step: SlowestStep | None
 
@@ -45,6 +47,7 @@ def trend_row(report: RunReport) -> TrendRow:
         outcome=report.outcome,
         exit_code=report.exit_code,
         rto=report.rto,
+        users_served_s=report.rto.users_served_s,
         rpo=report.rpo,
         slowest_step=slowest_step(report.steps),
     )

@@ -10,6 +10,9 @@ Series (all gauges; ``drill_rpo_seconds``/``drill_rto_seconds`` are absent when 
     drill_exit_code                    the process exit code (0, 1, 3, 4, 130)
     drill_rpo_seconds / _target_       measured RPO, and its target
     drill_rto_seconds / _target_       measured RTO, and its target
+    drill_rto_users_served_seconds     RTO as users see it (probes); absent when not measured
+    drill_probe_success_ratio{probe}   share of a probe's attempts answered as expected
+    drill_probe_downtime_seconds{probe}   client-observed time without a success
     drill_step_duration_seconds{step,phase}   steps that ran
     drill_last_run_timestamp_seconds   when the run finished (Unix time)
     drill_run_info{run_id,service,tier,outcome}   always 1; links an alert to the run
@@ -136,6 +139,11 @@ _HELP = {
     "drill_rpo_target_seconds": "RPO target of the plan's tier.",
     "drill_rto_seconds": "Measured RTO: when the last verify step passed, minus t0.",
     "drill_rto_target_seconds": "RTO target of the plan's tier.",
+    "drill_rto_users_served_seconds": "RTO as users see it: t0 to the first of the probe "
+    "successes in a row that lasted to the end of verify.",
+    "drill_probe_success_ratio": "Share of a probe's attempts answered as expected.",
+    "drill_probe_downtime_seconds": "Time a probe saw no success, from the run's start to the "
+    "end of verify.",
     "drill_step_duration_seconds": "Duration of each step that ran.",
     "drill_last_run_timestamp_seconds": "When the run finished (Unix time).",
     "drill_run_info": "Always 1: the run's id, service, tier and outcome.",
@@ -150,6 +158,9 @@ def _gauges(report: RunReport) -> list[_Gauge]:
         "drill_rpo_target_seconds": _one(report.rpo.target_s),
         "drill_rto_seconds": _measured(report.rto),
         "drill_rto_target_seconds": _one(report.rto.target_s),
+        "drill_rto_users_served_seconds": _optional(report.rto.users_served_s),
+        "drill_probe_success_ratio": _per_probe(report, "success_ratio"),
+        "drill_probe_downtime_seconds": _per_probe(report, "downtime_s"),
         "drill_step_duration_seconds": _step_samples(report),
         "drill_last_run_timestamp_seconds": _one(report.finished_at.timestamp()),
         "drill_run_info": [(_run_info(report), 1.0)],
@@ -172,6 +183,15 @@ def _run_info(report: RunReport) -> Labels:
 
 def _measured(objective: Objective) -> list[tuple[Labels, float]]:
     return [] if objective.measured_s is None else [({}, objective.measured_s)]
+
+
+def _optional(value: float | None) -> list[tuple[Labels, float]]:
+    return [] if value is None else [({}, value)]
+
+
+def _per_probe(report: RunReport, figure: str) -> list[tuple[Labels, float]]:
+    values = ((probe.name, getattr(probe, figure)) for probe in report.probes)
+    return [({"probe": name}, float(value)) for name, value in values if value is not None]
 
 
 def _step_samples(report: RunReport) -> list[tuple[Labels, float]]:

@@ -14,6 +14,8 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
       "rpo": {"target_s": 3600.0, "measured_s": 720.0 | null, "margin_s": 2880.0 | null,
               "met": true | false | null, "source": "velero backup daily-20260101020000"},
       "rto": {... as rpo ...},
+      "users_served": {"measured_s": 95.5 | null, "source": "t0 to the first of 3 or more ..."},
+      "probes": [{"name", "url", "attempts", "success_ratio", "downtime_s", "users_served_at"}],
       "failed_steps": [{"id", "phase", "type", "status", "error"}],
       "failed_undos": [{"step_id", "type", "detail"}],
       "report_location": "reports/RUN/report.json" | "https://..." | null,
@@ -59,6 +61,22 @@ class ObjectivePayload(_Model):
     source: str
 
 
+class UsersServedPayload(_Model):
+    """RTO as users see it (probes), beside ``rto`` (service restored), which passes or fails."""
+
+    measured_s: float | None
+    source: str
+
+
+class ProbePayload(_Model):
+    name: str
+    url: str
+    attempts: int
+    success_ratio: float | None
+    downtime_s: float | None
+    users_served_at: datetime | None
+
+
 class FailedStepPayload(_Model):
     id: str
     phase: str
@@ -85,6 +103,8 @@ class WebhookPayload(_Model):
     summary: str
     rpo: ObjectivePayload
     rto: ObjectivePayload
+    users_served: UsersServedPayload
+    probes: list[ProbePayload]
     failed_steps: list[FailedStepPayload]
     failed_undos: list[FailedUndoPayload]
     report_location: str | None
@@ -106,6 +126,14 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
         summary=summary_line(report),
         rpo=_objective_payload(report.rpo),
         rto=_objective_payload(report.rto),
+        users_served=UsersServedPayload(
+            measured_s=report.rto.users_served_s,
+            source=report.rto.users_served_source or "not measured",
+        ),
+        probes=[
+            ProbePayload.model_validate(probe.model_dump(include=set(ProbePayload.model_fields)))
+            for probe in report.probes
+        ],
         failed_steps=[_failed_step_payload(step) for step in failed_steps(report)],
         failed_undos=[_failed_undo_payload(undo) for undo in failed_undos(report)],
         report_location=shown_location(report_location),
@@ -165,6 +193,15 @@ def objective_text(objective: Objective) -> str:
     )
 
 
+def users_served_text(report: RunReport) -> str:
+    """``1m35s (t0 to the first of 3 ...)``, or why it was not measured."""
+    rto = report.rto
+    source = rto.users_served_source or "not measured"
+    if rto.users_served_s is None:
+        return source
+    return f"{format_duration(rto.users_served_s)} ({source})"
+
+
 def shown_location(location: str | None) -> str | None:
     """A report URL loses any credentials or signed query; a path is shown as it is."""
     if location is None or "://" not in location:
@@ -191,6 +228,7 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
             ("Run", report.run_id),
         ),
         _fields(("RPO", objective_text(report.rpo)), ("RTO", objective_text(report.rto))),
+        _fields(("RTO as users see it", users_served_text(report))),
     ]
     blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])
     blocks += _listing("Undo failures", [_undo_line(undo) for undo in failed_undos(report)])

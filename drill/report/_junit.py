@@ -13,8 +13,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from drill.durations import format_duration
 from drill.report._models import Objective, RunReport, StepReport, UndoReport
-from drill.report._shared import objective_sentence, printable
+from drill.report._shared import cutover_summary, objective_sentence, printable, probe_summary
 
 _FAILING = ("failed", "timed_out", "interrupted")
 
@@ -24,6 +25,7 @@ def render_junit(report: RunReport) -> str:
         *(_step_case(report.plan, step) for step in report.steps),
         _rpo_case(report.plan, report.rpo),
         _rto_case(report.plan, report.rto),
+        _users_served_case(report),
         *(_undo_case(report.plan, undo) for undo in report.undo if undo.status != "undone"),
     ]
     suite = _element("testsuite", name=f"drill.{report.plan}", **_totals(cases, report))
@@ -85,6 +87,22 @@ def _rto_case(plan: str, rto: Objective) -> ET.Element:
     return case
 
 
+def _users_served_case(report: RunReport) -> ET.Element:
+    """RTO as users see it: information beside RTO, which alone passes or fails the run; not
+    measured (no probes, or one never served) is skipped, saying why."""
+    case = _case(f"{report.plan}.objectives", "RTO as users see it", None)
+    rto = report.rto
+    source = rto.users_served_source or "not measured"
+    if rto.users_served_s is None:
+        _element_in(case, "skipped", message=f"RTO as users see it {source}")
+        return case
+    lines = [f"RTO as users see it {format_duration(rto.users_served_s)} ({source})"]
+    lines += [f"probe {p.name}: {probe_summary(p, report.disaster_at)}" for p in report.probes]
+    lines += [f"{c.step_id} {c.record}: {cutover_summary(c)}" for c in report.client_cutover]
+    _text_child(case, "system-out", "\n".join(lines))
+    return case
+
+
 def _undo_case(plan: str, undo: UndoReport) -> ET.Element:
     case = _case(f"{plan}.undo", f"undo {undo.step_id}", undo.duration_s)
     message = f"rollback incomplete: {undo.step_id} ({undo.type}) {undo.status}: {undo.detail}"
@@ -122,6 +140,7 @@ def _properties(report: RunReport) -> ET.Element:
         "disaster_at_source": report.disaster_at_source,
         "recovery_point": report.recovery_point.isoformat() if report.recovery_point else None,
         "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
+        "rto_users_served_s": _optional(report.rto.users_served_s),
         "journal": report.journal,
         "rollback_command": report.rollback_command,
     }
@@ -154,6 +173,10 @@ def _element_in(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
 
 def _text_child(parent: ET.Element, tag: str, text: str, **attributes: str) -> None:
     _element_in(parent, tag, **attributes).text = printable(text)
+
+
+def _optional(value: float | None) -> str | None:
+    return None if value is None else f"{value:.3f}"
 
 
 def _seconds(value: float | None) -> str:

@@ -11,10 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from drill.report._models import VERDICTS, Objective, RunReport, StepReport, UndoReport
+from drill.report._models import (
+    VERDICTS,
+    Objective,
+    ProbeReport,
+    Rto,
+    RunReport,
+    StepReport,
+    UndoReport,
+)
 from drill.report._shared import (
+    cutover_summary,
     duration,
     objective_verdict,
+    percent,
+    phase_summary,
     printable,
     stamp,
     step_detail,
@@ -26,6 +37,8 @@ def render_markdown(report: RunReport) -> str:
         _heading(report),
         _objectives(report),
         _steps(report.steps),
+        _probes(report),
+        _cutovers(report),
         _undo(report.undo),
         _notes(report.notes),
         _next(report),
@@ -51,8 +64,16 @@ def _heading(report: RunReport) -> str:
 
 def _objectives(report: RunReport) -> str:
     rows = [_objective_row("RPO", report.rpo), _objective_row("RTO", report.rto)]
+    rows.append(_users_served_row(report.rto))
     header = ("objective", "target", "measured", "margin", "met", "source")
     return "## Recovery objectives\n\n" + table(header, rows)
+
+
+def _users_served_row(rto: Rto) -> tuple[str, ...]:
+    """RTO as users see it: shown beside the target, judged by nothing (RTO's verdict is the
+    service-restored clock)."""
+    source = rto.users_served_source or "not measured"
+    return ("RTO as users see it", "-", duration(rto.users_served_s), "-", "-", cell(source))
 
 
 def _objective_row(label: str, objective: Objective) -> tuple[str, ...]:
@@ -80,6 +101,42 @@ def _steps(steps: Sequence[StepReport]) -> str:
         for step in steps
     ]
     return "## Steps\n\n" + table(header, rows)
+
+
+def _probes(report: RunReport) -> str:
+    if not report.probes:
+        return ""
+    header = ("probe", "url", "ok", "downtime", "served from", "per phase")
+    rows = [
+        (
+            code(probe.name),
+            cell(probe.url),
+            f"{probe.successes}/{probe.attempts} ({percent(probe.success_ratio)})",
+            duration(probe.downtime_s),
+            _served_from(probe, report),
+            cell("; ".join(phase_summary(phase) for phase in probe.phases)),
+        )
+        for probe in report.probes
+    ]
+    intro = "From the start of the run to the end of verify.\n\n"
+    return "## Probes\n\n" + intro + table(header, rows)
+
+
+def _served_from(probe: ProbeReport, report: RunReport) -> str:
+    if probe.users_served_at is None:
+        return cell(f"not served: {probe.not_served}")
+    return "t0+" + duration((probe.users_served_at - report.disaster_at).total_seconds())
+
+
+def _cutovers(report: RunReport) -> str:
+    if not report.client_cutover:
+        return ""
+    header = ("step", "record", "client cut-over")
+    rows = [
+        (code(c.step_id), cell(c.record), cell(cutover_summary(c))) for c in report.client_cutover
+    ]
+    intro = "Clients that asked before a switch may keep the old answer for its TTL.\n\n"
+    return "## Client cut-over (DNS)\n\n" + intro + table(header, rows)
 
 
 def _status(status: str) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from drill.durations import format_duration
-from drill.report._models import VERDICTS, Objective, RunReport, StepReport
+from drill.report._models import (
+    VERDICTS,
+    ClientCutover,
+    Objective,
+    ProbeReport,
+    Rto,
+    RunReport,
+    StepReport,
+)
+from drill.report._shared import cutover_summary, phase_summary, probe_summary
 
 
 def render_text(report: RunReport) -> str:
@@ -18,8 +27,11 @@ def render_text(report: RunReport) -> str:
         "",
         _objective_line("RPO", report.rpo),
         _objective_line("RTO", report.rto),
+        _users_served_line(report.rto),
         "",
         *_steps_table(report.steps),
+        *_probes_lines(report.probes, report.disaster_at),
+        *_cutover_lines(report.client_cutover),
     ]
     if report.undo:
         lines += ["", "UNDO (newest first)"]
@@ -38,6 +50,33 @@ def _objective_line(label: str, objective: Objective) -> str:
         f"  {label}  {format_duration(objective.measured_s):>9}  target {target:>7}  "
         f"margin {format_duration(objective.margin_s):>7}  {verdict:<7} {objective.source}"
     )
+
+
+def _users_served_line(rto: Rto) -> str:
+    """Beside RTO (service restored, which pass/fail uses): when users were served again."""
+    if rto.users_served_s is None:
+        return f"  RTO as users see it: {rto.users_served_source or 'not measured'}"
+    return (
+        f"  RTO as users see it: {format_duration(rto.users_served_s)} ({rto.users_served_source})"
+    )
+
+
+def _probes_lines(probes: list[ProbeReport], t0: datetime) -> list[str]:
+    if not probes:
+        return []
+    lines = ["", "PROBES (from the start of the run to the end of verify)"]
+    for probe in probes:
+        lines.append(f"  {probe.name}  {probe_summary(probe, t0)}")
+        lines.append(f"    {probe.url} every {format_duration(probe.interval_s)}")
+        lines += [f"    {phase_summary(phase)}" for phase in probe.phases]
+    return lines
+
+
+def _cutover_lines(cutovers: list[ClientCutover]) -> list[str]:
+    if not cutovers:
+        return []
+    lines = ["", "CLIENT CUT-OVER (DNS: clients may keep the old answer for its TTL)"]
+    return lines + [f"  {c.step_id}  {c.record}  {cutover_summary(c)}" for c in cutovers]
 
 
 def _steps_table(steps: list[StepReport]) -> list[str]:
