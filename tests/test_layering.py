@@ -68,6 +68,7 @@ LAYERS = (
             "drill.sandbox.runtime",
             "drill.sandbox.state",
             "drill.sandbox.clouds",
+            "drill.sandbox.serving",
         ),
         may_import=(
             "sandbox worlds",

@@ -18,6 +18,7 @@ from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
+from drill.sandbox.worlds.serving import ServingWorld, apps_in_selector, derive_serving
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_scale import KubeScaleParams
 from drill.steps.kube_wait_ready import KubeWaitReadyParams
@@ -54,6 +55,7 @@ class ClusterWorld:
 class WorldSpec:
     clusters: dict[str, ClusterWorld] = field(default_factory=dict)  # role -> world
     cloud: CloudWorld = field(default_factory=CloudWorld)
+    serving: ServingWorld = field(default_factory=ServingWorld)
 
     def cluster(self, role: str) -> ClusterWorld:
         return self.clusters.setdefault(role, ClusterWorld())
@@ -73,6 +75,7 @@ def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
         if plan.mode == "live":
             _note_standbys(spec, plan)
     spec.cloud = derive_cloud(resolved)
+    spec.serving = derive_serving(resolved, spec.cloud.primary_answers)
     return spec
 
 
@@ -129,17 +132,12 @@ def _names_used_in(plan: ExecutionPlan, role: str, namespace: str) -> tuple[set[
         if isinstance(params, KubeScaleParams):
             workloads.add(params.name)
         elif isinstance(params, KubeWaitReadyParams):
-            workloads |= _apps_in_selector(params.selector)
+            workloads |= apps_in_selector(params.selector)
         elif isinstance(params, KubeJobParams):
             services |= {
                 m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
             }
     return workloads or {"app"}, services
-
-
-def _apps_in_selector(selector: str) -> set[str]:
-    pairs = (part.strip().replace("==", "=") for part in selector.split(","))
-    return {value for key, _, value in (p.partition("=") for p in pairs) if key == "app" and value}
 
 
 def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
