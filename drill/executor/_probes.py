@@ -26,7 +26,7 @@ from drill.executor._stepcall import classify
 from drill.plan import ProbeSettings, ResolvedProbe
 from drill.redact import redact_url
 from drill.report import ProbeReport
-from drill.steps import expand_env
+from drill.steps import Mode, expand_env
 from providers.protocols import HttpClient
 
 Stamp = Callable[[], tuple[float, datetime]]  # (monotonic, UTC): Anchor.stamp
@@ -142,7 +142,7 @@ class ProbeSession:
     def __init__(
         self,
         probes: Sequence[ResolvedProbe],
-        mode: str,
+        mode: Mode,
         http: Callable[[], HttpClient],
         clock: Clock,
         stamp: Stamp,

@@ -143,7 +143,8 @@ class Recorder:
         before = self._probe_ok.get(event.probe)
         self._probe_ok[event.probe] = event.ok
         if before != event.ok:
-            (self.log.info if event.ok else self.log.warning)(
+            # Failing is news, not a fault: a drill's target fails until its failover.
+            self.log.info(
                 "probe_serving" if event.ok else "probe_failing",
                 probe=event.probe,
                 phase=event.phase,

@@ -19,6 +19,8 @@ from drill.steps import HttpRequestParams
 DEFAULT_INTERVAL_S = 5.0
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_SUCCESSES = 3
+# A probe must not load what it measures: ten requests a second at most.
+MIN_INTERVAL_S = 0.1
 
 
 class ProbeSettings(HttpRequestParams):
@@ -26,7 +28,17 @@ class ProbeSettings(HttpRequestParams):
     timeout: Duration = DEFAULT_TIMEOUT_S
     successes: int = Field(default=DEFAULT_SUCCESSES, ge=1, le=1000)
 
-    @field_validator("interval", "timeout")
+    @field_validator("interval")
+    @classmethod
+    def _gentle(cls, seconds: float) -> float:
+        if seconds < MIN_INTERVAL_S:
+            raise ValueError(
+                f"must be at least {format_duration(MIN_INTERVAL_S)}: a probe must not load "
+                "what it measures"
+            )
+        return seconds
+
+    @field_validator("timeout")
     @classmethod
     def _positive(cls, seconds: float) -> float:
         if seconds <= 0:

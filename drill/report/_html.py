@@ -112,7 +112,7 @@ def _users_served(rto: Rto) -> str:
     source = rto.users_served_source or "not measured"
     measured = "" if rto.users_served_s is None else f"{duration(rto.users_served_s)} "
     return (
-        f'<p class="users-served" data-users-served="{_esc(rto.users_served_s)}">'
+        f'<p class="users-served" data-users-served="{_esc(rto.users_served_s or "")}">'
         f"RTO as users see it: {_esc(measured)}({_esc(source)})</p>"
     )
 

@@ -109,8 +109,8 @@ class Rto(Objective):
     )
     users_served_s: float | None = Field(
         default=None,
-        description="t0 to the start of the first window of consecutive probe successes "
-        "that lasts to the end of verify; None without probes",
+        description="RTO as users see it: t0 to the start of the run of probe successes that "
+        "lasted to the end of verify; None when not measured (see users_served_source)",
     )
     users_served_source: str | None = Field(
         default=None, description="how users_served_s was measured, or why it was not"

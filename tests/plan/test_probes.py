@@ -73,7 +73,9 @@ def test_bad_probe_settings_point_at_their_values(tmp_path: Path) -> None:
         "    intervall: 1s\n"
     )
     problems = problems_of(tmp_path, text)
-    assert only(problems, "probes[0].interval").message == "must be longer than zero"
+    assert only(problems, "probes[0].interval").message == (
+        "must be at least 100ms: a probe must not load what it measures"
+    )
     assert spot(only(problems, "probes[0].interval")) == at(text, "0s")
     assert "has no unit" in only(problems, "probes[0].timeout").message
     assert "greater than or equal to 1" in only(problems, "probes[0].successes").message
