@@ -179,6 +179,10 @@ class ProbeSession:
         self.stopped_at = self.runner.stop()
         self.record.probes_stopped(ProbesStopped(at=self.stopped_at))
 
+    def abandon(self) -> None:
+        """Stop the threads of a run that is going down, journaling nothing more."""
+        self.runner.stop()
+
     def reports(self) -> list[ProbeReport]:
         if self.started is None or self.stopped_at is None:
             return []

@@ -136,8 +136,10 @@ class Executor:
                 probes.enter(phase)
                 for stage in plan.phases.get(phase, ()):
                     self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
-        finally:
-            probes.stop()  # the end of verify: what users see while undoing does not count
+        except BaseException:
+            probes.abandon()  # the run never reached the end of verify: nothing to journal
+            raise
+        probes.stop()  # the end of verify: what users see while undoing does not count
         undo = self._finish(plan, state, anchor)
         return self._report(plan, state, undo, anchor, t0, disaster_at is not None, probes)
 

@@ -28,6 +28,7 @@ from drill.report import RunReport
 from providers.protocols import HttpResponse
 
 from .fakes import START, Kit, build_plan
+from .journals import CrashStep, Killed
 from .simclock import SimClock
 
 Answer = int | Exception
@@ -300,3 +301,30 @@ def test_a_cancelled_run_stops_its_probes(tmp_path: Path) -> None:
     assert "probe_attempt" not in kinds[kinds.index("probes_stopped") :]
     assert report.probes[0].stopped_at is not None
     assert report.probes[0].stopped_at <= START + timedelta(seconds=9)
+
+
+def test_a_run_that_dies_leaves_users_served_not_measured(tmp_path: Path) -> None:
+    kit = Kit(clock=SimClock(START))
+    kit.registry[CrashStep.name] = CrashStep()
+    http = ScriptedHttp(kit.clock, lambda s: 200)
+    journal = FileJournal(tmp_path / "journal.jsonl", "run-1", kit.clock)
+    executor = kit.executor(journal=journal, providers=HttpOnly(http))
+    plan = build_plan(
+        [
+            ("preflight", kit.step("p1", "fake.advance", seconds=5)),
+            ("failover", kit.step("boom", "fake.crash", seconds=1)),
+            ("verify", kit.step("v1", "fake.advance", seconds=5)),
+        ],
+        probes=(probe(),),
+    )
+    with pytest.raises(Killed):
+        executor.run(plan)
+    journal.close()
+    events = read_events(tmp_path / "journal.jsonl")
+    assert "probes_stopped" not in [e.event.kind for e in events]
+    rebuilt = report_from_journal(events)
+    assert rebuilt.rto.users_served_s is None
+    assert rebuilt.rto.users_served_source == (
+        "not measured: the journal ends before the probes stopped at the end of verify"
+    )
+    assert rebuilt.probes[0].successes >= 5  # what it saw is still shown
