@@ -69,6 +69,7 @@ LAYERS = (
             "drill.sandbox.state",
             "drill.sandbox.clouds",
             "drill.sandbox.truth",
+            "drill.sandbox.serving",
         ),
         may_import=(
             "sandbox worlds",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from drill.durations import format_duration
-from drill.plan import PHASES, ExecutionPlan, ResolvedStep
+from drill.plan import PHASES, ExecutionPlan, ResolvedProbe, ResolvedStep
+from drill.redact import redact_url
 
 
 def outline_text(plan: ExecutionPlan) -> str:
@@ -19,6 +20,7 @@ def outline_text(plan: ExecutionPlan) -> str:
         )
     if plan.lock:
         lines.append(f"lock: Lease {plan.lock[1]}/drill-{plan.name} in {plan.lock[0]}")
+    lines += _probe_lines(plan)
     number = 0
     for phase in PHASES:
         stages = plan.phases.get(phase, ())
@@ -33,6 +35,13 @@ def outline_text(plan: ExecutionPlan) -> str:
                 lines.append(_step_line(number, step) + together)
     lines += _undo_lines(plan)
     return "\n".join(lines) + "\n"
+
+
+def _probe_lines(plan: ExecutionPlan) -> list[str]:
+    if not plan.probes:
+        return []
+    lines = ["", "probes (from the start of the run to the end of verify)"]
+    return lines + [f"  - {probe.name}: {probe.describe()}" for probe in plan.probes]
 
 
 def _step_line(number: int, step: ResolvedStep) -> str:
@@ -69,7 +78,19 @@ def outline_data(plan: ExecutionPlan) -> dict[str, JsonValue]:
         "tier": plan.tier,
         "targets": {"rpo_s": plan.targets.rpo_s, "rto_s": plan.targets.rto_s},
         "contexts": dict(plan.contexts),
+        "probes": [_probe_data(probe) for probe in plan.probes],
         "steps": [_step_data(step) for step in plan.steps()],
+    }
+
+
+def _probe_data(probe: ResolvedProbe) -> dict[str, JsonValue]:
+    settings = probe.settings
+    return {
+        "name": probe.name,
+        "skip_reason": probe.skip_reason,
+        "url": redact_url(settings.url) if settings else None,
+        "interval_s": settings.interval if settings else None,
+        "successes": settings.successes if settings else None,
     }
 
 

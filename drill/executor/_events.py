@@ -170,6 +170,58 @@ class RollbackFinished(_Event):
     failed: list[str]
 
 
+class ProbePlanned(BaseModel):
+    """A probe as a report shows it; the URL's secrets are masked, headers are not kept."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str
+    url: str
+    interval_s: float
+    successes: int
+
+
+class ProbesStarted(_Event):
+    """The plan's probes began asking what users reach; ``skipped``: why the others do not
+    run in this mode."""
+
+    kind: Literal["probes_started"] = Field("probes_started", alias="event")
+    at: Moment
+    probes: list[ProbePlanned]
+    skipped: list[str] = Field(default_factory=list)
+
+
+class ProbeAttempted(_Event):
+    """One request of a probe: ``at`` is when it was sent, ``phase`` what was running."""
+
+    kind: Literal["probe_attempt"] = Field("probe_attempt", alias="event")
+    probe: str
+    at: Moment
+    phase: str
+    ok: bool
+    status: int | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+class ProbesStopped(_Event):
+    """The end of verify (or of the forward phases, when they stopped early): no attempt of
+    the run counts after ``at``."""
+
+    kind: Literal["probes_stopped"] = Field("probes_stopped", alias="event")
+    at: Moment
+
+
+class CutoverMeasured(_Event):
+    """A DNS switch as clients see it: when its nameservers answered the new data, and how
+    long clients may keep the old answer (its TTL)."""
+
+    kind: Literal["client_cutover"] = Field("client_cutover", alias="event")
+    step_id: str
+    record: str
+    visible_after_s: float | None
+    old_ttl_s: int | None
+
+
 class RunFinished(_Event):
     kind: Literal["run_finished"] = Field("run_finished", alias="event")
     outcome: Outcome
@@ -190,6 +242,10 @@ JournalEvent = Annotated[
     | RollbackMeasured
     | RollbackStarted
     | RollbackFinished
+    | ProbesStarted
+    | ProbeAttempted
+    | ProbesStopped
+    | CutoverMeasured
     | RunFinished,
     Field(discriminator="kind"),
 ]

@@ -11,8 +11,12 @@ from typing import Any
 
 from drill.errors import StepFailed
 from drill.executor._events import (
+    CutoverMeasured,
     JournalEvent,
     MutationRecord,
+    ProbeAttempted,
+    ProbesStarted,
+    ProbesStopped,
     RecoveryPointSet,
     RestoreCounted,
     RollbackFinished,
@@ -58,6 +62,7 @@ class Recorder:
         self.progress = progress
         self.on_journal_failure = on_journal_failure
         self.journal_failure: str | None = None
+        self._probe_ok: dict[str, bool] = {}  # each probe's last answer, to log its changes
 
     def _write(self, event: JournalEvent) -> None:
         """Journal one event. A failure is said once and never raised: undo must go on."""
@@ -138,6 +143,35 @@ class Recorder:
         (log.info if event.status == "passed" else log.warning)(
             "step_finished", status=event.status, duration_s=event.duration_s, error=event.error
         )
+
+    def client_cutover(self, event: CutoverMeasured) -> None:
+        self._write(event)
+
+    # --- probes -------------------------------------------------------------------------------
+
+    def probes_started(self, event: ProbesStarted) -> None:
+        self._write(event)
+        names = [probe.name for probe in event.probes]
+        self.log.info("probes_started", probes=names, skipped=event.skipped)
+
+    def probe_attempted(self, event: ProbeAttempted) -> None:
+        """Every attempt is journaled; the log says when a probe starts or stops failing."""
+        self._write(event)
+        before = self._probe_ok.get(event.probe)
+        self._probe_ok[event.probe] = event.ok
+        if before != event.ok:
+            # Failing is news, not a fault: a drill's target fails until its failover.
+            self.log.info(
+                "probe_serving" if event.ok else "probe_failing",
+                probe=event.probe,
+                phase=event.phase,
+                status=event.status,
+                error=event.error,
+            )
+
+    def probes_stopped(self, event: ProbesStopped) -> None:
+        self._write(event)
+        self.log.info("probes_stopped")
 
     # --- undo ---------------------------------------------------------------------------------
 

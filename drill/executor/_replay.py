@@ -29,8 +29,12 @@ from typing import Literal, TypeVar
 from drill.errors import ExitCode
 from drill.executor import _measure
 from drill.executor._events import (
+    CutoverMeasured,
     JournalEntry,
     MutationRecord,
+    ProbeAttempted,
+    ProbesStarted,
+    ProbesStopped,
     RecoveryPointSet,
     RestoreCounted,
     RollbackStarted,
@@ -42,6 +46,7 @@ from drill.executor._events import (
 )
 from drill.executor._journal import RunRecord, pending_undos, run_record
 from drill.executor._rollback_report import rollback_from_journal
+from drill.executor._served import cutover_report, probe_reports, with_users_served
 from drill.executor._stepreport import (
     FORWARD_PHASES,
     missing_recovery_point,
@@ -52,6 +57,7 @@ from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import (
     Objective,
     Outcome,
+    ProbeReport,
     RecoveryPointReport,
     RollbackReport,
     Rpo,
@@ -89,6 +95,7 @@ def report_from_journal(
     pending = [m.step_id for m in pending_undos(events)]
     outcome, exit_code = _outcome(finished, start.mode, pending)
     rpo, rto, point, recovered_at = _objectives(start, plan, run, steps, finished is not None)
+    probes, rto = _probes(run, rto, start.disaster_at)
     t0_source = start.disaster_at_source or _guess_t0_source(start)
     return RunReport(
         run_id=start.run_id,
@@ -112,6 +119,10 @@ def report_from_journal(
         undo=_undos(run),
         rollback=rollback_from_journal(run),
         restores=[e.event.completeness for e in run if isinstance(e.event, RestoreCounted)],
+        probes=probes,
+        client_cutover=[
+            cutover_report(e.event) for e in run if isinstance(e.event, CutoverMeasured)
+        ],
         rollback_command=rollback_command if pending or start.mode == "live" else None,
         journal=journal_path,
         notes=_notes(start, finished, run, later, pending, rollback_command),
@@ -313,6 +324,27 @@ def _without_target(objective: AnyObjective) -> AnyObjective:
             "source": f"{objective.source}; target unknown (not in the journal, no plan)",
         }
     )
+
+
+# --- probes -----------------------------------------------------------------------------------
+
+PROBES_UNSTOPPED = "not measured: the journal ends before the probes stopped at the end of verify"
+
+
+def _probes(run: list[JournalEntry], rto: Rto, t0: datetime) -> tuple[list[ProbeReport], Rto]:
+    """The probes' figures as the run reported them, and RTO with its users-served clock."""
+    started = next((e.event for e in run if isinstance(e.event, ProbesStarted)), None)
+    if started is None:
+        return [], with_users_served(rto, t0, [], [])
+    stopped = next((e.event for e in run if isinstance(e.event, ProbesStopped)), None)
+    attempts = [e.event for e in run if isinstance(e.event, ProbeAttempted)]
+    reports = probe_reports(started, attempts, stopped.at if stopped else run[-1].ts)
+    rto = with_users_served(rto, t0, reports, started.skipped)
+    if stopped is None:
+        rto = rto.model_copy(
+            update={"users_served_s": None, "users_served_source": PROBES_UNSTOPPED}
+        )
+    return reports, rto
 
 
 # --- notes ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from drill.clock import Anchor
 from drill.errors import ExitCode, StepFailed
 from drill.executor import _measure
 from drill.executor._events import (
+    CutoverMeasured,
     MutationRecord,
     RollbackMeasured,
     RunFinished,
@@ -31,7 +32,9 @@ from drill.executor._events import (
     UndoFinished,
 )
 from drill.executor._journal import Journal
+from drill.executor._probes import ProbeSession
 from drill.executor._recorder import ABANDONED, Recorder
+from drill.executor._served import cutover_report, with_users_served
 from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
 from drill.executor._stepreport import (
     FORWARD_PHASES,
@@ -52,7 +55,7 @@ from drill.report import (
     StepReport,
     UndoReport,
 )
-from drill.steps import STEP_TYPES, AnyStepType, StepEnv, StepResult
+from drill.steps import STEP_TYPES, AnyStepType, Cutover, StepEnv, StepResult
 
 
 @dataclass
@@ -92,6 +95,7 @@ class _RunState:
     notes: dict[str, dict[str, JsonValue]] = field(default_factory=dict)  # by step id
     restores: list[RestoreCompleteness] = field(default_factory=list)
     recovery_points: list[RecoveryPointReport] = field(default_factory=list)
+    cutovers: list[CutoverMeasured] = field(default_factory=list)
     recovered_at: datetime | None = None
     # t0, handed to every step: what existed then is what a recovery may bring back.
     disaster_at: datetime | None = None
@@ -161,11 +165,30 @@ class Executor:
             disaster_at=t0,
             disaster_at_source="--disaster-at" if disaster_at is not None else "run start",
         )
-        for phase in FORWARD_PHASES:
-            for stage in plan.phases.get(phase, ()):
-                self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
+        probes = self._probes(plan, anchor)
+        probes.start()
+        try:
+            for phase in FORWARD_PHASES:
+                probes.enter(phase)
+                for stage in plan.phases.get(phase, ()):
+                    self._run_stage(stage, plan, state, anchor, self.cancellation.stop_work)
+        except BaseException:
+            probes.abandon()  # the run never reached the end of verify: nothing to journal
+            raise
+        probes.stop()  # the end of verify: what users see while undoing does not count
         undo, rollback = self._finish(plan, state, anchor)
-        return self._report(plan, state, undo, rollback, anchor, t0, disaster_at is not None)
+        given = disaster_at is not None
+        return self._report(plan, state, undo, rollback, anchor, t0, given, probes)
+
+    def _probes(self, plan: ExecutionPlan, anchor: Anchor) -> ProbeSession:
+        return ProbeSession(
+            plan.probes,
+            plan.mode,
+            self.runtime.providers.http,
+            self.runtime.clock,
+            anchor.stamp,
+            self.record,
+        )
 
     def _finish(
         self, plan: ExecutionPlan, state: _RunState, anchor: Anchor
@@ -342,6 +365,9 @@ class Executor:
                 counted = completeness(step.id, result.restore)
                 state.restores.append(counted)
                 self.record.restore_counted(counted)
+            if result.cutover is not None:
+                state.cutovers.append(_cutover_measured(step.id, result.cutover))
+                self.record.client_cutover(state.cutovers[-1])
             if step.phase == "verify":
                 state.recovered_at = max(filter(None, (state.recovered_at, finished_at)))
 
@@ -490,11 +516,14 @@ class Executor:
         anchor: Anchor,
         t0: datetime,
         t0_given: bool,
+        probes: ProbeSession,
     ) -> RunReport:
         missing = missing_recovery_point(state.steps, self.step_types)
         rpo = _measure.rpo(t0, state.recovery_points, missing, plan.targets.rpo_s)
         point = _measure.measured_point(rpo.points) if rpo.measured_s is not None else None
         rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
+        probe_reports = probes.reports()
+        rto = with_users_served(rto, t0, probe_reports, probes.skipped)
         outcome, exit_code = decide_outcome(
             state.steps,
             undo,
@@ -528,6 +557,8 @@ class Executor:
             undo=undo,
             restores=state.restores,
             rollback=rollback,
+            probes=probe_reports,
+            client_cutover=[cutover_report(c) for c in state.cutovers],
             rollback_command=self.rollback_command if plan.mode == "live" else None,
             journal=self.journal_path,
         )
@@ -607,6 +638,15 @@ def _undo_abandoned(record: MutationRecord, anchor: Anchor) -> UndoReport:
         detail=f"{ABANDONED}: still changed",
         started_at=anchor.stamp()[1],
         duration_s=0.0,
+    )
+
+
+def _cutover_measured(step_id: str, cutover: Cutover) -> CutoverMeasured:
+    return CutoverMeasured(
+        step_id=step_id,
+        record=cutover.record,
+        visible_after_s=cutover.visible_after_s,
+        old_ttl_s=cutover.old_ttl_s,
     )
 
 

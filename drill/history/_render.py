@@ -20,18 +20,10 @@ from drill.history._trend import TrendRow, trend_rows
 from drill.report import Objective, Rpo
 
 HEADER = (
-    "STARTED (UTC)",
-    "MODE",
-    "OUTCOME",
-    "RTO",
-    "MARGIN",
-    "RPO",
-    "MARGIN",
-    "RPO FROM",
-    "ROLLBACK",
-    "SLOWEST STEP",
-)
-NUMBERS = range(3, 7)  # durations line up on their right edge, as numbers do
+    "STARTED (UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "USERS SERVED", "RPO", "MARGIN",
+    "RPO FROM", "ROLLBACK", "SLOWEST STEP",
+)  # fmt: skip
+NUMBERS = range(3, 8)  # durations line up on their right edge, as numbers do
 
 
 class Criteria(BaseModel):
@@ -104,6 +96,7 @@ def _cells(row: TrendRow) -> tuple[str, ...]:
         row.outcome if row.outcome == "passed" else row.outcome.replace("_", " ").upper(),
         _seconds(row.rto.measured_s),
         _seconds(row.rto.margin_s),
+        _seconds(row.users_served_s),
         _seconds(row.rpo.measured_s),
         _seconds(row.rpo.margin_s),
         _rpo_from(row.rpo),

@@ -34,6 +34,8 @@ class TrendRow(BaseModel):
     outcome: Outcome
     exit_code: int
     rto: Objective
+    # RTO as users see it (probes), beside rto (service restored); None: not measured
+    users_served_s: float | None = None
     rpo: Rpo
     # How long the drill's rollback took and whether every object read back as before; None
     # when nothing was rolled back (live runs, reports from before read-backs).
@@ -54,6 +56,7 @@ def trend_row(report: RunReport) -> TrendRow:
         outcome=report.outcome,
         exit_code=report.exit_code,
         rto=report.rto,
+        users_served_s=report.rto.users_served_s,
         rpo=report.rpo,
         rollback_s=report.rollback.duration_s if report.rollback else None,
         rollback_verified=report.rollback.verified if report.rollback else None,

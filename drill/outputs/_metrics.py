@@ -12,6 +12,9 @@ Series (all gauges; ``drill_rpo_seconds``/``drill_rto_seconds`` are absent when 
     drill_rpo_from_data_seconds        RPO from the recovered data (heartbeats), when measured
     drill_rpo_from_backup_seconds      RPO from backup metadata (backup start times), when measured
     drill_rto_seconds / _target_       measured RTO, and its target
+    drill_rto_users_served_seconds     RTO as users see it (probes); absent when not measured
+    drill_probe_success_ratio{probe}   share of a probe's attempts answered as expected
+    drill_probe_downtime_seconds{probe}   client-observed time without a success
     drill_step_duration_seconds{step,phase}   steps that ran
     drill_rollback_seconds             how long the drill's rollback took (undo, read-back,
                                        rollback phase); absent when nothing was rolled back
@@ -146,6 +149,11 @@ _HELP = {
     "drill_rpo_target_seconds": "RPO target of the plan's tier.",
     "drill_rto_seconds": "Measured RTO: when the last verify step passed, minus t0.",
     "drill_rto_target_seconds": "RTO target of the plan's tier.",
+    "drill_rto_users_served_seconds": "RTO as users see it: t0 to the first of the probe "
+    "successes in a row that lasted to the end of verify.",
+    "drill_probe_success_ratio": "Share of a probe's attempts answered as expected.",
+    "drill_probe_downtime_seconds": "Time a probe saw no success, from the run's start to the "
+    "end of verify.",
     "drill_step_duration_seconds": "Duration of each step that ran.",
     "drill_rollback_seconds": "How long the rollback took: undo, read-back and rollback phase.",
     "drill_rollback_verified": "1 if every object the run changed read back, after the "
@@ -165,6 +173,9 @@ def _gauges(report: RunReport) -> list[_Gauge]:
         "drill_rpo_target_seconds": _one(report.rpo.target_s),
         "drill_rto_seconds": _measured(report.rto),
         "drill_rto_target_seconds": _one(report.rto.target_s),
+        "drill_rto_users_served_seconds": _optional(report.rto.users_served_s),
+        "drill_probe_success_ratio": _per_probe(report, "success_ratio"),
+        "drill_probe_downtime_seconds": _per_probe(report, "downtime_s"),
         "drill_step_duration_seconds": _step_samples(report),
         "drill_rollback_seconds": _one(report.rollback.duration_s) if report.rollback else [],
         "drill_rollback_verified": _rollback_verified(report),
@@ -199,6 +210,15 @@ def _rollback_verified(report: RunReport) -> list[tuple[Labels, float]]:
     if report.rollback is None:
         return []
     return _one(1.0 if report.rollback.verified is True else 0.0)
+
+
+def _optional(value: float | None) -> list[tuple[Labels, float]]:
+    return [] if value is None else [({}, value)]
+
+
+def _per_probe(report: RunReport, figure: str) -> list[tuple[Labels, float]]:
+    values = ((probe.name, getattr(probe, figure)) for probe in report.probes)
+    return [({"probe": name}, float(value)) for name, value in values if value is not None]
 
 
 def _step_samples(report: RunReport) -> list[tuple[Labels, float]]:

@@ -15,6 +15,8 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
               "met": true | false | null, "source": "velero backup daily-20260101020000",
               "from_data_s": 735.2 | null, "from_backup_s": 720.0 | null},
       "rto": {... as rpo ...},
+      "users_served": {"measured_s": 95.5 | null, "source": "t0 to the first of 3 or more ..."},
+      "probes": [{"name", "url", "attempts", "success_ratio", "downtime_s", "users_served_at"}],
       "failed_steps": [{"id", "phase", "type", "status", "error"}],
       "failed_undos": [{"step_id", "type", "detail"}],
       "rollback": {"duration_s": 4.2, "verified": true | false | null,
@@ -81,6 +83,22 @@ class RpoPayload(ObjectivePayload):
     from_backup_s: float | None = None
 
 
+class UsersServedPayload(_Model):
+    """RTO as users see it (probes), beside ``rto`` (service restored), which passes or fails."""
+
+    measured_s: float | None
+    source: str
+
+
+class ProbePayload(_Model):
+    name: str
+    url: str
+    attempts: int
+    success_ratio: float | None
+    downtime_s: float | None
+    users_served_at: datetime | None
+
+
 class FailedStepPayload(_Model):
     id: str
     phase: str
@@ -122,6 +140,8 @@ class WebhookPayload(_Model):
     summary: str
     rpo: RpoPayload
     rto: ObjectivePayload
+    users_served: UsersServedPayload
+    probes: list[ProbePayload]
     failed_steps: list[FailedStepPayload]
     failed_undos: list[FailedUndoPayload]
     rollback: RollbackPayload | None = None
@@ -144,6 +164,14 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
         summary=summary_line(report),
         rpo=RpoPayload.model_validate(report.rpo.model_dump(include=set(RpoPayload.model_fields))),
         rto=_objective_payload(report.rto),
+        users_served=UsersServedPayload(
+            measured_s=report.rto.users_served_s,
+            source=report.rto.users_served_source or "not measured",
+        ),
+        probes=[
+            ProbePayload.model_validate(probe.model_dump(include=set(ProbePayload.model_fields)))
+            for probe in report.probes
+        ],
         failed_steps=[_failed_step_payload(step) for step in failed_steps(report)],
         failed_undos=[_failed_undo_payload(undo) for undo in failed_undos(report)],
         rollback=_rollback_payload(report.rollback) if report.rollback else None,
@@ -228,6 +256,15 @@ def _rpo_text(report: RunReport) -> str:
     return objective_text(report.rpo) + (f"; {figures}" if figures else "")
 
 
+def users_served_text(report: RunReport) -> str:
+    """``1m35s (t0 to the first of 3 ...)``, or why it was not measured."""
+    rto = report.rto
+    source = rto.users_served_source or "not measured"
+    if rto.users_served_s is None:
+        return source
+    return f"{format_duration(rto.users_served_s)} ({source})"
+
+
 def shown_location(location: str | None) -> str | None:
     """A report URL loses any credentials or signed query; a path is shown as it is."""
     if location is None or "://" not in location:
@@ -254,6 +291,7 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
             ("Run", report.run_id),
         ),
         _fields(("RPO", _rpo_text(report)), ("RTO", objective_text(report.rto))),
+        _fields(("RTO as users see it", users_served_text(report))),
     ]
     blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])
     blocks += _listing("Undo failures", [_undo_line(undo) for undo in failed_undos(report)])

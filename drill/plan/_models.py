@@ -282,6 +282,62 @@ class LockSpec(_Model):
     )
 
 
+class ProbeOverride(_Model):
+    """A probe in one mode: skipped with a reason, or with some of its settings replaced.
+    The settings are checked in the semantic pass, after ``${name}`` substitution."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
+    skip: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Skip the probe in this mode, saying why.",
+        examples=["no public endpoint in drills"],
+    )
+
+    @model_validator(mode="after")
+    def _skip_or_settings(self) -> ProbeOverride:
+        if self.skip is not None and self.model_extra:
+            raise ValueError("give either skip (with its reason) or settings, not both")
+        return self
+
+
+class ProbeSpec(_Model):
+    """One of the plan's ``probes:``: what users reach, asked every interval during the run.
+
+    Its settings (url, interval, ...) are checked in the semantic pass, in each mode, after
+    ``${name}`` substitution, as a step's ``with:`` block is."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
+    name: str = Field(
+        pattern=ID_PATTERN,
+        description="The probe's name in reports and metrics. Its other settings are an "
+        "HTTP request's (url, method, headers, expect_status) plus interval, timeout and "
+        "successes: `drill explain plan.probes`.",
+        examples=["public-health"],
+    )
+    drill: ProbeOverride | None = Field(
+        default=None,
+        description="Settings that differ in drill mode, or `skip: why`.",
+        examples=[{"url": "https://drill-api.example.com/healthz"}],
+    )
+    live: ProbeOverride | None = Field(
+        default=None,
+        description="Settings that differ in live mode, or `skip: why`.",
+        examples=[{"skip": "the public endpoint is watched by monitoring"}],
+    )
+
+    def settings(self, mode: str) -> dict[str, JsonValue] | None:
+        """The probe's settings in ``mode`` (its override applied); None when skipped there."""
+        override = self.drill if mode == "drill" else self.live
+        if override is not None and override.skip is not None:
+            return None
+        return {**(self.model_extra or {}), **((override.model_extra or {}) if override else {})}
+
+    def skip_reason(self, mode: str) -> str | None:
+        override = self.drill if mode == "drill" else self.live
+        return override.skip if override is not None else None
+
+
 class Plan(_Model):
     """One disaster-recovery scenario: what to check, restore, switch and verify, per mode."""
 
@@ -328,6 +384,12 @@ class Plan(_Model):
         default=LockSpec(),
         description="Where the Lease that keeps two runs of this plan apart lives.",
         examples=[{"context": "dr", "namespace": "default"}],
+    )
+    probes: list[ProbeSpec] = Field(
+        default_factory=list,
+        description="HTTP probes of what users reach, run from the start of the run to the "
+        "end of verify; the report's RTO as users see it comes from them.",
+        examples=[[{"name": "public", "url": "https://api.example.com/healthz"}]],
     )
     phases: Phases = Field(
         description="The steps, by phase: preflight, restore, failover, verify (required), "

@@ -15,8 +15,10 @@ from drill.plan._models import (
     ParallelGroup,
     PhaseName,
     Plan,
+    ProbeSpec,
     StepSpec,
 )
+from drill.plan._probes import ProbeSettings, ResolvedProbe
 from drill.plan._validate import (
     MODES,
     CheckedStep,
@@ -75,6 +77,7 @@ class ExecutionPlan:
     # roles map to for this run, with which step says so. Empty in live mode.
     production: Mapping[Resource, str] = field(default_factory=dict)
     source_sha256: str = ""  # the plan file's digest, journaled so rollback can compare it
+    probes: tuple[ResolvedProbe, ...] = ()  # what users reach, asked throughout the run
 
     def outside_footprint(
         self, step_id: str, type_name: str, params: Mapping[str, Any], context: str | None
@@ -152,7 +155,15 @@ def resolve(
         lock=_lock(plan, used, contexts),
         production=_production(plan, names, contexts) if mode == "drill" else {},
         source_sha256=source_sha256,
+        probes=tuple(_probe(spec, mode, names) for spec in plan.probes),
     )
+
+
+def _probe(spec: ProbeSpec, mode: Mode, names: Mapping[str, Mapping[str, object]]) -> ResolvedProbe:
+    settings = spec.settings(mode)
+    if settings is None:
+        return ResolvedProbe(spec.name, None, spec.skip_reason(mode))
+    return ResolvedProbe(spec.name, ProbeSettings.model_validate(substitute(settings, names, mode)))
 
 
 def cluster_label(step: ResolvedStep, contexts: Mapping[str, str]) -> str:

@@ -27,6 +27,7 @@ from drill.plan._models import (
     Plan,
     StepSpec,
 )
+from drill.plan._probes import ProbeSettings
 from drill.plan._yaml import Located, Path
 from drill.steps import STEP_TYPES, AnyStepType, Mode, Resource, StepParams
 
@@ -192,6 +193,7 @@ def _semantics(
     checked: list[CheckedStep] = []
     for path, step in iter_raw_steps(data):
         problems += _step_problems(located, path, step, names, roles, seen, checked)
+    problems += _probes_problems(located, data, names)
     return problems + _drill_touches_production(located, checked), checked
 
 
@@ -390,13 +392,86 @@ def _params_problems(
         except ValidationError as exc:
             for problem in _param_problems(exc, located, path, origins, step_type.params_model):
                 found.setdefault(problem, []).append(mode)
-    problems = [
+    return _naming_the_mode(found), valid
+
+
+def _naming_the_mode(found: Mapping[Problem, list[str]]) -> list[Problem]:
+    """A problem met in one mode only says which."""
+    return [
         p
         if len(modes) > 1
         else Problem(p.file, p.line, p.column, p.field, f"{p.message} (in {modes[0]} mode)")
         for p, modes in found.items()
     ]
-    return problems, valid
+
+
+# --- probes -----------------------------------------------------------------------------------
+
+
+def _probes_problems(
+    located: Located, data: dict[str, Any], names: dict[str, dict[str, object]]
+) -> list[Problem]:
+    """Each probe's name is unique, its ``${name}`` references are declared, and its settings
+    are valid in each mode it runs in (the shape pass has checked the rest)."""
+    probes = data.get("probes")
+    if not isinstance(probes, list):
+        return []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for index, probe in enumerate(probes):
+        if not isinstance(probe, dict):
+            continue
+        path: Path = ("probes", index)
+        problems += _probe_name_problems(located, path, probe, seen)
+        references = _reference_problems(located, path, probe, names)
+        problems += references or _probe_settings_problems(located, path, probe, names)
+    return problems
+
+
+def _probe_name_problems(
+    located: Located, path: Path, probe: dict[str, Any], seen: dict[str, Path]
+) -> list[Problem]:
+    name = probe.get("name")
+    if not isinstance(name, str):
+        return []
+    if name in seen:
+        line, _ = located.where((*seen[name], "name"))
+        message = f"duplicate probe {name!r} (first at line {line})"
+        return [located.problem((*path, "name"), message)]
+    seen[name] = path
+    return []
+
+
+def _probe_settings_problems(
+    located: Located, path: Path, probe: dict[str, Any], names: dict[str, dict[str, object]]
+) -> list[Problem]:
+    found: dict[Problem, list[str]] = {}
+    for mode in MODES:
+        merged = merged_probe_settings(probe, mode)
+        if merged is None:
+            continue
+        values, origins = merged
+        try:
+            ProbeSettings.model_validate(substitute(values, names, mode))
+        except ValidationError as exc:
+            for problem in _param_problems(exc, located, path, origins, ProbeSettings, ()):
+                found.setdefault(problem, []).append(mode)
+    return _naming_the_mode(found)
+
+
+def merged_probe_settings(
+    probe: dict[str, Any], mode: str
+) -> tuple[dict[str, Any], dict[str, Path]] | None:
+    """A probe's settings in ``mode`` and where each came from; None when it is skipped in
+    that mode or its override is malformed (the shape pass reports that)."""
+    base = {key: value for key, value in probe.items() if key not in ("name", *MODES)}
+    override = probe.get(mode) or {}
+    if not isinstance(override, dict) or override.get("skip") is not None:
+        return None
+    extra = {key: value for key, value in override.items() if key != "skip"}
+    origins: dict[str, Path] = {key: (key,) for key in base}
+    origins.update({key: (mode, key) for key in extra})
+    return {**base, **extra}, origins
 
 
 @dataclass(frozen=True)
@@ -497,13 +572,16 @@ def _param_problems(
     step_path: Path,
     origins: dict[str, Path],
     params_model: type[BaseModel],
+    unplaced: Path = ("with",),
 ) -> list[Problem]:
+    """``unplaced``: where, under the step, a field the plan did not give (a missing one) is
+    said to belong."""
     problems = []
     for error in exc.errors(include_url=False):
         loc = error["loc"]
         head = loc[0] if loc else None
         origin = origins.get(head) if isinstance(head, str) else None
-        raw_path = (*step_path, *origin, *loc[1:]) if origin else (*step_path, "with", *loc)
+        raw_path = (*step_path, *origin, *loc[1:]) if origin else (*step_path, *unplaced, *loc)
         path, at_key = _key_path(raw_path)
         message = _message(error, fields_at(params_model, loc))
         prefer_key = at_key or error["type"] == "extra_forbidden"

@@ -21,9 +21,12 @@ from datetime import datetime, timedelta
 from drill.report._models import (
     VERDICTS,
     Objective,
+    ProbeAttempt,
+    ProbeReport,
     RestoreCompleteness,
     RollbackReport,
     Rpo,
+    Rto,
     RunReport,
     StepReport,
     UndoReport,
@@ -32,10 +35,13 @@ from drill.report._shared import (
     KIND_WORDS,
     before_t0,
     count,
+    cutover_summary,
     duration,
     kind_reasons,
     objective_sentence,
     objective_verdict,
+    percent,
+    phase_summary,
     printable,
     restore_heading,
     restore_verdict,
@@ -57,6 +63,8 @@ def render_html(report: RunReport) -> str:
         _timeline_section(report),
         _steps_table(report.steps, report.disaster_at),
         *(_restore_table(restore) for restore in report.restores),
+        _probes_table(report),
+        _cutover_table(report),
         _undo_table(report.undo),
         _step_details(report.steps),
         _footer(report),
@@ -110,6 +118,7 @@ def _definitions(values: dict[str, str], css: str) -> str:
 
 def _objectives(report: RunReport) -> str:
     bars = [_objective("RPO", report.rpo), _objective("RTO", report.rto)]
+    bars.append(_users_served(report.rto))
     heading = '<section class="objectives">\n<h2>Recovery objectives</h2>\n'
     points = _recovery_points(report)
     return heading + "\n".join([*bars, *points]) + "\n</section>"
@@ -131,6 +140,16 @@ def _recovery_points(report: RunReport) -> list[str]:
         for p in report.rpo.points
     ]
     return ['<h3 id="recovery-points">Recovery points</h3>', _table(header, rows)]
+
+
+def _users_served(rto: Rto) -> str:
+    """RTO as users see it, beside RTO (whose verdict is the service-restored clock)."""
+    source = rto.users_served_source or "not measured"
+    measured = "" if rto.users_served_s is None else f"{duration(rto.users_served_s)} "
+    return (
+        f'<p class="users-served" data-users-served="{_esc(rto.users_served_s or "")}">'
+        f"RTO as users see it: {_esc(measured)}({_esc(source)})</p>"
+    )
 
 
 def _objective(label: str, objective: Objective) -> str:
@@ -341,16 +360,69 @@ def _scale(report: RunReport, rows: Iterable[_Row]) -> _Scale:
 
 def _timeline_svg(report: RunReport, rows: Sequence[_Row]) -> str:
     scale = _scale(report, rows)
-    height = _AXIS_H + len(rows) * _ROW_H + 8
+    strips_top = _AXIS_H + len(rows) * _ROW_H
+    strips = [_probe_strip(p, report.disaster_at, strips_top + i * _ROW_H, scale)
+              for i, p in enumerate(report.probes)]  # fmt: skip
+    height = strips_top + len(strips) * _ROW_H + 8
     parts = [_HATCH, _axis(scale, height), _markers(report, scale, height)]
     cursor = scale.origin
     for index, row in enumerate(rows):
         parts.append(_draw_row(row, _AXIS_H + index * _ROW_H, scale, cursor))
         cursor = row.end or row.start or cursor
+    parts += strips
     return (
         f'<svg class="gantt" viewBox="0 0 {_WIDTH} {height}" role="img" '
         f'aria-label="timeline of the run">{"".join(parts)}</svg>'
     )
+
+
+def _probe_strip(probe: ProbeReport, t0: datetime, top: int, scale: _Scale) -> str:
+    """Under the steps: a cell per attempt, from its start to the next one, green when it was
+    answered as expected; a tick where users were served from."""
+    text_y = top + _ROW_H / 2 + 4
+    cell_top = top + (_ROW_H - _BAR_H) / 2
+    ends = [a.at for a in probe.timeline[1:]] + [probe.stopped_at or scale.end]
+    cells = "".join(
+        _probe_cell(attempt, end, t0, cell_top, scale)
+        for attempt, end in zip(probe.timeline, ends, strict=True)
+    )
+    served = ""
+    if probe.users_served_at is not None:
+        x, since = scale.x(probe.users_served_at), _since(probe.users_served_at, t0)
+        served = (
+            f'<line class="served" x1="{x:.2f}" y1="{top + 1}" x2="{x:.2f}" '
+            f'y2="{top + _ROW_H - 1}"><title>users served from t0{_esc(_offset_label(since))}'
+            "</title></line>"
+        )
+    title = f"probe {probe.name}: {probe.url}"
+    return (
+        f'<g class="row probe" data-probe="{_esc(probe.name)}"><title>{_esc(title)}</title>'
+        f'<text class="label" x="{_GUTTER - 8}" y="{text_y}" text-anchor="end">'
+        f"{_esc('probe ' + probe.name)}</text>{cells}{served}</g>"
+    )
+
+
+def _probe_cell(
+    attempt: ProbeAttempt, end: datetime, t0: datetime, top: float, scale: _Scale
+) -> str:
+    x0 = scale.x(attempt.at)
+    span = scale.x(max(end, attempt.at)) - x0
+    width = max(span - 0.5 if span > 3 else span, 1.0)  # a hairline between wide cells
+    answer = f"{attempt.status}" if attempt.status is not None else "no answer"
+    latency = f" in {duration(attempt.latency_ms / 1000)}" if attempt.latency_ms is not None else ""
+    why = f": {attempt.error}" if attempt.error else ""
+    hover = (
+        f"{_offset_label(_since(attempt.at, t0))} ({attempt.phase or '-'}) {answer}{latency}{why}"
+    )
+    css = "cell ok" if attempt.ok else "cell fail"
+    return (
+        f'<rect class="{css}" x="{x0:.2f}" y="{top:.1f}" width="{width:.2f}" height="{_BAR_H}">'
+        f"<title>{_esc(hover)}</title></rect>"
+    )
+
+
+def _since(moment: datetime, t0: datetime) -> float:
+    return (moment - t0).total_seconds()
 
 
 def _axis(scale: _Scale, height: int) -> str:
@@ -454,6 +526,7 @@ def _legend() -> str:
     undos = ("undone", "failed", "skipped")
     swatches = [(f"s-{s}", s.replace("_", " ")) for s in statuses]
     swatches += [(f"u-{s}", f"undo {s}") for s in undos]
+    swatches += [("p-ok", "probe answered"), ("p-fail", "probe failed")]
     items = "".join(
         f'<span class="swatch {css}"><i></i>{_esc(text)}</span>' for css, text in swatches
     )
@@ -501,6 +574,42 @@ def _restore_table(restore: RestoreCompleteness) -> str:
         f"<p>{_badge(css, verdict)} {_esc(restore_heading(restore))}</p>\n"
     )
     return heading + _table(header, rows) + "\n</section>"
+
+
+def _probes_table(report: RunReport) -> str:
+    if not report.probes:
+        return ""
+    header = ("probe", "url", "every", "ok", "downtime", "served from", "per phase")
+    rows = [
+        (
+            probe.name,
+            probe.url,
+            duration(probe.interval_s),
+            f"{probe.successes}/{probe.attempts} ({percent(probe.success_ratio)})",
+            duration(probe.downtime_s),
+            "t0" + _offset_label(_since(probe.users_served_at, report.disaster_at))
+            if probe.users_served_at
+            else f"not served: {probe.not_served}",
+            "; ".join(phase_summary(phase) for phase in probe.phases),
+        )
+        for probe in report.probes
+    ]
+    heading = '<section class="probes">\n<h2>Probes</h2>\n'
+    hint = '<p class="hint">What users reach, from the start of the run to the end of verify.</p>'
+    return heading + hint + _table(header, rows) + "\n</section>"
+
+
+def _cutover_table(report: RunReport) -> str:
+    if not report.client_cutover:
+        return ""
+    header = ("step", "record", "client cut-over")
+    rows = [(c.step_id, c.record, cutover_summary(c)) for c in report.client_cutover]
+    heading = '<section class="cutover">\n<h2>Client cut-over (DNS)</h2>\n'
+    hint = (
+        '<p class="hint">Clients that asked before a switch may keep the old answer for its '
+        "TTL.</p>"
+    )
+    return heading + hint + _table(header, rows) + "\n</section>"
 
 
 def _undo_table(undo: Sequence[UndoReport]) -> str:
@@ -638,6 +747,10 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .gantt .tick, .gantt .mark-text { fill: var(--muted); font-size: 10px; }
 .grid { stroke: #eaeef2; } .mark { stroke: var(--muted); stroke-dasharray: 2 3; }
 .row.phase .bar { fill: #d0d7de; }
+.cell.ok, .p-ok i { fill: var(--passed); background: var(--passed); }
+.cell.fail, .p-fail i { fill: var(--failed); background: var(--failed); }
+.served { stroke: var(--ink); stroke-width: 2; }
+.users-served { margin: 0 0 1rem; font-weight: 600; }
 .bar.marker { stroke: var(--ink); stroke-dasharray: 2 2; }
 .bar.open { fill: url(#hatch); }
 .s-not_run.badge { color: var(--ink); }

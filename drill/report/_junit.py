@@ -16,6 +16,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from drill.durations import format_duration
 from drill.report._models import (
     Objective,
     RestoreCompleteness,
@@ -28,9 +29,11 @@ from drill.report._models import (
 )
 from drill.report._shared import (
     count,
+    cutover_summary,
     kind_reasons,
     objective_sentence,
     printable,
+    probe_summary,
     restore_heading,
     rollback_sentence,
     rollback_verdict,
@@ -45,6 +48,7 @@ def render_junit(report: RunReport) -> str:
     cases = [
         *(_step_case(report.plan, step) for step in report.steps),
         *(objectives if report.kind == "run" else []),
+        *([_users_served_case(report)] if report.kind == "run" else []),
         *(_restore_case(report.plan, restore) for restore in report.restores),
         *(_undo_case(report.plan, undo) for undo in report.undo if undo.status != "undone"),
         *(_rollback_cases(report.plan, report.rollback) if report.rollback else []),
@@ -133,6 +137,22 @@ def _restore_case(plan: str, restore: RestoreCompleteness) -> ET.Element:
     return case
 
 
+def _users_served_case(report: RunReport) -> ET.Element:
+    """RTO as users see it: information beside RTO, which alone passes or fails the run; not
+    measured (no probes, or one never served) is skipped, saying why."""
+    case = _case(f"{report.plan}.objectives", "RTO as users see it", None)
+    rto = report.rto
+    source = rto.users_served_source or "not measured"
+    if rto.users_served_s is None:
+        _element_in(case, "skipped", message=f"RTO as users see it {source}")
+        return case
+    lines = [f"RTO as users see it {format_duration(rto.users_served_s)} ({source})"]
+    lines += [f"probe {p.name}: {probe_summary(p, report.disaster_at)}" for p in report.probes]
+    lines += [f"{c.step_id} {c.record}: {cutover_summary(c)}" for c in report.client_cutover]
+    _text_child(case, "system-out", "\n".join(lines))
+    return case
+
+
 def _undo_case(plan: str, undo: UndoReport) -> ET.Element:
     case = _case(f"{plan}.undo", f"undo {undo.step_id}", undo.duration_s)
     message = f"rollback incomplete: {undo.step_id} ({undo.type}) {undo.status}: {undo.detail}"
@@ -192,6 +212,7 @@ def _properties(report: RunReport) -> ET.Element:
         "rpo_from_data_s": _number(report.rpo.from_data_s),
         "rpo_from_backup_s": _number(report.rpo.from_backup_s),
         "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
+        "rto_users_served_s": _number(report.rto.users_served_s),
         "journal": report.journal,
         "rollback_command": report.rollback_command,
         "rollback_s": str(report.rollback.duration_s) if report.rollback else None,

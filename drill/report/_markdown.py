@@ -15,8 +15,10 @@ from collections.abc import Iterable, Sequence
 from drill.report._models import (
     VERDICTS,
     Objective,
+    ProbeReport,
     RestoreCompleteness,
     RollbackReport,
+    Rto,
     RunReport,
     StepReport,
     UndoReport,
@@ -25,9 +27,12 @@ from drill.report._shared import (
     KIND_WORDS,
     before_t0,
     count,
+    cutover_summary,
     duration,
     kind_reasons,
     objective_verdict,
+    percent,
+    phase_summary,
     printable,
     restore_heading,
     rollback_sentence,
@@ -46,6 +51,8 @@ def render_markdown(report: RunReport) -> str:
         _rollback(report.rollback),
         _steps(report.steps),
         _restores(report.restores),
+        _probes(report),
+        _cutovers(report),
         _undo(report.undo),
         _notes(report.notes),
         _next(report),
@@ -71,6 +78,7 @@ def _heading(report: RunReport) -> str:
 
 def _objectives(report: RunReport) -> str:
     rows = [_objective_row("RPO", report.rpo), _objective_row("RTO", report.rto)]
+    rows.append(_users_served_row(report.rto))
     header = ("objective", "target", "measured", "margin", "met", "source")
     figures = rpo_figures(report.rpo)
     said = f"\n\nRPO {cell(figures)}" if figures else ""
@@ -92,6 +100,13 @@ def _recovery_points(report: RunReport) -> str:
         for p in report.rpo.points
     ]
     return "\n\n### Recovery points\n\n" + table(header, rows)
+
+
+def _users_served_row(rto: Rto) -> tuple[str, ...]:
+    """RTO as users see it: shown beside the target, judged by nothing (RTO's verdict is the
+    service-restored clock)."""
+    source = rto.users_served_source or "not measured"
+    return ("RTO as users see it", "-", duration(rto.users_served_s), "-", "-", cell(source))
 
 
 def _objective_row(label: str, objective: Objective) -> tuple[str, ...]:
@@ -119,6 +134,42 @@ def _steps(steps: Sequence[StepReport]) -> str:
         for step in steps
     ]
     return "## Steps\n\n" + table(header, rows)
+
+
+def _probes(report: RunReport) -> str:
+    if not report.probes:
+        return ""
+    header = ("probe", "url", "ok", "downtime", "served from", "per phase")
+    rows = [
+        (
+            code(probe.name),
+            cell(probe.url),
+            f"{probe.successes}/{probe.attempts} ({percent(probe.success_ratio)})",
+            duration(probe.downtime_s),
+            _served_from(probe, report),
+            cell("; ".join(phase_summary(phase) for phase in probe.phases)),
+        )
+        for probe in report.probes
+    ]
+    intro = "From the start of the run to the end of verify.\n\n"
+    return "## Probes\n\n" + intro + table(header, rows)
+
+
+def _served_from(probe: ProbeReport, report: RunReport) -> str:
+    if probe.users_served_at is None:
+        return cell(f"not served: {probe.not_served}")
+    return "t0+" + duration((probe.users_served_at - report.disaster_at).total_seconds())
+
+
+def _cutovers(report: RunReport) -> str:
+    if not report.client_cutover:
+        return ""
+    header = ("step", "record", "client cut-over")
+    rows = [
+        (code(c.step_id), cell(c.record), cell(cutover_summary(c))) for c in report.client_cutover
+    ]
+    intro = "Clients that asked before a switch may keep the old answer for its TTL.\n\n"
+    return "## Client cut-over (DNS)\n\n" + intro + table(header, rows)
 
 
 def _status(status: str) -> str:

@@ -110,8 +110,8 @@ class Rto(Objective):
     )
     users_served_s: float | None = Field(
         default=None,
-        description="t0 to the start of the first window of consecutive probe successes "
-        "that lasts to the end of verify; None without probes",
+        description="RTO as users see it: t0 to the start of the run of probe successes that "
+        "lasted to the end of verify; None when not measured (see users_served_source)",
     )
     users_served_source: str | None = Field(
         default=None, description="how users_served_s was measured, or why it was not"
@@ -119,15 +119,18 @@ class Rto(Objective):
 
 
 class ProbeAttempt(_Model):
+    """One request of a probe: when it started, and how it was answered."""
+
     at: datetime
     ok: bool
-    latency_ms: float | None = None
+    latency_ms: float | None = Field(default=None, description="None when nothing answered")
     status: int | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="why the attempt failed")
+    phase: str | None = Field(default=None, description="the phase running when it started")
 
 
 class ProbePhase(_Model):
-    """A probe's results while one phase ran."""
+    """A probe's results while one phase ran; latencies are those of successful attempts."""
 
     phase: str
     attempts: int
@@ -138,16 +141,29 @@ class ProbePhase(_Model):
 
 
 class ProbeReport(_Model):
-    """One probe of what users reach, run from t0 (or the run's start) to the end of verify."""
+    """One probe of what users reach, run from the run's start to the end of verify."""
 
     name: str
-    url: str
+    url: str = Field(description="secrets in it masked")
     interval_s: float
+    successes_needed: int = Field(
+        default=1, description="successes in a row that count as users being served"
+    )
     attempts: int
     successes: int
     success_ratio: float | None
-    downtime_s: float | None = Field(description="client-observed time without a success")
-    users_served_at: datetime | None = None
+    downtime_s: float | None = Field(
+        description="client-observed time without a success: from each failed attempt to the "
+        "next attempt (or the end of verify)"
+    )
+    users_served_at: datetime | None = Field(
+        default=None,
+        description="start of the run of successes that lasted to the end of verify, when it "
+        "was at least successes_needed long",
+    )
+    not_served: str | None = Field(default=None, description="why users_served_at is None")
+    started_at: datetime | None = None
+    stopped_at: datetime | None = Field(default=None, description="the end of verify")
     phases: list[ProbePhase] = Field(default_factory=list)
     timeline: list[ProbeAttempt] = Field(default_factory=list)
 
@@ -157,9 +173,12 @@ class ClientCutover(_Model):
 
     step_id: str
     record: str
-    visible_after_s: float | None
-    old_ttl_s: int | None
+    visible_after_s: float | None = Field(
+        description="from the change to the nameservers answering it; None when not measured"
+    )
+    old_ttl_s: int | None = Field(description="the replaced record's TTL; None when none was")
     worst_case_s: float | None = Field(description="visible_after_s plus the old record's TTL")
+    not_measured: str | None = Field(default=None, description="why worst_case_s is None")
 
 
 class RestoredKind(_Model):

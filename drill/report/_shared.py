@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 
 from drill.durations import format_duration
 from drill.report._models import (
+    ClientCutover,
     Objective,
+    ProbePhase,
+    ProbeReport,
     RecoveryPointReport,
     RestoreCompleteness,
     RestoredKind,
@@ -142,3 +145,39 @@ def rpo_sentence(rpo: Rpo) -> str:
     """The RPO sentence, with both figures when a run measured them."""
     figures = rpo_figures(rpo)
     return objective_sentence("RPO", rpo) + (f"; {figures}" if figures else "")
+
+
+def percent(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.0%}"
+
+
+def probe_summary(probe: ProbeReport, t0: datetime) -> str:
+    """``57/80 ok (71%), down 3.4s, served from t0+12.0s``, or why it was not served."""
+    head = f"{probe.successes}/{probe.attempts} ok ({percent(probe.success_ratio)})"
+    down = f"down {duration(probe.downtime_s)}"
+    if probe.users_served_at is None:
+        return f"{head}, {down}, not served at the end of verify: {probe.not_served}"
+    after = format_duration((probe.users_served_at - t0).total_seconds())
+    return f"{head}, {down}, served from t0+{after}"
+
+
+def phase_summary(phase: ProbePhase) -> str:
+    """``failover: 3/20 ok (15%), latency p50 3ms p95 5ms``."""
+    text = f"{phase.phase}: {phase.successes}/{phase.attempts} ok ({percent(phase.success_ratio)})"
+    if phase.latency_p50_ms is not None and phase.latency_p95_ms is not None:
+        text += (
+            f", latency p50 {duration(phase.latency_p50_ms / 1000)} "
+            f"p95 {duration(phase.latency_p95_ms / 1000)}"
+        )
+    return text
+
+
+def cutover_summary(cutover: ClientCutover) -> str:
+    """``visible after 1.2s + old TTL 5m00s = worst case 5m01s``, or why it is not known."""
+    visible = "visible after " + (
+        duration(cutover.visible_after_s) if cutover.visible_after_s is not None else "not measured"
+    )
+    ttl = "no old record" if cutover.old_ttl_s is None else f"old TTL {duration(cutover.old_ttl_s)}"
+    if cutover.worst_case_s is None:
+        return f"{visible}; {ttl}; worst case {cutover.not_measured or 'not measured'}"
+    return f"{visible} + {ttl} = worst case {duration(cutover.worst_case_s)}"

@@ -7,9 +7,12 @@ from datetime import datetime
 from drill.durations import format_duration
 from drill.report._models import (
     VERDICTS,
+    ClientCutover,
     Objective,
+    ProbeReport,
     RestoreCompleteness,
     RollbackReport,
+    Rto,
     RunReport,
     StepReport,
 )
@@ -17,7 +20,10 @@ from drill.report._shared import (
     KIND_WORDS,
     before_t0,
     count,
+    cutover_summary,
     kind_reasons,
+    phase_summary,
+    probe_summary,
     restore_heading,
     rollback_sentence,
     rpo_figures,
@@ -37,6 +43,8 @@ def render_text(report: RunReport) -> str:
         *_numbers(report),
         "",
         *_steps_table(report.steps),
+        *_probes_lines(report.probes, report.disaster_at),
+        *_cutover_lines(report.client_cutover),
     ]
     for restore in report.restores:
         lines += ["", *_restore_lines(restore)]
@@ -72,6 +80,7 @@ def _numbers(report: RunReport) -> list[str]:
         _objective_line("RPO", report.rpo),
         *_rpo_figures(report),
         _objective_line("RTO", report.rto),
+        _users_served_line(report.rto),
         *_recovery_points(report),
     ]
     if report.rollback:
@@ -128,6 +137,33 @@ def _recovery_points(report: RunReport) -> list[str]:
         for age, kind, step, said in rows
     ]
     return lines
+
+
+def _users_served_line(rto: Rto) -> str:
+    """Beside RTO (service restored, which pass/fail uses): when users were served again."""
+    if rto.users_served_s is None:
+        return f"  RTO as users see it: {rto.users_served_source or 'not measured'}"
+    return (
+        f"  RTO as users see it: {format_duration(rto.users_served_s)} ({rto.users_served_source})"
+    )
+
+
+def _probes_lines(probes: list[ProbeReport], t0: datetime) -> list[str]:
+    if not probes:
+        return []
+    lines = ["", "PROBES (from the start of the run to the end of verify)"]
+    for probe in probes:
+        lines.append(f"  {probe.name}  {probe_summary(probe, t0)}")
+        lines.append(f"    {probe.url} every {format_duration(probe.interval_s)}")
+        lines += [f"    {phase_summary(phase)}" for phase in probe.phases]
+    return lines
+
+
+def _cutover_lines(cutovers: list[ClientCutover]) -> list[str]:
+    if not cutovers:
+        return []
+    lines = ["", "CLIENT CUT-OVER (DNS: clients may keep the old answer for its TTL)"]
+    return lines + [f"  {c.step_id}  {c.record}  {cutover_summary(c)}" for c in cutovers]
 
 
 def _steps_table(steps: list[StepReport]) -> list[str]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import math
 import re
 import threading
 import uuid
@@ -55,6 +56,9 @@ _CHANGE_SUBMIT = re.compile(r"^POST /2013-04-01/hostedzone/(?P<zone>[^/]+)/rrset
 _CHANGE_READ = re.compile(r"^GET /2013-04-01/change/(?P<id>[^/]+)$")
 
 StartResponse = Callable[..., Any]
+RecordValues = tuple[str, ...] | None  # a record's values, sorted; None: no such record
+# ELBv2 actions that change where traffic goes: when each applied is ground truth.
+_ELBV2_CHANGES = frozenset({"ModifyListener", "RegisterTargets", "DeregisterTargets"})
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,37 @@ class Route53Changes:
         self.delay_s = delay_s  # a test may change it; inf: a change that never finishes
         self._lock = threading.Lock()
         self._submitted: dict[str, tuple[float, datetime]] = {}  # id -> (monotonic, UTC)
+        # What each record held after each change (None: deleted), by the change that did it
+        # (None: seeded), oldest first: what the nameservers answer once a change is INSYNC.
+        self._history: dict[tuple[str, str], list[tuple[str | None, RecordValues]]] = {}
 
-    def submit(self) -> str:
+    def seed(self, name: str, type_: str, values: RecordValues) -> None:
+        with self._lock:
+            self._history.setdefault((_fqdn(name).lower(), type_), []).append((None, values))
+
+    def submit(self, batch: Sequence[RecordChange] = ()) -> str:
+        """A new change's id; ``batch``: what it changed, for ``answered``."""
         change_id = f"C{uuid.uuid4().hex[:20].upper()}"
         with self._lock:
             self._submitted[change_id] = (self.clock.monotonic(), self.clock.now())
+            for change in batch:
+                values = None if change.action == "DELETE" else change.values
+                key = (_fqdn(change.name).lower(), change.type.upper())
+                self._history.setdefault(key, []).append((change_id, values))
         return change_id
+
+    def answered(self, name: str, type_: str) -> tuple[RecordValues, float]:
+        """Ground truth: the values the nameservers answer for a record now (None: nothing),
+        and since when (monotonic; -inf: since it was seeded)."""
+        with self._lock:
+            history = list(self._history.get((_fqdn(name).lower(), type_), ()))
+        shown: tuple[RecordValues, float] = (None, -math.inf)
+        for change_id, values in history:
+            if change_id is None:
+                shown = (values, -math.inf)
+            elif self.status(change_id) == "INSYNC":
+                shown = (values, self._submitted[change_id][0] + self.delay_s)
+        return shown
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -159,8 +188,10 @@ class _Gateway:
         faults: AwsFaults,
         changes: Route53Changes,
         refusal: Callable[[str, list[RecordChange]], str | None],
+        on_elbv2_change: Callable[[str], None],
     ) -> None:
         self.app = app
+        self.on_elbv2_change = on_elbv2_change  # told the ARN a change applied to
         self.account_id = account_id
         self.faults = faults
         self.changes = changes
@@ -178,29 +209,44 @@ class _Gateway:
             return _refusal(fault, request, environ, start_response)
         if request.service == "route53":
             return self._route53(request, environ, start_response)
+        if request.operation in _ELBV2_CHANGES:
+            return self._elbv2_change(environ, start_response)
         return self.app(environ, start_response)
+
+    def _elbv2_change(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+        """moto applies it; the moment it did is kept for the listener or target group."""
+        form = _form(environ)
+        status, headers, body = _captured(self.app, environ)
+        if status.startswith("200"):
+            for key in ("ListenerArn", "TargetGroupArn"):
+                for arn in form.get(key, ()):
+                    self.on_elbv2_change(arn)
+        return _answer(status, headers, body, start_response)
 
     def _route53(
         self, request: AwsRequest, environ: dict[str, Any], start_response: StartResponse
     ) -> Any:
         submit = _CHANGE_SUBMIT.match(request.operation)
         if submit:
-            refused = self.refusal(submit["zone"], _change_batch(environ))
+            batch = _change_batch(environ)
+            refused = self.refusal(submit["zone"], batch)
             if refused is not None:
                 return _error(400, "InvalidChangeBatch", refused, "route53", start_response)
             _creates_as_upserts(environ)
-            return self._submit_change(environ, start_response)
+            return self._submit_change(environ, start_response, batch)
         read = _CHANGE_READ.match(request.operation)
         if read and self.changes.status(read["id"]) is not None:
             body = f"<GetChangeResponse>{self.changes.info(read['id'])}</GetChangeResponse>"
             return _answer("200 OK", [("Content-Type", "text/xml")], body.encode(), start_response)
         return self.app(environ, start_response)
 
-    def _submit_change(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
+    def _submit_change(
+        self, environ: dict[str, Any], start_response: StartResponse, batch: list[RecordChange]
+    ) -> Any:
         """moto applies the change; its answer gets the change's own id and status."""
         status, headers, body = _captured(self.app, environ)
         if status.startswith("200"):
-            change_id = self.changes.submit()
+            change_id = self.changes.submit(batch)
             info = self.changes.info(change_id).encode()
             body = re.sub(rb"<ChangeInfo>.*</ChangeInfo>", lambda _: info, body, flags=re.S)
         return _answer(status, headers, body, start_response)
@@ -225,6 +271,14 @@ def _query_action(environ: dict[str, Any]) -> str:
     body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     environ["wsgi.input"] = io.BytesIO(body)
     return parse_qs(body.decode("utf-8", errors="replace")).get("Action", [""])[0]
+
+
+def _form(environ: dict[str, Any]) -> dict[str, list[str]]:
+    """A Query API request's form fields; the body is put back for moto."""
+    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    fields = parse_qs(body.decode("utf-8", errors="replace"))
+    return fields or parse_qs(str(environ.get("QUERY_STRING", "")))
 
 
 def _captured(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -379,6 +433,8 @@ class AwsSandbox(Emulator):
         self.clock = clock or SystemClock()
         self.region = region  # where ELBv2 seeds go when no region is named
         self.changes = Route53Changes(self.clock, change_delay_s)
+        # ELBv2 listener or target group ARN -> when a change to it last applied (monotonic)
+        self._elbv2_changed: dict[str, float] = {}
         # A random twelve-digit account of its own, so two sandboxes never share state.
         self.account_id = f"{uuid.uuid4().int % 10**11 + 10**11:012d}"
         self.faults = AwsFaults()
@@ -402,7 +458,12 @@ class AwsSandbox(Emulator):
             return self
         moto = DomainDispatcherApplication(create_backend_app)
         self._gateway = _Gateway(
-            moto, self.account_id, self.faults, self.changes, self._change_refusal
+            moto,
+            self.account_id,
+            self.faults,
+            self.changes,
+            self._change_refusal,
+            self._elbv2_change_applied,
         )
         self._server = make_server(
             "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
@@ -520,6 +581,7 @@ class AwsSandbox(Emulator):
         self._backend("route53", _PARTITION).change_resource_record_sets(
             zone_id, [{"Action": "UPSERT", "ResourceRecordSet": record}]
         )
+        self.changes.seed(name, type_, tuple(sorted(rrdatas)))
 
     def _change_refusal(self, zone_id: str, changes: list[RecordChange]) -> str | None:
         try:
@@ -544,7 +606,31 @@ class AwsSandbox(Emulator):
                 return RecordSet(_fqdn(name), type_, int(held.ttl or 0), tuple(held.records))
         return None
 
+    def answered(self, name: str, type_: str) -> tuple[RecordValues, float]:
+        """Ground truth: what Route53's nameservers answer for a simple record now, and since
+        when (monotonic; -inf: since it was seeded). Changes show once INSYNC."""
+        return self.changes.answered(name, type_)
+
     # --- ELBv2 ----------------------------------------------------------------------------
+
+    def _elbv2_change_applied(self, arn: str) -> None:
+        self._elbv2_changed[arn] = self.clock.monotonic()
+
+    def forwarding_since(self, listener: str, groups: Iterable[str]) -> float | None:
+        """Ground truth: since when (monotonic; -inf: since it was seeded) the listener has
+        forwarded to one of ``groups`` (names) with weight, if it does now."""
+        weights = self.listener_weights(listener)
+        if not any(weights.get(group, 0) > 0 for group in groups):
+            return None
+        return self._elbv2_changed.get(self.listener_arn(listener), -math.inf)
+
+    def registered_since(self, target_group: str, targets: Iterable[str]) -> float | None:
+        """Ground truth: since when (monotonic; -inf: since it was seeded) one of ``targets``
+        has been registered in the target group (moto reports registered targets healthy)."""
+        registered = {target for target, _ in self.targets(target_group)}
+        if not registered & set(targets):
+            return None
+        return self._elbv2_changed.get(self.target_group_arn(target_group), -math.inf)
 
     def create_target_group(
         self,

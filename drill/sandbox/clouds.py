@@ -8,6 +8,7 @@ moto. All listen on 127.0.0.1; ``settings`` tells drill's real adapters where th
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -82,6 +83,9 @@ class CloudSandbox(Emulator):
         self.aws: AwsSandbox | None = None
         self._nameserver: str | None = None
         self.gateway: Gateway | None = None
+        # Asked by the gateway at each request: None when a host serves, else why not. Set
+        # before start by the sandbox, which knows the clusters too; unset, every host serves.
+        self.judge: Callable[[str], str | None] | None = None
         self._backup_jobs: list[tuple[ObjectWriter, BucketWorld]] = []
         # Ground truth, at full precision: every heartbeat written, by (bucket, prefix), and
         # when each backup object was taken, by (bucket, name).
@@ -115,7 +119,7 @@ class CloudSandbox(Emulator):
         hosts = [name for zone in self.world.zones.values() for name, _ in zone.records]
         if not hosts:
             return
-        self.gateway = Gateway(hosts)
+        self.gateway = Gateway(hosts, self.judge)
         self._stack.callback(self.gateway.stop)
         self.gateway.start()
 

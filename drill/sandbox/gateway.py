@@ -1,16 +1,18 @@
 """The public endpoints of a sandbox world: one HTTP server answering for every host name.
 
-drill's HTTP checks for those hosts reach it in place of the real ones (see
-``CloudSettings.http_gateway``).
-A host with a record in one of the world's DNS zones is "up" and answers ``{"status": "ok"}``
-on any path; any other host answers 502, as a load balancer with no such site would, so a
-check against a host the plan never declared fails loudly instead of passing by accident.
+drill's HTTP checks and probes for those hosts reach it in place of the real ones (see
+``CloudSettings.http_gateway``). A host with a record in one of the world's DNS zones answers
+``{"status": "ok"}`` on any path while ``judge`` says it serves (its record points at a site
+that really serves: see ``drill.sandbox.serving``), and 503 with the reason otherwise, as a
+load balancer without healthy backends would. Any other host answers 502, as a load balancer
+with no such site would, so a check against a host the plan never declared fails loudly
+instead of passing by accident.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -18,8 +20,11 @@ from drill.sandbox.emulator import Emulator, LoopbackServer
 
 
 class Gateway(Emulator):
-    def __init__(self, hosts: Iterable[str]) -> None:
+    def __init__(
+        self, hosts: Iterable[str], judge: Callable[[str], str | None] | None = None
+    ) -> None:
         self.hosts = {host.rstrip(".").lower() for host in hosts}
+        self.judge = judge  # None when the host serves now, else why not; unset: all serve
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path): ground truth
         self._server = LoopbackServer(_handler_for(self), "sandbox-gateway")
 
@@ -37,9 +42,12 @@ class Gateway(Emulator):
     def answer(self, method: str, host: str, path: str) -> tuple[int, dict[str, Any]]:
         name = host.rsplit(":", 1)[0].rstrip(".").lower()
         self.requests.append((method, name, path))
-        if name in self.hosts:
-            return 200, {"status": "ok", "host": name}
-        return 502, {"error": f"no site {name} in the sandbox"}
+        if name not in self.hosts:
+            return 502, {"error": f"no site {name} in the sandbox"}
+        why_not = self.judge(name) if self.judge is not None else None
+        if why_not is not None:
+            return 503, {"error": f"{name} does not serve: {why_not}"}
+        return 200, {"status": "ok", "host": name}
 
 
 def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:

@@ -13,6 +13,7 @@ from drill.clock import Clock, SystemClock
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube import HeartbeatWriter, KubeEmulator, Profile, write_kubeconfig
+from drill.sandbox.serving import ServingMonitor, ServingTruth
 from drill.sandbox.worlds.clusters import (
     DATABASE_HEARTBEAT,
     SCHEDULE_HISTORY,
@@ -55,6 +56,9 @@ class Sandbox(Emulator):
         self.clusters: dict[str, KubeEmulator] = {}
         self.kubeconfig = workdir / "kubeconfig"
         self.cloud = CloudSandbox(spec.cloud, self.clock, cloud_profile)
+        self.serving = ServingTruth(spec.serving, self.clusters, self.cloud, self.clock)
+        self.cloud.judge = self.serving.why_not
+        self.served = ServingMonitor(self.serving)  # ground truth: when each host served
 
     @property
     def cloud_settings(self) -> CloudSettings:
@@ -72,6 +76,7 @@ class Sandbox(Emulator):
                 self.clusters[role] = emulator
                 _seed(emulator, world, self.clock)
             self.cloud.start()
+            self.served.start()
         except BaseException:
             self.stop()
             raise
@@ -81,6 +86,7 @@ class Sandbox(Emulator):
         return self
 
     def stop(self) -> None:
+        self.served.stop()
         self.cloud.stop()
         for emulator in self.clusters.values():
             emulator.stop()

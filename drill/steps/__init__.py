@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from drill.steps._base import (
+    Cutover,
     Fact,
     Mode,
     Providers,
@@ -30,6 +31,7 @@ from drill.steps._base import (
     Unverified,
     covers,
 )
+from drill.steps._http import HttpRequestParams, expand_env
 from drill.steps._restore_contents import KindTally, RestoreTally
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
@@ -89,7 +91,9 @@ STEP_TYPES: Mapping[str, AnyStepType] = _Registry(_REGISTERED)
 __all__ = [
     "STEP_TYPES",
     "AnyStepType",
+    "Cutover",
     "Fact",
+    "HttpRequestParams",
     "KindTally",
     "Mode",
     "Providers",
@@ -106,4 +110,5 @@ __all__ = [
     "StepType",
     "Unverified",
     "covers",
+    "expand_env",
 ]

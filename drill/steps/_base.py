@@ -93,12 +93,24 @@ class RecoveryPoint:
 
 
 @dataclass(frozen=True)
+class Cutover:
+    """A DNS change as clients meet it: the nameservers answer the new data
+    ``visible_after_s`` after the change (None: not measured), and clients that asked before
+    may keep the old answer for its TTL (``old_ttl_s``; None when there was no record)."""
+
+    record: str
+    visible_after_s: float | None
+    old_ttl_s: int | None
+
+
+@dataclass(frozen=True)
 class StepResult:
     summary: str
     facts: Mapping[str, Fact] = field(default_factory=dict)
     recovery_point: RecoveryPoint | None = None
     # A restore's completeness (drill/steps/_restore_contents.py), for the report.
     restore: RestoreTally | None = None
+    cutover: Cutover | None = None
 
 
 @dataclass(frozen=True)

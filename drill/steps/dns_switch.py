@@ -17,6 +17,8 @@ from drill.durations import WholeSeconds, format_duration
 from drill.errors import StepFailed, TransientError
 from drill.fieldtypes import Duration
 from drill.steps._base import (
+    Cutover,
+    Fact,
     ReadBack,
     Resource,
     StepEnv,
@@ -36,6 +38,7 @@ from drill.steps._changes import (
 from providers.protocols import DnsApi, PendingChange, RecordSet
 
 DEFAULT_TTL_S = 300
+Facts = dict[str, Fact]
 
 
 class DnsResolveCheck(StepParams):
@@ -180,7 +183,7 @@ class DnsSwitch(StepType[DnsSwitchParams]):
         # The journaled read is the precondition: a change made since is refused, not lost.
         before = live if env.prior is None else _from_json(env.prior)
         wanted = params.intended(before)
-        facts: dict[str, str | int | float | bool | None] = {
+        facts: Facts = {
             "from": _show(before),
             "to": _show(wanted),
         }
@@ -192,11 +195,12 @@ class DnsSwitch(StepType[DnsSwitchParams]):
             summary = f"{params.record} already {_show(wanted)}"
         else:
             facts["change"] = noted
+        visible_s = None
         if params.verify:
-            visible_s = _await_answer(params, params.verify, env)
-            facts["visible_after_s"] = round(visible_s, 3)
+            visible_s = round(_await_answer(params, params.verify, env), 3)
+            facts["visible_after_s"] = visible_s
             summary += f"; answered by its nameservers after {format_duration(visible_s)}"
-        return StepResult(summary=summary, facts=facts)
+        return StepResult(summary=summary, facts=facts, cutover=_cutover(params, before, facts))
 
     def undo(self, params: DnsSwitchParams, prior: JsonValue, env: StepEnv) -> str:
         before = _from_json(prior)
@@ -228,6 +232,18 @@ class DnsSwitch(StepType[DnsSwitchParams]):
 
     def undo_target(self, params: DnsSwitchParams) -> str:
         return f"{params.type} record {params.record}"
+
+
+def _cutover(params: DnsSwitchParams, before: RecordSet | None, facts: Facts) -> Cutover | None:
+    """How clients meet the change this run made; None when it made none (nothing to meet)."""
+    if "change" not in facts:
+        return None
+    visible_s = facts.get("visible_after_s")
+    return Cutover(
+        record=params.record,
+        visible_after_s=float(visible_s) if isinstance(visible_s, int | float) else None,
+        old_ttl_s=before.ttl if before is not None else None,
+    )
 
 
 def _dns(params: DnsSwitchParams, env: StepEnv) -> DnsApi:

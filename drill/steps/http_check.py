@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from drill.durations import format_duration
-from drill.errors import PermanentError, StepFailed, TransientError
-from drill.fieldtypes import Duration, OneOrMany, Scalar
+from drill.errors import StepFailed, TransientError
+from drill.fieldtypes import Duration, Scalar
 from drill.redact import redact_url
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
+from drill.steps._http import HttpRequestParams, expand_env
 from providers.protocols import HttpResponse
-
-_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class JsonFieldCheck(StepParams):
@@ -34,30 +30,11 @@ class JsonFieldCheck(StepParams):
     )
 
 
-class HttpCheckParams(StepParams):
-    url: str = Field(
-        description="The http:// or https:// URL to request, from where drill runs.",
-        examples=["https://api.example.com/healthz"],
-    )
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = Field(
-        default="GET", description="The HTTP method.", examples=["POST"]
-    )
-    headers: dict[str, str] = Field(
-        default_factory=dict,
-        description="Request headers. A value may hold ${env:VAR}: read from drill's "
-        "environment at request time, never written to logs, journal or report.",
-        examples=[{"Authorization": "Bearer ${env:API_TOKEN}"}],
-    )
+class HttpCheckParams(HttpRequestParams):
     body: str | None = Field(
         default=None,
         description="The request body, sent as given.",
         examples=['{"probe": true}'],
-    )
-    expect_status: OneOrMany[int] = Field(
-        default_factory=lambda: [200],
-        min_length=1,
-        description="The status code(s) that pass: one, or a list.",
-        examples=[[200, 204]],
     )
     body_contains: str | None = Field(
         default=None,
@@ -84,20 +61,6 @@ class HttpCheckParams(StepParams):
         default=2.0, description="The pause between attempts within `within`.", examples=["5s"]
     )
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError("must be an http:// or https:// URL")
-        return url
-
-    @field_validator("expect_status")
-    @classmethod
-    def _status_range(cls, codes: list[int]) -> list[int]:
-        if any(not 100 <= code <= 599 for code in codes):
-            raise ValueError("HTTP status codes are between 100 and 599")
-        return codes
-
     @model_validator(mode="after")
     def _positive_times(self) -> HttpCheckParams:
         if self.attempt_timeout <= 0 or self.interval <= 0:
@@ -121,14 +84,13 @@ class HttpCheck(StepType[HttpCheckParams]):
         return frozenset({Resource("DNS record", "DNS", dns_name(host))}) if host else frozenset()
 
     def describe(self, params: HttpCheckParams) -> str:
-        expected = "/".join(str(code) for code in params.expect_status)
-        text = f"{params.method} {redact_url(params.url)} expecting {expected}"
+        text = f"{params.method} {redact_url(params.url)} expecting {params.expected()}"
         if params.within:
             text += f", retrying for up to {format_duration(params.within)}"
         return text
 
     def run(self, params: HttpCheckParams, env: StepEnv) -> StepResult:
-        headers = _expand_env(params.headers)
+        headers = expand_env(params.headers)
         body = params.body.encode() if params.body is not None else None
         window_ends = env.clock.monotonic() + params.within
         attempts = 0
@@ -167,8 +129,7 @@ class HttpCheck(StepType[HttpCheckParams]):
 
 def _judge(params: HttpCheckParams, response: HttpResponse) -> str | None:
     if response.status not in params.expect_status:
-        expected = "/".join(str(code) for code in params.expect_status)
-        return f"answered {response.status}, expected {expected}"
+        return f"answered {response.status}, expected {params.expected()}"
     text = response.body.decode("utf-8", errors="replace")
     if params.body_contains is not None and params.body_contains not in text:
         return f"body does not contain {params.body_contains!r}"
@@ -189,15 +150,3 @@ def _judge_json(check: JsonFieldCheck, text: str) -> str | None:
     if value != check.equals:
         return f"JSON field {check.path!r} is {value!r}, expected {check.equals!r}"
     return None
-
-
-def _expand_env(headers: dict[str, str]) -> dict[str, str]:
-    """Fill ``${env:NAME}`` from the environment at request time; values never get stored."""
-
-    def value_of(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise PermanentError(f"environment variable {name} is not set (used in a header)")
-        return os.environ[name]
-
-    return {key: _ENV_REF.sub(value_of, value) for key, value in headers.items()}

@@ -28,7 +28,7 @@ from drill.executor import (
     Progress,
     StepRuntime,
 )
-from drill.plan import ExecutionPlan, PhaseName, ResolvedStep, Stage
+from drill.plan import ExecutionPlan, PhaseName, ResolvedProbe, ResolvedStep, Stage
 from drill.steps import (
     AnyStepType,
     Mode,
@@ -399,12 +399,13 @@ class Kit:
         rollback_command: str | None = None,
         journal_path: str | None = None,
         progress: Progress | None = None,
+        providers: Any = None,
     ) -> Executor:
         runtime = StepRuntime(
             run_id="run-1",
             mode=mode,
             clock=self.clock,
-            providers=NoProviders(),
+            providers=providers or NoProviders(),
             log=self.log,
             progress=progress or NoProgress(),
         )
@@ -430,6 +431,7 @@ def build_plan(
     mode: Mode = "drill",
     targets: Targets | None = None,
     contexts: dict[str, str] | None = None,
+    probes: Sequence[ResolvedProbe] = (),
 ) -> ExecutionPlan:
     """An ExecutionPlan from ``(phase, step)`` tuples; a sequence of steps is a parallel stage."""
     phases: dict[PhaseName, list[Stage]] = {}
@@ -450,4 +452,5 @@ def build_plan(
         mode=mode,
         contexts=contexts if contexts is not None else {"primary": "kind-a", "dr": "kind-b"},
         phases={phase: tuple(stages) for phase, stages in phases.items()},
+        probes=tuple(probes),
     )

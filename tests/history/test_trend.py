@@ -55,8 +55,8 @@ def test_the_table_is_aligned_one_row_per_run() -> None:
     assert lines[0] == "history of region-failure: 3 runs, oldest first"
     table = lines[2:6]
     assert table[0].split() == [
-        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "RPO", "MARGIN", "RPO", "FROM",
-        "ROLLBACK", "SLOWEST", "STEP",
+        "STARTED", "(UTC)", "MODE", "OUTCOME", "RTO", "MARGIN", "USERS", "SERVED", "RPO", "MARGIN",
+        "RPO", "FROM", "ROLLBACK", "SLOWEST", "STEP",
     ]  # fmt: skip
     # Words start where their header does; durations end where theirs does.
     for header in ("MODE", "OUTCOME", "SLOWEST STEP"):
@@ -64,8 +64,10 @@ def test_the_table_is_aligned_one_row_per_run() -> None:
         assert all(line[start - 1] == " " != line[start] for line in table[1:]), header
     for end in (table[0].index("RTO") + 3, table[0].rindex("MARGIN") + 6):
         assert all(line[end - 1] != " " == line[end] for line in table[1:]), end
+    served_end = table[0].index("USERS SERVED") + len("USERS SERVED")
+    assert {line[served_end - 1] for line in table[1:]} == {"-"}  # these runs had no probes
     assert table[1].split()[:4] == ["2026-11-01", "02:00:00", "drill", "passed"]
-    assert table[3].split()[3:8] == ["TARGET", "MISSED", "1h01m", "-1m40s", "20m00s"]
+    assert table[3].split()[3:9] == ["TARGET", "MISSED", "1h01m", "-1m40s", "-", "20m00s"]
     assert table[1].endswith("restore-db 3m00s")
     assert "targets (newest run): RTO 1h00m, RPO 1h00m" in lines
 
@@ -158,3 +160,18 @@ def test_the_table_says_what_each_run_judged_rpo_on_and_json_keeps_both_figures(
         1300.0,
         1250.0,
     )
+
+
+def test_users_served_stands_beside_rto_in_rows_table_and_json() -> None:
+    served = report(1)
+    served = served.model_copy(
+        update={"rto": served.rto.model_copy(update={"users_served_s": 42.0})}
+    )
+    assert trend_row(served).users_served_s == 42.0
+    assert trend_row(report(0)).users_served_s is None
+    history = History("region-failure", (report(0), served))
+    table = text_for(history).splitlines()[2:5]
+    served_end = table[0].index("USERS SERVED") + len("USERS SERVED")
+    assert [line[served_end - 5 : served_end] for line in table[1:]] == ["    -", "42.0s"]
+    document = json.loads(render_history_json(history, [], CRITERIA))
+    assert [run["users_served_s"] for run in document["runs"]] == [None, 42.0]

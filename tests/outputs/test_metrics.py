@@ -21,6 +21,7 @@ from drill.outputs import (
     push_metrics,
     pushgateway_url,
 )
+from drill.report import ProbeReport
 from providers.http import Urllib3Http
 from tests.executor.fakes import RecordingLogger
 from tests.httpserver import Answer, Script, serve
@@ -148,6 +149,25 @@ def test_a_rolled_back_drill_exposes_its_rollback_time_and_verdict(
 def test_a_run_that_rolled_nothing_back_has_no_rollback_series() -> None:
     text = metrics_text(passed_report())
     assert "drill_rollback" not in text
+
+
+def test_users_served_and_each_probes_figures_are_series() -> None:
+    base = passed_report()
+    rto = base.rto.model_copy(update={"users_served_s": 95.5})
+    probes = [
+        ProbeReport(name="users", url="https://a/", interval_s=1.0, attempts=10, successes=7,
+                    success_ratio=0.7, downtime_s=3.25),
+        ProbeReport(name="silent", url="https://b/", interval_s=1.0, attempts=0, successes=0,
+                    success_ratio=None, downtime_s=None),
+    ]  # fmt: skip
+    families = parse(metrics_text(base.model_copy(update={"rto": rto, "probes": probes})))
+    assert values(families)["drill_rto_users_served_seconds"] == 95.5
+    assert families["drill_probe_success_ratio"].samples == [({"probe": "users"}, 0.7)]
+    assert families["drill_probe_downtime_seconds"].samples == [({"probe": "users"}, 3.25)]
+    # without probes, no series at all (a stale value would mislead an alert)
+    text = metrics_text(base)
+    assert "drill_rto_users_served_seconds" not in text
+    assert "drill_probe_" not in text
 
 
 def test_a_target_missed_run_is_not_a_success() -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from drill.outputs import WEBHOOK_SCHEMA, slack_payload, webhook_payload
+from drill.report import ProbeReport
 from tests.outputs.reports import LONG_ERROR, failed_report, passed_report, rolled_back
 
 
@@ -172,3 +173,39 @@ def test_the_payloads_carry_rpo_from_data_beside_rpo_from_backup_metadata() -> N
     assert (payload["rpo"]["from_data_s"], payload["rpo"]["from_backup_s"]) == (735.25, 720.0)
     slack = json.dumps(slack_payload(report, None))
     assert "from data 12m15s; from backup metadata 12m00s" in slack
+
+
+def test_webhook_and_slack_carry_users_served_and_the_probes() -> None:
+    base = passed_report()
+    rto = base.rto.model_copy(
+        update={"users_served_s": 95.5, "users_served_source": "t0 to ... (probe users)"}
+    )
+    probe = ProbeReport(
+        name="users",
+        url="https://drill-api.example.com/healthz",
+        interval_s=1.0,
+        attempts=10,
+        successes=7,
+        success_ratio=0.7,
+        downtime_s=3.25,
+        users_served_at=base.started_at,
+    )
+    report = base.model_copy(update={"rto": rto, "probes": [probe]})
+    payload = webhook_payload(report, None)
+    assert payload["users_served"] == {"measured_s": 95.5, "source": "t0 to ... (probe users)"}
+    assert payload["probes"] == [
+        {
+            "name": "users",
+            "url": "https://drill-api.example.com/healthz",
+            "attempts": 10,
+            "success_ratio": 0.7,
+            "downtime_s": 3.25,
+            "users_served_at": "2026-03-01T02:00:00Z",
+        }
+    ]
+    assert "RTO as users see it*\n1m36s (t0 to ... (probe users))" in _slack_text(
+        slack_payload(report, None)
+    )
+    unmeasured = webhook_payload(base, None)
+    assert unmeasured["users_served"] == {"measured_s": None, "source": "not measured"}
+    assert unmeasured["probes"] == []

@@ -102,7 +102,7 @@ def test_unknown_field_far_from_any_known_one_lists_the_valid_ones(tmp_path: Pat
     assert problem.field == "zzzqqq"
     assert problem.message == (
         "unknown field; valid fields: version, name, description, service, tier, targets, "
-        "contexts, names, lock, phases"
+        "contexts, names, lock, probes, phases"
     )
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from drill.report import (
+    ClientCutover,
     Objective,
+    ProbeAttempt,
+    ProbePhase,
+    ProbeReport,
     RollbackCheck,
     RollbackReport,
     Rpo,
@@ -160,3 +164,97 @@ def read_back(verified: bool | None = False) -> RollbackReport:
     return RollbackReport(
         started_at=at(70), finished_at=at(75), duration_s=5.0, verified=verified, checks=checks
     )
+
+
+def probe_timeline(pattern: str, start_s: float, phase: str) -> list[ProbeAttempt]:
+    """One attempt a second from ``start_s``: ``+`` answered 200 in 12 ms, ``-`` 503 in 3 ms,
+    ``x`` refused (no answer)."""
+    made = []
+    for index, mark in enumerate(pattern):
+        answered = mark != "x"
+        made.append(
+            ProbeAttempt(
+                at=at(start_s + index),
+                ok=mark == "+",
+                status=(200 if mark == "+" else 503) if answered else None,
+                latency_ms=(12.0 if mark == "+" else 3.0) if answered else None,
+                error=None if mark == "+" else "connection <refused> & reset",
+                phase=phase,
+            )
+        )
+    return made
+
+
+def probed_report(**changes: object) -> RunReport:
+    """A passed drill whose probe was served 6 s after t0, and two DNS switches as clients
+    met them (one measured, one without verify nameservers)."""
+    timeline = probe_timeline("xx---", 0, "failover") + probe_timeline("+++++", 5, "verify")
+    probe = ProbeReport(
+        name="users",
+        url="https://drill-api.example.com/healthz?token=***",
+        interval_s=1.0,
+        successes_needed=3,
+        attempts=10,
+        successes=5,
+        success_ratio=0.5,
+        downtime_s=5.0,
+        users_served_at=at(5),
+        started_at=at(0),
+        stopped_at=at(10),
+        phases=[
+            ProbePhase(phase="failover", attempts=5, successes=0, success_ratio=0.0),
+            ProbePhase(
+                phase="verify",
+                attempts=5,
+                successes=5,
+                success_ratio=1.0,
+                latency_p50_ms=12.0,
+                latency_p95_ms=12.0,
+            ),
+        ],
+        timeline=timeline,
+    )
+    cutovers = [
+        ClientCutover(
+            step_id="switch-dns",
+            record="drill-api.example.com.",
+            visible_after_s=1.5,
+            old_ttl_s=300,
+            worst_case_s=301.5,
+        ),
+        ClientCutover(
+            step_id="switch-dns-2",
+            record="drill-www.example.com.",
+            visible_after_s=None,
+            old_ttl_s=60,
+            worst_case_s=None,
+            not_measured="not measured: no verify nameservers",
+        ),
+    ]
+    values: dict[str, object] = {
+        "outcome": "passed",
+        "exit_code": 0,
+        "steps": [
+            ran("switch-dns", "failover", 0, 4, type="dns.switch"),
+            ran("verify-ready", "verify", 4, 6, type="kube.wait_ready"),
+        ],
+        "undo": [],
+        "finished_at": at(12),
+        "recovered_at": at(10),
+        "rto": Rto(
+            target_s=900,
+            measured_s=10,
+            margin_s=890,
+            met=True,
+            source="t0 to the last verify step passing",
+            service_restored_s=10,
+            users_served_s=5,
+            users_served_source="t0 to the first of 3 or more successes in a row (probe users)",
+        ),
+        "probes": [probe],
+        "client_cutover": cutovers,
+        "rollback_command": None,
+        "notes": [],
+    }
+    values.update(changes)
+    return mixed_report(**values)

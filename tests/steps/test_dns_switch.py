@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from drill.errors import Conflict, StepFailed
-from drill.steps import StepTimedOut
+from drill.steps import Cutover, StepTimedOut
 from drill.steps.dns_switch import DnsSwitch, DnsSwitchParams
 from providers.protocols import RecordSet
 from tests.steps.cloudfakes import FakeClouds, FakeResolver, cloud_env, noting
@@ -124,6 +124,20 @@ def test_verify_measures_time_until_the_nameservers_answer() -> None:
     )
     assert result.facts["visible_after_s"] == pytest.approx(0.25 + 0.375 + 0.5625, abs=0.001)
     assert clouds.resolver_api.asked == 4
+    # clients may keep the old answer for the old record's TTL after that
+    assert result.cutover == Cutover(NAME, result.facts["visible_after_s"], 300)
+
+
+def test_a_switch_without_verify_has_a_cutover_whose_visibility_was_not_measured() -> None:
+    result = DnsSwitch().run(params(ttl=60), cloud_env(clouds_with()))
+    assert result.cutover == Cutover(NAME, None, 300)  # the old TTL, not the new one
+    absent = DnsSwitch().run(params(), cloud_env(clouds_with(None)))
+    assert absent.cutover == Cutover(NAME, None, None)
+
+
+def test_a_record_already_as_wanted_has_no_cutover() -> None:
+    switched = RecordSet(NAME, "A", 300, ("34.56.78.90",))
+    assert DnsSwitch().run(params(), cloud_env(clouds_with(switched))).cutover is None
 
 
 def test_verify_fails_with_the_last_answer() -> None:

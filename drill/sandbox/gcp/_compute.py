@@ -262,6 +262,26 @@ class ComputeEmulator(Emulator):
             self._settle()
             return [dict(b) for b in self._seeded(project, name, region).backends]
 
+    def serving_since(
+        self, project: str, name: str, region: str | None, groups: Sequence[str]
+    ) -> float | None:
+        """Ground truth: since when (monotonic; -inf: since it was seeded) the service has sent
+        traffic to a healthy one of ``groups``, if it does now: a group in effect with capacity,
+        past its health checks."""
+        wanted = {relative_url(group) for group in groups}
+        with self._lock:
+            self._settle()
+            service = self._seeded(project, name, region)
+            healthy_from = [
+                service.joined_at[backend["group"]] + self.healthy_after_s
+                for backend in service.backends
+                if backend["group"] in wanted
+                and backend["group"] not in self._never_healthy
+                and float(backend.get("capacityScaler", 1.0)) > 0
+            ]
+            now = self.clock.monotonic()
+        return min((t for t in healthy_from if t <= now), default=None)
+
     def fingerprint(self, project: str, name: str, region: str | None = None) -> str:
         """The current fingerprint: it changes when a patch is accepted."""
         with self._lock:

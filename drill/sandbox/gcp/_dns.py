@@ -199,6 +199,16 @@ class CloudDnsEmulator(Emulator):
                 (self._truth(z, c) for z, c in changes), key=lambda t: (t.submitted_at, t.id)
             )
 
+    def served(self, name: str, type: str) -> tuple[DnsRecord | None, float]:
+        """Ground truth: the record the nameservers answer now, and since when (monotonic, at
+        full precision; -inf: since it was seeded)."""
+        with self._lock:
+            zone = self._zone_for(name)
+            now = self.clock.monotonic()
+            history = zone.served.get((name.lower(), type), []) if zone else []
+            visible = [(since, value) for since, value in history if since <= now]
+            return (visible[-1][1], visible[-1][0]) if visible else (None, -math.inf)
+
     def answer(self, name: str, type: str) -> Answer:
         """What the nameservers answer now: the served records, not the API's view."""
         with self._lock:

@@ -80,12 +80,13 @@ class KubeEmulator(Emulator):
         self.velero = Velero(world, contents or BackupContents())
         # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
         # when it is created, not one pass later.
+        self._kubelet = Kubelet(world, self.logs, self.programs)
         self._controllers = (
             WorkloadController(world),
             JobController(world),
             NamespaceController(world),
             self.velero,
-            Kubelet(world, self.logs, self.programs),
+            self._kubelet,
         )
         self._stop = threading.Event()
         self._tick_lock = threading.Lock()
@@ -192,6 +193,24 @@ class KubeEmulator(Emulator):
         gets one (the account must exist; its requests are then held to RBAC)."""
         account = self.api.get(self._accounts, namespace, name)
         return self._guard.tokens.issue(account, expiration_s=expiration_s).token
+
+    def ready_since(self, namespace: str, deployment: str) -> float | None:
+        """Ground truth: since when (monotonic) the Deployment has had a Ready pod, if it has
+        one now: the earliest of its Ready pods' transitions. A terminating Deployment serves
+        nothing."""
+        with self._tick_lock:
+            found = self.get("apps/v1", "Deployment", deployment, namespace)
+            if found is None or found["metadata"].get("deletionTimestamp"):
+                return None
+            uid = found["metadata"]["uid"]
+            since = [
+                self._kubelet.ready_since(pod["metadata"]["uid"])
+                for pod in self.list("v1", "Pod", namespace)
+                if any(
+                    ref.get("uid") == uid for ref in pod["metadata"].get("ownerReferences") or []
+                )
+            ]
+        return min((s for s in since if s is not None), default=None)
 
     def set_pod_log(self, namespace: str, pod: str, text: str) -> None:
         self.logs.set_pod_log(namespace, pod, text)

@@ -29,6 +29,8 @@ from providers.protocols import BackendRef, BackendTarget, RecordSet
 # Real backups are megabytes; the sandbox keeps bytes in memory, so it caps what it writes.
 MAX_SEEDED_OBJECT = 64 * 2**20
 PRIMARY_ADDRESSES = ("203.0.113.10", "203.0.113.11")  # TEST-NET-3: never routed
+# Where a drill's shadow record points between drills: nothing serves there.
+PARKED_ADDRESSES = ("192.0.2.10", "192.0.2.11")  # TEST-NET-1
 PRIMARY_GROUP_SETTINGS = (("balancingMode", "UTILIZATION"), ("maxUtilization", 0.8))
 
 
@@ -107,6 +109,8 @@ class CloudWorld:
     buckets: dict[tuple[str, str], BucketWorld] = field(default_factory=dict)
     zones: dict[tuple[str, str | None, str], ZoneWorld] = field(default_factory=dict)
     backends: dict[BackendRef, BackendWorld] = field(default_factory=dict)
+    # The current answers of records live mode switches: the primary region, which serves.
+    primary_answers: set[str] = field(default_factory=set)
 
     def empty(self) -> bool:
         return not (self.buckets or self.zones or self.backends)
@@ -127,7 +131,7 @@ def derive_cloud(plans: list[ExecutionPlan]) -> CloudWorld:
             elif isinstance(params, GcsHeartbeatParams | S3HeartbeatParams):
                 _note_heartbeat(world, params)
             elif isinstance(params, DnsSwitchParams):
-                _note_record(world, params)
+                _note_record(world, params, plan.mode)
             elif isinstance(params, BackendSwitchParams):
                 _note_backends(world, params)
     return world
@@ -165,17 +169,19 @@ def _note_heartbeat(world: CloudWorld, params: ObjectHeartbeatParams) -> None:
     seed.interval_s = min(seed.interval_s, params.interval)
 
 
-def _note_record(world: CloudWorld, params: DnsSwitchParams) -> None:
+def _note_record(world: CloudWorld, params: DnsSwitchParams, mode: str) -> None:
+    """A record live mode switches answers with the primary region; a drill's shadow record
+    with a parked address."""
     key = (params.provider, params.project, params.zone)
     zone = world.zones.setdefault(key, ZoneWorld(params.provider, params.project, params.zone))
     if (params.record, params.type) in zone.records:
         return
+    answer = _current_answer(params) if mode == "live" else _parked_answer(params)
     zone.records[(params.record, params.type)] = RecordSet(
-        name=params.record,
-        type=params.type,
-        ttl=DEFAULT_TTL_S,
-        rrdatas=_current_answer(params),
+        name=params.record, type=params.type, ttl=DEFAULT_TTL_S, rrdatas=answer
     )
+    if mode == "live":
+        world.primary_answers.update(answer)
 
 
 def _current_answer(params: DnsSwitchParams) -> tuple[str, ...]:
@@ -184,6 +190,14 @@ def _current_answer(params: DnsSwitchParams) -> tuple[str, ...]:
     if params.type == "AAAA":
         return ("2001:db8::10",)
     return tuple(a for a in PRIMARY_ADDRESSES if a not in params.rrdatas)[:1] or ("198.51.100.10",)
+
+
+def _parked_answer(params: DnsSwitchParams) -> tuple[str, ...]:
+    if params.type == "CNAME":
+        return (f"parked.{params.record.split('.', 1)[1]}",)
+    if params.type == "AAAA":
+        return ("2001:db8::dead",)
+    return tuple(a for a in PARKED_ADDRESSES if a not in params.rrdatas)[:1] or ("192.0.2.99",)
 
 
 def _note_backends(world: CloudWorld, params: BackendSwitchParams) -> None:

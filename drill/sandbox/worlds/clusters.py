@@ -24,6 +24,7 @@ from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
+from drill.sandbox.worlds.serving import ServingWorld, apps_in_selector, derive_serving
 from drill.steps.job_recovery_point import JobRecoveryPointParams
 from drill.steps.kube_heartbeat import KubeHeartbeatParams
 from drill.steps.kube_job import KubeJobParams
@@ -86,6 +87,7 @@ class ClusterWorld:
 class WorldSpec:
     clusters: dict[str, ClusterWorld] = field(default_factory=dict)  # role -> world
     cloud: CloudWorld = field(default_factory=CloudWorld)
+    serving: ServingWorld = field(default_factory=ServingWorld)
 
     def cluster(self, role: str) -> ClusterWorld:
         return self.clusters.setdefault(role, ClusterWorld())
@@ -105,6 +107,7 @@ def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
         if plan.mode == "live":
             _note_standbys(spec, plan)
     spec.cloud = derive_cloud(resolved)
+    spec.serving = derive_serving(resolved, spec.cloud.primary_answers)
     return spec
 
 
@@ -183,7 +186,7 @@ def _names_used_in(
         if isinstance(params, KubeScaleParams):
             workloads.setdefault(params.name, {})
         elif isinstance(params, KubeWaitReadyParams):
-            for app in _apps_in_selector(params.selector):
+            for app in apps_in_selector(params.selector):
                 workloads.setdefault(app, {})
             for name in params.workloads:
                 workloads.setdefault(name, {}).update(_selected_labels(params.selector))
@@ -211,11 +214,6 @@ def _note_database(cluster: ClusterWorld, params: JobRecoveryPointParams, source
     name, key = DATABASE_HEARTBEAT
     cluster.heartbeats[(source, name)] = HeartbeatPlan(source, name, key, DATABASE_WRITE_INTERVAL_S)
     cluster.database_queries.add((params.namespace, params.name_prefix))
-
-
-def _apps_in_selector(selector: str) -> set[str]:
-    app = _selected_labels(selector).get("app")
-    return {app} if app else set()
 
 
 def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:

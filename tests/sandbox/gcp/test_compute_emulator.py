@@ -372,3 +372,21 @@ def test_the_truth_lists_every_request_a_handler_answered(
         ("GET", f"/compute/v1/projects/{PROJECT}/global/backendServices/web"),
         ("GET", f"/compute/v1/projects/{PROJECT}/regions/{REGION}/backendServices/api"),
     )
+
+
+def test_serving_since_is_when_a_wanted_group_took_traffic_healthy(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    assert compute.serving_since(PROJECT, "web", None, [PRIMARY]) == float("-inf")  # seeded
+    assert compute.serving_since(PROJECT, "web", None, [DR]) is None
+    before = clients.services.get(project=PROJECT, backend_service="web")
+    patched_at = clock.monotonic()
+    patch_web(clients, before.fingerprint, DR)
+    clock.advance(OPERATION_S + HEALTHY_AFTER_S - 0.01)
+    assert compute.serving_since(PROJECT, "web", None, [ROOT + DR]) is None  # not healthy yet
+    clock.advance(1.0)
+    healthy_from = patched_at + OPERATION_S + HEALTHY_AFTER_S
+    assert compute.serving_since(PROJECT, "web", None, [ROOT + DR]) == pytest.approx(healthy_from)
+    assert compute.serving_since(PROJECT, "web", None, [PRIMARY]) is None  # drained
+    compute.never_healthy(DR)
+    assert compute.serving_since(PROJECT, "web", None, [DR]) is None

@@ -7,6 +7,7 @@ A few requests the client cannot express (filters, a numeric TTL) go over plain 
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -355,3 +356,22 @@ def test_a_stuck_change_is_never_served(
     change.create()
     clock.advance(3600)
     assert ask(responder, "new.example.com.", "A").rcode() == dns.rcode.NXDOMAIN
+
+
+def test_served_says_what_the_nameservers_answer_and_since_when(
+    emulator: CloudDnsEmulator, zone: Any, clock: FakeClock
+) -> None:
+    seeded, since = emulator.served("www.example.com.", "A")
+    assert seeded is not None
+    assert (seeded.rrdatas, since) == (("10.0.0.1", "10.0.0.2"), -math.inf)
+    submitted = clock.monotonic()
+    replace_www(zone, (300, ["10.0.0.2", "10.0.0.1"]), (60, ["10.9.9.9"]))
+    clock.advance(CHANGE_DELAY_S + PROPAGATION_S - 0.01)
+    still, _ = emulator.served("www.example.com.", "A")
+    assert still == seeded  # done, not yet answered
+    clock.advance(0.5)
+    answered, since = emulator.served("WWW.example.com.", "A")
+    assert answered is not None
+    assert answered.rrdatas == ("10.9.9.9",)
+    assert since == submitted + CHANGE_DELAY_S + PROPAGATION_S  # the exact moment, not now
+    assert emulator.served("nothing.example.com.", "A") == (None, -math.inf)

@@ -72,6 +72,7 @@ class Kubelet:
         self._config_maps = world.rt("v1", "ConfigMap")
         self._first_seen: dict[str, float] = {}
         self._states: dict[str, str] = {}
+        self._ready_since: dict[str, float] = {}  # uid -> monotonic time it became Ready
         self._ips = (f"10.244.{n // 250}.{n % 250 + 2}" for n in itertools.count())
 
     def tick(self, now: float) -> None:
@@ -80,10 +81,15 @@ class Kubelet:
             uid = uid_of(pod)
             live.add(uid)
             self._first_seen.setdefault(uid, now)
-            self._advance(pod, self._target_state(pod, now - self._first_seen[uid]))
+            self._advance(pod, self._target_state(pod, now - self._first_seen[uid]), now)
         for uid in set(self._first_seen) - live:
             self._first_seen.pop(uid, None)
             self._states.pop(uid, None)
+            self._ready_since.pop(uid, None)
+
+    def ready_since(self, pod_uid: str) -> float | None:
+        """Ground truth: when the pod became Ready (monotonic, at full precision), if it is."""
+        return self._ready_since.get(pod_uid)
 
     def _target_state(self, pod: Obj, age_s: float) -> str:
         profile, faults = self._world.profile, self._world.faults
@@ -100,13 +106,17 @@ class Kubelet:
         )
         return UNREADY if never else READY
 
-    def _advance(self, pod: Obj, state: str) -> None:
+    def _advance(self, pod: Obj, state: str, now_mono: float) -> None:
         uid = uid_of(pod)
         if self._states.get(uid) == state or dig(pod, "status", "phase") in ("Succeeded", "Failed"):
             return
         self._states[uid] = state
         if state == SUCCEEDED:
             self._keep_output(pod)
+        if state == READY:
+            self._ready_since[uid] = now_mono
+        else:
+            self._ready_since.pop(uid, None)
         now = rfc3339(self._world.clock.now())
         status = _status(pod, state, now, dig(pod, "status", "podIP") or next(self._ips))
 

@@ -1,0 +1,73 @@
+"""What every HTTP request a plan names shares: the http.check step and the plan's probes.
+
+One definition of the request's fields (URL, method, headers, expected status) and of how a
+header's ``${env:NAME}`` reference becomes its value: at request time, never stored, so a
+secret never reaches the plan's journal, the logs or a report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from drill.errors import PermanentError
+from drill.fieldtypes import OneOrMany
+from drill.steps._base import StepParams
+
+_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class HttpRequestParams(StepParams):
+    """The request and the answer's status that counts as a success."""
+
+    url: str = Field(
+        description="The http:// or https:// URL to request, from where drill runs.",
+        examples=["https://api.example.com/healthz"],
+    )
+    method: HttpMethod = Field(default="GET", description="The HTTP method.", examples=["POST"])
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers. A value may hold ${env:VAR}: read from drill's "
+        "environment at request time, never written to logs, journal or report.",
+        examples=[{"Authorization": "Bearer ${env:API_TOKEN}"}],
+    )
+    expect_status: OneOrMany[int] = Field(
+        default_factory=lambda: [200],
+        min_length=1,
+        description="The status code(s) that pass: one, or a list.",
+        examples=[[200, 204]],
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("expect_status")
+    @classmethod
+    def _status_range(cls, codes: list[int]) -> list[int]:
+        if any(not 100 <= code <= 599 for code in codes):
+            raise ValueError("HTTP status codes are between 100 and 599")
+        return codes
+
+    def expected(self) -> str:
+        """``200`` or ``200/204``: how messages name the expected status."""
+        return "/".join(str(code) for code in self.expect_status)
+
+
+def expand_env(headers: dict[str, str]) -> dict[str, str]:
+    """Fill ``${env:NAME}`` from the environment at request time; values never get stored."""
+
+    def value_of(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise PermanentError(f"environment variable {name} is not set (used in a header)")
+        return os.environ[name]
+
+    return {key: _ENV_REF.sub(value_of, value) for key, value in headers.items()}

@@ -1,0 +1,126 @@
+"""RTO as users see it, against the sandbox's ground truth of when each host began serving.
+
+The sandbox's public endpoint answers a host only while its record points at a site that
+really serves (Ready pods, a backend with healthy targets); its monitor records, at full
+precision, when each host began serving. drill's probes must find the same moment, give or
+take their interval, and say why when the target never served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.drills.conftest import REPO, Drill, start_drill_sandbox
+from tests.drills.test_namespace_restore import parse
+
+pytestmark = pytest.mark.slow
+
+GCP_PLAN = REPO / "plans" / "region-failure.yaml"
+AWS_PLAN = REPO / "plans" / "region-failure-aws.yaml"
+DR_GROUP = "projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"
+# The probes run every 200ms of the plan, a tenth of that with the tests' brief sleeps; the
+# bound leaves room for a busy machine.
+BOUND_S = 0.25
+
+
+@pytest.fixture
+def gcp(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([GCP_PLAN], tmp_path)
+
+
+@pytest.fixture
+def aws(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([AWS_PLAN], tmp_path)
+
+
+def truly_served_from(drill: Drill, host: str, report: dict[str, Any]) -> datetime | None:
+    """When ``host`` began the serving period that held at the end of verify, by the sandbox."""
+    (probe,) = report["probes"]
+    stopped = parse(probe["stopped_at"])
+    holding = [
+        period
+        for period in drill.sandbox.served.periods(host)
+        if period.began <= stopped and (period.ended is None or period.ended >= stopped)
+    ]
+    return holding[-1].began if holding else None
+
+
+def assert_users_served_matches_truth(drill: Drill, host: str, report: dict[str, Any]) -> None:
+    t0 = parse(report["disaster_at"])
+    truth = truly_served_from(drill, host, report)
+    assert truth is not None, drill.sandbox.served.periods(host)
+    truth_s = (truth - t0).total_seconds()
+    measured_s = report["rto"]["users_served_s"]
+    assert measured_s is not None, report["rto"]["users_served_source"]
+    # An attempt counts from when it was sent, the gateway judges it when it arrives: one sent
+    # a moment before serving began may already be served.
+    assert -0.05 <= measured_s - truth_s <= BOUND_S, (measured_s, truth_s)
+    assert report["rto"]["users_served_source"].startswith("t0 to the first of 3")
+    assert report["rto"]["measured_s"] == report["rto"]["service_restored_s"]
+
+
+def test_a_gcp_drill_times_users_served_as_the_sandbox_saw_it(gcp: Drill) -> None:
+    report, result = gcp.run_json(str(GCP_PLAN))
+    assert result.returncode == 0, result.stderr[-3000:]
+    host = "drill-api.example.com"
+    # the shadow record's host did not serve before the drill's failover made it
+    started = parse(report["started_at"])
+    assert all(p.began > started for p in gcp.sandbox.served.periods(host))
+    assert_users_served_matches_truth(gcp, host, report)
+    (probe,) = report["probes"]
+    phases = {p["phase"]: p for p in probe["phases"]}
+    assert phases["restore"]["successes"] == 0
+    assert phases["verify"]["success_ratio"] == 1.0
+    # ...and stopped serving once the drill was undone
+    assert gcp.sandbox.served.periods(host)[-1].ended is not None
+    (cutover,) = report["client_cutover"]
+    assert cutover["old_ttl_s"] == 300
+    assert cutover["worst_case_s"] == pytest.approx(cutover["visible_after_s"] + 300, abs=0.001)
+
+
+def test_an_aws_drill_times_users_served_as_the_sandbox_saw_it(aws: Drill) -> None:
+    report, result = aws.run_json(str(AWS_PLAN))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_users_served_matches_truth(aws, "drill-api.example.com", report)
+    (cutover,) = report["client_cutover"]
+    assert cutover["visible_after_s"] is None
+    assert cutover["not_measured"] == "not measured: no verify nameservers"
+
+
+def test_a_live_failover_counts_from_the_last_time_users_were_served_again(gcp: Drill) -> None:
+    """The primary serves until the record moves to a DR backend that is not healthy yet:
+    users are served, lose service, and are served again."""
+    report, result = gcp.run_json(str(GCP_PLAN), live=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    host = "api.example.com"
+    assert len(gcp.sandbox.served.periods(host)) == 2
+    assert_users_served_matches_truth(gcp, host, report)
+    (probe,) = report["probes"]
+    assert probe["downtime_s"] > 0
+    assert report["rto"]["users_served_s"] > 0
+
+
+def test_a_target_that_never_serves_is_not_measured_and_says_why(
+    tmp_path: Path, gcp: Drill
+) -> None:
+    """Verify passes (it never looks at the load balancer), but users were never served."""
+    plan = tmp_path / "region-failure.yaml"
+    plan.write_text(GCP_PLAN.read_text().replace("        wait_healthy: 5m\n", ""))
+    compute = gcp.sandbox.cloud.compute
+    assert compute is not None
+    compute.never_healthy(DR_GROUP)
+    report, result = gcp.run_json(str(plan))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert report["rto"]["service_restored_s"] is not None
+    assert report["rto"]["users_served_s"] is None
+    assert report["rto"]["users_served_source"] == (
+        "not measured: probe users was not serving at the end of verify: "
+        "its last attempt failed (answered 503)"
+    )
+    assert report["probes"][0]["successes"] == 0
+    assert gcp.sandbox.served.periods("drill-api.example.com") == []
