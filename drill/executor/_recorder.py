@@ -27,7 +27,7 @@ from drill.executor._events import (
     UndoVerified,
 )
 from drill.executor._journal import Journal
-from drill.executor._progress import Progress
+from drill.executor._progress import READ_BACK, UNDO, Progress
 from drill.plan import ResolvedStep
 from drill.report import RollbackCheck
 from drill.steps import RecoveryPoint
@@ -78,6 +78,7 @@ class Recorder:
         self._write(event)
         when = event.disaster_at.isoformat()
         self.log.info("run_started", plan=event.plan, mode=event.mode, disaster_at=when)
+        self.progress.run_started(event.disaster_at)
 
     def run_finished(self, event: RunFinished) -> None:
         self._write(event)
@@ -97,6 +98,7 @@ class Recorder:
             StepSkipped(step_id=step.id, type=step.type.name, phase=step.phase, reason=reason)
         )
         self.log.info("step_skipped", step=step.id, reason=reason)
+        self.progress.skipped(step.id, reason or "")
 
     def step_started(self, step: ResolvedStep) -> None:
         self._write(StepStarted(step_id=step.id, type=step.type.name, phase=step.phase))
@@ -116,9 +118,10 @@ class Recorder:
 
     def recovery_point(self, step_id: str, point: RecoveryPoint) -> None:
         self._write(RecoveryPointSet(step_id=step_id, at=point.at, source=point.source))
+        self.progress.recovery_point(point.at)
 
     def step_finished(self, event: StepFinished) -> None:
-        self.progress.finished(event.step_id)
+        self.progress.finished(event.step_id, event.status, event.error or "")
         self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "passed" else log.warning)(
@@ -128,10 +131,10 @@ class Recorder:
     # --- undo ---------------------------------------------------------------------------------
 
     def undo_started(self, step_id: str) -> None:
-        self.progress.started(step_id, "undo")
+        self.progress.started(step_id, UNDO)
 
     def undo_finished(self, event: UndoFinished) -> None:
-        self.progress.finished(event.step_id)
+        self.progress.finished(event.step_id, event.status, event.detail)
         self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "undone" else log.warning)(
@@ -144,10 +147,10 @@ class Recorder:
 
     def read_back_started(self, step_id: str) -> None:
         """Shown, not journaled: the read-back's result is (``undo_verified``)."""
-        self.progress.started(step_id, "read back")
+        self.progress.started(step_id, READ_BACK)
 
     def undo_verified(self, step_id: str, checks: list[RollbackCheck]) -> None:
-        self.progress.finished(step_id)
+        self.progress.finished(step_id, *_worst(checks))
         self._write(UndoVerified(step_id=step_id, checks=checks))
         log = self._step_log(step_id)
         for check in checks:
@@ -161,3 +164,13 @@ class Recorder:
 
     def _step_log(self, step_id: str) -> Any:
         return self.log.bind(step=step_id)
+
+
+def _worst(checks: list[RollbackCheck]) -> tuple[str, str]:
+    """What a step's read-back found, in a word and the detail of the object that says so:
+    one object that differs makes the step's read-back differ."""
+    for status in ("differs", "not verified"):
+        for check in checks:
+            if check.status == status:
+                return status, f"{check.target}: {check.detail}"
+    return ("equal", "") if checks else ("not verified", "nothing was read back")
