@@ -83,6 +83,13 @@ def command_logger(
     yield build_logger(settings.verbosity, stream=stderr)
 
 
+def require_log_file(settings: Settings) -> None:
+    """A --log-file that cannot be written is refused before a run starts anything (exit 2)."""
+    if settings.log_file is not None:
+        with open_log_file(settings.log_file) as out:
+            out.flush()
+
+
 @contextlib.contextmanager
 def open_log_file(path: Path) -> Iterator[TextIO]:
     """``path`` opened to append lines (a usage error, exit 2, when it cannot be)."""

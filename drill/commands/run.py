@@ -23,6 +23,7 @@ from drill.commands._common import (
     Settings,
     command_logger,
     parse_context_flags,
+    require_log_file,
     write_atomically,
 )
 from drill.commands._console import Console
@@ -92,6 +93,7 @@ def run(
         console.out(_dry_run_text(resolved, options.output))
         return ExitCode.PASSED
     outputs = prepare_outputs(settings, options.outputs)
+    require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
