@@ -146,12 +146,13 @@ def run_on_pty(
     columns: int = 80,
     rows: int = 24,
     timeout: float = 120,
+    signal_on: tuple[str, int] | None = None,
 ) -> TerminalRun:
-    """``python -m drill ARGS`` with a ``columns`` x ``rows`` terminal as its stderr."""
+    """``python -m drill ARGS`` with a ``columns`` x ``rows`` terminal as its stderr.
+    ``signal_on``: (text, signal): send the signal once the terminal shows the text."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     written = bytearray()
-    reader = threading.Thread(target=_drain, args=(master, written), daemon=True)
     terminal_env = {k: v for k, v in env.items() if k not in _TERMINAL_SETTINGS}
     try:
         child = subprocess.Popen(
@@ -164,6 +165,8 @@ def run_on_pty(
             text=True,
         )
         os.close(slave)
+        watch = _Watch(child.pid, *signal_on) if signal_on else None
+        reader = threading.Thread(target=_drain, args=(master, written, watch), daemon=True)
         reader.start()
         stdout, _ = child.communicate(timeout=timeout)
         reader.join(timeout=10)
@@ -185,7 +188,20 @@ _TERMINAL_SETTINGS = {
 }
 
 
-def _drain(master: int, into: bytearray) -> None:
+@dataclass
+class _Watch:
+    pid: int
+    text: str
+    signum: int
+    sent: bool = False
+
+    def saw(self, written: bytearray) -> None:
+        if not self.sent and self.text.encode() in written:
+            self.sent = True
+            os.kill(self.pid, self.signum)
+
+
+def _drain(master: int, into: bytearray, watch: _Watch | None) -> None:
     """Everything the child writes, until it has closed the terminal (EIO on Linux)."""
     while True:
         try:
@@ -195,3 +211,5 @@ def _drain(master: int, into: bytearray) -> None:
         if not chunk:
             return
         into.extend(chunk)
+        if watch is not None:
+            watch.saw(into)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +114,24 @@ def test_verbose_prints_the_logs_above_the_view(sandbox: Drill) -> None:
     assert "error=None" not in logs
     ended = {m[2]: m[3] for line in view_of(screen) if (m := STEP_LINE.match(line))}
     assert ended == ENDED
+
+
+def test_ctrl_c_mid_run_undoes_in_view_and_gives_the_terminal_back(sandbox: Drill) -> None:
+    env = drill_env(sandbox.workdir, {"DRILL_SANDBOX_DIR": str(sandbox.state_dir)})
+    run = run_on_pty(
+        ["run", str(PLAN), "--sandbox"],
+        cwd=sandbox.workdir,
+        env=env,
+        signal_on=("running restore", signal.SIGINT),
+    )
+    assert run.returncode == 130, run.terminal[-3000:]
+    assert "stopped by a signal: undoing what this run changed" in run.terminal  # a frame said it
+    screen = Screen.of(run.terminal, 80)
+    assert "[warning  ] stopping " in screen.lines()[0]  # the warning, above the view
+    view = view_of(screen)
+    assert view[1] == "INTERRUPTED (exit 130)"
+    ended = {m[2]: m[3] for line in view if (m := STEP_LINE.match(line))}
+    assert ended["create-namespace"] == ended["restore"] == "undone"
+    assert ended["ready"] == "not run"
+    assert run.terminal.endswith("\x1b[?25h")  # the cursor, hidden while the view ran, is back
+    assert "RESULT  INTERRUPTED (exit 130)" in run.stdout
