@@ -8,10 +8,12 @@ RTO, so the last frame on the screen says what the report says.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec
 
 from drill.clock import Clock
 from drill.executor import READ_BACK, UNDO, Cancellation
@@ -63,6 +65,26 @@ _READ_BACK_STATES: dict[str, State] = {
     "differs": "differs",
     "not verified": "not verified",
 }
+
+
+P = ParamSpec("P")
+
+
+def _contained(
+    method: Callable[Concatenate[Board, P], None],
+) -> Callable[Concatenate[Board, P], None]:
+    """What the run tells the board never raises back into the run: a bug here must not fail
+    a step. The first such error is kept for the view to log, once."""
+
+    @functools.wraps(method)
+    def told(board: Board, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(board, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the run goes on whatever the view's state
+            if board.failure is None:
+                board.failure = f"{type(exc).__name__}: {exc}"
+
+    return told
 
 
 @dataclass
@@ -135,6 +157,7 @@ class Board:
     run_id: str = ""  # it starts with the plan's name
     cancellation: Cancellation | None = None
     sandbox: bool = False
+    failure: str | None = field(default=None, init=False)  # the first error told, see _contained
     _steps: dict[str, StepLine] = field(init=False)
     _t0: datetime | None = field(default=None, init=False)
     _began_mono: float = field(init=False)
@@ -155,23 +178,27 @@ class Board:
 
     # --- Progress: what the executor tells ------------------------------------------------
 
+    @_contained
     def run_started(self, disaster_at: datetime) -> None:
         with self._lock:
             self._t0 = disaster_at
             self._began_mono = self.clock.monotonic()
 
+    @_contained
     def started(self, step_id: str, phase: str) -> None:
         with self._lock:
             line = self._line(step_id, phase)
             line.state = _activity(phase)
             line.started_mono, line.detail = self.clock.monotonic(), ""
 
+    @_contained
     def waiting(self, step_id: str, waiting_for: str) -> None:
         with self._lock:
             line = self._line(step_id, "")
             if line.state in BUSY:
                 line.detail = waiting_for
 
+    @_contained
     def finished(self, step_id: str, status: str, detail: str = "") -> None:
         with self._lock:
             line = self._line(step_id, "")
@@ -188,16 +215,19 @@ class Board:
                 return
             line.detail, line.started_mono = "", None
 
+    @_contained
     def skipped(self, step_id: str, reason: str) -> None:
         with self._lock:
             line = self._line(step_id, "")
             line.state = line.ran = "skipped"
             line.detail = reason
 
+    @_contained
     def recovery_point(self, at: datetime) -> None:
         with self._lock:
             self._point = at if self._point is None else min(self._point, at)
 
+    @_contained
     def probe(self, name: str, ok: bool, latency_ms: float | None) -> None:
         with self._lock:
             probe = self._probes.setdefault(name, _Probe())
@@ -207,6 +237,7 @@ class Board:
 
     # --- the end of the run ---------------------------------------------------------------
 
+    @_contained
     def finish(self, report: RunReport) -> None:
         """The report's word on every step and on both clocks: the last frame shows it."""
         with self._lock:

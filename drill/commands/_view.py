@@ -150,10 +150,11 @@ class TerminalView:
 
     def _tell_failure(self) -> None:
         """Once, from the refresh thread or at the end, never from inside a render."""
-        if self._failure is None or self._failure_told or self._log is None:
+        failure = self._failure or self.board.failure
+        if failure is None or self._failure_told or self._log is None:
             return
         self._failure_told = True
-        self._log.warning("terminal_view_failed", error=self._failure, run="goes on")
+        self._log.warning("terminal_view_failed", error=failure, run="goes on")
 
     def print_log(self, line: str) -> None:
         if self._terminal_lost:
@@ -177,7 +178,11 @@ class TerminalView:
 
     def _terminated(self, signum: int, frame: FrameType | None) -> None:
         self._stop.set()
-        self.console.show_cursor(True)
+        if not self._terminal_lost:
+            try:
+                self.console.show_cursor(True)
+            except OSError as exc:  # the terminal is gone: nothing to give back, die anyway
+                self._failed(exc)
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from drill.commands._board import Board
+from drill.commands._board import Board, StepLine
 from drill.commands._view import TerminalView
 from drill.executor import Cancellation
 from drill.plan import ExecutionPlan
@@ -238,6 +238,27 @@ def test_a_frame_that_cannot_render_is_one_line_and_is_logged_once() -> None:
     assert "(the view failed: ZeroDivisionError; the run goes on)" in console.export_text()
     assert log.events() == ["terminal_view_failed"]
     assert "a bug in the view" in log.records[0][2]["error"]
+
+
+def test_a_bug_in_what_the_run_tells_the_view_never_reaches_the_run() -> None:
+    kit, _ = peeking()
+    plan = a_plan(kit)
+    log = RecordingLogger()
+
+    class Buggy(Board):
+        def _step_ended(self, line: StepLine, status: str) -> None:
+            raise KeyError(status)
+
+    console = Console(width=WIDE, file=Terminal(), force_terminal=True)
+    view = TerminalView(Buggy(plan, kit.clock), console, refresh_s=3600)
+    view.attach_log(log)
+    with view:
+        report = kit.executor(progress=view.board).run(plan)
+        view.finish(report)
+    assert report.outcome == "passed"
+    assert log.events() == ["terminal_view_failed"]
+    assert log.records[0][2]["error"] == "KeyError: 'passed'"
+    assert "PASSED (exit 0)" in console.file.getvalue()  # the report's word still shown
 
 
 class GoneTerminal(Terminal):
