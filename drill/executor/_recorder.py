@@ -1,4 +1,4 @@
-"""What a run does, told once: each event goes to the journal, the log and the progress line.
+"""What a run does, told once: each event goes to the journal, the log and the terminal view.
 
 The runner decides; the recorder makes sure every decision reaches all three together, so the
 journal a rollback reads, the log an operator reads and the live display never disagree.
