@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIENT_SDKS = ("kubernetes", "google", "boto3", "botocore", "dns", "requests")
 SERVER_SDKS = ("moto", "werkzeug", "gcp_storage_emulator", "dns", "cryptography")
 ALL_SDKS = tuple(sorted(set(CLIENT_SDKS + SERVER_SDKS)))
+# The terminal library draws the view of a run on a terminal, and only there: one module of
+# the commands uses it, and the commands import that module only for a terminal.
+TERMINAL_LIBRARY = "rich"
+TERMINAL_VIEW = "drill.commands._view"
 
 
 @dataclass(frozen=True)
@@ -304,6 +308,33 @@ def test_imports_point_downward(module: str, path: Path) -> None:
 @pytest.mark.parametrize(("module", "path"), MODULES, ids=lambda v: str(v))
 def test_sdks_only_where_the_map_allows_them(module: str, path: Path) -> None:
     assert sdk_violations(module, path.read_text()) == []
+
+
+def terminal_library_imports(module: str, source: str) -> list[str]:
+    """Imports of the terminal library by any module but the terminal view, and of the view
+    at import time by any module (it must load only when a run has a terminal)."""
+    bad = []
+    for found in imports_in(module, source):
+        if found.name.split(".")[0] == TERMINAL_LIBRARY and module != TERMINAL_VIEW:
+            bad.append(f"line {found.line}: {found.name} outside {TERMINAL_VIEW}")
+        if found.name == TERMINAL_VIEW and not found.lazy:
+            bad.append(f"line {found.line}: {found.name} at import time")
+    return bad
+
+
+@pytest.mark.parametrize(("module", "path"), MODULES, ids=lambda v: str(v))
+def test_only_the_terminal_view_draws_on_terminals(module: str, path: Path) -> None:
+    assert terminal_library_imports(module, path.read_text()) == []
+
+
+def test_the_checker_catches_the_terminal_library_out_of_place() -> None:
+    assert terminal_library_imports("drill.executor._runner", "import rich.live\n") != []
+    assert terminal_library_imports("drill.commands.run", "from rich.text import Text\n") != []
+    eager = "from drill.commands._view import TerminalView\n"
+    assert terminal_library_imports("drill.commands.run", eager) != []
+    lazy = "def view():\n    from drill.commands._view import TerminalView\n"
+    assert terminal_library_imports("drill.commands.run", lazy) == []
+    assert terminal_library_imports(TERMINAL_VIEW, "from rich.live import Live\n") == []
 
 
 @pytest.mark.parametrize(

@@ -159,6 +159,14 @@ class _DrillGroup(click.Group):
 )
 @click.option("-v", "--verbose", count=True, help="More log detail (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Append the logs to FILE as JSON lines; none go to stderr. (On a terminal, `drill "
+    "run` shows the plan as it runs with only warnings above it: -v adds every log line, "
+    "-q leaves the view alone.)",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -168,6 +176,7 @@ def cli(
     gcp_credentials: str | None,
     verbose: int,
     quiet: bool,
+    log_file: Path | None,
 ) -> None:
     """Rehearse and perform disaster recovery for services on Kubernetes.
 
@@ -180,6 +189,7 @@ def cli(
         verbosity=-1 if quiet else verbose,
         kubeconfig=kubeconfig,
         cloud=CloudSettings(gcp_credentials_file=gcp_credentials),
+        log_file=log_file,
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from drill.errors import UsageError
 from providers.cloud import CloudSettings
@@ -37,6 +37,7 @@ class Settings:
     verbosity: int = 0
     kubeconfig: str | None = None
     cloud: CloudSettings = field(default_factory=CloudSettings)
+    log_file: Path | None = None  # --log-file: JSON lines there, none on stderr
 
     @cached_property
     def config(self) -> Config:
@@ -54,6 +55,50 @@ class Settings:
         from drill.plan import find_plan, load_plan
 
         return load_plan(find_plan(name_or_path, self.plans_dir), self.config.tiers)
+
+
+@contextlib.contextmanager
+def command_logger(
+    settings: Settings, stderr: TextIO, *, beside_view: bool = False
+) -> Iterator[Any]:
+    """A command's structlog logger, and where its lines go.
+
+    With ``--log-file``: JSON lines appended to that file, none on the terminal. Beside the
+    terminal view (``stderr`` prints above it): warnings and errors for people, everything
+    with -v, nothing with -q, without the run id the view's title shows. Otherwise stderr:
+    JSON lines unless it is a terminal.
+    """
+    from drill.logs import build_logger, level_beside_view  # structlog: not for --help
+
+    if settings.log_file is not None:
+        with open_log_file(settings.log_file) as out:
+            yield build_logger(settings.verbosity, stream=out, json_lines=True)
+        return
+    if beside_view:
+        level = level_beside_view(settings.verbosity)
+        yield build_logger(
+            settings.verbosity, stream=stderr, json_lines=False, level=level, hide=("run_id",)
+        )
+        return
+    yield build_logger(settings.verbosity, stream=stderr)
+
+
+def require_log_file(settings: Settings) -> None:
+    """A --log-file that cannot be written is refused before a run starts anything (exit 2)."""
+    if settings.log_file is not None:
+        with open_log_file(settings.log_file) as out:
+            out.flush()
+
+
+@contextlib.contextmanager
+def open_log_file(path: Path) -> Iterator[TextIO]:
+    """``path`` opened to append lines (a usage error, exit 2, when it cannot be)."""
+    try:
+        out = path.open("a", encoding="utf-8", buffering=1)
+    except OSError as exc:
+        raise UsageError(f"--log-file {path}: cannot write to it ({exc.strerror or exc})") from None
+    with out:
+        yield out
 
 
 def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -22,11 +21,10 @@ class Console:
     stdout: TextIO
     stderr: TextIO
     stdin: TextIO
-    columns: int = 120  # the terminal's width, for the live status line
 
     @classmethod
     def of_process(cls) -> Console:
-        return cls(sys.stdout, sys.stderr, sys.stdin, shutil.get_terminal_size().columns)
+        return cls(sys.stdout, sys.stderr, sys.stdin)
 
     def out(self, text: str) -> None:
         self.stdout.write(text)

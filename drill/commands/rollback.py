@@ -11,7 +11,13 @@ from typing import Any
 from pydantic import JsonValue
 
 from drill.clock import Anchor, Clock, SystemClock
-from drill.commands._common import JOURNAL_FILE, Settings, locate_run, write_atomically
+from drill.commands._common import (
+    JOURNAL_FILE,
+    Settings,
+    command_logger,
+    locate_run,
+    write_atomically,
+)
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
 from drill.errors import ExitCode, PlanError, ProviderError, UsageError
@@ -30,7 +36,6 @@ from drill.executor import (
     run_record,
     step_notes,
 )
-from drill.logs import build_logger
 from drill.plan import ExecutionPlan, find_plan, load_plan, resolve
 from drill.processes import process_alive
 from drill.report import RunReport, render_html, render_json, render_text
@@ -70,31 +75,30 @@ def rollback(
     if pending:
         _confirm(record, [m.step_id for m in reversed(pending)], options.yes, console)
     clock = clock or SystemClock()
-    log = build_logger(settings.verbosity, stream=console.stderr).bind(
-        run_id=record.run_id, action="rollback"
-    )
-    # A run made in the sandbox is rolled back in the sandbox, whatever the flags say.
-    providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
-    if died and not _process_gone(record):
-        _refuse_while_running(plan, providers, record.run_id, clock)
-    anchor = Anchor(clock)
-    rolled, interrupted = _undo(
-        record, pending, plan, step_notes(events), journal_path, providers, log
-    )
-    if died:
-        _release_lease(plan, providers, record.run_id, log)
-    report = rollback_report(
-        record,
-        rolled,
-        started_at=anchor.wall,
-        finished_at=anchor.stamp()[1],
-        interrupted=interrupted,
-        journal=str(journal_path),
-        rollback_command=_again(record, journal_path),
-    )
-    written = _write_report(report, journal_path.parent, log)
-    console.out(render_text(report) + "".join(f"Rollback report: {path}\n" for path in written))
-    return report.exit_code
+    with command_logger(settings, console.stderr) as logger:
+        log = logger.bind(run_id=record.run_id, action="rollback")
+        # A run made in the sandbox is rolled back in the sandbox, whatever the flags say.
+        providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
+        if died and not _process_gone(record):
+            _refuse_while_running(plan, providers, record.run_id, clock)
+        anchor = Anchor(clock)
+        rolled, interrupted = _undo(
+            record, pending, plan, step_notes(events), journal_path, providers, log
+        )
+        if died:
+            _release_lease(plan, providers, record.run_id, log)
+        report = rollback_report(
+            record,
+            rolled,
+            started_at=anchor.wall,
+            finished_at=anchor.stamp()[1],
+            interrupted=interrupted,
+            journal=str(journal_path),
+            rollback_command=_again(record, journal_path),
+        )
+        written = _write_report(report, journal_path.parent, log)
+        console.out(render_text(report) + "".join(f"Rollback report: {path}\n" for path in written))
+        return report.exit_code
 
 
 def _undo(

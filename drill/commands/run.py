@@ -15,12 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import REPORT_FILE, Settings, parse_context_flags, write_atomically
+from drill.commands._common import (
+    REPORT_FILE,
+    Settings,
+    command_logger,
+    parse_context_flags,
+    require_log_file,
+    write_atomically,
+)
 from drill.commands._console import Console
-from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
 from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
 from drill.commands.runs import run_id_prefix, runs_left_behind
@@ -36,12 +42,14 @@ from drill.executor import (
     StepRuntime,
     cancel_on_signals,
 )
-from drill.logs import build_logger
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
 from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
+
+if TYPE_CHECKING:
+    from drill.commands._view import TerminalView
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ def run(
         console.out(_dry_run_text(resolved, options.output))
         return ExitCode.PASSED
     outputs = prepare_outputs(settings, options.outputs)
+    require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
@@ -166,26 +175,46 @@ def execute(
     outputs: RunOutputs,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
-    display = _live_display(settings, options.output, console, clock)
-    stream = display.guard() if display else console.stderr
-    log = build_logger(settings.verbosity, stream=stream).bind(run_id=run_id)
-    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
-    report_dir = options.report_dir
-    check_contexts(plan, providers, clock, log)
-    require_writable(report_dir)
-    # The lease comes first: a run that may not start leaves no journal behind. Then the
-    # leftovers of runs that died (a run still going holds the lease, so it is not one).
     cancellation = Cancellation()
+    view = terminal_view(plan, run_id, options, console, clock, cancellation)
+    stderr = view.log_stream() if view else console.stderr
+    with command_logger(settings, stderr, beside_view=view is not None) as logger:
+        log = logger.bind(run_id=run_id)
+        if view:
+            view.attach_log(log)
+        progress = view.board if view else NoProgress()
+        runtime = StepRuntime(run_id, plan.mode, clock, providers, log, progress)
+        check_contexts(plan, providers, clock, log)
+        require_writable(options.report_dir)
+        report = _execute_leased(plan, t0, options, providers, runtime, cancellation, view)
+        deliver(report, options.report_dir / run_id / REPORT_FILE, outputs, clock, log)
+    return report
+
+
+def _execute_leased(
+    plan: ExecutionPlan,
+    t0: datetime | None,
+    options: RunOptions,
+    providers: LiveProviders,
+    runtime: StepRuntime,
+    cancellation: Cancellation,
+    view: TerminalView | None,
+) -> RunReport:
+    """The lease comes first: a run that may not start leaves no journal behind. Then the
+    leftovers of runs that died (a run still going holds the lease, so it is not one). The
+    view shows only a run that starts, and ends with the report's own word on every step."""
+    run_id, report_dir = runtime.run_id, options.report_dir
     with (
-        display or nullcontext(),
-        run_lease(plan, providers, run_id, clock, log, report_dir) as lease,
+        run_lease(plan, providers, run_id, runtime.clock, runtime.log, report_dir) as lease,
         fenced(lease, cancellation),
     ):
         refuse_while_left_behind(plan.name, report_dir, sandbox=options.sandbox)
-        report = _execute_locked(
-            plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
-        )
-    deliver(report, report_dir / run_id / REPORT_FILE, outputs, clock, log)
+        with view or nullcontext():
+            report = _execute_locked(
+                plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
+            )
+            if view:
+                view.finish(report)
     return report
 
 
@@ -248,13 +277,23 @@ def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool)
             )
 
 
-def _live_display(
-    settings: Settings, output: str, console: Console, clock: Clock
-) -> LiveDisplay | None:
-    """A status line for people at a terminal; never in JSON output or logs to a file."""
-    if output != "text" or settings.verbosity < 0 or not console.stderr.isatty():
+def terminal_view(
+    plan: ExecutionPlan,
+    run_id: str,
+    options: RunOptions,
+    console: Console,
+    clock: Clock,
+    cancellation: Cancellation,
+) -> TerminalView | None:
+    """The plan as it runs, for people at a terminal; never in JSON output or on a pipe (a
+    CronJob, CI), which keep the structured logs alone."""
+    if options.output != "text" or not console.stderr.isatty():
         return None
-    return LiveDisplay(console.stderr, clock, console.columns)
+    from drill.commands._board import Board
+    from drill.commands._view import TerminalView  # rich: loaded only for a terminal
+
+    board = Board(plan, clock, run_id, cancellation, sandbox=options.sandbox)
+    return TerminalView.on(console.stderr, board)
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from drill.executor._journal import (
     step_notes,
 )
 from drill.executor._lease import LeaseUnavailable, RunLease, RunLocked
-from drill.executor._progress import NoProgress, Progress
+from drill.executor._progress import READ_BACK, UNDO, NoProgress, Progress
 from drill.executor._replay import report_from_journal
 from drill.executor._rollback_report import rollback_from_journal, rollback_report
 from drill.executor._runner import (
@@ -51,6 +51,8 @@ from drill.executor._signals import cancel_on_signals
 from drill.executor._stepcall import StepRuntime
 
 __all__ = [
+    "READ_BACK",
+    "UNDO",
     "Cancellation",
     "Executor",
     "FileJournal",

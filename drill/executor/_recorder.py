@@ -1,4 +1,4 @@
-"""What a run does, told once: each event goes to the journal, the log and the progress line.
+"""What a run does, told once: each event goes to the journal, the log and the terminal view.
 
 The runner decides; the recorder makes sure every decision reaches all three together, so the
 journal a rollback reads, the log an operator reads and the live display never disagree.
@@ -32,7 +32,7 @@ from drill.executor._events import (
     UndoVerified,
 )
 from drill.executor._journal import Journal
-from drill.executor._progress import Progress
+from drill.executor._progress import READ_BACK, UNDO, Progress
 from drill.plan import ResolvedStep
 from drill.report import RestoreCompleteness, RollbackCheck
 from drill.steps import RecoveryPoint
@@ -84,6 +84,7 @@ class Recorder:
         self._write(event)
         when = event.disaster_at.isoformat()
         self.log.info("run_started", plan=event.plan, mode=event.mode, disaster_at=when)
+        self.progress.run_started(event.disaster_at)
 
     def run_finished(self, event: RunFinished) -> None:
         self._write(event)
@@ -103,6 +104,7 @@ class Recorder:
             StepSkipped(step_id=step.id, type=step.type.name, phase=step.phase, reason=reason)
         )
         self.log.info("step_skipped", step=step.id, reason=reason)
+        self.progress.skipped(step.id, reason or "")
 
     def step_started(self, step: ResolvedStep) -> None:
         self._write(StepStarted(step_id=step.id, type=step.type.name, phase=step.phase))
@@ -129,6 +131,7 @@ class Recorder:
         self._step_log(step_id).info(
             "recovery_point", at=point.at.isoformat(), kind=point.kind, source=point.source
         )
+        self.progress.recovery_point(point.at)
 
     def restore_counted(self, completeness: RestoreCompleteness) -> None:
         self._write(RestoreCounted(completeness=completeness))
@@ -137,7 +140,7 @@ class Recorder:
         )
 
     def step_finished(self, event: StepFinished) -> None:
-        self.progress.finished(event.step_id)
+        self.progress.finished(event.step_id, event.status, event.error or "")
         self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "passed" else log.warning)(
@@ -176,10 +179,10 @@ class Recorder:
     # --- undo ---------------------------------------------------------------------------------
 
     def undo_started(self, step_id: str) -> None:
-        self.progress.started(step_id, "undo")
+        self.progress.started(step_id, UNDO)
 
     def undo_finished(self, event: UndoFinished) -> None:
-        self.progress.finished(event.step_id)
+        self.progress.finished(event.step_id, event.status, event.detail)
         self._write(event)
         log = self._step_log(event.step_id)
         (log.info if event.status == "undone" else log.warning)(
@@ -192,10 +195,10 @@ class Recorder:
 
     def read_back_started(self, step_id: str) -> None:
         """Shown, not journaled: the read-back's result is (``undo_verified``)."""
-        self.progress.started(step_id, "read back")
+        self.progress.started(step_id, READ_BACK)
 
     def undo_verified(self, step_id: str, checks: list[RollbackCheck]) -> None:
-        self.progress.finished(step_id)
+        self.progress.finished(step_id, *_worst(checks))
         self._write(UndoVerified(step_id=step_id, checks=checks))
         log = self._step_log(step_id)
         for check in checks:
@@ -209,3 +212,13 @@ class Recorder:
 
     def _step_log(self, step_id: str) -> Any:
         return self.log.bind(step=step_id)
+
+
+def _worst(checks: list[RollbackCheck]) -> tuple[str, str]:
+    """What a step's read-back found, in a word and the detail of the object that says so:
+    one object that differs makes the step's read-back differ."""
+    for status in ("differs", "not verified"):
+        for check in checks:
+            if check.status == status:
+                return status, f"{check.target}: {check.detail}"
+    return ("equal", "") if checks else ("not verified", "nothing was read back")

@@ -250,12 +250,15 @@ class StepEnv:
     def remaining_s(self) -> float:
         return self.deadline - self.clock.monotonic()
 
-    def wait(self, seconds: float, waiting_for: str) -> None:
-        """Sleep, but never past the deadline: then fail, saying what we were waiting for."""
+    def wait(self, seconds: float, waiting_for: str, now: str = "") -> None:
+        """Sleep, but never past the deadline: then fail, saying what we were waiting for.
+        ``now``: what still stands in the way, said to the view instead and added to a
+        timeout's message."""
         remaining = self.remaining_s()
         if remaining <= 0:
-            raise StepTimedOut(f"timed out waiting for {waiting_for}")
-        self.on_wait(waiting_for)
+            said = f" ({now})" if now else ""
+            raise StepTimedOut(f"timed out waiting for {waiting_for}{said}")
+        self.on_wait(now or waiting_for)
         self.clock.sleep(min(seconds, remaining), self.cancel)
 
     def cluster(self) -> str:

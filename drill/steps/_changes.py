@@ -34,18 +34,24 @@ def watch_until(
     waiting_for: str,
     timed_out: Callable[[T | None], str],
     env: StepEnv,
+    progress: Callable[[T], str] | None = None,
 ) -> T:
     """Follow ``watch`` (one window of at most ``WATCH_WINDOW_S`` at a time) until an item is
     ``done``, and return it. A transient fault pauses (Retry-After, else a growing interval)
-    and watches again; when the deadline passes, fails with ``timed_out(last item seen)``."""
+    and watches again; when the deadline passes, fails with ``timed_out(last item seen)``.
+    ``progress`` says, in a few words, where an item not done yet stands (the terminal view
+    shows it in the step's line)."""
     last: T | None = None
     pauses = poll_intervals()
+    env.on_wait(waiting_for)
     while env.remaining_s() > 0:
         try:
             for item in watch(min(WATCH_WINDOW_S, env.remaining_s())):
                 last = item
                 if done(item):
                     return item
+                if progress is not None:
+                    env.on_wait(progress(item))
             pauses = poll_intervals()
         except TransientError as exc:
             env.log.info("wait_resumes_after_fault", waiting_for=waiting_for, error=str(exc))
@@ -130,11 +136,12 @@ def poll_until(
         elapsed_s = env.clock.monotonic() - started
         if still_wrong is None:
             return elapsed_s
+        what, detail = still_wrong
         if elapsed_s >= within_s:
-            what, detail = still_wrong
             after = f"{what} after {format_duration(within_s)}"
             raise StepFailed(f"{after}: {detail}" if detail else after)
-        env.wait(min(next(intervals), within_s - elapsed_s), waiting_for)
+        now = f"{what}: {detail}" if detail else what
+        env.wait(min(next(intervals), within_s - elapsed_s), waiting_for, now)
 
 
 def poll_intervals() -> Iterator[float]:

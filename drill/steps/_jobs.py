@@ -125,6 +125,7 @@ def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:
         f"job {spec.name}",
         lambda _: f"job {spec.name} still running",
         env,
+        progress=lambda status: ": ".join(filter(None, (f"job {status.state}", status.message))),
     )
 
 

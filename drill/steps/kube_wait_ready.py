@@ -89,6 +89,7 @@ class KubeWaitReady(StepType[KubeWaitReadyParams]):
             "workloads to become ready",
             lambda last: _not_ready_message(last or [], params),
             env,
+            progress=_readiness,
         )
         return _ready(latest)
 
@@ -105,6 +106,12 @@ def _missing(workloads: list[WorkloadStatus], params: KubeWaitReadyParams) -> li
     """Named workloads the selector does not (yet) match in the namespace."""
     found = {w.name for w in workloads}
     return [name for name in params.workloads if name not in found]
+
+
+def _readiness(workloads: list[WorkloadStatus]) -> str:
+    """Ready/desired replicas of each workload, as a rollout goes on."""
+    counts = ", ".join(f"{w.name} {w.ready}/{w.desired}" for w in workloads)
+    return f"ready: {counts}" if counts else "no workload matched yet"
 
 
 def _ready(workloads: list[WorkloadStatus]) -> StepResult:

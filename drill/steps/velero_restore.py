@@ -223,7 +223,14 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         def watch(window_s: float) -> Iterator[RestoreStatus]:
             return velero.watch_restore(name, window_s)
 
-        final = watch_until(watch, lambda s: s.terminal, f"restore {name}", stuck, env)
+        final = watch_until(
+            watch,
+            lambda s: s.terminal,
+            f"restore {name}",
+            stuck,
+            env,
+            progress=lambda s: f"{s.items_restored}/{s.total_items} items restored ({s.phase})",
+        )
         return _judge(final, params)
 
     def undo(self, params: VeleroRestoreParams, prior: JsonValue, env: StepEnv) -> str:

@@ -1,5 +1,7 @@
-"""`drill --help`, `validate`, `list` and `show` must not pay for cloud SDKs (python -X importtime),
-and `--help` not even for plans, pydantic or any command's module."""
+"""`drill --help`, `validate`, `list` and `show` must not pay for cloud SDKs or the terminal
+library (python -X importtime), and `--help` not even for plans, pydantic or any command's
+module. A run whose stderr is not a terminal does not load the terminal view either (structlog
+itself imports part of rich, when it is installed, for its tracebacks)."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from tests.child import REPO
 pytestmark = pytest.mark.slow
 
 HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
+TERMINAL = ("rich", "drill.commands._view", "drill.commands._board")
 
 
-def imported_modules(*args: str) -> set[str]:
+def imported_modules(*args: str, exit_code: int = 0) -> set[str]:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "drill", *args],
         cwd=REPO,
@@ -24,7 +27,7 @@ def imported_modules(*args: str) -> set[str]:
         text=True,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == exit_code, result.stderr[-2000:]
     modules = set()
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -44,11 +47,19 @@ def imported_modules(*args: str) -> set[str]:
         ("explain", "velero.restore"),
     ],
 )
-def test_no_cloud_sdk_is_imported(args: tuple[str, ...]) -> None:
+def test_no_cloud_sdk_and_no_terminal_library_is_imported(args: tuple[str, ...]) -> None:
     modules = imported_modules(*args)
     assert "drill.cli" in modules
-    heavy = sorted(m for m in modules if m.startswith(HEAVY))
+    heavy = sorted(m for m in modules if m.startswith(HEAVY + TERMINAL))
     assert heavy == []
+
+
+def test_a_run_off_a_terminal_does_not_load_the_terminal_view() -> None:
+    # It gets as far as asking the cluster (the view, had there been one, was up by then).
+    modules = imported_modules("--kubeconfig", "missing", "run", "namespace-restore", exit_code=2)
+    assert "drill.executor._runner" in modules
+    view = ("rich.live", "drill.commands._view", "drill.commands._board")
+    assert sorted(m for m in modules if m.startswith(view)) == []
 
 
 def test_help_imports_no_command_and_no_pydantic() -> None:

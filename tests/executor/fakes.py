@@ -332,8 +332,20 @@ class RecordingProgress:
     def waiting(self, step_id: str, waiting_for: str) -> None:
         self.calls.append(("progress:waiting", step_id))
 
-    def finished(self, step_id: str) -> None:
+    def finished(self, step_id: str, status: str, detail: str = "") -> None:
         self.calls.append(("progress:finished", step_id))
+
+    def run_started(self, disaster_at: datetime) -> None:
+        self.calls.append(("progress:run_started", ""))
+
+    def skipped(self, step_id: str, reason: str) -> None:
+        self.calls.append(("progress:skipped", step_id))
+
+    def recovery_point(self, at: datetime) -> None:
+        self.calls.append(("progress:recovery_point", ""))
+
+    def probe(self, name: str, ok: bool, latency_ms: float | None) -> None:
+        self.calls.append(("progress:probe", name))
 
 
 # --- the kit: one registry, one clock, one call log -------------------------------------------

@@ -161,7 +161,8 @@ def test_each_step_event_reaches_journal_log_and_progress_line_together() -> Non
     )
     kit.executor(progress=RecordingProgress(kit.calls)).run(plan)
     told = [call for call in kit.calls if call[0].startswith(("journal:", "progress:"))]
-    assert told[1:-1] == [
+    assert told[:2] == [("journal:run_started", ""), ("progress:run_started", "")]
+    assert told[2:-1] == [
         ("journal:step_started", "p1"),
         ("progress:started", "p1"),
         ("progress:finished", "p1"),
