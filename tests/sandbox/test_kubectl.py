@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.sandbox.helpers import Cluster, deployment
+from drill.clock import FakeClock
+from drill.sandbox.kube import Profile
+from tests.sandbox.helpers import Cluster, MakeCluster, deployment
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
 
 
 def kubectl(
-    cluster: Cluster, tmp_path: Path, *args: str, timeout_s: float = 30
+    cluster: Cluster,
+    tmp_path: Path,
+    *args: str,
+    timeout_s: float = 30,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     command = ["kubectl", "--kubeconfig", str(cluster.kubeconfig), "--context", "sandbox"]
     command += ["--cache-dir", str(tmp_path / "kube-cache"), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(
+        command, input=input_text, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
 
 
 def test_kubectl_conformance(cluster: Cluster, tmp_path: Path) -> None:
@@ -79,3 +88,38 @@ def test_kubectl_reads_pods_jobs_and_velero_objects(cluster: Cluster, tmp_path: 
         assert result.returncode == 0, (args, result.stderr)
     listed = kubectl(cluster, tmp_path, "get", "backups.velero.io", "-n", "velero", "-o", "name")
     assert listed.stdout.strip() == "backup.velero.io/nightly-1"
+
+
+def test_kubectl_shows_a_failed_jobs_retries_and_logs(
+    make_cluster: MakeCluster, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    cluster = make_cluster(clock=fake_clock, profile=Profile(job_backoff_s=5), auto_tick=False)
+    job = subprocess.run(  # what `kubectl create job` makes, sent as JSON
+        ["kubectl", "create", "job", "smoke", "--image=curlimages/curl", "--dry-run=client",
+         "-o", "json", "--", "curl", "-f", "http://nosuch"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    body = json.loads(job)
+    body["spec"]["backoffLimit"] = 1
+    created = kubectl(
+        cluster, tmp_path, "create", "--validate=false", "-f", "-", input_text=json.dumps(body)
+    )
+    assert created.returncode == 0, created.stderr
+    for seconds in (0, 3, 5, 3):
+        fake_clock.advance(seconds)
+        cluster.emulator.tick()
+        cluster.emulator.tick()
+
+    failed = kubectl(
+        cluster, tmp_path, "wait", "--for=condition=failed", "job/smoke", "--timeout=5s"
+    )
+    assert failed.returncode == 0, failed.stderr
+    reason = kubectl(
+        cluster, tmp_path, "get", "job", "smoke", "-o",
+        'jsonpath={.status.failed} {.status.conditions[?(@.type=="Failed")].reason}',
+    )  # fmt: skip
+    assert reason.stdout == "2 BackoffLimitExceeded"
+    logs = kubectl(cluster, tmp_path, "logs", "job/smoke")
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.endswith("curl: (6) Could not resolve host: nosuch\n")
+    assert "Found 2 pods, using pod/smoke-" in logs.stderr

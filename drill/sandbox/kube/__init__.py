@@ -7,8 +7,9 @@ batch jobs and cronjobs; coordination leases; RBAC roles, clusterroles and their
 Velero backups, restores, schedules and backupstoragelocations. CronJobs and RBAC objects are
 only stored: nothing schedules the one or enforces the other. Simulated
 controllers, timed by an injected clock and a ``Profile``, make workloads become ready, jobs
-finish, namespaces terminate and Velero restores complete; ``faults`` injects failures and
-``truth`` records when things really happened. ``write_kubeconfig`` points contexts at
+run their commands (``curl``, ``wget``, ... against the cluster's Services) and retry,
+namespaces terminate and Velero restores complete; ``faults`` injects failures and ``truth``
+records when things really happened. ``write_kubeconfig`` points contexts at
 emulators.
 
 Typical use::
@@ -32,11 +33,13 @@ from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
 from drill.sandbox.kube.controllers.heartbeats import HeartbeatWriter
 from drill.sandbox.kube.controllers.kubelet import PodLogs
+from drill.sandbox.kube.controllers.network import Outside
 from drill.sandbox.kube.controllers.truth import (
     BackupMade,
     GroundTruth,
     HeartbeatCaptured,
     JobFinished,
+    NamespaceGone,
     RestoreFinished,
     WorkloadReady,
 )
@@ -53,6 +56,8 @@ __all__ = [
     "HeartbeatWriter",
     "JobFinished",
     "KubeEmulator",
+    "NamespaceGone",
+    "Outside",
     "PodLogs",
     "Profile",
     "RestoreFault",
