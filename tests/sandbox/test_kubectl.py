@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -90,23 +89,18 @@ def test_kubectl_reads_pods_jobs_and_velero_objects(cluster: Cluster, tmp_path: 
     assert listed.stdout.strip() == "backup.velero.io/nightly-1"
 
 
-def test_kubectl_shows_a_failed_jobs_retries_and_logs(
+def test_kubectl_create_job_fails_after_its_retries_with_logs(
     make_cluster: MakeCluster, fake_clock: FakeClock, tmp_path: Path
 ) -> None:
-    cluster = make_cluster(clock=fake_clock, profile=Profile(job_backoff_s=5), auto_tick=False)
-    job = subprocess.run(  # what `kubectl create job` makes, sent as JSON
-        ["kubectl", "create", "job", "smoke", "--image=curlimages/curl", "--dry-run=client",
-         "-o", "json", "--", "curl", "-f", "http://nosuch"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    body = json.loads(job)
-    body["spec"]["backoffLimit"] = 1
+    cluster = make_cluster(clock=fake_clock, profile=Profile(job_duration_s=3), auto_tick=False)
     created = kubectl(
-        cluster, tmp_path, "create", "--validate=false", "-f", "-", input_text=json.dumps(body)
-    )
-    assert created.returncode == 0, created.stderr
-    for seconds in (0, 3, 5, 3):
-        fake_clock.advance(seconds)
+        cluster, tmp_path, "create", "job", "smoke", "--image=curlimages/curl",
+        "--", "curl", "-f", "http://nosuch",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr  # sent as protobuf, as kubectl does
+    assert created.stdout == "job.batch/smoke created\n"
+    for _ in range(140):  # 7 pods of 3 s, and 10 + 20 + ... + 320 s of back-off between them
+        fake_clock.advance(5)
         cluster.emulator.tick()
         cluster.emulator.tick()
 
@@ -118,8 +112,8 @@ def test_kubectl_shows_a_failed_jobs_retries_and_logs(
         cluster, tmp_path, "get", "job", "smoke", "-o",
         'jsonpath={.status.failed} {.status.conditions[?(@.type=="Failed")].reason}',
     )  # fmt: skip
-    assert reason.stdout == "2 BackoffLimitExceeded"
+    assert reason.stdout == "7 BackoffLimitExceeded"  # backoffLimit 6: 7 pods failed
     logs = kubectl(cluster, tmp_path, "logs", "job/smoke")
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.endswith("curl: (6) Could not resolve host: nosuch\n")
-    assert "Found 2 pods, using pod/smoke-" in logs.stderr
+    assert "Found 7 pods, using pod/smoke-" in logs.stderr

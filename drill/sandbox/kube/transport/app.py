@@ -27,6 +27,7 @@ from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.resources import SERVER_VERSION
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions
+from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
 from drill.sandbox.kube.transport.watch import WatchStream
 
@@ -253,9 +254,8 @@ def _content_type(request: Request) -> str:
 
 def _body(request: Request) -> object:
     if "protobuf" in _content_type(request):
-        # kubectl's typed commands (``kubectl create ns x``) send protobuf; decoding it would
-        # need every type's schema. A clear 415 beats a confusing JSON parse error.
-        raise ApiError(415, "the sandbox accepts JSON and YAML bodies, not protobuf")
+        # kubectl's typed commands (``kubectl create job ...``) send protobuf.
+        return protobuf.decode(request.body)
     if not request.body:
         raise bad_request("the request has no body")
     try:
