@@ -117,7 +117,7 @@ def test_retries_say_so_and_meet_the_same_answer() -> None:
     assert len(site.asked) == 3
     assert ran.log.splitlines() == [
         "curl: (22) The requested URL returned error: 500",
-        "Warning: Problem : HTTP error. Will retry in 1 seconds. 2 retries left.",
+        "Warning: Problem : HTTP error. Will retry in 1 second. 2 retries left.",
         "curl: (22) The requested URL returned error: 500",
         "Warning: Problem : HTTP error. Will retry in 2 seconds. 1 retry left.",
         "curl: (22) The requested URL returned error: 500",

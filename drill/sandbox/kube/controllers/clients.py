@@ -299,14 +299,10 @@ def _curl_transfer(options: CurlOptions, url: _Url, connect: Connect, output: Ou
         if code and options.shows_errors:
             output.append((STDERR, f"curl: ({code}) {problem}\n"))
         if not options.silent:
-            word = "retry" if attempts_left == 1 else "retries"
-            output.append(
-                (
-                    STDERR,
-                    f"Warning: Problem {retry_why}. Will retry in {delay_s} seconds. "
-                    f"{attempts_left} {word} left.\n",
-                )
-            )
+            seconds = "second" if delay_s == 1 else "seconds"
+            retries = "retry" if attempts_left == 1 else "retries"
+            warning = f"Will retry in {delay_s} {seconds}. {attempts_left} {retries} left."
+            output.append((STDERR, f"Warning: Problem {retry_why}. {warning}\n"))
         attempts_left -= 1
         delay_s *= 2
     _curl_write(options, outcome, code, url, output)
