@@ -6,8 +6,10 @@ and by ``drill sandbox up`` in a background process that keeps the world between
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drill.clock import Clock, SystemClock
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
@@ -24,9 +26,20 @@ from drill.sandbox.worlds.clusters import (
 )
 from providers.cloud import CloudSettings
 
-# Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact.
+if TYPE_CHECKING:
+    from drill.sandbox.gateway import Gateway
+
+# Scaled so a whole drill of a shipped plan takes seconds, with the order of things intact:
+# about a tenth of a real cluster's times (a namespace Terminating for 20 s takes 2 s; a
+# failing Job's pods are retried after 1 s, 2 s, 4 s, ... at most 36 s).
 SANDBOX_PROFILE = Profile(
-    ready_after_s=2.0, job_duration_s=1.5, restore_duration_s=3.0, namespace_delete_s=0.5
+    ready_after_s=2.0,
+    job_duration_s=1.5,
+    restore_duration_s=3.0,
+    namespace_delete_s=2.0,
+    job_backoff_s=1.0,
+    job_backoff_max_s=36.0,
+    restore_namespace_wait_s=60.0,
 )
 SANDBOX_CLOUD_PROFILE = CloudProfile()
 # Where in its interval a heartbeat writer was when the sandbox started: anything but the
@@ -77,6 +90,9 @@ class Sandbox(Emulator):
                 _seed(emulator, world, self.clock)
             self.cloud.start()
             self.served.start()
+            if self.cloud.gateway is not None:
+                for emulator in self.clusters.values():
+                    emulator.reach_outside(PublicEndpoints(self.cloud.gateway))
         except BaseException:
             self.stop()
             raise
@@ -92,6 +108,21 @@ class Sandbox(Emulator):
             emulator.stop()
         # Its servers are gone: a kubeconfig left behind would point kubectl at closed ports.
         self.kubeconfig.unlink(missing_ok=True)
+
+
+class PublicEndpoints:
+    """The world's public endpoints as Jobs in its clusters reach them: a name resolves when
+    the gateway serves it, and the gateway answers (the requests are in its ground truth)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def resolves(self, host: str) -> bool:
+        return host.rstrip(".").lower() in self._gateway.hosts
+
+    def answer(self, method: str, host: str, path: str) -> tuple[int, str]:
+        status, body = self._gateway.answer(method, host, path)
+        return status, json.dumps(body)
 
 
 def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:

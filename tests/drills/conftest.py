@@ -75,10 +75,12 @@ def fast_private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterato
         yield target
 
 
-def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:
+def start_drill_sandbox(
+    plan_files: list[Path], tmp_path: Path, profile: Profile = FAST
+) -> Iterator[Drill]:
     world = derive(resolve_both_modes(plan_files))
     state_dir = tmp_path / "sandbox-state"
-    with Sandbox(world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD) as sandbox:
+    with Sandbox(world, tmp_path / "sandbox", profile=profile, cloud_profile=FAST_CLOUD) as sandbox:
         write_state(
             state_dir,
             SandboxState(

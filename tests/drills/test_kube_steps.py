@@ -33,6 +33,9 @@ def test_drill_scales_the_restored_copy_and_undoes_everything(scale_drill: Drill
     assert result.returncode == 0, result.stderr[-3000:]
     assert step(report, "scale-up")["facts"] == {"from": 3, "to": 5}
     assert "api-server 5/5" in step(report, "ready")["summary"]
+    # The smoke Job really reached the restored Service: one of its pods answered.
+    answer = step(report, "smoke")["facts"]["log_tail"]
+    assert answer.startswith('{"status": "ok", "pod": "api-server-')
     assert [u["step_id"] for u in report["undo"]] == [
         "smoke",
         "scale-up",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.drills.conftest import REPO, Drill, snapshot
+from tests.drills.conftest import FAST, REPO, Drill, snapshot, start_drill_sandbox
 
 # Whole drills with real (if short) simulated waits: seconds each.
 pytestmark = pytest.mark.slow
@@ -312,3 +313,46 @@ def test_history_reads_the_runs_kept_in_the_report_directory(namespace_restore: 
     document = json.loads(shown.stdout)
     assert [row["run_id"] for row in document["runs"]] == run_ids
     assert {row["outcome"] for row in document["runs"]} == {"passed"}
+
+
+# A namespace Terminating for a noticeable time, as a real one with running pods is.
+SLOW_TO_TERMINATE = replace(FAST, namespace_delete_s=1.0)
+
+
+@pytest.fixture
+def slow_namespaces(tmp_path: Path) -> Iterator[Drill]:
+    plans = [REPO / "plans" / "namespace-restore.yaml"]
+    yield from start_drill_sandbox(plans, tmp_path, SLOW_TO_TERMINATE)
+
+
+def test_two_runs_back_to_back_both_pass(slow_namespaces: Drill) -> None:
+    first, result = slow_namespaces.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The rollback called the namespace gone only once it was: the truth says when it went.
+    (gone,) = slow_namespaces.dr.truth.namespaces_gone("dr-test")
+    assert gone.deleted_at is not None
+    assert (gone.gone_at - gone.deleted_at).total_seconds() >= 1.0  # Terminating all along
+    assert first["rollback"]["verified"] is True
+    assert parse(first["finished_at"]) >= gone.gone_at
+
+    second, result = slow_namespaces.run_json("namespace-restore")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert second["outcome"] == "passed"
+    created = parse(step(second, "create-namespace")["finished_at"])
+    assert created >= gone.gone_at  # made afresh, after the first run's copy had gone
+    assert [r.phase for r in slow_namespaces.dr.truth.restores()] == ["Completed", "Completed"]
+
+
+def test_a_smoke_target_answering_500_fails_the_drill_with_curls_words(
+    namespace_restore: Drill,
+) -> None:
+    report, code = fault_run(
+        namespace_restore,
+        lambda: namespace_restore.dr.answer_http("dr-test", "api-server", 500, path="/healthz"),
+    )
+    assert code == 3
+    smoke = step(report, "smoke-test")
+    assert smoke["status"] == "failed"
+    assert "curl: (22) The requested URL returned error: 500" in smoke["error"]
+    (job,) = namespace_restore.dr.truth.jobs()
+    assert (job.succeeded, job.pods) == (False, 1)  # drill's Jobs never retry: backoffLimit 0

@@ -8,6 +8,7 @@ before the live run.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,42 @@ def test_rollback_refuses_a_plan_changed_since_the_run_and_says_how_to_go_on(
     assert "--plan FILE" in refused.stderr
     rolled_back = gcp.commands.rollback(report["run_id"], sandbox=True, yes=True, plan=as_run)
     assert rolled_back.returncode == 0, rolled_back.stdout + rolled_back.stderr
+
+
+def test_a_job_reaches_the_worlds_public_endpoint_and_nothing_else_outside(gcp: Drill) -> None:
+    dr = gcp.dr
+    script = "curl -fsS https://api.example.com/healthz && echo && curl -fsS https://example.org/"
+    dr.apply(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "outside", "namespace": "default"},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [
+                            {
+                                "name": "c",
+                                "image": "curlimages/curl",
+                                "command": ["sh", "-c", script],
+                            }
+                        ],
+                    }
+                },
+            },
+        }
+    )
+    deadline = time.monotonic() + 10
+    while dr.truth.job("default", "outside") is None:
+        assert time.monotonic() < deadline, "the Job did not finish"
+        time.sleep(0.05)
+    (pod,) = dr.list("v1", "Pod", "default")
+    assert dr.logs.text_for(pod) == (
+        '{"status": "ok", "host": "api.example.com"}\n'
+        "curl: (6) Could not resolve host: example.org\n"
+    )
+    gateway = gcp.sandbox.cloud.gateway
+    assert gateway is not None
+    assert ("GET", "api.example.com", "/healthz") in gateway.requests

@@ -64,6 +64,58 @@ def raw_http(token: str | None = None) -> urllib3.PoolManager:
     return urllib3.PoolManager(retries=False, ca_cert_data=sandbox_ca().decode(), headers=headers)
 
 
+def service(
+    name: str,
+    namespace: str = "dr-test",
+    *,
+    port: int = 80,
+    target: int | str = 8080,
+    app: str | None = None,
+    cluster_ip: str = "10.96.0.10",
+    **spec: Any,
+) -> dict[str, Any]:
+    """A stored Service as the network reads it (plain data, no emulator)."""
+    return {
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "clusterIP": cluster_ip,
+            "selector": {"app": app or name},
+            "ports": [{"port": port, "targetPort": target, "protocol": "TCP"}],
+            **spec,
+        },
+    }
+
+
+def pod(
+    name: str,
+    namespace: str = "dr-test",
+    *,
+    app: str = "api",
+    ready: bool = True,
+    ports: list[dict[str, Any]] | None = None,
+    owner: str = "api",
+    ip: str = "10.244.0.5",
+    deleting: bool = False,
+) -> dict[str, Any]:
+    """A stored, scheduled pod as the network reads it (plain data, no emulator)."""
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {"app": app},
+        "ownerReferences": [{"kind": "Deployment", "name": owner}],
+    }
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    return {
+        "metadata": metadata,
+        "spec": {"containers": [{"name": "c", "ports": ports or [{"containerPort": 8080}]}]},
+        "status": {
+            "podIP": ip,
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        },
+    }
+
+
 class Cluster:
     """An emulator plus real clients for it."""
 

@@ -139,9 +139,10 @@ def test_pods_that_never_become_ready(still_cluster: Cluster, fake_clock: FakeCl
 def test_a_job_that_fails(still_cluster: Cluster, fake_clock: FakeClock) -> None:
     still_cluster.emulator.faults.fail_job("default", "smoke")
     container = {"name": "t", "image": "busybox"}
+    pod_spec = {"restartPolicy": "Never", "containers": [container]}
     body = {
         "metadata": {"name": "smoke"},
-        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [container]}}},
+        "spec": {"backoffLimit": 0, "template": {"spec": pod_spec}},
     }
     still_cluster.batch.create_namespaced_job("default", body)
     for seconds in (0, 3, 0):

@@ -130,7 +130,9 @@ def test_a_job_running_kubectl_prints_the_config_map_key(
     assert batch.read_namespaced_job("q1", "default").status.succeeded == 1
     assert job_log(still_cluster, "q1") == "2026-01-01T00:00:00.5+00:00\n"
     assert job_log(still_cluster, "q2") == ""  # no such key: kubectl prints nothing
-    assert job_log(still_cluster, "q3") == ""  # a program the sandbox cannot run
+    # A program the sandbox cannot run fails its pod, saying so.
+    assert job_log(still_cluster, "q3").startswith("drill sandbox: cannot simulate psql: ")
+    assert batch.read_namespaced_job("q3", "default").status.failed == 1
     # ...unless the world stood a ConfigMap in for the database that Job queries.
     assert job_log(still_cluster, "db-query-1a2b") == "2026-01-01T00:00:00.5+00:00\n"
 

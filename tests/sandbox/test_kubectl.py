@@ -8,17 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.helpers import Cluster, deployment, service_account
+from drill.clock import FakeClock
+from drill.sandbox.kube import Profile
+from tests.sandbox.helpers import Cluster, MakeCluster, deployment, service_account
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
 
 
 def kubectl(
-    cluster: Cluster, tmp_path: Path, *args: str, timeout_s: float = 30
+    cluster: Cluster,
+    tmp_path: Path,
+    *args: str,
+    timeout_s: float = 30,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     command = ["kubectl", "--kubeconfig", str(cluster.kubeconfig), "--context", "sandbox"]
     command += ["--cache-dir", str(tmp_path / "kube-cache"), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(
+        command, input=input_text, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
 
 
 def test_kubectl_conformance(cluster: Cluster, tmp_path: Path) -> None:
@@ -139,3 +147,33 @@ def test_kubectl_as_a_user_in_groups(cluster: Cluster, tmp_path: Path) -> None:
     assert whoami.returncode == 0, whoami.stderr
     assert "alice" in whoami.stdout
     assert "[ops dev system:authenticated]" in whoami.stdout
+
+
+def test_kubectl_create_job_fails_after_its_retries_with_logs(
+    make_cluster: MakeCluster, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    cluster = make_cluster(clock=fake_clock, profile=Profile(job_duration_s=3), auto_tick=False)
+    created = kubectl(
+        cluster, tmp_path, "create", "job", "smoke", "--image=curlimages/curl",
+        "--", "curl", "-f", "http://nosuch",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr  # sent as protobuf, as kubectl does
+    assert created.stdout == "job.batch/smoke created\n"
+    for _ in range(140):  # 7 pods of 3 s, and 10 + 20 + ... + 320 s of back-off between them
+        fake_clock.advance(5)
+        cluster.emulator.tick()
+        cluster.emulator.tick()
+
+    failed = kubectl(
+        cluster, tmp_path, "wait", "--for=condition=failed", "job/smoke", "--timeout=5s"
+    )
+    assert failed.returncode == 0, failed.stderr
+    reason = kubectl(
+        cluster, tmp_path, "get", "job", "smoke", "-o",
+        'jsonpath={.status.failed} {.status.conditions[?(@.type=="Failed")].reason}',
+    )  # fmt: skip
+    assert reason.stdout == "7 BackoffLimitExceeded"  # backoffLimit 6: 7 pods failed
+    logs = kubectl(cluster, tmp_path, "logs", "job/smoke")
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.endswith("curl: (6) Could not resolve host: nosuch\n")
+    assert "Found 7 pods, using pod/smoke-" in logs.stderr

@@ -10,8 +10,9 @@ ServiceAccount's); access and rules reviews; Velero backups, restores, schedules
 backupstoragelocations, checked against Velero's schemas. CronJobs are only stored: nothing
 schedules them. Simulated
 controllers, timed by an injected clock and a ``Profile``, make workloads become ready, jobs
-finish, namespaces terminate and Velero restores complete; ``faults`` injects failures and
-``truth`` records when things really happened. ``write_kubeconfig`` points contexts at
+run their commands (``curl``, ``wget``, ... against the cluster's Services) and retry,
+namespaces terminate and Velero restores complete; ``faults`` injects failures and ``truth``
+records when things really happened. ``write_kubeconfig`` points contexts at
 emulators.
 
 Typical use::
@@ -36,11 +37,13 @@ from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
 from drill.sandbox.kube.controllers.heartbeats import HeartbeatWriter
 from drill.sandbox.kube.controllers.kubelet import PodLogs
+from drill.sandbox.kube.controllers.network import Outside
 from drill.sandbox.kube.controllers.truth import (
     BackupMade,
     GroundTruth,
     HeartbeatCaptured,
     JobFinished,
+    NamespaceGone,
     RestoreFinished,
     WorkloadReady,
 )
@@ -58,6 +61,8 @@ __all__ = [
     "HeartbeatWriter",
     "JobFinished",
     "KubeEmulator",
+    "NamespaceGone",
+    "Outside",
     "PodLogs",
     "Profile",
     "RestoreFault",

@@ -36,6 +36,7 @@ from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
 from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
+from drill.sandbox.kube.controllers.network import Outside
 from drill.sandbox.kube.controllers.programs import Programs
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
@@ -218,6 +219,18 @@ class KubeEmulator(Emulator):
     def set_job_log(self, namespace: str, job: str, text: str) -> None:
         """The log every pod of job ``namespace/job`` serves (unless the pod has its own)."""
         self.logs.set_job_log(namespace, job, text)
+
+    def answer_http(
+        self, namespace: str, workload: str, status: int, path: str | None = None, body: str = ""
+    ) -> None:
+        """Pods of ``namespace/workload`` (a shell-style pattern) answer ``status`` over HTTP
+        on ``path`` (None: every path) to the commands Jobs run; by default they answer 200."""
+        self.programs.http.set(namespace, workload, status, path, body)
+
+    def reach_outside(self, outside: Outside | None) -> None:
+        """Names outside the cluster that Jobs' commands resolve, and what those hosts answer
+        (in a sandbox: its public endpoints); without it, only the cluster's own names resolve."""
+        self.programs.outside = outside
 
     def compact_events(self) -> None:
         """Forget retained watch events: watches from an older resourceVersion now get 410."""

@@ -20,14 +20,22 @@ from drill.sandbox.kube.controllers.truth import GroundTruth
 class Profile:
     """How long simulated things take, in seconds of the injected clock.
 
-    ``tick_s`` (real time between controller passes) and ``watch_timeout_s`` (the server-side
-    cap on a watch that gave no ``timeoutSeconds``) are real-time settings of the emulator.
+    ``namespace_delete_s`` is how long a deleted namespace stays Terminating. A Job's failed
+    pod is replaced after ``job_backoff_s``, doubling with each failure up to
+    ``job_backoff_max_s`` (Kubernetes' 10 s and 6 min). Velero waits up to
+    ``restore_namespace_wait_s`` for a Terminating namespace it restores into to be gone (its
+    ``--resource-terminating-timeout``, 10 min). ``tick_s`` (real time between controller
+    passes) and ``watch_timeout_s`` (the server-side cap on a watch that gave no
+    ``timeoutSeconds``) are real-time settings of the emulator.
     """
 
     ready_after_s: float = 5.0
     job_duration_s: float = 3.0
     restore_duration_s: float = 10.0
     namespace_delete_s: float = 1.0
+    job_backoff_s: float = 10.0
+    job_backoff_max_s: float = 360.0
+    restore_namespace_wait_s: float = 600.0
     tick_s: float = 0.02
     event_window: int = 1000
     watch_timeout_s: float = 1800.0
@@ -40,6 +48,9 @@ class Profile:
             job_duration_s=self.job_duration_s * factor,
             restore_duration_s=self.restore_duration_s * factor,
             namespace_delete_s=self.namespace_delete_s * factor,
+            job_backoff_s=self.job_backoff_s * factor,
+            job_backoff_max_s=self.job_backoff_max_s * factor,
+            restore_namespace_wait_s=self.restore_namespace_wait_s * factor,
         )
 
 

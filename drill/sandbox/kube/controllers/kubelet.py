@@ -1,11 +1,16 @@
 """The simulated kubelet: moves every pod through its lifecycle and serves pod logs.
 
-A pod is Pending (ContainerCreating) when first seen. A pod owned by a Job runs at once and
-ends Succeeded (exit 0) or Failed (exit 1, when a fault says so) ``job_duration_s`` later; when
-it succeeds running a program the sandbox knows (``programs``), what it printed is its log. Any
+A pod is Pending (ContainerCreating) when first seen. A pod owned by a Job runs at once and,
+``job_duration_s`` later, runs its container's command (``programs``: against the cluster as it
+is at that moment) and ends Succeeded (exit 0) or Failed (its exit code), with what the
+command printed as its log; a fault can make it exit 1 instead, without running anything. Any
 other pod is Running and Ready ``ready_after_s`` after it was first seen, unless a fault says
-its workload never becomes ready: then it runs with Ready False forever. Deleting a pod removes
-it at once (no graceful termination).
+its workload never becomes ready: then it runs with Ready False forever. A pod being deleted
+with its namespace (``deletionTimestamp`` set) keeps running, no longer Ready, until it is
+gone; a pod deleted by itself is removed at once (no graceful termination).
+
+Logs set by hand (``set_pod_log``, ``set_job_log``: a test's or a world's) take precedence over
+what a command printed.
 
 Workload and job status are not this module's business: their controllers derive it from the
 pods. This module must not create or delete pods.
@@ -25,19 +30,22 @@ from drill.sandbox.kube.api.objects import (
     rfc3339,
     uid_of,
 )
+from drill.sandbox.kube.controllers.clients import Ran
 from drill.sandbox.kube.controllers.context import World
-from drill.sandbox.kube.controllers.programs import Programs
+from drill.sandbox.kube.controllers.programs import Programs, Reach
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
 
 
 class PodLogs:
-    """Log text per pod, or per job (served for the job's pods). Thread-safe."""
+    """Log text per pod, or per job (served for the job's pods), set by hand; and what each
+    pod's command printed, served when nothing was set by hand. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pods: dict[tuple[str, str], str] = {}
         self._jobs: dict[tuple[str, str], str] = {}
+        self._printed: dict[tuple[str, str], str] = {}
 
     def set_pod_log(self, namespace: str, pod: str, text: str) -> None:
         with self._lock:
@@ -47,11 +55,18 @@ class PodLogs:
         with self._lock:
             self._jobs[(namespace, job)] = text
 
+    def set_printed(self, namespace: str, pod: str, text: str) -> None:
+        with self._lock:
+            self._printed[(namespace, pod)] = text
+
     def text_for(self, pod: Obj) -> str:
         namespace, job = namespace_of(pod), labels_of(pod).get("job-name", "")
+        key = (namespace, name_of(pod))
         with self._lock:
-            found = self._pods.get((namespace, name_of(pod)))
-            return found if found is not None else self._jobs.get((namespace, job), "")
+            for found in (self._pods.get(key), self._jobs.get((namespace, job))):
+                if found is not None:
+                    return found
+            return self._printed.get(key, "")
 
 
 def owner_name(pod: Obj) -> str:
@@ -69,10 +84,12 @@ class Kubelet:
         self._logs = logs
         self._programs = programs
         self._pods = world.rt("v1", "Pod")
+        self._services = world.rt("v1", "Service")
         self._config_maps = world.rt("v1", "ConfigMap")
         self._first_seen: dict[str, float] = {}
         self._states: dict[str, str] = {}
         self._ready_since: dict[str, float] = {}  # uid -> monotonic time it became Ready
+        self._ended: dict[str, Ran] = {}  # uid -> how a Job pod's container ended
         self._ips = (f"10.244.{n // 250}.{n % 250 + 2}" for n in itertools.count())
 
     def tick(self, now: float) -> None:
@@ -86,6 +103,7 @@ class Kubelet:
             self._first_seen.pop(uid, None)
             self._states.pop(uid, None)
             self._ready_since.pop(uid, None)
+            self._ended.pop(uid, None)
 
     def ready_since(self, pod_uid: str) -> float | None:
         """Ground truth: when the pod became Ready (monotonic, at full precision), if it is."""
@@ -94,11 +112,12 @@ class Kubelet:
     def _target_state(self, pod: Obj, age_s: float) -> str:
         profile, faults = self._world.profile, self._world.faults
         namespace = namespace_of(pod)
+        if dig(pod, "metadata", "deletionTimestamp"):
+            return UNREADY  # shutting down: out of its Services' endpoints until it is gone
         if is_job_pod(pod):
             if age_s < profile.job_duration_s:
                 return READY
-            job = labels_of(pod).get("job-name", owner_name(pod))
-            return FAILED if faults.job_fails(namespace, job) else SUCCEEDED
+            return SUCCEEDED if self._run_container(pod).exit_code == 0 else FAILED
         if age_s < profile.ready_after_s:
             return PENDING
         never = faults.is_never_ready(namespace, owner_name(pod)) or faults.is_never_ready(
@@ -111,27 +130,41 @@ class Kubelet:
         if self._states.get(uid) == state or dig(pod, "status", "phase") in ("Succeeded", "Failed"):
             return
         self._states[uid] = state
-        if state == SUCCEEDED:
-            self._keep_output(pod)
         if state == READY:
             self._ready_since[uid] = now_mono
         else:
             self._ready_since.pop(uid, None)
+        ended = self._ended.get(uid)
+        if ended is not None and state in (SUCCEEDED, FAILED):
+            self._logs.set_printed(namespace_of(pod), name_of(pod), ended.log)
         now = rfc3339(self._world.clock.now())
-        status = _status(pod, state, now, dig(pod, "status", "podIP") or next(self._ips))
+        ip = dig(pod, "status", "podIP") or next(self._ips)
+        status = _status(pod, state, now, ip, ended.exit_code if ended else 0)
 
         def write(found: Obj) -> None:
             found["status"] = status
 
         self._world.store.mutate(self._pods, namespace_of(pod), name_of(pod), write)
 
-    def _keep_output(self, pod: Obj) -> None:
-        def read(namespace: str, name: str) -> Obj | None:
-            return self._world.store.read(self._config_maps, namespace, name)
+    def _run_container(self, pod: Obj) -> Ran:
+        """How the Job pod's container ends, worked out once: a fault, or its command run."""
+        uid = uid_of(pod)
+        if uid not in self._ended:
+            job = labels_of(pod).get("job-name", owner_name(pod))
+            if self._world.faults.job_fails(namespace_of(pod), job):
+                self._ended[uid] = Ran(1)
+            else:
+                self._ended[uid] = self._programs.run(pod, self._reach())
+        return self._ended[uid]
 
-        printed = self._programs.output_of(pod, read)
-        if printed is not None:
-            self._logs.set_pod_log(namespace_of(pod), name_of(pod), printed)
+    def _reach(self) -> Reach:
+        store = self._world.store
+
+        def read(namespace: str, name: str) -> Obj | None:
+            return store.read(self._config_maps, namespace, name)
+
+        network = self._programs.network(store.items(self._services), store.items(self._pods))
+        return Reach(read, network)
 
 
 def _condition(kind: str, ok: bool, now: str, reason: str | None = None) -> Obj:
@@ -146,7 +179,7 @@ def _condition(kind: str, ok: bool, now: str, reason: str | None = None) -> Obj:
     return condition
 
 
-def _container_status(container: Obj, state: str, now: str) -> Obj:
+def _container_status(container: Obj, state: str, now: str, exit_code: int) -> Obj:
     image = str(container.get("image", ""))
     running = state in (READY, UNREADY)
     found: Obj = {
@@ -163,7 +196,7 @@ def _container_status(container: Obj, state: str, now: str) -> Obj:
         found["state"] = {"running": {"startedAt": now}}
         found["containerID"] = f"sandbox://{found['name']}"
     else:
-        code = 0 if state == SUCCEEDED else 1
+        code = 0 if state == SUCCEEDED else exit_code or 1
         reason = "Completed" if code == 0 else "Error"
         found["state"] = {
             "terminated": {"exitCode": code, "reason": reason, "startedAt": now, "finishedAt": now}
@@ -180,7 +213,7 @@ _PHASES = {
 }
 
 
-def _status(pod: Obj, state: str, now: str, ip: str) -> Obj:
+def _status(pod: Obj, state: str, now: str, ip: str, exit_code: int) -> Obj:
     ready = state == READY
     not_ready_reason = (
         None
@@ -201,7 +234,8 @@ def _status(pod: Obj, state: str, now: str, ip: str) -> Obj:
         "qosClass": "BestEffort",
         "startTime": dig(pod, "status", "startTime") or now,
         "containerStatuses": [
-            _container_status(c, state, now) for c in dig(pod, "spec", "containers") or []
+            _container_status(c, state, now, exit_code)
+            for c in dig(pod, "spec", "containers") or []
         ],
     }
     if state != PENDING:

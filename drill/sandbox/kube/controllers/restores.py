@@ -7,7 +7,10 @@ the backup must exist (``scheduleName`` picks the newest Completed backup labell
 ``spec.backupName``); its BackupStorageLocation must be Available. A failure ends the restore
 ``FailedValidation`` with ``validationErrors``. Otherwise it is ``InProgress`` for
 ``restore_duration_s`` (``progress.itemsRestored`` climbing), then the backed-up objects are
-created and it ends ``Completed`` (or ``PartiallyFailed`` when an item failed).
+created and it ends ``Completed`` (or ``PartiallyFailed`` when an item failed). A target
+namespace still Terminating then is waited for, as Velero waits (the restore stays
+``InProgress``, up to ``restore_namespace_wait_s``: its resource-terminating timeout), and
+created afresh once gone; past the timeout, the items that go in it fail with Velero's error.
 
 Restored objects follow Velero's rules: filtered by included/excluded namespaces and
 resources and the label selector, moved by ``namespaceMapping`` (the target namespace is
@@ -107,17 +110,23 @@ class _Run:
     fault: RestoreFault | None
     counts: dict[str, int] = field(default_factory=lambda: {"warnings": 0, "errors": 0})
     restored_items: bool = False
+    # When it began waiting for Terminating target namespaces to go, and those it gave up on.
+    waiting_since: float | None = None
+    abandoned: frozenset[str] = frozenset()
     # (resource key, namespace, name) -> created | updated | skipped | failed
     actions: dict[ItemKey, str] = field(default_factory=dict)
     results: dict[str, Obj] = field(default_factory=lambda: {"warnings": {}, "errors": {}})
 
-    def say(self, level: str, namespace: str | None, message: str) -> None:
-        """One warning or error, where Velero's results put it: by namespace, else cluster."""
+    def say(
+        self, level: str, namespace: str | None, message: str, *, scope: str = "cluster"
+    ) -> None:
+        """One warning or error, where Velero's results put it: by namespace, else in
+        ``scope`` (``cluster``, or ``velero`` for Velero's own)."""
         result = self.results[level]
         if namespace:
             result.setdefault("namespaces", {}).setdefault(namespace, []).append(message)
         else:
-            result.setdefault("cluster", []).append(message)
+            result.setdefault(scope, []).append(message)
         self.counts[level] += 1
 
     def resource_list(self) -> dict[str, list[str]]:
@@ -290,7 +299,31 @@ class RestoreController:
         if fraction < 1.0:
             self._write_progress(restore, run, fraction)
             return
+        if self._waits_for_namespaces(run, now):
+            return
         self._finish(restore, run)
+
+    def _waits_for_namespaces(self, run: _Run, now: float) -> bool:
+        """Velero's rule: a target namespace still Terminating is waited for, up to its
+        resource-terminating timeout, then created afresh; past the timeout, what goes in it
+        fails."""
+        terminating = {
+            namespace
+            for namespace in _target_namespaces(run)
+            if dig(self._world.store.read(self._namespaces, "", namespace), "status", "phase")
+            == "Terminating"
+        }
+        if not terminating:
+            return False
+        if run.waiting_since is None:
+            run.waiting_since = now
+        if now - run.waiting_since < self._world.profile.restore_namespace_wait_s:
+            return True
+        run.abandoned = frozenset(terminating)
+        for namespace in sorted(terminating):
+            message = f"error getting namespace {namespace}: timed out waiting for the condition"
+            run.say("errors", None, message, scope="velero")
+        return False
 
     def _write_progress(self, restore: Obj, run: _Run, fraction: float) -> None:
         total = len(run.items)
@@ -353,6 +386,9 @@ class RestoreController:
     def _create(self, rt: ResourceType, obj: Obj, run: _Run) -> None:
         namespace = namespace_of(obj) if rt.namespaced else None
         key = (resource_key(obj), namespace or "", name_of(obj))
+        if namespace in run.abandoned:
+            run.actions[key] = "failed"
+            return
         try:
             if namespace is not None:
                 self._ensure_namespace(namespace, run)
@@ -428,6 +464,21 @@ class RestoreController:
             child(found, "spec")["backupName"] = backup_name
 
         self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+
+
+def _target_namespaces(run: _Run) -> set[str]:
+    """The namespaces a restore's items go to (mapped), namespaces restored as such included."""
+    mapping = run.spec.get("namespaceMapping") or {}
+    found = set()
+    for rt, manifest in run.items:
+        source = (
+            name_of(manifest)
+            if rt is not None and rt.plural == "namespaces"
+            else namespace_of(manifest)
+        )
+        if source:
+            found.add(mapping.get(source, source))
+    return found
 
 
 def _final_status(run: _Run, now: str) -> Obj:

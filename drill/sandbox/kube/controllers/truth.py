@@ -2,9 +2,9 @@
 
 The controllers append a record at the moment something happens (a restore reaches a terminal
 phase, a workload's ready replicas reach the desired count, a job finishes, a schedule makes a
-backup, with the heartbeats it captured), so tests and benchmarks can compare drill's measured
-RTO and RPO with the truth. This module must not decide anything; it only keeps records and
-answers questions about them.
+backup, with the heartbeats it captured, a deleted namespace is gone), so tests and benchmarks
+can compare drill's measured RTO and RPO with the truth. This module must not decide
+anything; it only keeps records and answers questions about them.
 """
 
 from __future__ import annotations
@@ -41,6 +41,17 @@ class JobFinished:
     name: str
     succeeded: bool
     finished_at: datetime
+    pods: int = 1  # one per attempt
+
+
+@dataclass(frozen=True)
+class NamespaceGone:
+    """A deleted namespace, gone at last: when it was deleted (its ``deletionTimestamp``,
+    whole seconds) and when it went."""
+
+    name: str
+    deleted_at: datetime | None
+    gone_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class GroundTruth:
         self._ready: list[WorkloadReady] = []
         self._jobs: list[JobFinished] = []
         self._backups: list[BackupMade] = []
+        self._namespaces_gone: list[NamespaceGone] = []
 
     def record_restore(self, record: RestoreFinished) -> None:
         with self._lock:
@@ -89,6 +101,10 @@ class GroundTruth:
     def record_backup(self, record: BackupMade) -> None:
         with self._lock:
             self._backups.append(record)
+
+    def record_namespace_gone(self, record: NamespaceGone) -> None:
+        with self._lock:
+            self._namespaces_gone.append(record)
 
     def restores(self) -> list[RestoreFinished]:
         with self._lock:
@@ -116,6 +132,12 @@ class GroundTruth:
 
     def job(self, namespace: str, name: str) -> JobFinished | None:
         return next((j for j in self.jobs() if (j.namespace, j.name) == (namespace, name)), None)
+
+    def namespaces_gone(self, name: str | None = None) -> list[NamespaceGone]:
+        """Every time a deleted namespace (``name``, or any) went, oldest first."""
+        with self._lock:
+            found = list(self._namespaces_gone)
+        return [g for g in found if name in (None, g.name)]
 
     def backups(self) -> list[BackupMade]:
         with self._lock:

@@ -23,13 +23,14 @@ import yaml
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube.api import discovery, protobuf, reviews
+from drill.sandbox.kube.api import discovery, reviews
 from drill.sandbox.kube.api.authn import UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.resources import SERVER_VERSION
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
+from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Asked, Guard, request_attributes
 from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
 from drill.sandbox.kube.transport.watch import WatchStream
@@ -307,8 +308,8 @@ def _content_type(request: Request) -> str:
 
 def _body(request: Request) -> object:
     if "protobuf" in _content_type(request):
-        # kubectl's typed commands send protobuf: the few kinds the sandbox must read (tokens,
-        # reviews) are decoded, others (``kubectl create ns x``) get a clear 415.
+        # kubectl's typed commands (``kubectl create job ...``, ``create token``, ``auth
+        # can-i``) send protobuf: the kinds the sandbox must read are decoded, others get 415.
         return protobuf.decode(request.body)
     if not request.body:
         raise bad_request("the request has no body")
