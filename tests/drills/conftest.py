@@ -12,12 +12,13 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from drill.clock import Clock
 from drill.commands.sandbox import SandboxTarget, private_sandbox
 from drill.plan import LoadedPlan
 from drill.sandbox.clouds import CloudProfile
@@ -44,6 +45,7 @@ class Drill:
     sandbox: Sandbox
     workdir: Path
     state_dir: Path
+    clock: Clock = field(default_factory=BriefSleeps)  # drill's, and the sandbox's
 
     @property
     def dr(self) -> KubeEmulator:
@@ -52,7 +54,7 @@ class Drill:
     @property
     def commands(self) -> InProcess:
         sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
-        return InProcess(self.workdir, sandbox, clock=BriefSleeps())
+        return InProcess(self.workdir, sandbox, clock=self.clock)
 
     def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
         """`drill run PLAN --sandbox` (with --live: also --yes)."""
@@ -75,10 +77,17 @@ def fast_private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterato
         yield target
 
 
-def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Drill]:
+def start_drill_sandbox(
+    plan_files: list[Path], tmp_path: Path, clock: Clock | None = None
+) -> Iterator[Drill]:
+    """The sandbox of ``plan_files`` with the fast profiles, and drill's commands that use it.
+    Given a ``clock``, both read it; else the sandbox keeps real time and drill's sleeps are
+    brief."""
     world = derive(resolve_both_modes(plan_files))
     state_dir = tmp_path / "sandbox-state"
-    with Sandbox(world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD) as sandbox:
+    with Sandbox(
+        world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD, clock=clock
+    ) as sandbox:
         write_state(
             state_dir,
             SandboxState(
@@ -91,7 +100,7 @@ def start_drill_sandbox(plan_files: list[Path], tmp_path: Path) -> Iterator[Dril
         )
         for emulator in sandbox.clusters.values():
             settle(emulator)
-        yield Drill(sandbox, tmp_path, state_dir)
+        yield Drill(sandbox, tmp_path, state_dir, clock or BriefSleeps())
 
 
 def settle(emulator: KubeEmulator) -> None:
