@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from drill.sandbox.worlds.clusters import BackupPlan
-from tests.drills.conftest import REPO, Drill, start_drill_sandbox
+from tests.child import REPO
+from tests.drills.conftest import Drill, start_drill_sandbox
 from tests.inprocess import BriefSleeps
 
 pytestmark = pytest.mark.slow
