@@ -11,7 +11,13 @@ from typing import Any
 from pydantic import JsonValue
 
 from drill.clock import Anchor, Clock, SystemClock
-from drill.commands._common import JOURNAL_FILE, Settings, locate_run, write_atomically
+from drill.commands._common import (
+    JOURNAL_FILE,
+    Settings,
+    locate_run,
+    rollback_command,
+    write_atomically,
+)
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
 from drill.errors import ExitCode, PlanError, ProviderError, UsageError
@@ -123,11 +129,7 @@ def _undo(
 
 def _again(record: RunRecord, journal_path: Path) -> str:
     """The command that goes on where this rollback stopped."""
-    sandbox = " --sandbox" if record.sandbox else ""
-    run_dir = journal_path.parent
-    if journal_path.name == JOURNAL_FILE and run_dir.name == record.run_id:
-        return f"drill rollback {record.run_id} --report-dir {run_dir.parent}{sandbox}"
-    return f"drill rollback {journal_path}{sandbox}"
+    return rollback_command(record.run_id, journal_path, sandbox=bool(record.sandbox))
 
 
 def _write_report(report: RunReport, run_dir: Path, log: Any) -> list[Path]:

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import REPORT_FILE, Settings, parse_context_flags, write_atomically
+from drill.commands._common import (
+    REPORT_FILE,
+    Settings,
+    parse_context_flags,
+    rollback_command,
+    write_atomically,
+)
 from drill.commands._console import Console
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
@@ -243,7 +249,7 @@ def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool)
             steps = ", ".join(step for step, _ in run.changed)
             raise UsageError(
                 f"run {run.run_id} of {plan_name} did not finish and still has changes in "
-                f"place ({steps}): roll it back first with `{run.rollback_command(report_dir)}`"
+                f"place ({steps}): roll it back first with `{run.rollback_command()}`"
                 " (`drill runs` lists every such run)"
             )
 
@@ -326,8 +332,7 @@ def _execute_locked(
         journal,
         cancellation,
         journal_path=str(journal.path),
-        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}"
-        + (" --sandbox" if sandbox else ""),
+        rollback_command=rollback_command(run_id, journal.path, sandbox=sandbox),
         sandbox=sandbox,
         process=(socket.gethostname(), os.getpid()),
     )
