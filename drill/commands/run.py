@@ -9,9 +9,9 @@ import secrets
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -26,23 +26,36 @@ from drill.commands._common import (
     write_atomically,
 )
 from drill.commands._console import Console
+from drill.commands._faults import FaultArmer, Listeners
 from drill.commands._live import LiveDisplay
 from drill.commands._outline import outline_data, outline_text
-from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
+from drill.commands._outputs import (
+    PUSHGATEWAY_ENV,
+    OutputFlags,
+    RunOutputs,
+    deliver,
+    prepare_outputs,
+)
 from drill.commands.runs import run_id_prefix, runs_left_behind
-from drill.commands.sandbox import PrivateSandbox, sandbox_for
+from drill.commands.sandbox import (
+    PrivateSandbox,
+    SandboxOptions,
+    history_bucket,
+    history_store,
+    sandbox_for,
+)
 from drill.errors import ExitCode, ProviderError, TransientError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
     FileJournal,
-    NoProgress,
     RunLease,
     RunLocked,
     StepRuntime,
     cancel_on_signals,
 )
 from drill.logs import build_logger
+from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
 from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
@@ -63,6 +76,27 @@ class RunOptions:
     sandbox: bool = False
     outputs: OutputFlags = field(default_factory=OutputFlags)
     strict: bool = False  # refuse a plan with warnings in this mode (nothing is run)
+    # Sandbox runs only: faults to inject (NAME or NAME@STEP), a world file, the timing.
+    faults: tuple[str, ...] = ()
+    world: Path | None = None
+    profile: str | None = None
+    time_scale: float | None = None
+
+    def sandbox_options(self) -> SandboxOptions:
+        if not self.sandbox and (
+            self.faults or self.world or self.profile or self.time_scale is not None
+        ):
+            raise UsageError(
+                "--fault, --world, --profile and --time-scale act on the sandbox: add --sandbox"
+            )
+        if self.time_scale is not None and not 0 < self.time_scale <= MAX_TIME_SCALE:
+            raise UsageError(
+                f"--time-scale {self.time_scale:g}: give a factor above 0 and at most "
+                f"{MAX_TIME_SCALE:g} (0.1: ten times faster than the profile)"
+            )
+        return SandboxOptions(
+            self.profile, self.time_scale, self.world, history_bucket(self.outputs.history)
+        )
 
 
 def run(
@@ -90,20 +124,61 @@ def run(
     if options.dry_run:
         console.out(_dry_run_text(resolved, options.output))
         return ExitCode.PASSED
-    outputs = prepare_outputs(settings, options.outputs)
+    sandbox_options = options.sandbox_options()
+    outputs = prepare_outputs(settings, options.outputs, sandbox_run=options.sandbox)
     if options.live:
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
-        with sandbox_for(loaded, settings, start_sandbox) as target:
-            contexts = target.contexts
-            resolved = resolve(loaded.plan, loaded.source, mode, tiers, contexts, loaded.sha256)
-            providers = LiveProviders(clock, target.kubeconfig, target.cloud)
-            report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+        report = _run_in_sandbox(
+            loaded, t0, options, settings, console, clock, outputs, start_sandbox, sandbox_options
+        )
     else:
         providers = settings.providers(clock)
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
     console.out(RENDERERS[options.output](report))
     return report.exit_code
+
+
+def _run_in_sandbox(
+    loaded: LoadedPlan,
+    t0: datetime | None,
+    options: RunOptions,
+    settings: Settings,
+    console: Console,
+    clock: Clock,
+    outputs: RunOutputs,
+    start_sandbox: PrivateSandbox | None,
+    sandbox_options: SandboxOptions,
+) -> RunReport:
+    """The run against the sandbox, with its faults armed and its history kept there."""
+    from drill.sandbox.worlds.faults import parse_fault_flag
+
+    faults = [parse_fault_flag(text) for text in options.faults]
+    mode: Mode = "live" if options.live else "drill"
+    with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
+        tiers, contexts = settings.config.tiers, target.contexts
+        resolved = resolve(loaded.plan, loaded.source, mode, tiers, contexts, loaded.sha256)
+        armer = FaultArmer(target.send, resolved, [*target.faults, *faults], clock)
+        if options.outputs.history is not None:
+            outputs = replace(outputs, history=history_store(target, options.outputs.history))
+        _say_unused_destinations(settings, options.outputs, console)
+        providers = LiveProviders(clock, target.kubeconfig, target.cloud)
+        return execute(resolved, t0, options, settings, console, clock, providers, outputs, armer)
+
+
+def _say_unused_destinations(settings: Settings, flags: OutputFlags, console: Console) -> None:
+    """A sandbox run sends to no endpoint only the environment names (those are usually the
+    team's real channels, the CronJob's): it says so, once, for each it leaves out."""
+    for name, given in (
+        (SLACK_URL_ENV, flags.slack_webhook_file),
+        (WEBHOOK_URL_ENV, flags.webhook_file),
+        (PUSHGATEWAY_ENV, flags.pushgateway),
+    ):
+        if settings.environ.get(name, "").strip() and not given:
+            console.err(
+                f"drill: ${name} is not used by a sandbox run (a rehearsal posts nowhere it was "
+                "not sent for this run); give the flag to send it\n"
+            )
 
 
 def _say_warnings(loaded: LoadedPlan, mode: Mode, strict: bool, console: Console) -> None:
@@ -151,6 +226,8 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
+# The slowest a sandbox may be made: ten times its profile's durations.
+MAX_TIME_SCALE = 10.0
 # How long a kube context may answer with throttling, 5xx or resets before the run gives up.
 CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.
@@ -170,27 +247,39 @@ def execute(
     clock: Clock,
     providers: LiveProviders,
     outputs: RunOutputs,
+    faults: FaultArmer | None = None,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     display = _live_display(settings, options.output, console, clock)
     stream = display.guard() if display else console.stderr
     log = build_logger(settings.verbosity, stream=stream).bind(run_id=run_id)
-    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, display or NoProgress())
+    runtime = StepRuntime(run_id, plan.mode, clock, providers, log, Listeners(display, faults))
     report_dir = options.report_dir
-    check_contexts(plan, providers, clock, log)
-    require_writable(report_dir)
-    # The lease comes first: a run that may not start leaves no journal behind. Then the
-    # leftovers of runs that died (a run still going holds the lease, so it is not one).
-    cancellation = Cancellation()
-    with (
-        display or nullcontext(),
-        run_lease(plan, providers, run_id, clock, log, report_dir) as lease,
-        fenced(lease, cancellation),
-    ):
-        refuse_while_left_behind(plan.name, report_dir, sandbox=options.sandbox)
-        report = _execute_locked(
-            plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
-        )
+    with ExitStack() as armed:
+        if faults is not None:
+            faults.log = log
+            armed.callback(faults.stop)
+            faults.start()
+        check_contexts(plan, providers, clock, log)
+        require_writable(report_dir)
+        # The lease comes first: a run that may not start leaves no journal behind. Then the
+        # leftovers of runs that died (a run still going holds the lease, so it is not one).
+        cancellation = Cancellation()
+        with (
+            display or nullcontext(),
+            run_lease(plan, providers, run_id, clock, log, report_dir) as lease,
+            fenced(lease, cancellation),
+        ):
+            refuse_while_left_behind(plan.name, report_dir, sandbox=options.sandbox)
+            report = _execute_locked(
+                plan,
+                t0,
+                report_dir / run_id,
+                runtime,
+                cancellation,
+                options.sandbox,
+                faults.notes if faults else list,
+            )
     deliver(report, report_dir / run_id / REPORT_FILE, outputs, clock, log)
     return report
 
@@ -320,11 +409,12 @@ def _execute_locked(
     plan: ExecutionPlan,
     t0: datetime | None,
     run_dir: Path,
-    report_dir: Path,
     runtime: StepRuntime,
     cancellation: Cancellation,
     sandbox: bool,
+    notes: Callable[[], list[str]],
 ) -> RunReport:
+    """``notes``: what the report should say besides (the sandbox faults armed in the run)."""
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
     executor = Executor(
@@ -341,5 +431,6 @@ def _execute_locked(
             report = executor.run(plan, t0)
     finally:
         journal.close()
+    report = report.model_copy(update={"notes": [*report.notes, *notes()]})
     write_atomically(run_dir / REPORT_FILE, render_json(report))
     return report

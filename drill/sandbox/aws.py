@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import math
 import re
 import threading
 import uuid
@@ -379,6 +380,7 @@ class AwsSandbox(Emulator):
         self.clock = clock or SystemClock()
         self.region = region  # where ELBv2 seeds go when no region is named
         self.changes = Route53Changes(self.clock, change_delay_s)
+        self._change_delay_s = change_delay_s
         # A random twelve-digit account of its own, so two sandboxes never share state.
         self.account_id = f"{uuid.uuid4().int % 10**11 + 10**11:012d}"
         self.faults = AwsFaults()
@@ -454,6 +456,13 @@ class AwsSandbox(Emulator):
         from moto.backends import get_backend
 
         return get_backend(service)[self.account_id][region]
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def stuck_changes(self, stuck: bool = True) -> None:
+        """Route53 changes stay PENDING for ever (those pending now and new ones); False puts
+        the sandbox's own delay back."""
+        self.changes.delay_s = math.inf if stuck else self._change_delay_s
 
     # --- S3 -------------------------------------------------------------------------------
 

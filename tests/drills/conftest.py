@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from drill.clock import Clock
-from drill.commands.sandbox import SandboxTarget, private_sandbox
+from drill.commands.sandbox import SandboxOptions, SandboxTarget, private_sandbox
 from drill.plan import LoadedPlan
 from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
-from drill.sandbox.runtime import Sandbox
+from drill.sandbox.runtime import ControlServer, Sandbox
 from drill.sandbox.state import SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
@@ -71,9 +71,12 @@ class Drill:
 
 
 @contextmanager
-def fast_private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[SandboxTarget]:
+def fast_private_sandbox(
+    loaded: LoadedPlan, config_file: str | None, options: SandboxOptions
+) -> Iterator[SandboxTarget]:
     """What `drill run --sandbox` starts when no sandbox is up, with the fast profiles."""
-    with private_sandbox(loaded, config_file, profile=FAST, cloud_profile=FAST_CLOUD) as target:
+    timing = {"profile": FAST, "cloud_profile": FAST_CLOUD}
+    with private_sandbox(loaded, config_file, options, **timing) as target:
         yield target
 
 
@@ -85,9 +88,12 @@ def start_drill_sandbox(
     brief."""
     world = derive(resolve_both_modes(plan_files))
     state_dir = tmp_path / "sandbox-state"
-    with Sandbox(
-        world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD, clock=clock
-    ) as sandbox:
+    with (
+        Sandbox(
+            world, tmp_path / "sandbox", profile=FAST, cloud_profile=FAST_CLOUD, clock=clock
+        ) as sandbox,
+        ControlServer(sandbox) as control,
+    ):
         write_state(
             state_dir,
             SandboxState(
@@ -96,6 +102,8 @@ def start_drill_sandbox(
                 sandbox.contexts,
                 [str(p) for p in plan_files],
                 asdict(sandbox.cloud_settings),
+                control=control.url,
+                token=control.token,
             ),
         )
         for emulator in sandbox.clusters.values():

@@ -192,7 +192,7 @@ def _names_used_in(
             for app in _apps_in_selector(params.selector):
                 workloads.setdefault(app, {})
             for name in params.workloads:
-                workloads.setdefault(name, {}).update(_selected_labels(params.selector))
+                workloads.setdefault(name, {}).update(selected_labels(params.selector))
         elif isinstance(params, KubeJobParams):
             services |= {
                 m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
@@ -200,7 +200,7 @@ def _names_used_in(
     return workloads or {"app": {}}, services
 
 
-def _selected_labels(selector: str) -> dict[str, str]:
+def selected_labels(selector: str) -> dict[str, str]:
     """The labels an equality selector (``a=b,c==d``) asks for; set-based terms ask none."""
     pairs = (part.strip().replace("==", "=") for part in selector.split(","))
     return {
@@ -220,7 +220,7 @@ def _note_database(cluster: ClusterWorld, params: JobRecoveryPointParams, source
 
 
 def _apps_in_selector(selector: str) -> set[str]:
-    app = _selected_labels(selector).get("app")
+    app = selected_labels(selector).get("app")
     return {app} if app else set()
 
 
