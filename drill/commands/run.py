@@ -130,7 +130,15 @@ def run(
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
         report = _run_in_sandbox(
-            loaded, t0, options, settings, console, clock, outputs, start_sandbox, sandbox_options
+            (loaded, resolved),
+            t0,
+            options,
+            settings,
+            console,
+            clock,
+            outputs,
+            start_sandbox,
+            sandbox_options,
         )
     else:
         providers = settings.providers(clock)
@@ -140,7 +148,7 @@ def run(
 
 
 def _run_in_sandbox(
-    loaded: LoadedPlan,
+    plan: tuple[LoadedPlan, ExecutionPlan],
     t0: datetime | None,
     options: RunOptions,
     settings: Settings,
@@ -150,14 +158,19 @@ def _run_in_sandbox(
     start_sandbox: PrivateSandbox | None,
     sandbox_options: SandboxOptions,
 ) -> RunReport:
-    """The run against the sandbox, with its faults armed and its history kept there."""
-    from drill.sandbox.worlds.faults import parse_fault_flag
+    """The run against the sandbox, with its faults armed and its history kept there.
+    ``plan``: the plan loaded, and resolved before its roles are mapped to the sandbox's."""
+    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
 
+    loaded, unmapped = plan
     faults = [parse_fault_flag(text) for text in options.faults]
-    mode: Mode = "live" if options.live else "drill"
+    for spec in faults:  # a fault that cannot be armed is refused before a sandbox starts
+        planned_actions(spec, unmapped)
     with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
         tiers, contexts = settings.config.tiers, target.contexts
-        resolved = resolve(loaded.plan, loaded.source, mode, tiers, contexts, loaded.sha256)
+        resolved = resolve(
+            loaded.plan, loaded.source, unmapped.mode, tiers, contexts, loaded.sha256
+        )
         armer = FaultArmer(target.send, resolved, [*target.faults, *faults], clock)
         if options.outputs.history is not None:
             outputs = replace(outputs, history=history_store(target, options.outputs.history))

@@ -374,8 +374,8 @@ def _require_serves(
     _require_timing(running, options, "this command")
     for name in plans:
         loaded = settings.load(name)
-        lacking = ", ".join(sorted(set(loaded.plan.contexts) - set(running.contexts)))
-        lacking = uncovered(loaded, running, settings) if not lacking else f"cluster {lacking}"
+        roles = sorted(set(loaded.plan.contexts) - set(running.contexts))
+        lacking = uncovered(loaded, running, settings) or ", ".join(f"cluster {r}" for r in roles)
         if lacking:
             raise UsageError(
                 f"the running sandbox lacks what {loaded.plan.name} needs ({lacking}): "

@@ -56,9 +56,13 @@ class Drill:
         sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
         return InProcess(self.workdir, sandbox, clock=self.clock)
 
-    def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
-        """`drill run PLAN --sandbox` (with --live: also --yes)."""
-        return self.commands.run(plan, sandbox=True, live=live, yes=live, output=output)
+    def run(
+        self, plan: str, *, live: bool = False, output: str = "text", faults: tuple[str, ...] = ()
+    ) -> Result:
+        """`drill run PLAN --sandbox` (with --live: also --yes; with faults: --fault each)."""
+        return self.commands.run(
+            plan, sandbox=True, live=live, yes=live, output=output, faults=faults
+        )
 
     def run_json(self, plan: str, *, live: bool = False) -> tuple[dict[str, Any], Result]:
         result = self.run(plan, live=live, output="json")

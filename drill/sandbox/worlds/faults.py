@@ -125,7 +125,7 @@ def _restores(call: str, **args: Arg) -> Planner:
                 if isinstance(s.params, VeleroRestoreParams) and s.context_role
             }
         )
-        _require(roles, "a velero.restore step", step)
+        _require(roles, "velero.restore step", step)
         return [Action("kube", call, role, dict(args)) for role in roles]
 
     return planned
@@ -139,7 +139,7 @@ def _location_unavailable(plan: ExecutionPlan, step: ResolvedStep | None) -> lis
             if s.type.name.startswith("velero.") and s.context_role is not None
         }
     )
-    _require(roles, "a velero step", step)
+    _require(roles, "velero step", step)
     unavailable: dict[str, Arg] = {"name": "default", "available": False}
     return [Action("velero", "set_storage_location", role, unavailable) for role in roles]
 
@@ -161,7 +161,7 @@ def _never_ready(plan: ExecutionPlan, step: ResolvedStep | None) -> list[Action]
             )
             for name in names
         ]
-    _require(actions, "a kube.wait_ready step naming its workloads (or app=NAME)", step)
+    _require(actions, "kube.wait_ready step naming its workloads (or app=NAME)", step)
     return actions
 
 
@@ -176,7 +176,7 @@ def _failing_jobs(plan: ExecutionPlan, step: ResolvedStep | None) -> list[Action
         for s in _scope(plan, step)
         if isinstance(s.params, KubeJobParams) and s.context_role
     ]
-    _require(actions, "a kube.job step", step)
+    _require(actions, "kube.job step", step)
     return actions
 
 
@@ -186,7 +186,7 @@ def _dns(provider: str, gcp_call: str, **args: Arg) -> Planner:
             s.params.provider for s in _scope(plan, step) if isinstance(s.params, DnsSwitchParams)
         }
         wanted = providers if provider == "any" else providers & {provider}
-        _require(wanted, f"a dns.switch step{'' if provider == 'any' else f' of {provider}'}", step)
+        _require(wanted, f"dns.switch step{'' if provider == 'any' else f' of {provider}'}", step)
         actions = []
         if "gcp" in wanted:
             actions.append(Action("cloud-dns", gcp_call, None, dict(args)))
@@ -207,7 +207,7 @@ def _gcp_backends(
             if isinstance(s.params, BackendSwitchParams) and s.params.provider == "gcp"
             for action in build(s.params)
         ]
-        _require(actions, "a backend.switch step of gcp", step)
+        _require(actions, "backend.switch step of gcp", step)
         return actions
 
     return planned
@@ -233,7 +233,7 @@ def _stuck_operations(params: BackendSwitchParams) -> list[Action]:
 
 def _require(found: Iterable[object], what: str, step: ResolvedStep | None) -> None:
     if not list(found):
-        where = f"step {step.id} is not {what}" if step else f"the plan has no {what}"
+        where = f"step {step.id} is not a {what}" if step else f"the plan has no {what}"
         raise NotApplicable(f"nothing to inject: {where}")
 
 
@@ -247,8 +247,8 @@ CATALOGUE: dict[str, FaultKind] = {
         ),
         FaultKind(
             "api-throttled",
-            "the Kubernetes API answers 429 (Retry-After: 1) to its next 3 requests",
-            _on_clusters("fail_requests", count=3, status=429),
+            "the Kubernetes API answers 429 (Retry-After: 1) to its next 2 requests",
+            _on_clusters("fail_requests", count=2, status=429),
         ),
         FaultKind(
             "restore-relist-500",
