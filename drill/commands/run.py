@@ -167,7 +167,11 @@ def _run_in_sandbox(
     for spec in faults:  # a fault that cannot be armed is refused before a sandbox starts
         planned_actions(spec, unmapped)
     with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
-        tiers, contexts = settings.config.tiers, target.contexts
+        tiers, roles = settings.config.tiers, set(loaded.plan.contexts)
+        if roles - set(target.contexts):
+            missing = ", ".join(sorted(roles - set(target.contexts)))
+            raise UsageError(f"the sandbox's world has no cluster for role(s) {missing}")
+        contexts = {role: target.contexts[role] for role in roles}
         resolved = resolve(
             loaded.plan, loaded.source, unmapped.mode, tiers, contexts, loaded.sha256
         )

@@ -20,8 +20,9 @@ from drill.commands.sandbox import SandboxOptions, sandbox_up
 from drill.errors import UsageError
 from drill.sandbox.state import read_state
 from tests.child import REPO
-from tests.drills.conftest import Drill, start_drill_sandbox
+from tests.drills.conftest import Drill, fast_private_sandbox, start_drill_sandbox
 from tests.httpserver import Answer, Script, serve
+from tests.inprocess import BriefSleeps, InProcess
 
 pytestmark = pytest.mark.slow
 
@@ -179,3 +180,28 @@ def test_the_control_endpoint_takes_only_its_token_and_the_emulators_hooks(
         state.send([{"target": "compute", "call": "stuck_operations", "role": None, "args": {}}])
     # Nothing was done: the emulator still serves, its faults untouched.
     assert namespace_restore.dr.faults.watch_faults_left() == 0
+
+
+def test_a_run_of_its_own_sandbox_gets_a_storage_emulator_for_its_gs_history(
+    tmp_path: Path,
+) -> None:
+    """namespace-restore uses no cloud; with `--history gs://...`, the sandbox the run starts
+    has a Cloud Storage emulator holding the bucket, and the report is kept there."""
+    commands = InProcess(
+        tmp_path,
+        {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")},
+        clock=BriefSleeps(),
+        start_sandbox=fast_private_sandbox,
+    )
+    result = commands.run(
+        "namespace-restore",
+        sandbox=True,
+        output="json",
+        outputs=OutputFlags(history="gs://drill-history/reports"),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_id = json.loads(result.stdout)["run_id"]
+    events = [json.loads(line) for line in result.stderr.splitlines() if '"history_' in line]
+    assert [e["event"] for e in events] == ["history_stored"]
+    assert events[0]["location"].startswith("gs://drill-history/reports/namespace-restore/")
+    assert events[0]["location"].endswith(f"{run_id}.json")

@@ -111,6 +111,8 @@ def test_up_from_a_world_file_arms_its_faults_in_every_run(cli: Cli) -> None:
     world.write_text(yaml.safe_dump(document))
     up = cli("sandbox", "up", "--world", str(world), "--time-scale", "0.2", "--ttl", "5m")
     assert up.returncode == 0, up.stderr
+    state_file = cli.tmp_path / "sandbox" / "state.json"
+    assert state_file.stat().st_mode & 0o077 == 0  # it holds the control token
     status = cli("sandbox", "status")
     assert f"  world: {world}" in status.stdout
     assert "  timing: profile fast, time scale 0.2" in status.stdout

@@ -107,3 +107,14 @@ def test_a_run_meets_the_world_file_as_edited_with_its_faults(tmp_path: Path) ->
         "sandbox fault job-fails@smoke-test: armed when step smoke-test started"
         in (report["notes"])
     )
+
+
+def test_a_world_without_the_plans_cluster_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "world.yaml"
+    path.write_text("version: 1\nclusters:\n  primary: {}\n")
+    commands = InProcess(
+        tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")}, clock=BriefSleeps()
+    )
+    result = commands.run("namespace-restore", sandbox=True, world=path)
+    assert result.returncode == 2
+    assert "the sandbox's world has no cluster for role(s) dr" in result.stderr
