@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from drill.durations import parse_duration
 from drill.errors import UsageError
 from drill.plan import ExecutionPlan, ResolvedStep
 from drill.sandbox.worlds.clusters import selected_labels
@@ -32,15 +31,14 @@ from drill.steps.kube_wait_ready import KubeWaitReadyParams
 from drill.steps.velero_restore import VeleroRestoreParams
 
 Arg = str | int | float | bool | None
-# Where an action lands: a cluster's faults or its Velero, or one cloud emulator.
-TARGETS = ("kube", "velero", "cloud-dns", "compute", "route53", "gcs", "s3")
 
 
 @dataclass(frozen=True)
 class Action:
     """One call on one emulator of a sandbox, as plain data (it may cross a socket)."""
 
-    target: str  # one of TARGETS
+    # Where it lands: kube (a cluster's faults), velero, cloud-dns, compute, route53, gcs, s3.
+    target: str
     call: str  # a method the runtime allows on that target
     role: str | None = None  # the cluster, for kube and velero
     args: dict[str, Arg] = field(default_factory=dict)
@@ -50,14 +48,18 @@ class Action:
 
     @classmethod
     def from_json(cls, raw: object) -> Action:
+        """An action as ``as_json`` wrote it; ValueError for anything else."""
         if not isinstance(raw, dict) or not isinstance(raw.get("args", {}), dict):
             raise ValueError("an action is an object with target, call, role and args")
+        args = raw.get("args", {})
+        if not all(_is_arg(value) for value in args.values()):
+            raise ValueError("an action's args are strings, numbers, booleans or null")
         role = raw.get("role")
         return cls(
             str(raw["target"]),
             str(raw["call"]),
             None if role is None else str(role),
-            {str(k): v for k, v in raw.get("args", {}).items() if _is_arg(v)},
+            {str(key): value for key, value in args.items()},
         )
 
 
@@ -371,10 +373,3 @@ def planned_actions(spec: FaultSpec, plan: ExecutionPlan) -> list[Action]:
         return kind.plan(plan, step)
     except NotApplicable as exc:
         raise UsageError(f"fault {spec}: {exc}") from None
-
-
-def delay_s(text: str, where: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"{where}: {exc}") from None
