@@ -26,7 +26,7 @@ from tests.inprocess import BriefSleeps
 
 pytestmark = pytest.mark.slow
 
-PLAN = REPO / "plans" / "region-failure.yaml"
+PLANS = [REPO / "plans" / "region-failure.yaml", REPO / "plans" / "region-failure-aws.yaml"]
 SCHEDULE = "api-server-5m"
 TTL_S = 8 * 3600.0
 RPO_TARGET_S = 300.0
@@ -55,9 +55,15 @@ def clock() -> JumpingClock:
     return JumpingClock()
 
 
+@pytest.fixture(params=PLANS, ids=lambda path: path.stem)
+def plan(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
 @pytest.fixture
-def gcp(tmp_path: Path, clock: JumpingClock) -> Iterator[Drill]:
-    yield from start_drill_sandbox([PLAN], tmp_path, clock)
+def drill(plan: Path, tmp_path: Path, clock: JumpingClock) -> Iterator[Drill]:
+    yield from start_drill_sandbox([plan], tmp_path, clock)
 
 
 def schedule_of(drill: Drill) -> tuple[BackupPlan, datetime, float]:
@@ -74,9 +80,9 @@ def moment_at(first: datetime, period_s: float, after: datetime, phase_s: float)
 
 
 def test_drills_across_the_whole_ttl_meet_their_rpo_and_history_flags_nothing(
-    gcp: Drill, clock: JumpingClock
+    plan: Path, drill: Drill, clock: JumpingClock
 ) -> None:
-    schedule, first, duration_s = schedule_of(gcp)
+    schedule, first, duration_s = schedule_of(drill)
     period_s = schedule.period_s
     started = clock.now()
     stalest = duration_s - 2  # the next backup is still running: the newest is a period old
@@ -85,9 +91,9 @@ def test_drills_across_the_whole_ttl_meet_their_rpo_and_history_flags_nothing(
     rpos = []
     for hours, phase_s in runs:
         clock.jump_to(moment_at(first, period_s, started + timedelta(hours=hours), phase_s))
-        gcp.sandbox.cloud.catch_up()
-        gcp.dr.tick()
-        report, result = gcp.run_json(str(PLAN))
+        drill.sandbox.cloud.catch_up()
+        drill.dr.tick()
+        report, result = drill.run_json(str(plan))
         assert result.returncode == 0, (hours, report["rpo"], result.stderr[-2000:])
         assert report["rpo"]["margin_s"] >= LOW_MARGIN * RPO_TARGET_S, report["rpo"]
         rpos.append(report["rpo"]["from_backup_s"])
@@ -95,15 +101,13 @@ def test_drills_across_the_whole_ttl_meet_their_rpo_and_history_flags_nothing(
     assert rpos[0] >= period_s, rpos
     assert rpos[3] >= period_s, rpos
     # The schedule kept its cadence for the whole TTL: a backup every period, none skipped.
-    made = sorted(b.started_at for b in gcp.dr.truth.backups() if b.schedule == SCHEDULE)
+    made = sorted(b.started_at for b in drill.dr.truth.backups() if b.schedule == SCHEDULE)
     gaps = {round((later - earlier).total_seconds()) for earlier, later in pairwise(made)}
     assert gaps == {round(period_s)}
     assert made[-1] >= clock.now() - timedelta(seconds=period_s + duration_s)
-    history = gcp.commands.history("region-failure", None)
+    history = drill.commands.history(plan.stem, None)
     assert history.returncode == 0, history.stdout
     assert (
-        json.loads(gcp.commands.history("region-failure", None, output="json").stdout)[
-            "regressions"
-        ]
+        json.loads(drill.commands.history(plan.stem, None, output="json").stdout)["regressions"]
         == []
     )
