@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -60,3 +60,23 @@ def finish_fast(settings: Settings, command: Callable[[Console], int]) -> NoRetu
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)
+
+
+def sandbox_timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--profile`` and ``--time-scale``, as `drill run --sandbox` and `drill sandbox up`
+    take them."""
+    from drill.sandbox.state import PROFILE_NAMES
+
+    command = click.option(
+        "--time-scale",
+        type=click.FloatRange(min=0.0, min_open=True, max=10.0),
+        metavar="FACTOR",
+        help="Sandbox: every simulated duration of the profile times FACTOR (0.1: ten times "
+        "faster).",
+    )(command)
+    return click.option(
+        "--profile",
+        type=click.Choice(PROFILE_NAMES),
+        help="Sandbox timing: fast (a drill in seconds; the default) or realistic (minutes-long "
+        "restores, slow DNS, pods taking a minute).",
+    )(command)

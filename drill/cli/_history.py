@@ -38,6 +38,12 @@ HISTORY_HELP = (
     f"{DEFAULT_WINDOW} runs where it passed.",
 )
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Read a gs:// or s3:// --history from the running sandbox's stores, where sandbox "
+    "runs keep it.",
+)
 @report_dir_option
 @pass_settings
 def history_command(
@@ -47,6 +53,7 @@ def history_command(
     last: int,
     factor: float,
     output: str,
+    sandbox: bool,
     report_dir: Path,
 ) -> None:
     """Show PLAN's recent runs (RTO, RPO, margins, outcome, slowest step) and flag
@@ -64,6 +71,12 @@ def history_command(
     from drill.commands.history import HistoryOptions, history
 
     options = HistoryOptions(
-        plan, location, last=last, factor=factor, output=output, report_dir=report_dir
+        plan,
+        location,
+        last=last,
+        factor=factor,
+        output=output,
+        report_dir=report_dir,
+        sandbox=sandbox,
     )
     finish(settings, lambda console: history(settings, options, console))

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import REPORT_FORMATS, finish_fast, pass_settings, report_dir_option
+from drill.cli._common import (
+    REPORT_FORMATS,
+    finish_fast,
+    pass_settings,
+    report_dir_option,
+    sandbox_timing_options,
+)
 from drill.cli._completion import complete_plan_names
 from drill.commands import Settings
 
@@ -79,7 +85,6 @@ from drill.commands import Settings
 )
 @click.option(
     "--pushgateway",
-    envvar="DRILL_PUSHGATEWAY",
     metavar="URL",
     help="Push the run's metrics to this Prometheus Pushgateway (env DRILL_PUSHGATEWAY).",
 )
@@ -88,6 +93,22 @@ from drill.commands import Settings
     is_flag=True,
     help="Refuse (exit 2) a plan whose mode changes something no later step checks.",
 )
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME[@STEP]",
+    help="Sandbox runs: inject this fault (`drill sandbox faults` lists them), when STEP "
+    "starts or before the run (repeatable).",
+)
+@click.option(
+    "--world",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Sandbox runs: build the sandbox from this world file (`drill sandbox world PLAN` "
+    "prints one to edit) instead of from the plan.",
+)
+@sandbox_timing_options
 @pass_settings
 def run_command(
     settings: Settings,
@@ -108,6 +129,10 @@ def run_command(
     notify_on: str,
     pushgateway: str | None,
     strict: bool,
+    faults: tuple[str, ...],
+    world: Path | None,
+    profile: str | None,
+    time_scale: float | None,
 ) -> None:
     """Run PLAN (a name in the plans directory, or a file path).
 
@@ -129,6 +154,10 @@ def run_command(
         report_dir=report_dir,
         sandbox=sandbox,
         strict=strict,
+        faults=faults,
+        world=world,
+        profile=profile,
+        time_scale=time_scale,
         outputs=OutputFlags(
             junit=junit,
             history=history,

@@ -1,10 +1,12 @@
-"""`drill sandbox up|down|status`."""
+"""`drill sandbox up|down|status|world|faults`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from drill.cli._common import finish, pass_settings
+from drill.cli._common import finish, pass_settings, sandbox_timing_options
 from drill.commands import Settings
 
 
@@ -20,12 +22,50 @@ def sandbox_group() -> None:
 @sandbox_group.command("up")
 @click.argument("plans", nargs=-1)
 @click.option("--ttl", default="8h", show_default=True, help="Stop by itself after this long.")
+@click.option(
+    "--world",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Build it from this world file (`drill sandbox world PLAN` prints one) instead of "
+    "from the plans; its faults are armed in every run against it.",
+)
+@sandbox_timing_options
 @pass_settings
-def up_command(settings: Settings, plans: tuple[str, ...], ttl: str) -> None:
-    """Start the sandbox for PLANS (default: every plan in the plans directory)."""
-    from drill.commands.sandbox import sandbox_up
+def up_command(
+    settings: Settings,
+    plans: tuple[str, ...],
+    ttl: str,
+    world: Path | None,
+    profile: str | None,
+    time_scale: float | None,
+) -> None:
+    """Start the sandbox for PLANS (default: every plan in the plans directory), or from a
+    world file. With one up already, check that it serves PLANS: exit 2, saying what it lacks
+    and how to restart it with everything, when it does not."""
+    from drill.commands.sandbox import SandboxOptions, sandbox_up
 
-    finish(settings, lambda console: sandbox_up(settings, plans, console, ttl))
+    options = SandboxOptions(profile, time_scale, world)
+    finish(settings, lambda console: sandbox_up(settings, plans, console, ttl, options=options))
+
+
+@sandbox_group.command("world")
+@click.argument("plans", nargs=-1)
+@pass_settings
+def world_command(settings: Settings, plans: tuple[str, ...]) -> None:
+    """Print the world the sandbox derives from PLANS (default: every plan in the plans
+    directory) as a world file, to read and edit, then use with --world."""
+    from drill.commands.sandbox import sandbox_world
+
+    finish(settings, lambda console: sandbox_world(settings, plans, console))
+
+
+@sandbox_group.command("faults")
+@pass_settings
+def faults_command(settings: Settings) -> None:
+    """List the faults a sandbox run can inject (--fault NAME[@STEP], a world's faults:)."""
+    from drill.commands.sandbox import sandbox_faults
+
+    finish(settings, sandbox_faults)
 
 
 @sandbox_group.command("down")

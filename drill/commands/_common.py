@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,18 @@ def open_log_file(path: Path) -> Iterator[TextIO]:
         raise UsageError(f"--log-file {path}: cannot write to it ({exc.strerror or exc})") from None
     with out:
         yield out
+
+
+def rollback_command(run_id: str, journal: Path, *, sandbox: bool) -> str:
+    """The command that undoes what run ``run_id`` (its journal at ``journal``) left changed.
+    A sandbox run's says ``--sandbox``: as printed, it acts on the sandbox and on nothing else
+    (its journal says so too, and rollback goes by the journal)."""
+    run_dir = journal.parent
+    if journal.name == JOURNAL_FILE and run_dir.name == run_id:
+        where = f"{run_id} --report-dir {shlex.quote(str(run_dir.parent))}"
+    else:
+        where = shlex.quote(str(journal))
+    return f"drill rollback {where}" + (" --sandbox" if sandbox else "")
 
 
 def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:

@@ -26,6 +26,8 @@ from drill.outputs import (
 from drill.report import RunReport, render_junit
 from providers.protocols import ReportStore
 
+PUSHGATEWAY_ENV = "DRILL_PUSHGATEWAY"
+
 
 @dataclass(frozen=True)
 class OutputFlags:
@@ -36,7 +38,7 @@ class OutputFlags:
     slack_webhook_file: str | None = None
     webhook_file: str | None = None
     notify_on: NotifyOn = "always"
-    pushgateway: str | None = None
+    pushgateway: str | None = None  # the flag's; else (not in the sandbox) DRILL_PUSHGATEWAY
 
 
 @dataclass(frozen=True)
@@ -48,20 +50,29 @@ class RunOutputs:
     pushgateway: str | None = None
 
 
-def prepare_outputs(settings: Settings, flags: OutputFlags) -> RunOutputs:
-    """Check every destination before anything runs; bad ones are usage errors (exit 2)."""
-    if flags.pushgateway:
-        check_pushgateway_url(flags.pushgateway)
+def prepare_outputs(
+    settings: Settings, flags: OutputFlags, *, sandbox_run: bool = False
+) -> RunOutputs:
+    """Check every destination before anything runs; bad ones are usage errors (exit 2).
+
+    A sandbox run sends only where its own flags say: webhook URLs and the Pushgateway named
+    by the environment (``DRILL_SLACK_WEBHOOK_URL``, ``DRILL_WEBHOOK_URL``,
+    ``DRILL_PUSHGATEWAY``) are usually the team's real channels, and a rehearsal must not post
+    to them unasked. What it does send says it is a sandbox run. Its history goes to the
+    sandbox's own stores (``drill.commands.sandbox.history_store``)."""
+    environ = {} if sandbox_run else settings.environ
+    pushgateway = flags.pushgateway or environ.get(PUSHGATEWAY_ENV, "").strip() or None
+    if pushgateway:
+        check_pushgateway_url(pushgateway)
     junit = flags.junit
     if junit is not None and not junit.parent.is_dir():
         raise UsageError(f"--junit {junit}: directory {junit.parent} does not exist")
     return RunOutputs(
         junit=junit,
-        # The real store even for --sandbox runs: history outlives any sandbox.
         history=_history_store(settings, flags.history) if flags.history else None,
-        notify=notify_targets(settings.environ, flags.slack_webhook_file, flags.webhook_file),
+        notify=notify_targets(environ, flags.slack_webhook_file, flags.webhook_file),
         notify_on=flags.notify_on,
-        pushgateway=flags.pushgateway or None,
+        pushgateway=pushgateway,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from drill.clock import Clock, SystemClock
 from drill.commands._common import REPORT_FILE, Settings
 from drill.commands._console import Console
+from drill.commands.sandbox import running_sandbox
 from drill.errors import ExitCode, ProviderError, UsageError
 from drill.history import (
     DEFAULT_FACTOR,
@@ -46,6 +47,7 @@ class HistoryOptions:
     factor: float = DEFAULT_FACTOR
     output: str = "text"  # text | json
     report_dir: Path = Path("reports")  # read when no location is given
+    sandbox: bool = False  # gs:// and s3:// locations are the running sandbox's
 
 
 def history(
@@ -70,7 +72,8 @@ def _histories(
     settings: Settings, options: HistoryOptions, plan: str | None
 ) -> tuple[list[History], str]:
     if options.location is not None:
-        store = open_report_store(options.location, settings.cloud)
+        cloud = running_sandbox(settings.environ).cloud if options.sandbox else settings.cloud
+        store = open_report_store(options.location, cloud)
         where = shown_location(options.location)
         plans = [plan] if plan is not None else _stored_plans(store, where)
         return [_read(store, name, options.last, where) for name in plans], where

@@ -11,7 +11,6 @@ when it rendered the report and raises a UsageError (2) when RUN cannot be read.
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from drill.commands._common import (
     REPORT_FILE,
     Settings,
     locate_run,
+    rollback_command,
     write_atomically,
 )
 from drill.commands._console import Console
@@ -95,7 +95,9 @@ def _rebuild(journal_file: Path, settings: Settings) -> RunReport:
             events,
             plan=plan,
             journal_path=str(journal_file),
-            rollback_command=_rollback_command(journal_file, record.run_id),
+            rollback_command=rollback_command(
+                record.run_id, journal_file, sandbox=bool(record.sandbox)
+            ),
         )
     except UsageError as exc:
         raise UsageError(f"{journal_file}: {exc}") from None
@@ -114,13 +116,6 @@ def _plan_of(record: RunRecord, settings: Settings) -> tuple[ExecutionPlan | Non
     plan = resolve(loaded.plan, loaded.source, mode, tiers, record.contexts)
     note = f"step descriptions and steps the journal never reached are from {loaded.source} now"
     return plan, note
-
-
-def _rollback_command(journal_file: Path, run_id: str) -> str:
-    run_dir = journal_file.parent
-    if journal_file.name == JOURNAL_FILE and run_dir.name == run_id:
-        return f"drill rollback {run_id} --report-dir {shlex.quote(str(run_dir.parent))}"
-    return f"drill rollback {shlex.quote(str(journal_file))}"
 
 
 def write_output(path: Path, text: str) -> None:

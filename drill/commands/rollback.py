@@ -16,6 +16,7 @@ from drill.commands._common import (
     Settings,
     command_logger,
     locate_run,
+    rollback_command,
     write_atomically,
 )
 from drill.commands._console import Console
@@ -127,11 +128,7 @@ def _undo(
 
 def _again(record: RunRecord, journal_path: Path) -> str:
     """The command that goes on where this rollback stopped."""
-    sandbox = " --sandbox" if record.sandbox else ""
-    run_dir = journal_path.parent
-    if journal_path.name == JOURNAL_FILE and run_dir.name == record.run_id:
-        return f"drill rollback {record.run_id} --report-dir {run_dir.parent}{sandbox}"
-    return f"drill rollback {journal_path}{sandbox}"
+    return rollback_command(record.run_id, journal_path, sandbox=bool(record.sandbox))
 
 
 def _write_report(report: RunReport, run_dir: Path, log: Any) -> list[Path]:

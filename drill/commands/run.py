@@ -9,9 +9,9 @@ import secrets
 import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -24,24 +24,38 @@ from drill.commands._common import (
     command_logger,
     parse_context_flags,
     require_log_file,
+    rollback_command,
     write_atomically,
 )
 from drill.commands._console import Console
+from drill.commands._faults import FaultArmer, Listeners
 from drill.commands._outline import outline_data, outline_text
-from drill.commands._outputs import OutputFlags, RunOutputs, deliver, prepare_outputs
+from drill.commands._outputs import (
+    PUSHGATEWAY_ENV,
+    OutputFlags,
+    RunOutputs,
+    deliver,
+    prepare_outputs,
+)
 from drill.commands.runs import run_id_prefix, runs_left_behind
-from drill.commands.sandbox import PrivateSandbox, sandbox_for
+from drill.commands.sandbox import (
+    PrivateSandbox,
+    SandboxOptions,
+    history_bucket,
+    history_store,
+    sandbox_for,
+)
 from drill.errors import ExitCode, ProviderError, TransientError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
     FileJournal,
-    NoProgress,
     RunLease,
     RunLocked,
     StepRuntime,
     cancel_on_signals,
 )
+from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
 from drill.report import RENDERERS, RunReport, render_json
 from drill.steps import Mode
@@ -65,6 +79,27 @@ class RunOptions:
     sandbox: bool = False
     outputs: OutputFlags = field(default_factory=OutputFlags)
     strict: bool = False  # refuse a plan with warnings in this mode (nothing is run)
+    # Sandbox runs only: faults to inject (NAME or NAME@STEP), a world file, the timing.
+    faults: tuple[str, ...] = ()
+    world: Path | None = None
+    profile: str | None = None
+    time_scale: float | None = None
+
+    def sandbox_options(self) -> SandboxOptions:
+        if not self.sandbox and (
+            self.faults or self.world or self.profile or self.time_scale is not None
+        ):
+            raise UsageError(
+                "--fault, --world, --profile and --time-scale act on the sandbox: add --sandbox"
+            )
+        if self.time_scale is not None and not 0 < self.time_scale <= MAX_TIME_SCALE:
+            raise UsageError(
+                f"--time-scale {self.time_scale:g}: give a factor above 0 and at most "
+                f"{MAX_TIME_SCALE:g} (0.1: ten times faster than the profile)"
+            )
+        return SandboxOptions(
+            self.profile, self.time_scale, self.world, history_bucket(self.outputs.history)
+        )
 
 
 def run(
@@ -92,21 +127,79 @@ def run(
     if options.dry_run:
         console.out(_dry_run_text(resolved, options.output))
         return ExitCode.PASSED
-    outputs = prepare_outputs(settings, options.outputs)
+    sandbox_options = options.sandbox_options()
+    outputs = prepare_outputs(settings, options.outputs, sandbox_run=options.sandbox)
     require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)
     if options.sandbox:
-        with sandbox_for(loaded, settings, start_sandbox) as target:
-            contexts = target.contexts
-            resolved = resolve(loaded.plan, loaded.source, mode, tiers, contexts, loaded.sha256)
-            providers = LiveProviders(clock, target.kubeconfig, target.cloud)
-            report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+        report = _run_in_sandbox(
+            (loaded, resolved),
+            t0,
+            options,
+            settings,
+            console,
+            clock,
+            outputs,
+            start_sandbox,
+            sandbox_options,
+        )
     else:
         providers = settings.providers(clock)
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
     console.out(RENDERERS[options.output](report))
     return report.exit_code
+
+
+def _run_in_sandbox(
+    plan: tuple[LoadedPlan, ExecutionPlan],
+    t0: datetime | None,
+    options: RunOptions,
+    settings: Settings,
+    console: Console,
+    clock: Clock,
+    outputs: RunOutputs,
+    start_sandbox: PrivateSandbox | None,
+    sandbox_options: SandboxOptions,
+) -> RunReport:
+    """The run against the sandbox, with its faults armed and its history kept there.
+    ``plan``: the plan loaded, and resolved before its roles are mapped to the sandbox's."""
+    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
+
+    loaded, unmapped = plan
+    faults = [parse_fault_flag(text) for text in options.faults]
+    for spec in faults:  # a fault that cannot be armed is refused before a sandbox starts
+        planned_actions(spec, unmapped)
+    with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
+        tiers, roles = settings.config.tiers, set(loaded.plan.contexts)
+        if roles - set(target.contexts):
+            missing = ", ".join(sorted(roles - set(target.contexts)))
+            raise UsageError(f"the sandbox's world has no cluster for role(s) {missing}")
+        contexts = {role: target.contexts[role] for role in roles}
+        resolved = resolve(
+            loaded.plan, loaded.source, unmapped.mode, tiers, contexts, loaded.sha256
+        )
+        armer = FaultArmer(target.send, resolved, [*target.faults, *faults], clock)
+        if options.outputs.history is not None:
+            outputs = replace(outputs, history=history_store(target, options.outputs.history))
+        _say_unused_destinations(settings, options.outputs, console)
+        providers = LiveProviders(clock, target.kubeconfig, target.cloud)
+        return execute(resolved, t0, options, settings, console, clock, providers, outputs, armer)
+
+
+def _say_unused_destinations(settings: Settings, flags: OutputFlags, console: Console) -> None:
+    """A sandbox run sends to no endpoint only the environment names (those are usually the
+    team's real channels, the CronJob's): it says so, once, for each it leaves out."""
+    for name, given in (
+        (SLACK_URL_ENV, flags.slack_webhook_file),
+        (WEBHOOK_URL_ENV, flags.webhook_file),
+        (PUSHGATEWAY_ENV, flags.pushgateway),
+    ):
+        if settings.environ.get(name, "").strip() and not given:
+            console.err(
+                f"drill: ${name} is not used by a sandbox run (a rehearsal posts nowhere it was "
+                "not sent for this run); give the flag to send it\n"
+            )
 
 
 def _say_warnings(loaded: LoadedPlan, mode: Mode, strict: bool, console: Console) -> None:
@@ -154,6 +247,8 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
+# The slowest a sandbox may be made: ten times its profile's durations.
+MAX_TIME_SCALE = 10.0
 # How long a kube context may answer with throttling, 5xx or resets before the run gives up.
 CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.
@@ -173,20 +268,29 @@ def execute(
     clock: Clock,
     providers: LiveProviders,
     outputs: RunOutputs,
+    faults: FaultArmer | None = None,
 ) -> RunReport:
     run_id = new_run_id(plan.name, clock.now())
     cancellation = Cancellation()
     view = terminal_view(plan, run_id, options, console, clock, cancellation)
     stderr = view.log_stream() if view else console.stderr
-    with command_logger(settings, stderr, beside_view=view is not None) as logger:
+    with (
+        command_logger(settings, stderr, beside_view=view is not None) as logger,
+        ExitStack() as armed,
+    ):
         log = logger.bind(run_id=run_id)
         if view:
             view.attach_log(log)
-        progress = view.board if view else NoProgress()
+        progress = Listeners(view.board if view else None, faults)
         runtime = StepRuntime(run_id, plan.mode, clock, providers, log, progress)
+        if faults is not None:
+            faults.log = log
+            armed.callback(faults.stop)
+            faults.start()
         check_contexts(plan, providers, clock, log)
         require_writable(options.report_dir)
-        report = _execute_leased(plan, t0, options, providers, runtime, cancellation, view)
+        notes = faults.notes if faults else list
+        report = _execute_leased(plan, t0, options, providers, runtime, cancellation, view, notes)
         deliver(report, options.report_dir / run_id / REPORT_FILE, outputs, clock, log)
     return report
 
@@ -199,6 +303,7 @@ def _execute_leased(
     runtime: StepRuntime,
     cancellation: Cancellation,
     view: TerminalView | None,
+    notes: Callable[[], list[str]],
 ) -> RunReport:
     """The lease comes first: a run that may not start leaves no journal behind. Then the
     leftovers of runs that died (a run still going holds the lease, so it is not one). The
@@ -211,7 +316,7 @@ def _execute_leased(
         refuse_while_left_behind(plan.name, report_dir, sandbox=options.sandbox)
         with view or nullcontext():
             report = _execute_locked(
-                plan, t0, report_dir / run_id, report_dir, runtime, cancellation, options.sandbox
+                plan, t0, report_dir / run_id, runtime, cancellation, options.sandbox, notes
             )
             if view:
                 view.finish(report)
@@ -272,7 +377,7 @@ def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool)
             steps = ", ".join(step for step, _ in run.changed)
             raise UsageError(
                 f"run {run.run_id} of {plan_name} did not finish and still has changes in "
-                f"place ({steps}): roll it back first with `{run.rollback_command(report_dir)}`"
+                f"place ({steps}): roll it back first with `{run.rollback_command()}`"
                 " (`drill runs` lists every such run)"
             )
 
@@ -353,11 +458,12 @@ def _execute_locked(
     plan: ExecutionPlan,
     t0: datetime | None,
     run_dir: Path,
-    report_dir: Path,
     runtime: StepRuntime,
     cancellation: Cancellation,
     sandbox: bool,
+    notes: Callable[[], list[str]],
 ) -> RunReport:
+    """``notes``: what the report should say besides (the sandbox faults armed in the run)."""
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
     executor = Executor(
@@ -365,8 +471,7 @@ def _execute_locked(
         journal,
         cancellation,
         journal_path=str(journal.path),
-        rollback_command=f"drill rollback {run_id} --report-dir {report_dir}"
-        + (" --sandbox" if sandbox else ""),
+        rollback_command=rollback_command(run_id, journal.path, sandbox=sandbox),
         sandbox=sandbox,
         process=(socket.gethostname(), os.getpid()),
     )
@@ -375,5 +480,6 @@ def _execute_locked(
             report = executor.run(plan, t0)
     finally:
         journal.close()
+    report = report.model_copy(update={"notes": [*report.notes, *notes()]})
     write_atomically(run_dir / REPORT_FILE, render_json(report))
     return report

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import JOURNAL_FILE
+from drill.commands._common import JOURNAL_FILE, rollback_command
 from drill.commands._console import Console
 from drill.durations import format_duration
 from drill.errors import ExitCode, UsageError
@@ -46,9 +46,8 @@ class LeftBehind:
             return f"finished ({self.mode}), changes not undone"
         return "finished, nothing left changed"
 
-    def rollback_command(self, report_dir: Path) -> str:
-        sandbox = " --sandbox" if self.sandbox else ""
-        return f"drill rollback {self.run_id} --report-dir {report_dir}{sandbox}"
+    def rollback_command(self) -> str:
+        return rollback_command(self.run_id, self.journal, sandbox=self.sandbox)
 
 
 def run_id_prefix(plan_name: str) -> str:
@@ -103,11 +102,11 @@ def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> 
         console.out(f"no run under {options.report_dir} left anything changed\n")
         return ExitCode.PASSED
     for run in listed:
-        console.out(_describe(run, now, options.report_dir))
+        console.out(_describe(run, now))
     return ExitCode.TARGET_MISSED if any(run.changed for run in listed) else ExitCode.PASSED
 
 
-def _describe(run: LeftBehind, now: datetime, report_dir: Path) -> str:
+def _describe(run: LeftBehind, now: datetime) -> str:
     age = format_duration((now - run.started_at).total_seconds())
     lines = [
         f"{run.run_id}  plan {run.plan}, {run.mode} mode, started {age} ago",
@@ -122,5 +121,5 @@ def _describe(run: LeftBehind, now: datetime, report_dir: Path) -> str:
     if run.changed:
         steps = ", ".join(f"{step} ({kind})" for step, kind in run.changed)
         lines.append(f"  changed: {steps}")
-        lines.append(f"  undo:    {run.rollback_command(report_dir)}")
+        lines.append(f"  undo:    {run.rollback_command()}")
     return "\n".join(lines) + "\n\n"

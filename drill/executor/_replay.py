@@ -104,6 +104,7 @@ def report_from_journal(
         service=start.service or (plan.service if plan else "unknown"),
         tier=start.tier or (plan.tier if plan else "unknown"),
         mode=start.mode,
+        sandbox=bool(start.sandbox),
         outcome=outcome,
         exit_code=exit_code,
         started_at=start.disaster_at if t0_source == "run start" else start.ts,

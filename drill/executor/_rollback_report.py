@@ -47,6 +47,7 @@ def rollback_report(
         service=run.service or "unknown",
         tier=run.tier or "unknown",
         mode=run.mode,
+        sandbox=bool(run.sandbox),
         outcome=outcome,
         exit_code=int(exit_code),
         started_at=started_at,

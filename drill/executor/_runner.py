@@ -542,6 +542,7 @@ class Executor:
             service=plan.service,
             tier=plan.tier,
             mode=plan.mode,
+            sandbox=self.sandbox,
             outcome=outcome,
             exit_code=int(exit_code),
             started_at=anchor.wall,

@@ -2,7 +2,8 @@
 
 The grouping key is ``job=drill, plan, mode`` and the push is a PUT, so each run replaces all
 series of the previous run of that plan and mode: a step that no longer exists, or an RTO
-that was not measured this time, leaves no stale value behind for alerts to read.
+that was not measured this time, leaves no stale value behind for alerts to read. A sandbox
+run's key adds ``sandbox=true``: a rehearsal never replaces the series of the real drills.
 
 Series (all gauges; ``drill_rpo_seconds``/``drill_rto_seconds`` are absent when not measured)::
 
@@ -104,7 +105,8 @@ def _basic_auth(url: str) -> dict[str, str]:
 
 
 def pushgateway_url(gateway_url: str, report: RunReport) -> str:
-    """``<gateway>/metrics/job/drill/plan/<plan>/mode/<mode>``, without credentials.
+    """``<gateway>/metrics/job/drill/plan/<plan>/mode/<mode>`` (a sandbox run's ending
+    ``/sandbox/true``), without credentials.
 
     Raises ValueError when ``gateway_url`` is not a URL.
     """
@@ -112,6 +114,8 @@ def pushgateway_url(gateway_url: str, report: RunReport) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not an http(s) URL")
     grouping = {"job": "drill", "plan": report.plan, "mode": report.mode}
+    if report.sandbox:
+        grouping["sandbox"] = "true"
     path = (
         parts.path.rstrip("/") + "/metrics" + "".join(_segment(k, v) for k, v in grouping.items())
     )

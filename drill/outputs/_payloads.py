@@ -8,6 +8,7 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
       "run_id": "region-failure-20260101-020000-ab12",
       "plan": "region-failure", "service": "api-server", "tier": "high",
       "mode": "drill" | "live",
+      "sandbox": false | true  (a rehearsal against drill's local simulated world),
       "outcome": "passed" | "target_missed" | "failed" | "interrupted" | "rollback_incomplete",
       "exit_code": 0,
       "summary": "drill region-failure (drill mode): PASSED - RPO ... - RTO ...",
@@ -50,6 +51,7 @@ from drill.report import (
     UndoReport,
     rollback_sentence,
     rpo_figures,
+    title,
 )
 
 WebhookSchema = Literal["drill.notification/v1"]
@@ -135,6 +137,7 @@ class WebhookPayload(_Model):
     service: str
     tier: str
     mode: Literal["drill", "live"]
+    sandbox: bool = False
     outcome: Outcome
     exit_code: int
     summary: str
@@ -159,6 +162,7 @@ def webhook_payload(report: RunReport, report_location: str | None) -> dict[str,
         service=report.service,
         tier=report.tier,
         mode=report.mode,
+        sandbox=report.sandbox,
         outcome=report.outcome,
         exit_code=report.exit_code,
         summary=summary_line(report),
@@ -233,7 +237,7 @@ def not_equal_checks(rollback: RollbackReport) -> list[RollbackCheck]:
 
 def summary_line(report: RunReport) -> str:
     return (
-        f"drill {report.plan} ({report.mode} mode): {VERDICTS[report.outcome]} - "
+        f"{title(report)} ({report.mode} mode): {VERDICTS[report.outcome]} - "
         f"RPO {objective_text(report.rpo)} - RTO {objective_text(report.rto)}"
     )
 
@@ -282,7 +286,7 @@ def clip(text: str, limit: int) -> str:
 def slack_payload(report: RunReport, report_location: str | None) -> dict[str, Any]:
     """An incoming-webhook message: ``text`` for notifications and old clients, plus blocks."""
     blocks: list[dict[str, Any]] = [
-        _header(f"drill {report.plan}: {VERDICTS[report.outcome]}"),
+        _header(f"{title(report)}: {VERDICTS[report.outcome]}"),
         _fields(
             ("Service", report.service),
             ("Tier", report.tier),

@@ -64,7 +64,7 @@ from types import MappingProxyType
 from drill.report._html import render_html
 from drill.report._junit import render_junit
 from drill.report._markdown import render_markdown
-from drill.report._shared import rollback_sentence, rpo_figures
+from drill.report._shared import rollback_sentence, rpo_figures, title
 from drill.report._text import render_text
 
 
@@ -84,7 +84,7 @@ RENDERERS: Mapping[str, Callable[[RunReport], str]] = MappingProxyType(
 )
 
 __all__ += ["RENDERERS", "render_html", "render_json", "render_junit", "render_markdown"]
-__all__ += ["render_text", "rollback_sentence", "rpo_figures"]
+__all__ += ["render_text", "rollback_sentence", "rpo_figures", "title"]
 
 
 def json_schema() -> str:

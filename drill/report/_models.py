@@ -261,6 +261,11 @@ class RunReport(_Model):
     service: str
     tier: str
     mode: Literal["drill", "live"]
+    sandbox: bool = Field(
+        default=False,
+        description="a `--sandbox` run: against drill's local simulated world, never a real "
+        "cluster or cloud",
+    )
     outcome: Outcome
     exit_code: int
     started_at: datetime

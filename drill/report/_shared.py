@@ -114,10 +114,12 @@ def rollback_sentence(rollback: RollbackReport) -> str:
 
 
 def title(report: RunReport) -> str:
-    """What the report is of: a run, or a rollback of one."""
+    """What the report is of: a run, or a rollback of one; a sandbox run says so, so that no
+    reader (a Slack channel, a dashboard) takes a rehearsal for a real failover."""
+    where = " in the sandbox" if report.sandbox else ""
     if report.kind == "rollback":
-        return f"drill rollback of {report.plan} run {report.run_id}"
-    return f"drill {report.plan}"
+        return f"drill rollback of {report.plan} run {report.run_id}{where}"
+    return f"drill {report.plan}{where}"
 
 
 # --- RPO from data and from backup metadata ---------------------------------------------------

@@ -435,6 +435,7 @@ class AwsSandbox(Emulator):
         self.changes = Route53Changes(self.clock, change_delay_s)
         # ELBv2 listener or target group ARN -> when a change to it last applied (monotonic)
         self._elbv2_changed: dict[str, float] = {}
+        self._change_delay_s = change_delay_s
         # A random twelve-digit account of its own, so two sandboxes never share state.
         self.account_id = f"{uuid.uuid4().int % 10**11 + 10**11:012d}"
         self.faults = AwsFaults()
@@ -515,6 +516,13 @@ class AwsSandbox(Emulator):
         from moto.backends import get_backend
 
         return get_backend(service)[self.account_id][region]
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def stuck_changes(self, stuck: bool = True) -> None:
+        """Route53 changes stay PENDING for ever (those pending now and new ones); False puts
+        the sandbox's own delay back."""
+        self.changes.delay_s = math.inf if stuck else self._change_delay_s
 
     # --- S3 -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from drill.clock import Clock
@@ -39,6 +40,8 @@ SANDBOX_INSTANCES_PER_GROUP = 2
 # anything but a whole number of intervals, so t0 falls between two writes.
 HEARTBEAT_HISTORY = 5
 HEARTBEAT_PHASE = 0.37
+# The longest the writers' thread sleeps between looks at the clock.
+WRITER_POLL_S = 1.0
 
 
 class ObjectWriter(Protocol):
@@ -72,6 +75,15 @@ class CloudProfile:
         )
 
 
+@dataclass
+class _Writer:
+    """A backup job or heartbeat writer: the next moment it writes, every ``period_s``."""
+
+    next_at: datetime
+    period_s: float
+    write: Callable[[datetime, datetime], None]  # (the moment written, now)
+
+
 class CloudSandbox(Emulator):
     def __init__(self, world: CloudWorld, clock: Clock, profile: CloudProfile) -> None:
         self.world = world
@@ -87,6 +99,8 @@ class CloudSandbox(Emulator):
         # before start by the sandbox, which knows the clusters too; unset, every host serves.
         self.judge: Callable[[str], str | None] | None = None
         self._backup_jobs: list[tuple[ObjectWriter, BucketWorld]] = []
+        self._writers: list[_Writer] = []
+        self._writers_lock = threading.Lock()
         # Ground truth, at full precision: every heartbeat written, by (bucket, prefix), and
         # when each backup object was taken, by (bucket, name).
         self._heartbeats: dict[tuple[str, str], list[datetime]] = {}
@@ -99,8 +113,7 @@ class CloudSandbox(Emulator):
             self._start_gcp()
             if self.world.uses("aws"):
                 self._start_aws()
-            self._start_backup_jobs()
-            self._start_heartbeats()
+            self._start_writers()
             self._start_gateway()
         except ModuleNotFoundError as exc:
             self._stack.close()
@@ -123,92 +136,80 @@ class CloudSandbox(Emulator):
         self._stack.callback(self.gateway.stop)
         self.gateway.start()
 
-    def _start_backup_jobs(self) -> None:
-        """Write each backup once, its healthy age old, then keep writing them like a schedule,
-        so a sandbox kept up for hours still passes its freshness checks."""
-        if not any(bucket.backups for _, bucket in self._backup_jobs):
-            return
+    def _start_writers(self) -> None:
+        """Each backup job and heartbeat writer on its schedule: the writes due before now
+        (a backup its healthy age old, a heartbeat's last few), then each as it falls due, by
+        the sandbox's clock, so a sandbox kept up for hours still passes its freshness checks
+        and a clock moved forward finds every write it passed over."""
+        now = self.clock.now()
         for store, bucket in self._backup_jobs:
             for seed in bucket.backups.values():
-                self._write_backup(store, bucket, seed, seed.age_s)
+                first = now - timedelta(seconds=seed.age_s)
+                self._writers.append(
+                    _Writer(first, seed.period_s, partial(self._write_backup, store, bucket, seed))
+                )
+            for beat in bucket.heartbeats.values():
+                back = (HEARTBEAT_HISTORY - 1 + HEARTBEAT_PHASE) * beat.interval_s
+                first = now - timedelta(seconds=back)
+                self._writers.append(
+                    _Writer(first, beat.interval_s, partial(self._write_beat, store, bucket, beat))
+                )
+        if not self._writers:
+            return
+        self.catch_up()
         stop = threading.Event()
         thread = threading.Thread(
-            target=self._run_backup_jobs, args=(stop,), name="sandbox-backups", daemon=True
+            target=self._write_forever, args=(stop,), name="sandbox-writers", daemon=True
         )
         self._stack.callback(thread.join, 5)
         self._stack.callback(stop.set)
         thread.start()
 
-    def _run_backup_jobs(self, stop: threading.Event) -> None:
-        periods = [s.period_s for _, b in self._backup_jobs for s in b.backups.values()]
-        period_s = min(periods)
-        while not stop.wait(period_s):
-            for store, bucket in self._backup_jobs:
-                for seed in bucket.backups.values():
-                    self._write_backup(store, bucket, seed, 0.0)
+    def catch_up(self) -> None:
+        """Write every backup and heartbeat due by the clock's now."""
+        with self._writers_lock:
+            now = self.clock.now()
+            for writer in self._writers:
+                while writer.next_at <= now:
+                    writer.write(writer.next_at, now)
+                    writer.next_at += timedelta(seconds=writer.period_s)
+
+    def _write_forever(self, stop: threading.Event) -> None:
+        while True:
+            with self._writers_lock:
+                due = min(writer.next_at for writer in self._writers)
+            wait_s = (due - self.clock.now()).total_seconds()
+            # Never long asleep: a clock moved forward (a test's) is noticed within a second.
+            if stop.wait(min(max(wait_s, 0.0), WRITER_POLL_S)):
+                return
+            self.catch_up()
 
     def _write_backup(
-        self, store: ObjectWriter, bucket: BucketWorld, seed: BackupSeed, age_s: float
+        self,
+        store: ObjectWriter,
+        bucket: BucketWorld,
+        seed: BackupSeed,
+        taken: datetime,
+        now: datetime,
     ) -> None:
-        taken = self.clock.now() - timedelta(seconds=age_s)
         name, metadata = seed.object_at(taken)
-        store.put_object(bucket.name, name, seed.size, age_s, metadata)
+        store.put_object(bucket.name, name, seed.size, (now - taken).total_seconds(), metadata)
         with self._truth_lock:
             self._backups_taken[(bucket.name, name)] = taken
 
-    def _start_heartbeats(self) -> None:
-        """Each heartbeat writer's last writes before now, then one every interval."""
-        writers = [
-            (store, bucket, seed)
-            for store, bucket in self._backup_jobs
-            for seed in bucket.heartbeats.values()
-        ]
-        if not writers:
-            return
-        now = self.clock.now()
-        due: list[datetime] = []
-        for store, bucket, seed in writers:
-            back = (HEARTBEAT_HISTORY - 1 + HEARTBEAT_PHASE) * seed.interval_s
-            due.append(self._write_due(store, bucket, seed, now - timedelta(seconds=back), now))
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self._run_heartbeats,
-            args=(writers, due, stop),
-            name="sandbox-heartbeats",
-            daemon=True,
-        )
-        self._stack.callback(thread.join, 5)
-        self._stack.callback(stop.set)
-        thread.start()
-
-    def _run_heartbeats(
-        self,
-        writers: list[tuple[ObjectWriter, BucketWorld, HeartbeatSeed]],
-        due: list[datetime],
-        stop: threading.Event,
-    ) -> None:
-        while not stop.wait(max((min(due) - self.clock.now()).total_seconds(), 0.0)):
-            now = self.clock.now()
-            for index, (store, bucket, seed) in enumerate(writers):
-                due[index] = self._write_due(store, bucket, seed, due[index], now)
-
-    def _write_due(
+    def _write_beat(
         self,
         store: ObjectWriter,
         bucket: BucketWorld,
         seed: HeartbeatSeed,
-        next_at: datetime,
+        written: datetime,
         now: datetime,
-    ) -> datetime:
-        """Write every heartbeat due from ``next_at`` up to ``now``; when the next one is."""
-        while next_at <= now:
-            name, content = seed.object_at(next_at)
-            age_s = (now - next_at).total_seconds()
-            store.put_object(bucket.name, name, len(content), age_s, {}, content)
-            with self._truth_lock:
-                self._heartbeats.setdefault((bucket.name, seed.prefix), []).append(next_at)
-            next_at += timedelta(seconds=seed.interval_s)
-        return next_at
+    ) -> None:
+        name, content = seed.object_at(written)
+        age_s = (now - written).total_seconds()
+        store.put_object(bucket.name, name, len(content), age_s, {}, content)
+        with self._truth_lock:
+            self._heartbeats.setdefault((bucket.name, seed.prefix), []).append(written)
 
     def backup_taken_at(self, bucket: str, name: str) -> datetime | None:
         """Ground truth: when backup object ``name`` was written, to the microsecond (S3 keeps

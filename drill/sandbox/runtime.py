@@ -6,14 +6,17 @@ and by ``drill sandbox up`` in a background process that keeps the world between
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drill.clock import Clock, SystemClock
+from drill.errors import UsageError
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
-from drill.sandbox.emulator import Emulator
+from drill.sandbox.emulator import Emulator, LoopbackServer, QuietHandler
 from drill.sandbox.kube import HeartbeatWriter, KubeEmulator, Profile, write_kubeconfig
 from drill.sandbox.serving import ServingMonitor, ServingTruth
 from drill.sandbox.worlds.clusters import (
@@ -24,6 +27,7 @@ from drill.sandbox.worlds.clusters import (
     Manifest,
     WorldSpec,
 )
+from drill.sandbox.worlds.faults import Action
 from providers.cloud import CloudSettings
 
 if TYPE_CHECKING:
@@ -42,6 +46,29 @@ SANDBOX_PROFILE = Profile(
     restore_namespace_wait_s=60.0,
 )
 SANDBOX_CLOUD_PROFILE = CloudProfile()
+# As long as things take in a real cluster and cloud: minutes-long restores, pods that take a
+# minute to pass their readiness checks, namespaces Terminating for 20 s, DNS changes that take
+# a while to apply and longer to propagate, backends that pass health checks after a minute.
+# A drill of a shipped plan takes several minutes (within its timeouts), long enough for lease
+# renewals and re-listed watches.
+REALISTIC_PROFILE = Profile(
+    ready_after_s=60.0, job_duration_s=20.0, restore_duration_s=180.0, namespace_delete_s=20.0
+)
+REALISTIC_CLOUD_PROFILE = CloudProfile(
+    dns_change_s=20.0, dns_propagation_s=60.0, operation_s=30.0, healthy_after_s=60.0
+)
+PROFILES = {
+    "fast": (SANDBOX_PROFILE, SANDBOX_CLOUD_PROFILE),
+    "realistic": (REALISTIC_PROFILE, REALISTIC_CLOUD_PROFILE),
+}
+
+
+def profiles(name: str, time_scale: float = 1.0) -> tuple[Profile, CloudProfile]:
+    """The kube and cloud timing of profile ``name``, every duration times ``time_scale``."""
+    kube, cloud = PROFILES[name]
+    return kube.scaled(time_scale), cloud.scaled(time_scale)
+
+
 # Where in its interval a heartbeat writer was when the sandbox started: anything but the
 # moments backups start, so a backup's age and the heartbeat's differ as they do for real.
 HEARTBEAT_PHASE = 0.37
@@ -108,6 +135,121 @@ class Sandbox(Emulator):
             emulator.stop()
         # Its servers are gone: a kubeconfig left behind would point kubectl at closed ports.
         self.kubeconfig.unlink(missing_ok=True)
+
+    def apply(self, action: Action) -> None:
+        """Carry out one action: a fault a run arms, or a bucket its history needs. Only the
+        emulators' own fault and seeding hooks are callable; raises UsageError naming what is
+        refused or what this sandbox lacks."""
+        if action.call not in _ALLOWED_CALLS.get(action.target, ()):
+            raise UsageError(f"the sandbox does not take {action.target}.{action.call}")
+        target = self._target_of(action)
+        try:
+            getattr(target, action.call)(**action.args)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{action.target}.{action.call}: {exc}") from None
+
+    def _target_of(self, action: Action) -> object:
+        if action.target in ("kube", "velero"):
+            cluster = self.clusters.get(action.role or "")
+            if cluster is None:
+                raise UsageError(f"the sandbox has no cluster for role {action.role!r}")
+            return cluster.faults if action.target == "kube" else cluster.velero
+        found = {
+            "cloud-dns": self.cloud.dns,
+            "compute": self.cloud.compute,
+            "route53": self.cloud.aws,
+            "gcs": self.cloud.gcs,
+            "s3": self.cloud.aws,
+        }.get(action.target)
+        if found is None:
+            what = _EMULATOR_NAMES.get(action.target, action.target)
+            raise UsageError(f"the sandbox runs no {what} emulator")
+        return found
+
+
+# What an action may call, per target: the emulators' own fault and seeding hooks only.
+_ALLOWED_CALLS: dict[str, frozenset[str]] = {
+    "kube": frozenset(
+        {
+            "fail_requests",
+            "drop_new_watches",
+            "expire_watches",
+            "fail_restore",
+            "hang_restore",
+            "never_ready",
+            "fail_job",
+        }
+    ),
+    "velero": frozenset({"set_storage_location"}),
+    "cloud-dns": frozenset({"stuck_changes", "fail_requests"}),
+    "compute": frozenset({"stuck_operations", "concurrent_update", "never_healthy"}),
+    "route53": frozenset({"stuck_changes"}),
+    "gcs": frozenset({"create_bucket"}),
+    "s3": frozenset({"create_bucket"}),
+}
+_EMULATOR_NAMES = {
+    "cloud-dns": "Cloud DNS",
+    "compute": "Compute",
+    "route53": "Route53 (AWS)",
+    "gcs": "Cloud Storage",
+    "s3": "S3 (AWS)",
+}
+
+
+class ControlServer(Emulator):
+    """Where commands in other processes reach a sandbox kept up by ``drill sandbox up``:
+    ``POST /actions`` (a JSON list of actions), with the sandbox's bearer token, carries them
+    out in order. The token is in the state file only (mode 0600), so only its owner arms
+    faults; the emulators themselves, like a local cluster's, take requests from anyone local."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.token = secrets.token_urlsafe(24)
+        self._server = LoopbackServer(_control_handler(self), "sandbox-control")
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> ControlServer:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def answer(self, authorization: str, body: bytes) -> tuple[int, dict[str, object]]:
+        if not hmac.compare_digest(authorization.encode(), f"Bearer {self.token}".encode()):
+            return 401, {"error": "not this sandbox's token"}
+        try:
+            actions = [Action.from_json(raw) for raw in json.loads(body)]
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, {"error": f"not a list of actions: {exc}"}
+        try:
+            for action in actions:
+                self.sandbox.apply(action)
+        except UsageError as exc:
+            return 409, {"error": str(exc)}
+        return 200, {"applied": len(actions)}
+
+
+def _control_handler(control: ControlServer) -> type[QuietHandler]:
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server dispatches on this name
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            answer: dict[str, object]
+            if self.path != "/actions":
+                status, answer = 404, {"error": f"no {self.path} here"}
+            else:
+                status, answer = control.answer(self.headers.get("Authorization", ""), body)
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
 
 
 class PublicEndpoints:

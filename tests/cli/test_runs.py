@@ -14,12 +14,23 @@ from drill.commands.run import refuse_while_left_behind
 from drill.commands.runs import RunsOptions, runs
 from drill.errors import UsageError
 from drill.executor import FileJournal, MutationRecord, RunFinished, RunStarted
+from drill.plan import load_plan, resolve
+from drill.tiers import DEFAULT_TIERS
+from tests.child import REPO
 from tests.executor.fakes import START
+from tests.inprocess import InProcess
 
 DEAD = "region-failure-20261124-003000-aaaa"  # run ids begin with their plan's name
 
 
-def journal(report_dir: Path, run_id: str, *, sandbox: bool, finished: bool) -> None:
+def journal(
+    report_dir: Path,
+    run_id: str,
+    *,
+    sandbox: bool,
+    finished: bool,
+    params: dict[str, object] | None = None,
+) -> None:
     clock = FakeClock(START)
     written = FileJournal(report_dir / run_id / "journal.jsonl", run_id, clock)
     written.write(
@@ -36,7 +47,7 @@ def journal(report_dir: Path, run_id: str, *, sandbox: bool, finished: bool) -> 
         MutationRecord(
             step_id="switch-dns",
             type="dns.switch",
-            params={},
+            params=params or {},
             prior=None,
             context=None,
             timeout_s=60,
@@ -89,3 +100,25 @@ def test_a_finished_run_never_stops_a_new_one(tmp_path: Path) -> None:
     code, text = listed(tmp_path)
     assert code == 1  # its changes are still listed, with the command that undoes them
     assert "finished (drill), changes not undone" in text
+
+
+def test_a_sandbox_runs_commands_all_point_at_the_sandbox(tmp_path: Path) -> None:
+    """`drill report` (rebuilt from the journal) prints the rollback command with --sandbox,
+    and `drill rollback RUN` without the flag still goes to the sandbox: with none up it
+    stops there (exit 2), never reaching for a kubeconfig or cloud credentials."""
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    reports = commands.reports
+    loaded = load_plan(REPO / "plans" / "region-failure.yaml", DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {})
+    switch = next(s for s in plan.steps() if s.id == "switch-dns")
+    assert switch.params is not None
+    journal(reports, DEAD, sandbox=True, finished=False, params=switch.params.as_json())
+    rebuilt = commands.report(DEAD)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"drill rollback {DEAD} --report-dir {reports} --sandbox" in rebuilt.stdout
+    missing = tmp_path / "no-such-kubeconfig"
+    settings = commands.settings(kubeconfig=str(missing))
+    rollback = commands.rollback(DEAD, yes=True, settings=settings)
+    assert rollback.returncode == 2, rollback.stdout + rollback.stderr
+    assert "no sandbox is up" in rollback.stderr
+    assert str(missing) not in rollback.stderr

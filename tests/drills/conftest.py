@@ -12,17 +12,18 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drill.commands.sandbox import SandboxTarget, private_sandbox
+from drill.clock import Clock
+from drill.commands.sandbox import SandboxOptions, SandboxTarget, private_sandbox
 from drill.plan import LoadedPlan
 from drill.sandbox.clouds import CloudProfile
 from drill.sandbox.kube import KubeEmulator, Profile
-from drill.sandbox.runtime import Sandbox
+from drill.sandbox.runtime import ControlServer, Sandbox
 from drill.sandbox.state import SandboxState, write_state
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.plans import resolve_both_modes
@@ -44,6 +45,7 @@ class Drill:
     sandbox: Sandbox
     workdir: Path
     state_dir: Path
+    clock: Clock = field(default_factory=BriefSleeps)  # drill's, and the sandbox's
 
     @property
     def dr(self) -> KubeEmulator:
@@ -52,11 +54,15 @@ class Drill:
     @property
     def commands(self) -> InProcess:
         sandbox = {"DRILL_SANDBOX_DIR": str(self.state_dir)}
-        return InProcess(self.workdir, sandbox, clock=BriefSleeps())
+        return InProcess(self.workdir, sandbox, clock=self.clock)
 
-    def run(self, plan: str, *, live: bool = False, output: str = "text") -> Result:
-        """`drill run PLAN --sandbox` (with --live: also --yes)."""
-        return self.commands.run(plan, sandbox=True, live=live, yes=live, output=output)
+    def run(
+        self, plan: str, *, live: bool = False, output: str = "text", faults: tuple[str, ...] = ()
+    ) -> Result:
+        """`drill run PLAN --sandbox` (with --live: also --yes; with faults: --fault each)."""
+        return self.commands.run(
+            plan, sandbox=True, live=live, yes=live, output=output, faults=faults
+        )
 
     def run_json(self, plan: str, *, live: bool = False) -> tuple[dict[str, Any], Result]:
         result = self.run(plan, live=live, output="json")
@@ -69,18 +75,32 @@ class Drill:
 
 
 @contextmanager
-def fast_private_sandbox(loaded: LoadedPlan, config_file: str | None) -> Iterator[SandboxTarget]:
+def fast_private_sandbox(
+    loaded: LoadedPlan, config_file: str | None, options: SandboxOptions
+) -> Iterator[SandboxTarget]:
     """What `drill run --sandbox` starts when no sandbox is up, with the fast profiles."""
-    with private_sandbox(loaded, config_file, profile=FAST, cloud_profile=FAST_CLOUD) as target:
+    timing = {"profile": FAST, "cloud_profile": FAST_CLOUD}
+    with private_sandbox(loaded, config_file, options, **timing) as target:
         yield target
 
 
 def start_drill_sandbox(
-    plan_files: list[Path], tmp_path: Path, profile: Profile = FAST
+    plan_files: list[Path],
+    tmp_path: Path,
+    profile: Profile = FAST,
+    clock: Clock | None = None,
 ) -> Iterator[Drill]:
+    """The sandbox of ``plan_files`` with ``profile`` (fast unless given), and drill's commands
+    that use it. Given a ``clock``, both read it; else the sandbox keeps real time and drill's
+    sleeps are brief."""
     world = derive(resolve_both_modes(plan_files))
     state_dir = tmp_path / "sandbox-state"
-    with Sandbox(world, tmp_path / "sandbox", profile=profile, cloud_profile=FAST_CLOUD) as sandbox:
+    with (
+        Sandbox(
+            world, tmp_path / "sandbox", profile=profile, cloud_profile=FAST_CLOUD, clock=clock
+        ) as sandbox,
+        ControlServer(sandbox) as control,
+    ):
         write_state(
             state_dir,
             SandboxState(
@@ -89,11 +109,13 @@ def start_drill_sandbox(
                 sandbox.contexts,
                 [str(p) for p in plan_files],
                 asdict(sandbox.cloud_settings),
+                control=control.url,
+                token=control.token,
             ),
         )
         for emulator in sandbox.clusters.values():
             settle(emulator)
-        yield Drill(sandbox, tmp_path, state_dir)
+        yield Drill(sandbox, tmp_path, state_dir, clock or BriefSleeps())
 
 
 def settle(emulator: KubeEmulator) -> None:

@@ -2,8 +2,11 @@
 
 Each case injects one fault, runs the drill in this process, and says what happened: the exit
 code, the step the report blames, and whether everything that existed before is as it was and
-nothing the run made remains. `tests/drills/test_fault_matrix.py` asserts every row;
-`bench/fault_matrix.py` prints the table.
+nothing the run made remains. Faults of the sandbox's catalogue (``drill sandbox faults``) are
+named as ``--fault`` takes them and armed by the run itself, so the names never drift; the
+operator's own faults (signals) and changes made to the world beforehand are the test's.
+`tests/drills/test_fault_matrix.py` asserts every row; `bench/fault_matrix.py` prints the
+table.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.drills.conftest import REPO, Drill, snapshot
+from drill.plan import load_plan, resolve
+from drill.sandbox.worlds.faults import FaultSpec, planned_actions
+from drill.tiers import DEFAULT_TIERS
+from tests.child import REPO
+from tests.drills.conftest import Drill, snapshot
 
 PLAN = REPO / "plans" / "region-failure.yaml"
 WATCHED = ("production", "default", "velero")
@@ -29,9 +36,12 @@ SHORT_TIMEOUTS = (("timeout: 20m", "timeout: 4s"), ("timeout: 10m", "timeout: 3s
 @dataclass(frozen=True)
 class Fault:
     name: str
-    inject: Callable[[Drill], object]
     exit_code: int
     blamed: str | None = None  # the step whose status is not passed, if one must be
+    # A fault of the catalogue (`drill sandbox faults`), NAME or NAME@STEP, as `--fault` takes
+    # it: the run arms it itself, through the sandbox's control endpoint.
+    fault: str | None = None
+    inject: Callable[[Drill], object] = lambda drill: None  # what the test does itself
     short_timeouts: bool = False
     switch_step_timeout: str | None = None  # a timeout for the switch steps, if shortened
     # A change to the world made before "before" is taken: part of the world, not the run's.
@@ -85,7 +95,8 @@ def run_case(drill: Drill, fault: Fault) -> Outcome:
     before = world(drill)
     plan = plan_for(fault, drill.workdir)
     fault.inject(drill)
-    result = drill.run(str(plan), output="json")
+    faults = (fault.fault,) if fault.fault else ()
+    result = drill.run(str(plan), output="json", faults=faults)
     report = json.loads(result.stdout) if result.stdout else {"steps": []}
     blamed = [s["id"] for s in report["steps"] if s["status"] not in ("passed", "skipped")]
     leaked = leftovers(drill, before)
@@ -127,130 +138,108 @@ def sigterm_when(drill: Drill, event: str, step_id: str) -> None:
     threading.Thread(target=watch, name="sigterm", daemon=True).start()
 
 
-def _kube(drill: Drill) -> Any:
-    return drill.dr.faults
+def world_fault(name: str) -> Callable[[Drill], None]:
+    """Make catalogue fault ``name`` part of the world before the run (its actions applied
+    to the sandbox directly, as the run's own arming would)."""
+
+    def apply(drill: Drill) -> None:
+        loaded = load_plan(PLAN, DEFAULT_TIERS)
+        plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, drill.sandbox.contexts)
+        for action in planned_actions(FaultSpec(name), plan):
+            drill.sandbox.apply(action)
+
+    return apply
 
 
 FAULTS: list[Fault] = [
-    Fault("none", lambda d: None, 0),
-    Fault("API 5xx burst", lambda d: _kube(d).fail_requests(4, status=503), 0),
-    Fault(
-        "429 with Retry-After on the restore",
-        lambda d: _kube(d).fail_requests(2, status=429, path_contains="restores"),
-        0,
-    ),
-    Fault(
-        "500 on the restore wait's re-list",
-        lambda d: _kube(d).fail_requests(1, status=500, path_contains="restores", method="GET"),
-        0,
-    ),
-    Fault("reset mid-watch", lambda d: _kube(d).drop_new_watches(3, abrupt=True), 0),
-    Fault(
-        "410 Gone on the watches (ERROR event)",
-        lambda d: _kube(d).expire_watches(6, in_stream=True),
-        0,
-    ),
-    Fault(
-        "410 Gone on the watches (HTTP status)",
-        lambda d: _kube(d).expire_watches(6, in_stream=False),
-        0,
-    ),
+    Fault("none", 0),
+    Fault("API 5xx burst", 0, fault="api-5xx"),
+    Fault("429 with Retry-After on the restore", 0, fault="api-throttled@restore-namespace"),
+    Fault("500 on the restore wait's re-list", 0, fault="restore-relist-500"),
+    Fault("reset mid-watch", 0, fault="watch-reset"),
+    Fault("410 Gone on the watches (ERROR event)", 0, fault="watch-expired"),
+    Fault("410 Gone on the watches (HTTP status)", 0, fault="watch-gone"),
     Fault(
         "backup storage location Unavailable",
-        lambda d: None,
         3,
         "velero-backup-fresh",
-        prepare=lambda d: d.dr.velero.set_storage_location("default", available=False),
+        prepare=world_fault("backup-location-unavailable"),
     ),
     Fault(
         "someone changed the shadow record before the run",
-        lambda d: None,
         0,
         prepare=lambda d: d.sandbox.cloud.dns.set_record(
             "example-prod", "example-com", "drill-api.example.com.", "A", 120, ["192.0.2.44"]
         ),
     ),
-    Fault(
-        "restore PartiallyFailed",
-        lambda d: _kube(d).fail_restore(phase="PartiallyFailed"),
-        3,
-        "restore-namespace",
-    ),
-    Fault(
-        "restore Failed",
-        lambda d: _kube(d).fail_restore(phase="Failed"),
-        3,
-        "restore-namespace",
-    ),
+    Fault("restore PartiallyFailed", 3, "restore-namespace", fault="restore-partially-failed"),
+    Fault("restore Failed", 3, "restore-namespace", fault="restore-failed"),
     Fault(
         "restore stuck",
-        lambda d: _kube(d).hang_restore(),
         3,
         "restore-namespace",
+        fault="restore-stuck@restore-namespace",
         short_timeouts=True,
     ),
     Fault(
         "pods never ready",
-        lambda d: _kube(d).never_ready("dr-test", "api-server"),
         3,
         "workloads-ready",
+        fault="pods-never-ready",
         short_timeouts=True,
     ),
-    Fault(
-        "smoke test fails",
-        lambda d: _kube(d).fail_job("dr-test", "drill-smoke-*"),
-        3,
-        "smoke-test",
-    ),
+    Fault("smoke test fails", 3, "smoke-test", fault="job-fails@smoke-test"),
     # A change that never completes: the switch fails, and its undo (stuck as well) cannot be
     # confirmed either, so a human is needed: exit 4, never "rolled back".
     Fault(
         "DNS change stuck pending",
-        lambda d: d.sandbox.cloud.dns.stuck_changes(),
         4,
         "switch-dns",
+        fault="dns-change-stuck@switch-dns",
         switch_step_timeout="3s",
     ),
-    Fault(
-        "DNS 412 (the record changed under the switch)",
-        lambda d: d.sandbox.cloud.dns.fail_requests(1, 412, "*/changes", method="POST"),
-        3,
-        "switch-dns",
-    ),
+    Fault("DNS 412 (the record changed under the switch)", 3, "switch-dns", fault="dns-conflict"),
     Fault(
         "someone changed the backends before the patch",
-        lambda d: d.sandbox.cloud.compute.concurrent_update("example-prod", "api-backend-drill"),
         3,
         "switch-backend",
+        fault="backend-conflict",
     ),
     Fault(
         "backend operation stuck",
-        lambda d: d.sandbox.cloud.compute.stuck_operations(),
         4,
         "switch-backend",
+        fault="backend-operation-stuck",
+        switch_step_timeout="3s",
+    ),
+    Fault(
+        "the new backends never pass health checks",
+        3,
+        "switch-backend",
+        fault="backend-never-healthy@switch-backend",
         switch_step_timeout="3s",
     ),
     Fault(
         "SIGTERM during the restore",
-        lambda d: sigterm_when(d, "prior_state", "restore-namespace"),
         130,
         "switch-dns",  # never started: the restore may finish before it sees the signal
+        inject=lambda d: sigterm_when(d, "prior_state", "restore-namespace"),
     ),
     Fault(
         "SIGTERM with the DNS change in flight",
-        lambda d: sigterm_when(d, "step_note", "switch-dns"),
         130,
         "switch-dns",
+        inject=lambda d: sigterm_when(d, "step_note", "switch-dns"),
     ),
     Fault(
         "SIGTERM with the backend operation in flight",
-        lambda d: sigterm_when(d, "step_note", "switch-backend"),
         130,
         "switch-backend",
+        inject=lambda d: sigterm_when(d, "step_note", "switch-backend"),
     ),
     Fault(
         "SIGTERM during the scale-up",
-        lambda d: sigterm_when(d, "prior_state", "scale-up-standby"),
         130,
+        inject=lambda d: sigterm_when(d, "prior_state", "scale-up-standby"),
     ),
 ]

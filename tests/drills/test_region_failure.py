@@ -156,7 +156,11 @@ def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) 
     assert result.returncode == 0, result.stderr[-3000:]
     cloud = gcp.sandbox.cloud
     assert cloud.dns is not None
-    cloud.dns.set_record("example-prod", "example-com", "api.example.com.", "A", 30, ["192.0.2.9"])
+    # Back at the primary, but not as drill found it (TTL 30, not 300): the primary serves, so
+    # the rollback phase's check passes, and the read-back still finds the record changed.
+    cloud.dns.set_record(
+        "example-prod", "example-com", "api.example.com.", "A", 30, ["203.0.113.10"]
+    )
     rollback = gcp.rollback(report["run_id"])
     assert rollback.returncode == 4
     assert "someone changed it since; left as is" in rollback.stdout
@@ -169,12 +173,12 @@ def test_rollback_leaves_a_record_someone_changed_since_and_says_so(gcp: Drill) 
     assert statuses.pop("A record api.example.com.") == "differs"
     assert set(statuses.values()) == {"equal"}  # everything else was put back
     [dns] = [c for c in reported["rollback"]["checks"] if c["step_id"] == "switch-dns"]
-    assert dns["detail"] == "192.0.2.9 ttl 30, not 203.0.113.10 ttl 300 as drill found it"
+    assert dns["detail"] == "203.0.113.10 ttl 30, not 203.0.113.10 ttl 300 as drill found it"
     assert reported["rollback_command"] == (
         f"drill rollback {report['run_id']} --report-dir {gcp.commands.reports} --sandbox"
     )
     record, groups, standby = gcp_serving(gcp)
-    assert (record.ttl, record.rrdatas) == (30, ("192.0.2.9",))
+    assert (record.ttl, record.rrdatas) == (30, ("203.0.113.10",))
     assert (groups, standby) == (old_groups, old_replicas)
 
 

@@ -13,9 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from drill.commands.sandbox import sandbox_down, sandbox_status
-from tests.child import run_drill
+from drill.sandbox.worlds.clusters import derive
+from drill.sandbox.worlds.files import world_yaml
+from drill.sandbox.worlds.plans import resolve_both_modes
+from tests.child import REPO, run_drill
 from tests.drills.conftest import fast_private_sandbox
 from tests.inprocess import BriefSleeps, InProcess
 
@@ -93,3 +97,44 @@ def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
     assert after.stdout.startswith("no sandbox is up")
     refused = commands.rollback(run_id, sandbox=True, yes=True, settings=settings)
     assert refused.returncode == 0  # nothing left to undo, so the sandbox is not needed
+
+
+@pytest.mark.slow
+def test_up_from_a_world_file_arms_its_faults_in_every_run(cli: Cli) -> None:
+    """A sandbox kept up from a world file, faster than the fast profile: every run against it
+    gets the world's fault, through the serving process's control endpoint; a run's own
+    --fault goes the same way; a run asking for other timing is refused."""
+    plan = REPO / "plans" / "namespace-restore.yaml"
+    document = yaml.safe_load(world_yaml(derive(resolve_both_modes([plan]))))
+    document["faults"] = [{"name": "job-fails", "at_step": "smoke-test"}]
+    world = cli.tmp_path / "world.yaml"
+    world.write_text(yaml.safe_dump(document))
+    up = cli("sandbox", "up", "--world", str(world), "--time-scale", "0.2", "--ttl", "5m")
+    assert up.returncode == 0, up.stderr
+    state_file = cli.tmp_path / "sandbox" / "state.json"
+    assert state_file.stat().st_mode & 0o077 == 0  # it holds the control token
+    status = cli("sandbox", "status")
+    assert f"  world: {world}" in status.stdout
+    assert "  timing: profile fast, time scale 0.2" in status.stdout
+    assert "  faults armed in every run: job-fails@smoke-test" in status.stdout
+    sandbox_dir = {"DRILL_SANDBOX_DIR": str(cli.tmp_path / "sandbox")}
+    commands = InProcess(cli.tmp_path, sandbox_dir, clock=BriefSleeps())
+
+    def failed(result_stdout: str) -> list[str]:
+        steps = json.loads(result_stdout)["steps"]
+        return [s["id"] for s in steps if s["status"] == "failed"]
+
+    first = commands.run("namespace-restore", sandbox=True, output="json")
+    assert first.returncode == 3, first.stderr[-2000:]
+    assert failed(first.stdout) == ["smoke-test"]
+    second = commands.run(
+        "namespace-restore",
+        sandbox=True,
+        output="json",
+        faults=("restore-failed@restore-production",),
+    )
+    assert second.returncode == 3, second.stderr[-2000:]
+    assert failed(second.stdout) == ["restore-production"]
+    refused = commands.run("namespace-restore", sandbox=True, profile="realistic")
+    assert refused.returncode == 2
+    assert "keeps profile fast at time scale 0.2, not realistic at 0.2" in refused.stderr

@@ -32,6 +32,10 @@ PRIMARY_ADDRESSES = ("203.0.113.10", "203.0.113.11")  # TEST-NET-3: never routed
 # Where a drill's shadow record points between drills: nothing serves there.
 PARKED_ADDRESSES = ("192.0.2.10", "192.0.2.11")  # TEST-NET-1
 PRIMARY_GROUP_SETTINGS = (("balancingMode", "UTILIZATION"), ("maxUtilization", 0.8))
+# The newest backup's age at start, as a share of the tighter of the RPO target and the
+# freshness limit (see ``healthy_age_s``); never more than an hour.
+HEALTHY_AGE_SHARE = 0.2
+MAX_HEALTHY_AGE_S = 3600.0
 
 
 @dataclass
@@ -138,8 +142,13 @@ def derive_cloud(plans: list[ExecutionPlan]) -> CloudWorld:
 
 
 def healthy_age_s(max_age_s: float, rpo_target_s: float) -> float:
-    """Young enough for the check and half the RPO target, as a healthy schedule keeps it."""
-    return max(min(max_age_s / 4, rpo_target_s / 2, 3600.0), 30.0)
+    """How old the newest backup is when the sandbox starts: half a period of a healthy
+    schedule. A schedule makes one every ``2 * age`` and a backup takes at most ``age / 2``, so
+    however long the sandbox stays up its newest backup is never older than ``2.5 * age``: half
+    the RPO target and half the freshness limit. A long-lived sandbox never drifts towards a
+    missed target or a thin margin (``drill history`` would flag one) only by ageing."""
+    share = min(max_age_s, rpo_target_s) * HEALTHY_AGE_SHARE
+    return max(min(share, MAX_HEALTHY_AGE_S), 30.0)
 
 
 def _note_backup(world: CloudWorld, params: ObjectBackupParams, rpo_target_s: float) -> None:

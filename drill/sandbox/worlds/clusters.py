@@ -1,10 +1,11 @@
 """Derive a sandbox world from plans: every cluster, backup and workload they refer to.
 
 Any plan a user writes can be rehearsed offline: each context role gets a cluster; every
-schedule or backup a plan names exists, Completed, a realistic age old (at most half the
-plan's RPO target and a quarter of its freshness limit, at most an hour), holding a small
-but complete workload for the namespaces it covers; a schedule has made a backup every twice
-that age before (``SCHEDULE_HISTORY`` of them), and keeps making them; workloads the live
+schedule or backup a plan names exists, Completed, a healthy age old (``healthy_age_s``: a
+fifth of the plan's RPO target or freshness limit, at most an hour), holding a small but
+complete workload for the namespaces it covers; a schedule has made a backup every twice
+that age before (``SCHEDULE_HISTORY`` of them), and keeps making them, so its newest backup
+stays within half the target however long the sandbox is up; workloads the live
 variant scales already run as standbys. A workload a wait names (``workloads:``) carries the
 labels that wait's selector asks for, so the wait really finds it, as it would in a cluster
 labelled to match. A heartbeat a probe reads in a restored namespace is written, every probe's
@@ -17,13 +18,19 @@ This module only decides *what* exists (as plain manifests); ``runtime`` makes i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from drill.plan import ExecutionPlan, ResolvedStep
-from drill.sandbox.worlds.clouds import CloudWorld, derive_cloud
+from drill.sandbox.worlds.clouds import (
+    MAX_HEALTHY_AGE_S,
+    CloudWorld,
+    derive_cloud,
+    healthy_age_s,
+)
 from drill.sandbox.worlds.serving import ServingWorld, apps_in_selector, derive_serving
 from drill.steps.job_recovery_point import JobRecoveryPointParams
 from drill.steps.kube_heartbeat import KubeHeartbeatParams
@@ -36,7 +43,6 @@ from drill.steps.velero_restore import VeleroRestoreParams
 # Kubernetes manifests are free-form JSON documents by nature; they only travel to the emulator.
 Manifest = dict[str, Any]
 _SERVICE_IN_URL = re.compile(r"https?://([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.")
-DEFAULT_BACKUP_AGE_S = 3600.0
 STANDBY_REPLICAS = 2
 BACKED_UP_REPLICAS = 3
 # Backups a schedule has made when the sandbox starts: the newest, and older ones to pick.
@@ -128,14 +134,14 @@ def _note_backups(spec: WorldSpec, step: ResolvedStep, rpo_target_s: float) -> N
             name=params.backup,
             schedule=params.schedule,
             velero_namespace=params.velero_namespace,
-            age_s=DEFAULT_BACKUP_AGE_S,
+            age_s=MAX_HEALTHY_AGE_S,
         ),
     )
-    # A healthy world: the backup meets the plan's RPO (half of it) and freshness check.
-    backup.age_s = min(backup.age_s, max(rpo_target_s / 2, 30.0))
-    if isinstance(params, VeleroBackupFreshParams):
-        backup.age_s = min(backup.age_s, max(params.max_age / 4, 30.0))
-    else:
+    # A healthy world: the backup meets the plan's RPO and freshness check with room to spare,
+    # for as long as the sandbox stays up.
+    max_age_s = params.max_age if isinstance(params, VeleroBackupFreshParams) else math.inf
+    backup.age_s = min(backup.age_s, healthy_age_s(max_age_s, rpo_target_s))
+    if isinstance(params, VeleroRestoreParams):
         backup.namespaces |= set(params.include_namespaces or params.namespace_mapping)
 
 
@@ -189,7 +195,7 @@ def _names_used_in(
             for app in apps_in_selector(params.selector):
                 workloads.setdefault(app, {})
             for name in params.workloads:
-                workloads.setdefault(name, {}).update(_selected_labels(params.selector))
+                workloads.setdefault(name, {}).update(selected_labels(params.selector))
         elif isinstance(params, KubeJobParams):
             services |= {
                 m.group(1) for arg in params.command for m in _SERVICE_IN_URL.finditer(arg)
@@ -197,7 +203,7 @@ def _names_used_in(
     return workloads or {"app": {}}, services
 
 
-def _selected_labels(selector: str) -> dict[str, str]:
+def selected_labels(selector: str) -> dict[str, str]:
     """The labels an equality selector (``a=b,c==d``) asks for; set-based terms ask none."""
     pairs = (part.strip().replace("==", "=") for part in selector.split(","))
     return {
