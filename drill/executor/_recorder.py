@@ -160,6 +160,7 @@ class Recorder:
     def probe_attempted(self, event: ProbeAttempted) -> None:
         """Every attempt is journaled; the log says when a probe starts or stops failing."""
         self._write(event)
+        self.progress.probe(event.probe, event.ok, event.latency_ms)
         before = self._probe_ok.get(event.probe)
         self._probe_ok[event.probe] = event.ok
         if before != event.ok:

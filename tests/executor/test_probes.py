@@ -18,6 +18,7 @@ from drill.executor import (
     Cancellation,
     FileJournal,
     MemoryJournal,
+    NoProgress,
     read_events,
     report_from_journal,
 )
@@ -328,3 +329,31 @@ def test_a_run_that_dies_leaves_users_served_not_measured(tmp_path: Path) -> Non
         "not measured: the journal ends before the probes stopped at the end of verify"
     )
     assert rebuilt.probes[0].successes >= 5  # what it saw is still shown
+
+
+class HeardProbes(NoProgress):
+    """A display that keeps what it was told of probes."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, bool, float | None]] = []
+
+    def probe(self, name: str, ok: bool, latency_ms: float | None) -> None:
+        self.heard.append((name, ok, latency_ms))
+
+
+def test_every_journaled_attempt_is_told_to_the_display(tmp_path: Path) -> None:
+    kit = Kit(clock=SimClock(START))
+    http = ScriptedHttp(kit.clock, lambda s: 503 if s < 12 else 200)
+    journal = FileJournal(tmp_path / "journal.jsonl", "run-1", kit.clock)
+    display = HeardProbes()
+    executor = kit.executor(journal=journal, providers=HttpOnly(http), progress=display)
+    try:
+        executor.run(probed_plan(kit))
+    finally:
+        journal.close()
+    attempts = [
+        e.event for e in read_events(tmp_path / "journal.jsonl")
+        if isinstance(e.event, ProbeAttempted)
+    ]  # fmt: skip
+    assert display.heard == [(a.probe, a.ok, a.latency_ms) for a in attempts]
+    assert {ok for _, ok, _ in display.heard} == {False, True}
