@@ -87,11 +87,12 @@ def rto_errors(sandbox: Sandbox, report: dict[str, Any]) -> str:
         ("users served", report["rto"]["users_served_s"], served, "no serving period"),
     )
     return "RTO - truth: " + ", ".join(
-        _error(name, measured_s, truth, t0, why, report) for name, measured_s, truth, why in clocks
+        _clock_error(name, measured_s, truth, t0, why, report)
+        for name, measured_s, truth, why in clocks
     )
 
 
-def _error(
+def _clock_error(
     name: str,
     measured_s: float | None,
     truth: datetime | None,
