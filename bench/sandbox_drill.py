@@ -5,7 +5,8 @@ emulators started in this process so their ground truth can be read. Prints, per
 time, both RTO clocks against the sandbox's own records at full precision: service restored
 (when the condition of the last verify step really held: its Job finished, its workloads became
 ready) and users served (when the sandbox's public endpoint began the serving period of the
-probed host that lasted to the end of verify); and drill's error on each RPO against the
+probed host that lasted to the end of verify; for a probe asked through the API server, when
+the first pod behind its Service turned Ready); and drill's error on each RPO against the
 sandbox's records (``drill.sandbox.truth``): RPO from data (the heartbeat the restored backup
 captured, the newest heartbeat object written by t0) and RPO from backup metadata (when each
 backup really started; Velero and S3 keep whole seconds of it); then the peak RSS of the drill
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from drill.plan import ServiceAddress, service_address
 from drill.sandbox.runtime import Sandbox
 from drill.sandbox.state import SandboxState, write_state
 from drill.sandbox.truth import StepSeen, true_rpo
@@ -128,21 +130,46 @@ def service_restored_truth(sandbox: Sandbox, report: dict[str, Any]) -> datetime
 
 
 def users_served_truth(sandbox: Sandbox, report: dict[str, Any]) -> datetime | None:
-    """When the sandbox's public endpoint began serving the last-served probed host, in the
-    period that held when the probes stopped."""
+    """When the last of the probed targets began serving: the sandbox's public endpoint, in
+    the period that held when the probes stopped; a Service asked through the API server,
+    when its first pod turned Ready in this run."""
     began = []
     for probe in report["probes"]:
-        host = urlsplit(probe["url"]).hostname or ""
-        stopped = parse(probe["stopped_at"])
-        holding = [
-            p.began
-            for p in sandbox.served.periods(host)
-            if p.began <= stopped and (p.ended is None or p.ended >= stopped)
-        ]
-        if not holding:
+        address = service_address(probe["url"])
+        since = (
+            _public_serving_since(sandbox, probe)
+            if address is None
+            else _first_endpoint_since(sandbox, address, parse(report["started_at"]))
+        )
+        if since is None:
             return None
-        began.append(holding[-1])
+        began.append(since)
     return max(began, default=None)
+
+
+def _public_serving_since(sandbox: Sandbox, probe: dict[str, Any]) -> datetime | None:
+    host = urlsplit(probe["url"]).hostname or ""
+    stopped = parse(probe["stopped_at"])
+    holding = [
+        p.began
+        for p in sandbox.served.periods(host)
+        if p.began <= stopped and (p.ended is None or p.ended >= stopped)
+    ]
+    return holding[-1] if holding else None
+
+
+def _first_endpoint_since(
+    sandbox: Sandbox, address: ServiceAddress, started: datetime
+) -> datetime | None:
+    # A derived world's Service NAME selects the pods of its workload NAME by this label.
+    selector = {"app.kubernetes.io/instance": address.name}
+    ready = [
+        r.ready_at
+        for cluster in sandbox.clusters.values()
+        for r in cluster.truth.pods_ready(address.namespace, selector)
+        if r.ready_at >= started
+    ]
+    return min(ready, default=None)
 
 
 RpoErrors = tuple[float | None, float | None]  # (from data, from backup metadata): drill - truth

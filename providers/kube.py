@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import urllib3
 
@@ -25,6 +26,7 @@ from drill.errors import Conflict, NotFound, PermanentError, TransientError
 from providers._net import network_reason
 from providers._status import status_error
 from providers.protocols import (
+    HttpResponse,
     JobSpec,
     JobStatus,
     LeaseInfo,
@@ -171,6 +173,19 @@ def _reason(exc: Any) -> str:
     return str(exc.reason or "") if exc.status else ""
 
 
+def _api_server_refusal(body: bytes) -> str | None:
+    """The message of a failed ``Status`` the API server answered instead of the Service."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("kind") != "Status":
+        return None
+    if document.get("status") != "Failure":
+        return None
+    return str(document.get("message") or document.get("reason") or "refused")
+
+
 def _status_message(body: object) -> str:
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
@@ -237,6 +252,38 @@ class KubeAdapter:
             auth_settings=AUTH_SETTINGS,
         )
         return self.api_client.call_api(*serialized, _request_timeout=timeout)
+
+    def service_request(
+        self,
+        namespace: str,
+        segment: str,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        timeout_s: float,
+    ) -> HttpResponse:
+        what = f"ask service {namespace}/{segment} through the API server"
+        target, _, query = path.partition("?")
+        # The API server authenticates the request itself: an Authorization header of the
+        # plan's would replace the context's credentials, so it is not sent on.
+        sent = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        serialized = self.api_client.param_serialize(
+            method=method,
+            resource_path="/api/v1/namespaces/{namespace}/services/{name}/proxy" + target,
+            path_params={"namespace": namespace, "name": segment},
+            query_params=parse_qsl(query, keep_blank_values=True),
+            header_params=sent,
+            auth_settings=AUTH_SETTINGS,
+        )
+        timeout = (min(REQUEST_TIMEOUT[0], timeout_s), timeout_s)
+        with translated(self.context, what):
+            response = self.api_client.call_api(*serialized, _request_timeout=timeout)
+            body = response.read()
+        refusal = _api_server_refusal(body)
+        if refusal is not None:
+            raise status_error(f"{self.context}: {what}", response.status, refusal, {})
+        return HttpResponse(status=response.status, body=body)
 
     def watch(
         self,

@@ -98,6 +98,21 @@ class KubeApi(Protocol):
         """Cheap reachability probe; the error names DNS, TLS, auth or timeout as the cause."""
         ...
 
+    def service_request(
+        self,
+        namespace: str,
+        segment: str,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        timeout_s: float,
+    ) -> HttpResponse:
+        """One request to a Service (``segment``: ``[scheme:]name:port``) through the API
+        server's services/proxy subresource: the Service's answer, whatever its status. The
+        API server's own refusals (no such Service, no endpoint, forbidden) raise, naming it."""
+        ...
+
     def get_replicas(self, kind: WorkloadKind, namespace: str, name: str) -> int: ...
 
     def set_replicas(self, kind: WorkloadKind, namespace: str, name: str, replicas: int) -> None:

@@ -25,6 +25,7 @@ from drill.executor._events import (
     JournalEntry,
     JournalEvent,
     MutationRecord,
+    ProbeAttempted,
     RunStarted,
     StepNoted,
     UndoFinished,
@@ -50,9 +51,12 @@ class FileJournal:
         line = entry.to_line()
         with self._lock:
             self._file.write(line + "\n")
-            self._file.flush()
-            # A journal that is not on disk cannot guide a rollback after a crash.
-            os.fsync(self._file.fileno())
+            self._file.flush()  # in the kernel's hands: it survives the process dying
+            if not isinstance(event, ProbeAttempted):
+                # A journal that is not on disk cannot guide a rollback after a machine crash.
+                # Probe attempts guide none, come several a second, and reach the disk with
+                # the next event that does.
+                os.fsync(self._file.fileno())
 
     def close(self) -> None:
         self._file.close()

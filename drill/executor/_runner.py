@@ -188,6 +188,7 @@ class Executor:
             self.runtime.clock,
             anchor.stamp,
             self.record,
+            lambda role: self.runtime.providers.kube(plan.contexts[role]),
         )
 
     def _finish(

@@ -21,7 +21,7 @@ from drill.plan._coverage import Uncovered
 from drill.plan._explain import FieldDoc, TopicDoc
 from drill.plan._explain import explain as explain_topic
 from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
-from drill.plan._probes import ProbeSettings, ResolvedProbe
+from drill.plan._probes import ProbeSettings, ResolvedProbe, ServiceAddress, service_address
 from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
 from drill.plan._schema import plan_schema
 from drill.plan._schema import schema_text as plan_schema_text
@@ -114,6 +114,7 @@ __all__ = [
     "ProbeSettings",
     "ResolvedProbe",
     "ResolvedStep",
+    "ServiceAddress",
     "Stage",
     "StepSpec",
     "TopicDoc",
@@ -128,4 +129,5 @@ __all__ = [
     "plan_schema",
     "plan_schema_text",
     "resolve",
+    "service_address",
 ]

@@ -3,13 +3,20 @@
 A probe's settings are the request (``url``, ``method``, ``headers``, ``expect_status``, as
 http.check names them) and its rhythm: ``interval`` between attempts, ``timeout`` of one
 attempt, and ``successes``, how many answers in a row count as users being served.
+
+A drill's target may have no public address (a namespace restored into a scratch namespace).
+``through: ROLE`` asks it as ``kubectl get --raw`` would: through the Kubernetes API server of
+that context, whose ``services/proxy`` subresource sends the request on to a ready endpoint of
+the Service the URL names by its cluster DNS name (``http://NAME.NAMESPACE.svc[:PORT]/path``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from drill.durations import format_duration
 from drill.fieldtypes import Duration
@@ -23,10 +30,79 @@ DEFAULT_SUCCESSES = 3
 MIN_INTERVAL_S = 0.1
 
 
+# NAME.NAMESPACE.svc, optionally followed by the cluster domain: what the proxy can reach.
+_SERVICE_HOST = re.compile(
+    r"^(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?P<namespace>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+    r"\.svc(\.cluster\.local)?\.?$"
+)
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    """Where a ``through:`` probe goes: a Service's port, and the path asked of it."""
+
+    namespace: str
+    name: str
+    scheme: str
+    port: int  # the Service's port, as a pod connecting to the URL would use
+    path: str  # with its query
+
+    def proxy_segment(self) -> str:
+        """``[scheme:]name:port``, as the API server's services/proxy path names it."""
+        scheme = "https:" if self.scheme == "https" else ""
+        return f"{scheme}{self.name}:{self.port}"
+
+
+def service_address(url: str) -> ServiceAddress | None:
+    """The Service a cluster DNS URL names, or None when its host is not NAME.NAMESPACE.svc."""
+    parts = urlsplit(url)
+    found = _SERVICE_HOST.match(parts.hostname or "")
+    if found is None:
+        return None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return ServiceAddress(found["namespace"], found["name"], parts.scheme, port, path)
+
+
 class ProbeSettings(HttpRequestParams):
-    interval: Duration = DEFAULT_INTERVAL_S
-    timeout: Duration = DEFAULT_TIMEOUT_S
-    successes: int = Field(default=DEFAULT_SUCCESSES, ge=1, le=1000)
+    interval: Duration = Field(
+        default=DEFAULT_INTERVAL_S,
+        description="Time from one attempt's start to the next one's (the next waits for an "
+        "answer that takes longer). Users served is known to within one interval. At least "
+        "100ms: a probe must not load what it measures.",
+        examples=["1s"],
+    )
+    timeout: Duration = Field(
+        default=DEFAULT_TIMEOUT_S,
+        description="How long one attempt waits for an answer before it counts as failed.",
+        examples=["2s"],
+    )
+    successes: int = Field(
+        default=DEFAULT_SUCCESSES,
+        ge=1,
+        le=1000,
+        description="Successes in a row, lasting to the end of verify, that count as users "
+        "being served again; users served is the first of them.",
+        examples=[3],
+    )
+    through: str | None = Field(
+        default=None,
+        description="A context role: ask through that cluster's Kubernetes API server "
+        "(its services/proxy subresource, as `kubectl get --raw` does), for a target with no "
+        "address outside the cluster. The url then names a Service by its cluster DNS name, "
+        "http://NAME.NAMESPACE.svc[:PORT]/path; the role's credentials need `get` on "
+        "services/proxy.",
+        examples=["dr"],
+    )
+
+    @model_validator(mode="after")
+    def _through_names_a_service(self) -> ProbeSettings:
+        if self.through is not None and service_address(self.url) is None:
+            raise ValueError(
+                "with through:, url must name a Service by its cluster DNS name "
+                "(http://NAME.NAMESPACE.svc[:PORT]/path)"
+            )
+        return self
 
     @field_validator("interval")
     @classmethod
@@ -59,8 +135,9 @@ class ResolvedProbe:
         if self.settings is None:
             return f"SKIPPED - {self.skip_reason}"
         s = self.settings
+        through = f" through context role {s.through}" if s.through else ""
         return (
-            f"{s.method} {redact_url(s.url)} expecting {s.expected()} every "
+            f"{s.method} {redact_url(s.url)}{through} expecting {s.expected()} every "
             f"{format_duration(s.interval)} (timeout {format_duration(s.timeout)}); served "
             f"after {s.successes} in a row"
         )

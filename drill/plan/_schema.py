@@ -22,6 +22,7 @@ Editors show ``title`` and ``description`` on hover: field types carry a label a
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -30,12 +31,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
 
 from drill.durations import DURATION_LABEL, duration_text
-from drill.plan._models import NAME_REF, ParallelGroup, Plan, StepSpec
+from drill.plan._models import NAME_REF, ParallelGroup, Plan, ProbeOverride, ProbeSpec, StepSpec
+from drill.plan._probes import ProbeSettings
 from drill.steps import STEP_TYPES, AnyStepType
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 _DEFINITIONS = "#/definitions/"
 NAME_REF_KEY = "NameRef"
+_PROBE = "probe."  # the prefix of the definitions a probe's settings bring
 # A string holding ${name}: a name declared under names:, filled in per mode before a step's
 # params are checked. No description: editors would show it on every field that takes one.
 _NAME_REF_SCHEMA: JsonSchemaValue = {"type": "string", "pattern": NAME_REF.pattern}
@@ -159,8 +162,18 @@ def step_type_schema(step_type: AnyStepType) -> tuple[JsonSchemaValue, dict[str,
 
 
 def plan_models_schema() -> tuple[JsonSchemaValue, dict[str, JsonSchemaValue]]:
-    """The schema of the plan models alone (a reference) and their definitions."""
+    """The schema of the plan models (a reference) and their definitions, a probe's settings
+    spelt out beside its name and in each mode's override (the models keep them open, to
+    check them after ``${name}`` substitution)."""
     (root,), definitions = _generate([Plan])
+    (settings_root,), settings_definitions = _generate([ProbeSettings], prefix=_PROBE)
+    settings = settings_definitions.pop(_key(settings_root))
+    definitions.update(settings_definitions)
+    for model in (ProbeSpec, ProbeOverride):
+        # url stays optional here: a probe may take it from both modes' overrides.
+        probe = definitions[model.__name__]
+        probe["properties"] = {**probe["properties"], **copy.deepcopy(settings["properties"])}
+        probe["additionalProperties"] = False
     return root, definitions
 
 
@@ -198,6 +211,10 @@ def plan_schema() -> JsonSchemaValue:
     step = definitions[StepSpec.__name__]
     step["properties"]["type"] = _type_choice(step["properties"]["type"])
     step["allOf"] = [_params_of(step_type, definitions) for step_type in STEP_TYPES.values()]
+    for model in (ProbeSpec, ProbeOverride):
+        for name, field in definitions[model.__name__]["properties"].items():
+            if name not in ("name", "drill", "live", "skip"):
+                _value_accepts_name_refs(field)
     for schema in [document, *definitions.values()]:
         for each in _schemas_in(schema):
             _entries_by_shape(each)

@@ -193,7 +193,7 @@ def _semantics(
     checked: list[CheckedStep] = []
     for path, step in iter_raw_steps(data):
         problems += _step_problems(located, path, step, names, roles, seen, checked)
-    problems += _probes_problems(located, data, names)
+    problems += _probes_problems(located, data, names, roles)
     return problems + _drill_touches_production(located, checked), checked
 
 
@@ -409,10 +409,11 @@ def _naming_the_mode(found: Mapping[Problem, list[str]]) -> list[Problem]:
 
 
 def _probes_problems(
-    located: Located, data: dict[str, Any], names: dict[str, dict[str, object]]
+    located: Located, data: dict[str, Any], names: dict[str, dict[str, object]], roles: set[str]
 ) -> list[Problem]:
-    """Each probe's name is unique, its ``${name}`` references are declared, and its settings
-    are valid in each mode it runs in (the shape pass has checked the rest)."""
+    """Each probe's name is unique, its ``${name}`` references are declared, its settings
+    are valid in each mode it runs in and a ``through:`` role is declared (the shape pass has
+    checked the rest)."""
     probes = data.get("probes")
     if not isinstance(probes, list):
         return []
@@ -425,7 +426,24 @@ def _probes_problems(
         problems += _probe_name_problems(located, path, probe, seen)
         references = _reference_problems(located, path, probe, names)
         problems += references or _probe_settings_problems(located, path, probe, names)
+        problems += _probe_role_problems(located, path, probe, roles)
     return problems
+
+
+def _probe_role_problems(
+    located: Located, path: Path, probe: dict[str, Any], roles: set[str]
+) -> list[Problem]:
+    found: list[Problem] = []
+    for mode in MODES:
+        merged = merged_probe_settings(probe, mode)
+        role = merged[0].get("through") if merged else None
+        if isinstance(role, str) and role not in roles:
+            assert merged is not None
+            declared = ", ".join(sorted(roles)) or "none"
+            message = f"context role {role!r} is not defined under contexts (defined: {declared})"
+            problem = located.problem((*path, *merged[1]["through"]), message)
+            found += [] if problem in found else [problem]
+    return found
 
 
 def _probe_name_problems(

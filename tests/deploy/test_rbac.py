@@ -36,6 +36,7 @@ EXPECTED_GRANTS = (
         ("cluster", "", "configmaps", "get"),
         ("cluster", "", "pods", "list"),
         ("cluster", "", "pods/log", "get"),
+        ("cluster", "", "services/proxy", "get"),
         ("velero", "velero.io", "backups", "get"),
         ("velero", "velero.io", "backups", "list"),
         ("velero", "velero.io", "backupstoragelocations", "get"),

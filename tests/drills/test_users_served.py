@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 GCP_PLAN = REPO / "plans" / "region-failure.yaml"
 AWS_PLAN = REPO / "plans" / "region-failure-aws.yaml"
+NAMESPACE_PLAN = REPO / "plans" / "namespace-restore.yaml"
 DR_GROUP = "projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"
 # The probes run every 200ms of the plan, a tenth of that with the tests' brief sleeps; the
 # bound leaves room for a busy machine.
@@ -36,6 +37,11 @@ def gcp(tmp_path: Path) -> Iterator[Drill]:
 @pytest.fixture
 def aws(tmp_path: Path) -> Iterator[Drill]:
     yield from start_drill_sandbox([AWS_PLAN], tmp_path)
+
+
+@pytest.fixture
+def restore(tmp_path: Path) -> Iterator[Drill]:
+    yield from start_drill_sandbox([NAMESPACE_PLAN], tmp_path)
 
 
 def truly_served_from(drill: Drill, host: str, report: dict[str, Any]) -> datetime | None:
@@ -124,3 +130,33 @@ def test_a_target_that_never_serves_is_not_measured_and_says_why(
     )
     assert report["probes"][0]["successes"] == 0
     assert gcp.sandbox.served.periods("drill-api.example.com") == []
+
+
+def test_a_restored_service_with_no_public_address_is_probed_through_the_api_server(
+    restore: Drill,
+) -> None:
+    """The restored copy in dr-test has no public address: the probe asks its Service through
+    the DR cluster's API server, and users are served from its first pod turning Ready."""
+    report, result = restore.run_json(str(NAMESPACE_PLAN))
+    assert result.returncode == 0, result.stderr[-3000:]
+    (probe,) = report["probes"]
+    assert probe["url"] == "http://api-server.dr-test.svc/healthz"
+    # before the restore the Service did not exist, then it had no Ready endpoint: the API
+    # server's own refusals, quoted
+    errors = [a["error"] for a in probe["timeline"] if not a["ok"]]
+    assert any('services "api-server" not found' in e for e in errors), errors
+    assert any('no endpoints available for service "api-server"' in e for e in errors), errors
+    started, t0 = parse(report["started_at"]), parse(report["disaster_at"])
+    ready = [
+        r.ready_at
+        for r in restore.dr.truth.pods_ready(
+            "dr-test", {"app.kubernetes.io/instance": "api-server"}
+        )
+        if r.ready_at >= started
+    ]
+    assert ready, "no pod of the restored api-server turned Ready"
+    truth_s = (min(ready) - t0).total_seconds()
+    measured_s = report["rto"]["users_served_s"]
+    assert measured_s is not None, report["rto"]["users_served_source"]
+    assert -0.05 <= measured_s - truth_s <= BOUND_S, (measured_s, truth_s)
+    assert measured_s <= report["rto"]["service_restored_s"]

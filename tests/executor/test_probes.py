@@ -4,6 +4,7 @@ probes, in virtual time, and their reports rebuilt from the journal."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -182,6 +183,39 @@ def test_stop_does_not_wait_for_a_request_in_flight() -> None:
     for thread in runner._threads:
         thread.join(10)
     assert runner.attempts == []
+
+
+def test_a_slow_journal_does_not_hold_back_the_next_attempt() -> None:
+    # Keeping an attempt (the journal's sync to disk) may take longer than an interval; the
+    # probe goes on asking meanwhile, and every attempt is still kept, in order, by stop().
+    release = threading.Event()
+    kept: list[ProbeAttempted] = []
+
+    def slow_keep(attempt: ProbeAttempted) -> None:
+        release.wait(30)
+        kept.append(attempt)
+
+    clock = SystemClock()
+    http = ScriptedHttp(clock, lambda s: 200)
+    runner = ProbeRunner([probe(interval="100ms")], lambda: http, clock, stamp_of(clock), slow_keep)
+    runner.start()
+    try:
+        assert wait_for(lambda: len(runner.attempts) >= 3), "attempts stalled behind keep"
+        assert kept == []  # the first is still being kept
+    finally:
+        release.set()
+    runner.stop()
+    assert kept == runner.attempts
+    assert len(kept) >= 3
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 # --- whole runs, in virtual time ----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drill.plan import resolve
+from drill.plan import resolve, service_address
 from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import SHIPPED_PLANS, at, load_text, only, problems_of, spot
 
@@ -128,7 +128,72 @@ def test_shipped_plans_probe_the_drill_target_in_drill_mode(tmp_path: Path) -> N
             for step in drill.steps()
             if step.type.name == "dns.switch" and step.params is not None
         }
+        restored_into = {
+            target
+            for step in drill.steps()
+            if step.type.name == "velero.restore" and step.params is not None
+            for target in getattr(step.params, "namespace_mapping", {}).values()
+        }
         for probe in drill.probes:
-            if probe.settings is not None:
+            if probe.settings is None:
+                continue
+            address = service_address(probe.settings.url)
+            if probe.settings.through is not None:
+                # no public address: the Service restored into the drill's namespace
+                assert address is not None, (path.name, probe.settings.url)
+                assert address.namespace in restored_into, (path.name, address, restored_into)
+            else:
                 host = probe.settings.url.split("/")[2]
                 assert host in records, (path.name, host, records)
+
+
+CONTEXTS = """contexts:
+  dr: {kubecontext: dr-cluster}
+"""
+
+
+def test_a_probe_through_a_cluster_names_a_service_and_a_declared_role(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + CONTEXTS
+        + (
+            "probes:\n"
+            "  - name: public\n"
+            "    url: https://api.example.com/healthz\n"
+            "    through: dr\n"
+            "  - name: elsewhere\n"
+            "    url: http://api.dr-test.svc/healthz\n"
+            "    through: primary\n"
+        )
+        + VERIFY
+    )
+    problems = problems_of(tmp_path, text)
+    public = only(problems, "probes[0]")
+    assert "url must name a Service by its cluster DNS name" in public.message
+    role = only(problems, "probes[1].through")
+    assert role.message == "context role 'primary' is not defined under contexts (defined: dr)"
+    assert spot(role) == at(text, "primary")
+    assert len(problems) == 2
+
+
+def test_a_probe_through_a_cluster_resolves_to_the_services_port(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + CONTEXTS
+        + (
+            "probes:\n"
+            "  - name: restored\n"
+            "    url: https://api.dr-test.svc.cluster.local/healthz?deep=1\n"
+            "    through: dr\n"
+        )
+        + VERIFY
+    )
+    loaded = load_text(tmp_path, text)
+    (probe,) = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {}).probes
+    assert probe.settings is not None
+    address = service_address(probe.settings.url)
+    assert address is not None
+    assert (address.namespace, address.name, address.port) == ("dr-test", "api", 443)
+    assert address.proxy_segment() == "https:api:443"
+    assert address.path == "/healthz?deep=1"
+    assert "through context role dr" in probe.describe()

@@ -8,13 +8,15 @@ logs, leases with their times, and that it loads none of the generated API or mo
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from drill.clock import SystemClock
-from drill.errors import Conflict, NotFound, PermanentError
+from drill.errors import Conflict, NotFound, PermanentError, TransientError
 from drill.executor import RunLease
 from drill.logs import build_logger
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
@@ -215,3 +217,40 @@ def test_a_config_map_key_is_created_then_patched_keeping_the_others(
 def test_writing_a_config_map_in_a_missing_namespace_says_so(adapter: kube.KubeAdapter) -> None:
     with pytest.raises(NotFound, match="create configmap nowhere/drill-heartbeat"):
         adapter.put_config_map_value("nowhere", "drill-heartbeat", "timestamp", "t1", {})
+
+
+def web_service(namespace: str = "default") -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 8080, "targetPort": 80}],
+        },
+    }
+
+
+def test_a_service_is_asked_through_the_api_server_proxy(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    ask = functools.partial(
+        adapter.service_request, "default", method="GET", headers={}, timeout_s=5
+    )
+    with pytest.raises(NotFound, match='services "web" not found'):
+        ask("web:8080", path="/healthz")
+    emulator.apply(web_service())
+    with pytest.raises(TransientError, match='no endpoints available for service "web"'):
+        ask("web:8080", path="/healthz")
+    manifest = deployment("web")
+    manifest["metadata"]["namespace"] = "default"
+    emulator.apply(manifest)
+    assert wait_for(lambda: emulator.ready_since("default", "web") is not None)
+    # by the port's number or its name; the path and its query reach the pod
+    answered = ask("web:8080", path="/healthz?verbose=1")
+    assert answered.status == 200
+    assert json.loads(answered.body)["path"] == "/healthz?verbose=1"
+    assert ask("http:web:http", path="/").status == 200
+    # what the pod answers is the answer, whatever its status
+    emulator.programs.http.set("default", "web", 500, "/broken")
+    assert ask("web:8080", path="/broken").status == 500

@@ -10,7 +10,7 @@ import pytest
 
 from drill.clock import FakeClock
 from drill.sandbox.kube import Profile
-from tests.sandbox.helpers import Cluster, MakeCluster, deployment, service_account
+from tests.sandbox.helpers import Cluster, MakeCluster, deployment, service_account, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not on PATH")
 
@@ -87,6 +87,24 @@ def test_kubectl_reads_pods_jobs_and_velero_objects(cluster: Cluster, tmp_path: 
         assert result.returncode == 0, (args, result.stderr)
     listed = kubectl(cluster, tmp_path, "get", "backups.velero.io", "-n", "velero", "-o", "name")
     assert listed.stdout.strip() == "backup.velero.io/nightly-1"
+
+
+def test_kubectl_get_raw_reaches_a_service_through_the_proxy(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ns = cluster.namespace("drill-proxy")
+    proxied = f"/api/v1/namespaces/{ns}/services/http:x:80/proxy/healthz"
+    missing = kubectl(cluster, tmp_path, "get", "--raw", proxied)
+    assert missing.returncode != 0
+    assert 'services "x" not found' in missing.stderr
+    cluster.core.create_namespaced_service(
+        ns, {"metadata": {"name": "x"}, "spec": {"selector": {"app": "x"}, "ports": [{"port": 80}]}}
+    )
+    cluster.apps.create_namespaced_deployment(ns, deployment("x"))
+    assert wait_for(lambda: cluster.emulator.ready_since(ns, "x") is not None)
+    answered = kubectl(cluster, tmp_path, "get", "--raw", proxied)
+    assert answered.returncode == 0, answered.stderr
+    assert '"path": "/healthz"' in answered.stdout
 
 
 def test_kubectl_tokens_can_i_whoami_and_refusals(cluster: Cluster, tmp_path: Path) -> None:

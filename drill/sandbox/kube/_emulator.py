@@ -36,7 +36,7 @@ from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
 from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
-from drill.sandbox.kube.controllers.network import Outside
+from drill.sandbox.kube.controllers.network import Outside, service_proxy
 from drill.sandbox.kube.controllers.programs import Programs
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
@@ -114,6 +114,7 @@ class KubeEmulator(Emulator):
             self.errors,
             bucket=self.velero.contents.file,
             bucket_path=BUCKET_PATH,
+            proxy=self._service_proxy,
         )
         self._server = HttpServer(App(self.api, self.faults, config, self._guard), server_context())
         self._server.start()
@@ -212,6 +213,11 @@ class KubeEmulator(Emulator):
                 )
             ]
         return min((s for s in since if s is not None), default=None)
+
+    def _service_proxy(
+        self, namespace: str, segment: str, method: str, path: str
+    ) -> tuple[int, str]:
+        return service_proxy(self._kubelet.network(), namespace, segment, method, path)
 
     def set_pod_log(self, namespace: str, pod: str, text: str) -> None:
         self.logs.set_pod_log(namespace, pod, text)

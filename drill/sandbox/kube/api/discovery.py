@@ -70,6 +70,10 @@ def _subresource_entry(rt: ResourceType, sub: str) -> Obj:
         entry.update(group="autoscaling", version="v1", kind="Scale")
     elif sub == "log":
         entry["verbs"] = ["get"]
+    elif sub == "proxy":
+        entry.update(
+            kind="ServiceProxyOptions", verbs=["create", "delete", "get", "patch", "update"]
+        )
     elif sub == "finalize":
         entry["verbs"] = ["update"]
     elif sub == "token":

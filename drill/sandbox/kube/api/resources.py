@@ -95,7 +95,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     ),
     _rt("v1", "pods", "Pod", short=("po",), sub=("status", "log"), categories=_ALL),
-    _rt("v1", "services", "Service", short=("svc",), sub=("status",), categories=_ALL),
+    _rt("v1", "services", "Service", short=("svc",), sub=("status", "proxy"), categories=_ALL),
     _rt("v1", "configmaps", "ConfigMap", short=("cm",)),
     _rt("v1", "events", "Event", short=("ev",)),
     _rt("v1", "secrets", "Secret"),

@@ -32,7 +32,9 @@ from drill.sandbox.kube.api.objects import (
 )
 from drill.sandbox.kube.controllers.clients import Ran
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.network import Network
 from drill.sandbox.kube.controllers.programs import Programs, Reach
+from drill.sandbox.kube.controllers.truth import PodReady
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
 
@@ -132,6 +134,14 @@ class Kubelet:
         self._states[uid] = state
         if state == READY:
             self._ready_since[uid] = now_mono
+            self._world.truth.record_pod_ready(
+                PodReady(
+                    namespace_of(pod),
+                    name_of(pod),
+                    tuple(sorted(labels_of(pod).items())),
+                    self._world.clock.now(),
+                )
+            )
         else:
             self._ready_since.pop(uid, None)
         ended = self._ended.get(uid)
@@ -163,8 +173,12 @@ class Kubelet:
         def read(namespace: str, name: str) -> Obj | None:
             return store.read(self._config_maps, namespace, name)
 
-        network = self._programs.network(store.items(self._services), store.items(self._pods))
-        return Reach(read, network)
+        return Reach(read, self.network())
+
+    def network(self) -> Network:
+        """The cluster's Services and pods as they are now."""
+        store = self._world.store
+        return self._programs.network(store.items(self._services), store.items(self._pods))
 
 
 def _condition(kind: str, ok: bool, now: str, reason: str | None = None) -> Obj:

@@ -20,6 +20,7 @@ path, unless ``HttpAnswers`` says otherwise for that workload (and path). TLS is
 ``https`` is answered like ``http``.
 
 This module reads plain objects; it must not read the store or write anything.
+``service_proxy`` answers as the API server's ``services/proxy`` subresource does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Protocol
 
+from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, dig, labels_of, name_of, namespace_of
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -175,6 +177,32 @@ class Network:
         assert target.service is not None
         return self._to_service(target.service, port, method, path)
 
+    def to_service_port(
+        self, namespace: str, name: str, port: str, method: str, path: str
+    ) -> Outcome | None:
+        """What a request to port ``port`` (its name or number; empty: the Service's only
+        port) of Service ``namespace/name`` meets, as the API server's ``services/proxy``
+        sends it; None when there is no such Service."""
+        service = self._services.get((namespace, name))
+        if service is None:
+            return None
+        ports = dig(service, "spec", "ports") or []
+        served = next(
+            (
+                p
+                for p in ports
+                if (port == "" and len(ports) == 1) or port in (p.get("name"), str(p.get("port")))
+            ),
+            None,
+        )
+        if served is None:
+            return Refused(str(dig(service, "spec", "clusterIP") or ""))
+        return self._to_service(service, int(served["port"]), method, path)
+
+    def has_endpoints(self, namespace: str, name: str) -> bool:
+        service = self._services.get((namespace, name))
+        return service is not None and bool(self._endpoints(service))
+
     def resolve(self, host: str, from_namespace: str) -> _Target | None:
         name = host.lower()
         absolute = name.endswith(".")
@@ -304,3 +332,29 @@ def _is_ip(name: str) -> bool:
 def _outside_address(host: str) -> str:
     """A stable documentation-range address for a host outside the cluster (RFC 5737)."""
     return f"203.0.113.{sum(host.encode()) % 250 + 2}"
+
+
+def service_proxy(
+    network: Network, namespace: str, segment: str, method: str, path: str
+) -> tuple[int, str]:
+    """What the API server's ``services/proxy`` subresource answers for ``segment``
+    (``[scheme:]name[:port]``): the endpoint's own status and body, or the server's 404 for
+    a missing Service and 503 when no endpoint takes the connection."""
+    parts = segment.split(":")
+    name, port = (parts[1:] if len(parts) == 3 else [*parts, ""])[:2]
+    outcome = network.to_service_port(namespace, name, port, method, path)
+    if outcome is None:
+        raise ApiError(
+            404, f'services "{name}" not found', details={"name": name, "kind": "services"}
+        )
+    if isinstance(outcome, Reply):
+        return outcome.status, outcome.body
+    if not network.has_endpoints(namespace, name):
+        raise ApiError(503, f'no endpoints available for service "{name}"')
+    raise ApiError(
+        503, f"error trying to reach service: dial tcp {_address(outcome)}: connection refused"
+    )
+
+
+def _address(outcome: Outcome) -> str:
+    return outcome.address if isinstance(outcome, Refused) else "?"

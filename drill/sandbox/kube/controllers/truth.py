@@ -36,6 +36,16 @@ class WorkloadReady:
 
 
 @dataclass(frozen=True)
+class PodReady:
+    """A pod turning Ready: from then on it is an endpoint of the Services selecting it."""
+
+    namespace: str
+    name: str
+    labels: tuple[tuple[str, str], ...]
+    ready_at: datetime
+
+
+@dataclass(frozen=True)
 class JobFinished:
     namespace: str
     name: str
@@ -82,6 +92,7 @@ class GroundTruth:
         self._lock = threading.Lock()
         self._restores: list[RestoreFinished] = []
         self._ready: list[WorkloadReady] = []
+        self._pods_ready: list[PodReady] = []
         self._jobs: list[JobFinished] = []
         self._backups: list[BackupMade] = []
         self._namespaces_gone: list[NamespaceGone] = []
@@ -93,6 +104,21 @@ class GroundTruth:
     def record_ready(self, record: WorkloadReady) -> None:
         with self._lock:
             self._ready.append(record)
+
+    def record_pod_ready(self, record: PodReady) -> None:
+        with self._lock:
+            self._pods_ready.append(record)
+
+    def pods_ready(self, namespace: str, selector: dict[str, str]) -> list[PodReady]:
+        """Every time a pod of ``namespace`` that ``selector`` matches turned Ready, oldest
+        first."""
+        with self._lock:
+            found = list(self._pods_ready)
+        return [
+            r
+            for r in found
+            if r.namespace == namespace and selector.items() <= dict(r.labels).items()
+        ]
 
     def record_job(self, record: JobFinished) -> None:
         with self._lock:

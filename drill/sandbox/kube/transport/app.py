@@ -18,6 +18,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import yaml
 
@@ -78,6 +79,8 @@ class AppConfig:
     # The backup bucket's files by key, served under ``bucket_path`` as pre-signed URLs are.
     bucket: Callable[[str], bytes | None] = lambda key: None
     bucket_path: str = "/velero-bucket/"
+    # services/proxy: (namespace, "[scheme:]name[:port]", method, path) -> status and body.
+    proxy: Callable[[str, str, str, str], tuple[int, str]] = lambda *_: _no_proxy()
 
 
 # The kinds that are asked, answered and never stored, by (group, plural).
@@ -170,6 +173,8 @@ class App:
             return self._token(target, request)
         if target.sub == "log":
             return self._log(target, request)
+        if target.sub == "proxy":
+            return self._proxy(target, request)
         if target.sub is not None:
             return self._subresource(target, request)
         if target.is_collection:
@@ -261,6 +266,17 @@ class App:
             text = _tail(text, _int_param(request, "tailLines"))
         return Response(200, text.encode(), content_type="text/plain")
 
+    def _proxy(self, target: ResourceRoute, request: Request) -> Response:
+        """``services/{[scheme:]name[:port]}/proxy/{path}``: the request as the Service's
+        endpoint answers it (``proxy`` raises the API server's own errors)."""
+        path = "/" + request.path.split("/proxy/", 1)[1] if "/proxy/" in request.path else "/"
+        if request.query:  # sent on to the Service as it came
+            path += "?" + urlencode(request.query)
+        status, body = self._config.proxy(
+            str(target.namespace), str(target.name), request.method, path
+        )
+        return Response(status, body.encode(), "application/json")
+
     def _watch(self, target: ResourceRoute, request: Request) -> WatchStream:
         refusal = self._faults.take_watch_refusal()
         if refusal is not None:
@@ -279,6 +295,10 @@ class App:
         timing = (self._config.wall, timeout_s, self._config.stop)
         budget = self._faults.watch_budget()
         return WatchStream(self._api.store, subscription, backlog, selectors, budget, timing)
+
+
+def _no_proxy() -> tuple[int, str]:
+    raise not_found_path()
 
 
 def _not_allowed(request: Request) -> ApiError:

@@ -5,6 +5,7 @@ Resource paths have the real server's shapes::
     /api/v1/{plural}[/{name}[/{sub}]]                        cluster-scoped, or all namespaces
     /api/v1/namespaces/{ns}/{plural}[/{name}[/{sub}]]        namespaced
     /apis/{group}/{version}/...                              the same under a named group
+    /api/v1/namespaces/{ns}/services/{name}/proxy/{path...}  a Service's port, proxied
 
 Discovery paths map to ``Discovery`` routes. This module must not act on a route or know
 about HTTP methods.
@@ -83,7 +84,8 @@ def _resource(group: str, version: str, parts: list[str], registry: Registry) ->
     )
     namespace, rest = (parts[1], parts[2:]) if namespaced else (None, parts)
     rt = registry.by_path(group, version, rest[0])
-    if rt is None or len(rest) > 3:
+    proxied = len(rest) > 3 and rest[2] == "proxy"  # the rest is the path to proxy to
+    if rt is None or (len(rest) > 3 and not proxied):
         raise not_found_path()
     name = rest[1] if len(rest) > 1 else None
     sub = rest[2] if len(rest) > 2 else None

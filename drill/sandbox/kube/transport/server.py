@@ -17,7 +17,7 @@ import _socket
 import select
 import socket
 import ssl
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from drill.sandbox.emulator import LoopbackServer, QuietHandler, cut
 from drill.sandbox.kube.transport.app import App, Request, Response
@@ -53,7 +53,10 @@ class _Handler(QuietHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         pairs = tuple((k.lower(), v) for k, v in self.headers.items())
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
-        return Request(self.command, url.path, query, dict(pairs), body, host, pairs)
+        # The API server routes on the decoded path (Go's URL.Path): a client may quote a
+        # name's ":" (services/http%3Aweb%3A80/proxy) and still mean the same object.
+        path = unquote(url.path)
+        return Request(self.command, path, query, dict(pairs), body, host, pairs)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
