@@ -383,10 +383,12 @@ def _clock_line(reading: Reading) -> Text:
     verdict = reading.verdict
     if reading.margin_s is not None:
         verdict += f", margin {format_duration(reading.margin_s)}"
+    origin = f"  (target: {reading.target_origin})" if reading.target_origin else ""
     return Text.assemble(
         (reading.label, "bold"),
         f" {value:>7} of {format_duration(reading.target_s):>6}  ",
         (verdict, style),
+        (origin, "dim"),
     )
 
 
