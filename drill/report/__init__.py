@@ -27,10 +27,10 @@ from drill.report._models import (
     RunReport,
     StepReport,
     StepStatus,
-    TargetSource,
     UndoReport,
     UndoStatus,
 )
+from drill.tiers import TargetSource
 
 __all__ = [
     "READABLE_SCHEMA_VERSIONS",
