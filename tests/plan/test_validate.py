@@ -1110,11 +1110,17 @@ def test_find_plan_a_missing_file_name_is_no_such_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"plan 'nope.yaml': no such file here or in {tmp_path}"
 
 
-def test_find_plan_without_a_plans_dir_says_there_is_none(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [("nope", "no plan named 'nope'"), ("nope.yaml", "plan 'nope.yaml': no such file here")],
+)
+def test_find_plan_without_a_plans_dir_says_there_is_none(
+    tmp_path: Path, given: str, missing: str
+) -> None:
     with pytest.raises(UsageError) as caught:
-        find_plan("nope", tmp_path / "plans")
+        find_plan(given, tmp_path / "plans")
     assert str(caught.value) == (
-        f"no plan named 'nope': there is no plans directory {tmp_path / 'plans'} here; "
+        f"{missing}, and there is no plans directory {tmp_path / 'plans'} here; "
         "give a plan file's path, or set --plans-dir or DRILL_PLANS_DIR"
     )
 
