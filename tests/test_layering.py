@@ -141,7 +141,7 @@ LAYERS = (
     ),
     Layer("sandbox base", modules=("drill.sandbox.emulator", "drill.sandbox.faults")),
     Layer("provider contracts", modules=("providers.protocols", "providers.cloud")),
-    Layer("report", packages=("drill.report",), may_import=("foundation",)),
+    Layer("report", packages=("drill.report",), may_import=("shared types", "foundation")),
     Layer(
         "shared types",
         modules=("drill.clock", "drill.tiers", "drill.fieldtypes"),

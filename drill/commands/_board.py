@@ -114,6 +114,9 @@ class Reading:
     verdict: str
     margin_s: float | None = None
     final: bool = False
+    # Where the target came from when the plan or the config file set it, e.g. "plan
+    # override; critical tier default 15m"; empty for the tier's own default.
+    target_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -265,8 +268,8 @@ class Board:
                 doing=self._doing(lines),
                 elapsed_s=now_mono - self._began_mono,
                 phases=_by_phase(lines),
-                rto=self._rto(lines, now),
-                rpo=self._rpo(lines),
+                rto=replace(self._rto(lines, now), target_origin=self._origin("RTO")),
+                rpo=replace(self._rpo(lines), target_origin=self._origin("RPO")),
                 rollback=rollback_sentence(rolled) if (rolled := self._rolled_back()) else "",
                 rollback_verified=rolled is not None and rolled.verified is True,
                 probes=tuple(
@@ -338,6 +341,15 @@ class Board:
         return any(line.phase not in _FORWARD and line.state != "waiting" for line in lines) or any(
             line.state in ("undoing", "reading back", "undone", "undo failed") for line in lines
         )
+
+    def _origin(self, label: str) -> str:
+        """Where the plan's target came from; the report's word once it exists."""
+        if self._report is not None:
+            objective = self._report.rto if label == "RTO" else self._report.rpo
+            return objective.target_origin().describe(self._report.tier)
+        targets = self.plan.targets
+        origin = targets.rto_origin if label == "RTO" else targets.rpo_origin
+        return origin.describe(self.plan.tier)
 
     def _rto(self, lines: list[StepLine], now: datetime) -> Reading:
         target = self.plan.targets.rto_s

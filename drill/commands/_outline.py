@@ -12,7 +12,7 @@ from drill.redact import redact_url
 def outline_text(plan: ExecutionPlan) -> str:
     lines = [
         f"{plan.name} ({plan.mode} mode): {plan.description}".rstrip(": "),
-        f"service {plan.service}, tier {plan.tier}: {plan.targets.describe()}",
+        f"service {plan.service}, tier {plan.tier}: {plan.targets.describe(plan.tier)}",
     ]
     if plan.contexts:
         lines.append(

@@ -236,7 +236,8 @@ def frame_lines(snap: Snapshot, width: int, height: int, unicode: bool = True) -
     ``height`` (finished phases fold into one line each, then waiting ones); the last frame
     shows every step, for the scrollback."""
     head = [_title_line(snap, width), _doing_line(snap)]
-    head += [_clock_line(snap.rto), _clock_line(snap.rpo)]
+    for reading in (snap.rto, snap.rpo):
+        head += [_clock_line(reading), *_target_origin_line(reading)]
     if snap.rollback:
         style = "" if snap.rollback_verified else "bold red"
         head.append(Text.assemble(("ROLLBACK ", "bold"), (snap.rollback, style)))
@@ -388,6 +389,15 @@ def _clock_line(reading: Reading) -> Text:
         f" {value:>7} of {format_duration(reading.target_s):>6}  ",
         (verdict, style),
     )
+
+
+def _target_origin_line(reading: Reading) -> list[Text]:
+    """Under a clock whose target the plan or the config file set: a line of its own, so a
+    narrow terminal cuts neither."""
+    if not reading.target_origin:
+        return []
+    said = f"{reading.label} target {format_duration(reading.target_s)} ({reading.target_origin})"
+    return [Text(f"    {said}", style="dim")]
 
 
 def _probes_line(probes: tuple[ProbeReading, ...], unicode: bool) -> Text:

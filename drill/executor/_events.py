@@ -26,10 +26,26 @@ from drill.report import (
     StepStatus,
     UndoStatus,
 )
-from drill.tiers import Targets
+from drill.tiers import TargetOrigin, Targets
 
 # Written as ``datetime.isoformat()`` always has been ("+00:00", not pydantic's "Z").
 Moment = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
+
+
+def _targets_line(targets: Targets | None) -> dict[str, JsonValue] | None:
+    """Targets as a journal line holds them: a tier default's origin is left out, so a
+    journal from before origins were recorded writes back as it was read."""
+    if targets is None:
+        return None
+    line: dict[str, JsonValue] = {"rpo_s": targets.rpo_s, "rto_s": targets.rto_s}
+    for name, origin in (("rpo_origin", targets.rpo_origin), ("rto_origin", targets.rto_origin)):
+        if origin != TargetOrigin():
+            line[name] = {
+                "source": origin.source,
+                "tier_default_s": origin.tier_default_s,
+                "config_s": origin.config_s,
+            }
+    return line
 
 
 class _Event(BaseModel):
@@ -45,7 +61,9 @@ class RunStarted(_Event):
     # Journals from before these were recorded lack them; the plan can stand in.
     service: str | None = None
     tier: str | None = None
-    targets: Targets | None = None
+    # Each target's origin (a plan's or the config file's override, and the tier default it
+    # replaced) is written only when it is one, so ``drill report`` can say so again.
+    targets: Annotated[Targets | None, PlainSerializer(_targets_line)] = None
     disaster_at: Moment
     disaster_at_source: Literal["run start", "--disaster-at"] | None = None
     contexts: dict[str, str]

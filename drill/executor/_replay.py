@@ -298,7 +298,10 @@ def _objectives(
     rto = _measure.rto(start.disaster_at, recovered_at, why_unverified, rto_s)
     if targets is None:
         rpo, rto = _without_target(rpo), _without_target(rto)
-    return rpo, rto, point, recovered_at
+    else:
+        rpo = rpo.with_target_origin(targets.rpo_origin)
+        rto = rto.with_target_origin(targets.rto_origin)
+    return rpo, rto, point, recovered_at if rto.measured_s is not None else None
 
 
 def _recovered_at(steps: list[StepReport]) -> datetime | None:

@@ -18,6 +18,7 @@ from drill.executor._events import JournalEntry, RollbackMeasured, UndoFinished,
 from drill.executor._journal import RunRecord
 from drill.executor._runner import RolledBack, decide_rollback_outcome, rollback_verdict
 from drill.report import RollbackCheck, RollbackReport, Rpo, Rto, RunReport
+from drill.tiers import Targets
 
 NOT_MEASURED = "a rollback measures no RPO or RTO: see the report of the run it rolled back"
 
@@ -36,8 +37,7 @@ def rollback_report(
     command's own (the failback time is ``rollback.duration_s``). ``rollback_command`` is shown
     when something is still changed, to go on where this one stopped."""
     outcome, exit_code = decide_rollback_outcome(rolled, interrupted)
-    rpo_s = run.targets.rpo_s if run.targets else 0.0
-    rto_s = run.targets.rto_s if run.targets else 0.0
+    targets = run.targets or Targets(rpo_s=0.0, rto_s=0.0)
     still_changed = [u.step_id for u in rolled.undo if u.status != "undone"]
     return RunReport(
         kind="rollback",
@@ -54,8 +54,12 @@ def rollback_report(
         finished_at=finished_at,
         disaster_at=run.disaster_at,
         disaster_at_source=run.disaster_at_source or "run start",
-        rpo=Rpo(target_s=rpo_s, measured_s=None, margin_s=None, met=None, source=NOT_MEASURED),
-        rto=Rto(target_s=rto_s, measured_s=None, margin_s=None, met=None, source=NOT_MEASURED),
+        rpo=Rpo(
+            target_s=targets.rpo_s, measured_s=None, margin_s=None, met=None, source=NOT_MEASURED
+        ).with_target_origin(targets.rpo_origin),
+        rto=Rto(
+            target_s=targets.rto_s, measured_s=None, margin_s=None, met=None, source=NOT_MEASURED
+        ).with_target_origin(targets.rto_origin),
         contexts=run.contexts,
         steps=rolled.steps,
         undo=rolled.undo,

@@ -525,6 +525,8 @@ class Executor:
         rto = _measure.rto(t0, state.recovered_at, unverified(state.steps), plan.targets.rto_s)
         probe_reports = probes.reports()
         rto = with_users_served(rto, t0, probe_reports, probes.skipped)
+        rpo = rpo.with_target_origin(plan.targets.rpo_origin)
+        rto = rto.with_target_origin(plan.targets.rto_origin)
         outcome, exit_code = decide_outcome(
             state.steps,
             undo,
@@ -551,7 +553,9 @@ class Executor:
             disaster_at=t0,
             disaster_at_source="--disaster-at" if t0_given else "run start",
             recovery_point=point.at if point else None,
-            recovered_at=state.recovered_at,
+            # Recovered only when the RTO clock says so: a verify step that passed before
+            # another failed does not make the service recovered.
+            recovered_at=state.recovered_at if rto.measured_s is not None else None,
             rpo=rpo,
             rto=rto,
             contexts=dict(plan.contexts),

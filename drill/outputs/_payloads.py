@@ -12,7 +12,9 @@ The generic payload is a contract with whoever receives it, versioned by its ``s
       "outcome": "passed" | "target_missed" | "failed" | "interrupted" | "rollback_incomplete",
       "exit_code": 0,
       "summary": "drill region-failure (drill mode): PASSED - RPO ... - RTO ...",
-      "rpo": {"target_s": 3600.0, "measured_s": 720.0 | null, "margin_s": 2880.0 | null,
+      "rpo": {"target_s": 3600.0, "target_source": "tier default" | "config" | "plan",
+              "tier_default_s": 3600.0 | null  (the tier default an override replaced),
+              "measured_s": 720.0 | null, "margin_s": 2880.0 | null,
               "met": true | false | null, "source": "velero backup daily-20260101020000",
               "from_data_s": 735.2 | null, "from_backup_s": 720.0 | null},
       "rto": {... as rpo ...},
@@ -48,9 +50,11 @@ from drill.report import (
     RollbackReport,
     RunReport,
     StepReport,
+    TargetSource,
     UndoReport,
     rollback_sentence,
     rpo_figures,
+    target_text,
     title,
 )
 
@@ -72,6 +76,8 @@ class _Model(BaseModel):
 
 class ObjectivePayload(_Model):
     target_s: float
+    target_source: TargetSource = "tier default"
+    tier_default_s: float | None = None
     measured_s: float | None
     margin_s: float | None
     met: bool | None
@@ -238,13 +244,15 @@ def not_equal_checks(rollback: RollbackReport) -> list[RollbackCheck]:
 def summary_line(report: RunReport) -> str:
     return (
         f"{title(report)} ({report.mode} mode): {VERDICTS[report.outcome]} - "
-        f"RPO {objective_text(report.rpo)} - RTO {objective_text(report.rto)}"
+        f"RPO {objective_text(report.rpo, report.tier)} - "
+        f"RTO {objective_text(report.rto, report.tier)}"
     )
 
 
-def objective_text(objective: Objective) -> str:
-    """``12m03s, target 1h00m, margin 47m57s (met)``, or why there is no measurement."""
-    target = format_duration(objective.target_s)
+def objective_text(objective: Objective, tier: str) -> str:
+    """``12m03s, target 1h00m, margin 47m57s (met)``, or why there is no measurement; an
+    overridden target says so (``target 30m (plan override; critical tier default 15m)``)."""
+    target = target_text(objective, tier)
     if objective.measured_s is None or objective.margin_s is None:
         verdict = "MISSED" if objective.met is False else "does not count"
         return f"not measured, target {target} ({verdict}: {objective.source})"
@@ -257,7 +265,7 @@ def objective_text(objective: Objective) -> str:
 
 def _rpo_text(report: RunReport) -> str:
     figures = rpo_figures(report.rpo)
-    return objective_text(report.rpo) + (f"; {figures}" if figures else "")
+    return objective_text(report.rpo, report.tier) + (f"; {figures}" if figures else "")
 
 
 def users_served_text(report: RunReport) -> str:
@@ -294,7 +302,7 @@ def slack_payload(report: RunReport, report_location: str | None) -> dict[str, A
             ("Exit code", str(report.exit_code)),
             ("Run", report.run_id),
         ),
-        _fields(("RPO", _rpo_text(report)), ("RTO", objective_text(report.rto))),
+        _fields(("RPO", _rpo_text(report)), ("RTO", objective_text(report.rto, report.tier))),
         _fields(("RTO as users see it", users_served_text(report))),
     ]
     blocks += _listing("Failed steps", [_step_line(step) for step in failed_steps(report)])

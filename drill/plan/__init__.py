@@ -81,13 +81,18 @@ def find_plan(name_or_path: str, plans_dir: Path) -> Path:
     for candidate in (plans_dir / name for name in names):
         if candidate.is_file():
             return candidate
+    if not plans_dir.is_dir():
+        missing = (
+            f"plan {name_or_path!r}: no such file here"
+            if is_file_name
+            else f"no plan named {name_or_path!r}"
+        )
+        raise UsageError(
+            f"{missing}, and there is no plans directory {plans_dir} here; give a plan file's "
+            "path, or set --plans-dir or DRILL_PLANS_DIR"
+        )
     if is_file_name:
         raise UsageError(f"plan {name_or_path!r}: no such file here or in {plans_dir}")
-    if not plans_dir.is_dir():
-        raise UsageError(
-            f"no plan named {name_or_path!r}: there is no plans directory {plans_dir} here; "
-            "give a plan file's path, or set --plans-dir or DRILL_PLANS_DIR"
-        )
     available = ", ".join(p.stem for p in list_plan_files(plans_dir)) or "none"
     raise UsageError(
         f"no plan named {name_or_path!r} in {plans_dir} (available: {available}); "

@@ -18,7 +18,7 @@ from drill.errors import PlanError, Problem
 from drill.fieldtypes import Duration
 from drill.plan._validate import pydantic_problems_for
 from drill.plan._yaml import YamlProblems, load_located
-from drill.tiers import DEFAULT_TIERS, Targets
+from drill.tiers import DEFAULT_TIERS, Targets, configured_tier
 
 
 class _TierSpec(BaseModel):
@@ -59,7 +59,7 @@ def load_config(explicit: str | None, environ: Mapping[str, str] | None = None) 
     except ValidationError as exc:
         raise PlanError(pydantic_problems_for(exc, located, _ConfigFile)) from None
     tiers = dict(DEFAULT_TIERS)
-    tiers.update({name: Targets(rpo_s=t.rpo, rto_s=t.rto) for name, t in parsed.tiers.items()})
+    tiers.update({name: configured_tier(name, t.rpo, t.rto) for name, t in parsed.tiers.items()})
     return Config(tiers=tiers, source=str(path))
 
 

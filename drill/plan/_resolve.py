@@ -248,11 +248,7 @@ def _check_step(step_id: str, type_name: str, values: dict[str, Any]) -> Resolve
 
 
 def _targets(plan: Plan, tiers: Mapping[str, Targets]) -> Targets:
-    base = tiers[plan.tier]
-    return Targets(
-        rpo_s=plan.targets.rpo if plan.targets.rpo is not None else base.rpo_s,
-        rto_s=plan.targets.rto if plan.targets.rto is not None else base.rto_s,
-    )
+    return tiers[plan.tier].with_plan_targets(plan.targets.rpo, plan.targets.rto)
 
 
 def _contexts(plan: Plan, overrides: Mapping[str, str]) -> dict[str, str]:

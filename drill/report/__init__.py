@@ -1,7 +1,7 @@
 """Run reports: the models (the JSON schema) and their renderers.
 
-Must not: import anything from drill above the bottom layer, or do I/O beyond writing the
-rendered text it is asked for.
+Must not: import anything from drill above the bottom layer (the foundation and the shared
+types), or do I/O beyond writing the rendered text it is asked for.
 """
 
 from drill.report._models import (
@@ -30,6 +30,7 @@ from drill.report._models import (
     UndoReport,
     UndoStatus,
 )
+from drill.tiers import TargetSource
 
 __all__ = [
     "READABLE_SCHEMA_VERSIONS",
@@ -54,6 +55,7 @@ __all__ = [
     "RunReport",
     "StepReport",
     "StepStatus",
+    "TargetSource",
     "UndoReport",
     "UndoStatus",
 ]
@@ -64,7 +66,7 @@ from types import MappingProxyType
 from drill.report._html import render_html
 from drill.report._junit import render_junit
 from drill.report._markdown import render_markdown
-from drill.report._shared import rollback_sentence, rpo_figures, title
+from drill.report._shared import rollback_sentence, rpo_figures, target_text, title
 from drill.report._text import render_text
 
 
@@ -84,7 +86,7 @@ RENDERERS: Mapping[str, Callable[[RunReport], str]] = MappingProxyType(
 )
 
 __all__ += ["RENDERERS", "render_html", "render_json", "render_junit", "render_markdown"]
-__all__ += ["render_text", "rollback_sentence", "rpo_figures", "title"]
+__all__ += ["render_text", "rollback_sentence", "rpo_figures", "target_text", "title"]
 
 
 def json_schema() -> str:

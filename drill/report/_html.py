@@ -43,6 +43,7 @@ from drill.report._shared import (
     percent,
     phase_summary,
     printable,
+    recovered_at,
     restore_heading,
     restore_verdict,
     rollback_sentence,
@@ -101,7 +102,7 @@ def _header(report: RunReport) -> str:
         "started": stamp(report.started_at),
         "finished": stamp(report.finished_at),
         "recovery point": stamp(report.recovery_point) if report.recovery_point else "-",
-        "recovered": stamp(report.recovered_at) if report.recovered_at else "-",
+        "recovered": stamp(recovered) if (recovered := recovered_at(report)) else "-",
         "contexts": ", ".join(f"{role}={ctx}" for role, ctx in report.contexts.items()) or "-",
     }
     return (
@@ -117,7 +118,7 @@ def _definitions(values: dict[str, str], css: str) -> str:
 
 
 def _objectives(report: RunReport) -> str:
-    bars = [_objective("RPO", report.rpo), _objective("RTO", report.rto)]
+    bars = [_objective("RPO", report.rpo, report.tier), _objective("RTO", report.rto, report.tier)]
     bars.append(_users_served(report.rto))
     heading = '<section class="objectives">\n<h2>Recovery objectives</h2>\n'
     points = _recovery_points(report)
@@ -152,21 +153,21 @@ def _users_served(rto: Rto) -> str:
     )
 
 
-def _objective(label: str, objective: Objective) -> str:
+def _objective(label: str, objective: Objective, tier: str) -> str:
     verdict = objective_verdict(objective)
     return (
         f'<div class="objective" data-objective="{label}" data-met="{_esc(verdict)}">\n'
         f'<h3>{label} <span class="badge m-{_css_name(verdict)}">{_esc(verdict)}</span></h3>\n'
         f"{_objective_svg(label, objective)}\n"
-        f"<p>{_esc(_sentence(label, objective))}</p>\n</div>"
+        f"<p>{_esc(_sentence(label, objective, tier))}</p>\n</div>"
     )
 
 
-def _sentence(label: str, objective: Objective) -> str:
+def _sentence(label: str, objective: Objective, tier: str) -> str:
     return (
-        rpo_sentence(objective)
+        rpo_sentence(objective, tier)
         if isinstance(objective, Rpo)
-        else objective_sentence(label, objective)
+        else objective_sentence(label, objective, tier)
     )
 
 
@@ -353,8 +354,8 @@ def _origin(report: RunReport) -> tuple[str, datetime]:
 def _scale(report: RunReport, rows: Iterable[_Row]) -> _Scale:
     moments = [_origin(report)[1], report.started_at, report.finished_at]
     moments += [m for row in rows for m in (row.start, row.end) if m is not None]
-    if report.recovered_at:
-        moments.append(report.recovered_at)
+    if recovered := recovered_at(report):
+        moments.append(recovered)
     return _Scale(origin=min(moments), end=max(moments))
 
 
@@ -457,8 +458,8 @@ def _markers(report: RunReport, scale: _Scale, height: int) -> str:
     marks = [_origin(report)]
     if abs((report.started_at - marks[0][1]).total_seconds()) >= 0.5:
         marks.append(("run start", report.started_at))
-    if report.recovered_at:
-        marks.append(("recovered", report.recovered_at))
+    if recovered := recovered_at(report):
+        marks.append(("recovered", recovered))
     return "".join(
         f'<line class="mark" x1="{scale.x(moment):.1f}" y1="{_AXIS_H - 4}" '
         f'x2="{scale.x(moment):.1f}" y2="{height}"><title>{_esc(name)} '
@@ -632,10 +633,23 @@ def _badge(css: str, text: str) -> _Markup:
     return _Markup(f'<span class="badge {_css_name(css)}">{_esc(text)}</span>')
 
 
+# Columns of free text (errors, reasons, details quoted from remote systems, URLs): they wrap,
+# anywhere if they must, and are never cut; the other columns (ids, statuses, times) keep to
+# one line, so a long text beside them cannot squeeze them to a letter a line.
+_PROSE_COLUMNS = frozenset(
+    {"detail", "why", "what said so", "url", "served from", "per phase", "client cut-over",
+     "object", "record"}
+)  # fmt: skip
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     head = "".join(f"<th>{_esc(cell)}</th>" for cell in header)
+    opening = ['<td class="prose">' if name in _PROSE_COLUMNS else "<td>" for name in header]
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(f"{td}{_cell(cell)}</td>" for td, cell in zip(opening, row, strict=True))
+        + "</tr>"
+        for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -761,7 +775,7 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eaeef2;
   vertical-align: top; }
-td:last-child { overflow-wrap: anywhere; } td:not(:last-child), .badge { white-space: nowrap; }
+td.prose, p, li { overflow-wrap: anywhere; } td:not(.prose), .badge { white-space: nowrap; }
 .step-detail { border-left: 3px solid #d0d7de; padding: .2rem .8rem; margin: .8rem 0; }
 .step-detail h3 { margin: .2rem 0; font-size: 1rem; } .type { color: var(--muted); }
 .error { color: var(--failed); white-space: pre-wrap; } .hint { color: var(--muted); }

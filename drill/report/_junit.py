@@ -34,6 +34,7 @@ from drill.report._shared import (
     objective_sentence,
     printable,
     probe_summary,
+    recovered_at,
     restore_heading,
     rollback_sentence,
     rollback_verdict,
@@ -44,7 +45,7 @@ _FAILING = ("failed", "timed_out", "interrupted")
 
 
 def render_junit(report: RunReport) -> str:
-    objectives = [_rpo_case(report.plan, report.rpo), _rto_case(report.plan, report.rto)]
+    objectives = [_rpo_case(report, report.rpo), _rto_case(report, report.rto)]
     cases = [
         *(_step_case(report.plan, step) for step in report.steps),
         *(objectives if report.kind == "run" else []),
@@ -89,10 +90,10 @@ def _step_output(step: StepReport) -> str:
     return "\n".join(lines)
 
 
-def _rpo_case(plan: str, rpo: Rpo) -> ET.Element:
+def _rpo_case(report: RunReport, rpo: Rpo) -> ET.Element:
     """Not measured is skipped, unless a recovery point later than t0 made it count as missed."""
-    case = _case(f"{plan}.objectives", "RPO", None)
-    sentence = rpo_sentence(rpo)
+    case = _case(f"{report.plan}.objectives", "RPO", None)
+    sentence = rpo_sentence(rpo, report.tier)
     points = [f"{p.kind}: {p.at.isoformat()} from step {p.step_id}: {p.source}" for p in rpo.points]
     body = "\n".join([sentence, *points])
     if rpo.measured_s is None and rpo.met is not False:
@@ -105,10 +106,10 @@ def _rpo_case(plan: str, rpo: Rpo) -> ET.Element:
     return case
 
 
-def _rto_case(plan: str, rto: Objective) -> ET.Element:
+def _rto_case(report: RunReport, rto: Objective) -> ET.Element:
     """Unlike RPO, an RTO nobody measured fails: the run did not show the service recovered."""
-    case = _case(f"{plan}.objectives", "RTO", None)
-    sentence = objective_sentence("RTO", rto)
+    case = _case(f"{report.plan}.objectives", "RTO", None)
+    sentence = objective_sentence("RTO", rto, report.tier)
     if rto.measured_s is None or rto.met is False:
         kind = "not_measured" if rto.measured_s is None else "target_missed"
         _text_child(case, "failure", sentence, message=sentence, type=kind)
@@ -198,6 +199,7 @@ def _totals(cases: list[ET.Element], report: RunReport) -> dict[str, str]:
 
 
 def _properties(report: RunReport) -> ET.Element:
+    recovered = recovered_at(report)
     values = {
         "kind": report.kind,
         "run_id": report.run_id,
@@ -211,7 +213,11 @@ def _properties(report: RunReport) -> ET.Element:
         "recovery_point": report.recovery_point.isoformat() if report.recovery_point else None,
         "rpo_from_data_s": _number(report.rpo.from_data_s),
         "rpo_from_backup_s": _number(report.rpo.from_backup_s),
-        "recovered_at": report.recovered_at.isoformat() if report.recovered_at else None,
+        "rpo_target_s": _number(report.rpo.target_s),
+        "rpo_target_source": report.rpo.target_source,
+        "recovered_at": recovered.isoformat() if recovered else None,
+        "rto_target_s": _number(report.rto.target_s),
+        "rto_target_source": report.rto.target_source,
         "rto_users_served_s": _number(report.rto.users_served_s),
         "journal": report.journal,
         "rollback_command": report.rollback_command,

@@ -40,6 +40,7 @@ from drill.report._shared import (
     rpo_figures,
     stamp,
     step_detail,
+    target_text,
     title,
 )
 
@@ -77,7 +78,10 @@ def _heading(report: RunReport) -> str:
 
 
 def _objectives(report: RunReport) -> str:
-    rows = [_objective_row("RPO", report.rpo), _objective_row("RTO", report.rto)]
+    rows = [
+        _objective_row("RPO", report.rpo, report.tier),
+        _objective_row("RTO", report.rto, report.tier),
+    ]
     rows.append(_users_served_row(report.rto))
     header = ("objective", "target", "measured", "margin", "met", "source")
     figures = rpo_figures(report.rpo)
@@ -109,10 +113,10 @@ def _users_served_row(rto: Rto) -> tuple[str, ...]:
     return ("RTO as users see it", "-", duration(rto.users_served_s), "-", "-", cell(source))
 
 
-def _objective_row(label: str, objective: Objective) -> tuple[str, ...]:
+def _objective_row(label: str, objective: Objective, tier: str) -> tuple[str, ...]:
     return (
         f"**{label}**",
-        duration(objective.target_s),
+        cell(target_text(objective, tier)),
         duration(objective.measured_s),
         duration(objective.margin_s),
         objective_verdict(objective),

@@ -6,16 +6,20 @@ them and checked by a test); change them only together with ``SCHEMA_VERSION``.
 Version 2 added, each defaulted so a version 1 document still reads as one: RPO from data
 beside RPO from backup metadata (``rpo.from_data_s``, ``rpo.points``), the two RTO clocks
 (``rto.service_restored_s``, ``rto.users_served_s``), ``probes``, ``client_cutover``,
-``restores`` (restore completeness), ``rollback`` (verified and timed) and ``kind`` (a
-``drill rollback`` writes a report of its own, of kind ``rollback``).
+``restores`` (restore completeness), ``rollback`` (verified and timed), ``kind`` (a
+``drill rollback`` writes a report of its own, of kind ``rollback``) and where each target
+came from (``target_source``, ``tier_default_s``, ``config_target_s``: a plan's or the config
+file's override, and the tier default it replaced).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from drill.tiers import TargetOrigin, TargetSource
 
 SCHEMA_VERSION: Literal[2] = 2
 # Versions this drill reads: every field version 2 added has a default.
@@ -69,10 +73,37 @@ class Objective(_Model):
     """One of RPO and RTO: the target, what was measured, and by how much it was met."""
 
     target_s: float
+    target_source: TargetSource = Field(
+        default="tier default",
+        description="what set target_s: the tier's built-in default, the config file, or the "
+        "plan's own targets",
+    )
+    tier_default_s: float | None = Field(
+        default=None,
+        description="when target_source is not 'tier default': the tier's built-in target that "
+        "target_s replaced; null for a tier only the config file defines",
+    )
+    config_target_s: float | None = Field(
+        default=None,
+        description="when the plan overrode a target the config file set: the config's value",
+    )
     measured_s: float | None = Field(description="None when the run could not measure it")
     margin_s: float | None = Field(description="target minus measured; negative means missed")
     met: bool | None
     source: str = Field(description="what set the measured value, or why there is none")
+
+    def target_origin(self) -> TargetOrigin:
+        return TargetOrigin(self.target_source, self.tier_default_s, self.config_target_s)
+
+    def with_target_origin(self, origin: TargetOrigin) -> Self:
+        """This objective, saying where its target came from."""
+        return self.model_copy(
+            update={
+                "target_source": origin.source,
+                "tier_default_s": origin.tier_default_s,
+                "config_target_s": origin.config_s,
+            }
+        )
 
 
 RecoveryPointKind = Literal["data", "backup metadata"]

@@ -48,15 +48,27 @@ def step_detail(step: StepReport) -> str:
     return step.error or step.summary or step.skip_reason or step.description
 
 
+def recovered_at(report: RunReport) -> datetime | None:
+    """When the service was shown recovered: only a run whose RTO (the service-restored
+    clock) was measured was; a verify step that passed before another failed shows nothing."""
+    return report.recovered_at if report.rto.measured_s is not None else None
+
+
 def objective_verdict(objective: Objective) -> str:
     if objective.met is None:
         return "not measured" if objective.measured_s is None else "n/a"
     return "met" if objective.met else "MISSED"
 
 
-def objective_sentence(label: str, objective: Objective) -> str:
+def target_text(objective: Objective, tier: str) -> str:
+    """``15m``, or for a target the plan or the config file set, where it came from and the
+    tier default it replaced: ``30m (plan override; critical tier default 15m)``."""
+    return objective.target_origin().annotate(objective.target_s, tier)
+
+
+def objective_sentence(label: str, objective: Objective, tier: str) -> str:
     """Measured against target, with the margin, in one sentence (for CI and tickets)."""
-    target = format_duration(objective.target_s)
+    target = target_text(objective, tier)
     if objective.measured_s is None:
         missed = " (counts as missed)" if objective.met is False else ""
         return f"{label} not measured{missed}: {objective.source}; target {target}"
@@ -143,10 +155,10 @@ def before_t0(report: RunReport, point: RecoveryPointReport) -> float:
     return (report.disaster_at - point.at).total_seconds()
 
 
-def rpo_sentence(rpo: Rpo) -> str:
+def rpo_sentence(rpo: Rpo, tier: str) -> str:
     """The RPO sentence, with both figures when a run measured them."""
     figures = rpo_figures(rpo)
-    return objective_sentence("RPO", rpo) + (f"; {figures}" if figures else "")
+    return objective_sentence("RPO", rpo, tier) + (f"; {figures}" if figures else "")
 
 
 def percent(ratio: float | None) -> str:

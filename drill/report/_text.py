@@ -27,6 +27,7 @@ from drill.report._shared import (
     restore_heading,
     rollback_sentence,
     rpo_figures,
+    target_text,
     title,
 )
 
@@ -78,8 +79,10 @@ def _numbers(report: RunReport) -> list[str]:
         return lines
     lines = [
         _objective_line("RPO", report.rpo),
+        *_target_origin("RPO", report.rpo, report.tier),
         *_rpo_figures(report),
         _objective_line("RTO", report.rto),
+        *_target_origin("RTO", report.rto, report.tier),
         _users_served_line(report.rto),
         *_recovery_points(report),
     ]
@@ -110,6 +113,13 @@ def _objective_line(label: str, objective: Objective) -> str:
         f"  {label}  {format_duration(objective.measured_s):>9}  target {target:>7}  "
         f"margin {format_duration(objective.margin_s):>7}  {verdict:<7} {objective.source}"
     )
+
+
+def _target_origin(label: str, objective: Objective, tier: str) -> list[str]:
+    """Under a target the plan or the config file set: that it did, and the tier default."""
+    if objective.target_source == "tier default":
+        return []
+    return [f"{'':11}{label} target {target_text(objective, tier)}"]
 
 
 def _rpo_figures(report: RunReport) -> list[str]:

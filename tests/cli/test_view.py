@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import signal
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from drill.executor import Cancellation
 from drill.plan import ExecutionPlan
 from drill.report import RunReport
 from drill.steps import StepEnv, StepResult
+from drill.tiers import Targets
 from tests.executor.fakes import START, AdvanceParams, Kit, RecordingLogger, _Fake, build_plan
 from tests.inprocess import InProcess, Terminal
 from tests.terminal import Screen
@@ -336,3 +338,20 @@ def test_only_a_terminal_with_a_text_report_gets_the_view(
     screen = Screen.of(on_terminal.stderr, 80, through_tty=False).lines()
     assert "FAILED (exit 3)" in screen
     assert re.search(r"  ✗ slow +failed +\S+  GET http://127\.0\.0\.1:9/", "\n".join(screen))
+
+
+def test_a_clock_whose_target_the_plan_set_says_so_under_it() -> None:
+    kit, peek = peeking()
+    critical = Targets(rpo_s=2 * 3600, rto_s=15 * 60)
+    plan = replace(a_plan(kit), targets=critical.with_plan_targets(None, 30 * 60))
+    board = peek.board = Board(plan, kit.clock, RUN_ID)
+    report = kit.executor(progress=board).run(plan)
+    said = "    RTO target 30m00s (plan override; critical tier default 15m00s)"
+    [mid_run] = peek.seen
+    assert re.fullmatch(r"RTO +13\.3s of 30m00s  running", mid_run[2])
+    assert mid_run[3] == said
+    assert re.fullmatch(r"RPO +10m00s of  2h00m  recovery point found", mid_run[4])
+    board.finish(report)
+    last = screenshot(board)
+    assert re.fullmatch(r"RTO +15\.3s of 30m00s  met, margin 29m45s", last[2])
+    assert last[3] == said

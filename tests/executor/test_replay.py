@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from drill.errors import UsageError
 from drill.executor import FileJournal, pending_undos, read_events, report_from_journal
-from drill.report import RunReport, StepReport
+from drill.report import RunReport, StepReport, render_text
+from drill.tiers import DEFAULT_TIERS
 
 from .fakes import START
 from .journals import (
@@ -227,3 +229,25 @@ def test_a_rolled_back_journal_from_before_the_schema_notes_its_rollback() -> No
     assert rebuilt.notes[-1] == (
         "drill rollback ran afterwards, from 2026-01-01T00:00:10+00:00: undone m1"
     )
+
+
+def test_a_plan_override_of_a_target_is_said_again_from_the_journal(tmp_path: Path) -> None:
+    kit = kit_with_crash()
+    critical = DEFAULT_TIERS["critical"]
+    plan = replace(
+        finished_plan(kit), tier="critical", targets=critical.with_plan_targets(None, 1800)
+    )
+    report = run_to_journal(kit, plan, tmp_path)
+    assert report is not None
+    assert (report.rto.target_s, report.rto.target_source, report.rto.tier_default_s) == (
+        1800,
+        "plan",
+        900,
+    )
+    assert report.rpo.target_source == "tier default"
+    # Without the plan, the journal alone says where the target came from.
+    rebuilt = report_from_journal(read_events(tmp_path / "journal.jsonl"))
+    assert (rebuilt.rpo, rebuilt.rto) == (report.rpo, report.rto)
+    said = "RTO target 30m00s (plan override; critical tier default 15m00s)"
+    for text in (render_text(rebuilt), render_text(report)):
+        assert [line.strip() for line in text.splitlines() if "override;" in line] == [said]

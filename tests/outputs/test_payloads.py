@@ -34,6 +34,8 @@ def test_webhook_payload_of_a_passed_run() -> None:
     assert payload["run_id"] == "region-failure-20260301-020000-ab12"
     assert payload["rpo"] == {
         "target_s": 3600.0,
+        "target_source": "tier default",
+        "tier_default_s": None,
         "measured_s": 720.0,
         "margin_s": 2880.0,
         "met": True,
@@ -57,6 +59,8 @@ def test_webhook_payload_of_a_failed_live_run() -> None:
     assert (payload["outcome"], payload["exit_code"], payload["mode"]) == ("failed", 3, "live")
     assert payload["rto"] == {
         "target_s": 14400.0,
+        "target_source": "tier default",
+        "tier_default_s": None,
         "measured_s": None,
         "margin_s": None,
         "met": False,

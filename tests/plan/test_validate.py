@@ -9,7 +9,7 @@ import pytest
 from drill.durations import format_duration, parse_duration
 from drill.errors import PlanError, Problem, UsageError
 from drill.plan import ExecutionPlan, ResolvedStep, find_plan, load_config, load_plan, resolve
-from drill.tiers import DEFAULT_TIERS, Targets
+from drill.tiers import DEFAULT_TIERS, TargetOrigin, Targets
 from tests.plan.helpers import (
     SHIPPED_PLANS,
     at,
@@ -968,7 +968,13 @@ def test_region_failure_targets_contexts_and_shape(
     plan = region_failure["drill"]
     assert plan.tier == "critical"
     # The plan's own targets (rpo 5m, rto 30m) beat the tier's (5m / 15m).
-    assert plan.targets == Targets(rpo_s=300, rto_s=1800)
+    # rpo repeats the tier's value, so only rto is an override, and it says what it replaced.
+    assert plan.targets == Targets(
+        rpo_s=300, rto_s=1800, rto_origin=TargetOrigin("plan", tier_default_s=900)
+    )
+    assert plan.targets.describe("critical") == (
+        "RPO 5m00s / RTO 30m00s (plan override; critical tier default 15m00s)"
+    )
     assert plan.contexts == {
         "primary": "gke_prod_us-central1_primary",
         "dr": "gke_prod_us-east1_dr",
@@ -1104,11 +1110,17 @@ def test_find_plan_a_missing_file_name_is_no_such_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"plan 'nope.yaml': no such file here or in {tmp_path}"
 
 
-def test_find_plan_without_a_plans_dir_says_there_is_none(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [("nope", "no plan named 'nope'"), ("nope.yaml", "plan 'nope.yaml': no such file here")],
+)
+def test_find_plan_without_a_plans_dir_says_there_is_none(
+    tmp_path: Path, given: str, missing: str
+) -> None:
     with pytest.raises(UsageError) as caught:
-        find_plan("nope", tmp_path / "plans")
+        find_plan(given, tmp_path / "plans")
     assert str(caught.value) == (
-        f"no plan named 'nope': there is no plans directory {tmp_path / 'plans'} here; "
+        f"{missing}, and there is no plans directory {tmp_path / 'plans'} here; "
         "give a plan file's path, or set --plans-dir or DRILL_PLANS_DIR"
     )
 
@@ -1148,15 +1160,32 @@ def test_config_overrides_and_adds_tiers(tmp_path: Path) -> None:
     path = write(tmp_path, CONFIG, "config.yaml")
     config = load_config(str(path), environ={})
     assert config.source == str(path)
-    assert config.tiers["high"] == Targets(rpo_s=1800, rto_s=7200)
-    assert config.tiers["gold"] == Targets(rpo_s=60, rto_s=300)
+    high, gold = config.tiers["high"], config.tiers["gold"]
+    assert (high.rpo_s, high.rto_s, gold.rpo_s, gold.rto_s) == (1800, 7200, 60, 300)
+    assert high.rto_origin == TargetOrigin("config", tier_default_s=4 * 3600)
+    assert gold.describe("gold") == (
+        "RPO 1m00s (config file override; gold is not a built-in tier) / "
+        "RTO 5m00s (config file override; gold is not a built-in tier)"
+    )
     for untouched in ("critical", "medium", "low"):
         assert config.tiers[untouched] == DEFAULT_TIERS[untouched]
     # A plan may now name the new tier, and resolves against the overridden targets.
     plan_path = write(tmp_path, VALID.replace("tier: high", "tier: gold"))
     loaded = load_plan(plan_path, config.tiers)
     resolved = resolve(loaded.plan, loaded.source, "drill", config.tiers, {})
-    assert resolved.targets == Targets(rpo_s=60, rto_s=300)
+    assert resolved.targets == gold
+
+
+def test_a_plan_override_of_a_configured_tier_names_both_values(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, CONFIG, "config.yaml")), environ={})
+    overridden = VALID.replace("tier: high", "tier: high\ntargets:\n  rto: 3h")
+    loaded = load_plan(write(tmp_path, overridden), config.tiers)
+    resolved = resolve(loaded.plan, loaded.source, "drill", config.tiers, {})
+    assert resolved.targets.rto_origin == TargetOrigin("plan", 4 * 3600, config_s=7200)
+    assert resolved.targets.describe("high") == (
+        "RPO 30m00s (config file override; high tier default 1h00m) / "
+        "RTO 3h00m (plan override; 2h00m in the config file, high tier default 4h00m)"
+    )
 
 
 def test_config_from_the_environment(tmp_path: Path) -> None:
@@ -1167,7 +1196,7 @@ def test_config_from_the_environment(tmp_path: Path) -> None:
     write(xdg / "drill", CONFIG, "config.yaml")
     config = load_config(None, environ={"XDG_CONFIG_HOME": str(xdg)})
     assert config.source == str(xdg / "drill" / "config.yaml")
-    assert config.tiers["gold"] == Targets(rpo_s=60, rto_s=300)
+    assert config.tiers["gold"].rto_s == 300
 
 
 def test_no_config_file_means_the_built_in_tiers(tmp_path: Path) -> None:
