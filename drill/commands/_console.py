@@ -2,13 +2,63 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 from drill.errors import DrillError, ExitCode, PlanError
+
+
+class ClosedPipeSafe:
+    """A process stream whose reader may go away (``drill run ... | head``): once a write
+    finds the pipe closed, the stream is pointed at /dev/null and every later write is
+    dropped, so a run whose output nobody reads any more still finishes, undoes its drill
+    changes and keeps its report, journal and deliveries. ``lost`` says it happened."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.lost = False
+
+    def write(self, text: str) -> int:
+        if not self.lost:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._lose()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._lose()
+
+    def _lose(self) -> None:
+        self.lost = True
+        # The interpreter flushes its streams once more on the way out: let that find
+        # /dev/null rather than report the broken pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def isatty(self) -> bool:
+        return not self.lost and self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return self._stream.encoding
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @dataclass(frozen=True)
@@ -24,7 +74,12 @@ class Console:
 
     @classmethod
     def of_process(cls) -> Console:
-        return cls(sys.stdout, sys.stderr, sys.stdin)
+        out, err = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
+        return cls(cast(TextIO, out), cast(TextIO, err), sys.stdin)
+
+    def stdout_lost(self) -> bool:
+        """Whether stdout's reader went away while the command wrote to it."""
+        return isinstance(self.stdout, ClosedPipeSafe) and self.stdout.lost
 
     def out(self, text: str) -> None:
         self.stdout.write(text)

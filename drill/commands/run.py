@@ -148,6 +148,9 @@ def run(
         providers = settings.providers(clock)
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
     console.out(RENDERERS[options.output](report))
+    if console.stdout_lost():
+        kept = f" beside its journal {report.journal}" if report.journal else ""
+        console.err(f"drill: stdout was closed before the report was written; it is kept{kept}")
     return report.exit_code
 
 

@@ -100,3 +100,26 @@ def test_the_readme_first_command_runs_region_failure_in_the_sandbox(drill: Dril
     assert result.returncode == 0, result.stderr[-3000:]
     assert "RESULT  PASSED (exit 0)" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_run_whose_output_nobody_reads_still_undoes_and_keeps_its_report(
+    drill: Drill, tmp_path: Path
+) -> None:
+    """`drill run ... 2>&1 | head` closes both pipes while the run goes on: every later log
+    line and the report are dropped from them, never allowed to stop the run half-way."""
+    process = drill.popen(
+        "run",
+        "namespace-restore",
+        "--sandbox",
+        env={"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox-up")},
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    process.stderr.close()
+    assert process.wait(timeout=180) == 0
+    (report_file,) = (tmp_path / "reports").glob("*/report.json")
+    report = json.loads(report_file.read_text())
+    assert report["outcome"] == "passed"
+    assert report["rollback"]["verified"] is True
+    assert all(s["status"] != "interrupted" for s in report["steps"])
