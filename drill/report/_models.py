@@ -128,7 +128,10 @@ class Rpo(Objective):
         default=None, description="t0 minus the oldest recovery point read inside the data"
     )
     from_backup_s: float | None = Field(
-        default=None, description="t0 minus the oldest recovery point from backup metadata"
+        default=None,
+        description="t0 minus the oldest recovery point from backup metadata. Velero and S3 "
+        "keep those times in whole seconds, so this may exceed the truth by up to 1 s, never "
+        "fall short of it",
     )
     points: list[RecoveryPointReport] = Field(default_factory=list)
 
