@@ -52,7 +52,11 @@ SANDBOX_CLOUD_PROFILE = CloudProfile()
 # A drill of a shipped plan takes several minutes (within its timeouts), long enough for lease
 # renewals and re-listed watches.
 REALISTIC_PROFILE = Profile(
-    ready_after_s=60.0, job_duration_s=20.0, restore_duration_s=180.0, namespace_delete_s=20.0
+    ready_after_s=60.0,
+    job_duration_s=20.0,
+    restore_duration_s=180.0,
+    namespace_delete_s=20.0,
+    watch_idle_cut_s=60.0,
 )
 REALISTIC_CLOUD_PROFILE = CloudProfile(
     dns_change_s=20.0, dns_propagation_s=60.0, operation_s=30.0, healthy_after_s=60.0

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+import urllib3
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
@@ -141,3 +142,34 @@ def test_a_field_selected_watch_follows_one_object(still_cluster: Cluster) -> No
     assert collect(
         still_cluster, 1, resource_version=rv, field_selector="metadata.name=b", timeout_seconds=2
     ) == [("ADDED", "b")]
+
+
+def test_a_balancers_idle_timeout_cuts_only_a_quiet_watch(make_cluster: MakeCluster) -> None:
+    """The realistic profile's balancer drops a connection idle for ``watch_idle_cut_s``: a
+    watch that keeps receiving events lives on, a quiet one is cut mid-stream (no end of the
+    chunked answer: the client sees a broken connection and must list and watch again)."""
+    cluster = make_cluster(profile=Profile(watch_idle_cut_s=0.5), auto_tick=False)
+    core = cluster.core
+    rv = core.list_namespaced_config_map("default").metadata.resource_version
+
+    def busy() -> None:
+        for index in range(5):
+            time.sleep(0.2)
+            core.create_namespaced_config_map("default", {"metadata": {"name": f"cm-{index}"}})
+
+    writer = threading.Thread(target=busy)
+    writer.start()
+    seen: list[str] = []
+
+    def follow() -> None:
+        for event in watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=10
+        ):
+            seen.append(event["object"].metadata.name)
+
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        follow()
+    writer.join()
+    # every event of the busy second arrived; the cut came once the writer had stopped
+    assert seen == [f"cm-{index}" for index in range(5)]
+    assert cluster.emulator.watches_cut_idle == 1

@@ -67,6 +67,8 @@ class KubeEmulator(Emulator):
         self.truth = GroundTruth()
         self.logs = PodLogs()
         self.programs = Programs()
+        self._cuts_lock = threading.Lock()
+        self._idle_cuts = 0
         self.errors: list[str] = []
         # Seeded on purpose: uids and generated names repeat from run to run.
         rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
@@ -115,6 +117,8 @@ class KubeEmulator(Emulator):
             bucket=self.velero.contents.file,
             bucket_path=BUCKET_PATH,
             proxy=self._service_proxy,
+            watch_idle_cut_s=self.profile.watch_idle_cut_s,
+            on_idle_cut=self._note_idle_cut,
         )
         self._server = HttpServer(App(self.api, self.faults, config, self._guard), server_context())
         self._server.start()
@@ -213,6 +217,16 @@ class KubeEmulator(Emulator):
                 )
             ]
         return min((s for s in since if s is not None), default=None)
+
+    def _note_idle_cut(self) -> None:
+        with self._cuts_lock:
+            self._idle_cuts += 1
+
+    @property
+    def watches_cut_idle(self) -> int:
+        """Watches the profile's idle-timeout balancer cut so far."""
+        with self._cuts_lock:
+            return self._idle_cuts
 
     def _service_proxy(
         self, namespace: str, segment: str, method: str, path: str

@@ -26,7 +26,11 @@ class Profile:
     ``restore_namespace_wait_s`` for a Terminating namespace it restores into to be gone (its
     ``--resource-terminating-timeout``, 10 min). ``tick_s`` (real time between controller
     passes) and ``watch_timeout_s`` (the server-side cap on a watch that gave no
-    ``timeoutSeconds``) are real-time settings of the emulator.
+    ``timeoutSeconds``) are real-time settings of the emulator. ``watch_idle_cut_s``, when
+    set, is a load balancer in front of the API server cutting a connection that carried no
+    byte for that long (an AWS Application Load Balancer's default idle timeout is 60 s): a
+    watch on something that changes rarely is cut mid-stream, and the client must list and
+    watch again.
     """
 
     ready_after_s: float = 5.0
@@ -39,6 +43,7 @@ class Profile:
     tick_s: float = 0.02
     event_window: int = 1000
     watch_timeout_s: float = 1800.0
+    watch_idle_cut_s: float | None = None
 
     def scaled(self, factor: float) -> Profile:
         """The same world, ``factor`` times faster (0.01 turns 10 s into 0.1 s)."""
@@ -51,6 +56,9 @@ class Profile:
             job_backoff_s=self.job_backoff_s * factor,
             job_backoff_max_s=self.job_backoff_max_s * factor,
             restore_namespace_wait_s=self.restore_namespace_wait_s * factor,
+            watch_idle_cut_s=None
+            if self.watch_idle_cut_s is None
+            else self.watch_idle_cut_s * factor,
         )
 
 

@@ -81,6 +81,9 @@ class AppConfig:
     bucket_path: str = "/velero-bucket/"
     # services/proxy: (namespace, "[scheme:]name[:port]", method, path) -> status and body.
     proxy: Callable[[str, str, str, str], tuple[int, str]] = lambda *_: _no_proxy()
+    # A balancer in front cuts a watch idle this long (None: never); told each time it does.
+    watch_idle_cut_s: float | None = None
+    on_idle_cut: Callable[[], None] = lambda: None
 
 
 # The kinds that are asked, answered and never stored, by (group, plural).
@@ -294,7 +297,10 @@ class App:
         )
         timing = (self._config.wall, timeout_s, self._config.stop)
         budget = self._faults.watch_budget()
-        return WatchStream(self._api.store, subscription, backlog, selectors, budget, timing)
+        idle_cut = (self._config.watch_idle_cut_s, self._config.on_idle_cut)
+        return WatchStream(
+            self._api.store, subscription, backlog, selectors, budget, timing, idle_cut
+        )
 
 
 def _no_proxy() -> tuple[int, str]:

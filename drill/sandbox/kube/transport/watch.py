@@ -35,6 +35,7 @@ class WatchStream:
         selectors: tuple[LabelSelector, FieldSelector],
         budget: WatchBudget,
         timing: tuple[Clock, float, threading.Event],
+        idle_cut: tuple[float | None, Callable[[], None]] = (None, lambda: None),
     ) -> None:
         self._store = store
         self._subscription = subscription
@@ -43,6 +44,8 @@ class WatchStream:
         self._budget = budget
         self._wall, timeout_s, self._stop = timing
         self._deadline = self._wall.monotonic() + timeout_s
+        self._idle_cut_s, self._on_idle_cut = idle_cut
+        self._last_sent = self._wall.monotonic()
         self.abrupt = False
         self.expired = False
         self._client_gone: Callable[[], bool] = lambda: False
@@ -77,13 +80,22 @@ class WatchStream:
         if self._budget.exhausted():
             self.abrupt, self.expired = self._budget.abrupt, self._budget.expired
             return True
+        if self._idle_too_long():
+            self.abrupt = True  # the balancer drops the connection: no end of stream
+            self._on_idle_cut()
+            return True
         return self._stop.is_set() or self._remaining_s() <= 0 or self._client_gone()
+
+    def _idle_too_long(self) -> bool:
+        cut_s = self._idle_cut_s
+        return cut_s is not None and self._wall.monotonic() - self._last_sent >= cut_s
 
     def _encoded(self, event: Event) -> Iterator[bytes]:
         translated = self._translate(event)
         if translated is not None:
             self._budget.spend()
             kind, obj = translated
+            self._last_sent = self._wall.monotonic()
             yield dumps({"type": kind, "object": obj}) + b"\n"
 
     def _matches(self, obj: Obj | None) -> bool:
