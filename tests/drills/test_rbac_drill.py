@@ -9,12 +9,16 @@ or 4), saying which request was forbidden.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
-from dataclasses import asdict
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ import yaml
 
 from drill.sandbox.kube import write_kubeconfig
 from drill.sandbox.state import SandboxState, write_state
-from tests.drills.conftest import REPO, Drill, start_drill_sandbox
+from tests.drills.conftest import FAST, REPO, Drill, start_drill_sandbox
 from tests.drills.test_namespace_restore import wait_gone
 
 pytestmark = pytest.mark.slow
@@ -192,3 +196,137 @@ def test_without_the_live_undo_component_a_live_rollback_is_forbidden(sandbox: D
         f'User "{ACCOUNT}" cannot delete resource "deployments" in API group "apps" in the '
         'namespace "production"'
     ) in rollback.stdout
+
+
+# --- credentials that expire during the run ---------------------------------------------------
+
+
+class RotatingCredentials:
+    """An exec credential plugin, as `aws eks get-token` or `gke-gcloud-auth-plugin` are: it
+    prints the current short-lived token of the drill ServiceAccount, which a thread replaces
+    every ``rotate_s``. Every call is counted."""
+
+    def __init__(self, drill: Drill, lifetime_s: int, rotate_s: float) -> None:
+        self.drill, self.lifetime_s, self.rotate_s = drill, lifetime_s, rotate_s
+        self.directory = drill.workdir / "exec-plugin"
+        self.directory.mkdir()
+        self.calls = self.directory / "calls"
+        self.plugin = self.directory / "get-token"
+        self.plugin.write_text(
+            f"#!/bin/sh\necho >> {self.calls}\ncat {self.directory}/credential.json\n"
+        )
+        self.plugin.chmod(0o755)
+        self.stop = threading.Event()
+        self.tokens: set[str] = set()
+
+    def write(self) -> None:
+        token = self.drill.dr.token_for("drill", "drill", expiration_s=self.lifetime_s)
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        expiry = datetime.fromtimestamp(claims["exp"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        credential = {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "kind": "ExecCredential",
+            "status": {"token": token, "expirationTimestamp": expiry},
+        }
+        staged = self.directory / "credential.json.new"
+        staged.write_text(json.dumps(credential))
+        staged.replace(self.directory / "credential.json")  # never half-written
+        self.tokens.add(token)
+
+    def kubeconfig(self) -> Path:
+        """The sandbox's kubeconfig with its dr context's user replaced by the plugin."""
+        dr = self.drill.sandbox.contexts["dr"]
+        document = yaml.safe_load(Path(str(self.drill.sandbox.kubeconfig)).read_text())
+        user = next(c["context"]["user"] for c in document["contexts"] if c["name"] == dr)
+        document["users"] = [u for u in document["users"] if u["name"] != user] + [
+            {
+                "name": user,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "command": str(self.plugin),
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ]
+        path = self.directory / "kubeconfig"
+        path.write_text(yaml.safe_dump(document))
+        return path
+
+    @contextmanager
+    def rotating(self) -> Iterator[None]:
+        self.write()
+        thread = threading.Thread(target=self._rotate, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            self.stop.set()
+            thread.join(5)
+
+    def _rotate(self) -> None:
+        while not self.stop.wait(self.rotate_s):
+            self.write()
+
+
+def point_state_at(drill: Drill, kubeconfig: Path) -> None:
+    write_state(
+        drill.state_dir,
+        SandboxState(
+            os.getpid(),
+            str(kubeconfig),
+            drill.sandbox.contexts,
+            [str(NAMESPACE_RESTORE)],
+            asdict(drill.sandbox.cloud_settings),
+        ),
+    )
+
+
+@pytest.fixture
+def restore_only(tmp_path: Path) -> Iterator[Drill]:
+    # A restore of 5 s: the run outlasts a 2 s token twice over.
+    yield from start_drill_sandbox(
+        [NAMESPACE_RESTORE], tmp_path, profile=replace(FAST, restore_duration_s=5.0)
+    )
+
+
+def test_a_drill_outlives_its_short_lived_credentials_through_the_exec_plugin(
+    restore_only: Drill,
+) -> None:
+    """Tokens live 2 s; the run takes longer. The client runs the exec plugin again for an
+    expired credential, the API server takes the new token, and the drill passes."""
+    drill = restore_only
+    for manifest in base_manifests():
+        drill.dr.apply(manifest)
+    credentials = RotatingCredentials(drill, lifetime_s=2, rotate_s=0.5)
+    point_state_at(drill, credentials.kubeconfig())
+    with credentials.rotating():
+        report, result = drill.run_json(str(NAMESPACE_RESTORE))
+    assert result.returncode == 0, result.stderr[-3000:]
+    started = datetime.fromisoformat(report["started_at"])
+    finished = datetime.fromisoformat(report["finished_at"])
+    assert (finished - started).total_seconds() > 2 * credentials.lifetime_s
+    assert len(credentials.calls.read_text().splitlines()) > 2
+    assert len(credentials.tokens) > 2
+
+
+def test_a_token_that_expires_mid_run_is_refused_by_the_sandbox(restore_only: Drill) -> None:
+    """The control: the same short-lived token written into the kubeconfig, with nothing to
+    renew it, stops working once it expires, and drill says the cluster refused it."""
+    drill = restore_only
+    for manifest in base_manifests():
+        drill.dr.apply(manifest)
+    servers = {drill.sandbox.contexts["dr"]: drill.dr.url}
+    token = drill.dr.token_for("drill", "drill", expiration_s=2)
+    kubeconfig = write_kubeconfig(
+        drill.workdir / "kubeconfig-static", servers, tokens={drill.sandbox.contexts["dr"]: token}
+    )
+    point_state_at(drill, kubeconfig)
+    report, result = drill.run_json(str(NAMESPACE_RESTORE))
+    # The restore's wait was refused once the token expired, and so was every undo: the drill
+    # namespace could not be removed, which is exit 4, each step naming the refusal.
+    assert result.returncode == 4, result.stderr[-3000:]
+    failed = [s for s in report["steps"] if s["status"] == "failed"]
+    assert failed, report["steps"]
+    assert "credentials were rejected (401)" in failed[0]["error"]
