@@ -196,6 +196,7 @@ class ProbePlanned(BaseModel):
     url: str
     interval_s: float
     successes: int
+    through: str | None = None  # the context role whose API server it was asked through
 
 
 class ProbesStarted(_Event):

@@ -263,4 +263,5 @@ def _planned(probe: ResolvedProbe) -> ProbePlanned:
         url=redact_url(settings.url),
         interval_s=settings.interval,
         successes=settings.successes,
+        through=settings.through,
     )

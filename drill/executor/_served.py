@@ -102,6 +102,7 @@ def probe_reports(
             [_attempt(a) for a in attempts if a.probe == setup.name],
             started.at,
             stopped_at,
+            through=setup.through,
         )
         for setup in started.probes
     ]
@@ -126,6 +127,7 @@ def probe_report(
     attempts: Sequence[ProbeAttempt],
     started_at: datetime | None,
     stopped_at: datetime,
+    through: str | None = None,
 ) -> ProbeReport:
     ordered = sorted(attempts, key=lambda a: a.at)
     first = served_from(ordered, successes_needed)
@@ -133,6 +135,7 @@ def probe_report(
     return ProbeReport(
         name=name,
         url=url,
+        through=through,
         interval_s=interval_s,
         successes_needed=successes_needed,
         attempts=len(ordered),

@@ -43,6 +43,7 @@ from drill.report._shared import (
     percent,
     phase_summary,
     printable,
+    probe_target,
     recovered_at,
     restore_heading,
     restore_verdict,
@@ -395,7 +396,7 @@ def _probe_strip(probe: ProbeReport, t0: datetime, top: int, scale: _Scale) -> s
             f'y2="{top + _ROW_H - 1}"><title>users served from t0{_esc(_offset_label(since))}'
             "</title></line>"
         )
-    title = f"probe {probe.name}: {probe.url}"
+    title = f"probe {probe.name}: {probe_target(probe)}"
     return (
         f'<g class="row probe" data-probe="{_esc(probe.name)}"><title>{_esc(title)}</title>'
         f'<text class="label" x="{_GUTTER - 8}" y="{text_y}" text-anchor="end">'
@@ -584,7 +585,7 @@ def _probes_table(report: RunReport) -> str:
     rows = [
         (
             probe.name,
-            probe.url,
+            probe_target(probe),
             duration(probe.interval_s),
             f"{probe.successes}/{probe.attempts} ({percent(probe.success_ratio)})",
             duration(probe.downtime_s),

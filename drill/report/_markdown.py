@@ -34,6 +34,7 @@ from drill.report._shared import (
     percent,
     phase_summary,
     printable,
+    probe_target,
     restore_heading,
     rollback_sentence,
     rollback_verdict,
@@ -147,7 +148,7 @@ def _probes(report: RunReport) -> str:
     rows = [
         (
             code(probe.name),
-            cell(probe.url),
+            cell(probe_target(probe)),
             f"{probe.successes}/{probe.attempts} ({percent(probe.success_ratio)})",
             duration(probe.downtime_s),
             _served_from(probe, report),

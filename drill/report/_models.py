@@ -179,6 +179,11 @@ class ProbeReport(_Model):
 
     name: str
     url: str = Field(description="secrets in it masked")
+    through: str | None = Field(
+        default=None,
+        description="the context role whose API server the probe asked the url's Service "
+        "through (services/proxy); null when asked directly",
+    )
     interval_s: float
     successes_needed: int = Field(
         default=1, description="successes in a row that count as users being served"

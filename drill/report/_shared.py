@@ -165,6 +165,13 @@ def percent(ratio: float | None) -> str:
     return "-" if ratio is None else f"{ratio:.0%}"
 
 
+def probe_target(probe: ProbeReport) -> str:
+    """What the probe asked: its URL, and the API server it asked it through, if any."""
+    if probe.through is None:
+        return probe.url
+    return f"{probe.url} (through the API server of context role {probe.through})"
+
+
 def probe_summary(probe: ProbeReport, t0: datetime) -> str:
     """``57/80 ok (71%), down 3.4s, served from t0+12.0s``, or why it was not served."""
     head = f"{probe.successes}/{probe.attempts} ok ({percent(probe.success_ratio)})"

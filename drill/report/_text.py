@@ -24,6 +24,7 @@ from drill.report._shared import (
     kind_reasons,
     phase_summary,
     probe_summary,
+    probe_target,
     restore_heading,
     rollback_sentence,
     rpo_figures,
@@ -164,7 +165,7 @@ def _probes_lines(probes: list[ProbeReport], t0: datetime) -> list[str]:
     lines = ["", "PROBES (from the start of the run to the end of verify)"]
     for probe in probes:
         lines.append(f"  {probe.name}  {probe_summary(probe, t0)}")
-        lines.append(f"    {probe.url} every {format_duration(probe.interval_s)}")
+        lines.append(f"    {probe_target(probe)} every {format_duration(probe.interval_s)}")
         lines += [f"    {phase_summary(phase)}" for phase in probe.phases]
     return lines
 

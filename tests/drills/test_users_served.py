@@ -141,6 +141,7 @@ def test_a_restored_service_with_no_public_address_is_probed_through_the_api_ser
     assert result.returncode == 0, result.stderr[-3000:]
     (probe,) = report["probes"]
     assert probe["url"] == "http://api-server.dr-test.svc/healthz"
+    assert probe["through"] == "dr"
     # before the restore the Service did not exist, then it had no Ready endpoint: the API
     # server's own refusals, quoted
     errors = [a["error"] for a in probe["timeline"] if not a["ok"]]

@@ -100,3 +100,15 @@ def test_html_lists_probes_and_cutovers_and_escapes_them() -> None:
     users = document.find("p", "users-served")
     assert users[0].attrs["data-users-served"] == "5.0"
     assert T0.isoformat()[:10] in markup
+
+
+def test_a_probe_asked_through_an_api_server_says_so_in_every_format() -> None:
+    report = probed_report()
+    through = report.model_copy(
+        update={"probes": [p.model_copy(update={"through": "dr"}) for p in report.probes]}
+    )
+    said = "(through the API server of context role dr)"
+    assert said in render_text(through)
+    assert said in render_markdown(through)
+    assert said in render_html(through)
+    assert said not in render_text(report)
