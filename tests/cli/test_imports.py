@@ -5,6 +5,7 @@ itself imports part of rich, when it is installed, for its tracebacks)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -78,3 +79,28 @@ def test_step_types_load_when_first_looked_up() -> None:
     for name, step_type in STEP_TYPES.items():
         assert step_type.name == name
         assert STEP_TYPES[name] is step_type  # built once
+
+
+def test_structlog_loads_with_the_first_log_line() -> None:
+    """A run makes its logger before its first request and logs only after it: structlog's
+    import waits for the first line, which carries everything bound before."""
+    code = "\n".join(
+        [
+            "import io, sys",
+            "from drill.logs import build_logger",
+            "out = io.StringIO()",
+            "log = build_logger(0, stream=out, json_lines=True).bind(run_id='r-1')",
+            "before = 'structlog' in sys.modules",
+            "log.debug('too_detailed')",
+            "log.bind(step='s').info('lease_taken', lease='default/drill-api')",
+            "print(before, 'structlog' in sys.modules, out.getvalue().strip())",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    before, after, line = result.stdout.split(" ", 2)
+    assert (before, after) == ("False", "True")
+    logged = json.loads(line)
+    assert logged["event"] == "lease_taken"
+    assert (logged["run_id"], logged["step"], logged["level"]) == ("r-1", "s", "info")
