@@ -10,7 +10,7 @@ the backends are still what drill set.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -33,13 +33,11 @@ from drill.steps._changes import (
     submitted,
     wait_until_done,
 )
-from providers.protocols import (
-    BackendApi,
-    BackendKind,
-    BackendRef,
-    BackendTarget,
-    Setting,
-)
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import BackendApi, BackendKind, BackendRef, BackendTarget, Setting
 
 COMPUTE_URL_PREFIX = "https://www.googleapis.com/compute/v1/"
 
@@ -141,9 +139,13 @@ class BackendSwitchParams(StepParams):
         if self.listener is not None:
             kind = "listener"
         name = self.listener or self.service or ""
+        from providers.protocols import BackendRef
+
         return BackendRef(self.provider, kind, name, self.project, self.region)
 
     def targets(self) -> tuple[BackendTarget, ...]:
+        from providers.protocols import BackendTarget
+
         return tuple(BackendTarget(b.target, b.capacity, b.port) for b in self.backends)
 
 
@@ -349,6 +351,8 @@ def _target_from_json(item: JsonValue) -> BackendTarget:
     if not isinstance(item, dict) or not isinstance(item.get("target"), str):
         raise StepFailed("journal's previous backends are incomplete")
     capacity, port, settings = item.get("capacity"), item.get("port"), item.get("settings")
+    from providers.protocols import BackendTarget
+
     return BackendTarget(
         target=str(item["target"]),
         capacity=float(capacity) if isinstance(capacity, int | float) else 1.0,
