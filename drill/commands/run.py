@@ -46,24 +46,18 @@ from drill.commands.sandbox import (
     sandbox_for,
 )
 from drill.errors import ExitCode, ProviderError, TransientError, UsageError
-from drill.executor import (
-    Cancellation,
-    Executor,
-    FileJournal,
-    RunLease,
-    RunLocked,
-    StepRuntime,
-    cancel_on_signals,
-)
+from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime
 from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
-from drill.report import RENDERERS, RunReport, render_json
-from drill.steps import Mode
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
 if TYPE_CHECKING:
+    # The runner, the journal and the report load once the run holds its lease (see
+    # ``_execute_locked``): its first request does not wait for them.
     from drill.commands._view import TerminalView
+    from drill.report import RunReport
+    from drill.steps import Mode
 
 
 @dataclass(frozen=True)
@@ -147,6 +141,8 @@ def run(
     else:
         providers = settings.providers(clock)
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+    from drill.report import RENDERERS
+
     console.out(RENDERERS[options.output](report))
     return report.exit_code
 
@@ -464,6 +460,9 @@ def _execute_locked(
     notes: Callable[[], list[str]],
 ) -> RunReport:
     """``notes``: what the report should say besides (the sandbox faults armed in the run)."""
+    from drill.executor import Executor, FileJournal, cancel_on_signals
+    from drill.report import render_json
+
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
     executor = Executor(

@@ -134,14 +134,20 @@ class BackendSwitchParams(StepParams):
             raise ValueError("backends: each target at most once")
         return self
 
-    def ref(self) -> BackendRef:
-        kind: BackendKind = "backend_service" if self.provider == "gcp" else "target_group"
+    def kind(self) -> BackendKind:
         if self.listener is not None:
-            kind = "listener"
-        name = self.listener or self.service or ""
+            return "listener"
+        return "backend_service" if self.provider == "gcp" else "target_group"
+
+    def backend_name(self) -> str:
+        """What drill calls the backend it switches, as messages and footprints name it."""
+        return _named(self.kind(), self.listener or self.service or "")
+
+    def ref(self) -> BackendRef:
         from providers.protocols import BackendRef
 
-        return BackendRef(self.provider, kind, name, self.project, self.region)
+        name = self.listener or self.service or ""
+        return BackendRef(self.provider, self.kind(), name, self.project, self.region)
 
     def targets(self) -> tuple[BackendTarget, ...]:
         from providers.protocols import BackendTarget
@@ -178,21 +184,19 @@ class BackendSwitch(StepType[BackendSwitchParams]):
 
     def describe(self, params: BackendSwitchParams) -> str:
         targets = ", ".join(f"{b.target}@{b.capacity:g}" for b in params.backends)
-        return f"set backends of {_name(params.ref())} to {targets} ({params.provider})"
+        return f"set backends of {params.backend_name()} to {targets} ({params.provider})"
 
     def serving_target(self, params: BackendSwitchParams) -> str:
-        ref = params.ref()
         where = " ".join(
-            f"{k} {v}" for k, v in (("project", ref.project), ("region", ref.region)) if v
+            f"{k} {v}" for k, v in (("project", params.project), ("region", params.region)) if v
         )
-        return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
+        return f"backends of {params.backend_name()}" + (f" in {where}" if where else "")
 
     def writes(self, params: BackendSwitchParams, cluster: str) -> frozenset[Resource]:
-        ref = params.ref()
-        where = [ref.provider, f"project {ref.project}" if ref.project else ""]
-        where.append(f"region {ref.region}" if ref.region else "")
+        where = [params.provider, f"project {params.project}" if params.project else ""]
+        where.append(f"region {params.region}" if params.region else "")
         scope = " ".join(part for part in where if part)
-        return frozenset({Resource("backend", scope, _name(ref))})
+        return frozenset({Resource("backend", scope, params.backend_name())})
 
     def to_verify(self, params: BackendSwitchParams, cluster: str) -> tuple[Unverified, ...]:
         if params.wait_healthy is not None:
@@ -273,7 +277,7 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         return [ReadBack.compared(target, True, _show(live.targets), _show(previous))]
 
     def undo_target(self, params: BackendSwitchParams) -> str:
-        return _name(params.ref())
+        return params.backend_name()
 
 
 def _api(params: BackendSwitchParams, env: StepEnv) -> BackendApi:
@@ -308,8 +312,12 @@ def _await_healthy(
 
 
 def _name(ref: BackendRef) -> str:
+    return _named(ref.kind, ref.name)
+
+
+def _named(kind: str, name: str) -> str:
     kinds = {"backend_service": "backend service", "target_group": "target group"}
-    return f"{kinds.get(ref.kind, ref.kind)} {ref.name}"
+    return f"{kinds.get(kind, kind)} {name}"
 
 
 def _show(targets: tuple[BackendTarget, ...]) -> str:
