@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     # ``_execute_locked``): its first request does not wait for them.
     from drill.commands._view import TerminalView
     from drill.report import RunReport
+    from drill.sandbox.worlds.faults import FaultSpec
     from drill.steps import Mode
 
 
@@ -160,12 +161,8 @@ def _run_in_sandbox(
 ) -> RunReport:
     """The run against the sandbox, with its faults armed and its history kept there.
     ``plan``: the plan loaded, and resolved before its roles are mapped to the sandbox's."""
-    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
-
     loaded, unmapped = plan
-    faults = [parse_fault_flag(text) for text in options.faults]
-    for spec in faults:  # a fault that cannot be armed is refused before a sandbox starts
-        planned_actions(spec, unmapped)
+    faults = _faults_to_arm(options.faults, unmapped)
     with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
         tiers, roles = settings.config.tiers, set(loaded.plan.contexts)
         if roles - set(target.contexts):
@@ -181,6 +178,19 @@ def _run_in_sandbox(
         _say_unused_destinations(settings, options.outputs, console)
         providers = LiveProviders(clock, target.kubeconfig, target.cloud)
         return execute(resolved, t0, options, settings, console, clock, providers, outputs, armer)
+
+
+def _faults_to_arm(flags: tuple[str, ...], plan: ExecutionPlan) -> list[FaultSpec]:
+    """The --fault flags, each refused before a sandbox starts when it cannot be armed; the
+    fault catalogue loads only for a run that names one."""
+    if not flags:
+        return []
+    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
+
+    faults = [parse_fault_flag(text) for text in flags]
+    for spec in faults:
+        planned_actions(spec, plan)
+    return faults
 
 
 def _say_unused_destinations(settings: Settings, flags: OutputFlags, console: Console) -> None:
