@@ -61,26 +61,27 @@ __all__ = [
 
 # Each name loads with its module when first used: `drill run` checks its destinations before
 # it starts and needs the payloads and the report models only once the run is over.
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "Delivery": "_delivery",
-        "NotifyOn": "_notify",
-        "NotifyTarget": "_targets",
-        "SLACK_URL_ENV": "_targets",
-        "Secret": "_targets",
-        "TargetKind": "_delivery",
-        "WEBHOOK_SCHEMA": "_payloads",
-        "WEBHOOK_URL_ENV": "_targets",
-        "WebhookPayload": "_payloads",
-        "check_pushgateway_url": "_metrics",
-        "metrics_text": "_metrics",
-        "notify_targets": "_targets",
-        "push_metrics": "_metrics",
-        "pushgateway_url": "_metrics",
-        "send_notifications": "_notify",
-        "should_notify": "_notify",
-        "slack_payload": "_payloads",
-        "webhook_payload": "_payloads",
-    },
-)
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "Delivery": "_delivery",
+            "NotifyOn": "_notify",
+            "NotifyTarget": "_targets",
+            "SLACK_URL_ENV": "_targets",
+            "Secret": "_targets",
+            "TargetKind": "_delivery",
+            "WEBHOOK_SCHEMA": "_payloads",
+            "WEBHOOK_URL_ENV": "_targets",
+            "WebhookPayload": "_payloads",
+            "check_pushgateway_url": "_metrics",
+            "metrics_text": "_metrics",
+            "notify_targets": "_targets",
+            "push_metrics": "_metrics",
+            "pushgateway_url": "_metrics",
+            "send_notifications": "_notify",
+            "should_notify": "_notify",
+            "slack_payload": "_payloads",
+            "webhook_payload": "_payloads",
+        },
+    )

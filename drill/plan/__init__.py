@@ -161,4 +161,5 @@ _HOMES = {
     "plan_schema_text": "_schema:schema_text",
     "resolve": "_resolve",
 }
-__getattr__ = lazy_exports(__name__, _HOMES)
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(__name__, _HOMES)

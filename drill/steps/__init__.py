@@ -116,6 +116,7 @@ __all__ = [
     "expand_env",
 ]
 # A restore's tallies load with the report that shows them, not with every plan check.
-__getattr__ = lazy_exports(
-    __name__, {"KindTally": "_restore_contents", "RestoreTally": "_restore_contents"}
-)
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(
+        __name__, {"KindTally": "_restore_contents", "RestoreTally": "_restore_contents"}
+    )
