@@ -27,12 +27,12 @@ from drill.steps._base import (
     Unverified,
 )
 from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone, watch_until
-from drill.steps._restore_contents import RestoreTally, Scope, tally_restore
 from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
 
 if TYPE_CHECKING:
     # Annotations only (or built inside the function that needs one): checking a plan
-    # builds none of the providers' result types.
+    # builds none of the providers' result types, nor a restore's tallies.
+    from drill.steps._restore_contents import RestoreTally
     from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
 
@@ -476,6 +476,8 @@ def _completeness(
     params: VeleroRestoreParams,
     env: StepEnv,
 ) -> RestoreTally:
+    from drill.steps._restore_contents import Scope, tally_restore
+
     scope = Scope(
         include_namespaces=tuple(params.include_namespaces),
         exclude_namespaces=tuple(params.exclude_namespaces),
