@@ -4,29 +4,50 @@ Compiles byte-code first (pip compiles it as it installs; uv and PYTHONDONTWRITE
 leave it out, and compiling from source would dominate), then runs every command in turn, round
 after round, so a busy machine slows them all alike, and prints each one's median wall time,
 its figure above the bare interpreter's, and its five costliest imports (python -X importtime,
-cumulative). Exits 1 if any of them imports a cloud SDK.
+cumulative; modules a command loads through importlib, such as step types, are not counted
+there). Exits 1 if any of them imports a cloud SDK.
 
-    .venv/bin/python bench/import_time.py [--runs 15]
+Beside them: the libraries the four commands cannot do without (click, PyYAML and pydantic
+building one model), as a floor no change to drill goes under; and with ``--baseline DIR``
+(another checkout of drill, e.g. ``git worktree add /tmp/base HEAD~3``) every drill command
+again from that checkout, in the same rounds.
+
+    .venv/bin/python bench/import_time.py [--runs 15] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import site
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
 PLANS = sorted(str(p.relative_to(REPO)) for p in (REPO / "plans").glob("*.yaml"))
 BASELINE = "python -c pass"
+LIBRARIES = "click, PyYAML, one pydantic model"
+_ONE_MODEL = "\n".join(
+    [
+        "import click, yaml",
+        "from pydantic import BaseModel",
+        "class M(BaseModel):",
+        "    x: int",
+        "M(x=1)",
+    ]
+)
 # label -> (interpreter arguments, the target from issue 9 in ms)
-COMMANDS: dict[str, tuple[list[str], int | None]] = {
+REFERENCES: dict[str, tuple[list[str], int | None]] = {
     BASELINE: (["-c", "pass"], None),
+    LIBRARIES: (["-c", _ONE_MODEL], None),
+}
+DRILL_COMMANDS: dict[str, tuple[list[str], int | None]] = {
     "drill --help": (["-m", "drill", "--help"], 100),
     "drill validate plans/*.yaml": (["-m", "drill", "validate", *PLANS], 200),
     "drill list": (["-m", "drill", "list"], 150),
@@ -34,32 +55,56 @@ COMMANDS: dict[str, tuple[list[str], int | None]] = {
 }
 
 
-def compile_byte_code() -> None:
+@dataclass(frozen=True)
+class Command:
+    args: list[str]
+    target_ms: int | None
+    checkout: Path  # where drill is imported from (and the command runs)
+    drill: bool  # a drill command: this checkout's are checked for SDK imports
+
+
+def commands(baseline: Path | None) -> dict[str, Command]:
+    found = {label: Command(args, None, REPO, False) for label, (args, _) in REFERENCES.items()}
+    for label, (args, target) in DRILL_COMMANDS.items():
+        found[label] = Command(args, target, REPO, True)
+        if baseline is not None:
+            found[f"{label} [baseline]"] = Command(args, None, baseline, True)
+    return found
+
+
+def compile_byte_code(checkouts: list[Path]) -> None:
     """drill's packages and the interpreter's site-packages, once; later runs find it done."""
-    for directory in (REPO / "drill", REPO / "providers", *map(Path, site.getsitepackages())):
+    ours = [checkout / package for checkout in checkouts for package in ("drill", "providers")]
+    for directory in (*ours, *map(Path, site.getsitepackages())):
         compileall.compile_dir(directory, quiet=1, workers=0)
 
 
-def wall_times(runs: int) -> dict[str, list[float]]:
-    """Each command once per round, in turn: load on the machine falls on all of them."""
-    times: dict[str, list[float]] = {label: [] for label in COMMANDS}
-    for _ in range(runs):
-        for label, (args, _) in COMMANDS.items():
-            started = time.perf_counter()
-            subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, check=True)
-            times[label].append(time.perf_counter() - started)
-    return times
-
-
-def import_costs(args: list[str]) -> dict[str, int]:
-    """Module -> cumulative import time in microseconds."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", *args],
-        cwd=REPO,
+def run(command: Command, *options: str) -> subprocess.CompletedProcess[str]:
+    """The command with drill imported from its checkout, ahead of the installed one."""
+    return subprocess.run(
+        [sys.executable, *options, *command.args],
+        cwd=command.checkout,
+        env={**os.environ, "PYTHONPATH": str(command.checkout)},
         capture_output=True,
         text=True,
         check=True,
     )
+
+
+def wall_times(measured: dict[str, Command], runs: int) -> dict[str, list[float]]:
+    """Each command once per round, in turn: load on the machine falls on all of them."""
+    times: dict[str, list[float]] = {label: [] for label in measured}
+    for _ in range(runs):
+        for label, command in measured.items():
+            started = time.perf_counter()
+            run(command)
+            times[label].append(time.perf_counter() - started)
+    return times
+
+
+def import_costs(command: Command) -> dict[str, int]:
+    """Module -> cumulative import time in microseconds."""
+    result = run(command, "-X", "importtime")
     costs = {}
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -72,23 +117,35 @@ def import_costs(args: list[str]) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
-    compile_byte_code()
-    times = wall_times(runs)
+    parser.add_argument("--baseline", type=Path, help="another checkout of drill to compare")
+    options = parser.parse_args()
+    baseline = options.baseline.resolve() if options.baseline else None
+    measured = commands(baseline)
+    compile_byte_code([REPO] + ([baseline] if baseline else []))
+    times = wall_times(measured, options.runs)
     bare = statistics.median(times[BASELINE])
-    print(f"medians over {runs} interleaved runs ({sys.executable})")
+    print(f"medians over {options.runs} interleaved runs ({sys.executable})")
+    if baseline:
+        print(f"[baseline]: drill imported from {baseline}")
     heavy_seen = False
-    for label, (args, target) in COMMANDS.items():
+    for label, command in measured.items():
         median = statistics.median(times[label])
         if label == BASELINE:
-            print(f"{label:<30} {median * 1000:6.0f} ms")
+            print(f"{label:<40} {median * 1000:6.0f} ms")
             continue
-        verdict = f"target {target} ms: {'met' if median * 1000 <= (target or 0) else 'MISSED'}"
-        print(
-            f"{label:<30} {median * 1000:6.0f} ms  (+{(median - bare) * 1000:.0f} ms over the bare "
-            f"interpreter; min {min(times[label]) * 1000:.0f} ms; {verdict})"
+        target = command.target_ms
+        verdict = (
+            f"; target {target} ms: {'met' if median * 1000 <= target else 'MISSED'}"
+            if target
+            else ""
         )
-        costs = import_costs(args)
+        print(
+            f"{label:<40} {median * 1000:6.0f} ms  (+{(median - bare) * 1000:.0f} ms over the bare "
+            f"interpreter; min {min(times[label]) * 1000:.0f} ms{verdict})"
+        )
+        if not command.drill or command.checkout != REPO:
+            continue
+        costs = import_costs(command)
         top_level = {name: us for name, us in costs.items() if "." not in name and name != "drill"}
         top = sorted(top_level.items(), key=lambda item: -item[1])[:5]
         print("    costliest imports: " + ", ".join(f"{n} {us / 1000:.0f} ms" for n, us in top))

@@ -14,9 +14,11 @@ For each shipped plan, prints beside `python -c pass` (measured the same way):
 
 The sandbox runs in this process, as ``drill sandbox up`` would run it in its own: the drill
 process finds it through the state file in a private ``DRILL_SANDBOX_DIR``. Byte-code is
-compiled first, as a wheel install would have done.
+compiled first, as a wheel install would have done. With ``--runs N`` every command runs once
+per round, in turn, so a busy machine slows them all alike; with ``--baseline DIR`` (another
+checkout of drill) each plan also runs with drill imported from there, in the same rounds.
 
-    .venv/bin/python bench/run_memory.py [--runs 1] [PLAN ...]
+    .venv/bin/python bench/run_memory.py [--runs 1] [--baseline DIR] [PLAN ...]
 """
 
 from __future__ import annotations
@@ -170,7 +172,7 @@ def median_sample(samples: list[Sample]) -> Sample:
 
 
 HEADER = (
-    f"{'command':<40} {'peak RSS':>12} {'1st request':>12} {'CPU by then':>12} "
+    f"{'command':<51} {'peak RSS':>12} {'1st request':>12} {'CPU by then':>12} "
     f"{'wall':>8} {'exit':>5}  first reached"
 )
 
@@ -180,7 +182,7 @@ def row(name: str, sample: Sample) -> str:
         return "-" if value is None else f"{value:.2f} s"
 
     return (
-        f"{name:<40} {sample.peak_kib / 1024:>8.1f} MiB {seconds(sample.first_request_s):>12} "
+        f"{name:<51} {sample.peak_kib / 1024:>8.1f} MiB {seconds(sample.first_request_s):>12} "
         f"{seconds(sample.first_cpu_s):>12} {sample.wall_s:>6.1f} s {sample.exit_code:>5}  "
         f"{sample.first_server}"
     )
@@ -189,11 +191,14 @@ def row(name: str, sample: Sample) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1, help="runs of each command (median)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of drill to compare")
     parser.add_argument("plans", nargs="*", type=Path)
     args = parser.parse_args()
     plans = args.plans or sorted((REPO / "plans").glob("*.yaml"))
-    compileall.compile_dir(str(REPO / "drill"), quiet=1)
-    compileall.compile_dir(str(REPO / "providers"), quiet=1)
+    checkouts = {"": REPO} | ({" [baseline]": args.baseline.resolve()} if args.baseline else {})
+    for checkout in checkouts.values():
+        compileall.compile_dir(str(checkout / "drill"), quiet=1)
+        compileall.compile_dir(str(checkout / "providers"), quiet=1)
 
     first = FirstConnection()
     with (
@@ -210,20 +215,23 @@ def main() -> int:
         )
         write_state(Path(workdir), state)
         env = {**os.environ, "DRILL_SANDBOX_DIR": workdir, "NO_COLOR": "1"}
-        commands = {"python -c pass": [sys.executable, "-c", "pass"]}
+        # name -> (command, its environment): drill imported from the checkout named.
+        commands = {"python -c pass": ([sys.executable, "-c", "pass"], env)}
         for plan in plans:
-            commands[f"drill run {plan.stem} --sandbox"] = [
-                DRILL,
-                "run",
-                str(plan),
-                "--sandbox",
-                "--report-dir",
-                str(Path(workdir) / "reports"),
-            ]
+            for suffix, checkout in checkouts.items():
+                reports = Path(workdir) / f"reports{suffix.strip(' []')}"
+                command = [DRILL, "run", str(plan), "--sandbox", "--report-dir", str(reports)]
+                checkout_env = {**env, "PYTHONPATH": str(checkout)}
+                commands[f"drill run {plan.stem} --sandbox{suffix}"] = (command, checkout_env)
+        samples: dict[str, list[Sample]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, (command, command_env) in commands.items():
+                samples[name].append(measured(command, command_env, first))
+        if args.baseline:
+            print(f"[baseline]: drill imported from {args.baseline.resolve()}")
         print(HEADER)
-        for name, command in commands.items():
-            samples = [measured(command, env, first) for _ in range(args.runs)]
-            print(row(name, median_sample(samples)), flush=True)
+        for name in commands:
+            print(row(name, median_sample(samples[name])), flush=True)
     return 0
 
 

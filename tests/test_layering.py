@@ -156,6 +156,7 @@ LAYERS = (
             "drill.redact",
             "drill.logs",
             "drill.processes",
+            "drill.lazy",
         ),
     ),
 )

@@ -40,11 +40,9 @@ class FaultArmer(NoProgress):
     ) -> None:
         """Plans every fault against ``plan`` now: an unknown fault or step, or a fault with
         nothing to act on, is a usage error before anything runs."""
-        from drill.sandbox.worlds.faults import planned_actions
-
         self._send = send
         self._clock = clock
-        self._planned = [(spec, planned_actions(spec, plan)) for spec in faults]
+        self._planned = [(spec, _planned(spec, plan)) for spec in faults]
         self._lock = threading.Lock()
         self._waiting: dict[str, list[tuple[FaultSpec, list[Action]]]] = {
             spec.at_step: [] for spec, _ in self._planned if spec.at_step
@@ -156,3 +154,10 @@ class Listeners:
     def probe(self, name: str, ok: bool, latency_ms: float | None) -> None:
         for listener in self._listeners:
             listener.probe(name, ok, latency_ms)
+
+
+def _planned(spec: FaultSpec, plan: ExecutionPlan) -> list[Action]:
+    # The fault catalogue loads only for a run that arms a fault.
+    from drill.sandbox.worlds.faults import planned_actions
+
+    return planned_actions(spec, plan)

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from drill.clock import Clock
 from drill.commands._common import Settings, write_atomically
 from drill.errors import ProviderError, UsageError
-from drill.outputs import (
-    NotifyOn,
-    NotifyTarget,
-    check_pushgateway_url,
-    notify_targets,
-    push_metrics,
-    send_notifications,
-    should_notify,
-)
-from drill.report import RunReport, render_junit
-from providers.protocols import ReportStore
+from drill.outputs import check_pushgateway_url, notify_targets
+
+if TYPE_CHECKING:
+    from drill.clock import Clock
+    from drill.outputs import NotifyOn, NotifyTarget
+    from drill.report import RunReport
+    from providers.protocols import ReportStore
 
 PUSHGATEWAY_ENV = "DRILL_PUSHGATEWAY"
 
@@ -86,6 +81,10 @@ def deliver(
     report: RunReport, report_file: Path, outputs: RunOutputs, clock: Clock, log: Any
 ) -> None:
     """Write and send the finished run everywhere it was asked to go."""
+    # Loaded once the run is over: its first request does not wait for them.
+    from drill.outputs import push_metrics, send_notifications, should_notify
+    from drill.report import render_junit
+
     location = str(report_file)
     if outputs.junit is not None:
         _write_junit(outputs.junit, render_junit(report), log)

@@ -46,24 +46,19 @@ from drill.commands.sandbox import (
     sandbox_for,
 )
 from drill.errors import ExitCode, ProviderError, TransientError, UsageError
-from drill.executor import (
-    Cancellation,
-    Executor,
-    FileJournal,
-    RunLease,
-    RunLocked,
-    StepRuntime,
-    cancel_on_signals,
-)
+from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime
 from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
-from drill.report import RENDERERS, RunReport, render_json
-from drill.steps import Mode
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
 if TYPE_CHECKING:
+    # The runner, the journal and the report load once the run holds its lease (see
+    # ``_execute_locked``): its first request does not wait for them.
     from drill.commands._view import TerminalView
+    from drill.report import RunReport
+    from drill.sandbox.worlds.faults import FaultSpec
+    from drill.steps import Mode
 
 
 @dataclass(frozen=True)
@@ -147,6 +142,8 @@ def run(
     else:
         providers = settings.providers(clock)
         report = execute(resolved, t0, options, settings, console, clock, providers, outputs)
+    from drill.report import RENDERERS
+
     console.out(RENDERERS[options.output](report))
     if console.stdout_lost():
         kept = f" beside its journal {report.journal}" if report.journal else ""
@@ -167,12 +164,8 @@ def _run_in_sandbox(
 ) -> RunReport:
     """The run against the sandbox, with its faults armed and its history kept there.
     ``plan``: the plan loaded, and resolved before its roles are mapped to the sandbox's."""
-    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
-
     loaded, unmapped = plan
-    faults = [parse_fault_flag(text) for text in options.faults]
-    for spec in faults:  # a fault that cannot be armed is refused before a sandbox starts
-        planned_actions(spec, unmapped)
+    faults = _faults_to_arm(options.faults, unmapped)
     with sandbox_for(loaded, settings, start_sandbox, sandbox_options) as target:
         tiers, roles = settings.config.tiers, set(loaded.plan.contexts)
         if roles - set(target.contexts):
@@ -188,6 +181,19 @@ def _run_in_sandbox(
         _say_unused_destinations(settings, options.outputs, console)
         providers = LiveProviders(clock, target.kubeconfig, target.cloud)
         return execute(resolved, t0, options, settings, console, clock, providers, outputs, armer)
+
+
+def _faults_to_arm(flags: tuple[str, ...], plan: ExecutionPlan) -> list[FaultSpec]:
+    """The --fault flags, each refused before a sandbox starts when it cannot be armed; the
+    fault catalogue loads only for a run that names one."""
+    if not flags:
+        return []
+    from drill.sandbox.worlds.faults import parse_fault_flag, planned_actions
+
+    faults = [parse_fault_flag(text) for text in flags]
+    for spec in faults:
+        planned_actions(spec, plan)
+    return faults
 
 
 def _say_unused_destinations(settings: Settings, flags: OutputFlags, console: Console) -> None:
@@ -467,6 +473,9 @@ def _execute_locked(
     notes: Callable[[], list[str]],
 ) -> RunReport:
     """``notes``: what the report should say besides (the sandbox faults armed in the run)."""
+    from drill.executor import Executor, FileJournal, cancel_on_signals
+    from drill.report import render_json
+
     run_id, log = runtime.run_id, runtime.log
     journal = FileJournal(run_dir / "journal.jsonl", run_id, runtime.clock)
     executor = Executor(

@@ -115,6 +115,8 @@ def sandbox_for(
 
 
 def _faults_of(state: SandboxState) -> tuple[FaultSpec, ...]:
+    if not state.faults:
+        return ()  # the fault catalogue loads only for a sandbox that holds faults
     from drill.sandbox.worlds.faults import FaultSpec
 
     return tuple(

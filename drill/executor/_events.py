@@ -50,7 +50,8 @@ def _targets_line(targets: Targets | None) -> dict[str, JsonValue] | None:
 
 class _Event(BaseModel):
     # ``kind`` is written as "event": the name journals have always used for it.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use (pydantic builds under a lock, so parallel steps may race to it).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class RunStarted(_Event):
@@ -278,7 +279,7 @@ class JournalEntry(BaseModel):
     """One line of a journal: when it was written, by which run, and the event. On disk the
     event's fields sit beside ``ts`` and ``run_id`` in one flat JSON object."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     ts: datetime
     run_id: str
     event: JournalEvent

@@ -35,6 +35,7 @@ from drill.executor._journal import Journal
 from drill.executor._probes import ProbeSession
 from drill.executor._recorder import ABANDONED, Recorder
 from drill.executor._served import cutover_report, with_users_served
+from drill.executor._signals import Cancellation
 from drill.executor._stepcall import Attempts, Failure, StepRuntime, classify, with_retries
 from drill.executor._stepreport import (
     FORWARD_PHASES,
@@ -56,24 +57,6 @@ from drill.report import (
     UndoReport,
 )
 from drill.steps import STEP_TYPES, AnyStepType, Cutover, StepEnv, StepResult
-
-
-@dataclass
-class Cancellation:
-    """Two levels of stop: the first signal stops forward work, a later one gives up undoing.
-
-    ``fail`` stops forward work for a reason of drill's own (its journal cannot be written,
-    it lost its run lease): the run then undoes and ends as failed, not as interrupted.
-    """
-
-    stop_work: threading.Event = field(default_factory=threading.Event)
-    abandon_undo: threading.Event = field(default_factory=threading.Event)
-    failure: str | None = None
-
-    def fail(self, reason: str) -> None:
-        if self.failure is None:
-            self.failure = reason
-        self.stop_work.set()
 
 
 @dataclass(frozen=True)

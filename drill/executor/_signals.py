@@ -10,18 +10,36 @@ second (three Ctrl-C in a row must not throw the whole rollback away).
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Literal
 
 from drill.clock import Clock, SystemClock
-from drill.executor._runner import Cancellation
 
 DELIBERATE_S = 1.0
 
 Action = Literal["stop", "warn", "abandon"]
+
+
+@dataclass
+class Cancellation:
+    """Two levels of stop: the first signal stops forward work, a later one gives up undoing.
+
+    ``fail`` stops forward work for a reason of drill's own (its journal cannot be written,
+    it lost its run lease): the run then undoes and ends as failed, not as interrupted.
+    """
+
+    stop_work: threading.Event = field(default_factory=threading.Event)
+    abandon_undo: threading.Event = field(default_factory=threading.Event)
+    failure: str | None = None
+
+    def fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+        self.stop_work.set()
 
 
 @dataclass

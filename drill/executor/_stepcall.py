@@ -5,17 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
-
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
-from tenacity.stop import stop_base
-from tenacity.wait import wait_exponential
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from drill.clock import Clock
 from drill.errors import Interrupted, ProviderError, StepFailed, TransientError
 from drill.executor._progress import NoProgress, Progress
 from drill.steps import Providers, StepEnv, StepTimedOut
 from drill.steps._base import Logger, Mode
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 T = TypeVar("T")
 
@@ -55,6 +54,13 @@ class Attempts:
 
 def with_retries(call: Callable[[], T], env: StepEnv, retries: int, attempts: Attempts) -> T:
     """``call`` retried on TransientError only, with backoff, never past the step's deadline."""
+    # Loaded with the first step, not with the runtime a run makes before its first request.
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    enough_attempts = stop_after_attempt(retries + 1)
+
+    def stop(state: RetryCallState) -> bool:
+        return enough_attempts(state) or env.remaining_s() <= 0
 
     def count(state: RetryCallState) -> None:
         attempts.count = state.attempt_number
@@ -64,7 +70,7 @@ def with_retries(call: Callable[[], T], env: StepEnv, retries: int, attempts: At
         env.clock.sleep(min(seconds, max(env.remaining_s(), 0.0)), env.cancel)
 
     retrying = Retrying(
-        stop=stop_after_attempt(retries + 1) | _NoTimeLeft(env),
+        stop=stop,
         wait=wait_exponential(multiplier=1, min=1, max=30),
         retry=retry_if_exception_type(TransientError),
         sleep=sleep,
@@ -72,14 +78,6 @@ def with_retries(call: Callable[[], T], env: StepEnv, retries: int, attempts: At
         reraise=True,
     )
     return retrying(call)
-
-
-class _NoTimeLeft(stop_base):
-    def __init__(self, env: StepEnv) -> None:
-        self.env = env
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.env.remaining_s() <= 0
 
 
 @dataclass(frozen=True)

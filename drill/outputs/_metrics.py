@@ -33,14 +33,17 @@ import base64
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from drill.clock import Clock
 from drill.errors import UsageError
 from drill.outputs._delivery import Delivery, Log, Request, deliver
 from drill.redact import redact_url
-from drill.report import Objective, RunReport
 from providers.protocols import HttpClient
+
+if TYPE_CHECKING:
+    from drill.report import Objective, RunReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _RAN = frozenset({"passed", "failed", "timed_out", "interrupted"})

@@ -71,7 +71,8 @@ _MAX_SECTION_CHARS = 3000
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Built on first use: only a run that notifies a webhook needs it.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class ObjectivePayload(_Model):

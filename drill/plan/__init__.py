@@ -14,20 +14,22 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drill.errors import PlanError, UsageError
-from drill.plan._config import Config, default_config_path, load_config, read_text
-from drill.plan._coverage import Uncovered
-from drill.plan._explain import FieldDoc, TopicDoc
-from drill.plan._explain import explain as explain_topic
-from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
-from drill.plan._probes import ProbeSettings, ResolvedProbe, ServiceAddress, service_address
-from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
-from drill.plan._schema import plan_schema
-from drill.plan._schema import schema_text as plan_schema_text
-from drill.plan._validate import validate_located
-from drill.plan._yaml import YamlProblems, load_located
-from drill.steps import Mode
+from drill.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from drill.plan._config import Config, default_config_path, load_config
+    from drill.plan._coverage import Uncovered
+    from drill.plan._explain import FieldDoc, TopicDoc
+    from drill.plan._explain import explain as explain_topic
+    from drill.plan._models import PHASES, ContextRole, ParallelGroup, PhaseName, Plan, StepSpec
+    from drill.plan._probes import ProbeSettings, ResolvedProbe, ServiceAddress, service_address
+    from drill.plan._resolve import ExecutionPlan, ResolvedStep, Stage, resolve
+    from drill.plan._schema import plan_schema
+    from drill.plan._schema import schema_text as plan_schema_text
+    from drill.steps import Mode
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class LoadedPlan:
 
 def load_plan(path: Path, known_tiers: Collection[str]) -> LoadedPlan:
     """Read and validate one plan file; raises PlanError with every problem found."""
+    # Loaded here, not with the package: `drill --help` lists commands without them.
+    from drill.plan._config import read_text
+    from drill.plan._validate import validate_located
+    from drill.plan._yaml import YamlProblems, load_located
+
     text = read_text(path)
     try:
         located = load_located(text, str(path))
@@ -136,3 +143,32 @@ __all__ = [
     "resolve",
     "service_address",
 ]
+# Where the names above that this module does not define live; each loads when first used, so
+# a command pays only for the part of the plan layer it uses (no schema or docs for `list`).
+_HOMES = {
+    "PHASES": "_models",
+    "Config": "_config",
+    "ContextRole": "_models",
+    "ExecutionPlan": "_resolve",
+    "FieldDoc": "_explain",
+    "ParallelGroup": "_models",
+    "PhaseName": "_models",
+    "Plan": "_models",
+    "ProbeSettings": "_probes",
+    "ResolvedProbe": "_probes",
+    "ServiceAddress": "_probes",
+    "ResolvedStep": "_resolve",
+    "Stage": "_resolve",
+    "StepSpec": "_models",
+    "TopicDoc": "_explain",
+    "Uncovered": "_coverage",
+    "default_config_path": "_config",
+    "explain_topic": "_explain:explain",
+    "load_config": "_config",
+    "plan_schema": "_schema",
+    "plan_schema_text": "_schema:schema_text",
+    "resolve": "_resolve",
+    "service_address": "_probes",
+}
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(__name__, _HOMES)

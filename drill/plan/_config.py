@@ -22,13 +22,14 @@ from drill.tiers import DEFAULT_TIERS, Targets, configured_tier
 
 
 class _TierSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: most runs read no config file.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     rpo: Duration
     rto: Duration
 
 
 class _ConfigFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     tiers: dict[str, _TierSpec] = Field(default_factory=dict)
 
 

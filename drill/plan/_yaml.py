@@ -3,6 +3,11 @@
 PyYAML's composer gives nodes with marks; we turn them into plain Python values and keep a
 side table from value path (``("phases", "restore", 0, "with", "backup")``) to line and column,
 so every validation problem can name the exact spot in the file.
+
+Nodes come from LibYAML (PyYAML's C parser, some ten times faster) when it is installed and the
+document is one on which it and PyYAML's own parser agree node for node, mark for mark; any
+other document, and every document either rejects, is read by PyYAML's parser, whose messages
+and positions drill reports. tests/plan/test_properties.py holds the two to that.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _UNREADABLE = object()  # a scalar that could not be constructed; its problem is recorded
 _Pair = tuple[yaml.Node, yaml.Node]  # a key node and its value node
+_FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+# Where LibYAML and PyYAML's parser part ways: LibYAML accepts tabs as separators, '?' inside a
+# flow collection and tags PyYAML refuses, and counts a byte-order mark inside a line as a
+# column. A document holding any of these is left to PyYAML.
+_PARTING = re.compile("[\t!?]|.\ufeff", re.DOTALL)
 
 
 @dataclass
@@ -186,11 +196,53 @@ class _TooLarge(Exception):
     pass
 
 
+def compose(text: str) -> yaml.Node | None:
+    """The document's node tree, as PyYAML's own parser gives it (None for an empty one);
+    PyYAML's errors propagate."""
+    node = libyaml_compose(text)
+    return node if node is not None else yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def libyaml_compose(text: str) -> yaml.Node | None:
+    """The node tree LibYAML gives, when it is installed and the document is one on which it
+    agrees with PyYAML's parser; None for every other document (and for an empty one)."""
+    if _FAST_LOADER is None or _PARTING.search(text):
+        return None
+    try:
+        node = yaml.compose(text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, ValueError):
+        return None  # PyYAML's parser says what is wrong, in the words drill reports
+    # An empty scalar (a key with no value) is where the two place marks differently.
+    if node is None or _has_empty_scalar(node):
+        return None
+    return node
+
+
+def _has_empty_scalar(root: yaml.Node) -> bool:
+    """Whether any scalar under ``root`` is empty; each node is looked at once (aliases)."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.value == "":
+                return True
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        else:
+            for key, value in node.value:
+                pending += (key, value)
+    return False
+
+
 def load_located(text: str, file: str) -> Located:
     """Parse one YAML document; raise PlanError-ready problems via the returned list."""
     located = Located(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose(text)
     except yaml.MarkedYAMLError as exc:
         raise YamlProblems([_syntax_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:

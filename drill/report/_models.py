@@ -41,7 +41,8 @@ VERDICTS: dict[Outcome, str] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: a run builds its report when it ends, not before its first request.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StepReport(_Model):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from drill.lazy import lazy_exports
 from drill.steps._base import (
     Cutover,
     Fact,
@@ -32,7 +33,9 @@ from drill.steps._base import (
     covers,
 )
 from drill.steps._http import HttpRequestParams, expand_env
-from drill.steps._restore_contents import KindTally, RestoreTally
+
+if TYPE_CHECKING:
+    from drill.steps._restore_contents import KindTally, RestoreTally
 
 # name -> "module:class". A step type's module (and what it imports) loads when the type is
 # first looked up, so `drill validate` pays only for the types its plans use and `drill --help`
@@ -112,3 +115,8 @@ __all__ = [
     "covers",
     "expand_env",
 ]
+# A restore's tallies load with the report that shows them, not with every plan check.
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(
+        __name__, {"KindTally": "_restore_contents", "RestoreTally": "_restore_contents"}
+    )

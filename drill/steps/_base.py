@@ -8,23 +8,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from drill.clock import Clock
 from drill.durations import format_moment
 from drill.errors import StepFailed
-from drill.steps._restore_contents import RestoreTally
-from providers.protocols import (
-    BackendApi,
-    DnsApi,
-    HttpClient,
-    KubeApi,
-    ObjectStore,
-    Resolver,
-    VeleroApi,
-)
+
+if TYPE_CHECKING:
+    # Named in annotations only: checking a plan builds none of the providers' result types.
+    from drill.steps._restore_contents import RestoreTally
+    from providers.protocols import (
+        BackendApi,
+        DnsApi,
+        HttpClient,
+        KubeApi,
+        ObjectStore,
+        Resolver,
+        VeleroApi,
+    )
 
 Mode = Literal["drill", "live"]
 # Where a recovery point was read: inside the recovered data (a heartbeat), or in what a backup

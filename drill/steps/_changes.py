@@ -10,13 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from drill.clock import Clock
 from drill.durations import format_duration
 from drill.errors import StepFailed, TransientError
 from drill.steps._base import ReadBack, StepEnv, StepTimedOut
-from providers.protocols import PendingChange
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import PendingChange
 
 FIRST_POLL_S = 0.25
 # How long a rollback's read-back waits for a deletion under way (a namespace terminating).
@@ -99,6 +103,8 @@ def await_noted_change(
     noted = (env.notes or {}).get(CHANGE_NOTE)
     if not isinstance(noted, str):
         return None
+    from providers.protocols import PendingChange
+
     wait_until_done(PendingChange(noted, done=False, status="submitted"), status, what, env)
     return noted
 

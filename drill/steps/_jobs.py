@@ -9,13 +9,19 @@ A step-support module: step types import it; it never imports a step type.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName
 from drill.steps._base import ReadBack, Resource, StepEnv, StepParams
 from drill.steps._changes import StillThere, read_back_gone, watch_until
-from providers.protocols import JobSpec, JobStatus, KubeApi
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import JobSpec, JobStatus, KubeApi
 
 REPORTED_LOG_CHARS = 2000
 
@@ -60,6 +66,8 @@ def job_prior_state(params: JobParams, env: StepEnv) -> JsonValue:
 def run_job(params: JobParams, env: StepEnv, tail_lines: int) -> tuple[JobSpec, JobStatus, str]:
     """Start the Job (or adopt this step's own), wait until it ends, read the tail of its log,
     then delete it whatever happened: (its spec, how it ended, the log tail)."""
+    from providers.protocols import JobSpec
+
     kube = env.providers.kube(env.cluster())
     spec = JobSpec(
         namespace=params.namespace,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
@@ -19,7 +20,11 @@ from drill.errors import StepFailed
 from drill.fieldtypes import ByteSize, Duration
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult
 from drill.steps._recovery import parse_moment
-from providers.protocols import ObjectStore, StoredObject
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import ObjectStore, StoredObject
 
 _TEMPLATE = re.compile(r"\{date:([^{}]*)\}")
 _FINER_THAN_AN_HOUR = re.compile(r"%[MSfsXcT]")

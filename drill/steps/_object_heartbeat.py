@@ -17,7 +17,7 @@ Only the first ``MAX_HEARTBEAT_BYTES`` of each object are read, newest name firs
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -26,7 +26,11 @@ from drill.errors import StepFailed
 from drill.fieldtypes import Duration
 from drill.steps._base import StepEnv, StepParams, StepResult
 from drill.steps._recovery import age_facts, data_point, parse_moment
-from providers.protocols import ObjectStore
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import ObjectStore
 
 MAX_HEARTBEAT_BYTES = 1024
 

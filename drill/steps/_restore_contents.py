@@ -23,9 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drill.errors import ProviderError
-from providers.protocols import VeleroApi
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import VeleroApi
 
 # Velero's nonRestorableResources (pkg/controller/restore_controller.go).
 NEVER_RESTORED = frozenset(

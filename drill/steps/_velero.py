@@ -10,11 +10,16 @@ A step-support module: step types import it; it never imports a step type.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from drill.durations import format_moment
 from drill.errors import StepFailed
 from drill.steps._base import StepEnv
-from providers.protocols import BackupInfo, VeleroApi
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import BackupInfo, VeleroApi
 
 
 def completed_backups(

@@ -10,7 +10,7 @@ the backends are still what drill set.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -33,13 +33,11 @@ from drill.steps._changes import (
     submitted,
     wait_until_done,
 )
-from providers.protocols import (
-    BackendApi,
-    BackendKind,
-    BackendRef,
-    BackendTarget,
-    Setting,
-)
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import BackendApi, BackendKind, BackendRef, BackendTarget, Setting
 
 COMPUTE_URL_PREFIX = "https://www.googleapis.com/compute/v1/"
 
@@ -136,14 +134,24 @@ class BackendSwitchParams(StepParams):
             raise ValueError("backends: each target at most once")
         return self
 
-    def ref(self) -> BackendRef:
-        kind: BackendKind = "backend_service" if self.provider == "gcp" else "target_group"
+    def kind(self) -> BackendKind:
         if self.listener is not None:
-            kind = "listener"
+            return "listener"
+        return "backend_service" if self.provider == "gcp" else "target_group"
+
+    def backend_name(self) -> str:
+        """What drill calls the backend it switches, as messages and footprints name it."""
+        return _named(self.kind(), self.listener or self.service or "")
+
+    def ref(self) -> BackendRef:
+        from providers.protocols import BackendRef
+
         name = self.listener or self.service or ""
-        return BackendRef(self.provider, kind, name, self.project, self.region)
+        return BackendRef(self.provider, self.kind(), name, self.project, self.region)
 
     def targets(self) -> tuple[BackendTarget, ...]:
+        from providers.protocols import BackendTarget
+
         return tuple(BackendTarget(b.target, b.capacity, b.port) for b in self.backends)
 
 
@@ -176,21 +184,19 @@ class BackendSwitch(StepType[BackendSwitchParams]):
 
     def describe(self, params: BackendSwitchParams) -> str:
         targets = ", ".join(f"{b.target}@{b.capacity:g}" for b in params.backends)
-        return f"set backends of {_name(params.ref())} to {targets} ({params.provider})"
+        return f"set backends of {params.backend_name()} to {targets} ({params.provider})"
 
     def serving_target(self, params: BackendSwitchParams) -> str:
-        ref = params.ref()
         where = " ".join(
-            f"{k} {v}" for k, v in (("project", ref.project), ("region", ref.region)) if v
+            f"{k} {v}" for k, v in (("project", params.project), ("region", params.region)) if v
         )
-        return f"backends of {_name(ref)}" + (f" in {where}" if where else "")
+        return f"backends of {params.backend_name()}" + (f" in {where}" if where else "")
 
     def writes(self, params: BackendSwitchParams, cluster: str) -> frozenset[Resource]:
-        ref = params.ref()
-        where = [ref.provider, f"project {ref.project}" if ref.project else ""]
-        where.append(f"region {ref.region}" if ref.region else "")
+        where = [params.provider, f"project {params.project}" if params.project else ""]
+        where.append(f"region {params.region}" if params.region else "")
         scope = " ".join(part for part in where if part)
-        return frozenset({Resource("backend", scope, _name(ref))})
+        return frozenset({Resource("backend", scope, params.backend_name())})
 
     def to_verify(self, params: BackendSwitchParams, cluster: str) -> tuple[Unverified, ...]:
         if params.wait_healthy is not None:
@@ -271,7 +277,7 @@ class BackendSwitch(StepType[BackendSwitchParams]):
         return [ReadBack.compared(target, True, _show(live.targets), _show(previous))]
 
     def undo_target(self, params: BackendSwitchParams) -> str:
-        return _name(params.ref())
+        return params.backend_name()
 
 
 def _api(params: BackendSwitchParams, env: StepEnv) -> BackendApi:
@@ -306,8 +312,12 @@ def _await_healthy(
 
 
 def _name(ref: BackendRef) -> str:
+    return _named(ref.kind, ref.name)
+
+
+def _named(kind: str, name: str) -> str:
     kinds = {"backend_service": "backend service", "target_group": "target group"}
-    return f"{kinds.get(ref.kind, ref.kind)} {ref.name}"
+    return f"{kinds.get(kind, kind)} {name}"
 
 
 def _show(targets: tuple[BackendTarget, ...]) -> str:
@@ -349,6 +359,8 @@ def _target_from_json(item: JsonValue) -> BackendTarget:
     if not isinstance(item, dict) or not isinstance(item.get("target"), str):
         raise StepFailed("journal's previous backends are incomplete")
     capacity, port, settings = item.get("capacity"), item.get("port"), item.get("settings")
+    from providers.protocols import BackendTarget
+
     return BackendTarget(
         target=str(item["target"]),
         capacity=float(capacity) if isinstance(capacity, int | float) else 1.0,

@@ -9,7 +9,7 @@ still holds what drill set.
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -35,7 +35,11 @@ from drill.steps._changes import (
     submitted,
     wait_until_done,
 )
-from providers.protocols import DnsApi, PendingChange, RecordSet
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import DnsApi, PendingChange, RecordSet
 
 DEFAULT_TTL_S = 300
 Facts = dict[str, Fact]
@@ -119,6 +123,8 @@ class DnsSwitchParams(StepParams):
 
     def intended(self, before: RecordSet | None) -> RecordSet:
         """The record this step sets, given what was there before it ran."""
+        from providers.protocols import RecordSet
+
         ttl = self.ttl if self.ttl is not None else (before.ttl if before else DEFAULT_TTL_S)
         return RecordSet(name=self.record, type=self.type, ttl=ttl, rrdatas=self.answer())
 
@@ -300,6 +306,8 @@ def _from_json(prior: JsonValue) -> RecordSet | None:
     ttl = raw.get("ttl")
     if not isinstance(rrdatas, list) or not isinstance(ttl, int):
         raise StepFailed("journal's previous DNS record is incomplete")
+    from providers.protocols import RecordSet
+
     return RecordSet(
         name=str(raw.get("name")),
         type=str(raw.get("type")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -13,7 +14,11 @@ from drill.fieldtypes import Duration, Scalar
 from drill.redact import redact_url
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType, dns_name
 from drill.steps._http import HttpRequestParams, expand_env
-from providers.protocols import HttpResponse
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import HttpResponse
 
 
 class JsonFieldCheck(StepParams):

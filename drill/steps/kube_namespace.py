@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue
 
@@ -18,7 +18,11 @@ from drill.steps._base import (
     StepType,
 )
 from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone
-from providers.protocols import NamespaceInfo
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import NamespaceInfo
 
 
 class KubeNamespaceParams(StepParams):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,11 @@ from drill.errors import StepFailed
 from drill.fieldtypes import KubeName
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 from drill.steps._changes import watch_until
-from providers.protocols import WorkloadStatus
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types.
+    from providers.protocols import WorkloadStatus
 
 WorkloadKind = Literal["Deployment", "StatefulSet"]
 

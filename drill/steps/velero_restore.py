@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
@@ -27,9 +27,13 @@ from drill.steps._base import (
     Unverified,
 )
 from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone, watch_until
-from drill.steps._restore_contents import RestoreTally, Scope, tally_restore
 from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
-from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
+
+if TYPE_CHECKING:
+    # Annotations only (or built inside the function that needs one): checking a plan
+    # builds none of the providers' result types, nor a restore's tallies.
+    from drill.steps._restore_contents import RestoreTally
+    from providers.protocols import BackupInfo, KubeApi, RestoreRequest, RestoreStatus, VeleroApi
 
 
 class VeleroRestoreParams(StepParams):
@@ -214,6 +218,8 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
         velero = env.providers.velero(env.cluster(), params.velero_namespace)
 
         def stuck(last: RestoreStatus | None) -> str:
+            from providers.protocols import RestoreStatus
+
             last = last or RestoreStatus(name=name, phase="New")
             return (
                 f"restore {name} stuck in phase {last.phase} "
@@ -407,6 +413,8 @@ def _listed(things: list[str], at_most: int = 8) -> str:
 def _request(
     name: str, backup: BackupInfo, params: VeleroRestoreParams, labels: dict[str, str]
 ) -> RestoreRequest:
+    from providers.protocols import RestoreRequest
+
     return RestoreRequest(
         name=name,
         # The backup is resolved here, not by Velero from scheduleName, so the recovery point
@@ -468,6 +476,8 @@ def _completeness(
     params: VeleroRestoreParams,
     env: StepEnv,
 ) -> RestoreTally:
+    from drill.steps._restore_contents import Scope, tally_restore
+
     scope = Scope(
         include_namespaces=tuple(params.include_namespaces),
         exclude_namespaces=tuple(params.exclude_namespaces),

@@ -5,6 +5,7 @@ itself imports part of rich, when it is installed, for its tracebacks)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -57,7 +58,7 @@ def test_no_cloud_sdk_and_no_terminal_library_is_imported(args: tuple[str, ...])
 def test_a_run_off_a_terminal_does_not_load_the_terminal_view() -> None:
     # It gets as far as asking the cluster (the view, had there been one, was up by then).
     modules = imported_modules("--kubeconfig", "missing", "run", "namespace-restore", exit_code=2)
-    assert "drill.executor._runner" in modules
+    assert "providers.kube" in modules  # the adapter that asked the cluster
     view = ("rich.live", "drill.commands._view", "drill.commands._board")
     assert sorted(m for m in modules if m.startswith(view)) == []
 
@@ -78,3 +79,78 @@ def test_step_types_load_when_first_looked_up() -> None:
     for name, step_type in STEP_TYPES.items():
         assert step_type.name == name
         assert STEP_TYPES[name] is step_type  # built once
+
+
+def test_structlog_loads_with_the_first_log_line() -> None:
+    """A run makes its logger before its first request and logs only after it: structlog's
+    import waits for the first line, which carries everything bound before."""
+    code = "\n".join(
+        [
+            "import io, sys",
+            "from drill.logs import build_logger",
+            "out = io.StringIO()",
+            "log = build_logger(0, stream=out, json_lines=True).bind(run_id='r-1')",
+            "before = 'structlog' in sys.modules",
+            "log.debug('too_detailed')",
+            "log.bind(step='s').info('lease_taken', lease='default/drill-api')",
+            "print(before, 'structlog' in sys.modules, out.getvalue().strip())",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    before, after, line = result.stdout.split(" ", 2)
+    assert (before, after) == ("False", "True")
+    logged = json.loads(line)
+    assert logged["event"] == "lease_taken"
+    assert (logged["run_id"], logged["step"], logged["level"]) == ("r-1", "s", "info")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules of drill (and structlog) a fresh interpreter holds after ``code``."""
+    report = (
+        "import sys, json\n"
+        "print(json.dumps([m for m in sys.modules if m.startswith(('drill', 'structlog'))]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: list[str] = json.loads(result.stdout)
+    return set(loaded)
+
+
+def test_a_run_asks_its_clusters_before_the_runner_and_the_report_load() -> None:
+    """What `drill run` loads up to its first request (checking its contexts, then the lease),
+    and what it loads only once it holds the lease."""
+    before_first_request = loaded_after(
+        "import drill.commands.run\n"
+        "from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime"
+    )
+    assert "drill.executor._lease" in before_first_request
+    for later in ("drill.executor._runner", "drill.executor._journal", "drill.report"):
+        assert later not in before_first_request
+    assert "structlog" not in before_first_request
+
+
+@pytest.mark.parametrize(
+    "package", ["drill.executor", "drill.outputs", "drill.plan", "drill.steps"]
+)
+def test_every_public_name_of_a_lazy_package_loads(package: str) -> None:
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is getattr(module, name)  # found, and kept
+    with pytest.raises(AttributeError):
+        _ = module.no_such_name
+
+
+def test_listing_plans_loads_no_schema_docs_resolver_or_provider_types() -> None:
+    modules = imported_modules("list")
+    assert "drill.plan._validate" in modules  # it checks every plan
+    unused = ("drill.plan._schema", "drill.plan._explain", "drill.plan._resolve")
+    assert sorted(m for m in modules if m.startswith((*unused, "providers.protocols"))) == []

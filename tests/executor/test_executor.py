@@ -394,6 +394,19 @@ def test_transient_errors_beyond_retries_fail_the_step() -> None:
     assert (report.outcome, report.exit_code) == ("failed", 3)
 
 
+def test_retries_stop_when_the_step_has_no_time_left() -> None:
+    """Backoff sleeps 1, 2, then the 2 s left of the step's 5 s: a fourth try, and no more,
+    though retries remain."""
+    kit = Kit()
+    plan = build_plan(
+        [("preflight", kit.step("f1", "fake.flaky", failures=9, retries=8, timeout_s=5))]
+    )
+    step = kit.executor().run(plan).steps[0]
+    assert (step.status, step.attempts, step.error) == ("failed", 4, "fake 503 (try 4)")
+    assert kit.actions("run") == ["f1"] * 4
+    assert step.duration_s == 5.0
+
+
 @pytest.mark.parametrize("error", ["step_failed", "permanent", "unexpected"])
 def test_non_transient_errors_are_not_retried(error: str) -> None:
     kit = Kit()

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from drill.durations import format_duration, parse_duration
 from drill.errors import PlanError, Problem
 from drill.plan import Plan, load_plan, resolve
+from drill.plan._yaml import libyaml_compose
 from drill.steps import STEP_TYPES
 from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import SHIPPED_PLANS
@@ -125,6 +126,69 @@ def test_any_bytes_give_a_plan_or_located_problems(workdir: Path, data: bytes) -
         assert [p.message for p in caught.value.problems] == ["not UTF-8 text"]
         return
     check_outcome(path, line_count(text))
+
+
+# --- (a2) LibYAML composes what PyYAML composes -------------------------------------------
+
+# Where LibYAML and PyYAML's parser are known to part ways: each must be left to PyYAML.
+PARTING = [
+    "a: b\tc\n",  # a tab inside a plain scalar: PyYAML refuses it
+    "a: [pr? ction]\n",  # '?' inside a flow collection: PyYAML refuses it
+    "a: !z.inf!!timestamp :- x\n",  # a tag PyYAML refuses
+    "a: !\n",  # a bare '!' tag: null to PyYAML, '' to LibYAML
+    "a: {b: , c: }\n",  # an empty value in a flow mapping: marked a column apart
+    "? x\n",  # a complex key with no value: marked a line apart
+    "---",  # an empty document without a line break
+    "x: \ufeffy\nz: 1\n",  # a byte-order mark inside a line counts as a column to LibYAML
+]
+
+
+def node_tree(node: yaml.Node | None) -> Any:
+    """Kind, tag, value and start of every node; a node met again (an alias) by its number."""
+    numbers: dict[int, int] = {}
+
+    def walk(node: yaml.Node) -> Any:
+        if id(node) in numbers:
+            return ("again", numbers[id(node)])
+        numbers[id(node)] = len(numbers)
+        where = (node.start_mark.line, node.start_mark.column)
+        if isinstance(node, yaml.ScalarNode):
+            return ("scalar", node.tag, node.value, where)
+        if isinstance(node, yaml.SequenceNode):
+            return ("sequence", node.tag, [walk(item) for item in node.value], where)
+        pairs = [(walk(key), walk(value)) for key, value in node.value]
+        return ("mapping", node.tag, pairs, where)
+
+    return None if node is None else walk(node)
+
+
+@FUZZ
+@example(text=SHIPPED_TEXT[0])
+@example(text="a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n")
+@example(text="é: ü\nk: \U0001f600 v\r\nl: [1, {m: n}]\u2028o: 'p\x85q'\n")
+@example(text="\ufeffa: 1\n")
+@example(text="&a [*a]")
+@given(text=st.one_of(ANY_TEXT, st.sampled_from(PARTING)))
+def test_libyaml_composes_only_what_pyyaml_composes_alike(text: str) -> None:
+    """drill reads a document with LibYAML only where that changes nothing: the same nodes,
+    tags, values, lines and columns as PyYAML's parser, which reads (and rejects) the rest."""
+    composed = libyaml_compose(text)
+    if composed is None:
+        return
+    assert node_tree(composed) == node_tree(yaml.compose(text, Loader=yaml.SafeLoader))
+
+
+@pytest.mark.parametrize("text", PARTING)
+def test_documents_libyaml_reads_otherwise_are_left_to_pyyaml(text: str) -> None:
+    assert libyaml_compose(text) is None
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML was built without LibYAML")
+def test_shipped_plans_are_read_by_libyaml() -> None:
+    for text in SHIPPED_TEXT:
+        composed = libyaml_compose(text)
+        assert composed is not None
+        assert node_tree(composed) == node_tree(yaml.compose(text, Loader=yaml.SafeLoader))
 
 
 # --- (b) structured fuzzing from a valid plan -----------------------------------------------
