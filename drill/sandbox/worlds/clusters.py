@@ -62,11 +62,31 @@ class BackupPlan:
     velero_namespace: str
     age_s: float
     namespaces: set[str] = field(default_factory=set)
+    # As read from a real schedule (``drill sandbox capture``); None: as a healthy one.
+    every_s: float | None = None  # how often the schedule makes one
+    takes_s: float | None = None  # how long one takes, start to completion
+    storage_location: str = "default"
 
     @property
     def period_s(self) -> float:
-        """A schedule makes one every period: the newest is half a period old, a healthy age."""
-        return self.age_s * 2
+        """A schedule makes one every period: unless told, the newest is half a period old, a
+        healthy age."""
+        return self.every_s if self.every_s is not None else self.age_s * 2
+
+    @property
+    def duration_s(self) -> float:
+        """How long each backup takes: unless told, a minute at most, never past half its age
+        (so it completed before the sandbox started)."""
+        return self.takes_s if self.takes_s is not None else min(60.0, self.age_s / 2)
+
+
+@dataclass(frozen=True)
+class StorageLocationPlan:
+    """A Velero BackupStorageLocation and whether Velero can reach its bucket."""
+
+    velero_namespace: str
+    name: str
+    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,8 @@ class ClusterWorld:
     heartbeats: dict[tuple[str, str], HeartbeatPlan] = field(default_factory=dict)
     # Recovery-point Jobs (namespace, name prefix) whose pods print the database stand-in.
     database_queries: set[tuple[str, str]] = field(default_factory=set)
+    # (Velero namespace, name) -> location; unnamed ones are there and Available.
+    storage_locations: dict[tuple[str, str], StorageLocationPlan] = field(default_factory=dict)
 
 
 @dataclass
