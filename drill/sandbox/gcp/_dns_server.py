@@ -93,9 +93,7 @@ class DnsResponder(Emulator):
         import dns.rdatatype
 
         name = question.name.to_text()
-        answer = self.emulator.answer(
-            name, dns.rdatatype.to_text(question.rdtype), self.nameserver
-        )
+        answer = self.emulator.answer(name, dns.rdatatype.to_text(question.rdtype), self.nameserver)
         response.set_rcode(dns.rcode.from_text(answer.rcode))
         if answer.rcode == "REFUSED":
             return

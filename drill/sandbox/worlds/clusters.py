@@ -18,6 +18,7 @@ This module only decides *what* exists (as plain manifests); ``runtime`` makes i
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterable
@@ -134,6 +135,9 @@ def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
         _note_contents(spec, plan)
         if plan.mode == "live":
             _note_standbys(spec, plan)
+    for plan in resolved:  # once every plan's backups have their contents
+        if plan.mode == "drill":
+            _note_sources(spec, plan)
     spec.cloud = derive_cloud(resolved)
     spec.serving = derive_serving(resolved, spec.cloud.primary_answers)
     return spec
@@ -180,6 +184,28 @@ def _note_contents(spec: WorldSpec, plan: ExecutionPlan) -> None:
             cluster.contents.setdefault(source, [])
             _merge(cluster.contents[source], _workload_objects(source, names))
             _note_heartbeats(cluster, plan, restore.context_role, source, target)
+
+
+def source_roles(plan: ExecutionPlan, restore_role: str) -> list[str]:
+    """The roles whose clusters a restore's namespaces may be backed up from, likeliest first:
+    another cluster of the plan (a DR cluster restores a primary's backups through a shared
+    storage location), else the restoring cluster itself."""
+    return [role for role in plan.contexts if role != restore_role] + [restore_role]
+
+
+def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
+    """What backups hold runs, now, where they are taken: in the namespace they copy, in the
+    first of ``source_roles``. (Events stay out: they come and go.)"""
+    for restore in _active(plan):
+        if not isinstance(restore.params, VeleroRestoreParams) or restore.context_role is None:
+            continue
+        held = spec.cluster(restore.context_role).contents
+        source = spec.cluster(source_roles(plan, restore.context_role)[0])
+        for namespace in restore.params.include_namespaces or list(
+            restore.params.namespace_mapping
+        ):
+            running = [copy.deepcopy(o) for o in held.get(namespace, []) if o["kind"] != "Event"]
+            _merge(source.standing, running)
 
 
 def _note_heartbeats(
@@ -257,8 +283,9 @@ def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
 
 
 def _merge(into: list[Manifest], objects: list[Manifest]) -> None:
-    def key(obj: Manifest) -> tuple[str, str]:
-        return str(obj["kind"]), str(obj["metadata"]["name"])
+    def key(obj: Manifest) -> tuple[str, str, str]:
+        meta = obj["metadata"]
+        return str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"])
 
     present = {key(obj) for obj in into}
     into.extend(obj for obj in objects if key(obj) not in present)
