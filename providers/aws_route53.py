@@ -68,6 +68,15 @@ class Route53Dns:
             )
         return _bare_id(found[0]["Id"])
 
+    def nameservers(self, zone: str) -> tuple[str, ...]:
+        """The nameservers of the hosted zone's delegation set."""
+        what = f"Route53: read hosted zone {zone}"
+        zone_id = self._zone_id(zone)
+        route53 = self._route53(what)
+        with translated(what):
+            found = route53.get_hosted_zone(Id=zone_id)
+        return tuple((found.get("DelegationSet") or {}).get("NameServers") or ())
+
     # --- records --------------------------------------------------------------------------
 
     def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None:

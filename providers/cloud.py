@@ -22,6 +22,9 @@ class CloudSettings:
     aws_endpoint: str | None = None  # one endpoint for S3, Route53 and ELBv2 (moto)
     # Answers every DNS query in place of the plan's nameservers ("host:port").
     nameserver: str | None = None
+    # Nameservers by name ("NAME=host:port"): a query meant for NAME goes to its stand-in; any
+    # other goes to ``nameserver``.
+    nameservers: tuple[str, ...] = ()
     # Receives http.check requests for ``gateway_hosts`` in place of their servers (the
     # sandbox's simulated public endpoints), with the original Host header.
     http_gateway: str | None = None

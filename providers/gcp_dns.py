@@ -50,6 +50,13 @@ class CloudDnsAdapter:
             ]
         return found[0] if found else None
 
+    def nameservers(self, zone: str) -> tuple[str, ...]:
+        """The nameservers Cloud DNS serves the managed zone from."""
+        with translated(self._doing("read the zone", zone)):
+            managed = self._managed_zone(zone)
+            managed.reload()
+        return tuple(managed.name_servers or ())
+
     def change_record(
         self, zone: str, current: RecordSet | None, new: RecordSet | None
     ) -> PendingChange:

@@ -674,6 +674,14 @@ class KubeAdapter:
             return []  # a kind this server does not serve
         return list(listed.get("items") or [])
 
+    def objects(self, kind: str, namespace: str) -> list[dict[str, Any]]:
+        """Every object of ``kind`` in ``namespace``, as the API server lists it; reads only.
+        Secrets are never read: nothing drill keeps may hold their values."""
+        path = _KIND_PATHS.get(kind)
+        if path is None or kind == "Secret":
+            raise PermanentError(f"{self.context}: drill does not read objects of kind {kind}")
+        return self._labelled(kind, path, namespace, "")
+
     # --- leases --------------------------------------------------------------------------------
 
     def acquire_lease(self, namespace: str, name: str, holder: str, duration_s: int) -> LeaseInfo:

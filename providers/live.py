@@ -11,6 +11,7 @@ from providers.cloud import CloudSettings
 from providers.protocols import (
     BackendApi,
     DnsApi,
+    DnsZones,
     HttpClient,
     KubeApi,
     ObjectStore,
@@ -108,6 +109,13 @@ class LiveProviders:
         if key not in self._dns:
             self._dns[key] = self._new_dns(cloud, project)
         return self._dns[key]
+
+    def dns_zones(self, cloud: Cloud, project: str | None) -> DnsZones:
+        return self.dns(cloud, project)  # type: ignore[return-value]  # every adapter reads zones
+
+    def kube_reader(self, context: str) -> KubeAdapter:
+        """The context's adapter itself, for reading what drill's protocols do not name."""
+        return self._adapter(context)
 
     def _new_dns(self, cloud: Cloud, project: str | None) -> DnsApi:
         if cloud == "gcp":

@@ -353,6 +353,12 @@ class DnsApi(Protocol):
     def change_status(self, zone: str, change_id: str) -> PendingChange: ...
 
 
+class DnsZones(Protocol):
+    def nameservers(self, zone: str) -> tuple[str, ...]:
+        """The nameservers the DNS service serves ``zone`` from."""
+        ...
+
+
 class Resolver(Protocol):
     def resolve(self, name: str, type_: str, nameservers: Sequence[str]) -> tuple[str, ...]:
         """The answer's rrdatas from the given nameservers ("host" or "host:port");

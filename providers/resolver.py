@@ -2,7 +2,8 @@
 
 The check measures when the authoritative servers start answering a new record, so nothing in
 between may remember an old answer: each call asks the given nameservers directly, with no cache,
-one short try each. In the sandbox ``CloudSettings.nameserver`` stands in for every nameserver.
+one short try each. In the sandbox ``CloudSettings.nameservers`` stand in for the nameservers
+they name and ``CloudSettings.nameserver`` for every other.
 The system resolver is used only to turn a nameserver's host name into an address.
 """
 
@@ -28,7 +29,9 @@ class DnsPythonResolver:
         import dns.exception
         import dns.resolver
 
-        asked = [self.settings.nameserver] if self.settings.nameserver else list(nameservers)
+        asked = list(dict.fromkeys(self._stand_in(server) for server in nameservers))
+        if not asked and self.settings.nameserver:
+            asked = [self.settings.nameserver]
         if not asked:
             raise ValueError("resolve needs at least one nameserver")
         where = f"DNS: {type_} {name} from {', '.join(asked)}"
@@ -44,6 +47,16 @@ class DnsPythonResolver:
         except (dns.exception.DNSException, OSError) as exc:
             raise TransientError(f"{where}: {exc}") from None
         return tuple(sorted(rdata.to_text() for rdata in answer))
+
+    def _stand_in(self, server: str) -> str:
+        """Where a query meant for ``server`` goes: the server itself, or in the sandbox the
+        stand-in for it (its own, or the one for every other server)."""
+        wanted = server.lower().rstrip(".")
+        for pair in self.settings.nameservers:
+            name, _, where = pair.partition("=")
+            if name.lower().rstrip(".") == wanted:
+                return where
+        return self.settings.nameserver or server
 
     def _resolver(self, endpoints: list[tuple[str, int]]) -> Any:
         import dns.nameserver

@@ -1,4 +1,4 @@
-"""`drill sandbox up|down|status|world|faults`."""
+"""`drill sandbox up|down|status|world|capture|faults`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,53 @@ def world_command(settings: Settings, plans: tuple[str, ...]) -> None:
     from drill.commands.sandbox import sandbox_world
 
     finish(settings, lambda console: sandbox_world(settings, plans, console))
+
+
+@sandbox_group.command("capture")
+@click.argument("plan")
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="ROLE=KUBECONTEXT",
+    help="Map a plan's context role to a kubeconfig context (repeatable).",
+)
+@click.option(
+    "--kubeconfig",
+    metavar="FILE",
+    help="Kubeconfig with those contexts (default: the global --kubeconfig, $KUBECONFIG, then "
+    "~/.kube/config).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the world file here (default: stdout); an existing file needs --force.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --output file if it exists.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Read the running sandbox (its clusters and cloud emulators) instead.",
+)
+@pass_settings
+def capture_command(
+    settings: Settings,
+    plan: str,
+    contexts: tuple[str, ...],
+    kubeconfig: str | None,
+    output: Path | None,
+    force: bool,
+    sandbox: bool,
+) -> None:
+    """Read, read-only, what PLAN touches in the real clusters and clouds (namespaces and their
+    workloads and Services, Velero schedules, backups and storage locations, DNS records and
+    their zones' nameservers, backend sets, bucket listings; never Secrets or object contents)
+    and write it as a world file for `drill run PLAN --sandbox --world FILE`."""
+    from drill.commands.capture import CaptureOptions, sandbox_capture
+
+    options = CaptureOptions(plan, contexts, kubeconfig, output, force, sandbox)
+    finish(settings, lambda console: sandbox_capture(settings, options, console))
 
 
 @sandbox_group.command("faults")

@@ -193,13 +193,30 @@ def world_difference(have: WorldSpec, wanted: WorldSpec) -> str:
             held = {_identity(o) for o in present.contents.get(namespace, [])}
             lacking += [f"{n} in {role}'s backups" for n in _named(objects) if n not in held]
         standing = {_identity(o) for o in present.standing}
-        lacking += [f"{n} in {role}" for n in _named(cluster.standing) if n not in standing]
+        copies = _held_elsewhere(wanted, role)
+        lacking += [
+            f"{n} in {role}"
+            for n in _named(cluster.standing)
+            if n not in standing and n not in copies
+        ]
         lacking += [
             f"heartbeat {ns}/{name} in {role}"
             for ns, name in set(cluster.heartbeats) - set(present.heartbeats)
         ]
     lacking += _cloud_difference(have.cloud, wanted.cloud)
     return ", ".join(sorted(lacking))
+
+
+def _held_elsewhere(world: WorldSpec, role: str) -> set[str]:
+    """What backups in other clusters hold: running here, it is where they were taken, the
+    world's own (what a plan needs of it is in the backups)."""
+    return {
+        _identity(o)
+        for other, cluster in world.clusters.items()
+        if other != role
+        for objects in cluster.contents.values()
+        for o in objects
+    }
 
 
 def _identity(manifest: Mapping[str, Any]) -> str:

@@ -94,6 +94,7 @@ class CloudSandbox(Emulator):
         self.compute: ComputeEmulator | None = None
         self.aws: AwsSandbox | None = None
         self._nameserver: str | None = None
+        self._nameservers: dict[str, str] = {}  # a zone's nameserver -> its responder
         self.gateway: Gateway | None = None
         # Asked by the gateway at each request: None when a host serves, else why not. Set
         # before start by the sandbox, which knows the clusters too; unset, every host serves.
@@ -234,6 +235,7 @@ class CloudSandbox(Emulator):
             compute_endpoint=self.compute.url if self.compute else None,
             aws_endpoint=self.aws.endpoint if self.aws else None,
             nameserver=self._nameserver,
+            nameservers=tuple(f"{name}={where}" for name, where in self._nameservers.items()),
             http_gateway=self.gateway.url if self.gateway else None,
             gateway_hosts=tuple(sorted(self.gateway.hosts)) if self.gateway else (),
             anonymous=True,
@@ -272,7 +274,7 @@ class CloudSandbox(Emulator):
         self.dns.start()
         for zone in zones:
             project = zone.project or "sandbox"
-            self.dns.add_zone(project, zone.zone, zone.dns_name)
+            self.dns.add_zone(project, zone.zone, zone.dns_name, zone.nameservers)
             for record in zone.records.values():
                 self.dns.set_record(
                     project, zone.zone, record.name, record.type, record.ttl, list(record.rrdatas)
@@ -281,6 +283,14 @@ class CloudSandbox(Emulator):
         self._stack.callback(responder.stop)
         responder.start()
         self._nameserver = responder.address
+        # A zone that names its nameservers is served by each of them alone: one responder
+        # per name, so a check asking another server is refused, as it would be for real.
+        named = sorted({n for zone in zones for n in zone.nameservers or ()})
+        for name in named:
+            own = DnsResponder(self.dns, name)
+            self._stack.callback(own.stop)
+            own.start()
+            self._nameservers[name] = own.address
 
     def _start_compute(self, backends: list[BackendWorld]) -> None:
         from drill.sandbox.gcp import ComputeEmulator

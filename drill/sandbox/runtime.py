@@ -25,6 +25,7 @@ from drill.sandbox.worlds.clusters import (
     BackupPlan,
     ClusterWorld,
     Manifest,
+    StorageLocationPlan,
     WorldSpec,
 )
 from drill.sandbox.worlds.faults import Action
@@ -285,8 +286,24 @@ def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:
         emulator.velero.add_heartbeat(writer)
     for namespace, job_prefix in world.database_queries:
         emulator.programs.print_config_map(namespace, job_prefix, *DATABASE_HEARTBEAT)
+    for location in world.storage_locations.values():
+        _seed_storage_location(emulator, location)
     for key, backup in world.backups.items():
         _seed_backup(emulator, key, backup, world.contents, clock)
+
+
+def _seed_storage_location(emulator: KubeEmulator, location: StorageLocationPlan) -> None:
+    """The emulator's Velero has its ``default`` location; others are added as the world
+    says, each Available or not (a restore from an Unavailable one fails validation)."""
+    if location.velero_namespace != emulator.velero.namespace:
+        raise UsageError(
+            f"storage location {location.velero_namespace}/{location.name}: the sandbox runs "
+            f"Velero in namespace {emulator.velero.namespace} only"
+        )
+    if location.name == "default":
+        emulator.velero.set_storage_location(location.name, available=location.available)
+    else:
+        emulator.velero.add_storage_location(location.name, available=location.available)
 
 
 def _seed_backup(
@@ -299,15 +316,23 @@ def _seed_backup(
     namespaces = sorted(backup.namespaces) or sorted(contents) or ["default"]
     objects = [obj for ns in namespaces for obj in contents.get(ns, [])]
     newest = clock.now() - timedelta(seconds=backup.age_s)
-    duration_s = min(60.0, backup.age_s / 2)
+    duration_s = backup.duration_s
+    location = backup.storage_location
     if backup.schedule is None:
         name = backup.name or f"{key}-{newest:%Y%m%d%H%M%S}"
         emulator.velero.register_backup(
-            name, objects, started_at=newest, duration_s=duration_s, included_namespaces=namespaces
+            name,
+            objects,
+            started_at=newest,
+            duration_s=duration_s,
+            included_namespaces=namespaces,
+            storage_location=location,
         )
         return
     velero = emulator.velero
-    velero.add_schedule(backup.schedule, included_namespaces=namespaces, objects=objects)
+    velero.add_schedule(
+        backup.schedule, included_namespaces=namespaces, objects=objects, storage_location=location
+    )
     period = timedelta(seconds=backup.period_s)
     for older in reversed(range(SCHEDULE_HISTORY)):
         velero.take_backup(backup.schedule, newest - older * period, duration_s)

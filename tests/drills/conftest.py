@@ -161,3 +161,11 @@ def snapshot(emulator: KubeEmulator, namespaces: tuple[str, ...]) -> dict[str, A
             if kind == "Namespace" or meta.get("namespace") in namespaces:
                 found[f"{kind}/{meta.get('namespace', '')}/{meta['name']}"] = item
     return found
+
+
+def lose_workloads(drill: Drill, namespace: str) -> None:
+    """The disaster a live restore recovers from: the namespace's workloads are gone (the
+    sandbox runs what its backups hold until then)."""
+    for api_version, kind in (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap")):
+        for item in drill.dr.list(api_version, kind, namespace):
+            drill.dr.delete(api_version, kind, item["metadata"]["name"], namespace)

@@ -254,6 +254,8 @@ def lease(holder: str, renewed: datetime) -> dict:
 
 
 def test_live_leaves_changes_and_rollback_undoes_them(namespace_restore: Drill) -> None:
+    namespace_restore.dr.delete("v1", "Namespace", "production")  # the disaster: it is lost
+    wait_gone(namespace_restore, "production")
     report, result = namespace_restore.run_json("namespace-restore", live=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert report["undo"] == []

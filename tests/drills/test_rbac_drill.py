@@ -27,7 +27,7 @@ import yaml
 
 from drill.sandbox.kube import write_kubeconfig
 from drill.sandbox.state import SandboxState, write_state
-from tests.drills.conftest import FAST, REPO, Drill, start_drill_sandbox
+from tests.drills.conftest import FAST, REPO, Drill, lose_workloads, start_drill_sandbox
 from tests.drills.test_namespace_restore import wait_gone
 
 pytestmark = pytest.mark.slow
@@ -175,6 +175,7 @@ def test_a_live_restore_is_undone_as_the_account_with_the_live_undo_component(
     sandbox: Drill,
 ) -> None:
     drill = as_drill_account(sandbox, base_manifests() + live_undo_manifests())
+    lose_workloads(drill, "production")
     report, result = drill.run_json(str(NAMESPACE_RESTORE), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert restored_in_production(drill) != []
@@ -188,6 +189,7 @@ def test_a_live_restore_is_undone_as_the_account_with_the_live_undo_component(
 def test_without_the_live_undo_component_a_live_rollback_is_forbidden(sandbox: Drill) -> None:
     drill = as_drill_account(sandbox, base_manifests())
     drill.dr.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "production"}})
+    lose_workloads(drill, "production")
     report, result = drill.run_json(str(NAMESPACE_RESTORE), live=True)
     assert result.returncode == 0, result.stderr[-3000:]
     rollback = drill.rollback(report["run_id"])

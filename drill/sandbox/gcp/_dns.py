@@ -110,6 +110,8 @@ class _Zone:
     created_at: datetime
     records: dict[tuple[str, str], DnsRecord] = field(default_factory=dict)
     changes: list[_Change] = field(default_factory=list)
+    # The nameservers that serve it (lower case, final dot); None: any nameserver asked does.
+    nameservers: tuple[str, ...] | None = None
     # What the nameservers answer, per record: (visible from, value), in the order applied.
     served: dict[tuple[str, str], list[tuple[float, DnsRecord | None]]] = field(
         default_factory=dict
@@ -162,13 +164,20 @@ class CloudDnsEmulator(Emulator):
 
     # --- seeding and ground truth --------------------------------------------------------------
 
-    def add_zone(self, project: str, name: str, dns_name: str) -> None:
-        """A public zone with its SOA and NS records, as zone creation makes them."""
+    def add_zone(
+        self, project: str, name: str, dns_name: str, nameservers: Sequence[str] | None = None
+    ) -> None:
+        """A public zone with its SOA and NS records, as zone creation makes them.
+        ``nameservers``: the only servers that answer for it (None: any server asked does;
+        its NS records then name Cloud DNS's first set)."""
         apex = dns_name if dns_name.endswith(".") else f"{dns_name}."
         with self._lock:
             zone = _Zone(project, name, apex, _zone_id(len(self._zones)), self.clock.now())
+            if nameservers is not None:
+                zone.nameservers = tuple(nameserver_name(n) for n in nameservers)
             self._zones[(project, name)] = zone
-            initial = (_soa(apex), DnsRecord(apex, "NS", _SOA_TTL_S, _NAME_SERVERS))
+            listed = zone.nameservers or _NAME_SERVERS
+            initial = (_soa(apex), DnsRecord(apex, "NS", _SOA_TTL_S, listed))
             for record in initial:
                 self._seed(zone, record)
             mono = self.clock.monotonic() - self.change_delay_s
@@ -209,11 +218,13 @@ class CloudDnsEmulator(Emulator):
             visible = [(since, value) for since, value in history if since <= now]
             return (visible[-1][1], visible[-1][0]) if visible else (None, -math.inf)
 
-    def answer(self, name: str, type: str) -> Answer:
-        """What the nameservers answer now: the served records, not the API's view."""
+    def answer(self, name: str, type: str, nameserver: str | None = None) -> Answer:
+        """What the nameservers answer now: the served records, not the API's view. Asked as
+        ``nameserver`` (None: a server that serves every zone), a zone that names its
+        nameservers and not this one is refused, as a server not authoritative for it does."""
         with self._lock:
             zone = self._zone_for(name)
-            if zone is None:
+            if zone is None or not _serves(zone, nameserver):
                 return Answer("REFUSED")
             return self._answer_in(zone, name, type)
 
@@ -424,7 +435,7 @@ class CloudDnsEmulator(Emulator):
             "dnsName": zone.dns_name,
             "description": "",
             "id": zone.id,
-            "nameServers": list(_NAME_SERVERS),
+            "nameServers": list(zone.nameservers or _NAME_SERVERS),
             "creationTime": _rfc3339(zone.created_at),
             "visibility": "public",
         }
@@ -445,6 +456,18 @@ class CloudDnsEmulator(Emulator):
 
 
 # --- applying a change ------------------------------------------------------------------------
+
+
+def nameserver_name(name: str) -> str:
+    """A nameserver's host name as compared: lower case, with the final dot."""
+    lowered = name.lower()
+    return lowered if lowered.endswith(".") else f"{lowered}."
+
+
+def _serves(zone: _Zone, nameserver: str | None) -> bool:
+    if zone.nameservers is None:
+        return True
+    return nameserver is not None and nameserver_name(nameserver) in zone.nameservers
 
 
 def _applied(

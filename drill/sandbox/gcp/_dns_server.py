@@ -27,10 +27,12 @@ _UDP_PAYLOAD = 512  # a reply to a query without EDNS must fit in this
 
 
 class DnsResponder(Emulator):
-    """Answers A, AAAA, CNAME (and any other stored type) for every zone of every project."""
+    """Answers A, AAAA, CNAME (and any other stored type) for every zone of every project;
+    as ``nameserver``, only for the zones that name no nameservers or name it."""
 
-    def __init__(self, emulator: CloudDnsEmulator) -> None:
+    def __init__(self, emulator: CloudDnsEmulator, nameserver: str | None = None) -> None:
         self.emulator = emulator
+        self.nameserver = nameserver
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind(("127.0.0.1", 0))
         self._socket.settimeout(_POLL_S)
@@ -91,7 +93,7 @@ class DnsResponder(Emulator):
         import dns.rdatatype
 
         name = question.name.to_text()
-        answer = self.emulator.answer(name, dns.rdatatype.to_text(question.rdtype))
+        answer = self.emulator.answer(name, dns.rdatatype.to_text(question.rdtype), self.nameserver)
         response.set_rcode(dns.rcode.from_text(answer.rcode))
         if answer.rcode == "REFUSED":
             return

@@ -30,7 +30,7 @@ from drill.sandbox.kube.api.policy import bootstrap_objects
 from drill.sandbox.kube.api.rbac import Authorizer
 from drill.sandbox.kube.api.resources import Registry
 from drill.sandbox.kube.api.store import Store
-from drill.sandbox.kube.api.verbs import Api
+from drill.sandbox.kube.api.verbs import Api, DeleteOptions
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
@@ -183,6 +183,11 @@ class KubeEmulator(Emulator):
         rt = self.api.registry.get(api_version, kind)
         found = self.api.store.read(rt, namespace or "", name)
         return None if found is None else clone(found)
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> None:
+        """Delete an object as a client's DELETE would (a namespace starts Terminating)."""
+        rt = self.api.registry.get(api_version, kind)
+        self.api.delete(rt, namespace, name, DeleteOptions())
 
     def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]:
         """Copies of every object of a kind (in ``namespace``, or all), by namespace and name.

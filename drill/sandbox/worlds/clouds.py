@@ -46,10 +46,11 @@ class BackupSeed:
     size: int
     age_s: float
     timestamp_metadata: str | None = None
+    every_s: float | None = None  # as read from a real bucket; None: a healthy job's
 
     @property
     def period_s(self) -> float:
-        return self.age_s * 2
+        return self.every_s if self.every_s is not None else self.age_s * 2
 
     def object_at(self, taken: datetime) -> tuple[str, dict[str, str]]:
         """The object name and metadata of the backup taken at ``taken``."""
@@ -85,6 +86,9 @@ class ZoneWorld:
     project: str | None
     zone: str  # Cloud DNS zone name, or the Route53 zone's domain
     records: dict[tuple[str, str], RecordSet] = field(default_factory=dict)
+    # The nameservers that serve the zone, as the zone says; None: every nameserver asked
+    # answers for it (a derived world does not know them).
+    nameservers: tuple[str, ...] | None = None
 
     @property
     def dns_name(self) -> str:

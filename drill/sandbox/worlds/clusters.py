@@ -18,6 +18,7 @@ This module only decides *what* exists (as plain manifests); ``runtime`` makes i
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterable
@@ -62,11 +63,31 @@ class BackupPlan:
     velero_namespace: str
     age_s: float
     namespaces: set[str] = field(default_factory=set)
+    # As read from a real schedule (``drill sandbox capture``); None: as a healthy one.
+    every_s: float | None = None  # how often the schedule makes one
+    takes_s: float | None = None  # how long one takes, start to completion
+    storage_location: str = "default"
 
     @property
     def period_s(self) -> float:
-        """A schedule makes one every period: the newest is half a period old, a healthy age."""
-        return self.age_s * 2
+        """A schedule makes one every period: unless told, the newest is half a period old, a
+        healthy age."""
+        return self.every_s if self.every_s is not None else self.age_s * 2
+
+    @property
+    def duration_s(self) -> float:
+        """How long each backup takes: unless told, a minute at most, never past half its age
+        (so it completed before the sandbox started)."""
+        return self.takes_s if self.takes_s is not None else min(60.0, self.age_s / 2)
+
+
+@dataclass(frozen=True)
+class StorageLocationPlan:
+    """A Velero BackupStorageLocation and whether Velero can reach its bucket."""
+
+    velero_namespace: str
+    name: str
+    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,8 @@ class ClusterWorld:
     heartbeats: dict[tuple[str, str], HeartbeatPlan] = field(default_factory=dict)
     # Recovery-point Jobs (namespace, name prefix) whose pods print the database stand-in.
     database_queries: set[tuple[str, str]] = field(default_factory=set)
+    # (Velero namespace, name) -> location; unnamed ones are there and Available.
+    storage_locations: dict[tuple[str, str], StorageLocationPlan] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,6 +135,9 @@ def derive(plans: Iterable[ExecutionPlan]) -> WorldSpec:
         _note_contents(spec, plan)
         if plan.mode == "live":
             _note_standbys(spec, plan)
+    for plan in resolved:  # once every plan's backups have their contents
+        if plan.mode == "drill":
+            _note_sources(spec, plan)
     spec.cloud = derive_cloud(resolved)
     spec.serving = derive_serving(resolved, spec.cloud.primary_answers)
     return spec
@@ -158,6 +184,28 @@ def _note_contents(spec: WorldSpec, plan: ExecutionPlan) -> None:
             cluster.contents.setdefault(source, [])
             _merge(cluster.contents[source], _workload_objects(source, names))
             _note_heartbeats(cluster, plan, restore.context_role, source, target)
+
+
+def source_roles(plan: ExecutionPlan, restore_role: str) -> list[str]:
+    """The roles whose clusters a restore's namespaces may be backed up from, likeliest first:
+    another cluster of the plan (a DR cluster restores a primary's backups through a shared
+    storage location), else the restoring cluster itself."""
+    return [role for role in plan.contexts if role != restore_role] + [restore_role]
+
+
+def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
+    """What backups hold runs, now, where they are taken: in the namespace they copy, in the
+    first of ``source_roles``. (Events stay out: they come and go.)"""
+    for restore in _active(plan):
+        if not isinstance(restore.params, VeleroRestoreParams) or restore.context_role is None:
+            continue
+        held = spec.cluster(restore.context_role).contents
+        source = spec.cluster(source_roles(plan, restore.context_role)[0])
+        for namespace in restore.params.include_namespaces or list(
+            restore.params.namespace_mapping
+        ):
+            running = [copy.deepcopy(o) for o in held.get(namespace, []) if o["kind"] != "Event"]
+            _merge(source.standing, running)
 
 
 def _note_heartbeats(
@@ -235,8 +283,9 @@ def _note_standbys(spec: WorldSpec, plan: ExecutionPlan) -> None:
 
 
 def _merge(into: list[Manifest], objects: list[Manifest]) -> None:
-    def key(obj: Manifest) -> tuple[str, str]:
-        return str(obj["kind"]), str(obj["metadata"]["name"])
+    def key(obj: Manifest) -> tuple[str, str, str]:
+        meta = obj["metadata"]
+        return str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"])
 
     present = {key(obj) for obj in into}
     into.extend(obj for obj in objects if key(obj) not in present)

@@ -42,6 +42,7 @@ from drill.sandbox.worlds.clusters import (
     ClusterWorld,
     HeartbeatPlan,
     Manifest,
+    StorageLocationPlan,
     WorldSpec,
     derive,
 )
@@ -69,6 +70,19 @@ class _Backup(_Model):
     velero_namespace: str = "velero"
     age: Duration = Field(description="how old the newest backup is when the sandbox starts")
     namespaces: list[str] = Field(default_factory=list)
+    every: Duration | None = Field(
+        default=None, description="how often the schedule makes one; default: twice the age"
+    )
+    takes: Duration | None = Field(
+        default=None, description="how long one takes; default: a minute, at most half the age"
+    )
+    storage_location: str = "default"
+
+
+class _StorageLocation(_Model):
+    name: str
+    velero_namespace: str = "velero"
+    phase: Literal["Available", "Unavailable"] = "Available"
 
 
 class _Heartbeat(_Model):
@@ -89,6 +103,7 @@ class _Cluster(_Model):
     standing: list[dict[str, Any]] = Field(default_factory=list)
     heartbeats: list[_Heartbeat] = Field(default_factory=list)
     database_queries: list[_DatabaseQuery] = Field(default_factory=list)
+    storage_locations: list[_StorageLocation] = Field(default_factory=list)
 
 
 class _BucketBackup(_Model):
@@ -96,6 +111,7 @@ class _BucketBackup(_Model):
     size: int = Field(ge=0)
     age: Duration
     timestamp_metadata: str | None = None
+    every: Duration | None = None  # how often a backup lands; default: twice the age
 
 
 class _BucketHeartbeat(_Model):
@@ -123,6 +139,8 @@ class _Zone(_Model):
     project: str | None = None
     zone: str
     records: list[_Record] = Field(default_factory=list)
+    # The zone's nameservers: only these answer for it. Absent: any nameserver asked does.
+    nameservers: list[str] | None = None
 
 
 class _Target(_Model):
@@ -197,10 +215,7 @@ def _spec_of(parsed: _WorldFile) -> WorldSpec:
     spec = WorldSpec()
     for role, cluster in parsed.clusters.items():
         spec.clusters[role] = ClusterWorld(
-            backups={
-                key: BackupPlan(b.backup, b.schedule, b.velero_namespace, b.age, set(b.namespaces))
-                for key, b in cluster.backups.items()
-            },
+            backups={key: _backup_of(b) for key, b in cluster.backups.items()},
             contents={ns: [dict(m) for m in objects] for ns, objects in cluster.contents.items()},
             standing=[dict(m) for m in cluster.standing],
             heartbeats={
@@ -208,6 +223,12 @@ def _spec_of(parsed: _WorldFile) -> WorldSpec:
                 for h in cluster.heartbeats
             },
             database_queries={(q.namespace, q.job_prefix) for q in cluster.database_queries},
+            storage_locations={
+                (s.velero_namespace, s.name): StorageLocationPlan(
+                    s.velero_namespace, s.name, s.phase == "Available"
+                )
+                for s in cluster.storage_locations
+            },
         )
     spec.cloud = CloudWorld(
         buckets={(b.cloud, b.name): _bucket_of(b) for b in parsed.cloud.buckets},
@@ -217,13 +238,26 @@ def _spec_of(parsed: _WorldFile) -> WorldSpec:
     return spec
 
 
+def _backup_of(backup: _Backup) -> BackupPlan:
+    return BackupPlan(
+        backup.backup,
+        backup.schedule,
+        backup.velero_namespace,
+        backup.age,
+        set(backup.namespaces),
+        every_s=backup.every,
+        takes_s=backup.takes,
+        storage_location=backup.storage_location,
+    )
+
+
 def _bucket_of(bucket: _Bucket) -> BucketWorld:
     return BucketWorld(
         bucket.cloud,
         bucket.name,
         bucket.region,
         backups={
-            b.prefix: BackupSeed(b.prefix, b.size, b.age, b.timestamp_metadata)
+            b.prefix: BackupSeed(b.prefix, b.size, b.age, b.timestamp_metadata, b.every)
             for b in bucket.backups
         },
         heartbeats={h.prefix: HeartbeatSeed(h.prefix, h.interval) for h in bucket.heartbeats},
@@ -234,7 +268,8 @@ def _zone_of(zone: _Zone) -> ZoneWorld:
     records = {
         (r.name, r.type): RecordSet(r.name, r.type, r.ttl, tuple(r.rrdatas)) for r in zone.records
     }
-    return ZoneWorld(zone.cloud, zone.project, zone.zone, records)
+    nameservers = None if zone.nameservers is None else tuple(zone.nameservers)
+    return ZoneWorld(zone.cloud, zone.project, zone.zone, records, nameservers)
 
 
 def _ref_of(backend: _Backend) -> BackendRef:
@@ -277,6 +312,9 @@ def _cluster_doc(cluster: ClusterWorld) -> _Cluster:
                 velero_namespace=b.velero_namespace,
                 age=b.age_s,
                 namespaces=sorted(b.namespaces),
+                every=b.every_s,
+                takes=b.takes_s,
+                storage_location=b.storage_location,
             )
             for key, b in sorted(cluster.backups.items())
         },
@@ -291,6 +329,14 @@ def _cluster_doc(cluster: ClusterWorld) -> _Cluster:
         database_queries=[
             _DatabaseQuery.model_construct(namespace=ns, job_prefix=prefix)
             for ns, prefix in sorted(cluster.database_queries)
+        ],
+        storage_locations=[
+            _StorageLocation.model_construct(
+                name=s.name,
+                velero_namespace=s.velero_namespace,
+                phase="Available" if s.available else "Unavailable",
+            )
+            for _, s in sorted(cluster.storage_locations.items())
         ],
     )
 
@@ -312,6 +358,7 @@ def _cloud_doc(cloud: CloudWorld) -> _Cloud:
                         size=s.size,
                         age=s.age_s,
                         timestamp_metadata=s.timestamp_metadata,
+                        every=s.every_s,
                     )
                     for s in b.backups.values()
                 ],
@@ -333,6 +380,7 @@ def _cloud_doc(cloud: CloudWorld) -> _Cloud:
                     )
                     for r in z.records.values()
                 ],
+                nameservers=None if z.nameservers is None else list(z.nameservers),
             )
             for z in cloud.zones.values()
         ],
