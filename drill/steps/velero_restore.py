@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, JsonValue, model_validator
 
 from drill.errors import Conflict, StepFailed
-from drill.fieldtypes import Duration, KubeName, exactly_one
+from drill.fieldtypes import Duration, KubeName, LabelSelector, exactly_one
 from drill.steps._base import (
     RUN_LABEL,
     ReadBack,
@@ -75,7 +75,7 @@ class VeleroRestoreParams(StepParams):
         description="Resources left out.",
         examples=[["events"]],
     )
-    label_selector: str | None = Field(
+    label_selector: LabelSelector | None = Field(
         default=None,
         description="Only objects whose labels match this selector.",
         examples=["app=api-server"],
