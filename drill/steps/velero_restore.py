@@ -77,7 +77,8 @@ class VeleroRestoreParams(StepParams):
     )
     label_selector: LabelSelector | None = Field(
         default=None,
-        description="Only objects whose labels match this selector.",
+        description="Only objects whose labels match this selector (key=value, key!=value, "
+        "key in (a,b), key notin (a,b), key, !key, joined by commas).",
         examples=["app=api-server"],
     )
     restore_pvs: bool = Field(
