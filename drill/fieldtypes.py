@@ -73,6 +73,66 @@ UNITS = {
     "1000) or KiB, MiB, GiB, TiB (powers of 1024): 10MiB, 2GB",
 }
 
+# One requirement of a Kubernetes label selector: key, key=value, key==value, key!=value,
+# !key, key in (a,b), key notin (a,b). Requirements are joined by commas outside parentheses.
+_LABEL_KEY = r"(?:[a-z0-9A-Z.-]+/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?"
+_REQUIREMENT = re.compile(
+    rf"^(?P<not>!)?\s*(?P<key>{_LABEL_KEY})\s*"
+    r"(?:(?P<op>==|!=|=)\s*(?P<value>[-a-zA-Z0-9_.]*)"
+    r"|\s(?P<set>in|notin)\s*\((?P<values>[^()]*)\))?$"
+)
+_SET_OPERATORS = {"in": "In", "notin": "NotIn"}
+
+
+def label_selector_object(text: str) -> dict[str, Any]:
+    """A label selector as plans write it (``app=api,tier in (a,b),!debug``) as the
+    LabelSelector object Kubernetes APIs take (matchLabels and matchExpressions), every
+    requirement kept; ValueError naming the part that is not one."""
+    labels: dict[str, str] = {}
+    expressions: list[dict[str, Any]] = []
+    for part in re.split(r",(?![^()]*\))", text.strip()):
+        found = _REQUIREMENT.match(part.strip())
+        if not found or (found["not"] and (found["op"] or found["set"])):
+            raise ValueError(f"{part.strip()!r} is not a label selector requirement")
+        key = found["key"]
+        if found["op"] in ("=", "=="):
+            labels[key] = found["value"]
+        elif found["op"] == "!=":
+            expressions.append({"key": key, "operator": "NotIn", "values": [found["value"]]})
+        elif found["set"]:
+            values = [v.strip() for v in found["values"].split(",") if v.strip()]
+            expressions.append(
+                {"key": key, "operator": _SET_OPERATORS[found["set"]], "values": values}
+            )
+        else:
+            expressions.append(
+                {"key": key, "operator": "DoesNotExist" if found["not"] else "Exists"}
+            )
+    selector: dict[str, Any] = {}
+    if labels:
+        selector["matchLabels"] = labels
+    if expressions:
+        selector["matchExpressions"] = expressions
+    return selector
+
+
+def _label_selector(value: str) -> str:
+    label_selector_object(value)
+    return value
+
+
+LabelSelector = Annotated[
+    str,
+    AfterValidator(_label_selector),
+    WithJsonSchema(
+        {
+            "title": "label selector",
+            "type": "string",
+            "description": "Kubernetes label selector: key=value, key!=value, key in (a,b), "
+            "key notin (a,b), key, !key, joined by commas",
+        }
+    ),
+]
 KubeName = Annotated[
     str,
     AfterValidator(_kube_name),

@@ -20,6 +20,7 @@ from typing import Any
 import urllib3
 
 from drill.errors import NotFound, PermanentError, TransientError
+from drill.fieldtypes import label_selector_object
 from drill.redact import redact_url
 from providers._net import network_reason
 from providers.kube import KubeAdapter
@@ -257,11 +258,8 @@ def go_duration(seconds: float | None) -> str | None:
 
 
 def _label_selector(selector: str | None) -> dict[str, Any] | None:
-    """Velero takes a LabelSelector object; plans write ``a=b,c=d``."""
-    if not selector:
-        return None
-    labels = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
-    return {"matchLabels": labels}
+    """Velero takes a LabelSelector object; plans write the selector's text (validated)."""
+    return label_selector_object(selector) if selector else None
 
 
 def backup_info(item: dict[str, Any]) -> BackupInfo:

@@ -49,6 +49,7 @@ from drill.sandbox.faults import FaultQueue
 from providers.protocols import RecordSet
 
 DEFAULT_REGION = "us-east-1"
+BODY_KEPT = 64 * 1024  # what the request log keeps of each body: change batches, forms
 TARGETS_PER_GROUP = 2  # what a seeded target group behind a listener serves from
 _PARTITION = "aws"  # S3 and Route53 keep their global state under the partition's name
 _FORM = "application/x-www-form-urlencoded"
@@ -68,6 +69,8 @@ class AwsRequest:
     service: str  # from the signature's scope: s3, route53, elasticloadbalancing, ec2
     operation: str  # the Query API's Action (ELBv2, EC2), else "METHOD /path" (S3, Route53)
     query: str  # the raw query string
+    region: str = ""  # from the signature's scope: the region the client signed for
+    body: bytes = b""  # as sent, its first BODY_KEPT bytes: a change batch, a Query API form
 
 
 @dataclass
@@ -259,17 +262,30 @@ class _Gateway:
 def _described(environ: dict[str, Any]) -> AwsRequest:
     scope = str(environ.get("HTTP_AUTHORIZATION", "")).partition("Credential=")[2].split("/")
     service = scope[3] if len(scope) > 3 else ""
+    region = scope[2] if len(scope) > 2 else ""
     method, path = str(environ.get("REQUEST_METHOD", "")), str(environ.get("PATH_INFO", ""))
-    action = _query_action(environ)
-    return AwsRequest(service, action or f"{method} {path}", str(environ.get("QUERY_STRING", "")))
+    query = str(environ.get("QUERY_STRING", ""))
+    body = _body(environ)
+    action = _query_action(environ, body, query)
+    operation = action or f"{method} {path}"
+    return AwsRequest(service, operation, query, region, body[:BODY_KEPT])
 
 
-def _query_action(environ: dict[str, Any]) -> str:
-    """The Action of a Query API request; its form body is read here and put back for moto."""
-    if not str(environ.get("CONTENT_TYPE", "")).startswith(_FORM):
-        return parse_qs(str(environ.get("QUERY_STRING", ""))).get("Action", [""])[0]
-    body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+def _body(environ: dict[str, Any]) -> bytes:
+    """The request's body, read here and put back for moto (one of no stated length, left
+    alone: a streamed upload is not read ahead of moto)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length <= 0:
+        return b""
+    body: bytes = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _query_action(environ: dict[str, Any], body: bytes, query: str) -> str:
+    """The Action of a Query API request: in its form body, else in its query string."""
+    if not str(environ.get("CONTENT_TYPE", "")).startswith(_FORM):
+        return parse_qs(query).get("Action", [""])[0]
     return parse_qs(body.decode("utf-8", errors="replace")).get("Action", [""])[0]
 
 

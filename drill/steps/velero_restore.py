@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from drill.errors import Conflict, StepFailed
-from drill.fieldtypes import Duration, KubeName, exactly_one
+from drill.fieldtypes import Duration, KubeName, LabelSelector, exactly_one
 from drill.steps._base import (
     RUN_LABEL,
     ReadBack,
@@ -79,9 +79,10 @@ class VeleroRestoreParams(StepParams):
         description="Resources left out.",
         examples=[["events"]],
     )
-    label_selector: str | None = Field(
+    label_selector: LabelSelector | None = Field(
         default=None,
-        description="Only objects whose labels match this selector.",
+        description="Only objects whose labels match this selector (key=value, key!=value, "
+        "key in (a,b), key notin (a,b), key, !key, joined by commas).",
         examples=["app=api-server"],
     )
     restore_pvs: bool = Field(

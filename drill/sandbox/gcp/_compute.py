@@ -34,6 +34,7 @@ import itertools
 import math
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,7 @@ from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
 API_ROOT = "https://www.googleapis.com/compute/v1/"
 DEFAULT_PATCH_PERMISSION = "compute.backendServices.update"
 SANDBOX_USER = "drill-sandbox@sandbox.iam.gserviceaccount.com"
+PATCHES_KEPT = 200  # bounded: a sandbox kept up takes patches for as long as it runs
 
 _FULL_URL = re.compile(r"^https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta|alpha)/")
 _GROUP_PATH = re.compile(
@@ -187,6 +189,8 @@ class ComputeEmulator(Emulator):
         self._projects: set[str] = set()
         self._operations: dict[str, _Operation] = {}  # by path
         self._requests: list[tuple[str, str]] = []
+        # The bodies of the last patches received, as sent (accepted or not), with their path.
+        self._patches: deque[tuple[str, dict[str, Any]]] = deque(maxlen=PATCHES_KEPT)
         self._forbidden: set[str] = set()
         self._never_healthy: set[str] = set()
         self._stuck = False
@@ -293,6 +297,11 @@ class ComputeEmulator(Emulator):
             raise LookupError(f"no backend service {path} in the emulator")
         return self._services[path]
 
+    def patches(self) -> list[tuple[str, dict[str, Any]]]:
+        """The last patches of backend services received, oldest first: (path, body as sent)."""
+        with self._lock:
+            return list(self._patches)
+
     @property
     def truth(self) -> ComputeTruth:
         with self._lock:
@@ -384,6 +393,7 @@ class ComputeEmulator(Emulator):
     def _patch_service(self, request: Request) -> tuple[int, Any]:
         body = _object_body(request, "resource")
         with self._lock:
+            self._patches.append((request.path, body))
             self._settle()
             service = self._service(request)
             self._require(_permission(service.region, "BackendServices.update"), service.path)

@@ -41,7 +41,7 @@ from drill.sandbox.kube.controllers.programs import Programs
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
-from drill.sandbox.kube.transport.app import App, AppConfig
+from drill.sandbox.kube.transport.app import App, AppConfig, Received, RequestRecord
 from drill.sandbox.kube.transport.guard import Guard
 from drill.sandbox.kube.transport.server import HttpServer
 
@@ -70,6 +70,7 @@ class KubeEmulator(Emulator):
         self._cuts_lock = threading.Lock()
         self._idle_cuts = 0
         self.errors: list[str] = []
+        self._received = RequestRecord()
         # Seeded on purpose: uids and generated names repeat from run to run.
         rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
         self.api = Api(Store(self.profile.event_window), Registry(), self.clock, rng)
@@ -114,6 +115,7 @@ class KubeEmulator(Emulator):
             self.profile.watch_timeout_s,
             self.logs.text_for,
             self.errors,
+            self._received,
             bucket=self.velero.contents.file,
             bucket_path=BUCKET_PATH,
             proxy=self._service_proxy,
@@ -137,6 +139,12 @@ class KubeEmulator(Emulator):
             self._server.stop()
         if self._ticker is not None:
             self._ticker.join(2.0)
+
+    def received(self, method: str | None = None, path: str = "") -> list[Received]:
+        """The requests the API server answered (the last 2,000), oldest first:
+        those with ``method`` (any when None) whose path ends with ``path``."""
+        kept = self._received.all()
+        return [r for r in kept if method in (None, r.method) and r.path.endswith(path)]
 
     @property
     def url(self) -> str:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import yaml
@@ -59,6 +61,42 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+# How many requests a cluster keeps in its record: the last ones only, so a long-lived sandbox
+# (`drill sandbox up`, thousands of watch and poll requests) holds a bounded amount.
+RECEIVED_KEPT = 2000
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request the API server answered, as the client sent it: for tests that check what
+    drill asked for (a Restore's spec, a Job's, a list's label selector), not only what is
+    stored, since some objects are gone by the time a test looks."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class RequestRecord:
+    """The last ``RECEIVED_KEPT`` requests answered, appended from the server's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: deque[Received] = deque(maxlen=RECEIVED_KEPT)
+
+    def add(self, request: Received) -> None:
+        with self._lock:
+            self._kept.append(request)
+
+    def all(self) -> list[Received]:
+        with self._lock:
+            return list(self._kept)
+
+
 def json_response(status: int, document: object, warnings: list[str] | None = None) -> Response:
     """``warnings`` become ``Warning: 299 - "text"`` headers, as the API server sends them."""
     headers = tuple(("Warning", f"299 - {json.dumps(text)}") for text in warnings or ())
@@ -76,6 +114,7 @@ class AppConfig:
     watch_timeout_s: float
     pod_log: Callable[[Obj], str]
     errors: list[str] = field(default_factory=list)
+    received: RequestRecord = field(default_factory=lambda: RequestRecord())
     # The backup bucket's files by key, served under ``bucket_path`` as pre-signed URLs are.
     bucket: Callable[[str], bytes | None] = lambda key: None
     bucket_path: str = "/velero-bucket/"
@@ -111,6 +150,9 @@ class App:
             self._apply_request_faults(request)
             asked = request_attributes(request.method, request.path, request.query)
             self._guard.authorize(asked, user)
+            self._config.received.add(
+                Received(request.method, request.path, dict(request.query), request.body)
+            )
             target = route(request.path, self._api.registry)
             if isinstance(target, Discovery):
                 return self._discovery(target, request)
