@@ -26,6 +26,7 @@ class Gateway(Emulator):
         self.hosts = {host.rstrip(".").lower() for host in hosts}
         self.judge = judge  # None when the host serves now, else why not; unset: all serve
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path): ground truth
+        self.failing: dict[str, int] = {}  # host -> the status its application answers
         self._server = LoopbackServer(_handler_for(self), "sandbox-gateway")
 
     @property
@@ -47,7 +48,15 @@ class Gateway(Emulator):
         why_not = self.judge(name) if self.judge is not None else None
         if why_not is not None:
             return 503, {"error": f"{name} does not serve: {why_not}"}
+        status = self.failing.get(name)
+        if status is not None:
+            return status, {"error": f"{name}: the application answers {status}"}
         return 200, {"status": "ok", "host": name}
+
+    def fail_host(self, host: str, status: int) -> None:
+        """From now on the application behind ``host`` answers ``status`` (a fault): its
+        site still serves, as a load balancer with healthy backends does."""
+        self.failing[host.rstrip(".").lower()] = status
 
 
 def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:

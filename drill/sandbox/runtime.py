@@ -154,17 +154,22 @@ class Sandbox(Emulator):
             raise UsageError(f"{action.target}.{action.call}: {exc}") from None
 
     def _target_of(self, action: Action) -> object:
-        if action.target in ("kube", "velero"):
+        if action.target in ("kube", "velero", "kube-http"):
             cluster = self.clusters.get(action.role or "")
             if cluster is None:
                 raise UsageError(f"the sandbox has no cluster for role {action.role!r}")
-            return cluster.faults if action.target == "kube" else cluster.velero
+            return {
+                "kube": cluster.faults,
+                "velero": cluster.velero,
+                "kube-http": cluster.programs.http,
+            }[action.target]
         found = {
             "cloud-dns": self.cloud.dns,
             "compute": self.cloud.compute,
             "route53": self.cloud.aws,
             "gcs": self.cloud.gcs,
             "s3": self.cloud.aws,
+            "gateway": self.cloud.gateway,
         }.get(action.target)
         if found is None:
             what = _EMULATOR_NAMES.get(action.target, action.target)
@@ -186,6 +191,8 @@ _ALLOWED_CALLS: dict[str, frozenset[str]] = {
         }
     ),
     "velero": frozenset({"set_storage_location"}),
+    "kube-http": frozenset({"set"}),  # what a workload's simulated HTTP server answers
+    "gateway": frozenset({"fail_host"}),
     "cloud-dns": frozenset({"stuck_changes", "fail_requests"}),
     "compute": frozenset({"stuck_operations", "concurrent_update", "never_healthy"}),
     "route53": frozenset({"stuck_changes"}),
@@ -198,6 +205,7 @@ _EMULATOR_NAMES = {
     "route53": "Route53 (AWS)",
     "gcs": "Cloud Storage",
     "s3": "S3 (AWS)",
+    "gateway": "public endpoint",
 }
 
 

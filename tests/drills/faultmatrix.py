@@ -189,6 +189,8 @@ FAULTS: list[Fault] = [
         short_timeouts=True,
     ),
     Fault("smoke test fails", 3, "smoke-test", fault="job-fails@smoke-test"),
+    # curl -f meets the 500 of the Service's pods: the Job fails after its retries.
+    Fault("smoke target answers 500", 3, "smoke-test", fault="smoke-target-500@smoke-test"),
     # A change that never completes: the switch fails, and its undo (stuck as well) cannot be
     # confirmed either, so a human is needed: exit 4, never "rolled back".
     Fault(

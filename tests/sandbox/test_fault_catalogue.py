@@ -9,6 +9,7 @@ import pytest
 
 from drill.errors import UsageError
 from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.sandbox.gateway import Gateway
 from drill.sandbox.runtime import _ALLOWED_CALLS
 from drill.sandbox.worlds.faults import (
     CATALOGUE,
@@ -79,3 +80,27 @@ def test_bad_fault_flags_say_what_is_known() -> None:
             FaultSpec("api-5xx", "public-endpoint"),
             resolved(REPO / "plans" / "region-failure.yaml"),
         )
+
+
+def test_a_failing_smoke_target_is_the_application_behind_each_smoke_step() -> None:
+    plan = REPO / "plans" / "region-failure.yaml"
+    # drill mode smoke-tests inside the DR cluster: the Service its Job curls
+    (in_cluster,) = planned_actions(FaultSpec("smoke-target-500"), resolved(plan))
+    assert (in_cluster.target, in_cluster.call, in_cluster.role) == ("kube-http", "set", "dr")
+    assert in_cluster.args == {
+        "namespace": "dr-test",
+        "workload": "api-server-*",
+        "status": 500,
+    }
+    # live mode also asks the public endpoint, whose application answers 500 behind a
+    # balancer that still routes
+    live = planned_actions(FaultSpec("smoke-target-500"), resolved(plan, "live"))
+    hosts = {a.args["host"] for a in live if a.target == "gateway"}
+    assert hosts == {"api.example.com"}
+
+
+def test_the_gateway_answers_a_failing_host_with_its_status() -> None:
+    gateway = Gateway(["api.example.com", "other.example.com"])
+    gateway.fail_host("API.example.com.", 500)
+    assert gateway.answer("GET", "api.example.com", "/healthz")[0] == 500
+    assert gateway.answer("GET", "other.example.com", "/healthz")[0] == 200

@@ -18,14 +18,17 @@ This module only decides *what* to inject; it must not import or touch an emulat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from drill.errors import UsageError
-from drill.plan import ExecutionPlan, ResolvedStep
+from drill.plan import ExecutionPlan, ResolvedStep, service_address
 from drill.sandbox.worlds.clusters import selected_labels
 from drill.steps.backend_switch import BackendSwitchParams
 from drill.steps.dns_switch import DnsSwitchParams
+from drill.steps.http_check import HttpCheckParams
 from drill.steps.kube_job import KubeJobParams
 from drill.steps.kube_wait_ready import KubeWaitReadyParams
 from drill.steps.velero_restore import VeleroRestoreParams
@@ -182,6 +185,58 @@ def _failing_jobs(plan: ExecutionPlan, step: ResolvedStep | None) -> list[Action
     return actions
 
 
+# A URL inside a smoke test's command (curl -fsS http://api.dr-test.svc/healthz).
+_URL_IN_COMMAND = re.compile(r"https?://[^\s\"']+")
+SMOKE_FAILURE_STATUS = 500
+
+
+def _smoke_targets_fail(plan: ExecutionPlan, step: ResolvedStep | None) -> list[Action]:
+    """The application behind each smoke target answers 500: the Services a kube.job step's
+    command requests, and the hosts http.check steps ask (their load balancer still routes to
+    healthy backends; it is the application that fails)."""
+    actions: list[Action] = []
+    for smoke in _scope(plan, step):
+        params = smoke.params
+        if isinstance(params, HttpCheckParams):
+            host = (urlsplit(params.url).hostname or "").lower()
+            args: dict[str, Arg] = {"host": host, "status": SMOKE_FAILURE_STATUS}
+            actions.append(Action("gateway", "fail_host", None, args))
+        elif isinstance(params, KubeJobParams) and smoke.context_role is not None:
+            actions += [
+                Action(
+                    "kube-http",
+                    "set",
+                    smoke.context_role,
+                    {
+                        "namespace": namespace,
+                        "workload": f"{name}-*",
+                        "status": SMOKE_FAILURE_STATUS,
+                    },
+                )
+                for namespace, name in _services_requested(params)
+            ]
+    _require(actions, "http.check step or kube.job step requesting a Service", step)
+    return actions
+
+
+def _services_requested(params: KubeJobParams) -> list[tuple[str, str]]:
+    """(namespace, Service) of each in-cluster URL a Job's command requests: NAME.NS.svc (and
+    longer), NAME.NS, or a bare NAME in the Job's own namespace."""
+    found = []
+    for part in params.command:
+        for url in _URL_IN_COMMAND.findall(part):
+            address = service_address(url)
+            if address is not None:
+                found.append((address.namespace, address.name))
+                continue
+            labels = (urlsplit(url).hostname or "").split(".")
+            if len(labels) == 1:
+                found.append((params.namespace, labels[0]))
+            elif len(labels) == 2:
+                found.append((labels[1], labels[0]))
+    return found
+
+
 def _dns(provider: str, gcp_call: str, **args: Arg) -> Planner:
     def planned(plan: ExecutionPlan, step: ResolvedStep | None) -> list[Action]:
         providers = {
@@ -301,6 +356,12 @@ CATALOGUE: dict[str, FaultKind] = {
             "job-fails",
             "the Jobs of kube.job steps (the smoke tests) fail: their pods exit 1",
             _failing_jobs,
+        ),
+        FaultKind(
+            "smoke-target-500",
+            "the application behind each smoke target (kube.job URLs, http.check hosts) "
+            "answers 500",
+            _smoke_targets_fail,
         ),
         FaultKind(
             "dns-change-stuck",
