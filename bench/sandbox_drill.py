@@ -9,8 +9,8 @@ probed host that lasted to the end of verify; for a probe asked through the API 
 the first pod behind its Service turned Ready); and drill's error on each RPO against the
 sandbox's records (``drill.sandbox.truth``): RPO from data (the heartbeat the restored backup
 captured, the newest heartbeat object written by t0) and RPO from backup metadata (when each
-backup really started; Velero and S3 keep whole seconds of it); then the peak RSS of the drill
-processes.
+backup really started; Velero and S3 keep whole seconds of it). Peak memory is
+``bench/run_memory.py``'s to measure.
 
     .venv/bin/python bench/sandbox_drill.py [--runs 3] [--plan region-failure]
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -212,9 +211,9 @@ def main() -> int:
         walls.append(wall_s)
         print(f"run {index + 1}: wall {wall_s:.2f} s, {rto_errors_text}, "
               f"{rpo_error_words(rpo_errs)}")  # fmt: skip
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"median wall {statistics.median(walls):.2f} s over {runs} runs; "
-          f"peak RSS of a drill process {peak_mib:.0f} MiB")  # fmt: skip
+    # Peak memory is bench/run_memory.py's: RUSAGE_CHILDREN here would count this process,
+    # sandbox and all, as each child was forked from it.
+    print(f"median wall {statistics.median(walls):.2f} s over {runs} runs")
     return 0
 
 
