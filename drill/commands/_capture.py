@@ -17,6 +17,7 @@ backup's contents through a DownloadRequest, which is a write, and its tarball h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,7 +157,7 @@ def _backup_plan(
         name=params.backup,
         schedule=params.schedule,
         velero_namespace=params.velero_namespace,
-        age_s=max((now - newest.started_at).total_seconds(), 0.0),
+        age_s=_age_s(now, newest.started_at),
         namespaces=namespaces,
         every_s=every if every and every > 0 else None,
         takes_s=max((newest.completed_at - newest.started_at).total_seconds(), 0.0),
@@ -379,7 +380,7 @@ def _backup_seed(
     every = None
     if len(objects) > 1:
         every = (newest.created_at - objects[-2].created_at).total_seconds() or None
-    age = max((now - newest.created_at).total_seconds(), 0.0)
+    age = _age_s(now, newest.created_at)
     return BackupSeed(params.prefix, newest.size, age, params.timestamp_metadata, every)
 
 
@@ -393,3 +394,9 @@ def _note_heartbeat_buckets(capture: Capture, derived: WorldSpec) -> None:
             key, BucketWorld(bucket.cloud, bucket.name, bucket.region)
         )
         mine.heartbeats.update(bucket.heartbeats)
+
+
+def _age_s(now: datetime, then: datetime) -> float:
+    """Whole seconds, rounded up: the stores keep whole seconds, and a rehearsal should meet
+    a backup at least as old as the real one."""
+    return float(max(math.ceil((now - then).total_seconds()), 0))
