@@ -74,10 +74,14 @@ def answer(
     terminals = (console.stdout.isatty(), console.stderr.isatty())
     try:
         key = answer_key(asked, settings.environ, terminals, CODE_ROOTS)
-        stored = cache.get(key)
     except CacheUnusable as exc:
         _say_why(settings, console, exc)
         return _compute(settings, console, command)
+    try:
+        stored = cache.get(key)
+    except CacheUnusable as exc:  # computed again, and stored in its place
+        _say_why(settings, console, exc)
+        stored = None
     if stored is not None:
         return _replay(stored, console)
     recorded = Answer(0)
