@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from drill.answers import AnswerCache
+from drill.cli import _answers as cli_answers
 from drill.cli import cli
 from tests.child import REPO
 
@@ -214,17 +215,22 @@ def test_a_plan_name_resolving_elsewhere_computes_the_answer_again(work: Workspa
     assert "doctored" not in (said.stdout + said.stderr)
 
 
-def test_an_edited_drill_source_file_computes_the_answer_again(work: Workspace) -> None:
+def test_an_edited_drill_source_file_computes_the_answer_again(
+    work: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The key reads drill's source tree; here a copy of one of its files stands for it, so
+    # editing it disturbs no other test running at the same time.
+    tree = tmp_path / "code"
+    tree.mkdir()
+    source = tree / "locations.py"
+    source.write_bytes((REPO / "drill" / "locations.py").read_bytes())
+    monkeypatch.setattr(cli_answers, "CODE_ROOTS", (tree,))
     work.drill("list")
     work.doctor()
     assert work.drill("list").stdout == "doctored\n"
-    path = REPO / "drill" / "locations.py"
-    before = path.stat()
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
-    try:
-        said = work.drill("list")
-    finally:
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    before = source.stat()
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    said = work.drill("list")
     assert "doctored" not in (said.stdout + said.stderr)
     assert "region-failure" in said.stdout
 
