@@ -7,6 +7,10 @@ its figure above the bare interpreter's, and its five costliest imports (python 
 cumulative; modules a command loads through importlib, such as step types, are not counted
 there). Exits 1 if any of them imports a cloud SDK.
 
+`validate`, `list` and `show` are measured twice: cold, computing their answer (the answer
+cache off, DRILL_NO_CACHE=1), and warm, answering from an answer cache primed once before the
+rounds (a fresh DRILL_CACHE_DIR); a table at the end puts the two side by side.
+
 Beside them: the libraries the four commands cannot do without (click, PyYAML and pydantic
 building one model), as a floor no change to drill goes under; and with ``--baseline DIR``
 (another checkout of drill, e.g. ``git worktree add /tmp/base HEAD~3``) every drill command
@@ -24,6 +28,7 @@ import site
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +52,8 @@ REFERENCES: dict[str, tuple[list[str], int | None]] = {
     BASELINE: (["-c", "pass"], None),
     LIBRARIES: (["-c", _ONE_MODEL], None),
 }
+COLD = {"DRILL_NO_CACHE": "1"}
+CACHED = ("validate", "list", "show")  # the commands the answer cache serves
 DRILL_COMMANDS: dict[str, tuple[list[str], int | None]] = {
     "drill --help": (["-m", "drill", "--help"], 100),
     "drill validate plans/*.yaml": (["-m", "drill", "validate", *PLANS], 200),
@@ -61,12 +68,16 @@ class Command:
     target_ms: int | None
     checkout: Path  # where drill is imported from (and the command runs)
     drill: bool  # a drill command: this checkout's are checked for SDK imports
+    env: tuple[tuple[str, str], ...] = tuple(COLD.items())  # beside the bench's own
 
 
-def commands(baseline: Path | None) -> dict[str, Command]:
+def commands(baseline: Path | None, answers: Path) -> dict[str, Command]:
     found = {label: Command(args, None, REPO, False) for label, (args, _) in REFERENCES.items()}
+    warm = (("DRILL_CACHE_DIR", str(answers)),)
     for label, (args, target) in DRILL_COMMANDS.items():
         found[label] = Command(args, target, REPO, True)
+        if args[2] in CACHED:
+            found[f"{label} [warm]"] = Command(args, target, REPO, True, warm)
         if baseline is not None:
             found[f"{label} [baseline]"] = Command(args, None, baseline, True)
     return found
@@ -84,7 +95,7 @@ def run(command: Command, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *options, *command.args],
         cwd=command.checkout,
-        env={**os.environ, "PYTHONPATH": str(command.checkout)},
+        env={**os.environ, "PYTHONPATH": str(command.checkout), **dict(command.env)},
         capture_output=True,
         text=True,
         check=True,
@@ -120,11 +131,27 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout of drill to compare")
     options = parser.parse_args()
     baseline = options.baseline.resolve() if options.baseline else None
-    measured = commands(baseline)
-    compile_byte_code([REPO] + ([baseline] if baseline else []))
-    times = wall_times(measured, options.runs)
+    with tempfile.TemporaryDirectory(prefix="drill-answers-") as answers:
+        measured = commands(baseline, Path(answers))
+        compile_byte_code([REPO] + ([baseline] if baseline else []))
+        for label, command in measured.items():
+            if label.endswith("[warm]"):
+                run(command)  # primes the cache
+        times = wall_times(measured, options.runs)
+        heavy_seen = report(measured, times, baseline, options.runs)
+    side_by_side(times)
+    return 1 if heavy_seen else 0
+
+
+def report(
+    measured: dict[str, Command],
+    times: dict[str, list[float]],
+    baseline: Path | None,
+    runs: int,
+) -> bool:
+    """Each command's median and costliest imports; whether any imported a cloud SDK."""
     bare = statistics.median(times[BASELINE])
-    print(f"medians over {options.runs} interleaved runs ({sys.executable})")
+    print(f"medians over {runs} interleaved runs ({sys.executable})")
     if baseline:
         print(f"[baseline]: drill imported from {baseline}")
     heavy_seen = False
@@ -152,7 +179,18 @@ def main() -> int:
         heavy = sorted(name for name in costs if name.startswith(HEAVY))
         heavy_seen |= bool(heavy)
         print(f"    cloud SDK modules imported: {', '.join(heavy) if heavy else 'none'}")
-    return 1 if heavy_seen else 0
+    return heavy_seen
+
+
+def side_by_side(times: dict[str, list[float]]) -> None:
+    """Cold (computing the answer) and warm (from the answer cache) medians, with the target."""
+    print(f"\n{'':<40} {'cold':>8} {'warm':>8}  target")
+    print(f"{BASELINE:<40} {statistics.median(times[BASELINE]) * 1000:6.0f} ms")
+    for label, (_, target) in DRILL_COMMANDS.items():
+        cold = f"{statistics.median(times[label]) * 1000:6.0f} ms"
+        warm_times = times.get(f"{label} [warm]")
+        warm = f"{statistics.median(warm_times) * 1000:6.0f} ms" if warm_times else "       -"
+        print(f"{label:<40} {cold} {warm}  {target} ms")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ def drill_env(workdir: Path, extra: dict[str, str] | None = None) -> dict[str, s
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DRILL_", "KUBECONFIG"))}
     base.update(
         XDG_CONFIG_HOME=str(workdir / "xdg"),
+        XDG_CACHE_HOME=str(workdir / "xdg-cache"),
         DRILL_PLANS_DIR=str(REPO / "plans"),
         DRILL_REPORT_DIR=str(workdir / "reports"),
     )

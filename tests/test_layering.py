@@ -157,6 +157,8 @@ LAYERS = (
             "drill.logs",
             "drill.processes",
             "drill.lazy",
+            "drill.locations",
+            "drill.answers",
         ),
     ),
 )

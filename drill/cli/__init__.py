@@ -167,6 +167,12 @@ class _DrillGroup(click.Group):
     "run` shows the plan as it runs with only warnings above it: -v adds every log line, "
     "-q leaves the view alone.)",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="list, show and validate compute their answer even when the same question was "
+    "answered before with nothing it depends on changed (or set DRILL_NO_CACHE=1).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -177,6 +183,7 @@ def cli(
     verbose: int,
     quiet: bool,
     log_file: Path | None,
+    no_cache: bool,
 ) -> None:
     """Rehearse and perform disaster recovery for services on Kubernetes.
 
@@ -190,6 +197,7 @@ def cli(
         kubeconfig=kubeconfig,
         cloud=CloudSettings(gcp_credentials_file=gcp_credentials),
         log_file=log_file,
+        remember_answers=not no_cache,
     )
 
 

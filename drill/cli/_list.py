@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from drill.cli._common import finish, pass_settings
-from drill.commands import Settings
+from drill.cli._answers import finish_remembered, question
+from drill.cli._common import pass_settings
+from drill.commands import Console, Settings
 
 
 @click.command("list")
@@ -13,10 +14,10 @@ from drill.commands import Settings
 @pass_settings
 def list_command(settings: Settings, show_types: bool) -> None:
     """List plans (name, tier, description), or step types with --types."""
-    if show_types:
-        from drill.commands.list_plans import list_step_types
 
-        finish(settings, list_step_types)
-    from drill.commands.list_plans import list_plans
+    def compute(console: Console) -> int:
+        from drill.commands.list_plans import list_plans, list_step_types
 
-    finish(settings, lambda console: list_plans(settings, console))
+        return list_step_types(console) if show_types else list_plans(settings, console)
+
+    finish_remembered(settings, question(settings, "list", {"types": show_types}), compute)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from drill.cli._common import finish, pass_settings
+from drill.cli._answers import finish_remembered, question
+from drill.cli._common import pass_settings
 from drill.cli._completion import complete_plan_names
-from drill.commands import Settings
+from drill.commands import Console, Settings
 
 
 @click.command("show")
@@ -22,7 +23,11 @@ from drill.commands import Settings
 @pass_settings
 def show_command(settings: Settings, plan: str, live: bool, contexts: tuple[str, ...]) -> None:
     """Print the ordered steps of PLAN as they would run, with substitutions and skips."""
-    from drill.commands.show import ShowOptions, show
 
-    options = ShowOptions(plan=plan, live=live, contexts=contexts)
-    finish(settings, lambda console: show(settings, options, console))
+    def compute(console: Console) -> int:
+        from drill.commands.show import ShowOptions, show
+
+        return show(settings, ShowOptions(plan=plan, live=live, contexts=contexts), console)
+
+    asked = question(settings, "show", {"live": live, "contexts": list(contexts)}, [plan])
+    finish_remembered(settings, asked, compute)

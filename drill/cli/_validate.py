@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from drill.cli._common import finish, pass_settings
+from drill.cli._answers import finish_remembered, question
+from drill.cli._common import pass_settings
 from drill.cli._completion import complete_plan_names
-from drill.commands import Settings
+from drill.commands import Console, Settings
 
 
 @click.command("validate")
@@ -19,6 +20,10 @@ from drill.commands import Settings
 @pass_settings
 def validate_command(settings: Settings, plans: tuple[str, ...], strict: bool) -> None:
     """Check plan files (names or paths); print file:line:col problems, exit 2 if any."""
-    from drill.commands.validate import validate
 
-    finish(settings, lambda console: validate(settings, plans, console, strict))
+    def compute(console: Console) -> int:
+        from drill.commands.validate import validate
+
+        return validate(settings, plans, console, strict)
+
+    finish_remembered(settings, question(settings, "validate", {"strict": strict}, plans), compute)

@@ -39,6 +39,8 @@ class Settings:
     kubeconfig: str | None = None
     cloud: CloudSettings = field(default_factory=CloudSettings)
     log_file: Path | None = None  # --log-file: JSON lines there, none on stderr
+    # False with --no-cache: list, show and validate compute every answer (drill.answers).
+    remember_answers: bool = True
 
     @cached_property
     def config(self) -> Config:

@@ -6,7 +6,7 @@ from drill.commands._common import Settings
 from drill.commands._console import Console
 from drill.durations import format_duration
 from drill.errors import ExitCode
-from drill.plan import default_config_path
+from drill.locations import default_config_path
 
 
 def tiers(settings: Settings, console: Console) -> int:

@@ -20,7 +20,7 @@ from drill.errors import PlanError, UsageError
 from drill.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from drill.plan._config import Config, default_config_path, load_config
+    from drill.plan._config import Config, load_config
     from drill.plan._coverage import Uncovered
     from drill.plan._explain import FieldDoc, TopicDoc
     from drill.plan._explain import explain as explain_topic
@@ -131,7 +131,6 @@ __all__ = [
     "StepSpec",
     "TopicDoc",
     "Uncovered",
-    "default_config_path",
     "explain_topic",
     "find_plan",
     "list_plan_files",
@@ -162,7 +161,6 @@ _HOMES = {
     "StepSpec": "_models",
     "TopicDoc": "_explain",
     "Uncovered": "_coverage",
-    "default_config_path": "_config",
     "explain_topic": "_explain:explain",
     "load_config": "_config",
     "plan_schema": "_schema",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from drill.errors import PlanError, Problem
 from drill.fieldtypes import Duration
+from drill.locations import config_path
 from drill.plan._validate import pydantic_problems_for
 from drill.plan._yaml import YamlProblems, load_located
 from drill.tiers import DEFAULT_TIERS, Targets, configured_tier
@@ -39,15 +40,9 @@ class Config:
     source: str | None  # the file it came from, None for built-in defaults
 
 
-def default_config_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "drill" / "config.yaml"
-
-
 def load_config(explicit: str | None, environ: Mapping[str, str] | None = None) -> Config:
     env = os.environ if environ is None else environ
-    named = explicit or env.get("DRILL_CONFIG")
-    path = Path(named) if named else default_config_path(env)
+    path, named = config_path(explicit, env)
     if not named and not path.exists():
         return Config(tiers=DEFAULT_TIERS, source=None)
     text = read_text(path)

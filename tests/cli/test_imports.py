@@ -6,8 +6,10 @@ itself imports part of rich, when it is installed, for its tracebacks)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,10 +22,13 @@ HEAVY = ("kubernetes", "google.cloud", "google.api_core", "boto3", "botocore")
 TERMINAL = ("rich", "drill.commands._view", "drill.commands._board")
 
 
-def imported_modules(*args: str, exit_code: int = 0) -> set[str]:
+def imported_modules(*args: str, exit_code: int = 0, env: dict[str, str] | None = None) -> set[str]:
+    """What `drill ARGS` imports computing its answer (the answer cache off, unless ``env``
+    says otherwise)."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "drill", *args],
         cwd=REPO,
+        env=env or {**os.environ, "DRILL_NO_CACHE": "1"},
         capture_output=True,
         text=True,
         check=False,
@@ -154,3 +159,23 @@ def test_listing_plans_loads_no_schema_docs_resolver_or_provider_types() -> None
     assert "drill.plan._validate" in modules  # it checks every plan
     unused = ("drill.plan._schema", "drill.plan._explain", "drill.plan._resolve")
     assert sorted(m for m in modules if m.startswith((*unused, "providers.protocols"))) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("list",), ("show", "region-failure"), ("validate", "plans/region-failure.yaml")],
+)
+def test_a_question_answered_before_loads_neither_pydantic_nor_plans(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    env = {**os.environ, "DRILL_CACHE_DIR": str(tmp_path)}
+    env.pop("DRILL_NO_CACHE", None)
+    cold = imported_modules(*args, env=env)
+    warm = imported_modules(*args, env=env)
+    assert "drill.plan" in cold  # the first time it computed the answer
+    loaded = {m for m in warm if m.startswith(("pydantic", "yaml", "drill.plan", "drill.steps"))}
+    assert loaded == set()
+    assert not {m for m in warm if m.startswith("drill.commands.")} - {
+        "drill.commands._common",
+        "drill.commands._console",
+    }
