@@ -4,8 +4,8 @@ Its Velero schedules and database exports keep coming on their cadence, so drill
 all meet their RPO with room to spare and `drill history` flags nothing about RPO: the sandbox
 never ages into a regression. The clock jumps hours forward between drills (the emulators and drill
 read the same clock, as `drill sandbox up` and a later `drill run` read the same wall clock);
-each drill starts at a chosen point of the schedule's period, the stalest included (just before
-a backup completes, when the newest completed one is a whole period old).
+each drill starts at a chosen point of the schedule's period, the stalest included (while a
+backup is still running, when the newest completed one is over a whole period old).
 """
 
 from __future__ import annotations
@@ -85,7 +85,10 @@ def test_drills_across_the_whole_ttl_meet_their_rpo_and_history_flags_nothing(
     schedule, first, duration_s = schedule_of(drill)
     period_s = schedule.period_s
     started = clock.now()
-    stalest = duration_s - 2  # the next backup is still running: the newest is a period old
+    # While the next backup is still running, the newest completed one is over a period old.
+    # Half-way through it leaves the run plenty of time to read it before it completes, on a
+    # loaded machine too (just before its end, a slow run would already see the new one).
+    stalest = duration_s / 2
     runs = [(1.0, stalest), (3.0, duration_s + 5), (5.2, period_s * 0.8), (7.0, stalest)]
     runs.append((TTL_S / 3600 - 0.1, duration_s + 10))
     rpos = []

@@ -118,8 +118,9 @@ def test_verbose_prints_the_logs_above_the_view(sandbox: Drill) -> None:
 
 def test_ctrl_c_mid_run_undoes_in_view_and_gives_the_terminal_back(sandbox: Drill) -> None:
     env = drill_env(sandbox.workdir, {"DRILL_SANDBOX_DIR": str(sandbox.state_dir)})
+    # The restore never completes: Ctrl-C lands while it runs, however slow the machine.
     run = run_on_pty(
-        ["run", str(PLAN), "--sandbox"],
+        ["run", str(PLAN), "--sandbox", "--fault", "restore-stuck@restore"],
         cwd=sandbox.workdir,
         env=env,
         signal_on=("running restore", signal.SIGINT),

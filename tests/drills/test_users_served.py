@@ -56,6 +56,21 @@ def truly_served_from(drill: Drill, host: str, report: dict[str, Any]) -> dateti
     return holding[-1].began if holding else None
 
 
+def bound_s(report: dict[str, Any]) -> float:
+    """How far after the truth drill may say users were served: BOUND_S, or, when this busy
+    machine starved the probe thread, the sampling gap it left at the transition (from the
+    last failed attempt to the attempt after it). The truth lies inside that gap, so a figure
+    beyond it is a wrong pick of attempt, and fails."""
+    (probe,) = report["probes"]
+    moments = [(parse(a["at"]), a["ok"]) for a in probe["timeline"]]
+    moments.sort()
+    failed = [index for index, (_, ok) in enumerate(moments) if not ok]
+    if not failed or failed[-1] + 1 >= len(moments):
+        return BOUND_S
+    gap_s = (moments[failed[-1] + 1][0] - moments[failed[-1]][0]).total_seconds()
+    return max(BOUND_S, gap_s + 0.05)
+
+
 def assert_users_served_matches_truth(drill: Drill, host: str, report: dict[str, Any]) -> None:
     t0 = parse(report["disaster_at"])
     truth = truly_served_from(drill, host, report)
@@ -65,7 +80,7 @@ def assert_users_served_matches_truth(drill: Drill, host: str, report: dict[str,
     assert measured_s is not None, report["rto"]["users_served_source"]
     # An attempt counts from when it was sent, the gateway judges it when it arrives: one sent
     # a moment before serving began may already be served.
-    assert -0.05 <= measured_s - truth_s <= BOUND_S, (measured_s, truth_s)
+    assert -0.05 <= measured_s - truth_s <= bound_s(report), (measured_s, truth_s)
     assert report["rto"]["users_served_source"].startswith("t0 to the first of 3")
     assert report["rto"]["measured_s"] == report["rto"]["service_restored_s"]
 
@@ -159,5 +174,5 @@ def test_a_restored_service_with_no_public_address_is_probed_through_the_api_ser
     truth_s = (min(ready) - t0).total_seconds()
     measured_s = report["rto"]["users_served_s"]
     assert measured_s is not None, report["rto"]["users_served_source"]
-    assert -0.05 <= measured_s - truth_s <= BOUND_S, (measured_s, truth_s)
+    assert -0.05 <= measured_s - truth_s <= bound_s(report), (measured_s, truth_s)
     assert measured_s <= report["rto"]["service_restored_s"]
