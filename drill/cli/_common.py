@@ -62,6 +62,18 @@ def finish_fast(settings: Settings, command: Callable[[Console], int]) -> NoRetu
     os._exit(code)
 
 
+def context_option(also: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--context ROLE=KUBECONTEXT`` (repeatable), as run, show and sandbox capture take it;
+    ``also`` ends its help."""
+    return click.option(
+        "--context",
+        "contexts",
+        multiple=True,
+        metavar="ROLE=KUBECONTEXT",
+        help=f"Map a plan's context role to a kubeconfig context (repeatable){also}.",
+    )
+
+
 def sandbox_timing_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--profile`` and ``--time-scale``, as `drill run --sandbox` and `drill sandbox up`
     take them."""

@@ -8,6 +8,7 @@ import click
 
 from drill.cli._common import (
     REPORT_FORMATS,
+    context_option,
     finish_fast,
     pass_settings,
     report_dir_option,
@@ -22,13 +23,7 @@ from drill.commands import Settings
 @click.option("--dry-run", is_flag=True, help="Print what would run; touch nothing.")
 @click.option("--live", is_flag=True, help="Real failover: act on what serves users.")
 @click.option("--yes", is_flag=True, help="Confirm --live without a prompt (automation).")
-@click.option(
-    "--context",
-    "contexts",
-    multiple=True,
-    metavar="ROLE=KUBECONTEXT",
-    help="Map a plan's context role to a kubeconfig context (repeatable).",
-)
+@context_option()
 @click.option(
     "--disaster-at",
     metavar="TIME",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import finish, pass_settings, sandbox_timing_options
+from drill.cli._common import context_option, finish, pass_settings, sandbox_timing_options
 from drill.commands import Settings
 
 
@@ -61,13 +61,7 @@ def world_command(settings: Settings, plans: tuple[str, ...]) -> None:
 
 @sandbox_group.command("capture")
 @click.argument("plan")
-@click.option(
-    "--context",
-    "contexts",
-    multiple=True,
-    metavar="ROLE=KUBECONTEXT",
-    help="Map a plan's context role to a kubeconfig context (repeatable).",
-)
+@context_option()
 @click.option(
     "--kubeconfig",
     metavar="FILE",

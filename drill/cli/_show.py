@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drill.cli._answers import finish_remembered, question
-from drill.cli._common import pass_settings
+from drill.cli._common import context_option, pass_settings
 from drill.cli._completion import complete_plan_names
 from drill.commands import Console, Settings
 
@@ -13,13 +13,7 @@ from drill.commands import Console, Settings
 @click.command("show")
 @click.argument("plan", shell_complete=complete_plan_names)
 @click.option("--live", is_flag=True, help="Show the live (real failover) variant.")
-@click.option(
-    "--context",
-    "contexts",
-    multiple=True,
-    metavar="ROLE=KUBECONTEXT",
-    help="Map a plan's context role to a kubeconfig context (repeatable), as `drill run` would.",
-)
+@context_option(", as `drill run` would")
 @pass_settings
 def show_command(settings: Settings, plan: str, live: bool, contexts: tuple[str, ...]) -> None:
     """Print the ordered steps of PLAN as they would run, with substitutions and skips."""

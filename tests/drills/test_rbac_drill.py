@@ -74,17 +74,22 @@ def as_drill_account(drill: Drill, manifests: list[dict[str, Any]]) -> Drill:
     kubeconfig = write_kubeconfig(
         drill.workdir / "kubeconfig-drill-sa", servers, tokens=tokens, user="drill"
     )
+    point_state_at(drill, kubeconfig, [NAMESPACE_RESTORE, REGION_FAILURE])
+    return drill
+
+
+def point_state_at(drill: Drill, kubeconfig: Path, plans: list[Path]) -> None:
+    """The sandbox's state file, for drill's commands, now naming ``kubeconfig``."""
     write_state(
         drill.state_dir,
         SandboxState(
             os.getpid(),
             str(kubeconfig),
             drill.sandbox.contexts,
-            [str(NAMESPACE_RESTORE), str(REGION_FAILURE)],
+            [str(plan) for plan in plans],
             asdict(drill.sandbox.cloud_settings),
         ),
     )
-    return drill
 
 
 @pytest.fixture
@@ -272,19 +277,6 @@ class RotatingCredentials:
             self.write()
 
 
-def point_state_at(drill: Drill, kubeconfig: Path) -> None:
-    write_state(
-        drill.state_dir,
-        SandboxState(
-            os.getpid(),
-            str(kubeconfig),
-            drill.sandbox.contexts,
-            [str(NAMESPACE_RESTORE)],
-            asdict(drill.sandbox.cloud_settings),
-        ),
-    )
-
-
 @pytest.fixture
 def restore_only(tmp_path: Path) -> Iterator[Drill]:
     # A restore of 5 s: the run outlasts a 2 s token twice over.
@@ -302,7 +294,7 @@ def test_a_drill_outlives_its_short_lived_credentials_through_the_exec_plugin(
     for manifest in base_manifests():
         drill.dr.apply(manifest)
     credentials = RotatingCredentials(drill, lifetime_s=2, rotate_s=0.5)
-    point_state_at(drill, credentials.kubeconfig())
+    point_state_at(drill, credentials.kubeconfig(), [NAMESPACE_RESTORE])
     with credentials.rotating():
         report, result = drill.run_json(str(NAMESPACE_RESTORE))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -324,7 +316,7 @@ def test_a_token_that_expires_mid_run_is_refused_by_the_sandbox(restore_only: Dr
     kubeconfig = write_kubeconfig(
         drill.workdir / "kubeconfig-static", servers, tokens={drill.sandbox.contexts["dr"]: token}
     )
-    point_state_at(drill, kubeconfig)
+    point_state_at(drill, kubeconfig, [NAMESPACE_RESTORE])
     report, result = drill.run_json(str(NAMESPACE_RESTORE))
     # The restore's wait was refused once the token expired, and so was every undo: the drill
     # namespace could not be removed, which is exit 4, each step naming the refusal.
