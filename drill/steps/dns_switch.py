@@ -103,6 +103,13 @@ class DnsSwitchParams(StepParams):
         "value: nameservers and within.",
         examples=[{"nameservers": ["ns-cloud-a1.googledomains.com."], "within": "2m"}],
     )
+    create: bool = Field(
+        default=False,
+        description="Create the record if it does not exist (its undo deletes it again). "
+        "Without it a missing record fails the step: a switch changes a record that is there, "
+        "so a misspelt name is caught instead of created.",
+        examples=[True],
+    )
 
     @field_validator("record")
     @classmethod
@@ -188,6 +195,11 @@ class DnsSwitch(StepType[DnsSwitchParams]):
         live = dns.get_record(params.zone, params.record, params.type)
         # The journaled read is the precondition: a change made since is refused, not lost.
         before = live if env.prior is None else _from_json(env.prior)
+        if before is None and not params.create:
+            raise StepFailed(
+                f"{params.record} {params.type} does not exist in zone {params.zone}: a switch "
+                "changes a record that is there; check its name and type, or set create: true"
+            )
         wanted = params.intended(before)
         facts: Facts = {
             "from": _show(before),

@@ -152,8 +152,13 @@ def _backup_too_old(document: dict[str, Any]) -> None:
 
 
 def _zone_gone(document: dict[str, Any]) -> None:
-    # A missing record is one dns.switch creates, for real too; a missing zone it cannot.
     document["cloud"]["zones"][0]["zone"] = "example-org"
+
+
+def _record_missing(document: dict[str, Any]) -> None:
+    # The shadow record the drill switches is not in the zone (a misspelt name, say).
+    zone = document["cloud"]["zones"][0]
+    zone["records"] = [r for r in zone["records"] if r["name"] != "drill-api.example.com."]
 
 
 def _nameserver_not_serving(document: dict[str, Any]) -> None:
@@ -182,11 +187,19 @@ def _location_unavailable(document: dict[str, Any]) -> None:
     [
         (_backup_too_old, "velero-backup-fresh", "max_age"),
         (_zone_gone, "clouds-reachable", "example-com"),
+        (_record_missing, "switch-dns", "drill-api.example.com. A does not exist in zone"),
         (_nameserver_not_serving, "switch-dns", "ns-cloud-a1"),
         (_labels_not_selected, "workloads-ready", "app=api-server"),
         (_location_unavailable, "velero-backup-fresh", "Unavailable"),
     ],
-    ids=["backup-too-old", "zone-gone", "nameserver-not-serving", "labels", "bsl-unavailable"],
+    ids=[
+        "backup-too-old",
+        "zone-gone",
+        "record-missing",
+        "nameserver-not-serving",
+        "labels",
+        "bsl-unavailable",
+    ],
 )
 def test_a_captured_world_edited_out_of_fit_fails_the_run_naming_the_mismatch(
     captured: Captured,

@@ -91,6 +91,8 @@ NEVER_SENT: dict[str, dict[str, str]] = {
     "dns.switch": {
         "verify.nameservers": "asked over DNS (port 53), not through the zone's API",
         "verify.within": "drill's wait for the nameservers",
+        "create": "drill's choice, before any request, to create a missing record or refuse "
+        "(tests/steps/test_dns_switch.py)",
     },
     "backend.switch": {},
     "kube.reachable": {},

@@ -52,12 +52,22 @@ def test_switch_keeps_the_ttl_waits_for_done_and_undo_restores() -> None:
 def test_new_ttl_and_an_absent_record_are_created_then_deleted() -> None:
     clouds, step = clouds_with(None), DnsSwitch()
     env = cloud_env(clouds)
-    prior = step.capture_prior_state(params(ttl=60), env)
+    creating = params(ttl=60, create=True)
+    prior = step.capture_prior_state(creating, env)
     assert prior == {"record": None}
-    step.run(params(ttl=60), env)
+    step.run(creating, env)
     assert clouds.dns_api.records[(NAME, "A")].ttl == 60
-    step.undo(params(ttl=60), prior, env)
+    step.undo(creating, prior, env)
     assert (NAME, "A") not in clouds.dns_api.records
+
+
+def test_a_missing_record_is_not_created_unless_asked() -> None:
+    """A misspelt record name is a plan bug: the switch says so rather than create it."""
+    clouds = clouds_with(None)
+    with pytest.raises(StepFailed, match=r"api\.example\.com\. A does not exist in zone "):
+        DnsSwitch().run(params(), cloud_env(clouds))
+    assert clouds.dns_api.changes == []
+    assert clouds.dns_api.records == {}
 
 
 def test_a_record_already_switched_is_left_alone() -> None:
@@ -131,7 +141,7 @@ def test_verify_measures_time_until_the_nameservers_answer() -> None:
 def test_a_switch_without_verify_has_a_cutover_whose_visibility_was_not_measured() -> None:
     result = DnsSwitch().run(params(ttl=60), cloud_env(clouds_with()))
     assert result.cutover == Cutover(NAME, None, 300)  # the old TTL, not the new one
-    absent = DnsSwitch().run(params(), cloud_env(clouds_with(None)))
+    absent = DnsSwitch().run(params(create=True), cloud_env(clouds_with(None)))
     assert absent.cutover == Cutover(NAME, None, None)
 
 
