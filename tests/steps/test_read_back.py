@@ -87,11 +87,12 @@ def test_a_record_someone_changed_so_undo_left_it_differs_naming_both_values() -
 def test_a_record_that_was_absent_must_be_absent_again() -> None:
     clouds, step = dns_with(None), DnsSwitch()
     env = cloud_env(clouds)
-    prior = step.capture_prior_state(dns_params(), env)
-    step.run(dns_params(), env)
-    assert only(step.verify_undone(dns_params(), prior, env)).status == "differs"
-    step.undo(dns_params(), prior, env)
-    check = only(step.verify_undone(dns_params(), prior, env))
+    creating = dns_params(create=True)
+    prior = step.capture_prior_state(creating, env)
+    step.run(creating, env)
+    assert only(step.verify_undone(creating, prior, env)).status == "differs"
+    step.undo(creating, prior, env)
+    check = only(step.verify_undone(creating, prior, env))
     assert (check.status, check.detail) == ("equal", "(absent), as drill found it")
 
 
