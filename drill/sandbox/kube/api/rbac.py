@@ -17,7 +17,7 @@ This module must not parse requests (the transport builds the attributes) or wri
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from drill.sandbox.kube.api.authn import UserInfo, split_service_account
 from drill.sandbox.kube.api.errors import ApiError
@@ -29,10 +29,9 @@ RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
 @dataclass(frozen=True)
-class Attributes:
-    """One request, as authorization sees it (Kubernetes' ``authorizer.Attributes``)."""
+class Asked:
+    """What a request asks for, read from it before its user is known."""
 
-    user: UserInfo
     verb: str
     resource_request: bool
     path: str = ""
@@ -46,6 +45,17 @@ class Attributes:
     @property
     def combined_resource(self) -> str:
         return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+
+    def by(self, user: UserInfo) -> Attributes:
+        return Attributes(**{f.name: getattr(self, f.name) for f in fields(Asked)}, user=user)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attributes(Asked):
+    """One request, as authorization sees it (Kubernetes' ``authorizer.Attributes``): what it
+    asks, and who asks it."""
+
+    user: UserInfo
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from drill.sandbox.kube.api.authn import DEFAULT_EXPIRATION_S, MIN_EXPIRATION_S, Tokens, UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request, invalid
 from drill.sandbox.kube.api.objects import Obj, name_of, namespace_of, rfc3339
-from drill.sandbox.kube.api.rbac import Attributes, Authorizer
+from drill.sandbox.kube.api.rbac import Asked, Attributes, Authorizer
 from drill.sandbox.kube.api.resources import ResourceType
 
 AUTHORIZATION = "authorization.k8s.io/v1"
@@ -68,9 +68,8 @@ def access_review(body: object, user: UserInfo, authorizer: Authorizer) -> Obj:
 def _attributes(asked: Obj, user: UserInfo, *, resource_request: bool) -> Attributes:
     text = {key: str(asked.get(key) or "") for key in asked}
     if not resource_request:
-        return Attributes(user, text.get("verb", ""), False, path=text.get("path", ""))
-    return Attributes(
-        user,
+        return Asked(text.get("verb", ""), False, path=text.get("path", "")).by(user)
+    return Asked(
         text.get("verb", ""),
         True,
         namespace=text.get("namespace", ""),
@@ -79,7 +78,7 @@ def _attributes(asked: Obj, user: UserInfo, *, resource_request: bool) -> Attrib
         resource=text.get("resource", ""),
         subresource=text.get("subresource", ""),
         name=text.get("name", ""),
-    )
+    ).by(user)
 
 
 def rules_review(body: object, user: UserInfo, authorizer: Authorizer) -> Obj:

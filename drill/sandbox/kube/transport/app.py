@@ -30,11 +30,12 @@ from drill.sandbox.kube.api import discovery, reviews
 from drill.sandbox.kube.api.authn import UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
+from drill.sandbox.kube.api.rbac import Asked
 from drill.sandbox.kube.api.resources import SERVER_VERSION
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
 from drill.sandbox.kube.transport import protobuf
-from drill.sandbox.kube.transport.guard import Asked, Guard, request_attributes
+from drill.sandbox.kube.transport.guard import Guard, request_attributes
 from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
 from drill.sandbox.kube.transport.watch import WatchStream
 

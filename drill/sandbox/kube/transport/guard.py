@@ -19,7 +19,6 @@ This module must not decide what a verb does: it only lets a request through or 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from drill.sandbox.kube.api.authn import (
@@ -31,7 +30,7 @@ from drill.sandbox.kube.api.authn import (
     split_service_account,
 )
 from drill.sandbox.kube.api.errors import bad_request, unauthorized
-from drill.sandbox.kube.api.rbac import Attributes, Authorizer, forbidden
+from drill.sandbox.kube.api.rbac import Asked, Authorizer, forbidden
 
 _NAMESPACE_SUBRESOURCES = ("status", "finalize")
 _VERB_BY_METHOD = {
@@ -45,35 +44,6 @@ _VERB_BY_METHOD = {
 _EXTRA_PREFIX = "impersonate-extra-"
 _UNAUTHENTICATED = "system:unauthenticated"
 _ANONYMOUS = "system:anonymous"
-
-
-@dataclass(frozen=True)
-class Asked:
-    """What a request asks for, without the asker: ``Attributes`` once a user is known."""
-
-    verb: str
-    resource_request: bool
-    path: str
-    namespace: str = ""
-    api_group: str = ""
-    api_version: str = ""
-    resource: str = ""
-    subresource: str = ""
-    name: str = ""
-
-    def by(self, user: UserInfo) -> Attributes:
-        return Attributes(
-            user,
-            self.verb,
-            self.resource_request,
-            self.path,
-            self.namespace,
-            self.api_group,
-            self.api_version,
-            self.resource,
-            self.subresource,
-            self.name,
-        )
 
 
 class Guard:
