@@ -321,11 +321,19 @@ def _context_problems(
             message = f"{step_type.name} runs against a cluster: name its context role"
             return [located.problem(path, f"context: {message}")]
         return []
-    if isinstance(role, str) and role not in roles:
-        declared = ", ".join(sorted(roles)) or "none"
-        message = f"context role {role!r} is not defined under contexts (defined: {declared})"
-        return [located.problem((*path, "context"), message)]
-    return []
+    undeclared = _undeclared_role(located, (*path, "context"), role, roles)
+    return [undeclared] if undeclared else []
+
+
+def _undeclared_role(
+    located: Located, where: Path, role: object, roles: set[str]
+) -> Problem | None:
+    """The problem of a context role (a step's context, a probe's through) not declared."""
+    if not isinstance(role, str) or role in roles:
+        return None
+    declared = ", ".join(sorted(roles)) or "none"
+    message = f"context role {role!r} is not defined under contexts (defined: {declared})"
+    return located.problem(where, message)
 
 
 # Where a probe of the recovered data can run: after the restore, before the run is undone.
@@ -436,13 +444,12 @@ def _probe_role_problems(
     found: list[Problem] = []
     for mode in MODES:
         merged = merged_probe_settings(probe, mode)
-        role = merged[0].get("through") if merged else None
-        if isinstance(role, str) and role not in roles:
-            assert merged is not None
-            declared = ", ".join(sorted(roles)) or "none"
-            message = f"context role {role!r} is not defined under contexts (defined: {declared})"
-            problem = located.problem((*path, *merged[1]["through"]), message)
-            found += [] if problem in found else [problem]
+        if merged is None or "through" not in merged[0]:
+            continue
+        values, origins = merged
+        problem = _undeclared_role(located, (*path, *origins["through"]), values["through"], roles)
+        if problem is not None and problem not in found:
+            found.append(problem)
     return found
 
 
