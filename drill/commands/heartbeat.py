@@ -29,6 +29,7 @@ from drill.clock import Clock, SystemClock
 from drill.commands._common import Settings
 from drill.commands._console import Console
 from drill.errors import ExitCode, Interrupted, TransientError, UsageError
+from drill.executor import stop_signals_to
 from drill.logs import build_logger
 from drill.steps.kube_heartbeat import DEFAULT_KEY, DEFAULT_NAME, KubeHeartbeatParams
 from providers.protocols import KubeApi
@@ -138,9 +139,5 @@ def _stopped_by_signals(stop: threading.Event, log: Any) -> Iterator[None]:
         log.info("stopping", signal=signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_signals_to(handle):
         yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         decide_rollback_outcome,
         rollback_verdict,
     )
-    from drill.executor._signals import Cancellation, cancel_on_signals
+    from drill.executor._signals import Cancellation, cancel_on_signals, stop_signals_to
     from drill.executor._stepcall import StepRuntime
 
 __all__ = [
@@ -96,6 +96,7 @@ __all__ = [
     "rollback_verdict",
     "run_record",
     "step_notes",
+    "stop_signals_to",
 ]
 
 # Each name loads with its module when first used: `drill run` takes its lease (its first
@@ -134,6 +135,7 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown n
             "UndoFinished": "_events",
             "UndoVerified": "_events",
             "cancel_on_signals": "_signals",
+            "stop_signals_to": "_signals",
             "decide_outcome": "_runner",
             "decide_rollback_outcome": "_runner",
             "pending_undos": "_journal",

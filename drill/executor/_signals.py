@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -85,6 +85,14 @@ def cancel_on_signals(
             log.error("abandoning_rollback", signal=name)
             cancellation.abandon_undo.set()
 
+    with stop_signals_to(handle):
+        yield
+
+
+@contextmanager
+def stop_signals_to(handle: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``handle`` while the block runs; the handlers they had come
+    back after it. Only the main thread may call this."""
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
