@@ -16,7 +16,12 @@ building one model), as a floor no change to drill goes under; and with ``--base
 (another checkout of drill, e.g. ``git worktree add /tmp/base HEAD~3``) every drill command
 again from that checkout, in the same rounds.
 
-    .venv/bin/python bench/import_time.py [--runs 15] [--baseline DIR]
+Wall times on a shared two-core machine move by tens of per cent from one minute to the next.
+``--instructions`` also counts the instructions each command executes, once, under valgrind's
+callgrind: the same count however loaded the machine is, to compare two checkouts when their
+wall times are lost in the noise (each run is some fifty times slower under valgrind).
+
+    .venv/bin/python bench/import_time.py [--runs 15] [--baseline DIR] [--instructions]
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
+import shutil
 import site
 import statistics
 import subprocess
@@ -90,10 +97,13 @@ def compile_byte_code(checkouts: list[Path]) -> None:
         compileall.compile_dir(directory, quiet=1, workers=0)
 
 
-def run(command: Command, *options: str) -> subprocess.CompletedProcess[str]:
-    """The command with drill imported from its checkout, ahead of the installed one."""
+def run(
+    command: Command, *options: str, under: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The command with drill imported from its checkout, ahead of the installed one (run
+    ``under`` another program, such as valgrind, when given)."""
     return subprocess.run(
-        [sys.executable, *options, *command.args],
+        [*under, sys.executable, *options, *command.args],
         cwd=command.checkout,
         env={**os.environ, "PYTHONPATH": str(command.checkout), **dict(command.env)},
         capture_output=True,
@@ -125,11 +135,37 @@ def import_costs(command: Command) -> dict[str, int]:
     return costs
 
 
+_CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(command: Command) -> int:
+    """How many instructions the command executes, counted by callgrind."""
+    found = _COLLECTED.search(run(command, under=_CALLGRIND).stderr)
+    if found is None:
+        raise RuntimeError("callgrind printed no instruction count")
+    return int(found.group(1))
+
+
+def instruction_counts(measured: dict[str, Command]) -> None:
+    """Each command's instructions, in millions, and above the bare interpreter's."""
+    counts = {label: instructions(command) for label, command in measured.items()}
+    bare = counts[BASELINE]
+    print(f"\n{'instructions (callgrind, millions)':<40} {'total':>8} {'over bare':>10}")
+    for label, count in counts.items():
+        print(f"{label:<40} {count / 1e6:8.1f} {(count - bare) / 1e6:10.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--baseline", type=Path, help="another checkout of drill to compare")
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions under callgrind"
+    )
     options = parser.parse_args()
+    if options.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian's package valgrind)")
     baseline = options.baseline.resolve() if options.baseline else None
     with tempfile.TemporaryDirectory(prefix="drill-answers-") as answers:
         measured = commands(baseline, Path(answers))
@@ -139,7 +175,9 @@ def main() -> int:
                 run(command)  # primes the cache
         times = wall_times(measured, options.runs)
         heavy_seen = report(measured, times, baseline, options.runs)
-    side_by_side(times)
+        side_by_side(times)
+        if options.instructions:
+            instruction_counts(measured)
     return 1 if heavy_seen else 0
 
 

@@ -17,9 +17,7 @@ from pathlib import Path
 import click
 
 from drill import __version__
-from drill.cli._common import mark_real_process
-from drill.commands import Settings
-from providers.cloud import CloudSettings
+from drill.cli._process import mark_real_process
 
 # command name -> (module, attribute, its one-line help as `drill --help` shows it).
 # tests/cli/test_parsing.py checks each summary against the command's own help.
@@ -189,6 +187,10 @@ def cli(
 
     Logs go to stderr (JSON lines unless stderr is a terminal); stdout carries only reports.
     """
+    # Here, not at the top: `drill --help` never gets this far and need not load them.
+    from drill.commands import Settings
+    from providers.cloud import CloudSettings
+
     ctx.obj = Settings(
         environ=os.environ,
         plans_dir=plans_dir,

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
+from drill.cli._process import is_real_process
 from drill.commands import Console, Settings, exit_code_of
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -33,16 +34,6 @@ report_dir_option = click.option(
 REPORT_FORMATS = ("text", "json", "junit", "markdown", "html")
 
 
-class _Process:
-    """Whether this is the real `drill` process (``main``), not a test calling the commands."""
-
-    real = False
-
-
-def mark_real_process() -> None:
-    _Process.real = True
-
-
 def finish(settings: Settings, command: Callable[[Console], int]) -> NoReturn:
     """Run a command function and exit with its code; a DrillError becomes one message."""
     console = Console.of_process()
@@ -55,7 +46,7 @@ def finish_fast(settings: Settings, command: Callable[[Console], int]) -> NoRetu
     down the SDKs a run loaded costs longer than the rest of exiting."""
     console = Console.of_process()
     code = exit_code_of(lambda: command(console), console, settings.verbosity > 0)
-    if not _Process.real:
+    if not is_real_process():
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

@@ -83,9 +83,15 @@ def test_a_steady_history_exits_0(commands: InProcess, tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_message(
-    history: Path, args: tuple[str, ...], message: str
+    history: Path,
+    args: tuple[str, ...],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Through flag parsing: two of these are click's own messages.
+    # Through flag parsing: two of these are click's own messages. From an empty directory,
+    # so that a ./reports left by someone's own runs does not answer the first case.
+    monkeypatch.chdir(tmp_path)
     result = invoke("history", *(arg.format(history=history) for arg in args))
     assert result.returncode == 2
     assert message in result.stderr

@@ -217,14 +217,17 @@ class KubeEmulator(Emulator):
         """Ground truth: since when (monotonic) the Deployment has had a Ready pod, if it has
         one now: the earliest of its Ready pods' transitions. A terminating Deployment serves
         nothing."""
+        # Asked at every probe attempt: the stored objects are read in place (never changed
+        # here), not copied.
+        store, registry = self.api.store, self.api.registry
         with self._tick_lock:
-            found = self.get("apps/v1", "Deployment", deployment, namespace)
+            found = store.read(registry.get("apps/v1", "Deployment"), namespace, deployment)
             if found is None or found["metadata"].get("deletionTimestamp"):
                 return None
             uid = found["metadata"]["uid"]
             since = [
                 self._kubelet.ready_since(pod["metadata"]["uid"])
-                for pod in self.list("v1", "Pod", namespace)
+                for pod in store.items(registry.get("v1", "Pod"), namespace)
                 if any(
                     ref.get("uid") == uid for ref in pod["metadata"].get("ownerReferences") or []
                 )

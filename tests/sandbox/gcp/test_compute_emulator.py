@@ -6,20 +6,44 @@ it. Ground truth (``backends``, ``truth``) shows what the emulator really holds 
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 from google.api_core import exceptions as api
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import compute_v1
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
 from tests.threads import wait_threads_gone
+
+
+class _ImportedOnFirstUse:
+    """A module's public names, imported when one is first asked for.
+
+    Private and dunder names are refused without importing: collecting this file, pytest asks
+    every global for them, and that must not load the module.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+if TYPE_CHECKING:
+    from google.cloud import compute_v1
+else:
+    # The generated client takes about a second of CPU to import: only the pytest worker that
+    # runs these tests pays it, not every worker that collects them.
+    compute_v1 = _ImportedOnFirstUse("google.cloud.compute_v1")
 
 PROJECT = "example-prod"
 REGION = "us-east1"

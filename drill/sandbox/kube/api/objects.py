@@ -64,7 +64,28 @@ def dig(obj: Any, *path: str) -> Any:
 
 
 def clone(obj: Obj) -> Obj:
-    return copy.deepcopy(obj)
+    """A copy sharing nothing mutable with ``obj``.
+
+    Every read and write of the emulator copies objects, and a probe asks many times a second:
+    walking the JSON tree is about four times faster than ``copy.deepcopy``. Anything that is
+    not JSON (never stored by the API server, but a test may hand one in) is deep-copied.
+    """
+    copied: Obj = _copy_json(obj)
+    return copied
+
+
+def _copy_json(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if kind in _IMMUTABLE_JSON:
+        return value
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE_JSON = frozenset({str, int, float, bool, type(None)})
 
 
 def dumps(value: Any) -> bytes:
