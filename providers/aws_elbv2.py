@@ -33,8 +33,8 @@ _DRAINING = "draining"
 
 
 class Elbv2Backends:
-    def __init__(self, settings: CloudSettings) -> None:
-        self._clients = AwsClients(settings)
+    def __init__(self, settings: CloudSettings, *, clients: AwsClients | None = None) -> None:
+        self._clients = clients or AwsClients(settings)
 
     def _elbv2(self, ref: BackendRef, what: str) -> Any:
         return self._clients.client("elbv2", _region(ref), what)

@@ -34,8 +34,8 @@ _ZONE_PAGE = "100"
 
 
 class Route53Dns:
-    def __init__(self, settings: CloudSettings) -> None:
-        self._clients = AwsClients(settings)
+    def __init__(self, settings: CloudSettings, *, clients: AwsClients | None = None) -> None:
+        self._clients = clients or AwsClients(settings)
         self._zone_ids: dict[str, str] = {}
 
     def _route53(self, what: str) -> Any:

@@ -24,11 +24,16 @@ class S3ObjectStore:
     """Lists objects; reads their metadata, or the head of one, only when asked."""
 
     def __init__(
-        self, settings: CloudSettings, region: str | None, *, page_size: int | None = None
+        self,
+        settings: CloudSettings,
+        region: str | None,
+        *,
+        page_size: int | None = None,
+        clients: AwsClients | None = None,
     ) -> None:
         self.region = region
         self.page_size = page_size  # None: S3's own (1,000 keys a page)
-        self._clients = AwsClients(settings)
+        self._clients = clients or AwsClients(settings)
 
     def _s3(self, what: str) -> Any:
         return self._clients.client("s3", self.region, what)

@@ -20,6 +20,7 @@ from providers.protocols import (
 )
 
 if TYPE_CHECKING:
+    from providers.aws import AwsClients
     from providers.http import Urllib3Http
     from providers.kube import KubeAdapter
 
@@ -50,6 +51,14 @@ class LiveProviders:
 
     def http(self) -> HttpClient:
         return self._http
+
+    @cached_property
+    def _aws(self) -> AwsClients:
+        """One boto3 session for every AWS adapter of the run: each session of its own would
+        parse botocore's endpoint and service models again, 0.1-0.3 s of CPU apiece."""
+        from providers.aws import AwsClients
+
+        return AwsClients(self.cloud)
 
     def kube(self, context: str) -> KubeApi:
         return self._adapter(context)
@@ -102,7 +111,7 @@ class LiveProviders:
             return GcsObjectStore(self.cloud, project)
         from providers.aws import S3ObjectStore
 
-        return S3ObjectStore(self.cloud, region)
+        return S3ObjectStore(self.cloud, region, clients=self._aws)
 
     def dns(self, cloud: Cloud, project: str | None) -> DnsApi:
         key = (cloud, project)
@@ -124,7 +133,7 @@ class LiveProviders:
             return CloudDnsAdapter(self.cloud, project or "")
         from providers.aws import Route53Dns
 
-        return Route53Dns(self.cloud)
+        return Route53Dns(self.cloud, clients=self._aws)
 
     def backends(self, cloud: Cloud) -> BackendApi:
         if cloud not in self._backends:
@@ -138,7 +147,7 @@ class LiveProviders:
             return ComputeBackendsAdapter(self.cloud)
         from providers.aws import Elbv2Backends
 
-        return Elbv2Backends(self.cloud)
+        return Elbv2Backends(self.cloud, clients=self._aws)
 
     @cached_property
     def _resolver(self) -> Resolver:
