@@ -32,6 +32,7 @@ import copy
 import fnmatch
 import io
 import math
+import os
 import re
 import threading
 import uuid
@@ -473,6 +474,11 @@ class AwsSandbox(Emulator):
 
         if self._server is not None:
             return self
+        # moto's EC2 loads ~1,300 public AMIs, each with a volume and a snapshot, for every
+        # account and region it is first asked about (0.2 s of CPU apiece, at every sandbox
+        # start): the sandbox asks EC2 only for the default VPC's subnets, never an AMI.
+        # moto's own setting; the process is the sandbox's (or a test's).
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         moto = DomainDispatcherApplication(create_backend_app)
         self._gateway = _Gateway(
             moto,

@@ -7,7 +7,10 @@ layer and dated there: a backup "written an hour ago" must look an hour old.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +43,16 @@ class GcsSandbox(Emulator):
         return self
 
     def stop(self) -> None:
-        self._server.stop()
+        """Stops the server at once. It checks for a shutdown only between requests or every
+        half second (socketserver's default poll): connections wake it until it has stopped,
+        instead of every sandbox waiting up to that half second to stop."""
+        stopping = threading.Thread(target=self._server.stop, name="sandbox-gcs-stop")
+        stopping.start()
+        address = self._server._api._httpd.server_address
+        while stopping.is_alive():
+            with contextlib.suppress(OSError):  # refused once it is closed: stopped
+                socket.create_connection(address, timeout=0.1).close()
+            stopping.join(0.01)
 
     def create_bucket(self, name: str) -> None:
         from gcp_storage_emulator.handlers import buckets
