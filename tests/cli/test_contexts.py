@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from drill.clock import FakeClock
 from tests.cli.conftest import Drill
 from tests.httpserver import Answer, Script, serve
 from tests.inprocess import InProcess
@@ -88,10 +91,13 @@ def test_rejected_credentials_stop_the_run_before_the_lease(
     assert "not-a-valid-token" not in result.stderr
 
 
-def test_an_unreachable_server_is_named(commands: InProcess, tmp_path: Path) -> None:
+def test_an_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with serve(Script()) as url:
         pass  # the port is free again: nothing listens there
     config = kubeconfig(tmp_path / "kc", url)
+    # A fake clock: drill retries a refused connection for seconds before it gives up.
+    monkeypatch.chdir(tmp_path)
+    commands = InProcess(tmp_path, clock=FakeClock())
     result = commands.run("namespace-restore", settings=commands.settings(kubeconfig=str(config)))
     assert result.returncode == 2
     line = one_line_and_nothing_begun(commands, result.stderr)
