@@ -46,9 +46,13 @@ class GcsSandbox(Emulator):
         """Stops the server at once. It checks for a shutdown only between requests or every
         half second (socketserver's default poll): connections wake it until it has stopped,
         instead of every sandbox waiting up to that half second to stop."""
+        httpd = self._server._api._httpd
+        if httpd is None:  # never started: nothing to wake
+            self._server.stop()
+            return
+        address = httpd.server_address
         stopping = threading.Thread(target=self._server.stop, name="sandbox-gcs-stop")
         stopping.start()
-        address = self._server._api._httpd.server_address
         while stopping.is_alive():
             with contextlib.suppress(OSError):  # refused once it is closed: stopped
                 socket.create_connection(address, timeout=0.1).close()
