@@ -19,10 +19,10 @@ document and a patch to a new document.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from drill.sandbox.kube.api.errors import ApiError, bad_request
+from drill.sandbox.kube.api.objects import copy_json
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -60,7 +60,7 @@ def apply_patch(content_type: str, document: Any, patch: Any) -> Any:
 
 def merge_patch(document: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return copy_json(patch)
     result = dict(document) if isinstance(document, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -72,7 +72,7 @@ def merge_patch(document: Any, patch: Any) -> Any:
 
 def strategic_merge_patch(document: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return copy_json(patch)
     if patch.get("$patch") == "replace":
         return _without_directives(patch)
     if patch.get("$patch") == "delete":
@@ -93,7 +93,7 @@ def strategic_merge_patch(document: Any, patch: Any) -> Any:
 
 
 def _without_directives(patch: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in patch.items() if not k.startswith("$")}
+    return {k: copy_json(v) for k, v in patch.items() if not k.startswith("$")}
 
 
 def _merge_key(field: str, items: list[Any]) -> str | None:
@@ -108,7 +108,7 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
     key = _merge_key(field, [i for i in patch if isinstance(i, dict)])
     if key is None or not all(isinstance(i, dict) for i in current):
         return [strategic_merge_patch(None, item) for item in patch]
-    merged = [copy.deepcopy(item) for item in current]
+    merged = [copy_json(item) for item in current]
     for item in patch:
         index = next((n for n, old in enumerate(merged) if old.get(key) == item.get(key)), None)
         if item.get("$patch") == "delete":
@@ -124,7 +124,7 @@ def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
 def json_patch(document: Any, operations: Any) -> Any:
     if not isinstance(operations, list):
         raise bad_request("json patch must be a list of operations")
-    result = copy.deepcopy(document)
+    result = copy_json(document)
     for operation in operations:
         result = _apply_operation(result, operation)
     return result
@@ -135,15 +135,15 @@ def _apply_operation(document: Any, operation: Any) -> Any:
         raise bad_request(f"invalid json patch operation: {operation!r}")
     op, path = operation.get("op"), _pointer(str(operation["path"]))
     if op == "add":
-        return _add(document, path, copy.deepcopy(_value(operation)))
+        return _add(document, path, copy_json(_value(operation)))
     if op == "remove":
         return _remove(document, path)[0]
     if op == "replace":
         document, _ = _remove(document, path)
-        return _add(document, path, copy.deepcopy(_value(operation)))
+        return _add(document, path, copy_json(_value(operation)))
     if op in ("move", "copy"):
         source = _pointer(str(operation.get("from", "")))
-        moved = copy.deepcopy(_get(document, source))
+        moved = copy_json(_get(document, source))
         if op == "move":
             document, _ = _remove(document, source)
         return _add(document, path, moved)
