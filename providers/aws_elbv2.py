@@ -1,4 +1,4 @@
-"""ELBv2 (Application and Network Load Balancer) backends for ``backend.switch``, via boto3.
+"""ELBv2 (Application and Network Load Balancer) backends for ``backend.switch``, via botocore.
 
 Two kinds of backend set:
 

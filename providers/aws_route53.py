@@ -1,4 +1,4 @@
-"""Route53 records for ``dns.switch``, through boto3.
+"""Route53 records for ``dns.switch``, through botocore.
 
 A zone is named by its id ("Z0123...", with or without "/hostedzone/") or by its domain
 ("example.com."), which is looked up once. A change reads the live record and applies nothing

@@ -1,4 +1,4 @@
-"""S3 for ``s3.backup_fresh`` and ``s3.heartbeat``, through boto3: listings, metadata, and the
+"""S3 for ``s3.backup_fresh`` and ``s3.heartbeat``, through botocore: listings, metadata, and the
 first bytes of small objects.
 
 ListObjectsV2 gives each object's key, size and LastModified but not its user metadata; that

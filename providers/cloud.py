@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# moto accepts any key; these only keep boto3 from searching the machine for real ones.
+# moto accepts any key; these only keep botocore from searching the machine for real ones.
 SANDBOX_AWS_KEY = "drill-sandbox"
 
 

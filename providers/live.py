@@ -54,8 +54,8 @@ class LiveProviders:
 
     @cached_property
     def _aws(self) -> AwsClients:
-        """One boto3 session for every AWS adapter of the run: each session of its own would
-        parse botocore's endpoint and service models again, 0.1-0.3 s of CPU apiece."""
+        """One botocore session for every AWS adapter of the run: credentials are resolved once
+        and each client is built once."""
         from providers.aws import AwsClients
 
         return AwsClients(self.cloud)

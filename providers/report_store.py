@@ -210,7 +210,7 @@ class GcsReportStore:
 
 
 class S3ReportStore:
-    """Reports as objects ``s3://bucket/<prefix><name>``, through boto3. Without a region,
+    """Reports as objects ``s3://bucket/<prefix><name>``, through botocore. Without a region,
     the credential chain's applies, else us-east-1 (S3 redirects to the bucket's own)."""
 
     def __init__(
