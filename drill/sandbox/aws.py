@@ -182,6 +182,28 @@ class Route53Changes:
         )
 
 
+class Elbv2Changes:
+    """When a change to each ELBv2 listener or target group last applied (monotonic).
+
+    A change is applied by moto and its moment recorded under ``lock``, which whoever reads
+    the ground truth holds too: nobody sees a change in moto's state before its moment is
+    known (the serving monitor would date it by an older change, or the seeding).
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._changed: dict[str, float] = {}  # ARN -> when a change to it last applied
+
+    def applied(self, arn: str) -> None:
+        """A change to ``arn`` applied now; the caller holds ``lock``."""
+        self._changed[arn] = self.clock.monotonic()
+
+    def since(self, arn: str) -> float:
+        """When ``arn`` last changed (-inf: never since it was seeded)."""
+        return self._changed.get(arn, -math.inf)
+
+
 class _Gateway:
     """WSGI in front of moto: the account stamp, the request log, faults, Route53 changes."""
 
@@ -192,10 +214,10 @@ class _Gateway:
         faults: AwsFaults,
         changes: Route53Changes,
         refusal: Callable[[str, list[RecordChange]], str | None],
-        on_elbv2_change: Callable[[str], None],
+        elbv2_changes: Elbv2Changes,
     ) -> None:
         self.app = app
-        self.on_elbv2_change = on_elbv2_change  # told the ARN a change applied to
+        self.elbv2_changes = elbv2_changes
         self.account_id = account_id
         self.faults = faults
         self.changes = changes
@@ -220,11 +242,12 @@ class _Gateway:
     def _elbv2_change(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
         """moto applies it; the moment it did is kept for the listener or target group."""
         form = _form(environ)
-        status, headers, body = _captured(self.app, environ)
-        if status.startswith("200"):
-            for key in ("ListenerArn", "TargetGroupArn"):
-                for arn in form.get(key, ()):
-                    self.on_elbv2_change(arn)
+        with self.elbv2_changes.lock:
+            status, headers, body = _captured(self.app, environ)
+            if status.startswith("200"):
+                for key in ("ListenerArn", "TargetGroupArn"):
+                    for arn in form.get(key, ()):
+                        self.elbv2_changes.applied(arn)
         return _answer(status, headers, body, start_response)
 
     def _route53(
@@ -450,8 +473,7 @@ class AwsSandbox(Emulator):
         self.clock = clock or SystemClock()
         self.region = region  # where ELBv2 seeds go when no region is named
         self.changes = Route53Changes(self.clock, change_delay_s)
-        # ELBv2 listener or target group ARN -> when a change to it last applied (monotonic)
-        self._elbv2_changed: dict[str, float] = {}
+        self.elbv2_changes = Elbv2Changes(self.clock)
         self._change_delay_s = change_delay_s
         # A random twelve-digit account of its own, so two sandboxes never share state.
         self.account_id = f"{uuid.uuid4().int % 10**11 + 10**11:012d}"
@@ -486,7 +508,7 @@ class AwsSandbox(Emulator):
             self.faults,
             self.changes,
             self._change_refusal,
-            self._elbv2_change_applied,
+            self.elbv2_changes,
         )
         self._server = make_server(
             "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
@@ -643,24 +665,23 @@ class AwsSandbox(Emulator):
 
     # --- ELBv2 ----------------------------------------------------------------------------
 
-    def _elbv2_change_applied(self, arn: str) -> None:
-        self._elbv2_changed[arn] = self.clock.monotonic()
-
     def forwarding_since(self, listener: str, groups: Iterable[str]) -> float | None:
         """Ground truth: since when (monotonic; -inf: since it was seeded) the listener has
         forwarded to one of ``groups`` (names) with weight, if it does now."""
-        weights = self.listener_weights(listener)
-        if not any(weights.get(group, 0) > 0 for group in groups):
-            return None
-        return self._elbv2_changed.get(self.listener_arn(listener), -math.inf)
+        with self.elbv2_changes.lock:
+            weights = self.listener_weights(listener)
+            if not any(weights.get(group, 0) > 0 for group in groups):
+                return None
+            return self.elbv2_changes.since(self.listener_arn(listener))
 
     def registered_since(self, target_group: str, targets: Iterable[str]) -> float | None:
         """Ground truth: since when (monotonic; -inf: since it was seeded) one of ``targets``
         has been registered in the target group (moto reports registered targets healthy)."""
-        registered = {target for target, _ in self.targets(target_group)}
-        if not registered & set(targets):
-            return None
-        return self._elbv2_changed.get(self.target_group_arn(target_group), -math.inf)
+        with self.elbv2_changes.lock:
+            registered = {target for target, _ in self.targets(target_group)}
+            if not registered & set(targets):
+                return None
+            return self.elbv2_changes.since(self.target_group_arn(target_group))
 
     def create_target_group(
         self,

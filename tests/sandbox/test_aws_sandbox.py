@@ -6,8 +6,10 @@ Checked through plain boto3 clients, as any AWS tool would see the sandbox.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from drill.clock import FakeClock
+from drill.clock import FakeClock, SystemClock
 from drill.sandbox.aws import TARGETS_PER_GROUP, AwsRequest, AwsSandbox
 from providers.cloud import SANDBOX_AWS_KEY
 from providers.protocols import RecordSet
@@ -267,3 +269,60 @@ def test_the_clock_decides_what_now_is() -> None:
         sandbox.put_object("clocked-backups", "a", 1, 60, {})
         written = sandbox.last_modified("clocked-backups", "a")
     assert written == datetime(2026, 11, 24, 0, 39, 15, tzinfo=UTC)
+
+
+def test_a_listener_change_is_never_seen_before_the_moment_it_applied(
+    switch_often: None,
+) -> None:
+    """The serving monitor reads moto's state and the moment of its last change together: a
+    change moto has applied but not yet dated would be dated by the seeding (-inf) instead."""
+    with AwsSandbox(SystemClock(), region="us-west-2") as aws:
+        aws.create_load_balancer_with_listener("race-alb", 80, {"race-east": 1, "race-west": 0})
+        elbv2 = client(aws, "elbv2")
+        groups = {name: aws.target_group_arn(name) for name in ("race-east", "race-west")}
+        for serving in ["race-west", "race-east"] * 4:
+            sent = aws.clock.monotonic()
+            weighted = [
+                {"TargetGroupArn": arn, "Weight": int(name == serving)}
+                for name, arn in groups.items()
+            ]
+            with watching(lambda s=serving: aws.forwarding_since("race-alb:80", [s])) as seen:
+                elbv2.modify_listener(
+                    ListenerArn=aws.listener_arn("race-alb:80"),
+                    DefaultActions=[
+                        {"Type": "forward", "ForwardConfig": {"TargetGroups": weighted}}
+                    ],
+                )
+            seen.append(aws.forwarding_since("race-alb:80", [serving]) or -1.0)
+            assert min(seen) >= sent, (serving, min(seen), sent)
+
+
+@pytest.fixture
+def switch_often() -> Iterator[None]:
+    """Threads take turns every 10 µs instead of every 5 ms, as on a loaded machine, so a
+    window between two steps of a request's handling is seen."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
+
+
+@contextmanager
+def watching(read: Callable[[], float | None]) -> Iterator[list[float]]:
+    """Every value ``read`` gives (None left out) while the block runs, read without pause."""
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            value = read()
+            if value is not None:
+                seen.append(value)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        watcher.join()
