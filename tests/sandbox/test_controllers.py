@@ -8,6 +8,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from drill.clock import FakeClock
+from drill.sandbox.kube.controllers.workloads import RESYNC_PASSES, template_hash
 from tests.sandbox.helpers import Cluster, deployment, wait_for
 
 
@@ -72,6 +73,33 @@ def test_scaling_up_waits_for_new_pods_and_records_ready_again(
     events = still_cluster.emulator.truth.ready_events("default", "web")
     assert [e.replicas for e in events] == [1, 3]
     assert events[1].ready_at - events[0].ready_at == timedelta(seconds=6)
+
+
+def test_a_change_after_many_idle_passes_is_reconciled_at_the_next_one(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    """Passes over an unchanged store change nothing (and are skipped); the first pass after
+    a write reconciles it, with the hash of the template as it is now."""
+    apps, core = still_cluster.apps, still_cluster.core
+    apps.create_namespaced_deployment("default", deployment("web", replicas=1))
+    advance(still_cluster, fake_clock, 0)
+    first = core.list_namespaced_pod("default").items[0].metadata.labels["pod-template-hash"]
+    for _ in range(3 * RESYNC_PASSES):
+        still_cluster.emulator.tick()
+    changed = deployment("web", replicas=3)
+    changed["spec"]["template"]["metadata"]["annotations"] = {"rev": "2"}
+    apps.replace_namespaced_deployment("web", "default", changed)
+    still_cluster.emulator.tick()
+    pods = core.list_namespaced_pod("default").items
+    assert len(pods) == 3
+    api = still_cluster.emulator.api
+    template = api.get(api.registry.get("apps/v1", "Deployment"), "default", "web")["spec"][
+        "template"
+    ]
+    hashes = sorted(p.metadata.labels["pod-template-hash"] for p in pods)
+    # The pod made before keeps its hash; the two new ones carry the new template's.
+    assert hashes == sorted([first, template_hash(template), template_hash(template)])
+    assert first != template_hash(template)
 
 
 def test_scaling_down_removes_pods(still_cluster: Cluster, fake_clock: FakeClock) -> None:

@@ -37,11 +37,36 @@ from drill.sandbox.kube.controllers.context import World
 from drill.sandbox.kube.controllers.truth import WorkloadReady
 
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# A pass reads only the store, so when nothing was written since the last one it would change
+# nothing and is skipped; every RESYNC_PASSES-th pass runs anyway (real controllers resync
+# too), retrying what the API refused for reasons the store does not show.
+RESYNC_PASSES = 25
 
 
 def template_hash(template: object) -> str:
     digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
     return "".join(_HASH_ALPHABET[b % len(_HASH_ALPHABET)] for b in digest[:10])
+
+
+class _TemplateHashes:
+    """``template_hash`` of the templates of stored workloads, each computed once.
+
+    Stored objects are never changed in place (a write stores a new object), so a template
+    that is the same object has the same hash. The template is kept with its hash, so its id
+    cannot be reused by another object while it is remembered."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, str]] = {}
+
+    def of(self, template: object) -> str:
+        known = self._known.get(id(template))
+        if known is not None and known[0] is template:
+            return known[1]
+        if len(self._known) > 1000:
+            self._known.clear()
+        found = template_hash(template)
+        self._known[id(template)] = (template, found)
+        return found
 
 
 def is_ready(pod: Obj) -> bool:
@@ -102,9 +127,17 @@ class WorkloadController:
         self._pods = world.rt("v1", "Pod")
         self._kinds = (world.rt("apps/v1", "Deployment"), world.rt("apps/v1", "StatefulSet"))
         self._was_ready: dict[str, bool] = {}
+        self._hashes = _TemplateHashes()
+        self._passed_at_rv = -1  # the store's resourceVersion when the last pass began
+        self._skipped = 0
 
     def tick(self, now: float) -> None:
         del now  # readiness timing lives in the kubelet; this pass only reconciles counts
+        written = self._world.store.current_rv()
+        if written == self._passed_at_rv and self._skipped < RESYNC_PASSES:
+            self._skipped += 1
+            return
+        self._passed_at_rv, self._skipped = written, 0
         live = set()
         for rt in self._kinds:
             for workload in self._world.store.items(rt):
@@ -139,7 +172,7 @@ class WorkloadController:
         return [p for p in pods if p not in extras]
 
     def _create_pod(self, rt: ResourceType, workload: Obj, pods: list[Obj]) -> Obj:
-        revision = template_hash(dig(workload, "spec", "template"))
+        revision = self._hashes.of(dig(workload, "spec", "template"))
         name = name_of(workload)
         if rt.kind == "StatefulSet":
             taken = {name_of(p) for p in pods}
@@ -175,7 +208,7 @@ class WorkloadController:
             "availableReplicas": ready,
         }
         if rt.kind == "StatefulSet":
-            revision = f"{name_of(workload)}-{template_hash(dig(workload, 'spec', 'template'))}"
+            revision = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
             status.update(
                 currentReplicas=count,
                 currentRevision=revision,
@@ -191,7 +224,7 @@ class WorkloadController:
     def _conditions(self, workload: Obj, ready: int) -> list[Obj]:
         desired = int(dig(workload, "spec", "replicas") or 0)
         available = ready >= desired - _max_unavailable(workload, desired)
-        rs_name = f"{name_of(workload)}-{template_hash(dig(workload, 'spec', 'template'))}"
+        rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
         settled = ready >= desired
         return [
             self._condition(
