@@ -10,6 +10,7 @@ SDKs are imported only by the layers that talk to (or stand in for) the outside 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,8 +200,9 @@ def layer_of(module: str) -> Layer | None:
     return max(claims, key=lambda claim: claim[0])[1] if claims else None
 
 
-def imports_in(module: str, source: str, *, is_package: bool = False) -> list[Import]:
-    return list(_walk(list(ast.parse(source).body), module, is_package, lazy=False))
+@functools.cache  # each rule reads every module: each module is parsed once per process
+def imports_in(module: str, source: str, *, is_package: bool = False) -> tuple[Import, ...]:
+    return tuple(_walk(list(ast.parse(source).body), module, is_package, lazy=False))
 
 
 def imports_of(path: Path) -> list[str]:
