@@ -23,6 +23,7 @@ Editors show ``title`` and ``description`` on hover: field types carry a label a
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -91,7 +92,16 @@ class _Generator(GenerateJsonSchema):
 def _generate(
     models: list[type[BaseModel]], prefix: str = ""
 ) -> tuple[list[JsonSchemaValue], dict[str, JsonSchemaValue]]:
-    """Each model's root (a reference) and every definition, keys prefixed with ``prefix``."""
+    """Each model's root (a reference) and every definition, keys prefixed with ``prefix``:
+    the caller's own copy, to amend."""
+    roots, definitions = _generated(tuple(models), prefix)
+    return copy.deepcopy(roots), copy.deepcopy(definitions)
+
+
+@functools.cache  # pydantic takes tens of ms per schema; `drill explain` asks many times
+def _generated(
+    models: tuple[type[BaseModel], ...], prefix: str
+) -> tuple[list[JsonSchemaValue], dict[str, JsonSchemaValue]]:
     roots, top = models_json_schema(
         [(model, "validation") for model in models],
         ref_template=_DEFINITIONS + prefix + "{model}",
