@@ -18,7 +18,15 @@ compiled first, as a wheel install would have done. With ``--runs N`` every comm
 per round, in turn, so a busy machine slows them all alike; with ``--baseline DIR`` (another
 checkout of drill) each plan also runs with drill imported from there, in the same rounds.
 
-    .venv/bin/python bench/run_memory.py [--runs 1] [--baseline DIR] [PLAN ...]
+With ``--installed VENV`` each plan also runs with the ``drill`` of another virtualenv: one
+holding only the runtime lock, as the image does, measures what users run (the dev venv also
+holds test tools that libraries pick up when present: kubernetes imports kubernetes-validate).
+
+    python3 -m venv /tmp/runtime
+    /tmp/runtime/bin/pip install --require-hashes -r requirements/runtime.txt
+    /tmp/runtime/bin/pip install --no-deps --no-build-isolation -e .
+
+    .venv/bin/python bench/run_memory.py [--runs 1] [--baseline DIR] [--installed VENV] [PLAN ...]
 """
 
 from __future__ import annotations
@@ -192,6 +200,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1, help="runs of each command (median)")
     parser.add_argument("--baseline", type=Path, help="another checkout of drill to compare")
+    parser.add_argument(
+        "--installed", type=Path, metavar="VENV", help="also run the drill of this virtualenv"
+    )
     parser.add_argument("plans", nargs="*", type=Path)
     args = parser.parse_args()
     plans = args.plans or sorted((REPO / "plans").glob("*.yaml"))
@@ -223,12 +234,22 @@ def main() -> int:
                 command = [DRILL, "run", str(plan), "--sandbox", "--report-dir", str(reports)]
                 checkout_env = {**env, "PYTHONPATH": str(checkout)}
                 commands[f"drill run {plan.stem} --sandbox{suffix}"] = (command, checkout_env)
+            if args.installed:
+                installed = str(args.installed / "bin" / "drill")
+                reports = Path(workdir) / "reports-installed"
+                command = [installed, "run", str(plan), "--sandbox", "--report-dir", str(reports)]
+                commands[f"drill run {plan.stem} --sandbox [{args.installed.name}]"] = (
+                    command,
+                    env,
+                )
         samples: dict[str, list[Sample]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, (command, command_env) in commands.items():
                 samples[name].append(measured(command, command_env, first))
         if args.baseline:
             print(f"[baseline]: drill imported from {args.baseline.resolve()}")
+        if args.installed:
+            print(f"[{args.installed.name}]: the drill of {args.installed.resolve()}")
         print(HEADER)
         for name in commands:
             print(row(name, median_sample(samples[name])), flush=True)
