@@ -1,4 +1,4 @@
-"""The ELBv2 adapter through boto3 against moto (the AWS sandbox) over HTTP.
+"""The ELBv2 adapter through botocore against moto (the AWS sandbox) over HTTP.
 
 Whatever "someone else" does to a load balancer goes through a plain boto3 client; what it
 really holds is read from the sandbox's ground truth.

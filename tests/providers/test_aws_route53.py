@@ -1,4 +1,4 @@
-"""The Route53 adapter through boto3 against moto (the AWS sandbox) over HTTP.
+"""The Route53 adapter through botocore against moto (the AWS sandbox) over HTTP.
 
 Whatever "someone else" does to a zone goes through a plain boto3 client, as another tool
 would; what the zone really holds is read from the sandbox's ground truth.

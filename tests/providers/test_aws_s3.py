@@ -1,4 +1,4 @@
-"""The S3 adapter through boto3 against moto (the AWS sandbox) over HTTP."""
+"""The S3 adapter through botocore against moto (the AWS sandbox) over HTTP."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from providers.live import LiveProviders
 
 
 def test_the_aws_adapters_of_a_run_share_one_session() -> None:
-    # One boto3 session for the run: a session of each adapter's own would parse botocore's
-    # models again. Nothing is sent: sessions and clients are built on the first call.
+    # One botocore session for the run: credentials resolved once, each client built once.
+    # Nothing is sent: sessions and clients are built on the first call.
     providers = LiveProviders(FakeClock(), cloud=CloudSettings())
     east = providers.object_store("aws", None, "us-east-1")
     west = providers.object_store("aws", None, "us-west-2")

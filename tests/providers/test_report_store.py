@@ -1,5 +1,5 @@
 """Report stores: a local directory, GCS (google-cloud-storage against the GCS sandbox) and S3
-(boto3 against the AWS sandbox), and how --history locations are read."""
+(botocore against the AWS sandbox), and how --history locations are read."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One table turns HTTP statuses into drill's errors, and every adapter agrees with it.
 
 The first half checks the table itself; the second drives each adapter through its real SDK
-(kubernetes, google-cloud-dns, google-auth's session for Compute, boto3 for S3 and Route53)
+(kubernetes, google-cloud-dns, google-auth's session for Compute, botocore for S3 and Route53)
 against the sandbox's emulators with the status injected, and expects the same kind of error
 from all of them.
 """
