@@ -21,6 +21,8 @@ from tests.child import REPO
 from tests.drills.conftest import Drill, fast_private_sandbox, start_drill_sandbox
 from tests.inprocess import InProcess, Result
 
+pytestmark = pytest.mark.slow  # whole drills against captured worlds: seconds each
+
 PLANS = ("namespace-restore", "region-failure", "region-failure-aws")
 SECRET_VALUE = "hunter2-captured-never"
 
