@@ -165,8 +165,6 @@ def parse_timestamp(value: Any) -> datetime:
     read, so the standard library reads it; anything else (epoch numbers, RFC 822 headers,
     times without an offset) goes to botocore's parser, which decides what those mean.
     """
-    from botocore.utils import parse_timestamp as botocore_parse_timestamp
-
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
@@ -174,6 +172,9 @@ def parse_timestamp(value: Any) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
+    # Only here: the common case above runs once per listed object and needs no lookup.
+    from botocore.utils import parse_timestamp as botocore_parse_timestamp
+
     moment: datetime = botocore_parse_timestamp(value)
     return moment
 
