@@ -38,8 +38,8 @@ from drill.sandbox.kube.controllers.truth import WorkloadReady
 
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 # A pass reads only the store, so when nothing was written since the last one it would change
-# nothing and is skipped; every RESYNC_PASSES-th pass runs anyway (real controllers resync
-# too), retrying what the API refused for reasons the store does not show.
+# nothing and is skipped; after RESYNC_PASSES skipped in a row one runs anyway (real
+# controllers resync too), retrying what the API refused for reasons the store does not show.
 RESYNC_PASSES = 25
 
 
