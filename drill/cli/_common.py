@@ -6,6 +6,7 @@ reports, the runner or an SDK.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from collections.abc import Callable
@@ -43,11 +44,17 @@ def finish(settings: Settings, command: Callable[[Console], int]) -> NoReturn:
 def finish_fast(settings: Settings, command: Callable[[Console], int]) -> NoReturn:
     """Like ``finish``, but the real process skips interpreter teardown once the command has
     returned: its report, journal and deliveries are written and closed by then, and tearing
-    down the SDKs a run loaded costs longer than the rest of exiting."""
+    down the SDKs a run loaded costs longer than the rest of exiting.
+
+    What was registered to run at exit still runs first, as on any exit: the kubernetes client
+    deletes there the files it wrote a kubeconfig's certificates and client keys to, and
+    temporary directories are removed there. Only the teardown of modules after it is skipped.
+    """
     console = Console.of_process()
     code = exit_code_of(lambda: command(console), console, settings.verbosity > 0)
     if not is_real_process():
         sys.exit(code)
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)

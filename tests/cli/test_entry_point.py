@@ -89,17 +89,24 @@ def _wait_for_event(report_dir: Path, event: str, count: int) -> None:
     raise AssertionError(f"no {count} {event} events in time")
 
 
-def test_the_readme_first_command_runs_region_failure_in_the_sandbox(drill: Drill) -> None:
+def test_the_readme_first_command_runs_region_failure_in_the_sandbox(
+    drill: Drill, tmp_path: Path
+) -> None:
+    """And leaves no file behind: the kubernetes client writes a kubeconfig's certificates
+    and client keys to temporary files, which must go when the run ends, fast exit or not."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     result = drill(
         "run",
         "region-failure",
         "--sandbox",
-        env={"DRILL_SANDBOX_DIR": str(drill.workdir / "no-sandbox-up")},
+        env={"DRILL_SANDBOX_DIR": str(drill.workdir / "no-sandbox-up"), "TMPDIR": str(temporary)},
         timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "RESULT  PASSED (exit 0)" in result.stdout
     assert "Traceback" not in result.stderr
+    assert list(temporary.iterdir()) == []
 
 
 def test_a_run_whose_output_nobody_reads_still_undoes_and_keeps_its_report(
