@@ -10,7 +10,13 @@ For each shipped plan, prints beside `python -c pass` (measured the same way):
   request goes to a Kubernetes API server (its preflight reachability check). Beside it, the
   CPU seconds (user + system, /proc/PID/stat) the process had used at that moment, which a
   busy shared machine inflates far less than wall time;
-- the run's wall time and exit code.
+- the process's whole CPU time (user + system, from ``/usr/bin/time -v``), wall time and exit
+  code.
+
+Beside ``python -c pass``, a floor: the same interpreter importing the libraries drill cannot
+send its first request without (click, PyYAML, pydantic and the kubernetes client, whose
+kubeconfig handling the request needs). It sends no request: its wall and CPU columns are the
+least any drill can spend before its first one.
 
 The sandbox runs in this process, as ``drill sandbox up`` would run it in its own: the drill
 process finds it through the state file in a private ``DRILL_SANDBOX_DIR``. Byte-code is
@@ -61,6 +67,8 @@ from drill.sandbox.worlds.plans import resolve_both_modes  # noqa: E402
 TIME = "/usr/bin/time"
 DRILL = str(Path(sys.executable).with_name("drill"))
 _PEAK = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+_CPU = re.compile(r"(?:User|System) time \(seconds\): ([\d.]+)")
+FLOOR = "import click, yaml, pydantic, kubernetes"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class Sample:
     first_request_s: float | None  # wall time from spawn to the first connection
     first_cpu_s: float | None  # CPU the process had used by then (load-independent)
     first_server: str
+    cpu_s: float  # the whole process's, user + system
     wall_s: float
     exit_code: int
 
@@ -130,7 +139,7 @@ def noticing_connections(first: FirstConnection) -> Iterator[None]:
         first.seen(server.name)
         original(server, request, client_address)
 
-    emulator.LoopbackServer.process_request = process_request  # type: ignore[method-assign]
+    emulator.LoopbackServer.process_request = process_request  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
@@ -159,6 +168,7 @@ def measured(command: list[str], env: dict[str, str], first: FirstConnection) ->
         first_request_s=None if reached is None else reached.at - started,
         first_cpu_s=None if reached is None else reached.cpu_s,
         first_server="" if reached is None else reached.server,
+        cpu_s=sum(float(seconds) for seconds in _CPU.findall(stderr)),
         wall_s=wall_s,
         exit_code=process.returncode,
     )
@@ -174,14 +184,15 @@ def median_sample(samples: list[Sample]) -> Sample:
         first_request_s=median([s.first_request_s for s in samples]),
         first_cpu_s=median([s.first_cpu_s for s in samples]),
         first_server=samples[0].first_server,
+        cpu_s=statistics.median(s.cpu_s for s in samples),
         wall_s=statistics.median(s.wall_s for s in samples),
         exit_code=max(s.exit_code for s in samples),
     )
 
 
 HEADER = (
-    f"{'command':<51} {'peak RSS':>12} {'1st request':>12} {'CPU by then':>12} "
-    f"{'wall':>8} {'exit':>5}  first reached"
+    f"{'command':<58} {'peak RSS':>12} {'1st request':>12} {'CPU by then':>12} "
+    f"{'CPU':>8} {'wall':>8} {'exit':>5}  first reached"
 )
 
 
@@ -190,8 +201,9 @@ def row(name: str, sample: Sample) -> str:
         return "-" if value is None else f"{value:.2f} s"
 
     return (
-        f"{name:<51} {sample.peak_kib / 1024:>8.1f} MiB {seconds(sample.first_request_s):>12} "
-        f"{seconds(sample.first_cpu_s):>12} {sample.wall_s:>6.1f} s {sample.exit_code:>5}  "
+        f"{name:<58} {sample.peak_kib / 1024:>8.1f} MiB {seconds(sample.first_request_s):>12} "
+        f"{seconds(sample.first_cpu_s):>12} {seconds(sample.cpu_s):>8} {seconds(sample.wall_s):>8} "
+        f"{sample.exit_code:>5}  "
         f"{sample.first_server}"
     )
 
@@ -228,6 +240,13 @@ def main() -> int:
         env = {**os.environ, "DRILL_SANDBOX_DIR": workdir, "NO_COLOR": "1"}
         # name -> (command, its environment): drill imported from the checkout named.
         commands = {"python -c pass": ([sys.executable, "-c", "pass"], env)}
+        pythons = {"": sys.executable} | (
+            {f" [{args.installed.name}]": str(args.installed / "bin" / "python")}
+            if args.installed
+            else {}
+        )
+        for suffix, python in pythons.items():
+            commands[f"python -c '{FLOOR}'{suffix}"] = ([python, "-c", FLOOR], env)
         for plan in plans:
             for suffix, checkout in checkouts.items():
                 reports = Path(workdir) / f"reports{suffix.strip(' []')}"
