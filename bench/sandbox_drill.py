@@ -102,8 +102,8 @@ def _clock_error(
     report: dict[str, Any],
 ) -> str:
     if measured_s is None:
-        why = report["rto"]["users_served_source"] if name == "users served" else None
-        return f"{name} {why or 'not measured'}"
+        source = report["rto"]["users_served_source"] if name == "users served" else None
+        return f"{name} {source or 'not measured'}"
     if truth is None:
         return f"{name} {why}"
     return f"{name} {(measured_s - (truth - t0).total_seconds()) * 1000:+.1f} ms"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -89,7 +89,7 @@ def start_drill_sandbox(
     tmp_path: Path,
     profile: Profile = FAST,
     clock: Clock | None = None,
-) -> Iterator[Drill]:
+) -> Generator[Drill, None, None]:
     """The sandbox of ``plan_files`` with ``profile`` (fast unless given), and drill's commands
     that use it. Given a ``clock``, both read it; else the sandbox keeps real time and drill's
     sleeps are brief."""
