@@ -54,8 +54,8 @@ def _exit_without_teardown() -> None:
     later (the kubernetes client's removal of its certificate files, temporary directories'
     clean-up) has run before it; of the two registered earlier, logging's is called here and
     execnet's has no gateway of the worker's own to close. What is skipped is the interpreter's
-    teardown of every module the worker loaded: ~1 s of CPU a worker, while the controller
-    waits for all six to exit before it reports.
+    teardown of every module the worker loaded, which the controller waits out for all six
+    before it reports: 5.5-7.4 s from the last test's end to the suite's, 1.7-2.0 s without it.
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
