@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yaml import MarkedYAMLError
 
 
 class ExitCode(enum.IntEnum):
@@ -59,6 +63,14 @@ class Problem:
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
+
+
+def yaml_syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
+    """A YAML parser's refusal, at the line and column it names."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = " ".join(part for part in (exc.context, exc.problem) if part) or "not valid YAML"
+    return Problem(file, line, column, "", f"not valid YAML: {message}")
 
 
 class PlanError(DrillError):

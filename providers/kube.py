@@ -22,7 +22,14 @@ from urllib.parse import parse_qsl
 import urllib3
 
 from drill.clock import Clock
-from drill.errors import Conflict, NotFound, PermanentError, TransientError
+from drill.errors import (
+    Conflict,
+    NotFound,
+    PermanentError,
+    Problem,
+    TransientError,
+    yaml_syntax_problem,
+)
 from providers._net import network_reason
 from providers._status import status_error
 from providers.protocols import (
@@ -37,6 +44,7 @@ from providers.protocols import (
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
+    from yaml import Mark, Node
 
 IN_CLUSTER = "in-cluster"
 # Per request: connect and read timeouts, so a dead API server cannot hang a step.
@@ -87,6 +95,7 @@ GONE = 410
 
 def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
     """An adapter for ``context`` (``in-cluster`` for the pod's own service account)."""
+    import yaml
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -100,9 +109,19 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
                 client_configuration=configuration,
                 persist_config=False,
             )
-    except (config.ConfigException, OSError, ValueError) as exc:
+    # The client reports a malformed file as whatever its parsing tripped on (a YAML error, a
+    # TypeError for a list that is a number): all of it is the kubeconfig's problem, said below.
+    except (
+        config.ConfigException,
+        yaml.YAMLError,
+        OSError,
+        LookupError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ) as exc:
         where = kubeconfig_files(kubeconfig)
-        reason = _config_problem(context, where) or str(exc)
+        reason = _config_problem(context, where) or _client_reason(exc)
         raise PermanentError(f"kube context {context!r} ({' '.join(where)}): {reason}") from None
     configuration.retries = False
     return KubeAdapter(client.ApiClient(configuration), context, clock)
@@ -120,15 +139,80 @@ def kubeconfig_files(kubeconfig: str | None) -> list[str]:
 
 def _config_problem(context: str, files: Sequence[str]) -> str | None:
     """What is wrong with the kubeconfig, said so a person can fix it, when it can be said:
-    no such file, or no such context (naming those there are)."""
+    no such file, a file that is not one (where in it), or no such context (naming those there
+    are)."""
     existing = [path for path in files if os.path.exists(path)]
     if not existing:
         return "no kubeconfig file there: set KUBECONFIG or write the file"
+    for path in existing:
+        problem = _file_problem(path)
+        if problem is not None:
+            return str(problem)
     names = sorted({name for path in existing for name in _context_names(path)})
     if context in names:
         return None
     there = ", ".join(names) if names else "none"
     return f"no context named {context!r} in it (contexts there: {there})"
+
+
+def _client_reason(exc: Exception) -> str:
+    """The client's own words: a ConfigException's are meant for people; anything else it
+    tripped on is said to come from loading the file."""
+    from kubernetes.config import ConfigException
+
+    if isinstance(exc, ConfigException | OSError):
+        return str(exc)
+    return f"the client cannot load it: {exc}"
+
+
+# The kubeconfig sections that are lists of named entries, and each entry's own mapping.
+_SECTIONS = {"clusters": "cluster", "contexts": "context", "users": "user"}
+
+
+def _file_problem(path: str) -> Problem | None:
+    """Where one kubeconfig file is not one: not YAML, not a mapping, or a section or entry of
+    another shape than the client expects. None when it has the shape (or cannot be read: the
+    client's own message says why)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            root = yaml.compose(file, Loader=yaml.SafeLoader)
+    except OSError:
+        return None
+    except UnicodeDecodeError:
+        return Problem(path, 1, 1, "", "not UTF-8 text")
+    except yaml.MarkedYAMLError as exc:
+        return yaml_syntax_problem(exc, path)
+    except yaml.YAMLError as exc:
+        return Problem(path, 1, 1, "", f"not valid YAML: {exc}")
+    if root is None:
+        return None  # empty: the client says it found no configuration
+    if not isinstance(root, yaml.MappingNode):
+        return _problem_at(path, root.start_mark, "", "not a kubeconfig: not a mapping")
+    for key, section in root.value:
+        kind = _SECTIONS.get(key.value)
+        if kind is None or _is_null(section):
+            continue
+        if not isinstance(section, yaml.SequenceNode):
+            return _problem_at(path, section.start_mark, key.value, "not a list")
+        for index, entry in enumerate(section.value):
+            field = f"{key.value}[{index}]"
+            if not isinstance(entry, yaml.MappingNode):
+                return _problem_at(path, entry.start_mark, field, "not a mapping")
+            for entry_key, value in entry.value:
+                if entry_key.value == kind and not isinstance(value, yaml.MappingNode):
+                    return _problem_at(path, value.start_mark, f"{field}.{kind}", "not a mapping")
+    return None
+
+
+def _is_null(node: Node) -> bool:
+    return node.tag == "tag:yaml.org,2002:null"
+
+
+def _problem_at(path: str, mark: Mark | None, field: str, message: str) -> Problem:
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(path, line, column, field, message)
 
 
 def _context_names(path: str) -> list[str]:

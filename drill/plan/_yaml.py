@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from drill.errors import Problem
+from drill.errors import Problem, yaml_syntax_problem
 
 Path = tuple[str | int, ...]
 
@@ -244,7 +244,7 @@ def load_located(text: str, file: str) -> Located:
     try:
         node = compose(text)
     except yaml.MarkedYAMLError as exc:
-        raise YamlProblems([_syntax_problem(exc, file)]) from None
+        raise YamlProblems([yaml_syntax_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:
         raise YamlProblems([_reader_problem(exc, text, file)]) from None
     except RecursionError:
@@ -261,17 +261,10 @@ def load_located(text: str, file: str) -> Located:
     except _TooLarge:
         raise YamlProblems([Problem(file, 1, 1, "", "the document is too large")]) from None
     except yaml.constructor.ConstructorError as exc:
-        raise YamlProblems([_syntax_problem(exc, file)]) from None
+        raise YamlProblems([yaml_syntax_problem(exc, file)]) from None
     if builder.problems:
         raise YamlProblems(builder.problems)
     return located
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    message = " ".join(part for part in (exc.context, exc.problem) if part) or "not valid YAML"
-    return Problem(file, line, column, "", f"not valid YAML: {message}")
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:

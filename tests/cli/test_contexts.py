@@ -102,3 +102,56 @@ def test_an_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     assert result.returncode == 2
     line = one_line_and_nothing_begun(commands, result.stderr)
     assert line.endswith(f"({config}): API server {url}: connection refused or host unreachable")
+
+
+CONTEXT = "contexts:\n- name: dr-cluster\n  context: {cluster: c, user: u}\n"
+CLUSTER = "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+USER = "users:\n- name: u\n  user: {token: t}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("a: [\n", "{file}:2:1: not valid YAML: ", id="not YAML"),
+        pytest.param('"a string"\n', "{file}:1:1: not a kubeconfig: not a mapping", id="a scalar"),
+        pytest.param("contexts: 5\n", "{file}:1:11: contexts: not a list", id="not a list"),
+        pytest.param(
+            "contexts:\n- name: dr-cluster\n  context: 7\n",
+            "{file}:3:12: contexts[0].context: not a mapping",
+            id="context not a mapping",
+        ),
+        pytest.param(
+            f"{CONTEXT}clusters:\n- c\n{USER}", "{file}:5:3: clusters[0]: not a mapping", id="entry"
+        ),
+        pytest.param(
+            f"{CONTEXT}{CLUSTER}users:\n- name: u\n  user: 9\n",
+            "{file}:9:9: users[0].user: not a mapping",
+            id="user not a mapping",
+        ),
+        pytest.param(
+            f"{CONTEXT}clusters:\n- name: c\n  cluster: {{server: 5}}\n{USER}",
+            "the client cannot load it: ",
+            id="a number for a URL",
+        ),
+    ],
+)
+def test_a_malformed_kubeconfig_is_bad_input_saying_where(
+    commands: InProcess, tmp_path: Path, text: str, reason: str
+) -> None:
+    """The client trips on such files with a YAML error or a bare TypeError: drill says what
+    and where in one line, exit 2, before anything begins."""
+    config = tmp_path / "kc"
+    config.write_text(text)
+    result = commands.run("namespace-restore", settings=commands.settings(kubeconfig=str(config)))
+    assert result.returncode == 2, result.stderr
+    line = one_line_and_nothing_begun(commands, result.stderr)
+    assert line.startswith(f"{PREFIX}{config}): {reason.format(file=config)}"), line
+
+
+def test_a_kubeconfig_that_is_not_text_is_bad_input(commands: InProcess, tmp_path: Path) -> None:
+    config = tmp_path / "kc"
+    config.write_bytes(b"\xff\xfe\x00binary")
+    result = commands.run("namespace-restore", settings=commands.settings(kubeconfig=str(config)))
+    assert result.returncode == 2
+    line = one_line_and_nothing_begun(commands, result.stderr)
+    assert line.endswith(f"({config}): {config}:1:1: not UTF-8 text")
