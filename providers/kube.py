@@ -121,7 +121,10 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
         AttributeError,
     ) as exc:
         where = kubeconfig_files(kubeconfig)
-        reason = _config_problem(context, where) or _client_reason(exc)
+        # A ConfigException is the client's own verdict on a file it could read: its words
+        # stand unless the context is missing. Anything else, it tripped over the file.
+        tripped = not isinstance(exc, config.ConfigException)
+        reason = _config_problem(context, where, tripped=tripped) or _client_reason(exc)
         raise PermanentError(f"kube context {context!r} ({' '.join(where)}): {reason}") from None
     configuration.retries = False
     return KubeAdapter(client.ApiClient(configuration), context, clock)
@@ -137,14 +140,14 @@ def kubeconfig_files(kubeconfig: str | None) -> list[str]:
     return [os.path.expanduser(part) for part in setting.split(os.pathsep) if part]
 
 
-def _config_problem(context: str, files: Sequence[str]) -> str | None:
+def _config_problem(context: str, files: Sequence[str], *, tripped: bool) -> str | None:
     """What is wrong with the kubeconfig, said so a person can fix it, when it can be said:
-    no such file, a file that is not one (where in it), or no such context (naming those there
-    are)."""
+    no such file, a file that is not one (where in it; looked for when the client ``tripped``
+    over the files rather than judged them), or no such context (naming those there are)."""
     existing = [path for path in files if os.path.exists(path)]
     if not existing:
         return "no kubeconfig file there: set KUBECONFIG or write the file"
-    for path in existing:
+    for path in existing if tripped else ():
         problem = _file_problem(path)
         if problem is not None:
             return str(problem)
@@ -191,7 +194,7 @@ def _file_problem(path: str) -> Problem | None:
     if not isinstance(root, yaml.MappingNode):
         return _problem_at(path, root.start_mark, "", "not a kubeconfig: not a mapping")
     for key, section in root.value:
-        kind = _SECTIONS.get(key.value)
+        kind = _SECTIONS.get(key.value) if isinstance(key, yaml.ScalarNode) else None
         if kind is None or _is_null(section):
             continue
         if not isinstance(section, yaml.SequenceNode):
@@ -201,9 +204,13 @@ def _file_problem(path: str) -> Problem | None:
             if not isinstance(entry, yaml.MappingNode):
                 return _problem_at(path, entry.start_mark, field, "not a mapping")
             for entry_key, value in entry.value:
-                if entry_key.value == kind and not isinstance(value, yaml.MappingNode):
+                if _is_key(entry_key, kind) and not isinstance(value, yaml.MappingNode):
                     return _problem_at(path, value.start_mark, f"{field}.{kind}", "not a mapping")
     return None
+
+
+def _is_key(node: Node, name: str) -> bool:
+    return node.tag == "tag:yaml.org,2002:str" and node.value == name
 
 
 def _is_null(node: Node) -> bool:
