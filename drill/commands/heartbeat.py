@@ -10,7 +10,8 @@ It runs until SIGTERM or SIGINT (or ``--count`` writes), then exits 0. Writes ke
 from the first one. A write the API refuses for good (no permission, no such namespace, an
 unknown context) ends it with the API's message (exit 3). A transient failure (5xx, throttling,
 a reset) is logged and the next write tries again: a missed heartbeat can only make RPO from
-data look older than it is, never younger.
+data look older than it is, never younger. The last line logged counts the writes made and
+those missed; with ``--count``, a run none of whose writes was made exits 3, saying why.
 """
 
 from __future__ import annotations
@@ -67,8 +68,14 @@ def heartbeat(
     kube = settings.providers(clock).kube(options.context)
     log.info("heartbeat_started", interval_s=params.interval, context=options.context)
     with _stopped_by_signals(stop, log):
-        written = _beat(kube, params, options.count, clock, stop, log)
-    log.info("heartbeat_stopped", writes=written)
+        tally = _beat(kube, params, options.count, clock, stop, log)
+    log.info("heartbeat_stopped", writes=tally.written, missed=tally.missed)
+    if options.count is not None and tally.written == 0 and tally.missed:
+        console.err(
+            f"drill: no heartbeat written to {where}: all {tally.missed} writes missed "
+            f"(the last: {tally.last_miss})\n"
+        )
+        return int(ExitCode.STEP_FAILED)
     return int(ExitCode.PASSED)
 
 
@@ -94,6 +101,19 @@ def heartbeat_params(options: HeartbeatOptions) -> KubeHeartbeatParams:
     return params
 
 
+@dataclass
+class _Tally:
+    """Writes made and missed (``--count`` counts both), and why the last miss was one."""
+
+    written: int = 0
+    missed: int = 0
+    last_miss: str = ""
+
+    @property
+    def attempts(self) -> int:
+        return self.written + self.missed
+
+
 def _beat(
     kube: KubeApi,
     params: KubeHeartbeatParams,
@@ -101,31 +121,37 @@ def _beat(
     clock: Clock,
     stop: threading.Event,
     log: Any,
-) -> int:
-    """Write at a fixed rate from the first write; how many writes were made."""
+) -> _Tally:
+    """Write at a fixed rate from the first write; the writes made and missed."""
     first = clock.monotonic()
-    written = 0
-    while not stop.is_set() and (count is None or written < count):
-        _write(kube, params, clock, log)
-        written += 1
-        if count is not None and written >= count:
+    tally = _Tally()
+    while not stop.is_set() and (count is None or tally.attempts < count):
+        missed = _write(kube, params, clock, log)
+        if missed is None:
+            tally.written += 1
+        else:
+            tally.missed += 1
+            tally.last_miss = missed
+        if count is not None and tally.attempts >= count:
             break
-        next_at = first + written * params.interval
+        next_at = first + tally.attempts * params.interval
         try:
             clock.sleep(max(next_at - clock.monotonic(), 0.0), stop)
         except Interrupted:
             break
-    return written
+    return tally
 
 
-def _write(kube: KubeApi, params: KubeHeartbeatParams, clock: Clock, log: Any) -> None:
+def _write(kube: KubeApi, params: KubeHeartbeatParams, clock: Clock, log: Any) -> str | None:
+    """One write; why it was missed, or None when it was made."""
     now = clock.now().isoformat()
     try:
         kube.put_config_map_value(params.namespace, params.name, params.key, now, LABELS)
     except TransientError as exc:
         log.warning("heartbeat_missed", error=str(exc), next="the next write tries again")
-        return
+        return str(exc)
     log.debug("heartbeat_written", at=now)
+    return None
 
 
 @contextmanager

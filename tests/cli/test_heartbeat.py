@@ -61,7 +61,7 @@ def test_writes_the_time_at_a_fixed_rate_then_stops_after_count(
     assert written(emulator) == {"written": (START + timedelta(seconds=20)).isoformat()}
     assert datetime.fromisoformat(written(emulator)["written"]).tzinfo is not None
     assert '"event": "heartbeat_stopped"' in log
-    assert '"writes": 3' in log
+    assert '"writes": 3, "missed": 0' in log
     labels = emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod")["metadata"]["labels"]  # type: ignore[index]
     assert labels["app.kubernetes.io/name"] == "drill-heartbeat"
 
@@ -74,7 +74,22 @@ def test_a_transient_fault_misses_one_heartbeat_and_the_next_write_goes_on(
     code, log = beat(kubeconfig, FakeClock(START), count=2, interval="10s")
     assert code == 0
     assert log.count('"event": "heartbeat_missed"') == 1
+    assert '"writes": 1, "missed": 1' in log
     assert written(emulator) == {"timestamp": (START + timedelta(seconds=10)).isoformat()}
+
+
+def test_counted_writes_none_of_which_was_made_exit_3_saying_why(
+    cluster: tuple[KubeEmulator, Path],
+) -> None:
+    """`--count 1` as a one-shot job: a write the API never took is a failed job, not a quiet
+    success, and the last line does not count it as a write."""
+    emulator, kubeconfig = cluster
+    emulator.faults.fail_requests(2, status=503, path_contains="/configmaps")
+    code, log = beat(kubeconfig, FakeClock(START), count=2, interval="10s")
+    assert code == 3
+    assert '"writes": 0, "missed": 2' in log
+    assert "drill: no heartbeat written to prod/drill-heartbeat: all 2 writes missed" in log
+    assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
 
 
 def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
