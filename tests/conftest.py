@@ -1,5 +1,6 @@
-"""The whole suite's set-up: byte-code caches its processes share, and, by node id, the slow
-tests of directories whose files mark nothing themselves.
+"""The whole suite's set-up: byte-code caches its processes share, by node id the slow tests
+of directories whose files mark nothing themselves, and workers that end without tearing down
+what they loaded.
 
 `pytest -m "not slow"` is the quick loop; the whole suite still runs everything. A test is slow
 when it takes over a second here however the machine is loaded: hypothesis searches, real
