@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from drill.clock import Clock, SystemClock
 from drill.commands import Console, Settings, exit_code_of
@@ -29,6 +30,54 @@ from drill.commands.tiers import tiers
 from drill.commands.validate import validate
 from providers.cloud import CloudSettings
 from tests.child import REPO, drill_env
+
+# What a test may choose of each command's options (the fields of RunOptions, RollbackOptions
+# and so on that the methods below do not fill in themselves), each with its own type.
+
+
+class RunChoices(TypedDict, total=False):
+    dry_run: bool
+    live: bool
+    yes: bool
+    contexts: tuple[str, ...]
+    disaster_at: str | None
+    output: str
+    sandbox: bool
+    strict: bool
+    faults: tuple[str, ...]
+    world: Path | None
+    profile: str | None
+    time_scale: float | None
+
+
+class RollbackChoices(TypedDict, total=False):
+    yes: bool
+    sandbox: bool
+    plan: Path | None
+
+
+class RunsChoices(TypedDict, total=False):
+    report_dir: Path
+    all: bool
+
+
+class ReportChoices(TypedDict, total=False):
+    report_dir: Path
+    output_format: str
+    output_file: Path | None
+
+
+class HistoryChoices(TypedDict, total=False):
+    last: int
+    factor: float
+    output: str
+    report_dir: Path
+    sandbox: bool
+
+
+class ShowChoices(TypedDict, total=False):
+    live: bool
+    contexts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -111,31 +160,30 @@ class InProcess:
         settings: Settings | None = None,
         stderr: io.StringIO | None = None,
         outputs: OutputFlags | None = None,
-        **options: object,
+        **options: Unpack[RunChoices],
     ) -> Result:
         chosen = settings or self.settings()
         given = RunOptions(
-            plan=plan,
-            report_dir=self.reports,
-            outputs=outputs or OutputFlags(),
-            **options,  # type: ignore[arg-type]
+            plan=plan, report_dir=self.reports, outputs=outputs or OutputFlags(), **options
         )
         return self.call(lambda c: run(chosen, given, c, self.clock, self.start_sandbox), stderr)
 
     def rollback(
-        self, run_id: str, *, settings: Settings | None = None, **options: object
+        self, run_id: str, *, settings: Settings | None = None, **options: Unpack[RollbackChoices]
     ) -> Result:
         chosen = settings or self.settings()
-        given = RollbackOptions(run_id, report_dir=self.reports, **options)  # type: ignore[arg-type]
+        given = RollbackOptions(run_id, report_dir=self.reports, **options)
         return self.call(lambda c: rollback(chosen, given, c, self.clock))
 
-    def runs(self, **options: object) -> Result:
-        given = RunsOptions(**{"report_dir": self.reports, **options})  # type: ignore[arg-type]
+    def runs(self, **options: Unpack[RunsChoices]) -> Result:
+        given = RunsOptions(**(RunsChoices(report_dir=self.reports) | options))
         return self.call(lambda c: runs(given, c, self.clock))
 
-    def report(self, run_id: str, *, settings: Settings | None = None, **options: object) -> Result:
+    def report(
+        self, run_id: str, *, settings: Settings | None = None, **options: Unpack[ReportChoices]
+    ) -> Result:
         chosen = settings or self.settings()
-        given = ReportOptions(run_id, **{"report_dir": self.reports, **options})  # type: ignore[arg-type]
+        given = ReportOptions(run_id, **(ReportChoices(report_dir=self.reports) | options))
         return self.call(lambda c: report(chosen, given, c))
 
     def history(
@@ -144,11 +192,11 @@ class InProcess:
         location: str | None,
         *,
         settings: Settings | None = None,
-        **options: object,
+        **options: Unpack[HistoryChoices],
     ) -> Result:
         chosen = settings or self.settings()
-        given = HistoryOptions(  # type: ignore[arg-type]
-            plan, location, **{"report_dir": self.reports, **options}
+        given = HistoryOptions(
+            plan, location, **(HistoryChoices(report_dir=self.reports) | options)
         )
         return self.call(lambda c: history(chosen, given, c, self.clock))
 
@@ -158,9 +206,11 @@ class InProcess:
         chosen = settings or self.settings()
         return self.call(lambda c: validate(chosen, plans, c, strict))
 
-    def show(self, plan: str, *, settings: Settings | None = None, **options: object) -> Result:
+    def show(
+        self, plan: str, *, settings: Settings | None = None, **options: Unpack[ShowChoices]
+    ) -> Result:
         chosen = settings or self.settings()
-        given = ShowOptions(plan, **options)  # type: ignore[arg-type]
+        given = ShowOptions(plan, **options)
         return self.call(lambda c: show(chosen, given, c))
 
     def list_plans(self, *, settings: Settings | None = None) -> Result:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def test_an_answer_is_stored_with_its_interleaving_and_exit_code(work: Workspace
     assert "".join(text for stream, text in stored["writes"] if stream == "err") == said.stderr
 
 
-CHANGES = {
+CHANGES: dict[str, Callable[[Workspace], object]] = {
     "a plan's byte": lambda w: _append(w.plans / "region-failure.yaml", " "),
     "a new plan file": lambda w: shutil.copy(w.plans / "broken.yaml", w.plans / "extra.yml"),
     "a removed plan file": lambda w: (w.plans / "namespace-restore.yaml").unlink(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.child import REPO
@@ -15,7 +16,9 @@ def test_shipped_plans_validate(commands: InProcess) -> None:
     assert result.stdout.count(": ok") == len(plans) >= 2
 
 
-def test_broken_plan_prints_located_problems_and_exits_2(commands: InProcess, write_plan) -> None:
+def test_broken_plan_prints_located_problems_and_exits_2(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     path = write_plan(
         "broken",
         "version: 1\nname: broken\nservice: s\ntier: high\n"
@@ -29,7 +32,9 @@ def test_broken_plan_prints_located_problems_and_exits_2(commands: InProcess, wr
     assert "Traceback" not in result.stderr
 
 
-def test_validate_reports_every_file(commands: InProcess, write_plan) -> None:
+def test_validate_reports_every_file(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     bad = write_plan("bad", "name: [\n")
     result = commands.validate("region-failure", str(bad), "no-such-plan")
     assert result.returncode == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,9 @@ def test_help_and_version(drill: Drill) -> None:
         assert flag in run_help
 
 
-def test_an_invalid_plan_exits_2_with_located_problems(drill: Drill, write_plan) -> None:
+def test_an_invalid_plan_exits_2_with_located_problems(
+    drill: Drill, write_plan: Callable[[str, str], Path]
+) -> None:
     path = write_plan("broken", "version: 1\nname: broken\nservice: s\ntier: high\nphases: 3\n")
     result = drill("validate", str(path))
     assert result.returncode == 2
@@ -47,7 +50,7 @@ def test_an_invalid_plan_exits_2_with_located_problems(drill: Drill, write_plan)
 
 
 def test_a_failed_run_exits_3_with_its_whole_report_flushed(
-    drill: Drill, write_plan, tmp_path: Path
+    drill: Drill, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     with serve(Script([Answer(500, b"down")])) as url:
         result = drill("run", str(http_plan(write_plan, url, within="300ms")), "--output", "json")
@@ -61,7 +64,7 @@ def test_a_failed_run_exits_3_with_its_whole_report_flushed(
 
 
 def test_sigterm_mid_step_rolls_back_writes_report_and_exits_130(
-    drill: Drill, write_plan, tmp_path: Path
+    drill: Drill, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     with serve(Script([Answer(200, b"ok"), Answer(503)])) as url:
         process = drill.popen(

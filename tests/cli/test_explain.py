@@ -37,7 +37,7 @@ def every_field(fields: tuple[FieldDoc, ...]) -> Iterator[FieldDoc]:
 
 def header(output: str) -> dict[str, str]:
     """The labelled lines of a field: FIELD, TYPE, REQUIRED, DEFAULT, UNIT, EXAMPLE."""
-    found = {}
+    found: dict[str, str] = {}
     for line in output.splitlines():
         label, _, text = line.partition(" ")
         if label.isupper() and text:

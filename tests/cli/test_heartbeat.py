@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -29,14 +30,25 @@ def cluster(tmp_path: Path) -> Iterator[tuple[KubeEmulator, Path]]:
         yield emulator, write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": emulator.url})
 
 
+class HeartbeatChoices(TypedDict, total=False):
+    """The fields of HeartbeatOptions a test may choose."""
+
+    namespace: str
+    name: str
+    key: str
+    interval: str
+    context: str
+    count: int | None
+
+
 def beat(
     kubeconfig: Path,
     clock: FakeClock | None = None,
     stop: threading.Event | None = None,
-    **options: object,
+    **options: Unpack[HeartbeatChoices],
 ) -> tuple[int, str]:
     settings = Settings(environ={}, kubeconfig=str(kubeconfig))
-    given = HeartbeatOptions(**{"namespace": "prod", "context": "sandbox", **options})  # type: ignore[arg-type]
+    given = HeartbeatOptions(**(HeartbeatChoices(namespace="prod", context="sandbox") | options))
     stderr = io.StringIO()
     console = Console(io.StringIO(), stderr, io.StringIO())
     code = exit_code_of(lambda: heartbeat(settings, given, console, clock, stop), console)
@@ -62,7 +74,9 @@ def test_writes_the_time_at_a_fixed_rate_then_stops_after_count(
     assert datetime.fromisoformat(written(emulator)["written"]).tzinfo is not None
     assert '"event": "heartbeat_stopped"' in log
     assert '"writes": 3, "missed": 0' in log
-    labels = emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod")["metadata"]["labels"]  # type: ignore[index]
+    configmap = emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod")
+    assert configmap is not None
+    labels = configmap["metadata"]["labels"]
     assert labels["app.kubernetes.io/name"] == "drill-heartbeat"
 
 
@@ -112,7 +126,7 @@ def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
     ],
 )
 def test_bad_options_name_their_flag_and_exit_2(
-    cluster: tuple[KubeEmulator, Path], options: dict[str, object], said: str
+    cluster: tuple[KubeEmulator, Path], options: HeartbeatChoices, said: str
 ) -> None:
     emulator, kubeconfig = cluster
     code, log = beat(kubeconfig, FakeClock(START), **options)

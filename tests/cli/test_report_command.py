@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,13 +104,19 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def _empty_dir(path: Path) -> str:
+    path.mkdir(parents=True)
+    return path.name
+
+
 def _report_with(**changes: object) -> str:
     document = json.loads(render_json(mixed_report()))
     document.update(changes)
     return json.dumps(document)
 
 
-BAD_INPUT = {
+# Each case: the argument to give (made under the reports directory), how its message starts.
+BAD_INPUT: dict[str, tuple[Callable[[Path], str], str]] = {
     "no such run": (lambda r: "nope", "no run 'nope' under {reports} (set --report-dir"),
     "no such path": (lambda r: "missing/run", "missing/run: no such file or directory"),
     "invalid JSON": (
@@ -131,7 +138,7 @@ BAD_INPUT = {
         "{reports}/d/journal.jsonl: journal has no readable run_started event",
     ),
     "empty run dir": (
-        lambda r: (r / "e").mkdir(parents=True) or "e",
+        lambda r: _empty_dir(r / "e"),
         "{reports}/e: no report.json and no journal.jsonl: not a run",
     ),
 }

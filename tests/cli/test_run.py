@@ -41,7 +41,9 @@ def http_plan(write_plan: Callable[[str, str], Path], url: str, within: str = "1
     return write_plan("web-check", HTTP_PLAN.format(url=url, within=within))
 
 
-def test_passing_http_plan_prints_report_and_exits_0(commands: InProcess, write_plan) -> None:
+def test_passing_http_plan_prints_report_and_exits_0(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     with serve(Script([Answer(200, b"ok")])) as url:
         result = commands.run(str(http_plan(write_plan, url)))
     assert result.returncode == 0, result.stderr
@@ -50,7 +52,9 @@ def test_passing_http_plan_prints_report_and_exits_0(commands: InProcess, write_
     assert "Traceback" not in result.stderr
 
 
-def test_server_answering_500_exits_3(commands: InProcess, write_plan) -> None:
+def test_server_answering_500_exits_3(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     commands.clock = FakeClock()  # the retries within 300ms take no real time
     with serve(Script([Answer(500, b"down")])) as url:
         result = commands.run(str(http_plan(write_plan, url, within="300ms")))
@@ -60,7 +64,7 @@ def test_server_answering_500_exits_3(commands: InProcess, write_plan) -> None:
 
 
 def test_json_output_is_the_only_thing_on_stdout(
-    commands: InProcess, write_plan, tmp_path: Path
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     with serve(Script()) as url:
         result = commands.run(str(http_plan(write_plan, url)), output="json")
@@ -80,7 +84,7 @@ def test_json_output_is_the_only_thing_on_stdout(
     assert journal[-1]["event"] == "run_finished"
 
 
-def test_quiet_drops_info_logs(commands: InProcess, write_plan) -> None:
+def test_quiet_drops_info_logs(commands: InProcess, write_plan: Callable[[str, str], Path]) -> None:
     with serve(Script()) as url:
         result = commands.run(
             str(http_plan(write_plan, url)), settings=commands.settings(verbosity=-1)
@@ -89,7 +93,7 @@ def test_quiet_drops_info_logs(commands: InProcess, write_plan) -> None:
     assert result.stderr == ""
 
 
-def test_disaster_at_sets_t0(commands: InProcess, write_plan) -> None:
+def test_disaster_at_sets_t0(commands: InProcess, write_plan: Callable[[str, str], Path]) -> None:
     with serve(Script()) as url:
         result = commands.run(
             str(http_plan(write_plan, url)), output="json", disaster_at="2026-01-01T00:00:00Z"
@@ -103,7 +107,10 @@ def test_disaster_at_sets_t0(commands: InProcess, write_plan) -> None:
 
 
 def test_secrets_never_reach_output_report_or_journal(
-    commands: InProcess, write_plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    commands: InProcess,
+    write_plan: Callable[[str, str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     secret = "hunter2-very-secret"
     script = Script()
@@ -128,14 +135,18 @@ def test_secrets_never_reach_output_report_or_journal(
     assert secret not in everything
 
 
-def test_live_needs_yes_without_a_terminal(commands: InProcess, write_plan) -> None:
+def test_live_needs_yes_without_a_terminal(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     with serve(Script()) as url:
         result = commands.run(str(http_plan(write_plan, url)), live=True)
     assert result.returncode == 2
     assert "--yes" in result.stderr
 
 
-def test_live_with_yes_runs_and_prints_rollback_command(commands: InProcess, write_plan) -> None:
+def test_live_with_yes_runs_and_prints_rollback_command(
+    commands: InProcess, write_plan: Callable[[str, str], Path]
+) -> None:
     with serve(Script()) as url:
         result = commands.run(str(http_plan(write_plan, url)), live=True, yes=True, output="json")
     report = json.loads(result.stdout)

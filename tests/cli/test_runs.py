@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import JsonValue
 
 from drill.clock import FakeClock
 from drill.commands import Console
@@ -29,7 +30,7 @@ def journal(
     *,
     sandbox: bool,
     finished: bool,
-    params: dict[str, object] | None = None,
+    params: dict[str, JsonValue] | None = None,
 ) -> None:
     clock = FakeClock(START)
     written = FileJournal(report_dir / run_id / "journal.jsonl", run_id, clock)
@@ -60,11 +61,11 @@ def journal(
     written.close()
 
 
-def listed(report_dir: Path, **options: object) -> tuple[int, str]:
+def listed(report_dir: Path) -> tuple[int, str]:
     out = io.StringIO()
     console = Console(out, io.StringIO(), io.StringIO())
     clock = FakeClock(START + timedelta(minutes=3))
-    code = runs(RunsOptions(report_dir, **options), console, clock)  # type: ignore[arg-type]
+    code = runs(RunsOptions(report_dir), console, clock)
     return code, out.getvalue()
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from drill.commands._board import Board, StepLine
+from drill.commands._board import Board, Snapshot, StepLine
 from drill.commands._view import TerminalView
 from drill.executor import Cancellation
-from drill.plan import ExecutionPlan
+from drill.plan import ExecutionPlan, PhaseName, ResolvedStep
 from drill.report import RunReport
 from drill.steps import StepEnv, StepResult
 from drill.tiers import Targets
@@ -160,8 +160,12 @@ def test_a_narrow_pane_cuts_details_and_never_wraps() -> None:
 
 def test_a_short_pane_folds_what_is_over_and_keeps_the_running_step() -> None:
     kit = Kit()
-    done = [("preflight", kit.step(f"check-{n}", "fake.advance")) for n in range(6)]
-    later = [("verify", kit.step(f"later-{n}", "fake.advance")) for n in range(6)]
+    done: list[tuple[PhaseName, ResolvedStep]] = [
+        ("preflight", kit.step(f"check-{n}", "fake.advance")) for n in range(6)
+    ]
+    later: list[tuple[PhaseName, ResolvedStep]] = [
+        ("verify", kit.step(f"later-{n}", "fake.advance")) for n in range(6)
+    ]
     plan = build_plan([*done, ("restore", kit.step("restore", "fake.advance")), *later])
     board = Board(plan, kit.clock)
     board.run_started(START)
@@ -224,7 +228,7 @@ def test_frames_fit_the_width_all_through_a_run() -> None:
 
 
 class BrokenBoard(Board):
-    def snapshot(self) -> object:  # type: ignore[override]
+    def snapshot(self) -> Snapshot:
         raise ZeroDivisionError("a bug in the view")
 
 
@@ -251,7 +255,8 @@ def test_a_bug_in_what_the_run_tells_the_view_never_reaches_the_run() -> None:
         def _step_ended(self, line: StepLine, status: str) -> None:
             raise KeyError(status)
 
-    console = Console(width=WIDE, file=Terminal(), force_terminal=True)
+    screen = Terminal()
+    console = Console(width=WIDE, file=screen, force_terminal=True)
     view = TerminalView(Buggy(plan, kit.clock), console, refresh_s=3600)
     view.attach_log(log)
     with view:
@@ -260,7 +265,7 @@ def test_a_bug_in_what_the_run_tells_the_view_never_reaches_the_run() -> None:
     assert report.outcome == "passed"
     assert log.events() == ["terminal_view_failed"]
     assert log.records[0][2]["error"] == "KeyError: 'passed'"
-    assert "PASSED (exit 0)" in console.file.getvalue()  # the report's word still shown
+    assert "PASSED (exit 0)" in screen.getvalue()  # the report's word still shown
 
 
 class GoneTerminal(Terminal):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -26,10 +27,10 @@ def manifests() -> list[Manifest]:
     return render(HEARTBEAT)
 
 
-def container(manifests: list[Manifest]) -> dict[str, object]:
-    found: dict[str, object] = only(manifests, "Deployment")["spec"]["template"]["spec"][
-        "containers"
-    ][0]
+def container(manifests: list[Manifest]) -> dict[str, Any]:
+    found: dict[str, Any] = only(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][
+        0
+    ]
     return found
 
 
@@ -88,7 +89,7 @@ def test_the_writer_runs_drill_heartbeat_on_what_the_role_allows(
     manifests: list[Manifest],
 ) -> None:
     writer = container(manifests)
-    args = [str(a).replace("$(POD_NAMESPACE)", NAMESPACE) for a in writer["args"]]  # type: ignore[attr-defined]
+    args = [str(a).replace("$(POD_NAMESPACE)", NAMESPACE) for a in writer["args"]]
     assert args[0] == "heartbeat"
     parsed = heartbeat_command.make_context("heartbeat", args[1:]).params
     options = HeartbeatOptions(
@@ -101,14 +102,14 @@ def test_the_writer_runs_drill_heartbeat_on_what_the_role_allows(
         "in-cluster",
     )
     assert only(manifests, "Role")["rules"][0]["resourceNames"] == [params.name]
-    env = {e["name"]: e for e in writer["env"]}  # type: ignore[attr-defined]
+    env = {e["name"]: e for e in writer["env"]}
     assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
     cronjob = only(render(BASE), "CronJob")
     run = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert writer["image"] == run["image"]
     hardened = writer["securityContext"]
-    assert hardened["readOnlyRootFilesystem"] is True  # type: ignore[index]
-    assert hardened["capabilities"] == {"drop": ["ALL"]}  # type: ignore[index]
+    assert hardened["readOnlyRootFilesystem"] is True
+    assert hardened["capabilities"] == {"drop": ["ALL"]}
 
 
 @pytest.fixture

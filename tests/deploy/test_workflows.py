@@ -15,9 +15,11 @@ MAJOR_TAG = re.compile(r"^[\w.-]+/[\w.-]+@v\d+$")
 
 
 def load(name: str) -> dict[str, Any]:
-    workflow: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    loaded: dict[str | bool, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
     # YAML 1.1 reads the key `on` as the boolean true.
-    workflow["on"] = workflow.pop(True, workflow.get("on"))
+    loaded["on"] = loaded.pop(True, loaded.get("on"))
+    workflow = {key: value for key, value in loaded.items() if isinstance(key, str)}
+    assert workflow.keys() == loaded.keys(), f"{name}: a top-level key that is not a string"
     return workflow
 
 

@@ -151,6 +151,15 @@ def world_fault(name: str) -> Callable[[Drill], None]:
     return apply
 
 
+def change_shadow_record(drill: Drill) -> None:
+    """Someone else's change to the record the drill will switch, made before it reads it."""
+    dns = drill.sandbox.cloud.dns
+    assert dns is not None, "the sandbox has no Cloud DNS"
+    dns.set_record(
+        "example-prod", "example-com", "drill-api.example.com.", "A", 120, ["192.0.2.44"]
+    )
+
+
 FAULTS: list[Fault] = [
     Fault("none", 0),
     Fault("API 5xx burst", 0, fault="api-5xx"),
@@ -168,9 +177,7 @@ FAULTS: list[Fault] = [
     Fault(
         "someone changed the shadow record before the run",
         0,
-        prepare=lambda d: d.sandbox.cloud.dns.set_record(
-            "example-prod", "example-com", "drill-api.example.com.", "A", 120, ["192.0.2.44"]
-        ),
+        prepare=change_shadow_record,
     ),
     Fault("restore PartiallyFailed", 3, "restore-namespace", fault="restore-partially-failed"),
     Fault("restore Failed", 3, "restore-namespace", fault="restore-failed"),

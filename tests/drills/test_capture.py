@@ -8,10 +8,10 @@ captured, and fails (exit 3, naming the mismatch) once the captured world no lon
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import yaml
@@ -43,7 +43,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Captured:
     its own, and moto keeps one state per process."""
     tmp_path = tmp_path_factory.mktemp("estate")
     plans = [REPO / "plans" / f"{name}.yaml" for name in PLANS]
-    estate = cast(Generator[Drill, None, None], start_drill_sandbox(plans, tmp_path))
+    estate = start_drill_sandbox(plans, tmp_path)
     drill = next(estate)
     try:
         drill.dr.apply(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.child import popen_drill
-from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
+from tests.child import REPO, popen_drill
+from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, lease, wait_gone
 
 pytestmark = pytest.mark.slow

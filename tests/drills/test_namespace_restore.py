@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.drills.conftest import FAST, REPO, Drill, snapshot, start_drill_sandbox
+from drill.sandbox.kube.api.objects import Obj
+from tests.child import REPO
+from tests.drills.conftest import FAST, Drill, snapshot, start_drill_sandbox
 
 # Whole drills with real (if short) simulated waits: seconds each.
 pytestmark = pytest.mark.slow
@@ -117,7 +120,7 @@ def test_restore_completeness_per_kind_in_the_report_and_its_rebuild(
 
 def fault_run(
     drill: Drill, inject: Callable[[], object], plan: str = "namespace-restore"
-) -> tuple[dict, int]:
+) -> tuple[dict[str, Any], int]:
     before = snapshot(drill.dr, WATCHED)
     inject()
     report, result = drill.run_json(plan)
@@ -127,7 +130,7 @@ def fault_run(
     return report, result.returncode
 
 
-def step(report: dict, step_id: str) -> dict:
+def step(report: dict[str, Any], step_id: str) -> dict[str, Any]:
     return next(s for s in report["steps"] if s["id"] == step_id)
 
 
@@ -238,7 +241,7 @@ def test_an_expired_lease_is_taken_over(namespace_restore: Drill) -> None:
     )
 
 
-def lease(holder: str, renewed: datetime) -> dict:
+def lease(holder: str, renewed: datetime) -> Obj:
     stamp = renewed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {
         "apiVersion": "coordination.k8s.io/v1",

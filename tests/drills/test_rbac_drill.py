@@ -27,7 +27,8 @@ import yaml
 
 from drill.sandbox.kube import write_kubeconfig
 from drill.sandbox.state import SandboxState, write_state
-from tests.drills.conftest import FAST, REPO, Drill, lose_workloads, start_drill_sandbox
+from tests.child import REPO
+from tests.drills.conftest import FAST, Drill, lose_workloads, start_drill_sandbox
 from tests.drills.test_namespace_restore import wait_gone
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.drills.conftest import REPO, Drill, snapshot, start_drill_sandbox
+from tests.child import REPO
+from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import parse, step, wait_gone
 
 # Whole drills with real (if short) simulated waits: seconds each.
@@ -90,6 +91,7 @@ def test_gcp_drill_switches_only_shadow_targets_and_puts_them_back(gcp: Drill) -
     cloud = gcp.sandbox.cloud
     assert cloud.dns is not None
     shadow = cloud.dns.record("example-prod", "example-com", "drill-api.example.com.", "A")
+    assert shadow is not None
     shown = f"{', '.join(shadow.rrdatas)} ttl {shadow.ttl}"
     assert dns["detail"] == f"{shown}, as drill found it"  # what the emulator holds
     export = step(report, "database-export-fresh")["facts"]["object"]

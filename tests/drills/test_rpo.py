@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from drill.sandbox.truth import StepSeen, TrueRpo, true_rpo
-from tests.drills.conftest import REPO, Drill, start_drill_sandbox
+from tests.child import REPO
+from tests.drills.conftest import Drill, start_drill_sandbox
 from tests.drills.test_namespace_restore import step, wait_gone
 
 # Whole drills with real (if short) simulated waits: seconds each.

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.drills.conftest import REPO, Drill, start_drill_sandbox
+from tests.child import REPO
+from tests.drills.conftest import Drill, start_drill_sandbox
 from tests.drills.test_namespace_restore import parse
 
 pytestmark = pytest.mark.slow

@@ -32,6 +32,7 @@ from drill.plan import ExecutionPlan, PhaseName, ResolvedProbe, ResolvedStep, St
 from drill.steps import (
     AnyStepType,
     Mode,
+    Providers,
     ReadBack,
     RecoveryPoint,
     RecoveryPointKind,
@@ -40,7 +41,17 @@ from drill.steps import (
     StepResult,
     StepType,
 )
+from drill.steps._base import Cloud
 from drill.tiers import Targets
+from providers.protocols import (
+    BackendApi,
+    DnsApi,
+    HttpClient,
+    KubeApi,
+    ObjectStore,
+    Resolver,
+    VeleroApi,
+)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 Call = tuple[str, str]
@@ -301,7 +312,25 @@ class RecordingLogger:
 class NoProviders:
     """The fakes reach nothing outside; a step that tries is a test bug."""
 
-    def http(self) -> Any:
+    def http(self) -> HttpClient:
+        raise AssertionError("fake steps must not use providers")
+
+    def kube(self, context: str) -> KubeApi:
+        raise AssertionError("fake steps must not use providers")
+
+    def velero(self, context: str, namespace: str) -> VeleroApi:
+        raise AssertionError("fake steps must not use providers")
+
+    def object_store(self, cloud: Cloud, project: str | None, region: str | None) -> ObjectStore:
+        raise AssertionError("fake steps must not use providers")
+
+    def dns(self, cloud: Cloud, project: str | None) -> DnsApi:
+        raise AssertionError("fake steps must not use providers")
+
+    def backends(self, cloud: Cloud) -> BackendApi:
+        raise AssertionError("fake steps must not use providers")
+
+    def resolver(self) -> Resolver:
         raise AssertionError("fake steps must not use providers")
 
 
@@ -411,7 +440,7 @@ class Kit:
         rollback_command: str | None = None,
         journal_path: str | None = None,
         progress: Progress | None = None,
-        providers: Any = None,
+        providers: Providers | None = None,
     ) -> Executor:
         runtime = StepRuntime(
             run_id="run-1",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 from drill.clock import FakeClock
 from drill.errors import Interrupted
@@ -20,8 +21,8 @@ _STUCK_S = 10.0  # real seconds: a probe thread that never sleeps again is a tes
 
 
 class SimClock(FakeClock):
-    def __init__(self, *args: object, prefix: str = "probe-") -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
+    def __init__(self, start: datetime | None = None, *, prefix: str = "probe-") -> None:
+        super().__init__(start)
         self.prefix = prefix
         self._cond = threading.Condition()
         self._wakes: dict[int, float] = {}  # sleeping probe thread -> monotonic wake-up

@@ -41,7 +41,7 @@ def test_a_drill_change_to_production_is_refused_before_anything_is_read(
     plan = replace(resolved, phases={"failover": resolved.phases["failover"]})  # no preflight
     clock = FakeClock(START)
     journal = MemoryJournal()
-    runtime = StepRuntime("run-1", "drill", clock, NoProviders(), RecordingLogger())  # type: ignore[arg-type]
+    runtime = StepRuntime("run-1", "drill", clock, NoProviders(), RecordingLogger())
     report = Executor(runtime, journal, Cancellation()).run(plan)
     scale = next(s for s in report.steps if s.id == "scale-dr")
     assert scale.status == "failed"

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from drill.plan import ExecutionPlan, ResolvedStep
 from drill.report import RunReport, StepReport
+from drill.steps import Mode
 from drill.tiers import Targets
 
 from .fakes import START, Kit, build_plan
@@ -23,7 +25,7 @@ def statuses(report: RunReport) -> dict[str, str]:
 # --- timing, RPO and RTO ----------------------------------------------------------------------
 
 
-def timed_plan(kit: Kit, rto_s: float = 900.0):
+def timed_plan(kit: Kit, rto_s: float = 900.0) -> ExecutionPlan:
     return build_plan(
         [
             ("preflight", kit.step("p1", "fake.advance", seconds=2)),
@@ -166,8 +168,8 @@ def test_skipped_step_is_reported_and_not_run() -> None:
 # --- failure and rollback ---------------------------------------------------------------------
 
 
-def failing_plan(kit: Kit, mode: str = "drill", **undo_failures: bool):
-    def mutate(step_id: str):
+def failing_plan(kit: Kit, mode: Mode = "drill", **undo_failures: bool) -> ExecutionPlan:
+    def mutate(step_id: str) -> ResolvedStep:
         return kit.step(step_id, "fake.mutate", fail_undo=undo_failures.get(step_id, False))
 
     return build_plan(
@@ -182,7 +184,7 @@ def failing_plan(kit: Kit, mode: str = "drill", **undo_failures: bool):
             ("rollback", kit.step("rb1", "fake.advance")),
             ("cleanup", kit.step("c1", "fake.advance")),
         ],
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
     )
 
 
@@ -308,7 +310,7 @@ def test_drill_mode_rolls_back_even_when_everything_passed() -> None:
     assert report.rollback_command is None  # only live runs leave a rollback to a human
 
 
-def live_plan(kit: Kit, fail: bool):
+def live_plan(kit: Kit, fail: bool) -> ExecutionPlan:
     return build_plan(
         [
             ("failover", kit.step("m1", "fake.mutate")),

@@ -23,12 +23,14 @@ from drill.executor import (
     read_events,
     run_record,
 )
+from drill.plan import ExecutionPlan
+from drill.steps import Mode
 
 from .fakes import START, Call, Kit, RecordingProgress, TeeJournal, build_plan
 from .journals import SAMPLES
 
 
-def mutation_plan(kit: Kit, mode: str = "drill", fail_undo_m1: bool = False):
+def mutation_plan(kit: Kit, mode: Mode = "drill", fail_undo_m1: bool = False) -> ExecutionPlan:
     return build_plan(
         [
             ("preflight", kit.step("p1", "fake.advance", seconds=1)),
@@ -51,7 +53,7 @@ def mutation_plan(kit: Kit, mode: str = "drill", fail_undo_m1: bool = False):
             ("failover", kit.step("m2", "fake.mutate", target="replicas")),
             ("verify", kit.step("v1", "fake.advance", seconds=2)),
         ],
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
     )
 
 

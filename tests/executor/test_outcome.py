@@ -16,7 +16,7 @@ AT = datetime(2026, 1, 1, tzinfo=UTC)
 def step(phase: str, status: str) -> StepReport:
     return StepReport(
         id=f"{phase}-{status}", type="fake", phase=phase, description="", status=status
-    )  # type: ignore[arg-type]
+    )
 
 
 def undo(status: str) -> UndoReport:
@@ -26,7 +26,7 @@ def undo(status: str) -> UndoReport:
         status=status,
         detail="",
         started_at=AT,
-        duration_s=0.0,  # type: ignore[arg-type]
+        duration_s=0.0,
     )
 
 

@@ -27,9 +27,9 @@ from drill.executor._events import ProbeAttempted, ProbesStarted, ProbesStopped,
 from drill.executor._probes import ProbeRunner
 from drill.plan import ExecutionPlan, ProbeSettings, ResolvedProbe
 from drill.report import RunReport
-from providers.protocols import HttpResponse
+from providers.protocols import HttpClient, HttpResponse
 
-from .fakes import START, Kit, build_plan
+from .fakes import START, Kit, NoProviders, build_plan
 from .journals import CrashStep, Killed
 from .simclock import SimClock
 
@@ -65,12 +65,12 @@ class ScriptedHttp:
 
 
 @dataclass
-class HttpOnly:
+class HttpOnly(NoProviders):
     """Providers that reach nothing but the HTTP client."""
 
-    client: Any
+    client: HttpClient
 
-    def http(self) -> Any:
+    def http(self) -> HttpClient:
         return self.client
 
 

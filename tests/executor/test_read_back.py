@@ -22,11 +22,18 @@ from .fakes import START, Kit, TeeJournal, build_plan
 from .journals import kit_with_crash, run_to_journal
 
 
-def mutating_plan(kit: Kit, read_back_m2: str = "equal", **m1: object) -> ExecutionPlan:
+def mutating_plan(
+    kit: Kit,
+    read_back_m2: str = "equal",
+    *,
+    read_back_m1: str = "equal",
+    fail_undo_m1: bool = False,
+) -> ExecutionPlan:
     """Two mutations, a 2 s verify, and a 3 s rollback phase: the rollback takes 3 s."""
+    m1 = kit.step("m1", "fake.mutate", target="dns", read_back=read_back_m1, fail_undo=fail_undo_m1)
     return build_plan(
         [
-            ("failover", kit.step("m1", "fake.mutate", target="dns", **m1)),
+            ("failover", m1),
             ("failover", kit.step("m2", "fake.mutate", target="replicas", read_back=read_back_m2)),
             ("verify", kit.step("v1", "fake.advance", seconds=2)),
             ("rollback", kit.step("rb1", "fake.advance", seconds=3)),
@@ -64,7 +71,7 @@ def test_an_object_that_differs_after_its_undo_makes_the_rollback_incomplete() -
 
 def test_an_object_that_cannot_be_read_back_is_not_verified_and_not_complete() -> None:
     kit = Kit()
-    report = kit.executor().run(mutating_plan(kit, read_back="unreadable"))
+    report = kit.executor().run(mutating_plan(kit, read_back_m1="unreadable"))
     assert report.rollback is not None
     assert report.rollback.verified is None
     check = report.rollback.checks[1]
@@ -75,7 +82,7 @@ def test_an_object_that_cannot_be_read_back_is_not_verified_and_not_complete() -
 
 def test_a_failed_undo_is_still_read_back() -> None:
     kit = Kit()
-    report = kit.executor().run(mutating_plan(kit, fail_undo=True))
+    report = kit.executor().run(mutating_plan(kit, fail_undo_m1=True))
     assert kit.actions("read_back") == ["m2", "m1"]
     assert [u.status for u in report.undo] == ["undone", "failed"]
     assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.steps import Mode
 from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import TWO_ROLES, at, load_text, problems_of, spot
 
@@ -180,9 +181,9 @@ def test_live_mode_has_no_production_footprint_to_avoid(tmp_path: Path) -> None:
     assert [live.production_clash(s) for s in live.steps("failover")] == [None, None]
 
 
-def shipped(mode: str) -> ExecutionPlan:
+def shipped(mode: Mode) -> ExecutionPlan:
     loaded = load_plan(Path(__file__).parents[2] / "plans" / "region-failure.yaml", DEFAULT_TIERS)
-    return resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})  # type: ignore[arg-type]
+    return resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
 
 
 DNS = {

@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from drill.plan import load_plan, resolve
+from drill.steps import Mode
 from drill.tiers import DEFAULT_TIERS
 from tests.plan.helpers import SHIPPED_PLANS
 
 
 @pytest.mark.parametrize("path", SHIPPED_PLANS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("mode", ["drill", "live"])
-def test_params_validate_again_from_their_json_form(path: Path, mode: str) -> None:
+def test_params_validate_again_from_their_json_form(path: Path, mode: Mode) -> None:
     loaded = load_plan(path, DEFAULT_TIERS)
-    plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})  # type: ignore[arg-type]
+    plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
     checked = 0
     for step in plan.steps():
         if step.params is None:

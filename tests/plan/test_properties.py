@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +341,10 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+def _of_another_type_than(old: object) -> Callable[[object], bool]:
+    return lambda value: _type_name(value) != _type_name(old)
+
+
 @st.composite
 def mutated_plans(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     """The seed plan after 1-4 random mutations, and what each mutation was."""
@@ -355,7 +359,7 @@ def mutated_plans(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, Any]
             done.append((kind, path))
         elif kind == "replace" and inner:
             path, old = draw(st.sampled_from(inner))
-            new = draw(JSONISH.filter(lambda v, old=old: _type_name(v) != _type_name(old)))
+            new = draw(JSONISH.filter(_of_another_type_than(old)))
             parent_of(data, path)[path[-1]] = new
             done.append((kind, path))
         elif kind == "add":

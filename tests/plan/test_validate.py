@@ -8,7 +8,26 @@ import pytest
 
 from drill.durations import format_duration, parse_duration
 from drill.errors import PlanError, Problem, UsageError
-from drill.plan import ExecutionPlan, ResolvedStep, find_plan, load_config, load_plan, resolve
+from drill.plan import (
+    ExecutionPlan,
+    LoadedPlan,
+    PhaseName,
+    ResolvedStep,
+    StepSpec,
+    find_plan,
+    load_config,
+    load_plan,
+    resolve,
+)
+from drill.steps import Mode
+from drill.steps.backend_switch import BackendSwitchParams
+from drill.steps.gcs_backup_fresh import GcsBackupFreshParams
+from drill.steps.http_check import HttpCheckParams
+from drill.steps.kube_job import KubeJobParams
+from drill.steps.kube_namespace import KubeNamespaceParams
+from drill.steps.kube_scale import KubeScaleParams
+from drill.steps.kube_wait_ready import KubeWaitReadyParams
+from drill.steps.velero_restore import VeleroRestoreParams
 from drill.tiers import DEFAULT_TIERS, TargetOrigin, Targets
 from tests.plan.helpers import (
     SHIPPED_PLANS,
@@ -47,6 +66,14 @@ VALID = HEADER + "phases:\n  verify:\n" + READY_STEP
 
 def with_verify(steps: str, header: str = HEADER) -> str:
     return header + "phases:\n  verify:\n" + steps
+
+
+def single_steps(loaded: LoadedPlan, phase: PhaseName) -> list[StepSpec]:
+    """The entries of ``phase``, which must all be single steps (no parallel group)."""
+    entries = loaded.plan.phases.entries(phase)
+    steps = [e for e in entries if isinstance(e, StepSpec)]
+    assert len(steps) == len(entries), f"a parallel group in {phase}"
+    return steps
 
 
 def step_named(plan: ExecutionPlan, step_id: str) -> ResolvedStep:
@@ -309,7 +336,7 @@ def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
 
 def test_step_type_without_a_cluster_needs_no_context(tmp_path: Path) -> None:
     text = with_verify("    - id: ping\n      type: http.check\n      with: {url: https://x.io}\n")
-    assert load_text(tmp_path, text).plan.phases.entries("verify")[0].context is None
+    assert single_steps(load_text(tmp_path, text), "verify")[0].context is None
 
 
 # --- durations ------------------------------------------------------------------------------
@@ -321,7 +348,7 @@ def test_step_type_without_a_cluster_needs_no_context(tmp_path: Path) -> None:
 )
 def test_good_durations(tmp_path: Path, written: str, seconds: float) -> None:
     text = with_verify(READY_STEP + f"      timeout: {written}\n")
-    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    (step,) = single_steps(load_text(tmp_path, text), "verify")
     assert step.timeout == pytest.approx(seconds)
 
 
@@ -668,7 +695,7 @@ def test_merge_keys_let_a_mapping_override_what_it_merges(tmp_path: Path) -> Non
         selector: app=web
 """
     loaded = load_text(tmp_path, with_verify(steps))
-    first, second = loaded.plan.phases.entries("verify")
+    first, second = single_steps(loaded, "verify")
     assert first.with_ == {"namespace": "${ns}", "selector": "app=api"}
     assert second.with_ == {"namespace": "${ns}", "selector": "app=web"}
 
@@ -678,7 +705,7 @@ def test_merge_keys_earlier_mappings_in_a_list_win(tmp_path: Path) -> None:
         READY_STEP.replace("        namespace: ${ns}\n", "")
         + "        <<: [{namespace: first}, {namespace: second, selector: a=b}]\n"
     )
-    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    (step,) = single_steps(load_text(tmp_path, text), "verify")
     assert step.with_ == {"namespace": "first", "selector": "a=b"}
 
 
@@ -723,7 +750,7 @@ def test_merge_keys_resolve_nested_merges_with_the_same_rule(tmp_path: Path) -> 
         + "        <<: [{<<: {namespace: inner, selector: x=y}, namespace: outer},"
         + " {selector: a=b}]\n"
     )
-    (step,) = load_text(tmp_path, text).plan.phases.entries("verify")
+    (step,) = single_steps(load_text(tmp_path, text), "verify")
     assert step.with_ == {"namespace": "outer", "selector": "x=y"}
 
 
@@ -854,7 +881,7 @@ def _strings(value: object) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["drill", "live"])
 @pytest.mark.parametrize("path", SHIPPED_PLANS, ids=lambda p: p.stem)
-def test_shipped_plan_resolves_with_every_name_filled_in(path: Path, mode: str) -> None:
+def test_shipped_plan_resolves_with_every_name_filled_in(path: Path, mode: Mode) -> None:
     loaded = load_plan(path, DEFAULT_TIERS)
     plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
     assert plan.mode == mode
@@ -900,6 +927,7 @@ def test_region_failure_public_endpoint_only_in_live_mode(
     live = step_named(region_failure["live"], "public-endpoint")
     assert not live.skipped
     assert live.params is not None
+    assert isinstance(live.params, HttpCheckParams)
     assert live.params.url == "https://api.example.com/healthz"
     assert live.params.within == 300
 
@@ -950,6 +978,7 @@ def test_region_failure_substitutes_inside_strings_and_lists(
 ) -> None:
     backend = step_named(region_failure["live"], "switch-backend").params
     assert backend is not None
+    assert isinstance(backend, BackendSwitchParams)
     assert backend.backends[0].target == (
         "projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"
     )
@@ -959,6 +988,7 @@ def test_region_failure_substitutes_inside_strings_and_lists(
     ):
         smoke = step_named(region_failure[mode], "smoke-test").params
         assert smoke is not None
+        assert isinstance(smoke, KubeJobParams)
         assert smoke.command == ["curl", "-fsS", url]
 
 
@@ -985,6 +1015,7 @@ def test_region_failure_targets_contexts_and_shape(
     assert [s.id for s in backups.steps] == ["velero-backup-fresh", "database-export-fresh"]
     export = step_named(plan, "database-export-fresh").params
     assert export is not None
+    assert isinstance(export, GcsBackupFreshParams)
     assert export.min_size == 1024 * 1024
     assert export.max_age == 600
     assert step_named(plan, "restore-namespace").timeout_s == 20 * 60
@@ -1008,14 +1039,17 @@ def test_namespace_restore_goes_to_dr_test_in_drill_and_production_live(
         plan = namespace_restore[mode]
         restore = step_named(plan, "restore-production")
         assert restore.params is not None
+        assert isinstance(restore.params, VeleroRestoreParams)
         assert restore.params.namespace_mapping == {"production": namespace}
         assert restore.params.schedule == "daily-backup"
         assert restore.timeout_s == 30 * 60
         for step_id in ("workloads-ready", "smoke-test"):
             params = step_named(plan, step_id).params
             assert params is not None
+            assert isinstance(params, KubeWaitReadyParams | KubeJobParams)
             assert params.namespace == namespace
         smoke = step_named(plan, "smoke-test").params
+        assert isinstance(smoke, KubeJobParams)
         assert smoke.command[-1] == f"http://api-server.{namespace}.svc/healthz"
 
 
@@ -1024,6 +1058,7 @@ def test_namespace_restore_creates_the_namespace_only_in_drill_mode(
 ) -> None:
     drill = step_named(namespace_restore["drill"], "create-namespace")
     assert drill.params is not None
+    assert isinstance(drill.params, KubeNamespaceParams)
     assert drill.params.name == "dr-test"
     assert drill.params.action == "create"
     live = step_named(namespace_restore["live"], "create-namespace")
@@ -1051,10 +1086,12 @@ def test_a_whole_string_reference_keeps_its_type(tmp_path: Path) -> None:
         replicas: ${replicas}
 """
     loaded = load_text(tmp_path, with_verify(steps, header))
-    for mode, replicas in (("drill", 1), ("live", 12)):
+    cases: list[tuple[Mode, int]] = [("drill", 1), ("live", 12)]
+    for mode, replicas in cases:
         plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
         step = step_named(plan, "scale")
         assert step.params is not None
+        assert isinstance(step.params, KubeScaleParams)
         assert step.params.replicas == replicas
         assert step.timeout_s == 120
 
@@ -1068,10 +1105,12 @@ def test_a_mode_override_replaces_only_the_params_it_names(tmp_path: Path) -> No
 """
     text = with_verify(READY_STEP + overrides)
     loaded = load_text(tmp_path, text)
-    for mode, selector in (("drill", "app=api"), ("live", "app=api-standby")):
+    cases: list[tuple[Mode, str]] = [("drill", "app=api"), ("live", "app=api-standby")]
+    for mode, selector in cases:
         plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
         params = step_named(plan, "ready").params
         assert params is not None
+        assert isinstance(params, KubeWaitReadyParams)
         assert params.selector == selector
         assert params.namespace == ("dr-test" if mode == "drill" else "production")
 

@@ -112,8 +112,9 @@ def test_rrdata_order_does_not_make_a_conflict(
 ) -> None:
     reordered = RecordSet(WWW.name, "A", 300, tuple(reversed(WWW.rrdatas)))
     adapter.change_record(ZONE, reordered, NEW_WWW)
-    assert live(emulator) is not None
-    assert live(emulator).rrdatas == NEW_WWW.rrdatas  # type: ignore[union-attr]
+    now = live(emulator)
+    assert now is not None
+    assert now.rrdatas == NEW_WWW.rrdatas
 
 
 def test_a_record_changed_since_it_was_read_is_a_conflict_and_nothing_applies(

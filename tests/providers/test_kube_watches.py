@@ -16,6 +16,7 @@ from typing import TypeVar
 import pytest
 
 from drill.clock import FakeClock
+from drill.errors import NotFound
 from drill.sandbox.kube import KubeEmulator, Profile
 from providers import kube
 from providers.protocols import JobSpec, RestoreRequest
@@ -135,7 +136,7 @@ def test_a_readiness_wait_lists_again_after_its_watch_expired(
 def test_a_job_deleted_while_watched_is_not_found(
     adapter: kube.KubeAdapter, emulator: KubeEmulator
 ) -> None:
-    with pytest.raises(kube.NotFound, match="sandbox: job default/ghost is gone"):
+    with pytest.raises(NotFound, match="sandbox: job default/ghost is gone"):
         list(adapter.watch_job("default", "ghost", 5))
 
 

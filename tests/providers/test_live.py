@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drill.clock import FakeClock
+from providers.aws import Elbv2Backends, Route53Dns, S3ObjectStore
 from providers.cloud import CloudSettings
 from providers.live import LiveProviders
 
@@ -15,6 +16,10 @@ def test_the_aws_adapters_of_a_run_share_one_session() -> None:
     west = providers.object_store("aws", None, "us-west-2")
     dns = providers.dns("aws", None)
     backends = providers.backends("aws")
+    assert isinstance(east, S3ObjectStore)
+    assert isinstance(west, S3ObjectStore)
+    assert isinstance(dns, Route53Dns)
+    assert isinstance(backends, Elbv2Backends)
     shared = {id(adapter._clients) for adapter in (east, west, dns, backends)}
     assert len(shared) == 1
     assert providers.object_store("aws", None, "us-east-1") is east

@@ -32,10 +32,19 @@ SCOPE = Scope(
 def backed_up() -> list[dict[str, Any]]:
     web = deployment("web", replicas=2)
     web["metadata"]["namespace"] = "shop"
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "prod"}}
-    other = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "x"}}
-    event = {"apiVersion": "v1", "kind": "Event", "reason": "Scaled", "type": "Normal"}
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "rules": []}
+    config: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "prod"}}
+    other: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "x"}}
+    event: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "reason": "Scaled",
+        "type": "Normal",
+    }
+    role: dict[str, Any] = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "rules": [],
+    }
     config["metadata"] = {"name": "settings", "namespace": "shop"}
     other["metadata"] = {"name": "elsewhere", "namespace": "billing"}
     event["metadata"] = {"name": "web.1", "namespace": "shop"}

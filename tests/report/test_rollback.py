@@ -98,7 +98,9 @@ def test_junit_has_a_case_per_check_failing_unless_equal() -> None:
     differs = found[(f"{PLAN}.rollback", "read back switch-dns: A record shop.example.com.")]
     assert message_of(differs, "failure").startswith("rollback differs: A record shop")
     unread = found[(f"{PLAN}.rollback", "read back scale-up: Deployment dr-test/shop")]
-    assert unread.find("failure").get("type") == "not_verified"  # type: ignore[union-attr]
+    failure = unread.find("failure")
+    assert failure is not None
+    assert failure.get("type") == "not_verified"
 
 
 @pytest.mark.parametrize("verified", [True, False])

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -286,7 +287,7 @@ def test_a_listener_change_is_never_seen_before_the_moment_it_applied(
                 {"TargetGroupArn": arn, "Weight": int(name == serving)}
                 for name, arn in groups.items()
             ]
-            with watching(lambda s=serving: aws.forwarding_since("race-alb:80", [s])) as seen:
+            with watching(partial(aws.forwarding_since, "race-alb:80", [serving])) as seen:
                 elbv2.modify_listener(
                     ListenerArn=aws.listener_arn("race-alb:80"),
                     DefaultActions=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from kubernetes.client.exceptions import ApiException
@@ -19,7 +20,7 @@ def advance(cluster: Cluster, clock: FakeClock, seconds: float) -> None:
     cluster.emulator.tick()
 
 
-def job(name: str) -> dict[str, object]:
+def job(name: str) -> dict[str, Any]:
     container = {"name": "smoke", "image": "busybox:1.36", "command": ["sh", "-c", "echo ok"]}
     return {
         "metadata": {"name": name},
@@ -164,7 +165,7 @@ def test_a_job_past_its_active_deadline_fails(
     still_cluster: Cluster, fake_clock: FakeClock
 ) -> None:
     body = job("slow")
-    body["spec"]["activeDeadlineSeconds"] = 1  # type: ignore[index]
+    body["spec"]["activeDeadlineSeconds"] = 1
     still_cluster.batch.create_namespaced_job("default", body)
     advance(still_cluster, fake_clock, 0)
     advance(still_cluster, fake_clock, 1)

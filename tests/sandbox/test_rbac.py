@@ -200,7 +200,7 @@ def test_refusals_are_the_real_servers_403s(team: Cluster, token_client: TokenCl
     apps, core = client.AppsV1Api(robot), client.CoreV1Api(robot)
     apps.create_namespaced_deployment("team", deployment("web"))
 
-    refusals = {
+    refusals: dict[str, tuple[Callable[[], object], str]] = {
         "list pods": (
             lambda: core.list_namespaced_pod("team"),
             'pods is forbidden: User "system:serviceaccount:team:robot" cannot list resource '

@@ -7,9 +7,12 @@ it replaces (else Conflict, nothing applied) and finishes a few status polls lat
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict
+
+from pydantic import JsonValue
 
 from drill.clock import FakeClock
 from drill.errors import Conflict, NotFound
@@ -60,7 +63,9 @@ class FakeDns:
     def change_record(
         self, zone: str, current: RecordSet | None, new: RecordSet | None
     ) -> PendingChange:
-        key = (new or current).name, (new or current).type  # type: ignore[union-attr]
+        changed = new or current
+        assert changed is not None, "a change from no record to no record"
+        key = changed.name, changed.type
         live = self.records.get(key)
         if (current is None) != (live is None) or (current and not current.same_as(live)):
             raise Conflict(f"{key[0]} no longer matches what drill read; nothing applied")
@@ -179,6 +184,13 @@ def cloud_env(clouds: FakeClouds, clock: FakeClock | None = None, timeout_s: flo
     )
 
 
-def noting(kept: dict[str, object]) -> dict[str, object]:
+class Noting(TypedDict):
+    """The StepEnv fields that carry a step's notes."""
+
+    notes: Mapping[str, JsonValue]
+    note: Callable[[str, JsonValue], None]
+
+
+def noting(kept: dict[str, JsonValue]) -> Noting:
     """StepEnv fields as the executor wires them, with the step's notes kept in ``kept``."""
     return {"notes": kept, "note": kept.__setitem__}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from drill.errors import Conflict, StepFailed
 from drill.steps import StepTimedOut
 from drill.steps.backend_switch import BackendSwitch, BackendSwitchParams
-from providers.protocols import BackendTarget
-from tests.steps.cloudfakes import FakeClouds, cloud_env, noting
+from providers.protocols import BackendRef, BackendState, BackendTarget
+from tests.steps.cloudfakes import FakeBackends, FakeClouds, cloud_env, noting
 
 PRIMARY = "projects/p/zones/us-central1-a/instanceGroups/api"
 DR = "projects/p/zones/us-east1-b/instanceGroups/api"
@@ -81,8 +81,8 @@ def test_unhealthy_backends_fail_naming_each() -> None:
 def test_a_concurrent_change_is_a_conflict_with_nothing_applied() -> None:
     clouds = clouds_with()
 
-    class Racing(type(clouds.backend_api)):  # type: ignore[misc]
-        def get_backends(self, ref):  # type: ignore[no-untyped-def]
+    class Racing(FakeBackends):
+        def get_backends(self, ref: BackendRef) -> BackendState:
             state = super().get_backends(ref)
             return type(state)(ref, (BackendTarget(PRIMARY, 0.5),))  # a stale read
 
@@ -146,7 +146,7 @@ def test_the_journaled_read_is_the_precondition_so_a_later_change_is_not_lost() 
     prior = step.capture_prior_state(params(), env)
     someone = (BackendTarget(PRIMARY, 0.5, None, ()),)
     clouds.backend_api.services["api-backend"] = someone  # changed after drill read it
-    notes: dict[str, object] = {}
+    notes: dict[str, JsonValue] = {}
     with pytest.raises(Conflict, match="changed since drill read them"):
         step.run(params(), replace(env, prior=prior, **noting(notes)))
     assert clouds.backend_api.services["api-backend"] == someone
@@ -155,13 +155,13 @@ def test_the_journaled_read_is_the_precondition_so_a_later_change_is_not_lost() 
     assert clouds.backend_api.services["api-backend"] == someone
 
 
-def stopped_mid_operation() -> tuple[FakeClouds, BackendSwitch, object, dict[str, object]]:
+def stopped_mid_operation() -> tuple[FakeClouds, BackendSwitch, JsonValue, dict[str, JsonValue]]:
     """A switch whose operation is still running when the step's time ends."""
     clouds, step = clouds_with(), BackendSwitch()
     clouds.backend_api.polls_until_done = 3
     env = cloud_env(clouds, timeout_s=0.1)
     prior = step.capture_prior_state(params(), env)
-    notes: dict[str, object] = {}
+    notes: dict[str, JsonValue] = {}
     with pytest.raises(StepTimedOut):
         step.run(params(), replace(env, prior=prior, **noting(notes)))
     return clouds, step, prior, notes

@@ -8,6 +8,7 @@ import pytest
 
 from drill.errors import StepFailed
 from drill.plan import load_plan, resolve
+from drill.steps import Mode
 from drill.steps.cloud_reachable import CloudReachable, CloudReachableParams
 from drill.tiers import DEFAULT_TIERS
 from providers.protocols import BackendTarget, RecordSet
@@ -15,9 +16,9 @@ from tests.plan.helpers import REPO
 from tests.steps.cloudfakes import FakeClouds, cloud_env
 
 
-def checks_of(plan_name: str, mode: str = "drill") -> CloudReachableParams:
+def checks_of(plan_name: str, mode: Mode = "drill") -> CloudReachableParams:
     loaded = load_plan(REPO / "plans" / f"{plan_name}.yaml", DEFAULT_TIERS)
-    plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})  # type: ignore[arg-type]
+    plan = resolve(loaded.plan, loaded.source, mode, DEFAULT_TIERS, {})
     first = plan.phases["preflight"][0]
     assert [s.id for s in first.steps] == ["contexts-reachable", "clouds-reachable"]
     params = first.steps[1].params

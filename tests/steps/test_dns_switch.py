@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from drill.errors import Conflict, StepFailed
 from drill.steps import Cutover, StepTimedOut
 from drill.steps.dns_switch import DnsSwitch, DnsSwitchParams
 from providers.protocols import RecordSet
-from tests.steps.cloudfakes import FakeClouds, FakeResolver, cloud_env, noting
+from tests.steps.cloudfakes import FakeClouds, FakeDns, FakeResolver, cloud_env, noting
 
 NAME = "api.example.com."
 OLD = RecordSet(NAME, "A", 300, ("10.0.0.1",))
@@ -108,7 +108,7 @@ def test_undo_refuses_when_someone_changed_the_record_since() -> None:
 def test_a_mismatched_deletion_is_reported_and_nothing_applied() -> None:
     clouds = clouds_with()
 
-    class Racing(type(clouds.dns_api)):  # type: ignore[misc]
+    class Racing(FakeDns):
         def get_record(self, zone: str, name: str, type_: str) -> RecordSet | None:
             return RecordSet(NAME, "A", 60, ("10.0.0.1",))  # a stale read: TTL differs
 
@@ -132,10 +132,12 @@ def test_verify_measures_time_until_the_nameservers_answer() -> None:
         params(verify={"nameservers": ["ns-cloud-a1.googledomains.com"], "within": "1m"}),
         cloud_env(clouds),
     )
-    assert result.facts["visible_after_s"] == pytest.approx(0.25 + 0.375 + 0.5625, abs=0.001)
+    visible_after_s = result.facts["visible_after_s"]
+    assert visible_after_s == pytest.approx(0.25 + 0.375 + 0.5625, abs=0.001)
     assert clouds.resolver_api.asked == 4
     # clients may keep the old answer for the old record's TTL after that
-    assert result.cutover == Cutover(NAME, result.facts["visible_after_s"], 300)
+    assert isinstance(visible_after_s, float)
+    assert result.cutover == Cutover(NAME, visible_after_s, 300)
 
 
 def test_a_switch_without_verify_has_a_cutover_whose_visibility_was_not_measured() -> None:
@@ -183,7 +185,7 @@ def test_a_change_made_after_drill_read_the_record_is_refused_not_reverted() -> 
     prior = step.capture_prior_state(params(), env)
     someone = RecordSet(NAME, "A", 300, ("192.0.2.7",))
     clouds.dns_api.records[(NAME, "A")] = someone  # between drill's read and its switch
-    notes: dict[str, object] = {}
+    notes: dict[str, JsonValue] = {}
     with pytest.raises(Conflict, match="no longer matches"):
         step.run(params(), replace(env, prior=prior, **noting(notes)))
     assert step.undo(params(), prior, replace(env, **noting(notes))).endswith(
@@ -198,7 +200,7 @@ def test_a_retry_after_a_stuck_change_waits_for_it_and_verifies() -> None:
     check = {"nameservers": ["ns-cloud-a1.googledomains.com"], "within": "30s"}
     env = cloud_env(clouds, timeout_s=2)
     prior = step.capture_prior_state(params(verify=check), env)
-    notes: dict[str, object] = {}
+    notes: dict[str, JsonValue] = {}
     with pytest.raises(StepTimedOut):
         step.run(params(verify=check), replace(env, prior=prior, **noting(notes)))
     assert notes == {"change": "1"}

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from pydantic import JsonValue
 
 from drill.errors import Conflict, StepFailed, TransientError
 from drill.steps import StepTimedOut
@@ -235,7 +236,7 @@ def test_live_rollback_removes_only_what_the_restore_labelled_in_production() ->
     restore = kube_env(FakeCluster()).object_name("drill")
     cluster = production_after_a_restore(restore)
     env = kube_env(cluster, mode="live")
-    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["production"]}
     detail = VeleroRestore().undo(LIVE_RESTORE, prior, env)
     assert left_in_production(cluster) == ["operator-notes", "other"]
     assert "production" in cluster.kube_api.namespaces  # never the namespace itself
@@ -249,7 +250,7 @@ def test_with_update_policy_only_objects_created_since_the_restore_started_go() 
     restore = kube_env(FakeCluster()).object_name("drill")
     cluster = production_after_a_restore(restore)
     params = LIVE_RESTORE.model_copy(update={"existing_resource_policy": "update"})
-    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["production"]}
     VeleroRestore().undo(params, prior, kube_env(cluster, mode="live"))
     assert left_in_production(cluster) == ["updated-by-restore", "operator-notes", "other"]
 
@@ -259,7 +260,7 @@ def test_with_update_policy_and_the_restore_gone_nothing_is_deleted_and_undo_say
     cluster = production_after_a_restore(restore)
     del cluster.velero_api.restores[restore]
     params = LIVE_RESTORE.model_copy(update={"existing_resource_policy": "update"})
-    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["production"]}
     with pytest.raises(StepFailed, match="cannot be told from what it updated"):
         VeleroRestore().undo(params, prior, kube_env(cluster, mode="live"))
     assert len(left_in_production(cluster)) == 5
@@ -273,7 +274,7 @@ def test_a_drills_own_namespace_is_left_to_the_undo_that_deletes_it_whole() -> N
     cluster.kube_api.objects["dr-test"] = [
         ("Deployment", "api", {"velero.io/restore-name": restore}, AFTER)
     ]
-    prior = {"restore": restore, "existing_namespaces": ["dr-test"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["dr-test"]}
     detail = VeleroRestore().undo(RESTORE, prior, kube_env(cluster))
     assert detail == f"deleted restore {restore}"
     assert len(cluster.kube_api.objects["dr-test"]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,13 +16,15 @@ from providers.protocols import StoredObject
 from tests.steps.cloudfakes import START, FakeClouds, cloud_env
 
 
-def stored(name: str, age_s: float, size: int = 2048, **metadata: str) -> StoredObject:
+def stored(
+    name: str, age_s: float, size: int = 2048, metadata: Mapping[str, str] | None = None
+) -> StoredObject:
     return StoredObject(
         bucket="prod-backups",
         name=name,
         size=size,
         created_at=START - timedelta(seconds=age_s),
-        metadata=metadata,
+        metadata=dict(metadata or {}),
     )
 
 
@@ -67,7 +70,7 @@ def test_metadata_timestamp_is_the_recovery_point_when_named() -> None:
     clouds = FakeClouds()
     taken = (START - timedelta(minutes=7)).isoformat().replace("+00:00", "Z")
     clouds.objects.objects = [
-        stored("db/a.sql", 30, **{"backup-time": taken}),
+        stored("db/a.sql", 30, metadata={"backup-time": taken}),
         stored("db/newer-without-stamp.sql", 5),
     ]
     result = GcsBackupFresh().run(
@@ -84,7 +87,7 @@ def test_metadata_timestamp_is_the_recovery_point_when_named() -> None:
 )
 def test_bad_metadata_timestamps_name_the_object(stamp: str, message: str) -> None:
     clouds = FakeClouds()
-    clouds.objects.objects = [stored("db/a.sql", 30, stamp=stamp)]
+    clouds.objects.objects = [stored("db/a.sql", 30, metadata={"stamp": stamp})]
     with pytest.raises(StepFailed, match=message):
         GcsBackupFresh().run(
             gcs(prefix="db/", max_age="10m", timestamp_metadata="stamp"), cloud_env(clouds)

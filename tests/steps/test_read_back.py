@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from pydantic import JsonValue
 
 from drill.errors import PermanentError, StepFailed
 from drill.steps import ReadBack
@@ -103,7 +104,7 @@ def test_a_change_never_made_whose_record_someone_else_changed_still_differs() -
     env = cloud_env(clouds)
     prior = step.capture_prior_state(dns_params(), env)
     clouds.dns_api.records[(NAME, "A")] = RecordSet(NAME, "A", 300, ("192.0.2.7",))
-    notes: dict[str, object] = {}
+    notes: dict[str, JsonValue] = {}
     undone = step.undo(dns_params(), prior, replace(env, **noting(notes)))
     assert undone.endswith("drill's change was never made")
     assert only(step.verify_undone(dns_params(), prior, env)).status == "differs"
@@ -284,7 +285,7 @@ def test_a_live_restore_reads_back_production_holding_nothing_it_created() -> No
     restore = kube_env(FakeCluster()).object_name("drill")
     cluster = production_after_a_restore(restore)
     env = kube_env(cluster, mode="live")
-    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["production"]}
     namespace, leftover = VeleroRestore().verify_undone(LIVE_RESTORE, prior, env)
     assert namespace.status == "differs"
     assert namespace.detail.startswith(f"still holds 3 object(s) restore {restore} created")
@@ -307,7 +308,7 @@ def test_with_update_policy_objects_it_only_updated_are_not_counted() -> None:
         o for o in cluster.kube_api.objects["production"] if o[3] != AFTER
     ]  # what it created is gone; what it only updated stays, labelled
     params = LIVE_RESTORE.model_copy(update={"existing_resource_policy": "update"})
-    prior = {"restore": restore, "existing_namespaces": ["production"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["production"]}
     namespace, _ = VeleroRestore().verify_undone(params, prior, kube_env(cluster, mode="live"))
     assert namespace.status == "equal"
     del cluster.velero_api.restores[restore]  # now it cannot be told what it created
@@ -321,6 +322,6 @@ def test_a_namespace_an_earlier_step_created_is_left_to_that_steps_read_back() -
     restore = kube_env(FakeCluster()).object_name("drill")
     cluster = FakeCluster()
     cluster.kube_api.namespaces["dr-test"] = NamespaceInfo("dr-test", "Active", OURS)
-    prior = {"restore": restore, "existing_namespaces": ["dr-test"]}
+    prior: JsonValue = {"restore": restore, "existing_namespaces": ["dr-test"]}
     checks = VeleroRestore().verify_undone(RESTORE, prior, kube_env(cluster))
     assert [c.target for c in checks] == [f"restore {restore}"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 import pytest
 
@@ -115,10 +116,12 @@ QUERY = JobRecoveryPointParams.model_validate(
 )
 
 
-def job_cluster(log: str, state: str = "succeeded") -> FakeCluster:
+def job_cluster(
+    log: str, state: Literal["running", "succeeded", "failed"] = "succeeded"
+) -> FakeCluster:
     cluster = FakeCluster()
     cluster.kube_api.job_log = log
-    cluster.kube_api.job_script.append(JobStatus("j", state))  # type: ignore[arg-type]
+    cluster.kube_api.job_script.append(JobStatus("j", state))
     return cluster
 
 

@@ -16,6 +16,7 @@ import pytest
 import requests
 from google.api_core import exceptions as api
 from google.auth.credentials import AnonymousCredentials
+from pydantic import JsonValue
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
@@ -249,7 +250,10 @@ def test_an_unknown_backend_field_is_refused_as_computes_json_parser_does(
     compute: ComputeEmulator,
 ) -> None:
     fingerprint = compute.fingerprint(PROJECT, "web")
-    body = {"fingerprint": fingerprint, "backends": [{"group": ROOT + DR, "maxRatePerGroup": 5}]}
+    body: JsonValue = {
+        "fingerprint": fingerprint,
+        "backends": [{"group": ROOT + DR, "maxRatePerGroup": 5}],
+    }
     answer = requests.patch(
         f"{compute.url}/compute/v1/projects/{PROJECT}/global/backendServices/web",
         json=body,
