@@ -43,8 +43,9 @@ def finish(settings: Settings, command: Callable[[Console], int]) -> NoReturn:
 
 def finish_fast(settings: Settings, command: Callable[[Console], int]) -> NoReturn:
     """Like ``finish``, but the real process skips interpreter teardown once the command has
-    returned: its report, journal and deliveries are written and closed by then, and tearing
-    down the SDKs a run loaded costs longer than the rest of exiting.
+    returned: for `drill run` and `drill rollback` the report, journal and deliveries are
+    written and closed by then, and tearing down the SDKs they loaded costs longer than the
+    rest of exiting.
 
     What was registered to run at exit still runs first, as on any exit: the kubernetes client
     deletes there the files it wrote a kubeconfig's certificates and client keys to, and

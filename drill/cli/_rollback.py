@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drill.cli._common import finish, pass_settings, report_dir_option
+from drill.cli._common import finish_fast, pass_settings, report_dir_option
 from drill.commands import Settings
 
 
@@ -33,4 +33,4 @@ def rollback_command(
     from drill.commands.rollback import RollbackOptions, rollback
 
     options = RollbackOptions(run, yes=yes, sandbox=sandbox, report_dir=report_dir, plan=plan_file)
-    finish(settings, lambda console: rollback(settings, options, console))
+    finish_fast(settings, lambda console: rollback(settings, options, console))

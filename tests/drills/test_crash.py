@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.child import REPO, popen_drill
+from tests.child import REPO, popen_drill, run_drill
 from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, lease, wait_gone
 
@@ -81,6 +81,31 @@ def test_a_killed_run_is_listed_refused_rolled_back_and_its_lease_given_back(
     wait_gone(drill, "dr-test")
     after = snapshot(drill.dr, WATCHED)
     assert {key: after.get(key) for key in before} == before
+
+
+def test_a_rollback_process_writes_its_report_whole_and_leaves_no_file_behind(
+    drill: Drill, tmp_path: Path
+) -> None:
+    """`drill rollback` as its own process skips interpreter teardown once done, as `drill run`
+    does: its report and journal are whole by then, and the kubernetes client's certificate
+    files are gone with the exit handlers that still run."""
+    run_id = kill_after_first_change(drill)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {"DRILL_SANDBOX_DIR": str(drill.state_dir), "TMPDIR": str(temporary)}
+    result = run_drill(drill.workdir, "rollback", run_id, "--sandbox", "--yes", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    run_dir = drill.commands.reports / run_id
+    report = json.loads((run_dir / "rollback-report.json").read_text())
+    assert report["run_id"] == run_id
+    assert report["exit_code"] == 0
+    assert (run_dir / "rollback-report.html").read_text().rstrip().endswith("</html>")
+    journal = (run_dir / "journal.jsonl").read_text()
+    assert journal.endswith("\n")
+    assert '"event": "undo_finished"' in journal
+    assert drill.dr.get(*LEASE) is None
+    assert list(temporary.iterdir()) == []
 
 
 def test_a_run_refuses_to_build_on_a_dead_runs_leftovers(drill: Drill) -> None:
