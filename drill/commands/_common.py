@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -138,6 +137,8 @@ def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
 
 def write_atomically(path: Path, text: str) -> None:
     """Readers of ``path`` see the old file or the new one, never a part of it (OSError)."""
+    import tempfile  # here: `drill --help` imports this module, and tempfile imports shutil
+
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

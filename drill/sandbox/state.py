@@ -6,7 +6,6 @@ single emulator: only the state file, the process that serves it, and the cloud 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -60,6 +59,8 @@ class SandboxState:
                 "the running sandbox takes no faults (an older drill started it): run "
                 "`drill sandbox down`, then `drill sandbox up` again"
             )
+        import http.client  # here: `drill run --help` reads PROFILE_NAMES from this module
+
         where = urlsplit(self.control)
         connection = http.client.HTTPConnection(
             where.hostname or "127.0.0.1", where.port, timeout=CONTROL_TIMEOUT_S
