@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import urllib3
-
 
 def network_reason(exc: BaseException) -> str:
     """Root cause of a urllib3 failure: DNS, refused, TLS or timeout."""
+    # Imported here: the adapters that import this module are imported by commands that send
+    # no request (`drill history --help`), and a failure to describe means urllib3 is loaded.
+    import urllib3
+
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     # Most specific first: a NameResolutionError is a NewConnectionError, which urllib3 also

@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drill.errors import NotFound, PermanentError, UsageError
 from drill.redact import redact_url
 from providers import _aws, _google
 from providers.cloud import CloudSettings
-from providers.protocols import ReportStore
+
+if TYPE_CHECKING:
+    from providers.protocols import ReportStore
 
 LOCATION_FORMS = "a directory, gs://BUCKET[/PREFIX] or s3://BUCKET[/PREFIX]"
 # The rules GCS and S3 share: lowercase letters, digits, dots, dashes (GCS also underscores).

@@ -26,40 +26,43 @@ ReportStore adapter's business, in providers).
 
 from __future__ import annotations
 
-from drill.history._overview import (
-    Overview,
-    PlanSummary,
-    plan_summaries,
-    render_overview_json,
-    render_overview_text,
-)
-from drill.history._regressions import (
-    DEFAULT_FACTOR,
-    DEFAULT_WINDOW,
-    LOW_MARGIN_FRACTION,
-    MIN_SAMPLES,
-    MIN_SLOWDOWN_S,
-    SHRINK_RUNS,
-    Regression,
-    RegressionKind,
-    find_regressions,
-)
-from drill.history._render import (
-    Criteria,
-    HistoryDocument,
-    render_history_json,
-    render_history_text,
-)
-from drill.history._store import (
-    History,
-    Skipped,
-    load_history,
-    load_run_directories,
-    report_name,
-    store_report,
-    stored_plans,
-)
-from drill.history._trend import SlowestStep, TrendRow, slowest_step, trend_row, trend_rows
+from typing import TYPE_CHECKING
+
+from drill.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from drill.history._overview import (
+        Overview,
+        PlanSummary,
+        plan_summaries,
+        render_overview_json,
+        render_overview_text,
+    )
+    from drill.history._regressions import Regression, RegressionKind, find_regressions
+    from drill.history._render import (
+        Criteria,
+        HistoryDocument,
+        render_history_json,
+        render_history_text,
+    )
+    from drill.history._store import (
+        History,
+        Skipped,
+        load_history,
+        load_run_directories,
+        report_name,
+        store_report,
+        stored_plans,
+    )
+    from drill.history._thresholds import (
+        DEFAULT_FACTOR,
+        DEFAULT_WINDOW,
+        LOW_MARGIN_FRACTION,
+        MIN_SAMPLES,
+        MIN_SLOWDOWN_S,
+        SHRINK_RUNS,
+    )
+    from drill.history._trend import SlowestStep, TrendRow, slowest_step, trend_row, trend_rows
 
 __all__ = [
     "DEFAULT_FACTOR",
@@ -93,3 +96,39 @@ __all__ = [
     "trend_row",
     "trend_rows",
 ]
+# Where each public name lives; each loads when first used, so a command loads only the part
+# of history it uses: `drill history --help` prints the thresholds without the report models.
+_HOMES = {
+    "Overview": "_overview",
+    "PlanSummary": "_overview",
+    "plan_summaries": "_overview",
+    "render_overview_json": "_overview",
+    "render_overview_text": "_overview",
+    "DEFAULT_FACTOR": "_thresholds",
+    "DEFAULT_WINDOW": "_thresholds",
+    "LOW_MARGIN_FRACTION": "_thresholds",
+    "MIN_SAMPLES": "_thresholds",
+    "MIN_SLOWDOWN_S": "_thresholds",
+    "SHRINK_RUNS": "_thresholds",
+    "Regression": "_regressions",
+    "RegressionKind": "_regressions",
+    "find_regressions": "_regressions",
+    "Criteria": "_render",
+    "HistoryDocument": "_render",
+    "render_history_json": "_render",
+    "render_history_text": "_render",
+    "History": "_store",
+    "Skipped": "_store",
+    "load_history": "_store",
+    "load_run_directories": "_store",
+    "report_name": "_store",
+    "store_report": "_store",
+    "stored_plans": "_store",
+    "SlowestStep": "_trend",
+    "TrendRow": "_trend",
+    "slowest_step": "_trend",
+    "trend_row": "_trend",
+    "trend_rows": "_trend",
+}
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names
+    __getattr__ = lazy_exports(__name__, _HOMES)

@@ -10,16 +10,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from drill.durations import format_duration
+from drill.history._thresholds import (
+    DEFAULT_FACTOR,
+    DEFAULT_WINDOW,
+    LOW_MARGIN_FRACTION,
+    MIN_SAMPLES,
+    MIN_SLOWDOWN_S,
+    SHRINK_RUNS,
+)
 from drill.history._trend import RAN
 from drill.report import Objective, RunReport
-
-DEFAULT_FACTOR = 1.5
-DEFAULT_WINDOW = 5
-MIN_SAMPLES = 3  # fewer earlier passes than this say too little about a step's usual time
-# Below this a slowdown is noise (a sandbox step of 40 ms taking 90 ms), whatever the ratio.
-MIN_SLOWDOWN_S = 1.0
-SHRINK_RUNS = 3
-LOW_MARGIN_FRACTION = 0.25
 
 RegressionKind = Literal["slow_step", "shrinking_margin", "low_margin"]
 

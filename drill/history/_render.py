@@ -8,14 +8,14 @@ from datetime import UTC
 from pydantic import BaseModel, ConfigDict
 
 from drill.durations import format_duration
-from drill.history._regressions import (
+from drill.history._regressions import Regression
+from drill.history._store import History, Skipped
+from drill.history._thresholds import (
     LOW_MARGIN_FRACTION,
     MIN_SAMPLES,
     MIN_SLOWDOWN_S,
     SHRINK_RUNS,
-    Regression,
 )
-from drill.history._store import History, Skipped
 from drill.history._trend import TrendRow, trend_rows
 from drill.report import Objective, Rpo
 

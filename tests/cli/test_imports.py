@@ -75,6 +75,29 @@ def test_help_imports_no_command_and_no_pydantic() -> None:
     assert not {m for m in modules if m.startswith(("drill.commands", "providers"))}
 
 
+def every_command() -> list[tuple[str, ...]]:
+    """Each command's words as typed (`sandbox up` as well as `sandbox`)."""
+    import click
+
+    from drill.cli import cli
+
+    found: list[tuple[str, ...]] = []
+    context = click.Context(cli)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        found.append((name,))
+        if isinstance(command, click.Group):
+            found += [(name, sub) for sub in command.list_commands(click.Context(command))]
+    return found
+
+
+@pytest.mark.parametrize("words", every_command(), ids=" ".join)
+def test_a_commands_help_loads_no_models_plans_or_http_client(words: tuple[str, ...]) -> None:
+    modules = imported_modules(*words, "--help")
+    loaded = ("pydantic", "yaml", "drill.plan", "drill.report", "urllib3", "http.client")
+    assert sorted(m for m in modules if m.startswith(loaded)) == []
+
+
 def test_step_types_load_when_first_looked_up() -> None:
     from drill.steps import STEP_TYPES
 
@@ -139,7 +162,7 @@ def test_a_run_asks_its_clusters_before_the_runner_and_the_report_load() -> None
 
 
 @pytest.mark.parametrize(
-    "package", ["drill.executor", "drill.outputs", "drill.plan", "drill.steps"]
+    "package", ["drill.executor", "drill.history", "drill.outputs", "drill.plan", "drill.steps"]
 )
 def test_every_public_name_of_a_lazy_package_loads(package: str) -> None:
     import importlib
