@@ -248,9 +248,8 @@ def load_located(text: str, file: str) -> Located:
     except yaml.reader.ReaderError as exc:
         raise YamlProblems([_reader_problem(exc, text, file)]) from None
     except RecursionError:
-        # PyYAML's composer recurses once per level of nesting.
-        message = f"nested more than {_MAX_DEPTH} levels deep"
-        raise YamlProblems([Problem(file, 1, 1, "", message)]) from None
+        # PyYAML's composer recurses once per level of nesting; its parser does not.
+        raise YamlProblems([_too_deep(text, file)]) from None
     except yaml.YAMLError as exc:
         raise YamlProblems([Problem(file, 1, 1, "", f"not valid YAML: {exc}")]) from None
     if node is None:
@@ -265,6 +264,53 @@ def load_located(text: str, file: str) -> Located:
     if builder.problems:
         raise YamlProblems(builder.problems)
     return located
+
+
+def _too_deep(text: str, file: str) -> Problem:
+    """Where a document nested too deeply to compose first goes past the limit, and the field
+    there, as the builder would name it: found from the parser's events, which nest nothing."""
+    message = f"nested more than {_MAX_DEPTH} levels deep"
+    frames: list[_Frame] = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            frames.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        path = frames[-1].child() if frames else ()
+        if len(frames) >= _MAX_DEPTH:
+            mark = event.start_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            return Problem(file, line, column, dotted(path), message)
+        if isinstance(event, yaml.CollectionStartEvent):
+            frames.append(_Frame(path, isinstance(event, yaml.MappingStartEvent)))
+        elif frames and isinstance(event, yaml.ScalarEvent):
+            frames[-1].saw_scalar(event.value)
+    return Problem(file, 1, 1, "", message)
+
+
+@dataclass
+class _Frame:
+    """An open collection while scanning events: its path and where in it the next node is."""
+
+    path: Path
+    mapping: bool
+    index: int = -1  # of the node last seen: a sequence's item, or a mapping's key or value
+    key: str = "?"  # a mapping's last scalar key ("?" for a collection used as a key)
+
+    def child(self) -> Path:
+        """The path of the node the next event starts (counted as seen)."""
+        self.index += 1
+        if not self.mapping:
+            return (*self.path, self.index)
+        if self.index % 2 == 0:
+            self.key = "?"
+            return self.path  # a key: named as its mapping is
+        return (*self.path, self.key)
+
+    def saw_scalar(self, value: str) -> None:
+        if self.mapping and self.index % 2 == 0:
+            self.key = value
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:

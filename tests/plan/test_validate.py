@@ -659,10 +659,23 @@ def test_forbidden_control_character_is_located(tmp_path: Path) -> None:
 
 
 def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """Named where it first goes too deep, however deep it goes: at 1000 levels PyYAML's
+    composer runs out of stack before drill's own limit is met."""
     for depth in (100, 1000):
         text = VALID + "extra: " + "[" * depth + "]" * depth + "\n"
-        problems = problems_of(tmp_path, text)
-        assert any("nested more than" in p.message for p in problems), problems
+        problems = [p for p in problems_of(tmp_path, text) if "nested more than 64" in p.message]
+        assert len(problems) == 1, problems
+        line, column = at(text, "[")
+        assert spot(problems[0]) == (line, column + 63)  # the 64th: 65 deep with the root
+        assert problems[0].field == "extra" + "[0]" * 63
+
+
+def test_deep_block_nesting_is_named_where_it_goes_too_deep(tmp_path: Path) -> None:
+    nested = "".join(f"{'  ' * level}k{level}:\n" for level in range(400)) + "  " * 400 + "x: 1\n"
+    text = VALID + "extra:\n" + "".join("  " + line + "\n" for line in nested.splitlines())
+    (problem,) = [p for p in problems_of(tmp_path, text) if "nested more than" in p.message]
+    assert spot(problem) == at(text, "k63:")
+    assert problem.field == "extra." + ".".join(f"k{level}" for level in range(63))
 
 
 def test_self_referring_alias_is_a_problem_not_a_crash(tmp_path: Path) -> None:
