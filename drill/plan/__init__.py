@@ -81,6 +81,9 @@ def find_plan(name_or_path: str, plans_dir: Path) -> Path:
     given = Path(name_or_path)
     if given.is_file():
         return given
+    names_a_file = any(c in name_or_path for c in "/\\") or given.suffix in (".yaml", ".yml")
+    if names_a_file and given.is_dir():  # a bare name may be a directory's: plans_dir decides
+        raise UsageError(f"plan {name_or_path!r}: a directory, not a plan file")
     if "/" in name_or_path or "\\" in name_or_path or ".." in name_or_path:
         raise UsageError(f"plan {name_or_path!r}: no such file")
     is_file_name = name_or_path.endswith((".yaml", ".yml"))

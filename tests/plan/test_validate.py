@@ -1189,6 +1189,25 @@ def test_find_plan_never_joins_a_path_onto_the_plans_dir(tmp_path: Path, name: s
         find_plan(name, plans)
 
 
+@pytest.mark.parametrize("name", ["{tmp}/plans", "{tmp}/plans/", "{tmp}/a-dir.yaml"])
+def test_a_directory_given_as_a_plan_is_named_as_one(tmp_path: Path, name: str) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "a-dir.yaml").mkdir()
+    with pytest.raises(UsageError, match="a directory, not a plan file"):
+        find_plan(name.format(tmp=tmp_path), tmp_path / "plans")
+
+
+def test_a_bare_name_is_a_plan_name_even_where_a_directory_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (tmp_path / "demo").mkdir()
+    path = write(plans, VALID, "demo.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert find_plan("demo", plans) == path
+
+
 def test_shipped_plans_found_by_name() -> None:
     for path in SHIPPED_PLANS:
         assert find_plan(path.stem, path.parent) == path
