@@ -65,7 +65,8 @@ def _bucket_and_prefix(location: str, rest: str) -> tuple[str, str]:
     if not _BUCKET.match(bucket):
         raise UsageError(
             f"history location {shown_location(location)!r}: that is not a bucket name "
-            "(lowercase letters, digits, dots and dashes)"
+            "(3 to 222 lowercase letters, digits, dots, dashes or underscores, the first and "
+            "last a letter or digit)"
         )
     prefix = prefix.strip("/")
     return bucket, f"{prefix}/" if prefix else ""

@@ -62,6 +62,7 @@ def test_anything_else_is_a_directory(tmp_path: Path) -> None:
         ("gs://", "'gs://' names no bucket"),
         ("s3:///prefix", "'s3:///prefix' names no bucket"),
         ("gs://Not_A_Bucket/x", "'gs://Not_A_Bucket/x': that is not a bucket name"),
+        ("s3://b", "'s3://b': that is not a bucket name (3 to 222 lowercase letters"),
         ("gs://user:secret@bucket/x", "'gs://***@bucket/x': that is not a bucket name"),
         ("https://user:secret@example.com/h", "'https://***@example.com/h': use a directory"),
         ("gs://bucket?token=abc", "'gs://bucket?token=***': that is not a bucket name"),
