@@ -92,6 +92,12 @@ def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[Left
 
 def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> int:
     """List what runs left behind; exit 1 when any run still has changes not undone."""
+    if not options.report_dir.is_dir():
+        # Saying that no run there left anything changed would pass a mistyped path as clean.
+        raise UsageError(
+            f"no report directory {options.report_dir}: runs keep their journals there "
+            "(--report-dir or DRILL_REPORT_DIR)"
+        )
     now = (clock or SystemClock()).now()
     listed = [
         run

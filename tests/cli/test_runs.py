@@ -123,3 +123,13 @@ def test_a_sandbox_runs_commands_all_point_at_the_sandbox(tmp_path: Path) -> Non
     assert rollback.returncode == 2, rollback.stdout + rollback.stderr
     assert "no sandbox is up" in rollback.stderr
     assert str(missing) not in rollback.stderr
+
+
+def test_a_report_directory_that_is_not_there_is_not_called_clean(tmp_path: Path) -> None:
+    """A mistyped --report-dir must not read as "no run left anything changed"."""
+    with pytest.raises(UsageError, match=r"no report directory .*mistyped: runs keep their"):
+        listed(tmp_path / "mistyped")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(UsageError, match="no report directory"):
+        listed(tmp_path / "a-file")
+    assert listed(tmp_path) == (0, f"no run under {tmp_path} left anything changed\n")
