@@ -372,13 +372,17 @@ def sandbox_up(
     running = _running(settings.environ)
     if running is not None:
         _require_serves(running, plans, settings, options)
+        until = "it was up already, and keeps its own --ttl (`drill sandbox down` ends it)"
     else:
         running = _start(settings, plans, ttl, clock or SystemClock(), options)
+        until = f"--ttl {ttl}, or `drill sandbox down`"
     lines = [f"sandbox up (pid {running.pid}); kubeconfig: {running.kubeconfig}"]
     lines += [
         f"  role {role}: kubectl --kubeconfig {running.kubeconfig} --context {context} get ns"
         for role, context in running.contexts.items()
     ]
+    if running.stops_at is not None:
+        lines.append(f"  stops at {running.stops_at}: {until}")
     console.out("\n".join(lines) + "\n")
     return ExitCode.PASSED
 
@@ -426,9 +430,14 @@ def _start(
 
 def _seconds(ttl: str) -> float:
     try:
-        return parse_duration(ttl)
+        seconds = parse_duration(ttl)
     except ValueError as exc:
         raise UsageError(f"--ttl: {exc}") from None
+    if seconds <= 0:
+        raise UsageError(
+            f"--ttl: {ttl} would stop the sandbox as it starts; give how long to keep it"
+        )
+    return seconds
 
 
 _NOT_CANCELLED = threading.Event()
@@ -517,6 +526,7 @@ def sandbox_status(settings: Settings, console: Console) -> int:
         f"  contexts: {', '.join(f'{r} -> {c}' for r, c in state.contexts.items())}\n"
         f"  plans: {', '.join(state.plans) or 'none'}\n{built}"
         f"  timing: profile {state.profile}, time scale {state.time_scale:g}\n"
+        + (f"  stops at: {state.stops_at}\n" if state.stops_at else "")
         + (f"  faults armed in every run: {faults}\n" if faults else "")
     )
     return ExitCode.PASSED

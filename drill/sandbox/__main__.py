@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -51,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     kube, cloud = profiles(args.profile, args.time_scale)
+    clock = SystemClock()
     with (
-        Sandbox(world, args.dir, profile=kube, clock=SystemClock(), cloud_profile=cloud) as sandbox,
+        Sandbox(world, args.dir, profile=kube, clock=clock, cloud_profile=cloud) as sandbox,
         ControlServer(sandbox) as control,
     ):
         state = SandboxState(
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             time_scale=args.time_scale,
             world=None if args.world is None else str(args.world),
             faults=[{"name": f.name, "at_step": f.at_step, "after_s": f.after_s} for f in faults],
+            stops_at=(clock.now() + timedelta(seconds=args.ttl)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         write_state(args.dir, state)
         try:

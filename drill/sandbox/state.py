@@ -44,6 +44,8 @@ class SandboxState:
     world: str | None = None  # the world file it was built from, if not from the plans
     # The world file's faults, armed in every run against this sandbox (FaultSpec fields).
     faults: list[dict[str, object]] = field(default_factory=list)
+    # When its --ttl runs out and it stops by itself (UTC, ISO 8601); None: an older drill's.
+    stops_at: str | None = None
 
     def cloud_settings(self) -> CloudSettings:
         return CloudSettings(**self.cloud)  # type: ignore[arg-type]
@@ -112,6 +114,7 @@ def read_state(directory: Path) -> SandboxState | None:
             time_scale=float(raw.get("time_scale") or 1.0),
             world=_text_or_none(raw.get("world")),
             faults=[dict(f) for f in raw.get("faults") or [] if isinstance(f, dict)],
+            stops_at=_text_or_none(raw.get("stops_at")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

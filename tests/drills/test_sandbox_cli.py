@@ -10,12 +10,13 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from drill.commands.sandbox import sandbox_down, sandbox_status
+from drill.commands.sandbox import sandbox_down, sandbox_status, sandbox_up
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.files import world_yaml
 from drill.sandbox.worlds.plans import resolve_both_modes
@@ -66,12 +67,23 @@ def test_up_keeps_state_between_commands_and_down_stops_it(cli: Cli) -> None:
     sandbox_dir = {"DRILL_SANDBOX_DIR": str(cli.tmp_path / "sandbox")}
     commands = InProcess(cli.tmp_path, sandbox_dir, clock=BriefSleeps())
     settings = commands.settings()
+    asked = datetime.now(UTC)
     up = cli("sandbox", "up", "namespace-restore", "--ttl", "5m")
     assert up.returncode == 0, up.stderr
     assert "kubeconfig:" in up.stdout
     state = json.loads((cli.tmp_path / "sandbox" / "state.json").read_text())
+    stops_at = datetime.strptime(state["stops_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(minutes=5) - timedelta(seconds=1) <= stops_at - asked
+    assert stops_at - asked <= timedelta(minutes=5, seconds=30)
+    assert f"  stops at {state['stops_at']}: --ttl 5m, or `drill sandbox down`" in up.stdout
     status = commands.call(lambda c: sandbox_status(settings, c))
     assert status.stdout.startswith(f"sandbox up (pid {state['pid']})")
+    assert f"  stops at: {state['stops_at']}\n" in status.stdout
+    again = commands.call(lambda c: sandbox_up(settings, ("namespace-restore",), c, "1h"))
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"stops at {state['stops_at']}: it was up already, and keeps its own --ttl" in again.stdout
+    )
 
     first = commands.run(
         "namespace-restore", sandbox=True, live=True, yes=True, output="json", settings=settings
@@ -138,3 +150,13 @@ def test_up_from_a_world_file_arms_its_faults_in_every_run(cli: Cli) -> None:
     refused = commands.run("namespace-restore", sandbox=True, profile="realistic")
     assert refused.returncode == 2
     assert "keeps profile fast at time scale 0.2, not realistic at 0.2" in refused.stderr
+
+
+@pytest.mark.parametrize("ttl", ["0s", "0m"])
+def test_a_ttl_that_ends_the_sandbox_as_it_starts_is_refused(tmp_path: Path, ttl: str) -> None:
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "sandbox")})
+    settings = commands.settings()
+    refused = commands.call(lambda c: sandbox_up(settings, ("namespace-restore",), c, ttl))
+    assert refused.returncode == 2
+    assert f"--ttl: {ttl} would stop the sandbox as it starts" in refused.stderr
+    assert not (tmp_path / "sandbox" / "state.json").exists()
