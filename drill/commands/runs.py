@@ -56,20 +56,38 @@ def run_id_prefix(plan_name: str) -> str:
     return f"{plan_name[:40]}-"
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A run's journal drill cannot read: what that run changed cannot be told from it."""
+
+    journal: Path
+    reason: str
+
+
 def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[LeftBehind]:
-    """Runs under ``report_dir`` (of ``plan``, if given) that are unfinished or still changed,
-    oldest first. A journal that cannot be read is skipped: it is no run of drill's."""
-    from drill.executor import pending_undos, read_events, run_record
+    """Runs under ``report_dir`` (of ``plan``, if given) as their journals tell them, oldest
+    first; journals that cannot be read are left out (``read_runs`` names them)."""
+    yield from read_runs(report_dir, plan)[0]
+
+
+def read_runs(
+    report_dir: Path, plan: str | None = None
+) -> tuple[list[LeftBehind], list[Unreadable]]:
+    """Every run under ``report_dir`` (of ``plan``, if given), oldest first, and the journals
+    there that cannot be read though they hold drill's events (damaged records of runs)."""
+    from drill.executor import holds_drill_events, pending_undos, read_events, run_record
 
     # A run's directory is its run id, which starts with its plan's name: only those are read.
     named = f"{run_id_prefix(plan)}*" if plan is not None else "*"
     journals = sorted(report_dir.glob(f"{named}/{JOURNAL_FILE}")) if report_dir.is_dir() else []
-    found = []
+    found, unreadable = [], []
     for journal in journals:
         try:
             entries = read_events(journal)
             record = run_record(entries)
-        except UsageError:
+        except UsageError as exc:
+            if holds_drill_events(journal):  # else some other file: no run of drill's
+                unreadable.append(Unreadable(journal, _reason(str(exc), journal)))
             continue
         if plan is not None and record.plan != plan:
             continue
@@ -87,11 +105,12 @@ def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[Left
                 journal=journal,
             )
         )
-    yield from sorted(found, key=lambda run: run.started_at)
+    return sorted(found, key=lambda run: run.started_at), unreadable
 
 
 def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> int:
-    """List what runs left behind; exit 1 when any run still has changes not undone."""
+    """List what runs left behind; exit 1 when any run still has changes not undone, or has
+    a journal that cannot be read (what it changed cannot be told)."""
     if not options.report_dir.is_dir():
         # Saying that no run there left anything changed would pass a mistyped path as clean.
         raise UsageError(
@@ -99,17 +118,17 @@ def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> 
             "(--report-dir or DRILL_REPORT_DIR)"
         )
     now = (clock or SystemClock()).now()
-    listed = [
-        run
-        for run in runs_left_behind(options.report_dir)
-        if options.all or run.changed or not run.finished
-    ]
-    if not listed:
+    found, unreadable = read_runs(options.report_dir)
+    listed = [run for run in found if options.all or run.changed or not run.finished]
+    if not listed and not unreadable:
         console.out(f"no run under {options.report_dir} left anything changed\n")
         return ExitCode.PASSED
     for run in listed:
         console.out(_describe(run, now))
-    return ExitCode.TARGET_MISSED if any(run.changed for run in listed) else ExitCode.PASSED
+    for journal in unreadable:
+        console.out(_describe_unreadable(journal))
+    left = any(run.changed for run in listed) or unreadable
+    return ExitCode.TARGET_MISSED if left else ExitCode.PASSED
 
 
 def _describe(run: LeftBehind, now: datetime) -> str:
@@ -129,3 +148,20 @@ def _describe(run: LeftBehind, now: datetime) -> str:
         lines.append(f"  changed: {steps}")
         lines.append(f"  undo:    {run.rollback_command()}")
     return "\n".join(lines) + "\n\n"
+
+
+def _reason(message: str, journal: Path) -> str:
+    """The journal reader's message without the path it starts with (the listing names it):
+    ``line 7: journal event ...`` for one line, the message itself for the whole file."""
+    rest = message.removeprefix(f"{journal}:").strip()
+    number, colon, after = rest.partition(":")
+    return f"line {number}: {after.strip()}" if colon and number.isdigit() else rest
+
+
+def _describe_unreadable(unreadable: Unreadable) -> str:
+    return (
+        f"{unreadable.journal.parent.name}  journal {unreadable.journal}\n"
+        f"  state:   cannot be read ({unreadable.reason}): what this run changed cannot be "
+        "told\n"
+        f"  undo:    mend or restore the journal, then `drill rollback {unreadable.journal}`\n\n"
+    )

@@ -100,6 +100,23 @@ def read_events(path: Path) -> list[JournalEntry]:
     ]
 
 
+def holds_drill_events(path: Path) -> bool:
+    """Whether any line of the file is an event of a kind drill writes: a journal that
+    cannot be read is then a run's damaged record, not some other file of that name."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and value.get("event") in EVENT_KINDS:
+            return True
+    return False
+
+
 def _json_lines(path: Path) -> list[tuple[int, dict[str, JsonValue]]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

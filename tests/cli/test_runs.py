@@ -133,3 +133,18 @@ def test_a_report_directory_that_is_not_there_is_not_called_clean(tmp_path: Path
     with pytest.raises(UsageError, match="no report directory"):
         listed(tmp_path / "a-file")
     assert listed(tmp_path) == (0, f"no run under {tmp_path} left anything changed\n")
+
+
+def test_a_journal_that_cannot_be_read_is_listed_not_passed_over(tmp_path: Path) -> None:
+    """A run whose journal is damaged may have changes in place: drill cannot tell, so it must
+    not say that no run left anything changed."""
+    journal(tmp_path, DEAD, sandbox=False, finished=True)
+    path = tmp_path / DEAD / "journal.jsonl"
+    first, *rest = path.read_text().splitlines(keepends=True)
+    path.write_text(first + "{damaged\n" + "".join(rest))
+    code, text = listed(tmp_path)
+    assert code == 1
+    assert f"{DEAD}  journal {path}\n" in text
+    assert "state:   cannot be read (line 2: journal line is not JSON): what this run" in text
+    assert f"undo:    mend or restore the journal, then `drill rollback {path}`" in text
+    assert "left anything changed" not in text
