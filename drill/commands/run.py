@@ -37,7 +37,7 @@ from drill.commands._outputs import (
     deliver,
     prepare_outputs,
 )
-from drill.commands.runs import run_id_prefix, runs_left_behind
+from drill.commands.runs import read_runs, run_id_prefix
 from drill.commands.sandbox import (
     PrivateSandbox,
     SandboxOptions,
@@ -380,8 +380,17 @@ def require_writable(report_dir: Path) -> None:
 def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool) -> None:
     """A run that died with changes in place must be rolled back before the plan runs again:
     a new run would take its leftovers for the prior state and leave them behind. Only runs
-    of the same world count: a sandbox run's leftovers are in the sandbox, not in production."""
-    for run in runs_left_behind(report_dir, plan_name):
+    of the same world count: a sandbox run's leftovers are in the sandbox, not in production.
+    A run of the plan whose journal is damaged may have left anything, in either world."""
+    found, unreadable = read_runs(report_dir, plan_name)
+    for damaged in unreadable:
+        raise UsageError(
+            f"the journal of an earlier run of {plan_name} cannot be read ({damaged.reason}): "
+            f"{damaged.journal}; it may have left changes in place. Mend or restore it and "
+            f"roll that run back with `drill rollback {damaged.journal}`, or move it out of "
+            f"{report_dir} if that run changed nothing"
+        )
+    for run in found:
         if run.changed and not run.finished and run.sandbox == sandbox:
             steps = ", ".join(step for step, _ in run.changed)
             raise UsageError(

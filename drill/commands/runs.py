@@ -7,7 +7,6 @@ its plan, mode, age, lease and what it changed, and the exact command that rolls
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,18 +63,18 @@ class Unreadable:
     reason: str
 
 
-def runs_left_behind(report_dir: Path, plan: str | None = None) -> Iterator[LeftBehind]:
-    """Runs under ``report_dir`` (of ``plan``, if given) as their journals tell them, oldest
-    first; journals that cannot be read are left out (``read_runs`` names them)."""
-    yield from read_runs(report_dir, plan)[0]
-
-
 def read_runs(
     report_dir: Path, plan: str | None = None
 ) -> tuple[list[LeftBehind], list[Unreadable]]:
     """Every run under ``report_dir`` (of ``plan``, if given), oldest first, and the journals
     there that cannot be read though they hold drill's events (damaged records of runs)."""
-    from drill.executor import holds_drill_events, pending_undos, read_events, run_record
+    from drill.executor import (
+        holds_drill_events,
+        pending_undos,
+        plan_named_in,
+        read_events,
+        run_record,
+    )
 
     # A run's directory is its run id, which starts with its plan's name: only those are read.
     named = f"{run_id_prefix(plan)}*" if plan is not None else "*"
@@ -86,7 +85,10 @@ def read_runs(
             entries = read_events(journal)
             record = run_record(entries)
         except UsageError as exc:
-            if holds_drill_events(journal):  # else some other file: no run of drill's
+            # A file holding none of drill's events is no run of drill's; one naming another
+            # plan (whose name only begins like this one's) is that plan's.
+            its_plan = plan_named_in(journal)
+            if holds_drill_events(journal) and (plan is None or its_plan in (None, plan)):
                 unreadable.append(Unreadable(journal, _reason(str(exc), journal)))
             continue
         if plan is not None and record.plan != plan:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
@@ -103,18 +103,30 @@ def read_events(path: Path) -> list[JournalEntry]:
 def holds_drill_events(path: Path) -> bool:
     """Whether any line of the file is an event of a kind drill writes: a journal that
     cannot be read is then a run's damaged record, not some other file of that name."""
+    return any(value.get("event") in EVENT_KINDS for value in _raw_objects(path))
+
+
+def plan_named_in(path: Path) -> str | None:
+    """The plan a damaged journal's ``run_started`` line names, when that much still reads."""
+    for value in _raw_objects(path):
+        if value.get("event") == "run_started" and isinstance(value.get("plan"), str):
+            return str(value["plan"])
+    return None
+
+
+def _raw_objects(path: Path) -> Iterator[dict[str, JsonValue]]:
+    """Each line of the file that is a JSON object, the others passed over."""
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return False
+        return
     for line in lines:
         try:
             value = json.loads(line)
         except ValueError:
             continue
-        if isinstance(value, dict) and value.get("event") in EVENT_KINDS:
-            return True
-    return False
+        if isinstance(value, dict):
+            yield value
 
 
 def _json_lines(path: Path) -> list[tuple[int, dict[str, JsonValue]]]:

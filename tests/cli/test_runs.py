@@ -148,3 +148,24 @@ def test_a_journal_that_cannot_be_read_is_listed_not_passed_over(tmp_path: Path)
     assert "state:   cannot be read (line 2: journal line is not JSON): what this run" in text
     assert f"undo:    mend or restore the journal, then `drill rollback {path}`" in text
     assert "left anything changed" not in text
+
+
+def test_a_damaged_journal_of_the_plan_stops_a_new_run_in_either_world(tmp_path: Path) -> None:
+    """It may have left changes in place, in production or the sandbox: a new run would take
+    them for the prior state."""
+    journal(tmp_path, DEAD, sandbox=True, finished=True)
+    path = tmp_path / DEAD / "journal.jsonl"
+    path.write_text(path.read_text().replace('"sandbox": true', '"sandbox": "perhaps"'))
+    for sandbox in (False, True):
+        with pytest.raises(UsageError, match=r"the journal of an earlier run of region-failure"):
+            refuse_while_left_behind("region-failure", tmp_path, sandbox=sandbox)
+    # A plan whose name only begins like the damaged run's is not stopped by it.
+    refuse_while_left_behind("region", tmp_path, sandbox=False)
+    other = "region-failure-aws-20261124-003000-cccc"
+    journal(tmp_path, other, sandbox=False, finished=True)
+    (tmp_path / DEAD / "journal.jsonl").unlink()
+    damaged = tmp_path / other / "journal.jsonl"
+    text = damaged.read_text().replace('"plan": "region-failure"', '"plan": "region-failure-aws"')
+    first, *rest = text.splitlines(keepends=True)
+    damaged.write_text(first + "{damaged\n" + "".join(rest))
+    refuse_while_left_behind("region-failure", tmp_path, sandbox=False)  # its plan is named
