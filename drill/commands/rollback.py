@@ -65,7 +65,10 @@ def rollback(
     is still changed, differs or could not be read back, 130 interrupted."""
     journal_path = _journal_path(options.run, options.report_dir)
     events = read_events(journal_path)
-    record = run_record(events)
+    try:
+        record = run_record(events)
+    except UsageError as exc:
+        raise UsageError(f"{journal_path}: {exc}") from None
     pending = pending_undos(events)
     died = not any(entry.event.kind == "run_finished" for entry in events)
     if not pending and not died:

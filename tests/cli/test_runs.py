@@ -169,3 +169,15 @@ def test_a_damaged_journal_of_the_plan_stops_a_new_run_in_either_world(tmp_path:
     first, *rest = text.splitlines(keepends=True)
     damaged.write_text(first + "{damaged\n" + "".join(rest))
     refuse_while_left_behind("region-failure", tmp_path, sandbox=False)  # its plan is named
+
+
+def test_rolling_back_what_is_no_run_names_the_file(tmp_path: Path) -> None:
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    path = commands.reports / "not-a-run" / "journal.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"note": "not an event"}\n')
+    refused = commands.rollback("not-a-run", yes=True)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"drill: {path}: journal has no readable run_started event: not the journal of a run\n"
+    )
