@@ -1,6 +1,6 @@
 """The whole suite's set-up: byte-code caches its processes share, by node id the slow tests
-of directories whose files mark nothing themselves, and workers that end without tearing down
-what they loaded.
+of directories whose files mark nothing themselves, how many workers run them, and workers
+that end without tearing down what they loaded.
 
 `pytest -m "not slow"` is the quick loop; the whole suite still runs everything. A test is slow
 when it takes over a second here however the machine is loaded: hypothesis searches, real
@@ -46,6 +46,19 @@ def pytest_configure(config: pytest.Config) -> None:
         for package in ("drill", "providers", "tests"):
             compileall.compile_dir(REPO / package, quiet=1)
     sys.dont_write_bytecode = False
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for ``-n auto`` (the default, in pyproject): three a core for the whole suite,
+    whose drills spend much of their time waiting on emulators, two a core for the quick loop.
+
+    Each worker pays some 4-7 s of CPU of its own (collecting every test, the SDKs its first
+    tests import), which the quick loop's short tests do not win back: on two cores it took
+    ~41 s with four workers against ~55 s with six, where the whole suite is fastest with six.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quick = "not slow" in (config.option.markexpr or "")
+    return (2 if quick else 3) * max(cores or 1, 1)
 
 
 def _exit_without_teardown() -> None:
