@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import compileall
 import logging
+import math
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,9 +58,21 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     tests import), which the quick loop's short tests do not win back: on two cores it took
     ~41 s with four workers against ~55 s with six, where the whole suite is fastest with six.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     quick = "not slow" in (config.option.markexpr or "")
-    return (2 if quick else 3) * max(cores or 1, 1)
+    return (2 if quick else 3) * usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity, less where a cgroup's CPU quota
+    (a container's limit, in /sys/fs/cgroup/cpu.max) allows fewer."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return max(cores or 1, 1)
+    if quota != "max" and quota.isdigit() and period.isdigit() and int(period) > 0:
+        cores = min(cores or 1, math.ceil(int(quota) / int(period)))
+    return max(cores or 1, 1)
 
 
 def _exit_without_teardown() -> None:
