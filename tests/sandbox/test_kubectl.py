@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -195,3 +196,66 @@ def test_kubectl_create_job_fails_after_its_retries_with_logs(
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.endswith("curl: (6) Could not resolve host: nosuch\n")
     assert "Found 7 pods, using pod/smoke-" in logs.stderr
+
+
+def table_lines(result: subprocess.CompletedProcess[str]) -> list[list[str]]:
+    """kubectl's printed table, each line split into its cells (cells hold no spaces here)."""
+    assert result.returncode == 0, result.stderr
+    return [line.split() for line in result.stdout.splitlines()]
+
+
+def job(name: str) -> dict[str, object]:
+    container = {"name": "main", "image": "busybox:1.36", "command": ["true"]}
+    template = {"spec": {"restartPolicy": "Never", "containers": [container]}}
+    return {"metadata": {"name": name}, "spec": {"template": template}}
+
+
+def test_kubectl_prints_the_servers_columns(cluster: Cluster, tmp_path: Path) -> None:
+    ns = cluster.namespace("drill-tables")
+    cluster.apps.create_namespaced_deployment(ns, deployment("web", replicas=3))
+    cluster.batch.create_namespaced_job(ns, job("smoke"))
+    cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}, "data": {"a": "1"}})
+    assert wait_for(lambda: cluster.emulator.ready_since(ns, "web") is not None)
+    assert wait_for(lambda: cluster.batch.read_namespaced_job("smoke", ns).status.succeeded)
+
+    pods = table_lines(kubectl(cluster, tmp_path, "get", "pods", "-n", ns, "-l", "app=web"))
+    assert pods[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert [row[1:4] for row in pods[1:]] == [["1/1", "Running", "0"]] * 3
+    assert re.fullmatch(r"\d+s", pods[1][4])
+
+    deployments = table_lines(kubectl(cluster, tmp_path, "get", "deploy", "-n", ns))
+    assert deployments[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert deployments[1][:4] == ["web", "3/3", "3", "3"]
+    wide = table_lines(kubectl(cluster, tmp_path, "get", "deploy", "web", "-n", ns, "-o", "wide"))
+    assert wide[0][5:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1][5:] == ["app", "nginx:1.27", "app=web"]
+
+    namespace = table_lines(kubectl(cluster, tmp_path, "get", "ns", ns))
+    assert namespace[0] == ["NAME", "STATUS", "AGE"]
+    assert namespace[1][:2] == [ns, "Active"]
+    configmaps = table_lines(kubectl(cluster, tmp_path, "get", "cm", "c", "-n", ns))
+    assert configmaps == [["NAME", "DATA", "AGE"], ["c", "1", configmaps[1][2]]]
+    jobs = table_lines(kubectl(cluster, tmp_path, "get", "jobs", "-n", ns))
+    assert jobs[0] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert jobs[1][:3] == ["smoke", "Complete", "1/1"]
+
+
+def test_kubectl_prints_a_crds_default_columns(cluster: Cluster, tmp_path: Path) -> None:
+    cluster.emulator.velero.register_backup("nightly-1", [])
+    backups = table_lines(kubectl(cluster, tmp_path, "get", "backups", "-n", "velero"))
+    assert backups[0] == ["NAME", "CREATED", "AT"]  # the header is "CREATED AT"
+    assert backups[1][0] == "nightly-1"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", backups[1][1])
+
+
+def test_kubectl_get_watch_prints_rows(cluster: Cluster, tmp_path: Path) -> None:
+    ns = cluster.namespace("drill-watch-table")
+    cluster.apps.create_namespaced_deployment(ns, deployment("w"))
+    assert wait_for(lambda: cluster.emulator.ready_since(ns, "w") is not None)
+    watched = kubectl(
+        cluster, tmp_path, "get", "pods", "-n", ns, "-w", "--request-timeout=2s", timeout_s=15
+    )
+    lines = table_lines(watched)
+    assert lines[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert lines[1][1:4] == ["1/1", "Running", "0"]
+    assert "error" not in watched.stderr.lower()

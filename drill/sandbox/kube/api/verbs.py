@@ -95,6 +95,11 @@ class Api:
         self._defaulter = Defaulter()
         self._namespaces = registry.get("v1", "Namespace")
 
+    @property
+    def clock(self) -> Clock:
+        """The clock objects are stamped by (a Table's ages are measured against it)."""
+        return self._clock
+
     # -- create --------------------------------------------------------------------------------
 
     def create(

@@ -3,7 +3,9 @@
 It authenticates the caller, applies impersonation, then request faults (latency, injected
 error statuses), then authorization (``guard``); routes the path, parses the query string and
 body, calls the matching ``Api`` verb (or answers a review or TokenRequest) and turns
-``ApiError`` into a ``Status`` response. Anything unexpected becomes a 500 ``InternalError``
+``ApiError`` into a ``Status`` response. A GET or watch whose Accept header prefers a
+``meta.k8s.io`` ``Table`` (``kubectl get``) is answered with one (``api/tables``); every other
+client gets the plain objects and lists. Anything unexpected becomes a 500 ``InternalError``
 and is kept in ``errors`` so a test can fail loudly on an emulator bug instead of seeing a
 confusing 500.
 
@@ -18,7 +20,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,12 +28,12 @@ import yaml
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube.api import discovery, reviews
+from drill.sandbox.kube.api import discovery, reviews, tables
 from drill.sandbox.kube.api.authn import UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.rbac import Asked
-from drill.sandbox.kube.api.resources import SERVER_VERSION
+from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
 from drill.sandbox.kube.transport import protobuf
@@ -232,7 +234,11 @@ class App:
         if request.method == "GET" and request.query.get("watch", "").lower() in ("true", "1"):
             return self._watch(target, request)
         if request.method == "GET":
-            return json_response(200, self._api.list(rt, namespace, _list_options(request)))
+            listed = self._api.list(rt, namespace, _list_options(request))
+            table = _table_options(request)
+            if table is not None:
+                listed = tables.list_table(rt, listed, self._api.clock.now(), table)
+            return json_response(200, listed)
         if request.method == "POST" and (namespace is not None or not rt.namespaced):
             options = _write_options(request)
             created = self._api.create(rt, namespace, _body(request), options)
@@ -246,7 +252,11 @@ class App:
     def _object(self, target: ResourceRoute, request: Request) -> Response:
         rt, namespace, name = target.rt, target.namespace, str(target.name)
         if request.method == "GET":
-            return json_response(200, self._api.get(rt, namespace, name))
+            found = self._api.get(rt, namespace, name)
+            table = _table_options(request)
+            if table is not None:
+                found = tables.object_table(rt, found, self._api.clock.now(), table)
+            return json_response(200, found)
         options = _write_options(request)
         if request.method == "PUT":
             replaced = self._api.replace(rt, namespace, name, _body(request), options)
@@ -341,9 +351,53 @@ class App:
         timing = (self._config.wall, timeout_s, self._config.stop)
         budget = self._faults.watch_budget()
         idle_cut = (self._config.watch_idle_cut_s, self._config.on_idle_cut)
+        table = _table_options(request)
+        render = _identity if table is None else _TableEvents(self._api, target.rt, table)
         return WatchStream(
-            self._api.store, subscription, backlog, selectors, budget, timing, idle_cut
+            self._api.store, subscription, backlog, selectors, budget, timing, idle_cut, render
         )
+
+
+class _TableEvents:
+    """A Table watch's objects: each event's object as a Table of one row, the column
+    definitions with the first event only, as kube-apiserver sends them."""
+
+    def __init__(self, api: Api, rt: ResourceType, options: tables.TableOptions) -> None:
+        self._api, self._rt, self._options = api, rt, options
+
+    def __call__(self, obj: Obj) -> Obj:
+        rendered = tables.object_table(self._rt, obj, self._api.clock.now(), self._options)
+        self._options = replace(self._options, headers=False)
+        return rendered
+
+
+def _identity(obj: Obj) -> Obj:
+    return obj
+
+
+def _table_options(request: Request) -> tables.TableOptions | None:
+    """The Table the client asked for, if its Accept header prefers one (kubectl get does:
+    ``application/json;as=Table;v=v1;g=meta.k8s.io,...,application/json``); None for every
+    other client, which gets the plain object or list. Media types are taken in the order
+    listed: the first the sandbox can serve wins, as the API server's negotiation does."""
+    for media_type in request.headers.get("accept", "").split(","):
+        kind, *raw_params = (part.strip() for part in media_type.split(";"))
+        params = dict(p.split("=", 1) for p in raw_params if "=" in p)
+        if params.get("as") == "Table":
+            version = params.get("v", "")
+            if kind == JSON and params.get("g") == "meta.k8s.io" and version in ("v1", "v1beta1"):
+                return _table_request(request, version)
+            continue  # a Table the sandbox cannot encode (protobuf): try the next one
+        if kind in (JSON, "*/*", "application/*") or "protobuf" in kind or kind == "":
+            return None
+    return None
+
+
+def _table_request(request: Request, version: str) -> tables.TableOptions:
+    include = request.query.get("includeObject") or "Metadata"
+    if include not in tables.INCLUDE_OBJECT:
+        raise bad_request(f"includeObject: unsupported value {include!r}")
+    return tables.TableOptions(version=version, include_object=include)
 
 
 def _no_proxy() -> tuple[int, str]:

@@ -36,6 +36,7 @@ class WatchStream:
         budget: WatchBudget,
         timing: tuple[Clock, float, threading.Event],
         idle_cut: tuple[float | None, Callable[[], None]] = (None, lambda: None),
+        render: Callable[[Obj], Obj] = lambda obj: obj,
     ) -> None:
         self._store = store
         self._subscription = subscription
@@ -49,6 +50,7 @@ class WatchStream:
         self.abrupt = False
         self.expired = False
         self._client_gone: Callable[[], bool] = lambda: False
+        self._render = render  # each event's object as the client asked (a Table for kubectl)
 
     def lines(
         self, client_gone: Callable[[], bool] = lambda: False
@@ -96,7 +98,7 @@ class WatchStream:
             self._budget.spend()
             kind, obj = translated
             self._last_sent = self._wall.monotonic()
-            yield dumps({"type": kind, "object": obj}) + b"\n"
+            yield dumps({"type": kind, "object": self._render(obj)}) + b"\n"
 
     def _matches(self, obj: Obj | None) -> bool:
         return obj is not None and self._labels.matches(obj) and self._fields.matches(obj)
