@@ -383,7 +383,8 @@ def refuse_while_left_behind(plan_name: str, report_dir: Path, *, sandbox: bool)
     of the same world count: a sandbox run's leftovers are in the sandbox, not in production.
     A run of the plan whose journal is damaged may have left anything, in either world."""
     found, unreadable = read_runs(report_dir, plan_name)
-    for damaged in unreadable:
+    if unreadable:
+        damaged = unreadable[0]
         raise UsageError(
             f"the journal of an earlier run of {plan_name} cannot be read ({damaged.reason}): "
             f"{damaged.journal}; it may have left changes in place. Mend or restore it and "
