@@ -72,9 +72,11 @@ def cancel_on_signals(
     def handle(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         action = ladder.climb()
+        # The flag before the log line: a terminal view redraws as the line is printed above
+        # it, and that frame must already say what the signal did.
         if action == "stop":
-            log.warning("stopping", signal=name, next="undoing what this run changed")
             cancellation.stop_work.set()
+            log.warning("stopping", signal=name, next="undoing what this run changed")
         elif action == "warn":
             log.warning(
                 "rollback_in_progress",
@@ -82,8 +84,8 @@ def cancel_on_signals(
                 next=f"send once more, {DELIBERATE_S:g}s or more from now, to abandon it",
             )
         else:
-            log.error("abandoning_rollback", signal=name)
             cancellation.abandon_undo.set()
+            log.error("abandoning_rollback", signal=name)
 
     with stop_signals_to(handle):
         yield
