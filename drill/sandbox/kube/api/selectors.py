@@ -124,10 +124,16 @@ def _expression_string(expression: Obj) -> str:
 
 
 def selector_to_string(selector: Obj | None) -> str:
-    """The query-string form of a spec selector, as the Scale subresource reports it."""
-    parts = [f"{k}={v}" for k, v in sorted((dig(selector, "matchLabels") or {}).items())]
-    parts += [_expression_string(e) for e in dig(selector, "matchExpressions") or []]
-    return ",".join(parts)
+    """The query-string form of a spec selector, as ``metav1.LabelSelectorAsSelector`` prints
+    it (requirements sorted by key) for the Scale subresource and ``kubectl get``'s columns."""
+    parts = [(str(k), f"{k}={v}") for k, v in (dig(selector, "matchLabels") or {}).items()]
+    parts += [(str(e.get("key")), _expression_string(e)) for e in _expressions(selector)]
+    return ",".join(text for _, text in sorted(parts, key=lambda part: part[0]))
+
+
+def _expressions(selector: Obj | None) -> list[Obj]:
+    found = dig(selector, "matchExpressions")
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from drill.sandbox.kube.api.objects import Obj, dig
 from drill.sandbox.kube.api.resources import ResourceType
+from drill.sandbox.kube.api.selectors import selector_to_string
 
 INCLUDE_OBJECT = ("None", "Metadata", "Object")
 _NAME_DOC = (
@@ -148,24 +149,8 @@ def _int(value: object) -> int:
 
 
 def label_selector_text(selector: object) -> str:
-    """A LabelSelector as ``metav1.LabelSelectorAsSelector`` prints it; "<none>" when empty."""
-    if not isinstance(selector, dict):
-        return "<none>"
-    terms = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
-    for expression in selector.get("matchExpressions") or []:
-        terms.append(_expression_text(expression))
-    return ",".join(sorted(terms)) or "<none>"
-
-
-def _expression_text(expression: Obj) -> str:
-    key, operator = expression.get("key", ""), expression.get("operator", "")
-    values = ",".join(sorted(expression.get("values") or []))
-    if operator == "Exists":
-        return str(key)
-    if operator == "DoesNotExist":
-        return f"!{key}"
-    word = "notin" if operator == "NotIn" else "in"
-    return f"{key} {word} ({values})"
+    """A workload's LabelSelector as its SELECTOR column shows it; "<none>" when empty."""
+    return selector_to_string(selector if isinstance(selector, dict) else None) or "<none>"
 
 
 def _map_selector_text(selector: object) -> str:
