@@ -68,13 +68,7 @@ def read_runs(
 ) -> tuple[list[LeftBehind], list[Unreadable]]:
     """Every run under ``report_dir`` (of ``plan``, if given), oldest first, and the journals
     there that cannot be read though they hold drill's events (damaged records of runs)."""
-    from drill.executor import (
-        holds_drill_events,
-        pending_undos,
-        plan_named_in,
-        read_events,
-        run_record,
-    )
+    from drill.executor import pending_undos, raw_events, read_events, run_record
 
     # A run's directory is its run id, which starts with its plan's name: only those are read.
     named = f"{run_id_prefix(plan)}*" if plan is not None else "*"
@@ -87,8 +81,10 @@ def read_runs(
         except UsageError as exc:
             # A file holding none of drill's events is no run of drill's; one naming another
             # plan (whose name only begins like this one's) is that plan's.
-            its_plan = plan_named_in(journal)
-            if holds_drill_events(journal) and (plan is None or its_plan in (None, plan)):
+            events = raw_events(journal)
+            started = [e.get("plan") for e in events if e.get("event") == "run_started"]
+            its_plan = started[0] if started and isinstance(started[0], str) else None
+            if events and (plan is None or its_plan in (None, plan)):
                 unreadable.append(Unreadable(journal, _reason(str(exc), journal)))
             continue
         if plan is not None and record.plan != plan:

@@ -100,18 +100,11 @@ def read_events(path: Path) -> list[JournalEntry]:
     ]
 
 
-def holds_drill_events(path: Path) -> bool:
-    """Whether any line of the file is an event of a kind drill writes: a journal that
-    cannot be read is then a run's damaged record, not some other file of that name."""
-    return any(value.get("event") in EVENT_KINDS for value in _raw_objects(path))
-
-
-def plan_named_in(path: Path) -> str | None:
-    """The plan a damaged journal's ``run_started`` line names, when that much still reads."""
-    for value in _raw_objects(path):
-        if value.get("event") == "run_started" and isinstance(value.get("plan"), str):
-            return str(value["plan"])
-    return None
+def raw_events(path: Path) -> list[dict[str, JsonValue]]:
+    """The lines of a journal that are events of kinds drill writes, unchecked: what can still
+    be told of a journal ``read_events`` refuses (whether it is a run's damaged record at all,
+    and of which plan)."""
+    return [value for value in _raw_objects(path) if value.get("event") in EVENT_KINDS]
 
 
 def _raw_objects(path: Path) -> Iterator[dict[str, JsonValue]]:
