@@ -81,12 +81,12 @@ def find_plan(name_or_path: str, plans_dir: Path) -> Path:
     given = Path(name_or_path)
     if given.is_file():
         return given
-    names_a_file = any(c in name_or_path for c in "/\\") or given.suffix in (".yaml", ".yml")
-    if names_a_file and given.is_dir():  # a bare name may be a directory's: plans_dir decides
-        raise UsageError(f"plan {name_or_path!r}: a directory, not a plan file")
-    if "/" in name_or_path or "\\" in name_or_path or ".." in name_or_path:
-        raise UsageError(f"plan {name_or_path!r}: no such file")
+    a_path = "/" in name_or_path or "\\" in name_or_path
     is_file_name = name_or_path.endswith((".yaml", ".yml"))
+    if (a_path or is_file_name) and given.is_dir():  # a bare name is looked up in plans_dir
+        raise UsageError(f"plan {name_or_path!r}: a directory, not a plan file")
+    if a_path or ".." in name_or_path:
+        raise UsageError(f"plan {name_or_path!r}: no such file")
     names = (name_or_path,) if is_file_name else (f"{name_or_path}.yaml", f"{name_or_path}.yml")
     for candidate in (plans_dir / name for name in names):
         if candidate.is_file():
