@@ -35,8 +35,8 @@ class WatchStream:
         selectors: tuple[LabelSelector, FieldSelector],
         budget: WatchBudget,
         timing: tuple[Clock, float, threading.Event],
-        idle_cut: tuple[float | None, Callable[[], None]] = (None, lambda: None),
-        render: Callable[[Obj], Obj] = lambda obj: obj,
+        idle_cut: tuple[float | None, Callable[[], None]],
+        render: Callable[[Obj], Obj],
     ) -> None:
         self._store = store
         self._subscription = subscription
