@@ -26,10 +26,11 @@ checkout of drill) each plan also runs with drill imported from there, in the sa
 
 With ``--installed VENV`` each plan also runs with the ``drill`` of another virtualenv: one
 holding only the runtime lock, as the image does, measures what users run (the dev venv also
-holds test tools that libraries pick up when present: kubernetes imports kubernetes-validate).
+holds test tools that libraries pick up when present: kubernetes imports kubernetes-validate;
+the build lock is there only so that pip can install drill itself without build isolation).
 
     python3 -m venv /tmp/runtime
-    /tmp/runtime/bin/pip install --require-hashes -r requirements/runtime.txt
+    /tmp/runtime/bin/pip install --require-hashes -r requirements/runtime.txt -r requirements/build.txt
     /tmp/runtime/bin/pip install --no-deps --no-build-isolation -e .
 
     .venv/bin/python bench/run_memory.py [--runs 1] [--baseline DIR] [--installed VENV] [PLAN ...]
