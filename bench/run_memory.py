@@ -30,7 +30,8 @@ holds test tools that libraries pick up when present: kubernetes imports kuberne
 the build lock is there only so that pip can install drill itself without build isolation).
 
     python3 -m venv /tmp/runtime
-    /tmp/runtime/bin/pip install --require-hashes -r requirements/runtime.txt -r requirements/build.txt
+    /tmp/runtime/bin/pip install --require-hashes \
+        -r requirements/runtime.txt -r requirements/build.txt
     /tmp/runtime/bin/pip install --no-deps --no-build-isolation -e .
 
     .venv/bin/python bench/run_memory.py [--runs 1] [--baseline DIR] [--installed VENV] [PLAN ...]
