@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drill.clock import Clock, SystemClock
 from drill.commands._common import JOURNAL_FILE, rollback_command
 from drill.commands._console import Console
 from drill.durations import format_duration
 from drill.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from drill.executor import JournalUnreadable
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,13 @@ def read_runs(
 ) -> tuple[list[LeftBehind], list[Unreadable]]:
     """Every run under ``report_dir`` (of ``plan``, if given), oldest first, and the journals
     there that cannot be read though they hold drill's events (damaged records of runs)."""
-    from drill.executor import pending_undos, raw_events, read_events, run_record
+    from drill.executor import (
+        JournalUnreadable,
+        pending_undos,
+        raw_events,
+        read_events,
+        run_record,
+    )
 
     # A run's directory is its run id, which starts with its plan's name: only those are read.
     named = f"{run_id_prefix(plan)}*" if plan is not None else "*"
@@ -85,7 +95,8 @@ def read_runs(
             started = [e.get("plan") for e in events if e.get("event") == "run_started"]
             its_plan = started[0] if started and isinstance(started[0], str) else None
             if events and (plan is None or its_plan in (None, plan)):
-                unreadable.append(Unreadable(journal, _reason(str(exc), journal)))
+                why = _reason(exc) if isinstance(exc, JournalUnreadable) else str(exc)
+                unreadable.append(Unreadable(journal, why))
             continue
         if plan is not None and record.plan != plan:
             continue
@@ -148,12 +159,12 @@ def _describe(run: LeftBehind, now: datetime) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _reason(message: str, journal: Path) -> str:
-    """The journal reader's message without the path it starts with (the listing names it):
-    ``line 7: journal event ...`` for one line, the message itself for the whole file."""
-    rest = message.removeprefix(f"{journal}:").strip()
-    number, colon, after = rest.partition(":")
-    return f"line {number}: {after.strip()}" if colon and number.isdigit() else rest
+def _reason(unreadable: JournalUnreadable) -> str:
+    """Why, without the file (the listing names it): ``line 7: journal event ...`` for one
+    line, the reason alone for the whole file."""
+    if unreadable.line is None:
+        return unreadable.reason
+    return f"line {unreadable.line}: {unreadable.reason}"
 
 
 def _describe_unreadable(unreadable: Unreadable) -> str:

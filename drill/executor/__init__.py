@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from drill.executor._journal import (
         FileJournal,
         Journal,
+        JournalUnreadable,
         MemoryJournal,
         RunRecord,
         pending_undos,
@@ -65,6 +66,7 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "JournalEvent",
+    "JournalUnreadable",
     "LeaseUnavailable",
     "MemoryJournal",
     "MutationRecord",
@@ -127,6 +129,7 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown n
             "RunFinished": "_events",
             "RunLease": "_lease",
             "RunLocked": "_lease",
+            "JournalUnreadable": "_journal",
             "RunRecord": "_journal",
             "RunStarted": "_events",
             "StepFinished": "_events",

@@ -122,19 +122,31 @@ def _raw_objects(path: Path) -> Iterator[dict[str, JsonValue]]:
             yield value
 
 
+class JournalUnreadable(UsageError):
+    """A journal that cannot be read: which file, which line (None: the whole file), and why,
+    so a listing that names the file can say the rest without taking the message apart."""
+
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}:{line}: {reason}" if line is not None else f"{path}: {reason}")
+
+
 def _json_lines(path: Path) -> list[tuple[int, dict[str, JsonValue]]]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # Bytes, decoded line by line: a damaged line is told by its number, and does not
+        # make the whole file unreadable as text.
+        lines = path.read_bytes().splitlines()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read journal: {exc.strerror}") from None
+        raise JournalUnreadable(path, None, f"cannot read journal: {exc.strerror}") from None
     objects = []
     for number, line in enumerate(lines, start=1):
         try:
-            value = json.loads(line)
-        except ValueError:
+            value = json.loads(line.decode("utf-8"))
+        except ValueError as exc:
             if number == len(lines):
                 break
-            raise UsageError(f"{path}:{number}: journal line is not JSON") from None
+            what = "UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "JSON"
+            raise JournalUnreadable(path, number, f"journal line is not {what}") from None
         if isinstance(value, dict):
             objects.append((number, value))
     return objects
@@ -147,9 +159,8 @@ def _entry(path: Path, number: int, line: dict[str, JsonValue]) -> JournalEntry:
         error = exc.errors()[0]
         loc = error["loc"][2:] if error["loc"][:1] == ("event",) else error["loc"]
         where = ".".join(str(part) for part in loc)
-        raise UsageError(
-            f"{path}:{number}: journal event {line['event']}: {where}: {error['msg']}"
-        ) from None
+        reason = f"journal event {line['event']}: {where}: {error['msg']}"
+        raise JournalUnreadable(path, number, reason) from None
 
 
 def pending_undos(entries: Iterable[JournalEntry]) -> list[MutationRecord]:

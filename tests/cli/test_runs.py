@@ -150,6 +150,18 @@ def test_a_journal_that_cannot_be_read_is_listed_not_passed_over(tmp_path: Path)
     assert "left anything changed" not in text
 
 
+def test_a_journal_with_bytes_that_are_not_text_is_listed_with_its_line(tmp_path: Path) -> None:
+    journal(tmp_path, DEAD, sandbox=False, finished=True)
+    path = tmp_path / DEAD / "journal.jsonl"
+    first, second, *rest = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(first + second + b'{"ts": "\xff\xfe"}\n' + b"".join(rest))
+    code, text = listed(tmp_path)
+    assert code == 1
+    assert "state:   cannot be read (line 3: journal line is not UTF-8 text)" in text
+    with pytest.raises(UsageError, match=r"cannot be read \(line 3: journal line is not UTF-8"):
+        refuse_while_left_behind("region-failure", tmp_path, sandbox=False)
+
+
 def test_a_damaged_journal_of_the_plan_stops_a_new_run_in_either_world(tmp_path: Path) -> None:
     """It may have left changes in place, in production or the sandbox: a new run would take
     them for the prior state."""

@@ -283,6 +283,20 @@ def test_a_broken_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
         read_events(path)
 
 
+def test_a_line_that_is_not_utf8_is_told_by_its_number_not_as_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    """drill writes its journal as ASCII JSON: bytes that do not decode are damage, and the
+    lines around them still read."""
+    path = tmp_path / "damaged.jsonl"
+    path.write_bytes(b'{"event": "run_started"}\n{"ts": "\xff\xfe"}\n{"event": "run_finished"}\n')
+    with pytest.raises(UsageError, match=r"damaged\.jsonl:2: journal line is not UTF-8 text"):
+        read_events(path)
+    # The same bytes half-written as the last line are a crash mid-write, passed over.
+    path.write_bytes(b'{"note": "not an event"}\n{"ts": "\xff')
+    assert read_events(path) == []
+
+
 def test_missing_journal_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read journal"):
         read_events(tmp_path / "nope.jsonl")
