@@ -1,13 +1,17 @@
 """A Cloud DNS (v1 REST) emulator: managed zones, record sets and changes, over real HTTP.
 
-It serves what google-cloud-dns sends (``/dns/v1/projects/{p}/managedZones/...``): get and list
-zones, list rrsets (``maxResults``/``pageToken`` paging, ``name``/``type`` filters), create,
-get and list changes. A change is validated and applied atomically when it is submitted, as the
-real service does: every deletion must be the current record exactly (name, type, TTL and the
-set of rrdatas), else 412 ``conditionNotMet`` (404 when the record is gone) and nothing is
-applied; an addition over a record that stays is 409 ``alreadyExists``. The change then reads
-``pending`` for ``change_delay_s`` (by the injected clock) and ``done`` after; the nameservers
-(``answer``, served over UDP by ``DnsResponder``) see it ``propagation_delay_s`` later still.
+It serves what google-cloud-dns and gcloud send (``/dns/v1/projects/{p}/managedZones/...``): get
+and list zones, list rrsets (``maxResults``/``pageToken`` paging, ``name``/``type`` filters),
+get, create, patch and delete one rrset (``rrsets/{name}/{type}``), create, get and list
+changes. A change is validated and applied atomically when it is submitted, as the real service
+does: every deletion must be the current record exactly (name, type, TTL and the set of
+rrdatas), else 412 ``conditionNotMet`` (404 when the record is gone) and nothing is applied; an
+addition over a record that stays is 409 ``alreadyExists``; the apex SOA and NS stay (400
+``invalidZoneApex``). The rrsets methods are changes too (create adds, patch replaces, delete
+removes the current record), listed among the zone's changes and timed like them. A change
+reads ``pending`` for ``change_delay_s`` (by the injected clock) and ``done`` after; the
+nameservers (``answer``, served over UDP by ``DnsResponder``) see it ``propagation_delay_s``
+later still.
 
 The sandbox seeds zones and records in Python (``add_zone``, ``set_record``), reads ground truth
 (``record``, ``truth``) and injects faults (``stuck_changes``, ``fail_requests``, ``deny``).
@@ -29,6 +33,10 @@ from drill.sandbox.emulator import Emulator
 from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
 
 _ZONE = r"/dns/v1/projects/(?P<project>[^/]+)/managedZones/(?P<zone>[^/]+)"
+_RRSET = _ZONE + r"/rrsets/(?P<name>[^/]+)/(?P<type>[^/]+)"
+# The rrsets methods' body is this one entity, and their errors name it.
+_RRSET_ENTITY = "entity.resourceRecordSet"
+_APEX_ONLY = frozenset({"SOA", "NS"})  # a zone holds exactly one of each, at its apex
 _NAME_SERVERS = tuple(f"ns-cloud-a{n}.googledomains.com." for n in range(1, 5))
 _SOA_TTL_S = 21600
 _MAX_PAGE_SIZE = 1000
@@ -273,6 +281,10 @@ class CloudDnsEmulator(Emulator):
         route("GET", r"/dns/v1/projects/(?P<project>[^/]+)/managedZones", self._list_zones)
         route("GET", _ZONE, self._get_zone)
         route("GET", _ZONE + "/rrsets", self._list_rrsets)
+        route("POST", _ZONE + "/rrsets", self._create_rrset)
+        route("GET", _RRSET, self._get_rrset)
+        route("PATCH", _RRSET, self._patch_rrset)
+        route("DELETE", _RRSET, self._delete_rrset)
         route("POST", _ZONE + "/changes", self._create_change)
         route("GET", _ZONE + "/changes", self._list_changes)
         route("GET", _ZONE + "/changes/(?P<change>[^/]+)", self._get_change)
@@ -305,9 +317,36 @@ class CloudDnsEmulator(Emulator):
             additions = _parse_all(body.get("additions"), "additions", zone)
             if not deletions and not additions:
                 raise _required("entity.change")
-            zone.records = _applied(zone.records, deletions, additions)
-            change = self._record_change(zone, additions, deletions)
+            change = self._submit(zone, deletions, additions, _change_field)
             return 200, self._change_resource(change)
+
+    # The rrsets methods answer the record set, not the change they make; the change is listed
+    # and timed like any other, so a client polling changes sees them as it sees its own.
+
+    def _get_rrset(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            return 200, self._requested_rrset(request)[1].resource()
+
+    def _create_rrset(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            zone = self._requested_zone(request)
+            record = _parse_rrset(request.body, _RRSET_ENTITY, zone)
+            self._submit(zone, (), (record,), _rrset_field)
+            return 200, record.resource()
+
+    def _patch_rrset(self, request: Request) -> tuple[int, Any]:
+        body = request.body if isinstance(request.body, dict) else {}
+        with self._lock:
+            zone, current = self._requested_rrset(request)
+            patched = _patched(current, body, zone)
+            self._submit(zone, (current,), (patched,), _rrset_field)
+            return 200, patched.resource()
+
+    def _delete_rrset(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            zone, current = self._requested_rrset(request)
+            self._submit(zone, (current,), (), _rrset_field)
+            return 200, {}  # the API's ResourceRecordSetsDeleteResponse has no fields
 
     def _list_changes(self, request: Request) -> tuple[int, Any]:
         with self._lock:
@@ -343,9 +382,28 @@ class CloudDnsEmulator(Emulator):
                 return zone
         raise _missing("parameters.managedZone", wanted)
 
+    def _requested_rrset(self, request: Request) -> tuple[_Zone, DnsRecord]:
+        zone = self._requested_zone(request)
+        name, type_ = request.params["name"], request.params["type"]
+        record = zone.records.get((name.lower(), type_))
+        if record is None:
+            raise _missing("parameters.name", _named(name, type_))
+        return zone, record
+
     def _seed(self, zone: _Zone, record: DnsRecord) -> None:
         zone.records[record.key] = record
         zone.served.setdefault(record.key, []).append((-math.inf, record))
+
+    def _submit(
+        self,
+        zone: _Zone,
+        deletions: tuple[DnsRecord, ...],
+        additions: tuple[DnsRecord, ...],
+        field: _Field,
+    ) -> _Change:
+        """Every write through the API: validated and applied at once, then logged as a change."""
+        zone.records = _applied(zone, deletions, additions, field)
+        return self._record_change(zone, additions, deletions)
 
     def _record_change(
         self, zone: _Zone, additions: tuple[DnsRecord, ...], deletions: tuple[DnsRecord, ...]
@@ -470,42 +528,83 @@ def _serves(zone: _Zone, nameserver: str | None) -> bool:
     return nameserver is not None and nameserver_name(nameserver) in zone.nameservers
 
 
+# Where in the request a deletion or addition came from, as errors name it: ("deletions", 0).
+_Field = Callable[[str, int], str]
+
+
+def _change_field(part: str, index: int) -> str:
+    return f"entity.change.{part}[{index}]"
+
+
+def _rrset_field(part: str, index: int) -> str:
+    """An rrsets method's change holds the request's one record set (or the one it replaces)."""
+    return _RRSET_ENTITY
+
+
 def _applied(
-    records: dict[tuple[str, str], DnsRecord],
+    zone: _Zone,
     deletions: tuple[DnsRecord, ...],
     additions: tuple[DnsRecord, ...],
+    field: _Field,
 ) -> dict[tuple[str, str], DnsRecord]:
-    """The zone's records after the change, or an error; ``records`` itself is never touched."""
-    after = dict(records)
+    """The zone's records after the change, or an error; the zone itself is never touched."""
+    after = dict(zone.records)
     for index, deletion in enumerate(deletions):
+        where = field("deletions", index)
         current = after.get(deletion.key)
         if current is None:
-            raise _missing(f"entity.change.deletions[{index}]", _label(deletion))
+            raise _missing(where, _label(deletion))
         if not current.matches(deletion):
-            raise GoogleApiError(
-                412, f"Precondition not met for 'entity.change.deletions[{index}]'"
-            )
+            raise GoogleApiError(412, f"Precondition not met for '{where}'")
         del after[deletion.key]
     for index, addition in enumerate(additions):
+        where = field("additions", index)
         if addition.key in after:
             raise GoogleApiError(
-                409,
-                f"The resource 'entity.change.additions[{index}]' named '{_label(addition)}' "
-                "already exists",
+                409, f"The resource '{where}' named '{_label(addition)}' already exists"
             )
+        _check_soa_at_apex(zone, addition, where)
         after[addition.key] = addition
-        _check_cname_alone(after, addition, index)
+        _check_cname_alone(after, addition, where)
+    _check_apex_kept(zone, after, deletions, field)
     return after
 
 
+def _check_soa_at_apex(zone: _Zone, addition: DnsRecord, where: str) -> None:
+    if addition.type == "SOA" and addition.key[0] != zone.dns_name.lower():
+        raise _apex_error(where, "SOA")
+
+
+def _check_apex_kept(
+    zone: _Zone,
+    after: dict[tuple[str, str], DnsRecord],
+    deletions: tuple[DnsRecord, ...],
+    field: _Field,
+) -> None:
+    """The apex SOA and NS may be replaced (deleted and added in one change), never removed."""
+    for index, deletion in enumerate(deletions):
+        at_apex = deletion.key[0] == zone.dns_name.lower()
+        if at_apex and deletion.type in _APEX_ONLY and deletion.key not in after:
+            raise _apex_error(field("deletions", index), deletion.type)
+
+
+def _apex_error(where: str, type_: str) -> GoogleApiError:
+    return GoogleApiError(
+        400,
+        f"The resource record set '{where}' is invalid because a zone must contain exactly one "
+        f"resource record set of type '{type_}' at the apex.",
+        "invalidZoneApex",
+    )
+
+
 def _check_cname_alone(
-    records: dict[tuple[str, str], DnsRecord], addition: DnsRecord, index: int
+    records: dict[tuple[str, str], DnsRecord], addition: DnsRecord, where: str
 ) -> None:
     types = {key[1] for key in records if key[0] == addition.key[0]}
     if "CNAME" in types and len(types) > 1:
         raise GoogleApiError(
             400,
-            f"The resource 'entity.change.additions[{index}]' named '{_label(addition)}' is "
+            f"The resource '{where}' named '{_label(addition)}' is "
             "invalid because a CNAME record set cannot coexist with other record sets",
             "cnameResourceRecordSetConflict",
         )
@@ -536,6 +635,26 @@ def _parse_rrset(raw: Any, where: str, zone: _Zone) -> DnsRecord:
         raise _invalid(f"{where}.type", f"'{type_}' is not a supported record type")
     _check_rrdatas(record, where)
     return record
+
+
+def _patched(current: DnsRecord, body: dict[str, Any], zone: _Zone) -> DnsRecord:
+    """Patch semantics: what the body leaves out keeps its value. The name and type are the
+    record set's identity, given by the URL; moving it is a delete and a create instead."""
+    for key, value in (("name", current.name), ("type", current.type)):
+        sent = body.get(key)
+        if sent is not None and not _same(key, sent, value):
+            raise _invalid(f"{_RRSET_ENTITY}.{key}", f"'{sent}' is not the record set's {key}")
+    kept = current.resource()
+    changed = {key: body[key] for key in ("ttl", "rrdatas") if body.get(key) is not None}
+    return _parse_rrset({**kept, **changed}, _RRSET_ENTITY, zone)
+
+
+def _same(key: str, sent: Any, value: str) -> bool:
+    if not isinstance(sent, str):
+        return False
+    if key == "name":  # DNS names compare without regard to case
+        return sent.lower() == value.lower()
+    return sent == value
 
 
 def _text(raw: dict[str, Any], key: str, where: str) -> str:
@@ -645,7 +764,11 @@ def _zone_id(index: int) -> str:
 
 
 def _label(record: DnsRecord) -> str:
-    return f"{record.name} ({record.type})"
+    return _named(record.name, record.type)
+
+
+def _named(name: str, type_: str) -> str:
+    return f"{name} ({type_})"
 
 
 def _rfc3339(moment: datetime) -> str:

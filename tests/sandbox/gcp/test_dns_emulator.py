@@ -375,3 +375,160 @@ def test_served_says_what_the_nameservers_answer_and_since_when(
     assert answered.rrdatas == ("10.9.9.9",)
     assert since == submitted + CHANGE_DELAY_S + PROPAGATION_S  # the exact moment, not now
     assert emulator.served("nothing.example.com.", "A") == (None, -math.inf)
+
+
+# --- one record set at a time (rrsets get, create, patch, delete) -----------------------------
+
+WWW_A = f"{ZONES}/rrsets/www.example.com./A"
+
+
+def reason(document: Any) -> str:
+    return str(document["error"]["errors"][0]["reason"])
+
+
+def test_an_rrset_is_got_by_name_and_type(emulator: CloudDnsEmulator) -> None:
+    assert http(emulator, "GET", WWW_A) == (200, WWW.resource())
+    status, error = http(emulator, "GET", f"{ZONES}/rrsets/www.example.com./AAAA")
+    assert (status, reason(error)) == (404, "notFound")
+    assert "'www.example.com. (AAAA)' does not exist" in error["error"]["message"]
+    status, error = http(emulator, "GET", f"/dns/v1/projects/{PROJECT}/managedZones/no/rrsets/a/A")
+    assert status == 404
+    assert "'parameters.managedZone' resource named 'no'" in error["error"]["message"]
+
+
+def test_creating_an_rrset_is_a_change_pending_then_done(
+    emulator: CloudDnsEmulator, zone: Any, clock: FakeClock
+) -> None:
+    api = DnsRecord("api.example.com.", "A", 60, ("10.2.0.1",))
+    body = {"kind": "dns#resourceRecordSet", **api.resource(), "ttl": "60"}
+    assert http(emulator, "POST", f"{ZONES}/rrsets", body) == (200, api.resource())
+    assert emulator.record(PROJECT, ZONE, "api.example.com.", "A") == api
+    change = reloaded(zone, "1")
+    assert change.status == "pending"
+    assert [(r.name, r.rrdatas) for r in change.additions] == [(api.name, list(api.rrdatas))]
+    clock.advance(CHANGE_DELAY_S)
+    assert reloaded(zone, "1").status == "done"
+    (truth,) = emulator.truth
+    assert (truth.additions, truth.deletions, truth.done_at) == ((api,), (), clock.now())
+
+
+@pytest.mark.parametrize(
+    ("record", "status", "why"),
+    [
+        (WWW, 409, "alreadyExists"),
+        (DnsRecord("www.example.org.", "A", 60, ("10.0.0.1",)), 400, "invalid"),
+        (
+            DnsRecord("www.example.com.", "CNAME", 60, ("a.b.",)),
+            400,
+            "cnameResourceRecordSetConflict",
+        ),
+        (DnsRecord("sub.example.com.", "SOA", 60, ("a. b. 1 2 3 4 5",)), 400, "invalidZoneApex"),
+    ],
+    ids=["exists", "outside-the-zone", "cname-beside-a", "soa-below-the-apex"],
+)
+def test_creating_an_rrset_refuses_what_a_change_refuses(
+    emulator: CloudDnsEmulator, record: DnsRecord, status: int, why: str
+) -> None:
+    answered, error = http(emulator, "POST", f"{ZONES}/rrsets", record.resource())
+    assert (answered, reason(error)) == (status, why)
+    assert "entity.resourceRecordSet" in error["error"]["message"]
+    assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") == WWW
+    assert emulator.truth == []
+
+
+def test_a_patch_answers_the_new_rrset_while_its_change_is_pending(
+    emulator: CloudDnsEmulator, zone: Any, clock: FakeClock
+) -> None:
+    submitted = clock.monotonic()
+    status, patched = http(emulator, "PATCH", WWW_A, {"rrdatas": ["10.9.9.9"]})
+    new = DnsRecord("www.example.com.", "A", 300, ("10.9.9.9",))  # the TTL it left out is kept
+    assert (status, patched) == (200, new.resource())
+    assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") == new
+    assert reloaded(zone, "1").status == "pending"
+    (truth,) = emulator.truth
+    assert (truth.deletions, truth.additions) == ((WWW,), (new,))
+    clock.advance(CHANGE_DELAY_S + PROPAGATION_S)
+    assert emulator.served("www.example.com.", "A") == (
+        new,
+        submitted + CHANGE_DELAY_S + PROPAGATION_S,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "web.example.com.", "rrdatas": ["10.9.9.9"]},
+        {"type": "AAAA", "rrdatas": ["::1"]},
+    ],
+    ids=["rename", "retype"],
+)
+def test_a_patch_cannot_move_the_rrset(emulator: CloudDnsEmulator, body: dict[str, Any]) -> None:
+    status, error = http(emulator, "PATCH", WWW_A, body)
+    assert (status, reason(error)) == (400, "invalid")
+    assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") == WWW
+    assert emulator.truth == []
+
+
+def test_a_patch_may_name_the_rrset_in_any_case_and_check_its_values(
+    emulator: CloudDnsEmulator,
+) -> None:
+    body = {"name": "WWW.example.com.", "type": "A", "ttl": 30, "rrdatas": ["10.9.9.9"]}
+    assert http(emulator, "PATCH", WWW_A, body)[0] == 200
+    status, error = http(emulator, "PATCH", WWW_A, {"rrdatas": ["not-an-address"]})
+    assert (status, reason(error)) == (400, "invalid")
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_patching_or_deleting_a_missing_rrset_is_not_found(
+    emulator: CloudDnsEmulator, method: str
+) -> None:
+    body = {"rrdatas": ["10.0.0.9"]} if method == "PATCH" else None
+    status, error = http(emulator, method, f"{ZONES}/rrsets/gone.example.com./A", body)
+    assert (status, reason(error)) == (404, "notFound")
+    assert "'gone.example.com. (A)' does not exist" in error["error"]["message"]
+    assert emulator.truth == []
+
+
+def test_deleting_an_rrset_is_a_change_answered_with_an_empty_response(
+    emulator: CloudDnsEmulator, zone: Any
+) -> None:
+    assert http(emulator, "DELETE", WWW_A) == (200, {})
+    assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") is None
+    assert [(c.name, c.status) for c in zone.list_changes()] == [("0", "done"), ("1", "pending")]
+    assert emulator.truth[0].deletions == (WWW,)
+
+
+@pytest.mark.parametrize("type_", ["NS", "SOA"])
+def test_the_apex_soa_and_ns_may_be_replaced_but_not_removed(
+    emulator: CloudDnsEmulator, type_: str
+) -> None:
+    path = f"{ZONES}/rrsets/example.com./{type_}"
+    status, error = http(emulator, "DELETE", path)
+    assert (status, reason(error)) == (400, "invalidZoneApex")
+    assert (
+        f"exactly one resource record set of type '{type_}' at the apex"
+        in (error["error"]["message"])
+    )
+    _, apex = http(emulator, "GET", path)
+    status, error = http(emulator, "POST", f"{ZONES}/changes", {"deletions": [apex]})
+    assert (status, reason(error)) == (400, "invalidZoneApex")
+    assert "'entity.change.deletions[0]'" in error["error"]["message"]
+    assert emulator.truth == []
+    assert http(emulator, "PATCH", path, {"ttl": 3600})[0] == 200
+
+
+def test_rrset_writes_meet_the_changes_faults(
+    emulator: CloudDnsEmulator, zone: Any, clock: FakeClock
+) -> None:
+    emulator.fail_requests(1, 503, "*/rrsets/*", method="PATCH")
+    assert http(emulator, "PATCH", WWW_A, {"rrdatas": ["10.9.9.9"]})[0] == 503
+    assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") == WWW
+    emulator.deny("dns.resourceRecordSets.delete", f"projects/{PROJECT}/managedZones/{ZONE}")
+    status, error = http(emulator, "DELETE", WWW_A)
+    assert status == 403
+    assert "'dns.resourceRecordSets.delete' denied" in error["error"]["message"]
+    emulator.stuck_changes()
+    assert http(emulator, "PATCH", WWW_A, {"rrdatas": ["10.9.9.9"]})[0] == 200
+    clock.advance(3600)
+    assert reloaded(zone, "1").status == "pending"
+    assert emulator.served("www.example.com.", "A")[0] == WWW
