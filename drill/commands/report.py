@@ -53,11 +53,29 @@ def report(settings: Settings, options: ReportOptions, console: Console) -> int:
 
 def load_run_report(run: str, report_dir: Path, settings: Settings) -> RunReport:
     report_file, journal_file = locate_run(run, report_dir)
+    has_journal = journal_file is not None and journal_file.is_file()
     if report_file.exists():
-        return read_report(report_file)
-    if journal_file is not None and journal_file.is_file():
+        try:
+            return read_report(report_file)
+        except UsageError as damaged:
+            if journal_file is None or not has_journal:
+                raise
+            return _rebuild_instead(report_file, journal_file, damaged, settings)
+    if journal_file is not None and has_journal:
         return _rebuild(journal_file, settings)
     raise UsageError(f"{report_file.parent}: no {REPORT_FILE} and no {JOURNAL_FILE}: not a run")
+
+
+def _rebuild_instead(
+    report_file: Path, journal_file: Path, damaged: UsageError, settings: Settings
+) -> RunReport:
+    """The journal is the run's record as it happened: a report.json that cannot be read
+    (damaged, or written by another drill) does not hide it. When the journal cannot be read
+    either, the report's own error is the one to fix."""
+    try:
+        return _rebuild(journal_file, settings, str(damaged))
+    except UsageError:
+        raise damaged from None
 
 
 def read_report(path: Path) -> RunReport:
@@ -86,7 +104,9 @@ def read_report(path: Path) -> RunReport:
         raise UsageError(f"{path}: not a valid report: {field}: {error['msg']}") from None
 
 
-def _rebuild(journal_file: Path, settings: Settings) -> RunReport:
+def _rebuild(
+    journal_file: Path, settings: Settings, report_unreadable: str | None = None
+) -> RunReport:
     events = read_events(journal_file)
     try:
         record = run_record(events)
@@ -98,6 +118,7 @@ def _rebuild(journal_file: Path, settings: Settings) -> RunReport:
             rollback_command=rollback_command(
                 record.run_id, journal_file, sandbox=bool(record.sandbox)
             ),
+            report_unreadable=report_unreadable,
         )
     except UsageError as exc:
         raise UsageError(f"{journal_file}: {exc}") from None

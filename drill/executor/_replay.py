@@ -81,11 +81,14 @@ def report_from_journal(
     plan: ExecutionPlan | None = None,
     journal_path: str | None = None,
     rollback_command: str | None = None,
+    report_unreadable: str | None = None,
 ) -> RunReport:
     """The report of the run whose journal ``events`` are (as ``read_events`` returns them).
 
     ``plan``: the run's plan resolved for its mode, for step descriptions and unreached
     steps. ``rollback_command``: shown when something the run changed is still changed.
+    ``report_unreadable``: why the report the run wrote cannot be read, when that is why it
+    is rebuilt (rather than its being missing).
     Raises UsageError for a journal without a ``run_started`` event.
     """
     start = run_record(events)
@@ -126,7 +129,7 @@ def report_from_journal(
         ],
         rollback_command=rollback_command if pending or start.mode == "live" else None,
         journal=journal_path,
-        notes=_notes(start, finished, run, later, pending, rollback_command),
+        notes=_notes(start, finished, run, later, pending, rollback_command, report_unreadable),
     )
 
 
@@ -361,12 +364,16 @@ def _notes(
     later: list[JournalEntry],
     pending: list[str],
     rollback_command: str | None,
+    report_unreadable: str | None,
 ) -> list[str]:
+    report = "is missing" if report_unreadable is None else f"cannot be read ({report_unreadable})"
     if finished is None:
         ended = run[-1].ts.isoformat()
         notes = [f"rebuilt from the journal: the run did not finish (its journal ends at {ended})"]
+        if report_unreadable is not None:
+            notes.append(f"the report beside the journal {report}")
     else:
-        notes = ["rebuilt from the journal: the run finished, but its report is missing"]
+        notes = [f"rebuilt from the journal: the run finished, but its report {report}"]
     notes.append(NO_DETAILS)
     if pending:
         how = f"; undo with: {rollback_command}" if rollback_command else ""

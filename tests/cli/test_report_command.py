@@ -98,6 +98,35 @@ def test_a_run_killed_mid_failover_is_rebuilt_from_its_journal(
     assert not (reports / RUN_ID / "report.json").exists()  # a reader: it writes nothing there
 
 
+def test_a_report_json_that_cannot_be_read_does_not_hide_the_journal(
+    commands: InProcess, reports: Path
+) -> None:
+    """A damaged report.json (or one a newer drill wrote) beside a readable journal: the
+    report is rebuilt from the journal and says why; the damaged file is left as it is."""
+    kit = kit_with_crash()
+    assert run_to_journal(kit, crashing_plan(kit), reports / RUN_ID) is None
+    damaged = _write(reports / RUN_ID / "report.json", '{"schema_version": 1,')
+    result = commands.report(RUN_ID, output_format="json")
+    assert_clean_exit(result)
+    report = RunReport.model_validate_json(result.stdout)
+    assert (report.outcome, report.exit_code) == ("rollback_incomplete", 4)
+    assert report.notes[1].startswith(
+        f"the report beside the journal cannot be read ({damaged}: not a report: invalid JSON: "
+    )
+    assert damaged.read_text(encoding="utf-8") == '{"schema_version": 1,'
+
+
+def test_a_report_json_that_cannot_be_read_beside_no_readable_journal_is_refused(
+    commands: InProcess, saved: RunReport, reports: Path
+) -> None:
+    (reports / saved.run_id / "report.json").write_text("{", encoding="utf-8")
+    result = commands.report(saved.run_id)
+    assert_clean_exit(result, 2)
+    assert result.stderr.startswith(
+        f"drill: {reports / saved.run_id / 'report.json'}: not a report: invalid JSON"
+    )
+
+
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -50,6 +50,13 @@ def test_a_finished_run_rebuilds_to_its_own_report(tmp_path: Path, disaster_at_s
     assert (
         rebuilt.notes[0] == "rebuilt from the journal: the run finished, but its report is missing"
     )
+    unreadable = report_from_journal(
+        read_events(Path(journal)), plan=plan, report_unreadable="report.json: damaged"
+    )
+    assert unreadable.notes[0] == (
+        "rebuilt from the journal: the run finished, but its report cannot be read "
+        "(report.json: damaged)"
+    )
 
 
 def test_without_the_plan_steps_keep_what_the_journal_says(tmp_path: Path) -> None:
