@@ -2,8 +2,12 @@
 
 ``ComputeEmulator`` serves, on 127.0.0.1, what drill's backend switch uses: get, patch and
 getHealth of global and regional backend services (``/compute/v1/projects/{p}/global/...`` and
-``.../regions/{r}/...``), and get and wait of the operations a patch returns. The behaviour the
-real API has and drill depends on:
+``.../regions/{r}/...``), and get and wait of the operations a patch returns. So that operators
+can look at it with their own tools (``gcloud compute backend-services list``, ``instance-groups
+list``, ``operations list``...), it also lists what it holds as Compute does: list and
+aggregatedList of backend services, instance groups and operations, get and listInstances of
+instance groups (``_compute_lists`` has the paging, filters and response shapes). The behaviour
+the real API has and drill depends on:
 
 - Every patch must carry the service's current ``fingerprint``; a missing or stale one answers
   412 ``conditionNotMet`` and changes nothing. (The real API also accepts a patch without one;
@@ -43,9 +47,14 @@ from typing import Any
 from drill.clock import Anchor, Clock
 from drill.errors import Interrupted
 from drill.sandbox.emulator import Emulator
+from drill.sandbox.gcp._compute_lists import (
+    API_ROOT,
+    aggregated_document,
+    list_document,
+    list_query,
+)
 from drill.sandbox.gcp._http import GoogleApiError, JsonHttpServer, Request
 
-API_ROOT = "https://www.googleapis.com/compute/v1/"
 DEFAULT_PATCH_PERMISSION = "compute.backendServices.update"
 SANDBOX_USER = "drill-sandbox@sandbox.iam.gserviceaccount.com"
 PATCHES_KEPT = 200  # bounded: a sandbox kept up takes patches for as long as it runs
@@ -55,9 +64,18 @@ _GROUP_PATH = re.compile(
     r"projects/[^/]+/(?:(?:zones|regions)/[^/]+|global)/(?:instanceGroups|networkEndpointGroups)"
     r"/(?P<name>[^/]+)"
 )
-_SCOPE = r"/compute/v1/projects/(?P<project>[^/]+)/(?:global|regions/(?P<region>[^/]+))"
-_SERVICE = _SCOPE + r"/backendServices/(?P<name>[^/]+)"
-_OPERATION = _SCOPE + r"/operations/(?P<operation>[^/]+)"
+_PROJECT = r"/compute/v1/projects/(?P<project>[^/]+)"
+_SCOPE = _PROJECT + r"/(?:global|regions/(?P<region>[^/]+))"
+_ANY_SCOPE = _PROJECT + r"/(?:global|regions/(?P<region>[^/]+)|zones/(?P<zone>[^/]+))"
+_GROUP_SCOPE = _PROJECT + r"/(?:regions/(?P<region>[^/]+)|zones/(?P<zone>[^/]+))"
+_SERVICES = _SCOPE + r"/backendServices"
+_SERVICE = _SERVICES + r"/(?P<name>[^/]+)"
+_OPERATIONS = _ANY_SCOPE + r"/operations"
+_OPERATION = _OPERATIONS + r"/(?P<operation>[^/]+)"
+_GROUPS = _GROUP_SCOPE + r"/instanceGroups"
+_GROUP = _GROUPS + r"/(?P<name>[^/]+)"
+_MANAGERS = _GROUP_SCOPE + r"/instanceGroupManagers"
+_AGGREGATED = _PROJECT + r"/aggregated/(?P<collection>backendServices|instanceGroups|operations)"
 
 # Which balancing modes a backend service's protocol accepts (HTTP-like: application load
 # balancers; the rest: proxy and passthrough network load balancers).
@@ -70,6 +88,7 @@ _OUTPUT_ONLY = frozenset(
     {"kind", "id", "name", "selfLink", "creationTimestamp", "fingerprint", "region", "usedBy"}
 )
 _WAIT_POLL_S = 0.02
+_INSTANCE_STATES = frozenset({"ALL", "RUNNING"})  # every emulated instance is RUNNING
 # Every field of Compute's Backend message (v1); the API refuses any other name in a patch.
 _BACKEND_FIELDS = frozenset(
     {
@@ -80,6 +99,37 @@ _BACKEND_FIELDS = frozenset(
         "maxUtilization", "orchestrationInfo", "preference", "trafficDuration",
     }
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    """An aggregatedList method: its response kind, the permission it needs, and the scope
+    kinds Compute lists even when empty without ``includeAllScopes`` (where the resource can
+    be)."""
+
+    kind: str
+    permission: str
+    scope_kinds: frozenset[str]
+
+
+_AGGREGATES = {
+    "backendServices": _Aggregate(
+        "compute#backendServiceAggregatedList",
+        "compute.backendServices.list",
+        frozenset({"global", "regions"}),
+    ),
+    "instanceGroups": _Aggregate(
+        "compute#instanceGroupAggregatedList",
+        "compute.instanceGroups.list",
+        frozenset({"zones", "regions"}),
+    ),
+    "operations": _Aggregate(
+        "compute#operationAggregatedList",
+        "compute.globalOperations.list",
+        frozenset({"global", "regions", "zones"}),
+    ),
+}
+_SCOPE_KINDS = ("global", "regions", "zones")  # the order aggregated lists give scopes in
 
 
 # --- ground truth -----------------------------------------------------------------------------
@@ -129,6 +179,34 @@ class _Service:
     def protocol(self) -> str:
         return str(self.settings.get("protocol", "HTTP"))
 
+    @property
+    def scope(self) -> str:
+        return _scope(self.region)
+
+
+@dataclass
+class _Group:
+    path: str  # projects/p/zones/z/instanceGroups/g, or a regional group, or a NEG
+    instances: int
+    created_at: datetime
+
+    @property
+    def project(self) -> str:
+        return self.path.split("/")[1]
+
+    @property
+    def scope(self) -> str:
+        """zones/z or regions/r."""
+        return "/".join(self.path.split("/")[2:4])
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+    @property
+    def is_instance_group(self) -> bool:
+        return "/instanceGroups/" in self.path
+
 
 @dataclass
 class _Operation:
@@ -147,9 +225,18 @@ class _Operation:
     def path(self) -> str:
         return f"{_scope_path(self.project, self.region)}/operations/{self.name}"
 
+    @property
+    def scope(self) -> str:
+        return _scope(self.region)
+
+
+def _scope(region: str | None) -> str:
+    """An aggregated list's key for a global or regional resource."""
+    return f"regions/{region}" if region else "global"
+
 
 def _scope_path(project: str, region: str | None) -> str:
-    return f"projects/{project}/regions/{region}" if region else f"projects/{project}/global"
+    return f"projects/{project}/{_scope(region)}"
 
 
 def _service_path(project: str, region: str | None, name: str) -> str:
@@ -185,7 +272,7 @@ class ComputeEmulator(Emulator):
         self._stopping = threading.Event()
         self._ids = itertools.count(1)
         self._services: dict[str, _Service] = {}  # by path
-        self._groups: dict[str, int] = {}  # relative URL -> instance count
+        self._groups: dict[str, _Group] = {}  # by relative URL
         self._projects: set[str] = set()
         self._operations: dict[str, _Operation] = {}  # by path
         self._requests: list[tuple[str, str]] = []
@@ -225,7 +312,7 @@ class ComputeEmulator(Emulator):
         """A zonal or regional instance group (or NEG) with ``instances`` members."""
         group = _seed_group(url)
         with self._lock:
-            self._groups[group] = instances
+            self._groups[group] = _Group(group, instances, self.clock.now())
             self._projects.add(group.split("/")[1])
 
     def add_backend_service(
@@ -244,7 +331,8 @@ class ComputeEmulator(Emulator):
             service = self._new_service(project, name, region, protocol)
             service.backends = [_seeded_backend(b) for b in backends]
             for backend in service.backends:
-                self._groups.setdefault(backend["group"], 2)
+                group = backend["group"]
+                self._groups.setdefault(group, _Group(group, 2, self.clock.now()))
                 service.joined_at[backend["group"]] = -math.inf
             self._services[service.path] = service
             self._projects.add(project)
@@ -323,7 +411,9 @@ class ComputeEmulator(Emulator):
     def forbid(self, permission: str = DEFAULT_PATCH_PERMISSION) -> None:
         """Requests needing ``permission`` answer 403 until ``allow``. Patches need
         compute.backendServices.update (regional: compute.regionBackendServices.update), reads
-        ...get, operations compute.globalOperations.get / compute.regionOperations.get."""
+        ...get, operations compute.globalOperations.get / compute.regionOperations.get, lists
+        the resource's ...list (an aggregated list of operations compute.globalOperations.list),
+        instance groups compute.instanceGroups.get/list."""
         with self._lock:
             self._forbidden.add(permission)
 
@@ -367,9 +457,18 @@ class ComputeEmulator(Emulator):
             ("POST", _SERVICE + "/getHealth", self._get_health),
             ("GET", _OPERATION, self._get_operation),
             ("POST", _OPERATION + "/wait", self._wait_operation),
+            ("GET", _SERVICES, self._list_services),
+            ("GET", _GROUPS, self._list_groups),
+            ("GET", _GROUP, self._get_group),
+            ("POST", _GROUP + "/listInstances", self._list_instances),
+            ("GET", _OPERATIONS, self._list_operations),
+            ("GET", _AGGREGATED, self._aggregated_list),
+            ("GET", _MANAGERS, self._list_managers),
         ]
         for method, pattern, handler in routes:
             self._server.route(method, pattern, self._logged(handler))
+        # gcloud compute instance-groups list asks each zone's group managers in one batch.
+        self._server.batch_route("/batch/compute/v1")
 
     def _logged(
         self, handler: Callable[[Request], tuple[int, Any]]
@@ -515,12 +614,123 @@ class ComputeEmulator(Emulator):
             and self.clock.monotonic() >= joined_at + self.healthy_after_s
         )
         statuses = [
-            _instance_health(group, index, healthy) for index in range(self._groups.get(group, 0))
+            _instance_health(group, index, healthy) for index in range(self._instance_count(group))
         ]
         document: dict[str, Any] = {"kind": "compute#backendServiceGroupHealth"}
         if statuses:  # Compute leaves the field out for an empty group
             document["healthStatus"] = statuses
         return document
+
+    # --- lists --------------------------------------------------------------------------------
+
+    def _list_services(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        with self._lock:
+            self._settle()
+            project = self._known_project(request)
+            region = request.params.get("region") or None
+            scope_path = _scope_path(project, region)
+            self._require(_permission(region, "BackendServices.list"), scope_path)
+            items = [
+                self._service_document(s) for s in self._services_of(project) if s.region == region
+            ]
+        path = f"{scope_path}/backendServices"
+        return 200, list_document("compute#backendServiceList", path, items, query)
+
+    def _list_groups(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        with self._lock:
+            project = self._known_project(request)
+            scope = _request_scope(request)
+            self._require("compute.instanceGroups.list", f"projects/{project}/{scope}")
+            items = [_group_document(g) for g in self._groups_of(project) if g.scope == scope]
+        regional = scope.startswith("regions/")
+        kind = "compute#regionInstanceGroupList" if regional else "compute#instanceGroupList"
+        path = f"projects/{project}/{scope}/instanceGroups"
+        return 200, list_document(kind, path, items, query)
+
+    def _get_group(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            group = self._group(request)
+            self._require("compute.instanceGroups.get", group.path)
+            return 200, _group_document(group)
+
+    def _list_instances(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        body = request.body if isinstance(request.body, dict) else {}
+        state = body.get("instanceState", "ALL")
+        if state not in _INSTANCE_STATES:
+            raise _invalid("instanceState", state, "Must be ALL or RUNNING.")
+        with self._lock:
+            group = self._group(request)
+            self._require("compute.instanceGroups.list", group.path)
+            items = [_instance_document(group.path, i) for i in range(group.instances)]
+        regional = group.scope.startswith("regions/")
+        kind = (
+            "compute#regionInstanceGroupsListInstances"
+            if regional
+            else "compute#instanceGroupsListInstances"
+        )
+        return 200, list_document(kind, f"{group.path}/listInstances", items, query)
+
+    def _list_managers(self, request: Request) -> tuple[int, Any]:
+        """Always empty: the emulator's groups are unmanaged (gcloud's instance-groups list
+        asks, to tell managed groups from the others)."""
+        query = list_query(request.query)
+        scope = _request_scope(request)
+        with self._lock:
+            project = self._known_project(request)
+            self._require("compute.instanceGroupManagers.list", f"projects/{project}/{scope}")
+        regional = scope.startswith("regions/")
+        kind = (
+            "compute#regionInstanceGroupManagerList"
+            if regional
+            else "compute#instanceGroupManagerList"
+        )
+        path = f"projects/{project}/{scope}/instanceGroupManagers"
+        return 200, list_document(kind, path, [], query)
+
+    def _list_operations(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        with self._lock:
+            self._settle()
+            project = self._known_project(request)
+            scope = _request_scope(request)
+            self._require(_operations_permission(scope, "list"), f"projects/{project}/{scope}")
+            items = [
+                self._operation_document(op)
+                for op in self._operations_of(project)
+                if op.scope == scope
+            ]
+        path = f"projects/{project}/{scope}/operations"
+        return 200, list_document("compute#operationList", path, items, query)
+
+    def _aggregated_list(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        collection = request.params["collection"]
+        aggregate = _AGGREGATES[collection]
+        with self._lock:
+            self._settle()
+            project = self._known_project(request)
+            self._require(aggregate.permission, f"projects/{project}")
+            entries = self._scoped_documents(project, collection)
+            scopes = self._visible_scopes(project)
+        if not query.include_all_scopes:
+            scopes = [s for s in scopes if s.split("/")[0] in aggregate.scope_kinds]
+        path = f"projects/{project}/aggregated/{collection}"
+        return 200, aggregated_document(aggregate.kind, collection, path, scopes, entries, query)
+
+    def _scoped_documents(self, project: str, collection: str) -> list[tuple[str, dict[str, Any]]]:
+        """``(scope, rendered resource)`` for every resource of ``collection``, scope by scope
+        and by name within one, so that a page holds whole runs of a scope."""
+        entries: list[tuple[str, dict[str, Any]]]
+        if collection == "backendServices":
+            entries = [(s.scope, self._service_document(s)) for s in self._services_of(project)]
+        elif collection == "instanceGroups":
+            entries = [(g.scope, _group_document(g)) for g in self._groups_of(project)]
+        else:
+            entries = [(o.scope, self._operation_document(o)) for o in self._operations_of(project)]
+        return sorted(entries, key=lambda entry: _scope_order(entry[0]))
 
     # --- lookups and documents ----------------------------------------------------------------
 
@@ -544,13 +754,47 @@ class ComputeEmulator(Emulator):
 
     def _operation(self, request: Request) -> _Operation:
         project = self._known_project(request)
-        region = request.params.get("region") or None
-        scope = "regionOperations" if region else "globalOperations"
-        path = f"{_scope_path(project, region)}/operations/{request.params['operation']}"
-        self._require(f"compute.{scope}.get", path)
-        if path not in self._operations:
+        scope = _request_scope(request)
+        path = f"projects/{project}/{scope}/operations/{request.params['operation']}"
+        self._require(_operations_permission(scope, "get"), path)
+        if path not in self._operations:  # never a zonal one: patches are global or regional
             raise GoogleApiError(404, f"The resource '{path}' was not found")
         return self._operations[path]
+
+    def _group(self, request: Request) -> _Group:
+        scope_path = f"projects/{self._known_project(request)}/{_request_scope(request)}"
+        path = f"{scope_path}/instanceGroups/{request.params['name']}"
+        if path not in self._groups:
+            raise GoogleApiError(404, f"The resource '{path}' was not found")
+        return self._groups[path]
+
+    def _instance_count(self, group: str) -> int:
+        return self._groups[group].instances if group in self._groups else 0
+
+    def _services_of(self, project: str) -> list[_Service]:
+        """The project's services by name, the order Compute lists them in."""
+        chosen = (s for s in self._services.values() if s.project == project)
+        return sorted(chosen, key=lambda s: s.name)
+
+    def _groups_of(self, project: str) -> list[_Group]:
+        """The project's instance groups by name (NEGs are another resource)."""
+        chosen = (g for g in self._groups.values() if g.project == project and g.is_instance_group)
+        return sorted(chosen, key=lambda g: g.name)
+
+    def _operations_of(self, project: str) -> list[_Operation]:
+        chosen = (op for op in self._operations.values() if op.project == project)
+        return sorted(chosen, key=lambda op: op.name)
+
+    def _visible_scopes(self, project: str) -> list[str]:
+        """``global`` and every region and zone the project has something in, with each zone's
+        region: the emulator knows no others (Compute has every region and zone there is)."""
+        scopes = {"global"}
+        scopes.update(s.scope for s in self._services.values() if s.project == project)
+        scopes.update(g.scope for g in self._groups.values() if g.project == project)
+        scopes.update(op.scope for op in self._operations.values() if op.project == project)
+        zones = [scope.split("/")[1] for scope in scopes if scope.startswith("zones/")]
+        scopes.update(f"regions/{zone.rsplit('-', 1)[0]}" for zone in zones)
+        return sorted(scopes, key=_scope_order)
 
     def _service_document(self, service: _Service) -> dict[str, Any]:
         document = {
@@ -678,6 +922,25 @@ def _group_path(url: str, where: str) -> str:
     return group
 
 
+def _request_scope(request: Request) -> str:
+    """``global``, ``regions/r`` or ``zones/z``, from the route's named groups."""
+    if request.params.get("region"):
+        return f"regions/{request.params['region']}"
+    if request.params.get("zone"):
+        return f"zones/{request.params['zone']}"
+    return "global"
+
+
+def _scope_order(scope: str) -> tuple[int, str]:
+    return _SCOPE_KINDS.index(scope.split("/")[0]), scope
+
+
+def _operations_permission(scope: str, verb: str) -> str:
+    """compute.globalOperations.get, compute.regionOperations.list, compute.zoneOperations..."""
+    prefix = {"global": "global", "regions": "region", "zones": "zone"}[scope.split("/")[0]]
+    return f"compute.{prefix}Operations.{verb}"
+
+
 def _permission(region: str | None, action: str) -> str:
     """compute.backendServices.update, or compute.regionBackendServices.update for a region."""
     return f"compute.region{action}" if region else f"compute.{action[0].lower()}{action[1:]}"
@@ -722,13 +985,43 @@ def _backend_document(backend: dict[str, Any]) -> dict[str, Any]:
     return {**backend, "group": API_ROOT + backend["group"]}
 
 
-def _instance_health(group: str, index: int, healthy: bool) -> dict[str, Any]:
+def _group_document(group: _Group) -> dict[str, Any]:
+    scope_kind = group.scope.split("/")[0][:-1]  # zone or region
+    return {
+        "kind": "compute#instanceGroup",
+        "id": str(_numeric_id(f"group-{group.path}")),
+        "creationTimestamp": _timestamp(group.created_at),
+        "name": group.name,
+        "description": "",
+        # The port the seeded backend services' portName ("http") names.
+        "namedPorts": [{"name": "http", "port": 80}],
+        "network": f"{API_ROOT}projects/{group.project}/global/networks/default",
+        "fingerprint": _fingerprint(group.path, 0),
+        scope_kind: f"{API_ROOT}projects/{group.project}/{group.scope}",
+        "selfLink": API_ROOT + group.path,
+        "size": group.instances,
+    }
+
+
+def _instance_path(group: str, index: int) -> str:
+    """The group's ``index``th instance (a regional group's are in its region's zone a)."""
     parts = group.split("/")  # projects/p/zones|regions/z/instanceGroups/name
     zone = parts[3] if parts[2] == "zones" else f"{parts[3]}-a"
-    instance = f"projects/{parts[1]}/zones/{zone}/instances/{parts[-1]}-{index}"
+    return f"projects/{parts[1]}/zones/{zone}/instances/{parts[-1]}-{index}"
+
+
+def _instance_document(group: str, index: int) -> dict[str, Any]:
+    return {
+        "instance": API_ROOT + _instance_path(group, index),
+        "status": "RUNNING",
+        "namedPorts": [{"name": "http", "port": 80}],
+    }
+
+
+def _instance_health(group: str, index: int, healthy: bool) -> dict[str, Any]:
     octet = int(hashlib.sha256(group.encode()).hexdigest()[:2], 16)
     return {
-        "instance": API_ROOT + instance,
+        "instance": API_ROOT + _instance_path(group, index),
         "ipAddress": f"10.128.{octet}.{index + 2}",
         "port": 80,
         "healthState": "HEALTHY" if healthy else "UNHEALTHY",

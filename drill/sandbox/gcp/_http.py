@@ -9,8 +9,10 @@ expression over the path (named groups become ``Request.params``) to a handler t
                "errors": [{"reason": "notFound", "message": "...", "domain": "global"}]}}
 
 ``RequestFaults`` lets a test make the next N requests whose path matches a pattern fail with a
-given status before any handler runs. Connections are served by daemon threads; ``stop`` cuts
-idle keep-alive connections and joins their threads, so nothing is left behind.
+given status before any handler runs. A path given to ``batch_route`` takes Google's HTTP batch
+format (``_batch``): each request inside is routed, faults and all, as if it came on its own.
+Connections are served by daemon threads; ``stop`` cuts idle keep-alive connections and joins
+their threads, so nothing is left behind.
 
 This module must not know what any Google API means: no resource names, no semantics.
 """
@@ -28,8 +30,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from drill.sandbox.emulator import LoopbackServer, QuietHandler
 from drill.sandbox.faults import FaultQueue
+from drill.sandbox.gcp._batch import BatchError, BatchPart, answer_batch, parse_batch
 
 _IDLE_TIMEOUT_S = 60.0  # a keep-alive connection nobody uses is closed after this
+_JSON = "application/json; charset=UTF-8"
 
 # Google's canonical status names, sent next to the numeric code as the real APIs do.
 _STATUS_BY_CODE = {
@@ -146,6 +150,7 @@ def _fault_matches(fault: _Fault, method: str, path: str) -> bool:
 class _Outcome:
     status: int
     document: Any
+    raw: tuple[str, bytes] | None = None  # (content type, body) of an answer that is not JSON
 
 
 @dataclass
@@ -153,20 +158,40 @@ class _Router:
     routes: list[_Route] = field(default_factory=list)
     faults: RequestFaults = field(default_factory=RequestFaults)
     errors: list[str] = field(default_factory=list)  # unexpected handler exceptions, for tests
+    batch_paths: set[str] = field(default_factory=set)
 
-    def handle(self, method: str, raw_path: str, raw_body: bytes) -> _Outcome:
+    def handle(
+        self, method: str, raw_path: str, raw_body: bytes, content_type: str = ""
+    ) -> _Outcome:
         url = urlsplit(raw_path)
         path = unquote(url.path)
         try:
             injected = self.faults.take(method, path)
             if injected is not None:
                 raise injected
+            if method == "POST" and path in self.batch_paths:
+                return self._batch(content_type, raw_body)
             return self._dispatch(method, path, url.query, raw_body)
         except GoogleApiError as error:
             return _Outcome(error.code, error.document())
         except Exception:  # noqa: BLE001 - an emulator bug must answer 500, not kill the connection
             self.errors.append(traceback.format_exc())
             return _Outcome(500, GoogleApiError(500, "Internal error").document())
+
+    def _batch(self, content_type: str, raw_body: bytes) -> _Outcome:
+        try:
+            parts = parse_batch(content_type, raw_body)
+        except BatchError as error:
+            raise GoogleApiError(400, str(error)) from error
+
+        def answer(part: BatchPart) -> tuple[int, Any]:
+            if part.raw_path.startswith("/batch/"):  # Google refuses a batch inside a batch
+                return 400, GoogleApiError(400, "A batch cannot hold a batch.").document()
+            outcome = self.handle(part.method, part.raw_path, part.body)
+            return outcome.status, outcome.document
+
+        batch = answer_batch(parts, answer)
+        return _Outcome(200, None, (batch.content_type, batch.body))
 
     def _dispatch(self, method: str, path: str, raw_query: str, raw_body: bytes) -> _Outcome:
         for candidate in self.routes:
@@ -219,6 +244,10 @@ class JsonHttpServer(LoopbackServer):
         """Send ``method`` requests whose whole path matches ``path_regex`` to ``handler``."""
         self.router.routes.append(_Route(method.upper(), re.compile(path_regex), handler))
 
+    def batch_route(self, path: str) -> None:
+        """Take HTTP batches POSTed to ``path`` (e.g. ``/batch/compute/v1``)."""
+        self.router.batch_paths.add(path)
+
 
 class _Handler(QuietHandler):
     server_version = "drill-sandbox-gcp"
@@ -228,16 +257,21 @@ class _Handler(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server dispatches on this name
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
-        outcome = self.server.router.handle(self.command, self.path, raw_body)
+        content_type = self.headers.get("Content-Type", "")
+        outcome = self.server.router.handle(self.command, self.path, raw_body, content_type)
         self._send(outcome)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server's naming
 
     def _send(self, outcome: _Outcome) -> None:
-        body = b"" if outcome.document is None else json.dumps(outcome.document).encode()
+        content_type, body = outcome.raw or (_JSON, _json_bytes(outcome.document))
         self.send_response(outcome.status)
         if body:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _json_bytes(document: Any) -> bytes:
+    return b"" if document is None else json.dumps(document).encode()

@@ -68,6 +68,7 @@ class Clients:
     region_services: Any
     operations: Any
     region_operations: Any
+    groups: Any
 
 
 @pytest.fixture(autouse=True)
@@ -105,6 +106,7 @@ def clients(compute: ComputeEmulator) -> Clients:
         build(compute_v1.RegionBackendServicesClient),
         build(compute_v1.GlobalOperationsClient),
         build(compute_v1.RegionOperationsClient),
+        build(compute_v1.InstanceGroupsClient),
     )
 
 
@@ -418,3 +420,185 @@ def test_serving_since_is_when_a_wanted_group_took_traffic_healthy(
     assert compute.serving_since(PROJECT, "web", None, [PRIMARY]) is None  # drained
     compute.never_healthy(DR)
     assert compute.serving_since(PROJECT, "web", None, [DR]) is None
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def get_json(compute: ComputeEmulator, path: str, **query: str) -> Any:
+    answer = requests.get(f"{compute.url}/compute/v1/projects/{PROJECT}/{path}", query, timeout=5)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_an_aggregated_list_keys_services_by_scope_and_warns_where_a_scope_has_none(
+    compute: ComputeEmulator,
+) -> None:
+    listing = get_json(compute, "aggregated/backendServices", includeAllScopes="True")
+    assert listing["kind"] == "compute#backendServiceAggregatedList"
+    assert listing["selfLink"] == f"{ROOT}projects/{PROJECT}/aggregated/backendServices"
+    assert "nextPageToken" not in listing
+    items = listing["items"]
+    assert [s["name"] for s in items["global"]["backendServices"]] == ["web"]
+    [api] = items[f"regions/{REGION}"]["backendServices"]
+    assert api == get_json(compute, f"regions/{REGION}/backendServices/api")  # as get renders it
+    warning = items["zones/us-east1-b"]["warning"]
+    assert warning["code"] == "NO_RESULTS_ON_PAGE"
+    assert warning["data"] == [{"key": "scope", "value": "zones/us-east1-b"}]
+    assert set(items) == {
+        "global",
+        "regions/us-central1",
+        "regions/us-east1",
+        "zones/us-central1-a",
+        "zones/us-east1-b",
+        "zones/us-east1-c",
+    }
+    # Without includeAllScopes only the scope kinds a backend service can be in are listed.
+    narrow = get_json(compute, "aggregated/backendServices")["items"]
+    assert set(narrow) == {"global", "regions/us-central1", "regions/us-east1"}
+
+
+def test_the_client_pages_through_an_aggregated_list(
+    clients: Clients, compute: ComputeEmulator
+) -> None:
+    pager = clients.services.aggregated_list(request={"project": PROJECT, "max_results": 1})
+    found = {
+        scope: [s.name for s in scoped.backend_services]
+        for scope, scoped in pager
+        if scoped.backend_services
+    }
+    assert found == {"global": ["web"], f"regions/{REGION}": ["api"]}
+    assert compute.truth.served("GET", "/aggregated/backendServices") == 2
+
+
+def test_plain_lists_answer_one_scope(clients: Clients) -> None:
+    assert [s.name for s in clients.services.list(project=PROJECT)] == ["web"]
+    regional = clients.region_services.list(project=PROJECT, region=REGION)
+    assert [s.name for s in regional] == ["api"]
+    assert list(clients.region_services.list(project=PROJECT, region="europe-west1")) == []
+    zonal = clients.groups.list(project=PROJECT, zone="us-east1-b")
+    assert [g.self_link for g in zonal] == [ROOT + DR]
+
+
+def test_operations_are_listed_in_their_scope_and_in_the_aggregated_list(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    assert list(clients.operations.list(project=PROJECT)) == []
+    operation = patch_web(clients, compute.fingerprint(PROJECT, "web"), DR)
+    [listed] = clients.operations.list(project=PROJECT)
+    assert (listed.name, listed.status.name) == (operation.name, "RUNNING")
+    assert list(clients.region_operations.list(project=PROJECT, region=REGION)) == []
+    clock.advance(OPERATION_S)
+    items = get_json(compute, "aggregated/operations")["items"]
+    [done] = items["global"]["operations"]
+    assert (done["name"], done["status"]) == (operation.name, "DONE")
+    assert items[f"regions/{REGION}"]["warning"]["code"] == "NO_RESULTS_ON_PAGE"
+    assert get_json(compute, "zones/us-east1-b/operations") == {
+        "kind": "compute#operationList",
+        "id": f"projects/{PROJECT}/zones/us-east1-b/operations",
+        "selfLink": f"{ROOT}projects/{PROJECT}/zones/us-east1-b/operations",
+    }
+
+
+def test_instance_groups_are_described_and_list_their_instances(clients: Clients) -> None:
+    group = clients.groups.get(project=PROJECT, zone="us-east1-b", instance_group="api-dr")
+    assert (group.name, group.size, group.self_link) == ("api-dr", 2, ROOT + DR)
+    assert group.zone == f"{ROOT}projects/{PROJECT}/zones/us-east1-b"
+    instances = clients.groups.list_instances(
+        project=PROJECT,
+        zone="us-east1-b",
+        instance_group="api-dr",
+        instance_groups_list_instances_request_resource=compute_v1.InstanceGroupsListInstancesRequest(
+            instance_state="ALL"
+        ),
+    )
+    assert [i.instance.rsplit("/", 1)[1] for i in instances] == ["api-dr-0", "api-dr-1"]
+    with pytest.raises(api.NotFound, match="instanceGroups/nope"):
+        clients.groups.get(project=PROJECT, zone="us-east1-b", instance_group="nope", retry=None)
+
+
+def test_aggregated_instance_groups_leave_out_network_endpoint_groups(
+    compute: ComputeEmulator,
+) -> None:
+    compute.add_instance_group(f"projects/{PROJECT}/zones/us-east1-b/networkEndpointGroups/neg")
+    items = get_json(compute, "aggregated/instanceGroups")["items"]
+    assert [g["name"] for g in items["zones/us-east1-b"]["instanceGroups"]] == ["api-dr"]
+    assert "global" not in items  # not where instance groups can be, without includeAllScopes
+
+
+@pytest.mark.parametrize(
+    ("expression", "names"),
+    [
+        ("name eq w.*", ["web"]),
+        ("name ne web", ["api"]),
+        ('name eq ".*\\bapi\\b.*"', ["api"]),  # what gcloud sends for --filter=name=api
+        ("(protocol = HTTP) (name != api)", ["web"]),
+        ("enableCDN eq false", ["web", "api"]),
+        ("name eq we", []),  # the pattern must match the whole value
+    ],
+)
+def test_a_filter_keeps_only_the_services_that_match(
+    compute: ComputeEmulator, expression: str, names: list[str]
+) -> None:
+    items = get_json(compute, "aggregated/backendServices", filter=expression)["items"]
+    found = [s["name"] for scoped in items.values() for s in scoped.get("backendServices", [])]
+    assert sorted(found) == sorted(names)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"filter": "name < web"},
+        {"filter": "backends.group eq .*"},  # a key across a list
+        {"filter": "(name eq web) OR (name eq api)"},
+        {"maxResults": "501"},
+        {"pageToken": "next"},
+    ],
+)
+def test_what_a_list_cannot_honour_is_refused_not_answered_wrong(
+    compute: ComputeEmulator, query: dict[str, str]
+) -> None:
+    answer = requests.get(
+        f"{compute.url}/compute/v1/projects/{PROJECT}/aggregated/backendServices",
+        query,
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_lists_take_injected_failures_and_permissions_like_every_request(
+    clients: Clients, compute: ComputeEmulator
+) -> None:
+    compute.fail_requests(1, 503, "*/aggregated/backendServices")
+    with pytest.raises(api.ServiceUnavailable):
+        list(clients.services.aggregated_list(project=PROJECT, retry=None))
+    assert len(list(clients.services.aggregated_list(project=PROJECT, retry=None))) > 0
+    compute.forbid("compute.backendServices.list")
+    with pytest.raises(api.Forbidden, match=r"compute\.backendServices\.list"):
+        list(clients.services.list(project=PROJECT, retry=None))
+    assert groups_of(compute) == [PRIMARY]
+
+
+def test_a_batch_answers_each_request_as_if_it_came_alone(compute: ComputeEmulator) -> None:
+    compute.fail_requests(1, 503, "*/zones/us-east1-c/instanceGroups")
+    paths = [f"zones/{zone}/instanceGroups" for zone in ("us-east1-b", "us-east1-c")]
+    parts = [
+        f"--b\r\nContent-Type: application/http\r\nContent-ID: <id+{index}>\r\n\r\n"
+        f"GET /compute/v1/projects/{PROJECT}/{path}?maxResults=500 HTTP/1.1\r\n\r\n"
+        for index, path in enumerate(paths)
+    ]
+    answer = requests.post(
+        f"{compute.url}/batch/compute/v1",
+        data="".join(parts) + "--b--\r\n",
+        headers={"Content-Type": "multipart/mixed; boundary=b"},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("multipart/mixed; boundary=")
+    first, second = answer.text.split("Content-ID: <response-id+")[1:]
+    assert first.startswith("0>")
+    assert "HTTP/1.1 200 OK" in first
+    assert ROOT + DR in first
+    assert second.startswith("1>")
+    assert "HTTP/1.1 503 Service Unavailable" in second  # the fault hit its one request only
