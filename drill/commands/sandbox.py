@@ -528,8 +528,34 @@ def sandbox_status(settings: Settings, console: Console) -> int:
         f"  timing: profile {state.profile}, time scale {state.time_scale:g}\n"
         + (f"  stops at: {state.stops_at}\n" if state.stops_at else "")
         + (f"  faults armed in every run: {faults}\n" if faults else "")
+        + "".join(f"  {line}\n" for line in cloud_clients(state.cloud_settings()))
     )
     return ExitCode.PASSED
+
+
+# gcloud's endpoint override property for each emulator the sandbox runs.
+_GCLOUD_APIS = {"dns": "dns_endpoint", "compute": "compute_endpoint", "storage": "gcs_endpoint"}
+
+
+def cloud_clients(cloud: CloudSettings) -> list[str]:
+    """How the operator's own gcloud and aws reach the sandbox's clouds: as a prefix of one
+    command, so a shell left open does not go on talking to the sandbox instead of the cloud
+    (the emulators take no credentials; the project is the plan's)."""
+    overrides = [
+        f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}={url.rstrip('/')}/"
+        for api, attribute in _GCLOUD_APIS.items()
+        if isinstance(url := getattr(cloud, attribute), str)
+    ]
+    lines = []
+    if overrides:
+        prefix = " ".join([*overrides, "CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true"])
+        lines.append(f"gcloud: env {prefix} gcloud ... --project PROJECT")
+    if cloud.aws_endpoint is not None:
+        lines.append(
+            "aws: env AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox "
+            f"aws --endpoint-url {cloud.aws_endpoint} --region REGION ..."
+        )
+    return lines
 
 
 def sandbox_world(settings: Settings, plans: tuple[str, ...], console: Console) -> int:

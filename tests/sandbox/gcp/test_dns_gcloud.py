@@ -7,13 +7,17 @@ time. Each gcloud call takes most of a second, so each test makes only the calls
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from drill.clock import FakeClock
+from drill.commands.sandbox import cloud_clients
 from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord
+from providers.cloud import CloudSettings
 from tests.sandbox.gcp.gcloud import Gcloud, gcloud_for, needs_gcloud
 from tests.threads import wait_threads_gone
 
@@ -112,3 +116,29 @@ def test_delete_removes_a_record_set_but_not_the_apex_ns(
     assert refused.returncode == 1
     assert "exactly one resource record set of type 'NS' at the apex" in refused.stderr
     assert emulator.record(PROJECT, ZONE, "example.com.", "NS") is not None
+
+
+def test_the_gcloud_line_sandbox_status_prints_reaches_the_emulator(
+    emulator: CloudDnsEmulator, tmp_path: Path
+) -> None:
+    """`drill sandbox status` tells the operator how their own gcloud reaches the sandbox: the
+    settings it prints are the ones gcloud reads."""
+    (line,) = [
+        found
+        for found in cloud_clients(CloudSettings(dns_endpoint=emulator.url))
+        if found.startswith("gcloud: ")
+    ]
+    words = line.removeprefix("gcloud: env ").split()
+    settings = dict(word.split("=", 1) for word in words if "=" in word)
+    assert words[len(settings) :] == ["gcloud", "...", "--project", "PROJECT"]
+    config = tmp_path / "gcloud-config"
+    listed = subprocess.run(
+        ["gcloud", "dns", "managed-zones", "list", "--project", PROJECT, "--format=value(name)"],
+        env={**os.environ, **settings, "CLOUDSDK_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == [ZONE]
