@@ -26,7 +26,6 @@ from google.cloud import dns as cloud_dns
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord, DnsResponder
-from tests.threads import wait_threads_gone
 
 PROJECT = "example-prod"
 ZONE = "prod"
@@ -34,17 +33,6 @@ ZONES = f"/dns/v1/projects/{PROJECT}/managedZones/{ZONE}"
 CHANGE_DELAY_S = 0.5
 PROPAGATION_S = 2.0
 WWW = DnsRecord("www.example.com.", "A", 300, ("10.0.0.1", "10.0.0.2"))
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_leaks() -> Iterator[None]:
-    yield
-    wait_threads_gone("cloud-dns")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

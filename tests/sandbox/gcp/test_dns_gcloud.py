@@ -19,7 +19,6 @@ from drill.commands.sandbox import cloud_clients
 from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord
 from providers.cloud import CloudSettings
 from tests.sandbox.gcp.gcloud import Gcloud, gcloud_for, needs_gcloud
-from tests.threads import wait_threads_gone
 
 pytestmark = needs_gcloud
 
@@ -30,17 +29,6 @@ CHANGE_DELAY_S = 0.5
 PROPAGATION_S = 2.0
 API = DnsRecord(NAME, "A", 300, ("10.0.0.1",))
 NEW = DnsRecord("new.example.com.", "A", 60, ("10.1.0.1",))
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_leaks() -> Iterator[None]:
-    yield
-    wait_threads_gone("cloud-dns")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
