@@ -2,21 +2,29 @@
 
 ``ComputeEmulator`` serves, on 127.0.0.1, what drill's backend switch uses: get, patch and
 getHealth of global and regional backend services (``/compute/v1/projects/{p}/global/...`` and
-``.../regions/{r}/...``), and get and wait of the operations a patch returns. So that operators
+``.../regions/{r}/...``), and get and wait of the operations a patch returns. It also serves
+update (PUT), what gcloud's ``backend-services add-backend`` and ``remove-backend`` send, so that
+operators can change a service under a running drill with their own gcloud. So that operators
 can look at it with their own tools (``gcloud compute backend-services list``, ``instance-groups
 list``, ``operations list``...), it also lists what it holds as Compute does: list and
 aggregatedList of backend services, instance groups and operations, get and listInstances of
 instance groups (``_compute_lists`` has the paging, filters and response shapes). The behaviour
 the real API has and drill depends on:
 
-- Every patch must carry the service's current ``fingerprint``; a missing or stale one answers
-  412 ``conditionNotMet`` and changes nothing. (The real API also accepts a patch without one;
-  the emulator is stricter so an adapter that forgets it fails here, not in production.)
-- A patch is checked first (backend fields the API defines, as its JSON parser refuses unknown
+- A patch merges its body into the service; an update replaces the service with its body:
+  fields it leaves out are back to their defaults, and it has the backends the body lists, none
+  if it lists none. Either way what Compute sets itself (id, selfLink, creationTimestamp...)
+  stays the server's. Past that the two are one write: the same checks, fingerprint, operation.
+- Every write must carry the service's current ``fingerprint``; a missing or stale one answers
+  412 ``conditionNotMet`` and changes nothing. (Compute documents this for update; it also
+  accepts a patch without one, but the emulator is stricter so an adapter that forgets it fails
+  here, not in production.)
+- A write is checked first (backend fields the API defines, as its JSON parser refuses unknown
   names with 400; groups fully-qualified URLs of known groups, no duplicates, a
   capacity scaler of 0 or 0.1-1.0, a balancing mode the protocol supports, RATE with a rate
-  limit, instance groups and NEGs not mixed) and answers 400 or 404 like Compute. Accepted, it
-  gets a new fingerprint at once and returns an Operation, RUNNING, that is DONE ``operation_s``
+  limit, instance groups and NEGs not mixed; the balancing mode against the protocol the
+  service will have) and answers 400 or 404 like Compute. Accepted, it gets a new fingerprint at
+  once and returns an Operation, RUNNING, that is DONE ``operation_s``
   later on the injected clock. The new backends take effect when the operation is DONE: that is
   when the load balancer really serves from them, so a reader sees the old backends until then.
 - getHealth names one group. A group the service does not list answers 400 ``invalid`` (the
@@ -26,8 +34,9 @@ the real API has and drill depends on:
 
 Seeding, ground truth and faults are plain Python calls, never HTTP. Group URLs are kept in the
 relative form ``projects/.../instanceGroups/g``; the API answers full
-``https://www.googleapis.com/compute/v1/...`` URLs, as Compute does. This module must not import
-any Google client library: it is a server.
+``https://www.googleapis.com/compute/v1/...`` URLs, as Compute does, and takes those or the same
+path under the emulator's own address (what gcloud sends when pointed at it). This module must
+not import any Google client library: it is a server.
 """
 
 from __future__ import annotations
@@ -87,6 +96,9 @@ _RATE_LIMITS = ("maxRate", "maxRatePerInstance", "maxRatePerEndpoint")
 _OUTPUT_ONLY = frozenset(
     {"kind", "id", "name", "selfLink", "creationTimestamp", "fingerprint", "region", "usedBy"}
 )
+# What Compute documents as the default of a BackendService field (compute v1 field docs): an
+# update that leaves the field out sets it back to this. Fields without one are just left unset.
+_UPDATE_DEFAULTS: dict[str, Any] = {"port": 80, "sessionAffinity": "NONE", "timeoutSec": 30}
 _WAIT_POLL_S = 0.02
 _INSTANCE_STATES = frozenset({"ALL", "RUNNING"})  # every emulated instance is RUNNING
 # Every field of Compute's Backend message (v1); the API refuses any other name in a patch.
@@ -137,7 +149,8 @@ _SCOPE_KINDS = ("global", "regions", "zones")  # the order aggregated lists give
 
 @dataclass(frozen=True)
 class OperationRecord:
-    """One accepted patch: ``done_at`` is when its backends took effect (None: not yet)."""
+    """One accepted write (patch or update): ``done_at`` is when its backends took effect
+    (None: not yet)."""
 
     name: str
     target: str  # the service, relative: projects/p/global/backendServices/web
@@ -177,11 +190,19 @@ class _Service:
 
     @property
     def protocol(self) -> str:
-        return str(self.settings.get("protocol", "HTTP"))
+        return _protocol(self.settings)
 
     @property
     def scope(self) -> str:
         return _scope(self.region)
+
+
+@dataclass(frozen=True)
+class _Resource:
+    """What a write leaves a service as: its settings and its backends (groups relative)."""
+
+    settings: dict[str, Any]
+    backends: list[dict[str, Any]]
 
 
 @dataclass
@@ -215,7 +236,8 @@ class _Operation:
     project: str
     region: str | None
     service: _Service
-    changes: dict[str, Any]
+    method: str  # patch or update: Compute names the operation after the method that made it
+    target: _Resource  # the service once the operation is DONE
     inserted_mono: float
     due_mono: float | None  # None: stuck, never done on its own
     error: str | None = None
@@ -282,7 +304,7 @@ class ComputeEmulator(Emulator):
         self._never_healthy: set[str] = set()
         self._stuck = False
         self._failing_operations: list[str] = []
-        self._races: set[str] = set()  # services someone else updates before the next patch
+        self._races: set[str] = set()  # services someone else updates before the next write
         self._server = JsonHttpServer("gcp-compute")
         self._add_routes()
 
@@ -409,7 +431,7 @@ class ComputeEmulator(Emulator):
         self._server.faults.fail(count, status, path_pattern)
 
     def forbid(self, permission: str = DEFAULT_PATCH_PERMISSION) -> None:
-        """Requests needing ``permission`` answer 403 until ``allow``. Patches need
+        """Requests needing ``permission`` answer 403 until ``allow``. Patches and updates need
         compute.backendServices.update (regional: compute.regionBackendServices.update), reads
         ...get, operations compute.globalOperations.get / compute.regionOperations.get, lists
         the resource's ...list (an aggregated list of operations compute.globalOperations.list),
@@ -438,13 +460,13 @@ class ComputeEmulator(Emulator):
                     op.due_mono = None if stuck else max(now, op.inserted_mono + self.operation_s)
 
     def concurrent_update(self, project: str, name: str, region: str | None = None) -> None:
-        """Someone else updates the service just before the next patch of it is checked: that
-        patch's fingerprint, read before, is stale by then."""
+        """Someone else updates the service just before the next patch or update of it is
+        checked: that write's fingerprint, read before, is stale by then."""
         with self._lock:
             self._races.add(_service_path(project, region, name))
 
     def fail_operations(self, count: int = 1, message: str = "Internal error") -> None:
-        """The next ``count`` accepted patches end DONE with an error, changing nothing."""
+        """The next ``count`` accepted writes end DONE with an error, changing nothing."""
         with self._lock:
             self._failing_operations.extend([message] * count)
 
@@ -454,6 +476,7 @@ class ComputeEmulator(Emulator):
         routes: list[tuple[str, str, Callable[[Request], tuple[int, Any]]]] = [
             ("GET", _SERVICE, self._get_service),
             ("PATCH", _SERVICE, self._patch_service),
+            ("PUT", _SERVICE, self._update_service),
             ("POST", _SERVICE + "/getHealth", self._get_health),
             ("GET", _OPERATION, self._get_operation),
             ("POST", _OPERATION + "/wait", self._wait_operation),
@@ -493,19 +516,50 @@ class ComputeEmulator(Emulator):
         body = _object_body(request, "resource")
         with self._lock:
             self._patches.append((request.path, body))
-            self._settle()
-            service = self._service(request)
-            self._require(_permission(service.region, "BackendServices.update"), service.path)
-            if service.path in self._races:
-                self._races.discard(service.path)
-                service.fingerprint = _fingerprint(service.path, next(self._ids))
-            _check_fingerprint(service, body.get("fingerprint"))
-            changes = {k: v for k, v in body.items() if k not in _OUTPUT_ONLY}
-            if "backends" in changes:
-                changes["backends"] = self._valid_backends(service, changes["backends"])
-            return 200, self._operation_document(self._accept(service, changes))
+            return self._write(request, body, "patch", _merged)
 
-    def _accept(self, service: _Service, changes: dict[str, Any]) -> _Operation:
+    def _update_service(self, request: Request) -> tuple[int, Any]:
+        body = _object_body(request, "resource")
+        with self._lock:
+            return self._write(request, body, "update", _replaced)
+
+    def _write(
+        self,
+        request: Request,
+        body: dict[str, Any],
+        method: str,
+        compose: Callable[[_Resource, dict[str, Any]], _Resource],
+    ) -> tuple[int, Any]:
+        """What patch and update share once ``compose`` says how the body makes the new
+        service from the current one: permission, fingerprint, backend checks, operation."""
+        self._settle()
+        service = self._service(request)
+        self._require(_permission(service.region, "BackendServices.update"), service.path)
+        if service.path in self._races:
+            self._races.discard(service.path)
+            service.fingerprint = _fingerprint(service.path, next(self._ids))
+        _check_fingerprint(service, body.get("fingerprint"))
+        fields = {k: v for k, v in body.items() if k not in _OUTPUT_ONLY and k != "backends"}
+        target = compose(self._latest(service), fields)
+        if "backends" in body:
+            protocol = _protocol(target.settings)
+            target = _Resource(target.settings, self._valid_backends(protocol, body["backends"]))
+        return 200, self._operation_document(self._accept(service, method, target))
+
+    def _latest(self, service: _Service) -> _Resource:
+        """The service as the writes accepted so far leave it. A write's fingerprint is the one
+        the previous write's acceptance handed out, so it builds on that write, done or not."""
+        pending = [
+            op.target
+            for op in self._operations.values()
+            if op.service is service and op.done_mono is None and op.error is None
+        ]
+        if pending:
+            return pending[-1]
+        # A copy: the operation keeps it, and the service's own may change before it is DONE.
+        return _Resource(dict(service.settings), [dict(b) for b in service.backends])
+
+    def _accept(self, service: _Service, method: str, target: _Resource) -> _Operation:
         uid = next(self._ids)
         now = self.clock.monotonic()
         op = _Operation(
@@ -514,7 +568,8 @@ class ComputeEmulator(Emulator):
             project=service.project,
             region=service.region,
             service=service,
-            changes=changes,
+            method=method,
+            target=target,
             inserted_mono=now,
             due_mono=None if self._stuck else now + self.operation_s,
             error=self._failing_operations.pop(0) if self._failing_operations else None,
@@ -523,17 +578,17 @@ class ComputeEmulator(Emulator):
         self._operations[op.path] = op
         return op
 
-    def _valid_backends(self, service: _Service, raw: Any) -> list[dict[str, Any]]:
+    def _valid_backends(self, protocol: str, raw: Any) -> list[dict[str, Any]]:
         if not isinstance(raw, list) or not all(isinstance(b, dict) for b in raw):
             raise _invalid("resource.backends", raw, "A list of backends is expected.")
-        backends = [self._valid_backend(service, i, b) for i, b in enumerate(raw)]
+        backends = [self._valid_backend(protocol, i, b) for i, b in enumerate(raw)]
         _check_distinct(backends)
         return backends
 
-    def _valid_backend(self, service: _Service, index: int, raw: dict[str, Any]) -> dict[str, Any]:
+    def _valid_backend(self, protocol: str, index: int, raw: dict[str, Any]) -> dict[str, Any]:
         where = f"resource.backends[{index}]"
         _check_known(where, raw)
-        group = raw.get("group")
+        group = self._compute_url(raw.get("group"))
         if not isinstance(group, str) or not _FULL_URL.match(group):
             raise _invalid(f"{where}.group", group, "The URL is malformed.")
         backend = {**raw, "group": _group_path(group, f"{where}.group")}
@@ -542,8 +597,18 @@ class ComputeEmulator(Emulator):
         backend.setdefault("balancingMode", "UTILIZATION")
         backend.setdefault("capacityScaler", 1.0)
         _check_capacity(where, backend["capacityScaler"])
-        _check_mode(where, backend, service.protocol)
+        _check_mode(where, backend, protocol)
         return backend
+
+    def _compute_url(self, url: Any) -> Any:
+        """A URL under the emulator's own address as the same URL under Compute's. gcloud
+        pointed at the emulator (an endpoint override) names the groups it sends that way, as
+        it names them under Compute's address when it talks to Compute."""
+        if isinstance(url, str):
+            for own_root in (f"{self.url}/compute/v1/", f"{self.url}/"):
+                if url.startswith(own_root):
+                    return API_ROOT + url.removeprefix(own_root)
+        return url
 
     # --- operations ---------------------------------------------------------------------------
 
@@ -580,13 +645,11 @@ class ComputeEmulator(Emulator):
         if op.error is not None:
             return
         service = op.service
-        for key, value in op.changes.items():
-            if key != "backends":
-                service.settings[key] = value
-        if "backends" in op.changes:
-            service.backends = [dict(b) for b in op.changes["backends"]]
-            groups = {b["group"] for b in service.backends}
-            service.joined_at = {g: service.joined_at.get(g, at) for g in groups}
+        service.settings = dict(op.target.settings)
+        service.backends = [dict(b) for b in op.target.backends]
+        # A group the service already had keeps its health; a new one starts its checks now.
+        groups = {b["group"] for b in service.backends}
+        service.joined_at = {g: service.joined_at.get(g, at) for g in groups}
 
     # --- health -------------------------------------------------------------------------------
 
@@ -817,7 +880,7 @@ class ComputeEmulator(Emulator):
             "kind": "compute#operation",
             "id": str(op.uid),
             "name": op.name,
-            "operationType": "patch",
+            "operationType": op.method,
             "targetLink": API_ROOT + op.service.path,
             "targetId": str(op.service.uid),
             "status": "DONE" if done else "RUNNING",
@@ -833,6 +896,28 @@ class ComputeEmulator(Emulator):
             document["endTime"] = _timestamp(self._anchor.at(op.done_mono))
             document.update(_operation_error(op.error))
         return document
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def _merged(current: _Resource, fields: dict[str, Any]) -> _Resource:
+    """patch: the fields sent replace theirs, every other field and the backends stay."""
+    return _Resource({**current.settings, **fields}, current.backends)
+
+
+def _replaced(current: _Resource, fields: dict[str, Any]) -> _Resource:
+    """update: the body is the whole service, so a field it leaves out is back to its default
+    and the service has no backends unless the body lists some. ``current`` is not used: the
+    body replaces it (the signature is patch's, so both share the rest of a write)."""
+    del current
+    return _Resource({**_UPDATE_DEFAULTS, **fields}, [])
+
+
+def _protocol(settings: Mapping[str, Any]) -> str:
+    """The service's protocol; HTTP when unset, what gcloud creates a service with when it is
+    given no --protocol."""
+    return str(settings.get("protocol", "HTTP"))
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -274,6 +274,185 @@ def test_duplicate_groups_are_refused(clients: Clients, compute: ComputeEmulator
         patch_web(clients, compute.fingerprint(PROJECT, "web"), DR, DR)
 
 
+# --- update (PUT): what gcloud's add-backend and remove-backend send ----------------------------
+
+
+def update_web(clients: Clients, fingerprint: str | None, *groups: str) -> Any:
+    return clients.services.update(
+        project=PROJECT,
+        backend_service="web",
+        backend_service_resource=patch_body(fingerprint, *groups),
+        retry=None,
+    )
+
+
+def test_an_update_replaces_the_service_and_takes_effect_when_its_operation_is_done(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    before = clients.services.get(project=PROJECT, backend_service="web")
+    operation = update_web(clients, before.fingerprint, DR, SPARE)
+    assert operation.status == compute_v1.Operation.Status.RUNNING
+    assert operation.operation_type == "update"
+    assert operation.target_link == before.self_link
+    assert groups_of(compute) == [PRIMARY]
+    assert compute.fingerprint(PROJECT, "web") != before.fingerprint
+
+    # (Polled with the test's own operations client: the one inside the ExtendedOperation that
+    # update returns asks Google's endpoint, not the emulator's.)
+    clock.advance(OPERATION_S - 0.01)
+    running = clients.operations.get(project=PROJECT, operation=operation.name)
+    assert running.status == compute_v1.Operation.Status.RUNNING
+    clock.advance(0.01)
+    done = clients.operations.get(project=PROJECT, operation=operation.name)
+    assert done.status == compute_v1.Operation.Status.DONE
+    assert groups_of(compute) == [DR, SPARE]
+    assert health(clients, DR) == ["UNHEALTHY", "UNHEALTHY"]  # joined when the update was done
+    after = clients.services.get(project=PROJECT, backend_service="web")
+    # What the body left out is back to its default, not kept as a patch would keep it...
+    assert after.health_checks == []
+    assert not after.port_name
+    assert after.timeout_sec == 30
+    # ...and what Compute sets itself stays the server's.
+    assert (after.id, after.self_link, after.creation_timestamp, after.name) == (
+        before.id,
+        before.self_link,
+        before.creation_timestamp,
+        before.name,
+    )
+    [record] = compute.truth.operations
+    assert (record.name, record.target) == (
+        operation.name,
+        f"projects/{PROJECT}/global/backendServices/web",
+    )
+
+
+@pytest.mark.parametrize("fingerprint", ["c3RhbGUtZnA=", None])
+def test_an_update_with_a_stale_or_missing_fingerprint_is_refused_and_nothing_changes(
+    clients: Clients, compute: ComputeEmulator, fingerprint: str | None
+) -> None:
+    before = compute.fingerprint(PROJECT, "web")
+    with pytest.raises(api.PreconditionFailed, match="fingerprint") as refused:
+        update_web(clients, fingerprint, DR)
+    assert refused.value.errors[0]["reason"] == "conditionNotMet"
+    assert groups_of(compute) == [PRIMARY]
+    assert compute.fingerprint(PROJECT, "web") == before
+    assert compute.truth.operations == ()
+
+
+def test_an_update_after_someone_else_wrote_the_service_is_stale(
+    clients: Clients, compute: ComputeEmulator
+) -> None:
+    fingerprint = compute.fingerprint(PROJECT, "web")
+    compute.concurrent_update(PROJECT, "web")
+    with pytest.raises(api.PreconditionFailed):
+        update_web(clients, fingerprint, DR)
+    assert groups_of(compute) == [PRIMARY]
+
+
+def test_an_update_checks_its_backends_as_a_patch_does(
+    clients: Clients, compute: ComputeEmulator
+) -> None:
+    fingerprint = compute.fingerprint(PROJECT, "web")
+    with pytest.raises(api.BadRequest, match="Duplicate"):
+        update_web(clients, fingerprint, DR, DR)
+    with pytest.raises(api.NotFound, match="was not found"):
+        update_web(clients, fingerprint, DR.replace("api-dr", "nope"))
+    body = compute_v1.BackendService(
+        fingerprint=fingerprint,
+        backends=[compute_v1.Backend(group=ROOT + DR, balancing_mode="CONNECTION")],
+    )
+    with pytest.raises(api.BadRequest, match="not supported for protocol HTTP"):
+        clients.services.update(
+            project=PROJECT, backend_service="web", backend_service_resource=body
+        )
+    assert compute.backends(PROJECT, "web") == [PRIMARY_BACKEND]
+    assert compute.fingerprint(PROJECT, "web") == fingerprint
+
+
+def test_an_update_takes_injected_failures_and_permission_denials(
+    clients: Clients, compute: ComputeEmulator
+) -> None:
+    fingerprint = compute.fingerprint(PROJECT, "web")
+    compute.fail_requests(1, 503, "*/backendServices/web")
+    with pytest.raises(api.ServiceUnavailable):
+        update_web(clients, fingerprint, DR)
+    compute.forbid("compute.backendServices.update")
+    with pytest.raises(api.Forbidden, match=r"compute\.backendServices\.update"):
+        update_web(clients, fingerprint, DR)
+    compute.allow("compute.backendServices.update")
+    compute.forbid("compute.regionBackendServices.update")
+    with pytest.raises(api.Forbidden, match=r"compute\.regionBackendServices\.update"):
+        clients.region_services.update(
+            project=PROJECT,
+            region=REGION,
+            backend_service="api",
+            backend_service_resource=patch_body(compute.fingerprint(PROJECT, "api", REGION), DR),
+            retry=None,
+        )
+    assert groups_of(compute) == [PRIMARY]
+    assert groups_of(compute, "api", REGION) == [PRIMARY]
+    assert compute.fingerprint(PROJECT, "web") == fingerprint
+    assert compute.truth.served("PUT", "/backendServices/") == 2  # the injected 503 is not
+
+
+def test_a_regional_update_stays_running_while_operations_are_stuck(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    compute.stuck_operations(True)
+    operation = clients.region_services.update(
+        project=PROJECT,
+        region=REGION,
+        backend_service="api",
+        backend_service_resource=patch_body(compute.fingerprint(PROJECT, "api", REGION), DR),
+    )
+    assert operation.self_link.endswith(f"/regions/{REGION}/operations/{operation.name}")
+    clock.advance(60)
+    running = clients.region_operations.get(
+        project=PROJECT, region=REGION, operation=operation.name
+    )
+    assert running.status == compute_v1.Operation.Status.RUNNING
+    assert groups_of(compute, "api", REGION) == [PRIMARY]
+    compute.stuck_operations(False)
+    done = clients.region_operations.get(project=PROJECT, region=REGION, operation=operation.name)
+    assert done.status == compute_v1.Operation.Status.DONE
+    assert groups_of(compute, "api", REGION) == [DR]
+    assert groups_of(compute, "web") == [PRIMARY]
+
+
+def test_a_write_builds_on_the_one_accepted_before_it_done_or_not(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    update_web(clients, compute.fingerprint(PROJECT, "web"), DR)  # drops the health check
+    # The patch carries the fingerprint the update's acceptance handed out, so it patches the
+    # service as the update leaves it, though the update is still running.
+    body: JsonValue = {"fingerprint": compute.fingerprint(PROJECT, "web"), "timeoutSec": 45}
+    answer = requests.patch(
+        f"{compute.url}/compute/v1/projects/{PROJECT}/global/backendServices/web",
+        json=body,
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    clock.advance(OPERATION_S)
+    service = clients.services.get(project=PROJECT, backend_service="web")
+    assert (service.timeout_sec, service.health_checks) == (45, [])
+    assert groups_of(compute) == [DR]
+
+
+def test_a_group_named_under_the_emulators_own_address_is_one_it_holds(
+    clients: Clients, compute: ComputeEmulator, clock: FakeClock
+) -> None:
+    # What gcloud sends when its compute endpoint is overridden with the emulator's address.
+    body = compute_v1.BackendService(
+        fingerprint=compute.fingerprint(PROJECT, "web"),
+        backends=[compute_v1.Backend(group=f"{compute.url}/{DR}")],
+    )
+    clients.services.update(project=PROJECT, backend_service="web", backend_service_resource=body)
+    clock.advance(OPERATION_S)
+    assert groups_of(compute) == [DR]
+    service = clients.services.get(project=PROJECT, backend_service="web")
+    assert [b.group for b in service.backends] == [ROOT + DR]
+
+
 # --- regional services and operations ---------------------------------------------------------
 
 

@@ -99,3 +99,28 @@ def test_describe_and_get_health_work_beside_instance_group_describe(gcloud: Gcl
     [health] = gcloud.json("compute", "backend-services", "get-health", "web", "--global")
     states = [s["healthState"] for s in health["status"]["healthStatus"]]
     assert states == ["HEALTHY", "HEALTHY"]
+
+
+def test_add_backend_then_remove_backend_are_seen_by_describe(
+    gcloud: Gcloud, compute: ComputeEmulator
+) -> None:
+    # Both read the service and send it back whole with update (PUT), then wait for it.
+    added = gcloud(
+        "compute", "backend-services", "add-backend", "web", "--global",
+        "--instance-group", "api-dr", "--instance-group-zone", "us-east1-b",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    service = gcloud.json("compute", "backend-services", "describe", "web", "--global")
+    assert [b["group"] for b in service["backends"]] == [ROOT + PRIMARY, ROOT + DR]
+    assert [b["group"] for b in compute.backends(PROJECT, "web")] == [PRIMARY, DR]
+
+    removed = gcloud(
+        "compute", "backend-services", "remove-backend", "web", "--global",
+        "--instance-group", "api-primary", "--instance-group-zone", "us-central1-a",
+    )  # fmt: skip
+    assert removed.returncode == 0, removed.stderr
+    service = gcloud.json("compute", "backend-services", "describe", "web", "--global")
+    assert [b["group"] for b in service["backends"]] == [ROOT + DR]
+    assert service["healthChecks"] == [f"{ROOT}projects/{PROJECT}/global/healthChecks/web"]
+    assert [b["group"] for b in compute.backends(PROJECT, "web")] == [DR]
+    assert compute.truth.served("PUT", "/global/backendServices/web") == 2
