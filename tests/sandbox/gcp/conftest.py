@@ -15,6 +15,7 @@ from tests.threads import wait_threads_gone
 def _no_thread_leaks() -> Iterator[None]:
     yield
     wait_threads_gone("cloud-dns")
+    wait_threads_gone("gcp-compute")
 
 
 @pytest.fixture

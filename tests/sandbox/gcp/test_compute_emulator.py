@@ -20,7 +20,6 @@ from pydantic import JsonValue
 
 from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
-from tests.threads import wait_threads_gone
 
 
 class _ImportedOnFirstUse:
@@ -69,17 +68,6 @@ class Clients:
     operations: Any
     region_operations: Any
     groups: Any
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_leaks() -> Iterator[None]:
-    yield
-    wait_threads_gone("gcp-compute")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import requests
 from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
 from tests.sandbox.gcp.gcloud import Gcloud, gcloud_for, needs_gcloud
-from tests.threads import wait_threads_gone
 
 pytestmark = needs_gcloud
 
@@ -36,7 +35,6 @@ def compute() -> Iterator[ComputeEmulator]:
     with emulator:
         yield emulator
     assert emulator.errors == []
-    wait_threads_gone("gcp-compute")
 
 
 @pytest.fixture
