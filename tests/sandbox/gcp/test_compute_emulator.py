@@ -186,19 +186,6 @@ def test_wait_holds_until_the_operation_is_done(clients: Clients, compute: Compu
     assert groups_of(compute) == [DR]
 
 
-@pytest.mark.parametrize("fingerprint", ["c3RhbGUtZnA=", None])
-def test_a_stale_or_missing_fingerprint_is_refused_and_nothing_changes(
-    clients: Clients, compute: ComputeEmulator, fingerprint: str | None
-) -> None:
-    before = compute.fingerprint(PROJECT, "web")
-    with pytest.raises(api.PreconditionFailed, match="fingerprint") as refused:
-        patch_web(clients, fingerprint, DR)
-    assert refused.value.errors[0]["reason"] == "conditionNotMet"
-    assert groups_of(compute) == [PRIMARY]
-    assert compute.fingerprint(PROJECT, "web") == before
-    assert compute.truth.operations == ()
-
-
 def test_the_fingerprint_of_a_superseded_read_is_stale(clients: Clients) -> None:
     first = clients.services.get(project=PROJECT, backend_service="web").fingerprint
     patch_web(clients, first, DR)
@@ -274,6 +261,21 @@ def update_web(clients: Clients, fingerprint: str | None, *groups: str) -> Any:
     )
 
 
+@pytest.mark.parametrize("fingerprint", ["c3RhbGUtZnA=", None])
+@pytest.mark.parametrize("method", ["patch", "update"])
+def test_a_write_with_a_stale_or_missing_fingerprint_is_refused_and_nothing_changes(
+    clients: Clients, compute: ComputeEmulator, fingerprint: str | None, method: str
+) -> None:
+    write = {"patch": patch_web, "update": update_web}[method]
+    before = compute.fingerprint(PROJECT, "web")
+    with pytest.raises(api.PreconditionFailed, match="fingerprint") as refused:
+        write(clients, fingerprint, DR)
+    assert refused.value.errors[0]["reason"] == "conditionNotMet"
+    assert groups_of(compute) == [PRIMARY]
+    assert compute.fingerprint(PROJECT, "web") == before
+    assert compute.truth.operations == ()
+
+
 def test_an_update_replaces_the_service_and_takes_effect_when_its_operation_is_done(
     clients: Clients, compute: ComputeEmulator, clock: FakeClock
 ) -> None:
@@ -312,19 +314,6 @@ def test_an_update_replaces_the_service_and_takes_effect_when_its_operation_is_d
         operation.name,
         f"projects/{PROJECT}/global/backendServices/web",
     )
-
-
-@pytest.mark.parametrize("fingerprint", ["c3RhbGUtZnA=", None])
-def test_an_update_with_a_stale_or_missing_fingerprint_is_refused_and_nothing_changes(
-    clients: Clients, compute: ComputeEmulator, fingerprint: str | None
-) -> None:
-    before = compute.fingerprint(PROJECT, "web")
-    with pytest.raises(api.PreconditionFailed, match="fingerprint") as refused:
-        update_web(clients, fingerprint, DR)
-    assert refused.value.errors[0]["reason"] == "conditionNotMet"
-    assert groups_of(compute) == [PRIMARY]
-    assert compute.fingerprint(PROJECT, "web") == before
-    assert compute.truth.operations == ()
 
 
 def test_an_update_after_someone_else_wrote_the_service_is_stale(
