@@ -592,6 +592,22 @@ class AwsSandbox(Emulator):
         written = (self.clock.now() - timedelta(seconds=age_s)).astimezone(UTC)
         key.last_modified = written.replace(microsecond=0, tzinfo=None)  # moto keeps naive UTC
 
+    def delete_object(self, bucket: str, name: str) -> None:
+        """Delete an object as a DeleteObject request would (a lifecycle rule's deletion), and
+        free its bytes: moto keeps every key it made in a class-wide registry too."""
+        from moto.s3.models import FakeKey
+
+        s3 = self._backend("s3", _PARTITION)
+        key = s3.get_bucket(bucket).keys.get(name)
+        s3.delete_object(bucket, name)
+        if key is None:
+            return
+        key.dispose()
+        tracked = FakeKey.instances_tracked
+        at = next((i for i, k in enumerate(tracked) if k is key), None)
+        if at is not None:
+            del tracked[at]
+
     def last_modified(self, bucket: str, name: str) -> datetime:
         """Ground truth: when the object was written, as S3 reports it."""
         key = self._backend("s3", _PARTITION).get_object(bucket, name)

@@ -8,9 +8,10 @@ moto. All listen on 127.0.0.1; ``settings`` tells drill's real adapters where th
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +27,7 @@ from drill.sandbox.worlds.clouds import (
     HeartbeatSeed,
     ZoneWorld,
 )
+from drill.sandbox.worlds.retention import PERIODS_KEPT
 from providers.cloud import CloudSettings
 from providers.protocols import BackendTarget, RecordSet
 
@@ -55,6 +57,8 @@ class ObjectWriter(Protocol):
         content: bytes | None = None,
     ) -> None: ...
 
+    def delete_object(self, bucket: str, name: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class CloudProfile:
@@ -77,11 +81,29 @@ class CloudProfile:
 
 @dataclass
 class _Writer:
-    """A backup job or heartbeat writer: the next moment it writes, every ``period_s``."""
+    """A backup job or heartbeat writer: the next moment it writes, every ``period_s``, and
+    the objects it wrote that its bucket still holds, oldest first.
+
+    What it wrote is kept ``kept_s`` and its newest ``PERIODS_KEPT`` whatever their age, as a
+    lifecycle rule deleting objects past an age that have that many newer ones would: the
+    newest, which checks and heartbeat probes read, is never deleted (see
+    ``worlds.retention``).
+    """
 
     next_at: datetime
     period_s: float
-    write: Callable[[datetime, datetime], None]  # (the moment written, now)
+    kept_s: float
+    write: Callable[[datetime, datetime], str]  # (the moment written, now) -> object name
+    delete: Callable[[datetime, str], None]  # (the moment written, object name)
+    held: deque[tuple[datetime, str]] = field(default_factory=deque)
+
+    def write_due(self, now: datetime) -> None:
+        """Write the next object, then delete what is past keeping."""
+        self.held.append((self.next_at, self.write(self.next_at, now)))
+        self.next_at += timedelta(seconds=self.period_s)
+        oldest_kept = now - timedelta(seconds=self.kept_s)
+        while len(self.held) > PERIODS_KEPT and self.held[0][0] < oldest_kept:
+            self.delete(*self.held.popleft())
 
 
 class CloudSandbox(Emulator):
@@ -146,15 +168,15 @@ class CloudSandbox(Emulator):
         for store, bucket in self._backup_jobs:
             for seed in bucket.backups.values():
                 first = now - timedelta(seconds=seed.age_s)
-                self._writers.append(
-                    _Writer(first, seed.period_s, partial(self._write_backup, store, bucket, seed))
-                )
+                write = partial(self._write_backup, store, bucket, seed)
+                delete = partial(self._delete_backup, store, bucket)
+                self._writers.append(_Writer(first, seed.period_s, seed.kept_s, write, delete))
             for beat in bucket.heartbeats.values():
                 back = (HEARTBEAT_HISTORY - 1 + HEARTBEAT_PHASE) * beat.interval_s
                 first = now - timedelta(seconds=back)
-                self._writers.append(
-                    _Writer(first, beat.interval_s, partial(self._write_beat, store, bucket, beat))
-                )
+                write = partial(self._write_beat, store, bucket, beat)
+                delete = partial(self._delete_beat, store, bucket, beat)
+                self._writers.append(_Writer(first, beat.interval_s, beat.kept_s, write, delete))
         if not self._writers:
             return
         self.catch_up()
@@ -172,8 +194,7 @@ class CloudSandbox(Emulator):
             now = self.clock.now()
             for writer in self._writers:
                 while writer.next_at <= now:
-                    writer.write(writer.next_at, now)
-                    writer.next_at += timedelta(seconds=writer.period_s)
+                    writer.write_due(now)
 
     def _write_forever(self, stop: threading.Event) -> None:
         while True:
@@ -192,11 +213,21 @@ class CloudSandbox(Emulator):
         seed: BackupSeed,
         taken: datetime,
         now: datetime,
-    ) -> None:
+    ) -> str:
         name, metadata = seed.object_at(taken)
         store.put_object(bucket.name, name, seed.size, (now - taken).total_seconds(), metadata)
         with self._truth_lock:
             self._backups_taken[(bucket.name, name)] = taken
+        return name
+
+    def _delete_backup(
+        self, store: ObjectWriter, bucket: BucketWorld, taken: datetime, name: str
+    ) -> None:
+        """Delete a backup object, and its truth with it: what the bucket holds and what the
+        truth says was taken stay the same."""
+        store.delete_object(bucket.name, name)
+        with self._truth_lock:
+            self._backups_taken.pop((bucket.name, name), None)
 
     def _write_beat(
         self,
@@ -205,12 +236,25 @@ class CloudSandbox(Emulator):
         seed: HeartbeatSeed,
         written: datetime,
         now: datetime,
-    ) -> None:
+    ) -> str:
         name, content = seed.object_at(written)
         age_s = (now - written).total_seconds()
         store.put_object(bucket.name, name, len(content), age_s, {}, content)
         with self._truth_lock:
             self._heartbeats.setdefault((bucket.name, seed.prefix), []).append(written)
+        return name
+
+    def _delete_beat(
+        self,
+        store: ObjectWriter,
+        bucket: BucketWorld,
+        seed: HeartbeatSeed,
+        written: datetime,
+        name: str,
+    ) -> None:
+        store.delete_object(bucket.name, name)
+        with self._truth_lock:
+            self._heartbeats[(bucket.name, seed.prefix)].remove(written)
 
     def backup_taken_at(self, bucket: str, name: str) -> datetime | None:
         """Ground truth: when backup object ``name`` was written, to the microsecond (S3 keeps

@@ -63,6 +63,10 @@ class GcsSandbox(Emulator):
 
         if name not in self._storage.buckets:
             buckets.create_bucket(name, self._storage)
+            # Soft delete off (as ``gcloud storage buckets update --clear-soft-delete`` leaves
+            # a bucket): with GCS's default of 7 days, every object the sandbox's retention
+            # deletes would stay in memory for the rest of its life.
+            self._storage.buckets[name]["softDeletePolicy"] = {"retentionDurationSeconds": "0"}
 
     def put_object(
         self,
@@ -93,6 +97,10 @@ class GcsSandbox(Emulator):
             "storageClass": "STANDARD",
         }
         self._storage.create_file(bucket, name, content, record)
+
+    def delete_object(self, bucket: str, name: str) -> None:
+        """Delete an object as a DELETE request would (a lifecycle rule's deletion)."""
+        self._storage.delete_file(bucket, name)
 
     def objects(self, bucket: str) -> dict[str, dict[str, Any]]:
         """Ground truth: every object's record, by name."""

@@ -339,7 +339,11 @@ def _seed_backup(
         return
     velero = emulator.velero
     velero.add_schedule(
-        backup.schedule, included_namespaces=namespaces, objects=objects, storage_location=location
+        backup.schedule,
+        included_namespaces=namespaces,
+        objects=objects,
+        storage_location=location,
+        ttl_s=backup.kept_s,
     )
     period = timedelta(seconds=backup.period_s)
     for older in reversed(range(SCHEDULE_HISTORY)):

@@ -5,7 +5,9 @@ all meet their RPO with room to spare and `drill history` flags nothing about RP
 never ages into a regression. The clock jumps hours forward between drills (the emulators and drill
 read the same clock, as `drill sandbox up` and a later `drill run` read the same wall clock);
 each drill starts at a chosen point of the schedule's period, the stalest included (while a
-backup is still running, when the newest completed one is over a whole period old).
+backup is still running, when the newest completed one is over a whole period old). And it
+does not grow: what the schedules and writers made long ago is gone, as their TTLs and the
+buckets' lifecycle rules would have it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from drill.sandbox.worlds.clouds import BucketWorld
 from drill.sandbox.worlds.clusters import BackupPlan
+from drill.sandbox.worlds.retention import PERIODS_KEPT
 from tests.child import REPO
 from tests.drills.conftest import Drill, start_drill_sandbox
 from tests.inprocess import BriefSleeps
@@ -114,3 +118,60 @@ def test_drills_across_the_whole_ttl_meet_their_rpo_and_history_flags_nothing(
     assert history.returncode in (0, 1), history.stderr
     regressions = json.loads(history.stdout)["regressions"]
     assert [r for r in regressions if r["subject"] == "RPO"] == []
+
+
+def bucket_objects(drill: Drill, bucket: BucketWorld) -> list[str]:
+    cloud = drill.sandbox.cloud
+    if bucket.cloud == "gcp":
+        assert cloud.gcs is not None
+        return sorted(cloud.gcs.objects(bucket.name))
+    assert cloud.aws is not None
+    return cloud.aws.object_names(bucket.name)
+
+
+def most_kept(kept_s: float, period_s: float) -> int:
+    """What a writer or schedule holds at most: its newest few, or all of its kept span."""
+    return max(PERIODS_KEPT, math.ceil(kept_s / period_s) + 1)
+
+
+def test_a_sandbox_up_for_its_whole_ttl_holds_only_its_newest_backups_and_heartbeats(
+    drill: Drill, clock: JumpingClock
+) -> None:
+    clock.jump_to(clock.now() + timedelta(seconds=TTL_S))
+    drill.sandbox.cloud.catch_up()
+    drill.dr.tick()
+    made = sorted(drill.dr.truth.backups(), key=lambda b: b.started_at)
+    for plan in drill.sandbox.spec.clusters["dr"].backups.values():
+        taken = [b.name for b in made if b.schedule == plan.schedule]
+        held = sorted(
+            b["metadata"]["name"]
+            for b in drill.dr.velero.backups()
+            if b["metadata"]["labels"].get("velero.io/schedule-name") == plan.schedule
+        )
+        assert len(taken) > 100, plan.schedule  # eight hours of them were made
+        assert held == taken[-len(held) :], plan.schedule  # the newest ones
+        assert 0 < len(held) <= most_kept(plan.kept_s, plan.period_s)
+    for bucket in drill.sandbox.cloud.world.buckets.values():
+        assert_bucket_bounded(drill, bucket, clock.now())
+
+
+def assert_bucket_bounded(drill: Drill, bucket: BucketWorld, now: datetime) -> None:
+    """The bucket holds each writer's newest objects, no more than it keeps, and the ground
+    truth knows exactly those."""
+    cloud = drill.sandbox.cloud
+    names = bucket_objects(drill, bucket)
+    bound = 0
+    for beat in bucket.heartbeats.values():
+        written = cloud.heartbeats(bucket.name, beat.prefix)
+        held = [n for n in names if n.startswith(beat.prefix)]
+        assert held == [beat.object_at(at)[0] for at in written]
+        assert written[-1] >= now - timedelta(seconds=beat.interval_s)
+        bound += most_kept(beat.kept_s, beat.interval_s)
+    beats = bucket.heartbeats.values()
+    backups = [n for n in names if not any(n.startswith(b.prefix) for b in beats)]
+    taken = [cloud.backup_taken_at(bucket.name, n) for n in backups]
+    assert None not in taken
+    for seed in bucket.backups.values():
+        assert max(at for at in taken if at) >= now - timedelta(seconds=seed.period_s)
+        bound += most_kept(seed.kept_s, seed.period_s)
+    assert 0 < len(names) <= bound, bucket.name

@@ -118,3 +118,21 @@ def test_a_world_without_the_plans_cluster_is_refused(tmp_path: Path) -> None:
     result = commands.run("namespace-restore", sandbox=True, world=path)
     assert result.returncode == 2
     assert "the sandbox's world has no cluster for role(s) dr" in result.stderr
+
+
+def test_a_world_backup_ttl_is_how_long_its_schedule_keeps_each_backup(tmp_path: Path) -> None:
+    plan = REPO / "plans" / "region-failure.yaml"
+    document = yaml.safe_load(world_yaml(derive(resolve_both_modes([plan]))))
+    backups = document["clusters"]["dr"]["backups"]
+    backups["api-server-5m"]["ttl"] = "30m"
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(document))
+    read, _ = load_world(path)
+    kept = read.clusters["dr"].backups["api-server-5m"]
+    assert (kept.ttl_s, kept.kept_s) == (1800.0, 1800.0)
+    assert (
+        yaml.safe_load(world_yaml(read))["clusters"]["dr"]["backups"]["api-server-5m"]["ttl"]
+        == "30m"
+    )
+    # Untold, ten of its two-minute periods fall short of the hour it keeps at least.
+    assert derive(resolve_both_modes([plan])).clusters["dr"].backups["api-server-5m"].kept_s == 3600

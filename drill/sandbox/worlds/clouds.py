@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from drill.plan import ExecutionPlan
+from drill.sandbox.worlds.retention import kept_for_s
 from drill.steps._object_backup import ObjectBackupParams, rendered_prefixes
 from drill.steps._object_heartbeat import ObjectHeartbeatParams
 from drill.steps.backend_switch import BackendSwitchParams
@@ -52,6 +53,11 @@ class BackupSeed:
     def period_s(self) -> float:
         return self.every_s if self.every_s is not None else self.age_s * 2
 
+    @property
+    def kept_s(self) -> float:
+        """How long each backup object stays in the bucket (its lifecycle rule)."""
+        return kept_for_s(self.period_s)
+
     def object_at(self, taken: datetime) -> tuple[str, dict[str, str]]:
         """The object name and metadata of the backup taken at ``taken``."""
         folder = rendered_prefixes(self.prefix, taken, 0)[0]
@@ -66,6 +72,11 @@ class HeartbeatSeed:
 
     prefix: str
     interval_s: float
+
+    @property
+    def kept_s(self) -> float:
+        """How long each heartbeat object stays in the bucket."""
+        return kept_for_s(self.interval_s)
 
     def object_at(self, written: datetime) -> tuple[str, bytes]:
         return f"{self.prefix}{written:%Y%m%dT%H%M%S.%f}Z", written.isoformat().encode()

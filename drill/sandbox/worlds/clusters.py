@@ -32,6 +32,7 @@ from drill.sandbox.worlds.clouds import (
     derive_cloud,
     healthy_age_s,
 )
+from drill.sandbox.worlds.retention import kept_for_s
 from drill.sandbox.worlds.serving import ServingWorld, apps_in_selector, derive_serving
 from drill.steps.job_recovery_point import JobRecoveryPointParams
 from drill.steps.kube_heartbeat import KubeHeartbeatParams
@@ -67,6 +68,7 @@ class BackupPlan:
     every_s: float | None = None  # how often the schedule makes one
     takes_s: float | None = None  # how long one takes, start to completion
     storage_location: str = "default"
+    ttl_s: float | None = None  # the schedule's spec.template.ttl; None: the sandbox's
 
     @property
     def period_s(self) -> float:
@@ -79,6 +81,12 @@ class BackupPlan:
         """How long each backup takes: unless told, a minute at most, never past half its age
         (so it completed before the sandbox started)."""
         return self.takes_s if self.takes_s is not None else min(60.0, self.age_s / 2)
+
+    @property
+    def kept_s(self) -> float:
+        """How long each backup is kept before Velero deletes it (its TTL): as told, else
+        the sandbox's retention of a few periods (``retention.kept_for_s``)."""
+        return self.ttl_s if self.ttl_s is not None else kept_for_s(self.period_s)
 
 
 @dataclass(frozen=True)

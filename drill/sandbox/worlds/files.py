@@ -77,6 +77,11 @@ class _Backup(_Model):
         default=None, description="how long one takes; default: a minute, at most half the age"
     )
     storage_location: str = "default"
+    ttl: Duration | None = Field(
+        default=None,
+        description="how long each backup is kept (the schedule's ttl); default: ten periods, "
+        "at least an hour",
+    )
 
 
 class _StorageLocation(_Model):
@@ -248,6 +253,7 @@ def _backup_of(backup: _Backup) -> BackupPlan:
         every_s=backup.every,
         takes_s=backup.takes,
         storage_location=backup.storage_location,
+        ttl_s=backup.ttl,
     )
 
 
@@ -315,6 +321,7 @@ def _cluster_doc(cluster: ClusterWorld) -> _Cluster:
                 every=b.every_s,
                 takes=b.takes_s,
                 storage_location=b.storage_location,
+                ttl=b.ttl_s,
             )
             for key, b in sorted(cluster.backups.items())
         },

@@ -37,6 +37,18 @@ class BackupContents:
             found = self._by_backup.get(backup)
             return None if found is None else [clone(o) for o in found]
 
+    def drop_backup(self, backup: str) -> None:
+        """Delete a backup's files from the bucket, as Velero's backup deletion does."""
+        with self._lock:
+            self._by_backup.pop(backup, None)
+            self._files.pop(backup_resource_list_key(backup), None)
+
+    def drop_restore(self, restore: str) -> None:
+        """Delete a restore's files from the bucket, as Velero does when the Restore goes."""
+        with self._lock:
+            self._files.pop(restore_results_key(restore), None)
+            self._files.pop(restore_resource_list_key(restore), None)
+
     def put_restore_files(
         self, restore: str, results: Mapping[str, object], resource_list: Mapping[str, list[str]]
     ) -> None:

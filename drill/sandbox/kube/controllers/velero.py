@@ -12,6 +12,18 @@ enables new Schedules, processes DownloadRequests and runs the schedules given a
 makes a backup every period, which appears Completed once its duration has passed. Backups
 created through the API are stored as sent: no backup controller runs.
 
+A schedule's backup carries the schedule's ``spec.template.ttl`` and, as Velero's backup
+controller sets it, ``status.expiration``: its start plus that TTL (30 days when none).
+Velero's garbage collection runs in every controller pass (Velero's own looks at each new
+Backup and then hourly, so there an expired backup may linger up to an hour): an expired
+backup is deleted with its contents and the Restores made from it (with their files), as a
+processed DeleteBackupRequest leaves it; not while the backup is still running, nor while its
+storage location is Unavailable, and one whose location is missing or read-only is labelled
+``velero.io/gc-failure`` and kept, as Velero does. Velero's deletion does not wait for a
+restore still reading the backup (it deletes that Restore too); the sandbox keeps the backup
+until its restores end, because its schedules' TTLs are hours where real ones are weeks, and a
+drill must not fail in the sandbox where the real one would not.
+
 A schedule's backup holds the schedule's objects plus, for each heartbeat writer in its
 namespaces, the heartbeat ConfigMap as it was when the backup read it: a quarter of the way
 through the backup (Velero reads ConfigMaps early, but not at its start timestamp). So a
@@ -34,7 +46,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from drill.sandbox.kube.api.objects import Obj, clone, dig, rfc3339
+from drill.durations import parse_duration
+from drill.sandbox.kube.api.objects import Obj, clone, dig, labels_of, name_of, rfc3339
 from drill.sandbox.kube.controllers.contents import (
     BackupContents,
     backup_resource_list_key,
@@ -49,6 +62,11 @@ from drill.sandbox.kube.controllers.truth import BackupMade, HeartbeatCaptured
 SCHEDULE_LABEL = "velero.io/schedule-name"
 LOCATION_LABEL = "velero.io/storage-location"
 DEFAULT_TTL = "720h0m0s"
+GC_FAILURE_LABEL = "velero.io/gc-failure"
+# Restore phases after which Velero reads nothing more of the backup.
+RESTORE_ENDED = ("Completed", "PartiallyFailed", "Failed", "FailedValidation")
+# Backup phases in which Velero's backup deletion refuses: "backup is still in progress".
+BACKUP_RUNNING = ("", "New", "Queued", "ReadyToStart", "InProgress")
 BUCKET_PATH = "/velero-bucket/"  # where this emulator serves the bucket's files
 DOWNLOAD_URL_TTL = timedelta(minutes=10)  # Velero's persistence.DownloadURLTTL
 _BUCKET_KEYS = {
@@ -111,9 +129,8 @@ class Velero:
         body = self._backup_body(
             name, schedule, storage_location, {"includedNamespaces": namespaces or ["*"]}
         )
-        body["status"] = _backup_status(
-            phase, started, started + timedelta(seconds=duration_s), len(held)
-        )
+        completed = started + timedelta(seconds=duration_s)
+        body["status"] = _backup_status(phase, started, completed, len(held), DEFAULT_TTL)
         return self._world.api.create(self._backups, self.namespace, body)
 
     def set_backup_contents(self, name: str, objects: Iterable[Obj]) -> None:
@@ -163,13 +180,15 @@ class Velero:
         cron: str = "0 * * * *",
         objects: Iterable[Obj] = (),
         storage_location: str = "default",
+        ttl_s: float | None = None,
     ) -> Obj:
-        """Create an Enabled Schedule whose backups will hold ``objects``."""
+        """Create an Enabled Schedule whose backups will hold ``objects`` and expire ``ttl_s``
+        after they start (Velero's default, 30 days, when None)."""
         self.contents.set_schedule(name, objects)
         template = {
             "includedNamespaces": included_namespaces,
             "storageLocation": storage_location,
-            "ttl": DEFAULT_TTL,
+            "ttl": DEFAULT_TTL if ttl_s is None else go_duration(ttl_s),
         }
         body = {
             "metadata": {"name": name},
@@ -213,7 +232,8 @@ class Velero:
         body = self._backup_body(
             backup_name, name, str(template.get("storageLocation", "default")), template
         )
-        body["status"] = _backup_status("Completed", started_at, completed_at, len(objects))
+        ttl = str(body["spec"]["ttl"])
+        body["status"] = _backup_status("Completed", started_at, completed_at, len(objects), ttl)
         self._world.api.create(self._backups, self.namespace, body)
         self._set_last_backup(name, started_at)
         captured = tuple(beat for _, beat in beats)
@@ -263,6 +283,7 @@ class Velero:
     def tick(self, now: float) -> None:
         self._enable_new_schedules()
         self._run_due_schedules()
+        self._collect_garbage()
         self._restores.tick(now)
         self._process_downloads()
 
@@ -302,6 +323,57 @@ class Velero:
             while cadence.next_at + timedelta(seconds=cadence.duration_s) <= moment:
                 self.take_backup(name, cadence.next_at, cadence.duration_s)
                 cadence.next_at += timedelta(seconds=cadence.period_s)
+
+    def _collect_garbage(self) -> None:
+        """Delete every expired backup Velero's garbage collection would (see the module)."""
+        now = self._world.clock.now()
+        for backup in self._world.store.items(self._backups, self.namespace):
+            expiration = dig(backup, "status", "expiration")
+            if not expiration or _parse_time(str(expiration)) > now:
+                continue
+            if (dig(backup, "status", "phase") or "") in BACKUP_RUNNING:
+                continue
+            if self._location_refuses(backup) or self._being_restored(name_of(backup)):
+                continue
+            self._delete_backup(name_of(backup))
+
+    def _location_refuses(self, backup: Obj) -> bool:
+        """True when Velero's garbage collection leaves ``backup`` alone because of its storage
+        location: missing or read-only (then labelled why), or Unavailable."""
+        name = str(dig(backup, "spec", "storageLocation") or "default")
+        location = self._world.store.read(self._locations, self.namespace, name)
+        failure = None
+        if location is None:
+            failure = "BSLNotFound"
+        elif dig(location, "spec", "accessMode") == "ReadOnly":
+            failure = "BSLReadOnly"
+        elif dig(location, "status", "phase") != "Available":
+            return True
+        if failure is not None and labels_of(backup).get(GC_FAILURE_LABEL) != failure:
+            self._world.store.mutate(
+                self._backups,
+                self.namespace,
+                name_of(backup),
+                _set_label(GC_FAILURE_LABEL, failure),
+            )
+        return failure is not None
+
+    def _being_restored(self, backup: str) -> bool:
+        return any(
+            dig(restore, "spec", "backupName") == backup
+            and dig(restore, "status", "phase") not in RESTORE_ENDED
+            for restore in self._world.store.items(self._restore_objects, self.namespace)
+        )
+
+    def _delete_backup(self, backup: str) -> None:
+        """What a processed DeleteBackupRequest leaves: the backup's files gone from the bucket,
+        the Restores of it gone with theirs, then the Backup itself."""
+        self.contents.drop_backup(backup)
+        for restore in self._world.store.items(self._restore_objects, self.namespace):
+            if dig(restore, "spec", "backupName") == backup:
+                self.contents.drop_restore(name_of(restore))
+                self._world.store.remove(self._restore_objects, self.namespace, name_of(restore))
+        self._world.store.remove(self._backups, self.namespace, backup)
 
     def _enable_new_schedules(self) -> None:
         for schedule in self._world.store.items(self._schedules):
@@ -360,13 +432,41 @@ def _set_status(status: Obj) -> Callable[[Obj], None]:
     return write
 
 
-def _backup_status(phase: str, started: datetime, completed: datetime, items: int) -> Obj:
+def _set_label(key: str, value: str) -> Callable[[Obj], None]:
+    def write(found: Obj) -> None:
+        found.setdefault("metadata", {}).setdefault("labels", {})[key] = value
+
+    return write
+
+
+def _parse_time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def go_duration(seconds: float) -> str:
+    """Whole seconds as Go's time.Duration prints them, as Velero writes a TTL: ``1h0m0s``."""
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes}m{secs}s"
+
+
+def _ttl_s(ttl: str) -> float:
+    """A TTL's seconds; Velero's default for one that is not a duration this parser reads
+    (Go's fractions, ``1.5h``), rather than a backup that expires at once."""
+    try:
+        return parse_duration(ttl)
+    except ValueError:
+        return parse_duration(DEFAULT_TTL)
+
+
+def _backup_status(phase: str, started: datetime, completed: datetime, items: int, ttl: str) -> Obj:
+    """As Velero's backup controller writes it: ``expiration`` is the start plus the TTL."""
     return {
         "phase": phase,
         "version": 1,
         "formatVersion": "1.1.0",
         "startTimestamp": rfc3339(started),
         "completionTimestamp": rfc3339(completed),
-        "expiration": rfc3339(started + timedelta(days=30)),
+        "expiration": rfc3339(started + timedelta(seconds=_ttl_s(ttl))),
         "progress": {"totalItems": items, "itemsBackedUp": items},
     }
