@@ -335,7 +335,9 @@ class CloudDnsEmulator(Emulator):
             return 200, record.resource()
 
     def _patch_rrset(self, request: Request) -> tuple[int, Any]:
-        body = request.body if isinstance(request.body, dict) else {}
+        body = request.body
+        if not isinstance(body, dict):
+            raise _invalid(_RRSET_ENTITY, "must be a resource record set")
         with self._lock:
             zone, current = self._requested_rrset(request)
             patched = _patched(current, body, zone)

@@ -447,10 +447,11 @@ def test_a_patch_answers_the_new_rrset_while_its_change_is_pending(
     [
         {"name": "web.example.com.", "rrdatas": ["10.9.9.9"]},
         {"type": "AAAA", "rrdatas": ["::1"]},
+        ["10.9.9.9"],
     ],
-    ids=["rename", "retype"],
+    ids=["rename", "retype", "not-an-rrset"],
 )
-def test_a_patch_cannot_move_the_rrset(emulator: CloudDnsEmulator, body: dict[str, Any]) -> None:
+def test_a_patch_cannot_move_the_rrset(emulator: CloudDnsEmulator, body: object) -> None:
     status, error = http(emulator, "PATCH", WWW_A, body)
     assert (status, reason(error)) == (400, "invalid")
     assert emulator.record(PROJECT, ZONE, "www.example.com.", "A") == WWW
