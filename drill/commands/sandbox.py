@@ -381,6 +381,7 @@ def sandbox_up(
         f"  role {role}: kubectl --kubeconfig {running.kubeconfig} --context {context} get ns"
         for role, context in running.contexts.items()
     ]
+    lines += [f"  {line}" for line in cloud_clients(running.cloud_settings())]
     if running.stops_at is not None:
         lines.append(f"  stops at {running.stops_at}: {until}")
     console.out("\n".join(lines) + "\n")

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drill.commands.sandbox import sandbox_down, sandbox_status, sandbox_up
+from drill.commands.sandbox import cloud_clients, sandbox_down, sandbox_status, sandbox_up
 from drill.sandbox.worlds.clusters import derive
 from drill.sandbox.worlds.files import world_yaml
 from drill.sandbox.worlds.plans import resolve_both_modes
+from providers.cloud import CloudSettings
 from tests.child import REPO, run_drill
 from tests.drills.conftest import fast_private_sandbox
 from tests.inprocess import BriefSleeps, InProcess
@@ -160,3 +161,25 @@ def test_a_ttl_that_ends_the_sandbox_as_it_starts_is_refused(tmp_path: Path, ttl
     assert refused.returncode == 2
     assert f"--ttl: {ttl} would stop the sandbox as it starts" in refused.stderr
     assert not (tmp_path / "sandbox" / "state.json").exists()
+
+
+def test_the_clouds_lines_name_each_emulator_the_sandbox_runs_and_no_other() -> None:
+    everything = CloudSettings(
+        gcs_endpoint="http://127.0.0.1:1",
+        dns_endpoint="http://127.0.0.1:2",
+        compute_endpoint="http://127.0.0.1:3/",
+        aws_endpoint="http://127.0.0.1:4",
+    )
+    assert cloud_clients(everything) == [
+        "gcloud: env CLOUDSDK_API_ENDPOINT_OVERRIDES_DNS=http://127.0.0.1:2/ "
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=http://127.0.0.1:3/ "
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=http://127.0.0.1:1/ "
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true gcloud ... --project PROJECT",
+        "aws: env AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox "
+        "aws --endpoint-url http://127.0.0.1:4 --region REGION ...",
+    ]
+    assert cloud_clients(CloudSettings(dns_endpoint="http://127.0.0.1:2")) == [
+        "gcloud: env CLOUDSDK_API_ENDPOINT_OVERRIDES_DNS=http://127.0.0.1:2/ "
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true gcloud ... --project PROJECT"
+    ]
+    assert cloud_clients(CloudSettings()) == []  # a sandbox of clusters only
