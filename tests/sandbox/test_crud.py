@@ -138,6 +138,24 @@ def test_generate_name_makes_a_unique_name(cluster: Cluster) -> None:
     assert first.metadata.name != second.metadata.name
 
 
+def test_a_deployment_strategy_is_defaulted_field_by_field(cluster: Cluster) -> None:
+    """kubectl create deployment sends ``strategy: {}``: it is filled in, not kept empty."""
+    rolling = "RollingUpdate"
+    quarter = {"maxUnavailable": "25%", "maxSurge": "25%"}
+    for name, sent, kept in (
+        ("empty", {}, {"type": rolling, "rollingUpdate": quarter}),
+        ("surge", {"rollingUpdate": {"maxSurge": 1}},
+         {"type": rolling, "rollingUpdate": {**quarter, "maxSurge": 1}}),
+        ("recreate", {"type": "Recreate"}, {"type": "Recreate"}),
+    ):  # fmt: skip
+        body = deployment(name)
+        body["spec"]["strategy"] = sent
+        cluster.apps.create_namespaced_deployment("default", body)
+        created = cluster.emulator.get("apps/v1", "Deployment", name, "default")
+        assert created is not None
+        assert created["spec"]["strategy"] == kept, name
+
+
 def test_services_get_a_cluster_ip_and_port_defaults(cluster: Cluster) -> None:
     svc = {
         "metadata": {"name": "web"},

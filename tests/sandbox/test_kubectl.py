@@ -259,3 +259,155 @@ def test_kubectl_get_watch_prints_rows(cluster: Cluster, tmp_path: Path) -> None
     assert lines[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert lines[1][1:4] == ["1/1", "Running", "0"]
     assert "error" not in watched.stderr.lower()
+
+
+# The objects the typed commands below make, written for kubectl create -f. CronJobs are stored
+# as written (no defaults), so that one carries the empty fields kubectl's own YAML for it has.
+WORKLOADS_YAML = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: "nginx:1.27", ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, labels: {app: web}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cache, labels: {app: cache}}
+spec:
+  type: ClusterIP
+  selector: {app: cache}
+  ports: [{name: 6379-redis, port: 6379, targetPort: redis, protocol: TCP}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    metadata: {name: tick}
+    spec:
+      template:
+        metadata: {}
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: tick, image: "busybox:1.36", command: [date], resources: {}}]
+"""
+
+ACCESS_YAML = """
+apiVersion: v1
+kind: Secret
+metadata: {name: db}
+data: {password: czNjcmV0, user: YWRtaW4=}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-reads-pods}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: ops}
+"""
+
+
+def stored(cluster: Cluster, namespace: str, api_version: str, kind: str, name: str) -> object:
+    """The object as the server holds it, less what differs between any two stored objects."""
+    found = cluster.emulator.get(api_version, kind, name, namespace)  # a copy
+    assert found is not None, (namespace, kind, name)
+    found.pop("status", None)
+    meta = found.pop("metadata")
+    for allocated in ("clusterIP", "clusterIPs"):  # a Service's address: one per Service
+        found.get("spec", {}).pop(allocated, None)
+    return {**found, "labels": meta.get("labels"), "annotations": meta.get("annotations")}
+
+
+def create_both_ways(
+    cluster: Cluster,
+    tmp_path: Path,
+    typed: str,
+    manifest: str,
+    yaml_text: str,
+    commands: tuple[tuple[str, ...], ...],
+) -> None:
+    """Run the typed commands (protobuf bodies) in one namespace, create -f the YAML in another."""
+    for args in commands:
+        created = kubectl(cluster, tmp_path, "-n", typed, *args)  # -n before a "-- CMD"
+        assert created.returncode == 0, (args, created.stderr)
+    from_yaml = kubectl(
+        cluster, tmp_path, "create", "--validate=false", "-f", "-", "-n", manifest,
+        input_text=yaml_text,
+    )  # fmt: skip
+    assert from_yaml.returncode == 0, from_yaml.stderr
+
+
+def test_kubectl_typed_creates_of_workloads_store_what_create_f_stores(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    typed, manifest = cluster.namespace("typed"), cluster.namespace("manifest")
+    create_both_ways(cluster, tmp_path, typed, manifest, WORKLOADS_YAML, (
+        ("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=80"),
+        ("expose", "deployment", "web", "--port=80", "--target-port=8080"),
+        ("create", "service", "clusterip", "cache", "--tcp=6379:redis"),
+        ("create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=*/5 * * * *",
+         "--", "date"),
+    ))  # fmt: skip
+    for api_version, kind, name in (
+        ("apps/v1", "Deployment", "web"),
+        ("v1", "Service", "web"),
+        ("v1", "Service", "cache"),
+        ("batch/v1", "CronJob", "tick"),
+    ):
+        assert stored(cluster, typed, api_version, kind, name) == stored(
+            cluster, manifest, api_version, kind, name
+        )
+    rolled = kubectl(
+        cluster, tmp_path, "rollout", "status", "deploy/web", "-n", typed, "--timeout=10s"
+    )
+    assert rolled.returncode == 0, rolled.stderr
+    assert "successfully rolled out" in rolled.stdout
+
+
+def test_kubectl_typed_creates_of_secrets_and_access_store_what_create_f_stores(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    typed, manifest = cluster.namespace("typed"), cluster.namespace("manifest")
+    create_both_ways(cluster, tmp_path, typed, manifest, ACCESS_YAML, (
+        ("create", "secret", "generic", "db", "--from-literal=password=s3cret",
+         "--from-literal=user=admin"),
+        ("create", "serviceaccount", "robot"),
+        ("create", "role", "pod-reader", "--verb=get,list", "--resource=pods"),
+        ("create", "rolebinding", "alice-reads-pods", "--role=pod-reader", "--user=alice",
+         "--group=ops"),
+    ))  # fmt: skip
+    for api_version, kind, name in (
+        ("v1", "Secret", "db"),
+        ("v1", "ServiceAccount", "robot"),
+        ("rbac.authorization.k8s.io/v1", "Role", "pod-reader"),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding", "alice-reads-pods"),
+    ):
+        assert stored(cluster, typed, api_version, kind, name) == stored(
+            cluster, manifest, api_version, kind, name
+        )
+    allowed = kubectl(cluster, tmp_path, "auth", "can-i", "list", "pods", "--as=alice", "-n", typed)
+    assert (allowed.returncode, allowed.stdout.strip()) == (0, "yes"), allowed.stderr

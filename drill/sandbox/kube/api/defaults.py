@@ -49,13 +49,19 @@ def _template(spec: Obj) -> None:
 def _deployment(obj: Obj) -> None:
     spec = child(obj, "spec")
     spec.setdefault("replicas", 1)
-    spec.setdefault(
-        "strategy",
-        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
-    )
+    _deployment_strategy(child(spec, "strategy"))
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     _template(spec)
+
+
+def _deployment_strategy(strategy: Obj) -> None:
+    """Field by field, as the real server does: kubectl's typed create sends ``strategy: {}``."""
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        rolling = child(strategy, "rollingUpdate")
+        rolling.setdefault("maxUnavailable", "25%")
+        rolling.setdefault("maxSurge", "25%")
 
 
 def _statefulset(obj: Obj) -> None:

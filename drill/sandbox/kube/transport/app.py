@@ -431,8 +431,8 @@ def _content_type(request: Request) -> str:
 
 def _body(request: Request) -> object:
     if "protobuf" in _content_type(request):
-        # kubectl's typed commands (``kubectl create job ...``, ``create token``, ``auth
-        # can-i``) send protobuf: the kinds the sandbox must read are decoded, others get 415.
+        # kubectl's typed commands (``kubectl create deployment ...``, ``create token``,
+        # ``auth can-i``) send protobuf: the kinds they send are decoded, others get 415.
         return protobuf.decode(request.body)
     if not request.body:
         raise bad_request("the request has no body")

@@ -1,12 +1,17 @@
 """Request bodies in Kubernetes' protobuf encoding, read into the JSON form the API stores.
 
-kubectl's typed commands send protobuf (``kubectl create job NAME --image=I -- CMD``,
-``kubectl create namespace``, ``kubectl create configmap``). A body is the ``k8s\\0`` magic
-followed by a ``runtime.Unknown`` envelope (its type's apiVersion and kind, and the raw
-message). This module reads the kinds those commands create (Job, Namespace, ConfigMap) with
-the fields they can carry, by the field numbers of Kubernetes' ``generated.proto`` schemas. A
-kind or a field it does not know is refused with a 415 naming it, never dropped: a body must
-be stored whole or not at all. It must not know about HTTP or the store.
+kubectl's typed commands send protobuf for built-in kinds: ``kubectl create deployment``,
+``job`` (also ``--from=cronjob/NAME``), ``cronjob``, ``namespace``, ``configmap``, ``secret``
+(generic, tls, docker-registry), ``service`` (clusterip, nodeport, loadbalancer, externalname),
+``serviceaccount``, ``role``, ``rolebinding``, ``clusterrole`` and ``clusterrolebinding``
+(``kubectl run`` and ``kubectl expose`` send JSON). A body is the ``k8s\\0`` magic followed by
+a ``runtime.Unknown`` envelope (its type's apiVersion and kind, and the raw message). This
+module reads those kinds, and Pods, with the fields they can carry, by the field numbers of
+Kubernetes' ``generated.proto`` schemas (k8s.io/api core/v1, apps/v1, batch/v1, rbac/v1;
+k8s.io/apimachinery meta/v1, intstr, resource), into what kubectl would have sent as JSON: an
+IntOrString is its number or string, a Quantity its string, bytes base64. A kind or a field it
+does not know is refused with a 415 naming it, never dropped: a body must be stored whole or
+not at all. It must not know about HTTP or the store.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from drill.sandbox.kube.api.objects import Obj
 MAGIC = b"k8s\x00"
 
 # A field: (JSON name, how to read it). A reading is a scalar type, a message name, or
-# "map:V" (string keys, values read as V); "*" before it marks a repeated field, "?" after
+# "map:V" (string keys, values read as V); IntOrString and Quantity are messages that JSON
+# writes as a scalar, so they are read as one; "*" before it marks a repeated field, "?" after
 # it a pointer in Go's type (its zero value was set on purpose: kept). Go writes every
 # non-pointer field, set or not; a zero one is what JSON leaves out, so it is left out.
 _Field = tuple[str, str]
+_META_AND_STATUS: dict[int, _Field] = {1: ("metadata", "ObjectMeta"), 3: ("status", "Empty")}
 _SCHEMAS: dict[str, dict[int, _Field]] = {
+    # k8s.io/apimachinery pkg/apis/meta/v1 and pkg/util/intstr
     "ObjectMeta": {
         1: ("name", "string"),
         2: ("generateName", "string"),
@@ -34,9 +42,46 @@ _SCHEMAS: dict[str, dict[int, _Field]] = {
         8: ("creationTimestamp", "time"),
         11: ("labels", "map:string"),
         12: ("annotations", "map:string"),
+        13: ("ownerReferences", "*OwnerReference"),
         14: ("finalizers", "*string"),
     },
-    "Job": {1: ("metadata", "ObjectMeta"), 2: ("spec", "JobSpec"), 3: ("status", "Empty")},
+    "OwnerReference": {
+        1: ("kind", "string"),
+        3: ("name", "string"),
+        4: ("uid", "string"),
+        5: ("apiVersion", "string"),
+        6: ("controller", "bool?"),
+        7: ("blockOwnerDeletion", "bool?"),
+    },
+    "LabelSelector": {
+        1: ("matchLabels", "map:string"),
+        2: ("matchExpressions", "*LabelSelectorRequirement"),
+    },
+    "LabelSelectorRequirement": {
+        1: ("key", "string"),
+        2: ("operator", "string"),
+        3: ("values", "*string"),
+    },
+    "IntOrString": {1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "string")},
+    # k8s.io/api apps/v1
+    "Deployment": {**_META_AND_STATUS, 2: ("spec", "DeploymentSpec")},
+    "DeploymentSpec": {
+        1: ("replicas", "int?"),
+        2: ("selector", "LabelSelector"),
+        3: ("template", "PodTemplateSpec"),
+        4: ("strategy", "DeploymentStrategy"),
+        5: ("minReadySeconds", "int"),
+        6: ("revisionHistoryLimit", "int?"),
+        7: ("paused", "bool"),
+        9: ("progressDeadlineSeconds", "int?"),
+    },
+    "DeploymentStrategy": {1: ("type", "string"), 2: ("rollingUpdate", "RollingUpdateDeployment")},
+    "RollingUpdateDeployment": {
+        1: ("maxUnavailable", "IntOrString?"),
+        2: ("maxSurge", "IntOrString?"),
+    },
+    # k8s.io/api batch/v1
+    "Job": {**_META_AND_STATUS, 2: ("spec", "JobSpec")},
     "JobSpec": {
         1: ("parallelism", "int?"),
         2: ("completions", "int?"),
@@ -49,7 +94,20 @@ _SCHEMAS: dict[str, dict[int, _Field]] = {
         9: ("completionMode", "string?"),
         10: ("suspend", "bool?"),
     },
-    "LabelSelector": {1: ("matchLabels", "map:string")},
+    "CronJob": {**_META_AND_STATUS, 2: ("spec", "CronJobSpec")},
+    "CronJobSpec": {
+        1: ("schedule", "string"),
+        2: ("startingDeadlineSeconds", "int?"),
+        3: ("concurrencyPolicy", "string"),
+        4: ("suspend", "bool?"),
+        5: ("jobTemplate", "JobTemplateSpec"),
+        6: ("successfulJobsHistoryLimit", "int?"),
+        7: ("failedJobsHistoryLimit", "int?"),
+        8: ("timeZone", "string?"),
+    },
+    "JobTemplateSpec": {1: ("metadata", "ObjectMeta"), 2: ("spec", "JobSpec")},
+    # k8s.io/api core/v1
+    "Pod": {**_META_AND_STATUS, 2: ("spec", "PodSpec")},
     "PodTemplateSpec": {1: ("metadata", "ObjectMeta"), 2: ("spec", "PodSpec")},
     "PodSpec": {
         2: ("containers", "*Container"),
@@ -60,7 +118,14 @@ _SCHEMAS: dict[str, dict[int, _Field]] = {
         7: ("nodeSelector", "map:string"),
         8: ("serviceAccountName", "string"),
         9: ("serviceAccount", "string"),
+        10: ("nodeName", "string"),
+        15: ("imagePullSecrets", "*LocalObjectReference"),
+        16: ("hostname", "string"),
+        17: ("subdomain", "string"),
+        19: ("schedulerName", "string"),
         20: ("initContainers", "*Container"),
+        21: ("automountServiceAccountToken", "bool?"),
+        24: ("priorityClassName", "string"),
     },
     "Container": {
         1: ("name", "string"),
@@ -73,20 +138,31 @@ _SCHEMAS: dict[str, dict[int, _Field]] = {
         8: ("resources", "ResourceRequirements"),
         13: ("terminationMessagePath", "string"),
         14: ("imagePullPolicy", "string"),
+        16: ("stdin", "bool"),
+        17: ("stdinOnce", "bool"),
+        18: ("tty", "bool"),
         20: ("terminationMessagePolicy", "string"),
     },
     "ContainerPort": {
         1: ("name", "string"),
+        2: ("hostPort", "int"),
         3: ("containerPort", "int"),
         4: ("protocol", "string"),
+        5: ("hostIP", "string"),
     },
     "EnvVar": {1: ("name", "string"), 2: ("value", "string")},
     "ResourceRequirements": {1: ("limits", "map:Quantity"), 2: ("requests", "map:Quantity")},
-    "Namespace": {
-        1: ("metadata", "ObjectMeta"),
-        2: ("spec", "NamespaceSpec"),
-        3: ("status", "Empty"),
+    "LocalObjectReference": {1: ("name", "string")},
+    "ObjectReference": {
+        1: ("kind", "string"),
+        2: ("namespace", "string"),
+        3: ("name", "string"),
+        4: ("uid", "string"),
+        5: ("apiVersion", "string"),
+        6: ("resourceVersion", "string"),
+        7: ("fieldPath", "string"),
     },
+    "Namespace": {**_META_AND_STATUS, 2: ("spec", "NamespaceSpec")},
     "NamespaceSpec": {1: ("finalizers", "*string")},
     "ConfigMap": {
         1: ("metadata", "ObjectMeta"),
@@ -94,10 +170,96 @@ _SCHEMAS: dict[str, dict[int, _Field]] = {
         3: ("binaryData", "map:bytes"),
         4: ("immutable", "bool?"),
     },
+    "Secret": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("data", "map:bytes"),
+        3: ("type", "string"),
+        4: ("stringData", "map:string"),
+        5: ("immutable", "bool?"),
+    },
+    "ServiceAccount": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("secrets", "*ObjectReference"),
+        3: ("imagePullSecrets", "*LocalObjectReference"),
+        4: ("automountServiceAccountToken", "bool?"),
+    },
+    "Service": {**_META_AND_STATUS, 2: ("spec", "ServiceSpec")},
+    "ServiceSpec": {
+        1: ("ports", "*ServicePort"),
+        2: ("selector", "map:string"),
+        3: ("clusterIP", "string"),
+        4: ("type", "string"),
+        5: ("externalIPs", "*string"),
+        7: ("sessionAffinity", "string"),
+        8: ("loadBalancerIP", "string"),
+        9: ("loadBalancerSourceRanges", "*string"),
+        10: ("externalName", "string"),
+        11: ("externalTrafficPolicy", "string"),
+        12: ("healthCheckNodePort", "int"),
+        13: ("publishNotReadyAddresses", "bool"),
+        17: ("ipFamilyPolicy", "string?"),
+        18: ("clusterIPs", "*string"),
+        19: ("ipFamilies", "*string"),
+        20: ("allocateLoadBalancerNodePorts", "bool?"),
+        21: ("loadBalancerClass", "string?"),
+        22: ("internalTrafficPolicy", "string?"),
+        23: ("trafficDistribution", "string?"),
+    },
+    "ServicePort": {
+        1: ("name", "string"),
+        2: ("protocol", "string"),
+        3: ("port", "int"),
+        4: ("targetPort", "IntOrString"),
+        5: ("nodePort", "int"),
+        6: ("appProtocol", "string?"),
+    },
+    # k8s.io/api rbac/v1
+    "Role": {1: ("metadata", "ObjectMeta"), 2: ("rules", "*PolicyRule")},
+    "ClusterRole": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("rules", "*PolicyRule"),
+        3: ("aggregationRule", "AggregationRule"),
+    },
+    "PolicyRule": {
+        1: ("verbs", "*string"),
+        2: ("apiGroups", "*string"),
+        3: ("resources", "*string"),
+        4: ("resourceNames", "*string"),
+        5: ("nonResourceURLs", "*string"),
+    },
+    "AggregationRule": {1: ("clusterRoleSelectors", "*LabelSelector")},
+    "RoleBinding": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("subjects", "*Subject"),
+        3: ("roleRef", "RoleRef"),
+    },
+    "Subject": {
+        1: ("kind", "string"),
+        2: ("apiGroup", "string"),
+        3: ("name", "string"),
+        4: ("namespace", "string"),
+    },
+    "RoleRef": {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")},
     "Empty": {},  # a status sent on create: whatever it holds, the server sets its own
 }
-_KINDS = {("batch/v1", "Job"): "Job", ("v1", "Namespace"): "Namespace"}
-_KINDS[("v1", "ConfigMap")] = "ConfigMap"
+_SCHEMAS["ClusterRoleBinding"] = _SCHEMAS["RoleBinding"]
+_RBAC = "rbac.authorization.k8s.io/v1"
+# (apiVersion, kind) -> the schema of the message: every kind a typed kubectl command creates.
+_KINDS = {
+    ("v1", "Namespace"): "Namespace",
+    ("v1", "ConfigMap"): "ConfigMap",
+    ("v1", "Secret"): "Secret",
+    ("v1", "Service"): "Service",
+    ("v1", "ServiceAccount"): "ServiceAccount",
+    ("v1", "Pod"): "Pod",
+    ("apps/v1", "Deployment"): "Deployment",
+    ("batch/v1", "Job"): "Job",
+    ("batch/v1", "CronJob"): "CronJob",
+    (_RBAC, "Role"): "Role",
+    (_RBAC, "RoleBinding"): "RoleBinding",
+    (_RBAC, "ClusterRole"): "ClusterRole",
+    (_RBAC, "ClusterRoleBinding"): "ClusterRoleBinding",
+}
 _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 
 
@@ -173,8 +335,15 @@ def _read(value: int | bytes, wire: int, reading: str, where: str) -> object:
     if reading == "time":
         return _time(_plain_fields(value))
     if reading == "Quantity":
-        return _bytes(_plain_fields(value).get(1, b"")).decode()
+        return _bytes(_plain_fields(value).get(1, b"")).decode()  # resource.Quantity: 1 string
+    if reading == "IntOrString":
+        return _int_or_string(_message(value, reading))
     return _message(value, reading)
+
+
+def _int_or_string(fields: Obj) -> object:
+    """An intstr.IntOrString as JSON writes it: the number, or the string if type is 1."""
+    return fields.get("strVal", "") if fields.get("type", 0) == 1 else fields.get("intVal", 0)
 
 
 def _bytes(value: int | bytes) -> bytes:
