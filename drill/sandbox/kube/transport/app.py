@@ -1,8 +1,9 @@
 """The request handler behind the socket: an HTTP request in, a response or a watch stream out.
 
 It authenticates the caller, applies impersonation, then request faults (latency, injected
-error statuses), then authorization (``guard``); routes the path, parses the query string and
-body, calls the matching ``Api`` verb (or answers a review or TokenRequest) and turns
+error statuses), then authorization (``guard``); routes the path (discovery and OpenAPI
+documents are answered here, from ``api/discovery`` and ``api/openapi``), parses the query
+string and body, calls the matching ``Api`` verb (or answers a review or TokenRequest) and turns
 ``ApiError`` into a ``Status`` response. A GET or watch whose Accept header prefers a
 ``meta.k8s.io`` ``Table`` (``kubectl get``) is answered with one (``api/tables``); every other
 client gets the plain objects and lists. Anything unexpected becomes a 500 ``InternalError``
@@ -28,7 +29,7 @@ import yaml
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
-from drill.sandbox.kube.api import discovery, reviews, tables
+from drill.sandbox.kube.api import discovery, openapi, reviews, tables
 from drill.sandbox.kube.api.authn import UserInfo
 from drill.sandbox.kube.api.errors import ApiError, bad_request
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
@@ -38,7 +39,13 @@ from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_s
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
 from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Guard, request_attributes
-from drill.sandbox.kube.transport.routing import Discovery, ResourceRoute, not_found_path, route
+from drill.sandbox.kube.transport.routing import (
+    Discovery,
+    OpenApiRoute,
+    ResourceRoute,
+    not_found_path,
+    route,
+)
 from drill.sandbox.kube.transport.watch import WatchStream
 
 JSON = "application/json"
@@ -142,6 +149,7 @@ class App:
         self._faults = faults
         self._config = config
         self._guard = guard
+        self._openapi = openapi.OpenApi(api.registry)
 
     def handle(self, request: Request) -> Response | WatchStream:
         try:
@@ -159,6 +167,8 @@ class App:
             target = route(request.path, self._api.registry)
             if isinstance(target, Discovery):
                 return self._discovery(target, request)
+            if isinstance(target, OpenApiRoute):
+                return self._openapi_document(target, request)
             return self._resource(target, request, asked, user)
         except ApiError as error:
             return error_response(error)
@@ -205,6 +215,30 @@ class App:
         if target.what == "group":
             return discovery.api_group(registry, target.group)
         return discovery.resource_list(registry, target.group, target.version)
+
+    def _openapi_document(self, target: OpenApiRoute, request: Request) -> Response:
+        """As kube-openapi's handler answers: the index always as JSON; a document as JSON when
+        the Accept header allows it (406 otherwise: the sandbox encodes no protobuf), moved
+        (301) to its current URL when asked by an older hash, cacheable for good when asked by
+        the current one."""
+        if request.method != "GET":
+            raise ApiError(405, "the server does not allow this method on the requested resource")
+        if not target.key:
+            index = self._openapi.index()
+            return Response(200, index.body, headers=(_etag(index),))
+        document = self._openapi.document(target.key)
+        if document is None:
+            raise not_found_path()
+        if not _accepts_json(request.headers.get("accept", "")):
+            return Response(406, b"", "text/plain", (("Vary", "Accept"),))
+        asked = request.query.get("hash")
+        if asked is None:
+            return Response(200, document.body, headers=(_etag(document), ("Vary", "Accept")))
+        if asked != document.hash:
+            moved = openapi.server_relative_url(target.key, document.hash)
+            return Response(301, b"", "text/plain", (("Location", moved),))
+        forever = (("Cache-Control", "public, immutable"), ("Vary", "Accept"))
+        return Response(200, document.body, headers=(_etag(document), *forever))
 
     # -- resources -----------------------------------------------------------------------------
 
@@ -398,6 +432,24 @@ def _table_request(request: Request, version: str) -> tables.TableOptions:
     if include not in tables.INCLUDE_OBJECT:
         raise bad_request(f"includeObject: unsupported value {include!r}")
     return tables.TableOptions(version=version, include_object=include)
+
+
+def _etag(document: openapi.Document) -> tuple[str, str]:
+    return ("ETag", f'"{document.hash}"')
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether a media range in ``accept`` (none at all means any) covers JSON: kubectl asks
+    for ``application/json``; a client asking only for the protobuf form gets 406."""
+    if not accept.strip():
+        return True
+    for media_range in accept.split(","):
+        kind, *params = (part.strip().lower() for part in media_range.split(";"))
+        if "q=0" in params or "q=0.0" in params:
+            continue  # explicitly refused
+        if kind in (JSON, "application/*", "*/*"):
+            return True
+    return False
 
 
 def _no_proxy() -> tuple[int, str]:

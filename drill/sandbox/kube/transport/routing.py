@@ -7,7 +7,8 @@ Resource paths have the real server's shapes::
     /apis/{group}/{version}/...                              the same under a named group
     /api/v1/namespaces/{ns}/services/{name}/proxy/{path...}  a Service's port, proxied
 
-Discovery paths map to ``Discovery`` routes. This module must not act on a route or know
+Discovery paths map to ``Discovery`` routes, and ``/openapi/v3[/{api/v1|apis/G/V}]`` to an
+``OpenApiRoute``. This module must not act on a route or know
 about HTTP methods.
 """
 
@@ -29,6 +30,13 @@ class Discovery:
 
 
 @dataclass(frozen=True)
+class OpenApiRoute:
+    """``/openapi/v3`` (``key`` empty: the index) or one group version's document there."""
+
+    key: str  # api/v1 | apis/{group}/{version} | ""
+
+
+@dataclass(frozen=True)
 class ResourceRoute:
     rt: ResourceType
     namespace: str | None
@@ -44,10 +52,12 @@ def not_found_path() -> ApiError:
     return ApiError(404, "the server could not find the requested resource", details={})
 
 
-def route(path: str, registry: Registry) -> Discovery | ResourceRoute:
+def route(path: str, registry: Registry) -> Discovery | OpenApiRoute | ResourceRoute:
     parts = [p for p in path.split("/") if p]
     if parts in (["version"], ["version", ""]):
         return Discovery("version")
+    if parts[:2] == ["openapi", "v3"]:
+        return OpenApiRoute("/".join(parts[2:]))
     if parts[:1] == ["api"]:
         return _core(parts[1:], registry)
     if parts[:1] == ["apis"]:
