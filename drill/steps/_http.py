@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -47,6 +48,15 @@ class HttpRequestParams(StepParams):
     def _http_url(cls, url: str) -> str:
         if not re.match(r"^https?://[^/\s]+", url):
             raise ValueError("must be an http:// or https:// URL")
+        # Read as the request will read it: a host or port it cannot parse ("https://]api",
+        # ":99999") is refused here, at its place in the plan, not by the run.
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it is the check: out of range raises
+        except ValueError as exc:
+            raise ValueError(f"must be an http:// or https:// URL: {exc}") from None
+        if not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
         return url
 
     @field_validator("expect_status")

@@ -148,3 +148,17 @@ def test_describe_masks_credentials_in_url() -> None:
 def test_rejects_bad_params(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         params(**bad)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://]api.example.com/healthz", "Invalid IPv6 URL"),
+        ("https://api.example.com:99999/healthz", "Port out of range"),
+        ("https://@/healthz", "with a host"),
+    ],
+)
+def test_a_url_the_request_could_not_parse_is_refused_as_a_param(url: str, why: str) -> None:
+    """Refused where the plan gives it; before, checking what the step verifies raised."""
+    with pytest.raises(ValidationError, match=why):
+        params(url=url)
