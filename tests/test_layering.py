@@ -145,7 +145,7 @@ LAYERS = (
     Layer("report", packages=("drill.report",), may_import=("shared types", "foundation")),
     Layer(
         "shared types",
-        modules=("drill.clock", "drill.tiers", "drill.fieldtypes"),
+        modules=("drill.clock", "drill.tiers", "drill.fieldtypes", "drill.run_ids"),
         may_import=("foundation",),
     ),
     Layer(

@@ -66,7 +66,8 @@ def history_command(
     the report directory, where every run keeps its report, or from --history.
 
     Exit codes: 0 no regression; 1 a regression flagged in the newest run; 2 usage error: a
-    malformed history location, no runs stored there, or the history could not be read.
+    malformed history location, no runs stored there, or the history (or its newest run's
+    report) could not be read.
     """
     from drill.commands.history import HistoryOptions, history
 

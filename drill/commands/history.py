@@ -65,6 +65,13 @@ def history(
     criteria = Criteria(factor=options.factor, window=DEFAULT_WINDOW)
     render = render_history_json if options.output == "json" else render_history_text
     console.out(render(found, regressions, criteria))
+    if found.unread_newer:
+        # Neither "no regression" nor "a regression" can be said of a run not read.
+        console.err(
+            f"drill: the newest stored run of {plan} cannot be read "
+            f"({found.unread_newer[-1].name}): its regressions are not checked"
+        )
+        return ExitCode.INVALID
     return ExitCode.TARGET_MISSED if regressions else ExitCode.PASSED
 
 

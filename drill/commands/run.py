@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
 import socket
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from drill.commands._outputs import (
     deliver,
     prepare_outputs,
 )
-from drill.commands.runs import read_runs, run_id_prefix
+from drill.commands.runs import read_runs
 from drill.commands.sandbox import (
     PrivateSandbox,
     SandboxOptions,
@@ -49,6 +48,7 @@ from drill.errors import ExitCode, ProviderError, TransientError, UsageError
 from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime
 from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
+from drill.run_ids import new_run_id
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
@@ -262,10 +262,6 @@ MAX_TIME_SCALE = 10.0
 CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.
 FENCE_POLL_S = 0.2
-
-
-def new_run_id(plan_name: str, now: datetime) -> str:
-    return f"{run_id_prefix(plan_name)}{now.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def execute(

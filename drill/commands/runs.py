@@ -17,6 +17,7 @@ from drill.commands._common import JOURNAL_FILE, rollback_command
 from drill.commands._console import Console
 from drill.durations import format_duration
 from drill.errors import ExitCode, UsageError
+from drill.run_ids import run_id_prefix
 
 if TYPE_CHECKING:
     from drill.executor import JournalUnreadable
@@ -51,12 +52,6 @@ class LeftBehind:
 
     def rollback_command(self) -> str:
         return rollback_command(self.run_id, self.journal, sandbox=self.sandbox)
-
-
-def run_id_prefix(plan_name: str) -> str:
-    """How every run id of a plan begins (lowercase and short: run ids become parts of
-    Kubernetes names and label values)."""
-    return f"{plan_name[:40]}-"
 
 
 @dataclass(frozen=True)

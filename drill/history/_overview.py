@@ -32,6 +32,8 @@ class PlanSummary(BaseModel):
     rpo_margin_s: float | None
     last_passed_drill_at: datetime | None
     last_passed_drill_run_id: str | None
+    # Stored where newer runs would be, but unreadable: the "last run" is the last one read.
+    newer_unreadable: int = 0
 
 
 class Overview(BaseModel):
@@ -61,6 +63,7 @@ def plan_summary(history: History) -> PlanSummary | None:
         rpo_margin_s=newest.rpo.margin_s,
         last_passed_drill_at=passed.started_at if passed else None,
         last_passed_drill_run_id=passed.run_id if passed else None,
+        newer_unreadable=len(history.unread_newer),
     )
 
 
@@ -84,8 +87,20 @@ def render_overview_text(
         "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         for row in cells
     ]
+    lines += _unread_notes(summaries)
     lines += ["", "`drill history PLAN` shows a plan's runs and flags regressions."]
     return "\n".join(lines) + "\n"
+
+
+def _unread_notes(summaries: Sequence[PlanSummary]) -> list[str]:
+    unread = [s for s in summaries if s.newer_unreadable]
+    if not unread:
+        return []
+    return [""] + [
+        f"* {s.plan}: {s.newer_unreadable} stored report(s) newer than its last run read cannot "
+        "be read, so its last run is not known"
+        for s in unread
+    ]
 
 
 def _cells(summary: PlanSummary, last: int, now: datetime) -> tuple[str, ...]:
@@ -94,7 +109,7 @@ def _cells(summary: PlanSummary, last: int, now: datetime) -> tuple[str, ...]:
         summary.plan,
         f"{started:%Y-%m-%d %H:%M} ({_age(summary.last_started_at, now)})",
         summary.last_mode,
-        VERDICTS[summary.last_outcome],
+        VERDICTS[summary.last_outcome] + ("*" if summary.newer_unreadable else ""),
         _margin(summary.rto_margin_s),
         _margin(summary.rpo_margin_s),
         _last_passed(summary, last, now),

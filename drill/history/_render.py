@@ -47,6 +47,9 @@ class HistoryDocument(BaseModel):
     regressions: list[Regression]
     criteria: Criteria
     skipped: list[Skipped]
+    # Unreadable files where a newer run of the plan would be: the regressions are of the
+    # newest readable run, and what the newest run was is not known.
+    unread_newer: list[Skipped]
 
 
 def render_history_json(
@@ -58,6 +61,7 @@ def render_history_json(
         regressions=list(regressions),
         criteria=criteria,
         skipped=list(history.skipped),
+        unread_newer=list(history.unread_newer),
     )
     return document.model_dump_json(indent=2) + "\n"
 
@@ -70,8 +74,9 @@ def render_history_text(
     lines += _table(rows)
     if rows:
         lines += ["", _targets(rows[-1])]
-    lines += ["", *_verdict(rows, regressions, criteria)]
-    lines += _skipped(history.skipped)
+    lines += _unread_newer(history.unread_newer)
+    lines += ["", *_verdict(rows, regressions, criteria, bool(history.unread_newer))]
+    lines += _skipped([s for s in history.skipped if s not in history.unread_newer])
     return "\n".join(lines) + "\n"
 
 
@@ -132,12 +137,29 @@ def _target(objective: Objective) -> str:
     return format_duration(objective.target_s)
 
 
+def _unread_newer(unread: Sequence[Skipped]) -> list[str]:
+    if not unread:
+        return []
+    return [
+        "",
+        f"NEWEST RUN NOT KNOWN: {len(unread)} stored file(s) newer than the newest readable "
+        "report cannot be read, so the newest run's outcome and regressions are not checked; "
+        "below, the newest readable run is judged instead:",
+        *(f"  {entry.name}: {entry.reason}" for entry in unread),
+    ]
+
+
 def _verdict(
-    rows: Sequence[TrendRow], regressions: Sequence[Regression], criteria: Criteria
+    rows: Sequence[TrendRow],
+    regressions: Sequence[Regression],
+    criteria: Criteria,
+    readable_only: bool,
 ) -> list[str]:
+    judged = "the newest readable run" if readable_only else "the newest run"
     if not regressions:
-        return [f"No regressions in the newest run. Checked: {_checked(criteria)}."]
-    header = f"REGRESSIONS in the newest run, {rows[-1].run_id}:"
+        named = f"{judged}, {rows[-1].run_id}" if readable_only else judged
+        return [f"No regressions in {named}. Checked: {_checked(criteria)}."]
+    header = f"REGRESSIONS in {judged}, {rows[-1].run_id}:"
     return [header, *(f"  - {regression.detail}" for regression in regressions)]
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from drill.errors import NotFound
 from drill.report import RunReport, render_json
+from drill.run_ids import run_id_stamp
 from providers.protocols import ReportStore
 
 NAME_TIME = "%Y%m%dT%H%M%SZ"
@@ -25,6 +26,10 @@ def store_report(report: RunReport, store: ReportStore) -> str:
     return store.put(report_name(report), render_json(report).encode("utf-8"))
 
 
+_VANISHED = "deleted while being read"
+_OTHER_PLAN = "a report of plan"
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A stored file that is not a readable report of this plan."""
@@ -32,12 +37,20 @@ class Skipped:
     name: str
     reason: str
 
+    @property
+    def may_be_a_run(self) -> bool:
+        """Could hold a run of the plan: it is there, and no readable report of another plan."""
+        return not self.reason.startswith((_VANISHED, _OTHER_PLAN))
+
 
 @dataclass(frozen=True)
 class History:
     plan: str
     reports: tuple[RunReport, ...]  # oldest first
     skipped: tuple[Skipped, ...] = ()
+    # Stored after the newest readable report, where a newer run of the plan would be: while
+    # one is there, what the newest run was cannot be told.
+    unread_newer: tuple[Skipped, ...] = ()
 
 
 def load_history(store: ReportStore, plan: str, last: int) -> History:
@@ -47,16 +60,24 @@ def load_history(store: ReportStore, plan: str, last: int) -> History:
     names = [name for name in store.names(f"{plan}/") if name.endswith(".json")]
     reports: list[RunReport] = []
     skipped: list[Skipped] = []
+    unread_newer: list[Skipped] = []
     for name in reversed(names):
         if len(reports) >= last:
             break
         report = _read(store, name, plan)
         if isinstance(report, Skipped):
             skipped.append(report)
+            if not reports and report.may_be_a_run:  # names sort as the runs' start times
+                unread_newer.append(report)
         else:
             reports.append(report)
     reports.sort(key=lambda r: (r.started_at, r.run_id))
-    return History(plan=plan, reports=tuple(reports), skipped=tuple(reversed(skipped)))
+    return History(
+        plan=plan,
+        reports=tuple(reports),
+        skipped=tuple(reversed(skipped)),
+        unread_newer=tuple(reversed(unread_newer)) if reports else (),
+    )
 
 
 def stored_plans(store: ReportStore) -> list[str]:
@@ -80,26 +101,42 @@ def load_run_directories(
         read = _read(store, name, plan)
         if isinstance(read, RunReport):
             by_plan.setdefault(read.plan, []).append(read)
-        elif not read.reason.startswith("a report of plan"):
+        elif not read.reason.startswith(_OTHER_PLAN):
             skipped.append(read)
     histories = []
     for name, reports in sorted(by_plan.items()):
         reports.sort(key=lambda r: (r.started_at, r.run_id))
-        histories.append(History(name, tuple(reports[-last:]), tuple(skipped)))
+        newer = _unread_runs_after(skipped, reports[-1], name)
+        histories.append(History(name, tuple(reports[-last:]), tuple(skipped), newer))
     if not histories and plan is not None:
         histories.append(History(plan, (), tuple(skipped)))
     return histories
+
+
+def _unread_runs_after(skipped: list[Skipped], newest: RunReport, plan: str) -> tuple[Skipped, ...]:
+    """The unreadable reports in run directories of ``plan`` that began no earlier than its
+    newest readable run (a run directory is named by its run id)."""
+    since = run_id_stamp(newest.run_id, plan) or newest.started_at.astimezone(UTC).strftime(
+        "%Y%m%d-%H%M%S"
+    )
+    return tuple(
+        entry
+        for entry in skipped
+        if entry.may_be_a_run
+        and (stamp := run_id_stamp(entry.name.split("/")[0], plan)) is not None
+        and stamp >= since
+    )
 
 
 def _read(store: ReportStore, name: str, plan: str | None) -> RunReport | Skipped:
     try:
         report = RunReport.model_validate_json(store.get(name))
     except NotFound:
-        return Skipped(name, "deleted while being read")
+        return Skipped(name, _VANISHED)
     except ValidationError as exc:
         return Skipped(name, f"not a run report (schema version 1 or 2): {_first_problem(exc)}")
     if plan is not None and report.plan != plan:
-        return Skipped(name, f"a report of plan {report.plan!r}")
+        return Skipped(name, f"{_OTHER_PLAN} {report.plan!r}")
     return report
 
 

@@ -178,3 +178,41 @@ def test_without_a_plan_and_no_runs_it_says_so(commands: InProcess) -> None:
     result = commands.history(None, None)
     assert result.returncode == 2
     assert result.stderr == f"drill: no runs are stored in report directory {commands.reports}\n"
+
+
+def test_a_newest_report_that_cannot_be_read_leaves_the_newest_run_unjudged(
+    commands: InProcess, tmp_path: Path
+) -> None:
+    # A damaged newest report may hide a failed or slow run: neither "no regression" (0) nor
+    # "a regression" (1) is true of it.
+    store = DirectoryReportStore(tmp_path / "stored")
+    for report in steady(5):
+        store_report(report, store)
+    store.put(f"{PLAN}/20991231T000000Z-{PLAN}-newest.json", b'{"run_id": ')
+    result = commands.history(PLAN, str(store.root))
+    assert result.returncode == 2, result.stdout
+    assert "NEWEST RUN NOT KNOWN: 1 stored file(s) newer than the newest readable" in result.stdout
+    assert f"No regressions in the newest readable run, {run_id(4)}." in result.stdout
+    assert "its regressions are not checked" in result.stderr
+    document = json.loads(commands.history(PLAN, str(store.root), output="json").stdout)
+    assert [entry["name"] for entry in document["unread_newer"]] == [
+        f"{PLAN}/20991231T000000Z-{PLAN}-newest.json"
+    ]
+
+
+def test_without_a_plan_a_plan_whose_newest_report_cannot_be_read_is_marked(
+    commands: InProcess,
+) -> None:
+    for one in steady(3):
+        keep_as_run(commands.reports, one)
+    newest = commands.reports / run_id(3)
+    newest.mkdir()
+    (newest / "report.json").write_text("{")
+    result = commands.history(None, None)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith(f"  {PLAN}"))
+    assert "PASSED*" in row.split()
+    assert (
+        f"* {PLAN}: 1 stored report(s) newer than its last run read cannot be read, so its last "
+        "run is not known"
+    ) in result.stdout

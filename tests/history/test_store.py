@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drill.history import load_history, report_name, store_report
+from drill.history import load_history, load_run_directories, report_name, store_report
 from drill.report import render_json
 from providers.report_store import DirectoryReportStore
 from tests.history.builders import PLAN, report, run_id, steady
@@ -82,3 +82,41 @@ def test_the_history_package_stays_below_the_cli_and_sdks() -> None:
     for path in (ROOT / "drill" / "history").glob("*.py"):
         imported = imports_of(path)
         assert not [m for m in imported if m.startswith(("drill.cli", "google", "boto"))], path
+
+
+def test_an_unreadable_file_newer_than_every_report_is_where_the_newest_run_would_be(
+    store: DirectoryReportStore,
+) -> None:
+    for stored in steady(3):
+        store_report(stored, store)
+    store.put(f"{PLAN}/20261031T000000Z-older-and-broken.json", b"{")
+    store.put(f"{PLAN}/20991231T000000Z-stray.json", render_json(report(9, plan="other")).encode())
+    store.put(f"{PLAN}/20991231T000001Z-newest-and-broken.json", b"{")
+    history = load_history(store, PLAN, last=20)
+    assert [s.name for s in history.unread_newer] == [
+        f"{PLAN}/20991231T000001Z-newest-and-broken.json"
+    ]
+    assert len(history.skipped) == 3
+
+
+def test_unreadable_files_older_than_the_newest_report_leave_the_newest_run_known(
+    store: DirectoryReportStore,
+) -> None:
+    for stored in steady(3):
+        store_report(stored, store)
+    store.put(f"{PLAN}/20261101T030000Z-garbage.json", b"{not json")
+    assert load_history(store, PLAN, last=20).unread_newer == ()
+
+
+def test_in_a_report_directory_only_runs_of_the_plan_begun_since_its_newest_report_count(
+    store: DirectoryReportStore,
+) -> None:
+    for stored in steady(3):
+        store.put(f"{stored.run_id}/report.json", render_json(stored).encode())
+    newer, older = run_id(5), run_id(1).replace("-0001", "-00aa")
+    other_plan = f"{PLAN}-aws-20991231-000000-abcd"  # begins with the plan's name, another plan
+    for name in (newer, older, other_plan, "half-written"):
+        store.put(f"{name}/report.json", b"{")
+    [history] = load_run_directories(store, "report.json", PLAN, last=20)
+    assert [s.name for s in history.unread_newer] == [f"{newer}/report.json"]
+    assert len(history.skipped) == 4
