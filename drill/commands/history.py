@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import REPORT_FILE, Settings
+from drill.commands._common import JOURNAL_FILE, REPORT_FILE, Settings
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
 from drill.errors import ExitCode, ProviderError, UsageError
@@ -92,7 +92,7 @@ def _histories(
         )
     store = DirectoryReportStore(options.report_dir)
     try:
-        return load_run_directories(store, REPORT_FILE, plan, options.last), where
+        return load_run_directories(store, REPORT_FILE, plan, options.last, JOURNAL_FILE), where
     except ProviderError as exc:
         raise UsageError(f"the {where} could not be read: {exc}") from None
 

@@ -28,6 +28,7 @@ def store_report(report: RunReport, store: ReportStore) -> str:
 
 _VANISHED = "deleted while being read"
 _OTHER_PLAN = "a report of plan"
+_NO_REPORT = "no report beside this journal: the run is still going, or was killed (drill runs)"
 
 
 @dataclass(frozen=True)
@@ -86,17 +87,20 @@ def stored_plans(store: ReportStore) -> list[str]:
 
 
 def load_run_directories(
-    store: ReportStore, report_file: str, plan: str | None, last: int
+    store: ReportStore, report_file: str, plan: str | None, last: int, journal_file: str = ""
 ) -> list[History]:
     """Histories read from a report directory as `drill run` leaves it (``<run_id>/<report_file>``
-    per run), one per plan (only ``plan``'s when given), each of its newest ``last`` runs.
+    per run), one per plan (only ``plan``'s when given), each of its newest ``last`` runs. A run
+    directory holding ``journal_file`` but no report (a run still going, or killed) is listed
+    as skipped, as an unreadable report is.
 
     Every run's report is read to learn its plan: a run id begins with the plan's name cut to
     40 characters, so the name alone cannot tell two long plan names apart."""
     by_plan: dict[str, list[RunReport]] = {}
-    skipped: list[Skipped] = []
-    for name in store.names(""):
-        if name.count("/") != 1 or not name.endswith(f"/{report_file}"):
+    names = [name for name in store.names("") if name.count("/") == 1]
+    skipped = _without_reports(names, report_file, journal_file)
+    for name in names:
+        if not name.endswith(f"/{report_file}"):
             continue
         read = _read(store, name, plan)
         if isinstance(read, RunReport):
@@ -111,6 +115,17 @@ def load_run_directories(
     if not histories and plan is not None:
         histories.append(History(plan, (), tuple(skipped)))
     return histories
+
+
+def _without_reports(names: list[str], report_file: str, journal_file: str) -> list[Skipped]:
+    if not journal_file:
+        return []
+    reported = {name.split("/")[0] for name in names if name.endswith(f"/{report_file}")}
+    return [
+        Skipped(name, _NO_REPORT)
+        for name in names
+        if name.endswith(f"/{journal_file}") and name.split("/")[0] not in reported
+    ]
 
 
 def _unread_runs_after(skipped: list[Skipped], newest: RunReport, plan: str) -> tuple[Skipped, ...]:

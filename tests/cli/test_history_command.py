@@ -216,3 +216,17 @@ def test_without_a_plan_a_plan_whose_newest_report_cannot_be_read_is_marked(
         f"* {PLAN}: 1 stored report(s) newer than its last run read cannot be read, so its last "
         "run is not known"
     ) in result.stdout
+
+
+def test_a_newer_run_that_left_no_report_leaves_the_newest_run_unjudged(
+    commands: InProcess,
+) -> None:
+    for one in steady(3):
+        keep_as_run(commands.reports, one)
+    killed = commands.reports / run_id(3)
+    killed.mkdir()
+    (killed / "journal.jsonl").write_text("{}\n")
+    result = commands.history(PLAN, None)
+    assert result.returncode == 2, result.stdout
+    assert f"  {run_id(3)}/journal.jsonl: no report beside this journal" in result.stdout
+    assert f"No regressions in the newest readable run, {run_id(2)}." in result.stdout
