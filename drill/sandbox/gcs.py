@@ -8,7 +8,11 @@ layer and dated there: a backup "written an hour ago" must look an hour old.
 from __future__ import annotations
 
 import contextlib
+import email.message
+import functools
+import http.server
 import logging
+import re
 import socket
 import threading
 from datetime import datetime, timedelta
@@ -27,8 +31,7 @@ class GcsSandbox(Emulator):
         logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
         self.clock = clock
         self._server: Any = create_server("127.0.0.1", 0, in_memory=True)
-        # Its API thread is not a daemon; marked so, a crashed test cannot hang the process.
-        self._server._api.daemon = True
+        self._server._api = _api_thread(self._server._storage)
 
     @property
     def url(self) -> str:
@@ -109,3 +112,41 @@ class GcsSandbox(Emulator):
     def created_at(self, bucket: str, name: str) -> datetime:
         raw = self._storage.objects[bucket][name]["timeCreated"]
         return datetime.strptime(raw, _RFC3339).replace(tzinfo=self.clock.now().tzinfo)
+
+
+def _api_thread(storage: Any) -> Any:
+    """The emulator's API thread, serving through a handler that reads multipart bodies as
+    Cloud Storage does. Not a daemon thread in the emulator; marked so, a crashed test cannot
+    hang the process."""
+    from gcp_storage_emulator.server import APIThread, RequestHandler
+
+    class Handler(RequestHandler):  # type: ignore[misc]  # the emulator is untyped
+        def parse_request(self) -> bool:
+            parsed: bool = super().parse_request()
+            if parsed:
+                _unquote_boundary(self.headers)
+            return parsed
+
+    class Api(APIThread):  # type: ignore[misc]
+        def run(self) -> None:
+            self._httpd = http.server.HTTPServer(
+                (self._host, self._port), functools.partial(Handler, self._storage)
+            )
+            self.is_running.set()
+            self._httpd.serve_forever()
+
+    thread = Api("127.0.0.1", 0, storage)
+    thread.daemon = True
+    return thread
+
+
+_SINGLE_QUOTED_BOUNDARY = re.compile(r"(;\s*boundary=)'([^']*)'")
+
+
+def _unquote_boundary(headers: email.message.Message) -> None:
+    """gcloud storage sends ``multipart/related; boundary='===...=='``: Cloud Storage takes
+    it, Python's MIME parser (which the emulator reads uploads with) knows only double quotes
+    and would read the quotes as part of the boundary, find no parts, and fail the upload."""
+    content_type = headers.get("Content-Type")
+    if content_type and content_type.startswith("multipart/"):
+        headers.replace_header("Content-Type", _SINGLE_QUOTED_BOUNDARY.sub(r'\1"\2"', content_type))
