@@ -23,6 +23,11 @@ from drill.durations import (
 )
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Most Kubernetes objects (a Velero Backup or Schedule, a Deployment) are named by a DNS-1123
+# subdomain: dot-separated labels, at most 253 characters in all.
+_DNS_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
 _SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
@@ -37,6 +42,15 @@ def _kube_name(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', "
             "at most 63 characters, starting and ending with a letter or digit)"
+        )
+    return value
+
+
+def _kube_object_name(value: str) -> str:
+    if not _DNS_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' "
+            "and '.', at most 253 characters, starting and ending with a letter or digit)"
         )
     return value
 
@@ -146,6 +160,20 @@ KubeName = Annotated[
         }
     ),
 ]
+# The name of an object most kinds give: a Velero Backup or Schedule, a Deployment.
+KubeObjectName = Annotated[
+    str,
+    AfterValidator(_kube_object_name),
+    WithJsonSchema(
+        {
+            "title": "Kubernetes object name",
+            "type": "string",
+            "pattern": _DNS_SUBDOMAIN.pattern,
+            "patternErrorMessage": "not a Kubernetes object name: lowercase letters, digits, "
+            "'-' and '.', at most 253 characters, starting and ending with a letter or digit",
+        }
+    ),
+]
 ConfigMapKey = Annotated[
     str,
     AfterValidator(config_map_key),
@@ -221,6 +249,7 @@ __all__ = [
     "ConfigMapKey",
     "Duration",
     "KubeName",
+    "KubeObjectName",
     "OneOrMany",
     "Scalar",
     "exactly_one",

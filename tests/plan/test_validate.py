@@ -475,6 +475,62 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
     assert "unknown name ${host}" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("step_type", "source", "message"),
+    [
+        ("velero.backup_fresh", "schedule: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.backup_fresh", "backup: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.backup_fresh", "selector: ''", "'' is not a label selector requirement"),
+        ("velero.backup_fresh", "selector: app=a b", "'app=a b' is not a label selector"),
+        ("velero.restore", "schedule: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.restore", "backup: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.restore", "schedule: Daily_Backup", "'Daily_Backup' is not a valid Kubernetes"),
+        ("velero.restore", "schedule: ${ns", "'${ns' is not a valid Kubernetes object name"),
+    ],
+)
+def test_a_velero_backup_source_no_backup_can_have_is_refused(
+    tmp_path: Path, step_type: str, source: str, message: str
+) -> None:
+    """An empty schedule, backup or selector once matched every backup in the cluster (the
+    newest of any schedule passed the check and was restored); a name no Kubernetes object can
+    have found nothing, but only once the run had started."""
+    steps = f"""\
+    - id: backups
+      type: {step_type}
+      context: dr
+      with:
+        {source}
+        max_age: 26h
+        namespace_mapping: {{production: dr-test}}
+"""
+    if step_type == "velero.backup_fresh":
+        steps = steps.replace("        namespace_mapping: {production: dr-test}\n", "")
+    else:
+        steps = steps.replace("        max_age: 26h\n", "")
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    field = source.split(":")[0]
+    assert problem.field == f"phases.verify[0].with.{field}"
+    assert problem.message.startswith(message)
+    line, column = at(text, source)
+    assert spot(problem) == (line, column + len(field) + 2)
+
+
+@pytest.mark.parametrize(
+    "source", ["schedule: daily-backup", "backup: daily.backup-20260101", "selector: app=api"]
+)
+def test_velero_backup_sources_that_name_backups_are_fine(tmp_path: Path, source: str) -> None:
+    steps = f"""\
+    - id: backups
+      type: velero.backup_fresh
+      context: dr
+      with:
+        {source}
+        max_age: 26h
+"""
+    load_text(tmp_path, with_verify(steps))
+
+
 def test_params_invalid_only_in_live_mode(tmp_path: Path) -> None:
     # Kubernetes names are lowercase: the live value is wrong, the drill value is fine.
     text = VALID.replace("live: production", "live: Production")
