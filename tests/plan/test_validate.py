@@ -361,6 +361,16 @@ def test_good_durations(tmp_path: Path, written: str, seconds: float) -> None:
         ("1h 30m", "'1h 30m' is not a duration"),
         ("[5m]", "expected a duration"),
         ("0s", "must be longer than zero"),
+        # Durations are whole numbers of a unit: what a bare fraction would mean, written so.
+        ("1.5", "1.5 has no unit; write it like 1s500ms or 1m30s"),
+        ("-5", "expected a duration"),
+        (".nan", "expected a duration"),
+        # Longer than anyone means, and than a wait or a datetime can hold.
+        ("36501d", "'36501d' is too long a duration to be meant (at most 36500d)"),
+        ("999999999h", "'999999999h' is too long a duration to be meant"),
+        ("99999999999999999999999d", "is too long a duration to be meant"),
+        (".inf", "inf is too long a duration to be meant"),
+        ("1.0e+400", "inf is too long a duration to be meant"),
     ],
 )
 def test_bad_durations(tmp_path: Path, written: str, expected: str) -> None:
