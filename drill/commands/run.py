@@ -232,7 +232,10 @@ def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment > now:
         raise UsageError(f"--disaster-at {value!r} is in the future")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise UsageError(f"--disaster-at {value!r} is before the year 1 in UTC") from None
 
 
 def confirm_live(plan: ExecutionPlan, yes: bool, console: Console) -> None:

@@ -185,3 +185,11 @@ def test_bad_disaster_at_is_a_usage_error(commands: InProcess) -> None:
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_disaster_at_before_the_year_1_in_utc_is_a_usage_error(commands: InProcess) -> None:
+    result = commands.run("region-failure", dry_run=True, disaster_at="0001-01-01T00:00:00+01:00")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "drill: --disaster-at '0001-01-01T00:00:00+01:00' is before the year 1 in UTC\n"
+    )
