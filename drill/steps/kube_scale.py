@@ -27,6 +27,7 @@ class KubeScaleParams(StepParams):
     name: str = Field(min_length=1, description="The workload's name.", examples=["api-server"])
     replicas: int = Field(
         ge=0,
+        le=2**31 - 1,  # Kubernetes holds replica counts as int32, and refuses more
         description="The replica count to set. Undo puts back the count drill read before; "
         "name the workload in a later kube.wait_ready to check it comes up.",
         examples=[3],

@@ -207,6 +207,33 @@ def test_wrong_param_type_points_at_the_value(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "lots")
 
 
+@pytest.mark.parametrize(
+    ("replicas", "valid"), [(2**31 - 1, True), (2**31, False), (10**20, False)]
+)
+def test_replicas_kubernetes_cannot_hold_are_refused(
+    tmp_path: Path, replicas: int, valid: bool
+) -> None:
+    """A Deployment's replica count is an int32: the API server refuses a larger one, which
+    would fail the run in its failover phase."""
+    steps = f"""\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: ${{ns}}
+        name: api
+        replicas: {replicas}
+"""
+    text = with_verify(steps)
+    if valid:
+        load_text(tmp_path, text)
+        return
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.replicas"
+    assert "less than or equal to 2147483647" in problem.message
+    assert spot(problem) == at(text, str(replicas))
+
+
 def test_a_step_that_is_not_a_mapping(tmp_path: Path) -> None:
     text = with_verify("    - just-a-string\n")
     problems = problems_of(tmp_path, text)
