@@ -163,5 +163,10 @@ def parse_context_flags(values: tuple[str, ...], roles: set[str]) -> dict[str, s
         if role not in roles:
             known = ", ".join(sorted(roles)) or "none"
             raise UsageError(f"--context {value!r}: the plan has no role {role!r} (roles: {known})")
+        if mapping.get(role, kubecontext) != kubecontext:
+            raise UsageError(
+                f"--context {value!r}: role {role!r} is already mapped to {mapping[role]!r}; "
+                "give each role one kube context"
+            )
         mapping[role] = kubecontext
     return mapping

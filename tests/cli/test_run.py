@@ -180,6 +180,24 @@ def test_context_flag_maps_roles_and_rejects_unknown_ones(commands: InProcess) -
     assert malformed.returncode == 2
 
 
+def test_a_role_mapped_twice_to_different_contexts_is_refused(commands: InProcess) -> None:
+    """Which of two kube contexts a role acts on is never left to the order of the flags."""
+    twice = commands.run("region-failure", dry_run=True, contexts=("dr=kind-dr", "dr=prod"))
+    assert twice.returncode == 2
+    assert twice.stderr == (
+        "drill: --context 'dr=prod': role 'dr' is already mapped to 'kind-dr'; "
+        "give each role one kube context\n"
+    )
+    shown = commands.show("region-failure", contexts=("dr=kind-dr", "dr=prod"))
+    assert shown.returncode == 2
+    assert "role 'dr' is already mapped to 'kind-dr'" in shown.stderr
+    same = commands.run(
+        "region-failure", dry_run=True, output="json", contexts=("dr=kind-dr", "dr=kind-dr")
+    )
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["contexts"]["dr"] == "kind-dr"
+
+
 def test_bad_disaster_at_is_a_usage_error(commands: InProcess) -> None:
     result = commands.run("region-failure", dry_run=True, disaster_at="yesterday")
     assert result.returncode == 2
