@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 REPORT_FILE = "report.json"
 JOURNAL_FILE = "journal.jsonl"
+ROLLBACK_REPORT = "rollback-report"  # .json and .html, beside the run's own report
+# What a run directory keeps as its record: `drill rollback`, `runs`, `report` and `history`
+# read them, so no output flag may write over one.
+RUN_RECORDS = (JOURNAL_FILE, REPORT_FILE, f"{ROLLBACK_REPORT}.json")
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,17 @@ def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
             f"no run {run!r} under {report_dir} (set --report-dir or DRILL_REPORT_DIR)"
         )
     raise UsageError(f"{run}: no such file or directory")
+
+
+def refuse_run_record(flag: str, path: Path) -> None:
+    """UsageError when ``path`` is a run's journal or report: an output written there would
+    replace the record a rollback of that run, or its report, is made from."""
+    target = path.resolve()
+    if target.name in RUN_RECORDS and (target.parent / JOURNAL_FILE).is_file():
+        raise UsageError(
+            f"{flag} {path}: that is the {target.name} of run {target.parent.name}, which "
+            "drill reads to report and roll back that run; write the output elsewhere"
+        )
 
 
 def write_atomically(path: Path, text: str) -> None:
