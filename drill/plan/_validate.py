@@ -194,7 +194,18 @@ def _semantics(
     for path, step in iter_raw_steps(data):
         problems += _step_problems(located, path, step, names, roles, seen, checked)
     problems += _probes_problems(located, data, names, roles)
+    problems += _lock_problems(located, data, roles)
     return problems + _drill_touches_production(located, checked), checked
+
+
+def _lock_problems(located: Located, data: dict[str, Any], roles: set[str]) -> list[Problem]:
+    """The run lock's context role must be one the plan declares (its cluster holds the
+    Lease); the shape pass has checked the rest of ``lock``."""
+    lock = data.get("lock")
+    if not isinstance(lock, dict):
+        return []
+    undeclared = _undeclared_role(located, ("lock", "context"), lock.get("context"), roles)
+    return [undeclared] if undeclared else []
 
 
 def coverage_warnings(located: Located, steps: list[CheckedStep]) -> list[Uncovered]:

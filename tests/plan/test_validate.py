@@ -352,6 +352,16 @@ def test_undefined_context_role(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "primary")
 
 
+def test_undefined_lock_context_role(tmp_path: Path) -> None:
+    """The run lock's role once passed validation, then show and run ended in an internal
+    error (KeyError) when they looked up its kube context."""
+    text = with_verify(READY_STEP).replace("names:\n", "lock:\n  context: primary\nnames:\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.context"
+    assert problem.message == ("context role 'primary' is not defined under contexts (defined: dr)")
+    assert spot(problem) == at(text, "primary")
+
+
 def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
     text = with_verify(READY_STEP.replace("      context: dr\n", ""))
     (problem,) = problems_of(tmp_path, text)
