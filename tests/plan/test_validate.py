@@ -234,6 +234,48 @@ def test_replicas_kubernetes_cannot_hold_are_refused(
     assert spot(problem) == at(text, str(replicas))
 
 
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ("selector: app in (a", "selector", "'app in (a' is not a label selector requirement"),
+        ("workloads: ['']", "workloads[0]", "'' is not a valid Kubernetes object name"),
+        ("workloads: [Api Server]", "workloads[0]", "'Api Server' is not a valid Kubernetes"),
+    ],
+)
+def test_a_wait_for_workloads_no_cluster_can_match_is_refused(
+    tmp_path: Path, line: str, field: str, message: str
+) -> None:
+    """The API server refuses such a selector, and no workload has such a name: the wait
+    would fail, or time out, only once the run had restored and failed over."""
+    text = with_verify(READY_STEP + f"        {line}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == f"phases.verify[0].with.{field}"
+    assert problem.message.startswith(message)
+
+
+def test_a_wait_with_an_empty_selector_waits_for_every_workload(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "        selector: ''\n        workloads: [api.v2]\n")
+    (step,) = single_steps(load_text(tmp_path, text), "verify")
+    assert step.with_["selector"] == ""
+
+
+def test_a_scale_of_a_workload_no_cluster_can_hold_is_refused(tmp_path: Path) -> None:
+    steps = """\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: ${ns}
+        name: Api_Server
+        replicas: 3
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.name"
+    assert problem.message.startswith("'Api_Server' is not a valid Kubernetes object name")
+    assert spot(problem) == at(text, "Api_Server")
+
+
 def test_a_step_that_is_not_a_mapping(tmp_path: Path) -> None:
     text = with_verify("    - just-a-string\n")
     problems = problems_of(tmp_path, text)
