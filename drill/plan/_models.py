@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
-from drill.fieldtypes import SCALAR_SCHEMA, Duration, Scalar
+from drill.fieldtypes import SCALAR_SCHEMA, Duration, KubeName, Scalar
 
 PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
 # The order phases run in; rollback only runs when a run is being undone.
@@ -274,9 +274,8 @@ class LockSpec(_Model):
         "uses it, else the first role its steps use).",
         examples=["dr"],
     )
-    namespace: str = Field(
+    namespace: KubeName = Field(
         default="default",
-        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
         description="The namespace of the Lease `drill-PLAN`.",
         examples=["drill"],
     )

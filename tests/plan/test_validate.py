@@ -404,6 +404,18 @@ def test_undefined_lock_context_role(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "primary")
 
 
+def test_a_lock_namespace_kubernetes_refuses_says_what_a_namespace_is(tmp_path: Path) -> None:
+    """It was called an id, and told '_' and '.' were fine: a namespace takes neither."""
+    text = with_verify(READY_STEP).replace("names:\n", "lock:\n  namespace: drill_locks\nnames:\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.namespace"
+    assert problem.message == (
+        "'drill_locks' is not a valid Kubernetes name (lowercase letters, digits and '-', "
+        "at most 63 characters, starting and ending with a letter or digit)"
+    )
+    assert spot(problem) == at(text, "drill_locks")
+
+
 def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
     text = with_verify(READY_STEP.replace("      context: dr\n", ""))
     (problem,) = problems_of(tmp_path, text)
