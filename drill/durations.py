@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 _UNITS_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -130,6 +130,17 @@ Duration = Annotated[
     PlainSerializer(duration_text, return_type=str, when_used="json"),
     WithJsonSchema(_DURATION_SCHEMA),
 ]
+
+
+def _longer_than_zero(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return seconds
+
+
+# A duration of zero means nothing here: a target no run can meet, a backup no age can pass,
+# a writer that never waits between writes.
+PositiveDuration = Annotated[Duration, AfterValidator(_longer_than_zero)]
 
 
 def _whole_seconds(value: object) -> object:

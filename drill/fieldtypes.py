@@ -20,6 +20,7 @@ from drill.durations import (
     WHOLE_SECONDS_LABEL,
     WHOLE_SECONDS_UNIT,
     Duration,
+    PositiveDuration,
 )
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -251,6 +252,7 @@ __all__ = [
     "KubeName",
     "KubeObjectName",
     "OneOrMany",
+    "PositiveDuration",
     "Scalar",
     "exactly_one",
 ]

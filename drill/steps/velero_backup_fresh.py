@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
-from drill.fieldtypes import Duration, KubeName, KubeObjectName, LabelSelector, exactly_one
+from drill.fieldtypes import KubeName, KubeObjectName, LabelSelector, PositiveDuration, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
 from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
 
@@ -32,7 +32,7 @@ class VeleroBackupFreshParams(StepParams):
         description="A label selector: the newest of the backups it matches counts.",
         examples=["app=api-server"],
     )
-    max_age: Duration = Field(
+    max_age: PositiveDuration = Field(
         description="How old the newest Completed backup may be, by its start time (which "
         "becomes the recovery point).",
         examples=["26h"],

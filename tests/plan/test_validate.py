@@ -492,6 +492,63 @@ def test_bad_duration_in_targets_and_in_params(tmp_path: Path) -> None:
     assert spot(max_age) == at(text, "26\n")
 
 
+ZERO_MEANS_NOTHING = [
+    # (step, the field that holds 0s, the message)
+    (
+        "type: kube.heartbeat\n      context: dr\n      with: {namespace: dr-test, interval: 0s}",
+        "phases.verify[0].with.interval",
+        "must be longer than zero",
+    ),
+    (
+        "type: gcs.heartbeat\n      with: {bucket: data, prefix: hb/, interval: 0s}",
+        "phases.verify[0].with.interval",
+        "must be longer than zero",
+    ),
+    (
+        "type: velero.backup_fresh\n      context: dr\n      with: {schedule: daily, max_age: 0s}",
+        "phases.verify[0].with.max_age",
+        "must be longer than zero",
+    ),
+    (
+        "type: s3.backup_fresh\n      with: {bucket: data, prefix: db/, max_age: 0s}",
+        "phases.verify[0].with.max_age",
+        "must be longer than zero",
+    ),
+    (
+        "type: kube.job\n      context: dr\n"
+        "      with: {namespace: dr-test, image: i, command: [curl], active_deadline: 500ms}",
+        "phases.verify[0].with.active_deadline",
+        "must be at least 1s: Kubernetes takes a Job's activeDeadlineSeconds in whole seconds",
+    ),
+]
+
+
+@pytest.mark.parametrize(("step", "field", "message"), ZERO_MEANS_NOTHING)
+def test_a_duration_of_zero_where_it_means_nothing_is_refused(
+    tmp_path: Path, step: str, field: str, message: str
+) -> None:
+    """A heartbeat interval of 0s ended a sandbox run with an internal error (a division by
+    zero); a max_age of 0s fails every backup; Kubernetes refuses a Job deadline under 1s."""
+    text = with_verify(f"    - id: zero\n      {step}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    assert problem.message.startswith(message)
+
+
+@pytest.mark.parametrize("target", ["rto", "rpo"])
+def test_a_target_of_zero_no_run_can_meet_is_refused(tmp_path: Path, target: str) -> None:
+    plan = VALID.replace("tier: high\n", f"tier: high\ntargets:\n  {target}: 0s\n")
+    (problem,) = problems_of(tmp_path, plan)
+    assert (problem.field, problem.message) == (f"targets.{target}", "must be longer than zero")
+    targets = {"rpo": "1m", "rto": "5m", target: "0s"}
+    tier = "".join(f"    {name}: {value}\n" for name, value in targets.items())
+    config = write(tmp_path, "tiers:\n  gold:\n" + tier, "config.yaml")
+    with pytest.raises(PlanError) as caught:
+        load_config(str(config), environ={})
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.message) == (f"tiers.gold.{target}", "must be longer than zero")
+
+
 # --- phases ---------------------------------------------------------------------------------
 
 
