@@ -87,11 +87,6 @@ class RunOptions:
             raise UsageError(
                 "--fault, --world, --profile and --time-scale act on the sandbox: add --sandbox"
             )
-        if self.time_scale is not None and not 0 < self.time_scale <= MAX_TIME_SCALE:
-            raise UsageError(
-                f"--time-scale {self.time_scale:g}: give a factor above 0 and at most "
-                f"{MAX_TIME_SCALE:g} (0.1: ten times faster than the profile)"
-            )
         return SandboxOptions(
             self.profile, self.time_scale, self.world, history_bucket(self.outputs.history)
         )
@@ -259,8 +254,6 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
-# The slowest a sandbox may be made: ten times its profile's durations.
-MAX_TIME_SCALE = 10.0
 # How long a kube context may answer with throttling, 5xx or resets before the run gives up.
 CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.
