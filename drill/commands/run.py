@@ -49,6 +49,7 @@ from drill.errors import ExitCode, ProviderError, TransientError, UsageError
 from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime
 from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
+from drill.steps import HttpRequestParams, unset_env
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
@@ -119,6 +120,7 @@ def run(
         return ExitCode.PASSED
     sandbox_options = options.sandbox_options()
     outputs = prepare_outputs(settings, options.outputs, sandbox_run=options.sandbox)
+    require_header_env(resolved)
     require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)
@@ -213,6 +215,27 @@ def _say_warnings(loaded: LoadedPlan, mode: Mode, strict: bool, console: Console
         loaded.refuse_warnings(mode)
     for warning in loaded.warnings_of(mode):
         console.err(str(warning))
+
+
+def require_header_env(plan: ExecutionPlan) -> None:
+    """A header's ``${env:NAME}`` is read when its request is sent: for a verify step, after
+    the restore and the failover. A variable the environment lacks now is said before anything
+    runs (exit 2), every one of them, with the steps and probes that use it."""
+    users: dict[str, list[str]] = {}
+    for step in plan.steps():
+        if isinstance(step.params, HttpRequestParams):
+            for name in unset_env(step.params.headers):
+                users.setdefault(name, []).append(f"step {step.id}")
+    for probe in plan.probes:
+        if probe.settings is not None:
+            for name in unset_env(probe.settings.headers):
+                users.setdefault(name, []).append(f"probe {probe.name}")
+    if users:
+        unset = "; ".join(f"{name} ({', '.join(where)})" for name, where in sorted(users.items()))
+        raise UsageError(
+            f"environment variable not set, used in request headers as ${{env:NAME}}: {unset}; "
+            "set it before the run"
+        )
 
 
 def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:

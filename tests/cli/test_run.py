@@ -135,6 +135,31 @@ def test_secrets_never_reach_output_report_or_journal(
     assert secret not in everything
 
 
+def test_an_unset_header_variable_stops_the_run_before_anything_runs(
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """It was read only when the request was sent: a verify step failed after the restore
+    and the failover (exit 3), which a live run does not undo."""
+    script = Script()
+    with serve(script) as url:
+        plan = write_plan(
+            "unset-token",
+            HTTP_PLAN.format(url=url, within="1s").replace(
+                "        body_contains: ok\n",
+                "        body_contains: ok\n        headers:\n"
+                "          Authorization: Bearer ${env:DRILL_TEST_UNSET_TOKEN}\n",
+            ),
+        )
+        result = commands.run(str(plan), live=True, yes=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "drill: environment variable not set, used in request headers as ${env:NAME}: "
+        "DRILL_TEST_UNSET_TOKEN (step healthy); set it before the run\n"
+    )
+    assert script.requests == []
+    assert not (tmp_path / "reports").exists()
+
+
 def test_live_needs_yes_without_a_terminal(
     commands: InProcess, write_plan: Callable[[str, str], Path]
 ) -> None:
