@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -214,7 +215,18 @@ def exactly_one(owner: object, *fields: str) -> None:
 def _scalar(value: object) -> str | int | float | bool | None:
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    raise ValueError("expected a plain value (text, number or true/false), not a list or mapping")
+    if isinstance(value, date):  # datetime too
+        raise ValueError(not_a_date(value))
+    if isinstance(value, list | dict):
+        raise ValueError(
+            "expected a plain value (text, number or true/false), not a list or mapping"
+        )
+    raise ValueError("expected a plain value (text, number or true/false)")
+
+
+def not_a_date(value: date) -> str:
+    """What to say of a date where text belongs: YAML reads an unquoted 2024-01-01 as one."""
+    return f"YAML reads {value} as a date, not as text: quote it"
 
 
 SCALAR_SCHEMA: JsonSchemaValue = {

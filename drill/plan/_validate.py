@@ -12,11 +12,13 @@ import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from drill.errors import PlanError, Problem
+from drill.fieldtypes import not_a_date
 from drill.plan._coverage import Change, Uncovered, position, uncovered
 from drill.plan._models import (
     CLOUD_CHECK_STEP_ID,
@@ -115,6 +117,8 @@ def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
             f"{error['input']!r} is not a valid id: use lowercase letters, digits, '-', '_' "
             "and '.', starting with a letter or digit, at most 63 characters"
         )
+    if kind in ("string_type", "invalid-json-value") and isinstance(error["input"], date):
+        return not_a_date(error["input"])
     text = str(error["msg"])
     text = text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     text = text.replace("Input should be", "should be")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -846,6 +847,36 @@ def test_a_scalar_yaml_cannot_construct_is_a_problem_not_a_crash(tmp_path: Path)
     assert problem.field == "phases.verify[0].with.selector"
     assert problem.message.startswith("not valid YAML: '2024-13-45' is not a valid timestamp")
     assert spot(problem) == at(text, "2024-13-45")
+
+
+@pytest.mark.parametrize(
+    ("text_of", "field", "written"),
+    [
+        (
+            lambda: with_verify(READY_STEP.replace("${ns}", "2024-01-01")),
+            "with.namespace",
+            "2024-01-01",
+        ),
+        (
+            lambda: with_verify(READY_STEP.replace("context: dr", "context: 2024-01-01 10:00:00")),
+            "context",
+            "2024-01-01 10:00:00",
+        ),
+        (
+            lambda: with_verify(READY_STEP).replace("    drill: dr-test", "    drill: 2024-01-01"),
+            "with.namespace",
+            "2024-01-01",
+        ),
+    ],
+)
+def test_a_date_where_text_belongs_is_called_a_date(
+    tmp_path: Path, text_of: Callable[[], str], field: str, written: str
+) -> None:
+    """YAML reads an unquoted 2024-01-01 as a date: it was called "not a list or mapping"
+    under names, or "should be a valid string" elsewhere, neither of which says why."""
+    text = text_of()
+    problem = only(problems_of(tmp_path, text), f"phases.verify[0].{field}")
+    assert problem.message.startswith(f"YAML reads {written} as a date, not as text: quote it")
 
 
 @pytest.mark.parametrize("value", ["!!int many", "!!bool maybe", "!!float x"])
