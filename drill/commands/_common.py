@@ -98,7 +98,9 @@ def require_log_file(settings: Settings) -> None:
 
 @contextlib.contextmanager
 def open_log_file(path: Path) -> Iterator[TextIO]:
-    """``path`` opened to append lines (a usage error, exit 2, when it cannot be)."""
+    """``path`` opened to append lines (a usage error, exit 2, when it cannot be, or when it
+    is a run's journal or report: log lines there would mangle it)."""
+    refuse_run_record("--log-file", path)
     try:
         out = path.open("a", encoding="utf-8", buffering=1)
     except OSError as exc:
@@ -148,6 +150,16 @@ def refuse_run_record(flag: str, path: Path) -> None:
             f"{flag} {path}: that is the {target.name} of run {target.parent.name}, which "
             "drill reads to report and roll back that run; write the output elsewhere"
         )
+
+
+def refuse_plan_file(flag: str, path: Path | None, plan: str) -> None:
+    """UsageError when ``path`` is the plan file ``plan`` itself: what the flag writes would
+    replace it, or append to it, and the run's rollback checks the plan is as it ran."""
+    with contextlib.suppress(OSError):  # a path that does not exist yet is no plan
+        if path is not None and path.samefile(plan):
+            raise UsageError(
+                f"{flag} {path}: that is the plan file this run uses; write it elsewhere"
+            )
 
 
 def write_atomically(path: Path, text: str) -> None:

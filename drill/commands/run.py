@@ -23,6 +23,7 @@ from drill.commands._common import (
     Settings,
     command_logger,
     parse_context_flags,
+    refuse_plan_file,
     require_log_file,
     rollback_command,
     write_atomically,
@@ -121,6 +122,8 @@ def run(
     sandbox_options = options.sandbox_options()
     outputs = prepare_outputs(settings, options.outputs, sandbox_run=options.sandbox)
     require_header_env(resolved)
+    refuse_plan_file("--log-file", settings.log_file, loaded.source)
+    refuse_plan_file("--junit", options.outputs.junit, loaded.source)
     require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)

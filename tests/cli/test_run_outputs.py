@@ -94,6 +94,7 @@ def test_bad_destinations_stop_the_run_before_it_starts(
     cases = [
         (OutputFlags(slack_webhook_file=str(tmp_path / "missing")), "missing"),
         (OutputFlags(junit=journal), "that is the journal.jsonl of run demo-20260101"),
+        (OutputFlags(junit=Path(plan)), "that is the plan file this run uses"),
         (OutputFlags(pushgateway="not a url"), "--pushgateway"),
         (OutputFlags(junit=tmp_path / "no-such-dir" / "j.xml"), "no-such-dir"),
         (OutputFlags(history="gs://"), "gs://"),
