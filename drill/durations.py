@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 _UNITS_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _PATTERN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -23,6 +23,9 @@ WHOLE_SECONDS_LABEL = "duration in whole seconds"
 DURATION_UNIT = "a whole number and a unit (ms, s, m, h, d), largest first: 500ms, 90s, 1h30m, 7d"
 WHOLE_SECONDS_UNIT = "whole seconds, as a duration (60s, 5m) or a bare number of seconds (60)"
 _HOW_TO_WRITE = "write a number with a unit, like 90s, 15m, 1h30m or 7d"
+# The longest duration drill takes: a hundred years. Longer ones are typos, and past about 292
+# years a wait on them no longer fits the platform's timeouts (nor a datetime, past 9999).
+MAX_DURATION_S = 36500 * 86400.0
 
 
 def parse_duration(text: str) -> float:
@@ -39,8 +42,8 @@ def parse_duration(text: str) -> float:
         )
     except (OverflowError, ValueError):  # more digits than a float (or int parsing) takes
         seconds = math.inf
-    if not math.isfinite(seconds):
-        raise ValueError(f"{text!r} is too long a duration to be meant")
+    if not seconds <= MAX_DURATION_S:
+        raise ValueError(f"{text!r} is too long a duration to be meant (at most 36500d)")
     return seconds
 
 
@@ -74,9 +77,30 @@ def format_duration(seconds: float) -> str:
 def _coerce_duration(value: object) -> object:
     if isinstance(value, str):
         return parse_duration(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise ValueError("expected a duration such as 90s, 15m or 1h30m")
-    raise ValueError(f"{value!r} has no unit; write it like {value}s or {value}m")
+    if isinstance(value, int):
+        like = [f"{value}s", f"{value}m"]
+    elif math.isfinite(value):  # durations are whole numbers of a unit: 1.5 is 1s500ms
+        like = [duration_text(value), duration_text(value * 60)]
+    else:
+        like = []
+    meant = [text for text in like if _meant(text, value)]
+    if meant:
+        hint = " or ".join(dict.fromkeys(meant))
+        raise ValueError(f"{value!r} has no unit; write it like {hint}")
+    if value >= 1:
+        raise ValueError(f"{value!r} is too long a duration to be meant (at most 36500d)")
+    raise ValueError("expected a duration such as 90s, 15m or 1h30m")
+
+
+def _meant(text: str, value: float) -> bool:
+    """Whether ``text`` is a duration drill takes, and zero only where ``value`` is."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        return False
+    return seconds > 0 or value == 0
 
 
 def duration_text(seconds: float) -> str:
@@ -106,6 +130,17 @@ Duration = Annotated[
     PlainSerializer(duration_text, return_type=str, when_used="json"),
     WithJsonSchema(_DURATION_SCHEMA),
 ]
+
+
+def _longer_than_zero(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return seconds
+
+
+# A duration of zero means nothing here: a target no run can meet, a backup no age can pass,
+# a writer that never waits between writes.
+PositiveDuration = Annotated[Duration, AfterValidator(_longer_than_zero)]
 
 
 def _whole_seconds(value: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -20,9 +21,15 @@ from drill.durations import (
     WHOLE_SECONDS_LABEL,
     WHOLE_SECONDS_UNIT,
     Duration,
+    PositiveDuration,
 )
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Most Kubernetes objects (a Velero Backup or Schedule, a Deployment) are named by a DNS-1123
+# subdomain: dot-separated labels, at most 253 characters in all.
+_DNS_SUBDOMAIN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
 _SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
@@ -37,6 +44,15 @@ def _kube_name(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', "
             "at most 63 characters, starting and ending with a letter or digit)"
+        )
+    return value
+
+
+def _kube_object_name(value: str) -> str:
+    if not _DNS_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' "
+            "and '.', at most 253 characters, starting and ending with a letter or digit)"
         )
     return value
 
@@ -146,6 +162,20 @@ KubeName = Annotated[
         }
     ),
 ]
+# The name of an object most kinds give: a Velero Backup or Schedule, a Deployment.
+KubeObjectName = Annotated[
+    str,
+    AfterValidator(_kube_object_name),
+    WithJsonSchema(
+        {
+            "title": "Kubernetes object name",
+            "type": "string",
+            "pattern": _DNS_SUBDOMAIN.pattern,
+            "patternErrorMessage": "not a Kubernetes object name: lowercase letters, digits, "
+            "'-' and '.', at most 253 characters, starting and ending with a letter or digit",
+        }
+    ),
+]
 ConfigMapKey = Annotated[
     str,
     AfterValidator(config_map_key),
@@ -185,7 +215,18 @@ def exactly_one(owner: object, *fields: str) -> None:
 def _scalar(value: object) -> str | int | float | bool | None:
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    raise ValueError("expected a plain value (text, number or true/false), not a list or mapping")
+    if isinstance(value, date):  # datetime too
+        raise ValueError(not_a_date(value))
+    if isinstance(value, list | dict):
+        raise ValueError(
+            "expected a plain value (text, number or true/false), not a list or mapping"
+        )
+    raise ValueError("expected a plain value (text, number or true/false)")
+
+
+def not_a_date(value: date) -> str:
+    """What to say of a date where text belongs: YAML reads an unquoted 2024-01-01 as one."""
+    return f"YAML reads {value} as a date, not as text: quote it"
 
 
 SCALAR_SCHEMA: JsonSchemaValue = {
@@ -221,7 +262,9 @@ __all__ = [
     "ConfigMapKey",
     "Duration",
     "KubeName",
+    "KubeObjectName",
     "OneOrMany",
+    "PositiveDuration",
     "Scalar",
     "exactly_one",
 ]

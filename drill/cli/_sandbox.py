@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from drill.cli._common import context_option, finish, pass_settings, sandbox_timing_options
-from drill.commands import Settings
+from drill.commands import Console, Settings
 
 
 @click.group("sandbox")
@@ -44,8 +44,11 @@ def up_command(
     and how to restart it with everything, when it does not."""
     from drill.commands.sandbox import SandboxOptions, sandbox_up
 
-    options = SandboxOptions(profile, time_scale, world)
-    finish(settings, lambda console: sandbox_up(settings, plans, console, ttl, options=options))
+    def up(console: Console) -> int:
+        options = SandboxOptions(profile, time_scale, world)  # a bad --time-scale: exit 2
+        return sandbox_up(settings, plans, console, ttl, options=options)
+
+    finish(settings, up)
 
 
 @sandbox_group.command("world")

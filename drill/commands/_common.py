@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 REPORT_FILE = "report.json"
 JOURNAL_FILE = "journal.jsonl"
+ROLLBACK_REPORT = "rollback-report"  # .json and .html, beside the run's own report
+# What a run directory keeps as its record: `drill rollback`, `runs`, `report` and `history`
+# read them, so no output flag may write over one.
+RUN_RECORDS = (JOURNAL_FILE, REPORT_FILE, f"{ROLLBACK_REPORT}.json")
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,9 @@ def require_log_file(settings: Settings) -> None:
 
 @contextlib.contextmanager
 def open_log_file(path: Path) -> Iterator[TextIO]:
-    """``path`` opened to append lines (a usage error, exit 2, when it cannot be)."""
+    """``path`` opened to append lines (a usage error, exit 2, when it cannot be, or when it
+    is a run's journal or report: log lines there would mangle it)."""
+    refuse_run_record("--log-file", path)
     try:
         out = path.open("a", encoding="utf-8", buffering=1)
     except OSError as exc:
@@ -135,6 +141,27 @@ def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
     raise UsageError(f"{run}: no such file or directory")
 
 
+def refuse_run_record(flag: str, path: Path) -> None:
+    """UsageError when ``path`` is a run's journal or report: an output written there would
+    replace the record a rollback of that run, or its report, is made from."""
+    target = path.resolve()
+    if target.name in RUN_RECORDS and (target.parent / JOURNAL_FILE).is_file():
+        raise UsageError(
+            f"{flag} {path}: that is the {target.name} of run {target.parent.name}, which "
+            "drill reads to report and roll back that run; write the output elsewhere"
+        )
+
+
+def refuse_plan_file(flag: str, path: Path | None, plan: str) -> None:
+    """UsageError when ``path`` is the plan file ``plan`` itself: what the flag writes would
+    replace it, or append to it, and the run's rollback checks the plan is as it ran."""
+    with contextlib.suppress(OSError):  # a path that does not exist yet is no plan
+        if path is not None and path.samefile(plan):
+            raise UsageError(
+                f"{flag} {path}: that is the plan file this run uses; write it elsewhere"
+            )
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Readers of ``path`` see the old file or the new one, never a part of it (OSError)."""
     import tempfile  # here: `drill --help` imports this module, and tempfile imports shutil
@@ -163,5 +190,10 @@ def parse_context_flags(values: tuple[str, ...], roles: set[str]) -> dict[str, s
         if role not in roles:
             known = ", ".join(sorted(roles)) or "none"
             raise UsageError(f"--context {value!r}: the plan has no role {role!r} (roles: {known})")
+        if mapping.get(role, kubecontext) != kubecontext:
+            raise UsageError(
+                f"--context {value!r}: role {role!r} is already mapped to {mapping[role]!r}; "
+                "give each role one kube context"
+            )
         mapping[role] = kubecontext
     return mapping

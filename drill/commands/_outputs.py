@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drill.commands._common import Settings, write_atomically
+from drill.commands._common import Settings, refuse_run_record, write_atomically
 from drill.errors import ProviderError, UsageError
 from drill.outputs import check_pushgateway_url, notify_targets
 
@@ -62,6 +62,8 @@ def prepare_outputs(
     junit = flags.junit
     if junit is not None and not junit.parent.is_dir():
         raise UsageError(f"--junit {junit}: directory {junit.parent} does not exist")
+    if junit is not None:
+        refuse_run_record("--junit", junit)
     return RunOutputs(
         junit=junit,
         history=_history_store(settings, flags.history) if flags.history else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,8 @@ def history(
     plan, one line per plan found. Runs are read from ``--history`` when given, else from the
     report directory, where every run keeps its report."""
     plan = None if options.plan is None else _plan_name(options.plan)
+    if not 1 < options.factor < math.inf:  # also NaN, which compares false with both
+        raise UsageError(f"--factor {options.factor:g}: give a number above 1, such as 1.5")
     histories, where = _histories(settings, options, plan)
     if plan is None:
         return _overview(histories, where, options, console, (clock or SystemClock()).now())

@@ -21,6 +21,7 @@ from drill.commands._common import (
     REPORT_FILE,
     Settings,
     locate_run,
+    refuse_run_record,
     rollback_command,
     write_atomically,
 )
@@ -42,6 +43,8 @@ class ReportOptions:
 
 def report(settings: Settings, options: ReportOptions, console: Console) -> int:
     """Render the run's report to stdout or the output file."""
+    if options.output_file is not None:
+        refuse_run_record("--output", options.output_file)
     found = load_run_report(options.run, options.report_dir, settings)
     text = RENDERERS[options.output_format](found)
     if options.output_file is None:

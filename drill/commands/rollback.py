@@ -13,6 +13,7 @@ from pydantic import JsonValue
 from drill.clock import Anchor, Clock, SystemClock
 from drill.commands._common import (
     JOURNAL_FILE,
+    ROLLBACK_REPORT,
     Settings,
     command_logger,
     locate_run,
@@ -51,9 +52,6 @@ class RollbackOptions:
     sandbox: bool = False  # the run was a `--sandbox` run: use the running sandbox
     report_dir: Path = Path("reports")
     plan: Path | None = None  # the plan as the run used it, when the journaled path changed
-
-
-ROLLBACK_REPORT = "rollback-report"  # .json and .html, beside the run's own report
 
 
 def rollback(

@@ -22,6 +22,7 @@ from drill.commands._common import (
     Settings,
     command_logger,
     parse_context_flags,
+    refuse_plan_file,
     require_log_file,
     rollback_command,
     write_atomically,
@@ -49,6 +50,7 @@ from drill.executor import Cancellation, RunLease, RunLocked, StepRuntime
 from drill.outputs import SLACK_URL_ENV, WEBHOOK_URL_ENV
 from drill.plan import ExecutionPlan, LoadedPlan, resolve
 from drill.run_ids import new_run_id
+from drill.steps import HttpRequestParams, unset_env
 from drill.steps._changes import patiently
 from providers.live import LiveProviders
 
@@ -87,11 +89,6 @@ class RunOptions:
             raise UsageError(
                 "--fault, --world, --profile and --time-scale act on the sandbox: add --sandbox"
             )
-        if self.time_scale is not None and not 0 < self.time_scale <= MAX_TIME_SCALE:
-            raise UsageError(
-                f"--time-scale {self.time_scale:g}: give a factor above 0 and at most "
-                f"{MAX_TIME_SCALE:g} (0.1: ten times faster than the profile)"
-            )
         return SandboxOptions(
             self.profile, self.time_scale, self.world, history_bucket(self.outputs.history)
         )
@@ -124,6 +121,9 @@ def run(
         return ExitCode.PASSED
     sandbox_options = options.sandbox_options()
     outputs = prepare_outputs(settings, options.outputs, sandbox_run=options.sandbox)
+    require_header_env(resolved)
+    refuse_plan_file("--log-file", settings.log_file, loaded.source)
+    refuse_plan_file("--junit", options.outputs.junit, loaded.source)
     require_log_file(settings)
     if options.live:
         confirm_live(resolved, options.yes, console)
@@ -220,6 +220,27 @@ def _say_warnings(loaded: LoadedPlan, mode: Mode, strict: bool, console: Console
         console.err(str(warning))
 
 
+def require_header_env(plan: ExecutionPlan) -> None:
+    """A header's ``${env:NAME}`` is read when its request is sent: for a verify step, after
+    the restore and the failover. A variable the environment lacks now is said before anything
+    runs (exit 2), every one of them, with the steps and probes that use it."""
+    users: dict[str, list[str]] = {}
+    for step in plan.steps():
+        if isinstance(step.params, HttpRequestParams):
+            for name in unset_env(step.params.headers):
+                users.setdefault(name, []).append(f"step {step.id}")
+    for probe in plan.probes:
+        if probe.settings is not None:
+            for name in unset_env(probe.settings.headers):
+                users.setdefault(name, []).append(f"probe {probe.name}")
+    if users:
+        unset = "; ".join(f"{name} ({', '.join(where)})" for name, where in sorted(users.items()))
+        raise UsageError(
+            f"environment variable not set, used in request headers as ${{env:NAME}}: {unset}; "
+            "set it before the run"
+        )
+
+
 def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
     if value is None:
         return None
@@ -232,7 +253,10 @@ def parse_disaster_at(value: str | None, now: datetime) -> datetime | None:
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if moment > now:
         raise UsageError(f"--disaster-at {value!r} is in the future")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise UsageError(f"--disaster-at {value!r} is before the year 1 in UTC") from None
 
 
 def confirm_live(plan: ExecutionPlan, yes: bool, console: Console) -> None:
@@ -256,8 +280,6 @@ def _dry_run_text(plan: ExecutionPlan, output: str) -> str:
     return "dry run: nothing will be touched\n\n" + outline_text(plan)
 
 
-# The slowest a sandbox may be made: ten times its profile's durations.
-MAX_TIME_SCALE = 10.0
 # How long a kube context may answer with throttling, 5xx or resets before the run gives up.
 CONTEXT_PATIENCE_S = 5.0
 # How soon a lost lease stops forward work; the lease itself is 60 s long.

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from providers.protocols import ReportStore
 
 
+# The slowest a sandbox may be made: ten times its profile's durations.
+MAX_TIME_SCALE = 10.0
+
+
 @dataclass(frozen=True)
 class SandboxOptions:
     """How a ``--sandbox`` run (or ``drill sandbox up``) wants its sandbox built."""
@@ -40,6 +44,14 @@ class SandboxOptions:
     world: Path | None = None  # a world file to build it from, instead of the plans
     # Buckets a run's history writes to, (cloud, name): the sandbox provides them, empty.
     history_buckets: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # `not 0 < x <= max` also refuses NaN, which compares false with everything.
+        if self.time_scale is not None and not 0 < self.time_scale <= MAX_TIME_SCALE:
+            raise UsageError(
+                f"--time-scale {self.time_scale:g}: give a factor above 0 and at most "
+                f"{MAX_TIME_SCALE:g} (0.1: ten times faster than the profile)"
+            )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from drill.errors import PlanError, Problem
-from drill.fieldtypes import Duration
+from drill.fieldtypes import PositiveDuration
 from drill.locations import config_path
 from drill.plan._validate import pydantic_problems_for
 from drill.plan._yaml import YamlProblems, load_located
@@ -25,8 +25,8 @@ from drill.tiers import DEFAULT_TIERS, Targets, configured_tier
 class _TierSpec(BaseModel):
     # Built on first use: most runs read no config file.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-    rpo: Duration
-    rto: Duration
+    rpo: PositiveDuration
+    rto: PositiveDuration
 
 
 class _ConfigFile(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
-from drill.fieldtypes import SCALAR_SCHEMA, Duration, Scalar
+from drill.fieldtypes import SCALAR_SCHEMA, Duration, KubeName, PositiveDuration, Scalar
 
 PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
 # The order phases run in; rollback only runs when a run is being undone.
@@ -226,13 +226,13 @@ class Phases(_Model):
 class TargetOverrides(_Model):
     """This plan's own RPO/RTO targets, in place of its tier's."""
 
-    rpo: Duration | None = Field(
+    rpo: PositiveDuration | None = Field(
         default=None,
         description="Most data the recovery may lose: the longest time from the recovery point "
         "to the disaster (default: the tier's).",
         examples=["5m"],
     )
-    rto: Duration | None = Field(
+    rto: PositiveDuration | None = Field(
         default=None,
         description="Longest time from the disaster to the last verify step passing (default: "
         "the tier's).",
@@ -274,9 +274,8 @@ class LockSpec(_Model):
         "uses it, else the first role its steps use).",
         examples=["dr"],
     )
-    namespace: str = Field(
+    namespace: KubeName = Field(
         default="default",
-        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
         description="The namespace of the Lease `drill-PLAN`.",
         examples=["drill"],
     )

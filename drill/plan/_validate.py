@@ -12,11 +12,13 @@ import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from drill.errors import PlanError, Problem
+from drill.fieldtypes import not_a_date
 from drill.plan._coverage import Change, Uncovered, position, uncovered
 from drill.plan._models import (
     CLOUD_CHECK_STEP_ID,
@@ -115,6 +117,8 @@ def _message(error: Mapping[str, Any], known_fields: Collection[str]) -> str:
             f"{error['input']!r} is not a valid id: use lowercase letters, digits, '-', '_' "
             "and '.', starting with a letter or digit, at most 63 characters"
         )
+    if kind in ("string_type", "invalid-json-value") and isinstance(error["input"], date):
+        return not_a_date(error["input"])
     text = str(error["msg"])
     text = text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     text = text.replace("Input should be", "should be")
@@ -194,7 +198,18 @@ def _semantics(
     for path, step in iter_raw_steps(data):
         problems += _step_problems(located, path, step, names, roles, seen, checked)
     problems += _probes_problems(located, data, names, roles)
+    problems += _lock_problems(located, data, roles)
     return problems + _drill_touches_production(located, checked), checked
+
+
+def _lock_problems(located: Located, data: dict[str, Any], roles: set[str]) -> list[Problem]:
+    """The run lock's context role must be one the plan declares (its cluster holds the
+    Lease); the shape pass has checked the rest of ``lock``."""
+    lock = data.get("lock")
+    if not isinstance(lock, dict):
+        return []
+    undeclared = _undeclared_role(located, ("lock", "context"), lock.get("context"), roles)
+    return [undeclared] if undeclared else []
 
 
 def coverage_warnings(located: Located, steps: list[CheckedStep]) -> list[Uncovered]:

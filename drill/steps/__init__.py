@@ -32,7 +32,7 @@ from drill.steps._base import (
     Unverified,
     covers,
 )
-from drill.steps._http import HttpRequestParams, expand_env
+from drill.steps._http import HttpRequestParams, expand_env, unset_env
 
 if TYPE_CHECKING:
     from drill.steps._restore_contents import KindTally, RestoreTally
@@ -114,6 +114,7 @@ __all__ = [
     "Unverified",
     "covers",
     "expand_env",
+    "unset_env",
 ]
 # A restore's tallies load with the report that shows them, not with every plan check.
 if not TYPE_CHECKING:  # type checkers see the imports above, and flag unknown names

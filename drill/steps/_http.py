@@ -19,6 +19,7 @@ from drill.fieldtypes import OneOrMany
 from drill.steps._base import StepParams
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_START = "${env:"
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -59,6 +60,19 @@ class HttpRequestParams(StepParams):
             raise ValueError("must be an http:// or https:// URL with a host")
         return url
 
+    @field_validator("headers")
+    @classmethod
+    def _env_references(cls, headers: dict[str, str]) -> dict[str, str]:
+        """Every ``${env:`` starts a reference to a variable by its name; anything else would
+        be sent as it is written, never as the secret meant."""
+        for key, value in headers.items():  # the value unsaid: it may hold a secret
+            if value.count(_ENV_START) != len(_ENV_REF.findall(value)):
+                raise ValueError(
+                    f"header {key}: write an environment variable as ${{env:NAME}}, NAME of "
+                    "letters, digits and '_', not starting with a digit"
+                )
+        return headers
+
     @field_validator("expect_status")
     @classmethod
     def _status_range(cls, codes: list[int]) -> list[int]:
@@ -69,6 +83,13 @@ class HttpRequestParams(StepParams):
     def expected(self) -> str:
         """``200`` or ``200/204``: how messages name the expected status."""
         return "/".join(str(code) for code in self.expect_status)
+
+
+def unset_env(headers: dict[str, str]) -> list[str]:
+    """The variables ``headers`` name in ``${env:NAME}`` that the environment lacks: the
+    request that sends them would fail. Read where :func:`expand_env` reads them."""
+    named = (match.group(1) for value in headers.values() for match in _ENV_REF.finditer(value))
+    return sorted({name for name in named if name not in os.environ})
 
 
 def expand_env(headers: dict[str, str]) -> dict[str, str]:

@@ -9,9 +9,9 @@ A step-support module: step types import it; it never imports a step type.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, JsonValue
+from pydantic import AfterValidator, Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
 from drill.fieldtypes import Duration, KubeName
@@ -24,6 +24,19 @@ if TYPE_CHECKING:
     from providers.protocols import JobSpec, JobStatus, KubeApi
 
 REPORTED_LOG_CHARS = 2000
+
+
+def _a_job_deadline(seconds: float) -> float:
+    if seconds < 1:
+        raise ValueError(
+            "must be at least 1s: Kubernetes takes a Job's activeDeadlineSeconds in whole "
+            "seconds, from 1"
+        )
+    return seconds
+
+
+# A Job's activeDeadlineSeconds, written as a duration: whole seconds are sent, at least one.
+JobDeadline = Annotated[Duration, AfterValidator(_a_job_deadline)]
 
 
 class JobParams(StepParams):
@@ -45,7 +58,7 @@ class JobParams(StepParams):
         description="The start of the Job's name; drill adds the run and step to it.",
         examples=["smoke"],
     )
-    active_deadline: Duration = Field(
+    active_deadline: JobDeadline = Field(
         default=600.0,
         description="The Job's activeDeadlineSeconds: Kubernetes stops it after this long.",
         examples=["5m"],

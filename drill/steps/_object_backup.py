@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from drill.durations import format_duration, format_moment
 from drill.errors import StepFailed
-from drill.fieldtypes import ByteSize, Duration
+from drill.fieldtypes import ByteSize, PositiveDuration
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult
 from drill.steps._recovery import parse_moment
 
@@ -49,7 +49,7 @@ class ObjectBackupParams(StepParams):
         "is listed.",
         examples=["db/{date:%Y-%m-%d}/"],
     )
-    max_age: Duration = Field(
+    max_age: PositiveDuration = Field(
         description="How old the newest object may be; its time becomes the recovery point.",
         examples=["10m"],
     )

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from drill.durations import format_duration, format_moment
 from drill.errors import StepFailed
-from drill.fieldtypes import Duration
+from drill.fieldtypes import PositiveDuration
 from drill.steps._base import StepEnv, StepParams, StepResult
 from drill.steps._recovery import age_facts, data_point, parse_moment
 
@@ -50,7 +50,7 @@ class ObjectHeartbeatParams(StepParams):
         examples=["heartbeats/"],
     )
     # How often the writer puts one: the data may be up to this much newer than the heartbeat.
-    interval: Duration = Field(
+    interval: PositiveDuration = Field(
         default=30.0,
         description="How often the writer puts a heartbeat: the data may be up to this much "
         "newer than the newest one.",

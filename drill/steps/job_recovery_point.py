@@ -16,9 +16,10 @@ from __future__ import annotations
 from pydantic import Field, JsonValue
 
 from drill.errors import StepFailed
-from drill.fieldtypes import Duration, KubeName
+from drill.fieldtypes import KubeName
 from drill.steps._base import ReadBack, Resource, StepEnv, StepResult, StepType
 from drill.steps._jobs import (
+    JobDeadline,
     JobParams,
     job_prior_state,
     job_writes,
@@ -38,7 +39,7 @@ class JobRecoveryPointParams(JobParams):
         description="The start of the Job's name; drill adds the run and step to it.",
         examples=["recovery-point"],
     )
-    active_deadline: Duration = Field(
+    active_deadline: JobDeadline = Field(
         default=300.0,
         description="The Job's activeDeadlineSeconds: Kubernetes stops it after this long.",
         examples=["5m"],

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
-from drill.fieldtypes import ConfigMapKey, Duration, KubeName
+from drill.fieldtypes import ConfigMapKey, KubeName, PositiveDuration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
 from drill.steps._recovery import age_facts, data_point, parse_moment
 
@@ -41,7 +41,7 @@ class KubeHeartbeatParams(StepParams):
     )
     # How often the writer refreshes it: the recovered data may be up to this much newer than
     # the heartbeat says. Reported, and used by the sandbox to run its writer.
-    interval: Duration = Field(
+    interval: PositiveDuration = Field(
         default=30.0,
         description="How often the writer refreshes the heartbeat: the recovered data may be "
         "up to this much newer than it says.",

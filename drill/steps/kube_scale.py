@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, JsonValue
 
 from drill.errors import Conflict, NotFound, StepFailed
-from drill.fieldtypes import KubeName
+from drill.fieldtypes import KubeName, KubeObjectName
 from drill.steps._base import (
     ReadBack,
     Resource,
@@ -24,9 +24,10 @@ class KubeScaleParams(StepParams):
         default="Deployment", description="The kind of workload.", examples=["StatefulSet"]
     )
     namespace: KubeName = Field(description="The workload's namespace.", examples=["dr-test"])
-    name: str = Field(min_length=1, description="The workload's name.", examples=["api-server"])
+    name: KubeObjectName = Field(description="The workload's name.", examples=["api-server"])
     replicas: int = Field(
         ge=0,
+        le=2**31 - 1,  # Kubernetes holds replica counts as int32, and refuses more
         description="The replica count to set. Undo puts back the count drill read before; "
         "name the workload in a later kube.wait_ready to check it comes up.",
         examples=[3],

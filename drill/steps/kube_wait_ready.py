@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from drill.errors import StepFailed
-from drill.fieldtypes import KubeName
+from drill.fieldtypes import KubeName, KubeObjectName, label_selector_object
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 from drill.steps._changes import watch_until
 
@@ -49,12 +49,20 @@ class KubeWaitReadyParams(StepParams):
     # The workloads this wait vouches for: each must be among those the selector matches, and
     # ready. What `drill validate` counts as checked by this wait (see README, "Verify covers
     # what was changed"): a selector alone names no workload, since a plan cannot know labels.
-    workloads: list[str] = Field(
+    workloads: list[KubeObjectName] = Field(
         default_factory=list,
         description="Workloads, by name, that must be among those matched and ready: what "
         "`drill validate` counts as checked by this wait (a selector alone names none).",
         examples=[["api-server"]],
     )
+
+    @field_validator("selector")
+    @classmethod
+    def _a_label_selector(cls, value: str) -> str:
+        """Empty (every workload), or a selector the API server can parse."""
+        if value.strip():
+            label_selector_object(value)
+        return value
 
 
 class KubeWaitReady(StepType[KubeWaitReadyParams]):

@@ -10,29 +10,29 @@ from pydantic import Field, model_validator
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
-from drill.fieldtypes import Duration, KubeName, exactly_one
+from drill.fieldtypes import KubeName, KubeObjectName, LabelSelector, PositiveDuration, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
 from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
 
 
 class VeleroBackupFreshParams(StepParams):
-    schedule: str | None = Field(
+    schedule: KubeObjectName | None = Field(
         default=None,
         description="The Velero Schedule whose backups count. Give exactly one of schedule, "
         "backup or selector.",
         examples=["daily-backup"],
     )
-    backup: str | None = Field(
+    backup: KubeObjectName | None = Field(
         default=None,
         description="One Velero Backup by name, instead of a schedule's newest.",
         examples=["daily-backup-20260101020000"],
     )
-    selector: str | None = Field(
+    selector: LabelSelector | None = Field(
         default=None,
         description="A label selector: the newest of the backups it matches counts.",
         examples=["app=api-server"],
     )
-    max_age: Duration = Field(
+    max_age: PositiveDuration = Field(
         description="How old the newest Completed backup may be, by its start time (which "
         "becomes the recovery point).",
         examples=["26h"],

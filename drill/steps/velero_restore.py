@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from drill.errors import Conflict, StepFailed
-from drill.fieldtypes import Duration, KubeName, LabelSelector, exactly_one
+from drill.fieldtypes import Duration, KubeName, KubeObjectName, LabelSelector, exactly_one
 from drill.steps._base import (
     RUN_LABEL,
     ReadBack,
@@ -37,12 +37,12 @@ if TYPE_CHECKING:
 
 
 class VeleroRestoreParams(StepParams):
-    backup: str | None = Field(
+    backup: KubeObjectName | None = Field(
         default=None,
         description="The Velero Backup to restore. Give exactly one of backup or schedule.",
         examples=["daily-backup-20260101020000"],
     )
-    schedule: str | None = Field(
+    schedule: KubeObjectName | None = Field(
         default=None,
         description="Restore the newest Completed backup of this Velero Schedule (chosen by "
         "drill, so the report names the backup restored).",

@@ -79,6 +79,9 @@ def test_a_steady_history_exits_0(commands: InProcess, tmp_path: Path) -> None:
         (("other-plan", "--history", "{history}"), "no runs of other-plan are stored in"),
         (("plans/region-failure.yaml", "--history", "{history}"), "give the plan's name"),
         ((PLAN, "--history", "{history}", "--factor", "1"), "Invalid value for '--factor'"),
+        # click's range lets these through; either would flag no step, ever, and exit 0.
+        ((PLAN, "--history", "{history}", "--factor", "nan"), "--factor nan: give a number"),
+        ((PLAN, "--history", "{history}", "--factor", "inf"), "--factor inf: give a number"),
         ((PLAN, "--history", "{history}", "--last", "0"), "Invalid value for '--last'"),
     ],
 )

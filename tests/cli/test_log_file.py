@@ -42,3 +42,27 @@ def test_a_log_file_that_cannot_be_written_stops_the_run_before_it_starts(
         "(No such file or directory)\n"
     )
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_log_file_that_is_the_plan_or_a_journal_is_refused_and_left_alone(
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """Log lines appended to the plan file broke it (no longer YAML, and no longer the plan
+    the run's rollback checks); appended to a run's journal, they mangle that run's record."""
+    plan = http_plan(write_plan, "http://127.0.0.1:9")
+    earlier = tmp_path / "kept" / "web-check-20260101-000000-0000"
+    earlier.mkdir(parents=True)
+    journal = earlier / "journal.jsonl"
+    journal.write_text('{"event": "run_started"}\n', encoding="utf-8")
+    before = {path: path.read_bytes() for path in (plan, journal)}
+    for log_file, says in (
+        (plan, f"--log-file {plan}: that is the plan file this run uses; write it elsewhere"),
+        (journal, f"--log-file {journal}: that is the journal.jsonl of run {earlier.name}"),
+    ):
+        settings = replace(commands.settings(), log_file=log_file)
+        result = commands.run(str(plan), settings=settings)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"drill: {says}")
+        assert len(result.stderr.splitlines()) == 1
+    assert {path: path.read_bytes() for path in (plan, journal)} == before
+    assert not (tmp_path / "reports").exists()

@@ -78,6 +78,23 @@ def test_bad_flags_are_usage_errors(args: tuple[str, ...], message: str) -> None
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("command", [("sandbox", "up"), ("run", "--sandbox")])
+def test_a_time_scale_that_is_no_number_starts_no_sandbox(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """click's range lets NaN through (it compares false with both bounds): `drill sandbox up`
+    started a sandbox whose every duration was NaN."""
+    state = tmp_path / "sandbox"
+    args = (*command, str(REPO / "plans" / "namespace-restore.yaml"), "--time-scale", "nan")
+    result = invoke(*args, env={"DRILL_SANDBOX_DIR": str(state)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "drill: --time-scale nan: give a factor above 0 and at most 10 (0.1: ten times faster "
+        "than the profile)\n"
+    )
+    assert not state.exists()
+
+
 def test_a_command_error_is_one_message_and_its_exit_code() -> None:
     result = invoke("show", "no-such-plan")
     assert result.returncode == 2

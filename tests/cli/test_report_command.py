@@ -75,6 +75,32 @@ def test_output_replaces_the_file_whole_and_prints_nothing(
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
+def test_output_over_a_runs_journal_or_report_is_refused_and_leaves_them_alone(
+    commands: InProcess, reports: Path
+) -> None:
+    """A crashed run's journal is all `drill rollback` has to undo it from: a report written
+    over it (a slip of the --output path) would lose what the run left changed."""
+    kit = kit_with_crash()
+    assert run_to_journal(kit, crashing_plan(kit), reports / RUN_ID) is None
+    journal = reports / RUN_ID / "journal.jsonl"
+    before = journal.read_bytes()
+    result = commands.report(RUN_ID, output_format="html", output_file=journal)
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        f"drill: --output {journal}: that is the journal.jsonl of run {RUN_ID}, which drill "
+        "reads to report and roll back that run; write the output elsewhere\n"
+    )
+    assert journal.read_bytes() == before
+    assert [p.name for p in journal.parent.iterdir()] == ["journal.jsonl"]
+    for name in ("report.json", "rollback-report.json"):
+        other = journal.parent / name
+        other.write_text("{}", encoding="utf-8")
+        refused = commands.report(RUN_ID, output_format="text", output_file=other)
+        assert_clean_exit(refused, 2)
+        assert f"that is the {name} of run {RUN_ID}" in refused.stderr
+        assert other.read_text(encoding="utf-8") == "{}"
+
+
 def test_a_run_killed_mid_failover_is_rebuilt_from_its_journal(
     commands: InProcess, reports: Path
 ) -> None:

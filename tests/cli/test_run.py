@@ -135,6 +135,31 @@ def test_secrets_never_reach_output_report_or_journal(
     assert secret not in everything
 
 
+def test_an_unset_header_variable_stops_the_run_before_anything_runs(
+    commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """It was read only when the request was sent: a verify step failed after the restore
+    and the failover (exit 3), which a live run does not undo."""
+    script = Script()
+    with serve(script) as url:
+        plan = write_plan(
+            "unset-token",
+            HTTP_PLAN.format(url=url, within="1s").replace(
+                "        body_contains: ok\n",
+                "        body_contains: ok\n        headers:\n"
+                "          Authorization: Bearer ${env:DRILL_TEST_UNSET_TOKEN}\n",
+            ),
+        )
+        result = commands.run(str(plan), live=True, yes=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "drill: environment variable not set, used in request headers as ${env:NAME}: "
+        "DRILL_TEST_UNSET_TOKEN (step healthy); set it before the run\n"
+    )
+    assert script.requests == []
+    assert not (tmp_path / "reports").exists()
+
+
 def test_live_needs_yes_without_a_terminal(
     commands: InProcess, write_plan: Callable[[str, str], Path]
 ) -> None:
@@ -180,8 +205,34 @@ def test_context_flag_maps_roles_and_rejects_unknown_ones(commands: InProcess) -
     assert malformed.returncode == 2
 
 
+def test_a_role_mapped_twice_to_different_contexts_is_refused(commands: InProcess) -> None:
+    """Which of two kube contexts a role acts on is never left to the order of the flags."""
+    twice = commands.run("region-failure", dry_run=True, contexts=("dr=kind-dr", "dr=prod"))
+    assert twice.returncode == 2
+    assert twice.stderr == (
+        "drill: --context 'dr=prod': role 'dr' is already mapped to 'kind-dr'; "
+        "give each role one kube context\n"
+    )
+    shown = commands.show("region-failure", contexts=("dr=kind-dr", "dr=prod"))
+    assert shown.returncode == 2
+    assert "role 'dr' is already mapped to 'kind-dr'" in shown.stderr
+    same = commands.run(
+        "region-failure", dry_run=True, output="json", contexts=("dr=kind-dr", "dr=kind-dr")
+    )
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["contexts"]["dr"] == "kind-dr"
+
+
 def test_bad_disaster_at_is_a_usage_error(commands: InProcess) -> None:
     result = commands.run("region-failure", dry_run=True, disaster_at="yesterday")
     assert result.returncode == 2
     assert "ISO 8601" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_disaster_at_before_the_year_1_in_utc_is_a_usage_error(commands: InProcess) -> None:
+    result = commands.run("region-failure", dry_run=True, disaster_at="0001-01-01T00:00:00+01:00")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "drill: --disaster-at '0001-01-01T00:00:00+01:00' is before the year 1 in UTC\n"
+    )

@@ -87,8 +87,14 @@ def test_bad_destinations_stop_the_run_before_it_starts(
     commands: InProcess, write_plan: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     plan = str(http_plan(write_plan, "http://127.0.0.1:9"))
+    earlier = tmp_path / "kept" / "demo-20260101-000000-0000"  # another run's directory
+    earlier.mkdir(parents=True)
+    journal = earlier / "journal.jsonl"
+    journal.write_text('{"event": "run_started"}\n', encoding="utf-8")
     cases = [
         (OutputFlags(slack_webhook_file=str(tmp_path / "missing")), "missing"),
+        (OutputFlags(junit=journal), "that is the journal.jsonl of run demo-20260101"),
+        (OutputFlags(junit=Path(plan)), "that is the plan file this run uses"),
         (OutputFlags(pushgateway="not a url"), "--pushgateway"),
         (OutputFlags(junit=tmp_path / "no-such-dir" / "j.xml"), "no-such-dir"),
         (OutputFlags(history="gs://"), "gs://"),
@@ -99,3 +105,4 @@ def test_bad_destinations_stop_the_run_before_it_starts(
         assert named in result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "reports").exists()
+    assert journal.read_text(encoding="utf-8") == '{"event": "run_started"}\n'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,75 @@ def test_wrong_param_type_points_at_the_value(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "lots")
 
 
+@pytest.mark.parametrize(
+    ("replicas", "valid"), [(2**31 - 1, True), (2**31, False), (10**20, False)]
+)
+def test_replicas_kubernetes_cannot_hold_are_refused(
+    tmp_path: Path, replicas: int, valid: bool
+) -> None:
+    """A Deployment's replica count is an int32: the API server refuses a larger one, which
+    would fail the run in its failover phase."""
+    steps = f"""\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: ${{ns}}
+        name: api
+        replicas: {replicas}
+"""
+    text = with_verify(steps)
+    if valid:
+        load_text(tmp_path, text)
+        return
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.replicas"
+    assert "less than or equal to 2147483647" in problem.message
+    assert spot(problem) == at(text, str(replicas))
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ("selector: app in (a", "selector", "'app in (a' is not a label selector requirement"),
+        ("workloads: ['']", "workloads[0]", "'' is not a valid Kubernetes object name"),
+        ("workloads: [Api Server]", "workloads[0]", "'Api Server' is not a valid Kubernetes"),
+    ],
+)
+def test_a_wait_for_workloads_no_cluster_can_match_is_refused(
+    tmp_path: Path, line: str, field: str, message: str
+) -> None:
+    """The API server refuses such a selector, and no workload has such a name: the wait
+    would fail, or time out, only once the run had restored and failed over."""
+    text = with_verify(READY_STEP + f"        {line}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == f"phases.verify[0].with.{field}"
+    assert problem.message.startswith(message)
+
+
+def test_a_wait_with_an_empty_selector_waits_for_every_workload(tmp_path: Path) -> None:
+    text = with_verify(READY_STEP + "        selector: ''\n        workloads: [api.v2]\n")
+    (step,) = single_steps(load_text(tmp_path, text), "verify")
+    assert step.with_["selector"] == ""
+
+
+def test_a_scale_of_a_workload_no_cluster_can_hold_is_refused(tmp_path: Path) -> None:
+    steps = """\
+    - id: scale
+      type: kube.scale
+      context: dr
+      with:
+        namespace: ${ns}
+        name: Api_Server
+        replicas: 3
+"""
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.name"
+    assert problem.message.startswith("'Api_Server' is not a valid Kubernetes object name")
+    assert spot(problem) == at(text, "Api_Server")
+
+
 def test_a_step_that_is_not_a_mapping(tmp_path: Path) -> None:
     text = with_verify("    - just-a-string\n")
     problems = problems_of(tmp_path, text)
@@ -325,6 +395,28 @@ def test_undefined_context_role(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "primary")
 
 
+def test_undefined_lock_context_role(tmp_path: Path) -> None:
+    """The run lock's role once passed validation, then show and run ended in an internal
+    error (KeyError) when they looked up its kube context."""
+    text = with_verify(READY_STEP).replace("names:\n", "lock:\n  context: primary\nnames:\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.context"
+    assert problem.message == ("context role 'primary' is not defined under contexts (defined: dr)")
+    assert spot(problem) == at(text, "primary")
+
+
+def test_a_lock_namespace_kubernetes_refuses_says_what_a_namespace_is(tmp_path: Path) -> None:
+    """It was called an id, and told '_' and '.' were fine: a namespace takes neither."""
+    text = with_verify(READY_STEP).replace("names:\n", "lock:\n  namespace: drill_locks\nnames:\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.namespace"
+    assert problem.message == (
+        "'drill_locks' is not a valid Kubernetes name (lowercase letters, digits and '-', "
+        "at most 63 characters, starting and ending with a letter or digit)"
+    )
+    assert spot(problem) == at(text, "drill_locks")
+
+
 def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
     text = with_verify(READY_STEP.replace("      context: dr\n", ""))
     (problem,) = problems_of(tmp_path, text)
@@ -361,6 +453,16 @@ def test_good_durations(tmp_path: Path, written: str, seconds: float) -> None:
         ("1h 30m", "'1h 30m' is not a duration"),
         ("[5m]", "expected a duration"),
         ("0s", "must be longer than zero"),
+        # Durations are whole numbers of a unit: what a bare fraction would mean, written so.
+        ("1.5", "1.5 has no unit; write it like 1s500ms or 1m30s"),
+        ("-5", "expected a duration"),
+        (".nan", "expected a duration"),
+        # Longer than anyone means, and than a wait or a datetime can hold.
+        ("36501d", "'36501d' is too long a duration to be meant (at most 36500d)"),
+        ("999999999h", "'999999999h' is too long a duration to be meant"),
+        ("99999999999999999999999d", "is too long a duration to be meant"),
+        (".inf", "inf is too long a duration to be meant"),
+        ("1.0e+400", "inf is too long a duration to be meant"),
     ],
 )
 def test_bad_durations(tmp_path: Path, written: str, expected: str) -> None:
@@ -389,6 +491,63 @@ def test_bad_duration_in_targets_and_in_params(tmp_path: Path) -> None:
     max_age = only(problems, "phases.verify[0].with.max_age")
     assert "26 has no unit" in max_age.message
     assert spot(max_age) == at(text, "26\n")
+
+
+ZERO_MEANS_NOTHING = [
+    # (step, the field that holds 0s, the message)
+    (
+        "type: kube.heartbeat\n      context: dr\n      with: {namespace: dr-test, interval: 0s}",
+        "phases.verify[0].with.interval",
+        "must be longer than zero",
+    ),
+    (
+        "type: gcs.heartbeat\n      with: {bucket: data, prefix: hb/, interval: 0s}",
+        "phases.verify[0].with.interval",
+        "must be longer than zero",
+    ),
+    (
+        "type: velero.backup_fresh\n      context: dr\n      with: {schedule: daily, max_age: 0s}",
+        "phases.verify[0].with.max_age",
+        "must be longer than zero",
+    ),
+    (
+        "type: s3.backup_fresh\n      with: {bucket: data, prefix: db/, max_age: 0s}",
+        "phases.verify[0].with.max_age",
+        "must be longer than zero",
+    ),
+    (
+        "type: kube.job\n      context: dr\n"
+        "      with: {namespace: dr-test, image: i, command: [curl], active_deadline: 500ms}",
+        "phases.verify[0].with.active_deadline",
+        "must be at least 1s: Kubernetes takes a Job's activeDeadlineSeconds in whole seconds",
+    ),
+]
+
+
+@pytest.mark.parametrize(("step", "field", "message"), ZERO_MEANS_NOTHING)
+def test_a_duration_of_zero_where_it_means_nothing_is_refused(
+    tmp_path: Path, step: str, field: str, message: str
+) -> None:
+    """A heartbeat interval of 0s ended a sandbox run with an internal error (a division by
+    zero); a max_age of 0s fails every backup; Kubernetes refuses a Job deadline under 1s."""
+    text = with_verify(f"    - id: zero\n      {step}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    assert problem.message.startswith(message)
+
+
+@pytest.mark.parametrize("target", ["rto", "rpo"])
+def test_a_target_of_zero_no_run_can_meet_is_refused(tmp_path: Path, target: str) -> None:
+    plan = VALID.replace("tier: high\n", f"tier: high\ntargets:\n  {target}: 0s\n")
+    (problem,) = problems_of(tmp_path, plan)
+    assert (problem.field, problem.message) == (f"targets.{target}", "must be longer than zero")
+    targets = {"rpo": "1m", "rto": "5m", target: "0s"}
+    tier = "".join(f"    {name}: {value}\n" for name, value in targets.items())
+    config = write(tmp_path, "tiers:\n  gold:\n" + tier, "config.yaml")
+    with pytest.raises(PlanError) as caught:
+        load_config(str(config), environ={})
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.message) == (f"tiers.gold.{target}", "must be longer than zero")
 
 
 # --- phases ---------------------------------------------------------------------------------
@@ -473,6 +632,62 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
     (problem,) = problems_of(tmp_path, text)
     assert problem.field == "phases.verify[0].with.url"
     assert "unknown name ${host}" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("step_type", "source", "message"),
+    [
+        ("velero.backup_fresh", "schedule: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.backup_fresh", "backup: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.backup_fresh", "selector: ''", "'' is not a label selector requirement"),
+        ("velero.backup_fresh", "selector: app=a b", "'app=a b' is not a label selector"),
+        ("velero.restore", "schedule: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.restore", "backup: ''", "'' is not a valid Kubernetes object name"),
+        ("velero.restore", "schedule: Daily_Backup", "'Daily_Backup' is not a valid Kubernetes"),
+        ("velero.restore", "schedule: ${ns", "'${ns' is not a valid Kubernetes object name"),
+    ],
+)
+def test_a_velero_backup_source_no_backup_can_have_is_refused(
+    tmp_path: Path, step_type: str, source: str, message: str
+) -> None:
+    """An empty schedule, backup or selector once matched every backup in the cluster (the
+    newest of any schedule passed the check and was restored); a name no Kubernetes object can
+    have found nothing, but only once the run had started."""
+    steps = f"""\
+    - id: backups
+      type: {step_type}
+      context: dr
+      with:
+        {source}
+        max_age: 26h
+        namespace_mapping: {{production: dr-test}}
+"""
+    if step_type == "velero.backup_fresh":
+        steps = steps.replace("        namespace_mapping: {production: dr-test}\n", "")
+    else:
+        steps = steps.replace("        max_age: 26h\n", "")
+    text = with_verify(steps)
+    (problem,) = problems_of(tmp_path, text)
+    field = source.split(":")[0]
+    assert problem.field == f"phases.verify[0].with.{field}"
+    assert problem.message.startswith(message)
+    line, column = at(text, source)
+    assert spot(problem) == (line, column + len(field) + 2)
+
+
+@pytest.mark.parametrize(
+    "source", ["schedule: daily-backup", "backup: daily.backup-20260101", "selector: app=api"]
+)
+def test_velero_backup_sources_that_name_backups_are_fine(tmp_path: Path, source: str) -> None:
+    steps = f"""\
+    - id: backups
+      type: velero.backup_fresh
+      context: dr
+      with:
+        {source}
+        max_age: 26h
+"""
+    load_text(tmp_path, with_verify(steps))
 
 
 def test_params_invalid_only_in_live_mode(tmp_path: Path) -> None:
@@ -632,6 +847,36 @@ def test_a_scalar_yaml_cannot_construct_is_a_problem_not_a_crash(tmp_path: Path)
     assert problem.field == "phases.verify[0].with.selector"
     assert problem.message.startswith("not valid YAML: '2024-13-45' is not a valid timestamp")
     assert spot(problem) == at(text, "2024-13-45")
+
+
+@pytest.mark.parametrize(
+    ("text_of", "field", "written"),
+    [
+        (
+            lambda: with_verify(READY_STEP.replace("${ns}", "2024-01-01")),
+            "with.namespace",
+            "2024-01-01",
+        ),
+        (
+            lambda: with_verify(READY_STEP.replace("context: dr", "context: 2024-01-01 10:00:00")),
+            "context",
+            "2024-01-01 10:00:00",
+        ),
+        (
+            lambda: with_verify(READY_STEP).replace("    drill: dr-test", "    drill: 2024-01-01"),
+            "with.namespace",
+            "2024-01-01",
+        ),
+    ],
+)
+def test_a_date_where_text_belongs_is_called_a_date(
+    tmp_path: Path, text_of: Callable[[], str], field: str, written: str
+) -> None:
+    """YAML reads an unquoted 2024-01-01 as a date: it was called "not a list or mapping"
+    under names, or "should be a valid string" elsewhere, neither of which says why."""
+    text = text_of()
+    problem = only(problems_of(tmp_path, text), f"phases.verify[0].{field}")
+    assert problem.message.startswith(f"YAML reads {written} as a date, not as text: quote it")
 
 
 @pytest.mark.parametrize("value", ["!!int many", "!!bool maybe", "!!float x"])

@@ -157,6 +157,17 @@ def test_rejects_bad_params(bad: dict[str, object]) -> None:
 
 
 @pytest.mark.parametrize(
+    "value", ["Bearer ${env:}", "${env:API TOKEN}", "${env:1TOKEN}", "${env:X"]
+)
+def test_a_header_env_reference_that_names_no_variable_is_refused(value: str) -> None:
+    """It matched no reference, so the request sent it as written: `Bearer ${env:}`, never
+    the secret meant. The message names the header, never its value."""
+    with pytest.raises(ValidationError, match="header Authorization: write an environment") as bad:
+        params(url="http://x", headers={"Authorization": value})
+    assert all(value not in error["msg"] for error in bad.value.errors())
+
+
+@pytest.mark.parametrize(
     ("url", "why"),
     [
         ("https://]api.example.com/healthz", "Invalid IPv6 URL"),
