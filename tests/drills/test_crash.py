@@ -5,7 +5,9 @@ and the next run passes with everything that existed before as it was."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -152,3 +154,48 @@ def test_rollback_refuses_a_run_that_is_still_going(drill: Drill) -> None:
         child.send_signal(signal.SIGTERM)
         child.communicate(timeout=60)
     assert child.returncode == 130
+
+
+def remove_run_directory_once_it_changes_something(drill: Drill) -> threading.Thread:
+    """A thread that deletes the run's directory (journal and all) once its first change is
+    made (the step that made it finished), as a clean-up script or a person might while the
+    run goes on."""
+
+    def changed(journal: Path) -> bool:
+        lines = journal.read_text().splitlines()
+        events = [json.loads(line) for line in lines if line.endswith("}")]
+        prior = {e.get("step_id") for e in events if e.get("event") == "prior_state"}
+        return any(e.get("step_id") in prior for e in events if e.get("event") == "step_finished")
+
+    def remove() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for journal in drill.commands.reports.glob("*/journal.jsonl"):
+                if changed(journal):
+                    shutil.rmtree(journal.parent)
+                    return
+            time.sleep(0.005)
+
+    remover = threading.Thread(target=remove, daemon=True)
+    remover.start()
+    return remover
+
+
+def test_a_report_that_cannot_be_written_is_still_printed_with_the_runs_own_verdict(
+    drill: Drill,
+) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    remover = remove_run_directory_once_it_changes_something(drill)
+    result = drill.run("namespace-restore", output="json")
+    remover.join(timeout=10)
+    assert "internal error" not in result.stderr
+    assert result.stdout, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert result.returncode == report["exit_code"]
+    assert report["rollback"]["verified"] is True
+    assert not (drill.commands.reports / report["run_id"] / "report.json").exists()
+    assert '"event": "report_not_written"' in result.stderr
+    assert any(note.startswith("this report could not be kept at") for note in report["notes"])
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
