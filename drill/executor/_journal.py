@@ -8,6 +8,7 @@ holds is defined once, in ``_events``.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -57,6 +58,18 @@ class FileJournal:
                 # Probe attempts guide none, come several a second, and reach the disk with
                 # the next event that does.
                 os.fsync(self._file.fileno())
+                self._still_on_disk()
+
+    def _still_on_disk(self) -> None:
+        """The file written is the one at the journal's path: a journal removed (or replaced)
+        underneath the run still takes writes, and keeps none of them for a rollback."""
+        written = os.fstat(self._file.fileno())
+        try:
+            there = os.stat(self.path)
+        except OSError as exc:
+            raise OSError(exc.errno, f"{self.path} was removed ({exc.strerror})") from None
+        if (there.st_dev, there.st_ino) != (written.st_dev, written.st_ino):
+            raise OSError(errno.ESTALE, f"{self.path} was replaced by another file")
 
     def close(self) -> None:
         self._file.close()

@@ -199,3 +199,23 @@ def test_a_report_that_cannot_be_written_is_still_printed_with_the_runs_own_verd
     wait_gone(drill, "dr-test")
     after = snapshot(drill.dr, WATCHED)
     assert {key: after.get(key) for key in before} == before
+
+
+def test_a_run_whose_journal_is_removed_stops_and_undoes_from_memory(drill: Drill) -> None:
+    """A journal whose file is gone keeps nothing for `drill rollback`: the run must stop
+    forward work and undo what it changed, as when the journal cannot be written."""
+    before = snapshot(drill.dr, WATCHED)
+    remover = remove_run_directory_once_it_changes_something(drill)
+    result = drill.run("namespace-restore", output="json")
+    remover.join(timeout=10)
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["outcome"]) == (3, "failed"), result.stderr[-3000:]
+    assert '"event": "journal_failed"' in result.stderr
+    not_run = [s["skip_reason"] for s in report["steps"] if s["status"] == "not_run"]
+    assert not_run
+    assert all("the journal could not be written" in why for why in not_run), not_run
+    assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
+    assert report["rollback"]["verified"] is True
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
