@@ -8,6 +8,7 @@ holds is defined once, in ``_events``.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -72,7 +73,10 @@ class FileJournal:
             raise OSError(errno.ESTALE, f"{self.path} was replaced by another file")
 
     def close(self) -> None:
-        self._file.close()
+        # Every event was flushed as it was written; what is still buffered is what a failed
+        # write left (a full disk), already told and acted on. Flushing it again fails again.
+        with contextlib.suppress(OSError):
+            self._file.close()
 
 
 def _drop_torn_line(path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.child import REPO, popen_drill, run_drill
+from tests.child import REPO, drill_env, popen_drill, run_drill
 from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, lease, wait_gone
 
@@ -214,6 +216,45 @@ def test_a_run_whose_journal_is_removed_stops_and_undoes_from_memory(drill: Dril
     not_run = [s["skip_reason"] for s in report["steps"] if s["status"] == "not_run"]
     assert not_run
     assert all("the journal could not be written" in why for why in not_run), not_run
+    assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
+    assert report["rollback"]["verified"] is True
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
+
+
+# Runs `python -m drill ARGS` with regular files limited to FILE_LIMIT bytes: a write past it
+# fails with EFBIG, as one on a full disk fails with ENOSPC (SIGXFSZ ignored, as it is kept
+# across exec).
+SMALL_DISK = (
+    "import os, resource, signal, sys\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    "limit = int(os.environ['FILE_LIMIT'])\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'drill', *sys.argv[1:]])\n"
+)
+
+
+def test_a_run_whose_disk_fills_up_undoes_and_still_prints_its_report(drill: Drill) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    env = drill_env(
+        drill.workdir, {"DRILL_SANDBOX_DIR": str(drill.state_dir), "FILE_LIMIT": "5000"}
+    )
+    args = ["run", "namespace-restore", "--sandbox", "--output", "json"]
+    result = subprocess.run(
+        [sys.executable, "-c", SMALL_DISK, *args],
+        cwd=drill.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "internal error" not in result.stderr, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["outcome"]) == (3, "failed")
+    assert '"event": "journal_failed"' in result.stderr
+    assert report["undo"], "the disk filled up before the run changed anything"
     assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
     assert report["rollback"]["verified"] is True
     wait_gone(drill, "dr-test")
