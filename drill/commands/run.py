@@ -521,5 +521,14 @@ def _execute_locked(
     finally:
         journal.close()
     report = report.model_copy(update={"notes": [*report.notes, *notes()]})
-    write_atomically(run_dir / REPORT_FILE, render_json(report))
+    path = run_dir / REPORT_FILE
+    try:
+        write_atomically(path, render_json(report))
+    except OSError as exc:
+        # The run is over and its verdict stands: it is still printed (and delivered), and
+        # the report says it was not kept, rather than the run ending as an internal error.
+        why = exc.strerror or str(exc)
+        log.warning("report_not_written", path=str(path), error=why)
+        kept = f"this report could not be kept at {path}: {why}"
+        report = report.model_copy(update={"notes": [*report.notes, kept]})
     return report

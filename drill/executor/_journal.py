@@ -8,6 +8,8 @@ holds is defined once, in ``_events``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import threading
@@ -57,9 +59,24 @@ class FileJournal:
                 # Probe attempts guide none, come several a second, and reach the disk with
                 # the next event that does.
                 os.fsync(self._file.fileno())
+                self._still_on_disk()
+
+    def _still_on_disk(self) -> None:
+        """The file written is the one at the journal's path: a journal removed (or replaced)
+        underneath the run still takes writes, and keeps none of them for a rollback."""
+        written = os.fstat(self._file.fileno())
+        try:
+            there = os.stat(self.path)
+        except OSError as exc:
+            raise OSError(exc.errno, f"{self.path} was removed ({exc.strerror})") from None
+        if (there.st_dev, there.st_ino) != (written.st_dev, written.st_ino):
+            raise OSError(errno.ESTALE, f"{self.path} was replaced by another file")
 
     def close(self) -> None:
-        self._file.close()
+        # Every event was flushed as it was written; what is still buffered is what a failed
+        # write left (a full disk), already told and acted on. Flushing it again fails again.
+        with contextlib.suppress(OSError):
+            self._file.close()
 
 
 def _drop_torn_line(path: Path) -> None:

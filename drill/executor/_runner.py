@@ -289,7 +289,11 @@ class Executor:
                 lambda: step.type.run(step.params, env), env, step.retries, attempts
             )
         except Exception as exc:  # noqa: BLE001 - any failure must still lead to rollback
-            return None, classify(exc)
+            failure = classify(exc)
+            if failure.status == "interrupted" and self.cancellation.failure is not None:
+                # Stopped by drill itself (a lost lease, a journal it cannot write): no signal.
+                failure = replace(failure, message=f"stopped: {self.cancellation.failure}")
+            return None, failure
         return result, None
 
     def _ready_to_change(

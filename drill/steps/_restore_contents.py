@@ -206,7 +206,8 @@ def _count(
     elif action == "skipped":
         tally.exclude("already there and equal to the backed-up item: Velero skipped it")
     elif action is not None:
-        tally.skip(f"{target}: {action}: {_said_about(target, messages)}")
+        kind = tally.kind.rpartition("/")[2]
+        tally.skip(f"{target}: {action}: {_said_about(target, kind, messages)}")
     else:
         rule = _left_out_by(tally.kind, bool(namespace), scope)
         if rule is not None:
@@ -215,12 +216,15 @@ def _count(
             tally.skip(f"{target}: not in the restore's resource list")
 
 
-def _said_about(target: str, messages: list[str]) -> str:
+def _said_about(target: str, kind: str, messages: list[str]) -> str:
+    """Velero's message about the item: one naming its kind and name (`Deployment "web"`)
+    first, as another kind's item may share the name; else the first that names the name."""
     namespace, _, name = target.rpartition("/")
     names_it = (f'"{name}"', f":{name} ", f"/{name}:")
-    for message in messages:
-        here = not namespace or message.startswith(f"{namespace}: ")
-        if here and any(mention in message for mention in names_it):
+    here = [m for m in messages if not namespace or m.startswith(f"{namespace}: ")]
+    about = [m for m in here if f'{kind} "{name}"' in m]
+    for message in about or here:
+        if any(mention in message for mention in names_it):
             return message.removeprefix(f"{namespace}: ") if namespace else message
     return "no warning or error names it; see `velero restore logs`"
 

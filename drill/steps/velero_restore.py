@@ -205,6 +205,8 @@ class VeleroRestore(StepType[VeleroRestoreParams]):
             # try created instead of restoring twice.
             env.log.info("restore_adopted", restore=name, backup=backup.name)
         final = self._wait(name, params, env)
+        if env.mode == "drill":
+            _require_only_this_restore(name, params, env)
         tally = _completeness(velero, final, backup, params, env)
         return StepResult(
             summary=_summary(final, backup) + _incomplete(tally),
@@ -508,6 +510,25 @@ def _source_namespaces(params: VeleroRestoreParams) -> set[str]:
     """Namespaces of the backup the restore brings back, as far as the plan names them."""
     named = set(params.include_namespaces) | set(params.namespace_mapping)
     return named - set(params.exclude_namespaces)
+
+
+def _require_only_this_restore(name: str, params: VeleroRestoreParams, env: StepEnv) -> None:
+    """A drill's namespaces are new, so whatever a Velero restore put there is this one's.
+    Objects another restore labelled mean another run restores into them at the same time
+    (another plan with the same drill namespace): what verify would read is not this
+    restore's, and nothing measured from it would be true of this backup."""
+    kube = env.providers.kube(env.cluster())
+    others = f"{RESTORE_NAME_LABEL},{RESTORE_NAME_LABEL}!={name}"
+    for namespace in sorted(params.target_namespaces()):
+        # The workloads a restore brings, which drill's account may list where it restores.
+        found = kube.labelled(namespace, others, ("Deployment", "StatefulSet"))
+        if found:
+            raise StepFailed(
+                f"namespace {namespace} holds objects another Velero restore brought, not "
+                f"restore {name}: {_listed(found)}; another run restores into it at the same "
+                "time, and verify would check its objects. Drill one plan into a namespace at "
+                "a time"
+            )
 
 
 def _require_new_namespaces(params: VeleroRestoreParams, env: StepEnv) -> None:

@@ -42,6 +42,8 @@ def test_a_lost_lease_stops_forward_work_and_fails_the_run() -> None:
     assert (report.outcome, report.exit_code) == ("failed", 3)
     steps = {s.id: s for s in report.steps}
     assert steps["wait"].status == "interrupted"
+    # No signal came: the step says what stopped it.
+    assert steps["wait"].error == f"stopped: lost the run lease: {reason}"
     assert steps["v1"].skip_reason == f"lost the run lease: {reason}"
     assert [(u.step_id, u.status) for u in report.undo] == [("m1", "undone")]
 

@@ -5,7 +5,11 @@ and the next run passes with everything that existed before as it was."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.child import REPO, popen_drill, run_drill
+from tests.child import REPO, drill_env, popen_drill, run_drill
 from tests.drills.conftest import Drill, snapshot, start_drill_sandbox
 from tests.drills.test_namespace_restore import WATCHED, lease, wait_gone
 
@@ -152,3 +156,107 @@ def test_rollback_refuses_a_run_that_is_still_going(drill: Drill) -> None:
         child.send_signal(signal.SIGTERM)
         child.communicate(timeout=60)
     assert child.returncode == 130
+
+
+def remove_run_directory_once_it_changes_something(drill: Drill) -> threading.Thread:
+    """A thread that deletes the run's directory (journal and all) once its first change is
+    made (the step that made it finished), as a clean-up script or a person might while the
+    run goes on."""
+
+    def changed(journal: Path) -> bool:
+        lines = journal.read_text().splitlines()
+        events = [json.loads(line) for line in lines if line.endswith("}")]
+        prior = {e.get("step_id") for e in events if e.get("event") == "prior_state"}
+        return any(e.get("step_id") in prior for e in events if e.get("event") == "step_finished")
+
+    def remove() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for journal in drill.commands.reports.glob("*/journal.jsonl"):
+                if changed(journal):
+                    shutil.rmtree(journal.parent)
+                    return
+            time.sleep(0.005)
+
+    remover = threading.Thread(target=remove, daemon=True)
+    remover.start()
+    return remover
+
+
+def test_a_report_that_cannot_be_written_is_still_printed_with_the_runs_own_verdict(
+    drill: Drill,
+) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    remover = remove_run_directory_once_it_changes_something(drill)
+    result = drill.run("namespace-restore", output="json")
+    remover.join(timeout=10)
+    assert "internal error" not in result.stderr
+    assert result.stdout, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert result.returncode == report["exit_code"]
+    assert report["rollback"]["verified"] is True
+    assert not (drill.commands.reports / report["run_id"] / "report.json").exists()
+    assert '"event": "report_not_written"' in result.stderr
+    assert any(note.startswith("this report could not be kept at") for note in report["notes"])
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
+
+
+def test_a_run_whose_journal_is_removed_stops_and_undoes_from_memory(drill: Drill) -> None:
+    """A journal whose file is gone keeps nothing for `drill rollback`: the run must stop
+    forward work and undo what it changed, as when the journal cannot be written."""
+    before = snapshot(drill.dr, WATCHED)
+    remover = remove_run_directory_once_it_changes_something(drill)
+    result = drill.run("namespace-restore", output="json")
+    remover.join(timeout=10)
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["outcome"]) == (3, "failed"), result.stderr[-3000:]
+    assert '"event": "journal_failed"' in result.stderr
+    not_run = [s["skip_reason"] for s in report["steps"] if s["status"] == "not_run"]
+    assert not_run
+    assert all("the journal could not be written" in why for why in not_run), not_run
+    assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
+    assert report["rollback"]["verified"] is True
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before
+
+
+# Runs `python -m drill ARGS` with regular files limited to FILE_LIMIT bytes: a write past it
+# fails with EFBIG, as one on a full disk fails with ENOSPC (SIGXFSZ ignored, as it is kept
+# across exec).
+SMALL_DISK = (
+    "import os, resource, signal, sys\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    "limit = int(os.environ['FILE_LIMIT'])\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'drill', *sys.argv[1:]])\n"
+)
+
+
+def test_a_run_whose_disk_fills_up_undoes_and_still_prints_its_report(drill: Drill) -> None:
+    before = snapshot(drill.dr, WATCHED)
+    env = drill_env(
+        drill.workdir, {"DRILL_SANDBOX_DIR": str(drill.state_dir), "FILE_LIMIT": "5000"}
+    )
+    args = ["run", "namespace-restore", "--sandbox", "--output", "json"]
+    result = subprocess.run(
+        [sys.executable, "-c", SMALL_DISK, *args],
+        cwd=drill.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "internal error" not in result.stderr, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert (result.returncode, report["outcome"]) == (3, "failed")
+    assert '"event": "journal_failed"' in result.stderr
+    assert report["undo"], "the disk filled up before the run changed anything"
+    assert all(u["status"] == "undone" for u in report["undo"]), report["undo"]
+    assert report["rollback"]["verified"] is True
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before

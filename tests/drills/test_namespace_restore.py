@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import pytest
 from drill.sandbox.kube.api.objects import Obj
 from tests.child import REPO
 from tests.drills.conftest import FAST, Drill, snapshot, start_drill_sandbox
+from tests.sandbox.helpers import deployment
 
 # Whole drills with real (if short) simulated waits: seconds each.
 pytestmark = pytest.mark.slow
@@ -361,3 +363,43 @@ def test_a_smoke_target_answering_500_fails_the_drill_with_curls_words(
     assert "curl: (22) The requested URL returned error: 500" in smoke["error"]
     (job,) = namespace_restore.dr.truth.jobs()
     assert (job.succeeded, job.pods) == (False, 1)  # drill's Jobs never retry: backoffLimit 0
+
+
+def test_a_restore_that_meets_another_restores_objects_fails_instead_of_verifying_them(
+    namespace_restore: Drill,
+) -> None:
+    """Another run restoring into the same namespace at once (another plan with the same
+    drill namespace): what verify would read there is that restore's, so this one fails
+    rather than measure RPO and readiness from objects it did not bring back."""
+    drill = namespace_restore
+    before = snapshot(drill.dr, WATCHED)
+    # The workload another restore brought: what this run's readiness check would wait for.
+    other = deployment("api-server", replicas=3)
+    other["metadata"] = {
+        "name": "api-server",
+        "namespace": "dr-test",
+        "labels": {"app": "api-server", "velero.io/restore-name": "drill-0123456789"},
+    }
+
+    def restore_elsewhere() -> None:
+        deadline = time.monotonic() + 30
+        while drill.dr.get("v1", "Namespace", "dr-test") is None:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.001)
+        drill.dr.apply(other)  # before this run's restore brings its own
+
+    racer = threading.Thread(target=restore_elsewhere, daemon=True)
+    racer.start()
+    report, result = drill.run_json("namespace-restore")
+    racer.join(timeout=10)
+    assert result.returncode == 3, result.stderr[-3000:]
+    restore = step(report, "restore-production")
+    assert restore["status"] == "failed"
+    assert "Deployment api-server" in restore["error"]
+    assert "another Velero restore brought" in restore["error"]
+    assert report["rpo"]["from_data_s"] is None
+    assert report["rollback"]["verified"] is True
+    wait_gone(drill, "dr-test")
+    after = snapshot(drill.dr, WATCHED)
+    assert {key: after.get(key) for key in before} == before

@@ -395,6 +395,20 @@ def test_a_torn_last_line_is_dropped_before_anything_is_appended(tmp_path: Path)
     assert path.read_text().startswith(whole)
 
 
+def test_a_journal_removed_or_replaced_underneath_is_a_write_that_failed(tmp_path: Path) -> None:
+    kit = Kit()
+    path = tmp_path / "journal.jsonl"
+    journal = FileJournal(path, "run-1", kit.clock)
+    journal.write(RollbackStarted(pending=["m1"]))
+    path.unlink()  # the open file still takes writes, and keeps them for nobody
+    with pytest.raises(OSError, match=r"journal\.jsonl was removed"):
+        journal.write(RollbackStarted(pending=["m2"]))
+    path.write_text("")  # another file at its path is not this journal either
+    with pytest.raises(OSError, match=r"journal\.jsonl was replaced by another file"):
+        journal.write(RollbackStarted(pending=["m3"]))
+    journal.close()
+
+
 class FullDisk(TeeJournal):
     """Writes until ``room`` events are on disk, then fails like a full disk."""
 

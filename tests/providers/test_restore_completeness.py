@@ -4,6 +4,7 @@ and counted per kind, as `velero restore describe --details` would show them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -135,3 +136,37 @@ def test_a_download_of_what_does_not_exist_fails_saying_so(velero: VeleroAdapter
         "list", "GET", "/apis/velero.io/v1/namespaces/velero/downloadrequests"
     )
     assert listed["items"] == []  # drill deletes its requests
+
+
+def test_an_item_skipped_is_told_by_velero_s_words_about_its_own_kind(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    """A Deployment and a Service of one name both skipped: each is said with the warning
+    about it, not the first warning that names the name."""
+    web = deployment("web", replicas=2)
+    web["metadata"]["namespace"] = "shop"
+    web_service: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+    emulator.velero.register_backup("nightly-2", [namespace, web_service, web])
+    stale_service = {**web_service, "metadata": {"name": "web", "namespace": "dr-test"}}
+    stale_service["spec"] = {"selector": {"app": "old"}, "ports": [{"port": 81}]}
+    stale_web = deployment("web", replicas=5)
+    stale_web["metadata"]["namespace"] = "dr-test"
+    emulator.apply(stale_service)
+    emulator.apply(stale_web)
+    velero.create_restore(replace(restore_request("r2"), backup_name="nightly-2"))
+    wait_for(lambda: (status := velero.restore("r2")) is not None and status.terminal)
+    tally = tally_restore(velero, "r2", "nightly-2", SCOPE, 10)
+    why = {k.kind: k.why_skipped for k in tally.kinds}
+    differs = "already exists. Warning: the in-cluster version is different than the backed-up"
+    assert why["apps/v1/Deployment"] == [
+        f'dr-test/web: failed: could not restore, Deployment "web" {differs} version'
+    ]
+    assert why["v1/Service"] == [
+        f'dr-test/web: failed: could not restore, Service "web" {differs} version'
+    ]
