@@ -41,9 +41,17 @@ class LeftBehind:
     sandbox: bool
     changed: tuple[tuple[str, str], ...]  # (step id, step type) not undone, oldest first
     journal: Path
+    rolled_back: bool = False  # `drill rollback` of it finished with every undo done
+
+    @property
+    def settled(self) -> bool:
+        """Nothing of it is left to do: it finished, or a rollback undid what it changed."""
+        return not self.changed and (self.finished or self.rolled_back)
 
     @property
     def state(self) -> str:
+        if not self.finished and self.rolled_back and not self.changed:
+            return "unfinished (killed or crashed), then rolled back: nothing left changed"
         if not self.finished:
             return "unfinished (no finish in its journal: killed or crashed)"
         if self.changed:
@@ -69,6 +77,7 @@ def read_runs(
     there that cannot be read though they hold drill's events (damaged records of runs)."""
     from drill.executor import (
         JournalUnreadable,
+        RollbackFinished,
         pending_undos,
         raw_events,
         read_events,
@@ -96,6 +105,7 @@ def read_runs(
         if plan is not None and record.plan != plan:
             continue
         finished = any(entry.event.kind == "run_finished" for entry in entries)
+        rollbacks = [e.event for e in entries if isinstance(e.event, RollbackFinished)]
         changed = tuple((m.step_id, m.type) for m in pending_undos(entries))
         found.append(
             LeftBehind(
@@ -107,6 +117,7 @@ def read_runs(
                 sandbox=bool(record.sandbox),
                 changed=changed,
                 journal=journal,
+                rolled_back=bool(rollbacks) and not rollbacks[-1].failed,
             )
         )
     return sorted(found, key=lambda run: run.started_at), unreadable
@@ -123,7 +134,7 @@ def runs(options: RunsOptions, console: Console, clock: Clock | None = None) -> 
         )
     now = (clock or SystemClock()).now()
     found, unreadable = read_runs(options.report_dir)
-    listed = [run for run in found if options.all or run.changed or not run.finished]
+    listed = [run for run in found if options.all or not run.settled]
     if not listed and not unreadable:
         console.out(f"no run under {options.report_dir} left anything changed\n")
         return ExitCode.PASSED
@@ -141,7 +152,7 @@ def _describe(run: LeftBehind, now: datetime) -> str:
         f"{run.run_id}  plan {run.plan}, {run.mode} mode, started {age} ago",
         f"  state:   {run.state}",
     ]
-    if not run.finished:
+    if not run.settled:
         # Not read from the cluster: what the journal can say of the lease a dead run took.
         lines.append(
             f"  lease:   drill-{run.plan}, taken by this run; it expires within a minute of "

@@ -14,7 +14,15 @@ from drill.commands import Console
 from drill.commands.run import refuse_while_left_behind
 from drill.commands.runs import RunsOptions, runs
 from drill.errors import UsageError
-from drill.executor import FileJournal, MutationRecord, RunFinished, RunStarted
+from drill.executor import (
+    FileJournal,
+    MutationRecord,
+    RollbackFinished,
+    RollbackStarted,
+    RunFinished,
+    RunStarted,
+    UndoFinished,
+)
 from drill.plan import load_plan, resolve
 from drill.tiers import DEFAULT_TIERS
 from tests.child import REPO
@@ -78,6 +86,39 @@ def test_runs_lists_a_dead_run_with_its_rollback_command(tmp_path: Path) -> None
     assert "changed: switch-dns (dns.switch)" in text
     assert f"undo:    drill rollback {DEAD} --report-dir {tmp_path} --sandbox" in text
     assert "lease:   drill-region-failure, taken by this run; it expires within a minute" in text
+
+
+def rolled_back(report_dir: Path, run_id: str, failed: list[str]) -> None:
+    """What `drill rollback` appends to a dead run's journal."""
+    written = FileJournal(report_dir / run_id / "journal.jsonl", run_id, FakeClock(START))
+    written.write(RollbackStarted(pending=["switch-dns"]))
+    status = "failed" if failed else "undone"
+    written.write(UndoFinished(step_id="switch-dns", status=status))
+    written.write(RollbackFinished(failed=failed))
+    written.close()
+
+
+def test_a_dead_run_rolled_back_whole_is_settled_not_unfinished(tmp_path: Path) -> None:
+    journal(tmp_path, DEAD, sandbox=True, finished=False)
+    rolled_back(tmp_path, DEAD, failed=[])
+    assert listed(tmp_path) == (0, f"no run under {tmp_path} left anything changed\n")
+    out = io.StringIO()
+    runs(RunsOptions(tmp_path, all=True), Console(out, io.StringIO(), io.StringIO()), FakeClock())
+    assert (
+        "unfinished (killed or crashed), then rolled back: nothing left changed" in out.getvalue()
+    )
+    assert "lease:" not in out.getvalue()  # no longer said to be held by the dead run
+
+
+def test_a_dead_run_whose_rollback_failed_is_still_listed_with_what_is_left(
+    tmp_path: Path,
+) -> None:
+    journal(tmp_path, DEAD, sandbox=True, finished=False)
+    rolled_back(tmp_path, DEAD, failed=["switch-dns"])
+    code, text = listed(tmp_path)
+    assert code == 1
+    assert "unfinished (no finish in its journal: killed or crashed)" in text
+    assert "changed: switch-dns (dns.switch)" in text
 
 
 def test_runs_is_quiet_when_nothing_is_left(tmp_path: Path) -> None:
