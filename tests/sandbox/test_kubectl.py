@@ -411,3 +411,14 @@ def test_kubectl_typed_creates_of_secrets_and_access_store_what_create_f_stores(
         )
     allowed = kubectl(cluster, tmp_path, "auth", "can-i", "list", "pods", "--as=alice", "-n", typed)
     assert (allowed.returncode, allowed.stdout.strip()) == (0, "yes"), allowed.stderr
+
+
+def test_kubectl_delete_dry_run_deletes_nothing(cluster: Cluster, tmp_path: Path) -> None:
+    """kubectl sends a server dry run of a delete in the DeleteOptions body, not the query: the
+    object must still be there afterwards (the sandbox refuses the dry run it cannot do)."""
+    ns = cluster.namespace("drill-dry-run")
+    cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "kept"}})
+    tried = kubectl(cluster, tmp_path, "delete", "configmap", "kept", "-n", ns, "--dry-run=server")
+    assert tried.returncode != 0
+    assert "dryRun is not supported by the sandbox" in tried.stderr
+    assert cluster.core.read_namespaced_config_map("kept", ns).metadata.name == "kept"

@@ -49,6 +49,7 @@ from drill.sandbox.kube.transport.routing import (
 from drill.sandbox.kube.transport.watch import WatchStream
 
 JSON = "application/json"
+_NO_DRY_RUN = "dryRun is not supported by the sandbox"
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ class App:
         self, target: ResourceRoute, request: Request, asked: Asked, user: UserInfo
     ) -> Response | WatchStream:
         if "dryRun" in request.query:
-            raise bad_request("dryRun is not supported by the sandbox")
+            raise bad_request(_NO_DRY_RUN)
         if target.sub is None and asked.verb not in target.rt.verbs:
             raise _not_allowed(request)
         if (target.rt.group, target.rt.plural) in _REVIEWS:
@@ -514,6 +515,10 @@ def _delete_options(request: Request) -> DeleteOptions:
     body = _body(request) if request.body else {}
     if not isinstance(body, dict):
         raise bad_request("DeleteOptions must be an object")
+    if body.get("dryRun"):
+        # kubectl delete --dry-run=server sends it here, not in the query: a real server
+        # deletes nothing; the sandbox refuses it as it refuses the query parameter.
+        raise bad_request(_NO_DRY_RUN)
     policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
     if policy is None and body.get("orphanDependents") is not None:
         policy = "Orphan" if body["orphanDependents"] else "Background"
