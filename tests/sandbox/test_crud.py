@@ -110,6 +110,67 @@ def test_a_bad_name_is_422(cluster: Cluster) -> None:
     assert status_of(caught.value)["details"]["causes"][0]["field"] == "metadata.name"
 
 
+def test_bad_labels_and_annotations_are_422_naming_the_field(cluster: Cluster) -> None:
+    """apimachinery's ValidateLabels and ValidateAnnotations, on every kind."""
+    ns = cluster.namespace("meta")
+    for metadata, field, message in (
+        ({"labels": {"bad key!": "v"}}, "metadata.labels", 'Invalid value: "bad key!": name part'),
+        ({"labels": {"k": "v" * 64}}, "metadata.labels", "must be no more than 63 bytes"),
+        ({"labels": {"k": "-v"}}, "metadata.labels", "a valid label must be an empty string"),
+        ({"labels": {"/k": "v"}}, "metadata.labels", "prefix part must be non-empty"),
+        ({"labels": {"a/b/c": "v"}}, "metadata.labels", "a valid label key must consist"),
+        ({"annotations": {"no spaces": "v"}}, "metadata.annotations", "name part must"),
+        (
+            {"annotations": {"big": "x" * 256 * 1024}},
+            "metadata.annotations",
+            "Too long: may not be more than 262144 bytes",
+        ),
+    ):
+        with pytest.raises(ApiException) as caught:
+            cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "c", **metadata}})
+        assert caught.value.status == 422, metadata
+        causes = status_of(caught.value)["details"]["causes"]
+        assert [c["field"] for c in causes] == [field], causes
+        assert message in causes[0]["message"], causes
+    fine = {"app.kubernetes.io/name": "x", "empty": "", "Mixed_Case.1": "V_1.a"}
+    created = cluster.core.create_namespaced_config_map(
+        ns, {"metadata": {"name": "c", "labels": fine, "annotations": {"Any.Case/Key": "{}"}}}
+    )
+    assert created.metadata.labels == fine
+    with pytest.raises(ApiException) as caught:
+        cluster.core.patch_namespaced_config_map("c", ns, {"metadata": {"labels": {"k": "a b"}}})
+    assert caught.value.status == 422
+
+
+def test_a_job_name_too_long_for_its_pods_label_is_422(cluster: Cluster) -> None:
+    """A real server labels a Job's pod template with job-name: the name must fit a label
+    value, 63 bytes, though a name may be 253."""
+    job: dict[str, Any] = {
+        "metadata": {"name": "j" * 64},
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "x"}]}
+            }
+        },
+    }
+    with pytest.raises(ApiException) as caught:
+        cluster.batch.create_namespaced_job("default", job)
+    assert caught.value.status == 422
+    causes = status_of(caught.value)["details"]["causes"]
+    assert {c["field"] for c in causes} == {"spec.template.labels"}
+    assert "must be no more than 63 bytes" in causes[0]["message"]
+    job["metadata"]["name"] = "j" * 63
+    assert cluster.batch.create_namespaced_job("default", job).metadata.name == "j" * 63
+
+
+def test_a_deployments_template_labels_are_checked(cluster: Cluster) -> None:
+    bad = deployment("web", labels={"app": "web", "tier": "front end"})
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.create_namespaced_deployment(cluster.namespace("shop"), bad)
+    fields = {c["field"] for c in status_of(caught.value)["details"]["causes"]}
+    assert {"metadata.labels", "spec.template.labels"} <= fields
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

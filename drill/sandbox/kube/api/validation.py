@@ -1,14 +1,17 @@
 """Validation: the subset of the real server's checks that clients are likely to trip over.
 
-Names must be DNS-1123 (labels for namespaces and services), workloads need a selector that
-matches their template's labels and containers with a name and an image, Job templates need
-``restartPolicy`` Never or OnFailure, Service ports need a port number. A failure is a 422
-``Invalid`` whose causes name the fields, like the real one. This module must not default or
-store anything.
+Names must be DNS-1123 (labels for namespaces and services), labels and annotations of an
+object and of its pod template must be well formed (apimachinery's ``ValidateLabels`` and
+``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
+annotations), workloads need a selector that matches their template's labels and containers
+with a name and an image, Job templates need ``restartPolicy`` Never or OnFailure, Service
+ports need a port number. A failure is a 422 ``Invalid`` whose causes name the fields and quote
+the values as Go does, like the real one. This module must not default or store anything.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +21,28 @@ from drill.sandbox.kube.api.objects import Obj, dig, name_of
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.api.selectors import selector_from_object
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_FORMAT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN_FORMAT = _LABEL_FORMAT + "(\\." + _LABEL_FORMAT + ")*"
+_KEY_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_VALUE_FORMAT = "(" + _KEY_FORMAT + ")?"
+_SUBDOMAIN = re.compile(f"^{_SUBDOMAIN_FORMAT}$")
+_LABEL = re.compile(f"^{_LABEL_FORMAT}$")
+_KEY = re.compile(f"^{_KEY_FORMAT}$")
+_VALUE = re.compile(f"^{_VALUE_FORMAT}$")
+_KEY_CHARACTERS = (
+    "must consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+_ANNOTATIONS_LIMIT = 256 * 1024  # bytes of keys and values together
+# Where each kind keeps the pod template whose labels and annotations are checked too.
+_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "deployments": ("spec", "template"),
+    "statefulsets": ("spec", "template"),
+    "daemonsets": ("spec", "template"),
+    "replicasets": ("spec", "template"),
+    "jobs": ("spec", "template"),
+    "cronjobs": ("spec", "jobTemplate", "spec", "template"),
+}
 _LABEL_ONLY = ("namespaces", "services")
 # RBAC objects take any name that is a valid URL path segment (``system:discovery``).
 _PATH_SEGMENT = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
@@ -31,7 +54,160 @@ def _required(field: str) -> Cause:
 
 
 def _bad(field: str, value: Any, why: str) -> Cause:
-    return ("FieldValueInvalid", field, f"Invalid value: {value!r}: {why}")
+    return ("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {why}")
+
+
+def _go_value(value: Any) -> str:
+    """A bad value as field.Error prints it: strings quoted, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _regex_error(message: str, regex: str, *examples: str) -> str:
+    """apimachinery's RegexError: the rule, examples, then the regex it is checked with."""
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
+
+
+def _dns1123_label(value: str) -> list[str]:
+    """apimachinery's IsDNS1123Label."""
+    found = ["must be no more than 63 bytes"] if len(value) > 63 else []
+    if not _LABEL.match(value):
+        if _SUBDOMAIN.match(value):
+            found.append("must not contain dots")
+        else:
+            found.append(
+                _regex_error(
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                    "characters or '-', and must start and end with an alphanumeric character",
+                    _LABEL_FORMAT,
+                    "my-name",
+                    "123-abc",
+                )
+            )
+    return found
+
+
+def _dns1123_subdomain(value: str) -> list[str]:
+    """apimachinery's IsDNS1123Subdomain."""
+    found = ["must be no more than 253 bytes"] if len(value) > 253 else []
+    if not _SUBDOMAIN.match(value):
+        found.append(
+            _regex_error(
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                "characters, '-' or '.', and must start and end with an alphanumeric character",
+                _SUBDOMAIN_FORMAT,
+                "example.com",
+            )
+        )
+    return found
+
+
+def _label_key(key: str) -> list[str]:
+    """apimachinery's IsQualifiedName (IsLabelKey): an optional DNS subdomain prefix and '/',
+    then a name of at most 63 alphanumerics, '-', '_' or '.'."""
+    parts = key.split("/")
+    found: list[str] = []
+    if len(parts) > 2:
+        rule = _regex_error(_KEY_CHARACTERS, _KEY_FORMAT, "MyName", "my.name", "123-abc")
+        return [
+            f"a valid label key {rule} with an optional DNS subdomain prefix and '/' "
+            "(e.g. 'example.com/MyName')"
+        ]
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            found.append("prefix part must be non-empty")
+        else:
+            found += [f"prefix part {m}" for m in _dns1123_subdomain(prefix)]
+    name = parts[-1]
+    if not name:
+        found.append("name part must be non-empty")
+    elif len(name) > 63:
+        found.append("name part must be no more than 63 bytes")
+    if not _KEY.match(name):
+        found.append(
+            "name part "
+            + _regex_error(_KEY_CHARACTERS, _KEY_FORMAT, "MyName", "my.name", "123-abc")
+        )
+    return found
+
+
+def _label_value(value: str) -> list[str]:
+    """apimachinery's IsValidLabelValue: empty, or at most 63 bytes like a key's name part."""
+    found = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
+    if not _VALUE.match(value):
+        found.append(
+            _regex_error(
+                "a valid label must be an empty string or consist of alphanumeric characters, "
+                "'-', '_' or '.', and must start and end with an alphanumeric character",
+                _VALUE_FORMAT,
+                "MyValue",
+                "my_value",
+                "12345",
+            )
+        )
+    return found
+
+
+def _labels_causes(labels: Any, field: str) -> list[Cause]:
+    """ValidateLabels: each key a qualified name, each value a label value."""
+    if labels is None:
+        return []
+    if not isinstance(labels, dict):
+        return [_bad(field, labels, "must be a map of strings")]
+    found: list[Cause] = []
+    for key, value in labels.items():
+        found += [_bad(field, key, why) for why in _label_key(key)]
+        if not isinstance(value, str):
+            found.append(_bad(field, value, "must be a string"))
+            continue
+        found += [_bad(field, value, why) for why in _label_value(value)]
+    return found
+
+
+def _annotations_causes(annotations: Any, field: str) -> list[Cause]:
+    """ValidateAnnotations: keys are qualified names in any case; 256 KiB in all."""
+    if annotations is None:
+        return []
+    if not isinstance(annotations, dict):
+        return [_bad(field, annotations, "must be a map of strings")]
+    found = [_bad(field, key, why) for key in annotations for why in _label_key(key.lower())]
+    found += [
+        _bad(field, value, "must be a string")
+        for value in annotations.values()
+        if not isinstance(value, str)
+    ]
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+    if size > _ANNOTATIONS_LIMIT:
+        found.append(
+            (
+                "FieldValueTooLong",
+                field,
+                f"Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes",
+            )
+        )
+    return found
+
+
+def _metadata_causes(rt: ResourceType, obj: Obj) -> list[Cause]:
+    """The labels and annotations of the object (``metadata.``) and of its pod template
+    (``spec.template.``, as ValidatePodTemplateSpec names them: no ``metadata``)."""
+    found = _labels_causes(dig(obj, "metadata", "labels"), "metadata.labels")
+    found += _annotations_causes(dig(obj, "metadata", "annotations"), "metadata.annotations")
+    path = _TEMPLATES.get(rt.plural)
+    if path is not None:
+        template = ".".join(path)
+        found += _labels_causes(dig(obj, *path, "metadata", "labels"), f"{template}.labels")
+        found += _annotations_causes(
+            dig(obj, *path, "metadata", "annotations"), f"{template}.annotations"
+        )
+    return found
 
 
 def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
@@ -45,26 +221,8 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
         ]
     if rt.plural in _PATH_SEGMENT:
         return _path_segment_causes(name)
-    if rt.plural in _LABEL_ONLY:
-        if len(name) > 63 or not _LABEL.match(name):
-            return [
-                _bad(
-                    "metadata.name",
-                    name,
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                    "characters or '-'",
-                )
-            ]
-    elif len(name) > 253 or not _SUBDOMAIN.match(name):
-        return [
-            _bad(
-                "metadata.name",
-                name,
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, '-' or '.'",
-            )
-        ]
-    return []
+    check = _dns1123_label if rt.plural in _LABEL_ONLY else _dns1123_subdomain
+    return [_bad("metadata.name", name, why) for why in check(name)]
 
 
 def _path_segment_causes(name: str) -> list[Cause]:
@@ -172,7 +330,7 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
 
 def validate(rt: ResourceType, obj: Obj) -> None:
     """Raise a 422 ``Invalid`` listing every problem found in ``obj``."""
-    causes = _name_causes(rt, name_of(obj))
+    causes = _name_causes(rt, name_of(obj)) + _metadata_causes(rt, obj)
     check = _BY_PLURAL.get(rt.plural)
     if check is not None:
         causes += check(obj)
