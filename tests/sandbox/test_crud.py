@@ -66,6 +66,45 @@ def test_replace_with_a_stale_resource_version_is_a_409_conflict(cluster: Cluste
     assert "the object has been modified" in status["message"]
 
 
+def test_replace_carrying_another_uid_is_a_409_precondition_failure(cluster: Cluster) -> None:
+    """A uid in an update's body is a precondition: the object was deleted and made again
+    since it was read, and the update must not land on the new one."""
+    ns = cluster.namespace("shop")
+    first = cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    read = first.to_dict(serialize=True)
+    cluster.core.delete_namespaced_config_map("cfg", ns)
+    second = cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    read["metadata"].pop("resourceVersion")
+    read["data"] = {"k": "v"}
+    with pytest.raises(ApiException) as caught:
+        cluster.core.replace_namespaced_config_map("cfg", ns, read)
+    assert caught.value.status == 409
+    status = status_of(caught.value)
+    assert status["reason"] == "Conflict"
+    assert status["message"] == (
+        f'Operation cannot be fulfilled on configmaps "cfg": Precondition failed: UID in '
+        f"precondition: {first.metadata.uid}, UID in object meta: {second.metadata.uid}"
+    )
+    assert cluster.core.read_namespaced_config_map("cfg", ns).data is None
+    read["metadata"]["uid"] = second.metadata.uid
+    assert cluster.core.replace_namespaced_config_map("cfg", ns, read).data == {"k": "v"}
+
+
+def test_a_patch_may_not_change_the_uid_name_or_namespace(cluster: Cluster) -> None:
+    ns = cluster.namespace("shop")
+    cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    for patch, code, message in (
+        ({"metadata": {"uid": "0" * 8}}, 422, 'metadata.uid: Invalid value: "00000000": field is'),
+        ({"metadata": {"name": "other"}}, 400, "the name of the object (other) does not match"),
+        ({"metadata": {"namespace": "default"}}, 400, "the namespace of the object (default)"),
+    ):
+        with pytest.raises(ApiException) as caught:
+            cluster.core.patch_namespaced_config_map("cfg", ns, patch)
+        assert caught.value.status == code, patch
+        assert message in status_of(caught.value)["message"]
+    assert [c.metadata.name for c in cluster.core.list_namespaced_config_map(ns).items] == ["cfg"]
+
+
 def test_create_twice_is_409_already_exists(cluster: Cluster) -> None:
     cluster.core.create_namespaced_config_map(
         "default", {"metadata": {"name": "cfg"}, "data": {"a": "1"}}

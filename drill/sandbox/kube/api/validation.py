@@ -57,6 +57,11 @@ def _bad(field: str, value: Any, why: str) -> Cause:
     return ("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {why}")
 
 
+def immutable(field: str, value: Any) -> Cause:
+    """ValidateImmutableField's error: the new value, and that it may not change."""
+    return _bad(field, value, "field is immutable")
+
+
 def _go_value(value: Any) -> str:
     """A bad value as field.Error prints it: strings quoted, numbers and booleans bare."""
     if isinstance(value, bool):

@@ -51,7 +51,7 @@ from drill.sandbox.kube.api.schemas import schema_for
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.store import Store
 from drill.sandbox.kube.api.structural import apply_defaults, causes, prune
-from drill.sandbox.kube.api.validation import validate
+from drill.sandbox.kube.api.validation import immutable, validate
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
 _SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")
@@ -216,6 +216,7 @@ class Api:
         self._same_name(obj, name)
         with self.store.lock:
             old = self._current(rt, namespace, name)
+            _check_uid(rt, old, obj)
             expected_rv = str(meta(obj).get("resourceVersion") or "")
             return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
@@ -226,6 +227,7 @@ class Api:
         self._same_name(obj, name)
         with self.store.lock:
             old = self._current(rt, namespace, name)
+            _check_uid(rt, old, obj)
             new = clone(old)
             new["status"] = obj.get("status", {})
             return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
@@ -242,6 +244,7 @@ class Api:
         with self.store.lock:
             old = self._current(rt, namespace, name)
             patched = self._patched(content_type, old, patch)
+            _same_place(patched, namespace, name)
             return self._write(
                 rt, old, patched, _changed_rv(old, patched), options or WriteOptions()
             )
@@ -259,8 +262,11 @@ class Api:
     def _write(
         self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
     ) -> Obj:
-        """Store ``new`` in place of ``old``, keeping what clients may not change."""
+        """Store ``new`` in place of ``old``, keeping what clients may not change, refusing a
+        change of what they cannot (``metadata.uid``: ValidateObjectMetaAccessorUpdate)."""
         metadata = meta(new)
+        if metadata.get("uid") and metadata["uid"] != uid_of(old):
+            raise invalid(rt, name_of(old), [immutable("metadata.uid", metadata["uid"])])
         metadata["name"], metadata["namespace"] = name_of(old), old["metadata"].get("namespace")
         if metadata["namespace"] is None:
             metadata.pop("namespace")
@@ -462,6 +468,30 @@ def _pruned(rt: ResourceType, paths: list[str], options: WriteOptions) -> None:
         f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
         f"strict decoding error: {', '.join(unknown)}"
     )
+
+
+def _same_place(patched: Obj, namespace: str | None, name: str) -> None:
+    """A patch may not move the object: the API server's ``checkName`` after patching."""
+    if name_of(patched) != name:
+        raise bad_request(
+            f"the name of the object ({name_of(patched)}) does not match "
+            f"the name on the URL ({name})"
+        )
+    moved_to = dig(patched, "metadata", "namespace")
+    if namespace and moved_to and moved_to != namespace:
+        raise bad_request(
+            f"the namespace of the object ({moved_to}) does not match "
+            f"the namespace on the request ({namespace})"
+        )
+
+
+def _check_uid(rt: ResourceType, old: Obj, new: Obj) -> None:
+    """An update whose body carries a uid makes it a precondition, as the API server's
+    ``rest.DefaultUpdatedObjectInfo.Preconditions`` does: another uid is a 409 Conflict."""
+    uid = meta(new).get("uid")
+    if uid and uid != uid_of(old):
+        why = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {uid_of(old)}"
+        raise conflict(rt, name_of(old), why)
 
 
 def _changed_rv(before: Obj, after: Obj) -> str:
