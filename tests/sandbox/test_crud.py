@@ -10,6 +10,8 @@ from kubernetes.client.exceptions import ApiException
 
 from tests.sandbox.helpers import Cluster, deployment, wait_for
 
+MERGE = "application/merge-patch+json"
+
 
 def status_of(error: ApiException) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(error.body)
@@ -103,6 +105,102 @@ def test_a_patch_may_not_change_the_uid_name_or_namespace(cluster: Cluster) -> N
         assert caught.value.status == code, patch
         assert message in status_of(caught.value)["message"]
     assert [c.metadata.name for c in cluster.core.list_namespaced_config_map(ns).items] == ["cfg"]
+
+
+def test_an_apps_v1_selector_is_immutable(cluster: Cluster) -> None:
+    ns = cluster.namespace("shop")
+    cluster.apps.create_namespaced_deployment(ns, deployment("web"))
+    moved = {"app": "web2"}
+    patch = {
+        "spec": {"selector": {"matchLabels": moved}, "template": {"metadata": {"labels": moved}}}
+    }
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.patch_namespaced_deployment("web", ns, patch, _content_type=MERGE)
+    assert caught.value.status == 422
+    causes = status_of(caught.value)["details"]["causes"]
+    assert [(c["field"], c["message"].endswith("field is immutable")) for c in causes] == [
+        ("spec.selector", True)
+    ]
+    kept = cluster.apps.read_namespaced_deployment("web", ns).spec.selector.match_labels
+    assert kept == {"app": "web"}
+    scaled = cluster.apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 3}})
+    assert scaled.spec.replicas == 3
+
+
+def test_a_statefulset_update_may_change_only_what_the_server_allows(cluster: Cluster) -> None:
+    ns = cluster.namespace("shop")
+    body = deployment("db")
+    body["kind"] = "StatefulSet"
+    body["spec"]["serviceName"] = "db"
+    cluster.apps.create_namespaced_stateful_set(ns, body)
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.patch_namespaced_stateful_set("db", ns, {"spec": {"serviceName": "other"}})
+    assert caught.value.status == 422
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert (cause["reason"], cause["field"]) == ("FieldValueForbidden", "spec")
+    assert cause["message"].startswith(
+        "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+    )
+    changed = cluster.apps.patch_namespaced_stateful_set(
+        "db", ns, {"spec": {"replicas": 2, "minReadySeconds": 5}}
+    )
+    assert (changed.spec.replicas, changed.spec.min_ready_seconds) == (2, 5)
+
+
+def job_body(name: str, **spec: Any) -> dict[str, Any]:
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "x"}]}}
+    return {"metadata": {"name": name}, "spec": {"template": template, **spec}}
+
+
+def test_a_jobs_template_selector_and_completions_are_immutable(still_cluster: Cluster) -> None:
+    cluster = still_cluster
+    ns = cluster.namespace("batch")
+    cluster.batch.create_namespaced_job(ns, job_body("run"))
+    image = {"spec": {"template": {"spec": {"containers": [{"name": "t", "image": "y"}]}}}}
+    for patch, field in (
+        (image, "spec.template"),
+        ({"spec": {"completions": 3}}, "spec.completions"),
+        ({"spec": {"selector": {"matchLabels": {"a": "b"}}}}, "spec.selector"),
+    ):
+        with pytest.raises(ApiException) as caught:
+            cluster.batch.patch_namespaced_job("run", ns, patch)
+        assert caught.value.status == 422, patch
+        causes = status_of(caught.value)["details"]["causes"]
+        assert [c["field"] for c in causes] == [field]
+        assert causes[0]["message"].endswith(": field is immutable")
+    stored = cluster.batch.read_namespaced_job("run", ns).spec
+    assert (stored.template.spec.containers[0].image, stored.completions) == ("x", 1)
+    assert cluster.batch.patch_namespaced_job("run", ns, {"spec": {"parallelism": 0}})
+
+    cluster.batch.create_namespaced_job(ns, job_body("held", suspend=True))
+    directives = {"spec": {"template": {"spec": {"nodeSelector": {"zone": "b"}}}}}
+    moved = cluster.batch.patch_namespaced_job("held", ns, directives)
+    assert moved.spec.template.spec.node_selector == {"zone": "b"}, "suspended, never started"
+    with pytest.raises(ApiException) as caught:
+        cluster.batch.patch_namespaced_job("held", ns, image)
+    assert caught.value.status == 422
+
+
+def test_a_services_cluster_ip_may_not_change_once_set(cluster: Cluster) -> None:
+    ns = cluster.namespace("shop")
+    body = {
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    created = cluster.core.create_namespaced_service(ns, body)
+    allocated = created.spec.cluster_ip
+    with pytest.raises(ApiException) as caught:
+        cluster.core.patch_namespaced_service("web", ns, {"spec": {"clusterIP": "10.0.0.99"}})
+    assert caught.value.status == 422
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert cause["field"] == "spec.clusterIPs[0]"
+    assert cause["message"] == 'Invalid value: []string{"10.0.0.99"}: may not change once set'
+    # A replace that leaves the cluster IP out keeps the allocated one, as the server does.
+    read = cluster.core.read_namespaced_service("web", ns).to_dict(serialize=True)
+    read["spec"].pop("clusterIP")
+    read["spec"].pop("clusterIPs")
+    replaced = cluster.core.replace_namespaced_service("web", ns, read)
+    assert (replaced.spec.cluster_ip, replaced.spec.cluster_ips) == (allocated, [allocated])
 
 
 def test_create_twice_is_409_already_exists(cluster: Cluster) -> None:

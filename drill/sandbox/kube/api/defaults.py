@@ -98,6 +98,23 @@ def _job(obj: Obj) -> None:
     labels.update({k: v for k, v in own.items() if k not in labels})
 
 
+def _keep_cluster_ips(old: Obj, new: Obj) -> None:
+    """The Service strategy's ``patchAllocatedValues`` and ``normalizeClusterIPs`` on update:
+    an update that leaves out the cluster IPs keeps the allocated ones; one that changes only
+    ``clusterIP`` has it stand for ``clusterIPs`` too."""
+    before, after = old.get("spec") or {}, child(new, "spec")
+    if "ExternalName" in (before.get("type"), after.get("type")):
+        return
+    if not after.get("clusterIP") and before.get("clusterIP"):
+        after["clusterIP"] = before["clusterIP"]
+    if not after.get("clusterIPs") and before.get("clusterIPs"):
+        after["clusterIPs"] = list(before["clusterIPs"])
+    if after.get("clusterIP") != before.get("clusterIP") and after.get("clusterIPs") == before.get(
+        "clusterIPs"
+    ):
+        after["clusterIPs"] = [after["clusterIP"]]
+
+
 def job_labels(name: str, uid: str) -> dict[str, str]:
     return {
         "batch.kubernetes.io/controller-uid": uid,
@@ -168,6 +185,13 @@ class Defaulter:
         defaults = self._by_plural.get(rt.plural)
         if defaults is not None:
             defaults(obj)
+
+    def on_update(self, rt: ResourceType, old: Obj, obj: Obj) -> None:
+        """Defaults for a new version of ``old``: what the server allocated stays unless the
+        update names another value (which validation then refuses)."""
+        if rt.plural == "services":
+            _keep_cluster_ips(old, obj)
+        self.on_write(rt, obj)
 
     def _service(self, obj: Obj) -> None:
         spec = child(obj, "spec")

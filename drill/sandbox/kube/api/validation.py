@@ -5,8 +5,12 @@ object and of its pod template must be well formed (apimachinery's ``ValidateLab
 ``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
 annotations), workloads need a selector that matches their template's labels and containers
 with a name and an image, Job templates need ``restartPolicy`` Never or OnFailure, Service
-ports need a port number. A failure is a 422 ``Invalid`` whose causes name the fields and quote
-the values as Go does, like the real one. This module must not default or store anything.
+ports need a port number. An update may not change what the real server holds immutable: a
+workload's selector, most of a StatefulSet's spec, a Job's template (but its scheduling
+directives while suspended and never started), selector and completions, a Service's
+allocated cluster IPs. A failure is a 422 ``Invalid`` whose causes name the fields and quote
+the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like the real one. This
+module must not default or store anything.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ def _go_value(value: Any) -> str:
         return str(value)
     if value is None:
         return "null"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[]string{" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "}"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -333,11 +339,135 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
 }
 
 
-def validate(rt: ResourceType, obj: Obj) -> None:
-    """Raise a 422 ``Invalid`` listing every problem found in ``obj``."""
+def _selector_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """apps/v1 workloads: the selector is immutable (the Deployment, ReplicaSet and DaemonSet
+    strategies' ValidateUpdate, for every version but the old beta ones)."""
+    return _immutable_causes(old, new, ("selector",))
+
+
+def _immutable_causes(old: Obj, new: Obj, keys: tuple[str, ...]) -> list[Cause]:
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    return [immutable(f"spec.{k}", after.get(k)) for k in keys if after.get(k) != before.get(k)]
+
+
+# ValidateStatefulSetUpdate: what an update may change in a StatefulSet's spec.
+_STATEFULSET_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+
+
+def _statefulset_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    def fixed(obj: Obj) -> Obj:
+        spec = obj.get("spec") or {}
+        return {k: v for k, v in spec.items() if k not in _STATEFULSET_MUTABLE}
+
+    if fixed(old) == fixed(new):
+        return []
+    allowed = ", ".join(f"'{k}'" for k in _STATEFULSET_MUTABLE[:-1])
+    why = (
+        f"Forbidden: updates to statefulset spec for fields other than {allowed} and "
+        f"'{_STATEFULSET_MUTABLE[-1]}' are forbidden"
+    )
+    return [("FieldValueForbidden", "spec", why)]
+
+
+# What a suspended Job that never started may change in its template (mutable scheduling
+# directives): the template's labels and annotations, and these fields of its pod spec.
+_SCHEDULING_DIRECTIVES = ("nodeSelector", "tolerations", "affinity", "schedulingGates")
+
+
+def _job_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """batch ValidateJobSpecUpdate: selector, template (but its scheduling directives while
+    suspended and never started), completions (an Indexed Job's in tandem with parallelism),
+    completionMode and the failure and success policies are immutable."""
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    found = _immutable_causes(
+        old,
+        new,
+        (
+            "selector",
+            "completionMode",
+            "podFailurePolicy",
+            "backoffLimitPerIndex",
+            "managedBy",
+            "successPolicy",
+        ),
+    )
+    completions = after.get("completions")
+    if completions != before.get("completions"):
+        if after.get("completionMode") != "Indexed":
+            found.append(immutable("spec.completions", completions))
+        elif completions is not None and completions != after.get("parallelism"):
+            found.append(
+                _bad(
+                    "spec.completions",
+                    completions,
+                    "can only be modified in tandem with spec.parallelism",
+                )
+            )
+    template, old_template = after.get("template"), before.get("template")
+    if before.get("suspend") is True and not dig(old, "status", "startTime"):
+        template, old_template = _without_directives(template), _without_directives(old_template)
+    if template != old_template:
+        found.append(immutable("spec.template", after.get("template")))
+    return found
+
+
+def _without_directives(template: Any) -> Any:
+    if not isinstance(template, dict):
+        return template
+    metadata = {
+        k: v
+        for k, v in (template.get("metadata") or {}).items()
+        if k not in ("labels", "annotations")
+    }
+    spec = {
+        k: v for k, v in (template.get("spec") or {}).items() if k not in _SCHEDULING_DIRECTIVES
+    }
+    return {**template, "metadata": metadata, "spec": spec}
+
+
+def _service_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """core ValidateServiceUpdate (validateUpgradeDowngradeClusterIPs): an allocated cluster
+    IP may not change, unless the Service is or becomes an ExternalName one."""
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    if "ExternalName" in (before.get("type"), after.get("type")):
+        return []
+    old_ips, new_ips = before.get("clusterIPs") or [], after.get("clusterIPs") or []
+    if old_ips[:1] == ["None"] and new_ips[:1] == ["None"]:
+        return []
+    return [
+        _bad(f"spec.clusterIPs[{i}]", new_ips, "may not change once set")
+        for i, ip in enumerate(old_ips)
+        if i < len(new_ips) and new_ips[i] != ip
+    ]
+
+
+_UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
+    "deployments": _selector_update_causes,
+    "replicasets": _selector_update_causes,
+    "daemonsets": _selector_update_causes,
+    "statefulsets": _statefulset_update_causes,
+    "jobs": _job_update_causes,
+    "services": _service_update_causes,
+}
+
+
+def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
+    """Raise a 422 ``Invalid`` listing every problem found in ``obj``, and, for an update of
+    ``old``, every field it changes that may not change."""
     causes = _name_causes(rt, name_of(obj)) + _metadata_causes(rt, obj)
     check = _BY_PLURAL.get(rt.plural)
     if check is not None:
         causes += check(obj)
+    update_check = _UPDATE_BY_PLURAL.get(rt.plural)
+    if old is not None and update_check is not None:
+        causes += update_check(old, obj)
     if causes:
         raise invalid(rt, name_of(obj), causes)

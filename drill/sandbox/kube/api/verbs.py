@@ -22,6 +22,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from drill.clock import Clock
 from drill.sandbox.kube.api.defaults import Defaulter
@@ -121,7 +122,7 @@ class Api:
                 creationTimestamp=rfc3339(self._clock.now()),
                 generation=1,
             )
-            self._shape(rt, obj, self._defaulter.on_create, options or WriteOptions())
+            self._shape(rt, obj, partial(self._defaulter.on_create, rt), options or WriteOptions())
             return self.store.insert(rt, obj)
 
     def new_uid(self) -> str:
@@ -274,7 +275,7 @@ class Api:
             metadata["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
-        self._shape(rt, new, self._defaulter.on_write, options)
+        self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
         return self.store.update(rt, new, expected_rv or None)
 
     def _patched(self, content_type: str, old: Obj, patch: object) -> Obj:
@@ -425,22 +426,23 @@ class Api:
         self,
         rt: ResourceType,
         obj: Obj,
-        defaults: Callable[[ResourceType, Obj], None],
+        defaults: Callable[[Obj], None],
         options: WriteOptions,
+        old: Obj | None = None,
     ) -> None:
-        """Prune (a schema's kinds), default, then validate; a body of the wrong shape is a
-        400, as a decode error would be."""
+        """Prune (a schema's kinds), default, then validate (an update against ``old`` too);
+        a body of the wrong shape is a 400, as a decode error would be."""
         schema = schema_for(rt)
         if schema is not None:
             _pruned(rt, prune(obj, schema), options)
             apply_defaults(obj, schema)
         try:
-            defaults(rt, obj)
+            defaults(obj)
         except (AttributeError, TypeError, ValueError) as error:
             raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
         if schema is not None and (found := causes(obj, schema)):
             raise invalid(rt, name_of(obj), found)
-        validate(rt, obj)
+        validate(rt, obj, old)
 
     @staticmethod
     def _same_name(obj: Obj, name: str) -> None:
