@@ -93,6 +93,15 @@ def test_lists_page_with_limit_and_continue(labelled: Cluster) -> None:
     assert rest.metadata._continue is None
 
 
+def test_a_limit_below_one_does_not_page(labelled: Cluster) -> None:
+    """The API server pages only when limit > 0 (etcd3 store.GetList: paging := Limit > 0)."""
+    for limit in (-1, 0):
+        listed = labelled.core.list_namespaced_config_map("default", limit=limit)
+        assert [cm.metadata.name for cm in listed.items] == ["a", "b", "c"], limit
+        assert listed.metadata._continue is None
+        assert listed.metadata.remaining_item_count is None
+
+
 def test_object_selectors_convert_both_ways() -> None:
     selector = {
         "matchLabels": {"app": "web"},

@@ -175,7 +175,9 @@ class Api:
                 if labels.matches(o) and fields.matches(o)
             ]
         start, list_rv = self._continue_from(options.continue_token, rv)
-        end = len(matching) if not options.limit else min(start + options.limit, len(matching))
+        # Only a positive limit pages, as in the real storage: 0 or less lists everything.
+        limit = options.limit or 0
+        end = min(start + limit, len(matching)) if limit > 0 else len(matching)
         metadata: Obj = {"resourceVersion": str(list_rv)}
         if end < len(matching):
             metadata["continue"] = _continue_token(list_rv, end)
