@@ -160,7 +160,7 @@ def test_a_jobs_template_selector_and_completions_are_immutable(still_cluster: C
     for patch, field in (
         (image, "spec.template"),
         ({"spec": {"completions": 3}}, "spec.completions"),
-        ({"spec": {"selector": {"matchLabels": {"a": "b"}}}}, "spec.selector"),
+        ({"spec": {"selector": {"matchLabels": {"job-name": "run"}}}}, "spec.selector"),
     ):
         with pytest.raises(ApiException) as caught:
             cluster.batch.patch_namespaced_job("run", ns, patch)
@@ -179,6 +179,41 @@ def test_a_jobs_template_selector_and_completions_are_immutable(still_cluster: C
     with pytest.raises(ApiException) as caught:
         cluster.batch.patch_namespaced_job("held", ns, image)
     assert caught.value.status == 422
+
+
+def test_a_job_spec_is_validated_as_batch_validates_it(cluster: Cluster) -> None:
+    ns = cluster.namespace("batch")
+    for spec, field, message in (
+        ({"parallelism": -1}, "spec.parallelism", "Invalid value: -1: must be greater than"),
+        ({"backoffLimit": -1}, "spec.backoffLimit", "Invalid value: -1: must be greater than"),
+        ({"activeDeadlineSeconds": -5}, "spec.activeDeadlineSeconds", "Invalid value: -5: "),
+        (
+            {"selector": {"matchLabels": {"app": "x"}}},
+            "spec.selector",
+            "`selector` not auto-generated",
+        ),
+    ):
+        body = job_body("bad", **spec)
+        body["spec"]["template"]["metadata"] = {"labels": {"app": "x"}}
+        with pytest.raises(ApiException) as caught:
+            cluster.batch.create_namespaced_job(ns, body)
+        assert caught.value.status == 422, spec
+        causes = status_of(caught.value)["details"]["causes"]
+        assert [c["field"] for c in causes] == [field], causes
+        assert message in causes[0]["message"]
+    unset = job_body("unset")
+    del unset["spec"]["template"]["spec"]["restartPolicy"]
+    with pytest.raises(ApiException) as caught:
+        cluster.batch.create_namespaced_job(ns, unset)
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert (cause["reason"], cause["field"]) == (
+        "FieldValueRequired",
+        "spec.template.spec.restartPolicy",
+    )
+    manual = job_body("manual", manualSelector=True, selector={"matchLabels": {"app": "x"}})
+    manual["spec"]["template"]["metadata"] = {"labels": {"app": "x"}}
+    created = cluster.batch.create_namespaced_job(ns, manual)
+    assert created.spec.selector.match_labels == {"app": "x"}
 
 
 def test_a_services_cluster_ip_may_not_change_once_set(cluster: Cluster) -> None:

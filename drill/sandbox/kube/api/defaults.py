@@ -90,9 +90,11 @@ def _job(obj: Obj) -> None:
     ):
         spec.setdefault(key, value)
     own = job_labels(name_of(obj), uid_of(obj))
-    spec.setdefault(
-        "selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": uid_of(obj)}}
-    )
+    if not spec.get("manualSelector"):
+        # The Job strategy's generateSelector: the uid joins whatever selector was given
+        # (validation then refuses one that selects anything but the Job's own pods).
+        matching = child(child(spec, "selector"), "matchLabels")
+        matching.setdefault("batch.kubernetes.io/controller-uid", uid_of(obj))
     _template(spec)
     labels = child(spec, "template", "metadata", "labels")
     labels.update({k: v for k, v in own.items() if k not in labels})

@@ -283,19 +283,81 @@ def _workload_causes(obj: Obj) -> list[Cause]:
     return found + _container_causes(dig(spec, "template", "spec"), "spec.template.spec")
 
 
+# JobSpec fields validateJobSpec holds to ValidateNonnegativeField.
+_JOB_COUNTS = (
+    "parallelism",
+    "completions",
+    "activeDeadlineSeconds",
+    "backoffLimit",
+    "ttlSecondsAfterFinished",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+)
+
+
 def _job_causes(obj: Obj) -> list[Cause]:
-    pod = dig(obj, "spec", "template", "spec")
-    found = _container_causes(pod, "spec.template.spec")
+    """batch ValidateJobSpec: validateJobSpec, and a selector that selects the template."""
+    spec = obj.get("spec") or {}
+    found = _job_spec_causes(spec, "spec")
+    selector = spec.get("selector")
+    if isinstance(selector, dict) and not selector_from_object(selector).matches(
+        spec.get("template") or {}
+    ):
+        labels = dig(spec, "template", "metadata", "labels")
+        found.append(
+            _bad(
+                "spec.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
+            )
+        )
+    return found
+
+
+def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
+    """validateJobSpec: counts that may not be negative, the pod template, and a
+    restartPolicy of OnFailure or Never (Always, the pod default, or none is Required)."""
+    found = [
+        _bad(f"{field}.{key}", spec[key], "must be greater than or equal to 0")
+        for key in _JOB_COUNTS
+        if isinstance(spec.get(key), int) and spec[key] < 0
+    ]
+    pod = dig(spec, "template", "spec")
+    found += _container_causes(pod, f"{field}.template.spec")
     policy = dig(pod, "restartPolicy")
-    if policy not in ("Never", "OnFailure"):
+    where = f"{field}.template.spec.restartPolicy"
+    if policy in (None, "", "Always"):
+        found.append(
+            ("FieldValueRequired", where, 'Required value: valid values: "OnFailure", "Never"')
+        )
+    elif policy not in ("Never", "OnFailure"):
         found.append(
             (
                 "FieldValueNotSupported",
-                "spec.template.spec.restartPolicy",
+                where,
                 f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"',
             )
         )
     return found
+
+
+def _generated_selector_causes(obj: Obj) -> list[Cause]:
+    """validateGeneratedSelector: unless ``manualSelector``, the selector must select the
+    labels the server gives the Job's pods (its uid and name, legacy and prefixed)."""
+    spec = obj.get("spec") or {}
+    selector = spec.get("selector")
+    if spec.get("manualSelector") is True or not isinstance(selector, dict):
+        return []
+    uid, name = str(dig(obj, "metadata", "uid") or ""), name_of(obj)
+    expected = {
+        "controller-uid": uid,
+        "job-name": name,
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+    }
+    if selector_from_object(selector).matches({"metadata": {"labels": expected}}):
+        return []
+    return [_bad("spec.selector", selector, "`selector` not auto-generated")]
 
 
 def _service_causes(obj: Obj) -> list[Cause]:
@@ -449,6 +511,10 @@ def _service_update_causes(old: Obj, new: Obj) -> list[Cause]:
     ]
 
 
+# What is checked on create only: ValidateJob's generated selector (ValidateJobUpdate has none).
+_CREATE_BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
+    "jobs": _generated_selector_causes,
+}
 _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
     "deployments": _selector_update_causes,
     "replicasets": _selector_update_causes,
@@ -469,5 +535,8 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
     update_check = _UPDATE_BY_PLURAL.get(rt.plural)
     if old is not None and update_check is not None:
         causes += update_check(old, obj)
+    create_check = _CREATE_BY_PLURAL.get(rt.plural)
+    if old is None and create_check is not None:
+        causes = create_check(obj) + causes
     if causes:
         raise invalid(rt, name_of(obj), causes)
