@@ -117,6 +117,19 @@ def _keep_cluster_ips(old: Obj, new: Obj) -> None:
         after["clusterIPs"] = [after["clusterIP"]]
 
 
+def _cronjob(obj: Obj) -> None:
+    """batch/v1 SetDefaults_CronJob, and the pod defaults of its Job template."""
+    spec = child(obj, "spec")
+    for key, value in (
+        ("concurrencyPolicy", "Allow"),
+        ("suspend", False),
+        ("successfulJobsHistoryLimit", 3),
+        ("failedJobsHistoryLimit", 1),
+    ):
+        spec.setdefault(key, value)
+    _template(child(child(spec, "jobTemplate"), "spec"))
+
+
 def job_labels(name: str, uid: str) -> dict[str, str]:
     return {
         "batch.kubernetes.io/controller-uid": uid,
@@ -169,6 +182,7 @@ class Defaulter:
             "deployments": _deployment,
             "statefulsets": _statefulset,
             "jobs": _job,
+            "cronjobs": _cronjob,
             "pods": _pod,
             "services": self._service,
             "secrets": _secret,

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from drill.sandbox.kube.api.cron import schedule_error
 from drill.sandbox.kube.api.errors import invalid
 from drill.sandbox.kube.api.objects import Obj, dig, name_of
 from drill.sandbox.kube.api.resources import ResourceType
@@ -341,6 +342,86 @@ def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
     return found
 
 
+def _cronjob_causes(obj: Obj) -> list[Cause]:
+    """batch validateCronJobSpec: a schedule ParseStandard reads, no TZ in it, a known
+    concurrencyPolicy, counts that may not be negative, and a Job template as validateJobSpec
+    wants it, with no selector of its own (ValidateJobTemplateSpec)."""
+    spec = obj.get("spec") or {}
+    schedule = spec.get("schedule")
+    found: list[Cause] = []
+    if not schedule:
+        found.append(_required("spec.schedule"))
+    elif (why := schedule_error(str(schedule))) is not None:
+        found.append(_bad("spec.schedule", schedule, why))
+    policy = spec.get("concurrencyPolicy")
+    if not policy:
+        found.append(_required("spec.concurrencyPolicy"))
+    elif policy not in ("Allow", "Forbid", "Replace"):
+        found.append(
+            (
+                "FieldValueNotSupported",
+                "spec.concurrencyPolicy",
+                f'Unsupported value: "{policy}": supported values: "Allow", "Forbid", "Replace"',
+            )
+        )
+    found += [
+        _bad(f"spec.{key}", spec[key], "must be greater than or equal to 0")
+        for key in (
+            "startingDeadlineSeconds",
+            "successfulJobsHistoryLimit",
+            "failedJobsHistoryLimit",
+        )
+        if isinstance(spec.get(key), int) and spec[key] < 0
+    ]
+    job = dig(spec, "jobTemplate", "spec") or {}
+    found += _job_spec_causes(job, "spec.jobTemplate.spec")
+    if job.get("selector") is not None:
+        found.append(
+            _bad(
+                "spec.jobTemplate.spec.selector",
+                job["selector"],
+                "`selector` will be auto-generated",
+            )
+        )
+    if job.get("manualSelector") is True:
+        found.append(
+            (
+                "FieldValueNotSupported",
+                "spec.jobTemplate.spec.manualSelector",
+                'Unsupported value: true: supported values: "nil", "false"',
+            )
+        )
+    return found
+
+
+def _cronjob_create_causes(obj: Obj) -> list[Cause]:
+    """ValidateCronJobCreate: the controller names its Jobs NAME-TIMESTAMP (11 more
+    characters), so a new CronJob's name has at most 52; and no TZ in a new schedule."""
+    found: list[Cause] = []
+    if len(name_of(obj)) > 52:
+        found.append(_bad("metadata.name", name_of(obj), "must be no more than 52 characters"))
+    found += _schedule_tz_causes(obj, allowed=False)
+    return found
+
+
+def _cronjob_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """On update a TZ already in the schedule may stay (but not beside spec.timeZone)."""
+    return _schedule_tz_causes(new, allowed="TZ" in str(dig(old, "spec", "schedule") or ""))
+
+
+def _schedule_tz_causes(obj: Obj, *, allowed: bool) -> list[Cause]:
+    schedule = str(dig(obj, "spec", "schedule") or "")
+    if "TZ" not in schedule:
+        return []
+    if not allowed:
+        why = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        return [_bad("spec.schedule", schedule, why)]
+    if dig(obj, "spec", "timeZone") is not None:
+        why = "cannot use both timeZone field and TZ or CRON_TZ in schedule"
+        return [_bad("spec.schedule", schedule, why)]
+    return []
+
+
 def _generated_selector_causes(obj: Obj) -> list[Cause]:
     """validateGeneratedSelector: unless ``manualSelector``, the selector must select the
     labels the server gives the Job's pods (its uid and name, legacy and prefixed)."""
@@ -394,6 +475,7 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
     "deployments": _workload_causes,
     "statefulsets": _workload_causes,
     "jobs": _job_causes,
+    "cronjobs": _cronjob_causes,
     "pods": _pod_causes,
     "services": _service_causes,
     "configmaps": _data_causes,
@@ -514,6 +596,7 @@ def _service_update_causes(old: Obj, new: Obj) -> list[Cause]:
 # What is checked on create only: ValidateJob's generated selector (ValidateJobUpdate has none).
 _CREATE_BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
     "jobs": _generated_selector_causes,
+    "cronjobs": _cronjob_create_causes,
 }
 _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
     "deployments": _selector_update_causes,
@@ -521,6 +604,7 @@ _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
     "daemonsets": _selector_update_causes,
     "statefulsets": _statefulset_update_causes,
     "jobs": _job_update_causes,
+    "cronjobs": _cronjob_update_causes,
     "services": _service_update_causes,
 }
 
