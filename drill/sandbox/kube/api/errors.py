@@ -120,7 +120,9 @@ EXPIRED = "too old resource version: the watch's history was compacted"
 
 
 def gone(message: str) -> ApiError:
-    return ApiError(410, message)
+    """A resourceVersion or continue token whose history is gone: the API server's
+    ``NewResourceExpired``, reason ``Expired`` (``NewGone``, reason ``Gone``, is deprecated)."""
+    return ApiError(410, message, reason="Expired")
 
 
 def terminating(namespace: str, rt: ResourceType, name: str) -> ApiError:

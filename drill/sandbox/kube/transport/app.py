@@ -36,6 +36,7 @@ from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.rbac import Asked
 from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube.api.store import Subscription
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
 from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Guard, request_attributes
@@ -373,11 +374,16 @@ class App:
         if refusal is not None:
             raise refusal
         since = request.query.get("resourceVersion") or "0"
-        backlog, subscription = self._api.store.subscribe(
-            target.rt,
-            target.namespace,
-            None if since == "0" else _int_param(request, "resourceVersion"),
-        )
+        since_rv = None if since == "0" else _int_param(request, "resourceVersion")
+        failed: ApiError | None = None
+        try:
+            backlog, subscription = self._api.store.subscribe(target.rt, target.namespace, since_rv)
+        except ApiError as error:
+            if error.code != 410:
+                raise
+            # As kube-apiserver's watch cache answers (Cacher.Watch, newErrWatcher): a watch
+            # whose history was compacted still starts, and its one event is the 410 ERROR.
+            backlog, subscription, failed = [], Subscription(target.rt, target.namespace), error
         timeout_s = float(_int_param(request, "timeoutSeconds") or self._config.watch_timeout_s)
         selectors = (
             parse_label_selector(request.query.get("labelSelector")),
@@ -389,7 +395,15 @@ class App:
         table = _table_options(request)
         render = _identity if table is None else _TableEvents(self._api, target.rt, table)
         return WatchStream(
-            self._api.store, subscription, backlog, selectors, budget, timing, idle_cut, render
+            self._api.store,
+            subscription,
+            backlog,
+            selectors,
+            budget,
+            timing,
+            idle_cut,
+            render,
+            failed,
         )
 
 
