@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -69,6 +71,43 @@ def test_a_malformed_label_selector_is_400(labelled: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         labelled.core.list_namespaced_config_map("default", label_selector="app in web")
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ("app=-x", 'values[0][app]: Invalid value: "-x": a valid label must be an empty string'),
+        ("app=" + "x" * 64, "must be no more than 63 bytes"),
+        ("a/b/c=x", 'key: Invalid value: "a/b/c": a valid label key must consist'),
+        ("/app", 'key: Invalid value: "/app": prefix part must be non-empty'),
+        ("app in (web,-api)", 'values[1][app]: Invalid value: "-api"'),
+        ("rank>high", "for 'Gt', 'Lt' operators, the value must be an integer"),
+    ],
+)
+def test_a_label_selector_with_a_bad_key_or_value_is_400(
+    labelled: Cluster, selector: str, message: str
+) -> None:
+    """apimachinery's labels.Parse checks each requirement with NewRequirement."""
+    with pytest.raises(ApiException) as caught:
+        labelled.core.list_namespaced_config_map("default", label_selector=selector)
+    assert caught.value.status == 400
+    status = json.loads(caught.value.body)
+    assert status["message"].startswith("unable to parse requirement: ")
+    assert message in status["message"]
+
+
+def test_greater_than_less_than_and_empty_set_values(still_cluster: Cluster) -> None:
+    for name, labels in (("one", {"rank": "1", "tier": ""}), ("five", {"rank": "5"})):
+        body = {"metadata": {"name": name, "labels": labels}}
+        still_cluster.core.create_namespaced_config_map("default", body)
+
+    def names(selector: str) -> list[str]:
+        listed = still_cluster.core.list_namespaced_config_map("default", label_selector=selector)
+        return [cm.metadata.name for cm in listed.items]
+
+    assert names("rank>2") == ["five"]
+    assert names("rank<2") == ["one"]
+    assert names("tier in ()") == ["one"], "() is the one empty value"
 
 
 def test_deployments_list_across_namespaces(still_cluster: Cluster) -> None:

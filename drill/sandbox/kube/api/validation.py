@@ -16,28 +16,21 @@ module must not default or store anything.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from drill.sandbox.kube.api.cron import schedule_error
 from drill.sandbox.kube.api.errors import invalid
+from drill.sandbox.kube.api.formats import (
+    dns1123_label,
+    dns1123_subdomain,
+    label_key,
+    label_value,
+)
 from drill.sandbox.kube.api.objects import Obj, dig, name_of
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.api.selectors import selector_from_object
 
-_LABEL_FORMAT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_FORMAT = _LABEL_FORMAT + "(\\." + _LABEL_FORMAT + ")*"
-_KEY_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_VALUE_FORMAT = "(" + _KEY_FORMAT + ")?"
-_SUBDOMAIN = re.compile(f"^{_SUBDOMAIN_FORMAT}$")
-_LABEL = re.compile(f"^{_LABEL_FORMAT}$")
-_KEY = re.compile(f"^{_KEY_FORMAT}$")
-_VALUE = re.compile(f"^{_VALUE_FORMAT}$")
-_KEY_CHARACTERS = (
-    "must consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
 _ANNOTATIONS_LIMIT = 256 * 1024  # bytes of keys and values together
 # Where each kind keeps the pod template whose labels and annotations are checked too.
 _TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -80,93 +73,6 @@ def _go_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _regex_error(message: str, regex: str, *examples: str) -> str:
-    """apimachinery's RegexError: the rule, examples, then the regex it is checked with."""
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
-
-
-def _dns1123_label(value: str) -> list[str]:
-    """apimachinery's IsDNS1123Label."""
-    found = ["must be no more than 63 bytes"] if len(value) > 63 else []
-    if not _LABEL.match(value):
-        if _SUBDOMAIN.match(value):
-            found.append("must not contain dots")
-        else:
-            found.append(
-                _regex_error(
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                    "characters or '-', and must start and end with an alphanumeric character",
-                    _LABEL_FORMAT,
-                    "my-name",
-                    "123-abc",
-                )
-            )
-    return found
-
-
-def _dns1123_subdomain(value: str) -> list[str]:
-    """apimachinery's IsDNS1123Subdomain."""
-    found = ["must be no more than 253 bytes"] if len(value) > 253 else []
-    if not _SUBDOMAIN.match(value):
-        found.append(
-            _regex_error(
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, '-' or '.', and must start and end with an alphanumeric character",
-                _SUBDOMAIN_FORMAT,
-                "example.com",
-            )
-        )
-    return found
-
-
-def _label_key(key: str) -> list[str]:
-    """apimachinery's IsQualifiedName (IsLabelKey): an optional DNS subdomain prefix and '/',
-    then a name of at most 63 alphanumerics, '-', '_' or '.'."""
-    parts = key.split("/")
-    found: list[str] = []
-    if len(parts) > 2:
-        rule = _regex_error(_KEY_CHARACTERS, _KEY_FORMAT, "MyName", "my.name", "123-abc")
-        return [
-            f"a valid label key {rule} with an optional DNS subdomain prefix and '/' "
-            "(e.g. 'example.com/MyName')"
-        ]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            found.append("prefix part must be non-empty")
-        else:
-            found += [f"prefix part {m}" for m in _dns1123_subdomain(prefix)]
-    name = parts[-1]
-    if not name:
-        found.append("name part must be non-empty")
-    elif len(name) > 63:
-        found.append("name part must be no more than 63 bytes")
-    if not _KEY.match(name):
-        found.append(
-            "name part "
-            + _regex_error(_KEY_CHARACTERS, _KEY_FORMAT, "MyName", "my.name", "123-abc")
-        )
-    return found
-
-
-def _label_value(value: str) -> list[str]:
-    """apimachinery's IsValidLabelValue: empty, or at most 63 bytes like a key's name part."""
-    found = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
-    if not _VALUE.match(value):
-        found.append(
-            _regex_error(
-                "a valid label must be an empty string or consist of alphanumeric characters, "
-                "'-', '_' or '.', and must start and end with an alphanumeric character",
-                _VALUE_FORMAT,
-                "MyValue",
-                "my_value",
-                "12345",
-            )
-        )
-    return found
-
-
 def _labels_causes(labels: Any, field: str) -> list[Cause]:
     """ValidateLabels: each key a qualified name, each value a label value."""
     if labels is None:
@@ -175,11 +81,11 @@ def _labels_causes(labels: Any, field: str) -> list[Cause]:
         return [_bad(field, labels, "must be a map of strings")]
     found: list[Cause] = []
     for key, value in labels.items():
-        found += [_bad(field, key, why) for why in _label_key(key)]
+        found += [_bad(field, key, why) for why in label_key(key)]
         if not isinstance(value, str):
             found.append(_bad(field, value, "must be a string"))
             continue
-        found += [_bad(field, value, why) for why in _label_value(value)]
+        found += [_bad(field, value, why) for why in label_value(value)]
     return found
 
 
@@ -189,7 +95,7 @@ def _annotations_causes(annotations: Any, field: str) -> list[Cause]:
         return []
     if not isinstance(annotations, dict):
         return [_bad(field, annotations, "must be a map of strings")]
-    found = [_bad(field, key, why) for key in annotations for why in _label_key(key.lower())]
+    found = [_bad(field, key, why) for key in annotations for why in label_key(key.lower())]
     found += [
         _bad(field, value, "must be a string")
         for value in annotations.values()
@@ -233,7 +139,7 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
         ]
     if rt.plural in _PATH_SEGMENT:
         return _path_segment_causes(name)
-    check = _dns1123_label if rt.plural in _LABEL_ONLY else _dns1123_subdomain
+    check = dns1123_label if rt.plural in _LABEL_ONLY else dns1123_subdomain
     return [_bad("metadata.name", name, why) for why in check(name)]
 
 
