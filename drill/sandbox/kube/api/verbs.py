@@ -296,6 +296,7 @@ class Api:
     ) -> Obj:
         if not isinstance(body, dict):
             raise bad_request("the body must be a Scale object")
+        _same_place(body, namespace, name)  # checkName, as for any update
         return self._set_replicas(
             rt, namespace, name, body, str(dig(body, "metadata", "resourceVersion") or "")
         )
