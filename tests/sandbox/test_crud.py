@@ -343,6 +343,25 @@ def test_a_deployments_template_labels_are_checked(cluster: Cluster) -> None:
     assert {"metadata.labels", "spec.template.labels"} <= fields
 
 
+def test_names_follow_each_kinds_rule(cluster: Cluster) -> None:
+    """Most names are DNS-1123 subdomains; a namespace's is a DNS label and a Service's a
+    DNS-1035 label, which must start with a letter (core ValidateServiceName)."""
+    ns = cluster.namespace("names")
+    service = {"spec": {"ports": [{"port": 80}]}}
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_service(ns, {"metadata": {"name": "1web"}, **service})
+    assert caught.value.status == 422
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert cause["field"] == "metadata.name"
+    assert cause["message"].startswith('Invalid value: "1web": a DNS-1035 label must consist')
+    created = cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "1web.a"}})
+    assert created.metadata.name == "1web.a"
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespace({"metadata": {"name": "n" * 64}})
+    messages = [c["message"] for c in status_of(caught.value)["details"]["causes"]]
+    assert any(m.endswith("must be no more than 63 characters") for m in messages), messages
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

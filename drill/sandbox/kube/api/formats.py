@@ -1,5 +1,6 @@
 """The formats of names, label keys and label values, as apimachinery checks them
-(``pkg/api/validate/content``: IsDNS1123Label, IsDNS1123Subdomain, IsLabelKey, IsLabelValue).
+(``pkg/util/validation`` and ``pkg/api/validate/content``: IsDNS1123Label, IsDNS1035Label,
+IsDNS1123Subdomain, IsLabelKey, IsLabelValue).
 
 Each check answers the list of apimachinery's own messages for a value (empty: it is well
 formed); object validation and label-selector parsing both word their errors with them. This
@@ -14,6 +15,8 @@ _LABEL_FORMAT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN_FORMAT = _LABEL_FORMAT + "(\\." + _LABEL_FORMAT + ")*"
 _KEY_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _VALUE_FORMAT = "(" + _KEY_FORMAT + ")?"
+_DNS1035_FORMAT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_DNS1035 = re.compile(f"^{_DNS1035_FORMAT}$")
 _SUBDOMAIN = re.compile(f"^{_SUBDOMAIN_FORMAT}$")
 _LABEL = re.compile(f"^{_LABEL_FORMAT}$")
 _KEY = re.compile(f"^{_KEY_FORMAT}$")
@@ -30,9 +33,14 @@ def regex_error(message: str, regex: str, *examples: str) -> str:
     return f"{message} (e.g. {shown}regex used for validation is '{regex}')"
 
 
-def dns1123_label(value: str) -> list[str]:
+# How a too-long name is worded: util/validation's MaxLenError (object names) says
+# "characters", the newer content package's (label keys and values) says "bytes".
+NAMES, BYTES = "characters", "bytes"
+
+
+def dns1123_label(value: str, unit: str = NAMES) -> list[str]:
     """apimachinery's IsDNS1123Label."""
-    found = ["must be no more than 63 bytes"] if len(value) > 63 else []
+    found = [f"must be no more than 63 {unit}"] if len(value) > 63 else []
     if not _LABEL.match(value):
         if _SUBDOMAIN.match(value):
             found.append("must not contain dots")
@@ -49,9 +57,26 @@ def dns1123_label(value: str) -> list[str]:
     return found
 
 
-def dns1123_subdomain(value: str) -> list[str]:
+def dns1035_label(value: str) -> list[str]:
+    """apimachinery's IsDNS1035Label: a DNS-1123 label that starts with a letter (Service
+    names: they become DNS names and environment variable prefixes)."""
+    found = [f"must be no more than 63 {NAMES}"] if len(value) > 63 else []
+    if not _DNS1035.match(value):
+        found.append(
+            regex_error(
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                "start with an alphabetic character, and end with an alphanumeric character",
+                _DNS1035_FORMAT,
+                "my-name",
+                "abc-123",
+            )
+        )
+    return found
+
+
+def dns1123_subdomain(value: str, unit: str = NAMES) -> list[str]:
     """apimachinery's IsDNS1123Subdomain."""
-    found = ["must be no more than 253 bytes"] if len(value) > 253 else []
+    found = [f"must be no more than 253 {unit}"] if len(value) > 253 else []
     if not _SUBDOMAIN.match(value):
         found.append(
             regex_error(
@@ -80,7 +105,7 @@ def label_key(key: str) -> list[str]:
         if not prefix:
             found.append("prefix part must be non-empty")
         else:
-            found += [f"prefix part {m}" for m in dns1123_subdomain(prefix)]
+            found += [f"prefix part {m}" for m in dns1123_subdomain(prefix, BYTES)]
     name = parts[-1]
     if not name:
         found.append("name part must be non-empty")

@@ -1,6 +1,7 @@
 """Validation: the subset of the real server's checks that clients are likely to trip over.
 
-Names must be DNS-1123 (labels for namespaces and services), labels and annotations of an
+Names must be DNS-1123 subdomains (a DNS label for a namespace, a DNS-1035 label for a
+Service), labels and annotations of an
 object and of its pod template must be well formed (apimachinery's ``ValidateLabels`` and
 ``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
 annotations), workloads need a selector that matches their template's labels and containers
@@ -22,6 +23,7 @@ from typing import Any
 from drill.sandbox.kube.api.cron import schedule_error
 from drill.sandbox.kube.api.errors import invalid
 from drill.sandbox.kube.api.formats import (
+    dns1035_label,
     dns1123_label,
     dns1123_subdomain,
     label_key,
@@ -41,7 +43,12 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
     "jobs": ("spec", "template"),
     "cronjobs": ("spec", "jobTemplate", "spec", "template"),
 }
-_LABEL_ONLY = ("namespaces", "services")
+# Kinds whose names are not DNS subdomains: a namespace's is a DNS label (NameIsDNSLabel), a
+# Service's a DNS-1035 label, starting with a letter (core ValidateServiceName).
+_NAME_RULES: dict[str, Callable[[str], list[str]]] = {
+    "namespaces": dns1123_label,
+    "services": dns1035_label,
+}
 # RBAC objects take any name that is a valid URL path segment (``system:discovery``).
 _PATH_SEGMENT = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
 Cause = tuple[str, str, str]  # (reason, field, message)
@@ -139,7 +146,7 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
         ]
     if rt.plural in _PATH_SEGMENT:
         return _path_segment_causes(name)
-    check = dns1123_label if rt.plural in _LABEL_ONLY else dns1123_subdomain
+    check = _NAME_RULES.get(rt.plural, dns1123_subdomain)
     return [_bad("metadata.name", name, why) for why in check(name)]
 
 
