@@ -362,6 +362,47 @@ def test_names_follow_each_kinds_rule(cluster: Cluster) -> None:
     assert any(m.endswith("must be no more than 63 characters") for m in messages), messages
 
 
+def test_config_keys_are_checked_and_immutable_data_stays(cluster: Cluster) -> None:
+    """core ValidateConfigMap / ValidateSecret (IsConfigMapKey) and their Update checks."""
+    ns = cluster.namespace("config")
+    for key, message in (
+        ("bad key", "a valid config key must consist of alphanumeric characters"),
+        ("..hidden", "must not start with '..'"),
+        ("a/b", "regex used for validation is '[-._a-zA-Z0-9]+'"),
+    ):
+        with pytest.raises(ApiException) as caught:
+            cluster.core.create_namespaced_config_map(
+                ns, {"metadata": {"name": "c"}, "data": {key: "v"}}
+            )
+        assert caught.value.status == 422, key
+        (cause,) = status_of(caught.value)["details"]["causes"]
+        assert (cause["field"], message in cause["message"]) == (f"data[{key}]", True), cause
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_secret(
+            ns, {"metadata": {"name": "s"}, "stringData": {"no spaces": "v"}}
+        )
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == "data[no spaces]"
+
+    frozen = {"metadata": {"name": "frozen"}, "data": {"k": "v"}, "immutable": True}
+    cluster.core.create_namespaced_config_map(ns, frozen)
+    for patch, field in (({"data": {"k": "w"}}, "data"), ({"immutable": False}, "immutable")):
+        with pytest.raises(ApiException) as caught:
+            cluster.core.patch_namespaced_config_map("frozen", ns, patch)
+        assert caught.value.status == 422
+        causes = status_of(caught.value)["details"]["causes"]
+        assert (causes[0]["field"], causes[0]["reason"]) == (field, "FieldValueForbidden")
+        assert causes[0]["message"] == "Forbidden: field is immutable when `immutable` is set"
+    labelled = cluster.core.patch_namespaced_config_map(
+        "frozen", ns, {"metadata": {"labels": {"a": "b"}}}
+    )
+    assert (labelled.data, labelled.metadata.labels) == ({"k": "v"}, {"a": "b"})
+
+    cluster.core.create_namespaced_secret(ns, {"metadata": {"name": "s"}, "stringData": {"k": "v"}})
+    with pytest.raises(ApiException) as caught:
+        cluster.core.patch_namespaced_secret("s", ns, {"type": "kubernetes.io/basic-auth"})
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == "type"
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

@@ -133,3 +133,28 @@ def label_value(value: str) -> list[str]:
             )
         )
     return found
+
+
+_CONFIG_KEY_FORMAT = "[-._a-zA-Z0-9]+"
+_CONFIG_KEY = re.compile(f"^{_CONFIG_KEY_FORMAT}$")
+
+
+def config_map_key(key: str) -> list[str]:
+    """apimachinery's IsConfigMapKey: a key of a ConfigMap's or Secret's data (a file name
+    when mounted, so never '.', '..' or anything starting with '..')."""
+    found = [f"must be no more than 253 {NAMES}"] if len(key) > 253 else []
+    if not _CONFIG_KEY.match(key):
+        found.append(
+            regex_error(
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                _CONFIG_KEY_FORMAT,
+                "key.name",
+                "KEY_NAME",
+                "key-name",
+            )
+        )
+    if key in (".", ".."):
+        found.append(f"must not be '{key}'")
+    elif key.startswith(".."):
+        found.append("must not start with '..'")
+    return found

@@ -23,6 +23,7 @@ from typing import Any
 from drill.sandbox.kube.api.cron import schedule_error
 from drill.sandbox.kube.api.errors import invalid
 from drill.sandbox.kube.api.formats import (
+    config_map_key,
     dns1035_label,
     dns1123_label,
     dns1123_subdomain,
@@ -381,7 +382,41 @@ def _pod_causes(obj: Obj) -> list[Cause]:
 
 
 def _data_causes(obj: Obj) -> list[Cause]:
-    return _string_map_causes(obj, "data")
+    """core ValidateConfigMap and ValidateSecret: string values, and keys IsConfigMapKey
+    accepts (data[KEY]); a ConfigMap's key may not be in both data and binaryData."""
+    found = _string_map_causes(obj, "data")
+    data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
+    for field, keys in (("data", data), ("binaryData", binary)):
+        if not isinstance(keys, dict):
+            continue
+        found += [_bad(f"{field}[{key}]", key, why) for key in keys for why in config_map_key(key)]
+    if isinstance(data, dict) and isinstance(binary, dict):
+        found += [
+            _bad(f"data[{key}]", key, "duplicate of key present in binaryData")
+            for key in data
+            if key in binary
+        ]
+    return found
+
+
+_IMMUTABLE_SET = "Forbidden: field is immutable when `immutable` is set"
+
+
+def _data_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """ValidateConfigMapUpdate and ValidateSecretUpdate: once ``immutable`` is true, neither it
+    nor the data may change; a Secret's type never may."""
+    found: list[Cause] = []
+    if old.get("immutable") is True:
+        if new.get("immutable") is not True:
+            found.append(("FieldValueForbidden", "immutable", _IMMUTABLE_SET))
+        found += [
+            ("FieldValueForbidden", field, _IMMUTABLE_SET)
+            for field in ("data", "binaryData")
+            if (new.get(field) or {}) != (old.get(field) or {})
+        ]
+    if old.get("kind") == "Secret" and new.get("type") != old.get("type"):
+        found.append(immutable("type", new.get("type")))
+    return found
 
 
 _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
@@ -518,6 +553,8 @@ _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
     "statefulsets": _statefulset_update_causes,
     "jobs": _job_update_causes,
     "cronjobs": _cronjob_update_causes,
+    "configmaps": _data_update_causes,
+    "secrets": _data_update_causes,
     "services": _service_update_causes,
 }
 
