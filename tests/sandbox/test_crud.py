@@ -403,6 +403,53 @@ def test_config_keys_are_checked_and_immutable_data_stays(cluster: Cluster) -> N
     assert status_of(caught.value)["details"]["causes"][0]["field"] == "type"
 
 
+@pytest.mark.parametrize(
+    ("spec", "field", "message"),
+    [
+        (
+            {"type": "Bogus", "ports": [{"port": 80}]},
+            "spec.type",
+            'Unsupported value: "Bogus": supported values: "ClusterIP", "ExternalName", '
+            '"LoadBalancer", "NodePort"',
+        ),
+        ({"ports": [{"name": "a", "port": 80}, {"port": 81}]}, "spec.ports[1].name", "Required"),
+        (
+            {"ports": [{"name": "a", "port": 80}, {"name": "a", "port": 81}]},
+            "spec.ports[1].name",
+            'Duplicate value: "a"',
+        ),
+        ({"ports": [{"port": 80, "protocol": "ICMP"}]}, "spec.ports[0].protocol", '"ICMP"'),
+        (
+            {"ports": [{"port": 80, "targetPort": "Web_Port"}]},
+            "spec.ports[0].targetPort",
+            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+        ),
+        ({"selector": {"app": "x"}}, "spec.ports", "Required value"),
+        ({"type": "ExternalName"}, "spec.externalName", "Required value"),
+    ],
+)
+def test_a_service_spec_is_validated(
+    cluster: Cluster, spec: dict[str, Any], field: str, message: str
+) -> None:
+    """core ValidateService: type, ports (names, protocols, target ports), externalName."""
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_service(
+            cluster.namespace("svc"), {"metadata": {"name": "web"}, "spec": spec}
+        )
+    assert caught.value.status == 422
+    causes = status_of(caught.value)["details"]["causes"]
+    assert [c["field"] for c in causes] == [field], causes
+    assert message in causes[0]["message"]
+
+
+def test_an_external_name_service_gets_no_cluster_ip(cluster: Cluster) -> None:
+    spec = {"type": "ExternalName", "externalName": "db.example.com"}
+    created = cluster.core.create_namespaced_service(
+        cluster.namespace("svc"), {"metadata": {"name": "db"}, "spec": spec}
+    )
+    assert (created.spec.cluster_ip, created.spec.external_name) == (None, "db.example.com")
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

@@ -212,6 +212,8 @@ class Defaulter:
     def _service(self, obj: Obj) -> None:
         spec = child(obj, "spec")
         spec.setdefault("type", "ClusterIP")
+        if spec["type"] == "ExternalName":
+            return  # a CNAME: no cluster IP, no ports to default
         if not spec.get("clusterIP"):
             spec["clusterIP"] = next(self._ips)
         spec.setdefault("clusterIPs", [spec["clusterIP"]])

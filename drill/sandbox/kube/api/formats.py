@@ -158,3 +158,18 @@ def config_map_key(key: str) -> list[str]:
     elif key.startswith(".."):
         found.append("must not start with '..'")
     return found
+
+
+def port_name(name: str) -> list[str]:
+    """apimachinery's IsValidPortName (an IANA service name: a named targetPort or
+    containerPort)."""
+    found = [f"must be no more than 15 {NAMES}"] if len(name) > 15 else []
+    if not re.fullmatch("[-a-z0-9]+", name):
+        found.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search("[a-z]", name):
+        found.append("must contain at least one letter (a-z)")
+    if "--" in name:
+        found.append("must not contain consecutive hyphens")
+    if name.startswith("-") or name.endswith("-"):
+        found.append("must not begin or end with a hyphen")
+    return found

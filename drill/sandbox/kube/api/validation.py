@@ -29,6 +29,7 @@ from drill.sandbox.kube.api.formats import (
     dns1123_subdomain,
     label_key,
     label_value,
+    port_name,
 )
 from drill.sandbox.kube.api.objects import Obj, dig, name_of
 from drill.sandbox.kube.api.resources import ResourceType
@@ -355,14 +356,67 @@ def _generated_selector_causes(obj: Obj) -> list[Cause]:
     return [_bad("spec.selector", selector, "`selector` not auto-generated")]
 
 
+_SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+_PROTOCOLS = ("SCTP", "TCP", "UDP")
+
+
+def _not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+    listed = ", ".join(f'"{v}"' for v in supported)
+    return (
+        "FieldValueNotSupported",
+        field,
+        f"Unsupported value: {_go_value(value)}: supported values: {listed}",
+    )
+
+
 def _service_causes(obj: Obj) -> list[Cause]:
+    """core ValidateService: a known type, an externalName for an ExternalName Service, ports
+    unless headless or ExternalName, each named (a DNS label, unique) when there are several,
+    with a port number, a known protocol and a targetPort that is a number or a port name."""
+    spec = obj.get("spec") or {}
+    kind = spec.get("type")
     found: list[Cause] = []
-    for index, port in enumerate(dig(obj, "spec", "ports") or []):
-        number = port.get("port") if isinstance(port, dict) else None
-        if not isinstance(number, int) or not 0 < number < 65536:
+    if kind not in _SERVICE_TYPES:
+        found.append(_not_supported("spec.type", kind, _SERVICE_TYPES))
+    if kind == "ExternalName" and not spec.get("externalName"):
+        found.append(_required("spec.externalName"))
+    ports = spec.get("ports") or []
+    if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
+        found.append(_required("spec.ports"))
+    names: set[str] = set()
+    for index, port in enumerate(ports):
+        where = f"spec.ports[{index}]"
+        if not isinstance(port, dict):
+            found.append(_bad(where, port, "must be an object"))
+            continue
+        found += _service_port_causes(port, where, several=len(ports) > 1)
+        name = port.get("name")
+        if name and name in names:
             found.append(
-                _bad(f"spec.ports[{index}].port", number, "must be between 1 and 65535, inclusive")
+                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
             )
+        names.add(str(name or ""))
+    return found
+
+
+def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]:
+    found: list[Cause] = []
+    name = port.get("name")
+    if several and not name:
+        found.append(_required(f"{where}.name"))
+    elif name:
+        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+    number = port.get("port")
+    if not isinstance(number, int) or not 0 < number < 65536:
+        found.append(_bad(f"{where}.port", number, "must be between 1 and 65535, inclusive"))
+    protocol = port.get("protocol")
+    if protocol not in _PROTOCOLS:
+        found.append(_not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
+    target = port.get("targetPort")
+    if isinstance(target, int) and not 0 < target < 65536:
+        found.append(_bad(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive"))
+    elif isinstance(target, str) and not target.isdigit():
+        found += [_bad(f"{where}.targetPort", target, why) for why in port_name(target)]
     return found
 
 
