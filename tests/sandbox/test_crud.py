@@ -450,6 +450,43 @@ def test_an_external_name_service_gets_no_cluster_ip(cluster: Cluster) -> None:
     assert (created.spec.cluster_ip, created.spec.external_name) == (None, "db.example.com")
 
 
+def test_pod_specs_are_validated_as_core_validates_them(cluster: Cluster) -> None:
+    """ValidatePodSpec's containers, and a workload template's restartPolicy (Always only)."""
+    ns = cluster.namespace("pods")
+    containers = [
+        {"name": "Bad_Name", "image": "x"},
+        {"name": "app", "image": "x", "ports": [{"containerPort": 70000}]},
+        {"name": "app", "image": "y", "volumeMounts": [{"name": "data", "mountPath": "/d"}]},
+    ]
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_pod(
+            ns, {"metadata": {"name": "p"}, "spec": {"containers": containers}}
+        )
+    causes = {c["field"]: c["message"] for c in status_of(caught.value)["details"]["causes"]}
+    assert causes["spec.containers[0].name"].startswith('Invalid value: "Bad_Name": a lowercase')
+    assert causes["spec.containers[1].ports[0].containerPort"] == (
+        "Invalid value: 70000: must be between 1 and 65535, inclusive"
+    )
+    assert causes["spec.containers[2].name"] == 'Duplicate value: "app"'
+    assert causes["spec.containers[2].volumeMounts[0].name"] == 'Not found: "data"'
+    assert len(causes) == 4, causes
+
+    never = deployment("web")
+    never["spec"]["template"]["spec"]["restartPolicy"] = "Never"
+    with pytest.raises(ApiException) as caught:
+        cluster.apps.create_namespaced_deployment(ns, never)
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert (cause["field"], cause["message"]) == (
+        "spec.template.spec.restartPolicy",
+        'Unsupported value: "Never": supported values: "Always"',
+    )
+    mounted = deployment("web")
+    template = mounted["spec"]["template"]["spec"]
+    template["volumes"] = [{"name": "data", "emptyDir": {}}]
+    template["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/d"}]
+    assert cluster.apps.create_namespaced_deployment(ns, mounted).metadata.name == "web"
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

@@ -161,19 +161,70 @@ def _path_segment_causes(name: str) -> list[Cause]:
 
 
 def _container_causes(spec: Any, field: str) -> list[Cause]:
+    """core ValidatePodSpec's containers (and init containers): each named with a DNS label
+    no other container of the pod has, with an image, its ports 1-65535 (named with a port
+    name), and its volume mounts naming volumes of the pod."""
     containers = dig(spec, "containers")
     if not isinstance(containers, list) or not containers:
         return [_required(f"{field}.containers")]
+    volumes = {v.get("name") for v in dig(spec, "volumes") or [] if isinstance(v, dict)}
     found: list[Cause] = []
-    for index, container in enumerate(containers):
-        where = f"{field}.containers[{index}]"
-        if not isinstance(container, dict):
-            found.append(_bad(where, container, "must be an object"))
-            continue
-        found += [
-            _required(f"{where}.{key}") for key in ("name", "image") if not container.get(key)
-        ]
+    seen: set[str] = set()
+    for group in ("initContainers", "containers"):
+        for index, container in enumerate(dig(spec, group) or []):
+            where = f"{field}.{group}[{index}]"
+            if not isinstance(container, dict):
+                found.append(_bad(where, container, "must be an object"))
+                continue
+            found += _one_container_causes(container, where, volumes, seen)
     return found
+
+
+def _one_container_causes(
+    container: Obj, where: str, volumes: set[Any], seen: set[str]
+) -> list[Cause]:
+    found: list[Cause] = []
+    name = container.get("name")
+    if not name:
+        found.append(_required(f"{where}.name"))
+    else:
+        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+        if name in seen:
+            found.append(
+                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
+            )
+        seen.add(str(name))
+    if not container.get("image"):
+        found.append(_required(f"{where}.image"))
+    for index, port in enumerate(container.get("ports") or []):
+        at = f"{where}.ports[{index}]"
+        number = port.get("containerPort") if isinstance(port, dict) else None
+        if not number:
+            found.append(_required(f"{at}.containerPort"))
+        elif not isinstance(number, int) or not 0 < number < 65536:
+            found.append(
+                _bad(f"{at}.containerPort", number, "must be between 1 and 65535, inclusive")
+            )
+        if isinstance(port, dict) and port.get("name"):
+            found += [_bad(f"{at}.name", port["name"], why) for why in port_name(str(port["name"]))]
+    for index, mount in enumerate(container.get("volumeMounts") or []):
+        mounted = mount.get("name") if isinstance(mount, dict) else None
+        if mounted not in volumes:
+            at = f"{where}.volumeMounts[{index}].name"
+            found.append(("FieldValueNotFound", at, f"Not found: {_go_value(mounted)}"))
+    return found
+
+
+_RESTART_POLICIES = ("Always", "OnFailure", "Never")
+
+
+def _restart_policy_causes(spec: Any, field: str, allowed: tuple[str, ...]) -> list[Cause]:
+    """A pod's restartPolicy is one of Always, OnFailure, Never; a ReplicaSet's, Deployment's
+    or StatefulSet's template may only have Always (ValidatePodTemplateSpecForReplicaSet)."""
+    policy = dig(spec, "restartPolicy")
+    if policy in allowed:
+        return []
+    return [_not_supported(f"{field}.restartPolicy", policy, allowed)]
 
 
 def _workload_causes(obj: Obj) -> list[Cause]:
@@ -196,7 +247,9 @@ def _workload_causes(obj: Obj) -> list[Cause]:
                 "`selector` does not match template `labels`",
             )
         )
-    return found + _container_causes(dig(spec, "template", "spec"), "spec.template.spec")
+    pod = dig(spec, "template", "spec")
+    found += _restart_policy_causes(pod, "spec.template.spec", ("Always",))
+    return found + _container_causes(pod, "spec.template.spec")
 
 
 # JobSpec fields validateJobSpec holds to ValidateNonnegativeField.
@@ -432,7 +485,8 @@ def _string_map_causes(obj: Obj, field: str) -> list[Cause]:
 
 
 def _pod_causes(obj: Obj) -> list[Cause]:
-    return _container_causes(obj.get("spec"), "spec")
+    spec = obj.get("spec")
+    return _restart_policy_causes(spec, "spec", _RESTART_POLICIES) + _container_causes(spec, "spec")
 
 
 def _data_causes(obj: Obj) -> list[Cause]:
