@@ -16,6 +16,8 @@ module must not default or store anything.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -504,7 +506,33 @@ def _data_causes(obj: Obj) -> list[Cause]:
             for key in data
             if key in binary
         ]
+        found += _data_size_causes(obj, data, binary)
     return found
+
+
+_DATA_LIMIT = 1024 * 1024  # core.MaxSecretSize: a ConfigMap's or Secret's data, in bytes
+
+
+def _data_size_causes(obj: Obj, data: Obj, binary: Obj) -> list[Cause]:
+    """At most 1 MiB of values: a Secret's decoded data (reported on ``data``), a ConfigMap's
+    data and binaryData together (reported on the whole object, field "")."""
+    secret = obj.get("kind") == "Secret"
+    size = sum(_size(v, encoded=secret) for v in data.values())
+    size += sum(_size(v, encoded=True) for v in binary.values())
+    if size <= _DATA_LIMIT:
+        return []
+    why = f"Too long: may not be more than {_DATA_LIMIT} bytes"
+    return [("FieldValueTooLong", "data" if secret else "", why)]
+
+
+def _size(value: Any, *, encoded: bool) -> int:
+    text = str(value)
+    if encoded:
+        try:
+            return len(base64.b64decode(text, validate=False))
+        except (binascii.Error, ValueError):
+            return len(text)
+    return len(text.encode())
 
 
 _IMMUTABLE_SET = "Forbidden: field is immutable when `immutable` is set"
