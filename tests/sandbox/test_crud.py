@@ -667,6 +667,30 @@ def test_delete_with_a_stale_precondition_is_409(cluster: Cluster) -> None:
     assert result["status"] == "Success" if isinstance(result, dict) else result.status == "Success"
 
 
+def test_an_object_with_finalizers_stays_until_its_last_finalizer_goes(cluster: Cluster) -> None:
+    """The generic store: a delete marks an object with finalizers (deletionTimestamp) and it
+    stays; no finalizer may be added meanwhile; the update that removes the last deletes it."""
+    ns = cluster.namespace("held")
+    body = {"metadata": {"name": "cfg", "finalizers": ["example.com/hold"]}, "data": {"k": "v"}}
+    cluster.core.create_namespaced_config_map(ns, body)
+    cluster.core.delete_namespaced_config_map("cfg", ns)
+    held = cluster.core.read_namespaced_config_map("cfg", ns)
+    assert held.metadata.deletion_timestamp is not None
+    assert held.metadata.finalizers == ["example.com/hold"]
+    more = {"metadata": {"finalizers": ["example.com/hold", "example.com/more"]}}
+    with pytest.raises(ApiException) as caught:
+        cluster.core.patch_namespaced_config_map("cfg", ns, more, _content_type=MERGE)
+    (cause,) = status_of(caught.value)["details"]["causes"]
+    assert (cause["field"], cause["reason"]) == ("metadata.finalizers", "FieldValueForbidden")
+    assert cause["message"].endswith('found new finalizers []string{"example.com/more"}')
+    cluster.core.patch_namespaced_config_map(
+        "cfg", ns, {"metadata": {"finalizers": None}}, _content_type=MERGE
+    )
+    with pytest.raises(ApiException) as caught:
+        cluster.core.read_namespaced_config_map("cfg", ns)
+    assert caught.value.status == 404
+
+
 def test_pods_can_be_created_read_listed_and_deleted_directly(still_cluster: Cluster) -> None:
     pod = {
         "metadata": {"name": "p", "labels": {"app": "p"}},

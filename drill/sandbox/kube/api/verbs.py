@@ -274,11 +274,21 @@ class Api:
         if metadata["namespace"] is None:
             metadata.pop("namespace")
         if "deletionTimestamp" in old["metadata"]:
-            metadata["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            for kept in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if kept in old["metadata"]:
+                    metadata[kept] = old["metadata"][kept]
+            _no_new_finalizers(rt, old, new)
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
         self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
-        return self.store.update(rt, new, expected_rv or None)
+        stored = self.store.update(rt, new, expected_rv or None)
+        if (
+            "deletionTimestamp" in metadata
+            and not metadata.get("finalizers")
+            and rt is not (self._namespaces)
+        ):
+            self._remove(rt, stored, None)  # its last finalizer went: now it is deleted
+        return stored
 
     def _patched(self, content_type: str, old: Obj, patch: object) -> Obj:
         patched = apply_patch(content_type, clone(old), patch)
@@ -328,14 +338,30 @@ class Api:
             self._check_preconditions(rt, old, options)
             if rt is self._namespaces:
                 return self._start_terminating(name)
-            removed = self.store.remove(rt, namespace or "", name)
-            policy = options.propagation or (
-                "Orphan" if rt.plural in _ORPHAN_BY_DEFAULT else "Background"
-            )
-            self._handle_dependents(namespace or "", uid_of(old), orphan=policy == "Orphan")
+            if old["metadata"].get("finalizers"):
+                return self._mark_deleting(rt, old)
+            removed = self._remove(rt, old, options.propagation)
         if rt.plural in _RETURNS_OBJECT_ON_DELETE:
             return removed
         return _success(rt, name, uid_of(old))
+
+    def _remove(self, rt: ResourceType, old: Obj, propagation: str | None) -> Obj:
+        namespace = namespace_of(old)
+        removed = self.store.remove(rt, namespace, name_of(old))
+        policy = propagation or ("Orphan" if rt.plural in _ORPHAN_BY_DEFAULT else "Background")
+        self._handle_dependents(namespace, uid_of(old), orphan=policy == "Orphan")
+        return removed
+
+    def _mark_deleting(self, rt: ResourceType, old: Obj) -> Obj:
+        """An object with finalizers is not removed: it gets a deletionTimestamp and stays,
+        answered as it now is, until an update takes its last finalizer away (the generic
+        store's updateForGracefulDeletionAndFinalizers, then ShouldDeleteDuringUpdate)."""
+
+        def mark(obj: Obj) -> None:
+            obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
+            obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+
+        return self.store.mutate(rt, namespace_of(old), name_of(old), mark)
 
     def delete_collection(
         self, rt: ResourceType, namespace: str | None, options: ListOptions
@@ -473,6 +499,19 @@ def _pruned(rt: ResourceType, paths: list[str], options: WriteOptions) -> None:
         f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
         f"strict decoding error: {', '.join(unknown)}"
     )
+
+
+def _no_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
+    """ValidateNoNewFinalizers: an object being deleted may lose finalizers, not gain any."""
+    before = set(old["metadata"].get("finalizers") or [])
+    added = sorted({f for f in meta(new).get("finalizers") or [] if f not in before})
+    if added:
+        listed = ", ".join(json.dumps(f) for f in added)
+        why = (
+            "Forbidden: no new finalizers can be added if the object is being deleted, "
+            f"found new finalizers []string{{{listed}}}"
+        )
+        raise invalid(rt, name_of(old), [("FieldValueForbidden", "metadata.finalizers", why)])
 
 
 def _same_place(patched: Obj, namespace: str | None, name: str) -> None:
