@@ -667,6 +667,38 @@ def test_delete_with_a_stale_precondition_is_409(cluster: Cluster) -> None:
     assert result["status"] == "Success" if isinstance(result, dict) else result.status == "Success"
 
 
+def test_delete_options_are_validated_and_read_from_the_body(cluster: Cluster) -> None:
+    """apimachinery ValidateDeleteOptions (a 422 naming DeleteOptions.meta.k8s.io), and the
+    handler's rule that a body, when sent, is all of the options."""
+    cluster.core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}})
+    for body, message in (
+        (
+            {"propagationPolicy": "Sideways"},
+            'propagationPolicy: Unsupported value: "Sideways": supported values: '
+            '"Foreground", "Background", "Orphan", "nil"',
+        ),
+        (
+            {"propagationPolicy": "Background", "orphanDependents": True},
+            'propagationPolicy: Invalid value: "Background": orphanDependents and '
+            "deletionPropagation cannot be both set",
+        ),
+    ):
+        with pytest.raises(ApiException) as caught:
+            cluster.core.delete_namespaced_config_map("cfg", "default", body=body)
+        assert caught.value.status == 422
+        status = status_of(caught.value)
+        assert status["message"] == f'DeleteOptions.meta.k8s.io "" is invalid: {message}'
+        assert (status["details"]["group"], status["details"]["kind"]) == (
+            "meta.k8s.io",
+            "DeleteOptions",
+        )
+    # With a body, the query's propagationPolicy is not read at all, as on a real server.
+    deleted = cluster.core.delete_namespaced_config_map(
+        "cfg", "default", body={}, propagation_policy="Sideways"
+    )
+    assert deleted is not None
+
+
 def test_an_object_with_finalizers_stays_until_its_last_finalizer_goes(cluster: Cluster) -> None:
     """The generic store: a delete marks an object with finalizers (deletionTimestamp) and it
     stays; no finalizer may be added meanwhile; the update that removes the last deletes it."""

@@ -106,6 +106,20 @@ def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> 
     return ApiError(422, f'{rt.qualified_kind} "{name}" is invalid: {listed}', details=details)
 
 
+def invalid_options(kind: str, causes: list[tuple[str, str, str]]) -> ApiError:
+    """A 422 for request options (``DeleteOptions``) as the handlers answer it: NewInvalid of
+    the ``meta.k8s.io`` kind with no name."""
+    listed = ", ".join(f"{field}: {message}" for _, field, message in causes)
+    if len(causes) > 1:
+        listed = f"[{listed}]"
+    details: Obj = {
+        "group": "meta.k8s.io",
+        "kind": kind,
+        "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],
+    }
+    return ApiError(422, f'{kind}.meta.k8s.io "" is invalid: {listed}', details=details)
+
+
 def unauthorized() -> ApiError:
     """No user: a missing, unknown, expired or revoked token. The real server says no more."""
     return ApiError(401, "Unauthorized")

@@ -31,7 +31,7 @@ from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
 from drill.sandbox.kube.api import discovery, openapi, reviews, tables
 from drill.sandbox.kube.api.authn import UserInfo
-from drill.sandbox.kube.api.errors import ApiError, bad_request
+from drill.sandbox.kube.api.errors import ApiError, bad_request, invalid_options
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.rbac import Asked
 from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
@@ -526,20 +526,47 @@ def _list_options(request: Request) -> ListOptions:
 
 
 def _delete_options(request: Request) -> DeleteOptions:
-    body = _body(request) if request.body else {}
-    if not isinstance(body, dict):
-        raise bad_request("DeleteOptions must be an object")
+    """DeleteOptions as the delete handler reads them: from the body when there is one (the
+    query is then ignored), else from the query; then ValidateDeleteOptions (a 422)."""
+    body: dict[str, Any]
+    if request.body:
+        sent = _body(request)
+        if not isinstance(sent, dict):
+            raise bad_request("DeleteOptions must be an object")
+        body = sent
+    else:
+        body = {k: v for k, v in request.query.items() if k == "propagationPolicy"}
+        orphan = request.query.get("orphanDependents")
+        if orphan is not None:
+            body["orphanDependents"] = orphan.lower() == "true"
     if body.get("dryRun"):
         # kubectl delete --dry-run=server sends it here, not in the query: a real server
         # deletes nothing; the sandbox refuses it as it refuses the query parameter.
         raise bad_request(_NO_DRY_RUN)
-    policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
-    if policy is None and body.get("orphanDependents") is not None:
-        policy = "Orphan" if body["orphanDependents"] else "Background"
-    if policy not in (None, "Orphan", "Background", "Foreground"):
-        raise bad_request(f"unsupported propagationPolicy: {policy!r}")
+    policy, orphan_dependents = body.get("propagationPolicy"), body.get("orphanDependents")
+    _validate_delete_options(policy, orphan_dependents)
+    if policy is None and orphan_dependents is not None:
+        policy = "Orphan" if orphan_dependents else "Background"
     return DeleteOptions(
         propagation=policy,
         uid=dig(body, "preconditions", "uid"),
         resource_version=dig(body, "preconditions", "resourceVersion"),
     )
+
+
+_POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def _validate_delete_options(policy: object, orphan_dependents: object) -> None:
+    """apimachinery ValidateDeleteOptions: a known propagationPolicy, not beside the
+    deprecated orphanDependents."""
+    causes: list[tuple[str, str, str]] = []
+    if policy is not None and orphan_dependents is not None:
+        why = f"Invalid value: {json.dumps(policy)}: orphanDependents and deletionPropagation "
+        causes.append(("FieldValueInvalid", "propagationPolicy", why + "cannot be both set"))
+    if policy is not None and policy not in _POLICIES:
+        supported = ", ".join(f'"{p}"' for p in (*_POLICIES, "nil"))
+        why = f"Unsupported value: {json.dumps(policy)}: supported values: {supported}"
+        causes.append(("FieldValueNotSupported", "propagationPolicy", why))
+    if causes:
+        raise invalid_options("DeleteOptions", causes)
