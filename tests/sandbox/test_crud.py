@@ -50,6 +50,20 @@ def test_deployment_round_trip_with_generation_and_resource_version(still_cluste
     assert labels.metadata.generation == 2, "a metadata-only change does not bump generation"
 
 
+def test_only_kinds_that_track_a_generation_have_one(cluster: Cluster) -> None:
+    """PrepareForCreate sets generation 1 for workloads, Jobs, CronJobs and custom resources;
+    ConfigMaps, Services, Pods (1.32) and namespaces have none, before or after an update."""
+    ns = cluster.namespace("gen")
+    cfg = cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
+    assert cfg.metadata.generation is None
+    patched = cluster.core.patch_namespaced_config_map("c", ns, {"data": {"k": "v"}})
+    assert patched.metadata.generation is None
+    assert cluster.core.read_namespace(ns).metadata.generation is None
+    body = {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}
+    assert cluster.core.create_namespaced_service(ns, body).metadata.generation is None
+    assert cluster.apps.create_namespaced_deployment(ns, deployment("w")).metadata.generation == 1
+
+
 def test_replace_with_a_stale_resource_version_is_a_409_conflict(cluster: Cluster) -> None:
     ns = cluster.namespace("shop")
     created = cluster.apps.create_namespaced_deployment(ns, deployment("web"))

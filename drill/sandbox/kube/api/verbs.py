@@ -58,6 +58,10 @@ _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels
 _SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")
 _RETURNS_OBJECT_ON_DELETE = ("pods", "services")
 _ORPHAN_BY_DEFAULT = ("jobs",)  # batch/v1 Jobs orphan their pods unless told otherwise
+# The built-in kinds whose strategy gives them a metadata.generation (PrepareForCreate sets 1;
+# custom resources have one too); ConfigMaps, Secrets, Services, Pods (in 1.32), namespaces,
+# leases and the rest have none.
+_GENERATION_KINDS = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,9 @@ class Api:
         with self.store.lock:
             self._require_open_namespace(rt, obj)
             self._assign_name(rt, obj)
-            metadata.update(
-                uid=self.new_uid(),
-                creationTimestamp=rfc3339(self._clock.now()),
-                generation=1,
-            )
+            metadata.update(uid=self.new_uid(), creationTimestamp=rfc3339(self._clock.now()))
+            if rt.plural in _GENERATION_KINDS or schema_for(rt) is not None:
+                metadata["generation"] = 1
             self._shape(rt, obj, partial(self._defaulter.on_create, rt), options or WriteOptions())
             return self.store.insert(rt, obj)
 
