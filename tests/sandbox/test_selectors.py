@@ -67,6 +67,34 @@ def test_an_unsupported_field_is_400(labelled: Cluster) -> None:
     assert caught.value.status == 400
 
 
+def test_each_kinds_selectable_fields(still_cluster: Cluster) -> None:
+    """What the kinds' strategies make selectable beyond metadata: a Secret's type, a Job's
+    status.successful (0 until one succeeds), a namespace's phase, an Event's involvedObject."""
+    core = still_cluster.core
+    core.create_namespaced_secret("default", {"metadata": {"name": "plain"}})
+    tls = {"metadata": {"name": "cert"}, "type": "kubernetes.io/tls"}
+    tls["data"] = {"tls.crt": "", "tls.key": ""}
+    core.create_namespaced_secret("default", tls)
+    typed = core.list_namespaced_secret("default", field_selector="type=kubernetes.io/tls")
+    assert [s.metadata.name for s in typed.items] == ["cert"]
+    job = {
+        "metadata": {"name": "j"},
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "x"}]}
+            }
+        },
+    }
+    still_cluster.batch.create_namespaced_job("default", job)
+    waiting = still_cluster.batch.list_namespaced_job(
+        "default", field_selector="status.successful=0"
+    )
+    assert [j.metadata.name for j in waiting.items] == ["j"]
+    active = core.list_namespace(field_selector="status.phase=Active").items
+    assert "default" in {n.metadata.name for n in active}
+    assert core.list_namespaced_event("default", field_selector="involvedObject.name=j").items == []
+
+
 def test_a_malformed_label_selector_is_400(labelled: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         labelled.core.list_namespaced_config_map("default", label_selector="app in web")

@@ -4,8 +4,9 @@ Label selectors support ``=``, ``==``, ``!=``, ``in``, ``notin``, ``key`` (exist
 ``>`` and ``<`` (integers); their keys and values must be well formed, as apimachinery's parser
 holds them (``labels.NewRequirement``), or the list is a 400. The object form (``matchLabels``
 / ``matchExpressions``) used in specs converts to the same thing. Field selectors support
-``metadata.name`` and ``metadata.namespace`` on every resource, plus ``status.phase`` on pods,
-as the real server does; anything else is a 400. This module must not read the store or know
+``metadata.name`` and ``metadata.namespace`` on every resource, plus the fields each kind's
+strategy makes selectable (pods, jobs, secrets, namespaces, replicasets, events), as the real
+server does; anything else is a 400. This module must not read the store or know
 about HTTP.
 """
 
@@ -28,7 +29,43 @@ _SET_RE = re.compile(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<values>[^()]
 _NOT_EXISTS_RE = re.compile(rf"^!\s*(?P<key>{_KEY})$")
 _EQUALITY_RE = re.compile(rf"^(?P<key>{_KEY})\s*(?P<op>==|!=|=|>|<)\s*(?P<value>{_VALUE})$")
 _EXISTS_RE = re.compile(rf"^(?P<key>{_KEY})$")
-_FIELDS_BY_PLURAL = {"pods": ("status.phase", "spec.nodeName")}
+# The fields each kind's strategy makes selectable (its ToSelectableFields / GetAttrs).
+_FIELDS_BY_PLURAL = {
+    "pods": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "jobs": ("status.successful",),
+    "secrets": ("type",),
+    "namespaces": ("status.phase",),
+    "replicasets": ("status.replicas",),
+    "events": (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+}
+# Selectable fields stored under another path, and what they read as when unset.
+_FIELD_PATHS = {
+    "status.successful": (("status", "succeeded"), "0"),
+    "status.replicas": (("status", "replicas"), "0"),
+    "source": (("source", "component"), ""),
+    "spec.hostNetwork": (("spec", "hostNetwork"), "false"),
+}
 _COMMON_FIELDS = ("metadata.name", "metadata.namespace")
 
 
@@ -183,10 +220,16 @@ class FieldTerm:
     path: tuple[str, ...]
     value: str
     negated: bool
+    unset: str = ""
 
     def matches(self, obj: Obj) -> bool:
         found = dig(obj, *self.path)
-        actual = "" if found is None else str(found)
+        if found is None:
+            actual = self.unset
+        elif isinstance(found, bool):
+            actual = "true" if found else "false"
+        else:
+            actual = str(found)
         return (actual == self.value) != self.negated
 
 
@@ -206,7 +249,8 @@ def _field_term(text: str, plural: str) -> FieldTerm:
     field = field.strip()
     if field not in _COMMON_FIELDS + _FIELDS_BY_PLURAL.get(plural, ()):
         raise ApiError(400, f'field label not supported: "{field}"')
-    return FieldTerm(tuple(field.split(".")), value.strip(), negated=op == "!=")
+    path, unset = _FIELD_PATHS.get(field, (tuple(field.split(".")), ""))
+    return FieldTerm(path, value.strip(), negated=op == "!=", unset=unset)
 
 
 def parse_field_selector(text: str | None, plural: str) -> FieldSelector:
