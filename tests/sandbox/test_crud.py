@@ -265,6 +265,21 @@ def test_create_twice_is_409_already_exists(cluster: Cluster) -> None:
     assert status["details"] == {"name": "cfg", "kind": "configmaps"}
 
 
+def test_a_create_carrying_a_resource_version_is_refused(cluster: Cluster) -> None:
+    """The etcd3 store's Create: an object saved with its resourceVersion (kubectl get -o
+    yaml, then create -f) is refused with a reason-less 500; "0" counts as none."""
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_config_map(
+            "default", {"metadata": {"name": "saved", "resourceVersion": "5"}}
+        )
+    assert caught.value.status == 500
+    status = status_of(caught.value)
+    assert status["message"] == "resourceVersion should not be set on objects to be created"
+    assert "reason" not in status
+    body = {"metadata": {"name": "fresh", "resourceVersion": "0"}}
+    assert cluster.core.create_namespaced_config_map("default", body).metadata.name == "fresh"
+
+
 def test_reading_a_missing_object_is_404_not_found(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.apps.read_namespaced_deployment("nope", "default")

@@ -43,7 +43,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or _REASON_BY_CODE.get(code, "Unknown")
+        # None: the reason the code usually has; "": none (StatusReasonUnknown, omitted).
+        self.reason = _REASON_BY_CODE.get(code, "Unknown") if reason is None else reason
         self.details = details
         self.headers = headers
 
@@ -57,6 +58,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body

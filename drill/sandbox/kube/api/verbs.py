@@ -116,6 +116,7 @@ class Api:
     ) -> Obj:
         obj = self._body(rt, namespace, body)
         metadata = meta(obj)
+        _no_resource_version(metadata)
         for key in _SYSTEM_META:
             metadata.pop(key, None)
         with self.store.lock:
@@ -501,6 +502,18 @@ def _pruned(rt: ResourceType, paths: list[str], options: WriteOptions) -> None:
         f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
         f"strict decoding error: {', '.join(unknown)}"
     )
+
+
+def _no_resource_version(metadata: Obj) -> None:
+    """The etcd3 store's Create refuses an object that carries a resourceVersion (one it can
+    parse, other than 0): ErrResourceVersionSetOnCreate, a plain error the server answers as a
+    500 with no reason."""
+    try:
+        version = int(str(metadata.get("resourceVersion") or "0"))
+    except ValueError:
+        return
+    if version != 0:
+        raise ApiError(500, "resourceVersion should not be set on objects to be created", reason="")
 
 
 def _no_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
