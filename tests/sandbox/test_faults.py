@@ -187,7 +187,7 @@ def test_an_expired_watch_ends_with_an_error_event_carrying_410(still_cluster: C
     assert still_cluster.emulator.faults.watch_faults_left() == 0
 
 
-def test_the_raw_error_event_is_a_gone_status(still_cluster: Cluster) -> None:
+def test_the_raw_error_event_is_an_expired_status(still_cluster: Cluster) -> None:
     still_cluster.emulator.faults.expire_watches()
     response = still_cluster.core.list_namespaced_config_map(
         "default", watch=True, timeout_seconds=5, _preload_content=False
@@ -196,7 +196,7 @@ def test_the_raw_error_event_is_a_gone_status(still_cluster: Cluster) -> None:
     event = json.loads(line)
     assert event["type"] == "ERROR"
     status = event["object"]
-    assert (status["kind"], status["reason"], status["code"]) == ("Status", "Gone", 410)
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "Expired", 410)
 
 
 def test_an_expired_watch_request_is_answered_410_and_lists_are_not(
@@ -212,7 +212,7 @@ def test_an_expired_watch_request_is_answered_410_and_lists_are_not(
                 )
             )
         assert caught.value.status == 410
-        assert json.loads(caught.value.body)["reason"] == "Gone"
+        assert json.loads(caught.value.body)["reason"] == "Expired"
     assert still_cluster.emulator.faults.watch_faults_left() == 0
     served = watch.Watch().stream(  # the next watch is served as usual
         still_cluster.core.list_namespaced_config_map, "default", timeout_seconds=1

@@ -411,3 +411,46 @@ def test_kubectl_typed_creates_of_secrets_and_access_store_what_create_f_stores(
         )
     allowed = kubectl(cluster, tmp_path, "auth", "can-i", "list", "pods", "--as=alice", "-n", typed)
     assert (allowed.returncode, allowed.stdout.strip()) == (0, "yes"), allowed.stderr
+
+
+def test_kubectl_delete_dry_run_deletes_nothing(cluster: Cluster, tmp_path: Path) -> None:
+    """kubectl sends a server dry run of a delete in the DeleteOptions body, not the query: the
+    object must still be there afterwards (the sandbox refuses the dry run it cannot do)."""
+    ns = cluster.namespace("drill-dry-run")
+    cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "kept"}})
+    tried = kubectl(cluster, tmp_path, "delete", "configmap", "kept", "-n", ns, "--dry-run=server")
+    assert tried.returncode != 0
+    assert "dryRun is not supported by the sandbox" in tried.stderr
+    assert cluster.core.read_namespaced_config_map("kept", ns).metadata.name == "kept"
+
+
+def test_kubectl_create_cronjob_is_validated_and_defaulted(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """batch validateCronJobSpec and ValidateCronJobCreate, through kubectl's typed create."""
+    ns = cluster.namespace("drill-cron")
+    job = ("--image=busybox", "-n", ns, "--", "true")
+    for name, schedule, message in (
+        ("c" * 53, "*/5 * * * *", "metadata.name: Invalid value: "),
+        (
+            "bad",
+            "bogus",
+            'spec.schedule: Invalid value: "bogus": expected exactly 5 fields, found 1',
+        ),
+        ("late", "0 25 * * *", "end of range (25) above maximum (23): 25"),
+        ("tz", "TZ=UTC 0 * * * *", "cannot use TZ or CRON_TZ in schedule"),
+    ):
+        made = kubectl(cluster, tmp_path, "create", "cronjob", name, f"--schedule={schedule}", *job)
+        assert made.returncode != 0, name
+        assert message in made.stderr, made.stderr
+    for name, schedule in (
+        ("c" * 52, "*/5 * * * *"),
+        ("named", "0 3 * jan-mar mon,fri"),
+        ("hourly", "@every 1h30m"),
+    ):
+        made = kubectl(cluster, tmp_path, "create", "cronjob", name, f"--schedule={schedule}", *job)
+        assert made.returncode == 0, made.stderr
+    stored = cluster.batch.read_namespaced_cron_job("named", ns).spec
+    assert (stored.concurrency_policy, stored.suspend) == ("Allow", False)
+    assert (stored.successful_jobs_history_limit, stored.failed_jobs_history_limit) == (3, 1)
+    assert stored.job_template.spec.template.spec.restart_policy == "OnFailure"

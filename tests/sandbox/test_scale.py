@@ -59,3 +59,26 @@ def test_statefulset_scale(still_cluster: Cluster) -> None:
     )
     assert patched.spec.replicas == 3
     assert still_cluster.apps.read_namespaced_stateful_set_scale("db", "default").spec.replicas == 3
+
+
+def test_a_scale_names_its_own_workload_and_without_replicas_asks_for_none(
+    still_cluster: Cluster,
+) -> None:
+    """The update handler's checkName holds for the Scale too; autoscaling/v1's replicas is
+    omitempty, so a Scale without it is a scale to 0."""
+    apps = still_cluster.apps
+    apps.create_namespaced_deployment("default", deployment("web", replicas=2))
+    scale = apps.read_namespaced_deployment_scale("web", "default").to_dict(serialize=True)
+    scale["metadata"]["name"] = "other"
+    with pytest.raises(ApiException) as caught:
+        apps.replace_namespaced_deployment_scale("web", "default", scale)
+    assert caught.value.status == 400
+    assert apps.read_namespaced_deployment("web", "default").spec.replicas == 2
+    emptied = apps.patch_namespaced_deployment_scale(
+        "web",
+        "default",
+        [{"op": "remove", "path": "/spec/replicas"}],
+        _content_type="application/json-patch+json",
+    )
+    assert emptied.to_dict()["spec"] == {"replicas": None}, "0 is omitted, as Go encodes it"
+    assert apps.read_namespaced_deployment("web", "default").spec.replicas == 0

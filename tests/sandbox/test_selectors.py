@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -65,10 +67,75 @@ def test_an_unsupported_field_is_400(labelled: Cluster) -> None:
     assert caught.value.status == 400
 
 
+def test_each_kinds_selectable_fields(still_cluster: Cluster) -> None:
+    """What the kinds' strategies make selectable beyond metadata: a Secret's type, a Job's
+    status.successful (0 until one succeeds), a namespace's phase, an Event's involvedObject."""
+    core = still_cluster.core
+    core.create_namespaced_secret("default", {"metadata": {"name": "plain"}})
+    tls = {"metadata": {"name": "cert"}, "type": "kubernetes.io/tls"}
+    tls["data"] = {"tls.crt": "", "tls.key": ""}
+    core.create_namespaced_secret("default", tls)
+    typed = core.list_namespaced_secret("default", field_selector="type=kubernetes.io/tls")
+    assert [s.metadata.name for s in typed.items] == ["cert"]
+    job = {
+        "metadata": {"name": "j"},
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "t", "image": "x"}]}
+            }
+        },
+    }
+    still_cluster.batch.create_namespaced_job("default", job)
+    waiting = still_cluster.batch.list_namespaced_job(
+        "default", field_selector="status.successful=0"
+    )
+    assert [j.metadata.name for j in waiting.items] == ["j"]
+    active = core.list_namespace(field_selector="status.phase=Active").items
+    assert "default" in {n.metadata.name for n in active}
+    assert core.list_namespaced_event("default", field_selector="involvedObject.name=j").items == []
+
+
 def test_a_malformed_label_selector_is_400(labelled: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         labelled.core.list_namespaced_config_map("default", label_selector="app in web")
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ("app=-x", 'values[0][app]: Invalid value: "-x": a valid label must be an empty string'),
+        ("app=" + "x" * 64, "must be no more than 63 bytes"),
+        ("a/b/c=x", 'key: Invalid value: "a/b/c": a valid label key must consist'),
+        ("/app", 'key: Invalid value: "/app": prefix part must be non-empty'),
+        ("app in (web,-api)", 'values[1][app]: Invalid value: "-api"'),
+        ("rank>high", "for 'Gt', 'Lt' operators, the value must be an integer"),
+    ],
+)
+def test_a_label_selector_with_a_bad_key_or_value_is_400(
+    labelled: Cluster, selector: str, message: str
+) -> None:
+    """apimachinery's labels.Parse checks each requirement with NewRequirement."""
+    with pytest.raises(ApiException) as caught:
+        labelled.core.list_namespaced_config_map("default", label_selector=selector)
+    assert caught.value.status == 400
+    status = json.loads(caught.value.body)
+    assert status["message"].startswith("unable to parse requirement: ")
+    assert message in status["message"]
+
+
+def test_greater_than_less_than_and_empty_set_values(still_cluster: Cluster) -> None:
+    for name, labels in (("one", {"rank": "1", "tier": ""}), ("five", {"rank": "5"})):
+        body = {"metadata": {"name": name, "labels": labels}}
+        still_cluster.core.create_namespaced_config_map("default", body)
+
+    def names(selector: str) -> list[str]:
+        listed = still_cluster.core.list_namespaced_config_map("default", label_selector=selector)
+        return [cm.metadata.name for cm in listed.items]
+
+    assert names("rank>2") == ["five"]
+    assert names("rank<2") == ["one"]
+    assert names("tier in ()") == ["one"], "() is the one empty value"
 
 
 def test_deployments_list_across_namespaces(still_cluster: Cluster) -> None:
@@ -91,6 +158,15 @@ def test_lists_page_with_limit_and_continue(labelled: Cluster) -> None:
     )
     assert [cm.metadata.name for cm in rest.items] == ["c"]
     assert rest.metadata._continue is None
+
+
+def test_a_limit_below_one_does_not_page(labelled: Cluster) -> None:
+    """The API server pages only when limit > 0 (etcd3 store.GetList: paging := Limit > 0)."""
+    for limit in (-1, 0):
+        listed = labelled.core.list_namespaced_config_map("default", limit=limit)
+        assert [cm.metadata.name for cm in listed.items] == ["a", "b", "c"], limit
+        assert listed.metadata._continue is None
+        assert listed.metadata.remaining_item_count is None
 
 
 def test_object_selectors_convert_both_ways() -> None:

@@ -78,16 +78,26 @@ def test_timeout_seconds_ends_a_quiet_watch(still_cluster: Cluster) -> None:
     assert 0.9 < time.monotonic() - started < 3
 
 
-def test_a_compacted_resource_version_is_410_gone(still_cluster: Cluster) -> None:
+def test_a_compacted_resource_version_is_an_expired_error_event(still_cluster: Cluster) -> None:
+    """As the watch cache answers (Cacher.Watch, newErrWatcher): the watch starts (200) and
+    its one event is an ERROR carrying a 410 Expired Status; the client raises a 410."""
     rv = still_cluster.core.list_namespaced_config_map("default").metadata.resource_version
     still_cluster.core.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
     still_cluster.emulator.compact_events()
+    response = still_cluster.core.list_namespaced_config_map(
+        "default", watch=True, resource_version=rv, timeout_seconds=5, _preload_content=False
+    )
+    assert response.status == 200
+    [line] = [line for line in response.read().decode().splitlines() if line]
+    event = json.loads(line)
+    assert event["type"] == "ERROR"
+    status = event["object"]
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "Expired", 410)
+    assert status["message"].startswith(f"too old resource version: {rv} (")
     with pytest.raises(ApiException) as caught:
         collect(still_cluster, 1, resource_version=rv, timeout_seconds=1)
     assert caught.value.status == 410
-    status = json.loads(caught.value.body)
-    assert (status["kind"], status["reason"], status["code"]) == ("Status", "Gone", 410)
-    assert "too old resource version" in status["message"]
+    assert str(caught.value.reason).startswith("Expired: too old resource version")
 
 
 def test_events_beyond_the_window_are_gone(make_cluster: MakeCluster) -> None:

@@ -171,7 +171,11 @@ class KubeEmulator(Emulator):
     # -- world set-up --------------------------------------------------------------------------
 
     def apply(self, manifest: Obj) -> Obj:
-        """Create ``manifest`` (its namespace too, if missing), or replace it if it exists."""
+        """Create ``manifest`` (its namespace too, if missing), or replace it if it exists.
+        A resourceVersion it carries (a manifest saved from ``kubectl get -o yaml``) is
+        dropped: this is setting the world up, not a client's create, which it would fail."""
+        manifest = clone(manifest)
+        manifest.get("metadata", {}).pop("resourceVersion", None)
         rt = self.api.registry.get(str(manifest.get("apiVersion")), str(manifest.get("kind")))
         namespace = namespace_of(manifest) or ("default" if rt.namespaced else "")
         if rt.namespaced:

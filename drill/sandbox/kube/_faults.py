@@ -2,7 +2,7 @@
 
 Request faults act in the HTTP layer (an error status for the next N matching requests, added
 latency); watch faults end open or new watch streams after N more events, or expire them as
-an API server does after compaction (a 410 ``Gone`` answer, or an ``ERROR`` event carrying a
+an API server does after compaction (a 410 ``Expired`` answer, or an ``ERROR`` event carrying a
 410 ``Status`` in the stream); world faults steer
 the simulated controllers (a restore that ends PartiallyFailed, Failed or hangs, a workload
 whose pods never become ready, a job whose pod fails). Every method is thread-safe: tests call
@@ -56,7 +56,7 @@ class _DropRule:
     serial: int
     after_events: int
     abrupt: bool
-    expired: bool = False  # end with an ERROR event carrying 410 Gone, as after compaction
+    expired: bool = False  # end with an ERROR event carrying 410 Expired, as after compaction
 
 
 class WatchBudget:
@@ -157,7 +157,7 @@ class Faults:
         """The next ``count`` watches find their history compacted, as a real API server tells
         it: ``in_stream`` (its usual way) sends ``after_events`` events, then an ``ERROR`` event
         whose object is a 410 ``Status``, and ends the stream; otherwise the watch request
-        itself is answered 410 ``Gone``. Either way the client must list again."""
+        itself is answered 410 ``Expired``. Either way the client must list again."""
         with self._lock:
             if in_stream:
                 self._new_watch_drops += [_DropRule(0, after_events, False, True)] * count

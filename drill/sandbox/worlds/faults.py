@@ -319,12 +319,12 @@ CATALOGUE: dict[str, FaultKind] = {
         ),
         FaultKind(
             "watch-expired",
-            "the next 6 watches end with 410 Gone as an ERROR event (history compacted)",
+            "the next 6 watches end with 410 Expired as an ERROR event (history compacted)",
             _on_clusters("expire_watches", count=6, in_stream=True),
         ),
         FaultKind(
             "watch-gone",
-            "the next 6 watch requests are answered 410 Gone",
+            "the next 6 watch requests are answered 410 Expired",
             _on_clusters("expire_watches", count=6, in_stream=False),
         ),
         FaultKind(

@@ -90,12 +90,44 @@ def _job(obj: Obj) -> None:
     ):
         spec.setdefault(key, value)
     own = job_labels(name_of(obj), uid_of(obj))
-    spec.setdefault(
-        "selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": uid_of(obj)}}
-    )
+    if not spec.get("manualSelector"):
+        # The Job strategy's generateSelector: the uid joins whatever selector was given
+        # (validation then refuses one that selects anything but the Job's own pods).
+        matching = child(child(spec, "selector"), "matchLabels")
+        matching.setdefault("batch.kubernetes.io/controller-uid", uid_of(obj))
     _template(spec)
     labels = child(spec, "template", "metadata", "labels")
     labels.update({k: v for k, v in own.items() if k not in labels})
+
+
+def _keep_cluster_ips(old: Obj, new: Obj) -> None:
+    """The Service strategy's ``patchAllocatedValues`` and ``normalizeClusterIPs`` on update:
+    an update that leaves out the cluster IPs keeps the allocated ones; one that changes only
+    ``clusterIP`` has it stand for ``clusterIPs`` too."""
+    before, after = old.get("spec") or {}, child(new, "spec")
+    if "ExternalName" in (before.get("type"), after.get("type")):
+        return
+    if not after.get("clusterIP") and before.get("clusterIP"):
+        after["clusterIP"] = before["clusterIP"]
+    if not after.get("clusterIPs") and before.get("clusterIPs"):
+        after["clusterIPs"] = list(before["clusterIPs"])
+    if after.get("clusterIP") != before.get("clusterIP") and after.get("clusterIPs") == before.get(
+        "clusterIPs"
+    ):
+        after["clusterIPs"] = [after["clusterIP"]]
+
+
+def _cronjob(obj: Obj) -> None:
+    """batch/v1 SetDefaults_CronJob, and the pod defaults of its Job template."""
+    spec = child(obj, "spec")
+    for key, value in (
+        ("concurrencyPolicy", "Allow"),
+        ("suspend", False),
+        ("successfulJobsHistoryLimit", 3),
+        ("failedJobsHistoryLimit", 1),
+    ):
+        spec.setdefault(key, value)
+    _template(child(child(spec, "jobTemplate"), "spec"))
 
 
 def job_labels(name: str, uid: str) -> dict[str, str]:
@@ -150,6 +182,7 @@ class Defaulter:
             "deployments": _deployment,
             "statefulsets": _statefulset,
             "jobs": _job,
+            "cronjobs": _cronjob,
             "pods": _pod,
             "services": self._service,
             "secrets": _secret,
@@ -169,9 +202,18 @@ class Defaulter:
         if defaults is not None:
             defaults(obj)
 
+    def on_update(self, rt: ResourceType, old: Obj, obj: Obj) -> None:
+        """Defaults for a new version of ``old``: what the server allocated stays unless the
+        update names another value (which validation then refuses)."""
+        if rt.plural == "services":
+            _keep_cluster_ips(old, obj)
+        self.on_write(rt, obj)
+
     def _service(self, obj: Obj) -> None:
         spec = child(obj, "spec")
         spec.setdefault("type", "ClusterIP")
+        if spec["type"] == "ExternalName":
+            return  # a CNAME: no cluster IP, no ports to default
         if not spec.get("clusterIP"):
             spec["clusterIP"] = next(self._ips)
         spec.setdefault("clusterIPs", [spec["clusterIP"]])

@@ -43,7 +43,8 @@ class ApiError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.reason = reason or _REASON_BY_CODE.get(code, "Unknown")
+        # None: the reason the code usually has; "": none (StatusReasonUnknown, omitted).
+        self.reason = _REASON_BY_CODE.get(code, "Unknown") if reason is None else reason
         self.details = details
         self.headers = headers
 
@@ -57,6 +58,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body
@@ -106,6 +109,20 @@ def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str, str]]) -> 
     return ApiError(422, f'{rt.qualified_kind} "{name}" is invalid: {listed}', details=details)
 
 
+def invalid_options(kind: str, causes: list[tuple[str, str, str]]) -> ApiError:
+    """A 422 for request options (``DeleteOptions``) as the handlers answer it: NewInvalid of
+    the ``meta.k8s.io`` kind with no name."""
+    listed = ", ".join(f"{field}: {message}" for _, field, message in causes)
+    if len(causes) > 1:
+        listed = f"[{listed}]"
+    details: Obj = {
+        "group": "meta.k8s.io",
+        "kind": kind,
+        "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],
+    }
+    return ApiError(422, f'{kind}.meta.k8s.io "" is invalid: {listed}', details=details)
+
+
 def unauthorized() -> ApiError:
     """No user: a missing, unknown, expired or revoked token. The real server says no more."""
     return ApiError(401, "Unauthorized")
@@ -120,7 +137,9 @@ EXPIRED = "too old resource version: the watch's history was compacted"
 
 
 def gone(message: str) -> ApiError:
-    return ApiError(410, message)
+    """A resourceVersion or continue token whose history is gone: the API server's
+    ``NewResourceExpired``, reason ``Expired`` (``NewGone``, reason ``Gone``, is deprecated)."""
+    return ApiError(410, message, reason="Expired")
 
 
 def terminating(namespace: str, rt: ResourceType, name: str) -> ApiError:

@@ -2,8 +2,9 @@
 
 One lock guards everything, so each write is atomic and events leave in resourceVersion order.
 Each write bumps the global counter, stamps ``metadata.resourceVersion``, bumps
-``metadata.generation`` when ``spec`` changed, and appends an event to a bounded window that
-watches replay from. A watch asking for a resourceVersion older than the window gets ``Gone``.
+``metadata.generation`` when ``spec`` changed (of an object that has one), and appends an
+event to a bounded window that watches replay from. A watch asking for a resourceVersion older
+than the window gets ``Expired``.
 
 Stored dicts are never mutated after they are stored (a write stores a new dict), so events and
 the read-only views (``read``, ``items``) can share them without copying. Callers that want to
@@ -184,10 +185,13 @@ class Store:
         for kept in ("uid", "creationTimestamp", "namespace", "name"):
             if kept in old_meta:
                 metadata[kept] = old_meta[kept]
-        generation = int(old_meta.get("generation", 1))
-        metadata["generation"] = (
-            generation + 1 if new.get("spec") != old.get("spec") else generation
-        )
+        if "generation" in old_meta:  # only kinds that track one have it
+            generation = int(old_meta["generation"])
+            metadata["generation"] = (
+                generation + 1 if new.get("spec") != old.get("spec") else generation
+            )
+        else:
+            metadata.pop("generation", None)
         stored = self._stamp(new)
         self._bucket(rt)[key] = stored
         self._publish(MODIFIED, rt, stored, old)

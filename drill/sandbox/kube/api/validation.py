@@ -1,26 +1,58 @@
 """Validation: the subset of the real server's checks that clients are likely to trip over.
 
-Names must be DNS-1123 (labels for namespaces and services), workloads need a selector that
-matches their template's labels and containers with a name and an image, Job templates need
-``restartPolicy`` Never or OnFailure, Service ports need a port number. A failure is a 422
-``Invalid`` whose causes name the fields, like the real one. This module must not default or
-store anything.
+Names must be DNS-1123 subdomains (a DNS label for a namespace, a DNS-1035 label for a
+Service), labels and annotations of an
+object and of its pod template must be well formed (apimachinery's ``ValidateLabels`` and
+``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
+annotations), workloads need a selector that matches their template's labels and containers
+with a name and an image, Job templates need ``restartPolicy`` Never or OnFailure, Service
+ports need a port number. An update may not change what the real server holds immutable: a
+workload's selector, most of a StatefulSet's spec, a Job's template (but its scheduling
+directives while suspended and never started), selector and completions, a Service's
+allocated cluster IPs. A failure is a 422 ``Invalid`` whose causes name the fields and quote
+the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like the real one. This
+module must not default or store anything.
 """
 
 from __future__ import annotations
 
-import re
+import base64
+import binascii
+import json
 from collections.abc import Callable
 from typing import Any
 
+from drill.sandbox.kube.api.cron import schedule_error
 from drill.sandbox.kube.api.errors import invalid
+from drill.sandbox.kube.api.formats import (
+    config_map_key,
+    dns1035_label,
+    dns1123_label,
+    dns1123_subdomain,
+    label_key,
+    label_value,
+    port_name,
+)
 from drill.sandbox.kube.api.objects import Obj, dig, name_of
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.api.selectors import selector_from_object
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_ONLY = ("namespaces", "services")
+_ANNOTATIONS_LIMIT = 256 * 1024  # bytes of keys and values together
+# Where each kind keeps the pod template whose labels and annotations are checked too.
+_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "deployments": ("spec", "template"),
+    "statefulsets": ("spec", "template"),
+    "daemonsets": ("spec", "template"),
+    "replicasets": ("spec", "template"),
+    "jobs": ("spec", "template"),
+    "cronjobs": ("spec", "jobTemplate", "spec", "template"),
+}
+# Kinds whose names are not DNS subdomains: a namespace's is a DNS label (NameIsDNSLabel), a
+# Service's a DNS-1035 label, starting with a letter (core ValidateServiceName).
+_NAME_RULES: dict[str, Callable[[str], list[str]]] = {
+    "namespaces": dns1123_label,
+    "services": dns1035_label,
+}
 # RBAC objects take any name that is a valid URL path segment (``system:discovery``).
 _PATH_SEGMENT = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
 Cause = tuple[str, str, str]  # (reason, field, message)
@@ -31,7 +63,80 @@ def _required(field: str) -> Cause:
 
 
 def _bad(field: str, value: Any, why: str) -> Cause:
-    return ("FieldValueInvalid", field, f"Invalid value: {value!r}: {why}")
+    return ("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {why}")
+
+
+def immutable(field: str, value: Any) -> Cause:
+    """ValidateImmutableField's error: the new value, and that it may not change."""
+    return _bad(field, value, "field is immutable")
+
+
+def _go_value(value: Any) -> str:
+    """A bad value as field.Error prints it: strings quoted, numbers and booleans bare."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[]string{" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _labels_causes(labels: Any, field: str) -> list[Cause]:
+    """ValidateLabels: each key a qualified name, each value a label value."""
+    if labels is None:
+        return []
+    if not isinstance(labels, dict):
+        return [_bad(field, labels, "must be a map of strings")]
+    found: list[Cause] = []
+    for key, value in labels.items():
+        found += [_bad(field, key, why) for why in label_key(key)]
+        if not isinstance(value, str):
+            found.append(_bad(field, value, "must be a string"))
+            continue
+        found += [_bad(field, value, why) for why in label_value(value)]
+    return found
+
+
+def _annotations_causes(annotations: Any, field: str) -> list[Cause]:
+    """ValidateAnnotations: keys are qualified names in any case; 256 KiB in all."""
+    if annotations is None:
+        return []
+    if not isinstance(annotations, dict):
+        return [_bad(field, annotations, "must be a map of strings")]
+    found = [_bad(field, key, why) for key in annotations for why in label_key(key.lower())]
+    found += [
+        _bad(field, value, "must be a string")
+        for value in annotations.values()
+        if not isinstance(value, str)
+    ]
+    size = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in annotations.items())
+    if size > _ANNOTATIONS_LIMIT:
+        found.append(
+            (
+                "FieldValueTooLong",
+                field,
+                f"Too long: may not be more than {_ANNOTATIONS_LIMIT} bytes",
+            )
+        )
+    return found
+
+
+def _metadata_causes(rt: ResourceType, obj: Obj) -> list[Cause]:
+    """The labels and annotations of the object (``metadata.``) and of its pod template
+    (``spec.template.``, as ValidatePodTemplateSpec names them: no ``metadata``)."""
+    found = _labels_causes(dig(obj, "metadata", "labels"), "metadata.labels")
+    found += _annotations_causes(dig(obj, "metadata", "annotations"), "metadata.annotations")
+    path = _TEMPLATES.get(rt.plural)
+    if path is not None:
+        template = ".".join(path)
+        found += _labels_causes(dig(obj, *path, "metadata", "labels"), f"{template}.labels")
+        found += _annotations_causes(
+            dig(obj, *path, "metadata", "annotations"), f"{template}.annotations"
+        )
+    return found
 
 
 def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
@@ -45,26 +150,8 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
         ]
     if rt.plural in _PATH_SEGMENT:
         return _path_segment_causes(name)
-    if rt.plural in _LABEL_ONLY:
-        if len(name) > 63 or not _LABEL.match(name):
-            return [
-                _bad(
-                    "metadata.name",
-                    name,
-                    "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                    "characters or '-'",
-                )
-            ]
-    elif len(name) > 253 or not _SUBDOMAIN.match(name):
-        return [
-            _bad(
-                "metadata.name",
-                name,
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, '-' or '.'",
-            )
-        ]
-    return []
+    check = _NAME_RULES.get(rt.plural, dns1123_subdomain)
+    return [_bad("metadata.name", name, why) for why in check(name)]
 
 
 def _path_segment_causes(name: str) -> list[Cause]:
@@ -76,19 +163,70 @@ def _path_segment_causes(name: str) -> list[Cause]:
 
 
 def _container_causes(spec: Any, field: str) -> list[Cause]:
+    """core ValidatePodSpec's containers (and init containers): each named with a DNS label
+    no other container of the pod has, with an image, its ports 1-65535 (named with a port
+    name), and its volume mounts naming volumes of the pod."""
     containers = dig(spec, "containers")
     if not isinstance(containers, list) or not containers:
         return [_required(f"{field}.containers")]
+    volumes = {v.get("name") for v in dig(spec, "volumes") or [] if isinstance(v, dict)}
     found: list[Cause] = []
-    for index, container in enumerate(containers):
-        where = f"{field}.containers[{index}]"
-        if not isinstance(container, dict):
-            found.append(_bad(where, container, "must be an object"))
-            continue
-        found += [
-            _required(f"{where}.{key}") for key in ("name", "image") if not container.get(key)
-        ]
+    seen: set[str] = set()
+    for group in ("initContainers", "containers"):
+        for index, container in enumerate(dig(spec, group) or []):
+            where = f"{field}.{group}[{index}]"
+            if not isinstance(container, dict):
+                found.append(_bad(where, container, "must be an object"))
+                continue
+            found += _one_container_causes(container, where, volumes, seen)
     return found
+
+
+def _one_container_causes(
+    container: Obj, where: str, volumes: set[Any], seen: set[str]
+) -> list[Cause]:
+    found: list[Cause] = []
+    name = container.get("name")
+    if not name:
+        found.append(_required(f"{where}.name"))
+    else:
+        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+        if name in seen:
+            found.append(
+                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
+            )
+        seen.add(str(name))
+    if not container.get("image"):
+        found.append(_required(f"{where}.image"))
+    for index, port in enumerate(container.get("ports") or []):
+        at = f"{where}.ports[{index}]"
+        number = port.get("containerPort") if isinstance(port, dict) else None
+        if not number:
+            found.append(_required(f"{at}.containerPort"))
+        elif not isinstance(number, int) or not 0 < number < 65536:
+            found.append(
+                _bad(f"{at}.containerPort", number, "must be between 1 and 65535, inclusive")
+            )
+        if isinstance(port, dict) and port.get("name"):
+            found += [_bad(f"{at}.name", port["name"], why) for why in port_name(str(port["name"]))]
+    for index, mount in enumerate(container.get("volumeMounts") or []):
+        mounted = mount.get("name") if isinstance(mount, dict) else None
+        if mounted not in volumes:
+            at = f"{where}.volumeMounts[{index}].name"
+            found.append(("FieldValueNotFound", at, f"Not found: {_go_value(mounted)}"))
+    return found
+
+
+_RESTART_POLICIES = ("Always", "OnFailure", "Never")
+
+
+def _restart_policy_causes(spec: Any, field: str, allowed: tuple[str, ...]) -> list[Cause]:
+    """A pod's restartPolicy is one of Always, OnFailure, Never; a ReplicaSet's, Deployment's
+    or StatefulSet's template may only have Always (ValidatePodTemplateSpecForReplicaSet)."""
+    policy = dig(spec, "restartPolicy")
+    if policy in allowed:
+        return []
+    return [_not_supported(f"{field}.restartPolicy", policy, allowed)]
 
 
 def _workload_causes(obj: Obj) -> list[Cause]:
@@ -111,32 +249,229 @@ def _workload_causes(obj: Obj) -> list[Cause]:
                 "`selector` does not match template `labels`",
             )
         )
-    return found + _container_causes(dig(spec, "template", "spec"), "spec.template.spec")
+    pod = dig(spec, "template", "spec")
+    found += _restart_policy_causes(pod, "spec.template.spec", ("Always",))
+    return found + _container_causes(pod, "spec.template.spec")
+
+
+# JobSpec fields validateJobSpec holds to ValidateNonnegativeField.
+_JOB_COUNTS = (
+    "parallelism",
+    "completions",
+    "activeDeadlineSeconds",
+    "backoffLimit",
+    "ttlSecondsAfterFinished",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+)
 
 
 def _job_causes(obj: Obj) -> list[Cause]:
-    pod = dig(obj, "spec", "template", "spec")
-    found = _container_causes(pod, "spec.template.spec")
+    """batch ValidateJobSpec: validateJobSpec, and a selector that selects the template."""
+    spec = obj.get("spec") or {}
+    found = _job_spec_causes(spec, "spec")
+    selector = spec.get("selector")
+    if isinstance(selector, dict) and not selector_from_object(selector).matches(
+        spec.get("template") or {}
+    ):
+        labels = dig(spec, "template", "metadata", "labels")
+        found.append(
+            _bad(
+                "spec.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
+            )
+        )
+    return found
+
+
+def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
+    """validateJobSpec: counts that may not be negative, the pod template, and a
+    restartPolicy of OnFailure or Never (Always, the pod default, or none is Required)."""
+    found = [
+        _bad(f"{field}.{key}", spec[key], "must be greater than or equal to 0")
+        for key in _JOB_COUNTS
+        if isinstance(spec.get(key), int) and spec[key] < 0
+    ]
+    pod = dig(spec, "template", "spec")
+    found += _container_causes(pod, f"{field}.template.spec")
     policy = dig(pod, "restartPolicy")
-    if policy not in ("Never", "OnFailure"):
+    where = f"{field}.template.spec.restartPolicy"
+    if policy in (None, "", "Always"):
+        found.append(
+            ("FieldValueRequired", where, 'Required value: valid values: "OnFailure", "Never"')
+        )
+    elif policy not in ("Never", "OnFailure"):
         found.append(
             (
                 "FieldValueNotSupported",
-                "spec.template.spec.restartPolicy",
+                where,
                 f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"',
             )
         )
     return found
 
 
-def _service_causes(obj: Obj) -> list[Cause]:
+def _cronjob_causes(obj: Obj) -> list[Cause]:
+    """batch validateCronJobSpec: a schedule ParseStandard reads, no TZ in it, a known
+    concurrencyPolicy, counts that may not be negative, and a Job template as validateJobSpec
+    wants it, with no selector of its own (ValidateJobTemplateSpec)."""
+    spec = obj.get("spec") or {}
+    schedule = spec.get("schedule")
     found: list[Cause] = []
-    for index, port in enumerate(dig(obj, "spec", "ports") or []):
-        number = port.get("port") if isinstance(port, dict) else None
-        if not isinstance(number, int) or not 0 < number < 65536:
-            found.append(
-                _bad(f"spec.ports[{index}].port", number, "must be between 1 and 65535, inclusive")
+    if not schedule:
+        found.append(_required("spec.schedule"))
+    elif (why := schedule_error(str(schedule))) is not None:
+        found.append(_bad("spec.schedule", schedule, why))
+    policy = spec.get("concurrencyPolicy")
+    if not policy:
+        found.append(_required("spec.concurrencyPolicy"))
+    elif policy not in ("Allow", "Forbid", "Replace"):
+        found.append(
+            (
+                "FieldValueNotSupported",
+                "spec.concurrencyPolicy",
+                f'Unsupported value: "{policy}": supported values: "Allow", "Forbid", "Replace"',
             )
+        )
+    found += [
+        _bad(f"spec.{key}", spec[key], "must be greater than or equal to 0")
+        for key in (
+            "startingDeadlineSeconds",
+            "successfulJobsHistoryLimit",
+            "failedJobsHistoryLimit",
+        )
+        if isinstance(spec.get(key), int) and spec[key] < 0
+    ]
+    job = dig(spec, "jobTemplate", "spec") or {}
+    found += _job_spec_causes(job, "spec.jobTemplate.spec")
+    if job.get("selector") is not None:
+        found.append(
+            _bad(
+                "spec.jobTemplate.spec.selector",
+                job["selector"],
+                "`selector` will be auto-generated",
+            )
+        )
+    if job.get("manualSelector") is True:
+        found.append(
+            (
+                "FieldValueNotSupported",
+                "spec.jobTemplate.spec.manualSelector",
+                'Unsupported value: true: supported values: "nil", "false"',
+            )
+        )
+    return found
+
+
+def _cronjob_create_causes(obj: Obj) -> list[Cause]:
+    """ValidateCronJobCreate: the controller names its Jobs NAME-TIMESTAMP (11 more
+    characters), so a new CronJob's name has at most 52; and no TZ in a new schedule."""
+    found: list[Cause] = []
+    if len(name_of(obj)) > 52:
+        found.append(_bad("metadata.name", name_of(obj), "must be no more than 52 characters"))
+    found += _schedule_tz_causes(obj, allowed=False)
+    return found
+
+
+def _cronjob_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """On update a TZ already in the schedule may stay (but not beside spec.timeZone)."""
+    return _schedule_tz_causes(new, allowed="TZ" in str(dig(old, "spec", "schedule") or ""))
+
+
+def _schedule_tz_causes(obj: Obj, *, allowed: bool) -> list[Cause]:
+    schedule = str(dig(obj, "spec", "schedule") or "")
+    if "TZ" not in schedule:
+        return []
+    if not allowed:
+        why = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        return [_bad("spec.schedule", schedule, why)]
+    if dig(obj, "spec", "timeZone") is not None:
+        why = "cannot use both timeZone field and TZ or CRON_TZ in schedule"
+        return [_bad("spec.schedule", schedule, why)]
+    return []
+
+
+def _generated_selector_causes(obj: Obj) -> list[Cause]:
+    """validateGeneratedSelector: unless ``manualSelector``, the selector must select the
+    labels the server gives the Job's pods (its uid and name, legacy and prefixed)."""
+    spec = obj.get("spec") or {}
+    selector = spec.get("selector")
+    if spec.get("manualSelector") is True or not isinstance(selector, dict):
+        return []
+    uid, name = str(dig(obj, "metadata", "uid") or ""), name_of(obj)
+    expected = {
+        "controller-uid": uid,
+        "job-name": name,
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+    }
+    if selector_from_object(selector).matches({"metadata": {"labels": expected}}):
+        return []
+    return [_bad("spec.selector", selector, "`selector` not auto-generated")]
+
+
+_SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+_PROTOCOLS = ("SCTP", "TCP", "UDP")
+
+
+def _not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+    listed = ", ".join(f'"{v}"' for v in supported)
+    return (
+        "FieldValueNotSupported",
+        field,
+        f"Unsupported value: {_go_value(value)}: supported values: {listed}",
+    )
+
+
+def _service_causes(obj: Obj) -> list[Cause]:
+    """core ValidateService: a known type, an externalName for an ExternalName Service, ports
+    unless headless or ExternalName, each named (a DNS label, unique) when there are several,
+    with a port number, a known protocol and a targetPort that is a number or a port name."""
+    spec = obj.get("spec") or {}
+    kind = spec.get("type")
+    found: list[Cause] = []
+    if kind not in _SERVICE_TYPES:
+        found.append(_not_supported("spec.type", kind, _SERVICE_TYPES))
+    if kind == "ExternalName" and not spec.get("externalName"):
+        found.append(_required("spec.externalName"))
+    ports = spec.get("ports") or []
+    if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
+        found.append(_required("spec.ports"))
+    names: set[str] = set()
+    for index, port in enumerate(ports):
+        where = f"spec.ports[{index}]"
+        if not isinstance(port, dict):
+            found.append(_bad(where, port, "must be an object"))
+            continue
+        found += _service_port_causes(port, where, several=len(ports) > 1)
+        name = port.get("name")
+        if name and name in names:
+            found.append(
+                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
+            )
+        names.add(str(name or ""))
+    return found
+
+
+def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]:
+    found: list[Cause] = []
+    name = port.get("name")
+    if several and not name:
+        found.append(_required(f"{where}.name"))
+    elif name:
+        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+    number = port.get("port")
+    if not isinstance(number, int) or not 0 < number < 65536:
+        found.append(_bad(f"{where}.port", number, "must be between 1 and 65535, inclusive"))
+    protocol = port.get("protocol")
+    if protocol not in _PROTOCOLS:
+        found.append(_not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
+    target = port.get("targetPort")
+    if isinstance(target, int) and not 0 < target < 65536:
+        found.append(_bad(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive"))
+    elif isinstance(target, str) and not target.isdigit():
+        found += [_bad(f"{where}.targetPort", target, why) for why in port_name(target)]
     return found
 
 
@@ -152,17 +487,79 @@ def _string_map_causes(obj: Obj, field: str) -> list[Cause]:
 
 
 def _pod_causes(obj: Obj) -> list[Cause]:
-    return _container_causes(obj.get("spec"), "spec")
+    spec = obj.get("spec")
+    return _restart_policy_causes(spec, "spec", _RESTART_POLICIES) + _container_causes(spec, "spec")
 
 
 def _data_causes(obj: Obj) -> list[Cause]:
-    return _string_map_causes(obj, "data")
+    """core ValidateConfigMap and ValidateSecret: string values, and keys IsConfigMapKey
+    accepts (data[KEY]); a ConfigMap's key may not be in both data and binaryData."""
+    found = _string_map_causes(obj, "data")
+    data, binary = obj.get("data") or {}, obj.get("binaryData") or {}
+    for field, keys in (("data", data), ("binaryData", binary)):
+        if not isinstance(keys, dict):
+            continue
+        found += [_bad(f"{field}[{key}]", key, why) for key in keys for why in config_map_key(key)]
+    if isinstance(data, dict) and isinstance(binary, dict):
+        found += [
+            _bad(f"data[{key}]", key, "duplicate of key present in binaryData")
+            for key in data
+            if key in binary
+        ]
+        found += _data_size_causes(obj, data, binary)
+    return found
+
+
+_DATA_LIMIT = 1024 * 1024  # core.MaxSecretSize: a ConfigMap's or Secret's data, in bytes
+
+
+def _data_size_causes(obj: Obj, data: Obj, binary: Obj) -> list[Cause]:
+    """At most 1 MiB of values: a Secret's decoded data (reported on ``data``), a ConfigMap's
+    data and binaryData together (reported on the whole object, field "")."""
+    secret = obj.get("kind") == "Secret"
+    size = sum(_size(v, encoded=secret) for v in data.values())
+    size += sum(_size(v, encoded=True) for v in binary.values())
+    if size <= _DATA_LIMIT:
+        return []
+    why = f"Too long: may not be more than {_DATA_LIMIT} bytes"
+    return [("FieldValueTooLong", "data" if secret else "", why)]
+
+
+def _size(value: Any, *, encoded: bool) -> int:
+    text = str(value)
+    if encoded:
+        try:
+            return len(base64.b64decode(text, validate=False))
+        except (binascii.Error, ValueError):
+            return len(text)
+    return len(text.encode())
+
+
+_IMMUTABLE_SET = "Forbidden: field is immutable when `immutable` is set"
+
+
+def _data_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """ValidateConfigMapUpdate and ValidateSecretUpdate: once ``immutable`` is true, neither it
+    nor the data may change; a Secret's type never may."""
+    found: list[Cause] = []
+    if old.get("immutable") is True:
+        if new.get("immutable") is not True:
+            found.append(("FieldValueForbidden", "immutable", _IMMUTABLE_SET))
+        found += [
+            ("FieldValueForbidden", field, _IMMUTABLE_SET)
+            for field in ("data", "binaryData")
+            if (new.get(field) or {}) != (old.get(field) or {})
+        ]
+    if old.get("kind") == "Secret" and new.get("type") != old.get("type"):
+        found.append(immutable("type", new.get("type")))
+    return found
 
 
 _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
     "deployments": _workload_causes,
     "statefulsets": _workload_causes,
     "jobs": _job_causes,
+    "cronjobs": _cronjob_causes,
     "pods": _pod_causes,
     "services": _service_causes,
     "configmaps": _data_causes,
@@ -170,11 +567,146 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
 }
 
 
-def validate(rt: ResourceType, obj: Obj) -> None:
-    """Raise a 422 ``Invalid`` listing every problem found in ``obj``."""
-    causes = _name_causes(rt, name_of(obj))
+def _selector_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """apps/v1 workloads: the selector is immutable (the Deployment, ReplicaSet and DaemonSet
+    strategies' ValidateUpdate, for every version but the old beta ones)."""
+    return _immutable_causes(old, new, ("selector",))
+
+
+def _immutable_causes(old: Obj, new: Obj, keys: tuple[str, ...]) -> list[Cause]:
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    return [immutable(f"spec.{k}", after.get(k)) for k in keys if after.get(k) != before.get(k)]
+
+
+# ValidateStatefulSetUpdate: what an update may change in a StatefulSet's spec.
+_STATEFULSET_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+
+
+def _statefulset_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    def fixed(obj: Obj) -> Obj:
+        spec = obj.get("spec") or {}
+        return {k: v for k, v in spec.items() if k not in _STATEFULSET_MUTABLE}
+
+    if fixed(old) == fixed(new):
+        return []
+    allowed = ", ".join(f"'{k}'" for k in _STATEFULSET_MUTABLE[:-1])
+    why = (
+        f"Forbidden: updates to statefulset spec for fields other than {allowed} and "
+        f"'{_STATEFULSET_MUTABLE[-1]}' are forbidden"
+    )
+    return [("FieldValueForbidden", "spec", why)]
+
+
+# What a suspended Job that never started may change in its template (mutable scheduling
+# directives): the template's labels and annotations, and these fields of its pod spec.
+_SCHEDULING_DIRECTIVES = ("nodeSelector", "tolerations", "affinity", "schedulingGates")
+
+
+def _job_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """batch ValidateJobSpecUpdate: selector, template (but its scheduling directives while
+    suspended and never started), completions (an Indexed Job's in tandem with parallelism),
+    completionMode and the failure and success policies are immutable."""
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    found = _immutable_causes(
+        old,
+        new,
+        (
+            "selector",
+            "completionMode",
+            "podFailurePolicy",
+            "backoffLimitPerIndex",
+            "managedBy",
+            "successPolicy",
+        ),
+    )
+    completions = after.get("completions")
+    if completions != before.get("completions"):
+        if after.get("completionMode") != "Indexed":
+            found.append(immutable("spec.completions", completions))
+        elif completions is not None and completions != after.get("parallelism"):
+            found.append(
+                _bad(
+                    "spec.completions",
+                    completions,
+                    "can only be modified in tandem with spec.parallelism",
+                )
+            )
+    template, old_template = after.get("template"), before.get("template")
+    if before.get("suspend") is True and not dig(old, "status", "startTime"):
+        template, old_template = _without_directives(template), _without_directives(old_template)
+    if template != old_template:
+        found.append(immutable("spec.template", after.get("template")))
+    return found
+
+
+def _without_directives(template: Any) -> Any:
+    if not isinstance(template, dict):
+        return template
+    metadata = {
+        k: v
+        for k, v in (template.get("metadata") or {}).items()
+        if k not in ("labels", "annotations")
+    }
+    spec = {
+        k: v for k, v in (template.get("spec") or {}).items() if k not in _SCHEDULING_DIRECTIVES
+    }
+    return {**template, "metadata": metadata, "spec": spec}
+
+
+def _service_update_causes(old: Obj, new: Obj) -> list[Cause]:
+    """core ValidateServiceUpdate (validateUpgradeDowngradeClusterIPs): an allocated cluster
+    IP may not change, unless the Service is or becomes an ExternalName one."""
+    before, after = old.get("spec") or {}, new.get("spec") or {}
+    if "ExternalName" in (before.get("type"), after.get("type")):
+        return []
+    old_ips, new_ips = before.get("clusterIPs") or [], after.get("clusterIPs") or []
+    if old_ips[:1] == ["None"] and new_ips[:1] == ["None"]:
+        return []
+    return [
+        _bad(f"spec.clusterIPs[{i}]", new_ips, "may not change once set")
+        for i, ip in enumerate(old_ips)
+        if i < len(new_ips) and new_ips[i] != ip
+    ]
+
+
+# What is checked on create only: ValidateJob's generated selector (ValidateJobUpdate has none).
+_CREATE_BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
+    "jobs": _generated_selector_causes,
+    "cronjobs": _cronjob_create_causes,
+}
+_UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
+    "deployments": _selector_update_causes,
+    "replicasets": _selector_update_causes,
+    "daemonsets": _selector_update_causes,
+    "statefulsets": _statefulset_update_causes,
+    "jobs": _job_update_causes,
+    "cronjobs": _cronjob_update_causes,
+    "configmaps": _data_update_causes,
+    "secrets": _data_update_causes,
+    "services": _service_update_causes,
+}
+
+
+def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
+    """Raise a 422 ``Invalid`` listing every problem found in ``obj``, and, for an update of
+    ``old``, every field it changes that may not change."""
+    causes = _name_causes(rt, name_of(obj)) + _metadata_causes(rt, obj)
     check = _BY_PLURAL.get(rt.plural)
     if check is not None:
         causes += check(obj)
+    update_check = _UPDATE_BY_PLURAL.get(rt.plural)
+    if old is not None and update_check is not None:
+        causes += update_check(old, obj)
+    create_check = _CREATE_BY_PLURAL.get(rt.plural)
+    if old is None and create_check is not None:
+        causes = create_check(obj) + causes
     if causes:
         raise invalid(rt, name_of(obj), causes)

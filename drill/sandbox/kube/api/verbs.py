@@ -22,6 +22,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from drill.clock import Clock
 from drill.sandbox.kube.api.defaults import Defaulter
@@ -51,12 +52,16 @@ from drill.sandbox.kube.api.schemas import schema_for
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.store import Store
 from drill.sandbox.kube.api.structural import apply_defaults, causes, prune
-from drill.sandbox.kube.api.validation import validate
+from drill.sandbox.kube.api.validation import immutable, validate
 
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
 _SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation")
 _RETURNS_OBJECT_ON_DELETE = ("pods", "services")
 _ORPHAN_BY_DEFAULT = ("jobs",)  # batch/v1 Jobs orphan their pods unless told otherwise
+# The built-in kinds whose strategy gives them a metadata.generation (PrepareForCreate sets 1;
+# custom resources have one too); ConfigMaps, Secrets, Services, Pods (in 1.32), namespaces,
+# leases and the rest have none.
+_GENERATION_KINDS = ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs")
 
 
 @dataclass(frozen=True)
@@ -111,17 +116,16 @@ class Api:
     ) -> Obj:
         obj = self._body(rt, namespace, body)
         metadata = meta(obj)
+        _no_resource_version(metadata)
         for key in _SYSTEM_META:
             metadata.pop(key, None)
         with self.store.lock:
             self._require_open_namespace(rt, obj)
             self._assign_name(rt, obj)
-            metadata.update(
-                uid=self.new_uid(),
-                creationTimestamp=rfc3339(self._clock.now()),
-                generation=1,
-            )
-            self._shape(rt, obj, self._defaulter.on_create, options or WriteOptions())
+            metadata.update(uid=self.new_uid(), creationTimestamp=rfc3339(self._clock.now()))
+            if rt.plural in _GENERATION_KINDS or schema_for(rt) is not None:
+                metadata["generation"] = 1
+            self._shape(rt, obj, partial(self._defaulter.on_create, rt), options or WriteOptions())
             return self.store.insert(rt, obj)
 
     def new_uid(self) -> str:
@@ -174,7 +178,9 @@ class Api:
                 if labels.matches(o) and fields.matches(o)
             ]
         start, list_rv = self._continue_from(options.continue_token, rv)
-        end = len(matching) if not options.limit else min(start + options.limit, len(matching))
+        # Only a positive limit pages, as in the real storage: 0 or less lists everything.
+        limit = options.limit or 0
+        end = min(start + limit, len(matching)) if limit > 0 else len(matching)
         metadata: Obj = {"resourceVersion": str(list_rv)}
         if end < len(matching):
             metadata["continue"] = _continue_token(list_rv, end)
@@ -216,6 +222,7 @@ class Api:
         self._same_name(obj, name)
         with self.store.lock:
             old = self._current(rt, namespace, name)
+            _check_uid(rt, old, obj)
             expected_rv = str(meta(obj).get("resourceVersion") or "")
             return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
@@ -226,6 +233,7 @@ class Api:
         self._same_name(obj, name)
         with self.store.lock:
             old = self._current(rt, namespace, name)
+            _check_uid(rt, old, obj)
             new = clone(old)
             new["status"] = obj.get("status", {})
             return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
@@ -242,6 +250,7 @@ class Api:
         with self.store.lock:
             old = self._current(rt, namespace, name)
             patched = self._patched(content_type, old, patch)
+            _same_place(patched, namespace, name)
             return self._write(
                 rt, old, patched, _changed_rv(old, patched), options or WriteOptions()
             )
@@ -259,17 +268,30 @@ class Api:
     def _write(
         self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
     ) -> Obj:
-        """Store ``new`` in place of ``old``, keeping what clients may not change."""
+        """Store ``new`` in place of ``old``, keeping what clients may not change, refusing a
+        change of what they cannot (``metadata.uid``: ValidateObjectMetaAccessorUpdate)."""
         metadata = meta(new)
+        if metadata.get("uid") and metadata["uid"] != uid_of(old):
+            raise invalid(rt, name_of(old), [immutable("metadata.uid", metadata["uid"])])
         metadata["name"], metadata["namespace"] = name_of(old), old["metadata"].get("namespace")
         if metadata["namespace"] is None:
             metadata.pop("namespace")
         if "deletionTimestamp" in old["metadata"]:
-            metadata["deletionTimestamp"] = old["metadata"]["deletionTimestamp"]
+            for kept in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if kept in old["metadata"]:
+                    metadata[kept] = old["metadata"][kept]
+            _no_new_finalizers(rt, old, new)
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
-        self._shape(rt, new, self._defaulter.on_write, options)
-        return self.store.update(rt, new, expected_rv or None)
+        self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
+        stored = self.store.update(rt, new, expected_rv or None)
+        if (
+            "deletionTimestamp" in metadata
+            and not metadata.get("finalizers")
+            and rt is not (self._namespaces)
+        ):
+            self._remove(rt, stored, None)  # its last finalizer went: now it is deleted
+        return stored
 
     def _patched(self, content_type: str, old: Obj, patch: object) -> Obj:
         patched = apply_patch(content_type, clone(old), patch)
@@ -287,6 +309,7 @@ class Api:
     ) -> Obj:
         if not isinstance(body, dict):
             raise bad_request("the body must be a Scale object")
+        _same_place(body, namespace, name)  # checkName, as for any update
         return self._set_replicas(
             rt, namespace, name, body, str(dig(body, "metadata", "resourceVersion") or "")
         )
@@ -318,14 +341,30 @@ class Api:
             self._check_preconditions(rt, old, options)
             if rt is self._namespaces:
                 return self._start_terminating(name)
-            removed = self.store.remove(rt, namespace or "", name)
-            policy = options.propagation or (
-                "Orphan" if rt.plural in _ORPHAN_BY_DEFAULT else "Background"
-            )
-            self._handle_dependents(namespace or "", uid_of(old), orphan=policy == "Orphan")
+            if old["metadata"].get("finalizers"):
+                return self._mark_deleting(rt, old)
+            removed = self._remove(rt, old, options.propagation)
         if rt.plural in _RETURNS_OBJECT_ON_DELETE:
             return removed
         return _success(rt, name, uid_of(old))
+
+    def _remove(self, rt: ResourceType, old: Obj, propagation: str | None) -> Obj:
+        namespace = namespace_of(old)
+        removed = self.store.remove(rt, namespace, name_of(old))
+        policy = propagation or ("Orphan" if rt.plural in _ORPHAN_BY_DEFAULT else "Background")
+        self._handle_dependents(namespace, uid_of(old), orphan=policy == "Orphan")
+        return removed
+
+    def _mark_deleting(self, rt: ResourceType, old: Obj) -> Obj:
+        """An object with finalizers is not removed: it gets a deletionTimestamp and stays,
+        answered as it now is, until an update takes its last finalizer away (the generic
+        store's updateForGracefulDeletionAndFinalizers, then ShouldDeleteDuringUpdate)."""
+
+        def mark(obj: Obj) -> None:
+            obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
+            obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+
+        return self.store.mutate(rt, namespace_of(old), name_of(old), mark)
 
     def delete_collection(
         self, rt: ResourceType, namespace: str | None, options: ListOptions
@@ -419,22 +458,23 @@ class Api:
         self,
         rt: ResourceType,
         obj: Obj,
-        defaults: Callable[[ResourceType, Obj], None],
+        defaults: Callable[[Obj], None],
         options: WriteOptions,
+        old: Obj | None = None,
     ) -> None:
-        """Prune (a schema's kinds), default, then validate; a body of the wrong shape is a
-        400, as a decode error would be."""
+        """Prune (a schema's kinds), default, then validate (an update against ``old`` too);
+        a body of the wrong shape is a 400, as a decode error would be."""
         schema = schema_for(rt)
         if schema is not None:
             _pruned(rt, prune(obj, schema), options)
             apply_defaults(obj, schema)
         try:
-            defaults(rt, obj)
+            defaults(obj)
         except (AttributeError, TypeError, ValueError) as error:
             raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
         if schema is not None and (found := causes(obj, schema)):
             raise invalid(rt, name_of(obj), found)
-        validate(rt, obj)
+        validate(rt, obj, old)
 
     @staticmethod
     def _same_name(obj: Obj, name: str) -> None:
@@ -462,6 +502,55 @@ def _pruned(rt: ResourceType, paths: list[str], options: WriteOptions) -> None:
         f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
         f"strict decoding error: {', '.join(unknown)}"
     )
+
+
+def _no_resource_version(metadata: Obj) -> None:
+    """The etcd3 store's Create refuses an object that carries a resourceVersion (one it can
+    parse, other than 0): ErrResourceVersionSetOnCreate, a plain error the server answers as a
+    500 with no reason."""
+    try:
+        version = int(str(metadata.get("resourceVersion") or "0"))
+    except ValueError:
+        return
+    if version != 0:
+        raise ApiError(500, "resourceVersion should not be set on objects to be created", reason="")
+
+
+def _no_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
+    """ValidateNoNewFinalizers: an object being deleted may lose finalizers, not gain any."""
+    before = set(old["metadata"].get("finalizers") or [])
+    added = sorted({f for f in meta(new).get("finalizers") or [] if f not in before})
+    if added:
+        listed = ", ".join(json.dumps(f) for f in added)
+        why = (
+            "Forbidden: no new finalizers can be added if the object is being deleted, "
+            f"found new finalizers []string{{{listed}}}"
+        )
+        raise invalid(rt, name_of(old), [("FieldValueForbidden", "metadata.finalizers", why)])
+
+
+def _same_place(patched: Obj, namespace: str | None, name: str) -> None:
+    """A patch may not move the object: the API server's ``checkName`` after patching."""
+    if name_of(patched) != name:
+        raise bad_request(
+            f"the name of the object ({name_of(patched)}) does not match "
+            f"the name on the URL ({name})"
+        )
+    moved_to = dig(patched, "metadata", "namespace")
+    if namespace and moved_to and moved_to != namespace:
+        raise bad_request(
+            f"the namespace of the object ({moved_to}) does not match "
+            f"the namespace on the request ({namespace})"
+        )
+
+
+def _check_uid(rt: ResourceType, old: Obj, new: Obj) -> None:
+    """An update whose body carries a uid makes it a precondition, as the API server's
+    ``rest.DefaultUpdatedObjectInfo.Preconditions`` does: another uid is a 409 Conflict."""
+    uid = meta(new).get("uid")
+    if uid and uid != uid_of(old):
+        why = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {uid_of(old)}"
+        raise conflict(rt, name_of(old), why)
 
 
 def _changed_rv(before: Obj, after: Obj) -> str:

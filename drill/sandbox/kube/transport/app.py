@@ -31,11 +31,12 @@ from drill.clock import Clock
 from drill.sandbox.kube._faults import Faults
 from drill.sandbox.kube.api import discovery, openapi, reviews, tables
 from drill.sandbox.kube.api.authn import UserInfo
-from drill.sandbox.kube.api.errors import ApiError, bad_request
+from drill.sandbox.kube.api.errors import ApiError, bad_request, invalid_options
 from drill.sandbox.kube.api.objects import Obj, dig, dumps
 from drill.sandbox.kube.api.rbac import Asked
 from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
+from drill.sandbox.kube.api.store import Subscription
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
 from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Guard, request_attributes
@@ -49,6 +50,7 @@ from drill.sandbox.kube.transport.routing import (
 from drill.sandbox.kube.transport.watch import WatchStream
 
 JSON = "application/json"
+_NO_DRY_RUN = "dryRun is not supported by the sandbox"
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,7 @@ class App:
         self, target: ResourceRoute, request: Request, asked: Asked, user: UserInfo
     ) -> Response | WatchStream:
         if "dryRun" in request.query:
-            raise bad_request("dryRun is not supported by the sandbox")
+            raise bad_request(_NO_DRY_RUN)
         if target.sub is None and asked.verb not in target.rt.verbs:
             raise _not_allowed(request)
         if (target.rt.group, target.rt.plural) in _REVIEWS:
@@ -372,11 +374,16 @@ class App:
         if refusal is not None:
             raise refusal
         since = request.query.get("resourceVersion") or "0"
-        backlog, subscription = self._api.store.subscribe(
-            target.rt,
-            target.namespace,
-            None if since == "0" else _int_param(request, "resourceVersion"),
-        )
+        since_rv = None if since == "0" else _int_param(request, "resourceVersion")
+        failed: ApiError | None = None
+        try:
+            backlog, subscription = self._api.store.subscribe(target.rt, target.namespace, since_rv)
+        except ApiError as error:
+            if error.code != 410:
+                raise
+            # As kube-apiserver's watch cache answers (Cacher.Watch, newErrWatcher): a watch
+            # whose history was compacted still starts, and its one event is the 410 ERROR.
+            backlog, subscription, failed = [], Subscription(target.rt, target.namespace), error
         timeout_s = float(_int_param(request, "timeoutSeconds") or self._config.watch_timeout_s)
         selectors = (
             parse_label_selector(request.query.get("labelSelector")),
@@ -388,7 +395,15 @@ class App:
         table = _table_options(request)
         render = _identity if table is None else _TableEvents(self._api, target.rt, table)
         return WatchStream(
-            self._api.store, subscription, backlog, selectors, budget, timing, idle_cut, render
+            self._api.store,
+            subscription,
+            backlog,
+            selectors,
+            budget,
+            timing,
+            idle_cut,
+            render,
+            failed,
         )
 
 
@@ -511,16 +526,47 @@ def _list_options(request: Request) -> ListOptions:
 
 
 def _delete_options(request: Request) -> DeleteOptions:
-    body = _body(request) if request.body else {}
-    if not isinstance(body, dict):
-        raise bad_request("DeleteOptions must be an object")
-    policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
-    if policy is None and body.get("orphanDependents") is not None:
-        policy = "Orphan" if body["orphanDependents"] else "Background"
-    if policy not in (None, "Orphan", "Background", "Foreground"):
-        raise bad_request(f"unsupported propagationPolicy: {policy!r}")
+    """DeleteOptions as the delete handler reads them: from the body when there is one (the
+    query is then ignored), else from the query; then ValidateDeleteOptions (a 422)."""
+    body: dict[str, Any]
+    if request.body:
+        sent = _body(request)
+        if not isinstance(sent, dict):
+            raise bad_request("DeleteOptions must be an object")
+        body = sent
+    else:
+        body = {k: v for k, v in request.query.items() if k == "propagationPolicy"}
+        orphan = request.query.get("orphanDependents")
+        if orphan is not None:
+            body["orphanDependents"] = orphan.lower() == "true"
+    if body.get("dryRun"):
+        # kubectl delete --dry-run=server sends it here, not in the query: a real server
+        # deletes nothing; the sandbox refuses it as it refuses the query parameter.
+        raise bad_request(_NO_DRY_RUN)
+    policy, orphan_dependents = body.get("propagationPolicy"), body.get("orphanDependents")
+    _validate_delete_options(policy, orphan_dependents)
+    if policy is None and orphan_dependents is not None:
+        policy = "Orphan" if orphan_dependents else "Background"
     return DeleteOptions(
         propagation=policy,
         uid=dig(body, "preconditions", "uid"),
         resource_version=dig(body, "preconditions", "resourceVersion"),
     )
+
+
+_POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def _validate_delete_options(policy: object, orphan_dependents: object) -> None:
+    """apimachinery ValidateDeleteOptions: a known propagationPolicy, not beside the
+    deprecated orphanDependents."""
+    causes: list[tuple[str, str, str]] = []
+    if policy is not None and orphan_dependents is not None:
+        why = f"Invalid value: {json.dumps(policy)}: orphanDependents and deletionPropagation "
+        causes.append(("FieldValueInvalid", "propagationPolicy", why + "cannot be both set"))
+    if policy is not None and policy not in _POLICIES:
+        supported = ", ".join(f'"{p}"' for p in (*_POLICIES, "nil"))
+        why = f"Unsupported value: {json.dumps(policy)}: supported values: {supported}"
+        causes.append(("FieldValueNotSupported", "propagationPolicy", why))
+    if causes:
+        raise invalid_options("DeleteOptions", causes)

@@ -2,9 +2,10 @@
 
 A watch ends when its ``timeoutSeconds`` pass, when the emulator stops, or when a drop fault
 says so; an expiry fault ends it the way a real server ends a watch whose history was
-compacted: an ``ERROR`` event carrying a 410 ``Status``. Label and field selectors are applied
-per event the way the real server does: an object that stops matching is reported DELETED, one
-that starts matching ADDED.
+compacted: an ``ERROR`` event carrying a 410 ``Expired`` ``Status``. A watch from a
+resourceVersion older than the retained history sends that event alone. Label and field
+selectors are applied per event the way the real server does: an object that stops matching
+is reported DELETED, one that starts matching ADDED.
 
 ``timeoutSeconds`` is measured in real time, not by the emulator's injected clock, because the
 client on the other end of the socket waits in real time. This module yields encoded event
@@ -18,7 +19,7 @@ from collections.abc import Callable, Generator, Iterator
 
 from drill.clock import Clock
 from drill.sandbox.kube._faults import WatchBudget
-from drill.sandbox.kube.api.errors import EXPIRED, gone
+from drill.sandbox.kube.api.errors import EXPIRED, ApiError, gone
 from drill.sandbox.kube.api.objects import Obj, dumps
 from drill.sandbox.kube.api.selectors import FieldSelector, LabelSelector
 from drill.sandbox.kube.api.store import ADDED, DELETED, MODIFIED, Event, Store, Subscription
@@ -37,8 +38,10 @@ class WatchStream:
         timing: tuple[Clock, float, threading.Event],
         idle_cut: tuple[float | None, Callable[[], None]],
         render: Callable[[Obj], Obj],
+        failed: ApiError | None = None,
     ) -> None:
         self._store = store
+        self._failed = failed  # the watch could not start: its one event is this error
         self._subscription = subscription
         self._backlog = backlog
         self._labels, self._fields = selectors
@@ -58,6 +61,9 @@ class WatchStream:
         """Encoded events, one JSON document per line. ``abrupt`` is set if a fault cut it."""
         self._client_gone = client_gone
         try:
+            if self._failed is not None:
+                yield dumps({"type": "ERROR", "object": self._failed.status()}) + b"\n"
+                return
             yield from self._events()
             if self.expired:
                 expired = gone(EXPIRED)
