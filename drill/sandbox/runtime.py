@@ -116,7 +116,11 @@ class Sandbox(Emulator):
     def start(self) -> Sandbox:
         try:
             for role, world in self.spec.clusters.items():
-                emulator = KubeEmulator(clock=self.clock, profile=self.profile)
+                # Each cluster of each sandbox its own uids, as real ones never repeat: a
+                # uid a run journaled must not name an object of another cluster, or of a
+                # sandbox started later, for a rollback's uid precondition to mean anything.
+                seed = secrets.randbits(64)
+                emulator = KubeEmulator(clock=self.clock, profile=self.profile, seed=seed)
                 emulator.start()
                 self.clusters[role] = emulator
                 _seed(emulator, world, self.clock)

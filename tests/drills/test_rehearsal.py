@@ -205,3 +205,15 @@ def test_a_run_of_its_own_sandbox_gets_a_storage_emulator_for_its_gs_history(
     assert [e["event"] for e in events] == ["history_stored"]
     assert events[0]["location"].startswith("gs://drill-history/reports/namespace-restore/")
     assert events[0]["location"].endswith(f"{run_id}.json")
+
+
+def test_each_cluster_of_a_sandbox_hands_out_uids_of_its_own(gcp: Drill) -> None:
+    # Emulators seeded alike would give the primary's and the DR cluster's objects the same
+    # uids (and every sandbox started later the same again): a uid precondition a rollback
+    # journaled could then name an object it never saw.
+    uids = {
+        role: {ns["metadata"]["uid"] for ns in cluster.list("v1", "Namespace")}
+        for role, cluster in gcp.sandbox.clusters.items()
+    }
+    assert set(uids) == {"primary", "dr"}
+    assert uids["primary"].isdisjoint(uids["dr"])

@@ -71,7 +71,8 @@ class KubeEmulator(Emulator):
         self._idle_cuts = 0
         self.errors: list[str] = []
         self._received = RequestRecord()
-        # Seeded on purpose: uids and generated names repeat from run to run.
+        # Seeded: a test's uids and generated names repeat from run to run (a sandbox gives
+        # each cluster a seed of its own, so uids never repeat across clusters or sandboxes).
         rng = random.Random(seed)  # noqa: S311 - names and uids, not secrets
         self.api = Api(Store(self.profile.event_window), Registry(), self.clock, rng)
         self.admin_token = admin_token
