@@ -98,11 +98,14 @@ class BackendSwitchParams(StepParams):
     )
     project: str | None = Field(
         default=None,
+        min_length=1,
         description="gcp: the backend service's project (required).",
         examples=["example-prod"],
     )
     region: str | None = Field(
         default=None,
+        # Empty would read as "no region": a global service of that name, not the one meant.
+        pattern=r"^[a-z]+(-[a-z0-9]+)+$",
         description="gcp: the region of a regional backend service (none: global); aws: the "
         "region (default: the AWS configuration's).",
         examples=["us-east1"],

@@ -9,9 +9,9 @@ still holds what drill set.
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, JsonValue, field_validator, model_validator
+from pydantic import Field, JsonValue, StringConstraints, field_validator, model_validator
 
 from drill.durations import WholeSeconds, format_duration
 from drill.errors import StepFailed, TransientError
@@ -48,7 +48,7 @@ Facts = dict[str, Fact]
 class DnsResolveCheck(StepParams):
     """After the change is done: ask these nameservers until they give the new answer."""
 
-    nameservers: list[str] = Field(
+    nameservers: list[Annotated[str, StringConstraints(pattern=r"^\S+$")]] = Field(
         min_length=1,
         description="Nameservers (names or addresses) asked for the record until each gives "
         "the new answer; the time it took is reported.",

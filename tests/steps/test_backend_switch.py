@@ -117,6 +117,9 @@ def test_aws_kinds() -> None:
     [
         ({"project": None}, "names its project and backend service"),
         ({"listener": "arn:x"}, "listener is for AWS"),
+        ({"region": ""}, "should match pattern"),  # not "no region": a global service
+        ({"region": "us east1"}, "should match pattern"),
+        ({"project": ""}, "at least 1 character"),
         ({"backends": [{"target": DR, "capacity": 2}]}, "between 0.0 and 1.0"),
         ({"backends": [{"target": DR}, {"target": DR}]}, "each target at most once"),
         ({"provider": "aws", "listener": "alb:443"}, "exactly one of service"),

@@ -167,6 +167,8 @@ def test_verify_fails_with_the_last_answer() -> None:
         ({"type": "AAAA", "rrdatas": ["10.0.0.1"]}, "is not an IPv6 address"),
         ({"type": "CNAME", "rrdatas": ["a.example.", "b.example."]}, "exactly one target"),
         ({"ttl": 90000}, "less than or equal to 86400"),
+        ({"verify": {"nameservers": [""]}}, "should match pattern"),
+        ({"verify": {"nameservers": ["ns1 ns2"]}}, "should match pattern"),
     ],
 )
 def test_params_are_checked(values: dict[str, object], message: str) -> None:
