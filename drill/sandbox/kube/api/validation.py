@@ -240,15 +240,8 @@ def _workload_causes(obj: Obj) -> list[Cause]:
         selector.get("matchLabels") or selector.get("matchExpressions")
     ):
         found.append(_required("spec.selector"))
-    elif not selector_from_object(selector).matches(spec.get("template") or {}):
-        labels = dig(spec, "template", "metadata", "labels")
-        found.append(
-            _bad(
-                "spec.template.metadata.labels",
-                labels,
-                "`selector` does not match template `labels`",
-            )
-        )
+    else:
+        found += _selector_template_causes(spec, selector)
     pod = dig(spec, "template", "spec")
     found += _restart_policy_causes(pod, "spec.template.spec", ("Always",))
     return found + _container_causes(pod, "spec.template.spec")
@@ -271,18 +264,19 @@ def _job_causes(obj: Obj) -> list[Cause]:
     spec = obj.get("spec") or {}
     found = _job_spec_causes(spec, "spec")
     selector = spec.get("selector")
-    if isinstance(selector, dict) and not selector_from_object(selector).matches(
-        spec.get("template") or {}
-    ):
-        labels = dig(spec, "template", "metadata", "labels")
-        found.append(
-            _bad(
-                "spec.template.metadata.labels",
-                labels,
-                "`selector` does not match template `labels`",
-            )
-        )
+    if isinstance(selector, dict):
+        found += _selector_template_causes(spec, selector)
     return found
+
+
+def _selector_template_causes(spec: Obj, selector: Obj) -> list[Cause]:
+    """A workload's or Job's selector must select the pods its template makes."""
+    if selector_from_object(selector).matches(spec.get("template") or {}):
+        return []
+    labels = dig(spec, "template", "metadata", "labels")
+    return [
+        _bad("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")
+    ]
 
 
 def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
