@@ -10,6 +10,7 @@ when it rendered the report and raises a UsageError (2) when RUN cannot be read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from drill.commands._common import (
     REPORT_FILE,
     Settings,
     locate_run,
+    refuse_plan_file,
     refuse_run_record,
     rollback_command,
     write_atomically,
@@ -28,7 +30,7 @@ from drill.commands._common import (
 from drill.commands._console import Console
 from drill.errors import ExitCode, PlanError, UsageError
 from drill.executor import RunRecord, read_events, report_from_journal, run_record
-from drill.plan import ExecutionPlan, load_plan, resolve
+from drill.plan import ExecutionPlan, find_plan, load_plan, resolve
 from drill.report import READABLE_SCHEMA_VERSIONS, RENDERERS, RunReport
 from drill.steps import Mode
 
@@ -50,8 +52,23 @@ def report(settings: Settings, options: ReportOptions, console: Console) -> int:
     if options.output_file is None:
         console.out(text)
     else:
+        for plan_file in _plan_files_of(options.run, options.report_dir, found, settings):
+            refuse_plan_file("--output", options.output_file, str(plan_file))
         write_output(options.output_file, text)
     return ExitCode.PASSED
+
+
+def _plan_files_of(run: str, report_dir: Path, found: RunReport, settings: Settings) -> list[Path]:
+    """Where the run's plan may be: the file its journal names, and the plan of its name in
+    the plans directory (a rollback of the run checks the plan is as it ran)."""
+    files = []
+    with contextlib.suppress(UsageError):
+        files.append(find_plan(found.plan, settings.plans_dir))
+    _, journal_file = locate_run(run, report_dir)
+    if journal_file is not None and journal_file.is_file():
+        with contextlib.suppress(UsageError):
+            files.append(Path(run_record(read_events(journal_file)).plan_file))
+    return files
 
 
 def load_run_report(run: str, report_dir: Path, settings: Settings) -> RunReport:

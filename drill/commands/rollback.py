@@ -17,6 +17,7 @@ from drill.commands._common import (
     Settings,
     command_logger,
     locate_run,
+    refuse_plan_file,
     rollback_command,
     write_atomically,
 )
@@ -73,6 +74,7 @@ def rollback(
         console.out(f"{record.run_id}: nothing left to undo\n")
         return ExitCode.PASSED
     plan = _plan_of_the_run(settings, record, options.plan)
+    refuse_plan_file("--log-file", settings.log_file, plan.source)
     _require_inside_plan(plan, pending)
     if pending:
         _confirm(record, [m.step_id for m in reversed(pending)], options.yes, console)

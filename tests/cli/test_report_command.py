@@ -217,3 +217,21 @@ def test_output_into_a_missing_directory_is_a_usage_error(
     assert_clean_exit(result, 2)
     assert result.stderr.startswith(f"drill: --output {target}: cannot write: No such file")
     assert not target.parent.exists()
+
+
+def test_output_over_the_runs_plan_file_is_refused_and_leaves_it_alone(
+    commands: InProcess, saved: RunReport, tmp_path: Path
+) -> None:
+    """The plan is what a rollback of the run checks it against: a report written over it
+    (a slip of the --output path) would leave the run with no plan to roll back by."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    plan_file = plans / f"{saved.plan}.yaml"
+    plan_file.write_text("name: the plan\n", encoding="utf-8")
+    settings = commands.settings(plans_dir=plans)
+    result = commands.report(saved.run_id, settings=settings, output_file=plan_file)
+    assert_clean_exit(result, 2)
+    assert result.stderr == (
+        f"drill: --output {plan_file}: that is the plan file this run uses; write it elsewhere\n"
+    )
+    assert plan_file.read_text(encoding="utf-8") == "name: the plan\n"

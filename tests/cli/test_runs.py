@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -234,3 +235,22 @@ def test_rolling_back_what_is_no_run_names_the_file(tmp_path: Path) -> None:
     assert refused.stderr == (
         f"drill: {path}: journal has no readable run_started event: not the journal of a run\n"
     )
+
+
+def test_a_rollback_logging_into_the_plan_it_checks_is_refused_and_leaves_it_alone(
+    tmp_path: Path,
+) -> None:
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    plan_file = tmp_path / "region-failure.yaml"
+    plan_file.write_bytes((REPO / "plans" / "region-failure.yaml").read_bytes())
+    loaded = load_plan(plan_file, DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {})
+    switch = next(s for s in plan.steps() if s.id == "switch-dns")
+    assert switch.params is not None
+    journal(commands.reports, DEAD, sandbox=True, finished=False, params=switch.params.as_json())
+    before = plan_file.read_bytes()
+    settings = replace(commands.settings(), log_file=plan_file)
+    refused = commands.rollback(DEAD, yes=True, settings=settings, plan=plan_file)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"--log-file {plan_file}: that is the plan file this run uses" in refused.stderr
+    assert plan_file.read_bytes() == before
