@@ -73,7 +73,7 @@ def render_history_text(
     lines = [f"history of {history.plan}: {len(rows)} runs, oldest first", ""]
     lines += _table(rows)
     if rows:
-        lines += ["", _targets(rows[-1])]
+        lines += ["", _targets(rows[-1], readable_only=bool(history.unread_newer))]
     lines += _unread_newer(history.unread_newer)
     lines += ["", *_verdict(rows, regressions, criteria, bool(history.unread_newer))]
     lines += _skipped([s for s in history.skipped if s not in history.unread_newer])
@@ -129,8 +129,9 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else format_duration(value)
 
 
-def _targets(newest: TrendRow) -> str:
-    return f"targets (newest run): RTO {_target(newest.rto)}, RPO {_target(newest.rpo)}"
+def _targets(newest: TrendRow, readable_only: bool) -> str:
+    which = "newest readable run" if readable_only else "newest run"
+    return f"targets ({which}): RTO {_target(newest.rto)}, RPO {_target(newest.rpo)}"
 
 
 def _target(objective: Objective) -> str:

@@ -196,6 +196,7 @@ def test_a_newest_report_that_cannot_be_read_leaves_the_newest_run_unjudged(
     assert result.returncode == 2, result.stdout
     assert "NEWEST RUN NOT KNOWN: 1 stored file(s) newer than the newest readable" in result.stdout
     assert f"No regressions in the newest readable run, {run_id(4)}." in result.stdout
+    assert "targets (newest readable run): RTO 1h00m, RPO 1h00m" in result.stdout
     assert "its regressions are not checked" in result.stderr
     document = json.loads(commands.history(PLAN, str(store.root), output="json").stdout)
     assert [entry["name"] for entry in document["unread_newer"]] == [
