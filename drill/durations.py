@@ -26,6 +26,7 @@ _HOW_TO_WRITE = "write a number with a unit, like 90s, 15m, 1h30m or 7d"
 # The longest duration drill takes: a hundred years. Longer ones are typos, and past about 292
 # years a wait on them no longer fits the platform's timeouts (nor a datetime, past 9999).
 MAX_DURATION_S = 36500 * 86400.0
+_TOO_LONG = f"is too long a duration to be meant (at most {MAX_DURATION_S / 86400:.0f}d)"
 
 
 def parse_duration(text: str) -> float:
@@ -43,7 +44,7 @@ def parse_duration(text: str) -> float:
     except (OverflowError, ValueError):  # more digits than a float (or int parsing) takes
         seconds = math.inf
     if not seconds <= MAX_DURATION_S:
-        raise ValueError(f"{text!r} is too long a duration to be meant (at most 36500d)")
+        raise ValueError(f"{text!r} {_TOO_LONG}")
     return seconds
 
 
@@ -90,7 +91,7 @@ def _coerce_duration(value: object) -> object:
         hint = " or ".join(dict.fromkeys(meant))
         raise ValueError(f"{value!r} has no unit; write it like {hint}")
     if value >= 1:
-        raise ValueError(f"{value!r} is too long a duration to be meant (at most 36500d)")
+        raise ValueError(f"{value!r} {_TOO_LONG}")
     raise ValueError("expected a duration such as 90s, 15m or 1h30m")
 
 

@@ -21,7 +21,12 @@ def run_id_prefix(plan_name: str) -> str:
 
 
 def new_run_id(plan_name: str, now: datetime) -> str:
-    return f"{run_id_prefix(plan_name)}{now.strftime(_STAMP)}-{secrets.token_hex(2)}"
+    return f"{run_id_prefix(plan_name)}{run_id_time(now)}-{secrets.token_hex(2)}"
+
+
+def run_id_time(moment: datetime) -> str:
+    """``moment`` as a run id writes when its run began (``YYYYMMDD-HHMMSS``)."""
+    return moment.strftime(_STAMP)
 
 
 def run_id_stamp(run_id: str, plan_name: str) -> str | None:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from drill.errors import NotFound
 from drill.report import RunReport, render_json
-from drill.run_ids import run_id_stamp
+from drill.run_ids import run_id_stamp, run_id_time
 from providers.protocols import ReportStore
 
 NAME_TIME = "%Y%m%dT%H%M%SZ"
@@ -131,9 +131,7 @@ def _without_reports(names: list[str], report_file: str, journal_file: str) -> l
 def _unread_runs_after(skipped: list[Skipped], newest: RunReport, plan: str) -> tuple[Skipped, ...]:
     """The unreadable reports in run directories of ``plan`` that began no earlier than its
     newest readable run (a run directory is named by its run id)."""
-    since = run_id_stamp(newest.run_id, plan) or newest.started_at.astimezone(UTC).strftime(
-        "%Y%m%d-%H%M%S"
-    )
+    since = run_id_stamp(newest.run_id, plan) or run_id_time(newest.started_at.astimezone(UTC))
     return tuple(
         entry
         for entry in skipped
