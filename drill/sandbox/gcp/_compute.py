@@ -8,7 +8,8 @@ operators can change a service under a running drill with their own gcloud. So t
 can look at it with their own tools (``gcloud compute backend-services list``, ``instance-groups
 list``, ``operations list``...), it also lists what it holds as Compute does: list and
 aggregatedList of backend services, instance groups and operations, get and listInstances of
-instance groups (``_compute_lists`` has the paging, filters and response shapes). The behaviour
+instance groups, and get, list and aggregatedList of the health check each service was seeded
+with (``_compute_lists`` has the paging, filters and response shapes). The behaviour
 the real API has and drill depends on:
 
 - A patch merges its body into the service; an update replaces the service with its body:
@@ -84,7 +85,11 @@ _OPERATION = _OPERATIONS + r"/(?P<operation>[^/]+)"
 _GROUPS = _GROUP_SCOPE + r"/instanceGroups"
 _GROUP = _GROUPS + r"/(?P<name>[^/]+)"
 _MANAGERS = _GROUP_SCOPE + r"/instanceGroupManagers"
-_AGGREGATED = _PROJECT + r"/aggregated/(?P<collection>backendServices|instanceGroups|operations)"
+_HEALTH_CHECKS = _SCOPE + r"/healthChecks"
+_HEALTH_CHECK = _HEALTH_CHECKS + r"/(?P<name>[^/]+)"
+_AGGREGATED = (
+    _PROJECT + r"/aggregated/(?P<collection>backendServices|healthChecks|instanceGroups|operations)"
+)
 
 # Which balancing modes a backend service's protocol accepts (HTTP-like: application load
 # balancers; the rest: proxy and passthrough network load balancers).
@@ -128,6 +133,11 @@ _AGGREGATES = {
     "backendServices": _Aggregate(
         "compute#backendServiceAggregatedList",
         "compute.backendServices.list",
+        frozenset({"global", "regions"}),
+    ),
+    "healthChecks": _Aggregate(
+        "compute#healthChecksAggregatedList",
+        "compute.healthChecks.list",
         frozenset({"global", "regions"}),
     ),
     "instanceGroups": _Aggregate(
@@ -183,6 +193,7 @@ class _Service:
     backends: list[dict[str, Any]]
     fingerprint: str = ""
     joined_at: dict[str, float] = field(default_factory=dict)  # group -> monotonic time
+    health_check_type: str = "HTTP"  # of the check seeded with it, which a write never changes
 
     @property
     def path(self) -> str:
@@ -366,6 +377,7 @@ class ComputeEmulator(Emulator):
         )
         service.settings = _default_settings(service, protocol)
         service.fingerprint = _fingerprint(service.path, uid)
+        service.health_check_type = "HTTP" if protocol in _HTTP_PROTOCOLS else "TCP"
         return service
 
     # --- ground truth -------------------------------------------------------------------------
@@ -486,6 +498,8 @@ class ComputeEmulator(Emulator):
             ("POST", _GROUP + "/listInstances", self._list_instances),
             ("GET", _OPERATIONS, self._list_operations),
             ("GET", _AGGREGATED, self._aggregated_list),
+            ("GET", _HEALTH_CHECKS, self._list_health_checks),
+            ("GET", _HEALTH_CHECK, self._get_health_check),
             ("GET", _MANAGERS, self._list_managers),
         ]
         for method, pattern, handler in routes:
@@ -684,6 +698,31 @@ class ComputeEmulator(Emulator):
             document["healthStatus"] = statuses
         return document
 
+    def _get_health_check(self, request: Request) -> tuple[int, Any]:
+        with self._lock:
+            project = self._known_project(request)
+            region = request.params.get("region") or None
+            path = _health_check_path(project, region, request.params["name"])
+            self._require(_permission(region, "HealthChecks.get"), path)
+            # Each service's check is named after it.
+            service = self._services.get(_service_path(project, region, request.params["name"]))
+            if service is None:
+                raise GoogleApiError(404, f"The resource '{path}' was not found")
+            return 200, _health_check_document(service)
+
+    def _list_health_checks(self, request: Request) -> tuple[int, Any]:
+        query = list_query(request.query)
+        with self._lock:
+            project = self._known_project(request)
+            region = request.params.get("region") or None
+            scope_path = _scope_path(project, region)
+            self._require(_permission(region, "HealthChecks.list"), scope_path)
+            items = [
+                _health_check_document(s) for s in self._services_of(project) if s.region == region
+            ]
+        kind = "compute#healthCheckList"
+        return 200, list_document(kind, f"{scope_path}/healthChecks", items, query)
+
     # --- lists --------------------------------------------------------------------------------
 
     def _list_services(self, request: Request) -> tuple[int, Any]:
@@ -789,6 +828,8 @@ class ComputeEmulator(Emulator):
         entries: list[tuple[str, dict[str, Any]]]
         if collection == "backendServices":
             entries = [(s.scope, self._service_document(s)) for s in self._services_of(project)]
+        elif collection == "healthChecks":
+            entries = [(s.scope, _health_check_document(s)) for s in self._services_of(project)]
         elif collection == "instanceGroups":
             entries = [(g.scope, _group_document(g)) for g in self._groups_of(project)]
         else:
@@ -937,13 +978,30 @@ def _check_fingerprint(service: _Service, given: Any) -> None:
             f"'{service.path}' and send its fingerprint with the update.",
             "conditionNotMet",
         )
-    if given != service.fingerprint:
+    if _fingerprint_bytes(given) != _fingerprint_bytes(service.fingerprint):
         raise GoogleApiError(
             412,
             f"Supplied fingerprint does not match the current fingerprint of backend service "
             f"'{service.path}': it changed since it was read.",
             "conditionNotMet",
         )
+
+
+def _fingerprint_bytes(fingerprint: Any) -> bytes:
+    """What a fingerprint stands for. It is a bytes field, and Google's JSON takes bytes in
+    standard or URL-safe base64, padded or not: gcloud sends back URL-safe the fingerprint it
+    read in standard form, so comparing the strings would refuse its every other update."""
+    text = str(fingerprint)
+    standard = text.replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except ValueError:
+        raise GoogleApiError(
+            400,
+            f"Invalid value for field 'resource.fingerprint': '{text}'. "
+            "It must be base64-encoded bytes, as read from the backend service.",
+            "invalid",
+        ) from None
 
 
 def _check_known(where: str, backend: dict[str, Any]) -> None:
@@ -1049,7 +1107,7 @@ def _seed_group(url: str) -> str:
 
 def _default_settings(service: _Service, protocol: str) -> dict[str, Any]:
     http = protocol in _HTTP_PROTOCOLS
-    health_check = f"{_scope_path(service.project, service.region)}/healthChecks/{service.name}"
+    health_check = _health_check_path(service.project, service.region, service.name)
     scheme = "INTERNAL_MANAGED" if service.region else "EXTERNAL_MANAGED"
     return {
         "description": "",
@@ -1064,6 +1122,36 @@ def _default_settings(service: _Service, protocol: str) -> dict[str, Any]:
         "connectionDraining": {"drainingTimeoutSec": 300},
         "enableCDN": False,
     }
+
+
+def _health_check_path(project: str, region: str | None, name: str) -> str:
+    return f"{_scope_path(project, region)}/healthChecks/{name}"
+
+
+def _health_check_document(service: _Service) -> dict[str, Any]:
+    """The check seeded with ``service``, with Compute's defaults: every 5 s, on the port the
+    service serves on (what its backends' health states come from)."""
+    path = _health_check_path(service.project, service.region, service.name)
+    probe = {"portSpecification": "USE_SERVING_PORT", "proxyHeader": "NONE"}
+    if service.health_check_type == "HTTP":
+        probe["requestPath"] = "/"
+    document: dict[str, Any] = {
+        "kind": "compute#healthCheck",
+        "id": str(_numeric_id(f"health-check-{path}")),
+        "creationTimestamp": _timestamp(service.created_at),
+        "name": service.name,
+        "description": "",
+        "checkIntervalSec": 5,
+        "timeoutSec": 5,
+        "unhealthyThreshold": 2,
+        "healthyThreshold": 2,
+        "type": service.health_check_type,
+        f"{service.health_check_type.lower()}HealthCheck": probe,
+        "selfLink": API_ROOT + path,
+    }
+    if service.region:
+        document["region"] = f"{API_ROOT}projects/{service.project}/regions/{service.region}"
+    return document
 
 
 def _backend_document(backend: dict[str, Any]) -> dict[str, Any]:

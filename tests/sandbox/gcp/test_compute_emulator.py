@@ -193,6 +193,40 @@ def test_the_fingerprint_of_a_superseded_read_is_stale(clients: Clients) -> None
         patch_web(clients, first, SPARE)
 
 
+def web_patch(compute: ComputeEmulator, fingerprint: str) -> requests.Response:
+    return requests.patch(
+        f"{compute.url}/compute/v1/projects/{PROJECT}/global/backendServices/web",
+        json={"fingerprint": fingerprint, "backends": [{"group": ROOT + DR}]},
+        timeout=5,
+    )
+
+
+def url_safe_unpadded(fingerprint: str) -> str:
+    return fingerprint.replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def test_a_fingerprint_is_its_bytes_in_either_base64_alphabet(compute: ComputeEmulator) -> None:
+    # Bytes fields take standard or URL-safe base64, padded or not; gcloud sends URL-safe.
+    current = compute.fingerprint(PROJECT, "web")
+    assert url_safe_unpadded(current) != current  # unpadded at least
+    accepted = web_patch(compute, url_safe_unpadded(current))
+    assert accepted.status_code == 200, accepted.text
+    stale = web_patch(compute, url_safe_unpadded(current))
+    assert stale.status_code == 412
+    assert "does not match the current fingerprint" in stale.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("garbage", ["not base64!", "a", "%%%%"])
+def test_a_fingerprint_that_is_not_base64_is_refused_as_invalid(
+    compute: ComputeEmulator, garbage: str
+) -> None:
+    refused = web_patch(compute, garbage)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["errors"][0]["reason"] == "invalid"
+    assert "'resource.fingerprint'" in refused.json()["error"]["message"]
+    assert groups_of(compute) == [PRIMARY]
+
+
 @pytest.mark.parametrize(
     ("backend", "refusal"),
     [

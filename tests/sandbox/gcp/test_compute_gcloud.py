@@ -122,3 +122,43 @@ def test_add_backend_then_remove_backend_are_seen_by_describe(
     assert service["healthChecks"] == [f"{ROOT}projects/{PROJECT}/global/healthChecks/web"]
     assert [b["group"] for b in compute.backends(PROJECT, "web")] == [DR]
     assert compute.truth.served("PUT", "/global/backendServices/web") == 2
+
+
+def test_gcloud_updates_whatever_characters_the_fingerprint_holds(
+    gcloud: Gcloud, compute: ComputeEmulator
+) -> None:
+    # gcloud decodes the fingerprint it reads and sends it back URL-safe: a '+' or '/' in it
+    # comes back as '-' or '_', and must still match.
+    writes = 0
+    while not {"+", "/"} & set(compute.fingerprint(PROJECT, "web")):
+        answer = requests.patch(
+            f"{compute.url}/compute/v1/projects/{PROJECT}/global/backendServices/web",
+            json={"fingerprint": compute.fingerprint(PROJECT, "web")},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+        writes += 1
+        assert writes < 64, "no fingerprint with '+' or '/' in 64 writes"
+    added = gcloud(
+        "compute", "backend-services", "add-backend", "web", "--global",
+        "--instance-group", "api-dr", "--instance-group-zone", "us-east1-b",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert [b["group"] for b in compute.backends(PROJECT, "web")] == [PRIMARY, DR]
+
+
+def test_health_checks_list_and_describe_show_each_service_s_check(gcloud: Gcloud) -> None:
+    listed = gcloud.json("compute", "health-checks", "list")
+    assert {(c["name"], c["type"]) for c in listed} == {("web", "HTTP"), ("api", "HTTP")}
+    done = gcloud("compute", "health-checks", "list", "--global")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no "Some requests did not succeed"
+    described = gcloud.json("compute", "health-checks", "describe", "web", "--global")
+    service = gcloud.json("compute", "backend-services", "describe", "web", "--global")
+    assert service["healthChecks"] == [described["selfLink"]]
+    assert described["httpHealthCheck"]["portSpecification"] == "USE_SERVING_PORT"
+    regional = gcloud.json("compute", "health-checks", "describe", "api", "--region", REGION)
+    assert regional["region"].endswith(f"/regions/{REGION}")
+    missing = gcloud("compute", "health-checks", "describe", "nope", "--global")
+    assert missing.returncode != 0
+    assert f"projects/{PROJECT}/global/healthChecks/nope' was not found" in missing.stderr
