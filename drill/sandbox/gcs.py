@@ -11,10 +11,12 @@ import contextlib
 import email.message
 import functools
 import http.server
+import json
 import logging
 import re
 import socket
 import threading
+import urllib.parse
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,7 +101,12 @@ class GcsSandbox(Emulator):
             "metadata": dict(metadata),
             "storageClass": "STANDARD",
         }
-        self._storage.create_file(bucket, name, content, record)
+        # Cloud Storage gives every object its MD5, CRC32C and etag, and clients rely on them:
+        # gcloud storage cp and mv of an object without them fail before sending anything.
+        # The emulator's own helper computes them, as it does for an upload.
+        from gcp_storage_emulator.handlers.objects import _checksums
+
+        self._storage.create_file(bucket, name, content, _checksums(content, record))
 
     def delete_object(self, bucket: str, name: str) -> None:
         """Delete an object as a DELETE request would (a lifecycle rule's deletion)."""
@@ -127,6 +134,22 @@ def _api_thread(storage: Any) -> Any:
                 _unquote_boundary(self.headers)
             return parsed
 
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches GET to
+            layout = _STORAGE_LAYOUT.fullmatch(urllib.parse.urlsplit(self.path).path)
+            if layout is None:
+                super().do_GET()
+                return
+            status, document = _storage_layout(storage, layout["bucket"])
+            self._answer_json(status, document)
+
+        def _answer_json(self, status: int, document: dict[str, Any]) -> None:
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
     class Api(APIThread):  # type: ignore[misc]
         def run(self) -> None:
             self._httpd = http.server.HTTPServer(
@@ -138,6 +161,26 @@ def _api_thread(storage: Any) -> Any:
     thread = Api("127.0.0.1", 0, storage)
     thread.daemon = True
     return thread
+
+
+_STORAGE_LAYOUT = re.compile(r"/storage/v1/b/(?P<bucket>[^/]+)/storageLayout")
+
+
+def _storage_layout(storage: Any, bucket: str) -> tuple[int, dict[str, Any]]:
+    """buckets.getStorageLayout, which the emulator lacks: gcloud storage mv and rename ask it
+    first (whether the bucket has a hierarchical namespace) and give up on a 404."""
+    record = storage.buckets.get(bucket)
+    if record is None:
+        message = "The specified bucket does not exist."
+        error = {"code": 404, "message": message, "errors": [{"reason": "notFound"}]}
+        return 404, {"error": error}
+    return 200, {
+        "kind": "storage#storageLayout",
+        "bucket": bucket,
+        "location": record.get("location", "US"),
+        "locationType": record.get("locationType", "multi-region"),
+        "hierarchicalNamespace": {"enabled": False},  # a flat bucket, as the emulator keeps
+    }
 
 
 _SINGLE_QUOTED_BOUNDARY = re.compile(r"(;\s*boundary=)'([^']*)'")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from drill.clock import FakeClock
 from drill.sandbox.gcs import GcsSandbox
@@ -47,3 +48,28 @@ def test_an_object_copied_in_with_gcloud_is_stored_and_read_back(
         f"gs://{BUCKET}/db/dump-1.sql.gz",
         f"gs://{BUCKET}/db/dump-2.sql.gz",
     ], listed.stderr
+
+
+def test_an_object_moved_with_gcloud_is_there_under_its_new_name_only(
+    gcloud: Gcloud, gcs: GcsSandbox
+) -> None:
+    # gcloud storage mv first asks the bucket's storage layout (flat or hierarchical), then
+    # copies and deletes.
+    moved = gcloud("storage", "mv", f"gs://{BUCKET}/db/dump-1.sql.gz", f"gs://{BUCKET}/old/1.gz")
+    assert moved.returncode == 0, moved.stderr
+    assert sorted(gcs.objects(BUCKET)) == ["old/1.gz"]
+    read = gcloud("storage", "cat", f"gs://{BUCKET}/old/1.gz")
+    assert (read.returncode, read.stdout) == (0, "old dump"), read.stderr
+
+
+def test_the_storage_layout_of_a_missing_bucket_is_not_found(
+    gcloud: Gcloud, gcs: GcsSandbox
+) -> None:
+    moved = gcloud("storage", "mv", "gs://no-such-bucket/a", "gs://no-such-bucket/b")
+    assert moved.returncode != 0
+    answer = requests.get(f"{gcs.url}/storage/v1/b/no-such-bucket/storageLayout", timeout=5)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == 404
+    layout = requests.get(f"{gcs.url}/storage/v1/b/{BUCKET}/storageLayout", timeout=5).json()
+    assert layout["hierarchicalNamespace"] == {"enabled": False}
+    assert layout["bucket"] == BUCKET
