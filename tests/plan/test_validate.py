@@ -888,6 +888,28 @@ def test_explicit_tags_with_bad_values(tmp_path: Path, value: str) -> None:
     assert spot(problem) == at(text, value)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("service: api", "service: !!binary YXBp", "service"),
+        ("name: demo", "name: !!binary ZGVtbw==", "name"),
+        ("tier: high", "tier: !!binary aGlnaA==", "tier"),
+        ("    drill: dr-test", "    drill: !!binary ZHItdGVzdA==", "names.ns.drill"),
+        ("    drill: dr-test", "    ? !!binary ZHJpbGw=\n    : dr-test", "names.ns"),
+    ],
+)
+def test_a_binary_value_where_text_belongs_is_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """`!!binary` gives bytes: they were taken for the text they decode to (the plan passed)
+    or, as a key, for their repr."""
+    text = VALID.replace(old, new)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    assert problem.message.startswith("a !!binary value is bytes, not text")
+    assert spot(problem) == at(text, "!!binary")
+
+
 def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
     text = VALID.replace("service: api", "service: !!python/name:os.system ''")
     (problem,) = problems_of(tmp_path, text)
