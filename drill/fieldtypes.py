@@ -204,6 +204,18 @@ ByteSize = Annotated[
 ]
 
 
+def not_a_bool(value: object) -> object:
+    """``value`` unless it is true or false, which pydantic would take for the numbers 1 and 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    return value
+
+
+# Numbers in a plan: YAML's true and false are not numbers, never 1 and 0.
+WholeNumber = Annotated[int, BeforeValidator(not_a_bool)]
+Number = Annotated[float, BeforeValidator(not_a_bool)]
+
+
 def exactly_one(owner: object, *fields: str) -> None:
     """Raise when not exactly one of ``fields`` is set on ``owner``."""
     given = [name for name in fields if getattr(owner, name) is not None]
@@ -263,8 +275,11 @@ __all__ = [
     "Duration",
     "KubeName",
     "KubeObjectName",
+    "Number",
     "OneOrMany",
     "PositiveDuration",
     "Scalar",
+    "WholeNumber",
     "exactly_one",
+    "not_a_bool",
 ]

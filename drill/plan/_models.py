@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -18,7 +19,15 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
-from drill.fieldtypes import SCALAR_SCHEMA, Duration, KubeName, PositiveDuration, Scalar
+from drill.fieldtypes import (
+    SCALAR_SCHEMA,
+    Duration,
+    KubeName,
+    PositiveDuration,
+    Scalar,
+    WholeNumber,
+    not_a_bool,
+)
 
 PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
 # The order phases run in; rollback only runs when a run is being undone.
@@ -123,7 +132,7 @@ class StepSpec(_Model):
         "per step type (`drill explain TYPE`).",
         examples=["20m"],
     )
-    retries: int = Field(
+    retries: WholeNumber = Field(
         default=2,
         ge=0,
         le=20,
@@ -340,7 +349,9 @@ class ProbeSpec(_Model):
 class Plan(_Model):
     """One disaster-recovery scenario: what to check, restore, switch and verify, per mode."""
 
-    version: Literal[1] = Field(default=1, description="The plan format's version.", examples=[1])
+    version: Annotated[Literal[1], BeforeValidator(not_a_bool)] = Field(
+        default=1, description="The plan format's version.", examples=[1]
+    )
     name: str = Field(
         description="The plan's name: names its run lock (the Lease drill-NAME), its reports "
         "and metrics. Lowercase letters, digits and '-' (dots between parts), at most "

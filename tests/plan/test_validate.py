@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from drill.durations import format_duration, parse_duration
 from drill.errors import PlanError, Problem, UsageError
@@ -13,6 +17,8 @@ from drill.plan import (
     ExecutionPlan,
     LoadedPlan,
     PhaseName,
+    Plan,
+    ProbeSettings,
     ResolvedStep,
     StepSpec,
     find_plan,
@@ -20,7 +26,7 @@ from drill.plan import (
     load_plan,
     resolve,
 )
-from drill.steps import Mode
+from drill.steps import STEP_TYPES, Mode
 from drill.steps.backend_switch import BackendSwitchParams
 from drill.steps.gcs_backup_fresh import GcsBackupFreshParams
 from drill.steps.http_check import HttpCheckParams
@@ -206,6 +212,91 @@ def test_wrong_param_type_points_at_the_value(tmp_path: Path) -> None:
     assert problem.field == "phases.verify[0].with.replicas"
     assert "valid integer" in problem.message
     assert spot(problem) == at(text, "lots")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("version: 1", "version: true", "version"),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n      retries: true\n",
+            "phases.verify[0].retries",
+        ),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n        min_workloads: true\n",
+            "phases.verify[0].with.min_workloads",
+        ),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n        min_workloads: false\n",
+            "phases.verify[0].with.min_workloads",
+        ),
+    ],
+)
+def test_true_or_false_where_a_number_belongs_is_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """pydantic takes true for 1 and false for 0: `version: true` passed as version 1."""
+    text = VALID.replace(old, new)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    written = new.rsplit(": ", 1)[1].strip()
+    assert problem.message == f"expected a number, not {written}"
+    assert spot(problem) == at(text, written)
+
+
+def _models_under(annotation: object, found: set[type[BaseModel]]) -> None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in found:
+            found.add(annotation)
+            for info in annotation.model_fields.values():
+                _models_under(info.annotation, found)
+        return
+    for argument in typing.get_args(annotation):
+        _models_under(argument, found)
+
+
+def _numbers_from_a_bool(value: object) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_numbers_from_a_bool(item) for item in value)
+    if isinstance(value, dict):
+        return any(_numbers_from_a_bool(item) for item in value.values())
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _every_field_of_plans_and_params() -> list[tuple[str, str, FieldInfo]]:
+    models: set[type[BaseModel]] = set()
+    _models_under(Plan, models)
+    _models_under(ProbeSettings, models)  # a probe's settings: checked after substitution
+    for step_type in STEP_TYPES.values():
+        _models_under(step_type.params_model, models)
+    return [
+        (model.__name__, name, info)
+        for model in sorted(models, key=lambda m: m.__name__)
+        for name, info in model.model_fields.items()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "info"),
+    _every_field_of_plans_and_params(),
+    ids=[f"{model}.{name}" for model, name, _ in _every_field_of_plans_and_params()],
+)
+def test_no_field_of_a_plan_or_a_step_takes_true_for_a_number(
+    model: str, name: str, info: FieldInfo
+) -> None:
+    """Every field, those to come too: true is refused, or kept as true (a plain value)."""
+    field_type: Any = (
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    for flag in (True, False):
+        try:
+            value = TypeAdapter(field_type).validate_python(flag)
+        except ValidationError:
+            continue
+        assert not _numbers_from_a_bool(value), f"{model}.{name} took {flag} for {value!r}"
 
 
 @pytest.mark.parametrize(
