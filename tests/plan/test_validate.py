@@ -158,6 +158,32 @@ def test_a_missing_tier_lists_the_tiers(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            '"High Tier"',
+            "unknown tier 'High Tier'; known tiers: critical, high, medium, low; "
+            "did you mean 'high'?",
+        ),
+        (
+            "CRITICAL",
+            "unknown tier 'CRITICAL'; known tiers: critical, high, medium, low; "
+            "did you mean 'critical'?",
+        ),
+        ("3", "should be a valid string (got 3); known tiers: critical, high, medium, low"),
+    ],
+)
+def test_a_tier_that_is_no_known_tier_lists_the_tiers(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    text = VALID.replace("tier: high", f"tier: {written}")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "tier"
+    assert problem.message == message
+    assert spot(problem) == at(text, written)
+
+
 def test_unknown_field_in_a_parallel_group_step(tmp_path: Path) -> None:
     steps = """\
     - id: both
