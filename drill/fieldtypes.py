@@ -31,6 +31,9 @@ _DNS_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+# A container's environment variable name, as the API server checks it (IsRelaxedEnvVarName,
+# the rule since Kubernetes 1.32): printable ASCII but '=', at least one character.
+_ENV_VAR_NAME = re.compile(r"^[ -<>-~]+$")
 _SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
 _SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
 _SIZE_FACTORS = {
@@ -62,6 +65,15 @@ def config_map_key(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a valid ConfigMap key (letters, digits, '-', '_' and '.', "
             "at most 253 characters)"
+        )
+    return value
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_VAR_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name Kubernetes accepts (printable "
+            "ASCII characters other than '=', at least one)"
         )
     return value
 
@@ -189,6 +201,19 @@ ConfigMapKey = Annotated[
         }
     ),
 ]
+EnvVarName = Annotated[
+    str,
+    AfterValidator(_env_var_name),
+    WithJsonSchema(
+        {
+            "title": "environment variable name",
+            "type": "string",
+            "pattern": _ENV_VAR_NAME.pattern,
+            "patternErrorMessage": "not an environment variable name Kubernetes accepts: "
+            "printable ASCII characters other than '=', at least one",
+        }
+    ),
+]
 ByteSize = Annotated[
     int,
     BeforeValidator(_size),
@@ -273,6 +298,7 @@ __all__ = [
     "ByteSize",
     "ConfigMapKey",
     "Duration",
+    "EnvVarName",
     "KubeName",
     "KubeObjectName",
     "Number",

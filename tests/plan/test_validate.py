@@ -727,6 +727,46 @@ def test_empty_list_param_is_not_called_an_empty_phase(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "[]")
 
 
+SMOKE_JOB = """\
+    - id: smoke
+      type: kube.job
+      context: dr
+      with:
+        namespace: ${ns}
+        image: curlimages/curl:8.10.1
+        command: [curl, -fsS, http://api.dr-test.svc/healthz]
+        env:
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [('"A=B"', "A=B"), ('""', ""), ('"caf\u00e9"', "café"), ('"TAB\\tHERE"', "TAB\tHERE")],
+)
+def test_a_job_env_name_the_api_server_refuses_is_refused_at_its_key(
+    tmp_path: Path, key: str, shown: str
+) -> None:
+    """Kubernetes takes printable ASCII but '=' (IsRelaxedEnvVarName): the Job would be
+    refused when the step creates it, in the middle of a run."""
+    text = with_verify(SMOKE_JOB + f"          {key}: x\n          GOOD: y\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == f"phases.verify[0].with.env.{shown}"
+    assert problem.message == (
+        f"{shown!r} is not an environment variable name Kubernetes accepts (printable ASCII "
+        "characters other than '=', at least one)"
+    )
+    assert spot(problem) == at(text, key)
+
+
+def test_job_env_names_the_api_server_takes_are_fine(tmp_path: Path) -> None:
+    names = ["MY_VAR", "my.env-name", "1DIGIT_FIRST", "with space", "a:b/c~!", "$(X)"]
+    entries = "".join(f"          {name!r}: v\n" for name in names)
+    loaded = load_text(tmp_path, with_verify(SMOKE_JOB + entries))
+    (step,) = single_steps(loaded, "verify")
+    params = KubeJobParams.model_validate({**step.with_, "namespace": "dr-test"})
+    assert list(params.env) == names
+
+
 # --- names and modes ------------------------------------------------------------------------
 
 
