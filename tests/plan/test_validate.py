@@ -791,6 +791,10 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
     assert "unknown name ${host}" in problem.message
 
 
+LONG_SCHEDULE = "api-server-every-five-minutes-in-the-us-central1-primary-cluster"
+assert len(LONG_SCHEDULE) == 64
+
+
 @pytest.mark.parametrize(
     ("step_type", "source", "message"),
     [
@@ -802,6 +806,16 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
         ("velero.restore", "backup: ''", "'' is not a valid Kubernetes object name"),
         ("velero.restore", "schedule: Daily_Backup", "'Daily_Backup' is not a valid Kubernetes"),
         ("velero.restore", "schedule: ${ns", "'${ns' is not a valid Kubernetes object name"),
+        # Velero labels a schedule's backups with its name: a label value is at most 63.
+        *[
+            (
+                step_type,
+                f"schedule: {LONG_SCHEDULE}",
+                f"'{LONG_SCHEDULE}' is 64 characters: Velero labels the backups of a schedule "
+                "with its name (velero.io/schedule-name), and a label value holds at most 63",
+            )
+            for step_type in ("velero.backup_fresh", "velero.restore")
+        ],
     ],
 )
 def test_a_velero_backup_source_no_backup_can_have_is_refused(
@@ -833,7 +847,14 @@ def test_a_velero_backup_source_no_backup_can_have_is_refused(
 
 
 @pytest.mark.parametrize(
-    "source", ["schedule: daily-backup", "backup: daily.backup-20260101", "selector: app=api"]
+    "source",
+    [
+        "schedule: daily-backup",
+        f"schedule: {LONG_SCHEDULE[:63]}",
+        "backup: daily.backup-20260101",
+        f"backup: {LONG_SCHEDULE}-20260101020000",
+        "selector: app=api",
+    ],
 )
 def test_velero_backup_sources_that_name_backups_are_fine(tmp_path: Path, source: str) -> None:
     steps = f"""\
