@@ -237,6 +237,24 @@ def test_rolling_back_what_is_no_run_names_the_file(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("where", ["report directory", "current directory"])
+def test_rolling_back_an_empty_run_id_is_one_usage_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """'' was read as the current directory (or as the report directory itself), and refused
+    as ": no journal.jsonl there: not a run"."""
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    commands.reports.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(commands.reports if where == "report directory" else tmp_path)
+    refused = commands.rollback("", yes=True)
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "drill: RUN is empty: give a run id (`drill runs --all` lists them), a run directory, "
+        "a journal or a report file\n"
+    )
+
+
 def test_a_rollback_logging_into_the_plan_it_checks_is_refused_and_leaves_it_alone(
     tmp_path: Path,
 ) -> None:
