@@ -147,6 +147,10 @@ def _config_problem(context: str, files: Sequence[str], *, tripped: bool) -> str
     existing = [path for path in files if os.path.exists(path)]
     if not existing:
         return "no kubeconfig file there: set KUBECONFIG or write the file"
+    for path in existing:
+        unreadable = _unreadable(path)
+        if unreadable is not None:
+            return unreadable
     for path in existing if tripped else ():
         problem = _file_problem(path)
         if problem is not None:
@@ -156,6 +160,18 @@ def _config_problem(context: str, files: Sequence[str], *, tripped: bool) -> str
         return None
     there = ", ".join(names) if names else "none"
     return f"no context named {context!r} in it (contexts there: {there})"
+
+
+def _unreadable(path: str) -> str | None:
+    """Why the client cannot read ``path`` as a file (a directory, no permission); None when
+    it can. Said here: the client's own error, or its empty list of contexts, would not."""
+    if os.path.isdir(path):
+        return f"{path} is a directory, not a kubeconfig file: name the file itself"
+    try:
+        with open(path, "rb"):
+            return None
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
 
 
 def _client_reason(exc: Exception) -> str:
