@@ -51,8 +51,14 @@ def _kube_name(value: str) -> str:
     return value
 
 
+def is_kube_object_name(value: str) -> bool:
+    """Whether ``value`` can name an object of most kinds (a ConfigMap, a Lease, a Velero
+    Backup): a DNS-1123 subdomain, as the API server checks it."""
+    return _DNS_SUBDOMAIN.fullmatch(value) is not None
+
+
 def _kube_object_name(value: str) -> str:
-    if not _DNS_SUBDOMAIN.match(value):
+    if not is_kube_object_name(value):
         raise ValueError(
             f"{value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' "
             "and '.', at most 253 characters, starting and ending with a letter or digit)"
@@ -307,5 +313,6 @@ __all__ = [
     "Scalar",
     "WholeNumber",
     "exactly_one",
+    "is_kube_object_name",
     "not_a_bool",
 ]

@@ -26,6 +26,7 @@ from drill.fieldtypes import (
     PositiveDuration,
     Scalar,
     WholeNumber,
+    is_kube_object_name,
     not_a_bool,
 )
 
@@ -43,9 +44,7 @@ PHASES: tuple[PhaseName, ...] = (
 REACHABILITY_STEP_ID = "contexts-reachable"
 CLOUD_CHECK_STEP_ID = "clouds-reachable"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
-# A plan's name names its Lease (`drill-NAME`, a DNS subdomain) and its Pushgateway group:
-# lowercase labels of letters, digits and '-', each starting and ending alphanumeric.
-PLAN_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# A plan's name names its Lease (`drill-NAME`, an object name) and its Pushgateway group.
 PLAN_NAME_MAX = 57  # 63 for a label of the Lease name, less "drill-"
 NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -409,7 +408,7 @@ class Plan(_Model):
     @field_validator("name")
     @classmethod
     def _names_a_lease(cls, name: str) -> str:
-        if len(name) > PLAN_NAME_MAX or not PLAN_NAME.fullmatch(name):
+        if len(name) > PLAN_NAME_MAX or not is_kube_object_name(name):
             raise ValueError(
                 f"{name!r} cannot name a plan: its run lock is the Lease drill-{name}, so use "
                 "lowercase letters, digits and '-' (dots between parts), starting and ending "

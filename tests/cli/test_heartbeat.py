@@ -121,7 +121,11 @@ def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
         ({"interval": "0s"}, "--interval '0s': must be longer than zero"),
         ({"interval": "5"}, "--interval '5': '5' is not a duration"),
         ({"key": "a b"}, "--key 'a b': 'a b' is not a valid ConfigMap key"),
-        ({"name": "Heart"}, "--name 'Heart': 'Heart' is not a valid Kubernetes name"),
+        ({"name": "Heart"}, "--name 'Heart': 'Heart' is not a valid Kubernetes object name"),
+        ({"name": "beat."}, "--name 'beat.': 'beat.' is not a valid Kubernetes object name"),
+        ({"name": "a..b"}, "--name 'a..b': 'a..b' is not a valid Kubernetes object name"),
+        ({"name": "a_b"}, "--name 'a_b': 'a_b' is not a valid Kubernetes object name"),
+        ({"name": "a" * 254}, f"--name '{'a' * 254}': '{'a' * 254}' is not a valid Kubernetes"),
         ({"count": 0}, "--count 0: give at least 1"),
     ],
 )
@@ -133,6 +137,23 @@ def test_bad_options_name_their_flag_and_exit_2(
     assert code == 2
     assert log.startswith(f"drill: {said}")
     assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
+
+
+# A ConfigMap's name is a DNS subdomain: dots between labels, at most 253 characters.
+LONGEST_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
+@pytest.mark.parametrize("name", ["drill.heartbeat", "api-server.heartbeat-1", LONGEST_NAME])
+def test_a_configmap_name_the_api_server_takes_is_written(
+    cluster: tuple[KubeEmulator, Path], name: str
+) -> None:
+    """--name took only a DNS label: "drill.heartbeat", a name Kubernetes gives ConfigMaps,
+    was refused."""
+    assert len(LONGEST_NAME) == 253
+    emulator, kubeconfig = cluster
+    code, log = beat(kubeconfig, FakeClock(START), name=name, count=1)
+    assert code == 0, log
+    assert written(emulator, name) == {"timestamp": START.isoformat()}
 
 
 def test_stop_ends_it_between_writes(cluster: tuple[KubeEmulator, Path]) -> None:
