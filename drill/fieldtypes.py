@@ -43,7 +43,7 @@ _SIZE_FACTORS = {
 
 
 def _kube_name(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', "
             "at most 63 characters, starting and ending with a letter or digit)"
@@ -67,7 +67,7 @@ def _kube_object_name(value: str) -> str:
 
 
 def config_map_key(value: str) -> str:
-    if not _CONFIG_MAP_KEY.match(value) or value in (".", ".."):
+    if not _CONFIG_MAP_KEY.fullmatch(value) or value in (".", ".."):
         raise ValueError(
             f"{value!r} is not a valid ConfigMap key (letters, digits, '-', '_' and '.', "
             "at most 253 characters)"
@@ -76,7 +76,7 @@ def config_map_key(value: str) -> str:
 
 
 def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.match(value):
+    if not _ENV_VAR_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an environment variable name Kubernetes accepts (printable "
             "ASCII characters other than '=', at least one)"

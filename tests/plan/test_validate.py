@@ -534,6 +534,17 @@ def test_a_lock_namespace_kubernetes_refuses_says_what_a_namespace_is(tmp_path: 
     assert spot(problem) == at(text, "drill_locks")
 
 
+def test_a_lock_namespace_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """The name patterns' `$` matched before a final newline: "drill\\n" passed, and the
+    Lease would have been asked of a namespace no cluster can have."""
+    lock = 'lock:\n  namespace: "drill\\n"\nnames:\n'
+    text = with_verify(READY_STEP).replace("names:\n", lock)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.namespace"
+    assert problem.message.startswith("'drill\\n' is not a valid Kubernetes name")
+    assert spot(problem) == at(text, '"drill')
+
+
 def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
     text = with_verify(READY_STEP.replace("      context: dr\n", ""))
     (problem,) = problems_of(tmp_path, text)
