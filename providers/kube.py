@@ -120,14 +120,25 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
         ValueError,
         AttributeError,
     ) as exc:
-        where = kubeconfig_files(kubeconfig)
+        where = context_source(context, kubeconfig)
+        if context == IN_CLUSTER:  # no kubeconfig is read: the client says what is missing
+            raise PermanentError(f"kube context {context!r} ({where}): {exc}") from None
         # A ConfigException is the client's own verdict on a file it could read: its words
         # stand unless the context is missing. Anything else, it tripped over the file.
         tripped = not isinstance(exc, config.ConfigException)
-        reason = _config_problem(context, where, tripped=tripped) or _client_reason(exc)
-        raise PermanentError(f"kube context {context!r} ({' '.join(where)}): {reason}") from None
+        files = kubeconfig_files(kubeconfig)
+        reason = _config_problem(context, files, tripped=tripped) or _client_reason(exc)
+        raise PermanentError(f"kube context {context!r} ({where}): {reason}") from None
     configuration.retries = False
     return KubeAdapter(client.ApiClient(configuration), context, clock)
+
+
+def context_source(context: str, kubeconfig: str | None) -> str:
+    """Where ``context``'s settings come from, as messages name it: the kubeconfig files, or
+    the pod's service account for ``in-cluster``."""
+    if context == IN_CLUSTER:
+        return "the pod's service account"
+    return " ".join(kubeconfig_files(kubeconfig))
 
 
 def kubeconfig_files(kubeconfig: str | None) -> list[str]:

@@ -115,6 +115,42 @@ def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
     assert "create configmap gone/drill-heartbeat" in log
 
 
+def test_a_context_the_kubeconfig_lacks_is_bad_input_naming_both(
+    cluster: tuple[KubeEmulator, Path],
+) -> None:
+    """It ended as a refused write (exit 3); `drill run` calls it bad input (exit 2)."""
+    emulator, kubeconfig = cluster
+    code, log = beat(kubeconfig, FakeClock(START), context="prod-cluster", count=1)
+    assert code == 2
+    assert log == (
+        f"drill: kube context 'prod-cluster' ({kubeconfig}): no context named 'prod-cluster' "
+        "in it (contexts there: sandbox)\n"
+    )
+    assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
+
+
+def test_a_kubeconfig_that_is_a_directory_is_bad_input(tmp_path: Path) -> None:
+    code, log = beat(tmp_path, FakeClock(START), count=1)
+    assert code == 2
+    assert log == (
+        f"drill: kube context 'sandbox' ({tmp_path}): {tmp_path} is a directory, not a "
+        "kubeconfig file: name the file itself\n"
+    )
+
+
+def test_in_cluster_outside_a_pod_is_bad_input_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It named the kubeconfig file, which in-cluster does not read."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    code, log = beat(tmp_path / "no-kubeconfig", FakeClock(START), context="in-cluster", count=1)
+    assert code == 2
+    assert log.startswith("drill: kube context 'in-cluster' (the pod's service account): ")
+    assert log.endswith("; outside a pod, name a kube context with --context\n")
+    assert "no-kubeconfig" not in log
+    assert len(log.splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("options", "said"),
     [
