@@ -167,6 +167,35 @@ def test_a_sandbox_runs_commands_all_point_at_the_sandbox(tmp_path: Path) -> Non
     assert str(missing) not in rollback.stderr
 
 
+@pytest.mark.parametrize("kubeconfig", ["a directory", "missing"])
+def test_a_rollback_whose_kubeconfig_cannot_be_used_is_bad_input_undoing_nothing(
+    tmp_path: Path, kubeconfig: str
+) -> None:
+    """It ended with exit 3, as if a rollback step had failed: nothing was tried."""
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    loaded = load_plan(REPO / "plans" / "region-failure.yaml", DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {})
+    switch = next(s for s in plan.steps() if s.id == "switch-dns")
+    assert switch.params is not None
+    journal(commands.reports, DEAD, sandbox=False, finished=False, params=switch.params.as_json())
+    journal_file = commands.reports / DEAD / "journal.jsonl"
+    before = journal_file.read_text()
+    config = tmp_path / "kube"
+    if kubeconfig == "a directory":
+        config.mkdir()
+        reason = f"{config} is a directory, not a kubeconfig file: name the file itself"
+    else:
+        reason = "no kubeconfig file there: set KUBECONFIG or write the file"
+    settings = commands.settings(kubeconfig=str(config))
+    refused = commands.rollback(DEAD, yes=True, settings=settings)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr == (
+        f"drill: kube context 'dr-cluster' ({config}): {reason}; nothing was undone\n"
+    )
+    assert journal_file.read_text() == before
+    assert not (commands.reports / DEAD / "rollback-report.json").exists()
+
+
 def test_a_report_directory_that_is_not_there_is_not_called_clean(tmp_path: Path) -> None:
     """A mistyped --report-dir must not read as "no run left anything changed"."""
     with pytest.raises(UsageError, match=r"no report directory .*mistyped: runs keep their"):
