@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -42,28 +43,34 @@ _SIZE_FACTORS = {
 }  # fmt: skip
 
 
-def _kube_name(value: str) -> str:
-    if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', "
-            "at most 63 characters, starting and ending with a letter or digit)"
-        )
-    return value
+def _fullmatching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A validator passing a value ``pattern`` matches whole (never up to a final newline, as
+    ``$`` would), refusing any other as not ``what``."""
+
+    def check(value: str) -> str:
+        if pattern.fullmatch(value) is None:
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return check
+
+
+_kube_name = _fullmatching(
+    _DNS_LABEL,
+    "a valid Kubernetes name (lowercase letters, digits and '-', at most 63 characters, "
+    "starting and ending with a letter or digit)",
+)
+_kube_object_name = _fullmatching(
+    _DNS_SUBDOMAIN,
+    "a valid Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 "
+    "characters, starting and ending with a letter or digit)",
+)
 
 
 def is_kube_object_name(value: str) -> bool:
     """Whether ``value`` can name an object of most kinds (a ConfigMap, a Lease, a Velero
     Backup): a DNS-1123 subdomain, as the API server checks it."""
     return _DNS_SUBDOMAIN.fullmatch(value) is not None
-
-
-def _kube_object_name(value: str) -> str:
-    if not is_kube_object_name(value):
-        raise ValueError(
-            f"{value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' "
-            "and '.', at most 253 characters, starting and ending with a letter or digit)"
-        )
-    return value
 
 
 def config_map_key(value: str) -> str:
@@ -75,13 +82,11 @@ def config_map_key(value: str) -> str:
     return value
 
 
-def _env_var_name(value: str) -> str:
-    if not _ENV_VAR_NAME.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not an environment variable name Kubernetes accepts (printable "
-            "ASCII characters other than '=', at least one)"
-        )
-    return value
+_env_var_name = _fullmatching(
+    _ENV_VAR_NAME,
+    "an environment variable name Kubernetes accepts (printable ASCII characters other than "
+    "'=', at least one)",
+)
 
 
 def _size(value: object) -> object:

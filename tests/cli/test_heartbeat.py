@@ -106,26 +106,27 @@ def test_counted_writes_none_of_which_was_made_exit_3_saying_why(
     assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
 
 
-def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
-    cluster: tuple[KubeEmulator, Path],
+@pytest.mark.parametrize(
+    ("options", "code", "said"),
+    [
+        # A write the API refuses for good: the writer ran, and failed.
+        ({"namespace": "gone"}, 3, "create configmap gone/drill-heartbeat"),
+        # A context the kubeconfig lacks is bad input, as to `drill run`; it ended with 3.
+        (
+            {"context": "prod-cluster"},
+            2,
+            "drill: kube context 'prod-cluster' ({kubeconfig}): no context named "
+            "'prod-cluster' in it (contexts there: sandbox)\n",
+        ),
+    ],
+)
+def test_what_it_cannot_do_ends_it_with_the_reason(
+    cluster: tuple[KubeEmulator, Path], options: HeartbeatChoices, code: int, said: str
 ) -> None:
-    _, kubeconfig = cluster
-    code, log = beat(kubeconfig, FakeClock(START), namespace="gone", count=1)
-    assert code == 3
-    assert "create configmap gone/drill-heartbeat" in log
-
-
-def test_a_context_the_kubeconfig_lacks_is_bad_input_naming_both(
-    cluster: tuple[KubeEmulator, Path],
-) -> None:
-    """It ended as a refused write (exit 3); `drill run` calls it bad input (exit 2)."""
     emulator, kubeconfig = cluster
-    code, log = beat(kubeconfig, FakeClock(START), context="prod-cluster", count=1)
-    assert code == 2
-    assert log == (
-        f"drill: kube context 'prod-cluster' ({kubeconfig}): no context named 'prod-cluster' "
-        "in it (contexts there: sandbox)\n"
-    )
+    ended, log = beat(kubeconfig, FakeClock(START), **(HeartbeatChoices(count=1) | options))
+    assert ended == code
+    assert said.format(kubeconfig=kubeconfig) in log
     assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
 
 
