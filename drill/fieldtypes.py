@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -31,6 +32,9 @@ _DNS_SUBDOMAIN = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
 _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+# A container's environment variable name, as the API server checks it (IsRelaxedEnvVarName,
+# the rule since Kubernetes 1.32): printable ASCII but '=', at least one character.
+_ENV_VAR_NAME = re.compile(r"^[ -<>-~]+$")
 _SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
 _SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
 _SIZE_FACTORS = {
@@ -39,31 +43,50 @@ _SIZE_FACTORS = {
 }  # fmt: skip
 
 
-def _kube_name(value: str) -> str:
-    if not _DNS_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid Kubernetes name (lowercase letters, digits and '-', "
-            "at most 63 characters, starting and ending with a letter or digit)"
-        )
-    return value
+def _fullmatching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A validator passing a value ``pattern`` matches whole (never up to a final newline, as
+    ``$`` would), refusing any other as not ``what``."""
+
+    def check(value: str) -> str:
+        if pattern.fullmatch(value) is None:
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return check
 
 
-def _kube_object_name(value: str) -> str:
-    if not _DNS_SUBDOMAIN.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid Kubernetes object name (lowercase letters, digits, '-' "
-            "and '.', at most 253 characters, starting and ending with a letter or digit)"
-        )
-    return value
+_kube_name = _fullmatching(
+    _DNS_LABEL,
+    "a valid Kubernetes name (lowercase letters, digits and '-', at most 63 characters, "
+    "starting and ending with a letter or digit)",
+)
+_kube_object_name = _fullmatching(
+    _DNS_SUBDOMAIN,
+    "a valid Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 "
+    "characters, starting and ending with a letter or digit)",
+)
+
+
+def is_kube_object_name(value: str) -> bool:
+    """Whether ``value`` can name an object of most kinds (a ConfigMap, a Lease, a Velero
+    Backup): a DNS-1123 subdomain, as the API server checks it."""
+    return _DNS_SUBDOMAIN.fullmatch(value) is not None
 
 
 def config_map_key(value: str) -> str:
-    if not _CONFIG_MAP_KEY.match(value) or value in (".", ".."):
+    if not _CONFIG_MAP_KEY.fullmatch(value) or value in (".", ".."):
         raise ValueError(
             f"{value!r} is not a valid ConfigMap key (letters, digits, '-', '_' and '.', "
             "at most 253 characters)"
         )
     return value
+
+
+_env_var_name = _fullmatching(
+    _ENV_VAR_NAME,
+    "an environment variable name Kubernetes accepts (printable ASCII characters other than "
+    "'=', at least one)",
+)
 
 
 def _size(value: object) -> object:
@@ -189,6 +212,19 @@ ConfigMapKey = Annotated[
         }
     ),
 ]
+EnvVarName = Annotated[
+    str,
+    AfterValidator(_env_var_name),
+    WithJsonSchema(
+        {
+            "title": "environment variable name",
+            "type": "string",
+            "pattern": _ENV_VAR_NAME.pattern,
+            "patternErrorMessage": "not an environment variable name Kubernetes accepts: "
+            "printable ASCII characters other than '=', at least one",
+        }
+    ),
+]
 ByteSize = Annotated[
     int,
     BeforeValidator(_size),
@@ -202,6 +238,18 @@ ByteSize = Annotated[
         }
     ),
 ]
+
+
+def not_a_bool(value: object) -> object:
+    """``value`` unless it is true or false, which pydantic would take for the numbers 1 and 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    return value
+
+
+# Numbers in a plan: YAML's true and false are not numbers, never 1 and 0.
+WholeNumber = Annotated[int, BeforeValidator(not_a_bool)]
+Number = Annotated[float, BeforeValidator(not_a_bool)]
 
 
 def exactly_one(owner: object, *fields: str) -> None:
@@ -261,10 +309,15 @@ __all__ = [
     "ByteSize",
     "ConfigMapKey",
     "Duration",
+    "EnvVarName",
     "KubeName",
     "KubeObjectName",
+    "Number",
     "OneOrMany",
     "PositiveDuration",
     "Scalar",
+    "WholeNumber",
     "exactly_one",
+    "is_kube_object_name",
+    "not_a_bool",
 ]

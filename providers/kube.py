@@ -120,14 +120,25 @@ def connect(context: str, kubeconfig: str | None, clock: Clock) -> KubeAdapter:
         ValueError,
         AttributeError,
     ) as exc:
-        where = kubeconfig_files(kubeconfig)
+        where = context_source(context, kubeconfig)
+        if context == IN_CLUSTER:  # no kubeconfig is read: the client says what is missing
+            raise PermanentError(f"kube context {context!r} ({where}): {exc}") from None
         # A ConfigException is the client's own verdict on a file it could read: its words
         # stand unless the context is missing. Anything else, it tripped over the file.
         tripped = not isinstance(exc, config.ConfigException)
-        reason = _config_problem(context, where, tripped=tripped) or _client_reason(exc)
-        raise PermanentError(f"kube context {context!r} ({' '.join(where)}): {reason}") from None
+        files = kubeconfig_files(kubeconfig)
+        reason = _config_problem(context, files, tripped=tripped) or _client_reason(exc)
+        raise PermanentError(f"kube context {context!r} ({where}): {reason}") from None
     configuration.retries = False
     return KubeAdapter(client.ApiClient(configuration), context, clock)
+
+
+def context_source(context: str, kubeconfig: str | None) -> str:
+    """Where ``context``'s settings come from, as messages name it: the kubeconfig files, or
+    the pod's service account for ``in-cluster``."""
+    if context == IN_CLUSTER:
+        return "the pod's service account"
+    return " ".join(kubeconfig_files(kubeconfig))
 
 
 def kubeconfig_files(kubeconfig: str | None) -> list[str]:
@@ -147,6 +158,10 @@ def _config_problem(context: str, files: Sequence[str], *, tripped: bool) -> str
     existing = [path for path in files if os.path.exists(path)]
     if not existing:
         return "no kubeconfig file there: set KUBECONFIG or write the file"
+    for path in existing:
+        unreadable = _unreadable(path)
+        if unreadable is not None:
+            return unreadable
     for path in existing if tripped else ():
         problem = _file_problem(path)
         if problem is not None:
@@ -156,6 +171,18 @@ def _config_problem(context: str, files: Sequence[str], *, tripped: bool) -> str
         return None
     there = ", ".join(names) if names else "none"
     return f"no context named {context!r} in it (contexts there: {there})"
+
+
+def _unreadable(path: str) -> str | None:
+    """Why the client cannot read ``path`` as a file (a directory, no permission); None when
+    it can. Said here: the client's own error, or its empty list of contexts, would not."""
+    if os.path.isdir(path):
+        return f"{path} is a directory, not a kubeconfig file: name the file itself"
+    try:
+        with open(path, "rb"):
+            return None
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
 
 
 def _client_reason(exc: Exception) -> str:

@@ -74,17 +74,13 @@ class LiveProviders:
         """Connect to ``context`` and ask its API server for its version: a missing kubeconfig,
         an unknown context, an unreachable server or rejected credentials raise a
         ``ProviderError`` whose one line names the context and the kubeconfig files."""
-        from providers.kube import IN_CLUSTER, kubeconfig_files
+        from providers.kube import context_source
 
         adapter = self._adapter(context)
         try:
             adapter.server_version()
         except ProviderError as exc:
-            where = (
-                "the pod's service account"
-                if context == IN_CLUSTER
-                else " ".join(kubeconfig_files(self.kubeconfig))
-            )
+            where = context_source(context, self.kubeconfig)
             reason = str(exc).removeprefix(f"{context}: ")
             raise type(exc)(f"kube context {context!r} ({where}): {reason}") from None
 

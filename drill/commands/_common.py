@@ -124,6 +124,12 @@ def rollback_command(run_id: str, journal: Path, *, sandbox: bool) -> str:
 def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
     """Where RUN's report and journal should be. RUN is a run id (under ``report_dir``), a run
     directory, a journal (``*.jsonl``) or a report file; an id never escapes ``report_dir``."""
+    if not run.strip():
+        # Path("") is the current directory, and report_dir / "" the report directory.
+        raise UsageError(
+            "RUN is empty: give a run id (`drill runs --all` lists them), a run directory, "
+            "a journal or a report file"
+        )
     given = Path(run)
     if given.is_file():
         if given.suffix == ".jsonl":

@@ -7,8 +7,10 @@ into every backup of that namespace, so the restored copy says when the newest d
 holds was written: the recovery point from data.
 
 It runs until SIGTERM or SIGINT (or ``--count`` writes), then exits 0. Writes keep a fixed rate
-from the first one. A write the API refuses for good (no permission, no such namespace, an
-unknown context) ends it with the API's message (exit 3). A transient failure (5xx, throttling,
+from the first one. A kube context it cannot use as configured (one the kubeconfig lacks, no
+kubeconfig, one that cannot be read; in-cluster outside a pod) is bad input, as to `drill run`:
+one line, exit 2, before any write. A write the API refuses for good (no permission, no such
+namespace) ends it with the API's message (exit 3). A transient failure (5xx, throttling,
 a reset) is logged and the next write tries again: a missed heartbeat can only make RPO from
 data look older than it is, never younger. The last line logged counts the writes made and
 those missed; with ``--count``, a run none of whose writes was made exits 3, saying why.
@@ -29,7 +31,7 @@ from pydantic import ValidationError
 from drill.clock import Clock, SystemClock
 from drill.commands._common import Settings
 from drill.commands._console import Console
-from drill.errors import ExitCode, Interrupted, TransientError, UsageError
+from drill.errors import ExitCode, Interrupted, PermanentError, TransientError, UsageError
 from drill.executor import stop_signals_to
 from drill.logs import build_logger
 from drill.steps.kube_heartbeat import DEFAULT_KEY, DEFAULT_NAME, KubeHeartbeatParams
@@ -65,7 +67,7 @@ def heartbeat(
     log = build_logger(settings.verbosity, stream=console.stderr).bind(
         configmap=where, key=params.key
     )
-    kube = settings.providers(clock).kube(options.context)
+    kube = _connected(settings, options.context, clock)
     log.info("heartbeat_started", interval_s=params.interval, context=options.context)
     with _stopped_by_signals(stop, log):
         tally = _beat(kube, params, options.count, clock, stop, log)
@@ -99,6 +101,18 @@ def heartbeat_params(options: HeartbeatOptions) -> KubeHeartbeatParams:
     if params.interval <= 0:
         raise UsageError(f"--interval {options.interval!r}: must be longer than zero")
     return params
+
+
+def _connected(settings: Settings, context: str, clock: Clock) -> KubeApi:
+    """The context's client; a context the kubeconfig lacks (or no kubeconfig, or none that
+    can be read) is bad input, as it is to `drill run`: said in one line, exit 2."""
+    try:
+        return settings.providers(clock).kube(context)
+    except PermanentError as exc:
+        hint = (
+            "; outside a pod, name a kube context with --context" if context == IN_CLUSTER else ""
+        )
+        raise UsageError(f"{exc}{hint}") from None
 
 
 @dataclass

@@ -23,7 +23,7 @@ from drill.commands._common import (
 )
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
-from drill.errors import ExitCode, PlanError, ProviderError, UsageError
+from drill.errors import ExitCode, PermanentError, PlanError, ProviderError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
@@ -83,6 +83,7 @@ def rollback(
         log = logger.bind(run_id=record.run_id, action="rollback")
         # A run made in the sandbox is rolled back in the sandbox, whatever the flags say.
         providers = _providers(settings, options.sandbox or bool(record.sandbox), clock)
+        _require_usable_contexts(plan, pending, providers)
         if died and not _process_gone(record):
             _refuse_while_running(plan, providers, record.run_id, clock)
         anchor = Anchor(clock)
@@ -154,6 +155,22 @@ def _process_gone(record: RunRecord) -> bool:
     if record.host != socket.gethostname() or record.pid is None:
         return False
     return not process_alive(record.pid)
+
+
+def _require_usable_contexts(
+    plan: ExecutionPlan, pending: list[MutationRecord], providers: LiveProviders
+) -> None:
+    """Every kube context the rollback acts in (its changes' and the lease's) can be used as
+    the kubeconfig says, before anything is undone: one the kubeconfig lacks, or no kubeconfig
+    that can be read, is bad input (exit 2), as to `drill run`. Reachability is not asked: an
+    undo of what a reachable cluster holds must not wait for another."""
+    contexts = {record.context for record in pending if record.context}
+    contexts |= {plan.lock[0]} if plan.lock else set()
+    for context in sorted(contexts):
+        try:
+            providers.kube(context)
+        except PermanentError as exc:
+            raise UsageError(f"{exc}; nothing was undone") from None
 
 
 def _refuse_while_running(

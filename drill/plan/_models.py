@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -18,7 +19,16 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
-from drill.fieldtypes import SCALAR_SCHEMA, Duration, KubeName, PositiveDuration, Scalar
+from drill.fieldtypes import (
+    SCALAR_SCHEMA,
+    Duration,
+    KubeName,
+    PositiveDuration,
+    Scalar,
+    WholeNumber,
+    is_kube_object_name,
+    not_a_bool,
+)
 
 PhaseName = Literal["preflight", "restore", "failover", "verify", "cleanup", "rollback"]
 # The order phases run in; rollback only runs when a run is being undone.
@@ -34,9 +44,7 @@ PHASES: tuple[PhaseName, ...] = (
 REACHABILITY_STEP_ID = "contexts-reachable"
 CLOUD_CHECK_STEP_ID = "clouds-reachable"
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
-# A plan's name names its Lease (`drill-NAME`, a DNS subdomain) and its Pushgateway group:
-# lowercase labels of letters, digits and '-', each starting and ending alphanumeric.
-PLAN_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# A plan's name names its Lease (`drill-NAME`, an object name) and its Pushgateway group.
 PLAN_NAME_MAX = 57  # 63 for a label of the Lease name, less "drill-"
 NAME_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -123,7 +131,7 @@ class StepSpec(_Model):
         "per step type (`drill explain TYPE`).",
         examples=["20m"],
     )
-    retries: int = Field(
+    retries: WholeNumber = Field(
         default=2,
         ge=0,
         le=20,
@@ -340,7 +348,9 @@ class ProbeSpec(_Model):
 class Plan(_Model):
     """One disaster-recovery scenario: what to check, restore, switch and verify, per mode."""
 
-    version: Literal[1] = Field(default=1, description="The plan format's version.", examples=[1])
+    version: Annotated[Literal[1], BeforeValidator(not_a_bool)] = Field(
+        default=1, description="The plan format's version.", examples=[1]
+    )
     name: str = Field(
         description="The plan's name: names its run lock (the Lease drill-NAME), its reports "
         "and metrics. Lowercase letters, digits and '-' (dots between parts), at most "
@@ -398,7 +408,7 @@ class Plan(_Model):
     @field_validator("name")
     @classmethod
     def _names_a_lease(cls, name: str) -> str:
-        if len(name) > PLAN_NAME_MAX or not PLAN_NAME.fullmatch(name):
+        if len(name) > PLAN_NAME_MAX or not is_kube_object_name(name):
             raise ValueError(
                 f"{name!r} cannot name a plan: its run lock is the Lease drill-{name}, so use "
                 "lowercase letters, digits and '-' (dots between parts), starting and ending "

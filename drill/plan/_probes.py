@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from drill.durations import format_duration
-from drill.fieldtypes import Duration
+from drill.fieldtypes import Duration, WholeNumber
 from drill.redact import redact_url
 from drill.steps import HttpRequestParams
 
@@ -77,7 +77,7 @@ class ProbeSettings(HttpRequestParams):
         description="How long one attempt waits for an answer before it counts as failed.",
         examples=["2s"],
     )
-    successes: int = Field(
+    successes: WholeNumber = Field(
         default=DEFAULT_SUCCESSES,
         ge=1,
         le=1000,

@@ -61,8 +61,9 @@ def validate_located(
 
 
 def _name_the_tiers(problem: Problem, known_tiers: Collection[str]) -> Problem:
-    """A missing tier says which tiers there are: the plan's author has to pick one."""
-    if problem.field != "tier" or problem.message != "required field is missing":
+    """A missing tier, or one that is no text, says which tiers there are: the plan's author
+    has to pick one."""
+    if problem.field != "tier":
         return problem
     message = f"{problem.message}; known tiers: {', '.join(known_tiers)}"
     return Problem(problem.file, problem.line, problem.column, problem.field, message)
@@ -233,7 +234,8 @@ def _tier_problems(located: Located, data: dict[str, Any], known: Collection[str
     if not isinstance(tier, str) or tier in known:
         return []
     message = f"unknown tier {tier!r}; known tiers: {', '.join(known)}"
-    return [located.problem(("tier",), message + _did_you_mean(tier, known))]
+    # Tier names are written as `drill tiers` lists them; "High Tier" meant "high".
+    return [located.problem(("tier",), message + _did_you_mean(tier.lower(), known))]
 
 
 def _declared_names(data: dict[str, Any]) -> dict[str, dict[str, object]]:

@@ -36,6 +36,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 # What PyYAML counts as ending a line when it reports marks.
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _UNREADABLE = object()  # a scalar that could not be constructed; its problem is recorded
+_BINARY = "a !!binary value is bytes, not text: write the text itself, without the tag"
 _Pair = tuple[yaml.Node, yaml.Node]  # a key node and its value node
 _FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 # Where LibYAML and PyYAML's parser part ways: LibYAML accepts tabs as separators, '?' inside a
@@ -113,13 +114,19 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path) -> object:
         try:
-            return self.constructor.construct_object(node)
+            value = self.constructor.construct_object(node)
         except _SCALAR_ERRORS as exc:
             kind = node.tag.rsplit(":", 1)[-1]
             reason = f": {exc}" if isinstance(exc, ValueError) else ""
             message = f"not valid YAML: {node.value!r} is not a valid {kind}{reason}"
             self.problems.append(self._here(node, path, message))
             return _UNREADABLE
+        if isinstance(value, bytes):
+            # No field of a plan, config or world holds bytes; read as text, they would be
+            # taken for the decoded text, or for their repr.
+            self.problems.append(self._here(node, path, _BINARY))
+            return _UNREADABLE
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, object]:
         chosen = self._resolved_pairs(node, path)

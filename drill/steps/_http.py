@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from drill.errors import PermanentError
-from drill.fieldtypes import OneOrMany
+from drill.fieldtypes import OneOrMany, WholeNumber
 from drill.steps._base import StepParams
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -37,7 +37,7 @@ class HttpRequestParams(StepParams):
         "environment at request time, never written to logs, journal or report.",
         examples=[{"Authorization": "Bearer ${env:API_TOKEN}"}],
     )
-    expect_status: OneOrMany[int] = Field(
+    expect_status: OneOrMany[WholeNumber] = Field(
         default_factory=lambda: [200],
         min_length=1,
         description="The status code(s) that pass: one, or a list.",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
-from drill.fieldtypes import Duration, KubeName
+from drill.fieldtypes import Duration, EnvVarName, KubeName
 from drill.steps._base import ReadBack, Resource, StepEnv, StepParams
 from drill.steps._changes import StillThere, read_back_gone, watch_until
 
@@ -49,9 +49,10 @@ class JobParams(StepParams):
         description="The command and its arguments; the step passes when it exits 0.",
         examples=[["curl", "-fsS", "http://api-server.dr-test.svc/healthz"]],
     )
-    env: dict[str, str] = Field(
+    env: dict[EnvVarName, str] = Field(
         default_factory=dict,
-        description="Environment variables of the container.",
+        description="Environment variables of the container. Names as Kubernetes takes them "
+        "(1.32 and later): printable ASCII characters other than '='.",
         examples=[{"TARGET": "dr-test"}],
     )
     name_prefix: KubeName = Field(

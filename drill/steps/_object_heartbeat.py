@@ -23,7 +23,7 @@ from pydantic import Field
 
 from drill.durations import format_duration, format_moment
 from drill.errors import StepFailed
-from drill.fieldtypes import PositiveDuration
+from drill.fieldtypes import PositiveDuration, WholeNumber
 from drill.steps._base import StepEnv, StepParams, StepResult
 from drill.steps._recovery import age_facts, data_point, parse_moment
 
@@ -62,7 +62,7 @@ class ObjectHeartbeatParams(StepParams):
         "pass over them, or fail the step.",
         examples=["fail"],
     )
-    max_reads: int = Field(
+    max_reads: WholeNumber = Field(
         default=50,
         ge=1,
         le=1000,

@@ -10,16 +10,48 @@ A step-support module: step types import it; it never imports a step type.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
 
 from drill.durations import format_moment
 from drill.errors import StepFailed
+from drill.fieldtypes import KubeObjectName
 from drill.steps._base import StepEnv
 
 if TYPE_CHECKING:
     # Annotations only (or built inside the function that needs one): checking a plan
     # builds none of the providers' result types.
     from providers.protocols import BackupInfo, VeleroApi
+
+
+# Velero labels each backup a schedule makes with the schedule's name, and drill finds them by
+# that label (velero.io/schedule-name): a label value holds at most 63 characters.
+LABEL_VALUE_MAX = 63
+
+
+def _a_labelled_name(name: str) -> str:
+    if len(name) > LABEL_VALUE_MAX:
+        raise ValueError(
+            f"{name!r} is {len(name)} characters: Velero labels the backups of a schedule "
+            "with its name (velero.io/schedule-name), and a label value holds at most "
+            f"{LABEL_VALUE_MAX}; name a Schedule of at most {LABEL_VALUE_MAX} characters"
+        )
+    return name
+
+
+class _AtMostALabelValue:
+    """The JSON Schema of an object name that is also a label value."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "maxLength": LABEL_VALUE_MAX}
+
+
+# A Velero Schedule's name, as a plan gives it: an object name its backups' label can carry.
+ScheduleName = Annotated[KubeObjectName, AfterValidator(_a_labelled_name), _AtMostALabelValue()]
 
 
 def completed_backups(

@@ -16,7 +16,7 @@ from pydantic import Field, JsonValue, field_validator, model_validator
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
-from drill.fieldtypes import Duration
+from drill.fieldtypes import Duration, Number, WholeNumber
 from drill.steps._base import (
     ReadBack,
     Resource,
@@ -51,7 +51,7 @@ class BackendSpec(StepParams):
         "the target group, or with listener a target group (name or ARN).",
         examples=["projects/example-prod/zones/us-east1-b/instanceGroups/api-us-east1"],
     )
-    capacity: float = Field(
+    capacity: Number = Field(
         default=1.0,
         ge=0.0,
         le=1000.0,
@@ -59,7 +59,7 @@ class BackendSpec(StepParams):
         "weight, 0 to 999; a target group's targets have none.",
         examples=[0.5],
     )
-    port: int | None = Field(
+    port: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=65535,

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from drill.durations import format_duration
 from drill.errors import StepFailed
-from drill.fieldtypes import ConfigMapKey, KubeName, PositiveDuration
+from drill.fieldtypes import ConfigMapKey, KubeName, KubeObjectName, PositiveDuration
 from drill.steps._base import StepEnv, StepParams, StepResult, StepType
 from drill.steps._recovery import age_facts, data_point, parse_moment
 
@@ -29,7 +29,7 @@ class KubeHeartbeatParams(StepParams):
         "the restore maps production to).",
         examples=["dr-test"],
     )
-    name: KubeName = Field(
+    name: KubeObjectName = Field(
         default=DEFAULT_NAME,
         description="The heartbeat ConfigMap `drill heartbeat` writes.",
         examples=["drill-heartbeat"],

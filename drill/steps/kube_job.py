@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, JsonValue
 
-from drill.fieldtypes import KubeName
+from drill.fieldtypes import KubeName, WholeNumber
 from drill.steps._base import ReadBack, Resource, StepEnv, StepResult, StepType
 from drill.steps._jobs import (
     JobParams,
@@ -27,7 +27,7 @@ class KubeJobParams(JobParams):
         description="The start of the Job's name; drill adds the run and step to it.",
         examples=["smoke"],
     )
-    log_tail_lines: int = Field(
+    log_tail_lines: WholeNumber = Field(
         default=50,
         ge=0,
         le=1000,

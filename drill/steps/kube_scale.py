@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, JsonValue
 
 from drill.errors import Conflict, NotFound, StepFailed
-from drill.fieldtypes import KubeName, KubeObjectName
+from drill.fieldtypes import KubeName, KubeObjectName, WholeNumber
 from drill.steps._base import (
     ReadBack,
     Resource,
@@ -25,7 +25,7 @@ class KubeScaleParams(StepParams):
     )
     namespace: KubeName = Field(description="The workload's namespace.", examples=["dr-test"])
     name: KubeObjectName = Field(description="The workload's name.", examples=["api-server"])
-    replicas: int = Field(
+    replicas: WholeNumber = Field(
         ge=0,
         le=2**31 - 1,  # Kubernetes holds replica counts as int32, and refuses more
         description="The replica count to set. Undo puts back the count drill read before; "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from drill.errors import StepFailed
-from drill.fieldtypes import KubeName, KubeObjectName, label_selector_object
+from drill.fieldtypes import KubeName, KubeObjectName, WholeNumber, label_selector_object
 from drill.steps._base import Resource, StepEnv, StepParams, StepResult, StepType
 from drill.steps._changes import watch_until
 
@@ -40,7 +40,7 @@ class KubeWaitReadyParams(StepParams):
         description="The kinds of workload waited for.",
         examples=[["Deployment"]],
     )
-    min_workloads: int = Field(
+    min_workloads: WholeNumber = Field(
         default=1,
         ge=0,
         description="Fail unless at least this many workloads match.",

@@ -12,11 +12,16 @@ from drill.durations import format_duration
 from drill.errors import StepFailed
 from drill.fieldtypes import KubeName, KubeObjectName, LabelSelector, PositiveDuration, exactly_one
 from drill.steps._base import RecoveryPoint, StepEnv, StepParams, StepResult, StepType
-from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
+from drill.steps._velero import (
+    ScheduleName,
+    completed_backups,
+    latest_at_t0,
+    require_available_location,
+)
 
 
 class VeleroBackupFreshParams(StepParams):
-    schedule: KubeObjectName | None = Field(
+    schedule: ScheduleName | None = Field(
         default=None,
         description="The Velero Schedule whose backups count. Give exactly one of schedule, "
         "backup or selector.",

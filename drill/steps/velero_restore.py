@@ -27,7 +27,12 @@ from drill.steps._base import (
     Unverified,
 )
 from drill.steps._changes import StillThere, await_namespace_gone, read_back_gone, watch_until
-from drill.steps._velero import completed_backups, latest_at_t0, require_available_location
+from drill.steps._velero import (
+    ScheduleName,
+    completed_backups,
+    latest_at_t0,
+    require_available_location,
+)
 
 if TYPE_CHECKING:
     # Annotations only (or built inside the function that needs one): checking a plan
@@ -42,7 +47,7 @@ class VeleroRestoreParams(StepParams):
         description="The Velero Backup to restore. Give exactly one of backup or schedule.",
         examples=["daily-backup-20260101020000"],
     )
-    schedule: KubeObjectName | None = Field(
+    schedule: ScheduleName | None = Field(
         default=None,
         description="Restore the newest Completed backup of this Velero Schedule (chosen by "
         "drill, so the report names the backup restored).",

@@ -157,3 +157,31 @@ def test_a_kubeconfig_that_is_not_text_is_bad_input(commands: InProcess, tmp_pat
     assert result.returncode == 2
     line = one_line_and_nothing_begun(commands, result.stderr)
     assert line.endswith(f"({config}): {config}:1:1: not UTF-8 text")
+
+
+def test_a_kubeconfig_that_is_a_directory_is_bad_input(commands: InProcess, tmp_path: Path) -> None:
+    """The client's error on a directory was read as a file with no contexts: "no context
+    named 'dr-cluster' in it (contexts there: none)"."""
+    directory = tmp_path / "kube"
+    directory.mkdir()
+    settings = commands.settings(kubeconfig=str(directory))
+    result = commands.run("namespace-restore", settings=settings)
+    assert result.returncode == 2
+    line = one_line_and_nothing_begun(commands, result.stderr)
+    assert line == (
+        f"{PREFIX}{directory}): {directory} is a directory, not a kubeconfig file: "
+        "name the file itself"
+    )
+
+
+def test_a_directory_among_the_kubeconfig_files_is_named(drill: Drill, tmp_path: Path) -> None:
+    config = kubeconfig(tmp_path / "kc", "https://127.0.0.1:1")
+    directory = tmp_path / "kube"
+    directory.mkdir()
+    result = drill("run", "namespace-restore", env={"KUBECONFIG": f"{config}:{directory}"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{PREFIX}{config} {directory}): {directory} is a directory, not a kubeconfig file: "
+        "name the file itself"
+    )
+    assert not (tmp_path / "reports").exists()

@@ -106,13 +106,50 @@ def test_counted_writes_none_of_which_was_made_exit_3_saying_why(
     assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
 
 
-def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
-    cluster: tuple[KubeEmulator, Path],
+@pytest.mark.parametrize(
+    ("options", "code", "said"),
+    [
+        # A write the API refuses for good: the writer ran, and failed.
+        ({"namespace": "gone"}, 3, "create configmap gone/drill-heartbeat"),
+        # A context the kubeconfig lacks is bad input, as to `drill run`; it ended with 3.
+        (
+            {"context": "prod-cluster"},
+            2,
+            "drill: kube context 'prod-cluster' ({kubeconfig}): no context named "
+            "'prod-cluster' in it (contexts there: sandbox)\n",
+        ),
+    ],
+)
+def test_what_it_cannot_do_ends_it_with_the_reason(
+    cluster: tuple[KubeEmulator, Path], options: HeartbeatChoices, code: int, said: str
 ) -> None:
-    _, kubeconfig = cluster
-    code, log = beat(kubeconfig, FakeClock(START), namespace="gone", count=1)
-    assert code == 3
-    assert "create configmap gone/drill-heartbeat" in log
+    emulator, kubeconfig = cluster
+    ended, log = beat(kubeconfig, FakeClock(START), **(HeartbeatChoices(count=1) | options))
+    assert ended == code
+    assert said.format(kubeconfig=kubeconfig) in log
+    assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
+
+
+def test_a_kubeconfig_that_is_a_directory_is_bad_input(tmp_path: Path) -> None:
+    code, log = beat(tmp_path, FakeClock(START), count=1)
+    assert code == 2
+    assert log == (
+        f"drill: kube context 'sandbox' ({tmp_path}): {tmp_path} is a directory, not a "
+        "kubeconfig file: name the file itself\n"
+    )
+
+
+def test_in_cluster_outside_a_pod_is_bad_input_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It named the kubeconfig file, which in-cluster does not read."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    code, log = beat(tmp_path / "no-kubeconfig", FakeClock(START), context="in-cluster", count=1)
+    assert code == 2
+    assert log.startswith("drill: kube context 'in-cluster' (the pod's service account): ")
+    assert log.endswith("; outside a pod, name a kube context with --context\n")
+    assert "no-kubeconfig" not in log
+    assert len(log.splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -121,7 +158,11 @@ def test_a_write_the_api_refuses_for_good_ends_it_with_the_reason(
         ({"interval": "0s"}, "--interval '0s': must be longer than zero"),
         ({"interval": "5"}, "--interval '5': '5' is not a duration"),
         ({"key": "a b"}, "--key 'a b': 'a b' is not a valid ConfigMap key"),
-        ({"name": "Heart"}, "--name 'Heart': 'Heart' is not a valid Kubernetes name"),
+        ({"name": "Heart"}, "--name 'Heart': 'Heart' is not a valid Kubernetes object name"),
+        ({"name": "beat."}, "--name 'beat.': 'beat.' is not a valid Kubernetes object name"),
+        ({"name": "a..b"}, "--name 'a..b': 'a..b' is not a valid Kubernetes object name"),
+        ({"name": "a_b"}, "--name 'a_b': 'a_b' is not a valid Kubernetes object name"),
+        ({"name": "a" * 254}, f"--name '{'a' * 254}': '{'a' * 254}' is not a valid Kubernetes"),
         ({"count": 0}, "--count 0: give at least 1"),
     ],
 )
@@ -133,6 +174,23 @@ def test_bad_options_name_their_flag_and_exit_2(
     assert code == 2
     assert log.startswith(f"drill: {said}")
     assert emulator.get("v1", "ConfigMap", "drill-heartbeat", "prod") is None
+
+
+# A ConfigMap's name is a DNS subdomain: dots between labels, at most 253 characters.
+LONGEST_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+
+
+@pytest.mark.parametrize("name", ["drill.heartbeat", "api-server.heartbeat-1", LONGEST_NAME])
+def test_a_configmap_name_the_api_server_takes_is_written(
+    cluster: tuple[KubeEmulator, Path], name: str
+) -> None:
+    """--name took only a DNS label: "drill.heartbeat", a name Kubernetes gives ConfigMaps,
+    was refused."""
+    assert len(LONGEST_NAME) == 253
+    emulator, kubeconfig = cluster
+    code, log = beat(kubeconfig, FakeClock(START), name=name, count=1)
+    assert code == 0, log
+    assert written(emulator, name) == {"timestamp": START.isoformat()}
 
 
 def test_stop_ends_it_between_writes(cluster: tuple[KubeEmulator, Path]) -> None:

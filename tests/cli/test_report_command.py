@@ -173,6 +173,8 @@ def _report_with(**changes: object) -> str:
 # Each case: the argument to give (made under the reports directory), how its message starts.
 BAD_INPUT: dict[str, tuple[Callable[[Path], str], str]] = {
     "no such run": (lambda r: "nope", "no run 'nope' under {reports} (set --report-dir"),
+    "empty run": (lambda r: "", "RUN is empty: give a run id (`drill runs --all` lists them)"),
+    "blank run": (lambda r: " ", "RUN is empty: give a run id (`drill runs --all` lists them)"),
     "no such path": (lambda r: "missing/run", "missing/run: no such file or directory"),
     "invalid JSON": (
         lambda r: str(_write(r / "a" / "report.json", '{"schema_version": 1,')),

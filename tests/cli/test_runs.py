@@ -167,6 +167,35 @@ def test_a_sandbox_runs_commands_all_point_at_the_sandbox(tmp_path: Path) -> Non
     assert str(missing) not in rollback.stderr
 
 
+@pytest.mark.parametrize("kubeconfig", ["a directory", "missing"])
+def test_a_rollback_whose_kubeconfig_cannot_be_used_is_bad_input_undoing_nothing(
+    tmp_path: Path, kubeconfig: str
+) -> None:
+    """It ended with exit 3, as if a rollback step had failed: nothing was tried."""
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    loaded = load_plan(REPO / "plans" / "region-failure.yaml", DEFAULT_TIERS)
+    plan = resolve(loaded.plan, loaded.source, "drill", DEFAULT_TIERS, {})
+    switch = next(s for s in plan.steps() if s.id == "switch-dns")
+    assert switch.params is not None
+    journal(commands.reports, DEAD, sandbox=False, finished=False, params=switch.params.as_json())
+    journal_file = commands.reports / DEAD / "journal.jsonl"
+    before = journal_file.read_text()
+    config = tmp_path / "kube"
+    if kubeconfig == "a directory":
+        config.mkdir()
+        reason = f"{config} is a directory, not a kubeconfig file: name the file itself"
+    else:
+        reason = "no kubeconfig file there: set KUBECONFIG or write the file"
+    settings = commands.settings(kubeconfig=str(config))
+    refused = commands.rollback(DEAD, yes=True, settings=settings)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr == (
+        f"drill: kube context 'dr-cluster' ({config}): {reason}; nothing was undone\n"
+    )
+    assert journal_file.read_text() == before
+    assert not (commands.reports / DEAD / "rollback-report.json").exists()
+
+
 def test_a_report_directory_that_is_not_there_is_not_called_clean(tmp_path: Path) -> None:
     """A mistyped --report-dir must not read as "no run left anything changed"."""
     with pytest.raises(UsageError, match=r"no report directory .*mistyped: runs keep their"):
@@ -234,6 +263,24 @@ def test_rolling_back_what_is_no_run_names_the_file(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr == (
         f"drill: {path}: journal has no readable run_started event: not the journal of a run\n"
+    )
+
+
+@pytest.mark.parametrize("where", ["report directory", "current directory"])
+def test_rolling_back_an_empty_run_id_is_one_usage_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """'' was read as the current directory (or as the report directory itself), and refused
+    as ": no journal.jsonl there: not a run"."""
+    commands = InProcess(tmp_path, {"DRILL_SANDBOX_DIR": str(tmp_path / "no-sandbox")})
+    commands.reports.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(commands.reports if where == "report directory" else tmp_path)
+    refused = commands.rollback("", yes=True)
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "drill: RUN is empty: give a run id (`drill runs --all` lists them), a run directory, "
+        "a journal or a report file\n"
     )
 
 

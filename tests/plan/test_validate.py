@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from drill.durations import format_duration, parse_duration
 from drill.errors import PlanError, Problem, UsageError
@@ -13,6 +17,8 @@ from drill.plan import (
     ExecutionPlan,
     LoadedPlan,
     PhaseName,
+    Plan,
+    ProbeSettings,
     ResolvedStep,
     StepSpec,
     find_plan,
@@ -20,7 +26,7 @@ from drill.plan import (
     load_plan,
     resolve,
 )
-from drill.steps import Mode
+from drill.steps import STEP_TYPES, Mode
 from drill.steps.backend_switch import BackendSwitchParams
 from drill.steps.gcs_backup_fresh import GcsBackupFreshParams
 from drill.steps.http_check import HttpCheckParams
@@ -152,6 +158,32 @@ def test_a_missing_tier_lists_the_tiers(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            '"High Tier"',
+            "unknown tier 'High Tier'; known tiers: critical, high, medium, low; "
+            "did you mean 'high'?",
+        ),
+        (
+            "CRITICAL",
+            "unknown tier 'CRITICAL'; known tiers: critical, high, medium, low; "
+            "did you mean 'critical'?",
+        ),
+        ("3", "should be a valid string (got 3); known tiers: critical, high, medium, low"),
+    ],
+)
+def test_a_tier_that_is_no_known_tier_lists_the_tiers(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    text = VALID.replace("tier: high", f"tier: {written}")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "tier"
+    assert problem.message == message
+    assert spot(problem) == at(text, written)
+
+
 def test_unknown_field_in_a_parallel_group_step(tmp_path: Path) -> None:
     steps = """\
     - id: both
@@ -206,6 +238,91 @@ def test_wrong_param_type_points_at_the_value(tmp_path: Path) -> None:
     assert problem.field == "phases.verify[0].with.replicas"
     assert "valid integer" in problem.message
     assert spot(problem) == at(text, "lots")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("version: 1", "version: true", "version"),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n      retries: true\n",
+            "phases.verify[0].retries",
+        ),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n        min_workloads: true\n",
+            "phases.verify[0].with.min_workloads",
+        ),
+        (
+            "        namespace: ${ns}\n",
+            "        namespace: ${ns}\n        min_workloads: false\n",
+            "phases.verify[0].with.min_workloads",
+        ),
+    ],
+)
+def test_true_or_false_where_a_number_belongs_is_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """pydantic takes true for 1 and false for 0: `version: true` passed as version 1."""
+    text = VALID.replace(old, new)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    written = new.rsplit(": ", 1)[1].strip()
+    assert problem.message == f"expected a number, not {written}"
+    assert spot(problem) == at(text, written)
+
+
+def _models_under(annotation: object, found: set[type[BaseModel]]) -> None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in found:
+            found.add(annotation)
+            for info in annotation.model_fields.values():
+                _models_under(info.annotation, found)
+        return
+    for argument in typing.get_args(annotation):
+        _models_under(argument, found)
+
+
+def _numbers_from_a_bool(value: object) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_numbers_from_a_bool(item) for item in value)
+    if isinstance(value, dict):
+        return any(_numbers_from_a_bool(item) for item in value.values())
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _every_field_of_plans_and_params() -> list[tuple[str, str, FieldInfo]]:
+    models: set[type[BaseModel]] = set()
+    _models_under(Plan, models)
+    _models_under(ProbeSettings, models)  # a probe's settings: checked after substitution
+    for step_type in STEP_TYPES.values():
+        _models_under(step_type.params_model, models)
+    return [
+        (model.__name__, name, info)
+        for model in sorted(models, key=lambda m: m.__name__)
+        for name, info in model.model_fields.items()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "info"),
+    _every_field_of_plans_and_params(),
+    ids=[f"{model}.{name}" for model, name, _ in _every_field_of_plans_and_params()],
+)
+def test_no_field_of_a_plan_or_a_step_takes_true_for_a_number(
+    model: str, name: str, info: FieldInfo
+) -> None:
+    """Every field, those to come too: true is refused, or kept as true (a plain value)."""
+    field_type: Any = (
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    for flag in (True, False):
+        try:
+            value = TypeAdapter(field_type).validate_python(flag)
+        except ValidationError:
+            continue
+        assert not _numbers_from_a_bool(value), f"{model}.{name} took {flag} for {value!r}"
 
 
 @pytest.mark.parametrize(
@@ -417,6 +534,17 @@ def test_a_lock_namespace_kubernetes_refuses_says_what_a_namespace_is(tmp_path: 
     assert spot(problem) == at(text, "drill_locks")
 
 
+def test_a_lock_namespace_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """The name patterns' `$` matched before a final newline: "drill\\n" passed, and the
+    Lease would have been asked of a namespace no cluster can have."""
+    lock = 'lock:\n  namespace: "drill\\n"\nnames:\n'
+    text = with_verify(READY_STEP).replace("names:\n", lock)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "lock.namespace"
+    assert problem.message.startswith("'drill\\n' is not a valid Kubernetes name")
+    assert spot(problem) == at(text, '"drill')
+
+
 def test_step_type_that_needs_a_context_but_has_none(tmp_path: Path) -> None:
     text = with_verify(READY_STEP.replace("      context: dr\n", ""))
     (problem,) = problems_of(tmp_path, text)
@@ -610,6 +738,46 @@ def test_empty_list_param_is_not_called_an_empty_phase(tmp_path: Path) -> None:
     assert spot(problem) == at(text, "[]")
 
 
+SMOKE_JOB = """\
+    - id: smoke
+      type: kube.job
+      context: dr
+      with:
+        namespace: ${ns}
+        image: curlimages/curl:8.10.1
+        command: [curl, -fsS, http://api.dr-test.svc/healthz]
+        env:
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [('"A=B"', "A=B"), ('""', ""), ('"caf\u00e9"', "café"), ('"TAB\\tHERE"', "TAB\tHERE")],
+)
+def test_a_job_env_name_the_api_server_refuses_is_refused_at_its_key(
+    tmp_path: Path, key: str, shown: str
+) -> None:
+    """Kubernetes takes printable ASCII but '=' (IsRelaxedEnvVarName): the Job would be
+    refused when the step creates it, in the middle of a run."""
+    text = with_verify(SMOKE_JOB + f"          {key}: x\n          GOOD: y\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == f"phases.verify[0].with.env.{shown}"
+    assert problem.message == (
+        f"{shown!r} is not an environment variable name Kubernetes accepts (printable ASCII "
+        "characters other than '=', at least one)"
+    )
+    assert spot(problem) == at(text, key)
+
+
+def test_job_env_names_the_api_server_takes_are_fine(tmp_path: Path) -> None:
+    names = ["MY_VAR", "my.env-name", "1DIGIT_FIRST", "with space", "a:b/c~!", "$(X)"]
+    entries = "".join(f"          {name!r}: v\n" for name in names)
+    loaded = load_text(tmp_path, with_verify(SMOKE_JOB + entries))
+    (step,) = single_steps(loaded, "verify")
+    params = KubeJobParams.model_validate({**step.with_, "namespace": "dr-test"})
+    assert list(params.env) == names
+
+
 # --- names and modes ------------------------------------------------------------------------
 
 
@@ -634,6 +802,10 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
     assert "unknown name ${host}" in problem.message
 
 
+LONG_SCHEDULE = "api-server-every-five-minutes-in-the-us-central1-primary-cluster"
+assert len(LONG_SCHEDULE) == 64
+
+
 @pytest.mark.parametrize(
     ("step_type", "source", "message"),
     [
@@ -645,6 +817,16 @@ def test_unknown_name_reference_inside_a_longer_string(tmp_path: Path) -> None:
         ("velero.restore", "backup: ''", "'' is not a valid Kubernetes object name"),
         ("velero.restore", "schedule: Daily_Backup", "'Daily_Backup' is not a valid Kubernetes"),
         ("velero.restore", "schedule: ${ns", "'${ns' is not a valid Kubernetes object name"),
+        # Velero labels a schedule's backups with its name: a label value is at most 63.
+        *[
+            (
+                step_type,
+                f"schedule: {LONG_SCHEDULE}",
+                f"'{LONG_SCHEDULE}' is 64 characters: Velero labels the backups of a schedule "
+                "with its name (velero.io/schedule-name), and a label value holds at most 63",
+            )
+            for step_type in ("velero.backup_fresh", "velero.restore")
+        ],
     ],
 )
 def test_a_velero_backup_source_no_backup_can_have_is_refused(
@@ -676,7 +858,14 @@ def test_a_velero_backup_source_no_backup_can_have_is_refused(
 
 
 @pytest.mark.parametrize(
-    "source", ["schedule: daily-backup", "backup: daily.backup-20260101", "selector: app=api"]
+    "source",
+    [
+        "schedule: daily-backup",
+        f"schedule: {LONG_SCHEDULE[:63]}",
+        "backup: daily.backup-20260101",
+        f"backup: {LONG_SCHEDULE}-20260101020000",
+        "selector: app=api",
+    ],
 )
 def test_velero_backup_sources_that_name_backups_are_fine(tmp_path: Path, source: str) -> None:
     steps = f"""\
@@ -886,6 +1075,28 @@ def test_explicit_tags_with_bad_values(tmp_path: Path, value: str) -> None:
     assert problem.field == "phases.verify[0].retries"
     assert problem.message.startswith("not valid YAML: ")
     assert spot(problem) == at(text, value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("service: api", "service: !!binary YXBp", "service"),
+        ("name: demo", "name: !!binary ZGVtbw==", "name"),
+        ("tier: high", "tier: !!binary aGlnaA==", "tier"),
+        ("    drill: dr-test", "    drill: !!binary ZHItdGVzdA==", "names.ns.drill"),
+        ("    drill: dr-test", "    ? !!binary ZHJpbGw=\n    : dr-test", "names.ns"),
+    ],
+)
+def test_a_binary_value_where_text_belongs_is_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """`!!binary` gives bytes: they were taken for the text they decode to (the plan passed)
+    or, as a key, for their repr."""
+    text = VALID.replace(old, new)
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == field
+    assert problem.message.startswith("a !!binary value is bytes, not text")
+    assert spot(problem) == at(text, "!!binary")
 
 
 def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
