@@ -135,7 +135,8 @@ def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:
         if given.suffix == ".jsonl":
             return given.parent / REPORT_FILE, given
         return given, None
-    bare = not any(sep in run for sep in ("/", "\\")) and ".." not in run
+    # "." is the current directory, never the report directory itself.
+    bare = not any(sep in run for sep in ("/", "\\")) and ".." not in run and run != "."
     if bare and (report_dir / run).is_dir():
         return report_dir / run / REPORT_FILE, report_dir / run / JOURNAL_FILE
     if given.is_dir():

@@ -61,6 +61,19 @@ def test_a_run_can_be_named_by_its_files(
     assert result.stdout == RENDERERS["markdown"](saved)
 
 
+def test_dot_inside_a_run_directory_is_that_run(
+    commands: InProcess, saved: RunReport, reports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(reports / saved.run_id)
+    result = commands.report(".", output_format="markdown", report_dir=reports)
+    assert_clean_exit(result)
+    assert result.stdout == RENDERERS["markdown"](saved)
+    monkeypatch.chdir(reports)  # the report directory is no run
+    result = commands.report(".", report_dir=reports)
+    assert_clean_exit(result, 2)
+    assert result.stderr == "drill: .: no report.json and no journal.jsonl: not a run\n"
+
+
 def test_output_replaces_the_file_whole_and_prints_nothing(
     commands: InProcess, saved: RunReport, tmp_path: Path
 ) -> None:
