@@ -622,10 +622,33 @@ class AwsSandbox(Emulator):
     def create_zone(self, domain: str) -> str:
         """A public hosted zone for ``domain`` (once); its bare id."""
         route53 = self._backend("route53", _PARTITION)
-        zone = self._zone(domain) or route53.create_hosted_zone(
-            _fqdn(domain), private_zone=False, caller_reference=f"drill-sandbox-{domain}"
-        )
+        zone = self._zone(domain)
+        if zone is None:
+            zone = route53.create_hosted_zone(
+                _fqdn(domain), private_zone=False, caller_reference=f"drill-sandbox-{domain}"
+            )
+            self._write_apex_records(zone)
         return _bare_zone_id(zone.id)
+
+    def _write_apex_records(self, zone: Any) -> None:
+        """The NS and SOA records Route53 gives a new zone, as it writes them: moto's name
+        servers lack the final dot and its SOA value is the text of a Python dict."""
+        name_servers = [_fqdn(server) for server in zone.delegation_set.name_servers]
+        soa = f"{name_servers[0]} awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
+        apex = [("NS", 172800, name_servers), ("SOA", 900, [soa])]
+        changes = [
+            {
+                "Action": "UPSERT",
+                "ResourceRecordSet": {
+                    "Name": zone.name,
+                    "Type": type_,
+                    "TTL": ttl,
+                    "ResourceRecords": [{"Value": value} for value in values],
+                },
+            }
+            for type_, ttl, values in apex
+        ]
+        self._backend("route53", _PARTITION).change_resource_record_sets(zone.id, changes)
 
     def zone_id(self, domain: str) -> str:
         zone = self._zone(domain)

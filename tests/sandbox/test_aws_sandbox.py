@@ -118,6 +118,22 @@ def test_records_are_seeded_and_read_back_as_route53_holds_them(aws: AwsSandbox)
     assert aws.record(zone_id, "api.seeded.example.", "CNAME") is None
 
 
+def test_a_new_zone_has_the_apex_records_route53_writes(aws: AwsSandbox) -> None:
+    zone_id = aws.create_zone("apex.example.")
+    listed = client(aws, "route53").list_resource_record_sets(HostedZoneId=zone_id)
+    apex = {r["Type"]: r for r in listed["ResourceRecordSets"] if r["Name"] == "apex.example."}
+    assert sorted(apex) == ["NS", "SOA"]
+    servers = [r["Value"] for r in apex["NS"]["ResourceRecords"]]
+    assert len(servers) == 4
+    assert all(s.endswith(".") and ".awsdns-" in s for s in servers)
+    assert apex["NS"]["TTL"] == 172800
+    [soa] = apex["SOA"]["ResourceRecords"]
+    assert soa["Value"].split() == [
+        servers[0], "awsdns-hostmaster.amazon.com.", "1", "7200", "900", "1209600", "86400"
+    ]  # fmt: skip
+    assert apex["SOA"]["TTL"] == 900
+
+
 def test_route53_changes_have_their_own_ids_and_stay_pending_for_the_delay() -> None:
     clock = FakeClock(NOW)
     with AwsSandbox(clock, change_delay_s=5.0) as sandbox:
