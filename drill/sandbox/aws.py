@@ -20,7 +20,8 @@ It also checks a Route53 change batch against the zone as AWS documents before m
 record through): the changes apply in order, all or none; a CREATE of a record set that exists,
 a DELETE of one that does not, or a DELETE whose TTL or values are not exactly the current ones
 refuses the whole batch with ``InvalidChangeBatch``. That is what makes a DELETE of the record
-drill read plus a CREATE of the new one a compare-and-swap.
+drill read plus a CREATE of the new one a compare-and-swap. An A or AAAA value that is no IPv4
+or IPv6 address refuses the batch too (moto stores any text).
 
 What moto does that real AWS does not: a registered ELBv2 target reports ``healthy`` without
 any instance or health check behind it (a deregistered one ``unused``).
@@ -31,6 +32,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import ipaddress
 import math
 import os
 import re
@@ -440,6 +442,12 @@ HeldRecords = dict[tuple[str, str], tuple[int | None, tuple[str, ...]]]
 def batch_refusal(held: HeldRecords, changes: Iterable[RecordChange]) -> str | None:
     """Why Route53 refuses this batch against the zone's simple records ``held`` (keyed by
     lower-cased fully qualified name and type), or None. Changes apply in order."""
+    changes = list(changes)
+    for change in changes:
+        if change.action != "DELETE":
+            refused = _value_refusal(change)
+            if refused:
+                return refused
     state = dict(held)
     for change in changes:
         if not change.simple:
@@ -458,6 +466,31 @@ def batch_refusal(held: HeldRecords, changes: Iterable[RecordChange]) -> str | N
             del state[key]
         else:
             state[key] = (change.ttl, change.values)
+    return None
+
+
+# What Route53 checks an address record's values as, and the code it names a bad one by.
+_ADDRESS_TYPES = {
+    "A": (ipaddress.IPv4Address, "ARRDATAIllegalIPv4Address", "IPv4"),
+    "AAAA": (ipaddress.IPv6Address, "AAAARRDATAIllegalIPv6Address", "IPv6"),
+}
+
+
+def _value_refusal(change: RecordChange) -> str | None:
+    """Why Route53 refuses a value the change writes, in its words, or None. Only A and AAAA
+    values are checked: the types drill switches, which a careless plan could get wrong."""
+    checked = _ADDRESS_TYPES.get(change.type.upper())
+    if checked is None:
+        return None
+    parse, code, version = checked
+    for value in change.values:
+        try:
+            parse(value)
+        except ValueError:
+            return (
+                f"[Invalid Resource Record: 'FATAL problem: {code} (Value is not a valid "
+                f"{version} address) encountered with '{value}'']"
+            )
     return None
 
 

@@ -203,6 +203,35 @@ def test_a_change_batch_is_checked_against_the_zone_as_aws_documents(aws: AwsSan
     assert aws.record(zone_id, "batch.example.org.", "CNAME") is not None
 
 
+@pytest.mark.parametrize(
+    ("type_", "value", "code"),
+    [
+        ("A", "300.1.1.1", "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"),
+        ("A", "api.example.org.", "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"),
+        ("AAAA", "2001:db8::g", "AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)"),
+        ("AAAA", "192.0.2.1", "AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)"),
+    ],
+)
+def test_an_address_record_whose_value_is_no_address_is_refused(
+    aws: AwsSandbox, type_: str, value: str, code: str
+) -> None:
+    zone_id = aws.create_zone("values.example.org.")
+    record = {"Name": "bad.values.example.org.", "Type": type_, "TTL": 60,
+              "ResourceRecords": [{"Value": "192.0.2.7" if type_ == "A" else "2001:db8::7"},
+                                  {"Value": value}]}  # fmt: skip
+    with pytest.raises(ClientError) as refused:
+        client(aws, "route53").change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]},
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidChangeBatch"
+    assert error["Message"] == (
+        f"[Invalid Resource Record: 'FATAL problem: {code} encountered with '{value}'']"
+    )
+    assert aws.record(zone_id, "bad.values.example.org.", type_) is None
+
+
 def test_a_listeners_target_groups_are_created_with_healthy_targets(aws: AwsSandbox) -> None:
     arn = aws.create_load_balancer_with_listener(
         "seeded-alb", 443, {"seeded-east": 100, "seeded-west": 0}, stickiness_s=120
