@@ -21,7 +21,9 @@ record through): the changes apply in order, all or none; a CREATE of a record s
 a DELETE of one that does not, or a DELETE whose TTL or values are not exactly the current ones
 refuses the whole batch with ``InvalidChangeBatch``. That is what makes a DELETE of the record
 drill read plus a CREATE of the new one a compare-and-swap. An A or AAAA value that is no IPv4
-or IPv6 address refuses the batch too (moto stores any text).
+or IPv6 address refuses the batch too (moto stores any text). Likewise a ModifyListener whose
+port is out of range, or whose actions forward to a target group the listener's region lacks,
+is refused as ELBv2 refuses it (moto takes any target group ARN).
 
 What moto does that real AWS does not: a registered ELBv2 target reports ``healthy`` without
 any instance or health check behind it (a deregistered one ``unused``).
@@ -63,6 +65,10 @@ StartResponse = Callable[..., Any]
 RecordValues = tuple[str, ...] | None  # a record's values, sorted; None: no such record
 # ELBv2 actions that change where traffic goes: when each applied is ground truth.
 _ELBV2_CHANGES = frozenset({"ModifyListener", "RegisterTargets", "DeregisterTargets"})
+# The form fields of a listener's actions that name a target group, directly or weighted.
+_ACTION_TARGET_GROUP = re.compile(
+    r"DefaultActions\.member\.\d+\.(?:ForwardConfig\.TargetGroups\.member\.\d+\.)?TargetGroupArn"
+)
 
 
 @dataclass(frozen=True)
@@ -217,9 +223,11 @@ class _Gateway:
         changes: Route53Changes,
         refusal: Callable[[str, list[RecordChange]], str | None],
         elbv2_changes: Elbv2Changes,
+        listener_refusal: Callable[[dict[str, list[str]]], tuple[str, str] | None],
     ) -> None:
         self.app = app
         self.elbv2_changes = elbv2_changes
+        self.listener_refusal = listener_refusal  # why ELBv2 would refuse a ModifyListener
         self.account_id = account_id
         self.faults = faults
         self.changes = changes
@@ -244,6 +252,11 @@ class _Gateway:
     def _elbv2_change(self, environ: dict[str, Any], start_response: StartResponse) -> Any:
         """moto applies it; the moment it did is kept for the listener or target group."""
         form = _form(environ)
+        refused = (
+            self.listener_refusal(form) if "ModifyListener" in form.get("Action", ()) else None
+        )
+        if refused is not None:
+            return _error(400, refused[0], refused[1], "elasticloadbalancing", start_response)
         with self.elbv2_changes.lock:
             status, headers, body = _captured(self.app, environ)
             if status.startswith("200"):
@@ -542,6 +555,7 @@ class AwsSandbox(Emulator):
             self.changes,
             self._change_refusal,
             self.elbv2_changes,
+            self._listener_refusal,
         )
         self._server = make_server(
             "127.0.0.1", 0, self._gateway, threaded=True, request_handler=_quiet_handler()
@@ -722,6 +736,30 @@ class AwsSandbox(Emulator):
         }
         return batch_refusal(held, changes)
 
+    def _listener_refusal(self, form: dict[str, list[str]]) -> tuple[str, str] | None:
+        """Why ELBv2 refuses this ModifyListener (error code, message), or None: a port out of
+        range, or an action forwarding to a target group the listener's region does not have
+        (moto takes any ARN, and the listener would forward to nothing)."""
+        for port in form.get("Port", ()):
+            bound = _port_bound(port)
+            if bound is not None:
+                return "ValidationError", (
+                    f"1 validation error detected: Value '{port}' at 'port' failed to satisfy "
+                    f"constraint: Member must have value {bound}"
+                )
+        listener = next(iter(form.get("ListenerArn", ())), "")
+        region = listener.split(":")[3] if listener.count(":") >= 5 else self.region
+        known = self._backend("elbv2", region).target_groups
+        forwarded_to = [
+            arn
+            for key, values in form.items()
+            if _ACTION_TARGET_GROUP.fullmatch(key)
+            for arn in values
+        ]
+        if any(arn not in known for arn in forwarded_to):
+            return "TargetGroupNotFound", "One or more target groups not found"
+        return None
+
     def record(self, zone_id: str, name: str, type_: str) -> RecordSet | None:
         """Ground truth: the simple record as Route53 holds it, or None."""
         zone = self._backend("route53", _PARTITION).get_hosted_zone(zone_id)
@@ -882,6 +920,19 @@ def _quiet_handler() -> type:
             return
 
     return QuietHandler
+
+
+def _port_bound(port: str) -> str | None:
+    """The bound a listener port breaks, in the words of AWS's validation, or None."""
+    try:
+        number = int(port)
+    except ValueError:
+        return "that is a whole number"
+    if number < 1:
+        return "greater than or equal to 1"
+    if number > 65535:
+        return "less than or equal to 65535"
+    return None
 
 
 def _regional(backends: Any, account_id: str) -> Iterator[Any]:

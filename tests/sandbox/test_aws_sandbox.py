@@ -254,6 +254,46 @@ def test_a_listeners_target_groups_are_created_with_healthy_targets(aws: AwsSand
     assert len(aws.targets("seeded-east")) == TARGETS_PER_GROUP
 
 
+def test_a_listener_cannot_forward_to_a_target_group_its_region_lacks(aws: AwsSandbox) -> None:
+    arn = aws.create_load_balancer_with_listener("guarded-alb", 443, {"guarded-east": 1})
+    elbv2 = client(aws, "elbv2")
+    known = aws.target_group_arn("guarded-east")
+    unknown = known.replace("guarded-east", "guarded-none")
+    forwards = [
+        [{"Type": "forward", "TargetGroupArn": unknown}],
+        [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": known, "Weight": 1}, {"TargetGroupArn": unknown, "Weight": 1},
+        ]}}],
+    ]  # fmt: skip
+    for actions in forwards:
+        with pytest.raises(ClientError) as refused:
+            elbv2.modify_listener(ListenerArn=arn, DefaultActions=actions)
+        assert refused.value.response["Error"]["Code"] == "TargetGroupNotFound"
+    assert aws.listener_weights(arn) == {"guarded-east": 1}  # unchanged
+    elbv2.modify_listener(
+        ListenerArn=arn, DefaultActions=[{"Type": "forward", "TargetGroupArn": known}]
+    )
+
+
+@pytest.mark.parametrize(
+    # botocore itself refuses a port under 1 before sending anything.
+    ("port", "bound"),
+    [(65536, "less than or equal to 65535"), (70000, "less than or equal to 65535")],
+)
+def test_a_listener_port_out_of_range_is_refused(aws: AwsSandbox, port: int, bound: str) -> None:
+    arn = aws.create_load_balancer_with_listener(f"ported-{port}", 8443, {f"ported-{port}": 1})
+    elbv2 = client(aws, "elbv2")
+    with pytest.raises(ClientError) as refused:
+        elbv2.modify_listener(ListenerArn=arn, Port=port)
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationError",
+        f"1 validation error detected: Value '{port}' at 'port' failed to satisfy constraint: "
+        f"Member must have value {bound}",
+    )
+    assert elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["Port"] == 8443
+
+
 def test_a_target_group_is_created_once_with_its_targets(aws: AwsSandbox) -> None:
     arn = aws.create_target_group("seeded-ips", 8080, [("10.0.0.10", 8080), "10.0.0.11"])
     assert aws.create_target_group("seeded-ips", 8080) == arn
