@@ -226,7 +226,7 @@ def _restart_policy_causes(spec: Any, field: str, allowed: tuple[str, ...]) -> l
     policy = dig(spec, "restartPolicy")
     if policy in allowed:
         return []
-    return [_not_supported(f"{field}.restartPolicy", policy, allowed)]
+    return [not_supported(f"{field}.restartPolicy", policy, allowed)]
 
 
 def _workload_causes(obj: Obj) -> list[Cause]:
@@ -409,7 +409,8 @@ _SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _PROTOCOLS = ("SCTP", "TCP", "UDP")
 
 
-def _not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+def not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+    """field.NotSupported: the value, and the values that are."""
     listed = ", ".join(f'"{v}"' for v in supported)
     return (
         "FieldValueNotSupported",
@@ -426,7 +427,7 @@ def _service_causes(obj: Obj) -> list[Cause]:
     kind = spec.get("type")
     found: list[Cause] = []
     if kind not in _SERVICE_TYPES:
-        found.append(_not_supported("spec.type", kind, _SERVICE_TYPES))
+        found.append(not_supported("spec.type", kind, _SERVICE_TYPES))
     if kind == "ExternalName" and not spec.get("externalName"):
         found.append(_required("spec.externalName"))
     ports = spec.get("ports") or []
@@ -460,7 +461,7 @@ def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]
         found.append(_bad(f"{where}.port", number, "must be between 1 and 65535, inclusive"))
     protocol = port.get("protocol")
     if protocol not in _PROTOCOLS:
-        found.append(_not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
+        found.append(not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
     target = port.get("targetPort")
     if isinstance(target, int) and not 0 < target < 65536:
         found.append(_bad(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive"))
@@ -704,3 +705,13 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
         causes = create_check(obj) + causes
     if causes:
         raise invalid(rt, name_of(obj), causes)
+
+
+DRY_RUN_ALL = "All"
+
+
+def dry_run_causes(values: list[str]) -> list[Cause]:
+    """apimachinery ValidateDryRun: ``All`` is the only dry run there is."""
+    if all(value == DRY_RUN_ALL for value in values):
+        return []
+    return [not_supported("dryRun", values, (DRY_RUN_ALL,))]

@@ -8,7 +8,9 @@ preconditions into 409s, and cascades deletes along ownerReferences. Controllers
 objects they create go through the same rules as a client's. Custom resources with a structural
 schema (Velero's) are pruned, defaulted and checked against it; what was pruned becomes
 warnings, or a 400 under ``fieldValidation=Strict`` (``WriteOptions``; the emulator's own
-writes are strict, so a controller that writes an undeclared field fails loudly).
+writes are strict, so a controller that writes an undeclared field fails loudly). A dry run
+(``dryRun=All``) goes through all of it, admission included, and answers as the write would,
+but stores nothing: no resourceVersion, no event, so no controller sees it; nothing cascades.
 
 It must not know about HTTP (query strings, headers, sockets) or run any controller logic.
 """
@@ -21,6 +23,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -82,6 +85,7 @@ class WriteOptions:
 
     field_validation: str = "Strict"
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class DeleteOptions:
     propagation: str | None = None
     uid: str | None = None
     resource_version: str | None = None
+    dry_run: bool = False
 
 
 class Api:
@@ -115,6 +120,7 @@ class Api:
         options: WriteOptions | None = None,
     ) -> Obj:
         obj = self._body(rt, namespace, body)
+        options = options or WriteOptions()
         metadata = meta(obj)
         _no_resource_version(metadata)
         for key in _SYSTEM_META:
@@ -125,8 +131,12 @@ class Api:
             metadata.update(uid=self.new_uid(), creationTimestamp=rfc3339(self._clock.now()))
             if rt.plural in _GENERATION_KINDS or schema_for(rt) is not None:
                 metadata["generation"] = 1
-            self._shape(rt, obj, partial(self._defaulter.on_create, rt), options or WriteOptions())
-            return self.store.insert(rt, obj)
+            with self._defaults_of(options):
+                self._shape(rt, obj, partial(self._defaulter.on_create, rt), options)
+            return self.store.insert(rt, obj, dry_run=options.dry_run)
+
+    def _defaults_of(self, options: WriteOptions) -> AbstractContextManager[None]:
+        return self._defaulter.trial() if options.dry_run else nullcontext()
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -227,7 +237,13 @@ class Api:
             return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
     def replace_status(
-        self, rt: ResourceType, namespace: str | None, name: str, body: object
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: object,
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         obj = self._body(rt, namespace, body)
         self._same_name(obj, name)
@@ -236,7 +252,8 @@ class Api:
             _check_uid(rt, old, obj)
             new = clone(old)
             new["status"] = obj.get("status", {})
-            return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
+            expected_rv = str(meta(obj).get("resourceVersion") or "")
+            return self.store.update(rt, new, expected_rv, dry_run=dry_run)
 
     def patch(
         self,
@@ -256,14 +273,21 @@ class Api:
             )
 
     def patch_status(
-        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        patch: object,
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         with self.store.lock:
             old = self._current(rt, namespace, name)
             patched = self._patched(content_type, old, patch)
             new = clone(old)
             new["status"] = patched.get("status", {})
-            return self.store.update(rt, new, _changed_rv(old, patched))
+            return self.store.update(rt, new, _changed_rv(old, patched), dry_run=dry_run)
 
     def _write(
         self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
@@ -283,10 +307,12 @@ class Api:
             _no_new_finalizers(rt, old, new)
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
-        self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
-        stored = self.store.update(rt, new, expected_rv or None)
+        with self._defaults_of(options):
+            self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
+        stored = self.store.update(rt, new, expected_rv or None, dry_run=options.dry_run)
         if (
-            "deletionTimestamp" in metadata
+            not options.dry_run
+            and "deletionTimestamp" in metadata
             and not metadata.get("finalizers")
             and rt is not (self._namespaces)
         ):
@@ -305,31 +331,50 @@ class Api:
         return scale_of(self.get(rt, namespace, name))
 
     def replace_scale(
-        self, rt: ResourceType, namespace: str | None, name: str, body: object
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: object,
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         if not isinstance(body, dict):
             raise bad_request("the body must be a Scale object")
         _same_place(body, namespace, name)  # checkName, as for any update
-        return self._set_replicas(
-            rt, namespace, name, body, str(dig(body, "metadata", "resourceVersion") or "")
-        )
+        expected_rv = str(dig(body, "metadata", "resourceVersion") or "")
+        return self._set_replicas(rt, (namespace, name), body, expected_rv, dry_run)
 
     def patch_scale(
-        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        content_type: str,
+        patch: object,
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         with self.store.lock:
             view = scale_of(self._current(rt, namespace, name))
             patched = apply_patch(content_type, view, patch)
-            return self._set_replicas(rt, namespace, name, patched, _changed_rv(view, patched))
+            expected_rv = _changed_rv(view, patched)
+            return self._set_replicas(rt, (namespace, name), patched, expected_rv, dry_run)
 
     def _set_replicas(
-        self, rt: ResourceType, namespace: str | None, name: str, scale: Obj, expected_rv: str
+        self,
+        rt: ResourceType,
+        place: tuple[str | None, str],
+        scale: Obj,
+        expected_rv: str,
+        dry_run: bool,
     ) -> Obj:
+        namespace, name = place
         replicas = replicas_from(scale, name)
         with self.store.lock:
             new = clone(self._current(rt, namespace, name))
             new["spec"]["replicas"] = replicas
-            return scale_of(self.store.update(rt, new, expected_rv or None))
+            return scale_of(self.store.update(rt, new, expected_rv or None, dry_run=dry_run))
 
     # -- delete --------------------------------------------------------------------------------
 
@@ -340,10 +385,10 @@ class Api:
             old = self._current(rt, namespace, name)
             self._check_preconditions(rt, old, options)
             if rt is self._namespaces:
-                return self._start_terminating(name)
+                return self._start_terminating(name, options.dry_run)
             if old["metadata"].get("finalizers"):
-                return self._mark_deleting(rt, old)
-            removed = self._remove(rt, old, options.propagation)
+                return self._mark_deleting(rt, old, options.dry_run)
+            removed = clone(old) if options.dry_run else self._remove(rt, old, options.propagation)
         if rt.plural in _RETURNS_OBJECT_ON_DELETE:
             return removed
         return _success(rt, name, uid_of(old))
@@ -355,7 +400,7 @@ class Api:
         self._handle_dependents(namespace, uid_of(old), orphan=policy == "Orphan")
         return removed
 
-    def _mark_deleting(self, rt: ResourceType, old: Obj) -> Obj:
+    def _mark_deleting(self, rt: ResourceType, old: Obj, dry_run: bool) -> Obj:
         """An object with finalizers is not removed: it gets a deletionTimestamp and stays,
         answered as it now is, until an update takes its last finalizer away (the generic
         store's updateForGracefulDeletionAndFinalizers, then ShouldDeleteDuringUpdate)."""
@@ -364,13 +409,17 @@ class Api:
             obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
             obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
 
-        return self.store.mutate(rt, namespace_of(old), name_of(old), mark)
+        return self.store.mutate(rt, namespace_of(old), name_of(old), mark, dry_run=dry_run)
 
     def delete_collection(
-        self, rt: ResourceType, namespace: str | None, options: ListOptions
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        options: ListOptions,
+        deleting: DeleteOptions | None = None,
     ) -> Obj:
         for item in self.list(rt, namespace, options)["items"]:
-            self.delete(rt, namespace_of(item) or None, name_of(item), DeleteOptions())
+            self.delete(rt, namespace_of(item) or None, name_of(item), deleting or DeleteOptions())
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
 
     def _check_preconditions(self, rt: ResourceType, old: Obj, options: DeleteOptions) -> None:
@@ -388,14 +437,14 @@ class Api:
             )
             raise conflict(rt, name_of(old), why)
 
-    def _start_terminating(self, name: str) -> Obj:
+    def _start_terminating(self, name: str, dry_run: bool) -> Obj:
         """Namespaces are not removed at once: the namespace controller empties them first."""
 
         def mark(obj: Obj) -> None:
             obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
             obj["status"] = {"phase": "Terminating"}
 
-        return self.store.mutate(self._namespaces, "", name, mark)
+        return self.store.mutate(self._namespaces, "", name, mark, dry_run=dry_run)
 
     def _handle_dependents(self, namespace: str, owner_uid: str, *, orphan: bool) -> None:
         for rt in self.registry.resources:
