@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from drill.clock import Clock
+from drill.sandbox.kube.api.admission import Admission
 from drill.sandbox.kube.api.defaults import Defaulter
 from drill.sandbox.kube.api.errors import (
     ApiError,
@@ -103,6 +104,7 @@ class Api:
         self._clock = clock
         self._rng = rng
         self._defaulter = Defaulter()
+        self._admission = Admission(store, registry)
         self._namespaces = registry.get("v1", "Namespace")
 
     @property
@@ -127,6 +129,7 @@ class Api:
             metadata.pop(key, None)
         with self.store.lock:
             self._require_open_namespace(rt, obj)
+            self._admission.on_create(rt, obj)
             self._assign_name(rt, obj)
             metadata.update(uid=self.new_uid(), creationTimestamp=rfc3339(self._clock.now()))
             if rt.plural in _GENERATION_KINDS or schema_for(rt) is not None:
