@@ -1,17 +1,17 @@
 """Validation: the subset of the real server's checks that clients are likely to trip over.
 
 Names must be DNS-1123 subdomains (a DNS label for a namespace, a DNS-1035 label for a
-Service), labels and annotations of an
-object and of its pod template must be well formed (apimachinery's ``ValidateLabels`` and
-``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
-annotations), workloads need a selector that matches their template's labels and containers
-with a name and an image, Job templates need ``restartPolicy`` Never or OnFailure, Service
-ports need a port number. An update may not change what the real server holds immutable: a
+Service), labels and annotations of an object and of its pod template must be well formed
+(apimachinery's ``ValidateLabels`` and ``ValidateAnnotations``: qualified-name keys, label
+values of at most 63 bytes, 256 KiB of annotations), workloads need a selector that matches
+their template's labels and containers with a name and an image, Job templates need
+``restartPolicy`` Never or OnFailure, Service ports need a port number, a Secret holds what
+its ``type`` requires. An update may not change what the real server holds immutable: a
 workload's selector, most of a StatefulSet's spec, a Job's template (but its scheduling
 directives while suspended and never started), selector and completions, a Service's
-allocated cluster IPs. A failure is a 422 ``Invalid`` whose causes name the fields and quote
-the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like the real one. This
-module must not default or store anything.
+allocated cluster IPs, a Secret's type. A failure is a 422 ``Invalid`` whose causes name the
+fields and quote the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like
+the real one. This module must not default or store anything.
 """
 
 from __future__ import annotations
@@ -521,13 +521,89 @@ def _data_size_causes(obj: Obj, data: Obj, binary: Obj) -> list[Cause]:
 
 
 def _size(value: Any, *, encoded: bool) -> int:
+    return len(_decoded(value)) if encoded else len(str(value).encode())
+
+
+def _decoded(value: Any) -> bytes:
+    """A base64 value's bytes (one that does not decode: its own)."""
     text = str(value)
-    if encoded:
-        try:
-            return len(base64.b64decode(text, validate=False))
-        except (binascii.Error, ValueError):
-            return len(text)
-    return len(text.encode())
+    try:
+        return base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        return text.encode()
+
+
+_SERVICE_ACCOUNT_NAME = "kubernetes.io/service-account.name"
+# The keys a Secret of each type must hold (core ValidateSecret); basic-auth's: either one.
+_SECRET_KEYS: dict[str, tuple[str, ...]] = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/basic-auth": ("username", "password"),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+}
+
+
+def _secret_causes(obj: Obj) -> list[Cause]:
+    """core ValidateSecret: data as for a ConfigMap, then what its ``type`` requires."""
+    found = _data_causes(obj)
+    kind, data = obj.get("type"), obj.get("data") or {}
+    if not isinstance(data, dict):
+        return found
+    if kind == "kubernetes.io/service-account-token":
+        annotations = dig(obj, "metadata", "annotations") or {}
+        if not isinstance(annotations, dict) or not annotations.get(_SERVICE_ACCOUNT_NAME):
+            found.append(_required(f"metadata.annotations[{_SERVICE_ACCOUNT_NAME}]"))
+        return found
+    keys = _SECRET_KEYS.get(str(kind), ())
+    if kind == "kubernetes.io/basic-auth":
+        missing = [] if any(k in data for k in keys) else list(keys)
+    elif kind == "kubernetes.io/ssh-auth":
+        missing = [k for k in keys if not _decoded(data.get(k) or "")]
+    else:
+        missing = [k for k in keys if k not in data]
+    found += [_required(f"data[{key}]") for key in missing]
+    if kind in ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson") and not missing:
+        found += _docker_config_causes(data[keys[0]], f"data[{keys[0]}]")
+    return found
+
+
+def _docker_config_causes(value: Any, field: str) -> list[Cause]:
+    """The content must be a JSON object (Go's json.Unmarshal into a map; null passes)."""
+    why = _go_json_object_error(_decoded(value))
+    return [] if why is None else [_bad(field, "<secret contents redacted>", why)]
+
+
+# Go's scanner's words for where it met a bad character, by Python's words for the same place.
+_GO_SYNTAX = {
+    "Expecting property name enclosed in double quotes": (
+        "looking for beginning of object key string"
+    ),
+    "Expecting ':' delimiter": "after object key",
+    "Expecting ',' delimiter": "after object key:value pair",
+    "Extra data": "after top-level value",
+}
+
+
+def _go_json_object_error(raw: bytes) -> str | None:
+    """What Go's json.Unmarshal into a map says of ``raw``, None if it takes it."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.pos >= len(text.rstrip()):
+            return "unexpected end of JSON input"
+        where = _GO_SYNTAX.get(error.msg, "looking for beginning of value")
+        return f"invalid character {_go_quoted_rune(text[error.pos])} {where}"
+    if value is None or isinstance(value, dict):
+        return None
+    kinds = {bool: "bool", str: "string", list: "array", int: "number", float: "number"}
+    what = kinds.get(type(value), "value")
+    return f"json: cannot unmarshal {what} into Go value of type map[string]interface {{}}"
+
+
+def _go_quoted_rune(character: str) -> str:
+    return "'\\''" if character == "'" else f"'{character}'"
 
 
 _IMMUTABLE_SET = "Forbidden: field is immutable when `immutable` is set"
@@ -558,7 +634,7 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
     "pods": _pod_causes,
     "services": _service_causes,
     "configmaps": _data_causes,
-    "secrets": _data_causes,
+    "secrets": _secret_causes,
 }
 
 
@@ -690,6 +766,9 @@ _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
 }
 
 
+_UPDATES_FIRST = ("configmaps", "secrets")
+
+
 def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
     """Raise a 422 ``Invalid`` listing every problem found in ``obj``, and, for an update of
     ``old``, every field it changes that may not change."""
@@ -699,7 +778,9 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
         causes += check(obj)
     update_check = _UPDATE_BY_PLURAL.get(rt.plural)
     if old is not None and update_check is not None:
-        causes += update_check(old, obj)
+        changed = update_check(old, obj)
+        # ValidateConfigMapUpdate and ValidateSecretUpdate check what may not change first.
+        causes = changed + causes if rt.plural in _UPDATES_FIRST else causes + changed
     create_check = _CREATE_BY_PLURAL.get(rt.plural)
     if old is None and create_check is not None:
         causes = create_check(obj) + causes
