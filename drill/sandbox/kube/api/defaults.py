@@ -227,8 +227,11 @@ class Defaulter:
     def _service(self, obj: Obj) -> None:
         spec = child(obj, "spec")
         spec.setdefault("type", "ClusterIP")
+        for port in spec.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
         if spec["type"] == "ExternalName":
-            return  # a CNAME: no cluster IP, no ports to default
+            return  # a CNAME: no cluster IP
         if not spec.get("clusterIP"):
             spec["clusterIP"] = self._next_ip()
         spec.setdefault("clusterIPs", [spec["clusterIP"]])
@@ -239,6 +242,3 @@ class Defaulter:
             ("internalTrafficPolicy", "Cluster"),
         ):
             spec.setdefault(key, value)
-        for port in spec.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-            port.setdefault("targetPort", port.get("port"))

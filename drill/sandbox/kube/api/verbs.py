@@ -39,6 +39,7 @@ from drill.sandbox.kube.api.errors import (
     not_found,
     terminating,
 )
+from drill.sandbox.kube.api.nodeports import NodePorts
 from drill.sandbox.kube.api.objects import (
     Obj,
     clone,
@@ -105,6 +106,7 @@ class Api:
         self._rng = rng
         self._defaulter = Defaulter()
         self._admission = Admission(store, registry)
+        self._node_ports = NodePorts(store, registry.get("v1", "Service"))
         self._namespaces = registry.get("v1", "Namespace")
 
     @property
@@ -514,8 +516,9 @@ class Api:
         options: WriteOptions,
         old: Obj | None = None,
     ) -> None:
-        """Prune (a schema's kinds), default, then validate (an update against ``old`` too);
-        a body of the wrong shape is a 400, as a decode error would be."""
+        """Prune (a schema's kinds), default, allocate (a Service's node ports), then validate
+        (an update against ``old`` too); a body of the wrong shape is a 400, as a decode error
+        would be."""
         schema = schema_for(rt)
         if schema is not None:
             _pruned(rt, prune(obj, schema), options)
@@ -524,6 +527,8 @@ class Api:
             defaults(obj)
         except (AttributeError, TypeError, ValueError) as error:
             raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
+        if rt.plural == "services":
+            self._node_ports.allocate(obj, old)  # the registry's, before validation
         if schema is not None and (found := causes(obj, schema)):
             raise invalid(rt, name_of(obj), found)
         validate(rt, obj, old)
