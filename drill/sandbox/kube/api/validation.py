@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drill.sandbox.kube.api.cron import schedule_error
+from drill.sandbox.kube.api.cron import schedule_error, time_zone_errors
 from drill.sandbox.kube.api.errors import invalid
 from drill.sandbox.kube.api.formats import (
     config_map_key,
@@ -319,8 +319,9 @@ def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
 
 def _cronjob_causes(obj: Obj) -> list[Cause]:
     """batch validateCronJobSpec: a schedule ParseStandard reads, no TZ in it, a known
-    concurrencyPolicy, counts that may not be negative, and a Job template as validateJobSpec
-    wants it, with no selector of its own (ValidateJobTemplateSpec)."""
+    concurrencyPolicy, counts that may not be negative, a Job template as validateJobSpec
+    wants it, with no selector of its own (ValidateJobTemplateSpec), and a timeZone that is
+    an IANA zone (validateTimeZone)."""
     spec = obj.get("spec") or {}
     schedule = spec.get("schedule")
     found: list[Cause] = []
@@ -366,6 +367,9 @@ def _cronjob_causes(obj: Obj) -> list[Cause]:
                 'Unsupported value: true: supported values: "nil", "false"',
             )
         )
+    zone = spec.get("timeZone")
+    if zone is not None:
+        found += [invalid_value("spec.timeZone", zone, why) for why in time_zone_errors(str(zone))]
     return found
 
 
