@@ -91,6 +91,15 @@ class WriteOptions:
 
 
 @dataclass(frozen=True)
+class PartWrite:
+    """A write of a subresource (``status``, ``scale``): a PUT's body, or a PATCH's."""
+
+    body: object
+    content_type: str | None = None  # a PATCH's; None: a PUT
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
 class DeleteOptions:
     propagation: str | None = None
     uid: str | None = None
@@ -241,25 +250,6 @@ class Api:
             expected_rv = str(meta(obj).get("resourceVersion") or "")
             return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
-    def replace_status(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        body: object,
-        *,
-        dry_run: bool = False,
-    ) -> Obj:
-        obj = self._body(rt, namespace, body)
-        self._same_name(obj, name)
-        with self.store.lock:
-            old = self._current(rt, namespace, name)
-            _check_uid(rt, old, obj)
-            new = clone(old)
-            new["status"] = obj.get("status", {})
-            expected_rv = str(meta(obj).get("resourceVersion") or "")
-            return self.store.update(rt, new, expected_rv, dry_run=dry_run)
-
     def patch(
         self,
         rt: ResourceType,
@@ -277,22 +267,23 @@ class Api:
                 rt, old, patched, _changed_rv(old, patched), options or WriteOptions()
             )
 
-    def patch_status(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        content_type: str,
-        patch: object,
-        *,
-        dry_run: bool = False,
+    def write_status(
+        self, rt: ResourceType, namespace: str | None, name: str, write: PartWrite
     ) -> Obj:
+        """PUT or PATCH of ``status``: the status changes, nothing else does."""
+        sent = None if write.content_type else self._body(rt, namespace, write.body)
         with self.store.lock:
             old = self._current(rt, namespace, name)
-            patched = self._patched(content_type, old, patch)
+            if sent is None:
+                sent = self._patched(str(write.content_type), old, write.body)
+                expected_rv = _changed_rv(old, sent)
+            else:
+                self._same_name(sent, name)
+                _check_uid(rt, old, sent)
+                expected_rv = str(meta(sent).get("resourceVersion") or "")
             new = clone(old)
-            new["status"] = patched.get("status", {})
-            return self.store.update(rt, new, _changed_rv(old, patched), dry_run=dry_run)
+            new["status"] = sent.get("status", {})
+            return self.store.update(rt, new, expected_rv, dry_run=write.dry_run)
 
     def _write(
         self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
@@ -335,51 +326,17 @@ class Api:
     def get_scale(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
         return scale_of(self.get(rt, namespace, name))
 
-    def replace_scale(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        body: object,
-        *,
-        dry_run: bool = False,
+    def write_scale(
+        self, rt: ResourceType, namespace: str | None, name: str, write: PartWrite
     ) -> Obj:
-        if not isinstance(body, dict):
-            raise bad_request("the body must be a Scale object")
-        _same_place(body, namespace, name)  # checkName, as for any update
-        expected_rv = str(dig(body, "metadata", "resourceVersion") or "")
-        return self._set_replicas(rt, (namespace, name), body, expected_rv, dry_run)
-
-    def patch_scale(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        content_type: str,
-        patch: object,
-        *,
-        dry_run: bool = False,
-    ) -> Obj:
+        """PUT or PATCH of ``scale``: the replicas change, nothing else does."""
         with self.store.lock:
             view = scale_of(self._current(rt, namespace, name))
-            patched = apply_patch(content_type, view, patch)
-            expected_rv = _changed_rv(view, patched)
-            return self._set_replicas(rt, (namespace, name), patched, expected_rv, dry_run)
-
-    def _set_replicas(
-        self,
-        rt: ResourceType,
-        place: tuple[str | None, str],
-        scale: Obj,
-        expected_rv: str,
-        dry_run: bool,
-    ) -> Obj:
-        namespace, name = place
-        replicas = replicas_from(scale, name)
-        with self.store.lock:
+            scale, expected_rv = _scale_asked(view, write, namespace, name)
             new = clone(self._current(rt, namespace, name))
-            new["spec"]["replicas"] = replicas
-            return scale_of(self.store.update(rt, new, expected_rv or None, dry_run=dry_run))
+            new["spec"]["replicas"] = replicas_from(scale, name)
+            updated = self.store.update(rt, new, expected_rv or None, dry_run=write.dry_run)
+            return scale_of(updated)
 
     # -- delete --------------------------------------------------------------------------------
 
@@ -584,6 +541,18 @@ def _no_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
             f"found new finalizers []string{{{listed}}}"
         )
         raise invalid(rt, name_of(old), [("FieldValueForbidden", "metadata.finalizers", why)])
+
+
+def _scale_asked(view: Obj, write: PartWrite, namespace: str | None, name: str) -> tuple[Obj, str]:
+    """The Scale a write asks for (a PUT's body, or the current one patched), and the
+    resourceVersion it expects ("" for none)."""
+    if write.content_type:
+        scale = apply_patch(write.content_type, view, write.body)
+        return scale, _changed_rv(view, scale)
+    if not isinstance(write.body, dict):
+        raise bad_request("the body must be a Scale object")
+    _same_place(write.body, namespace, name)  # checkName, as for any update
+    return write.body, str(dig(write.body, "metadata", "resourceVersion") or "")
 
 
 def _same_place(patched: Obj, namespace: str | None, name: str) -> None:

@@ -38,7 +38,13 @@ from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.store import Subscription
 from drill.sandbox.kube.api.validation import dry_run_causes, not_supported
-from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
+from drill.sandbox.kube.api.verbs import (
+    Api,
+    DeleteOptions,
+    ListOptions,
+    PartWrite,
+    WriteOptions,
+)
 from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Guard, request_attributes
 from drill.sandbox.kube.transport.routing import (
@@ -320,17 +326,15 @@ class App:
                 else self._api.get(rt, namespace, name)
             )
             return json_response(200, found)
-        if request.method == "PUT":
-            put = self._api.replace_scale if scale else self._api.replace_status
-            dry_run = _write_options(request, "UpdateOptions").dry_run
-            return json_response(200, put(rt, namespace, name, _body(request), dry_run=dry_run))
-        if request.method == "PATCH":
-            patch = self._api.patch_scale if scale else self._api.patch_status
-            dry_run = _write_options(request, "PatchOptions").dry_run
-            patched = patch(
-                rt, namespace, name, _content_type(request), _body(request), dry_run=dry_run
+        if request.method in ("PUT", "PATCH"):
+            patching = request.method == "PATCH"
+            options = _write_options(request, "PatchOptions" if patching else "UpdateOptions")
+            content_type = _content_type(request) if patching else None
+            write = PartWrite(_body(request), content_type, options.dry_run)
+            written = (self._api.write_scale if scale else self._api.write_status)(
+                rt, namespace, name, write
             )
-            return json_response(200, patched)
+            return json_response(200, written)
         raise _not_allowed(request)
 
     def _review(self, target: ResourceRoute, request: Request, user: UserInfo) -> Response:
