@@ -62,6 +62,9 @@ def test_a_pod_runs_as_default_unless_it_names_an_account(still_cluster: Cluster
     with pytest.raises(ApiException) as generated:
         cluster.core.create_namespaced_pod(ns, body)
     assert json.loads(generated.value.body)["message"] == f'pods "q-" is forbidden: {MISSING}'
+    with pytest.raises(ApiException) as deprecated:  # the v1 field it replaced counts too
+        cluster.core.create_namespaced_pod(ns, pod_body("q", serviceAccount="robot"))
+    assert json.loads(deprecated.value.body)["message"] == f'pods "q" is forbidden: {MISSING}'
     with pytest.raises(ApiException) as dry:
         cluster.core.create_namespaced_pod(
             ns, pod_body("q", serviceAccountName="robot"), dry_run="All"

@@ -33,7 +33,10 @@ class Admission:
 
     def _service_account(self, rt: ResourceType, pod: Obj) -> None:
         spec = pod["spec"]
-        account = spec.get("serviceAccountName") or DEFAULT_SERVICE_ACCOUNT
+        # v1's deprecated serviceAccount stands in for a missing serviceAccountName.
+        account = (
+            spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
+        )
         spec["serviceAccountName"] = account
         spec["serviceAccount"] = account  # v1's deprecated copy, as conversion fills it
         namespace = namespace_of(pod)
