@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from drill.clock import FakeClock
 from drill.sandbox.kube import Profile
@@ -415,13 +416,45 @@ def test_kubectl_typed_creates_of_secrets_and_access_store_what_create_f_stores(
 
 def test_kubectl_delete_dry_run_deletes_nothing(cluster: Cluster, tmp_path: Path) -> None:
     """kubectl sends a server dry run of a delete in the DeleteOptions body, not the query: the
-    object must still be there afterwards (the sandbox refuses the dry run it cannot do)."""
+    server answers as for the delete, and the object is still there afterwards."""
     ns = cluster.namespace("drill-dry-run")
     cluster.core.create_namespaced_config_map(ns, {"metadata": {"name": "kept"}})
     tried = kubectl(cluster, tmp_path, "delete", "configmap", "kept", "-n", ns, "--dry-run=server")
-    assert tried.returncode != 0
-    assert "dryRun is not supported by the sandbox" in tried.stderr
+    assert tried.returncode == 0, tried.stderr
+    assert tried.stdout.strip() == 'configmap "kept" deleted (server dry run)'
     assert cluster.core.read_namespaced_config_map("kept", ns).metadata.name == "kept"
+    missing = kubectl(cluster, tmp_path, "delete", "cm", "absent", "-n", ns, "--dry-run=server")
+    assert missing.returncode != 0
+    assert 'configmaps "absent" not found' in missing.stderr
+
+
+def test_kubectl_apply_dry_run_server_checks_and_stores_nothing(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """kubectl apply --dry-run=server: a create (POST) for a new object, a patch for one that
+    exists, both with dryRun=All; the server's refusals come back as for a real apply."""
+    ns = cluster.namespace("drill-dry-apply")
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(yaml.safe_dump(deployment("web")))
+    created = kubectl(cluster, tmp_path, "apply", "-n", ns, "--dry-run=server", "-f", str(manifest))
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "deployment.apps/web created (server dry run)"
+    assert cluster.apps.list_namespaced_deployment(ns).items == []
+
+    cluster.apps.create_namespaced_deployment(ns, deployment("web"))
+    changed = deployment("web", replicas=3)
+    manifest.write_text(yaml.safe_dump(changed))
+    patched = kubectl(cluster, tmp_path, "apply", "-n", ns, "--dry-run=server", "-f", str(manifest))
+    assert patched.returncode == 0, patched.stderr
+    assert patched.stdout.strip() == "deployment.apps/web configured (server dry run)"
+    assert cluster.apps.read_namespaced_deployment("web", ns).spec.replicas == 1
+
+    changed["spec"]["selector"]["matchLabels"] = {"app": "other"}
+    manifest.write_text(yaml.safe_dump(changed))
+    refused = kubectl(cluster, tmp_path, "apply", "-n", ns, "--dry-run=server", "-f", str(manifest))
+    assert refused.returncode != 0
+    assert "`selector` does not match template `labels`" in refused.stderr
+    assert any(r.query.get("dryRun") == "All" for r in cluster.emulator.received("PATCH"))
 
 
 def test_kubectl_create_cronjob_is_validated_and_defaulted(

@@ -1,12 +1,12 @@
 """``KubeEmulator``: one emulated cluster, served over HTTP, with its controllers ticking.
 
 It wires the store, the API, the HTTP server and the simulated controllers together, seeds the
-standard namespaces, the bootstrap RBAC policy (and Velero's default BackupStorageLocation when
-the ``velero`` namespace is seeded), accepts the admin token (``SANDBOX_TOKEN`` unless told
-otherwise), issues ServiceAccount tokens (``token_for``), and runs a daemon thread that gives
-every controller a pass every ``tick_s`` seconds of real time; each pass reads the injected
-clock, so with a ``FakeClock`` the world moves only when the test advances it (``tick()`` runs
-a pass on demand).
+standard namespaces (each with its ``default`` ServiceAccount), the bootstrap RBAC policy
+(and Velero's default BackupStorageLocation when the ``velero`` namespace is seeded), accepts
+the admin token (``SANDBOX_TOKEN`` unless told otherwise), issues ServiceAccount tokens
+(``token_for``), and runs a daemon thread that gives every controller a pass every ``tick_s``
+seconds of real time; each pass reads the injected clock, so with a ``FakeClock`` the world
+moves only when the test advances it (``tick()`` runs a pass on demand).
 
 It must not contain API or controller logic of its own: it is the assembly and the lifecycle.
 """
@@ -38,6 +38,7 @@ from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
 from drill.sandbox.kube.controllers.network import Outside, service_proxy
 from drill.sandbox.kube.controllers.programs import Programs
+from drill.sandbox.kube.controllers.serviceaccounts import ServiceAccountController
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
@@ -86,7 +87,10 @@ class KubeEmulator(Emulator):
         # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
         # when it is created, not one pass later.
         self._kubelet = Kubelet(world, self.logs, self.programs)
+        # ServiceAccounts go first, so a namespace has its ``default`` before pods are made.
+        self._accounts_controller = ServiceAccountController(world)
         self._controllers = (
+            self._accounts_controller,
             WorkloadController(world),
             JobController(world),
             NamespaceController(world),
@@ -287,6 +291,7 @@ class KubeEmulator(Emulator):
             self._ensure_namespace(namespace)
         for manifest in bootstrap_objects():
             self.apply(manifest)
+        self._accounts_controller.tick(self.clock.monotonic())  # a cluster starts with them
         if self.velero.namespace in namespaces:
             # Download URLs point into this server's own bucket, under the sandbox's CA: the
             # location says so as a private store's does.

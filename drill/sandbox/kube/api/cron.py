@@ -3,12 +3,17 @@
 
 ``schedule_error`` answers the parser's own error text, which the server puts in its 422
 (``spec.schedule: Invalid value: "bogus": expected exactly 5 fields, found 1: [bogus]``).
-This module must not know about objects, HTTP or the store: a string in, a message out.
+``time_zone_errors`` answers what validateTimeZone says of a ``spec.timeZone``: Go's
+``time.LoadLocation`` over the IANA database (kube-apiserver embeds one; here the system's,
+and when the system has none, any well-formed name passes). This module must not know about
+objects, HTTP or the store: a string in, a message out.
 """
 
 from __future__ import annotations
 
 import re
+import zoneinfo
+from functools import cache
 
 _MONTHS = {
     m: n
@@ -26,6 +31,8 @@ _FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
     (0, 6, _DAYS),
 )
 _DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+# validateTimeZone's characters of each part of a zone name (legacy names have 0-9 and +).
+_TIME_ZONE_PART = re.compile(r"^[A-Za-z.\-_0-9+]{1,14}$")
 # Go's time.ParseDuration: a sequence of decimal numbers, each with a unit, or "0".
 _DURATION = re.compile(r"^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$")
 
@@ -105,3 +112,31 @@ def _number(text: str, names: dict[str, int]) -> int:
     if number < 0:
         raise ValueError(f"negative number ({number}) not allowed: {text}")
     return number
+
+
+def time_zone_errors(name: str) -> list[str]:
+    """batch validateTimeZone of a ``spec.timeZone`` that is set: why it is no zone."""
+    if not name:
+        return ["timeZone must be nil or non-empty string"]
+    unknown = f"unknown time zone {name}"
+    for part in name.split("/"):
+        if part in (".", "..") or part.startswith("-") or not _TIME_ZONE_PART.match(part):
+            return [unknown]
+    found = []
+    if name.lower() == "local":
+        found.append(
+            "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"
+        )
+    if name not in ("Local", "UTC") and not _loads(name):  # LoadLocation's own two names
+        found.append(unknown)
+    return found
+
+
+def _loads(name: str) -> bool:
+    zones = _zone_names()
+    return not zones or name in zones
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

@@ -9,8 +9,8 @@ This module must not validate (that is ``_validation``) or touch the store.
 from __future__ import annotations
 
 import base64
-import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from drill.sandbox.kube.api.objects import Obj, child, meta, name_of, uid_of
 from drill.sandbox.kube.api.resources import ResourceType
@@ -177,7 +177,7 @@ class Defaulter:
     """Fills defaults; holds the only state defaulting needs: the cluster IP allocator."""
 
     def __init__(self) -> None:
-        self._ips = (f"10.96.{n // 250}.{n % 250 + 2}" for n in itertools.count(1))
+        self._ips_given = 0
         self._by_plural: dict[str, Callable[[Obj], None]] = {
             "deployments": _deployment,
             "statefulsets": _statefulset,
@@ -209,13 +209,31 @@ class Defaulter:
             _keep_cluster_ips(old, obj)
         self.on_write(rt, obj)
 
+    @contextmanager
+    def trial(self) -> Iterator[None]:
+        """Defaults for a dry run: a cluster IP they allocate is not kept, as a dry run's
+        allocator gives one without reserving it."""
+        given = self._ips_given
+        try:
+            yield
+        finally:
+            self._ips_given = given
+
+    def _next_ip(self) -> str:
+        self._ips_given += 1
+        n = self._ips_given
+        return f"10.96.{n // 250}.{n % 250 + 2}"
+
     def _service(self, obj: Obj) -> None:
         spec = child(obj, "spec")
         spec.setdefault("type", "ClusterIP")
+        for port in spec.get("ports") or []:
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
         if spec["type"] == "ExternalName":
-            return  # a CNAME: no cluster IP, no ports to default
+            return  # a CNAME: no cluster IP
         if not spec.get("clusterIP"):
-            spec["clusterIP"] = next(self._ips)
+            spec["clusterIP"] = self._next_ip()
         spec.setdefault("clusterIPs", [spec["clusterIP"]])
         for key, value in (
             ("sessionAffinity", "None"),
@@ -224,6 +242,3 @@ class Defaulter:
             ("internalTrafficPolicy", "Cluster"),
         ):
             spec.setdefault(key, value)
-        for port in spec.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-            port.setdefault("targetPort", port.get("port"))

@@ -142,20 +142,24 @@ def gone(message: str) -> ApiError:
     return ApiError(410, message, reason="Expired")
 
 
-def terminating(namespace: str, rt: ResourceType, name: str) -> ApiError:
-    message = (
-        f'{rt.qualified} "{name}" is forbidden: unable to create new content in namespace '
-        f"{namespace} because it is being terminated"
-    )
+def forbidden_object(
+    rt: ResourceType, name: str, why: str, causes: list[Obj] | None = None
+) -> ApiError:
+    """apimachinery NewForbidden of one object, as admission plugins refuse a request."""
     details = _details(rt, name)
-    details["causes"] = [
-        {
-            "reason": "NamespaceTerminating",
-            "message": f"namespace {namespace} is being terminated",
-            "field": "metadata.namespace",
-        }
-    ]
-    return ApiError(403, message, details=details)
+    if causes:
+        details["causes"] = causes
+    return ApiError(403, f'{rt.qualified} "{name}" is forbidden: {why}', details=details)
+
+
+def terminating(namespace: str, rt: ResourceType, name: str) -> ApiError:
+    why = f"unable to create new content in namespace {namespace} because it is being terminated"
+    cause = {
+        "reason": "NamespaceTerminating",
+        "message": f"namespace {namespace} is being terminated",
+        "field": "metadata.namespace",
+    }
+    return forbidden_object(rt, name, why, [cause])
 
 
 def injected(code: int, retry_after_s: int | None) -> ApiError:

@@ -8,8 +8,8 @@ operation carrying the object's ``x-kubernetes-group-version-kind`` and sends
 parameter; a server without documents fails the command. So each document holds, per resource,
 the collection and item paths (and ``status`` and ``scale``) with the operations its verbs
 allow, each with the real server's query parameters (``dryRun``, ``fieldManager``,
-``fieldValidation``, and ``force`` for PATCH) and extensions. The sandbox refuses ``dryRun``
-and server-side apply all the same; it lists ``dryRun`` because the real server does.
+``fieldValidation``, and ``force`` for PATCH) and extensions. The sandbox honours ``dryRun``
+and refuses server-side apply all the same; it lists ``force`` because the real server does.
 
 What the documents do not hold:
 

@@ -6,6 +6,10 @@ Each write bumps the global counter, stamps ``metadata.resourceVersion``, bumps
 event to a bounded window that watches replay from. A watch asking for a resourceVersion older
 than the window gets ``Expired``.
 
+A dry run (``dry_run=True``) makes the same checks and answers what the write would store, but
+stores nothing, bumps no counter and sends no event: a create's answer has no
+resourceVersion, an update's keeps the one stored, as the real server's DryRunnableStorage.
+
 Stored dicts are never mutated after they are stored (a write stores a new dict), so events and
 the read-only views (``read``, ``items``) can share them without copying. Callers that want to
 change an object get a copy (``mutate``, or the copies write methods return).
@@ -95,27 +99,42 @@ class Store:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def insert(self, rt: ResourceType, obj: Obj) -> Obj:
+    def insert(self, rt: ResourceType, obj: Obj, *, dry_run: bool = False) -> Obj:
         with self.lock:
             key = (namespace_of(obj), name_of(obj))
             if key in self._bucket(rt):
                 raise already_exists(rt, key[1])
+            if dry_run:
+                return clone(obj)
             stored = self._stamp(clone(obj))
             self._bucket(rt)[key] = stored
             self._publish(ADDED, rt, stored, None)
             return clone(stored)
 
-    def update(self, rt: ResourceType, obj: Obj, expected_rv: str | None = None) -> Obj:
+    def update(
+        self,
+        rt: ResourceType,
+        obj: Obj,
+        expected_rv: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> Obj:
         """Replace the stored object; ``expected_rv`` (if given) must be the current one."""
         with self.lock:
             key = (namespace_of(obj), name_of(obj))
             old = self._existing(rt, key)
             if expected_rv and expected_rv != old["metadata"]["resourceVersion"]:
                 raise stale(rt, key[1])
-            return clone(self._replace(rt, key, old, clone(obj)))
+            return clone(self._replace(rt, key, old, clone(obj), dry_run=dry_run))
 
     def mutate(
-        self, rt: ResourceType, namespace: str, name: str, change: Callable[[Obj], None]
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        change: Callable[[Obj], None],
+        *,
+        dry_run: bool = False,
     ) -> Obj:
         """Atomic read-modify-write; no write (and no event) when ``change`` changed nothing."""
         with self.lock:
@@ -124,7 +143,7 @@ class Store:
             change(new)
             if new == old:
                 return clone(old)
-            return clone(self._replace(rt, (namespace, name), old, new))
+            return clone(self._replace(rt, (namespace, name), old, new, dry_run=dry_run))
 
     def remove(self, rt: ResourceType, namespace: str, name: str) -> Obj:
         with self.lock:
@@ -180,7 +199,9 @@ class Store:
         meta(obj)["resourceVersion"] = str(self._rv)
         return obj
 
-    def _replace(self, rt: ResourceType, key: _Key, old: Obj, new: Obj) -> Obj:
+    def _replace(
+        self, rt: ResourceType, key: _Key, old: Obj, new: Obj, *, dry_run: bool = False
+    ) -> Obj:
         metadata, old_meta = meta(new), old["metadata"]
         for kept in ("uid", "creationTimestamp", "namespace", "name"):
             if kept in old_meta:
@@ -192,6 +213,9 @@ class Store:
             )
         else:
             metadata.pop("generation", None)
+        if dry_run:
+            metadata["resourceVersion"] = old_meta["resourceVersion"]
+            return new
         stored = self._stamp(new)
         self._bucket(rt)[key] = stored
         self._publish(MODIFIED, rt, stored, old)

@@ -1,17 +1,17 @@
 """Validation: the subset of the real server's checks that clients are likely to trip over.
 
 Names must be DNS-1123 subdomains (a DNS label for a namespace, a DNS-1035 label for a
-Service), labels and annotations of an
-object and of its pod template must be well formed (apimachinery's ``ValidateLabels`` and
-``ValidateAnnotations``: qualified-name keys, label values of at most 63 bytes, 256 KiB of
-annotations), workloads need a selector that matches their template's labels and containers
-with a name and an image, Job templates need ``restartPolicy`` Never or OnFailure, Service
-ports need a port number. An update may not change what the real server holds immutable: a
+Service), labels and annotations of an object and of its pod template must be well formed
+(apimachinery's ``ValidateLabels`` and ``ValidateAnnotations``: qualified-name keys, label
+values of at most 63 bytes, 256 KiB of annotations), workloads need a selector that matches
+their template's labels and containers with a name and an image, Job templates need
+``restartPolicy`` Never or OnFailure, Service ports need a port number, a Secret holds what
+its ``type`` requires. An update may not change what the real server holds immutable: a
 workload's selector, most of a StatefulSet's spec, a Job's template (but its scheduling
 directives while suspended and never started), selector and completions, a Service's
-allocated cluster IPs. A failure is a 422 ``Invalid`` whose causes name the fields and quote
-the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like the real one. This
-module must not default or store anything.
+allocated cluster IPs, a Secret's type. A failure is a 422 ``Invalid`` whose causes name the
+fields and quote the values as Go does (a struct is shown as JSON, not Go's ``%#v``), like
+the real one. This module must not default or store anything.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from drill.sandbox.kube.api.cron import schedule_error
+from drill.sandbox.kube.api.cron import schedule_error, time_zone_errors
 from drill.sandbox.kube.api.errors import invalid
 from drill.sandbox.kube.api.formats import (
     config_map_key,
@@ -62,13 +63,14 @@ def _required(field: str) -> Cause:
     return ("FieldValueRequired", field, "Required value")
 
 
-def _bad(field: str, value: Any, why: str) -> Cause:
+def invalid_value(field: str, value: Any, why: str) -> Cause:
+    """field.Invalid: the value, quoted as Go quotes it, and why."""
     return ("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {why}")
 
 
 def immutable(field: str, value: Any) -> Cause:
     """ValidateImmutableField's error: the new value, and that it may not change."""
-    return _bad(field, value, "field is immutable")
+    return invalid_value(field, value, "field is immutable")
 
 
 def _go_value(value: Any) -> str:
@@ -89,14 +91,14 @@ def _labels_causes(labels: Any, field: str) -> list[Cause]:
     if labels is None:
         return []
     if not isinstance(labels, dict):
-        return [_bad(field, labels, "must be a map of strings")]
+        return [invalid_value(field, labels, "must be a map of strings")]
     found: list[Cause] = []
     for key, value in labels.items():
-        found += [_bad(field, key, why) for why in label_key(key)]
+        found += [invalid_value(field, key, why) for why in label_key(key)]
         if not isinstance(value, str):
-            found.append(_bad(field, value, "must be a string"))
+            found.append(invalid_value(field, value, "must be a string"))
             continue
-        found += [_bad(field, value, why) for why in label_value(value)]
+        found += [invalid_value(field, value, why) for why in label_value(value)]
     return found
 
 
@@ -105,10 +107,12 @@ def _annotations_causes(annotations: Any, field: str) -> list[Cause]:
     if annotations is None:
         return []
     if not isinstance(annotations, dict):
-        return [_bad(field, annotations, "must be a map of strings")]
-    found = [_bad(field, key, why) for key in annotations for why in label_key(key.lower())]
+        return [invalid_value(field, annotations, "must be a map of strings")]
+    found = [
+        invalid_value(field, key, why) for key in annotations for why in label_key(key.lower())
+    ]
     found += [
-        _bad(field, value, "must be a string")
+        invalid_value(field, value, "must be a string")
         for value in annotations.values()
         if not isinstance(value, str)
     ]
@@ -151,14 +155,16 @@ def _name_causes(rt: ResourceType, name: str) -> list[Cause]:
     if rt.plural in _PATH_SEGMENT:
         return _path_segment_causes(name)
     check = _NAME_RULES.get(rt.plural, dns1123_subdomain)
-    return [_bad("metadata.name", name, why) for why in check(name)]
+    return [invalid_value("metadata.name", name, why) for why in check(name)]
 
 
 def _path_segment_causes(name: str) -> list[Cause]:
     if name in (".", ".."):
-        return [_bad("metadata.name", name, f"may not be '{name}'")]
+        return [invalid_value("metadata.name", name, f"may not be '{name}'")]
     return [
-        _bad("metadata.name", name, f"may not contain '{bad}'") for bad in ("/", "%") if bad in name
+        invalid_value("metadata.name", name, f"may not contain '{bad}'")
+        for bad in ("/", "%")
+        if bad in name
     ]
 
 
@@ -176,7 +182,7 @@ def _container_causes(spec: Any, field: str) -> list[Cause]:
         for index, container in enumerate(dig(spec, group) or []):
             where = f"{field}.{group}[{index}]"
             if not isinstance(container, dict):
-                found.append(_bad(where, container, "must be an object"))
+                found.append(invalid_value(where, container, "must be an object"))
                 continue
             found += _one_container_causes(container, where, volumes, seen)
     return found
@@ -190,11 +196,9 @@ def _one_container_causes(
     if not name:
         found.append(_required(f"{where}.name"))
     else:
-        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+        found += [invalid_value(f"{where}.name", name, why) for why in dns1123_label(str(name))]
         if name in seen:
-            found.append(
-                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
-            )
+            found.append(_duplicate(f"{where}.name", name))
         seen.add(str(name))
     if not container.get("image"):
         found.append(_required(f"{where}.image"))
@@ -205,10 +209,15 @@ def _one_container_causes(
             found.append(_required(f"{at}.containerPort"))
         elif not isinstance(number, int) or not 0 < number < 65536:
             found.append(
-                _bad(f"{at}.containerPort", number, "must be between 1 and 65535, inclusive")
+                invalid_value(
+                    f"{at}.containerPort", number, "must be between 1 and 65535, inclusive"
+                )
             )
         if isinstance(port, dict) and port.get("name"):
-            found += [_bad(f"{at}.name", port["name"], why) for why in port_name(str(port["name"]))]
+            found += [
+                invalid_value(f"{at}.name", port["name"], why)
+                for why in port_name(str(port["name"]))
+            ]
     for index, mount in enumerate(container.get("volumeMounts") or []):
         mounted = mount.get("name") if isinstance(mount, dict) else None
         if mounted not in volumes:
@@ -226,7 +235,7 @@ def _restart_policy_causes(spec: Any, field: str, allowed: tuple[str, ...]) -> l
     policy = dig(spec, "restartPolicy")
     if policy in allowed:
         return []
-    return [_not_supported(f"{field}.restartPolicy", policy, allowed)]
+    return [not_supported(f"{field}.restartPolicy", policy, allowed)]
 
 
 def _workload_causes(obj: Obj) -> list[Cause]:
@@ -234,7 +243,7 @@ def _workload_causes(obj: Obj) -> list[Cause]:
     found: list[Cause] = []
     replicas = spec.get("replicas")
     if not isinstance(replicas, int) or replicas < 0:
-        found.append(_bad("spec.replicas", replicas, "must be greater than or equal to 0"))
+        found.append(invalid_value("spec.replicas", replicas, "must be greater than or equal to 0"))
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not (
         selector.get("matchLabels") or selector.get("matchExpressions")
@@ -275,7 +284,9 @@ def _selector_template_causes(spec: Obj, selector: Obj) -> list[Cause]:
         return []
     labels = dig(spec, "template", "metadata", "labels")
     return [
-        _bad("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")
+        invalid_value(
+            "spec.template.metadata.labels", labels, "`selector` does not match template `labels`"
+        )
     ]
 
 
@@ -283,7 +294,7 @@ def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
     """validateJobSpec: counts that may not be negative, the pod template, and a
     restartPolicy of OnFailure or Never (Always, the pod default, or none is Required)."""
     found = [
-        _bad(f"{field}.{key}", spec[key], "must be greater than or equal to 0")
+        invalid_value(f"{field}.{key}", spec[key], "must be greater than or equal to 0")
         for key in _JOB_COUNTS
         if isinstance(spec.get(key), int) and spec[key] < 0
     ]
@@ -308,15 +319,16 @@ def _job_spec_causes(spec: Obj, field: str) -> list[Cause]:
 
 def _cronjob_causes(obj: Obj) -> list[Cause]:
     """batch validateCronJobSpec: a schedule ParseStandard reads, no TZ in it, a known
-    concurrencyPolicy, counts that may not be negative, and a Job template as validateJobSpec
-    wants it, with no selector of its own (ValidateJobTemplateSpec)."""
+    concurrencyPolicy, counts that may not be negative, a Job template as validateJobSpec
+    wants it, with no selector of its own (ValidateJobTemplateSpec), and a timeZone that is
+    an IANA zone (validateTimeZone)."""
     spec = obj.get("spec") or {}
     schedule = spec.get("schedule")
     found: list[Cause] = []
     if not schedule:
         found.append(_required("spec.schedule"))
     elif (why := schedule_error(str(schedule))) is not None:
-        found.append(_bad("spec.schedule", schedule, why))
+        found.append(invalid_value("spec.schedule", schedule, why))
     policy = spec.get("concurrencyPolicy")
     if not policy:
         found.append(_required("spec.concurrencyPolicy"))
@@ -329,7 +341,7 @@ def _cronjob_causes(obj: Obj) -> list[Cause]:
             )
         )
     found += [
-        _bad(f"spec.{key}", spec[key], "must be greater than or equal to 0")
+        invalid_value(f"spec.{key}", spec[key], "must be greater than or equal to 0")
         for key in (
             "startingDeadlineSeconds",
             "successfulJobsHistoryLimit",
@@ -341,7 +353,7 @@ def _cronjob_causes(obj: Obj) -> list[Cause]:
     found += _job_spec_causes(job, "spec.jobTemplate.spec")
     if job.get("selector") is not None:
         found.append(
-            _bad(
+            invalid_value(
                 "spec.jobTemplate.spec.selector",
                 job["selector"],
                 "`selector` will be auto-generated",
@@ -355,6 +367,9 @@ def _cronjob_causes(obj: Obj) -> list[Cause]:
                 'Unsupported value: true: supported values: "nil", "false"',
             )
         )
+    zone = spec.get("timeZone")
+    if zone is not None:
+        found += [invalid_value("spec.timeZone", zone, why) for why in time_zone_errors(str(zone))]
     return found
 
 
@@ -363,7 +378,9 @@ def _cronjob_create_causes(obj: Obj) -> list[Cause]:
     characters), so a new CronJob's name has at most 52; and no TZ in a new schedule."""
     found: list[Cause] = []
     if len(name_of(obj)) > 52:
-        found.append(_bad("metadata.name", name_of(obj), "must be no more than 52 characters"))
+        found.append(
+            invalid_value("metadata.name", name_of(obj), "must be no more than 52 characters")
+        )
     found += _schedule_tz_causes(obj, allowed=False)
     return found
 
@@ -379,10 +396,10 @@ def _schedule_tz_causes(obj: Obj, *, allowed: bool) -> list[Cause]:
         return []
     if not allowed:
         why = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
-        return [_bad("spec.schedule", schedule, why)]
+        return [invalid_value("spec.schedule", schedule, why)]
     if dig(obj, "spec", "timeZone") is not None:
         why = "cannot use both timeZone field and TZ or CRON_TZ in schedule"
-        return [_bad("spec.schedule", schedule, why)]
+        return [invalid_value("spec.schedule", schedule, why)]
     return []
 
 
@@ -402,14 +419,15 @@ def _generated_selector_causes(obj: Obj) -> list[Cause]:
     }
     if selector_from_object(selector).matches({"metadata": {"labels": expected}}):
         return []
-    return [_bad("spec.selector", selector, "`selector` not auto-generated")]
+    return [invalid_value("spec.selector", selector, "`selector` not auto-generated")]
 
 
 _SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 _PROTOCOLS = ("SCTP", "TCP", "UDP")
 
 
-def _not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+def not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
+    """field.NotSupported: the value, and the values that are."""
     listed = ", ".join(f'"{v}"' for v in supported)
     return (
         "FieldValueNotSupported",
@@ -419,16 +437,21 @@ def _not_supported(field: str, value: Any, supported: tuple[str, ...]) -> Cause:
 
 
 def _service_causes(obj: Obj) -> list[Cause]:
-    """core ValidateService: a known type, an externalName for an ExternalName Service, ports
-    unless headless or ExternalName, each named (a DNS label, unique) when there are several,
-    with a port number, a known protocol and a targetPort that is a number or a port name."""
+    """core ValidateService: a known type, an externalName (a DNS name) for an ExternalName
+    Service, ports unless headless or ExternalName, each named (a DNS label, unique) when there
+    are several, with a port number, a known protocol and a targetPort that is a number or a
+    port name; no nodePort on a ClusterIP Service, no port or nodePort twice for a protocol,
+    no headless NodePort or LoadBalancer Service."""
     spec = obj.get("spec") or {}
     kind = spec.get("type")
     found: list[Cause] = []
     if kind not in _SERVICE_TYPES:
-        found.append(_not_supported("spec.type", kind, _SERVICE_TYPES))
-    if kind == "ExternalName" and not spec.get("externalName"):
-        found.append(_required("spec.externalName"))
+        found.append(not_supported("spec.type", kind, _SERVICE_TYPES))
+    if kind == "ExternalName":
+        found += _external_name_causes(spec.get("externalName"))
+    elif kind in ("NodePort", "LoadBalancer") and spec.get("clusterIP") == "None":
+        why = f"may not be set to 'None' for {kind} services"
+        found.append(invalid_value("spec.clusterIPs[0]", "None", why))
     ports = spec.get("ports") or []
     if not ports and kind != "ExternalName" and spec.get("clusterIP") != "None":
         found.append(_required("spec.ports"))
@@ -436,16 +459,65 @@ def _service_causes(obj: Obj) -> list[Cause]:
     for index, port in enumerate(ports):
         where = f"spec.ports[{index}]"
         if not isinstance(port, dict):
-            found.append(_bad(where, port, "must be an object"))
+            found.append(invalid_value(where, port, "must be an object"))
             continue
         found += _service_port_causes(port, where, several=len(ports) > 1)
         name = port.get("name")
         if name and name in names:
-            found.append(
-                ("FieldValueDuplicate", f"{where}.name", f"Duplicate value: {_go_value(name)}")
-            )
+            found.append(_duplicate(f"{where}.name", name))
         names.add(str(name or ""))
+        if kind == "ClusterIP" and port.get("nodePort"):
+            why = "Forbidden: may not be used when `type` is 'ClusterIP'"
+            found.append(("FieldValueForbidden", f"{where}.nodePort", why))
+    return found + _repeated_port_causes(ports)
+
+
+def _external_name_causes(name: Any) -> list[Cause]:
+    """The CNAME an ExternalName Service stands for: a DNS subdomain, a final dot allowed."""
+    cname = str(name or "").removesuffix(".")
+    if not cname:
+        return [_required("spec.externalName")]
+    return [invalid_value("spec.externalName", cname, why) for why in dns1123_subdomain(cname)]
+
+
+def _repeated_port_causes(ports: list[Any]) -> list[Cause]:
+    """No two ports share a nodePort, or a port number, for one protocol (the port's error
+    shows the pair as Go's ``%#v`` of the internal ServicePort it was keyed by)."""
+    found: list[Cause] = []
+    node_ports: set[tuple[Any, Any]] = set()
+    numbers: set[tuple[Any, Any]] = set()
+    for index, port in enumerate(ports):
+        if not isinstance(port, dict):
+            continue
+        protocol, node_port, number = port.get("protocol"), port.get("nodePort"), port.get("port")
+        if node_port and (protocol, node_port) in node_ports:
+            found.append(_duplicate(f"spec.ports[{index}].nodePort", node_port))
+        if (protocol, number) in numbers:
+            found.append(_duplicate(f"spec.ports[{index}]", _GoServicePort(protocol, number)))
+        node_ports.add((protocol, node_port))
+        numbers.add((protocol, number))
     return found
+
+
+@dataclass(frozen=True)
+class _GoServicePort:
+    """A (protocol, port) key as Go's ``%#v`` prints the core.ServicePort holding it."""
+
+    protocol: Any
+    port: Any
+
+    def __str__(self) -> str:
+        return (
+            f'core.ServicePort{{Name:"", Protocol:{json.dumps(self.protocol)}, '
+            f"AppProtocol:(*string)(nil), Port:{self.port}, "
+            'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}'
+        )
+
+
+def _duplicate(field: str, value: Any) -> Cause:
+    """field.Duplicate: the value met again."""
+    shown = str(value) if isinstance(value, _GoServicePort) else _go_value(value)
+    return ("FieldValueDuplicate", field, f"Duplicate value: {shown}")
 
 
 def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]:
@@ -454,27 +526,31 @@ def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]
     if several and not name:
         found.append(_required(f"{where}.name"))
     elif name:
-        found += [_bad(f"{where}.name", name, why) for why in dns1123_label(str(name))]
+        found += [invalid_value(f"{where}.name", name, why) for why in dns1123_label(str(name))]
     number = port.get("port")
     if not isinstance(number, int) or not 0 < number < 65536:
-        found.append(_bad(f"{where}.port", number, "must be between 1 and 65535, inclusive"))
+        found.append(
+            invalid_value(f"{where}.port", number, "must be between 1 and 65535, inclusive")
+        )
     protocol = port.get("protocol")
     if protocol not in _PROTOCOLS:
-        found.append(_not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
+        found.append(not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
     target = port.get("targetPort")
     if isinstance(target, int) and not 0 < target < 65536:
-        found.append(_bad(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive"))
+        found.append(
+            invalid_value(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive")
+        )
     elif isinstance(target, str) and not target.isdigit():
-        found += [_bad(f"{where}.targetPort", target, why) for why in port_name(target)]
+        found += [invalid_value(f"{where}.targetPort", target, why) for why in port_name(target)]
     return found
 
 
 def _string_map_causes(obj: Obj, field: str) -> list[Cause]:
     values = obj.get(field) or {}
     if not isinstance(values, dict):
-        return [_bad(field, values, "must be a map of strings")]
+        return [invalid_value(field, values, "must be a map of strings")]
     return [
-        _bad(f"{field}[{k}]", v, "must be a string")
+        invalid_value(f"{field}[{k}]", v, "must be a string")
         for k, v in values.items()
         if not isinstance(v, str)
     ]
@@ -493,10 +569,14 @@ def _data_causes(obj: Obj) -> list[Cause]:
     for field, keys in (("data", data), ("binaryData", binary)):
         if not isinstance(keys, dict):
             continue
-        found += [_bad(f"{field}[{key}]", key, why) for key in keys for why in config_map_key(key)]
+        found += [
+            invalid_value(f"{field}[{key}]", key, why)
+            for key in keys
+            for why in config_map_key(key)
+        ]
     if isinstance(data, dict) and isinstance(binary, dict):
         found += [
-            _bad(f"data[{key}]", key, "duplicate of key present in binaryData")
+            invalid_value(f"data[{key}]", key, "duplicate of key present in binaryData")
             for key in data
             if key in binary
         ]
@@ -520,13 +600,89 @@ def _data_size_causes(obj: Obj, data: Obj, binary: Obj) -> list[Cause]:
 
 
 def _size(value: Any, *, encoded: bool) -> int:
+    return len(_decoded(value)) if encoded else len(str(value).encode())
+
+
+def _decoded(value: Any) -> bytes:
+    """A base64 value's bytes (one that does not decode: its own)."""
     text = str(value)
-    if encoded:
-        try:
-            return len(base64.b64decode(text, validate=False))
-        except (binascii.Error, ValueError):
-            return len(text)
-    return len(text.encode())
+    try:
+        return base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        return text.encode()
+
+
+_SERVICE_ACCOUNT_NAME = "kubernetes.io/service-account.name"
+# The keys a Secret of each type must hold (core ValidateSecret); basic-auth's: either one.
+_SECRET_KEYS: dict[str, tuple[str, ...]] = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/basic-auth": ("username", "password"),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+}
+
+
+def _secret_causes(obj: Obj) -> list[Cause]:
+    """core ValidateSecret: data as for a ConfigMap, then what its ``type`` requires."""
+    found = _data_causes(obj)
+    kind, data = obj.get("type"), obj.get("data") or {}
+    if not isinstance(data, dict):
+        return found
+    if kind == "kubernetes.io/service-account-token":
+        annotations = dig(obj, "metadata", "annotations") or {}
+        if not isinstance(annotations, dict) or not annotations.get(_SERVICE_ACCOUNT_NAME):
+            found.append(_required(f"metadata.annotations[{_SERVICE_ACCOUNT_NAME}]"))
+        return found
+    keys = _SECRET_KEYS.get(str(kind), ())
+    if kind == "kubernetes.io/basic-auth":
+        missing = [] if any(k in data for k in keys) else list(keys)
+    elif kind == "kubernetes.io/ssh-auth":
+        missing = [k for k in keys if not _decoded(data.get(k) or "")]
+    else:
+        missing = [k for k in keys if k not in data]
+    found += [_required(f"data[{key}]") for key in missing]
+    if kind in ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson") and not missing:
+        found += _docker_config_causes(data[keys[0]], f"data[{keys[0]}]")
+    return found
+
+
+def _docker_config_causes(value: Any, field: str) -> list[Cause]:
+    """The content must be a JSON object (Go's json.Unmarshal into a map; null passes)."""
+    why = _go_json_object_error(_decoded(value))
+    return [] if why is None else [invalid_value(field, "<secret contents redacted>", why)]
+
+
+# Go's scanner's words for where it met a bad character, by Python's words for the same place.
+_GO_SYNTAX = {
+    "Expecting property name enclosed in double quotes": (
+        "looking for beginning of object key string"
+    ),
+    "Expecting ':' delimiter": "after object key",
+    "Expecting ',' delimiter": "after object key:value pair",
+    "Extra data": "after top-level value",
+}
+
+
+def _go_json_object_error(raw: bytes) -> str | None:
+    """What Go's json.Unmarshal into a map says of ``raw``, None if it takes it."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.pos >= len(text.rstrip()):
+            return "unexpected end of JSON input"
+        where = _GO_SYNTAX.get(error.msg, "looking for beginning of value")
+        return f"invalid character {_go_quoted_rune(text[error.pos])} {where}"
+    if value is None or isinstance(value, dict):
+        return None
+    kinds = {bool: "bool", str: "string", list: "array", int: "number", float: "number"}
+    what = kinds.get(type(value), "value")
+    return f"json: cannot unmarshal {what} into Go value of type map[string]interface {{}}"
+
+
+def _go_quoted_rune(character: str) -> str:
+    return "'\\''" if character == "'" else f"'{character}'"
 
 
 _IMMUTABLE_SET = "Forbidden: field is immutable when `immutable` is set"
@@ -557,7 +713,7 @@ _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
     "pods": _pod_causes,
     "services": _service_causes,
     "configmaps": _data_causes,
-    "secrets": _data_causes,
+    "secrets": _secret_causes,
 }
 
 
@@ -627,7 +783,7 @@ def _job_update_causes(old: Obj, new: Obj) -> list[Cause]:
             found.append(immutable("spec.completions", completions))
         elif completions is not None and completions != after.get("parallelism"):
             found.append(
-                _bad(
+                invalid_value(
                     "spec.completions",
                     completions,
                     "can only be modified in tandem with spec.parallelism",
@@ -665,7 +821,7 @@ def _service_update_causes(old: Obj, new: Obj) -> list[Cause]:
     if old_ips[:1] == ["None"] and new_ips[:1] == ["None"]:
         return []
     return [
-        _bad(f"spec.clusterIPs[{i}]", new_ips, "may not change once set")
+        invalid_value(f"spec.clusterIPs[{i}]", new_ips, "may not change once set")
         for i, ip in enumerate(old_ips)
         if i < len(new_ips) and new_ips[i] != ip
     ]
@@ -689,6 +845,9 @@ _UPDATE_BY_PLURAL: dict[str, Callable[[Obj, Obj], list[Cause]]] = {
 }
 
 
+_UPDATES_FIRST = ("configmaps", "secrets")
+
+
 def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
     """Raise a 422 ``Invalid`` listing every problem found in ``obj``, and, for an update of
     ``old``, every field it changes that may not change."""
@@ -698,9 +857,21 @@ def validate(rt: ResourceType, obj: Obj, old: Obj | None = None) -> None:
         causes += check(obj)
     update_check = _UPDATE_BY_PLURAL.get(rt.plural)
     if old is not None and update_check is not None:
-        causes += update_check(old, obj)
+        changed = update_check(old, obj)
+        # ValidateConfigMapUpdate and ValidateSecretUpdate check what may not change first.
+        causes = changed + causes if rt.plural in _UPDATES_FIRST else causes + changed
     create_check = _CREATE_BY_PLURAL.get(rt.plural)
     if old is None and create_check is not None:
         causes = create_check(obj) + causes
     if causes:
         raise invalid(rt, name_of(obj), causes)
+
+
+DRY_RUN_ALL = "All"
+
+
+def dry_run_causes(values: list[str]) -> list[Cause]:
+    """apimachinery ValidateDryRun: ``All`` is the only dry run there is."""
+    if all(value == DRY_RUN_ALL for value in values):
+        return []
+    return [not_supported("dryRun", values, (DRY_RUN_ALL,))]

@@ -8,7 +8,9 @@ preconditions into 409s, and cascades deletes along ownerReferences. Controllers
 objects they create go through the same rules as a client's. Custom resources with a structural
 schema (Velero's) are pruned, defaulted and checked against it; what was pruned becomes
 warnings, or a 400 under ``fieldValidation=Strict`` (``WriteOptions``; the emulator's own
-writes are strict, so a controller that writes an undeclared field fails loudly).
+writes are strict, so a controller that writes an undeclared field fails loudly). A dry run
+(``dryRun=All``) goes through all of it, admission included, and answers as the write would,
+but stores nothing: no resourceVersion, no event, so no controller sees it; nothing cascades.
 
 It must not know about HTTP (query strings, headers, sockets) or run any controller logic.
 """
@@ -21,10 +23,12 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
 from drill.clock import Clock
+from drill.sandbox.kube.api.admission import Admission
 from drill.sandbox.kube.api.defaults import Defaulter
 from drill.sandbox.kube.api.errors import (
     ApiError,
@@ -35,6 +39,7 @@ from drill.sandbox.kube.api.errors import (
     not_found,
     terminating,
 )
+from drill.sandbox.kube.api.nodeports import NodePorts
 from drill.sandbox.kube.api.objects import (
     Obj,
     clone,
@@ -82,6 +87,16 @@ class WriteOptions:
 
     field_validation: str = "Strict"
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class PartWrite:
+    """A write of a subresource (``status``, ``scale``): a PUT's body, or a PATCH's."""
+
+    body: object
+    content_type: str | None = None  # a PATCH's; None: a PUT
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,7 @@ class DeleteOptions:
     propagation: str | None = None
     uid: str | None = None
     resource_version: str | None = None
+    dry_run: bool = False
 
 
 class Api:
@@ -98,6 +114,8 @@ class Api:
         self._clock = clock
         self._rng = rng
         self._defaulter = Defaulter()
+        self._admission = Admission(store, registry)
+        self._node_ports = NodePorts(store, registry.get("v1", "Service"))
         self._namespaces = registry.get("v1", "Namespace")
 
     @property
@@ -115,18 +133,24 @@ class Api:
         options: WriteOptions | None = None,
     ) -> Obj:
         obj = self._body(rt, namespace, body)
+        options = options or WriteOptions()
         metadata = meta(obj)
         _no_resource_version(metadata)
         for key in _SYSTEM_META:
             metadata.pop(key, None)
         with self.store.lock:
             self._require_open_namespace(rt, obj)
+            self._admission.on_create(rt, obj)
             self._assign_name(rt, obj)
             metadata.update(uid=self.new_uid(), creationTimestamp=rfc3339(self._clock.now()))
             if rt.plural in _GENERATION_KINDS or schema_for(rt) is not None:
                 metadata["generation"] = 1
-            self._shape(rt, obj, partial(self._defaulter.on_create, rt), options or WriteOptions())
-            return self.store.insert(rt, obj)
+            with self._defaults_of(options):
+                self._shape(rt, obj, partial(self._defaulter.on_create, rt), options)
+            return self.store.insert(rt, obj, dry_run=options.dry_run)
+
+    def _defaults_of(self, options: WriteOptions) -> AbstractContextManager[None]:
+        return self._defaulter.trial() if options.dry_run else nullcontext()
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -226,18 +250,6 @@ class Api:
             expected_rv = str(meta(obj).get("resourceVersion") or "")
             return self._write(rt, old, obj, expected_rv, options or WriteOptions())
 
-    def replace_status(
-        self, rt: ResourceType, namespace: str | None, name: str, body: object
-    ) -> Obj:
-        obj = self._body(rt, namespace, body)
-        self._same_name(obj, name)
-        with self.store.lock:
-            old = self._current(rt, namespace, name)
-            _check_uid(rt, old, obj)
-            new = clone(old)
-            new["status"] = obj.get("status", {})
-            return self.store.update(rt, new, str(meta(obj).get("resourceVersion") or ""))
-
     def patch(
         self,
         rt: ResourceType,
@@ -255,15 +267,23 @@ class Api:
                 rt, old, patched, _changed_rv(old, patched), options or WriteOptions()
             )
 
-    def patch_status(
-        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
+    def write_status(
+        self, rt: ResourceType, namespace: str | None, name: str, write: PartWrite
     ) -> Obj:
+        """PUT or PATCH of ``status``: the status changes, nothing else does."""
+        sent = None if write.content_type else self._body(rt, namespace, write.body)
         with self.store.lock:
             old = self._current(rt, namespace, name)
-            patched = self._patched(content_type, old, patch)
+            if sent is None:
+                sent = self._patched(str(write.content_type), old, write.body)
+                expected_rv = _changed_rv(old, sent)
+            else:
+                self._same_name(sent, name)
+                _check_uid(rt, old, sent)
+                expected_rv = str(meta(sent).get("resourceVersion") or "")
             new = clone(old)
-            new["status"] = patched.get("status", {})
-            return self.store.update(rt, new, _changed_rv(old, patched))
+            new["status"] = sent.get("status", {})
+            return self.store.update(rt, new, expected_rv, dry_run=write.dry_run)
 
     def _write(
         self, rt: ResourceType, old: Obj, new: Obj, expected_rv: str, options: WriteOptions
@@ -283,10 +303,12 @@ class Api:
             _no_new_finalizers(rt, old, new)
         if rt.has_status_subresource:
             new["status"] = clone(old.get("status", {}))
-        self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
-        stored = self.store.update(rt, new, expected_rv or None)
+        with self._defaults_of(options):
+            self._shape(rt, new, partial(self._defaulter.on_update, rt, old), options, old)
+        stored = self.store.update(rt, new, expected_rv or None, dry_run=options.dry_run)
         if (
-            "deletionTimestamp" in metadata
+            not options.dry_run
+            and "deletionTimestamp" in metadata
             and not metadata.get("finalizers")
             and rt is not (self._namespaces)
         ):
@@ -304,32 +326,17 @@ class Api:
     def get_scale(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
         return scale_of(self.get(rt, namespace, name))
 
-    def replace_scale(
-        self, rt: ResourceType, namespace: str | None, name: str, body: object
+    def write_scale(
+        self, rt: ResourceType, namespace: str | None, name: str, write: PartWrite
     ) -> Obj:
-        if not isinstance(body, dict):
-            raise bad_request("the body must be a Scale object")
-        _same_place(body, namespace, name)  # checkName, as for any update
-        return self._set_replicas(
-            rt, namespace, name, body, str(dig(body, "metadata", "resourceVersion") or "")
-        )
-
-    def patch_scale(
-        self, rt: ResourceType, namespace: str | None, name: str, content_type: str, patch: object
-    ) -> Obj:
+        """PUT or PATCH of ``scale``: the replicas change, nothing else does."""
         with self.store.lock:
             view = scale_of(self._current(rt, namespace, name))
-            patched = apply_patch(content_type, view, patch)
-            return self._set_replicas(rt, namespace, name, patched, _changed_rv(view, patched))
-
-    def _set_replicas(
-        self, rt: ResourceType, namespace: str | None, name: str, scale: Obj, expected_rv: str
-    ) -> Obj:
-        replicas = replicas_from(scale, name)
-        with self.store.lock:
+            scale, expected_rv = _scale_asked(view, write, namespace, name)
             new = clone(self._current(rt, namespace, name))
-            new["spec"]["replicas"] = replicas
-            return scale_of(self.store.update(rt, new, expected_rv or None))
+            new["spec"]["replicas"] = replicas_from(scale, name)
+            updated = self.store.update(rt, new, expected_rv or None, dry_run=write.dry_run)
+            return scale_of(updated)
 
     # -- delete --------------------------------------------------------------------------------
 
@@ -340,10 +347,10 @@ class Api:
             old = self._current(rt, namespace, name)
             self._check_preconditions(rt, old, options)
             if rt is self._namespaces:
-                return self._start_terminating(name)
+                return self._start_terminating(name, options.dry_run)
             if old["metadata"].get("finalizers"):
-                return self._mark_deleting(rt, old)
-            removed = self._remove(rt, old, options.propagation)
+                return self._mark_deleting(rt, old, options.dry_run)
+            removed = clone(old) if options.dry_run else self._remove(rt, old, options.propagation)
         if rt.plural in _RETURNS_OBJECT_ON_DELETE:
             return removed
         return _success(rt, name, uid_of(old))
@@ -355,7 +362,7 @@ class Api:
         self._handle_dependents(namespace, uid_of(old), orphan=policy == "Orphan")
         return removed
 
-    def _mark_deleting(self, rt: ResourceType, old: Obj) -> Obj:
+    def _mark_deleting(self, rt: ResourceType, old: Obj, dry_run: bool) -> Obj:
         """An object with finalizers is not removed: it gets a deletionTimestamp and stays,
         answered as it now is, until an update takes its last finalizer away (the generic
         store's updateForGracefulDeletionAndFinalizers, then ShouldDeleteDuringUpdate)."""
@@ -364,13 +371,17 @@ class Api:
             obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
             obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
 
-        return self.store.mutate(rt, namespace_of(old), name_of(old), mark)
+        return self.store.mutate(rt, namespace_of(old), name_of(old), mark, dry_run=dry_run)
 
     def delete_collection(
-        self, rt: ResourceType, namespace: str | None, options: ListOptions
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        options: ListOptions,
+        deleting: DeleteOptions | None = None,
     ) -> Obj:
         for item in self.list(rt, namespace, options)["items"]:
-            self.delete(rt, namespace_of(item) or None, name_of(item), DeleteOptions())
+            self.delete(rt, namespace_of(item) or None, name_of(item), deleting or DeleteOptions())
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
 
     def _check_preconditions(self, rt: ResourceType, old: Obj, options: DeleteOptions) -> None:
@@ -388,14 +399,14 @@ class Api:
             )
             raise conflict(rt, name_of(old), why)
 
-    def _start_terminating(self, name: str) -> Obj:
+    def _start_terminating(self, name: str, dry_run: bool) -> Obj:
         """Namespaces are not removed at once: the namespace controller empties them first."""
 
         def mark(obj: Obj) -> None:
             obj["metadata"].setdefault("deletionTimestamp", rfc3339(self._clock.now()))
             obj["status"] = {"phase": "Terminating"}
 
-        return self.store.mutate(self._namespaces, "", name, mark)
+        return self.store.mutate(self._namespaces, "", name, mark, dry_run=dry_run)
 
     def _handle_dependents(self, namespace: str, owner_uid: str, *, orphan: bool) -> None:
         for rt in self.registry.resources:
@@ -462,8 +473,9 @@ class Api:
         options: WriteOptions,
         old: Obj | None = None,
     ) -> None:
-        """Prune (a schema's kinds), default, then validate (an update against ``old`` too);
-        a body of the wrong shape is a 400, as a decode error would be."""
+        """Prune (a schema's kinds), default, allocate (a Service's node ports), then validate
+        (an update against ``old`` too); a body of the wrong shape is a 400, as a decode error
+        would be."""
         schema = schema_for(rt)
         if schema is not None:
             _pruned(rt, prune(obj, schema), options)
@@ -472,6 +484,8 @@ class Api:
             defaults(obj)
         except (AttributeError, TypeError, ValueError) as error:
             raise bad_request(f"the object could not be decoded as a {rt.kind}: {error}") from None
+        if rt.plural == "services":
+            self._node_ports.allocate(obj, old)  # the registry's, before validation
         if schema is not None and (found := causes(obj, schema)):
             raise invalid(rt, name_of(obj), found)
         validate(rt, obj, old)
@@ -527,6 +541,18 @@ def _no_new_finalizers(rt: ResourceType, old: Obj, new: Obj) -> None:
             f"found new finalizers []string{{{listed}}}"
         )
         raise invalid(rt, name_of(old), [("FieldValueForbidden", "metadata.finalizers", why)])
+
+
+def _scale_asked(view: Obj, write: PartWrite, namespace: str | None, name: str) -> tuple[Obj, str]:
+    """The Scale a write asks for (a PUT's body, or the current one patched), and the
+    resourceVersion it expects ("" for none)."""
+    if write.content_type:
+        scale = apply_patch(write.content_type, view, write.body)
+        return scale, _changed_rv(view, scale)
+    if not isinstance(write.body, dict):
+        raise bad_request("the body must be a Scale object")
+    _same_place(write.body, namespace, name)  # checkName, as for any update
+    return write.body, str(dig(write.body, "metadata", "resourceVersion") or "")
 
 
 def _same_place(patched: Obj, namespace: str | None, name: str) -> None:

@@ -9,7 +9,9 @@ first failure, doubling with each one, at most ``job_backoff_max_s``. Past the l
 gets ``FailureTarget`` + ``Failed`` with reason ``BackoffLimitExceeded``; its failed pods stay,
 with their logs, as in a cluster. A Job still running after ``spec.activeDeadlineSeconds``
 (counted from its start) fails with reason ``DeadlineExceeded`` and its running pod is
-deleted. The moment a Job finishes is recorded as ground truth, with its number of pods.
+deleted. The moment a Job finishes is recorded as ground truth, with its number of pods. A
+pod the API refuses (its ServiceAccount does not exist) is a Warning ``FailedCreate`` event on
+the Job, and is tried again on the next pass: the Job never starts.
 
 Approximations: no parallelism or completions above 1, no pod failure policy, and
 ``restartPolicy: OnFailure`` retries in new pods as ``Never`` does (a real kubelet restarts
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, dig, name_of, namespace_of, rfc3339, uid_of
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.events import FAILED_CREATE, Recorder
 from drill.sandbox.kube.controllers.truth import JobFinished
 from drill.sandbox.kube.controllers.workloads import is_ready, owned_by, pod_from_template
 
@@ -85,6 +88,7 @@ class JobController:
         self._pods = world.rt("v1", "Pod")
         self._started: dict[str, float] = {}  # uid -> when its first pod was created (clock)
         self._failures: dict[str, _Failures] = {}  # uid -> its failed pods so far
+        self._events = Recorder(world)
 
     def tick(self, now: float) -> None:
         live = set()
@@ -143,11 +147,16 @@ class JobController:
         self._set_status(job, {**started, "terminating": 0, "uncountedTerminatedPods": {}})
 
     def _create_pod(self, job: Obj) -> bool:
-        name = f"{name_of(job)}-{self._world.api.random_suffix()}"
+        body = pod_from_template(job, {}, generate_name=f"{name_of(job)}-")
         try:
-            self._world.api.create(self._pods, namespace_of(job), pod_from_template(job, name, {}))
-        except ApiError:
-            return False  # the namespace is going away; the job will go with it
+            self._world.api.create(self._pods, namespace_of(job), body)
+        except ApiError as error:
+            # Refused (its ServiceAccount is missing; its namespace is going): the pod control's
+            # event, and another try on the next pass.
+            self._events.warn(
+                "job-controller", job, FAILED_CREATE, f"Error creating: {error.message}"
+            )
+            return False
         self._set_status(job, {"active": 1})
         return True
 

@@ -7,10 +7,15 @@ status from its pods: ``replicas``, ``updatedReplicas``, ``readyReplicas``,
 ``Progressing`` conditions (Available uses the real rule: at least replicas - maxUnavailable
 available). The kubelet decides when pods become ready, so a workload is ready
 ``ready_after_s`` after its pods were created. Each time a workload's ready replicas reach the
-desired count, the moment is recorded as ground truth.
+desired count, the moment is recorded as ground truth. A pod the API refuses (admission: a
+ServiceAccount that does not exist) is not made, so the workload never gets ready: the
+refusal is a Warning ``FailedCreate`` event, worded as the ReplicaSet's or StatefulSet's
+controller words it, and for a Deployment its ``ReplicaFailure`` condition, as the real one
+copies it from its ReplicaSet; the next pass tries again.
 
-Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets), a
-template change does not roll pods, StatefulSets have no conditions (as in Kubernetes).
+Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets, so their
+events are the Deployment's), a template change does not roll pods, StatefulSets have no
+conditions (as in Kubernetes).
 This module must not change pod status (that is the kubelet's).
 """
 
@@ -34,6 +39,7 @@ from drill.sandbox.kube.api.objects import (
 )
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.events import FAILED_CREATE, Recorder
 from drill.sandbox.kube.controllers.truth import WorkloadReady
 
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -93,15 +99,19 @@ def owner_reference(owner: Obj) -> Obj:
     }
 
 
-def pod_from_template(owner: Obj, name: str, extra_labels: dict[str, str]) -> Obj:
+def pod_from_template(
+    owner: Obj, extra_labels: dict[str, str], *, name: str = "", generate_name: str = ""
+) -> Obj:
+    """A pod of ``owner``'s template, named ``name`` or, by the API, from ``generate_name``."""
     template = dig(owner, "spec", "template") or {}
     spec = clone(template.get("spec") or {})
     pod_spec(spec)
+    naming = {"name": name} if name else {"generateName": generate_name}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "name": name,
+            **naming,
             "namespace": namespace_of(owner),
             "labels": {**(dig(template, "metadata", "labels") or {}), **extra_labels},
             "annotations": dict(dig(template, "metadata", "annotations") or {}),
@@ -128,6 +138,7 @@ class WorkloadController:
         self._kinds = (world.rt("apps/v1", "Deployment"), world.rt("apps/v1", "StatefulSet"))
         self._was_ready: dict[str, bool] = {}
         self._hashes = _TemplateHashes()
+        self._events = Recorder(world)
         self._passed_at_rv = -1  # the store's resourceVersion when the last pass began
         self._skipped = 0
 
@@ -153,44 +164,62 @@ class WorkloadController:
         pods = owned_by(
             self._world.store.items(self._pods, namespace_of(workload)), uid_of(workload)
         )
-        pods = self._scale_pods(rt, workload, pods, desired)
+        pods, failure = self._scale_pods(rt, workload, pods, desired)
         ready = sum(1 for p in pods if is_ready(p))
-        self._write_status(rt, workload, len(pods), ready)
+        self._write_status(rt, workload, (len(pods), ready), failure)
         self._record_readiness(rt, workload, desired, ready)
 
     def _scale_pods(
         self, rt: ResourceType, workload: Obj, pods: list[Obj], desired: int
-    ) -> list[Obj]:
-        try:
-            while len(pods) < desired:
-                pods.append(self._create_pod(rt, workload, pods))
-        except ApiError:
-            return pods  # e.g. the namespace is terminating: nothing more can be created
+    ) -> tuple[list[Obj], str | None]:
+        """The pods after scaling, and why a pod could not be made (None: none failed)."""
+        while len(pods) < desired:
+            body = self._pod_body(rt, workload, pods)
+            try:
+                pods.append(self._world.api.create(self._pods, namespace_of(workload), body))
+            except ApiError as error:
+                return pods, self._failed_create(rt, workload, body, error)
         extras = sorted(pods, key=_removal_order, reverse=True)[: max(len(pods) - desired, 0)]
         for pod in extras:
             self._world.store.remove(self._pods, namespace_of(pod), name_of(pod))
-        return [p for p in pods if p not in extras]
+        return [p for p in pods if p not in extras], None
 
-    def _create_pod(self, rt: ResourceType, workload: Obj, pods: list[Obj]) -> Obj:
+    def _failed_create(self, rt: ResourceType, workload: Obj, pod: Obj, error: ApiError) -> str:
+        """Record the refusal as the ReplicaSet's pod control (``Error creating: ...``) or
+        the StatefulSet controller's recordPodEvent words it; the error's message."""
+        if rt.kind == "StatefulSet":
+            said = f"create Pod {name_of(pod)} in StatefulSet {name_of(workload)} failed error: "
+            component = "statefulset-controller"
+        else:
+            said, component = "Error creating: ", "replicaset-controller"
+        self._events.warn(component, workload, FAILED_CREATE, said + error.message)
+        return error.message
+
+    def _pod_body(self, rt: ResourceType, workload: Obj, pods: list[Obj]) -> Obj:
         revision = self._hashes.of(dig(workload, "spec", "template"))
         name = name_of(workload)
-        if rt.kind == "StatefulSet":
-            taken = {name_of(p) for p in pods}
-            ordinal = next(i for i in range(len(pods) + 1) if f"{name}-{i}" not in taken)
-            pod_name = f"{name}-{ordinal}"
-            labels = {
-                "controller-revision-hash": f"{name}-{revision}",
-                "statefulset.kubernetes.io/pod-name": pod_name,
-                "apps.kubernetes.io/pod-index": str(ordinal),
-            }
-        else:
-            pod_name = f"{name}-{revision}-{self._world.api.random_suffix()}"
+        if rt.kind != "StatefulSet":
             labels = {"pod-template-hash": revision}
-        body = pod_from_template(workload, pod_name, labels)
-        return self._world.api.create(self._pods, namespace_of(workload), body)
+            return pod_from_template(workload, labels, generate_name=f"{name}-{revision}-")
+        taken = {name_of(p) for p in pods}
+        ordinal = next(i for i in range(len(pods) + 1) if f"{name}-{i}" not in taken)
+        pod_name = f"{name}-{ordinal}"
+        labels = {
+            "controller-revision-hash": f"{name}-{revision}",
+            "statefulset.kubernetes.io/pod-name": pod_name,
+            "apps.kubernetes.io/pod-index": str(ordinal),
+        }
+        return pod_from_template(workload, labels, name=pod_name)
 
-    def _write_status(self, rt: ResourceType, workload: Obj, count: int, ready: int) -> None:
+    def _write_status(
+        self, rt: ResourceType, workload: Obj, counts: tuple[int, int], failure: str | None
+    ) -> None:
+        count, ready = counts
         status = self._status(rt, workload, count, ready)
+        if failure is not None and rt.kind == "Deployment":
+            status["conditions"].append(
+                self._condition(workload, "ReplicaFailure", True, FAILED_CREATE, failure)
+            )
         if status == workload.get("status"):
             return
 

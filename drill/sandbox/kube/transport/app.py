@@ -37,7 +37,14 @@ from drill.sandbox.kube.api.rbac import Asked
 from drill.sandbox.kube.api.resources import SERVER_VERSION, ResourceType
 from drill.sandbox.kube.api.selectors import parse_field_selector, parse_label_selector
 from drill.sandbox.kube.api.store import Subscription
-from drill.sandbox.kube.api.verbs import Api, DeleteOptions, ListOptions, WriteOptions
+from drill.sandbox.kube.api.validation import dry_run_causes, not_supported
+from drill.sandbox.kube.api.verbs import (
+    Api,
+    DeleteOptions,
+    ListOptions,
+    PartWrite,
+    WriteOptions,
+)
 from drill.sandbox.kube.transport import protobuf
 from drill.sandbox.kube.transport.guard import Guard, request_attributes
 from drill.sandbox.kube.transport.routing import (
@@ -50,7 +57,6 @@ from drill.sandbox.kube.transport.routing import (
 from drill.sandbox.kube.transport.watch import WatchStream
 
 JSON = "application/json"
-_NO_DRY_RUN = "dryRun is not supported by the sandbox"
 
 
 @dataclass(frozen=True)
@@ -247,8 +253,6 @@ class App:
     def _resource(
         self, target: ResourceRoute, request: Request, asked: Asked, user: UserInfo
     ) -> Response | WatchStream:
-        if "dryRun" in request.query:
-            raise bad_request(_NO_DRY_RUN)
         if target.sub is None and asked.verb not in target.rt.verbs:
             raise _not_allowed(request)
         if (target.rt.group, target.rt.plural) in _REVIEWS:
@@ -276,13 +280,14 @@ class App:
                 listed = tables.list_table(rt, listed, self._api.clock.now(), table)
             return json_response(200, listed)
         if request.method == "POST" and (namespace is not None or not rt.namespaced):
-            options = _write_options(request)
+            options = _write_options(request, "CreateOptions")
             created = self._api.create(rt, namespace, _body(request), options)
             return json_response(201, created, options.warnings)
         if request.method == "DELETE":
-            return json_response(
-                200, self._api.delete_collection(rt, namespace, _list_options(request))
+            deleted = self._api.delete_collection(
+                rt, namespace, _list_options(request), _delete_options(request)
             )
+            return json_response(200, deleted)
         raise _not_allowed(request)
 
     def _object(self, target: ResourceRoute, request: Request) -> Response:
@@ -293,11 +298,12 @@ class App:
             if table is not None:
                 found = tables.object_table(rt, found, self._api.clock.now(), table)
             return json_response(200, found)
-        options = _write_options(request)
         if request.method == "PUT":
+            options = _write_options(request, "UpdateOptions")
             replaced = self._api.replace(rt, namespace, name, _body(request), options)
             return json_response(200, replaced, options.warnings)
         if request.method == "PATCH":
+            options = _write_options(request, "PatchOptions")
             patched = self._api.patch(
                 rt, namespace, name, _content_type(request), _body(request), options
             )
@@ -320,14 +326,15 @@ class App:
                 else self._api.get(rt, namespace, name)
             )
             return json_response(200, found)
-        if request.method == "PUT":
-            put = self._api.replace_scale if scale else self._api.replace_status
-            return json_response(200, put(rt, namespace, name, _body(request)))
-        if request.method == "PATCH":
-            patch = self._api.patch_scale if scale else self._api.patch_status
-            return json_response(
-                200, patch(rt, namespace, name, _content_type(request), _body(request))
+        if request.method in ("PUT", "PATCH"):
+            patching = request.method == "PATCH"
+            options = _write_options(request, "PatchOptions" if patching else "UpdateOptions")
+            content_type = _content_type(request) if patching else None
+            write = PartWrite(_body(request), content_type, options.dry_run)
+            written = (self._api.write_scale if scale else self._api.write_status)(
+                rt, namespace, name, write
             )
+            return json_response(200, written)
         raise _not_allowed(request)
 
     def _review(self, target: ResourceRoute, request: Request, user: UserInfo) -> Response:
@@ -511,9 +518,30 @@ def _body(request: Request) -> object:
         raise bad_request(f"the request body is not valid: {error}") from None
 
 
-def _write_options(request: Request) -> WriteOptions:
-    """A client's writes default to ``Warn``, as the API server's do since Kubernetes 1.27."""
-    return WriteOptions(field_validation=request.query.get("fieldValidation") or "Warn")
+def _write_options(request: Request, kind: str) -> WriteOptions:
+    """A client's writes default to ``Warn``, as the API server's do since Kubernetes 1.27;
+    ``kind`` (CreateOptions, UpdateOptions, PatchOptions) names them in a refusal."""
+    dry_run = request.query.get("dryRun")
+    return WriteOptions(
+        field_validation=request.query.get("fieldValidation") or "Warn",
+        dry_run=_dry_run([] if dry_run is None else [dry_run], kind),
+    )
+
+
+def _dry_run(values: list[str], kind: str) -> bool:
+    """Whether the request is a dry run; a value other than ``All`` is the handlers' 422 (the
+    options' ValidateDryRun, then NewInvalid of the options kind)."""
+    causes = dry_run_causes(values)
+    if causes:
+        raise invalid_options(kind, causes)
+    return bool(values)
+
+
+def _strings(values: object, kind: str) -> list[str]:
+    """A list of strings from a decoded body, or the 400 a decode error is."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise bad_request(f"{kind}: dryRun must be a list of strings")
+    return values
 
 
 def _list_options(request: Request) -> ListOptions:
@@ -539,34 +567,34 @@ def _delete_options(request: Request) -> DeleteOptions:
         orphan = request.query.get("orphanDependents")
         if orphan is not None:
             body["orphanDependents"] = orphan.lower() == "true"
-    if body.get("dryRun"):
-        # kubectl delete --dry-run=server sends it here, not in the query: a real server
-        # deletes nothing; the sandbox refuses it as it refuses the query parameter.
-        raise bad_request(_NO_DRY_RUN)
+        if "dryRun" in request.query:
+            body["dryRun"] = [request.query["dryRun"]]
     policy, orphan_dependents = body.get("propagationPolicy"), body.get("orphanDependents")
-    _validate_delete_options(policy, orphan_dependents)
+    # kubectl delete --dry-run=server sends dryRun in the body; other clients in the query.
+    dry_run = body.get("dryRun") or []
+    _validate_delete_options(policy, orphan_dependents, dry_run)
     if policy is None and orphan_dependents is not None:
         policy = "Orphan" if orphan_dependents else "Background"
     return DeleteOptions(
         propagation=policy,
         uid=dig(body, "preconditions", "uid"),
         resource_version=dig(body, "preconditions", "resourceVersion"),
+        dry_run=bool(dry_run),
     )
 
 
 _POLICIES = ("Foreground", "Background", "Orphan")
 
 
-def _validate_delete_options(policy: object, orphan_dependents: object) -> None:
+def _validate_delete_options(policy: object, orphan_dependents: object, dry_run: object) -> None:
     """apimachinery ValidateDeleteOptions: a known propagationPolicy, not beside the
-    deprecated orphanDependents."""
+    deprecated orphanDependents, and a dry run that is ``All``."""
     causes: list[tuple[str, str, str]] = []
     if policy is not None and orphan_dependents is not None:
         why = f"Invalid value: {json.dumps(policy)}: orphanDependents and deletionPropagation "
         causes.append(("FieldValueInvalid", "propagationPolicy", why + "cannot be both set"))
     if policy is not None and policy not in _POLICIES:
-        supported = ", ".join(f'"{p}"' for p in (*_POLICIES, "nil"))
-        why = f"Unsupported value: {json.dumps(policy)}: supported values: {supported}"
-        causes.append(("FieldValueNotSupported", "propagationPolicy", why))
+        causes.append(not_supported("propagationPolicy", policy, (*_POLICIES, "nil")))
+    causes += dry_run_causes(_strings(dry_run, "DeleteOptions"))
     if causes:
         raise invalid_options("DeleteOptions", causes)
