@@ -201,3 +201,23 @@ def test_kubectl_sees_terminating_then_gone(
     gone = kubectl(terminating, tmp_path, "get", "ns", "scratch")
     assert gone.returncode == 1
     assert 'namespaces "scratch" not found' in gone.stderr
+
+
+@pytest.mark.parametrize("namespace", ["default", "kube-system", "kube-public"])
+def test_the_namespaces_a_cluster_cannot_do_without_may_not_be_deleted(
+    terminating: Cluster, namespace: str
+) -> None:
+    for dry_run in (None, "All"):
+        with pytest.raises(ApiException) as refused:
+            terminating.core.delete_namespace(namespace, dry_run=dry_run)
+        assert refused.value.status == 403
+        message = json.loads(refused.value.body)["message"]
+        assert (
+            message == f'namespaces "{namespace}" is forbidden: this namespace may not be deleted'
+        )
+    assert terminating.core.read_namespace(namespace).status.phase == "Active"
+
+
+def test_kube_node_lease_and_others_may_be_deleted(terminating: Cluster) -> None:
+    terminating.core.delete_namespace("kube-node-lease")
+    assert terminating.core.read_namespace("kube-node-lease").status.phase == "Terminating"

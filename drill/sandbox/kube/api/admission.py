@@ -1,9 +1,13 @@
-"""Admission: what the real server's admission plugins do to a create before it is stored.
+"""Admission: what the real server's admission plugins do to a request before it is stored.
 
-NamespaceLifecycle (no new objects in a Terminating namespace) lives with the verbs; this
-module holds the ServiceAccount plugin (``plugin/pkg/admission/serviceaccount``): a pod that
-names no ``serviceAccountName`` runs as ``default``, and a pod whose account does not exist in
-its namespace is refused with a 403 (``pods "x" is forbidden: error looking up service account
+NamespaceLifecycle: the namespaces a cluster cannot do without (``default``, ``kube-system``,
+``kube-public``) may not be deleted (``namespaces "default" is forbidden: this namespace may
+not be deleted``); its other half, no new objects in a Terminating namespace, lives with the
+verbs.
+
+ServiceAccount (``plugin/pkg/admission/serviceaccount``): a pod that names no
+``serviceAccountName`` runs as ``default``, and a pod whose account does not exist in its
+namespace is refused with a 403 (``pods "x" is forbidden: error looking up service account
 NS/NAME: serviceaccount "NAME" not found``). The ``default`` account of a namespace that is
 not being deleted passes: the ServiceAccount controller makes it, and the plugin waits for it
 (it retries the look-up of ``default``, and of no other account).
@@ -19,6 +23,8 @@ from drill.sandbox.kube.api.resources import Registry, ResourceType
 from drill.sandbox.kube.api.store import Store
 
 DEFAULT_SERVICE_ACCOUNT = "default"
+# NamespaceLifecycle's immortal namespaces (plugin/pkg/admission/namespace/lifecycle).
+IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 
 
 class Admission:
@@ -30,6 +36,11 @@ class Admission:
         """Admit (or refuse) ``obj``, a create of ``rt`` in an open namespace."""
         if rt.plural == "pods" and isinstance(obj.get("spec"), dict):
             self._service_account(rt, obj)
+
+    def on_delete(self, rt: ResourceType, name: str) -> None:
+        """Admit (or refuse) the delete of ``rt`` object ``name``, dry run or not."""
+        if rt.plural == "namespaces" and name in IMMORTAL_NAMESPACES:
+            raise forbidden_object(rt, name, "this namespace may not be deleted")
 
     def _service_account(self, rt: ResourceType, pod: Obj) -> None:
         spec = pod["spec"]

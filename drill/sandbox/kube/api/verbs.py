@@ -346,6 +346,7 @@ class Api:
         with self.store.lock:
             old = self._current(rt, namespace, name)
             self._check_preconditions(rt, old, options)
+            self._admission.on_delete(rt, name)
             if rt is self._namespaces:
                 return self._start_terminating(name, options.dry_run)
             if old["metadata"].get("finalizers"):
