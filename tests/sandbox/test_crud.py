@@ -535,6 +535,45 @@ def test_pod_specs_are_validated_as_core_validates_them(cluster: Cluster) -> Non
     assert cluster.apps.create_namespaced_deployment(ns, mounted).metadata.name == "web"
 
 
+def test_container_env_names_are_checked_as_the_api_server_checks_them(cluster: Cluster) -> None:
+    """ValidateEnv with IsRelaxedEnvVarName: printable ASCII but '='; a trailing newline is not
+    printable (Go's regexps, unlike Python's '$', never match before one)."""
+    ns = cluster.namespace("env")
+    env = [
+        {"name": "A=B", "value": "1"},
+        {"name": "caf\u00e9", "value": "3"},
+        {"name": "TRAILING\n", "value": "4"},
+        {"name": "1.weird-but fine", "value": "5"},
+    ]
+    container = {"name": "app", "image": "x", "env": env}
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_pod(
+            ns, {"metadata": {"name": "p"}, "spec": {"containers": [container]}}
+        )
+    causes = {c["field"]: c["message"] for c in status_of(caught.value)["details"]["causes"]}
+    printable = "a valid environment variable name must consist only of printable ASCII characters"
+    rule = f"{printable} other than '='"
+    assert causes == {
+        "spec.containers[0].env[0].name": f'Invalid value: "A=B": {rule}',
+        "spec.containers[0].env[1].name": f'Invalid value: "caf\u00e9": {rule}',
+        "spec.containers[0].env[2].name": f'Invalid value: "TRAILING\\n": {rule}',
+    }
+    container["env"] = env[-1:]
+    created = cluster.core.create_namespaced_pod(
+        ns, {"metadata": {"name": "p"}, "spec": {"containers": [container]}}
+    )
+    assert created.spec.containers[0].env[0].name == "1.weird-but fine"
+
+
+def test_names_ending_in_a_newline_are_refused(cluster: Cluster) -> None:
+    with pytest.raises(ApiException) as caught:
+        cluster.core.create_namespaced_config_map(
+            "default", {"metadata": {"name": "cfg\n"}, "data": {"key\n": "v"}}
+        )
+    fields = {c["field"] for c in status_of(caught.value)["details"]["causes"]}
+    assert fields == {"metadata.name", "data[key\n]"}
+
+
 def test_create_in_a_missing_namespace_is_404(cluster: Cluster) -> None:
     with pytest.raises(ApiException) as caught:
         cluster.core.create_namespaced_config_map("ghost", {"metadata": {"name": "cfg"}})

@@ -62,7 +62,7 @@ def _descriptor_error(spec: str) -> str | None:
         return None
     if spec.startswith("@every "):
         duration = spec.removeprefix("@every ")
-        if _DURATION.match(duration):
+        if _DURATION.fullmatch(duration):
             return None
         return f'failed to parse duration {spec}: time: invalid duration "{duration}"'
     return f"unrecognized descriptor: {spec}"
@@ -120,7 +120,7 @@ def time_zone_errors(name: str) -> list[str]:
         return ["timeZone must be nil or non-empty string"]
     unknown = f"unknown time zone {name}"
     for part in name.split("/"):
-        if part in (".", "..") or part.startswith("-") or not _TIME_ZONE_PART.match(part):
+        if part in (".", "..") or part.startswith("-") or not _TIME_ZONE_PART.fullmatch(part):
             return [unknown]
     found = []
     if name.lower() == "local":

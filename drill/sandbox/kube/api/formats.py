@@ -41,8 +41,8 @@ NAMES, BYTES = "characters", "bytes"
 def dns1123_label(value: str, unit: str = NAMES) -> list[str]:
     """apimachinery's IsDNS1123Label."""
     found = [f"must be no more than 63 {unit}"] if len(value) > 63 else []
-    if not _LABEL.match(value):
-        if _SUBDOMAIN.match(value):
+    if not _LABEL.fullmatch(value):
+        if _SUBDOMAIN.fullmatch(value):
             found.append("must not contain dots")
         else:
             found.append(
@@ -61,7 +61,7 @@ def dns1035_label(value: str) -> list[str]:
     """apimachinery's IsDNS1035Label: a DNS-1123 label that starts with a letter (Service
     names: they become DNS names and environment variable prefixes)."""
     found = [f"must be no more than 63 {NAMES}"] if len(value) > 63 else []
-    if not _DNS1035.match(value):
+    if not _DNS1035.fullmatch(value):
         found.append(
             regex_error(
                 "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
@@ -77,7 +77,7 @@ def dns1035_label(value: str) -> list[str]:
 def dns1123_subdomain(value: str, unit: str = NAMES) -> list[str]:
     """apimachinery's IsDNS1123Subdomain."""
     found = [f"must be no more than 253 {unit}"] if len(value) > 253 else []
-    if not _SUBDOMAIN.match(value):
+    if not _SUBDOMAIN.fullmatch(value):
         found.append(
             regex_error(
                 "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
@@ -111,7 +111,7 @@ def label_key(key: str) -> list[str]:
         found.append("name part must be non-empty")
     elif len(name) > 63:
         found.append("name part must be no more than 63 bytes")
-    if not _KEY.match(name):
+    if not _KEY.fullmatch(name):
         found.append(
             "name part " + regex_error(_KEY_CHARACTERS, _KEY_FORMAT, "MyName", "my.name", "123-abc")
         )
@@ -121,7 +121,7 @@ def label_key(key: str) -> list[str]:
 def label_value(value: str) -> list[str]:
     """apimachinery's IsValidLabelValue: empty, or at most 63 bytes like a key's name part."""
     found = ["must be no more than 63 bytes"] if len(value.encode()) > 63 else []
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         found.append(
             regex_error(
                 "a valid label must be an empty string or consist of alphanumeric characters, "
@@ -143,7 +143,7 @@ def config_map_key(key: str) -> list[str]:
     """apimachinery's IsConfigMapKey: a key of a ConfigMap's or Secret's data (a file name
     when mounted, so never '.', '..' or anything starting with '..')."""
     found = [f"must be no more than 253 {NAMES}"] if len(key) > 253 else []
-    if not _CONFIG_KEY.match(key):
+    if not _CONFIG_KEY.fullmatch(key):
         found.append(
             regex_error(
                 "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
@@ -172,4 +172,16 @@ def port_name(name: str) -> list[str]:
         found.append("must not contain consecutive hyphens")
     if name.startswith("-") or name.endswith("-"):
         found.append("must not begin or end with a hyphen")
+    return found
+
+
+def env_var_name(name: str) -> list[str]:
+    """apimachinery's IsRelaxedEnvVarName, the rule of a container's env names since 1.32 (the
+    RelaxedEnvironmentVariableValidation gate): printable ASCII other than '=', not empty."""
+    found = ["environment variable name must be non-empty"] if not name else []
+    if any(not " " <= character <= "~" or character == "=" for character in name):
+        found.append(
+            "a valid environment variable name must consist only of printable ASCII characters "
+            "other than '='"
+        )
     return found

@@ -182,7 +182,7 @@ def _check_format(value: Any, schema: Obj, path: str, found: list[Cause]) -> Non
     form = schema.get("format")
     if not isinstance(value, str) or form not in ("date-time", "byte"):
         return
-    valid = _DATE_TIME.match(value) is not None if form == "date-time" else _is_base64(value)
+    valid = _DATE_TIME.fullmatch(value) is not None if form == "date-time" else _is_base64(value)
     if not valid:
         message = f"Invalid value: {_quoted(value)}: {path} in body must be of type {form}: "
         found.append(("FieldValueTypeInvalid", path, message + _quoted(value)))

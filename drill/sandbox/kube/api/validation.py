@@ -30,6 +30,7 @@ from drill.sandbox.kube.api.formats import (
     dns1035_label,
     dns1123_label,
     dns1123_subdomain,
+    env_var_name,
     label_key,
     label_value,
     port_name,
@@ -218,11 +219,25 @@ def _one_container_causes(
                 invalid_value(f"{at}.name", port["name"], why)
                 for why in port_name(str(port["name"]))
             ]
+    found += _env_causes(container.get("env"), f"{where}.env")
     for index, mount in enumerate(container.get("volumeMounts") or []):
         mounted = mount.get("name") if isinstance(mount, dict) else None
         if mounted not in volumes:
             at = f"{where}.volumeMounts[{index}].name"
             found.append(("FieldValueNotFound", at, f"Not found: {_go_value(mounted)}"))
+    return found
+
+
+def _env_causes(env: Any, field: str) -> list[Cause]:
+    """ValidateEnv: each variable named (IsRelaxedEnvVarName)."""
+    found: list[Cause] = []
+    for index, variable in enumerate(env if isinstance(env, list) else []):
+        at = f"{field}[{index}].name"
+        name = variable.get("name") if isinstance(variable, dict) else None
+        if not name:
+            found.append(_required(at))
+            continue
+        found += [invalid_value(at, name, why) for why in env_var_name(str(name))]
     return found
 
 
