@@ -17,7 +17,13 @@ from drill.clock import Clock, SystemClock
 from drill.errors import UsageError
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
 from drill.sandbox.emulator import Emulator, LoopbackServer, QuietHandler
-from drill.sandbox.kube import HeartbeatWriter, KubeEmulator, Profile, write_kubeconfig
+from drill.sandbox.kube import (
+    HeartbeatWriter,
+    KubeEmulator,
+    Profile,
+    namespace_defaults,
+    write_kubeconfig,
+)
 from drill.sandbox.serving import ServingMonitor, ServingTruth
 from drill.sandbox.worlds.clusters import (
     DATABASE_HEARTBEAT,
@@ -115,7 +121,7 @@ class Sandbox(Emulator):
 
     def start(self) -> Sandbox:
         try:
-            for role, world in self.spec.clusters.items():
+            for role in self.spec.clusters:
                 # Each cluster of each sandbox its own uids, as real ones never repeat: a
                 # uid a run journaled must not name an object of another cluster, or of a
                 # sandbox started later, for a rollback's uid precondition to mean anything.
@@ -123,7 +129,8 @@ class Sandbox(Emulator):
                 emulator = KubeEmulator(clock=self.clock, profile=self.profile, seed=seed)
                 emulator.start()
                 self.clusters[role] = emulator
-                _seed(emulator, world, self.clock)
+            for role, world in self.spec.clusters.items():
+                _seed(self.clusters[role], world, self.clock, self._backed_up_in(role))
             self.cloud.start()
             self.served.start()
             if self.cloud.gateway is not None:
@@ -136,6 +143,12 @@ class Sandbox(Emulator):
         if servers:
             write_kubeconfig(self.kubeconfig, servers)
         return self
+
+    def _backed_up_in(self, role: str) -> KubeEmulator:
+        """The cluster whose backups ``role``'s restores read: another one, as a DR cluster
+        restores a primary's (``clusters.source_roles``), else its own."""
+        others = [emulator for other, emulator in self.clusters.items() if other != role]
+        return (others or [self.clusters[role]])[0]
 
     def stop(self) -> None:
         self.served.stop()
@@ -284,7 +297,7 @@ class PublicEndpoints:
         return status, json.dumps(body)
 
 
-def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:
+def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock, source: KubeEmulator) -> None:
     for manifest in world.standing:
         emulator.apply(manifest)
     now = clock.now()
@@ -301,7 +314,7 @@ def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock) -> None:
     for location in world.storage_locations.values():
         _seed_storage_location(emulator, location)
     for key, backup in world.backups.items():
-        _seed_backup(emulator, key, backup, world.contents, clock)
+        _seed_backup(emulator, key, backup, world.contents, clock, source)
 
 
 def _seed_storage_location(emulator: KubeEmulator, location: StorageLocationPlan) -> None:
@@ -318,15 +331,30 @@ def _seed_storage_location(emulator: KubeEmulator, location: StorageLocationPlan
         emulator.velero.add_storage_location(location.name, available=location.available)
 
 
+def _backed_up(manifests: list[Manifest], namespace: str, emulator: KubeEmulator) -> list[Manifest]:
+    """What a backup of ``namespace`` taken in ``emulator`` holds: the world's manifests, and
+    what that cluster keeps in every namespace (its ``default`` ServiceAccount, its CA bundle),
+    which a restore finds there already in the namespace it creates."""
+
+    def identity(manifest: Manifest) -> tuple[str, str]:
+        return str(manifest.get("kind")), str((manifest.get("metadata") or {}).get("name"))
+
+    named = {identity(m) for m in manifests}
+    kept = namespace_defaults(namespace, emulator.ca_pem)
+    return [*manifests, *(o for o in kept if identity(o) not in named)]
+
+
 def _seed_backup(
     emulator: KubeEmulator,
     key: str,
     backup: BackupPlan,
     contents: dict[str, list[Manifest]],
     clock: Clock,
+    source: KubeEmulator,
 ) -> None:
+    """``source``: the cluster the backup was taken in."""
     namespaces = sorted(backup.namespaces) or sorted(contents) or ["default"]
-    objects = [obj for ns in namespaces for obj in contents.get(ns, [])]
+    objects = [obj for ns in namespaces for obj in _backed_up(contents.get(ns, []), ns, source)]
     newest = clock.now() - timedelta(seconds=backup.age_s)
     duration_s = backup.duration_s
     location = backup.storage_location

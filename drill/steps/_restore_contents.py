@@ -11,7 +11,8 @@ Per kind, each backed-up item the restore's namespaces cover is one of:
 - restored: created or updated;
 - excluded: left out by a rule, not lost: Velero never restores some kinds (events, nodes),
   the plan's own filters left it out, a namespace that already existed is kept (Velero only
-  creates missing ones), or an existing object already equal to the backup was skipped;
+  creates missing ones), an existing object already equal to the backup was skipped, or the
+  target cluster's own CA bundle (``kube-root-ca.crt``, in every namespace) was kept;
 - skipped: asked for and not restored (an existing object that differs, a failure, or missing
   from the restore's list): the restore is then not complete.
 
@@ -47,6 +48,14 @@ NEVER_RESTORED = frozenset(
     }
 )
 NAMESPACE_KEY = "v1/Namespace"
+# What every cluster writes into every namespace for itself: a restore keeps the target's.
+# (The default ServiceAccount is too, but Velero merges that one instead of skipping it.)
+CLUSTER_OWN = {
+    ("v1/ConfigMap", "kube-root-ca.crt"): (
+        "the target cluster's own CA bundle, which Kubernetes writes into every namespace: "
+        "Velero keeps it (the backed-up one verifies another API server)"
+    ),
+}
 RESTORED_ACTIONS = frozenset({"created", "updated"})
 _SHOWN_ITEMS = 10  # reasons listed per kind; the counts are always whole
 
@@ -207,13 +216,27 @@ def _count(
         tally.exclude("already there and equal to the backed-up item: Velero skipped it")
     elif action is not None:
         kind = tally.kind.rpartition("/")[2]
-        tally.skip(f"{target}: {action}: {_said_about(target, kind, messages)}")
+        said = _said_about(target, kind, messages)
+        kept = _cluster_own(tally.kind, name, said)
+        if kept is not None:
+            tally.exclude(kept)
+        else:
+            tally.skip(f"{target}: {action}: {said}")
     else:
         rule = _left_out_by(tally.kind, bool(namespace), scope)
         if rule is not None:
             tally.exclude(rule)
         else:
             tally.skip(f"{target}: not in the restore's resource list")
+
+
+def _cluster_own(kind: str, name: str, said: str) -> str | None:
+    """Why an item Velero found already there is the target cluster's own, rightly kept: its
+    controllers write it into every namespace the moment the namespace exists, long before
+    Velero reaches the backed-up copy, which from another cluster differs. None for any
+    other item, or for this one failing some other way."""
+    why = CLUSTER_OWN.get((kind, name))
+    return why if why is not None and "already exists" in said else None
 
 
 def _said_about(target: str, kind: str, messages: list[str]) -> str:

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from drill.errors import ProviderError
-from drill.sandbox.kube import KubeEmulator
+from drill.sandbox.kube import KubeEmulator, namespace_defaults
 from drill.sandbox.kube.controllers.contents import backup_resource_list_key
+from drill.sandbox.kube.controllers.namespace_defaults import ROOT_CA_CONFIG_MAP
 from drill.steps import KindTally
-from drill.steps._restore_contents import Scope, tally_restore
+from drill.steps._restore_contents import CLUSTER_OWN, Scope, tally_restore
 from providers import kube
 from providers.velero import VeleroAdapter
 from tests.providers.test_kube_watches import restore_request
@@ -170,3 +171,79 @@ def test_an_item_skipped_is_told_by_velero_s_words_about_its_own_kind(
     assert why["v1/Service"] == [
         f'dr-test/web: failed: could not restore, Service "web" {differs} version'
     ]
+
+
+# Another cluster's CA bundle, as a backup taken there holds it.
+OTHER_CLUSTER_CA = "-----BEGIN CERTIFICATE-----\nb3RoZXIgY2x1c3Rlcg==\n-----END CERTIFICATE-----\n"
+
+
+def restore_of(velero: VeleroAdapter, emulator: KubeEmulator, objects: list[Any]) -> str:
+    """Restore a backup of namespace shop holding ``objects`` into dr-test; the backup's name."""
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+    emulator.velero.register_backup("nightly-3", [namespace, *objects])
+    velero.create_restore(replace(restore_request("r3"), backup_name="nightly-3"))
+    wait_for(lambda: (status := velero.restore("r3")) is not None and status.terminal)
+    return "nightly-3"
+
+
+def test_the_target_cluster_s_own_ca_bundle_is_kept_and_the_restore_is_complete(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    """A namespace's backup holds what its cluster writes into every namespace: the default
+    ServiceAccount and the CA bundle. Restored into another cluster, Velero finds both there
+    already: it merges the account and keeps the target's CA bundle, with a warning. Keeping
+    it is right (the backed-up one verifies another API server): the restore is complete."""
+    account, bundle = namespace_defaults("shop", OTHER_CLUSTER_CA)
+    account["imagePullSecrets"] = [{"name": "registry"}]
+    backup = restore_of(velero, emulator, [account, bundle])
+    status = velero.restore("r3")
+    assert status is not None
+    assert (status.phase, status.warnings) == ("Completed", 1)
+    kept = emulator.get("v1", "ConfigMap", ROOT_CA_CONFIG_MAP, "dr-test")
+    assert kept is not None
+    assert kept["data"] == {"ca.crt": emulator.ca_pem}
+    merged = emulator.get("v1", "ServiceAccount", "default", "dr-test")
+    assert merged is not None
+    assert merged["imagePullSecrets"] == [{"name": "registry"}]
+
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert (tally.complete, tally.reason) == (
+        True,
+        "every backed-up item the restore asked for was restored",
+    )
+    kinds = by_kind(tally.kinds)
+    assert kinds["v1/ConfigMap"] == (1, 0, 0, 1)
+    assert kinds["v1/ServiceAccount"] == (1, 1, 0, 0)  # updated: the pull secret added
+    [config] = [k for k in tally.kinds if k.kind == "v1/ConfigMap"]
+    assert config.why_excluded == [CLUSTER_OWN[("v1/ConfigMap", ROOT_CA_CONFIG_MAP)]]
+
+
+def test_a_backup_from_the_same_cluster_meets_its_own_bundle_and_account_unchanged(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    backup = restore_of(velero, emulator, namespace_defaults("shop", emulator.ca_pem))
+    status = velero.restore("r3")
+    assert status is not None
+    assert (status.phase, status.warnings) == ("Completed", 0)
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is True
+    kinds = by_kind(tally.kinds)
+    assert kinds["v1/ConfigMap"] == (1, 0, 0, 1)
+    assert kinds["v1/ServiceAccount"] == (1, 0, 0, 1)
+    why = {k.kind: k.why_excluded for k in tally.kinds}
+    equal = ["already there and equal to the backed-up item: Velero skipped it"]
+    assert why["v1/ConfigMap"] == why["v1/ServiceAccount"] == equal
+
+
+def test_another_config_map_found_there_and_different_still_makes_it_incomplete(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    """Only the cluster's own CA bundle is kept as right: any other differing object is not."""
+    _, bundle = namespace_defaults("shop", OTHER_CLUSTER_CA)
+    bundle["metadata"]["name"] = "ca-bundle"
+    there = {**bundle, "metadata": {"name": "ca-bundle", "namespace": "dr-test"}}
+    emulator.apply({**there, "data": {"ca.crt": emulator.ca_pem}})
+    backup = restore_of(velero, emulator, [bundle])
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is False
+    assert by_kind(tally.kinds)["v1/ConfigMap"] == (1, 0, 1, 0)

@@ -11,7 +11,11 @@ import pytest
 import urllib3
 from kubernetes import client, config
 
-from drill.sandbox.kube import KubeEmulator, Profile, sandbox_ca, write_kubeconfig
+from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
+from drill.sandbox.kube.controllers.namespace_defaults import ROOT_CA_CONFIG_MAP
+
+# The ConfigMap every namespace of a cluster holds (its CA bundle), as in a real cluster.
+ROOT_CA = ROOT_CA_CONFIG_MAP
 
 T = TypeVar("T")
 
@@ -57,11 +61,11 @@ def deployment(
     }
 
 
-def raw_http(token: str | None = None) -> urllib3.PoolManager:
-    """A bare HTTPS client that trusts the sandbox's CA, sending ``token`` (if any) as the
+def raw_http(emulator: KubeEmulator, token: str | None = None) -> urllib3.PoolManager:
+    """A bare HTTPS client that trusts ``emulator``'s CA, sending ``token`` (if any) as the
     bearer token: for requests the typed client cannot make (or must not authenticate)."""
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return urllib3.PoolManager(retries=False, ca_cert_data=sandbox_ca().decode(), headers=headers)
+    return urllib3.PoolManager(retries=False, ca_cert_data=emulator.ca_pem, headers=headers)
 
 
 def service(

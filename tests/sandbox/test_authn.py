@@ -45,7 +45,7 @@ def whoami(api_client: client.ApiClient, **headers: str) -> client.V1UserInfo:
 def test_a_request_without_a_valid_token_is_unauthorized(
     still_cluster: Cluster, authorization: str | None
 ) -> None:
-    http = raw_http()
+    http = raw_http(still_cluster.emulator)
     headers = {"Authorization": authorization} if authorization else {}
     for path in ("/version", "/api/v1/namespaces", "/apis/velero.io/v1/namespaces/velero/backups"):
         answer = http.request("GET", f"{still_cluster.emulator.url}{path}", headers=headers)

@@ -427,7 +427,7 @@ def test_config_keys_are_checked_and_immutable_data_stays(cluster: Cluster) -> N
     assert (labelled.data, labelled.metadata.labels) == ({"k": "v"}, {"a": "b"})
 
     # Sent and answered as raw bytes: the typed client takes long over a megabyte of models.
-    http = raw_http(cluster.emulator.admin_token)
+    http = raw_http(cluster.emulator, cluster.emulator.admin_token)
     url = f"{cluster.api_client.configuration.host}/api/v1/namespaces/{ns}/configmaps"
     big = "x" * (512 * 1024)
 

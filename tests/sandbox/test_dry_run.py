@@ -164,7 +164,7 @@ def test_a_dry_run_other_than_all_is_invalid(
     url = f"{cluster.emulator.url}/api/v1/namespaces/{ns}/configmaps{suffix}?dryRun=Yes"
     content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
     token = cluster.emulator.admin_token
-    answer = raw_http(token).request(
+    answer = raw_http(cluster.emulator, token).request(
         method,
         url,
         body=None if body is None else json.dumps(body),

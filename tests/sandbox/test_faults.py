@@ -13,7 +13,7 @@ from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
 from drill.clock import FakeClock
-from tests.sandbox.helpers import Cluster, deployment
+from tests.sandbox.helpers import ROOT_CA, Cluster, deployment
 
 
 @pytest.mark.parametrize(("code", "reason"), [(500, "InternalError"), (503, "ServiceUnavailable")])
@@ -55,7 +55,8 @@ def test_request_faults_can_target_a_path(still_cluster: Cluster) -> None:
     still_cluster.emulator.faults.fail_requests(
         1, status=503, path_contains="/deployments", method="GET"
     )
-    assert still_cluster.core.list_namespaced_config_map("default").items == []
+    listed = still_cluster.core.list_namespaced_config_map("default").items
+    assert [c.metadata.name for c in listed] == [ROOT_CA]
     with pytest.raises(ApiException) as caught:
         still_cluster.apps.list_namespaced_deployment("default")
     assert caught.value.status == 503
@@ -98,7 +99,7 @@ def test_dropping_open_watches_ends_them_at_once(still_cluster: Cluster) -> None
     started = time.monotonic()
     still_cluster.emulator.faults.drop_watches()
     thread.join(5)
-    assert out == ["ended"]
+    assert out == [ROOT_CA, "ended"]  # the namespace's one ConfigMap, then the end
     assert time.monotonic() - started < 1
 
 
@@ -118,8 +119,9 @@ def test_an_abrupt_drop_breaks_the_connection(still_cluster: Cluster) -> None:
     time.sleep(0.2)
     still_cluster.emulator.faults.drop_watches(abrupt=True)
     thread.join(5)
-    assert len(out) == 1
-    assert isinstance(out[0], urllib3.exceptions.ProtocolError)
+    assert len(out) == 2
+    assert out[0] == ROOT_CA
+    assert isinstance(out[1], urllib3.exceptions.ProtocolError)
 
 
 def test_pods_that_never_become_ready(still_cluster: Cluster, fake_clock: FakeClock) -> None:
@@ -203,7 +205,8 @@ def test_an_expired_watch_request_is_answered_410_and_lists_are_not(
     still_cluster: Cluster,
 ) -> None:
     still_cluster.emulator.faults.expire_watches(2, in_stream=False)
-    assert still_cluster.core.list_namespaced_config_map("default").items == []
+    listed = still_cluster.core.list_namespaced_config_map("default").items
+    assert [c.metadata.name for c in listed] == [ROOT_CA]
     for _ in range(2):
         with pytest.raises(ApiException) as caught:
             list(
@@ -217,4 +220,4 @@ def test_an_expired_watch_request_is_answered_410_and_lists_are_not(
     served = watch.Watch().stream(  # the next watch is served as usual
         still_cluster.core.list_namespaced_config_map, "default", timeout_seconds=1
     )
-    assert list(served) == []
+    assert [event["object"].metadata.name for event in served] == [ROOT_CA]

@@ -13,14 +13,14 @@ import yaml
 from kubernetes import client, config, watch
 
 from drill.sandbox.kube import kubeconfig, write_kubeconfig
-from tests.sandbox.helpers import Cluster, MakeCluster, raw_http
+from tests.sandbox.helpers import ROOT_CA, Cluster, MakeCluster, raw_http
 
 
 def test_the_server_binds_loopback_on_an_ephemeral_port(still_cluster: Cluster) -> None:
     url = urlsplit(still_cluster.emulator.url)
     assert (url.scheme, url.hostname) == ("https", "127.0.0.1")
     assert url.port
-    version = raw_http(still_cluster.emulator.admin_token).request(
+    version = raw_http(still_cluster.emulator, still_cluster.emulator.admin_token).request(
         "GET", f"{still_cluster.emulator.url}/version"
     )
     assert version.status == 200
@@ -65,7 +65,7 @@ def test_stopping_ends_open_watches_and_refuses_new_requests(make_cluster: MakeC
     assert ended[-1] == "ended"
     cluster.emulator.stop()  # idempotent
     with pytest.raises(urllib3.exceptions.HTTPError):
-        raw_http().request("GET", f"{cluster.emulator.url}/version")
+        raw_http(cluster.emulator).request("GET", f"{cluster.emulator.url}/version")
 
 
 def test_one_kubeconfig_reaches_two_clusters(make_cluster: MakeCluster, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_one_kubeconfig_reaches_two_clusters(make_cluster: MakeCluster, tmp_path
             "metadata": {"name": "only-here", "namespace": "default"},
         }
     )
-    for context, expected in (("primary", ["only-here"]), ("dr", [])):
+    for context, expected in (("primary", [ROOT_CA, "only-here"]), ("dr", [ROOT_CA])):
         api_client = config.new_client_from_config(config_file=str(path), context=context)
         try:
             found = client.CoreV1Api(api_client).list_namespaced_config_map("default").items
@@ -124,7 +124,7 @@ def test_apply_creates_the_namespace_and_replaces_on_second_call(make_cluster: M
 
 
 def test_unknown_paths_and_methods_answer_like_the_real_server(still_cluster: Cluster) -> None:
-    http = raw_http(still_cluster.emulator.admin_token)
+    http = raw_http(still_cluster.emulator, still_cluster.emulator.admin_token)
     base = still_cluster.emulator.url
     missing = http.request("GET", f"{base}/apis/example.com/v1/widgets")
     assert missing.status == 404

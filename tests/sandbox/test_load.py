@@ -18,7 +18,7 @@ from collections.abc import Callable
 from kubernetes import client, config, watch
 
 from drill.sandbox.emulator import LoopbackServer, QuietHandler
-from tests.sandbox.helpers import Cluster
+from tests.sandbox.helpers import ROOT_CA, Cluster, wait_for
 
 PARALLEL = 50
 
@@ -86,6 +86,8 @@ def test_fifty_parallel_watches_all_see_the_change(cluster: Cluster) -> None:
     namespace = cluster.namespace("burst")
     api_client = _client(cluster)
     core = client.CoreV1Api(api_client)
+    # The namespace's own CA bundle comes first (the cluster writes it): then the change is news.
+    wait_for(lambda: cluster.emulator.get("v1", "ConfigMap", ROOT_CA, namespace) is not None)
     listed = core.list_namespaced_config_map(namespace).metadata.resource_version
     opened = threading.Barrier(PARALLEL + 1)
 

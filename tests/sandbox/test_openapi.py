@@ -45,7 +45,7 @@ def get(cluster: Cluster, path: str, token: str | None = None, **headers: str) -
     # Headers given to a request replace the pool's, so the token goes with them.
     headers["Authorization"] = f"Bearer {cluster.emulator.admin_token if token is None else token}"
     url = f"{cluster.emulator.url}{path}"
-    return raw_http().request("GET", url, headers=headers, redirect=False)
+    return raw_http(cluster.emulator).request("GET", url, headers=headers, redirect=False)
 
 
 # -- kubectl ------------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def test_a_path_refusal_and_a_missing_role_are_worded_as_rbac_words_them(team: C
     team.emulator.apply(
         binding("RoleBinding", "dangling", ("Role", "ghost"), [ROBOT_SUBJECT], "team")
     )
-    robot = raw_http(team.emulator.token_for("team", "robot"))
+    robot = raw_http(team.emulator, team.emulator.token_for("team", "robot"))
     metrics = robot.request("GET", f"{team.emulator.url}/metrics").json()
     assert metrics["message"] == (
         'forbidden: User "system:serviceaccount:team:robot" cannot get path "/metrics"'
@@ -263,10 +263,10 @@ def test_a_path_refusal_and_a_missing_role_are_worded_as_rbac_words_them(team: C
 
 
 def test_unserved_resources_are_refused_before_they_are_found_missing(team: Cluster) -> None:
-    robot = raw_http(team.emulator.token_for("team", "robot"))
+    robot = raw_http(team.emulator, team.emulator.token_for("team", "robot"))
     answer = robot.request("GET", f"{team.emulator.url}/apis/apps/v1/namespaces/team/daemonsets")
     assert answer.status == 403
-    admin = raw_http(team.emulator.admin_token)
+    admin = raw_http(team.emulator, team.emulator.admin_token)
     assert admin.request("GET", f"{team.emulator.url}/apis/apps/v1/daemonsets").status == 404
 
 

@@ -13,7 +13,7 @@ from drill.sandbox.kube.api.selectors import (
     selector_from_object,
     selector_to_string,
 )
-from tests.sandbox.helpers import Cluster, deployment
+from tests.sandbox.helpers import ROOT_CA, Cluster, deployment
 
 LABELLED = {
     "a": {"app": "web", "tier": "fe"},
@@ -35,14 +35,15 @@ def labelled(still_cluster: Cluster) -> Cluster:
     [
         ("app=web", ["a"]),
         ("app==web", ["a"]),
-        ("app!=web", ["b", "c"]),
+        # The namespace's CA bundle has no labels: it matches what asks for an absence.
+        ("app!=web", ["b", "c", ROOT_CA]),
         ("app in (web,api)", ["a", "b"]),
-        ("app notin (web,api)", ["c"]),
+        ("app notin (web,api)", ["c", ROOT_CA]),
         ("tier", ["a", "b"]),
-        ("!tier", ["c"]),
-        ("tier!=fe", ["b", "c"]),
+        ("!tier", ["c", ROOT_CA]),
+        ("tier!=fe", ["b", "c", ROOT_CA]),
         ("app in (web, db),!tier", ["c"]),
-        ("", ["a", "b", "c"]),
+        ("", ["a", "b", "c", ROOT_CA]),
     ],
 )
 def test_label_selectors_filter_lists(
@@ -58,7 +59,7 @@ def test_field_selectors_on_name_and_namespace(labelled: Cluster) -> None:
     not_b = labelled.core.list_config_map_for_all_namespaces(
         field_selector="metadata.name!=b,metadata.namespace=default"
     )
-    assert [cm.metadata.name for cm in not_b.items] == ["a", "c"]
+    assert [cm.metadata.name for cm in not_b.items] == ["a", "c", ROOT_CA]
 
 
 def test_an_unsupported_field_is_400(labelled: Cluster) -> None:
@@ -152,11 +153,11 @@ def test_deployments_list_across_namespaces(still_cluster: Cluster) -> None:
 def test_lists_page_with_limit_and_continue(labelled: Cluster) -> None:
     first = labelled.core.list_namespaced_config_map("default", limit=2)
     assert [cm.metadata.name for cm in first.items] == ["a", "b"]
-    assert first.metadata.remaining_item_count == 1
+    assert first.metadata.remaining_item_count == 2
     rest = labelled.core.list_namespaced_config_map(
         "default", limit=2, _continue=first.metadata._continue
     )
-    assert [cm.metadata.name for cm in rest.items] == ["c"]
+    assert [cm.metadata.name for cm in rest.items] == ["c", ROOT_CA]
     assert rest.metadata._continue is None
 
 
@@ -164,7 +165,7 @@ def test_a_limit_below_one_does_not_page(labelled: Cluster) -> None:
     """The API server pages only when limit > 0 (etcd3 store.GetList: paging := Limit > 0)."""
     for limit in (-1, 0):
         listed = labelled.core.list_namespaced_config_map("default", limit=limit)
-        assert [cm.metadata.name for cm in listed.items] == ["a", "b", "c"], limit
+        assert [cm.metadata.name for cm in listed.items] == ["a", "b", "c", ROOT_CA], limit
         assert listed.metadata._continue is None
         assert listed.metadata.remaining_item_count is None
 

@@ -10,7 +10,7 @@ import pytest
 
 from drill.clock import FakeClock
 from drill.sandbox.kube.api.tables import human_duration
-from tests.sandbox.helpers import Cluster, raw_http
+from tests.sandbox.helpers import ROOT_CA, Cluster, raw_http
 
 KUBECTL_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"
@@ -22,7 +22,9 @@ def get_raw(cluster: Cluster, path: str, accept: str) -> bytes:
     """The body of a GET sending ``accept`` (the request's headers replace the pool's)."""
     token = cluster.emulator.admin_token
     headers = {"Accept": accept, "Authorization": f"Bearer {token}"}
-    answer = raw_http().request("GET", f"{cluster.emulator.url}{path}", headers=headers)
+    answer = raw_http(cluster.emulator).request(
+        "GET", f"{cluster.emulator.url}{path}", headers=headers
+    )
     assert answer.status == 200, answer.data
     return bytes(answer.data)
 
@@ -62,13 +64,13 @@ def test_a_plain_json_client_still_gets_a_plain_list(still_cluster: Cluster) -> 
     configmap(still_cluster, "plain")
     listed = get(still_cluster, "/api/v1/namespaces/default/configmaps", "application/json")
     assert listed["kind"] == "ConfigMapList"
-    assert [item["metadata"]["name"] for item in listed["items"]] == ["plain"]
+    assert [item["metadata"]["name"] for item in listed["items"]] == [ROOT_CA, "plain"]
     assert get(still_cluster, "/api/v1/namespaces/default/configmaps/plain", "*/*")["data"] == {
         "a": "1",
         "b": "2",
     }
     typed = still_cluster.core.list_namespaced_config_map("default")
-    assert [item.metadata.name for item in typed.items] == ["plain"]
+    assert [item.metadata.name for item in typed.items] == [ROOT_CA, "plain"]
 
 
 def test_a_table_client_gets_a_table(still_cluster: Cluster, fake_clock: FakeClock) -> None:
@@ -78,7 +80,8 @@ def test_a_table_client_gets_a_table(still_cluster: Cluster, fake_clock: FakeClo
     assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
     assert table["metadata"]["resourceVersion"]
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Data", "Age"]
-    (row,) = table["rows"]
+    root_ca, row = table["rows"]  # the namespace's CA bundle, one key, as old as the cluster
+    assert root_ca["cells"] == [ROOT_CA, 1, "3m2s"]
     assert row["cells"] == ["printed", 2, "3m2s"]
     assert row["object"]["kind"] == "PartialObjectMetadata"
     assert row["object"]["metadata"]["name"] == "printed"
@@ -87,12 +90,12 @@ def test_a_table_client_gets_a_table(still_cluster: Cluster, fake_clock: FakeClo
     one = get(still_cluster, "/api/v1/namespaces/default/configmaps/printed", KUBECTL_ACCEPT)
     assert [r["cells"] for r in one["rows"]] == [["printed", 2, "3m2s"]]
     path = "/api/v1/namespaces/default/configmaps?includeObject=Object"
-    assert get(still_cluster, path, KUBECTL_ACCEPT)["rows"][0]["object"]["data"] == {
+    assert get(still_cluster, path, KUBECTL_ACCEPT)["rows"][1]["object"]["data"] == {
         "a": "1",
         "b": "2",
     }
     path = "/api/v1/namespaces/default/configmaps?includeObject=None"
-    assert get(still_cluster, path, KUBECTL_ACCEPT)["rows"][0]["object"] is None
+    assert get(still_cluster, path, KUBECTL_ACCEPT)["rows"][1]["object"] is None
     beta = "application/json;as=Table;v=v1beta1;g=meta.k8s.io"
     assert get(still_cluster, path, beta)["apiVersion"] == "meta.k8s.io/v1beta1"
 
@@ -118,8 +121,8 @@ def test_a_table_watch_sends_the_columns_with_its_first_event(still_cluster: Clu
     path = "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1"
     answer = get_raw(still_cluster, path, KUBECTL_ACCEPT)
     events = [json.loads(line) for line in answer.splitlines()]
-    assert [e["type"] for e in events] == ["ADDED", "ADDED"]
-    assert [e["object"]["kind"] for e in events] == ["Table", "Table"]
-    assert [e["object"]["rows"][0]["cells"][0] for e in events] == ["first", "second"]
+    assert [e["type"] for e in events] == ["ADDED", "ADDED", "ADDED"]
+    assert [e["object"]["kind"] for e in events] == ["Table", "Table", "Table"]
+    assert [e["object"]["rows"][0]["cells"][0] for e in events] == ["first", ROOT_CA, "second"]
     assert "columnDefinitions" in events[0]["object"]
-    assert "columnDefinitions" not in events[1]["object"]
+    assert all("columnDefinitions" not in e["object"] for e in events[1:])

@@ -13,7 +13,7 @@ from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
 from drill.sandbox.kube import Profile
-from tests.sandbox.helpers import Cluster, MakeCluster, deployment
+from tests.sandbox.helpers import ROOT_CA, Cluster, MakeCluster, deployment
 
 
 def collect(cluster: Cluster, count: int, **kwargs: Any) -> list[tuple[str, str]]:
@@ -43,7 +43,11 @@ def test_watch_without_a_resource_version_starts_with_current_objects(
 ) -> None:
     for name in ("x", "y"):
         still_cluster.core.create_namespaced_config_map("default", {"metadata": {"name": name}})
-    assert collect(still_cluster, 2, timeout_seconds=5) == [("ADDED", "x"), ("ADDED", "y")]
+    assert collect(still_cluster, 3, timeout_seconds=5) == [
+        ("ADDED", ROOT_CA),
+        ("ADDED", "x"),
+        ("ADDED", "y"),
+    ]
 
 
 def test_watch_follows_live_changes(still_cluster: Cluster) -> None:

@@ -1,7 +1,7 @@
 """An in-process Kubernetes API emulator for the sandbox and the tests.
 
 ``KubeEmulator`` serves a Kubernetes API over real HTTPS on 127.0.0.1 (an ephemeral port,
-under a CA the process makes: ``sandbox_ca``) that the kubernetes Python client and kubectl can
+under a CA of its own: ``ca_pem``) that the kubernetes Python client and kubectl can
 use: core namespaces, pods, services, configmaps, secrets and serviceaccounts (with TokenRequest);
 apps deployments and statefulsets (with ``scale`` and ``status``); batch jobs and cronjobs;
 coordination leases; RBAC roles, clusterroles and their bindings, enforced for every request
@@ -31,12 +31,12 @@ surface are private.
 from drill.sandbox.kube._emulator import DEFAULT_NAMESPACES, KubeEmulator
 from drill.sandbox.kube._faults import Faults, RestoreFault
 from drill.sandbox.kube._kubeconfig import SANDBOX_TOKEN, kubeconfig, write_kubeconfig
-from drill.sandbox.kube._tls import sandbox_ca
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile
 from drill.sandbox.kube.controllers.heartbeats import HeartbeatWriter
 from drill.sandbox.kube.controllers.kubelet import PodLogs
+from drill.sandbox.kube.controllers.namespace_defaults import namespace_defaults
 from drill.sandbox.kube.controllers.network import Outside
 from drill.sandbox.kube.controllers.truth import (
     BackupMade,
@@ -70,6 +70,6 @@ __all__ = [
     "Velero",
     "WorkloadReady",
     "kubeconfig",
-    "sandbox_ca",
+    "namespace_defaults",
     "write_kubeconfig",
 ]

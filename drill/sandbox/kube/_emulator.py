@@ -22,7 +22,7 @@ from drill.clock import Clock, SystemClock
 from drill.sandbox.emulator import Emulator
 from drill.sandbox.kube._faults import Faults
 from drill.sandbox.kube._kubeconfig import SANDBOX_TOKEN
-from drill.sandbox.kube._tls import sandbox_ca, server_context
+from drill.sandbox.kube._tls import cluster_credentials, forget_authority, register_authority
 from drill.sandbox.kube.api.authn import DEFAULT_EXPIRATION_S, Tokens
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, clone, namespace_of
@@ -35,10 +35,10 @@ from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
 from drill.sandbox.kube.controllers.kubelet import Kubelet, PodLogs
+from drill.sandbox.kube.controllers.namespace_defaults import NamespaceDefaults
 from drill.sandbox.kube.controllers.namespaces import NamespaceController
 from drill.sandbox.kube.controllers.network import Outside, service_proxy
 from drill.sandbox.kube.controllers.programs import Programs
-from drill.sandbox.kube.controllers.serviceaccounts import ServiceAccountController
 from drill.sandbox.kube.controllers.truth import GroundTruth
 from drill.sandbox.kube.controllers.velero import BUCKET_PATH, Velero
 from drill.sandbox.kube.controllers.workloads import WorkloadController
@@ -83,14 +83,19 @@ class KubeEmulator(Emulator):
             Authorizer(self.api.store, self.api.registry),
         )
         world = World(self.api, self.clock, self.profile, self.faults, self.truth)
-        self.velero = Velero(world, contents or BackupContents())
+        # A CA of its own, as every real cluster has: its CA bundle verifies no other cluster.
+        self._credentials, self._tls = cluster_credentials()
+        self.ca_pem = self._credentials.ca_pem.decode("ascii")
+        # First, so a namespace has its ``default`` account before pods are made.
+        self._namespace_defaults = NamespaceDefaults(world, self.ca_pem)
+        self.velero = Velero(
+            world, contents or BackupContents(), furnish=self._namespace_defaults.furnish
+        )
         # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
         # when it is created, not one pass later.
         self._kubelet = Kubelet(world, self.logs, self.programs)
-        # ServiceAccounts go first, so a namespace has its ``default`` before pods are made.
-        self._accounts_controller = ServiceAccountController(world)
         self._controllers = (
-            self._accounts_controller,
+            self._namespace_defaults,
             WorkloadController(world),
             JobController(world),
             NamespaceController(world),
@@ -127,8 +132,9 @@ class KubeEmulator(Emulator):
             watch_idle_cut_s=self.profile.watch_idle_cut_s,
             on_idle_cut=self._note_idle_cut,
         )
-        self._server = HttpServer(App(self.api, self.faults, config, self._guard), server_context())
+        self._server = HttpServer(App(self.api, self.faults, config, self._guard), self._tls)
         self._server.start()
+        register_authority(self._server.url, self._credentials.ca_pem)
         self.velero.download_base = self._server.url
         if auto_tick:
             self._ticker = threading.Thread(
@@ -142,6 +148,7 @@ class KubeEmulator(Emulator):
         self._stop.set()
         if self._server is not None:
             self._server.stop()
+            forget_authority(self._server.url)
         if self._ticker is not None:
             self._ticker.join(2.0)
 
@@ -291,9 +298,9 @@ class KubeEmulator(Emulator):
             self._ensure_namespace(namespace)
         for manifest in bootstrap_objects():
             self.apply(manifest)
-        self._accounts_controller.tick(self.clock.monotonic())  # a cluster starts with them
+        self._namespace_defaults.tick(self.clock.monotonic())  # a cluster starts with them
         if self.velero.namespace in namespaces:
             # Download URLs point into this server's own bucket, under the sandbox's CA: the
             # location says so as a private store's does.
-            ca_cert = base64.b64encode(sandbox_ca()).decode("ascii")
+            ca_cert = base64.b64encode(self.ca_pem.encode("ascii")).decode("ascii")
             self.velero.add_storage_location("default", ca_cert=ca_cert)

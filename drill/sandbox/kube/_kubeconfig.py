@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from drill.sandbox.kube._tls import credentials
+from drill.sandbox.kube._tls import authority_for
 
 SANDBOX_USER = "drill-sandbox"
 # The admin's token: a local sandbox's well-known credential, never a real cluster's.
@@ -65,11 +65,12 @@ def kubeconfig(
 
 
 def _cluster(url: str) -> dict[str, str]:
-    """A cluster entry; an HTTPS one carries the sandbox's CA, so clients verify the server."""
-    if not url.startswith("https://"):
+    """A cluster entry; one of this process's emulated clusters carries its CA, so clients
+    verify the server (any other HTTPS server is verified against the system's CAs)."""
+    ca_pem = authority_for(url) if url.startswith("https://") else None
+    if ca_pem is None:
         return {"server": url}
-    authority = base64.b64encode(credentials().ca_pem).decode()
-    return {"server": url, "certificate-authority-data": authority}
+    return {"server": url, "certificate-authority-data": base64.b64encode(ca_pem).decode()}
 
 
 def write_kubeconfig(

@@ -1,12 +1,14 @@
-"""TLS for the emulated clusters: a certificate authority of their own and a serving certificate.
+"""TLS for the emulated clusters: each a certificate authority of its own and a serving certificate.
 
 kubectl (client-go) sends bearer tokens only to servers it reaches over TLS, so an API server
-that authenticates must speak HTTPS, as kind's and minikube's do with a CA of their own. One CA
-and one certificate for ``127.0.0.1`` (and ``localhost``) are made per process, the first time
-a cluster starts (EC P-256: a millisecond's work), and every cluster of the process serves
-with them; the kubeconfig carries the CA (``certificate-authority-data``) so clients verify
-the server as they would a real one. The keys live in memory (and for an instant in a private
-temporary file, which is how Python's ``ssl`` loads a key) and die with the process.
+that authenticates must speak HTTPS, as kind's and minikube's do with a CA of their own. Every
+emulated cluster makes its own CA and a certificate for ``127.0.0.1`` (and ``localhost``) under
+it (EC P-256: a millisecond's work), as two real clusters never share a CA: what one publishes
+as its CA bundle (``kube-root-ca.crt``) does not verify the other. A started cluster registers
+its CA under its URL, and the kubeconfig carries each cluster's CA
+(``certificate-authority-data``) so clients verify the server as they would a real one. The
+keys live in memory (and for an instant in a private temporary file, which is how Python's
+``ssl`` loads a key) and die with the process.
 
 This module must not serve anything: it only makes the credentials and the server context.
 """
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 _VALID_FOR = timedelta(days=365)
 _lock = threading.Lock()
-_made: tuple[Credentials, ssl.SSLContext] | None = None
+_authorities: dict[str, bytes] = {}  # server URL -> the PEM CA its certificate is under
 
 
 @dataclass(frozen=True)
@@ -37,28 +39,27 @@ class Credentials:
     key_pem: bytes
 
 
-def credentials() -> Credentials:
-    """This process's CA and serving certificate (made on first use)."""
-    return _once()[0]
+def cluster_credentials() -> tuple[Credentials, ssl.SSLContext]:
+    """A new cluster's own CA and serving certificate, and a context that serves with them."""
+    made = _make()
+    return made, _context(made)
 
 
-def sandbox_ca() -> bytes:
-    """The PEM certificate of the CA every cluster of this process serves under."""
-    return credentials().ca_pem
-
-
-def server_context() -> ssl.SSLContext:
-    """An SSL context that serves with this process's certificate."""
-    return _once()[1]
-
-
-def _once() -> tuple[Credentials, ssl.SSLContext]:
-    global _made
+def register_authority(url: str, ca_pem: bytes) -> None:
+    """The server at ``url`` serves under ``ca_pem``: kubeconfigs written for it carry it."""
     with _lock:
-        if _made is None:
-            made = _make()
-            _made = (made, _context(made))
-        return _made
+        _authorities[url] = ca_pem
+
+
+def forget_authority(url: str) -> None:
+    with _lock:
+        _authorities.pop(url, None)
+
+
+def authority_for(url: str) -> bytes | None:
+    """The CA the cluster serving at ``url`` is under, if one of this process's serves there."""
+    with _lock:
+        return _authorities.get(url)
 
 
 def _make() -> Credentials:

@@ -32,6 +32,7 @@ phases are recorded as ground truth. This module must not serve requests or set 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -70,6 +71,7 @@ NON_RESTORABLE = (
 )
 _ORDER = (
     "namespaces",
+    "serviceaccounts",
     "configmaps",
     "secrets",
     "services",
@@ -137,8 +139,15 @@ class _Run:
 
 
 class RestoreController:
-    def __init__(self, world: World, contents: BackupContents, namespace: str) -> None:
+    def __init__(
+        self,
+        world: World,
+        contents: BackupContents,
+        namespace: str,
+        furnish: Callable[[str], None],
+    ) -> None:
         self._world = world
+        self._furnish = furnish
         self._contents = contents
         self._namespace = namespace
         self._restores = world.rt("velero.io/v1", "Restore")
@@ -399,6 +408,8 @@ class RestoreController:
                 where = item_name(namespace, name_of(obj))
                 run.say("errors", namespace, f"error restoring {rt.plural}/{where}: {error}")
                 run.actions[key] = "failed"
+            elif rt.plural == "serviceaccounts":
+                self._merge_service_account(rt, namespace, obj, run, key)
             elif run.spec.get("existingResourcePolicy") == "update":
                 self._update_existing(rt, namespace, obj, run, key)
             else:
@@ -427,17 +438,44 @@ class RestoreController:
         )
         run.actions[key] = "failed"
 
+    def _merge_service_account(
+        self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run, key: ItemKey
+    ) -> None:
+        """Velero's rule for a ServiceAccount that exists (every namespace has ``default``): the
+        backed-up one's secrets and image pull secrets are added to it, the rest is kept; no
+        change leaves it skipped, quietly."""
+        existing = self._world.store.read(rt, namespace or "", name_of(obj)) or {}
+        merged = {
+            field: _union(existing.get(field), obj.get(field))
+            for field in ("secrets", "imagePullSecrets")
+        }
+        changed = {field: refs for field, refs in merged.items() if refs != existing.get(field)}
+        if not changed:
+            run.actions[key] = "skipped"
+            return
+        self._patch_existing(rt, namespace, name_of(obj), changed, run, key)
+
     def _update_existing(
         self, rt: ResourceType, namespace: str | None, obj: Obj, run: _Run, key: ItemKey
     ) -> None:
         patch = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        self._patch_existing(rt, namespace, name_of(obj), patch, run, key)
+
+    def _patch_existing(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: Obj,
+        run: _Run,
+        key: ItemKey,
+    ) -> None:
+        """Merge-patch the existing object: updated, or failed with Velero's warning."""
         try:
-            self._world.api.patch(
-                rt, namespace, name_of(obj), "application/merge-patch+json", patch
-            )
+            self._world.api.patch(rt, namespace, name, "application/merge-patch+json", patch)
             run.actions[key] = "updated"
         except ApiError as error:
-            run.say("warnings", namespace, f"could not update {name_of(obj)}: {error}")
+            run.say("warnings", namespace, f"could not update {name}: {error}")
             run.actions[key] = "failed"
 
     def _ensure_namespace(self, namespace: str, run: _Run) -> None:
@@ -450,6 +488,7 @@ class RestoreController:
         except ApiError as error:
             if error.reason != "AlreadyExists":
                 raise
+        self._furnish(namespace)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -512,6 +551,15 @@ def _same(existing: Obj, restored: Obj) -> bool:
     labelled = clone(existing)
     child(labelled, "metadata", "labels").update(dig(restored, "metadata", "labels") or {})
     return essence(labelled) == essence(restored)
+
+
+def _union(kept: object, added: object) -> list[Obj] | None:
+    """``kept`` references, then those of ``added`` it lacks (by name); None when both are."""
+    have = [r for r in kept if isinstance(r, dict)] if isinstance(kept, list) else []
+    more = [r for r in added if isinstance(r, dict)] if isinstance(added, list) else []
+    names = {r.get("name") for r in have}
+    union = have + [r for r in more if r.get("name") not in names]
+    return union or (None if kept is None else have)
 
 
 def _velero_labels(run: _Run) -> dict[str, str]:

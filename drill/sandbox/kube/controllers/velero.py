@@ -88,14 +88,22 @@ class _Cadence:
 
 
 class Velero:
-    def __init__(self, world: World, contents: BackupContents, namespace: str = "velero") -> None:
+    def __init__(
+        self,
+        world: World,
+        contents: BackupContents,
+        namespace: str = "velero",
+        furnish: Callable[[str], None] = lambda namespace: None,
+    ) -> None:
+        """``furnish`` gives a namespace a restore created what the cluster's controllers put
+        in every namespace (``namespace_defaults``)."""
         self.contents = contents
         self.namespace = namespace
         self._world = world
         self._backups = world.rt("velero.io/v1", "Backup")
         self._schedules = world.rt("velero.io/v1", "Schedule")
         self._locations = world.rt("velero.io/v1", "BackupStorageLocation")
-        self._restores = RestoreController(world, contents, namespace)
+        self._restores = RestoreController(world, contents, namespace, furnish)
         self._downloads = world.rt("velero.io/v1", "DownloadRequest")
         self._restore_objects = world.rt("velero.io/v1", "Restore")
         self.download_base = ""  # the server's URL, once it serves: the base of download URLs
