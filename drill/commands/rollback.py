@@ -88,7 +88,7 @@ def rollback(
             _refuse_while_running(plan, providers, record.run_id, clock)
         anchor = Anchor(clock)
         rolled, interrupted = _undo(
-            record, pending, plan, step_notes(events), journal_path, providers, log
+            record, pending, plan, step_notes(events), journal_path, providers, log, anchor
         )
         if died:
             _release_lease(plan, providers, record.run_id, log)
@@ -114,6 +114,7 @@ def _undo(
     journal_path: Path,
     providers: LiveProviders,
     log: Any,
+    anchor: Anchor,
 ) -> tuple[RolledBack, bool]:
     """What the rollback did, and whether a signal came while it did it."""
     if not pending:
@@ -124,7 +125,7 @@ def _undo(
     try:
         with cancel_on_signals(cancellation, log):
             executor = Executor(runtime, journal, cancellation)
-            rolled = executor.roll_back(pending, plan, notes)
+            rolled = executor.roll_back(pending, plan, notes, anchor)
     finally:
         journal.close()
     return rolled, cancellation.stop_work.is_set()

@@ -366,10 +366,12 @@ class Executor:
         mutations: list[MutationRecord],
         plan: ExecutionPlan | None,
         notes: Mapping[str, Mapping[str, JsonValue]] | None = None,
+        anchor: Anchor | None = None,
     ) -> RolledBack:
         """``drill rollback``: undo a past run's pending mutations (with what their steps
-        noted, from the journal), reading each back, then its rollback phase."""
-        anchor = Anchor(self.runtime.clock)
+        noted, from the journal), reading each back, then its rollback phase. ``anchor``: the
+        command's, so every timestamp of its report comes from one fixed point."""
+        anchor = anchor or Anchor(self.runtime.clock)
         self.record.rollback_started([m.step_id for m in mutations])
         started = anchor.stamp()
         undo, checks = self.undo_all(mutations, anchor, notes or {})

@@ -4,9 +4,10 @@ holds every check, so a report rebuilt from it says the same."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from drill.clock import Anchor, FakeClock
 from drill.executor import (
     Cancellation,
     FileJournal,
@@ -185,3 +186,40 @@ def test_a_run_that_died_in_its_rollback_is_not_verified_when_rebuilt(tmp_path: 
     assert [(c.step_id, c.status) for c in rollback.checks] == [("m1", "equal")]
     assert rollback.verified is None  # it never finished: not verified, whatever it read
     assert rollback.started_at == START + timedelta(seconds=2)
+
+
+class WallSteppedBack(FakeClock):
+    """A clock whose wall time is stepped back a second (an NTP correction) after the first
+    reading; its monotonic time goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(START)
+        self.read = False
+
+    def now(self) -> datetime:
+        stepped = super().now() - timedelta(seconds=1 if self.read else 0)
+        self.read = True
+        return stepped
+
+
+def test_a_rollback_given_its_command_s_anchor_never_starts_before_the_command(
+    tmp_path: Path,
+) -> None:
+    """`drill rollback` stamps its report from one anchor: a wall clock stepped back between
+    the command's start and the undo cannot put the undo before the command."""
+    kit = Kit()
+    path = tmp_path / "journal.jsonl"
+    plan = mutating_plan(kit)
+    live = build_plan([(s.phase, s) for s in plan.steps() if s.phase != "rollback"], mode="live")
+    journal = FileJournal(path, "run-1", kit.clock)
+    try:
+        kit.executor(mode="live", journal=journal).run(live)
+        kit.clock = WallSteppedBack()
+        anchor = Anchor(kit.clock)  # the command's, made as it starts
+        rolled = kit.executor(mode="live", journal=journal).roll_back(
+            pending_undos(read_events(path)), plan, anchor=anchor
+        )
+    finally:
+        journal.close()
+    assert rolled.rollback is not None
+    assert rolled.rollback.started_at >= anchor.wall
