@@ -133,6 +133,7 @@ def label_selector_object(text: str) -> dict[str, Any]:
         found = _REQUIREMENT.match(part.strip())
         if not found or (found["not"] and (found["op"] or found["set"])):
             raise ValueError(f"{part.strip()!r} is not a label selector requirement")
+        _check_requirement(part.strip(), found)
         key = found["key"]
         if found["op"] in ("=", "=="):
             labels[key] = found["value"]
@@ -153,6 +154,36 @@ def label_selector_object(text: str) -> dict[str, Any]:
     if expressions:
         selector["matchExpressions"] = expressions
     return selector
+
+
+# What the API server holds a selector's keys and values to (apimachinery IsQualifiedName,
+# IsValidLabelValue): a name part of at most 63 characters, an optional prefix that is a
+# lowercase DNS subdomain of at most 253, values of at most 63.
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_LABEL_VALUE_MAX = 63
+_LABEL_VALUE_RULE = (
+    "at most 63 characters: letters, digits, '-', '_' and '.', starting and ending with a "
+    "letter or digit (or empty)"
+)
+
+
+def _check_requirement(part: str, found: re.Match[str]) -> None:
+    """ValueError when the API server would refuse the requirement's key or values."""
+    prefix, _, name = found["key"].rpartition("/")
+    if len(name) > _LABEL_VALUE_MAX or (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        raise ValueError(
+            f"{part!r}: the key {found['key']!r} is not a label key (a name of at most 63 "
+            "characters, after an optional prefix that is a lowercase DNS subdomain and '/')"
+        )
+    if found["set"]:
+        values = [v.strip() for v in found["values"].split(",")]
+        if not any(values):
+            raise ValueError(f"{part!r}: {found['set']} needs at least one value")
+    else:
+        values = [found["value"]] if found["op"] else []
+    for value in values:
+        if len(value) > _LABEL_VALUE_MAX or (value and not _LABEL_NAME.fullmatch(value)):
+            raise ValueError(f"{part!r}: {value!r} is not a label value ({_LABEL_VALUE_RULE})")
 
 
 def _label_selector(value: str) -> str:
