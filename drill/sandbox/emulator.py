@@ -16,6 +16,7 @@ Must not: know what any request means; the emulators' own handlers and apps do.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import socketserver
 import ssl
@@ -162,6 +163,20 @@ class LoopbackServer(Emulator, ThreadingHTTPServer):
 def cut(connection: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the other side
         connection.shutdown(socket.SHUT_RDWR)
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler, status: int, document: object, *, body: bool = True
+) -> None:
+    """Answer ``document`` as JSON with ``status`` (its length said, the body left out of an
+    answer to HEAD when ``body`` is False)."""
+    payload = json.dumps(document).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(payload)
 
 
 class QuietHandler(BaseHTTPRequestHandler):

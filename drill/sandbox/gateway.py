@@ -11,12 +11,11 @@ instead of passing by accident.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from drill.sandbox.emulator import Emulator, LoopbackServer
+from drill.sandbox.emulator import Emulator, LoopbackServer, send_json
 
 
 class Gateway(Emulator):
@@ -65,13 +64,7 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             status, body = gateway.answer(self.command, self.headers.get("Host", ""), self.path)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
+            send_json(self, status, body, body=self.command != "HEAD")
 
         # http.server dispatches on these names.
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _reply  # noqa: N815

@@ -11,7 +11,6 @@ import contextlib
 import email.message
 import functools
 import http.server
-import json
 import logging
 import re
 import socket
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from drill.clock import Clock
-from drill.sandbox.emulator import Emulator
+from drill.sandbox.emulator import Emulator, send_json
 
 _RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -139,16 +138,7 @@ def _api_thread(storage: Any) -> Any:
             if layout is None:
                 super().do_GET()
                 return
-            status, document = _storage_layout(storage, layout["bucket"])
-            self._answer_json(status, document)
-
-        def _answer_json(self, status: int, document: dict[str, Any]) -> None:
-            body = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, *_storage_layout(storage, layout["bucket"]))
 
     class Api(APIThread):  # type: ignore[misc]
         def run(self) -> None:

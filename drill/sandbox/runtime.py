@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from drill.clock import Clock, SystemClock
 from drill.errors import UsageError
 from drill.sandbox.clouds import CloudProfile, CloudSandbox
-from drill.sandbox.emulator import Emulator, LoopbackServer, QuietHandler
+from drill.sandbox.emulator import Emulator, LoopbackServer, QuietHandler, send_json
 from drill.sandbox.kube import (
     HeartbeatWriter,
     KubeEmulator,
@@ -272,12 +272,7 @@ def _control_handler(control: ControlServer) -> type[QuietHandler]:
                 status, answer = 404, {"error": f"no {self.path} here"}
             else:
                 status, answer = control.answer(self.headers.get("Authorization", ""), body)
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send_json(self, status, answer)
 
     return Handler
 
