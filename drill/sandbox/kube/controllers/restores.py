@@ -12,18 +12,22 @@ namespace still Terminating then is waited for, as Velero waits (the restore sta
 ``InProgress``, up to ``restore_namespace_wait_s``: its resource-terminating timeout), and
 created afresh once gone; past the timeout, the items that go in it fail with Velero's error.
 
-Restored objects follow Velero's rules: filtered by included/excluded namespaces and
-resources and the label selector, moved by ``namespaceMapping`` (the target namespace is
-created if missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``,
-stripped of ownerReferences, status and server-set metadata, Services lose their cluster IPs
-(and node ports unless ``preserveNodePorts``); an object that already exists is skipped: quietly
-when it equals the backed-up one, else with a warning and listed as failed, as Velero does (or
-updated, with ``existingResourcePolicy: update``). A namespace is never restored as an item:
-it is created when missing, and listed only then. Velero's never-restored resources (events,
-nodes, ...) are added to ``spec.excludedResources`` when the restore starts, as Velero writes
-them there. ``warnings`` and ``errors`` are omitted when zero, as in Velero. When it ends, the
-restore's results (messages by namespace) and resource list (each item with what became of it:
-created, updated, skipped or failed) go to the bucket (``contents``) for DownloadRequests.
+Restored objects follow Velero's rules: filtered by included/excluded namespaces and resources
+and the label selector, moved by ``namespaceMapping`` (the target namespace is created if
+missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``, stripped of
+ownerReferences, status and server-set metadata, Services lose their cluster IPs (and node ports
+unless ``preserveNodePorts``); an object that already exists is skipped: quietly when it equals
+the backed-up one, else with a warning and listed as failed, as Velero does (or updated, with
+``existingResourcePolicy: update``); an existing ServiceAccount (every namespace has
+``default``) gets the backed-up one's secrets and image pull secrets merged in instead. A
+namespace is never restored as an item: it is created when missing, and listed only then; one it
+creates is furnished at once with what the cluster's controllers put in every namespace
+(``namespace_defaults``), as they act long before Velero reaches its items. Velero's
+never-restored resources (events, nodes, ...) are added to ``spec.excludedResources`` when the
+restore starts, as Velero writes them there. ``warnings`` and ``errors`` are omitted when zero,
+as in Velero. When it ends, the restore's results (messages by namespace) and resource list
+(each item with what became of it: created, updated, skipped or failed) go to the bucket
+(``contents``) for DownloadRequests.
 
 Faults may make a restore end ``PartiallyFailed`` / ``Failed`` or hang in a phase. Terminal
 phases are recorded as ground truth. This module must not serve requests or set up backups.
