@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,18 @@ def test_one_kubeconfig_reaches_two_clusters(make_cluster: MakeCluster, tmp_path
     document = yaml.safe_load(path.read_text())
     assert document["current-context"] == "dr"
     assert document["clusters"][0]["cluster"]["server"] == primary.url
-    # The clients verify the server against the sandbox's own CA, as against a real cluster's.
-    assert document["clusters"][0]["cluster"]["certificate-authority-data"]
+    # Each cluster is under a CA of its own, as real ones are; the clients verify each server
+    # against its cluster's, and one cluster's does not verify the other.
+    authorities = [
+        base64.b64decode(c["cluster"]["certificate-authority-data"]).decode()
+        for c in document["clusters"]
+    ]
+    assert authorities == [primary.ca_pem, dr.ca_pem]
+    assert primary.ca_pem != dr.ca_pem
+    with pytest.raises(urllib3.exceptions.SSLError):
+        urllib3.PoolManager(retries=False, ca_cert_data=dr.ca_pem).request(
+            "GET", f"{primary.url}/version"
+        )
     primary.apply(
         {
             "apiVersion": "v1",
