@@ -12,7 +12,8 @@ Per kind, each backed-up item the restore's namespaces cover is one of:
 - excluded: left out by a rule, not lost: Velero never restores some kinds (events, nodes),
   the plan's own filters left it out, a namespace that already existed is kept (Velero only
   creates missing ones), an existing object already equal to the backup was skipped, or the
-  target cluster's own CA bundle (``kube-root-ca.crt``, in every namespace) was kept;
+  target cluster's own CA bundle that its controllers write into every namespace
+  (``kube-root-ca.crt``; Istio's and OpenShift's likewise: ``CLUSTER_OWN``) was kept;
 - skipped: asked for and not restored (an existing object that differs, a failure, or missing
   from the restore's list): the restore is then not complete.
 
@@ -48,12 +49,21 @@ NEVER_RESTORED = frozenset(
     }
 )
 NAMESPACE_KEY = "v1/Namespace"
-# What every cluster writes into every namespace for itself: a restore keeps the target's.
-# (The default ServiceAccount is too, but Velero merges that one instead of skipping it.)
+# What a cluster's controllers write into every namespace for that cluster alone: a restore
+# keeps the target's, and a copy backed up in another cluster differs. (The default
+# ServiceAccount is one too, but Velero merges that one instead of skipping it.)
 CLUSTER_OWN = {
     ("v1/ConfigMap", "kube-root-ca.crt"): (
         "the target cluster's own CA bundle, which Kubernetes writes into every namespace: "
         "Velero keeps it (the backed-up one verifies another API server)"
+    ),
+    ("v1/ConfigMap", "istio-ca-root-cert"): (
+        "the target mesh's own root certificate, which Istio writes into every namespace: "
+        "Velero keeps it (the backed-up one is another mesh's)"
+    ),
+    ("v1/ConfigMap", "openshift-service-ca.crt"): (
+        "the target cluster's own service CA bundle, which OpenShift writes into every "
+        "namespace: Velero keeps it (the backed-up one is another cluster's)"
     ),
 }
 RESTORED_ACTIONS = frozenset({"created", "updated"})

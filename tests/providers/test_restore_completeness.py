@@ -247,3 +247,21 @@ def test_another_config_map_found_there_and_different_still_makes_it_incomplete(
     tally = tally_restore(velero, "r3", backup, SCOPE, 10)
     assert tally.complete is False
     assert by_kind(tally.kinds)["v1/ConfigMap"] == (1, 0, 1, 0)
+
+
+@pytest.mark.parametrize("bundle_name", ["istio-ca-root-cert", "openshift-service-ca.crt"])
+def test_a_mesh_s_or_platform_s_own_bundle_found_there_is_kept_too(
+    velero: VeleroAdapter, emulator: KubeEmulator, bundle_name: str
+) -> None:
+    """Istio and OpenShift write a CA bundle of their own into every namespace too: the
+    target's is there before Velero reaches the backed-up one, and keeping it is right."""
+    _, backed_up = namespace_defaults("shop", OTHER_CLUSTER_CA)
+    backed_up["metadata"]["name"] = bundle_name
+    there = {**backed_up, "metadata": {"name": bundle_name, "namespace": "dr-test"}}
+    emulator.apply({**there, "data": {"root-cert.pem": emulator.ca_pem}})
+    backup = restore_of(velero, emulator, [backed_up])
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is True
+    [config] = [k for k in tally.kinds if k.kind == "v1/ConfigMap"]
+    assert (config.in_backup, config.restored, config.skipped, config.excluded) == (1, 0, 0, 1)
+    assert config.why_excluded == [CLUSTER_OWN[("v1/ConfigMap", bundle_name)]]
