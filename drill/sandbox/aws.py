@@ -491,7 +491,8 @@ _ADDRESS_TYPES = {
 
 def _value_refusal(change: RecordChange) -> str | None:
     """Why Route53 refuses a value the change writes, in its words, or None. Only A and AAAA
-    values are checked: the types drill switches, which a careless plan could get wrong."""
+    values are checked: the address types drill switches, which a careless plan could get
+    wrong (a CNAME's target is not)."""
     checked = _ADDRESS_TYPES.get(change.type.upper())
     if checked is None:
         return None
