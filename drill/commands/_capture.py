@@ -33,6 +33,7 @@ from drill.sandbox.worlds.clusters import (
     StorageLocationPlan,
     WorldSpec,
     derive,
+    note_where_taken,
     source_roles,
 )
 from drill.steps._object_backup import ObjectBackupParams, rendered_prefixes
@@ -74,6 +75,7 @@ def capture_world(plans: list[ExecutionPlan], providers: LiveProviders, now: dat
         _capture_namespaces(capture, plan, providers)
     for plan in plans:
         _capture_contents(capture, plan)
+        note_where_taken(capture.world, plan)
     for role, cluster in derived.clusters.items():
         mine = capture.world.cluster(role)
         mine.heartbeats.update(cluster.heartbeats)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,7 +131,7 @@ class Sandbox(Emulator):
                 emulator.start()
                 self.clusters[role] = emulator
             for role, world in self.spec.clusters.items():
-                _seed(self.clusters[role], world, self.clock, self._backed_up_in(role))
+                _seed(self.clusters[role], world, self.clock, self.clusters)
             self.cloud.start()
             self.served.start()
             if self.cloud.gateway is not None:
@@ -143,12 +144,6 @@ class Sandbox(Emulator):
         if servers:
             write_kubeconfig(self.kubeconfig, servers)
         return self
-
-    def _backed_up_in(self, role: str) -> KubeEmulator:
-        """The cluster whose backups ``role``'s restores read: another one, as a DR cluster
-        restores a primary's (``clusters.source_roles``), else its own."""
-        others = [emulator for other, emulator in self.clusters.items() if other != role]
-        return (others or [self.clusters[role]])[0]
 
     def stop(self) -> None:
         self.served.stop()
@@ -292,7 +287,13 @@ class PublicEndpoints:
         return status, json.dumps(body)
 
 
-def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock, source: KubeEmulator) -> None:
+def _seed(
+    emulator: KubeEmulator,
+    world: ClusterWorld,
+    clock: Clock,
+    clusters: Mapping[str, KubeEmulator],
+) -> None:
+    """``clusters``: the sandbox's, by role (where each backup was taken)."""
     for manifest in world.standing:
         emulator.apply(manifest)
     now = clock.now()
@@ -309,6 +310,7 @@ def _seed(emulator: KubeEmulator, world: ClusterWorld, clock: Clock, source: Kub
     for location in world.storage_locations.values():
         _seed_storage_location(emulator, location)
     for key, backup in world.backups.items():
+        source = clusters[backup.taken_in] if backup.taken_in else emulator
         _seed_backup(emulator, key, backup, world.contents, clock, source)
 
 

@@ -40,7 +40,12 @@ def test_sandbox_world_prints_what_the_sandbox_assumes(tmp_path: Path) -> None:
     assert printed.returncode == 0, printed.stderr
     document = yaml.safe_load(printed.stdout)
     backup = document["clusters"]["dr"]["backups"]["api-server-5m"]
-    assert backup == {"schedule": "api-server-5m", "age": "1m", "namespaces": ["production"]}
+    assert backup == {
+        "schedule": "api-server-5m",
+        "age": "1m",
+        "namespaces": ["production"],
+        "taken_in": "primary",  # a DR cluster restores the primary's backups
+    }
     (zone,) = document["cloud"]["zones"]
     assert {r["name"] for r in zone["records"]} == {"api.example.com.", "drill-api.example.com."}
     path = tmp_path / "world.yaml"
@@ -70,6 +75,26 @@ def test_a_world_files_problems_name_file_line_and_field(tmp_path: Path) -> None
     assert f"{path}:7:14: clusters.dr.backups.daily.age: 3600 has no unit" in text
     assert f"{path}:9:11: faults[0].name: no fault 'restore-stuk'" in text
     assert f"{path}:11:1: colour:" in text
+
+
+def test_a_backup_taken_in_a_cluster_the_world_lacks_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "world.yaml"
+    path.write_text(
+        "version: 1\n"
+        "clusters:\n"
+        "  dr:\n"
+        "    backups:\n"
+        "      daily:\n"
+        "        schedule: daily\n"
+        "        age: 1h\n"
+        "        taken_in: primry\n"
+    )
+    with pytest.raises(PlanError) as raised:
+        load_world(path)
+    assert str(raised.value) == (
+        f"{path}:8:19: clusters.dr.backups.daily.taken_in: no cluster 'primry' in this world; "
+        "its clusters: dr"
+    )
 
 
 @pytest.mark.slow

@@ -69,6 +69,9 @@ class BackupPlan:
     takes_s: float | None = None  # how long one takes, start to completion
     storage_location: str = "default"
     ttl_s: float | None = None  # the schedule's spec.template.ttl; None: the sandbox's
+    # The role whose cluster takes it (what its namespaces hold is that cluster's: its CA
+    # bundle); None: the cluster that holds it.
+    taken_in: str | None = None
 
     @property
     def period_s(self) -> float:
@@ -214,6 +217,21 @@ def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
         ):
             running = [copy.deepcopy(o) for o in held.get(namespace, []) if o["kind"] != "Event"]
             _merge(source.standing, running)
+    note_where_taken(spec, plan)
+
+
+def note_where_taken(spec: WorldSpec, plan: ExecutionPlan) -> None:
+    """Each backup the plan restores is taken in the first of ``source_roles``, unless the
+    world says already where."""
+    for restore in _active(plan):
+        params = restore.params
+        if not isinstance(params, VeleroRestoreParams) or restore.context_role is None:
+            continue
+        backup = spec.cluster(restore.context_role).backups.get(
+            params.schedule or params.backup or ""
+        )
+        if backup is not None and backup.taken_in is None:
+            backup.taken_in = source_roles(plan, restore.context_role)[0]
 
 
 def _note_heartbeats(

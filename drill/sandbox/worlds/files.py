@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from drill.errors import PlanError, Problem, UsageError
 from drill.fieldtypes import Duration
 from drill.plan._validate import pydantic_problems_for
-from drill.plan._yaml import YamlProblems, load_located
+from drill.plan._yaml import Located, YamlProblems, load_located
 from drill.sandbox.worlds.clouds import (
     BackendWorld,
     BackupSeed,
@@ -81,6 +81,11 @@ class _Backup(_Model):
         default=None,
         description="how long each backup is kept (the schedule's ttl); default: ten periods, "
         "at least an hour",
+    )
+    taken_in: str | None = Field(
+        default=None,
+        description="the cluster (role) that takes it, whose CA bundle its namespaces hold; "
+        "default: the cluster that holds it",
     )
 
 
@@ -212,8 +217,25 @@ def load_world(path: Path) -> tuple[WorldSpec, list[FaultSpec]]:
         parsed = _WorldFile.model_validate(located.data)
     except ValidationError as exc:
         raise PlanError(pydantic_problems_for(exc, located, _WorldFile)) from None
+    unknown = _taken_in_no_cluster(parsed, located)
+    if unknown:
+        raise PlanError(unknown)
     faults = [FaultSpec(f.name, f.at_step, f.after) for f in parsed.faults]
     return _spec_of(parsed), faults
+
+
+def _taken_in_no_cluster(parsed: _WorldFile, located: Located) -> list[Problem]:
+    """A backup said to be taken in a cluster the world does not have."""
+    roles = ", ".join(sorted(parsed.clusters))
+    return [
+        located.problem(
+            ("clusters", role, "backups", key, "taken_in"),
+            f"no cluster {backup.taken_in!r} in this world; its clusters: {roles}",
+        )
+        for role, cluster in parsed.clusters.items()
+        for key, backup in cluster.backups.items()
+        if backup.taken_in is not None and backup.taken_in not in parsed.clusters
+    ]
 
 
 def _spec_of(parsed: _WorldFile) -> WorldSpec:
@@ -254,6 +276,7 @@ def _backup_of(backup: _Backup) -> BackupPlan:
         takes_s=backup.takes,
         storage_location=backup.storage_location,
         ttl_s=backup.ttl,
+        taken_in=backup.taken_in,
     )
 
 
@@ -322,6 +345,7 @@ def _cluster_doc(cluster: ClusterWorld) -> _Cluster:
                 takes=b.takes_s,
                 storage_location=b.storage_location,
                 ttl=b.ttl_s,
+                taken_in=b.taken_in,
             )
             for key, b in sorted(cluster.backups.items())
         },
