@@ -1,7 +1,8 @@
 """``KubeEmulator``: one emulated cluster, served over HTTP, with its controllers ticking.
 
 It wires the store, the API, the HTTP server and the simulated controllers together, seeds the
-standard namespaces (each with its ``default`` ServiceAccount), the bootstrap RBAC policy
+standard namespaces (each with its ``default`` ServiceAccount and ``kube-root-ca.crt``, its
+CA bundle: it serves under a CA of its own), the bootstrap RBAC policy
 (and Velero's default BackupStorageLocation when the ``velero`` namespace is seeded), accepts
 the admin token (``SANDBOX_TOKEN`` unless told otherwise), issues ServiceAccount tokens
 (``token_for``), and runs a daemon thread that gives every controller a pass every ``tick_s``
@@ -88,9 +89,7 @@ class KubeEmulator(Emulator):
         self.ca_pem = self._credentials.ca_pem.decode("ascii")
         # First, so a namespace has its ``default`` account before pods are made.
         self._namespace_defaults = NamespaceDefaults(world, self.ca_pem)
-        self.velero = Velero(
-            world, contents or BackupContents(), furnish=self._namespace_defaults.furnish
-        )
+        self.velero = Velero(world, contents or BackupContents(), self._namespace_defaults.furnish)
         # The kubelet goes last so it sees pods created in the same pass: a pod's clock starts
         # when it is created, not one pass later.
         self._kubelet = Kubelet(world, self.logs, self.programs)
@@ -300,7 +299,7 @@ class KubeEmulator(Emulator):
             self.apply(manifest)
         self._namespace_defaults.tick(self.clock.monotonic())  # a cluster starts with them
         if self.velero.namespace in namespaces:
-            # Download URLs point into this server's own bucket, under the sandbox's CA: the
+            # Download URLs point into this server's own bucket, under this cluster's CA: the
             # location says so as a private store's does.
-            ca_cert = base64.b64encode(self.ca_pem.encode("ascii")).decode("ascii")
+            ca_cert = base64.b64encode(self._credentials.ca_pem).decode("ascii")
             self.velero.add_storage_location("default", ca_cert=ca_cert)

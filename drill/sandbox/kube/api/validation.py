@@ -208,12 +208,8 @@ def _one_container_causes(
         number = port.get("containerPort") if isinstance(port, dict) else None
         if not number:
             found.append(_required(f"{at}.containerPort"))
-        elif not isinstance(number, int) or not 0 < number < 65536:
-            found.append(
-                invalid_value(
-                    f"{at}.containerPort", number, "must be between 1 and 65535, inclusive"
-                )
-            )
+        else:
+            found += _port_number_causes(f"{at}.containerPort", number)
         if isinstance(port, dict) and port.get("name"):
             found += [
                 invalid_value(f"{at}.name", port["name"], why)
@@ -535,6 +531,13 @@ def _duplicate(field: str, value: Any) -> Cause:
     return ("FieldValueDuplicate", field, f"Duplicate value: {shown}")
 
 
+def _port_number_causes(field: str, number: Any) -> list[Cause]:
+    """IsValidPortNum: a port is a number from 1 to 65535."""
+    if isinstance(number, int) and 0 < number < 65536:
+        return []
+    return [invalid_value(field, number, "must be between 1 and 65535, inclusive")]
+
+
 def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]:
     found: list[Cause] = []
     name = port.get("name")
@@ -542,19 +545,13 @@ def _service_port_causes(port: Obj, where: str, *, several: bool) -> list[Cause]
         found.append(_required(f"{where}.name"))
     elif name:
         found += [invalid_value(f"{where}.name", name, why) for why in dns1123_label(str(name))]
-    number = port.get("port")
-    if not isinstance(number, int) or not 0 < number < 65536:
-        found.append(
-            invalid_value(f"{where}.port", number, "must be between 1 and 65535, inclusive")
-        )
+    found += _port_number_causes(f"{where}.port", port.get("port"))
     protocol = port.get("protocol")
     if protocol not in _PROTOCOLS:
         found.append(not_supported(f"{where}.protocol", protocol, _PROTOCOLS))
     target = port.get("targetPort")
-    if isinstance(target, int) and not 0 < target < 65536:
-        found.append(
-            invalid_value(f"{where}.targetPort", target, "must be between 1 and 65535, inclusive")
-        )
+    if isinstance(target, int):
+        found += _port_number_causes(f"{where}.targetPort", target)
     elif isinstance(target, str) and not target.isdigit():
         found += [invalid_value(f"{where}.targetPort", target, why) for why in port_name(target)]
     return found

@@ -92,8 +92,8 @@ class Velero:
         self,
         world: World,
         contents: BackupContents,
+        furnish: Callable[[str], None],
         namespace: str = "velero",
-        furnish: Callable[[str], None] = lambda namespace: None,
     ) -> None:
         """``furnish`` gives a namespace a restore created what the cluster's controllers put
         in every namespace (``namespace_defaults``)."""
