@@ -160,7 +160,7 @@ def label_selector_object(text: str) -> dict[str, Any]:
 # IsValidLabelValue): a name part of at most 63 characters, an optional prefix that is a
 # lowercase DNS subdomain of at most 253, values of at most 63.
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_LABEL_VALUE_MAX = 63
+LABEL_VALUE_MAX = 63  # characters of a label value, and of a label key's name part
 _LABEL_VALUE_RULE = (
     "at most 63 characters: letters, digits, '-', '_' and '.', starting and ending with a "
     "letter or digit (or empty)"
@@ -170,7 +170,7 @@ _LABEL_VALUE_RULE = (
 def _check_requirement(part: str, found: re.Match[str]) -> None:
     """ValueError when the API server would refuse the requirement's key or values."""
     prefix, _, name = found["key"].rpartition("/")
-    if len(name) > _LABEL_VALUE_MAX or (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)):
+    if len(name) > LABEL_VALUE_MAX or (prefix and not _DNS_SUBDOMAIN.fullmatch(prefix)):
         raise ValueError(
             f"{part!r}: the key {found['key']!r} is not a label key (a name of at most 63 "
             "characters, after an optional prefix that is a lowercase DNS subdomain and '/')"
@@ -182,7 +182,7 @@ def _check_requirement(part: str, found: re.Match[str]) -> None:
     else:
         values = [found["value"]] if found["op"] else []
     for value in values:
-        if len(value) > _LABEL_VALUE_MAX or (value and not _LABEL_NAME.fullmatch(value)):
+        if len(value) > LABEL_VALUE_MAX or (value and not _LABEL_NAME.fullmatch(value)):
             raise ValueError(f"{part!r}: {value!r} is not a label value ({_LABEL_VALUE_RULE})")
 
 
@@ -337,6 +337,7 @@ T = TypeVar("T")
 OneOrMany = Annotated[list[T], BeforeValidator(_listed), _OneOrAList()]
 
 __all__ = [
+    "LABEL_VALUE_MAX",
     "ByteSize",
     "ConfigMapKey",
     "Duration",

@@ -17,7 +17,7 @@ from pydantic.json_schema import JsonSchemaValue
 
 from drill.durations import format_moment
 from drill.errors import StepFailed
-from drill.fieldtypes import KubeObjectName
+from drill.fieldtypes import LABEL_VALUE_MAX, KubeObjectName
 from drill.steps._base import StepEnv
 
 if TYPE_CHECKING:
@@ -26,12 +26,9 @@ if TYPE_CHECKING:
     from providers.protocols import BackupInfo, VeleroApi
 
 
-# Velero labels each backup a schedule makes with the schedule's name, and drill finds them by
-# that label (velero.io/schedule-name): a label value holds at most 63 characters.
-LABEL_VALUE_MAX = 63
-
-
 def _a_labelled_name(name: str) -> str:
+    """Velero labels each backup a schedule makes with the schedule's name, and drill finds
+    them by that label (velero.io/schedule-name): a label value's length is the limit."""
     if len(name) > LABEL_VALUE_MAX:
         raise ValueError(
             f"{name!r} is {len(name)} characters: Velero labels the backups of a schedule "
