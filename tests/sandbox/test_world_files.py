@@ -34,6 +34,12 @@ def test_a_derived_world_reads_back_equal(plan: Path, tmp_path: Path) -> None:
     assert (serving_from_plans(read, [plan]), read_faults) == (world, faults)
 
 
+# A world file's first lines: cluster dr holds backup "daily" (its fields follow).
+DAILY_BACKUP_IN_DR = (
+    "version: 1\nclusters:\n  dr:\n    backups:\n      daily:\n        schedule: daily\n"
+)
+
+
 def test_sandbox_world_prints_what_the_sandbox_assumes(tmp_path: Path) -> None:
     commands = InProcess(tmp_path)
     printed = commands.call(lambda c: sandbox_world(commands.settings(), ("region-failure",), c))
@@ -57,13 +63,7 @@ def test_sandbox_world_prints_what_the_sandbox_assumes(tmp_path: Path) -> None:
 def test_a_world_files_problems_name_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "world.yaml"
     path.write_text(
-        "version: 1\n"
-        "clusters:\n"
-        "  dr:\n"
-        "    backups:\n"
-        "      daily:\n"
-        "        schedule: daily\n"
-        "        age: 3600\n"
+        DAILY_BACKUP_IN_DR + "        age: 3600\n"
         "faults:\n"
         "  - name: restore-stuk\n"
         "    at_step: restore\n"
@@ -79,16 +79,7 @@ def test_a_world_files_problems_name_file_line_and_field(tmp_path: Path) -> None
 
 def test_a_backup_taken_in_a_cluster_the_world_lacks_is_named(tmp_path: Path) -> None:
     path = tmp_path / "world.yaml"
-    path.write_text(
-        "version: 1\n"
-        "clusters:\n"
-        "  dr:\n"
-        "    backups:\n"
-        "      daily:\n"
-        "        schedule: daily\n"
-        "        age: 1h\n"
-        "        taken_in: primry\n"
-    )
+    path.write_text(DAILY_BACKUP_IN_DR + "        age: 1h\n        taken_in: primry\n")
     with pytest.raises(PlanError) as raised:
         load_world(path)
     assert str(raised.value) == (
