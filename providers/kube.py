@@ -891,9 +891,33 @@ def _workload(kind: WorkloadKind, obj: Mapping[str, Any]) -> WorkloadStatus:
         desired=int(replicas if replicas is not None else 1),
         ready=ready,
         updated=int(status.get("updatedReplicas") or 0),
-        available=int(status.get("availableReplicas") or ready),
+        available=_available(kind, status, ready),
         conditions=tuple(conditions),
+        generation=int(metadata.get("generation") or 0),
+        # The API server leaves zero counts out of status (omitempty): absent is 0.
+        observed_generation=int(status.get("observedGeneration") or 0),
+        pods=int(status.get("replicas") or 0),
+        partition=_partition(kind, spec),
     )
+
+
+def _available(kind: WorkloadKind, status: Mapping[str, Any], ready: int) -> int:
+    """status.availableReplicas; a StatefulSet of a cluster before 1.22 has none, and its
+    ready replicas are the nearest it says."""
+    if kind == "StatefulSet" and "availableReplicas" not in status:
+        return ready
+    return int(status.get("availableReplicas") or 0)
+
+
+def _partition(kind: WorkloadKind, spec: Mapping[str, Any]) -> int | None:
+    """A StatefulSet's RollingUpdate partition (the API server defaults it to 0); None for
+    OnDelete. Deployments have none: 0."""
+    if kind != "StatefulSet":
+        return 0
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return None
+    return int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
 
 
 def _job_manifest(spec: JobSpec) -> dict[str, Any]:

@@ -43,18 +43,48 @@ WorkloadKind = Literal["Deployment", "StatefulSet"]
 
 @dataclass(frozen=True)
 class WorkloadStatus:
+    """A Deployment's or StatefulSet's spec and status, as far as a rollout is concerned."""
+
     kind: WorkloadKind
     namespace: str
     name: str
-    desired: int
+    desired: int  # spec.replicas
     ready: int
-    updated: int
+    updated: int  # pods of the current template
     available: int
     conditions: Sequence[str] = ()  # "Available=False: MinimumReplicasUnavailable"
+    # metadata.generation and status.observedGeneration: the spec asked for and the one the
+    # controller has acted on. Until they meet, the counts describe the spec before.
+    generation: int = 1
+    observed_generation: int = 1
+    pods: int | None = None  # status.replicas: pods of every template; None: not reported
+    # StatefulSet only: a RollingUpdate's partition (ordinals below it keep the old template);
+    # None for OnDelete, where every pod must be replaced by hand.
+    partition: int | None = 0
+
+    @property
+    def rollout_pending(self) -> str | None:
+        """What the rollout still waits for, judged as `kubectl rollout status` judges it; None
+        when it is done. Ready replicas are counted apart (``rolled_out``)."""
+        if self.observed_generation < self.generation or (
+            self.kind == "StatefulSet" and self.observed_generation == 0
+        ):
+            return "the controller has not yet acted on the latest spec"
+        wanted = self.desired - (self.partition or 0)
+        if self.updated < wanted:
+            return f"{self.updated} of {wanted} replicas run the current template"
+        if self.kind == "StatefulSet":
+            return None
+        if self.pods is not None and self.pods > self.updated:
+            return f"{self.pods - self.updated} old replicas pending termination"
+        if self.available < self.updated:
+            return f"{self.available} of {self.updated} updated replicas available"
+        return None
 
     @property
     def rolled_out(self) -> bool:
-        return self.ready >= self.desired and self.updated >= self.desired
+        """Every desired replica ready, and the rollout done."""
+        return self.ready >= self.desired and self.rollout_pending is None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""``kube.wait_ready``: every workload matching a selector is rolled out and ready."""
+"""``kube.wait_ready``: every workload matching a selector is rolled out and ready.
+
+Rolled out as `kubectl rollout status` judges it: the controller has acted on the latest spec,
+every replica runs the current template (a StatefulSet's from its partition up), and a
+Deployment has no replica of an older template left and its updated replicas available. Ready
+replicas alone are not enough: mid-rollout, old pods keep the count up.
+"""
 
 from __future__ import annotations
 
@@ -154,6 +160,7 @@ def _not_ready_message(workloads: list[WorkloadStatus], params: KubeWaitReadyPar
     pending = [w for w in workloads if not w.rolled_out]
     details = "; ".join(
         f"{w.kind} {w.name} {w.ready}/{w.desired} ready"
+        + (f", {w.rollout_pending}" if w.rollout_pending else "")
         + (f" ({', '.join(w.conditions)})" if w.conditions else "")
         for w in pending
     )

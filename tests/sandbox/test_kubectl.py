@@ -487,3 +487,25 @@ def test_kubectl_create_cronjob_is_validated_and_defaulted(
     assert (stored.concurrency_policy, stored.suspend) == ("Allow", False)
     assert (stored.successful_jobs_history_limit, stored.failed_jobs_history_limit) == (3, 1)
     assert stored.job_template.spec.template.spec.restart_policy == "OnFailure"
+
+
+def test_kubectl_rollout_restart_replaces_every_pod_and_rollout_status_waits_for_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ns = cluster.namespace("rollout")
+    cluster.apps.create_namespaced_deployment(ns, deployment("web", replicas=2))
+    first = kubectl(cluster, tmp_path, "rollout", "status", "deploy/web", "-n", ns, "--timeout=10s")
+    assert first.returncode == 0, first.stderr
+    before = {p.metadata.name for p in cluster.core.list_namespaced_pod(ns).items}
+
+    restarted = kubectl(cluster, tmp_path, "rollout", "restart", "deploy/web", "-n", ns)
+    assert restarted.returncode == 0, restarted.stderr
+    rolled = kubectl(
+        cluster, tmp_path, "rollout", "status", "deploy/web", "-n", ns, "--timeout=20s"
+    )
+    assert rolled.returncode == 0, rolled.stderr
+    assert "successfully rolled out" in rolled.stdout
+    after = cluster.core.list_namespaced_pod(ns).items
+    assert len(after) == 2
+    assert before.isdisjoint(p.metadata.name for p in after)
+    assert len({p.metadata.labels["pod-template-hash"] for p in after}) == 1

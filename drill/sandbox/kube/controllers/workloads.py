@@ -6,16 +6,24 @@ status from its pods: ``replicas``, ``updatedReplicas``, ``readyReplicas``,
 ``availableReplicas``, ``observedGeneration``, and for Deployments the ``Available`` and
 ``Progressing`` conditions (Available uses the real rule: at least replicas - maxUnavailable
 available). The kubelet decides when pods become ready, so a workload is ready
-``ready_after_s`` after its pods were created. Each time a workload's ready replicas reach the
-desired count, the moment is recorded as ground truth. A pod the API refuses (admission: a
-ServiceAccount that does not exist) is not made, so the workload never gets ready: the
+``ready_after_s`` after its pods were created. Each time a workload comes to exactly its
+desired count of pods, all of the current template and ready, the moment is recorded as ground
+truth. A pod the API refuses (admission: a ServiceAccount that does not exist) is not made, so
+the workload never gets ready: the
 refusal is a Warning ``FailedCreate`` event, worded as the ReplicaSet's or StatefulSet's
 controller words it, and for a Deployment its ``ReplicaFailure`` condition, as the real one
 copies it from its ReplicaSet; the next pass tries again.
 
+A changed template rolls the pods as the strategy says. A Deployment's RollingUpdate makes
+new pods up to maxSurge above the desired count and deletes old ones (unready first) only while
+``desired - maxUnavailable`` stay ready; Recreate deletes every old pod first. A StatefulSet's
+RollingUpdate replaces one pod at a time, highest ordinal first, down to its partition, and only
+while every pod is ready; OnDelete replaces none. ``updatedReplicas`` counts the pods of the
+current template, and a StatefulSet's ``currentRevision`` stays the older one until all run it.
+
 Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets, so their
-events are the Deployment's), a template change does not roll pods, StatefulSets have no
-conditions (as in Kubernetes).
+events are the Deployment's and `kubectl rollout history` has nothing to show), minReadySeconds
+is not waited for, StatefulSets have no conditions (as in Kubernetes).
 This module must not change pod status (that is the kubelet's).
 """
 
@@ -24,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from drill.sandbox.kube.api.defaults import pod_spec
 from drill.sandbox.kube.api.errors import ApiError
@@ -122,13 +132,76 @@ def pod_from_template(
 
 
 def _max_unavailable(workload: Obj, desired: int) -> int:
-    """Kubernetes' rule: 0 unless RollingUpdate; a percentage rounds down."""
+    """Kubernetes' rule for the Available condition: 0 unless RollingUpdate."""
     if dig(workload, "spec", "strategy", "type") != "RollingUpdate" or desired == 0:
         return 0
-    value = dig(workload, "spec", "strategy", "rollingUpdate", "maxUnavailable")
+    return _fenceposts(workload, desired)[1]
+
+
+TEMPLATE_HASH_LABEL = "pod-template-hash"  # a Deployment pod's template revision
+REVISION_LABEL = "controller-revision-hash"  # a StatefulSet pod's
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A workload's pods as its status counts them."""
+
+    pods: int  # of every template
+    updated: int  # of the current template
+    ready: int  # of every template
+    updated_ready: int
+    older_revision: str  # the revision label of a pod of an earlier template ("": none)
+
+    @classmethod
+    def of(cls, pods: list[Obj], revision_of: Callable[[Obj], str], revision: str) -> _Counts:
+        current = [p for p in pods if revision_of(p) == revision]
+        older = [p for p in pods if revision_of(p) != revision]
+        return cls(
+            pods=len(pods),
+            updated=len(current),
+            ready=sum(1 for p in pods if is_ready(p)),
+            updated_ready=sum(1 for p in current if is_ready(p)),
+            older_revision=revision_of(older[0]) if older else "",
+        )
+
+    def rolled_out(self, desired: int) -> bool:
+        """Exactly the desired pods, all of the current template and ready."""
+        return self.pods == self.updated == self.updated_ready == desired
+
+
+def _revision_of(rt: ResourceType, pod: Obj) -> str:
+    label = REVISION_LABEL if rt.kind == "StatefulSet" else TEMPLATE_HASH_LABEL
+    return labels_of(pod).get(label, "")
+
+
+def _ordinal(pod: Obj) -> int:
+    return int(labels_of(pod).get("apps.kubernetes.io/pod-index", "-1"))
+
+
+def _fenceposts(workload: Obj, desired: int) -> tuple[int, int]:
+    """maxSurge (a percentage rounds up) and maxUnavailable (rounds down) of a RollingUpdate,
+    as Kubernetes resolves them: when both come to 0, maxUnavailable is 1."""
+    rolling = dig(workload, "spec", "strategy", "rollingUpdate") or {}
+    surge = _scaled(rolling.get("maxSurge", "25%"), desired, math.ceil)
+    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), desired, math.floor)
+    return (surge, 1) if surge == 0 and unavailable == 0 else (surge, unavailable)
+
+
+def _scaled(value: object, desired: int, rounding: Callable[[float], int]) -> int:
     if isinstance(value, str) and value.endswith("%"):
-        return math.floor(desired * int(value[:-1]) / 100)
-    return int(value or 0)
+        return rounding(desired * int(value[:-1]) / 100)
+    return int(str(value or 0))
+
+
+def _new_pods_wanted(workload: Obj, desired: int, current: int, old: int) -> int:
+    """How many pods of the current template a Deployment should have now: all it wants once
+    no old pod is left; Recreate none before that; RollingUpdate up to maxSurge above."""
+    if old == 0:
+        return desired
+    if dig(workload, "spec", "strategy", "type") == "Recreate":
+        return 0
+    surge, _ = _fenceposts(workload, desired)
+    return min(desired, max(current, desired + surge - old))
 
 
 class WorkloadController:
@@ -164,10 +237,79 @@ class WorkloadController:
         pods = owned_by(
             self._world.store.items(self._pods, namespace_of(workload)), uid_of(workload)
         )
-        pods, failure = self._scale_pods(rt, workload, pods, desired)
-        ready = sum(1 for p in pods if is_ready(p))
-        self._write_status(rt, workload, (len(pods), ready), failure)
-        self._record_readiness(rt, workload, desired, ready)
+        revision = self._revision(rt, workload)
+        if rt.kind == "StatefulSet":
+            pods = self._replace_one_statefulset_pod(workload, pods, revision, desired)
+            pods, failure = self._scale_pods(rt, workload, pods, desired)
+        else:
+            current = [p for p in pods if _revision_of(rt, p) == revision]
+            old = self._retire_old_deployment_pods(
+                workload, [p for p in pods if p not in current], current, desired
+            )
+            wanted = _new_pods_wanted(workload, desired, len(current), len(old))
+            current, failure = self._scale_pods(rt, workload, current, wanted)
+            pods = old + current
+        counts = _Counts.of(pods, lambda pod: _revision_of(rt, pod), revision)
+        self._write_status(rt, workload, counts, failure)
+        self._record_readiness(rt, workload, desired, counts)
+
+    def _revision(self, rt: ResourceType, workload: Obj) -> str:
+        """The revision label's value for pods of the workload's template as it is now."""
+        revision = self._hashes.of(dig(workload, "spec", "template"))
+        return f"{name_of(workload)}-{revision}" if rt.kind == "StatefulSet" else revision
+
+    def _retire_old_deployment_pods(
+        self, workload: Obj, old: list[Obj], current: list[Obj], desired: int
+    ) -> list[Obj]:
+        """Deletes the pods of earlier templates the strategy lets go now; those left.
+
+        Recreate deletes them all at once. RollingUpdate keeps ``desired - maxUnavailable``
+        pods available: unready old pods go first, then ready ones while enough stay ready,
+        as the deployment controller's scale-down of old ReplicaSets does."""
+        if not old:
+            return old
+        if dig(workload, "spec", "strategy", "type") == "Recreate":
+            return self._deleted(old, len(old))
+        _, max_unavailable = _fenceposts(workload, desired)
+        least_available = desired - max_unavailable
+        ready_current = sum(1 for p in current if is_ready(p))
+        unready_old = [p for p in old if not is_ready(p)]
+        ready_old = [p for p in old if is_ready(p)]
+        budget = len(old) + ready_current - least_available
+        unready_left = self._deleted(unready_old, budget)
+        budget -= len(unready_old) - len(unready_left)
+        budget = min(budget, len(ready_old) + ready_current - least_available)
+        return unready_left + self._deleted(ready_old, budget)
+
+    def _replace_one_statefulset_pod(
+        self, workload: Obj, pods: list[Obj], revision: str, desired: int
+    ) -> list[Obj]:
+        """A RollingUpdate deletes one pod of an earlier template at a time, the highest
+        ordinal at or above the partition first, and only while every pod is ready; the scale
+        step then makes it again from the current template. OnDelete leaves that to people."""
+        strategy = dig(workload, "spec", "updateStrategy") or {}
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+            return pods
+        if len(pods) != desired or not all(is_ready(p) for p in pods):
+            return pods
+        partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
+        stale = [
+            p
+            for p in pods
+            if labels_of(p).get(REVISION_LABEL) != revision and _ordinal(p) >= partition
+        ]
+        if not stale:
+            return pods
+        replaced = max(stale, key=_ordinal)
+        self._world.store.remove(self._pods, namespace_of(replaced), name_of(replaced))
+        return [p for p in pods if p is not replaced]
+
+    def _deleted(self, pods: list[Obj], count: int) -> list[Obj]:
+        """Deletes ``count`` of ``pods``, newest (or highest ordinal) first; the pods left."""
+        doomed = sorted(pods, key=_removal_order, reverse=True)[: max(count, 0)]
+        for pod in doomed:
+            self._world.store.remove(self._pods, namespace_of(pod), name_of(pod))
+        return [p for p in pods if not any(p is d for d in doomed)]
 
     def _scale_pods(
         self, rt: ResourceType, workload: Obj, pods: list[Obj], desired: int
@@ -179,10 +321,7 @@ class WorkloadController:
                 pods.append(self._world.api.create(self._pods, namespace_of(workload), body))
             except ApiError as error:
                 return pods, self._failed_create(rt, workload, body, error)
-        extras = sorted(pods, key=_removal_order, reverse=True)[: max(len(pods) - desired, 0)]
-        for pod in extras:
-            self._world.store.remove(self._pods, namespace_of(pod), name_of(pod))
-        return [p for p in pods if p not in extras], None
+        return self._deleted(pods, len(pods) - desired), None
 
     def _failed_create(self, rt: ResourceType, workload: Obj, pod: Obj, error: ApiError) -> str:
         """Record the refusal as the ReplicaSet's pod control (``Error creating: ...``) or
@@ -196,26 +335,25 @@ class WorkloadController:
         return error.message
 
     def _pod_body(self, rt: ResourceType, workload: Obj, pods: list[Obj]) -> Obj:
-        revision = self._hashes.of(dig(workload, "spec", "template"))
+        revision = self._revision(rt, workload)
         name = name_of(workload)
         if rt.kind != "StatefulSet":
-            labels = {"pod-template-hash": revision}
+            labels = {TEMPLATE_HASH_LABEL: revision}
             return pod_from_template(workload, labels, generate_name=f"{name}-{revision}-")
         taken = {name_of(p) for p in pods}
         ordinal = next(i for i in range(len(pods) + 1) if f"{name}-{i}" not in taken)
         pod_name = f"{name}-{ordinal}"
         labels = {
-            "controller-revision-hash": f"{name}-{revision}",
+            REVISION_LABEL: revision,
             "statefulset.kubernetes.io/pod-name": pod_name,
             "apps.kubernetes.io/pod-index": str(ordinal),
         }
         return pod_from_template(workload, labels, name=pod_name)
 
     def _write_status(
-        self, rt: ResourceType, workload: Obj, counts: tuple[int, int], failure: str | None
+        self, rt: ResourceType, workload: Obj, counts: _Counts, failure: str | None
     ) -> None:
-        count, ready = counts
-        status = self._status(rt, workload, count, ready)
+        status = self._status(rt, workload, counts)
         if failure is not None and rt.kind == "Deployment":
             status["conditions"].append(
                 self._condition(workload, "ReplicaFailure", True, FAILED_CREATE, failure)
@@ -228,33 +366,37 @@ class WorkloadController:
 
         self._world.store.mutate(rt, namespace_of(workload), name_of(workload), write)
 
-    def _status(self, rt: ResourceType, workload: Obj, count: int, ready: int) -> Obj:
+    def _status(self, rt: ResourceType, workload: Obj, counts: _Counts) -> Obj:
         status: Obj = {
             "observedGeneration": int(workload["metadata"].get("generation", 1)),
-            "replicas": count,
-            "updatedReplicas": count,
-            "readyReplicas": ready,
-            "availableReplicas": ready,
+            "replicas": counts.pods,
+            "updatedReplicas": counts.updated,
+            "readyReplicas": counts.ready,
+            "availableReplicas": counts.ready,
         }
         if rt.kind == "StatefulSet":
-            revision = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
+            revision = self._revision(rt, workload)
+            # The current revision stays the earlier one until every pod runs the update.
+            current = revision if counts.updated == counts.pods else counts.older_revision
             status.update(
-                currentReplicas=count,
-                currentRevision=revision,
+                currentReplicas=counts.pods - counts.updated
+                if current != revision
+                else counts.pods,
+                currentRevision=current,
                 updateRevision=revision,
                 collisionCount=0,
             )
             return status
-        if count > ready:
-            status["unavailableReplicas"] = count - ready
-        status["conditions"] = self._conditions(workload, ready)
+        if counts.pods > counts.ready:
+            status["unavailableReplicas"] = counts.pods - counts.ready
+        status["conditions"] = self._conditions(workload, counts)
         return status
 
-    def _conditions(self, workload: Obj, ready: int) -> list[Obj]:
+    def _conditions(self, workload: Obj, counts: _Counts) -> list[Obj]:
         desired = int(dig(workload, "spec", "replicas") or 0)
-        available = ready >= desired - _max_unavailable(workload, desired)
+        available = counts.ready >= desired - _max_unavailable(workload, desired)
         rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
-        settled = ready >= desired
+        settled = counts.rolled_out(desired)
         return [
             self._condition(
                 workload,
@@ -294,9 +436,11 @@ class WorkloadController:
             "message": message,
         }
 
-    def _record_readiness(self, rt: ResourceType, workload: Obj, desired: int, ready: int) -> None:
+    def _record_readiness(
+        self, rt: ResourceType, workload: Obj, desired: int, counts: _Counts
+    ) -> None:
         uid = uid_of(workload)
-        now_ready = ready == desired
+        now_ready = counts.rolled_out(desired)
         if now_ready and not self._was_ready.get(uid, False):
             self._world.truth.record_ready(
                 WorkloadReady(
@@ -312,5 +456,4 @@ class WorkloadController:
 
 def _removal_order(pod: Obj) -> tuple[str, int, str]:
     """Newest first for Deployments; highest ordinal first for StatefulSets."""
-    index = labels_of(pod).get("apps.kubernetes.io/pod-index", "-1")
-    return (str(pod["metadata"].get("creationTimestamp", "")), int(index), name_of(pod))
+    return (str(pod["metadata"].get("creationTimestamp", "")), _ordinal(pod), name_of(pod))
