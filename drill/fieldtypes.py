@@ -140,7 +140,8 @@ def label_selector_object(text: str) -> dict[str, Any]:
         elif found["op"] == "!=":
             expressions.append({"key": key, "operator": "NotIn", "values": [found["value"]]})
         elif found["set"]:
-            values = [v.strip() for v in found["values"].split(",") if v.strip()]
+            # As apimachinery's parser reads them: "(a,)" and "(a,,b)" hold the empty value too.
+            values = list(dict.fromkeys(v.strip() for v in found["values"].split(",")))
             expressions.append(
                 {"key": key, "operator": _SET_OPERATORS[found["set"]], "values": values}
             )
@@ -178,7 +179,12 @@ def _check_requirement(part: str, found: re.Match[str]) -> None:
     if found["set"]:
         values = [v.strip() for v in found["values"].split(",")]
         if not any(values):
-            raise ValueError(f"{part!r}: {found['set']} needs at least one value")
+            # Kubernetes reads "()" as the empty value alone, which is seldom what was meant.
+            same = f"{found['key']}{'=' if found['set'] == 'in' else '!='}"
+            raise ValueError(
+                f"{part!r}: {found['set']} needs at least one value (for the empty value "
+                f"alone, write {same})"
+            )
     else:
         values = [found["value"]] if found["op"] else []
     for value in values:

@@ -357,12 +357,17 @@ def test_replicas_kubernetes_cannot_hold_are_refused(
     [
         ("selector: app in (a", "selector", "'app in (a' is not a label selector requirement"),
         # What the API server refuses too: a label value past 63 characters or not starting
-        # and ending with a letter or digit, a prefix that is no lowercase DNS subdomain, an
-        # empty set.
+        # and ending with a letter or digit, a prefix that is no lowercase DNS subdomain. And
+        # an empty set, which it reads as the empty value alone: seldom what was meant.
         ("selector: app=" + "v" * 64, "selector", "'app=" + "v" * 64 + "': 'vvvv"),
         ("selector: 'app in (api, -web)'", "selector", "'app in (api, -web)': '-web' is not a"),
         ("selector: Example.com/app=web", "selector", "'Example.com/app=web': the key "),
         ("selector: 'app notin ()'", "selector", "'app notin ()': notin needs at least one"),
+        (
+            "selector: 'app in ( , )'",
+            "selector",
+            "'app in ( , )': in needs at least one value (for the empty value alone, write app=)",
+        ),
         ("workloads: ['']", "workloads[0]", "'' is not a valid Kubernetes object name"),
         ("workloads: [Api Server]", "workloads[0]", "'Api Server' is not a valid Kubernetes"),
     ],

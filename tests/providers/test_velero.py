@@ -49,6 +49,26 @@ def test_a_restore_without_them_leaves_velero_its_defaults(
 
 
 @pytest.mark.parametrize(
+    ("selector", "expressions"),
+    [
+        ("tier in (api,)", [{"key": "tier", "operator": "In", "values": ["api", ""]}]),
+        ("tier notin (,a,,b)", [{"key": "tier", "operator": "NotIn", "values": ["", "a", "b"]}]),
+        ("tier in (a, b)", [{"key": "tier", "operator": "In", "values": ["a", "b"]}]),
+    ],
+)
+def test_a_restore_selects_the_labels_its_selector_text_selects_on_a_list(
+    velero: VeleroAdapter, emulator: KubeEmulator, selector: str, expressions: list[object]
+) -> None:
+    """The API server reads "(api,)" as api or the empty value; Velero's LabelSelector must
+    ask for the same objects, or a restore brings back other objects than the plan's selector
+    lists in the cluster."""
+    velero.create_restore(replace(restore_request("r3"), label_selector=selector))
+    received = emulator.get("velero.io/v1", "Restore", "r3", "velero")
+    assert received is not None
+    assert received["spec"]["labelSelector"] == {"matchExpressions": expressions}
+
+
+@pytest.mark.parametrize(
     ("seconds", "text"),
     [(3600, "1h0m0s"), (90, "1m30s"), (30, "30s"), (1.5, "1.5s"), (0.25, "250ms"), (0, "0s")],
 )
