@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from drill.sandbox.kube.api.objects import Obj, dig
+from drill.sandbox.kube.api.objects import Obj, dig, parse_time
 from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.api.selectors import selector_to_string
 
@@ -110,18 +110,9 @@ def _two(big: int, big_unit: str, small: int, small_unit: str) -> str:
     return f"{big}{big_unit}" if small == 0 else f"{big}{big_unit}{small}{small_unit}"
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def since(value: object, now: datetime) -> str:
     """How long ago a timestamp was, as the printers' ``translateTimestampSince``."""
-    moment = _parse_time(value)
+    moment = parse_time(value)
     return "<unknown>" if moment is None else human_duration((now - moment).total_seconds())
 
 
@@ -262,10 +253,10 @@ def _job_completions(job: Obj) -> str:
 
 
 def _job_duration(job: Obj, now: datetime) -> str:
-    started = _parse_time(dig(job, "status", "startTime"))
+    started = parse_time(dig(job, "status", "startTime"))
     if started is None:
         return ""
-    ended = _parse_time(dig(job, "status", "completionTime")) or now
+    ended = parse_time(dig(job, "status", "completionTime")) or now
     return human_duration((ended - started).total_seconds())
 
 

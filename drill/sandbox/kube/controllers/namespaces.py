@@ -17,10 +17,9 @@ This module must not refuse requests; it only cleans up.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 
 from drill.sandbox.kube.api.errors import ApiError
-from drill.sandbox.kube.api.objects import Obj, dig, name_of, rfc3339
+from drill.sandbox.kube.api.objects import Obj, dig, name_of, parse_time, rfc3339
 from drill.sandbox.kube.controllers.context import World
 from drill.sandbox.kube.controllers.truth import NamespaceGone
 
@@ -92,7 +91,7 @@ class NamespaceController:
                 store.mutate(self._namespaces, "", name, finalize)
                 store.remove(self._namespaces, "", name)
         deleted_at = str(dig(namespace, "metadata", "deletionTimestamp") or "")
-        gone = NamespaceGone(name, _parsed(deleted_at), self._world.clock.now())
+        gone = NamespaceGone(name, parse_time(deleted_at), self._world.clock.now())
         self._world.truth.record_namespace_gone(gone)
 
 
@@ -144,10 +143,3 @@ def _conditions(pods_left: int, now: str) -> list[Obj]:
         }
         for kind, status, reason, message in found
     ]
-
-
-def _parsed(stamp: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -47,7 +47,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drill.durations import parse_duration
-from drill.sandbox.kube.api.objects import Obj, clone, dig, labels_of, name_of, rfc3339
+from drill.sandbox.kube.api.objects import (
+    Obj,
+    clone,
+    dig,
+    labels_of,
+    name_of,
+    parse_time,
+    rfc3339,
+)
 from drill.sandbox.kube.controllers.contents import (
     BackupContents,
     backup_resource_list_key,
@@ -336,8 +344,8 @@ class Velero:
         """Delete every expired backup Velero's garbage collection would (see the module)."""
         now = self._world.clock.now()
         for backup in self._world.store.items(self._backups, self.namespace):
-            expiration = dig(backup, "status", "expiration")
-            if not expiration or _parse_time(str(expiration)) > now:
+            expiration = parse_time(dig(backup, "status", "expiration"))
+            if expiration is None or expiration > now:
                 continue
             if (dig(backup, "status", "phase") or "") in BACKUP_RUNNING:
                 continue
@@ -445,10 +453,6 @@ def _set_label(key: str, value: str) -> Callable[[Obj], None]:
         found.setdefault("metadata", {}).setdefault("labels", {})[key] = value
 
     return write
-
-
-def _parse_time(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def go_duration(seconds: float) -> str:
