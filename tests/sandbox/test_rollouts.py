@@ -170,3 +170,53 @@ def test_on_delete_leaves_every_pod_on_the_old_template(
     assert pod_revisions(still_cluster, "controller-revision-hash") == old
     status = still_cluster.apps.read_namespaced_stateful_set_status("db", "default").status
     assert (status.updated_replicas, status.ready_replicas) == (0, 3)
+
+
+def progressing(cluster: Cluster, name: str) -> tuple[str, str]:
+    status = cluster.apps.read_namespaced_deployment_status(name, "default").status
+    found = next(c for c in status.conditions if c.type == "Progressing")
+    return str(found.status), str(found.reason)
+
+
+def test_a_rollout_that_stops_moving_exceeds_its_progress_deadline(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    still_cluster.emulator.faults.never_ready("default", "stuck")
+    manifest = deployment("stuck", replicas=2)
+    manifest["spec"]["progressDeadlineSeconds"] = 30
+    still_cluster.apps.create_namespaced_deployment("default", manifest)
+    advance(still_cluster, fake_clock, 0)
+    assert progressing(still_cluster, "stuck") == ("True", "ReplicaSetUpdated")
+    advance(still_cluster, fake_clock, 29)
+    assert progressing(still_cluster, "stuck") == ("True", "ReplicaSetUpdated")
+    advance(still_cluster, fake_clock, 2)
+    assert progressing(still_cluster, "stuck") == ("False", "ProgressDeadlineExceeded")
+    advance(still_cluster, fake_clock, 60)
+    assert progressing(still_cluster, "stuck") == ("False", "ProgressDeadlineExceeded")
+
+
+def test_a_slow_rollout_that_keeps_moving_stays_within_its_deadline(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    """Each step renews the deadline: a pod at a time, five seconds each, fifteen in all,
+    under an eight-second deadline."""
+    rolled_deployment(
+        still_cluster,
+        fake_clock,
+        {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+    )
+    still_cluster.apps.patch_namespaced_deployment(
+        "web", "default", {"spec": {"progressDeadlineSeconds": 8}}
+    )
+    advance(still_cluster, fake_clock, 0)
+    change_template(still_cluster, "Deployment", "web")
+    advance(still_cluster, fake_clock, 0)
+    started = fake_clock.now()
+    while progressing(still_cluster, "web") != ("True", "NewReplicaSetAvailable"):
+        assert progressing(still_cluster, "web") == ("True", "ReplicaSetUpdated")
+        advance(still_cluster, fake_clock, 5)
+    assert (fake_clock.now() - started).total_seconds() >= 15
+    # Never False in between, not even for a pass: the condition has been True since before.
+    status = still_cluster.apps.read_namespaced_deployment_status("web", "default").status
+    [condition] = [c for c in status.conditions if c.type == "Progressing"]
+    assert condition.last_transition_time < started

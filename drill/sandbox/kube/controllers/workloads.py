@@ -21,6 +21,10 @@ RollingUpdate replaces one pod at a time, highest ordinal first, down to its par
 while every pod is ready; OnDelete replaces none. ``updatedReplicas`` counts the pods of the
 current template, and a StatefulSet's ``currentRevision`` stays the older one until all run it.
 
+A Deployment's ``Progressing`` condition is renewed at each step of a rollout and turns False
+with ``ProgressDeadlineExceeded`` once ``progressDeadlineSeconds`` pass without one (a pass is
+run then, however still the store), as `kubectl rollout status` expects.
+
 Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets, so their
 events are the Deployment's and `kubectl rollout history` has nothing to show), minReadySeconds
 is not waited for, StatefulSets have no conditions (as in Kubernetes).
@@ -34,6 +38,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from drill.sandbox.kube.api.defaults import pod_spec
 from drill.sandbox.kube.api.errors import ApiError
@@ -44,6 +49,7 @@ from drill.sandbox.kube.api.objects import (
     labels_of,
     name_of,
     namespace_of,
+    parse_time,
     rfc3339,
     uid_of,
 )
@@ -138,6 +144,12 @@ def _max_unavailable(workload: Obj, desired: int) -> int:
     return _fenceposts(workload, desired)[1]
 
 
+# The Progressing condition's reasons (the deployment controller's).
+PROGRESS_DONE, PROGRESSING, TIMED_OUT = (
+    "NewReplicaSetAvailable",
+    "ReplicaSetUpdated",
+    "ProgressDeadlineExceeded",
+)
 TEMPLATE_HASH_LABEL = "pod-template-hash"  # a Deployment pod's template revision
 REVISION_LABEL = "controller-revision-hash"  # a StatefulSet pod's
 
@@ -193,6 +205,29 @@ def _scaled(value: object, desired: int, rounding: Callable[[float], int]) -> in
     return int(str(value or 0))
 
 
+def _condition_now(workload: Obj, kind: str) -> Obj:
+    """The workload's condition of that type as stored ({}: none)."""
+    conditions = dig(workload, "status", "conditions") or []
+    found: Obj = next((c for c in conditions if c.get("type") == kind), {})
+    return found
+
+
+def _stepped(workload: Obj, counts: _Counts) -> bool:
+    """Whether the rollout moved since the status last written, by the deployment
+    controller's measure: a spec not yet acted on, more updated, ready or available replicas,
+    or fewer old ones."""
+    before = workload.get("status") or {}
+    if before.get("observedGeneration") != dig(workload, "metadata", "generation"):
+        return True
+    old_before = int(before.get("replicas") or 0) - int(before.get("updatedReplicas") or 0)
+    return (
+        counts.updated > int(before.get("updatedReplicas") or 0)
+        or counts.ready > int(before.get("readyReplicas") or 0)
+        or counts.ready > int(before.get("availableReplicas") or 0)
+        or counts.pods - counts.updated < old_before
+    )
+
+
 def _new_pods_wanted(workload: Obj, desired: int, current: int, old: int) -> int:
     """How many pods of the current template a Deployment should have now: all it wants once
     no old pod is left; Recreate none before that; RollingUpdate up to maxSurge above."""
@@ -214,14 +249,17 @@ class WorkloadController:
         self._events = Recorder(world)
         self._passed_at_rv = -1  # the store's resourceVersion when the last pass began
         self._skipped = 0
+        # The soonest a rollout's progress deadline passes: a pass is due then, written or not.
+        self._wake_at: datetime | None = None
 
     def tick(self, now: float) -> None:
         del now  # readiness timing lives in the kubelet; this pass only reconciles counts
         written = self._world.store.current_rv()
-        if written == self._passed_at_rv and self._skipped < RESYNC_PASSES:
+        deadline_due = self._wake_at is not None and self._world.clock.now() > self._wake_at
+        if written == self._passed_at_rv and self._skipped < RESYNC_PASSES and not deadline_due:
             self._skipped += 1
             return
-        self._passed_at_rv, self._skipped = written, 0
+        self._passed_at_rv, self._skipped, self._wake_at = written, 0, None
         live = set()
         for rt in self._kinds:
             for workload in self._world.store.items(rt):
@@ -395,8 +433,6 @@ class WorkloadController:
     def _conditions(self, workload: Obj, counts: _Counts) -> list[Obj]:
         desired = int(dig(workload, "spec", "replicas") or 0)
         available = counts.ready >= desired - _max_unavailable(workload, desired)
-        rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
-        settled = counts.rolled_out(desired)
         return [
             self._condition(
                 workload,
@@ -407,24 +443,49 @@ class WorkloadController:
                 if available
                 else "Deployment does not have minimum availability.",
             ),
-            self._condition(
-                workload,
-                "Progressing",
-                True,
-                "NewReplicaSetAvailable" if settled else "ReplicaSetUpdated",
-                f'ReplicaSet "{rs_name}" has successfully progressed.'
-                if settled
-                else f'ReplicaSet "{rs_name}" is progressing.',
-            ),
+            self._progressing(workload, counts, desired),
         ]
 
-    def _condition(self, workload: Obj, kind: str, ok: bool, reason: str, message: str) -> Obj:
-        """A condition; its timestamps stay put while status and reason do not change."""
+    def _progressing(self, workload: Obj, counts: _Counts, desired: int) -> Obj:
+        """The Progressing condition as the deployment controller keeps it: True while the
+        rollout moves (its lastUpdateTime renewed at each step), False with
+        ProgressDeadlineExceeded once progressDeadlineSeconds pass without a step."""
+        rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
+        if counts.rolled_out(desired):
+            said = f'ReplicaSet "{rs_name}" has successfully progressed.'
+            return self._condition(workload, "Progressing", True, PROGRESS_DONE, said)
+        if _stepped(workload, counts):
+            said = f'ReplicaSet "{rs_name}" is progressing.'
+            return self._condition(workload, "Progressing", True, PROGRESSING, said, renew=True)
+        if self._past_deadline(workload):
+            said = f'ReplicaSet "{rs_name}" has timed out progressing.'
+            return self._condition(workload, "Progressing", False, TIMED_OUT, said)
+        said = f'ReplicaSet "{rs_name}" is progressing.'
+        return self._condition(workload, "Progressing", True, PROGRESSING, said)
+
+    def _past_deadline(self, workload: Obj) -> bool:
+        deadline = dig(workload, "spec", "progressDeadlineSeconds")
+        last = _condition_now(workload, "Progressing")
+        if last.get("reason") == TIMED_OUT:
+            return True  # it stays timed out until the rollout moves again
+        since = parse_time(last.get("lastUpdateTime"))
+        if deadline is None or since is None:
+            return False
+        due = since + timedelta(seconds=int(deadline))
+        if due >= self._world.clock.now():
+            self._wake_at = due if self._wake_at is None else min(self._wake_at, due)
+            return False
+        return True
+
+    def _condition(
+        self, workload: Obj, kind: str, ok: bool, reason: str, message: str, renew: bool = False
+    ) -> Obj:
+        """A condition; its timestamps stay put while status and reason do not change (and
+        ``renew`` is not asked: a Progressing step renews lastUpdateTime)."""
         status = "True" if ok else "False"
-        conditions = dig(workload, "status", "conditions") or []
-        old: Obj = next((c for c in conditions if c.get("type") == kind), {})
+        old = _condition_now(workload, kind)
         now = rfc3339(self._world.clock.now())
-        same = old.get("status") == status and old.get("reason") == reason
+        same = old.get("status") == status and old.get("reason") == reason and not renew
         return {
             "type": kind,
             "status": status,
