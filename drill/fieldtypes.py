@@ -35,6 +35,18 @@ _CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 # A container's environment variable name, as the API server checks it (IsRelaxedEnvVarName,
 # the rule since Kubernetes 1.32): printable ASCII but '=', at least one character.
 _ENV_VAR_NAME = re.compile(r"^[ -<>-~]+$")
+# A container image reference, as the kubelet parses it (the distribution project's
+# reference grammar): registry[:port]/path[:tag][@digest], the path's components lowercase
+# letters and digits joined by '.', '_', '__' or dashes. (\w would take any Unicode letter.)
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?P<name>(?:{_HOST_PART}(?:\.{_HOST_PART})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+    rf"(?:/{_PATH_COMPONENT})+)"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+_IMAGE_NAME_MAX = 255
 _SIZE_UNITS = "B|KB|MB|GB|TB|KiB|MiB|GiB|TiB"
 _SIZE = re.compile(rf"^(\d+)\s*({_SIZE_UNITS})?$")
 _SIZE_FACTORS = {
@@ -87,6 +99,28 @@ _env_var_name = _fullmatching(
     "an environment variable name Kubernetes accepts (printable ASCII characters other than "
     "'=', at least one)",
 )
+
+
+def _image_reference(value: str) -> str:
+    """A reference the kubelet can pull; else ValueError, said now rather than by the
+    kubelet's InvalidImageName once the run's Job waits on it."""
+    first, slash, _ = value.partition("/")
+    # As the kubelet splits it: a first component with '.' or ':', a capital letter, or
+    # "localhost" names the registry; otherwise the registry is Docker Hub's.
+    names_registry = any(c in first for c in ".:") or first == "localhost" or first != first.lower()
+    full = value if slash and names_registry else f"docker.io/{value}"
+    found = _IMAGE_REFERENCE.fullmatch(full)
+    if (
+        found is None
+        or len(found["name"]) > _IMAGE_NAME_MAX
+        or re.fullmatch(r"[a-f0-9]{64}", value)
+    ):
+        raise ValueError(
+            f"{value!r} is not an image reference the kubelet can pull "
+            "([registry[:port]/]name[:tag][@digest], the name in lowercase letters, digits, "
+            "'.', '_', '-' and '/')"
+        )
+    return value
 
 
 def _size(value: object) -> object:
@@ -246,6 +280,17 @@ ConfigMapKey = Annotated[
             "pattern": _CONFIG_MAP_KEY.pattern,
             "patternErrorMessage": "not a ConfigMap key: letters, digits, '-', '_' and '.', "
             "at most 253 characters",
+        }
+    ),
+]
+ImageReference = Annotated[
+    str,
+    AfterValidator(_image_reference),
+    WithJsonSchema(
+        {
+            "title": "container image",
+            "type": "string",
+            "description": "[registry[:port]/]name[:tag][@digest], as the kubelet pulls it",
         }
     ),
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field, JsonValue
 
 from drill.errors import Conflict, StepFailed
-from drill.fieldtypes import Duration, EnvVarName, KubeName
+from drill.fieldtypes import Duration, EnvVarName, ImageReference, KubeName
 from drill.steps._base import ReadBack, Resource, StepEnv, StepParams
 from drill.steps._changes import StillThere, read_back_gone, watch_until
 
@@ -41,8 +41,10 @@ JobDeadline = Annotated[Duration, AfterValidator(_a_job_deadline)]
 
 class JobParams(StepParams):
     namespace: KubeName = Field(description="The namespace the Job runs in.", examples=["dr-test"])
-    image: str = Field(
-        min_length=1, description="The container image to run.", examples=["curlimages/curl:8.10.1"]
+    image: ImageReference = Field(
+        description="The container image to run, as the kubelet pulls it "
+        "([registry[:port]/]name[:tag][@digest]).",
+        examples=["curlimages/curl:8.10.1"],
     )
     command: list[str] = Field(
         min_length=1,

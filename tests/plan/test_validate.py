@@ -790,6 +790,59 @@ def test_job_env_names_the_api_server_takes_are_fine(tmp_path: Path) -> None:
     assert list(params.env) == names
 
 
+JOB_IMAGE = """\
+    - id: smoke
+      type: kube.job
+      context: dr
+      with:
+        namespace: ${ns}
+        command: [curl, -fsS, http://api.dr-test.svc/healthz]
+        image: """
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "curlimages/Curl",  # a capital in the name
+        "'curlimages/curl: 8.10.1'",  # a space in the tag
+        "gcr.io/Proj/app",
+        "curl:8.10:1",
+        "curl@sha256:abc",  # a digest far too short
+        "curl:t\u00e9st",  # the tag takes ASCII letters only
+        "a" * 64,  # taken for an image id, not a name
+    ],
+)
+def test_an_image_the_kubelet_cannot_parse_is_refused_at_its_line(
+    tmp_path: Path, image: str
+) -> None:
+    """The API server takes any image; the kubelet refuses it (InvalidImageName), so the
+    Job would wait out its deadline in the middle of a run."""
+    text = with_verify(JOB_IMAGE + image + "\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.field == "phases.verify[0].with.image"
+    assert "is not an image reference the kubelet can pull" in problem.message
+    assert spot(problem) == at(text, image)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "busybox",
+        "curlimages/curl:8.10.1",
+        # A capital in the first part makes it a registry's name, as for the kubelet.
+        "MyRegistry/tools:v1",
+        "localhost:5000/tools",
+        "us-docker.pkg.dev/proj/repo/tools:1.2.3-rc_1",
+        "'[::1]:5000/tools'",
+        "tools@sha256:" + "0" * 64,
+    ],
+)
+def test_images_the_kubelet_can_pull_are_fine(tmp_path: Path, image: str) -> None:
+    loaded = load_text(tmp_path, with_verify(JOB_IMAGE + image + "\n"))
+    (step,) = single_steps(loaded, "verify")
+    assert step.with_["image"] == image.strip("'")
+
+
 # --- names and modes ------------------------------------------------------------------------
 
 
