@@ -201,8 +201,13 @@ def _one_container_causes(
         if name in seen:
             found.append(_duplicate(f"{where}.name", name))
         seen.add(str(name))
-    if not container.get("image"):
+    image = container.get("image")
+    if not image:
         found.append(_required(f"{where}.image"))
+    elif str(image) != str(image).strip():
+        found.append(
+            invalid_value(f"{where}.image", image, "must not have leading or trailing whitespace")
+        )
     for index, port in enumerate(container.get("ports") or []):
         at = f"{where}.ports[{index}]"
         number = port.get("containerPort") if isinstance(port, dict) else None

@@ -1,9 +1,11 @@
 """The simulated kubelet: moves every pod through its lifecycle and serves pod logs.
 
-A pod is Pending (ContainerCreating) when first seen. A pod owned by a Job runs at once and,
-``job_duration_s`` later, runs its container's command (``programs``: against the cluster as it
-is at that moment) and ends Succeeded (exit 0) or Failed (its exit code), with what the
-command printed as its log; a fault can make it exit 1 instead, without running anything. Any
+A pod is Pending (ContainerCreating) when first seen. A pod with an image the kubelet cannot
+parse (``images``) stays Pending for good, that container waiting with ``InvalidImageName``.
+A pod owned by a Job runs at once and, ``job_duration_s`` later, runs its container's command
+(``programs``: against the cluster as it is at that moment) and ends Succeeded (exit 0) or
+Failed (its exit code), with what the command printed as its log; a fault can make it exit 1
+instead, without running anything. Any
 other pod is Running and Ready ``ready_after_s`` after it was first seen, unless a fault says
 its workload never becomes ready: then it runs with Ready False forever. A pod being deleted
 with its namespace (``deletionTimestamp`` set) keeps running, no longer Ready, until it is
@@ -32,11 +34,13 @@ from drill.sandbox.kube.api.objects import (
 )
 from drill.sandbox.kube.controllers.clients import Ran
 from drill.sandbox.kube.controllers.context import World
+from drill.sandbox.kube.controllers.images import unparseable
 from drill.sandbox.kube.controllers.network import Network
 from drill.sandbox.kube.controllers.programs import Programs, Reach
 from drill.sandbox.kube.controllers.truth import PodReady
 
 PENDING, READY, UNREADY, SUCCEEDED, FAILED = "pending", "ready", "unready", "succeeded", "failed"
+INVALID_IMAGE = "invalid-image"  # Pending for good: an image the kubelet cannot parse
 
 
 class PodLogs:
@@ -116,6 +120,8 @@ class Kubelet:
         namespace = namespace_of(pod)
         if dig(pod, "metadata", "deletionTimestamp"):
             return UNREADY  # shutting down: out of its Services' endpoints until it is gone
+        if any(unparseable(str(c.get("image", ""))) for c in _containers(pod)):
+            return INVALID_IMAGE
         if is_job_pod(pod):
             if age_s < profile.job_duration_s:
                 return READY
@@ -204,7 +210,10 @@ def _container_status(container: Obj, state: str, now: str, exit_code: int) -> O
         "started": running,
         "restartCount": 0,
     }
-    if state == PENDING:
+    refused = unparseable(image) if state == INVALID_IMAGE else None
+    if refused is not None:
+        found["state"] = {"waiting": {"reason": "InvalidImageName", "message": refused}}
+    elif state in (PENDING, INVALID_IMAGE):
         found["state"] = {"waiting": {"reason": "ContainerCreating"}}
     elif running:
         found["state"] = {"running": {"startedAt": now}}
@@ -220,6 +229,7 @@ def _container_status(container: Obj, state: str, now: str, exit_code: int) -> O
 
 _PHASES = {
     PENDING: "Pending",
+    INVALID_IMAGE: "Pending",
     READY: "Running",
     UNREADY: "Running",
     SUCCEEDED: "Succeeded",
@@ -248,10 +258,14 @@ def _status(pod: Obj, state: str, now: str, ip: str, exit_code: int) -> Obj:
         "qosClass": "BestEffort",
         "startTime": dig(pod, "status", "startTime") or now,
         "containerStatuses": [
-            _container_status(c, state, now, exit_code)
-            for c in dig(pod, "spec", "containers") or []
+            _container_status(c, state, now, exit_code) for c in _containers(pod)
         ],
     }
     if state != PENDING:
         status.update(podIP=ip, podIPs=[{"ip": ip}])
     return status
+
+
+def _containers(pod: Obj) -> list[Obj]:
+    containers: list[Obj] = dig(pod, "spec", "containers") or []
+    return containers
