@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -604,13 +605,19 @@ class KubeAdapter:
         )
 
     def watch_job(self, namespace: str, name: str, timeout_s: float) -> Iterator[JobStatus]:
+        """The Job's status now and after every change; while it runs, with what its pods
+        wait on (read again each time, so at least once per watch window)."""
         where = f"job {namespace}/{name}"
         for found in self.follow(where, JOBS_PATH, {"namespace": namespace}, name, timeout_s):
             if found is None:
                 raise NotFound(f"{self.context}: {where} is gone")
-            yield _job_status(found)
+            status = _job_status(found)
+            if status.state == "running":
+                pods = self._job_pods(namespace, name)
+                status = replace(status, waiting=tuple(filter(None, map(_pod_waiting, pods))))
+            yield status
 
-    def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
+    def _job_pods(self, namespace: str, name: str) -> list[dict[str, Any]]:
         pods = self.request(
             f"list pods of job {name}",
             "GET",
@@ -618,7 +625,10 @@ class KubeAdapter:
             params={"namespace": namespace},
             query=[("labelSelector", f"job-name={name}")],
         )
-        items = pods.get("items") or []
+        return list(pods.get("items") or [])
+
+    def job_logs(self, namespace: str, name: str, tail_lines: int) -> str:
+        items = self._job_pods(namespace, name)
         if not items:
             return ""
         pod = str(items[-1]["metadata"]["name"])
@@ -962,6 +972,30 @@ def _job_status(job: Mapping[str, Any]) -> JobStatus:
     if status.get("failed"):
         return JobStatus(name, "failed", "pod failed")
     return JobStatus(name, "running")
+
+
+# Waiting reasons every pod passes through on its way to running: not worth saying.
+_ON_THE_WAY = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+def _pod_waiting(pod: Mapping[str, Any]) -> str | None:
+    """Why a pod is not running, as its status says: not scheduled, or a container waiting
+    on something other than its start (an image it cannot pull, a missing Secret); None when
+    nothing is said."""
+    name = str((pod.get("metadata") or {}).get("name", ""))
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            reason = condition.get("reason") or "Unschedulable"
+            return ": ".join(filter(None, (name, reason, condition.get("message"))))
+    containers = (status.get("initContainerStatuses") or []) + (
+        status.get("containerStatuses") or []
+    )
+    for container in containers:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") and waiting["reason"] not in _ON_THE_WAY:
+            return ": ".join(filter(None, (name, waiting["reason"], waiting.get("message"))))
+    return None
 
 
 def _lease_manifest(

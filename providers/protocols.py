@@ -110,6 +110,9 @@ class JobStatus:
     name: str
     state: Literal["running", "succeeded", "failed"]
     message: str = ""
+    # While it runs: why its pods are not running, as their status says ("smoke-x7k2p:
+    # ImagePullBackOff: Back-off pulling image ..."); empty when they run or it is not known.
+    waiting: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -98,13 +98,16 @@ def run_job(params: JobParams, env: StepEnv, tail_lines: int) -> tuple[JobSpec, 
         kube.create_job(spec)
     except Conflict:
         env.log.info("job_adopted", job=spec.name)
+    seen: list[JobStatus] = []
     try:
-        final = _wait(kube, spec, env)
+        final = _wait(kube, spec, env, seen)
         logs = _tail(kube, spec, tail_lines)
     finally:
         kube.delete_job(spec.namespace, spec.name)
     if final.state == "failed":
-        raise StepFailed(f"job {spec.name} failed: {final.message or 'see its log'}\n{logs}")
+        # A Job that runs out its deadline has its pods deleted: say what they last waited on.
+        said = final.message or "see its log"
+        raise StepFailed(f"job {spec.name} failed: {said}{_waited_on(seen)}\n{logs}")
     return spec, final, logs
 
 
@@ -142,15 +145,27 @@ def _job_name(params: JobParams, prior: JsonValue, env: StepEnv) -> str:
     return noted if isinstance(noted, str) else env.object_name(params.name_prefix)
 
 
-def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv) -> JobStatus:
+def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv, seen: list[JobStatus]) -> JobStatus:
+    """Until the Job ends; each status seen on the way goes into ``seen``."""
+
+    def progress(status: JobStatus) -> str:
+        seen.append(status)
+        return ": ".join(filter(None, (f"job {status.state}", status.message))) + (_waited_on(seen))
+
     return watch_until(
         lambda window_s: kube.watch_job(spec.namespace, spec.name, window_s),
         lambda status: status.state != "running",
         f"job {spec.name}",
-        lambda _: f"job {spec.name} still running",
+        lambda _: f"job {spec.name} still running{_waited_on(seen)}",
         env,
-        progress=lambda status: ": ".join(filter(None, (f"job {status.state}", status.message))),
+        progress=progress,
     )
+
+
+def _waited_on(seen: list[JobStatus]) -> str:
+    """What the Job's pods waited on when last seen running (empty: nothing was said)."""
+    latest = next((s.waiting for s in reversed(seen) if s.state == "running"), ())
+    return f" (its pods waited on: {'; '.join(latest)})" if latest else ""
 
 
 def _tail(kube: KubeApi, spec: JobSpec, lines: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -132,6 +133,33 @@ def test_a_failed_job_says_so(adapter: kube.KubeAdapter, emulator: KubeEmulator)
     assert last is not None
     assert last.state == "failed"
     assert last.message
+
+
+def test_a_running_job_says_what_its_pods_wait_on(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    """The kubelet cannot parse the image: the pod waits on InvalidImageName for good, and
+    the Job's status says so while it runs (Kubernetes deletes its pods at the deadline)."""
+    adapter.create_job(replace(job("stuck"), image="Curlimages/curl: 8.10.1"))
+    waiting: tuple[str, ...] = ()
+    for status in adapter.watch_job("default", "stuck", timeout_s=5):
+        assert status.state == "running"
+        waiting = tuple(status.waiting)
+        if waiting:
+            break
+    [said] = waiting
+    pod = emulator.list("v1", "Pod", "default")[0]["metadata"]["name"]
+    assert said.startswith(f"{pod}: InvalidImageName: Failed to apply default image tag ")
+
+
+def test_a_job_whose_pods_run_has_nothing_to_say_of_them(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    adapter.create_job(job("smoke"))
+    for status in adapter.watch_job("default", "smoke", timeout_s=5):
+        assert status.waiting == ()
+        if status.state != "running":
+            break
 
 
 def test_a_lease_is_taken_held_against_others_and_released(
@@ -258,3 +286,27 @@ def test_a_service_is_asked_through_the_api_server_proxy(
     # what the pod answers is the answer, whatever its status
     emulator.programs.http.set("default", "web", 500, "/broken")
     assert ask("web:8080", path="/broken").status == 500
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (
+            {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                             "message": "0/3 nodes are available: 3 Insufficient cpu."}]},
+            "p: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu.",
+        ),
+        (
+            {"initContainerStatuses": [{"state": {"waiting": {
+                "reason": "CreateContainerConfigError", "message": 'secret "db" not found'}}}]},
+            'p: CreateContainerConfigError: secret "db" not found',
+        ),
+        ({"containerStatuses": [{"state": {"waiting": {"reason": "ContainerCreating"}}}]}, None),
+        ({"containerStatuses": [{"state": {"running": {}}}]}, None),
+        ({}, None),
+    ],
+)  # fmt: skip
+def test_what_a_pod_waits_on_is_read_from_its_status(
+    status: dict[str, object], said: str | None
+) -> None:
+    assert kube._pod_waiting({"metadata": {"name": "p"}, "status": status}) == said

@@ -123,6 +123,51 @@ def test_a_retried_job_adopts_the_one_already_running() -> None:
     assert name not in cluster.kube_api.jobs  # removed once finished
 
 
+PULL_BACKOFF = 'j-x7k2p: ImagePullBackOff: Back-off pulling image "curl"'
+
+
+def test_a_job_that_runs_out_its_deadline_says_what_its_pods_waited_on() -> None:
+    """Kubernetes deletes the pods of a Job past its deadline: what they waited on is only
+    known from before, and is what the operator needs to read."""
+    cluster = FakeCluster()
+    cluster.kube_api.job_script.extend(
+        [
+            JobStatus("j", "running"),
+            JobStatus("j", "running", waiting=(PULL_BACKOFF,)),
+            JobStatus("j", "failed", "Job was active longer than specified deadline"),
+        ]
+    )
+    with pytest.raises(StepFailed) as failed:
+        KubeJob().run(JOB, kube_env(cluster))
+    assert (
+        "failed: Job was active longer than specified deadline "
+        f"(its pods waited on: {PULL_BACKOFF})\n"
+    ) in str(failed.value)
+
+
+def test_a_job_still_running_at_the_timeout_says_what_its_pods_wait_on() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.job_script.extend([JobStatus("j", "running", waiting=(PULL_BACKOFF,))])
+    with pytest.raises(StepTimedOut) as timed_out:
+        KubeJob().run(JOB, kube_env(cluster))
+    assert str(timed_out.value).endswith(f"still running (its pods waited on: {PULL_BACKOFF})")
+
+
+def test_a_job_whose_pods_run_again_says_nothing_of_an_earlier_wait() -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.job_script.extend(
+        [
+            JobStatus("j", "running", waiting=(PULL_BACKOFF,)),
+            JobStatus("j", "running"),
+            JobStatus("j", "failed", "BackoffLimitExceeded"),
+        ]
+    )
+    with pytest.raises(StepFailed) as failed:
+        KubeJob().run(JOB, kube_env(cluster))
+    assert "waited on" not in str(failed.value)
+    assert "failed: BackoffLimitExceeded\n" in str(failed.value)
+
+
 def test_readiness_waits_through_faults() -> None:
     cluster = FakeCluster()
     ready = WorkloadStatus("Deployment", "dr-test", "api", 3, 3, 3, 3)
