@@ -160,7 +160,8 @@ def _not_ready_message(workloads: list[WorkloadStatus], params: KubeWaitReadyPar
     pending = [w for w in workloads if not w.rolled_out]
     details = "; ".join(
         f"{w.kind} {w.name} {w.ready}/{w.desired} ready"
-        + (f", {w.rollout_pending}" if w.rollout_pending else "")
+        # While replicas are missing, the count says so; once all are ready, what is left.
+        + (f", {w.rollout_pending}" if w.ready >= w.desired and w.rollout_pending else "")
         + (f" ({', '.join(w.conditions)})" if w.conditions else "")
         for w in pending
     )

@@ -180,6 +180,32 @@ def test_readiness_waits_through_faults() -> None:
     assert result.facts["ready_replicas"] == 3
 
 
+@pytest.mark.parametrize(
+    ("last", "said"),
+    [
+        # Mid-rollout every replica is ready, old ones among them: the rollout says what is left.
+        (
+            WorkloadStatus("Deployment", "dr-test", "api", 3, 3, 3, 3, pods=4),
+            "not ready: Deployment api 3/3 ready, 1 old replicas pending termination",
+        ),
+        # Replicas missing: the count says so, and nothing more is added.
+        (
+            WorkloadStatus("Deployment", "dr-test", "api", 3, 1, 3, 1, pods=3),
+            "not ready: Deployment api 1/3 ready",
+        ),
+    ],
+)
+def test_a_wait_that_times_out_says_what_each_workload_still_lacks(
+    last: WorkloadStatus, said: str
+) -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.workload_script.append([last])
+    params = KubeWaitReadyParams.model_validate({"namespace": "dr-test", "selector": "app=api"})
+    with pytest.raises(StepTimedOut) as timed_out:
+        KubeWaitReady().run(params, kube_env(cluster))
+    assert str(timed_out.value) == said
+
+
 SCALE = KubeScaleParams.model_validate({"namespace": "dr-test", "name": "api", "replicas": 20})
 
 
