@@ -132,11 +132,14 @@ class StepSpec(_Model):
         examples=["20m"],
     )
     retries: WholeNumber = Field(
-        default=2,
+        # Five ride out an API server blip of half a minute (waits of 1, 2, 4, 8, 16 s): an
+        # upgrade or failover of a control plane, not a reason to fail a disaster drill.
+        default=5,
         ge=0,
         le=20,
         description="Tries after the first on transient errors only (5xx, 429, connection "
-        "resets); a failed check or a refused request is not retried.",
+        "resets), waiting 1 s, 2 s, 4 s, ... (at most 30 s) in between and never past the "
+        "step's timeout; a failed check or a refused request is not retried.",
         examples=[3],
     )
     with_: dict[str, JsonValue] = Field(
