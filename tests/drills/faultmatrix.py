@@ -163,8 +163,6 @@ def change_shadow_record(drill: Drill) -> None:
 FAULTS: list[Fault] = [
     Fault("none", 0),
     Fault("API 5xx burst", 0, fault="api-5xx"),
-    # Four 503s in a row at one step: its default retries (waits of 1, 2 and 4 s) outlast them.
-    Fault("API 5xx burst at the smoke test", 0, fault="api-5xx@smoke-test"),
     Fault("429 with Retry-After on the restore", 0, fault="api-throttled@restore-namespace"),
     Fault("500 on the restore wait's re-list", 0, fault="restore-relist-500"),
     Fault("reset mid-watch", 0, fault="watch-reset"),

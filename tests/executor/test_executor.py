@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from drill.plan import ExecutionPlan, ResolvedStep
+from drill.plan import ExecutionPlan, ResolvedStep, StepSpec
 from drill.report import RunReport, StepReport
 from drill.steps import Mode
 from drill.tiers import Targets
@@ -378,6 +378,18 @@ def test_transient_errors_are_retried_and_attempts_counted() -> None:
     assert kit.actions("run") == ["f1"] * 3
     assert step.duration_s == 1.0 + 2.0  # exponential backoff slept on the fake clock
     assert (report.outcome, report.exit_code) == ("passed", 0)
+
+
+def test_a_step_s_default_retries_ride_out_half_a_minute_of_transient_errors() -> None:
+    """A control plane's upgrade or failover makes its API answer 503 for seconds: a step
+    that gives up sooner fails a drill whose cluster was about to answer again."""
+    default = StepSpec.model_fields["retries"].default
+    kit = Kit()
+    flaky = kit.step("f1", "fake.flaky", failures=default, retries=default, timeout_s=600)
+    step = kit.executor().run(build_plan([("preflight", flaky)])).steps[0]
+    assert (step.status, step.attempts) == ("passed", default + 1)
+    assert step.duration_s is not None
+    assert step.duration_s >= 30.0  # backing off 1, 2, 4, ... s on the fake clock
 
 
 def test_transient_errors_beyond_retries_fail_the_step() -> None:
