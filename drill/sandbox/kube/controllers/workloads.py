@@ -1,18 +1,17 @@
 """The simulated Deployment and StatefulSet controllers.
 
-Each pass keeps the number of pods a workload owns equal to ``spec.replicas`` (creating pods
-from the template, deleting the newest or highest-ordinal extras) and derives the workload's
-status from its pods: ``replicas``, ``updatedReplicas``, ``readyReplicas``,
-``availableReplicas``, ``observedGeneration``, and for Deployments the ``Available`` and
-``Progressing`` conditions (Available uses the real rule: at least replicas - maxUnavailable
-available). The kubelet decides when pods become ready, so a workload is ready
+Each pass brings the number of pods a workload owns to ``spec.replicas`` (creating pods from
+the template, deleting the newest or highest-ordinal extras; a rollout may surge above it, see
+below) and derives the workload's status from its pods: ``replicas``, ``updatedReplicas``,
+``readyReplicas``, ``availableReplicas``, ``observedGeneration``, and for Deployments the
+``Available`` and ``Progressing`` conditions (Available uses the real rule: at least replicas
+- maxUnavailable available). The kubelet decides when pods become ready, so a workload is ready
 ``ready_after_s`` after its pods were created. Each time a workload comes to exactly its
 desired count of pods, all of the current template and ready, the moment is recorded as ground
 truth. A pod the API refuses (admission: a ServiceAccount that does not exist) is not made, so
-the workload never gets ready: the
-refusal is a Warning ``FailedCreate`` event, worded as the ReplicaSet's or StatefulSet's
-controller words it, and for a Deployment its ``ReplicaFailure`` condition, as the real one
-copies it from its ReplicaSet; the next pass tries again.
+the workload never gets ready: the refusal is a Warning ``FailedCreate`` event, worded as the
+ReplicaSet's or StatefulSet's controller words it, and for a Deployment its ``ReplicaFailure``
+condition, as the real one copies it from its ReplicaSet; the next pass tries again.
 
 A changed template rolls the pods as the strategy says. A Deployment's RollingUpdate makes
 new pods up to maxSurge above the desired count and deletes old ones (unready first) only while
