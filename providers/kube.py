@@ -34,6 +34,7 @@ from drill.errors import (
 from providers._net import network_reason
 from providers._status import status_error
 from providers.protocols import (
+    AutoscalerInfo,
     HttpResponse,
     JobSpec,
     JobStatus,
@@ -500,6 +501,20 @@ class KubeAdapter:
             body={"spec": {"replicas": replicas}},
             content_type=STRATEGIC_MERGE,
         )
+
+    def autoscalers_of(self, kind: WorkloadKind, namespace: str, name: str) -> list[AutoscalerInfo]:
+        try:
+            listed = self.request(
+                f"list autoscalers in {namespace}",
+                "GET",
+                _KIND_PATHS["HorizontalPodAutoscaler"],
+                params={"namespace": namespace},
+            )
+        except NotFound:
+            return []  # autoscaling/v2 not served: nothing can autoscale it
+        return [
+            _autoscaler(item) for item in listed.get("items") or [] if _targets(item, kind, name)
+        ]
 
     def workloads(self, namespace: str, selector: str) -> list[WorkloadStatus]:
         return self._listed(namespace, selector)[0]
@@ -972,6 +987,21 @@ def _job_status(job: Mapping[str, Any]) -> JobStatus:
     if status.get("failed"):
         return JobStatus(name, "failed", "pod failed")
     return JobStatus(name, "running")
+
+
+def _targets(autoscaler: Mapping[str, Any], kind: str, name: str) -> bool:
+    target = (autoscaler.get("spec") or {}).get("scaleTargetRef") or {}
+    group = str(target.get("apiVersion", "")).partition("/")[0]
+    return target.get("kind") == kind and target.get("name") == name and group == "apps"
+
+
+def _autoscaler(item: Mapping[str, Any]) -> AutoscalerInfo:
+    spec = item.get("spec") or {}
+    return AutoscalerInfo(
+        name=str((item.get("metadata") or {}).get("name", "")),
+        min_replicas=int(spec.get("minReplicas") or 1),
+        max_replicas=int(spec.get("maxReplicas") or 1),
+    )
 
 
 # Waiting reasons every pod passes through on its way to running: not worth saying.

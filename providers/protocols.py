@@ -88,6 +88,15 @@ class WorkloadStatus:
 
 
 @dataclass(frozen=True)
+class AutoscalerInfo:
+    """A HorizontalPodAutoscaler: it keeps its target's replicas within these bounds."""
+
+    name: str
+    min_replicas: int
+    max_replicas: int
+
+
+@dataclass(frozen=True)
 class NamespaceInfo:
     name: str
     phase: str  # Active | Terminating
@@ -150,6 +159,11 @@ class KubeApi(Protocol):
 
     def set_replicas(self, kind: WorkloadKind, namespace: str, name: str, replicas: int) -> None:
         """Through the scale subresource, so nothing else in the object changes."""
+        ...
+
+    def autoscalers_of(self, kind: WorkloadKind, namespace: str, name: str) -> list[AutoscalerInfo]:
+        """The HorizontalPodAutoscalers whose target is this workload (none where the cluster
+        serves no autoscaling/v2)."""
         ...
 
     def workloads(self, namespace: str, selector: str) -> list[WorkloadStatus]: ...

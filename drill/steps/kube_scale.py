@@ -1,8 +1,14 @@
-"""``kube.scale``: set a Deployment's or StatefulSet's replicas through the scale subresource."""
+"""``kube.scale``: set a Deployment's or StatefulSet's replicas through the scale subresource.
+
+A workload a HorizontalPodAutoscaler targets keeps a count only within the autoscaler's
+bounds: a count outside them is refused before anything changes (the autoscaler would put it
+back within seconds, and the step would have reported a count the workload does not keep).
+Scaling to 0, which disables autoscaling, goes ahead.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue
 
@@ -17,6 +23,10 @@ from drill.steps._base import (
     StepType,
     Unverified,
 )
+
+if TYPE_CHECKING:
+    # Annotations only: checking a plan builds none of the providers' result types.
+    from providers.protocols import AutoscalerInfo
 
 
 class KubeScaleParams(StepParams):
@@ -73,11 +83,15 @@ class KubeScale(StepType[KubeScaleParams]):
                 f"{params.target()} has {before} replicas, not the {journaled} drill read: "
                 "someone scaled it since; nothing changed"
             )
+        autoscalers = kube.autoscalers_of(params.kind, params.namespace, params.name)
+        _within_bounds(params, autoscalers)
         kube.set_replicas(params.kind, params.namespace, params.name, params.replicas)
-        return StepResult(
-            summary=f"{params.target()} scaled {before} -> {params.replicas}",
-            facts={"from": before, "to": params.replicas},
-        )
+        summary = f"{params.target()} scaled {before} -> {params.replicas}"
+        if autoscalers and params.replicas:
+            # Within its bounds an autoscaler may still move it, by its metrics (at 0 it
+            # stands aside).
+            summary += "; " + ", ".join(_bounds(a) for a in autoscalers) + " may move it"
+        return StepResult(summary=summary, facts={"from": before, "to": params.replicas})
 
     def undo(self, params: KubeScaleParams, prior: JsonValue, env: StepEnv) -> str:
         replicas = _prior_replicas(prior)
@@ -112,6 +126,27 @@ class KubeScale(StepType[KubeScaleParams]):
 
     def undo_target(self, params: KubeScaleParams) -> str:
         return params.target()
+
+
+def _within_bounds(params: KubeScaleParams, autoscalers: list[AutoscalerInfo]) -> None:
+    """Refuse a count an autoscaler would put back within seconds: the step would say it
+    scaled to a count the workload does not keep, and its undo would find another one."""
+    for autoscaler in autoscalers:
+        least, most = autoscaler.min_replicas, autoscaler.max_replicas
+        # At 0 an autoscaler stands aside (scaling is disabled), as Kubernetes does.
+        if params.replicas and not least <= params.replicas <= most:
+            raise StepFailed(
+                f"{params.target()} is scaled by {_bounds(autoscaler)}: it would move "
+                f"{params.replicas} replicas back within those bounds; scale it to a count "
+                "within them, or change the autoscaler's bounds first; nothing changed"
+            )
+
+
+def _bounds(autoscaler: AutoscalerInfo) -> str:
+    return (
+        f"HorizontalPodAutoscaler {autoscaler.name} "
+        f"(min {autoscaler.min_replicas}, max {autoscaler.max_replicas})"
+    )
 
 
 def _prior_replicas(prior: JsonValue) -> int:

@@ -37,6 +37,7 @@ EXPECTED_GRANTS = (
         ("cluster", "", "pods", "list"),
         ("cluster", "", "pods/log", "get"),
         ("cluster", "", "services/proxy", "get"),
+        ("cluster", "autoscaling", "horizontalpodautoscalers", "list"),
         ("velero", "velero.io", "backups", "get"),
         ("velero", "velero.io", "backups", "list"),
         ("velero", "velero.io", "backupstoragelocations", "get"),

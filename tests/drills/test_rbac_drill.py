@@ -120,9 +120,14 @@ def without(manifests: list[dict[str, Any]], role: str, index: int) -> list[dict
     return trimmed
 
 
+SCALING = ("deployments/scale", "statefulsets/scale", "horizontalpodautoscalers")
+
+
 def plan_for(rule: dict[str, Any]) -> Path:
-    """Only region-failure scales a workload; namespace-restore makes every other call."""
-    return REGION_FAILURE if any("/scale" in r for r in rule["resources"]) else NAMESPACE_RESTORE
+    """Only region-failure scales a workload (and looks for its autoscalers first);
+    namespace-restore makes every other call."""
+    scales = any(r in SCALING for r in rule["resources"])
+    return REGION_FAILURE if scales else NAMESPACE_RESTORE
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from drill.executor import RunLease
 from drill.logs import build_logger
 from drill.sandbox.kube import KubeEmulator, write_kubeconfig
 from providers import kube
-from providers.protocols import JobSpec
+from providers.protocols import AutoscalerInfo, JobSpec
 from tests.providers.fresh import modules_loaded_by
 from tests.sandbox.helpers import deployment, wait_for
 
@@ -160,6 +160,35 @@ def test_a_job_whose_pods_run_has_nothing_to_say_of_them(
         assert status.waiting == ()
         if status.state != "running":
             break
+
+
+def test_the_autoscalers_of_a_workload_are_those_that_target_it(
+    adapter: kube.KubeAdapter, emulator: KubeEmulator
+) -> None:
+    for name, kind, target in (
+        ("api", "Deployment", "api"),
+        ("api-too", "Deployment", "api"),
+        ("db", "StatefulSet", "api"),  # another kind, the same name
+        ("web", "Deployment", "web"),
+    ):
+        emulator.apply(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target},
+                    "minReplicas": 2,
+                    "maxReplicas": 6,
+                },
+            }
+        )
+    found = adapter.autoscalers_of("Deployment", "default", "api")
+    assert sorted(found, key=lambda a: a.name) == [
+        AutoscalerInfo("api", 2, 6),
+        AutoscalerInfo("api-too", 2, 6),
+    ]
+    assert adapter.autoscalers_of("Deployment", "other", "api") == []
 
 
 def test_a_lease_is_taken_held_against_others_and_released(

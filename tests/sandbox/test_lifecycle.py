@@ -34,6 +34,7 @@ def test_version_and_discovery_through_the_client(still_cluster: Cluster) -> Non
         "apps",
         "authentication.k8s.io",
         "authorization.k8s.io",
+        "autoscaling",
         "batch",
         "coordination.k8s.io",
         "rbac.authorization.k8s.io",

@@ -117,6 +117,7 @@ def test_the_index_names_each_served_group_version_with_its_documents_hash(
     assert set(paths) == {
         "api/v1",
         "apis/apps/v1",
+        "apis/autoscaling/v2",
         "apis/batch/v1",
         "apis/coordination.k8s.io/v1",
         "apis/rbac.authorization.k8s.io/v1",

@@ -16,6 +16,7 @@ from drill.errors import Conflict, PermanentError
 from drill.logs import build_logger
 from drill.steps import Mode, StepEnv
 from providers.protocols import (
+    AutoscalerInfo,
     BackupInfo,
     JobSpec,
     JobStatus,
@@ -57,6 +58,7 @@ class FakeKube:
     deleted_namespaces: list[str] = field(default_factory=list)
     config_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # "ns/name" -> data
     job_log: str = "ok"
+    autoscalers: dict[str, list[AutoscalerInfo]] = field(default_factory=dict)  # "ns/name" ->
     # Objects by namespace, as (kind, name, labels, created at).
     objects: dict[str, list[tuple[str, str, dict[str, str], datetime]]] = field(
         default_factory=dict
@@ -67,6 +69,9 @@ class FakeKube:
 
     def set_replicas(self, kind: str, namespace: str, name: str, replicas: int) -> None:
         self.replicas[f"{namespace}/{name}"] = replicas
+
+    def autoscalers_of(self, kind: str, namespace: str, name: str) -> list[AutoscalerInfo]:
+        return self.autoscalers.get(f"{namespace}/{name}", [])
 
     def get_namespace(self, name: str) -> NamespaceInfo | None:
         found = self.namespaces.get(name)

@@ -17,6 +17,7 @@ from drill.steps.kube_scale import KubeScale, KubeScaleParams
 from drill.steps.kube_wait_ready import KubeWaitReady, KubeWaitReadyParams
 from drill.steps.velero_restore import VeleroRestore, VeleroRestoreParams
 from providers.protocols import (
+    AutoscalerInfo,
     BackupInfo,
     JobSpec,
     JobStatus,
@@ -207,6 +208,42 @@ def test_a_wait_that_times_out_says_what_each_workload_still_lacks(
 
 
 SCALE = KubeScaleParams.model_validate({"namespace": "dr-test", "name": "api", "replicas": 20})
+
+
+@pytest.mark.parametrize("replicas", [1, 11])
+def test_a_scale_an_autoscaler_would_put_back_is_refused_before_anything_changes(
+    replicas: int,
+) -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 3
+    cluster.kube_api.autoscalers["dr-test/api"] = [AutoscalerInfo("api", 2, 10)]
+    params = SCALE.model_copy(update={"replicas": replicas})
+    with pytest.raises(StepFailed) as refused:
+        KubeScale().run(params, kube_env(cluster))
+    assert str(refused.value) == (
+        "Deployment dr-test/api is scaled by HorizontalPodAutoscaler api (min 2, max 10): it "
+        f"would move {replicas} replicas back within those bounds; scale it to a count within "
+        "them, or change the autoscaler's bounds first; nothing changed"
+    )
+    assert cluster.kube_api.replicas["dr-test/api"] == 3
+
+
+@pytest.mark.parametrize(
+    ("replicas", "autoscaled", "noted"),
+    [(10, True, True), (0, True, False), (20, False, False)],  # at 0 an autoscaler stands aside
+)
+def test_a_scale_within_an_autoscaler_s_bounds_or_to_zero_goes_ahead(
+    replicas: int, autoscaled: bool, noted: bool
+) -> None:
+    cluster = FakeCluster()
+    cluster.kube_api.replicas["dr-test/api"] = 3
+    if autoscaled:
+        cluster.kube_api.autoscalers["dr-test/api"] = [AutoscalerInfo("api", 2, 10)]
+    result = KubeScale().run(SCALE.model_copy(update={"replicas": replicas}), kube_env(cluster))
+    assert cluster.kube_api.replicas["dr-test/api"] == replicas
+    assert result.summary.startswith(f"Deployment dr-test/api scaled 3 -> {replicas}")
+    note = "; HorizontalPodAutoscaler api (min 2, max 10) may move it"
+    assert result.summary.endswith(note) == noted
 
 
 def test_scale_undo_puts_back_only_what_drill_set() -> None:

@@ -32,6 +32,7 @@ from drill.sandbox.kube.api.rbac import Authorizer
 from drill.sandbox.kube.api.resources import Registry
 from drill.sandbox.kube.api.store import Store
 from drill.sandbox.kube.api.verbs import Api, DeleteOptions
+from drill.sandbox.kube.controllers.autoscalers import AutoscalerController
 from drill.sandbox.kube.controllers.contents import BackupContents
 from drill.sandbox.kube.controllers.context import Profile, World
 from drill.sandbox.kube.controllers.jobs import JobController
@@ -95,6 +96,7 @@ class KubeEmulator(Emulator):
         self._kubelet = Kubelet(world, self.logs, self.programs)
         self._controllers = (
             self._namespace_defaults,
+            AutoscalerController(world),  # before the workloads, which act on what it sets
             WorkloadController(world),
             JobController(world),
             NamespaceController(world),

@@ -163,6 +163,15 @@ def _lease(obj: Obj) -> None:
     child(obj, "spec")
 
 
+def _autoscaler(obj: Obj) -> None:
+    """autoscaling/v2 defaults: at least one replica, and CPU at 80% when no metric is named."""
+    spec = child(obj, "spec")
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        target = {"type": "Utilization", "averageUtilization": 80}
+        spec["metrics"] = [{"type": "Resource", "resource": {"name": "cpu", "target": target}}]
+
+
 _INITIAL_STATUS: dict[str, Callable[[], Obj]] = {
     "deployments": dict,
     "statefulsets": lambda: {"replicas": 0, "availableReplicas": 0},
@@ -170,6 +179,7 @@ _INITIAL_STATUS: dict[str, Callable[[], Obj]] = {
     "pods": lambda: {"phase": "Pending", "qosClass": "BestEffort"},
     "services": lambda: {"loadBalancer": {}},
     "namespaces": lambda: {"phase": "Active"},
+    "horizontalpodautoscalers": lambda: {"currentReplicas": 0, "desiredReplicas": 0},
 }
 
 
@@ -188,6 +198,7 @@ class Defaulter:
             "secrets": _secret,
             "namespaces": _namespace,
             "leases": _lease,
+            "horizontalpodautoscalers": _autoscaler,
         }
 
     def on_create(self, rt: ResourceType, obj: Obj) -> None:

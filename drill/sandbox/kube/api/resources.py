@@ -120,6 +120,15 @@ RESOURCES: tuple[ResourceType, ...] = (
     # Stored as written, so drill's own CronJob can be applied; nothing schedules CronJobs.
     _rt("batch/v1", "cronjobs", "CronJob", short=("cj",), sub=("status",), categories=_ALL),
     _rt("coordination.k8s.io/v1", "leases", "Lease"),
+    # Kept within their bounds by controllers/autoscalers.py (there are no metrics).
+    _rt(
+        "autoscaling/v2",
+        "horizontalpodautoscalers",
+        "HorizontalPodAutoscaler",
+        short=("hpa",),
+        sub=("status",),
+        categories=_ALL,
+    ),
     # Enforced for every request (api/rbac.py).
     _rt("rbac.authorization.k8s.io/v1", "roles", "Role"),
     _rt("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding"),

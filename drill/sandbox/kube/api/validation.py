@@ -722,7 +722,27 @@ def _data_update_causes(old: Obj, new: Obj) -> list[Cause]:
     return found
 
 
+def _autoscaler_causes(obj: Obj) -> list[Cause]:
+    """ValidateHorizontalPodAutoscalerSpec: replica bounds and the target's kind and name."""
+    spec = obj.get("spec") or {}
+    found: list[Cause] = []
+    least, most = spec.get("minReplicas"), spec.get("maxReplicas")
+    if isinstance(least, int) and least < 1:
+        found.append(invalid_value("spec.minReplicas", least, "must be greater than or equal to 1"))
+    if not isinstance(most, int) or most < 1:
+        found.append(invalid_value("spec.maxReplicas", most or 0, "must be greater than 0"))
+    elif isinstance(least, int) and most < least:
+        why = "must be greater than or equal to `minReplicas`"
+        found.append(invalid_value("spec.maxReplicas", most, why))
+    target = spec.get("scaleTargetRef") or {}
+    for part in ("kind", "name"):
+        if not target.get(part):
+            found.append(_required(f"spec.scaleTargetRef.{part}"))
+    return found
+
+
 _BY_PLURAL: dict[str, Callable[[Obj], list[Cause]]] = {
+    "horizontalpodautoscalers": _autoscaler_causes,
     "deployments": _workload_causes,
     "statefulsets": _workload_causes,
     "jobs": _job_causes,

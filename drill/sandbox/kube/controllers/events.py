@@ -28,6 +28,12 @@ class Recorder:
         self._recorded: set[tuple[str, str, str]] = set()
 
     def warn(self, component: str, involved: Obj, reason: str, message: str) -> None:
+        self._record("Warning", component, involved, reason, message)
+
+    def normal(self, component: str, involved: Obj, reason: str, message: str) -> None:
+        self._record("Normal", component, involved, reason, message)
+
+    def _record(self, kind: str, component: str, involved: Obj, reason: str, message: str) -> None:
         key = (uid_of(involved), reason, message)
         if key in self._recorded:
             return
@@ -52,7 +58,7 @@ class Recorder:
             "firstTimestamp": stamp,
             "lastTimestamp": stamp,
             "count": 1,
-            "type": "Warning",
+            "type": kind,
             "reportingComponent": component,
             "reportingInstance": "",
         }
