@@ -85,12 +85,15 @@ def test_an_autoscaler_is_defaulted_and_shown_by_kubectl(
     created = hpa.create_namespaced_horizontal_pod_autoscaler("default", autoscaler("api", None, 4))
     assert created.spec.min_replicas == 1
     assert created.spec.metrics[0].resource.name == "cpu"
+    still_cluster.emulator.tick()
     kubectl = ["kubectl", "--kubeconfig", str(still_cluster.kubeconfig), "--context", "sandbox"]
-    shown = subprocess.run(
-        [*kubectl, "get", "hpa", "-o", "name"], capture_output=True, text=True, timeout=30
-    )
+    shown = subprocess.run([*kubectl, "get", "hpa"], capture_output=True, text=True, timeout=30)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.split() == ["horizontalpodautoscaler.autoscaling/api"]
+    header, row = shown.stdout.splitlines()
+    assert header.split() == [
+        "NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"
+    ]  # fmt: skip
+    assert row.split()[:7] == ["api", "Deployment/api", "cpu:", "<unknown>/80%", "1", "4", "3"]
 
 
 @pytest.mark.parametrize(

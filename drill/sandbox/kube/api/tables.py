@@ -305,6 +305,31 @@ def _configmap_cells(configmap: Obj, now: datetime) -> list[Any]:
     return [data, age(configmap, now)]
 
 
+def _autoscaler_cells(autoscaler: Obj, now: datetime) -> list[Any]:
+    spec = autoscaler.get("spec") or {}
+    target = spec.get("scaleTargetRef") or {}
+    least = spec.get("minReplicas")
+    return [
+        f"{target.get('kind', '')}/{target.get('name', '')}",
+        ", ".join(_metric_target(m) for m in spec.get("metrics") or []) or "<none>",
+        "<unset>" if least is None else least,
+        spec.get("maxReplicas", 0),
+        dig(autoscaler, "status", "currentReplicas") or 0,
+        age(autoscaler, now),
+    ]
+
+
+def _metric_target(metric: Obj) -> str:
+    """A resource metric's target as kubectl prints it; there are no current values."""
+    resource = metric.get("resource") or {}
+    target = resource.get("target") or {}
+    if "averageUtilization" in target:
+        wanted = f"{target['averageUtilization']}%"
+    else:
+        wanted = str(target.get("averageValue") or target.get("value") or "<unset>")
+    return f"{resource.get('name', metric.get('type', ''))}: <unknown>/{wanted}"
+
+
 def _default_cells(obj: Obj, now: datetime) -> list[Any]:
     return [dig(obj, "metadata", "creationTimestamp")]
 
@@ -411,6 +436,18 @@ _NAMESPACE = Printer(
 _CONFIGMAP = Printer(
     (NAME, Column("Data", "integer", "Number of entries in the configmap."), AGE), _configmap_cells
 )
+_AUTOSCALER = Printer(
+    (
+        NAME,
+        Column("Reference", description="The resource whose scale it sets."),
+        Column("Targets", description="The metrics it scales by, and their targets."),
+        Column("MinPods", description="The lower bound of the replica count."),
+        Column("MaxPods", description="The upper bound of the replica count."),
+        Column("Replicas", description="The current number of replicas of its target."),
+        AGE,
+    ),
+    _autoscaler_cells,
+)
 _DEFAULT = Printer((NAME, Column("Created At", "date", _CREATED_DOC)), _default_cells)
 _PRINTERS = {
     ("", "Pod"): _POD,
@@ -420,6 +457,7 @@ _PRINTERS = {
     ("", "Service"): _SERVICE,
     ("", "Namespace"): _NAMESPACE,
     ("", "ConfigMap"): _CONFIGMAP,
+    ("autoscaling", "HorizontalPodAutoscaler"): _AUTOSCALER,
 }
 
 
