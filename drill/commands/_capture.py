@@ -1,11 +1,12 @@
 """What a plan touches in real clusters and clouds, read (never written) into a sandbox world.
 
 ``drill sandbox capture`` uses this: for each of the plan's roles the namespaces its steps name
-(their Deployments, StatefulSets and Services; never Secrets), the Velero schedules and backups
-it checks or restores (the newest Completed one's age, how long it took, how often the schedule
-makes one, the namespaces it holds, its storage location and whether Velero can reach it); the
-DNS records it switches with their zones' nameservers; the backend sets it switches; the
-backups in the buckets it checks, from their listings (names, sizes, times: never contents).
+(their Deployments, StatefulSets, Services and HorizontalPodAutoscalers; never Secrets), the
+Velero schedules and backups it checks or restores (the newest Completed one's age, how long
+it took, how often the schedule makes one, the namespaces it holds, its storage location and
+whether Velero can reach it); the DNS records it switches with their zones' nameservers; the
+backend sets it switches; the backups in the buckets it checks, from their listings (names,
+sizes, times: never contents).
 
 What cannot be read without writing, or is not in the estate at all, is taken as a derived world
 takes it (``clusters.derive``): the heartbeat writers and recovery-point queries the plan's
@@ -46,8 +47,10 @@ from drill.steps.velero_restore import VeleroRestoreParams
 from providers.live import Cloud, LiveProviders
 from providers.protocols import BackupInfo, StoredObject
 
-# The kinds a captured namespace keeps: what steps wait for, scale and reach.
-CAPTURED_KINDS = ("Deployment", "StatefulSet", "Service")
+# The kinds a captured namespace keeps: what steps wait for, scale and reach, and the
+# autoscalers that bound what a scale keeps.
+CAPTURED_KINDS = ("Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler")
+_API_VERSIONS = {"Service": "v1", "HorizontalPodAutoscaler": "autoscaling/v2"}
 _COMPLETED = "Completed"
 # How far back a bucket's dated folders are listed when the plan's max_age is shorter: enough
 # to see a daily job's last two backups, and so its cadence.
@@ -251,15 +254,19 @@ def _namespace_manifest(name: str) -> Manifest:
 
 def _kept(kind: str, item: dict[str, Any]) -> Manifest:
     """The fields of a listed object a world keeps: names, labels, replicas, selectors, the
-    pod template's labels and containers' images and ports; service ports. Nothing else (no
-    env, no annotations, no status)."""
+    pod template's labels and containers' images and ports; service ports; an autoscaler's
+    target and bounds. Nothing else (no env, no annotations, no metrics, no status)."""
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
     kept: Manifest = {
-        "apiVersion": "v1" if kind == "Service" else "apps/v1",
+        "apiVersion": _API_VERSIONS.get(kind, "apps/v1"),
         "kind": kind,
         "metadata": _meta(meta),
     }
+    if kind == "HorizontalPodAutoscaler":
+        bounds = ("scaleTargetRef", "minReplicas", "maxReplicas")
+        kept["spec"] = {key: spec[key] for key in bounds if spec.get(key) is not None}
+        return kept
     if kind == "Service":
         kept["spec"] = {
             key: spec[key] for key in ("selector", "ports", "type") if spec.get(key) is not None

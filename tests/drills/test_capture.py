@@ -24,6 +24,17 @@ from tests.inprocess import InProcess, Result
 pytestmark = pytest.mark.slow  # whole drills against captured worlds: seconds each
 
 PLANS = ("namespace-restore", "region-failure", "region-failure-aws")
+# Production's autoscaler: region-failure scales the restored api-server to 20, within it.
+AUTOSCALER = {
+    "apiVersion": "autoscaling/v2",
+    "kind": "HorizontalPodAutoscaler",
+    "metadata": {"name": "api-server", "namespace": "production"},
+    "spec": {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api-server"},
+        "minReplicas": 3,
+        "maxReplicas": 30,
+    },
+}
 SECRET_VALUE = "hunter2-captured-never"
 
 
@@ -54,6 +65,9 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Captured:
                 "data": {"password": base64.b64encode(SECRET_VALUE.encode()).decode()},
             }
         )
+        for cluster in drill.sandbox.clusters.values():  # where production runs and is backed up
+            if cluster.get("v1", "Namespace", "production") is not None:
+                cluster.apply(AUTOSCALER)
         worlds = {}
         for plan in PLANS:
             worlds[plan] = tmp_path / f"{plan}.yaml"
@@ -136,6 +150,20 @@ def test_capture_never_holds_a_secret(captured: Captured) -> None:
     assert "Secret" not in text
 
 
+def test_capture_keeps_an_autoscaler_s_target_and_bounds(captured: Captured) -> None:
+    document = document_of(captured, "region-failure")
+    [kept] = [
+        obj
+        for obj in document["clusters"]["primary"]["standing"]
+        if obj["kind"] == "HorizontalPodAutoscaler"
+    ]
+    assert kept["spec"] == AUTOSCALER["spec"]
+    assert kept["apiVersion"] == "autoscaling/v2"
+    # What a backup of production holds, restored in dr, brings the autoscaler along.
+    contents = document["clusters"]["dr"]["contents"]["production"]
+    assert kept in contents
+
+
 def test_capture_reads_the_schedule_cadence_and_the_zone_nameservers(captured: Captured) -> None:
     document = document_of(captured, "region-failure")
     backup = document["clusters"]["dr"]["backups"]["api-server-5m"]
@@ -180,6 +208,14 @@ def _labels_not_selected(document: dict[str, Any]) -> None:
                         labels["app"] = "api"
 
 
+def _autoscaler_capped(document: dict[str, Any]) -> None:
+    for cluster in document["clusters"].values():
+        for objects in [*cluster.get("contents", {}).values(), cluster.get("standing", [])]:
+            for obj in objects:
+                if obj["kind"] == "HorizontalPodAutoscaler":
+                    obj["spec"]["maxReplicas"] = 10
+
+
 def _location_unavailable(document: dict[str, Any]) -> None:
     document["clusters"]["dr"]["storage_locations"] = [{"name": "default", "phase": "Unavailable"}]
 
@@ -193,6 +229,7 @@ def _location_unavailable(document: dict[str, Any]) -> None:
         (_nameserver_not_serving, "switch-dns", "ns-cloud-a1"),
         (_labels_not_selected, "workloads-ready", "app=api-server"),
         (_location_unavailable, "velero-backup-fresh", "Unavailable"),
+        (_autoscaler_capped, "scale-up-standby", "(min 3, max 10): it would move 20 replicas"),
     ],
     ids=[
         "backup-too-old",
@@ -201,6 +238,7 @@ def _location_unavailable(document: dict[str, Any]) -> None:
         "nameserver-not-serving",
         "labels",
         "bsl-unavailable",
+        "autoscaler-capped",
     ],
 )
 def test_a_captured_world_edited_out_of_fit_fails_the_run_naming_the_mismatch(
