@@ -113,3 +113,35 @@ def test_bounds_the_api_server_refuses(
     assert refused.value.status == 422
     found = json.loads(refused.value.body)["details"]["causes"]
     assert [(c["field"], c["message"]) for c in found] == causes
+
+
+def test_kubectl_get_events_shows_the_rescale_with_the_api_server_s_columns(
+    still_cluster: Cluster, hpa: client.AutoscalingV2Api
+) -> None:
+    still_cluster.apps.create_namespaced_deployment("default", deployment("api", replicas=9))
+    hpa.create_namespaced_horizontal_pod_autoscaler("default", autoscaler("api", 2, 5))
+    still_cluster.emulator.tick()
+    kubectl = ["kubectl", "--kubeconfig", str(still_cluster.kubeconfig), "--context", "sandbox"]
+    shown = subprocess.run(
+        [*kubectl, "get", "events", "--field-selector", "reason=SuccessfulRescale"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert shown.returncode == 0, shown.stderr
+    header, row = shown.stdout.splitlines()
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert row.split()[1:5] == ["Normal", "SuccessfulRescale", "horizontalpodautoscaler/api", "New"]
+    assert row.endswith("New size: 5; reason: Current number of replicas above Spec.MaxReplicas")
+    wide = subprocess.run(
+        [*kubectl, "get", "events", "-o", "wide", "--field-selector", "reason=SuccessfulRescale"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert wide.stdout.split()[:10] == [
+        "LAST", "SEEN", "TYPE", "REASON", "OBJECT",
+        "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST", "SEEN",
+    ]  # fmt: skip
+    assert "horizontal-pod-autoscaler" in wide.stdout
+

@@ -58,10 +58,12 @@ class Column:
 
 @dataclass(frozen=True)
 class Printer:
-    """The columns of one kind and the function giving a row's cells (after its name)."""
+    """The columns of one kind and the function giving a row's cells: after its name, which
+    comes first unless ``name_first`` is False (an Event's is its last, and wide only)."""
 
     columns: tuple[Column, ...]
     cells: Callable[[Obj, datetime], list[Any]]
+    name_first: bool = True
 
 
 NAME = Column("Name", format="name", description=_NAME_DOC)
@@ -330,6 +332,24 @@ def _metric_target(metric: Obj) -> str:
     return f"{resource.get('name', metric.get('type', ''))}: <unknown>/{wanted}"
 
 
+def _event_cells(event: Obj, now: datetime) -> list[Any]:
+    involved = event.get("involvedObject") or {}
+    source = event.get("source") or {}
+    origin = ", ".join(filter(None, (source.get("component"), source.get("host"))))
+    return [
+        since(event.get("lastTimestamp") or event.get("eventTime"), now),
+        event.get("type", ""),
+        event.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        involved.get("fieldPath", ""),
+        origin or event.get("reportingComponent", ""),
+        event.get("message", ""),
+        since(event.get("firstTimestamp") or event.get("eventTime"), now),
+        event.get("count") or 1,
+        dig(event, "metadata", "name") or "",
+    ]
+
+
 def _default_cells(obj: Obj, now: datetime) -> list[Any]:
     return [dig(obj, "metadata", "creationTimestamp")]
 
@@ -448,6 +468,22 @@ _AUTOSCALER = Printer(
     ),
     _autoscaler_cells,
 )
+_EVENT = Printer(
+    (
+        Column("Last Seen", description="When the most recent occurrence was recorded."),
+        Column("Type", description="Type of this event (Normal, Warning)."),
+        Column("Reason", description="A short, machine understandable string for the transition."),
+        Column("Object", description="The object that this event is about."),
+        Column("Subobject", description="The part of the object the event is about.", priority=1),
+        Column("Source", description="The component reporting this event.", priority=1),
+        Column("Message", description="A human-readable description of the status."),
+        Column("First Seen", description="When this event was first recorded.", priority=1),
+        Column("Count", description="The number of times this event has occurred.", priority=1),
+        Column("Name", format="name", description=_NAME_DOC, priority=1),
+    ),
+    _event_cells,
+    name_first=False,
+)
 _DEFAULT = Printer((NAME, Column("Created At", "date", _CREATED_DOC)), _default_cells)
 _PRINTERS = {
     ("", "Pod"): _POD,
@@ -458,6 +494,7 @@ _PRINTERS = {
     ("", "Namespace"): _NAMESPACE,
     ("", "ConfigMap"): _CONFIGMAP,
     ("autoscaling", "HorizontalPodAutoscaler"): _AUTOSCALER,
+    ("", "Event"): _EVENT,
 }
 
 
@@ -506,7 +543,9 @@ def object_table(rt: ResourceType, obj: Obj, now: datetime, options: TableOption
 
 
 def _row(obj: Obj, printer: Printer, now: datetime, include_object: str) -> Obj:
-    cells = [dig(obj, "metadata", "name") or "", *printer.cells(obj, now)]
+    cells = printer.cells(obj, now)
+    if printer.name_first:
+        cells = [dig(obj, "metadata", "name") or "", *cells]
     return {"cells": cells, "object": _row_object(obj, include_object)}
 
 
