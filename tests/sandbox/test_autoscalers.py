@@ -144,4 +144,3 @@ def test_kubectl_get_events_shows_the_rescale_with_the_api_server_s_columns(
         "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST", "SEEN",
     ]  # fmt: skip
     assert "horizontal-pod-autoscaler" in wide.stdout
-
