@@ -127,15 +127,25 @@ def test_a_statefulset_whose_account_is_missing_makes_no_pod(
     ]
 
 
-def test_a_job_whose_account_is_missing_never_starts(
+def test_a_job_whose_account_is_missing_has_no_pod_and_runs_out_its_deadline(
     still_cluster: Cluster, fake_clock: FakeClock
 ) -> None:
+    """The real Job controller sets startTime before it makes a pod: activeDeadlineSeconds
+    counts from then, pod or no pod."""
     cluster = still_cluster
     ns = cluster.namespace("shop")
-    cluster.batch.create_namespaced_job(ns, as_robot(job("smoke")))
+    smoke = as_robot(job("smoke"))
+    smoke["spec"]["activeDeadlineSeconds"] = 30
+    cluster.batch.create_namespaced_job(ns, smoke)
+    advance(cluster, fake_clock, 0)
     advance(cluster, fake_clock, 10)
     found = cluster.batch.read_namespaced_job_status("smoke", ns)
-    assert (found.status.active, found.status.start_time) == (None, None)
+    assert found.status.active is None
+    assert found.status.start_time is not None
     assert events(cluster, ns, "smoke") == [
         ("Warning", "FailedCreate", f'Error creating: pods "smoke-" is forbidden: {MISSING}')
     ]
+    advance(cluster, fake_clock, 25)
+    conditions = cluster.batch.read_namespaced_job_status("smoke", ns).status.conditions or []
+    assert [c.reason for c in conditions if c.type == "Failed"] == ["DeadlineExceeded"]
+    assert cluster.core.list_namespaced_pod(ns).items == []

@@ -11,7 +11,9 @@ with their logs, as in a cluster. A Job still running after ``spec.activeDeadlin
 (counted from its start) fails with reason ``DeadlineExceeded`` and its running pod is
 deleted. The moment a Job finishes is recorded as ground truth, with its number of pods. A
 pod the API refuses (its ServiceAccount does not exist) is a Warning ``FailedCreate`` event on
-the Job, and is tried again on the next pass: the Job never starts.
+the Job, and is tried again on the next pass; the Job has started all the same (``startTime``
+is set before its first pod is made, as the real controller does), so its
+``activeDeadlineSeconds`` still ends it.
 
 Approximations: no parallelism or completions above 1, no pod failure policy, and
 ``restartPolicy: OnFailure`` retries in new pods as ``Never`` does (a real kubelet restarts
@@ -86,7 +88,7 @@ class JobController:
         self._world = world
         self._jobs = world.rt("batch/v1", "Job")
         self._pods = world.rt("v1", "Pod")
-        self._started: dict[str, float] = {}  # uid -> when its first pod was created (clock)
+        self._started: dict[str, float] = {}  # uid -> when it started (clock)
         self._failures: dict[str, _Failures] = {}  # uid -> its failed pods so far
         self._events = Recorder(world)
 
@@ -140,11 +142,12 @@ class JobController:
         return isinstance(deadline_s, int) and started is not None and now - started >= deadline_s
 
     def _start(self, job: Obj, now: float) -> None:
-        if not self._create_pod(job):
-            return
+        """startTime first, as the real controller sets it before making a pod: a Job whose
+        pods are refused still runs out its activeDeadlineSeconds."""
         self._started[uid_of(job)] = now
-        started = {"startTime": rfc3339(self._world.clock.now()), "active": 1, "ready": 0}
+        started = {"startTime": rfc3339(self._world.clock.now()), "active": None, "ready": 0}
         self._set_status(job, {**started, "terminating": 0, "uncountedTerminatedPods": {}})
+        self._create_pod(job)
 
     def _create_pod(self, job: Obj) -> bool:
         body = pod_from_template(job, {}, generate_name=f"{name_of(job)}-")
