@@ -113,18 +113,48 @@ def test_scaling_down_removes_pods(still_cluster: Cluster, fake_clock: FakeClock
     assert len(still_cluster.core.list_namespaced_pod("default").items) == 1
 
 
-def test_statefulset_pods_have_ordinals_and_status_counts(
+def pod_names(cluster: Cluster) -> list[str]:
+    return sorted(p.metadata.name for p in cluster.core.list_namespaced_pod("default").items)
+
+
+def test_statefulset_pods_come_one_at_a_time_each_once_the_one_before_is_ready(
     still_cluster: Cluster, fake_clock: FakeClock
 ) -> None:
-    sts = deployment("db", replicas=2)
+    """podManagementPolicy OrderedReady, the default: ordinal N waits for 0..N-1 to be ready;
+    a scale down removes the highest ordinal first, one at a time."""
+    sts = deployment("db", replicas=3)
     sts["kind"] = "StatefulSet"
     still_cluster.apps.create_namespaced_stateful_set("default", sts)
     advance(still_cluster, fake_clock, 0)
+    assert pod_names(still_cluster) == ["db-0"]
     advance(still_cluster, fake_clock, 5)
-    names = sorted(p.metadata.name for p in still_cluster.core.list_namespaced_pod("default").items)
-    assert names == ["db-0", "db-1"]
+    assert pod_names(still_cluster) == ["db-0", "db-1"]
+    advance(still_cluster, fake_clock, 5)
+    advance(still_cluster, fake_clock, 5)
+    assert pod_names(still_cluster) == ["db-0", "db-1", "db-2"]
     status = still_cluster.apps.read_namespaced_stateful_set("db", "default").status
-    assert (status.replicas, status.ready_replicas, status.available_replicas) == (2, 2, 2)
+    assert (status.replicas, status.ready_replicas, status.available_replicas) == (3, 3, 3)
+    still_cluster.apps.patch_namespaced_stateful_set_scale(
+        "db", "default", {"spec": {"replicas": 1}}
+    )
+    still_cluster.emulator.tick()
+    assert pod_names(still_cluster) == ["db-0", "db-1"]
+    still_cluster.emulator.tick()
+    assert pod_names(still_cluster) == ["db-0"]
+
+
+def test_a_parallel_statefulset_makes_its_pods_at_once(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    sts = deployment("db", replicas=3)
+    sts["kind"] = "StatefulSet"
+    sts["spec"]["podManagementPolicy"] = "Parallel"
+    still_cluster.apps.create_namespaced_stateful_set("default", sts)
+    advance(still_cluster, fake_clock, 0)
+    assert pod_names(still_cluster) == ["db-0", "db-1", "db-2"]
+    advance(still_cluster, fake_clock, 5)
+    status = still_cluster.apps.read_namespaced_stateful_set("db", "default").status
+    assert status.ready_replicas == 3
 
 
 def test_a_deployment_with_real_timings_becomes_ready(cluster: Cluster) -> None:

@@ -111,12 +111,16 @@ def test_recreate_deletes_every_old_pod_before_making_new_ones(
 
 
 def statefulset(cluster: Cluster, clock: FakeClock, update_strategy: dict[str, Any]) -> None:
+    """Three pods, made one after the other (OrderedReady), all ready."""
     manifest = deployment("db", replicas=3)
     manifest["kind"] = "StatefulSet"
     manifest["spec"]["updateStrategy"] = update_strategy
     cluster.apps.create_namespaced_stateful_set("default", manifest)
     advance(cluster, clock, 0)
-    advance(cluster, clock, 5)
+    for _ in range(3):
+        advance(cluster, clock, 5)
+    status = cluster.apps.read_namespaced_stateful_set_status("db", "default").status
+    assert (status.replicas, status.ready_replicas) == (3, 3)
 
 
 def test_a_statefulset_replaces_one_pod_at_a_time_from_the_highest_ordinal(

@@ -17,7 +17,10 @@ A changed template rolls the pods as the strategy says. A Deployment's RollingUp
 new pods up to maxSurge above the desired count and deletes old ones (unready first) only while
 ``desired - maxUnavailable`` stay ready; Recreate deletes every old pod first. A StatefulSet's
 RollingUpdate replaces one pod at a time, highest ordinal first, down to its partition, and only
-while every pod is ready; OnDelete replaces none. ``updatedReplicas`` counts the pods of the
+while every pod is ready; OnDelete replaces none. Scaling a StatefulSet whose
+``podManagementPolicy`` is ``OrderedReady`` (the default) goes one pod at a time too: ordinal
+N is made once 0..N-1 are ready, and a scale down removes one pod a pass, highest first;
+``Parallel`` makes and removes them all at once. ``updatedReplicas`` counts the pods of the
 current template, and a StatefulSet's ``currentRevision`` stays the older one until all run it.
 
 A Deployment's ``Progressing`` condition is renewed at each step of a rollout and turns False
@@ -351,14 +354,23 @@ class WorkloadController:
     def _scale_pods(
         self, rt: ResourceType, workload: Obj, pods: list[Obj], desired: int
     ) -> tuple[list[Obj], str | None]:
-        """The pods after scaling, and why a pod could not be made (None: none failed)."""
+        """The pods after scaling, and why a pod could not be made (None: none failed).
+
+        A StatefulSet whose podManagementPolicy is OrderedReady (the default) makes the next
+        ordinal only once every earlier pod is ready, and removes one pod a pass."""
+        ordered = (
+            rt.kind == "StatefulSet" and dig(workload, "spec", "podManagementPolicy") != "Parallel"
+        )
         while len(pods) < desired:
+            if ordered and not all(is_ready(p) for p in pods):
+                break
             body = self._pod_body(rt, workload, pods)
             try:
                 pods.append(self._world.api.create(self._pods, namespace_of(workload), body))
             except ApiError as error:
                 return pods, self._failed_create(rt, workload, body, error)
-        return self._deleted(pods, len(pods) - desired), None
+        extra = len(pods) - desired
+        return self._deleted(pods, min(extra, 1) if ordered else extra), None
 
     def _failed_create(self, rt: ResourceType, workload: Obj, pod: Obj, error: ApiError) -> str:
         """Record the refusal as the ReplicaSet's pod control (``Error creating: ...``) or
