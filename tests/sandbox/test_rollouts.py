@@ -224,3 +224,25 @@ def test_a_slow_rollout_that_keeps_moving_stays_within_its_deadline(
     status = still_cluster.apps.read_namespaced_deployment_status("web", "default").status
     [condition] = [c for c in status.conditions if c.type == "Progressing"]
     assert condition.last_transition_time < started
+
+
+def test_a_pod_is_available_only_once_ready_for_min_ready_seconds(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    manifest = deployment("web", replicas=3)
+    manifest["spec"]["minReadySeconds"] = 10
+    still_cluster.apps.create_namespaced_deployment("default", manifest)
+    advance(still_cluster, fake_clock, 0)
+    advance(still_cluster, fake_clock, 5)
+    assert deployment_counts(still_cluster, "web") == (3, 3, 3, 0)
+    status = still_cluster.apps.read_namespaced_deployment_status("web", "default").status
+    assert [c.status for c in status.conditions if c.type == "Available"] == ["False"]
+    assert progressing(still_cluster, "web") == ("True", "ReplicaSetUpdated")
+    for _ in range(3):  # until a pass finds nothing to do: the store stays as it is
+        still_cluster.emulator.tick()
+    # Nothing is written meanwhile: the pass that counts them available is due all the same.
+    fake_clock.advance(10)
+    still_cluster.emulator.tick()
+    assert deployment_counts(still_cluster, "web") == (3, 3, 3, 3)
+    still_cluster.emulator.tick()
+    assert progressing(still_cluster, "web") == ("True", "NewReplicaSetAvailable")

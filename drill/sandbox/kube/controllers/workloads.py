@@ -5,13 +5,15 @@ the template, deleting the newest or highest-ordinal extras; a rollout may surge
 below) and derives the workload's status from its pods: ``replicas``, ``updatedReplicas``,
 ``readyReplicas``, ``availableReplicas``, ``observedGeneration``, and for Deployments the
 ``Available`` and ``Progressing`` conditions (Available uses the real rule: at least replicas
-- maxUnavailable available). The kubelet decides when pods become ready, so a workload is ready
-``ready_after_s`` after its pods were created. Each time a workload comes to exactly its
-desired count of pods, all of the current template and ready, the moment is recorded as ground
-truth. A pod the API refuses (admission: a ServiceAccount that does not exist) is not made, so
-the workload never gets ready: the refusal is a Warning ``FailedCreate`` event, worded as the
-ReplicaSet's or StatefulSet's controller words it, and for a Deployment its ``ReplicaFailure``
-condition, as the real one copies it from its ReplicaSet; the next pass tries again.
+- maxUnavailable available). A pod is available once it has been ready for the workload's
+``minReadySeconds`` (a pass is run then, however still the store). The kubelet decides when
+pods become ready, so a workload is ready ``ready_after_s`` after its pods were created. Each
+time a workload comes to exactly its desired count of pods, all of the current template and
+ready, the moment is recorded as ground truth. A pod the API refuses (admission: a
+ServiceAccount that does not exist) is not made, so the workload never gets ready: the refusal
+is a Warning ``FailedCreate`` event, worded as the ReplicaSet's or StatefulSet's controller
+words it, and for a Deployment its ``ReplicaFailure`` condition, as the real one copies it from
+its ReplicaSet; the next pass tries again.
 
 A changed template rolls the pods as the strategy says. A Deployment's RollingUpdate makes
 new pods up to maxSurge above the desired count and deletes old ones (unready first) only while
@@ -28,8 +30,8 @@ with ``ProgressDeadlineExceeded`` once ``progressDeadlineSeconds`` pass without 
 run then, however still the store), as `kubectl rollout status` expects.
 
 Approximations: Deployment pods are owned by the Deployment directly (no ReplicaSets, so their
-events are the Deployment's and `kubectl rollout history` has nothing to show), minReadySeconds
-is not waited for, StatefulSets have no conditions (as in Kubernetes).
+events are the Deployment's and `kubectl rollout history` has nothing to show), StatefulSets
+have no conditions (as in Kubernetes).
 This module must not change pod status (that is the kubelet's).
 """
 
@@ -164,10 +166,18 @@ class _Counts:
     updated: int  # of the current template
     ready: int  # of every template
     updated_ready: int
+    available: int  # ready for at least minReadySeconds, of every template
     older_revision: str  # the revision label of a pod of an earlier template ("": none)
 
     @classmethod
-    def of(cls, pods: list[Obj], revision_of: Callable[[Obj], str], revision: str) -> _Counts:
+    def of(
+        cls,
+        pods: list[Obj],
+        revision_of: Callable[[Obj], str],
+        revision: str,
+        available_by: datetime,
+    ) -> _Counts:
+        """``available_by``: a pod ready since then (or before) is available."""
         current = [p for p in pods if revision_of(p) == revision]
         older = [p for p in pods if revision_of(p) != revision]
         return cls(
@@ -175,12 +185,25 @@ class _Counts:
             updated=len(current),
             ready=sum(1 for p in pods if is_ready(p)),
             updated_ready=sum(1 for p in current if is_ready(p)),
+            available=sum(1 for p in pods if (since := ready_since(p)) and since <= available_by),
             older_revision=revision_of(older[0]) if older else "",
         )
 
     def rolled_out(self, desired: int) -> bool:
-        """Exactly the desired pods, all of the current template and ready."""
+        """Exactly the desired pods, all of the current template and ready: serving."""
         return self.pods == self.updated == self.updated_ready == desired
+
+    def complete(self, desired: int) -> bool:
+        """Rolled out, and every pod available: the rollout is over, as the controller says."""
+        return self.rolled_out(desired) and self.available >= desired
+
+
+def ready_since(pod: Obj) -> datetime | None:
+    """When the pod last became Ready; None while it is not."""
+    for condition in dig(pod, "status", "conditions") or []:
+        if condition.get("type") == "Ready" and condition.get("status") == "True":
+            return parse_time(condition.get("lastTransitionTime"))
+    return None
 
 
 def _revision_of(rt: ResourceType, pod: Obj) -> str:
@@ -225,7 +248,7 @@ def _stepped(workload: Obj, counts: _Counts) -> bool:
     return (
         counts.updated > int(before.get("updatedReplicas") or 0)
         or counts.ready > int(before.get("readyReplicas") or 0)
-        or counts.ready > int(before.get("availableReplicas") or 0)
+        or counts.available > int(before.get("availableReplicas") or 0)
         or counts.pods - counts.updated < old_before
     )
 
@@ -251,14 +274,15 @@ class WorkloadController:
         self._events = Recorder(world)
         self._passed_at_rv = -1  # the store's resourceVersion when the last pass began
         self._skipped = 0
-        # The soonest a rollout's progress deadline passes: a pass is due then, written or not.
+        # The soonest a progress deadline passes or a pod's minReadySeconds are up: a pass is
+        # due then, written or not.
         self._wake_at: datetime | None = None
 
     def tick(self, now: float) -> None:
         del now  # readiness timing lives in the kubelet; this pass only reconciles counts
         written = self._world.store.current_rv()
-        deadline_due = self._wake_at is not None and self._world.clock.now() > self._wake_at
-        if written == self._passed_at_rv and self._skipped < RESYNC_PASSES and not deadline_due:
+        wake_due = self._wake_at is not None and self._world.clock.now() >= self._wake_at
+        if written == self._passed_at_rv and self._skipped < RESYNC_PASSES and not wake_due:
             self._skipped += 1
             return
         self._passed_at_rv, self._skipped, self._wake_at = written, 0, None
@@ -289,9 +313,22 @@ class WorkloadController:
             wanted = _new_pods_wanted(workload, desired, len(current), len(old))
             current, failure = self._scale_pods(rt, workload, current, wanted)
             pods = old + current
-        counts = _Counts.of(pods, lambda pod: _revision_of(rt, pod), revision)
+        min_ready = timedelta(seconds=int(dig(workload, "spec", "minReadySeconds") or 0))
+        now = self._world.clock.now()
+        counts = _Counts.of(pods, lambda pod: _revision_of(rt, pod), revision, now - min_ready)
+        self._wake_when_available(pods, min_ready, now)
         self._write_status(rt, workload, counts, failure)
         self._record_readiness(rt, workload, desired, counts)
+
+    def _wake_when_available(self, pods: list[Obj], min_ready: timedelta, now: datetime) -> None:
+        """A pass is due when a ready pod's minReadySeconds are up, store written or not."""
+        for pod in pods:
+            since = ready_since(pod)
+            if since is not None and since + min_ready > now:
+                self._wake(since + min_ready)
+
+    def _wake(self, at: datetime) -> None:
+        self._wake_at = at if self._wake_at is None else min(self._wake_at, at)
 
     def _revision(self, rt: ResourceType, workload: Obj) -> str:
         """The revision label's value for pods of the workload's template as it is now."""
@@ -421,7 +458,7 @@ class WorkloadController:
             "replicas": counts.pods,
             "updatedReplicas": counts.updated,
             "readyReplicas": counts.ready,
-            "availableReplicas": counts.ready,
+            "availableReplicas": counts.available,
         }
         if rt.kind == "StatefulSet":
             revision = self._revision(rt, workload)
@@ -436,14 +473,14 @@ class WorkloadController:
                 collisionCount=0,
             )
             return status
-        if counts.pods > counts.ready:
-            status["unavailableReplicas"] = counts.pods - counts.ready
+        if counts.pods > counts.available:
+            status["unavailableReplicas"] = counts.pods - counts.available
         status["conditions"] = self._conditions(workload, counts)
         return status
 
     def _conditions(self, workload: Obj, counts: _Counts) -> list[Obj]:
         desired = int(dig(workload, "spec", "replicas") or 0)
-        available = counts.ready >= desired - _max_unavailable(workload, desired)
+        available = counts.available >= desired - _max_unavailable(workload, desired)
         return [
             self._condition(
                 workload,
@@ -462,7 +499,7 @@ class WorkloadController:
         rollout moves (its lastUpdateTime renewed at each step), False with
         ProgressDeadlineExceeded once progressDeadlineSeconds pass without a step."""
         rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
-        if counts.rolled_out(desired):
+        if counts.complete(desired):
             said = f'ReplicaSet "{rs_name}" has successfully progressed.'
             return self._condition(workload, "Progressing", True, PROGRESS_DONE, said)
         if _stepped(workload, counts):
@@ -484,7 +521,7 @@ class WorkloadController:
             return False
         due = since + timedelta(seconds=int(deadline))
         if due >= self._world.clock.now():
-            self._wake_at = due if self._wake_at is None else min(self._wake_at, due)
+            self._wake(due)
             return False
         return True
 
