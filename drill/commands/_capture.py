@@ -252,37 +252,39 @@ def _namespace_manifest(name: str) -> Manifest:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
+# Per kind, the spec fields kept as they are besides a workload's replicas, selector and
+# template: what its pods are reached by, and how fast a rollout or a scale-up goes.
+_KEPT_SPEC = {
+    "HorizontalPodAutoscaler": ("scaleTargetRef", "minReplicas", "maxReplicas"),
+    "Service": ("selector", "ports", "type"),
+    "Deployment": ("minReadySeconds", "progressDeadlineSeconds", "strategy"),
+    "StatefulSet": ("serviceName", "minReadySeconds", "podManagementPolicy", "updateStrategy"),
+}
+
+
 def _kept(kind: str, item: dict[str, Any]) -> Manifest:
     """The fields of a listed object a world keeps: names, labels, replicas, selectors, the
-    pod template's labels and containers' images and ports; service ports; an autoscaler's
-    target and bounds. Nothing else (no env, no annotations, no metrics, no status)."""
+    pod template's labels and containers' images and ports, what sets the pace of a rollout;
+    service ports; an autoscaler's target and bounds. Nothing else (no env, no annotations,
+    no metrics, no status)."""
     meta = item.get("metadata") or {}
     spec = item.get("spec") or {}
     kept: Manifest = {
         "apiVersion": _API_VERSIONS.get(kind, "apps/v1"),
         "kind": kind,
         "metadata": _meta(meta),
+        "spec": {key: spec[key] for key in _KEPT_SPEC[kind] if spec.get(key) is not None},
     }
-    if kind == "HorizontalPodAutoscaler":
-        bounds = ("scaleTargetRef", "minReplicas", "maxReplicas")
-        kept["spec"] = {key: spec[key] for key in bounds if spec.get(key) is not None}
-        return kept
-    if kind == "Service":
-        kept["spec"] = {
-            key: spec[key] for key in ("selector", "ports", "type") if spec.get(key) is not None
+    if kind in ("Deployment", "StatefulSet"):
+        template = spec.get("template") or {}
+        kept["spec"] |= {
+            "replicas": spec.get("replicas", 1),
+            "selector": spec.get("selector") or {},
+            "template": {
+                "metadata": {"labels": dict((template.get("metadata") or {}).get("labels") or {})},
+                "spec": {"containers": [_container(c) for c in _containers(template)]},
+            },
         }
-        return kept
-    template = spec.get("template") or {}
-    kept["spec"] = {
-        "replicas": spec.get("replicas", 1),
-        "selector": spec.get("selector") or {},
-        "template": {
-            "metadata": {"labels": dict((template.get("metadata") or {}).get("labels") or {})},
-            "spec": {"containers": [_container(c) for c in _containers(template)]},
-        },
-    }
-    if kind == "StatefulSet" and spec.get("serviceName"):
-        kept["spec"]["serviceName"] = spec["serviceName"]
     return kept
 
 

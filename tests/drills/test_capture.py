@@ -164,6 +164,19 @@ def test_capture_keeps_an_autoscaler_s_target_and_bounds(captured: Captured) -> 
     assert kept in contents
 
 
+def test_capture_keeps_what_sets_the_pace_of_a_rollout(captured: Captured) -> None:
+    document = document_of(captured, "region-failure")
+    [kept] = [
+        obj
+        for obj in document["clusters"]["primary"]["standing"]
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "api-server"
+    ]
+    rolling = {"maxSurge": "25%", "maxUnavailable": "25%"}
+    assert kept["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": rolling}
+    assert kept["spec"]["progressDeadlineSeconds"] == 600
+    assert "env" not in str(kept)
+
+
 def test_capture_reads_the_schedule_cadence_and_the_zone_nameservers(captured: Captured) -> None:
     document = document_of(captured, "region-failure")
     backup = document["clusters"]["dr"]["backups"]["api-server-5m"]
