@@ -146,11 +146,11 @@ def _job_name(params: JobParams, prior: JsonValue, env: StepEnv) -> str:
 
 
 def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv, seen: list[JobStatus]) -> JobStatus:
-    """Until the Job ends; each status seen on the way goes into ``seen``."""
+    """Until the Job ends; ``seen`` keeps the last status it had while running."""
 
     def progress(status: JobStatus) -> str:
-        seen.append(status)
-        return ": ".join(filter(None, (f"job {status.state}", status.message))) + (_waited_on(seen))
+        seen[:] = [status]
+        return ": ".join(filter(None, (f"job {status.state}", status.message))) + _waited_on(seen)
 
     return watch_until(
         lambda window_s: kube.watch_job(spec.namespace, spec.name, window_s),
@@ -164,7 +164,7 @@ def _wait(kube: KubeApi, spec: JobSpec, env: StepEnv, seen: list[JobStatus]) -> 
 
 def _waited_on(seen: list[JobStatus]) -> str:
     """What the Job's pods waited on when last seen running (empty: nothing was said)."""
-    latest = next((s.waiting for s in reversed(seen) if s.state == "running"), ())
+    latest = seen[-1].waiting if seen else ()
     return f" (its pods waited on: {'; '.join(latest)})" if latest else ""
 
 
