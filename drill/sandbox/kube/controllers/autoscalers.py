@@ -18,6 +18,7 @@ import contextlib
 
 from drill.sandbox.kube.api.errors import ApiError
 from drill.sandbox.kube.api.objects import Obj, dig, name_of, namespace_of, rfc3339
+from drill.sandbox.kube.api.resources import ResourceType
 from drill.sandbox.kube.controllers.context import World
 from drill.sandbox.kube.controllers.events import Recorder
 
@@ -41,34 +42,29 @@ class AutoscalerController:
     def _hold(self, autoscaler: Obj) -> None:
         spec = autoscaler.get("spec") or {}
         target = spec.get("scaleTargetRef") or {}
-        namespace = namespace_of(autoscaler)
+        kind = str(target.get("kind", ""))
+        rt = self._world.rt("apps/v1", kind) if kind in _TARGET_KINDS else None
         found = None
-        if target.get("kind") in _TARGET_KINDS:
-            rt = self._world.rt("apps/v1", str(target["kind"]))
-            found = self._world.store.read(rt, namespace, str(target.get("name", "")))
-        if found is None:
+        if rt is not None:
+            found = self._world.store.read(rt, namespace_of(autoscaler), str(target.get("name")))
+        if rt is None or found is None:
             self._write_status(autoscaler, 0, 0, _unable(target))
             return
         current = int(dig(found, "spec", "replicas") or 0)
         least, most = int(spec.get("minReplicas") or 1), int(spec.get("maxReplicas") or 1)
         wanted = current if current == 0 else min(max(current, least), most)
         if wanted != current:
-            self._rescale(found, wanted)
+            self._rescale(rt, found, wanted)
             why = "above Spec.MaxReplicas" if current > most else "below Spec.MinReplicas"
             said = f"New size: {wanted}; reason: Current number of replicas {why}"
             self._events.normal(COMPONENT, autoscaler, "SuccessfulRescale", said)
         self._write_status(autoscaler, current, wanted, _conditions(current, least, most))
 
-    def _rescale(self, workload: Obj, replicas: int) -> None:
+    def _rescale(self, rt: ResourceType, workload: Obj, replicas: int) -> None:
         def write(found: Obj) -> None:
             found.setdefault("spec", {})["replicas"] = replicas
 
-        self._world.store.mutate(
-            self._world.rt(str(workload["apiVersion"]), str(workload["kind"])),
-            namespace_of(workload),
-            name_of(workload),
-            write,
-        )
+        self._world.store.mutate(rt, namespace_of(workload), name_of(workload), write)
 
     def _write_status(
         self, autoscaler: Obj, current: int, desired: int, conditions: list[Condition]
