@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from drill.clock import FakeClock
-from drill.sandbox.kube import KubeEmulator, Profile, write_kubeconfig
+from drill.sandbox.kube import KubeEmulator, Profile
 from providers import kube
 from providers.protocols import WorkloadStatus
 from tests.sandbox.helpers import deployment
@@ -79,20 +78,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def still(clock: FakeClock) -> Iterator[KubeEmulator]:
-    """An emulated cluster whose controllers move only on ``tick()``."""
+def emulator(clock: FakeClock) -> Iterator[KubeEmulator]:
+    """An emulated cluster whose controllers move only on ``tick()`` (the ``adapter``
+    fixture's, in place of the one that moves by itself)."""
     started = KubeEmulator(clock=clock, profile=Profile(ready_after_s=5))
     started.start(auto_tick=False)
     yield started
     started.stop()
-
-
-@pytest.fixture
-def still_adapter(still: KubeEmulator, tmp_path: Path) -> Iterator[kube.KubeAdapter]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", {"sandbox": still.url})
-    connected = kube.connect("sandbox", str(kubeconfig), FakeClock())
-    yield connected
-    connected.api_client.close()
+    assert started.errors == []
 
 
 def settle(emulator: KubeEmulator, clock: FakeClock, seconds: float) -> None:
@@ -102,34 +95,34 @@ def settle(emulator: KubeEmulator, clock: FakeClock, seconds: float) -> None:
 
 
 def test_the_adapter_reads_a_rollout_in_progress_as_not_rolled_out(
-    still: KubeEmulator, still_adapter: kube.KubeAdapter, clock: FakeClock
+    emulator: KubeEmulator, adapter: kube.KubeAdapter, clock: FakeClock
 ) -> None:
     manifest = deployment("api", replicas=2)
     manifest["metadata"]["namespace"] = "default"
     manifest["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
-    still.apply(manifest)
-    settle(still, clock, 0)
-    settle(still, clock, 5)
-    [settled] = still_adapter.workloads("default", "app=api")
+    emulator.apply(manifest)
+    settle(emulator, clock, 0)
+    settle(emulator, clock, 5)
+    [settled] = adapter.workloads("default", "app=api")
     assert settled.rolled_out
 
     manifest["spec"]["template"]["metadata"]["annotations"] = {"version": "2"}
-    still.apply(manifest)
-    [unseen] = still_adapter.workloads("default", "app=api")
+    emulator.apply(manifest)
+    [unseen] = adapter.workloads("default", "app=api")
     assert unseen.ready == unseen.desired == 2
     assert unseen.rollout_pending == "the controller has not yet acted on the latest spec"
 
-    settle(still, clock, 0)
-    [surged] = still_adapter.workloads("default", "app=api")
+    settle(emulator, clock, 0)
+    [surged] = adapter.workloads("default", "app=api")
     assert (surged.ready, surged.updated, surged.pods) == (2, 1, 3)
     assert surged.rollout_pending == "1 of 2 replicas run the current template"
 
     rounds = 0
-    while not still_adapter.workloads("default", "app=api")[0].rolled_out:
-        [now] = still_adapter.workloads("default", "app=api")
+    while not adapter.workloads("default", "app=api")[0].rolled_out:
+        [now] = adapter.workloads("default", "app=api")
         assert now.ready >= 2
-        settle(still, clock, 5)
+        settle(emulator, clock, 5)
         rounds += 1
         assert rounds < 10, now
-    [done] = still_adapter.workloads("default", "app=api")
+    [done] = adapter.workloads("default", "app=api")
     assert (done.ready, done.updated, done.pods, done.available) == (2, 2, 2, 2)
