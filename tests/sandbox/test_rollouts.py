@@ -246,3 +246,44 @@ def test_a_pod_is_available_only_once_ready_for_min_ready_seconds(
     assert deployment_counts(still_cluster, "web") == (3, 3, 3, 3)
     still_cluster.emulator.tick()
     assert progressing(still_cluster, "web") == ("True", "NewReplicaSetAvailable")
+
+
+def test_a_paused_deployment_restored_or_created_afresh_has_no_pods_until_resumed(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    manifest = deployment("web", replicas=3)
+    manifest["spec"]["paused"] = True
+    still_cluster.apps.create_namespaced_deployment("default", manifest)
+    for _ in range(3):
+        advance(still_cluster, fake_clock, 5)
+    assert still_cluster.core.list_namespaced_pod("default").items == []
+    status = still_cluster.apps.read_namespaced_deployment_status("web", "default").status
+    [paused] = [c for c in status.conditions if c.type == "Progressing"]
+    assert (paused.status, paused.reason, paused.message) == (
+        "Unknown",
+        "DeploymentPaused",
+        "Deployment is paused",
+    )
+    still_cluster.apps.patch_namespaced_deployment("web", "default", {"spec": {"paused": False}})
+    advance(still_cluster, fake_clock, 0)
+    assert len(still_cluster.core.list_namespaced_pod("default").items) == 3
+    advance(still_cluster, fake_clock, 5)
+    assert progressing(still_cluster, "web") == ("True", "NewReplicaSetAvailable")
+
+
+def test_a_paused_deployment_rolls_out_no_new_template_but_still_scales(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    rolled_deployment(still_cluster, fake_clock, {"type": "RollingUpdate"})
+    before = set(pod_revisions(still_cluster, "pod-template-hash").values())
+    still_cluster.apps.patch_namespaced_deployment("web", "default", {"spec": {"paused": True}})
+    change_template(still_cluster, "Deployment", "web")
+    for _ in range(3):
+        advance(still_cluster, fake_clock, 5)
+    assert set(pod_revisions(still_cluster, "pod-template-hash").values()) == before
+    assert deployment_counts(still_cluster, "web")[:2] == (3, 0)  # none of the new template
+    still_cluster.apps.patch_namespaced_deployment_scale(
+        "web", "default", {"spec": {"replicas": 1}}
+    )
+    advance(still_cluster, fake_clock, 0)
+    assert len(pod_revisions(still_cluster, "pod-template-hash")) == 1

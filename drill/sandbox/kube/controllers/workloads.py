@@ -25,6 +25,10 @@ N is made once 0..N-1 are ready, and a scale down removes one pod a pass, highes
 ``Parallel`` makes and removes them all at once. ``updatedReplicas`` counts the pods of the
 current template, and a StatefulSet's ``currentRevision`` stays the older one until all run it.
 
+A paused Deployment (``spec.paused``) rolls nothing out: it makes no pod of a template that
+has none (so one restored or created paused has no pods) and retires no old pod; its
+``Progressing`` condition is Unknown, ``DeploymentPaused``, then ``DeploymentResumed``.
+
 A Deployment's ``Progressing`` condition is renewed at each step of a rollout and turns False
 with ``ProgressDeadlineExceeded`` once ``progressDeadlineSeconds`` pass without one (a pass is
 run then, however still the store), as `kubectl rollout status` expects.
@@ -149,10 +153,12 @@ def _max_unavailable(workload: Obj, desired: int) -> int:
 
 
 # The Progressing condition's reasons (the deployment controller's).
-PROGRESS_DONE, PROGRESSING, TIMED_OUT = (
+PROGRESS_DONE, PROGRESSING, TIMED_OUT, PAUSED, RESUMED = (
     "NewReplicaSetAvailable",
     "ReplicaSetUpdated",
     "ProgressDeadlineExceeded",
+    "DeploymentPaused",
+    "DeploymentResumed",
 )
 TEMPLATE_HASH_LABEL = "pod-template-hash"  # a Deployment pod's template revision
 REVISION_LABEL = "controller-revision-hash"  # a StatefulSet pod's
@@ -307,11 +313,13 @@ class WorkloadController:
             pods, failure = self._scale_pods(rt, workload, pods, desired)
         else:
             current = [p for p in pods if _revision_of(rt, p) == revision]
-            old = self._retire_old_deployment_pods(
-                workload, [p for p in pods if p not in current], current, desired
-            )
-            wanted = _new_pods_wanted(workload, desired, len(current), len(old))
-            current, failure = self._scale_pods(rt, workload, current, wanted)
+            old = [p for p in pods if p not in current]
+            if dig(workload, "spec", "paused"):
+                current, old, failure = self._while_paused(rt, workload, current, old, desired)
+            else:
+                old = self._retire_old_deployment_pods(workload, old, current, desired)
+                wanted = _new_pods_wanted(workload, desired, len(current), len(old))
+                current, failure = self._scale_pods(rt, workload, current, wanted)
             pods = old + current
         min_ready = timedelta(seconds=int(dig(workload, "spec", "minReadySeconds") or 0))
         now = self._world.clock.now()
@@ -319,6 +327,18 @@ class WorkloadController:
         self._wake_when_available(pods, min_ready, now)
         self._write_status(rt, workload, counts, failure)
         self._record_readiness(rt, workload, desired, counts)
+
+    def _while_paused(
+        self, rt: ResourceType, workload: Obj, current: list[Obj], old: list[Obj], desired: int
+    ) -> tuple[list[Obj], list[Obj], str | None]:
+        """A paused Deployment rolls nothing out: no pod of a template that has none yet (a
+        paused Deployment restored or created afresh has no pods at all) and no old pod
+        retired. Only the count changes: the current template's pods, where there are some,
+        are scaled, and extra old ones removed."""
+        if not current:
+            return current, self._deleted(old, len(old) - desired), None
+        scaled, failure = self._scale_pods(rt, workload, current, max(desired - len(old), 0))
+        return scaled, old, failure
 
     def _wake_when_available(self, pods: list[Obj], min_ready: timedelta, now: datetime) -> None:
         """A pass is due when a ready pod's minReadySeconds are up, store written or not."""
@@ -499,6 +519,10 @@ class WorkloadController:
         rollout moves (its lastUpdateTime renewed at each step), False with
         ProgressDeadlineExceeded once progressDeadlineSeconds pass without a step."""
         rs_name = f"{name_of(workload)}-{self._hashes.of(dig(workload, 'spec', 'template'))}"
+        if dig(workload, "spec", "paused"):
+            return self._condition(workload, "Progressing", None, PAUSED, "Deployment is paused")
+        if _condition_now(workload, "Progressing").get("reason") == PAUSED:
+            return self._condition(workload, "Progressing", None, RESUMED, "Deployment is resumed")
         if counts.complete(desired):
             said = f'ReplicaSet "{rs_name}" has successfully progressed.'
             return self._condition(workload, "Progressing", True, PROGRESS_DONE, said)
@@ -526,11 +550,18 @@ class WorkloadController:
         return True
 
     def _condition(
-        self, workload: Obj, kind: str, ok: bool, reason: str, message: str, renew: bool = False
+        self,
+        workload: Obj,
+        kind: str,
+        ok: bool | None,
+        reason: str,
+        message: str,
+        renew: bool = False,
     ) -> Obj:
-        """A condition; its timestamps stay put while status and reason do not change (and
-        ``renew`` is not asked: a Progressing step renews lastUpdateTime)."""
-        status = "True" if ok else "False"
+        """A condition (``ok`` None: status Unknown); its timestamps stay put while status and
+        reason do not change (and ``renew`` is not asked: a Progressing step renews
+        lastUpdateTime)."""
+        status = "Unknown" if ok is None else "True" if ok else "False"
         old = _condition_now(workload, kind)
         now = rfc3339(self._world.clock.now())
         same = old.get("status") == status and old.get("reason") == reason and not renew
