@@ -923,6 +923,7 @@ def _workload(kind: WorkloadKind, obj: Mapping[str, Any]) -> WorkloadStatus:
         observed_generation=int(status.get("observedGeneration") or 0),
         pods=int(status.get("replicas") or 0),
         partition=_partition(kind, spec),
+        paused=bool(spec.get("paused")),
     )
 
 

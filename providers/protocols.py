@@ -61,6 +61,7 @@ class WorkloadStatus:
     # StatefulSet only: a RollingUpdate's partition (ordinals below it keep the old template);
     # None for OnDelete, where every pod must be replaced by hand.
     partition: int | None = 0
+    paused: bool = False  # Deployment only: spec.paused, nothing rolls out until resumed
 
     @property
     def rollout_pending(self) -> str | None:

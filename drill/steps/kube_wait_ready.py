@@ -162,6 +162,7 @@ def _not_ready_message(workloads: list[WorkloadStatus], params: KubeWaitReadyPar
         f"{w.kind} {w.name} {w.ready}/{w.desired} ready"
         # While replicas are missing, the count says so; once all are ready, what is left.
         + (f", {w.rollout_pending}" if w.ready >= w.desired and w.rollout_pending else "")
+        + (", paused (spec.paused): nothing rolls out until it is resumed" if w.paused else "")
         + (f" ({', '.join(w.conditions)})" if w.conditions else "")
         for w in pending
     )

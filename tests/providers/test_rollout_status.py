@@ -126,3 +126,17 @@ def test_the_adapter_reads_a_rollout_in_progress_as_not_rolled_out(
         assert rounds < 10, now
     [done] = adapter.workloads("default", "app=api")
     assert (done.ready, done.updated, done.pods, done.available) == (2, 2, 2, 2)
+
+
+def test_the_adapter_reads_that_a_deployment_is_paused(
+    emulator: KubeEmulator, adapter: kube.KubeAdapter, clock: FakeClock
+) -> None:
+    manifest = deployment("api", replicas=2)
+    manifest["metadata"]["namespace"] = "default"
+    manifest["spec"]["paused"] = True
+    emulator.apply(manifest)
+    settle(emulator, clock, 5)
+    [paused] = adapter.workloads("default", "app=api")
+    assert paused.paused
+    assert (paused.ready, paused.pods) == (0, 0)
+    assert not paused.rolled_out

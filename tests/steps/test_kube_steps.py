@@ -189,10 +189,16 @@ def test_readiness_waits_through_faults() -> None:
             WorkloadStatus("Deployment", "dr-test", "api", 3, 3, 3, 3, pods=4),
             "not ready: Deployment api 3/3 ready, 1 old replicas pending termination",
         ),
-        # Replicas missing: the count says so, and nothing more is added.
+        # Replicas missing: the count says so, and nothing more is added...
         (
             WorkloadStatus("Deployment", "dr-test", "api", 3, 1, 3, 1, pods=3),
             "not ready: Deployment api 1/3 ready",
+        ),
+        # ...unless the Deployment is paused: then none will come until it is resumed.
+        (
+            WorkloadStatus("Deployment", "dr-test", "api", 3, 0, 0, 0, pods=0, paused=True),
+            "not ready: Deployment api 0/3 ready, paused (spec.paused): nothing rolls out until "
+            "it is resumed",
         ),
     ],
 )
