@@ -22,8 +22,12 @@ def autoscaler(target: str, least: int | None, most: int, kind: str = "Deploymen
     }
     if least is not None:
         spec["minReplicas"] = least
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": target}, "spec": spec}  # fmt: skip
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": target},
+        "spec": spec,
+    }
 
 
 def replicas(cluster: Cluster, name: str) -> int:
@@ -51,11 +55,12 @@ def test_a_scale_past_the_autoscaler_s_maximum_is_put_back_with_an_event(
     status = hpa.read_namespaced_horizontal_pod_autoscaler_status("api", "default").status
     assert (status.current_replicas, status.desired_replicas) == (20, 5)
     events = still_cluster.core.list_namespaced_event("default").items
-    assert [(e.type, e.reason, e.message) for e in events if e.involved_object.kind == (
-        "HorizontalPodAutoscaler")] == [
-        ("Normal", "SuccessfulRescale",
-         "New size: 5; reason: Current number of replicas above Spec.MaxReplicas")
-    ]  # fmt: skip
+    said = "New size: 5; reason: Current number of replicas above Spec.MaxReplicas"
+    assert [
+        (e.type, e.reason, e.message)
+        for e in events
+        if e.involved_object.kind == "HorizontalPodAutoscaler"
+    ] == [("Normal", "SuccessfulRescale", said)]
 
 
 def test_a_scale_below_the_minimum_is_put_back_and_zero_disables_scaling(
