@@ -11,13 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from drill.errors import UsageError
+from drill.errors import PermanentError, UsageError
 from providers.cloud import CloudSettings
 
 if TYPE_CHECKING:
     from drill.clock import Clock
     from drill.plan import Config, LoadedPlan
     from providers.live import LiveProviders
+    from providers.protocols import KubeApi
 
 REPORT_FILE = "report.json"
 JOURNAL_FILE = "journal.jsonl"
@@ -119,6 +120,16 @@ def rollback_command(run_id: str, journal: Path, *, sandbox: bool) -> str:
     else:
         where = shlex.quote(str(journal))
     return f"drill rollback {where}" + (" --sandbox" if sandbox else "")
+
+
+def usable_kube(providers: LiveProviders, context: str, consequence: str = "") -> KubeApi:
+    """The context's client. One that cannot be used as the kubeconfig says (a context it
+    lacks, no kubeconfig that can be read, in-cluster outside a pod) is bad input, as to
+    `drill run`: one line, exit 2, ``consequence`` added to it. Reachability is not asked."""
+    try:
+        return providers.kube(context)
+    except PermanentError as exc:
+        raise UsageError(f"{exc}{consequence}") from None
 
 
 def locate_run(run: str, report_dir: Path) -> tuple[Path, Path | None]:

@@ -29,9 +29,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from drill.clock import Clock, SystemClock
-from drill.commands._common import Settings
+from drill.commands._common import Settings, usable_kube
 from drill.commands._console import Console
-from drill.errors import ExitCode, Interrupted, PermanentError, TransientError, UsageError
+from drill.errors import ExitCode, Interrupted, TransientError, UsageError
 from drill.executor import stop_signals_to
 from drill.logs import build_logger
 from drill.steps.kube_heartbeat import DEFAULT_KEY, DEFAULT_NAME, KubeHeartbeatParams
@@ -104,15 +104,9 @@ def heartbeat_params(options: HeartbeatOptions) -> KubeHeartbeatParams:
 
 
 def _connected(settings: Settings, context: str, clock: Clock) -> KubeApi:
-    """The context's client; a context the kubeconfig lacks (or no kubeconfig, or none that
-    can be read) is bad input, as it is to `drill run`: said in one line, exit 2."""
-    try:
-        return settings.providers(clock).kube(context)
-    except PermanentError as exc:
-        hint = (
-            "; outside a pod, name a kube context with --context" if context == IN_CLUSTER else ""
-        )
-        raise UsageError(f"{exc}{hint}") from None
+    """The context's client, or one line of bad input (exit 2)."""
+    hint = "; outside a pod, name a kube context with --context" if context == IN_CLUSTER else ""
+    return usable_kube(settings.providers(clock), context, hint)
 
 
 @dataclass

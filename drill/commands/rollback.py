@@ -19,11 +19,12 @@ from drill.commands._common import (
     locate_run,
     refuse_plan_file,
     rollback_command,
+    usable_kube,
     write_atomically,
 )
 from drill.commands._console import Console
 from drill.commands.sandbox import running_sandbox
-from drill.errors import ExitCode, PermanentError, PlanError, ProviderError, UsageError
+from drill.errors import ExitCode, PlanError, ProviderError, UsageError
 from drill.executor import (
     Cancellation,
     Executor,
@@ -168,10 +169,7 @@ def _require_usable_contexts(
     contexts = {record.context for record in pending if record.context}
     contexts |= {plan.lock[0]} if plan.lock else set()
     for context in sorted(contexts):
-        try:
-            providers.kube(context)
-        except PermanentError as exc:
-            raise UsageError(f"{exc}; nothing was undone") from None
+        usable_kube(providers, context, "; nothing was undone")
 
 
 def _refuse_while_running(
