@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from kubernetes import watch
 
 from drill.clock import FakeClock
+from drill.sandbox.kube.controllers.contents import restore_log_key, restore_resource_list_key
 from tests.sandbox.helpers import Cluster, MakeCluster, deployment, wait_for
 
 GROUP, VERSION, NS = "velero.io", "v1", "velero"
@@ -136,6 +139,58 @@ def test_existing_objects_are_skipped_with_warnings(
     status = restore_status(still_cluster, "r1")
     assert (status["phase"], status["warnings"]) == ("Completed", 1)
     assert still_cluster.core.read_namespaced_config_map("settings", "shop").data == {"mode": "dr"}
+
+
+def finished_and_mirror_pods() -> list[dict[str, Any]]:
+    def pod(name: str, phase: str, **annotations: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "annotations": annotations},
+            "spec": {"containers": [{"name": "c", "image": "registry.example.com/c:1"}]},
+            "status": {"phase": phase},
+        }
+
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "migrate", "namespace": "shop"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": []}}},
+        "status": {"succeeded": 1, "completionTime": "2026-12-01T03:00:40Z"},
+    }
+    return [
+        job,
+        pod("migrate-x7k2p", "Succeeded"),
+        pod("cleanup-9qv4d", "Failed"),
+        pod("etcd-node-1", "Running", **{"kubernetes.io/config.mirror": "abc"}),
+    ]
+
+
+def test_finished_pods_and_jobs_are_passed_over_and_only_logged(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    """Velero's isCompleted: a Succeeded or Failed pod and a Job with a completionTime are not
+    restored and not listed, only logged; a mirror pod is listed as skipped."""
+    emulator = still_cluster.emulator
+    emulator.velero.register_backup("nightly-1", shop_manifests() + finished_and_mirror_pods())
+    create_restore(still_cluster, "r1", backupName="nightly-1", includedNamespaces=["shop"])
+    step(still_cluster, fake_clock, 0)
+    step(still_cluster, fake_clock, 10)
+    assert restore_status(still_cluster, "r1")["phase"] == "Completed"
+    assert still_cluster.core.list_namespaced_pod("shop").items == []
+    assert still_cluster.batch.list_namespaced_job("shop").items == []
+    contents = emulator.velero.contents
+    listed = json.loads(gzip.decompress(contents.file(restore_resource_list_key("r1")) or b""))
+    assert "batch/v1/Job" not in listed
+    assert listed["v1/Pod"] == ["shop/etcd-node-1(skipped)"]
+    log = gzip.decompress(contents.file(restore_log_key("r1")) or b"").decode()
+    skipped = [line for line in log.splitlines() if "is complete - skipping" in line]
+    assert sorted(line.split('msg="')[1].split('"')[0] for line in skipped) == [
+        "shop/cleanup-9qv4d is complete - skipping",
+        "shop/migrate is complete - skipping",
+        "shop/migrate-x7k2p is complete - skipping",
+    ]
+    assert all(line.startswith('time="') and "level=info" in line for line in log.splitlines())
 
 
 def test_resource_and_label_filters(still_cluster: Cluster, fake_clock: FakeClock) -> None:

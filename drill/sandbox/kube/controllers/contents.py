@@ -6,7 +6,8 @@ module must not know about Backup objects or restores; it only keeps manifests, 
 Velero keeps beside them in the bucket, under Velero's own keys: a backup's resource list
 (``backups/B/B-resource-list.json.gz``: ``{"apps/v1/Deployment": ["ns/name", ...]}``) and a
 restore's results and resource list (``restores/R/restore-R-results.gz``,
-``restores/R/restore-R-resource-list.json.gz``), gzipped JSON as Velero writes them.
+``restores/R/restore-R-resource-list.json.gz``), gzipped JSON as Velero writes them, and the
+restore's log (``restores/R/restore-R-logs.gz``, gzipped text).
 """
 
 from __future__ import annotations
@@ -48,14 +49,21 @@ class BackupContents:
         with self._lock:
             self._files.pop(restore_results_key(restore), None)
             self._files.pop(restore_resource_list_key(restore), None)
+            self._files.pop(restore_log_key(restore), None)
 
     def put_restore_files(
-        self, restore: str, results: Mapping[str, object], resource_list: Mapping[str, list[str]]
+        self,
+        restore: str,
+        results: Mapping[str, object],
+        resource_list: Mapping[str, list[str]],
+        log: str,
     ) -> None:
-        """What Velero uploads when a restore ends: its results and its resource list."""
+        """What Velero uploads when a restore ends: its results, its resource list and its
+        log."""
         with self._lock:
             self._files[restore_results_key(restore)] = _gzipped(results)
             self._files[restore_resource_list_key(restore)] = _gzipped(resource_list)
+            self._files[restore_log_key(restore)] = gzip.compress(log.encode())
 
     def drop_file(self, key: str) -> None:
         """Lose one file of the bucket (a test of what drill says when it cannot read it)."""
@@ -92,6 +100,10 @@ def restore_results_key(restore: str) -> str:
 
 def restore_resource_list_key(restore: str) -> str:
     return f"restores/{restore}/restore-{restore}-resource-list.json.gz"
+
+
+def restore_log_key(restore: str) -> str:
+    return f"restores/{restore}/restore-{restore}-logs.gz"
 
 
 def resource_key(manifest: Obj) -> str:

@@ -20,14 +20,17 @@ unless ``preserveNodePorts``); an object that already exists is skipped: quietly
 the backed-up one, else with a warning and listed as failed, as Velero does (or updated, with
 ``existingResourcePolicy: update``); an existing ServiceAccount (every namespace has
 ``default``) gets the backed-up one's secrets and image pull secrets merged in instead. A
+finished Pod (``Succeeded`` or ``Failed``) or Job (one with a ``completionTime``) is not
+restored and not listed, only logged ("NS/NAME is complete - skipping"), and a mirror pod is
+listed as skipped, as Velero's restore does (``isCompleted`` in pkg/restore/restore.go). A
 namespace is never restored as an item: it is created when missing, and listed only then; one it
 creates is furnished at once with what the cluster's controllers put in every namespace
 (``namespace_defaults``), as they act long before Velero reaches its items. Velero's
 never-restored resources (events, nodes, ...) are added to ``spec.excludedResources`` when the
 restore starts, as Velero writes them there. ``warnings`` and ``errors`` are omitted when zero,
 as in Velero. When it ends, the restore's results (messages by namespace) and resource list
-(each item with what became of it: created, updated, skipped or failed) go to the bucket
-(``contents``) for DownloadRequests.
+(each item with what became of it: created, updated, skipped or failed) and its log (in
+logrus's text format, Velero's default) go to the bucket (``contents``) for DownloadRequests.
 
 Faults may make a restore end ``PartiallyFailed`` / ``Failed`` or hang in a phase. Terminal
 phases are recorded as ground truth. This module must not serve requests or set up backups.
@@ -96,6 +99,7 @@ _SERVER_META = (
     "deletionGracePeriodSeconds",
     "ownerReferences",
 )
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"  # a static pod's copy in the API
 _LATE_HANG_PHASES = (
     "WaitingForPluginOperations",
     "WaitingForPluginOperationsPartiallyFailed",
@@ -122,6 +126,7 @@ class _Run:
     # (resource key, namespace, name) -> created | updated | skipped | failed
     actions: dict[ItemKey, str] = field(default_factory=dict)
     results: dict[str, Obj] = field(default_factory=lambda: {"warnings": {}, "errors": {}})
+    log: list[str] = field(default_factory=list)  # the restore's log, a line each
 
     def say(
         self, level: str, namespace: str | None, message: str, *, scope: str = "cluster"
@@ -134,6 +139,13 @@ class _Run:
         else:
             result.setdefault(scope, []).append(message)
         self.counts[level] += 1
+
+    def log_info(self, moment: datetime, message: str) -> None:
+        """One line of the restore's log, as Velero's logrus text formatter writes it."""
+        self.log.append(
+            f'time="{rfc3339(moment)}" level=info msg="{message}" '
+            f'logSource="pkg/restore/restore.go" restore={self.namespace}/{self.name}'
+        )
 
     def resource_list(self) -> dict[str, list[str]]:
         listed: dict[str, list[str]] = {}
@@ -197,6 +209,7 @@ class RestoreController:
         started_at = self._world.clock.now()
         where = (namespace_of(restore), name_of(restore))
         self._run = _Run(*where, backup_name, spec, items, now, started_at, fault)
+        self._run.log_info(started_at, "starting restore")
         if spec.get("scheduleName"):
             self._set_backup_name(restore, backup_name)
         status = {
@@ -367,7 +380,9 @@ class RestoreController:
         moment = self._world.clock.now()
         status = _final_status(run, rfc3339(moment))
         self._write(restore, status)
-        self._contents.put_restore_files(run.name, run.results, run.resource_list())
+        run.log_info(moment, "restore completed")
+        log = "\n".join(run.log) + "\n"
+        self._contents.put_restore_files(run.name, run.results, run.resource_list(), log)
         record = RestoreFinished(
             name=run.name,
             backup_name=run.backup,
@@ -394,7 +409,24 @@ class RestoreController:
                 self._ensure_namespace(mapping.get(name_of(manifest), name_of(manifest)), run)
                 continue
             obj = _restored_copy(rt, manifest, mapping, run)
-            self._create(rt, obj, run)
+            if not self._passed_over(rt, manifest, obj, run):
+                self._create(rt, obj, run)
+
+    def _passed_over(self, rt: ResourceType, manifest: Obj, obj: Obj, run: _Run) -> bool:
+        """Velero's items it never creates: a finished Pod or Job, left out of the resource
+        list and only logged, and a mirror pod, listed as skipped."""
+        now = self._world.clock.now()
+        if rt.plural in ("pods", "jobs") and _finished(manifest):
+            self._ensure_namespace(namespace_of(obj), run)  # as for any namespaced item
+            where = item_name(namespace_of(manifest), name_of(manifest))
+            run.log_info(now, f"{where} is complete - skipping")
+            return True
+        annotations = meta(manifest).get("annotations") or {}
+        if rt.plural == "pods" and MIRROR_POD_ANNOTATION in annotations:
+            run.actions[(resource_key(obj), namespace_of(obj), name_of(obj))] = "skipped"
+            run.log_info(now, "Not restoring pod because it's a mirror pod")
+            return True
+        return False
 
     def _create(self, rt: ResourceType, obj: Obj, run: _Run) -> None:
         namespace = namespace_of(obj) if rt.namespaced else None
@@ -507,6 +539,14 @@ class RestoreController:
             child(found, "spec")["backupName"] = backup_name
 
         self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+
+
+def _finished(manifest: Obj) -> bool:
+    """Velero's ``isCompleted``: a Pod that Succeeded or Failed, a Job with a completionTime
+    (a failed Job has none, and is restored)."""
+    if manifest.get("kind") == "Pod":
+        return dig(manifest, "status", "phase") in ("Succeeded", "Failed")
+    return bool(dig(manifest, "status", "completionTime"))
 
 
 def _target_namespaces(run: _Run) -> set[str]:

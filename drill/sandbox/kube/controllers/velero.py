@@ -59,6 +59,7 @@ from drill.sandbox.kube.api.objects import (
 from drill.sandbox.kube.controllers.contents import (
     BackupContents,
     backup_resource_list_key,
+    restore_log_key,
     restore_resource_list_key,
     restore_results_key,
 )
@@ -81,6 +82,7 @@ _BUCKET_KEYS = {
     "BackupResourceList": backup_resource_list_key,
     "RestoreResults": restore_results_key,
     "RestoreResourceList": restore_resource_list_key,
+    "RestoreLog": restore_log_key,
 }
 # How far through a backup its heartbeat ConfigMaps are read.
 CAPTURED_AFTER = 0.25
