@@ -5,17 +5,24 @@ an existing object it did not overwrite is only a warning). The files it keeps i
 say more, and drill reads them as ``velero describe --details`` does, by DownloadRequest: the
 backup's resource list (every item, by ``group/version/Kind``), the restore's resource list
 (each item with what became of it: created, updated, skipped, failed) and its results (the
-warnings and errors, by namespace).
+warnings and errors, by namespace). Velero passes over a finished Pod or Job without listing
+it, saying so only in its log ("NS/NAME is complete - skipping"): drill reads the restore's log
+too when a backed-up Pod or Job is missing from the list, and only then.
 
 Per kind, each backed-up item the restore's namespaces cover is one of:
 - restored: created or updated;
 - excluded: left out by a rule, not lost: Velero never restores some kinds (events, nodes),
   the plan's own filters left it out, a namespace that already existed is kept (Velero only
-  creates missing ones), an existing object already equal to the backup was skipped, or the
+  creates missing ones), an existing object already equal to the backup was skipped, the
   target cluster's own CA bundle that its controllers write into every namespace
-  (``kube-root-ca.crt``; Istio's and OpenShift's likewise: ``CLUSTER_OWN``) was kept;
+  (``kube-root-ca.crt``; Istio's and OpenShift's likewise: ``CLUSTER_OWN``) was kept, or a
+  finished Pod or Job was passed over, as the restore's log says;
 - skipped: asked for and not restored (an existing object that differs, a failure, or missing
-  from the restore's list): the restore is then not complete.
+  from the restore's list with no rule or log line to explain it): the restore is then not
+  complete.
+
+A Pod or Job missing from the list while the log cannot be read may be finished or lost: the
+restore's completeness is then not measured, and the reason says why.
 
 A step-support module: velero.restore imports it; it never imports a step type.
 """
@@ -23,7 +30,8 @@ A step-support module: velero.restore imports it; it never imports a step type.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,6 +75,12 @@ CLUSTER_OWN = {
     ),
 }
 RESTORED_ACTIONS = frozenset({"created", "updated"})
+# Kinds of which Velero passes over finished items without listing them (``isCompleted``).
+FINISHING_KINDS = frozenset({"v1/Pod", "batch/v1/Job"})
+# Its log line for one, in logrus's text format (msg="...") or JSON ("msg":"..."); the item
+# is named by its namespace in the backup, before any mapping.
+_COMPLETE_SKIPPED = re.compile(r'(?:\bmsg=|"msg":)"(?P<item>[^"\s]+) is complete - skipping"')
+FINISHED = "finished: Velero never restores a finished Pod or Job, and its log says so"
 _SHOWN_ITEMS = 10  # reasons listed per kind; the counts are always whole
 
 
@@ -134,14 +148,44 @@ def tally_restore(
         kinds = _restored_only(actions) if actions is not None else _backed_up_only(backed_up)
         reason = f"not measured: {what} could not be read ({problem})"
         return RestoreTally(restore, backup, None, reason, kinds)
-    kinds = _compared(backed_up, actions, messages, scope)
+    finished = FinishedLog(lambda: _read_log(velero, restore, timeout_s))
+    kinds = _compared(backed_up, actions, messages, scope, finished)
     skipped = sum(k.skipped for k in kinds)
-    reason = (
-        "every backed-up item the restore asked for was restored"
-        if not skipped
-        else f"{skipped} backed-up item(s) the restore asked for were not restored"
-    )
-    return RestoreTally(restore, backup, skipped == 0, reason, kinds)
+    if skipped:
+        reason = f"{skipped} backed-up item(s) the restore asked for were not restored"
+        return RestoreTally(restore, backup, False, reason, kinds)
+    if finished.unverified:
+        reason = (
+            f"not measured: {finished.unverified} backed-up Pod(s) or Job(s) are not in the "
+            "restore's resource list, and its log, which says which ones Velero passed over "
+            f"as finished, could not be read ({finished.problem})"
+        )
+        return RestoreTally(restore, backup, None, reason, kinds)
+    reason = "every backed-up item the restore asked for was restored"
+    return RestoreTally(restore, backup, True, reason, kinds)
+
+
+class FinishedLog:
+    """Which backed-up Pods and Jobs the restore's log says Velero passed over as finished,
+    read when first asked; ``unverified`` counts the items it could not tell about."""
+
+    def __init__(self, read: Callable[[], tuple[bytes | None, str]]) -> None:
+        self._read = read
+        self._named: frozenset[str] | None = None
+        self._asked = False
+        self.problem = ""  # why the log could not be read
+        self.unverified = 0
+
+    def says_finished(self, item: str) -> bool | None:
+        """Whether the log names ``item`` (NS/NAME, as backed up) finished; None when the log
+        could not be read."""
+        if not self._asked:
+            self._asked = True
+            text, self.problem = self._read()
+            if text is not None:
+                lines = text.decode("utf-8", errors="replace")
+                self._named = frozenset(m["item"] for m in _COMPLETE_SKIPPED.finditer(lines))
+        return None if self._named is None else item in self._named
 
 
 def _read(
@@ -156,6 +200,13 @@ def _read(
     if not isinstance(document, dict):
         return None, f"{kind} of {name} is not a JSON object"
     return document, ""
+
+
+def _read_log(velero: VeleroApi, restore: str, timeout_s: float) -> tuple[bytes | None, str]:
+    try:
+        return velero.download("RestoreLog", restore, timeout_s), ""
+    except ProviderError as exc:
+        return None, str(exc)
 
 
 def _actions(listed: Mapping[str, object]) -> dict[str, dict[str, str]]:
@@ -186,12 +237,13 @@ def _compared(
     actions: Mapping[str, Mapping[str, str]],
     messages: list[str],
     scope: Scope,
+    finished: FinishedLog,
 ) -> tuple[KindTally, ...]:
     kinds: dict[str, KindTally] = {}
     for kind, entries in sorted(backed_up.items()):
         tally = kinds.setdefault(kind, KindTally(kind, in_backup=0, restored=0))
         for entry in entries if isinstance(entries, list) else []:
-            _count(tally, str(entry), actions.get(kind, {}), messages, scope)
+            _count(tally, str(entry), actions.get(kind, {}), messages, scope, finished)
         if tally.in_backup == 0 and not actions.get(kind):
             del kinds[kind]  # only namespaces the restore does not cover
     for kind, items in sorted(actions.items()):
@@ -202,7 +254,12 @@ def _compared(
 
 
 def _count(
-    tally: KindTally, entry: str, done: Mapping[str, str], messages: list[str], scope: Scope
+    tally: KindTally,
+    entry: str,
+    done: Mapping[str, str],
+    messages: list[str],
+    scope: Scope,
+    finished: FinishedLog,
 ) -> None:
     namespace, _, name = entry.rpartition("/")
     if tally.kind == NAMESPACE_KEY:
@@ -236,8 +293,29 @@ def _count(
         rule = _left_out_by(tally.kind, bool(namespace), scope)
         if rule is not None:
             tally.exclude(rule)
+        elif tally.kind in FINISHING_KINDS:
+            _unlisted_finishing(tally, entry, target, finished)
         else:
             tally.skip(f"{target}: not in the restore's resource list")
+
+
+def _unlisted_finishing(tally: KindTally, entry: str, target: str, finished: FinishedLog) -> None:
+    """A backed-up Pod or Job missing from the restore's list: passed over as finished only
+    when the restore's log says so."""
+    said = finished.says_finished(entry)
+    if said:
+        tally.exclude(FINISHED)
+    elif said is None:
+        finished.unverified += 1
+        tally.exclude(
+            "not in the restore's resource list; not verified that Velero passed it over as "
+            "finished: the restore's log could not be read"
+        )
+    else:
+        tally.skip(
+            f"{target}: not in the restore's resource list, and the restore's log does not "
+            "say Velero passed it over as finished"
+        )
 
 
 def _cluster_own(kind: str, name: str, said: str) -> str | None:

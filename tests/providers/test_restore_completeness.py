@@ -4,6 +4,8 @@ and counted per kind, as `velero restore describe --details` would show them."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -11,10 +13,20 @@ import pytest
 
 from drill.errors import ProviderError
 from drill.sandbox.kube import KubeEmulator, namespace_defaults
-from drill.sandbox.kube.controllers.contents import backup_resource_list_key
+from drill.sandbox.kube.controllers.contents import (
+    backup_resource_list_key,
+    restore_log_key,
+    restore_resource_list_key,
+)
 from drill.sandbox.kube.controllers.namespace_defaults import ROOT_CA_CONFIG_MAP
 from drill.steps import KindTally
-from drill.steps._restore_contents import CLUSTER_OWN, Scope, tally_restore
+from drill.steps._restore_contents import (
+    CLUSTER_OWN,
+    FINISHED,
+    FinishedLog,
+    Scope,
+    tally_restore,
+)
 from providers import kube
 from providers.velero import VeleroAdapter
 from tests.providers.test_kube_watches import restore_request
@@ -265,3 +277,128 @@ def test_a_mesh_s_or_platform_s_own_bundle_found_there_is_kept_too(
     [config] = [k for k in tally.kinds if k.kind == "v1/ConfigMap"]
     assert (config.in_backup, config.restored, config.skipped, config.excluded) == (1, 0, 0, 1)
     assert config.why_excluded == [CLUSTER_OWN[("v1/ConfigMap", bundle_name)]]
+
+
+def finished_job_and_pods() -> list[dict[str, Any]]:
+    """What a namespace with a CronJob holds once its runs are done: the finished Job of the
+    last run, that run's Succeeded pod and an earlier run's Failed pod; beside them a Job
+    still running, which Velero restores."""
+    done = "2026-12-01T03:00:40Z"
+    job: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "report-29000", "namespace": "shop"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "report", "image": "registry.example.com/r:1"}],
+                }
+            }
+        },
+        "status": {"succeeded": 1, "completionTime": done},
+    }
+    running = {**job, "metadata": {"name": "report-29060", "namespace": "shop"}}
+    running["status"] = {"active": 1}
+    pods = [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"containers": [{"name": "report", "image": "registry.example.com/r:1"}]},
+            "status": {"phase": phase},
+        }
+        for name, phase in (("report-29000-x7k2p", "Succeeded"), ("report-28940-9qv4d", "Failed"))
+    ]
+    return [job, running, *pods]
+
+
+def test_finished_pods_and_jobs_velero_passes_over_leave_the_restore_complete(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    """Velero never restores a finished Pod or Job, and lists it nowhere but in its log: read
+    there, they are left out by Velero's rule, not lost."""
+    backup = restore_of(velero, emulator, finished_job_and_pods())
+    assert emulator.get("batch/v1", "Job", "report-29000", "dr-test") is None
+    assert emulator.get("batch/v1", "Job", "report-29060", "dr-test") is not None
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert (tally.complete, tally.reason) == (
+        True,
+        "every backed-up item the restore asked for was restored",
+    )
+    kinds = by_kind(tally.kinds)
+    assert kinds["batch/v1/Job"] == (2, 1, 0, 1)
+    assert kinds["v1/Pod"] == (2, 0, 0, 2)
+    why = {k.kind: k.why_excluded for k in tally.kinds}
+    assert why["batch/v1/Job"] == why["v1/Pod"] == [FINISHED]
+
+
+def test_without_the_restore_s_log_unlisted_pods_and_jobs_leave_completeness_not_measured(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    backup = restore_of(velero, emulator, finished_job_and_pods())
+    emulator.velero.contents.drop_file(restore_log_key("r3"))
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is None
+    assert tally.reason.startswith(
+        "not measured: 3 backed-up Pod(s) or Job(s) are not in the restore's resource list, "
+        "and its log, which says which ones Velero passed over as finished, could not be read ("
+    )
+    assert "HTTP 404" in tally.reason
+    assert by_kind(tally.kinds)["batch/v1/Job"] == (2, 1, 0, 1)
+
+
+def test_a_pod_missing_from_the_list_that_the_log_does_not_name_is_not_restored(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    """Only the log's word makes an unlisted Pod finished: one it does not name is lost."""
+    running_pod = finished_job_and_pods()[2]
+    running_pod["metadata"]["name"] = "report-29060-m2n8s"
+    running_pod["status"] = {"phase": "Running"}
+    backup = restore_of(velero, emulator, [running_pod])
+    listed = emulator.velero.contents.file(restore_resource_list_key("r3"))
+    assert listed is not None
+    emulator.velero.contents.put_restore_files(
+        "r3",
+        {},
+        {k: v for k, v in json.loads(gzip.decompress(listed)).items() if k != "v1/Pod"},
+        'time="2026-12-01T03:05:00Z" level=info msg="restore completed"\n',
+    )
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is False
+    [pod] = [k for k in tally.kinds if k.kind == "v1/Pod"]
+    assert (pod.in_backup, pod.restored, pod.skipped) == (1, 0, 1)
+    assert pod.why_skipped == [
+        "dr-test/report-29060-m2n8s: not in the restore's resource list, and the restore's "
+        "log does not say Velero passed it over as finished"
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'time="2026-12-01T03:05:00Z" level=info msg="shop/report-29000 is complete - skipping"'
+        ' groupResource=jobs.batch logSource="pkg/restore/restore.go:1171" restore=velero/r3',
+        '{"groupResource":"jobs.batch","level":"info","logSource":"pkg/restore/restore.go:1171",'
+        '"msg":"shop/report-29000 is complete - skipping","restore":"velero/r3"}',
+    ],
+    ids=["text", "json"],
+)
+def test_the_log_is_read_in_either_of_velero_s_formats(line: str) -> None:
+    log = FinishedLog(lambda: (f"{line}\n".encode(), ""))
+    assert log.says_finished("shop/report-29000") is True
+    assert log.says_finished("shop/report-2900") is False
+    assert log.says_finished("dr-test/report-29000") is False  # named as backed up
+
+
+def test_a_log_that_cannot_be_read_is_read_once_and_tells_nothing() -> None:
+    reads: list[int] = []
+
+    def unreadable() -> tuple[bytes | None, str]:
+        reads.append(1)
+        return None, "HTTP 404"
+
+    log = FinishedLog(unreadable)
+    assert log.says_finished("shop/a") is None
+    assert log.says_finished("shop/b") is None
+    assert (len(reads), log.problem) == (1, "HTTP 404")

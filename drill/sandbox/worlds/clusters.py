@@ -206,7 +206,8 @@ def source_roles(plan: ExecutionPlan, restore_role: str) -> list[str]:
 
 def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
     """What backups hold runs, now, where they are taken: in the namespace they copy, in the
-    first of ``source_roles``. (Events stay out: they come and go.)"""
+    first of ``source_roles``. (Events and finished Jobs and pods stay out: they come and go,
+    and made anew a Job would run again.)"""
     for restore in _active(plan):
         if not isinstance(restore.params, VeleroRestoreParams) or restore.context_role is None:
             continue
@@ -215,7 +216,11 @@ def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
         for namespace in restore.params.include_namespaces or list(
             restore.params.namespace_mapping
         ):
-            running = [copy.deepcopy(o) for o in held.get(namespace, []) if o["kind"] != "Event"]
+            running = [
+                copy.deepcopy(o)
+                for o in held.get(namespace, [])
+                if o["kind"] not in ("Event", "Job", "Pod")
+            ]
             _merge(source.standing, running)
     note_where_taken(spec, plan)
 
@@ -331,6 +336,7 @@ def _workload_objects(
         objects.append(config_map(namespace, f"{name}-config"))
     objects += [service(namespace, name) for name in sorted(services - set(workloads))]
     objects.append(event(namespace, min(workloads)))
+    objects += finished_job(namespace, f"{min(workloads)}-migrate")
     return objects
 
 
@@ -375,6 +381,35 @@ def event(namespace: str, deployment_name: str) -> Manifest:
         "message": f"Scaled up replica set {deployment_name} to {BACKED_UP_REPLICAS}",
         "type": "Normal",
     }
+
+
+def finished_job(namespace: str, name: str) -> list[Manifest]:
+    """A Job that ran to completion, and its Succeeded pod, as a namespace holds them after a
+    migration or a CronJob's run (a CronJob keeps its last three): Velero backs both up and
+    restores neither."""
+    labels = {"job-name": name}
+    template = {
+        "metadata": {"labels": dict(labels)},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "migrate", "image": "registry.example.com/migrate:1.0.0"}],
+        },
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "spec": {"backoffLimit": 0, "template": template},
+        "status": {"succeeded": 1, "completionTime": "2026-01-05T03:00:40Z"},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"{name}-7xk2p", "namespace": namespace, "labels": dict(labels)},
+        "spec": template["spec"],
+        "status": {"phase": "Succeeded"},
+    }
+    return [job, pod]
 
 
 def service(namespace: str, name: str) -> Manifest:
