@@ -75,6 +75,14 @@ CLUSTER_OWN = {
     ),
 }
 RESTORED_ACTIONS = frozenset({"created", "updated"})
+# What else Velero lists as skipped, by kind: its restore's own rules and its plugins'
+# (pkg/restore/restore.go, pkg/restore/actions).
+PASSED_OVER = {
+    "v1/Pod": "a mirror pod (a static pod's copy), which Velero never restores",
+    "v1/PersistentVolume": "a volume Velero lets the cluster provision anew for its claim",
+    "v1/Secret": "a service account's token, which the cluster makes anew",
+    "apiregistration.k8s.io/v1/APIService": "an APIService Kubernetes manages",
+}
 # Kinds of which Velero passes over finished items without listing them (``isCompleted``).
 FINISHING_KINDS = frozenset({"v1/Pod", "batch/v1/Job"})
 # Its log line for one, in logrus's text format (msg="...") or JSON ("msg":"..."); the item
@@ -280,7 +288,7 @@ def _count(
     elif tally.kind == NAMESPACE_KEY:
         tally.exclude("the namespace already existed: Velero creates a missing one, never over one")
     elif action == "skipped":
-        tally.exclude("already there and equal to the backed-up item: Velero skipped it")
+        tally.exclude(_why_listed_skipped(tally.kind))
     elif action is not None:
         kind = tally.kind.rpartition("/")[2]
         said = _said_about(target, kind, messages)
@@ -316,6 +324,14 @@ def _unlisted_finishing(tally: KindTally, entry: str, target: str, finished: Fin
             f"{target}: not in the restore's resource list, and the restore's log does not "
             "say Velero passed it over as finished"
         )
+
+
+def _why_listed_skipped(kind: str) -> str:
+    """Why Velero listed an item as skipped: it does so for an object already there and equal
+    to the backed-up one, and for each item a rule or one of its own plugins passes over."""
+    passed_over = PASSED_OVER.get(kind)
+    equal = "already there and equal to the backed-up item"
+    return f"{equal}{f', or {passed_over}' if passed_over else ''}: Velero skipped it"
 
 
 def _cluster_own(kind: str, name: str, said: str) -> str | None:

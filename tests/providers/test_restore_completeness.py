@@ -402,3 +402,22 @@ def test_a_log_that_cannot_be_read_is_read_once_and_tells_nothing() -> None:
     assert log.says_finished("shop/a") is None
     assert log.says_finished("shop/b") is None
     assert (len(reads), log.problem) == (1, "HTTP 404")
+
+
+def test_a_mirror_pod_velero_lists_as_skipped_is_said_to_be_one(
+    velero: VeleroAdapter, emulator: KubeEmulator
+) -> None:
+    mirror = finished_job_and_pods()[2]
+    mirror["metadata"].update(
+        name="etcd-node-1", annotations={"kubernetes.io/config.mirror": "9f2c"}
+    )
+    mirror["status"] = {"phase": "Running"}
+    backup = restore_of(velero, emulator, [mirror])
+    tally = tally_restore(velero, "r3", backup, SCOPE, 10)
+    assert tally.complete is True
+    [pod] = [k for k in tally.kinds if k.kind == "v1/Pod"]
+    assert (pod.in_backup, pod.restored, pod.excluded) == (1, 0, 1)
+    assert pod.why_excluded == [
+        "already there and equal to the backed-up item, or a mirror pod (a static pod's copy), "
+        "which Velero never restores: Velero skipped it"
+    ]
