@@ -84,6 +84,7 @@ class GcsSandbox(Emulator):
         """An object ``size`` bytes long (or holding ``content``) that was created ``age_s``
         seconds ago."""
         created = (self.clock.now() - timedelta(seconds=age_s)).strftime(_RFC3339)
+        checksums = _zeros_checksums(size) if content is None else _checksums_of(content)
         content = b"\0" * size if content is None else content
         size = len(content)
         record = {
@@ -99,13 +100,9 @@ class GcsSandbox(Emulator):
             "updated": created,
             "metadata": dict(metadata),
             "storageClass": "STANDARD",
+            **checksums,
         }
-        # Cloud Storage gives every object its MD5, CRC32C and etag, and clients rely on them:
-        # gcloud storage cp and mv of an object without them fail before sending anything.
-        # The emulator's own helper computes them, as it does for an upload.
-        from gcp_storage_emulator.handlers.objects import _checksums
-
-        self._storage.create_file(bucket, name, content, _checksums(content, record))
+        self._storage.create_file(bucket, name, content, record)
 
     def delete_object(self, bucket: str, name: str) -> None:
         """Delete an object as a DELETE request would (a lifecycle rule's deletion)."""
@@ -118,6 +115,23 @@ class GcsSandbox(Emulator):
     def created_at(self, bucket: str, name: str) -> datetime:
         raw = self._storage.objects[bucket][name]["timeCreated"]
         return datetime.strptime(raw, _RFC3339).replace(tzinfo=self.clock.now().tzinfo)
+
+
+def _checksums_of(content: bytes) -> dict[str, str]:
+    """The MD5, CRC32C and etag Cloud Storage gives every object; clients rely on them (gcloud
+    storage cp and mv of an object without them fail before sending anything). The
+    emulator's own helper computes them, as it does for an upload."""
+    from gcp_storage_emulator.handlers.objects import _checksums
+
+    found: dict[str, str] = _checksums(content, {})
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _zeros_checksums(size: int) -> dict[str, str]:
+    """Those of a seeded backup (``size`` zero bytes), computed once per size: a world with
+    retention seeds hundreds of megabyte-sized backups."""
+    return _checksums_of(b"\0" * size)
 
 
 def _api_thread(storage: Any) -> Any:
