@@ -42,6 +42,8 @@ SCOPE = Scope(
     include_cluster_resources=False,
 )
 
+ALL_RESTORED = (True, "every backed-up item the restore asked for was restored")
+
 
 def backed_up() -> list[dict[str, Any]]:
     web = deployment("web", replicas=2)
@@ -219,10 +221,7 @@ def test_the_target_cluster_s_own_ca_bundle_is_kept_and_the_restore_is_complete(
     assert merged["imagePullSecrets"] == [{"name": "registry"}]
 
     tally = tally_restore(velero, "r3", backup, SCOPE, 10)
-    assert (tally.complete, tally.reason) == (
-        True,
-        "every backed-up item the restore asked for was restored",
-    )
+    assert (tally.complete, tally.reason) == ALL_RESTORED
     kinds = by_kind(tally.kinds)
     assert kinds["v1/ConfigMap"] == (1, 0, 0, 1)
     assert kinds["v1/ServiceAccount"] == (1, 1, 0, 0)  # updated: the pull secret added
@@ -322,10 +321,7 @@ def test_finished_pods_and_jobs_velero_passes_over_leave_the_restore_complete(
     assert emulator.get("batch/v1", "Job", "report-29000", "dr-test") is None
     assert emulator.get("batch/v1", "Job", "report-29060", "dr-test") is not None
     tally = tally_restore(velero, "r3", backup, SCOPE, 10)
-    assert (tally.complete, tally.reason) == (
-        True,
-        "every backed-up item the restore asked for was restored",
-    )
+    assert (tally.complete, tally.reason) == ALL_RESTORED
     kinds = by_kind(tally.kinds)
     assert kinds["batch/v1/Job"] == (2, 1, 0, 1)
     assert kinds["v1/Pod"] == (2, 0, 0, 2)
