@@ -21,8 +21,9 @@ Per kind, each backed-up item the restore's namespaces cover is one of:
   from the restore's list with no rule or log line to explain it): the restore is then not
   complete.
 
-A Pod or Job missing from the list while the log cannot be read may be finished or lost: the
-restore's completeness is then not measured, and the reason says why.
+A Pod or Job missing from the list while the log cannot be read, or holds no info-level line
+(where Velero says it), may be finished or lost: the restore's completeness is then not
+measured, and the reason says why.
 
 A step-support module: velero.restore imports it; it never imports a step type.
 """
@@ -88,6 +89,7 @@ FINISHING_KINDS = frozenset({"v1/Pod", "batch/v1/Job"})
 # Its log line for one, in logrus's text format (msg="...") or JSON ("msg":"..."); the item
 # is named by its namespace in the backup, before any mapping.
 _COMPLETE_SKIPPED = re.compile(r'(?:\bmsg=|"msg":)"(?P<item>[^"\s]+) is complete - skipping"')
+_INFO_LINE = re.compile(r'\blevel=info\b|"level":"info"')
 FINISHED = "finished: Velero never restores a finished Pod or Job, and its log says so"
 _SHOWN_ITEMS = 10  # reasons listed per kind; the counts are always whole
 
@@ -165,8 +167,8 @@ def tally_restore(
     if finished.unverified:
         reason = (
             f"not measured: {finished.unverified} backed-up Pod(s) or Job(s) are not in the "
-            "restore's resource list, and its log, which says which ones Velero passed over "
-            f"as finished, could not be read ({finished.problem})"
+            "restore's resource list, and its log cannot say which of them Velero passed over "
+            f"as finished ({finished.problem})"
         )
         return RestoreTally(restore, backup, None, reason, kinds)
     reason = "every backed-up item the restore asked for was restored"
@@ -190,8 +192,12 @@ class FinishedLog:
         if not self._asked:
             self._asked = True
             text, self.problem = self._read()
-            if text is not None:
-                lines = text.decode("utf-8", errors="replace")
+            lines = text.decode("utf-8", errors="replace") if text is not None else ""
+            if text is not None and not _INFO_LINE.search(lines):
+                # Velero says which items it passed over at info level only: a server run
+                # with --log-level warning or above leaves them unsaid, not absent.
+                self.problem = "it holds no info-level line (Velero's --log-level is above info)"
+            elif text is not None:
                 self._named = frozenset(m["item"] for m in _COMPLETE_SKIPPED.finditer(lines))
         return None if self._named is None else item in self._named
 
@@ -317,7 +323,7 @@ def _unlisted_finishing(tally: KindTally, entry: str, target: str, finished: Fin
         finished.unverified += 1
         tally.exclude(
             "not in the restore's resource list; not verified that Velero passed it over as "
-            "finished: the restore's log could not be read"
+            "finished: the restore's log cannot say"
         )
     else:
         tally.skip(

@@ -338,7 +338,7 @@ def test_without_the_restore_s_log_unlisted_pods_and_jobs_leave_completeness_not
     assert tally.complete is None
     assert tally.reason.startswith(
         "not measured: 3 backed-up Pod(s) or Job(s) are not in the restore's resource list, "
-        "and its log, which says which ones Velero passed over as finished, could not be read ("
+        "and its log cannot say which of them Velero passed over as finished ("
     )
     assert "HTTP 404" in tally.reason
     assert by_kind(tally.kinds)["batch/v1/Job"] == (2, 1, 0, 1)
@@ -385,6 +385,13 @@ def test_the_log_is_read_in_either_of_velero_s_formats(line: str) -> None:
     assert log.says_finished("shop/report-29000") is True
     assert log.says_finished("shop/report-2900") is False
     assert log.says_finished("dr-test/report-29000") is False  # named as backed up
+
+
+def test_a_log_without_info_lines_tells_nothing_as_velero_logged_above_info() -> None:
+    warning = 'time="2026-12-01T03:05:00Z" level=warning msg="could not restore" restore=v/r3'
+    log = FinishedLog(lambda: (f"{warning}\n".encode(), ""))
+    assert log.says_finished("shop/report-29000") is None
+    assert log.problem == "it holds no info-level line (Velero's --log-level is above info)"
 
 
 def test_a_log_that_cannot_be_read_is_read_once_and_tells_nothing() -> None:
