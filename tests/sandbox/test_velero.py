@@ -193,6 +193,54 @@ def test_finished_pods_and_jobs_are_passed_over_and_only_logged(
     assert all(line.startswith('time="') and "level=info" in line for line in log.splitlines())
 
 
+def test_items_are_restored_in_velero_s_order(
+    still_cluster: Cluster, fake_clock: FakeClock
+) -> None:
+    """Velero's priorities first (config maps, pods, services), then by RESOURCE.GROUP."""
+    autoscaler = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 1,
+            "maxReplicas": 3,
+        },
+    }
+    running = finished_and_mirror_pods()[1]
+    running["metadata"]["name"] = "debug"
+    running["status"] = {"phase": "Running"}
+    backed_up = [autoscaler, *shop_manifests(), running]  # in no particular order
+    still_cluster.emulator.velero.register_backup("nightly-1", backed_up)
+    create_restore(still_cluster, "r1", backupName="nightly-1", includedNamespaces=["shop"])
+    before = still_cluster.emulator.api.store.current_rv()
+    step(still_cluster, fake_clock, 0)
+    step(still_cluster, fake_clock, 10)
+    assert restore_status(still_cluster, "r1")["phase"] == "Completed"
+    emulator = still_cluster.emulator
+    api = emulator.api
+    made = {}  # kind -> resource version of the restore's creation of it in shop
+    for api_version, kind in (
+        ("v1", "ConfigMap"),
+        ("v1", "Pod"),
+        ("v1", "Service"),
+        ("apps/v1", "Deployment"),
+        ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ):
+        rt = api.registry.by_kind(api_version, kind)
+        assert rt is not None
+        events, subscription = api.store.subscribe(rt, "shop", before)
+        api.store.unsubscribe(subscription)
+        made[kind] = min(e.rv for e in events if e.type == "ADDED")
+    assert sorted(made, key=made.__getitem__) == [
+        "ConfigMap",
+        "Pod",
+        "Service",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+    ]
+
+
 def test_resource_and_label_filters(still_cluster: Cluster, fake_clock: FakeClock) -> None:
     still_cluster.emulator.velero.register_backup("nightly-1", shop_manifests())
     create_restore(

@@ -12,7 +12,10 @@ namespace still Terminating then is waited for, as Velero waits (the restore sta
 ``InProgress``, up to ``restore_namespace_wait_s``: its resource-terminating timeout), and
 created afresh once gone; past the timeout, the items that go in it fail with Velero's error.
 
-Restored objects follow Velero's rules: filtered by included/excluded namespaces and resources
+Items are restored in Velero's order: its default resource priorities (namespaces, ...,
+secrets, configmaps, pods, replicasets, endpoints, services), then every other resource
+alphabetically by ``RESOURCE.GROUP``. Restored objects follow Velero's rules: filtered by
+included/excluded namespaces and resources
 and the label selector, moved by ``namespaceMapping`` (the target namespace is created if
 missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``, stripped of
 ownerReferences, status and server-set metadata, Services lose their cluster IPs (and node ports
@@ -76,17 +79,32 @@ NON_RESTORABLE = (
     "volumeattachments.storage.k8s.io",
     "backuprepositories.velero.io",
 )
-_ORDER = (
+# Velero's default restore priorities (pkg/cmd/server/config/config.go): these resources
+# first, in this order; every other one after them, in alphabetical order of RESOURCE.GROUP.
+_PRIORITIES = (
+    "customresourcedefinitions",
     "namespaces",
+    "storageclasses",
+    "volumesnapshotclass.snapshot.storage.k8s.io",
+    "volumesnapshotcontents.snapshot.storage.k8s.io",
+    "volumesnapshots.snapshot.storage.k8s.io",
+    "datauploads.velero.io",
+    "persistentvolumes",
+    "persistentvolumeclaims",
+    "clusterroles",
+    "roles",
     "serviceaccounts",
-    "configmaps",
+    "clusterrolebindings",
+    "rolebindings",
     "secrets",
-    "services",
-    "leases",
-    "statefulsets",
-    "deployments",
-    "jobs",
+    "configmaps",
+    "limitranges",
+    "priorityclasses",
     "pods",
+    "replicasets.apps",
+    "clusterclasses.cluster.x-k8s.io",
+    "endpoints",
+    "services",
 )
 _SERVER_META = (
     "uid",
@@ -301,14 +319,7 @@ class RestoreController:
             for m in manifests
         ]
         kept = [(rt, m) for rt, m in wanted if _selected(spec, rt, m)]
-        return sorted(
-            kept,
-            key=lambda pair: (
-                _ORDER.index(pair[0].plural)
-                if pair[0] and pair[0].plural in _ORDER
-                else len(_ORDER)
-            ),
-        )
+        return sorted(kept, key=lambda pair: _restore_order(pair[0]))
 
     # -- progress ------------------------------------------------------------------------------
 
@@ -539,6 +550,17 @@ class RestoreController:
             child(found, "spec")["backupName"] = backup_name
 
         self._world.store.mutate(self._restores, namespace_of(restore), name_of(restore), write)
+
+
+def _restore_order(rt: ResourceType | None) -> tuple[int, str]:
+    """Where Velero restores a resource's items: by its priorities, then alphabetically (a
+    kind this cluster does not serve last, where its error is said)."""
+    if rt is None:
+        return len(_PRIORITIES) + 1, ""
+    name = rt.qualified
+    if name in _PRIORITIES:
+        return _PRIORITIES.index(name), ""
+    return len(_PRIORITIES), name
 
 
 def _finished(manifest: Obj) -> bool:
