@@ -183,23 +183,28 @@ class FinishedLog:
         self._read = read
         self._named: frozenset[str] | None = None
         self._asked = False
-        self.problem = ""  # why the log could not be read
+        self.problem = ""  # why the log cannot tell
         self.unverified = 0
 
     def says_finished(self, item: str) -> bool | None:
         """Whether the log names ``item`` (NS/NAME, as backed up) finished; None when the log
-        could not be read."""
+        cannot tell."""
         if not self._asked:
             self._asked = True
-            text, self.problem = self._read()
-            lines = text.decode("utf-8", errors="replace") if text is not None else ""
-            if text is not None and not _INFO_LINE.search(lines):
-                # Velero says which items it passed over at info level only: a server run
-                # with --log-level warning or above leaves them unsaid, not absent.
-                self.problem = "it holds no info-level line (Velero's --log-level is above info)"
-            elif text is not None:
-                self._named = frozenset(m["item"] for m in _COMPLETE_SKIPPED.finditer(lines))
+            self._named = self._load()
         return None if self._named is None else item in self._named
+
+    def _load(self) -> frozenset[str] | None:
+        text, self.problem = self._read()
+        if text is None:
+            return None
+        lines = text.decode("utf-8", errors="replace")
+        if not _INFO_LINE.search(lines):
+            # Velero says which items it passed over at info level only: a server run with
+            # --log-level warning or above leaves them unsaid, not absent.
+            self.problem = "it holds no info-level line (Velero's --log-level is above info)"
+            return None
+        return frozenset(m["item"] for m in _COMPLETE_SKIPPED.finditer(lines))
 
 
 def _read(

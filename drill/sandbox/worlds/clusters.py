@@ -206,8 +206,8 @@ def source_roles(plan: ExecutionPlan, restore_role: str) -> list[str]:
 
 def _note_sources(spec: WorldSpec, plan: ExecutionPlan) -> None:
     """What backups hold runs, now, where they are taken: in the namespace they copy, in the
-    first of ``source_roles``. (Events and finished Jobs and pods stay out: they come and go,
-    and made anew a Job would run again.)"""
+    first of ``source_roles``. (Events, Jobs and pods stay out: they come and go, and a Job
+    made anew would run again.)"""
     for restore in _active(plan):
         if not isinstance(restore.params, VeleroRestoreParams) or restore.context_role is None:
             continue

@@ -14,8 +14,9 @@ created afresh once gone; past the timeout, the items that go in it fail with Ve
 
 Items are restored in Velero's order: its default resource priorities (namespaces, ...,
 secrets, configmaps, pods, replicasets, endpoints, services), then every other resource
-alphabetically by ``RESOURCE.GROUP``. Restored objects follow Velero's rules: filtered by
-included/excluded namespaces and resources
+alphabetically by ``RESOURCE.GROUP``.
+
+Restored objects follow Velero's rules: filtered by included/excluded namespaces and resources
 and the label selector, moved by ``namespaceMapping`` (the target namespace is created if
 missing), labelled ``velero.io/backup-name`` and ``velero.io/restore-name``, stripped of
 ownerReferences, status and server-set metadata, Services lose their cluster IPs (and node ports
