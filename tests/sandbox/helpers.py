@@ -38,6 +38,22 @@ def wait_for(probe: Callable[[], T], timeout_s: float = 5.0, every_s: float = 0.
         time.sleep(every_s)
 
 
+def autoscaler(target: str, least: int | None, most: int, kind: str = "Deployment") -> Any:
+    """A HorizontalPodAutoscaler named as its target, holding it between ``least`` and ``most``."""
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target},
+        "maxReplicas": most,
+    }
+    if least is not None:
+        spec["minReplicas"] = least
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": target},
+        "spec": spec,
+    }
+
+
 def deployment(
     name: str, replicas: int = 1, labels: dict[str, str] | None = None
 ) -> dict[str, Any]:

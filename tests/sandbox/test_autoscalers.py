@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any
 
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from drill.clock import FakeClock
-from tests.sandbox.helpers import Cluster, deployment
-
-
-def autoscaler(target: str, least: int | None, most: int, kind: str = "Deployment") -> Any:
-    spec: dict[str, Any] = {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target},
-        "maxReplicas": most,
-    }
-    if least is not None:
-        spec["minReplicas"] = least
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": target},
-        "spec": spec,
-    }
+from tests.sandbox.helpers import Cluster, autoscaler, deployment
 
 
 def replicas(cluster: Cluster, name: str) -> int:

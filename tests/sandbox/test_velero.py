@@ -12,7 +12,7 @@ from kubernetes import watch
 
 from drill.clock import FakeClock
 from drill.sandbox.kube.controllers.contents import restore_log_key, restore_resource_list_key
-from tests.sandbox.helpers import Cluster, MakeCluster, deployment, wait_for
+from tests.sandbox.helpers import Cluster, MakeCluster, autoscaler, deployment, wait_for
 
 GROUP, VERSION, NS = "velero.io", "v1", "velero"
 
@@ -197,20 +197,12 @@ def test_items_are_restored_in_velero_s_order(
     still_cluster: Cluster, fake_clock: FakeClock
 ) -> None:
     """Velero's priorities first (config maps, pods, services), then by RESOURCE.GROUP."""
-    autoscaler = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "web", "namespace": "shop"},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-            "minReplicas": 1,
-            "maxReplicas": 3,
-        },
-    }
+    scaler = autoscaler("web", 1, 3)
+    scaler["metadata"]["namespace"] = "shop"
     running = finished_and_mirror_pods()[1]
     running["metadata"]["name"] = "debug"
     running["status"] = {"phase": "Running"}
-    backed_up = [autoscaler, *shop_manifests(), running]  # in no particular order
+    backed_up = [scaler, *shop_manifests(), running]  # in no particular order
     still_cluster.emulator.velero.register_backup("nightly-1", backed_up)
     create_restore(still_cluster, "r1", backupName="nightly-1", includedNamespaces=["shop"])
     before = still_cluster.emulator.api.store.current_rv()
