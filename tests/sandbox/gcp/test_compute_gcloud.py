@@ -16,7 +16,7 @@ from drill.clock import FakeClock
 from drill.sandbox.gcp import ComputeEmulator
 from tests.sandbox.gcp.gcloud import Gcloud, gcloud_for, needs_gcloud
 
-pytestmark = needs_gcloud
+pytestmark = [needs_gcloud, pytest.mark.slow]  # a gcloud process per command: about a second each
 
 PROJECT = "example-prod"
 REGION = "us-east1"

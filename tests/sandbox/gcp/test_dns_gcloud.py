@@ -20,7 +20,7 @@ from drill.sandbox.gcp import CloudDnsEmulator, DnsRecord
 from providers.cloud import CloudSettings
 from tests.sandbox.gcp.gcloud import Gcloud, gcloud_for, needs_gcloud
 
-pytestmark = needs_gcloud
+pytestmark = [needs_gcloud, pytest.mark.slow]  # a gcloud process per command: about a second each
 
 PROJECT = "example-prod"
 ZONE = "example-com"
