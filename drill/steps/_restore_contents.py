@@ -158,7 +158,7 @@ def tally_restore(
         kinds = _restored_only(actions) if actions is not None else _backed_up_only(backed_up)
         reason = f"not measured: {what} could not be read ({problem})"
         return RestoreTally(restore, backup, None, reason, kinds)
-    finished = FinishedLog(lambda: _read_log(velero, restore, timeout_s))
+    finished = FinishedLog(lambda: _download(velero, "RestoreLog", restore, timeout_s))
     kinds = _compared(backed_up, actions, messages, scope, finished)
     skipped = sum(k.skipped for k in kinds)
     if skipped:
@@ -210,10 +210,12 @@ class FinishedLog:
 def _read(
     velero: VeleroApi, kind: str, name: str, timeout_s: float
 ) -> tuple[dict[str, object] | None, str]:
+    """A JSON file of Velero's, or None and why it could not be had."""
+    raw, problem = _download(velero, kind, name, timeout_s)
+    if raw is None:
+        return None, problem
     try:
-        document = json.loads(velero.download(kind, name, timeout_s))
-    except ProviderError as exc:
-        return None, str(exc)
+        document = json.loads(raw)
     except ValueError:
         return None, f"{kind} of {name} is not JSON"
     if not isinstance(document, dict):
@@ -221,9 +223,12 @@ def _read(
     return document, ""
 
 
-def _read_log(velero: VeleroApi, restore: str, timeout_s: float) -> tuple[bytes | None, str]:
+def _download(
+    velero: VeleroApi, kind: str, name: str, timeout_s: float
+) -> tuple[bytes | None, str]:
+    """A file of Velero's, or None and why it could not be had."""
     try:
-        return velero.download("RestoreLog", restore, timeout_s), ""
+        return velero.download(kind, name, timeout_s), ""
     except ProviderError as exc:
         return None, str(exc)
 
