@@ -14,6 +14,14 @@ from drill.clock import FakeClock
 from tests.sandbox.helpers import Cluster, autoscaler, deployment
 
 
+def scaled(cluster: Cluster, name: str, count: int) -> int:
+    """Scale Deployment ``name`` to ``count`` (as `kubectl scale` does); its replicas after
+    one pass of the controllers."""
+    cluster.apps.patch_namespaced_deployment_scale(name, "default", {"spec": {"replicas": count}})
+    cluster.emulator.tick()
+    return replicas(cluster, name)
+
+
 def replicas(cluster: Cluster, name: str) -> int:
     # A Scale leaves a count of 0 out (omitempty).
     return int(cluster.apps.read_namespaced_deployment_scale(name, "default").spec.replicas or 0)
@@ -31,11 +39,7 @@ def test_a_scale_past_the_autoscaler_s_maximum_is_put_back_with_an_event(
     hpa.create_namespaced_horizontal_pod_autoscaler("default", autoscaler("api", 2, 5))
     still_cluster.emulator.tick()
     assert replicas(still_cluster, "api") == 3
-    still_cluster.apps.patch_namespaced_deployment_scale(
-        "api", "default", {"spec": {"replicas": 20}}
-    )
-    still_cluster.emulator.tick()
-    assert replicas(still_cluster, "api") == 5
+    assert scaled(still_cluster, "api", 20) == 5
     status = hpa.read_namespaced_horizontal_pod_autoscaler_status("api", "default").status
     assert (status.current_replicas, status.desired_replicas) == (20, 5)
     events = still_cluster.core.list_namespaced_event("default").items
@@ -52,16 +56,8 @@ def test_a_scale_below_the_minimum_is_put_back_and_zero_disables_scaling(
 ) -> None:
     still_cluster.apps.create_namespaced_deployment("default", deployment("api", replicas=3))
     hpa.create_namespaced_horizontal_pod_autoscaler("default", autoscaler("api", 2, 5))
-    still_cluster.apps.patch_namespaced_deployment_scale(
-        "api", "default", {"spec": {"replicas": 1}}
-    )
-    still_cluster.emulator.tick()
-    assert replicas(still_cluster, "api") == 2
-    still_cluster.apps.patch_namespaced_deployment_scale(
-        "api", "default", {"spec": {"replicas": 0}}
-    )
-    still_cluster.emulator.tick()
-    assert replicas(still_cluster, "api") == 0
+    assert scaled(still_cluster, "api", 1) == 2
+    assert scaled(still_cluster, "api", 0) == 0
     status = hpa.read_namespaced_horizontal_pod_autoscaler_status("api", "default").status
     active = next(c for c in status.conditions if c.type == "ScalingActive")
     assert (active.status, active.reason) == ("False", "ScalingDisabled")
